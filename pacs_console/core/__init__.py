@@ -1,0 +1,1 @@
+"""Everything that works without Qt: DICOM, discovery, database, reports, sync."""

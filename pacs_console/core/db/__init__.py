@@ -1,0 +1,1 @@
+"""The local SQLite database: engine, tables, migrations and the queries panels need."""

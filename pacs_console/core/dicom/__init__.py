@@ -1,0 +1,1 @@
+"""DICOM networking: the AE factory, verification, the local and demo SCPs."""
