@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install PACS Console from this checkout into ./.venv (Qt's system libraries too, when root).
+# Usage: bash packaging/dev-install.sh [--test]   (--test adds the test and lint tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+SUDO=""
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+# What PySide6's xcb platform plugin and venv need on a bare Debian 12.
+APT_PACKAGES=(python3-venv libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1
+  libfontconfig1 libdbus-1-3)
+if command -v dpkg-query >/dev/null; then
+  missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  # python3-venv only matters when this Python cannot make a venv with pip on its own.
+  if "$PYTHON" -c "import ensurepip, venv" 2>/dev/null; then
+    missing=("${missing[@]/python3-venv}")
+  fi
+  missing=($(printf '%s\n' "${missing[@]}" | sed '/^$/d'))
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    if [[ $(id -u) -eq 0 || -n "$SUDO" ]]; then
+      echo "dev-install: installing system packages: ${missing[*]}"
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    else
+      echo "dev-install: please install: ${missing[*]}" >&2
+    fi
+  fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+extras=""
+if [[ "${1:-}" == "--test" ]]; then extras="[test]"; fi
+.venv/bin/python -m pip install -q -e ".${extras}"
+echo "dev-install: PACS Console installed in $(pwd)/.venv"

@@ -1,0 +1,56 @@
+"""Composition root for the GUI: paths, logging, context, QApplication, main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from pacs_console.paths import app_paths, resource_path
+
+log = logging.getLogger(__name__)
+
+
+def run_gui(args) -> int:
+    from pacs_console.logs import setup_logging
+
+    paths = app_paths(args.data_dir).ensure()
+    setup_logging(paths.logs, verbose=args.verbose)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from pacs_console.core.context import Context
+    from pacs_console.ui import workers
+    from pacs_console.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("PACS Console")
+    app.setOrganizationName("PACS Console")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "pacs-console.png"))))
+    app.setStyle("Fusion")  # Fusion follows the OS light/dark scheme on every platform
+    ctx = Context.open(paths)
+    window = MainWindow(ctx)
+    window.show()
+    if os.environ.get("PACS_CONSOLE_REPORT_SHOWN"):
+        # Start-up benchmark hook: the first event-loop turn after show() means painted.
+        QTimer.singleShot(0, lambda: print("WINDOW_SHOWN", flush=True))
+    if args.demo:
+        def started(demo) -> None:
+            window.demo_started(demo)
+            log.info("Demo PACS %s on %s:%s", demo.ae_title, demo.host, demo.port)
+
+        def failed(exc: Exception) -> None:
+            window.status.set_demo("failed")
+            window.status.showMessage(f"Demo PACS could not start: {exc}", 30000)
+
+        window.status.set_demo("starting…")
+        # Generating the synthetic studies runs off the GUI thread so the window shows at once.
+        workers.start(ctx.start_demo, on_result=started, on_error=failed)
+    if args.quit_after:
+        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    try:
+        return app.exec()
+    finally:
+        workers.cancel_all()
+        ctx.close()

@@ -1,0 +1,59 @@
+"""Argument parser and entry point; imports lazily so --version and subcommands start fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pacs_console import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="pacs-console",
+        description="PACS Console: discovery, DICOM tests, viewer, incidents, signed reports "
+                    "and helpdesk sync for hospital PACS. With no subcommand the window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"pacs-console {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="start the embedded demo PACS on loopback and list it as 'Demo PACS'")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep data, settings, cache and logs under DIR (default: the "
+                             "platform's user folders)")
+    parser.add_argument("--self-check", action="store_true",
+                        help="check this installation, one line per check; exit 1 if any fails")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, including pynetdicom's protocol messages")
+    parser.add_argument("--qt-probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.qt_probe:
+        from pacs_console.selfcheck import qt_probe
+
+        return qt_probe()
+    if args.self_check:
+        from pacs_console.selfcheck import run_self_check
+
+        return run_self_check(args.data_dir, out=sys.stdout)
+    if args.command is None:
+        from pacs_console.app import run_gui
+
+        return run_gui(args)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.error(f"unknown command {args.command!r}")
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""The services one running console shares: paths, settings, database, secrets, local SCPs."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pacs_console.core.secrets import SecretStore
+from pacs_console.core.settings import Settings, SettingsError, load_settings, save_settings
+from pacs_console.paths import AppPaths
+
+if TYPE_CHECKING:  # the database and pynetdicom load on first use, after the window shows
+    from pacs_console.core.db.engine import Database
+    from pacs_console.core.dicom.scp import StorageSCP
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """Built once by the composition root (GUI or CLI) and handed to whoever needs it."""
+
+    paths: AppPaths
+    settings: Settings
+    secrets: SecretStore
+    settings_problem: str = ""
+    # Records from pynetdicom server threads for the GUI bridge (never touched by handlers otherwise).
+    arrivals: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    demo: object | None = None
+    scp: StorageSCP | None = None
+    _db: Database | None = None
+    _db_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def db(self) -> Database:
+        """Opened (and migrated) on first use, once, whichever thread asks first."""
+        with self._db_lock:
+            if self._db is None:
+                from pacs_console.core.db.engine import Database
+
+                self._db = Database(self.paths.database)
+            return self._db
+
+    @classmethod
+    def open(cls, paths: AppPaths) -> Context:
+        paths.ensure()
+        problem = ""
+        try:
+            settings = load_settings(paths.settings_file)
+        except SettingsError as exc:
+            # Keep the file for the engineer to inspect; run on defaults rather than not at all.
+            problem = str(exc)
+            log.error("Settings unusable, running on defaults: %s", exc)
+            settings = Settings()
+        return cls(paths, settings, SecretStore(), settings_problem=problem)
+
+    def save_settings(self, settings: Settings) -> None:
+        save_settings(self.paths.settings_file, settings)
+        self.settings = settings
+
+    def storage_scp(self) -> StorageSCP:
+        """The one local Storage SCP, created on first use with the AE and port from settings."""
+        if self.scp is None:
+            from pacs_console.core.dicom.scp import StorageSCP
+
+            self.scp = StorageSCP(self.paths.store, self.settings.ae_title, self.settings.scp_port,
+                                  timeouts=self.settings.timeouts(), notify=self.arrivals)
+        return self.scp
+
+    def start_demo(self, host: str = "127.0.0.1", port: int = 0):
+        """Start the embedded demo PACS and list it in the address book as 'Demo PACS'."""
+        from pacs_console.core.db.nodes import list_nodes, register_demo_node
+        from pacs_console.core.dicom.demo import DemoPacs
+
+        def resolve(ae_title: str):
+            if ae_title.strip() == self.settings.ae_title.strip():
+                return ("127.0.0.1", self.settings.scp_port)
+            for node in list_nodes(self.db):
+                if node.ae_title.strip() == ae_title.strip():
+                    return (node.host, node.port)
+            return None
+
+        self.demo = DemoPacs(host=host, port=port, resolve_destination=resolve,
+                             timeouts=self.settings.timeouts(), notify=self.arrivals).start()
+        register_demo_node(self.db, self.demo.ae_title, self.demo.host, self.demo.port)
+        return self.demo
+
+    def close(self) -> None:
+        for service in (self.scp, self.demo):
+            if service is not None:
+                try:
+                    service.stop()
+                except Exception:  # noqa: BLE001 - shutting down regardless
+                    log.exception("Error stopping %s", type(service).__name__)
+        if self._db is not None:
+            self._db.close()

@@ -1,0 +1,114 @@
+"""The console's own Storage SCP: receives C-MOVE/C-STORE results into the local store."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import queue
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from pynetdicom import AllStoragePresentationContexts, evt
+from pynetdicom.sop_class import Verification
+
+from pacs_console.core.dicom.ae import Timeouts, make_ae
+
+log = logging.getLogger(__name__)
+
+# Accept compressed data as it comes: the viewer decodes it, re-encoding would waste time.
+ACCEPTED_TRANSFER_SYNTAXES = [
+    "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
+    "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
+    "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203",
+]
+_UNSAFE = re.compile(r"[^0-9A-Za-z.\-]")
+
+
+@dataclass(frozen=True)
+class Received:
+    """One stored instance, as handed to the GUI bridge."""
+
+    path: Path
+    sop_class_uid: str
+    sop_instance_uid: str
+    study_uid: str
+    series_uid: str
+    calling_ae: str
+    size: int
+
+
+class StorageSCP:
+    """Listens for C-STORE (and C-ECHO); each arrival is written to disk, then put on ``notify``."""
+
+    def __init__(self, store: Path, ae_title: str, port: int, *, host: str = "0.0.0.0",
+                 timeouts: Timeouts | None = None,
+                 notify: queue.Queue | queue.SimpleQueue | None = None) -> None:
+        self.store, self.ae_title, self.host, self.port = store, ae_title, host, port
+        self.notify = notify
+        self.timeouts = timeouts or Timeouts()
+        self._server = None
+        self._lock = threading.Lock()
+        self.received_count = 0
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> StorageSCP:
+        if self._server is not None:
+            return self
+        contexts = [cx.abstract_syntax for cx in AllStoragePresentationContexts]
+        ae = make_ae(self.ae_title, self.timeouts, supported=[Verification])
+        for uid in contexts:
+            ae.add_supported_context(uid, ACCEPTED_TRANSFER_SYNTAXES)
+        self.store.mkdir(parents=True, exist_ok=True)
+        self._server = ae.serve((self.host, self.port), [(evt.EVT_C_STORE, self._on_store)])
+        self.port = self._server.server_address[1]
+        log.info("Storage SCP %s listening on %s:%s", self.ae_title, self.host, self.port)
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            log.info("Storage SCP stopped")
+
+    def _on_store(self, event) -> int:
+        """pynetdicom thread: never touches a widget, only the disk and the notify queue."""
+        try:
+            dataset = event.dataset
+            study = _safe(getattr(dataset, "StudyInstanceUID", "unknown-study"))
+            series = _safe(getattr(dataset, "SeriesInstanceUID", "unknown-series"))
+            sop_uid = str(event.request.AffectedSOPInstanceUID)
+            folder = self.store / study / series
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{_safe(sop_uid)}.dcm"
+            data = event.encoded_dataset()
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)  # a half-written file never looks like a received instance
+        except OSError as exc:
+            log.error("Cannot store received instance: %s", exc)
+            return 0xA700 if exc.errno == errno.ENOSPC else 0xC210
+        except Exception:  # noqa: BLE001 - any decode problem becomes a DICOM failure status
+            log.exception("Received instance could not be processed")
+            return 0xC211
+        record = Received(path, str(event.request.AffectedSOPClassUID), sop_uid,
+                          str(getattr(dataset, "StudyInstanceUID", "")),
+                          str(getattr(dataset, "SeriesInstanceUID", "")),
+                          str(event.assoc.requestor.ae_title).strip(), len(data))
+        with self._lock:
+            self.received_count += 1
+        if self.notify is not None:
+            self.notify.put(record)
+        return 0x0000
+
+
+def _safe(value: object) -> str:
+    return _UNSAFE.sub("_", str(value)) or "_"

@@ -1,0 +1,171 @@
+"""Typed settings in a JSON file with a schema version and ordered, registered migrations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from pacs_console.core.dicom.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engineer can set; secrets are never here (they live in the keyring)."""
+
+    engineer_name: str = ""
+    engineer_id: str = ""
+    organisation: str = ""
+    default_site: str = ""
+    ae_title: str = DEFAULT_AE_TITLE
+    scp_port: int = 11113
+    connect_timeout: float = 5.0
+    acse_timeout: float = 10.0
+    dimse_timeout: float = 30.0
+    network_timeout: float = 60.0
+    # Discovery politeness: a clinical network must never feel a sweep.
+    scan_rate: int = 200  # connection attempts per second, at most
+    scan_concurrency: int = 64
+    scan_timeout: float = 1.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def timeouts(self) -> Timeouts:
+        return Timeouts(self.connect_timeout, self.acse_timeout, self.dimse_timeout,
+                        self.network_timeout)
+
+    def errors(self) -> dict[str, str]:
+        """Field name -> what is wrong with it, for inline messages. Empty when valid."""
+        problems: dict[str, str] = {}
+        ae_problem = validate_ae_title(self.ae_title)
+        if ae_problem:
+            problems["ae_title"] = ae_problem
+        if not 1 <= self.scp_port <= 65535:
+            problems["scp_port"] = f"Port {self.scp_port} is outside 1-65535"
+        for name in ("connect_timeout", "acse_timeout", "dimse_timeout", "network_timeout"):
+            value = getattr(self, name)
+            if not 0.1 <= value <= 3600:
+                problems[name] = f"{value} s is outside 0.1-3600 s"
+        if not 1 <= self.scan_rate <= 5000:
+            problems["scan_rate"] = "Scan rate must be 1-5000 attempts per second"
+        if not 1 <= self.scan_concurrency <= 512:
+            problems["scan_concurrency"] = "Concurrency must be 1-512 connections"
+        if not 0.1 <= self.scan_timeout <= 30:
+            problems["scan_timeout"] = "Per-host scan timeout must be 0.1-30 s"
+        return problems
+
+    def warnings(self) -> dict[str, str]:
+        """Valid but risky values: peers compare AE titles case- and space-sensitively."""
+        notes: dict[str, str] = {}
+        if self.ae_title != self.ae_title.upper():
+            notes["ae_title"] = "Lower-case letters: many PACS compare AE titles case-sensitively"
+        elif self.ae_title != self.ae_title.strip():
+            notes["ae_title"] = "Leading or trailing spaces are often trimmed by peers"
+        if self.scp_port < 1024:
+            notes["scp_port"] = "Ports below 1024 need administrator rights on Linux and macOS"
+        return notes
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be read or a value that does not validate."""
+
+
+# Ordered migrations: MIGRATIONS[n] turns a version-n dict into version n+1.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+
+def migration(from_version: int):
+    def register(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
+        MIGRATIONS[from_version] = fn
+        return fn
+
+    return register
+
+
+@migration(1)
+def _split_single_timeout(data: dict) -> dict:
+    """Version 1 had one 'timeout'; version 2 sets connect, ACSE, DIMSE and network apart."""
+    data = dict(data)
+    single = data.pop("timeout", None)
+    if single is not None:
+        data.setdefault("connect_timeout", min(float(single), 10.0))
+        data.setdefault("acse_timeout", float(single))
+        data.setdefault("dimse_timeout", float(single))
+        data.setdefault("network_timeout", max(float(single), 60.0))
+    if "aet" in data:
+        data.setdefault("ae_title", data.pop("aet"))
+    return data
+
+
+def migrate(data: dict) -> dict:
+    version = int(data.get("schema_version", 1))
+    if version > SCHEMA_VERSION:
+        raise SettingsError(
+            f"Settings were written by a newer PACS Console (schema {version}, this one "
+            f"reads up to {SCHEMA_VERSION}); update the console or pick another --data-dir."
+        )
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    data["schema_version"] = version
+    return data
+
+
+def from_dict(data: dict) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in known:
+            default = known[key].default
+            try:
+                values[key] = type(default)(value) if isinstance(default, int | float | str) else value
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"Setting {key!r} has an unusable value {value!r}") from exc
+    return Settings(**values)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read, migrate (saving the upgraded file, with the old one kept as .bak) and validate."""
+    if not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SettingsError(f"Cannot read settings file {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SettingsError(f"Settings file {path} does not hold a JSON object")
+    old_version = int(raw.get("schema_version", 1))
+    data = migrate(raw)
+    settings = from_dict(data)
+    if old_version < SCHEMA_VERSION:
+        path.with_suffix(f".v{old_version}.bak").write_text(json.dumps(raw, indent=2), "utf-8")
+        save_settings(path, settings)
+        log.info("Settings upgraded from schema %s to %s", old_version, SCHEMA_VERSION)
+    return settings
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Validate, then write atomically so a power cut never leaves half a file."""
+    problems = settings.errors()
+    if problems:
+        raise SettingsError("; ".join(f"{k}: {v}" for k, v in problems.items()))
+    data = {"schema_version": SCHEMA_VERSION, **asdict(settings)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def updated(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)

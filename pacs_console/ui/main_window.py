@@ -1,0 +1,118 @@
+"""Main window: navigation list over stacked panels, status bar, menus, remembered geometry."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from pacs_console import __version__
+from pacs_console.core.context import Context
+from pacs_console.paths import resource_path
+from pacs_console.ui.bridge import QueueBridge
+from pacs_console.ui.panels.coming import ComingPanel
+from pacs_console.ui.panels.tests import TestsPanel
+from pacs_console.ui.settings_dialog import SettingsDialog
+from pacs_console.ui.status_bar import ConsoleStatusBar
+
+PANELS = ("Discovery", "Tests", "Viewer", "Incidents", "Reports", "Sync")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("PACS Console")
+        self.setWindowIcon(QIcon(str(resource_path("icons", "pacs-console.png"))))
+        self.state = QSettings(str(ctx.paths.qt_state_file), QSettings.Format.IniFormat)
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setMaximumWidth(180)
+        self.stack = QStackedWidget()
+        self.panels: dict[str, QWidget] = {}
+        for name in PANELS:
+            panel = TestsPanel(ctx) if name == "Tests" else ComingPanel(name)
+            self.panels[name] = panel
+            self.stack.addWidget(panel)
+            QListWidgetItem(name, self.nav)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+        self.status = ConsoleStatusBar(ctx)
+        self.setStatusBar(self.status)
+        self.bridge = QueueBridge(ctx.arrivals, parent=self)
+        self.bridge.received.connect(self.status.on_arrivals)
+        self._build_menus()
+        self._restore()
+        # The address book needs the database; it fills in on the first event-loop turn so the
+        # window is on screen before SQLAlchemy has even loaded.
+        QTimer.singleShot(0, self.panels["Tests"].refresh)
+        if ctx.settings_problem:
+            self.status.showMessage(f"Settings file unusable, running on defaults: "
+                                    f"{ctx.settings_problem}", 30000)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        settings = QAction("&Settings…", self)
+        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.triggered.connect(self.open_settings)
+        file_menu.addAction(settings)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About PACS Console", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+        self.settings_action, self.quit_action, self.about_action = settings, quit_action, about
+
+    def _restore(self) -> None:
+        geometry = self.state.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1180, 760)
+        last = self.state.value("panel", "Tests")
+        self.show_panel(last if last in self.panels else "Tests")
+
+    def show_panel(self, name: str) -> None:
+        self.nav.setCurrentRow(PANELS.index(name))
+
+    def current_panel(self) -> str:
+        return PANELS[self.stack.currentIndex()]
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.ctx.settings, self)
+        if dialog.exec():
+            self.ctx.save_settings(dialog.value())
+            self.status.update_scp()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About PACS Console",
+                          f"<b>PACS Console {__version__}</b><p>A field engineer's console for "
+                          "hospital PACS.</p><p>Data folder: "
+                          f"{self.ctx.paths.data}<br>Logs: {self.ctx.paths.logs}</p>")
+
+    def demo_started(self, demo) -> None:
+        self.status.set_demo(f"{demo.ae_title}@{demo.host}:{demo.port}")
+        self.panels["Tests"].refresh()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.state.setValue("geometry", self.saveGeometry())
+        self.state.setValue("panel", self.current_panel())
+        self.state.sync()
+        self.bridge.stop()
+        super().closeEvent(event)

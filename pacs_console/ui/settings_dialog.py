@@ -1,0 +1,105 @@
+"""Settings dialog: edits core Settings with inline validation messages under each field."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.settings import Settings
+
+TEXT_FIELDS = (("engineer_name", "Engineer name"), ("engineer_id", "Engineer ID"),
+               ("organisation", "Organisation"), ("default_site", "Default site"),
+               ("ae_title", "Console AE title"))
+INT_FIELDS = (("scp_port", "Storage SCP port", 1, 65535),
+              ("scan_rate", "Scan rate (attempts/s)", 1, 5000),
+              ("scan_concurrency", "Scan concurrency", 1, 512))
+FLOAT_FIELDS = (("connect_timeout", "Connect timeout (s)"), ("acse_timeout", "Association timeout (s)"),
+                ("dimse_timeout", "DIMSE timeout (s)"), ("network_timeout", "Network timeout (s)"),
+                ("scan_timeout", "Scan per-host timeout (s)"))
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.original = settings
+        self.editors: dict[str, QWidget] = {}
+        self.messages: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for name, label in TEXT_FIELDS:
+            edit = QLineEdit(getattr(settings, name))
+            edit.setObjectName(name)
+            edit.textChanged.connect(self.validate)
+            self._add_row(form, name, label, edit)
+        for name, label, low, high in INT_FIELDS:
+            spin = QSpinBox()
+            spin.setRange(low, high)
+            spin.setValue(getattr(settings, name))
+            spin.setObjectName(name)
+            spin.valueChanged.connect(self.validate)
+            self._add_row(form, name, label, spin)
+        for name, label in FLOAT_FIELDS:
+            spin = QDoubleSpinBox()
+            spin.setRange(0.0, 3600.0)
+            spin.setDecimals(1)
+            spin.setValue(getattr(settings, name))
+            spin.setObjectName(name)
+            spin.valueChanged.connect(self.validate)
+            self._add_row(form, name, label, spin)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                        QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.validate()
+
+    def _add_row(self, form: QFormLayout, name: str, label: str, editor: QWidget) -> None:
+        message = QLabel()
+        message.setObjectName(f"{name}-message")
+        message.setWordWrap(True)
+        message.hide()
+        box = QVBoxLayout()
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(editor)
+        box.addWidget(message)
+        holder = QWidget()
+        holder.setLayout(box)
+        form.addRow(label, holder)
+        self.editors[name], self.messages[name] = editor, message
+
+    def value(self) -> Settings:
+        changes = {}
+        for name, editor in self.editors.items():
+            changes[name] = editor.text() if isinstance(editor, QLineEdit) else editor.value()
+        return replace(self.original, **changes)
+
+    def validate(self) -> bool:
+        candidate = self.value()
+        errors, warnings = candidate.errors(), candidate.warnings()
+        for name, label in self.messages.items():
+            if name in errors:
+                label.setText(errors[name])
+                label.setStyleSheet("color: #c62828;")
+                label.show()
+            elif name in warnings:
+                label.setText(warnings[name])
+                label.setStyleSheet("color: #b26a00;")
+                label.show()
+            else:
+                label.hide()
+        ok = not errors
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+        return ok

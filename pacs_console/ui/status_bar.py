@@ -1,0 +1,72 @@
+"""Status bar: local Storage SCP (click to start/stop), demo PACS, helpdesk link, pending sync."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
+
+from pacs_console.core.context import Context
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleStatusBar(QStatusBar):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.received = 0
+        self.scp_button = QToolButton()
+        self.scp_button.setObjectName("scp-state")
+        self.scp_button.setAutoRaise(True)
+        self.scp_button.setToolTip("Local Storage SCP that receives C-MOVE and C-STORE: click to "
+                                   "start or stop")
+        self.scp_button.clicked.connect(self.toggle_scp)
+        self.demo_label = QLabel("Demo PACS: off")
+        self.demo_label.setObjectName("demo-state")
+        self.connectivity_label = QLabel("Helpdesk: not configured")
+        self.connectivity_label.setObjectName("connectivity-state")
+        self.pending_label = QLabel()
+        self.pending_label.setObjectName("pending-sync")
+        for widget in (self.scp_button, self.demo_label, self.connectivity_label, self.pending_label):
+            self.addPermanentWidget(widget)
+        self.set_pending(0)
+        self.update_scp()
+
+    def update_scp(self) -> None:
+        scp, settings = self.ctx.scp, self.ctx.settings
+        if scp is not None and scp.running:
+            text = f"Storage SCP: listening {scp.ae_title}:{scp.port} · {self.received} received"
+        else:
+            text = f"Storage SCP: stopped ({settings.ae_title}:{settings.scp_port})"
+        self.scp_button.setText(text)
+
+    def toggle_scp(self) -> None:
+        scp = self.ctx.storage_scp()
+        if scp.running:
+            scp.stop()
+        else:
+            try:
+                scp.start()
+            except OSError as exc:
+                self.showMessage(
+                    f"Storage SCP could not listen on port {scp.port}: {exc.strerror or exc}. "
+                    "Another program may use the port (change it in Settings), or ports below "
+                    "1024 need administrator rights.", 15000)
+                log.error("Storage SCP failed to start: %s", exc)
+        self.update_scp()
+
+    def on_arrivals(self, batch: list) -> None:
+        stored = sum(1 for item in batch if hasattr(item, "sop_instance_uid"))
+        if stored:
+            self.received += stored
+            self.update_scp()
+
+    def set_demo(self, text: str) -> None:
+        self.demo_label.setText(f"Demo PACS: {text}")
+
+    def set_connectivity(self, text: str) -> None:
+        self.connectivity_label.setText(f"Helpdesk: {text}")
+
+    def set_pending(self, count: int) -> None:
+        self.pending_label.setText(f"Sync: {count} pending")

@@ -1,0 +1,110 @@
+"""The one place that gives core work a thread: generators run on a pool, signals on a QObject."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class WorkerSignals(QObject):
+    """Lives in the GUI thread, so slots connected to it run there (queued connections)."""
+
+    progress = Signal(object)
+    result = Signal(object)
+    error = Signal(object)
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """Runs ``fn(*args, **kwargs)``; a generator's yields become progress, its return the result.
+
+    Cancel is cooperative: the flag is checked between yields and the generator is closed,
+    so its ``finally`` blocks release sockets and files on the worker thread.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # Python owns it; _ACTIVE keeps it alive until finished
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.signals = WorkerSignals()
+        self._cancel = threading.Event()
+        self.cancelled = False
+        self.done = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        try:
+            outcome = self.fn(*self.args, **self.kwargs)
+            if inspect.isgenerator(outcome):
+                outcome = self._drive(outcome)
+            if not self.cancelled:
+                self.signals.result.emit(outcome)
+        except Exception as exc:  # noqa: BLE001 - every failure reaches the GUI as a signal
+            log.exception("Background task %s failed", getattr(self.fn, "__name__", self.fn))
+            self.signals.error.emit(exc)
+        finally:
+            self.done.set()
+            self.signals.finished.emit()
+
+    def _drive(self, generator) -> Any:
+        while True:
+            if self._cancel.is_set():
+                generator.close()
+                self.cancelled = True
+                return None
+            try:
+                item = next(generator)
+            except StopIteration as stop:
+                return stop.value
+            self.signals.progress.emit(item)
+
+
+_ACTIVE: set[Worker] = set()
+
+
+def start(
+    fn: Callable[..., Any],
+    *args: Any,
+    on_progress: Callable[[Any], None] | None = None,
+    on_result: Callable[[Any], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+    on_finished: Callable[[], None] | None = None,
+    pool: QThreadPool | None = None,
+    **kwargs: Any,
+) -> Worker:
+    """Start ``fn`` on the pool; callbacks run on the GUI thread. Keep the Worker to cancel it."""
+    worker = Worker(fn, *args, **kwargs)
+    signals = worker.signals
+    if on_progress:
+        signals.progress.connect(on_progress)
+    if on_result:
+        signals.result.connect(on_result)
+    if on_error:
+        signals.error.connect(on_error)
+    if on_finished:
+        signals.finished.connect(on_finished)
+    signals.finished.connect(lambda: _ACTIVE.discard(worker))
+    _ACTIVE.add(worker)
+    (pool or QThreadPool.globalInstance()).start(worker)
+    return worker
+
+
+def cancel_all(timeout_s: float = 5.0) -> None:
+    """On quit: ask every worker to stop and wait a bounded time for them."""
+    for worker in list(_ACTIVE):
+        worker.cancel()
+    for worker in list(_ACTIVE):
+        worker.done.wait(timeout_s)

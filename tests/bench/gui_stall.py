@@ -1,0 +1,106 @@
+"""GUI heartbeat: the longest GUI-thread stall while the demo PACS serves a C-MOVE to the console."""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import time
+
+from tests.bench.runner import Case
+
+TICK_MS = 5
+_state: dict = {}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _setup() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from pacs_console.core.context import Context
+    from pacs_console.core.dicom.demo import DemoPacs
+    from pacs_console.core.dicom.synth import generate_study
+    from pacs_console.core.settings import Settings
+    from pacs_console.paths import app_paths
+    from pacs_console.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    ctx = Context.open(app_paths(tempfile.mkdtemp(prefix="pacs-bench-gui-")))
+    ctx.settings = Settings(scp_port=_free_port())
+    scp = ctx.storage_scp()
+    scp.host = "127.0.0.1"
+    scp.start()
+    study = generate_study("CT", images=100, size=512, seed=11)
+    demo = DemoPacs(studies=[study],
+                    resolve_destination=lambda ae: ("127.0.0.1", scp.port) if ae == "PACSCONSOLE" else None,
+                    notify=ctx.arrivals).start()
+    window = MainWindow(ctx)
+    window.show()
+    _state.update(app=app, ctx=ctx, demo=demo, window=window,
+                  study_uid=str(study[0].StudyInstanceUID), size=sum(len(ds.PixelData) for ds in study))
+
+
+def _teardown() -> None:
+    _state["window"].close()
+    _state["demo"].stop()
+    _state["ctx"].close()
+
+
+def _move(demo, study_uid: str) -> int:
+    from pydicom import Dataset
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove
+
+    from pacs_console.core.dicom.ae import make_ae
+
+    ae = make_ae("PACSCONSOLE", requested=[StudyRootQueryRetrieveInformationModelMove])
+    assoc = ae.associate(demo.host, demo.port, ae_title=demo.ae_title)
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = study_uid
+    completed = 0
+    for status, _ in assoc.send_c_move(query, "PACSCONSOLE", StudyRootQueryRetrieveInformationModelMove):
+        if status and "NumberOfCompletedSuboperations" in status:
+            completed = int(status.NumberOfCompletedSuboperations)
+    assoc.release()
+    return completed
+
+
+def _run() -> dict[str, float]:
+    from PySide6.QtCore import QTimer
+
+    from pacs_console.ui import workers
+
+    app, demo = _state["app"], _state["demo"]
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    done: list = []
+    timer.start()
+    start = time.perf_counter()
+    workers.start(_move, demo, _state["study_uid"], on_result=done.append,
+                  on_error=lambda exc: done.append(exc))
+    while not done:
+        app.processEvents()
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - start
+    for _ in range(20):  # let the bridge drain the last arrivals
+        app.processEvents()
+        time.sleep(0.005)
+    timer.stop()
+    if isinstance(done[0], Exception) or not done[0]:
+        raise RuntimeError(f"C-MOVE failed: {done[0]!r}")
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    stall_ms = max(0.0, max(gaps) * 1000 - TICK_MS)
+    return {"max_stall_ms": stall_ms, "move_s": elapsed,
+            "move_mb_s": _state["size"] / 1e6 / elapsed}
+
+
+def cases() -> list[Case]:
+    return [Case("GUI stall while the demo PACS serves a C-MOVE (100 x 512² CT)", _run,
+                 "max_stall_ms", target=50.0, unit="ms", repeat=5, setup=_setup,
+                 teardown=_teardown)]

@@ -1,0 +1,65 @@
+"""Shared fixtures: offscreen Qt, an in-memory keyring, a temp --data-dir per test, real peers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+# Child processes (CLI tests) find the test keyring through the environment.
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.memkeyring.MemoryKeyring"
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+os.environ.pop("PACS_CONSOLE_DATA_DIR", None)
+
+pytest_plugins = ["tests.peers.plugin"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def memory_keyring():
+    import keyring
+
+    from tests.memkeyring import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """Every test gets its own --data-dir, so nothing touches the user's real folders."""
+    folder = tmp_path / "console-data"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def paths(data_dir: Path):
+    from pacs_console.paths import app_paths
+
+    return app_paths(data_dir).ensure()
+
+
+@pytest.fixture
+def ctx(paths):
+    from pacs_console.core.context import Context
+
+    context = Context.open(paths)
+    yield context
+    context.close()
+
+
+def run_cli(*args: str, data_dir: Path | None = None, timeout: float = 120, env=None):
+    """Run ``python -m pacs_console`` as a child process, the way scripts and CI call it."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "pacs_console"]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env={**os.environ, **(env or {})})

@@ -1,0 +1,151 @@
+"""DCMTK peers for tests: dcmqrscp (Q/R archive), storescp (store sink), wlmscpfs (worklist)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.peers.process import PeerProcess
+
+# Full paths: pynetdicom installs same-named console scripts that shadow DCMTK's on PATH.
+DCMQRSCP = "/usr/bin/dcmqrscp"
+STORESCP = "/usr/bin/storescp"
+WLMSCPFS = "/usr/bin/wlmscpfs"
+DUMP2DCM = "/usr/bin/dump2dcm"
+WLIST_EXAMPLES = Path("/usr/share/doc/dcmtk/examples/wlistdb/OFFIS")
+
+
+def _empty_dir(path: Path) -> None:
+    for child in path.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+class DcmqrscpPeer(PeerProcess):
+    """dcmqrscp in its default fork mode (``--single-process`` crashes in DCMTK 3.6.7).
+
+    ``hosts`` maps AE title -> (host, port): the HostTable of peers it may C-MOVE to.
+    """
+
+    name = "dcmqrscp"
+
+    def __init__(
+        self,
+        aet: str = "DCMQRSCP",
+        host: str = "127.0.0.12",
+        port: int = 11112,
+        hosts: dict[str, tuple[str, int]] | None = None,
+    ):
+        super().__init__(aet, host, port)
+        self.hosts = dict(hosts or {})
+
+    @property
+    def storage_dir(self) -> Path:
+        assert self.workdir is not None, "peer not started"
+        return self.workdir / "storage"
+
+    def command(self) -> list[str]:
+        assert self.workdir is not None
+        self.storage_dir.mkdir(exist_ok=True)
+        host_lines = "\n".join(f"{aet} = ({aet}, {h}, {p})" for aet, (h, p) in self.hosts.items())
+        config = f"""\
+NetworkTCPPort = {self.dicom_port}
+MaxPDUSize = 131072
+MaxAssociations = 16
+
+HostTable BEGIN
+{host_lines}
+HostTable END
+
+VendorTable BEGIN
+VendorTable END
+
+AETable BEGIN
+{self.aet} {self.storage_dir} RW (10000, 4096mb) ANY
+AETable END
+"""
+        path = self.workdir / "dcmqrscp.cfg"
+        path.write_text(config)
+        # -dhl: no reverse DNS per association; it only slows loopback tests down.
+        return [DCMQRSCP, "-c", str(path), "-dhl", str(self.dicom_port)]
+
+    def clear(self) -> None:
+        """Empty the archive: each forked child reopens index.dat, so deleting it is enough."""
+        if not self.running:
+            self.start()
+        _empty_dir(self.storage_dir)
+
+    def files(self) -> list[Path]:
+        return sorted(
+            p for p in self.storage_dir.rglob("*") if p.is_file() and p.name != "index.dat"
+        )
+
+
+class StorescpPeer(PeerProcess):
+    """storescp accepting every transfer syntax, writing what it receives into ``output_dir``."""
+
+    name = "storescp"
+
+    def __init__(self, aet: str = "STORESCP", host: str = "127.0.0.13", port: int = 11112):
+        super().__init__(aet, host, port)
+
+    @property
+    def output_dir(self) -> Path:
+        assert self.workdir is not None, "peer not started"
+        return self.workdir / "received"
+
+    def command(self) -> list[str]:
+        self.output_dir.mkdir(exist_ok=True)
+        return [
+            STORESCP,
+            "--aetitle",
+            self.aet,
+            "--accept-all",
+            "-dhl",
+            "--output-directory",
+            str(self.output_dir),
+            str(self.dicom_port),
+        ]
+
+    def clear(self) -> None:
+        if not self.running:
+            self.start()
+        _empty_dir(self.output_dir)
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.output_dir.rglob("*") if p.is_file())
+
+
+class WlmscpfsPeer(PeerProcess):
+    """wlmscpfs serving DCMTK's ten example worklist items (made from the .dump files)."""
+
+    name = "wlmscpfs"
+
+    def __init__(self, aet: str = "WLMSCPFS", host: str = "127.0.0.14", port: int = 11112):
+        super().__init__(aet, host, port)
+
+    @property
+    def data_dir(self) -> Path:
+        assert self.workdir is not None, "peer not started"
+        return self.workdir / "wlistdb"
+
+    def command(self) -> list[str]:
+        # wlmscpfs looks in <data-files-path>/<called AE>/ for *.wl files and a lockfile.
+        ae_dir = self.data_dir / self.aet
+        ae_dir.mkdir(parents=True, exist_ok=True)
+        (ae_dir / "lockfile").touch()
+        for dump in sorted(WLIST_EXAMPLES.glob("*.dump")):
+            subprocess.run(
+                [DUMP2DCM, str(dump), str(ae_dir / f"{dump.stem}.wl")],
+                check=True,
+                capture_output=True,
+            )
+        return [WLMSCPFS, "-dfp", str(self.data_dir), "-dhl", str(self.dicom_port)]
+
+    def clear(self) -> None:
+        """Worklist files are read-only test data: only make sure the peer is up."""
+        if not self.running:
+            self.start()

@@ -1,0 +1,118 @@
+"""Orthanc as a real test peer: own temp dir and JSON config, one loopback address, REST helpers."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.peers.process import PeerProcess
+
+ORTHANC = "/usr/sbin/Orthanc"
+DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+
+
+def _modality(aet: str, host: str, port: int) -> dict:
+    return {
+        "AET": aet,
+        "Host": host,
+        "Port": port,
+        "AllowEcho": True,
+        "AllowFind": True,
+        "AllowMove": True,
+        "AllowGet": True,
+        "AllowStore": True,
+    }
+
+
+class OrthancPeer(PeerProcess):
+    """An Orthanc child process; ``modalities`` maps AE title -> (host, port)."""
+
+    name = "orthanc"
+
+    def __init__(
+        self,
+        aet: str = "ORTHANC",
+        host: str = "127.0.0.11",
+        dicom_port: int = 4242,
+        http_port: int = 8042,
+        modalities: dict[str, tuple[str, int]] | None = None,
+    ):
+        super().__init__(aet, host, dicom_port)
+        self.http_port = http_port
+        # name -> (AE, host, port); runtime additions land here too so a restart keeps them.
+        self.modalities = {aet: (aet, h, p) for aet, (h, p) in (modalities or {}).items()}
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+    def extra_ports(self) -> list[int]:
+        return [self.http_port]
+
+    def command(self) -> list[str]:
+        assert self.workdir is not None
+        config = {
+            "Name": f"pacs-test-{self.aet}",
+            "StorageDirectory": str(self.workdir / "storage"),
+            "IndexDirectory": str(self.workdir / "index"),
+            "DicomAet": self.aet,
+            "DicomPort": self.dicom_port,
+            "HttpPort": self.http_port,
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False,
+            "DicomCheckCalledAet": True,
+            "DicomModalities": {name: _modality(*entry) for name, entry in self.modalities.items()},
+            "SynchronousCMove": True,
+            "DicomAssociationCloseDelay": 0,
+            # Jobs are throw-away in tests; persisting them only slows start-up and clear().
+            "SaveJobs": False,
+            "StableAge": 1,
+            "Plugins": [str(DICOMWEB_PLUGIN)] if DICOMWEB_PLUGIN.exists() else [],
+            "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        }
+        path = self.workdir / "orthanc.json"
+        path.write_text(json.dumps(config, indent=2))
+        return [ORTHANC, str(path)]
+
+    # --- REST -------------------------------------------------------------------------------
+
+    def rest(
+        self,
+        method: str,
+        path: str,
+        body: bytes | dict | list | None = None,
+        content_type: str = "application/json",
+    ):
+        """Call Orthanc's REST API; returns parsed JSON (or None for an empty body)."""
+        if isinstance(body, dict | list):
+            body = json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=body, method=method)
+        if body is not None:
+            request.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise RuntimeError(f"Orthanc {method} {path} -> HTTP {exc.code}: {detail}") from exc
+        return json.loads(raw) if raw.strip() else None
+
+    def clear(self) -> None:
+        """Delete every patient so the next test starts from an empty archive."""
+        if not self.running:
+            self.start()
+        for patient in self.rest("GET", "/patients"):
+            self.rest("DELETE", f"/patients/{patient}")
+
+    def upload(self, data: bytes | str | Path) -> dict:
+        """Store one DICOM Part-10 file (bytes or path) via POST /instances."""
+        if not isinstance(data, bytes):
+            data = Path(data).read_bytes()
+        return self.rest("POST", "/instances", data, content_type="application/dicom")
+
+    def add_modality(self, name: str, aet: str, host: str, port: int) -> None:
+        """Declare a modality at runtime (kept in memory only; gone after a restart)."""
+        self.rest("PUT", f"/modalities/{name}", _modality(aet, host, port))
+        self.modalities[name] = (aet, host, port)

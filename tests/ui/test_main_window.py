@@ -1,0 +1,95 @@
+"""The main window: navigation, panels, status bar, menus, remembered state, settings dialog."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+
+from pacs_console.core.context import Context
+from pacs_console.core.db.nodes import save_node
+from pacs_console.ui.main_window import PANELS, MainWindow
+from pacs_console.ui.settings_dialog import SettingsDialog
+
+
+@pytest.fixture
+def window(qtbot, ctx):
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def test_navigation_switches_panels(window):
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == list(PANELS)
+    for name in PANELS:
+        window.nav.setCurrentRow(PANELS.index(name))
+        assert window.stack.currentWidget() is window.panels[name]
+    assert "not built yet" in window.panels["Viewer"].findChildren(type(window.status.demo_label))[-1].text()
+
+
+def test_status_bar_shows_scp_connectivity_and_pending(window):
+    assert "Storage SCP: stopped" in window.status.scp_button.text()
+    assert window.status.connectivity_label.text().startswith("Helpdesk:")
+    assert window.status.pending_label.text() == "Sync: 0 pending"
+    window.status.set_pending(3)
+    assert window.status.pending_label.text() == "Sync: 3 pending"
+
+
+def test_menus_have_settings_about_and_quit(window):
+    titles = [action.text() for action in window.menuBar().actions()]
+    assert titles == ["&File", "&Help"]
+    assert window.settings_action.text().startswith("&Settings")
+    assert window.quit_action.text() == "&Quit"
+
+
+def test_address_book_loads_nodes_from_core(qtbot, ctx, window):
+    save_node(ctx.db, "Korle Bu PACS", "KBTHPACS", "127.0.0.1", 4242)
+    tests = window.panels["Tests"]
+    tests.refresh()
+    qtbot.waitUntil(lambda: tests.table.rowCount() == 1, timeout=5000)
+    assert tests.table.item(0, 1).text() == "KBTHPACS"
+
+
+def test_geometry_and_last_panel_survive_a_restart(qtbot, paths, window):
+    window.resize(700, 500)  # inside the offscreen screen (800x600)
+    window.show_panel("Incidents")
+    window.close()
+    ctx2 = Context.open(paths)
+    try:
+        again = MainWindow(ctx2)
+        qtbot.addWidget(again)
+        again.show()
+        qtbot.waitExposed(again)
+        assert again.current_panel() == "Incidents"
+        assert (again.width(), again.height()) == (700, 500)
+    finally:
+        ctx2.close()
+
+
+def test_scp_toggle_from_the_status_bar(qtbot, ctx, window):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free = sock.getsockname()[1]
+    ctx.save_settings(ctx.settings.__class__(scp_port=free))
+    window.status.toggle_scp()
+    assert ctx.scp.running and f":{free}" in window.status.scp_button.text()
+    window.status.toggle_scp()
+    assert not ctx.scp.running and "stopped" in window.status.scp_button.text()
+
+
+def test_settings_dialog_validates_inline(qtbot, ctx):
+    dialog = SettingsDialog(ctx.settings)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert ok.isEnabled()
+    dialog.editors["ae_title"].setText("WAY_TOO_LONG_AE_TITLE")
+    assert not ok.isEnabled()
+    assert "16" in dialog.messages["ae_title"].text() and not dialog.messages["ae_title"].isHidden()
+    dialog.editors["ae_title"].setText("laptop")
+    assert ok.isEnabled() and "case" in dialog.messages["ae_title"].text()
+    dialog.editors["ae_title"].setText("LAPTOP01")
+    assert dialog.messages["ae_title"].isHidden()
+    assert dialog.value().ae_title == "LAPTOP01"

@@ -1,0 +1,112 @@
+"""Threading: worker results reach the GUI thread, cancel stops work, the bridge drains queues."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication
+
+from pacs_console.core.models import Progress
+from pacs_console.ui import workers
+from pacs_console.ui.bridge import QueueBridge
+
+
+def _on_gui_thread() -> bool:
+    return QThread.currentThread() is QApplication.instance().thread()
+
+
+def counting(n: int, seen_threads: list):
+    seen_threads.append(threading.current_thread().name)
+    for i in range(n):
+        yield Progress(i + 1, n, f"step {i + 1}")
+    return "all done"
+
+
+def test_progress_and_result_arrive_on_the_gui_thread(qtbot):
+    progress, results, threads, gui = [], [], [], []
+    worker = workers.start(
+        counting, 5, threads,
+        on_progress=lambda p: (progress.append(p.done), gui.append(_on_gui_thread())),
+        on_result=lambda r: (results.append(r), gui.append(_on_gui_thread())))
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    assert results == ["all done"] and progress == [1, 2, 3, 4, 5]
+    assert all(gui) and threads[0] != threading.main_thread().name
+    assert worker.done.wait(2)
+
+
+def test_plain_functions_return_their_value(qtbot):
+    results = []
+    workers.start(lambda a, b: a + b, 2, 3, on_result=results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    assert results == [5]
+
+
+def test_errors_are_signalled_not_raised(qtbot):
+    def broken():
+        raise ValueError("peer said no")
+        yield  # pragma: no cover
+
+    errors = []
+    worker = workers.start(broken, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert isinstance(errors[0], ValueError) and str(errors[0]) == "peer said no"
+    assert worker.done.wait(2)
+
+
+def test_cancel_stops_the_generator_and_runs_its_cleanup(qtbot):
+    state = {"steps": 0, "closed": False}
+    results = []
+
+    def endless():
+        try:
+            while True:
+                state["steps"] += 1
+                time.sleep(0.01)
+                yield Progress(state["steps"])
+        finally:
+            state["closed"] = True
+
+    worker = workers.start(endless, on_result=results.append)
+    qtbot.waitUntil(lambda: state["steps"] >= 3, timeout=5000)
+    with qtbot.waitSignal(worker.signals.finished, timeout=5000):
+        worker.cancel()
+    steps_at_cancel = state["steps"]
+    time.sleep(0.1)
+    assert state["closed"] and worker.cancelled and results == []
+    assert state["steps"] <= steps_at_cancel + 1
+
+
+def test_bridge_delivers_items_put_by_other_threads_on_the_gui_thread(qtbot):
+    source: queue.SimpleQueue = queue.SimpleQueue()
+    bridge = QueueBridge(source, interval_ms=10)
+    received, gui = [], []
+
+    def on_batch(batch):
+        received.extend(batch)
+        gui.append(_on_gui_thread())
+
+    bridge.received.connect(on_batch)
+    producers = [threading.Thread(target=lambda k=k: [source.put((k, i)) for i in range(500)])
+                 for k in range(4)]
+    for thread in producers:
+        thread.start()
+    for thread in producers:
+        thread.join()
+    qtbot.waitUntil(lambda: len(received) == 2000, timeout=5000)
+    assert all(gui) and len(set(received)) == 2000
+    bridge.stop()
+
+
+def test_bridge_batches_respect_the_limit(qtbot):
+    source: queue.SimpleQueue = queue.SimpleQueue()
+    for i in range(250):
+        source.put(i)
+    bridge = QueueBridge(source, interval_ms=10_000, max_batch=100)
+    sizes = []
+    bridge.received.connect(lambda batch: sizes.append(len(batch)))
+    assert bridge.drain() == 100 and bridge.drain() == 100 and bridge.drain() == 50
+    assert sizes == [100, 100, 50] and bridge.drain() == 0
+    bridge.stop()
