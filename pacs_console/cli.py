@@ -30,7 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="debug logging, including pynetdicom's protocol messages")
     parser.add_argument("--qt-probe", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from importlib import import_module
+
+    from pacs_console.commands import COMMAND_MODULES
+
+    for name in COMMAND_MODULES:
+        import_module(f"pacs_console.commands.{name}").register(subparsers)
     return parser
 
 

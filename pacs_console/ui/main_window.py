@@ -38,8 +38,10 @@ class MainWindow(QMainWindow):
         self.nav.setMaximumWidth(180)
         self.stack = QStackedWidget()
         self.panels: dict[str, QWidget] = {}
+        factories = {"Tests": TestsPanel}  # panels not listed here are still to come
         for name in PANELS:
-            panel = TestsPanel(ctx) if name == "Tests" else ComingPanel(name)
+            factory = factories.get(name)
+            panel = factory(ctx) if factory else ComingPanel(name)
             self.panels[name] = panel
             self.stack.addWidget(panel)
             QListWidgetItem(name, self.nav)

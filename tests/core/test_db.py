@@ -93,3 +93,23 @@ def test_demo_node_is_refreshed_not_duplicated(tmp_path):
         assert len(demo) == 1 and demo[0].name == DEMO_NODE_NAME and demo[0].port == 40002
     finally:
         db.close()
+
+
+def test_every_past_schema_version_upgrades_with_its_data(tmp_path):
+    """One real database file per past schema version (tests/fixtures/db) opens and upgrades."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    fixtures = sorted((ROOT / "tests" / "fixtures" / "db").glob("schema-*.sqlite3"))
+    assert fixtures, "no past-version databases in tests/fixtures/db"
+    for fixture in fixtures:
+        copy = tmp_path / fixture.name
+        shutil.copy(fixture, copy)
+        db = Database(copy)
+        try:
+            assert db.is_current() and db.integrity_ok()
+            nodes = list_nodes(db)
+            assert [n.ae_title for n in nodes] == ["TTHPACS"]
+        finally:
+            db.close()
