@@ -38,6 +38,9 @@ def run_gui(args) -> int:
     if args.demo:
         def started(demo) -> None:
             window.demo_started(demo)
+            # With the demo, retrieves must land somewhere: start the console's own SCP too.
+            if ctx.scp is None or not ctx.scp.running:
+                window.status.toggle_scp()
             log.info("Demo PACS %s on %s:%s", demo.ae_title, demo.host, demo.port)
 
         def failed(exc: Exception) -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the database and pynetdicom load on first use, after the wi
     from pacs_console.core.dicom.scp import StorageSCP
 
 log = logging.getLogger(__name__)
+DEMO_PORT = 11112
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Context:
                                   timeouts=self.settings.timeouts(), notify=self.arrivals)
         return self.scp
 
-    def start_demo(self, host: str = "127.0.0.1", port: int = 0):
+    def start_demo(self, host: str = "127.0.0.1", port: int | None = None):
         """Start the embedded demo PACS and list it in the address book as 'Demo PACS'."""
         from pacs_console.core.db.nodes import list_nodes, register_demo_node
         from pacs_console.core.dicom.demo import DemoPacs
@@ -83,8 +84,17 @@ class Context:
                     return (node.host, node.port)
             return None
 
-        self.demo = DemoPacs(host=host, port=port, resolve_destination=resolve,
-                             timeouts=self.settings.timeouts(), notify=self.arrivals).start()
+        # A stable, well-known port lets other tools (echoscu, a viewer) reach the demo too;
+        # if something already listens there, any free port will do.
+        ports = [port] if port is not None else [DEMO_PORT, 0]
+        for index, candidate in enumerate(ports):
+            try:
+                self.demo = DemoPacs(host=host, port=candidate, resolve_destination=resolve,
+                                     timeouts=self.settings.timeouts(), notify=self.arrivals).start()
+                break
+            except OSError:
+                if index == len(ports) - 1:
+                    raise
         register_demo_node(self.db, self.demo.ae_title, self.demo.host, self.demo.port)
         return self.demo
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
+    QStyle,
     QWidget,
 )
 
@@ -24,6 +25,12 @@ from pacs_console.ui.settings_dialog import SettingsDialog
 from pacs_console.ui.status_bar import ConsoleStatusBar
 
 PANELS = ("Discovery", "Tests", "Viewer", "Incidents", "Reports", "Sync")
+_NAV_ICONS = {"Discovery": QStyle.StandardPixmap.SP_DriveNetIcon,
+              "Tests": QStyle.StandardPixmap.SP_DialogApplyButton,
+              "Viewer": QStyle.StandardPixmap.SP_FileDialogContentsView,
+              "Incidents": QStyle.StandardPixmap.SP_MessageBoxWarning,
+              "Reports": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+              "Sync": QStyle.StandardPixmap.SP_BrowserReload}
 
 
 class MainWindow(QMainWindow):
@@ -35,7 +42,9 @@ class MainWindow(QMainWindow):
         self.state = QSettings(str(ctx.paths.qt_state_file), QSettings.Format.IniFormat)
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setMaximumWidth(180)
+        self.nav.setFixedWidth(170)
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setSpacing(3)
         self.stack = QStackedWidget()
         self.panels: dict[str, QWidget] = {}
         factories = {"Tests": TestsPanel}  # panels not listed here are still to come
@@ -44,13 +53,14 @@ class MainWindow(QMainWindow):
             panel = factory(ctx) if factory else ComingPanel(name)
             self.panels[name] = panel
             self.stack.addWidget(panel)
-            QListWidgetItem(name, self.nav)
+            QListWidgetItem(self.style().standardIcon(_NAV_ICONS[name]), name, self.nav)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.nav)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(6, 6, 6, 0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.status = ConsoleStatusBar(ctx)
         self.setStatusBar(self.status)
         self.bridge = QueueBridge(ctx.arrivals, parent=self)
