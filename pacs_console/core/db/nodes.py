@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
 
 from sqlmodel import select
 
@@ -10,6 +12,7 @@ from pacs_console.core.db.engine import Database
 from pacs_console.core.db.tables import Node, utcnow
 
 DEMO_NODE_NAME = "Demo PACS"
+TAGS = ("pacs", "modality", "workstation", "router", "ris", "archive", "demo")
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,31 @@ class NodeRecord:
     tags: str = ""
     notes: str = ""
     is_demo: bool = False
+    site_id: int | None = None
+    tls: bool = False
+    tls_ca_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_server_name: str = ""
+    capabilities: dict[str, Any] | None = field(default=None, compare=False)
+    capabilities_at: datetime | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.ae_title}@{self.host}:{self.port}"
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.tags.split(",") if t.strip()]
+
+
+EDITABLE = ("name", "ae_title", "host", "port", "tags", "notes", "site_id", "tls", "tls_ca_file",
+            "tls_cert_file", "tls_key_file", "tls_server_name")
 
 
 def _record(node: Node) -> NodeRecord:
-    return NodeRecord(node.id or 0, node.name, node.ae_title, node.host, node.port,
-                      node.tags, node.notes, node.is_demo)
+    values = {f.name: getattr(node, f.name) for f in fields(NodeRecord) if f.name != "id"}
+    return NodeRecord(id=node.id or 0, **values)
 
 
 def list_nodes(db: Database) -> list[NodeRecord]:
@@ -36,14 +59,22 @@ def list_nodes(db: Database) -> list[NodeRecord]:
         return [_record(n) for n in session.exec(select(Node).order_by(Node.name))]
 
 
-def get_node(db: Database, name: str) -> NodeRecord | None:
+def get_node(db: Database, name_or_id: str | int) -> NodeRecord | None:
+    """By id, by exact name, or by AE title when that is unambiguous."""
     with db.session() as session:
-        node = session.exec(select(Node).where(Node.name == name)).first()
+        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+            node = session.get(Node, int(name_or_id))
+            if node is not None:
+                return _record(node)
+        node = session.exec(select(Node).where(Node.name == str(name_or_id))).first()
+        if node is None:
+            matches = session.exec(select(Node).where(Node.ae_title == str(name_or_id))).all()
+            node = matches[0] if len(matches) == 1 else None
         return _record(node) if node else None
 
 
 def save_node(db: Database, name: str, ae_title: str, host: str, port: int, *,
-              tags: str = "", notes: str = "", is_demo: bool = False) -> NodeRecord:
+              tags: str = "", notes: str = "", is_demo: bool = False, **extra: Any) -> NodeRecord:
     """Insert or update by name."""
     with db.session() as session:
         node = session.exec(select(Node).where(Node.name == name)).first()
@@ -51,14 +82,74 @@ def save_node(db: Database, name: str, ae_title: str, host: str, port: int, *,
             node = Node(name=name, ae_title=ae_title, host=host, port=port)
         node.ae_title, node.host, node.port = ae_title, host, port
         node.tags, node.notes, node.is_demo = tags, notes, is_demo
+        for key, value in extra.items():
+            if key not in EDITABLE:
+                raise ValueError(f"unknown node field {key!r}")
+            setattr(node, key, value)
         node.updated_at = utcnow()
         session.add(node)
         session.flush()
         return _record(node)
 
 
+def update_node(db: Database, node_id: int, **changes: Any) -> NodeRecord:
+    """Change some fields of one node (renames included)."""
+    with db.session() as session:
+        node = session.get(Node, node_id)
+        if node is None:
+            raise KeyError(f"no node with id {node_id}")
+        for key, value in changes.items():
+            if key not in EDITABLE:
+                raise ValueError(f"unknown node field {key!r}")
+            setattr(node, key, value)
+        node.updated_at = utcnow()
+        session.add(node)
+        session.flush()
+        return _record(node)
+
+
+def delete_node(db: Database, node_id: int) -> None:
+    with db.session() as session:
+        node = session.get(Node, node_id)
+        if node is not None:
+            session.delete(node)
+
+
+def duplicate_node(db: Database, node_id: int) -> NodeRecord:
+    """A copy named 'NAME (copy)', 'NAME (copy 2)', ... for quick variants of one node."""
+    original = get_node(db, node_id)
+    if original is None:
+        raise KeyError(f"no node with id {node_id}")
+    taken = {n.name for n in list_nodes(db)}
+    name, counter = f"{original.name} (copy)", 2
+    while name in taken:
+        name, counter = f"{original.name} (copy {counter})", counter + 1
+    values = {k: getattr(original, k) for k in EDITABLE if k not in ("name", "ae_title", "host",
+                                                                      "port", "tags", "notes")}
+    return save_node(db, name, original.ae_title, original.host, original.port,
+                     tags=original.tags, notes=original.notes, **values)
+
+
+def set_capabilities(db: Database, node_id: int, capabilities: dict[str, Any]) -> NodeRecord:
+    with db.session() as session:
+        node = session.get(Node, node_id)
+        if node is None:
+            raise KeyError(f"no node with id {node_id}")
+        node.capabilities, node.capabilities_at = capabilities, utcnow()
+        session.add(node)
+        session.flush()
+        return _record(node)
+
+
 def register_demo_node(db: Database, ae_title: str, host: str, port: int) -> NodeRecord:
-    """The demo PACS picks a free port each start, so its entry is refreshed every time."""
+    """The demo PACS may move to another port between starts, so its entry is refreshed."""
     return save_node(db, DEMO_NODE_NAME, ae_title, host, port, tags="pacs,demo",
                      notes="Embedded demo PACS with synthetic studies (started by --demo)",
                      is_demo=True)
+
+
+def as_record(**values: Any) -> NodeRecord:
+    """A NodeRecord not (yet) in the database, e.g. parsed from an import file."""
+    base = NodeRecord(0, values.pop("name", ""), values.pop("ae_title", ""),
+                      values.pop("host", ""), int(values.pop("port", 104)))
+    return replace(base, **values)
