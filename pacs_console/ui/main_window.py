@@ -20,7 +20,10 @@ from pacs_console.core.context import Context
 from pacs_console.paths import resource_path
 from pacs_console.ui.bridge import QueueBridge
 from pacs_console.ui.panels.coming import ComingPanel
+from pacs_console.ui.panels.discovery import DiscoveryPanel
+from pacs_console.ui.panels.incidents import IncidentsPanel
 from pacs_console.ui.panels.tests import TestsPanel
+from pacs_console.ui.panels.viewer import ViewerPanel
 from pacs_console.ui.settings_dialog import SettingsDialog
 from pacs_console.ui.status_bar import ConsoleStatusBar
 
@@ -47,7 +50,7 @@ class MainWindow(QMainWindow):
         self.nav.setSpacing(3)
         self.stack = QStackedWidget()
         self.panels: dict[str, QWidget] = {}
-        factories = {"Tests": TestsPanel}  # panels not listed here are still to come
+        factories = {"Discovery": DiscoveryPanel, "Tests": TestsPanel, "Viewer": ViewerPanel, "Incidents": IncidentsPanel}  # panels not listed here are still to come
         for name in PANELS:
             factory = factories.get(name)
             panel = factory(ctx) if factory else ComingPanel(name)
@@ -65,6 +68,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.bridge = QueueBridge(ctx.arrivals, parent=self)
         self.bridge.received.connect(self.status.on_arrivals)
+        self.bridge.received.connect(self.panels["Viewer"].on_arrivals)
         self._build_menus()
         self._restore()
         # The address book needs the database; it fills in on the first event-loop turn so the

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -88,18 +89,27 @@ def start(
     """Start ``fn`` on the pool; callbacks run on the GUI thread. Keep the Worker to cancel it."""
     worker = Worker(fn, *args, **kwargs)
     signals = worker.signals
-    if on_progress:
-        signals.progress.connect(on_progress)
-    if on_result:
-        signals.result.connect(on_result)
-    if on_error:
-        signals.error.connect(on_error)
-    if on_finished:
-        signals.finished.connect(on_finished)
+    for signal, callback in ((signals.progress, on_progress), (signals.result, on_result),
+                             (signals.error, on_error), (signals.finished, on_finished)):
+        if callback is not None:
+            signal.connect(_guarded(callback))
     signals.finished.connect(lambda: _ACTIVE.discard(worker))
     _ACTIVE.add(worker)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def _guarded(callback: Callable) -> Callable:
+    """Drop results for a widget closed while its work ran (its C++ object is already gone)."""
+    owner = getattr(callback, "__self__", None)
+    if not isinstance(owner, QObject):
+        return callback
+
+    def call(*args: Any) -> None:
+        if shiboken6.isValid(owner):
+            callback(*args)
+
+    return call
 
 
 def cancel_all(timeout_s: float = 5.0) -> None:

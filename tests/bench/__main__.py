@@ -10,9 +10,10 @@ from tests.bench import runner
 
 
 def all_cases() -> list[runner.Case]:
-    from tests.bench import gui_stall, startup
+    from tests.bench import dimse, discovery, gui_find, gui_stall, incidents, startup, viewer
 
-    return startup.cases() + gui_stall.cases()
+    return (startup.cases() + gui_stall.cases() + viewer.cases() + incidents.cases()
+            + dimse.cases() + gui_find.cases() + discovery.cases())
 
 
 def main(argv: list[str] | None = None) -> int:

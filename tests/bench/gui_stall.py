@@ -21,6 +21,7 @@ def _free_port() -> int:
 def _setup() -> None:
     from PySide6.QtWidgets import QApplication
 
+    from pacs_console.app import tune_interpreter_for_gui
     from pacs_console.core.context import Context
     from pacs_console.core.dicom.demo import DemoPacs
     from pacs_console.core.dicom.synth import generate_study
@@ -28,6 +29,7 @@ def _setup() -> None:
     from pacs_console.paths import app_paths
     from pacs_console.ui.main_window import MainWindow
 
+    tune_interpreter_for_gui()  # as the real app does
     app = QApplication.instance() or QApplication([])
     ctx = Context.open(app_paths(tempfile.mkdtemp(prefix="pacs-bench-gui-")))
     ctx.settings = Settings(scp_port=_free_port())

@@ -66,6 +66,8 @@ class OrthancPeer(PeerProcess):
             "DicomModalities": {name: _modality(*entry) for name, entry in self.modalities.items()},
             "SynchronousCMove": True,
             "DicomAssociationCloseDelay": 0,
+            # Ghanaian names need ɛ and ɔ: Latin-1 (the default) cannot hold them in C-FIND answers.
+            "DefaultEncoding": "Utf8",
             # Jobs are throw-away in tests; persisting them only slows start-up and clear().
             "SaveJobs": False,
             "StableAge": 1,

@@ -39,7 +39,9 @@ def test_demo_is_listed_and_echoes_from_the_tests_panel(qtbot, ctx, demo_window)
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=5000)
     panel.table.selectRow(0)
     panel.echo_selected()
-    qtbot.waitUntil(lambda: "Success" in panel.output.toPlainText(), timeout=10000)
+    qtbot.waitUntil(lambda: "1 sent, 1 OK" in panel.verify.stats.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Saved as test run" in panel.verify.log.toPlainText(), timeout=5000)
+    assert panel.verify.plot.points("C-ECHO round trip") == 1
     assert f"DEMOPACS@127.0.0.1:{demo.port}" in window.status.demo_label.text()
 
 

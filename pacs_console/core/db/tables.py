@@ -21,6 +21,14 @@ class Site(SQLModel, table=True):
     facility_type: str = ""
     notes: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+    # Business calendar for SLA clocks (migration 0003); None hours mean Mon-Fri 08:00-17:00.
+    address: str = ""
+    contacts: str = ""
+    timezone: str = "Africa/Accra"
+    business_hours: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    holiday_country: str = "GH"
+    closed_days: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    updated_at: datetime | None = None
 
 
 class Node(SQLModel, table=True):
@@ -64,3 +72,169 @@ class TestRun(SQLModel, table=True):
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     diagnosis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     association: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+# Incidents, visits, evidence and the audit trail (migration 0003).
+
+
+class Visit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=lambda: str(uuid_module.uuid4()), unique=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    engineer: str = ""
+    purpose: str = ""
+    notes: str = ""
+    arrived_at: datetime = Field(default_factory=utcnow)
+    departed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Incident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=lambda: str(uuid_module.uuid4()), unique=True)
+    title: str
+    description: str = ""
+    severity: str = Field(index=True)  # critical, high, medium, low
+    category: str = "other"
+    status: str = Field(default="new", index=True)
+    hold_reason: str = ""
+    status_before_hold: str = ""
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True,
+                                ondelete="SET NULL")
+    source_test_run_id: int | None = Field(default=None, foreign_key="test_run.id",
+                                           ondelete="SET NULL")
+    reporter: str = ""
+    contact: str = ""
+    created_by: str = ""
+    # Device-clock UTC; clock_offset_s is the device clock's known error (true = device + offset).
+    reported_at: datetime = Field(index=True)
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    response_due_at: datetime = Field(index=True)
+    clock_offset_s: float = 0.0
+    device_utc_offset_min: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class IncidentNode(SQLModel, table=True):
+    __tablename__ = "incident_node"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True, ondelete="CASCADE")
+    node_id: int | None = Field(default=None, foreign_key="node.id", index=True,
+                                ondelete="SET NULL")
+    node_label: str = ""
+
+
+class VisitIncident(SQLModel, table=True):
+    __tablename__ = "visit_incident"
+
+    visit_id: int = Field(foreign_key="visit.id", primary_key=True, ondelete="CASCADE")
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True, index=True,
+                             ondelete="CASCADE")
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True, ondelete="CASCADE")
+    sha256: str = Field(index=True)  # the file lives at data/attachments/<sha[:2]>/<sha>
+    filename: str
+    media_type: str = "application/octet-stream"
+    size: int = 0
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class TimelineEntry(SQLModel, table=True):
+    __tablename__ = "timeline_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+    clock_offset_s: float = 0.0
+    kind: str  # created, note, status, change, test_run, attachment
+    author: str = ""
+    text: str = ""
+    from_status: str = ""
+    to_status: str = ""
+    test_run_id: int | None = Field(default=None, foreign_key="test_run.id", ondelete="SET NULL")
+    attachment_id: int | None = Field(default=None, foreign_key="attachment.id",
+                                      ondelete="SET NULL")
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    __tablename__ = "maintenance_window"
+
+    id: int | None = Field(default=None, primary_key=True)
+    node_id: int | None = Field(default=None, foreign_key="node.id", index=True,
+                                ondelete="CASCADE")
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True,
+                                ondelete="CASCADE")
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only and hash-chained: each row's hash covers its fields and the previous hash."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = ""
+    action: str  # create, change, delete, export, upload
+    entity: str  # incident, timeline, attachment, site, visit, maintenance, export
+    entity_id: str = ""
+    before_digest: str = ""
+    after_digest: str = ""
+    detail: str = ""  # JSON text, kept as written so the hash can be recomputed
+    prev_hash: str = ""
+    hash: str = ""
+
+
+# Discovery sweeps and what each found (migration 0004).
+
+
+class Sweep(SQLModel, table=True):
+    """One discovery sweep of a site: the inventory at that moment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=lambda: str(uuid_module.uuid4()), unique=True)
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True,
+                                ondelete="CASCADE")
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    duration_s: float = 0.0
+    targets: str = ""
+    ports: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    hosts: int = 0
+    attempts: int = 0
+    engineer: str = ""
+
+
+class SweepFinding(SQLModel, table=True):
+    """One open host:port in a sweep, with its verdict, AE title and fingerprint."""
+
+    __tablename__ = "sweep_finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_id: int = Field(foreign_key="sweep.id", index=True, ondelete="CASCADE")
+    host: str
+    port: int
+    service: str = "dicom"  # dicom, http
+    verdict: str
+    latency_ms: float = 0.0
+    ae_title: str = ""
+    ae_source: str = ""
+    guesses: int = 0
+    implementation_class_uid: str = ""
+    implementation_version_name: str = ""
+    vendor: str = ""
+    product: str = ""
+    version: str = ""
+    confidence: str = ""
+    dicomweb_url: str = ""
+    detail: str = ""

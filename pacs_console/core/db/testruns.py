@@ -70,3 +70,19 @@ def get_test_run(db: Database, run_id: int | str) -> TestRunRecord | None:
         else:
             run = session.get(TestRun, int(run_id))
         return _record(run) if run else None
+
+
+def run_recorded(db: Database, node_id: int | None, operation):
+    """Drive an operation generator, pass its progress through, save its result as evidence.
+
+    Returns ``(result, TestRunRecord)``. A plain (non-generator) result works too. If the
+    generator is closed early (cancel), nothing is saved: a cancelled run proves nothing.
+    """
+    if hasattr(operation, "__next__"):
+        result = yield from operation
+    else:
+        result = operation
+    run = None
+    if result is not None and hasattr(result, "evidence"):
+        run = save_test_run(db, node_id=node_id, **result.evidence())
+    return result, run

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from pynetdicom import evt
 from pynetdicom.sop_class import Verification
 
-from pacs_console.core.dicom import diagnose
-from pacs_console.core.dicom.ae import DEFAULT_AE_TITLE, Timeouts, make_ae
-from pacs_console.core.errors import Diagnosis
+from pacs_console.core.dicom import association as assoc_mod
+from pacs_console.core.dicom.ae import DEFAULT_AE_TITLE, Timeouts
+from pacs_console.core.dicom.dimse_status import describe_status
+from pacs_console.core.dicom.results import make_evidence, summary_stats
+from pacs_console.core.dicom.target import Target
+from pacs_console.core.errors import ConsoleError, Diagnosis
 
 
 @dataclass
@@ -28,11 +32,32 @@ class EchoResult:
     total_ms: float | None = None
     diagnosis: Diagnosis | None = None
     peer: dict[str, str] = field(default_factory=dict)
+    association: dict | None = None
+    tls_ms: float | None = None
+    target: Target | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if k != "diagnosis"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("diagnosis", "target")}
         data["diagnosis"] = self.diagnosis.to_dict() if self.diagnosis else None
         return data
+
+    @property
+    def outcome(self) -> str:
+        return "ok" if self.ok else "failed"
+
+    def summary(self) -> str:
+        if self.ok:
+            return (f"C-ECHO OK in {self.total_ms:.1f} ms (connect {self.connect_ms:.1f}, "
+                    f"associate {self.associate_ms:.1f}, echo {self.echo_ms:.1f})")
+        return f"C-ECHO failed: {self.diagnosis.what if self.diagnosis else 'unknown'}"
+
+    def evidence(self) -> dict:
+        target = self.target or Target(self.host, self.port, self.called_ae, self.calling_ae)
+        metrics = {k: getattr(self, k) for k in ("connect_ms", "tls_ms", "associate_ms", "echo_ms",
+                                                 "total_ms", "status")}
+        return make_evidence("echo", target, outcome=self.outcome, metrics=metrics,
+                             diagnosis=self.diagnosis, association=self.association,
+                             summary=self.summary(), duration_ms=self.total_ms or 0.0)
 
 
 def tcp_connect_ms(host: str, port: int, timeout: float) -> float:
@@ -45,47 +70,50 @@ def tcp_connect_ms(host: str, port: int, timeout: float) -> float:
 def echo(host: str, port: int, called_ae: str, calling_ae: str = DEFAULT_AE_TITLE,
          timeouts: Timeouts | None = None) -> EchoResult:
     """One C-ECHO on a fresh association; never raises for network or peer failures."""
-    timeouts = timeouts or Timeouts()
-    result = EchoResult(False, host, port, called_ae, calling_ae)
+    return echo_target(Target(host, port, called_ae, calling_ae, timeouts or Timeouts()))
+
+
+def echo_target(target: Target) -> EchoResult:
+    """One C-ECHO to ``target`` (TLS included); never raises for network or peer failures."""
+    result = EchoResult(False, target.host, target.port, target.called_ae, target.calling_ae,
+                        target=target)
+    timing: dict = {}
     start = time.perf_counter()
     try:
-        result.connect_ms = tcp_connect_ms(host, port, timeouts.connect)
-    except OSError as exc:
-        result.diagnosis = diagnose.diagnose_socket_error(exc, host, port, timeouts.connect)
+        assoc = assoc_mod.connect(target, [Verification], timing=timing)
+    except ConsoleError as exc:
+        result.diagnosis = exc.diagnosis
+        _timing(result, timing, start)
         return result
-    received: list = []
-    ae = make_ae(calling_ae, timeouts, requested=[Verification])
-    t0 = time.perf_counter()
-    assoc = ae.associate(host, port, ae_title=called_ae,
-                         evt_handlers=[(evt.EVT_ACSE_RECV, lambda e: received.append(e.primitive))])
-    result.associate_ms = (time.perf_counter() - t0) * 1000
     try:
-        if not assoc.is_established:
-            result.diagnosis = _association_failure(assoc, received, called_ae, calling_ae, timeouts)
-            return result
         result.peer = peer_identity(assoc)
         t1 = time.perf_counter()
         status = assoc.send_c_echo()
         result.echo_ms = (time.perf_counter() - t1) * 1000
+        result.association = assoc_mod.association_report(assoc, timing)
         if not status:
-            result.diagnosis = Diagnosis(
-                "dimse-timeout", f"No C-ECHO response within {timeouts.dimse:g} s",
+            result.diagnosis = (assoc_mod.diagnose.diagnose_abort("during C-ECHO")
+                                if assoc.is_aborted else Diagnosis(
+                "dimse-timeout", f"No C-ECHO response within {target.timeouts.dimse:g} s",
                 ("the node accepted the association but its Verification service hung",),
-                ("restart the DICOM service on the node",))
+                ("restart the DICOM service on the node",),
+                {"DIMSE timeout": f"{target.timeouts.dimse:g} s"}))
             return result
         result.status = int(status.Status)
         result.ok = result.status == 0
         if not result.ok:
-            result.diagnosis = Diagnosis(
-                "echo-failed", f"C-ECHO answered with status 0x{result.status:04X}",
-                ("the node's Verification service reported a failure",),
-                ("check the node's log",))
-        assoc.release()
+            _, result.diagnosis = describe_status("echo", result.status)
     finally:
-        if assoc.is_established:
-            assoc.abort()
-        result.total_ms = (time.perf_counter() - start) * 1000
+        assoc_mod.release(assoc)
+        _timing(result, timing, start)
     return result
+
+
+def _timing(result: EchoResult, timing: dict, start: float) -> None:
+    result.connect_ms = timing.get("connect_ms")
+    result.tls_ms = timing.get("tls_ms")
+    result.associate_ms = timing.get("associate_ms")
+    result.total_ms = (time.perf_counter() - start) * 1000
 
 
 def peer_identity(assoc) -> dict[str, str]:
@@ -97,20 +125,71 @@ def peer_identity(assoc) -> dict[str, str]:
     }
 
 
-def _association_failure(assoc, received, called_ae, calling_ae, timeouts) -> Diagnosis:
-    if assoc.is_rejected:
-        rj = next((p for p in reversed(received) if hasattr(p, "result_source")), None)
-        if rj is not None:
-            return diagnose.diagnose_rejection(int(rj.result), int(rj.result_source),
-                                               int(rj.diagnostic), called_ae, calling_ae)
-        return diagnose.diagnose_rejection(1, 1, 1, called_ae, calling_ae)
-    if not received:
-        # Nothing came back at all: pynetdicom aborts itself when the ACSE timer fires.
-        return diagnose.diagnose_acse_timeout(timeouts.acse)
-    if assoc.is_aborted:
-        if assoc.rejected_contexts and not assoc.accepted_contexts:
-            return diagnose.diagnose_no_context(
-                [str(cx.abstract_syntax) for cx in assoc.requestor.requested_contexts],
-                [f"{cx.abstract_syntax} ({cx.status})" for cx in assoc.rejected_contexts])
-        return diagnose.diagnose_abort("during negotiation")
-    return diagnose.diagnose_acse_timeout(timeouts.acse)
+@dataclass
+class EchoStats:
+    """A continuous echo's summary: loss and min/median/p95/max/jitter per phase, in ms."""
+
+    sent: int
+    ok: int
+    loss_pct: float
+    connect: dict
+    associate: dict
+    round_trip: dict
+    total: dict
+    target: Target | None = field(default=None, repr=False)
+    last_diagnosis: Diagnosis | None = None
+    duration_ms: float = 0.0
+
+    @classmethod
+    def from_results(cls, results: list[EchoResult], target: Target | None = None,
+                     duration_ms: float = 0.0) -> EchoStats:
+        good = [r for r in results if r.ok]
+        failed = [r for r in results if not r.ok]
+        sent = len(results)
+
+        def pick(name):
+            return summary_stats([getattr(r, name) for r in good if getattr(r, name) is not None])
+
+        return cls(sent, len(good), round(100.0 * (sent - len(good)) / sent, 2) if sent else 0.0,
+                   pick("connect_ms"), pick("associate_ms"), pick("echo_ms"), pick("total_ms"),
+                   target, failed[-1].diagnosis if failed else None, duration_ms)
+
+    def to_dict(self) -> dict:
+        return {"sent": self.sent, "ok": self.ok, "loss_pct": self.loss_pct,
+                "connect_ms": self.connect, "associate_ms": self.associate,
+                "round_trip_ms": self.round_trip, "total_ms": self.total,
+                "last_diagnosis": self.last_diagnosis.to_dict() if self.last_diagnosis else None}
+
+    def evidence(self) -> dict:
+        outcome = "ok" if self.sent and self.ok == self.sent else "failed" if not self.ok else "warning"
+        summary = (f"{self.sent} C-ECHO, {self.ok} OK, loss {self.loss_pct:g} %, "
+                   f"round trip median {self.round_trip['median']} ms")
+        target = self.target or "unknown"
+        return make_evidence("echo-series", target, outcome=outcome, metrics=self.to_dict(),
+                             diagnosis=self.last_diagnosis, summary=summary,
+                             duration_ms=self.duration_ms)
+
+
+def echo_series(target: Target, count: int | None = None, interval: float = 1.0, *,
+                stop: threading.Event | None = None) -> Generator[EchoResult, None, EchoStats]:
+    """Ping with C-ECHO ``count`` times (None: until closed or ``stop`` is set)."""
+    results: list[EchoResult] = []
+    start = time.perf_counter()
+    n = 0
+    while count is None or n < count:
+        if stop is not None and stop.is_set():
+            break
+        t0 = time.perf_counter()
+        result = echo_target(target)
+        results.append(result)
+        n += 1
+        yield result
+        if count is not None and n >= count:
+            break
+        wait = interval - (time.perf_counter() - t0)
+        if wait > 0:
+            if stop is not None:
+                stop.wait(wait)
+            else:
+                time.sleep(wait)
+    return EchoStats.from_results(results, target, (time.perf_counter() - start) * 1000)

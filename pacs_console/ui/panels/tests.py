@@ -1,23 +1,30 @@
-"""Tests panel: the address book and C-ECHO against any node (more DIMSE tests to come)."""
+"""Tests panel: the address book beside tabs that verify, query, retrieve, store and probe a node."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
+    QMessageBox,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.testbench.history_tab import HistoryTab
+from pacs_console.ui.testbench.verify_tab import VerifyTab
 
 COLUMNS = ("Name", "AE title", "Host", "Port", "Tags")
 
@@ -29,6 +36,8 @@ def _load_nodes(ctx: Context) -> list:
 
 
 class TestsPanel(QWidget):
+    __test__ = False
+
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel-tests")
@@ -39,70 +48,190 @@ class TestsPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
-        self.echo_button = QPushButton("C-ECHO")
-        self.echo_button.setToolTip("Verify the selected node (Ctrl+E)")
-        self.echo_button.setShortcut("Ctrl+E")
-        self.echo_button.clicked.connect(self.echo_selected)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.output = QPlainTextEdit()
-        self.output.setReadOnly(True)
-        self.output.setPlaceholderText("Select a node and press C-ECHO.")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.echo_button)
-        buttons.addWidget(self.refresh_button)
-        buttons.addStretch(1)
+        self.table.doubleClicked.connect(lambda _index: self.edit_node())
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        book_buttons = QHBoxLayout()
+        self.buttons = {}
+        for name, slot, tip in (("Add", self.add_node, "Add a node (Ctrl+N)"),
+                                ("Edit", self.edit_node, "Edit the selected node"),
+                                ("Duplicate", self.duplicate_node, "Copy the selected node"),
+                                ("Delete", self.delete_node, "Delete the selected node"),
+                                ("Import…", self.import_nodes, "CSV, JSON, Orthanc or dcmqrscp.cfg"),
+                                ("Export…", self.export_nodes, "CSV, JSON, Orthanc or dcmqrscp.cfg")):
+            button = QPushButton(name)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            book_buttons.addWidget(button)
+            self.buttons[name] = button
+        self.buttons["Add"].setShortcut("Ctrl+N")
+        book_buttons.addStretch(1)
+        book = QWidget()
+        book_layout = QVBoxLayout(book)
+        book_layout.setContentsMargins(0, 0, 0, 0)
+        book_layout.addWidget(QLabel("<b>Address book</b>"))
+        book_layout.addWidget(self.table)
+        book_layout.addLayout(book_buttons)
+        self.tabs = QTabWidget()
+        self.verify = VerifyTab(ctx, self)
+        self.history = HistoryTab(ctx, self)
+        self.tabs.addTab(self.verify, "Verify")
+        self._add_optional_tabs()
+        self.tabs.addTab(self.history, "History")
+        self.verify.run_saved.connect(lambda _run: self.history.refresh())
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(book)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>Tests</h2>Address book"))
-        layout.addWidget(self.table, 2)
-        layout.addLayout(buttons)
-        layout.addWidget(self.output, 1)
-        self.worker: workers.Worker | None = None
+        layout.addWidget(QLabel("<h2>Tests</h2>"))
+        layout.addWidget(splitter)
+
+    def _add_optional_tabs(self) -> None:
+        """Query, retrieve, store and capability tabs; each builds on its core operation."""
+        from pacs_console.ui.testbench import tabs_registry
+
+        self.operation_tabs: dict[str, QWidget] = {}
+        for title, factory in tabs_registry.TABS:
+            tab = factory(self.ctx, self)
+            self.operation_tabs[title] = tab
+            self.tabs.addTab(tab, title)
+            if hasattr(tab, "run_saved"):
+                tab.run_saved.connect(lambda _run: self.history.refresh())
+        query, retrieve = self.operation_tabs["Query"], self.operation_tabs["Retrieve"]
+        query.retrieve_requested.connect(retrieve.fill)
+        query.retrieve_requested.connect(lambda _m: self.tabs.setCurrentWidget(retrieve))
+
+    # ---- address book ----------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Load the address book off the GUI thread (the first call also opens the database)."""
-        workers.start(_load_nodes, self.ctx, on_result=self.populate,
-                      on_error=self.show_error)
+        workers.start(_load_nodes, self.ctx, on_result=self.populate, on_error=self.show_error)
 
     def populate(self, nodes: list) -> None:
+        selected = self.selected_node()
         self.nodes = nodes
-        self.table.setRowCount(len(self.nodes))
-        for row, node in enumerate(self.nodes):
-            for col, value in enumerate((node.name, node.ae_title, node.host, str(node.port), node.tags)):
+        self.table.setRowCount(len(nodes))
+        for row, node in enumerate(nodes):
+            for col, value in enumerate((node.name, node.ae_title, node.host, str(node.port),
+                                         node.tags)):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, node.id)
                 self.table.setItem(row, col, item)
-        if self.nodes and not self.table.selectedItems():
+        ids = [n.id for n in nodes]
+        if selected is not None and selected.id in ids:
+            self.table.selectRow(ids.index(selected.id))
+        elif nodes:
             self.table.selectRow(0)
 
     def selected_node(self):
         rows = self.table.selectionModel().selectedRows()
-        return self.nodes[rows[0].row()] if rows else None
+        return self.nodes[rows[0].row()] if rows and rows[0].row() < len(self.nodes) else None
 
-    def echo_selected(self) -> None:
+    def select_node(self, name: str) -> None:
+        for row, node in enumerate(self.nodes):
+            if node.name == name:
+                self.table.selectRow(row)
+
+    def _selection_changed(self) -> None:
+        self.history.refresh()
+        node = self.selected_node()
+        probe = self.operation_tabs.get("Capabilities")
+        if probe is not None:
+            saved = (node.capabilities or {}).get("entries", {}) if node else {}
+            probe.show_matrix(saved)  # the last probe of this node, until a new one runs
+
+    def _dialog(self, node=None):
+        from pacs_console.ui.widgets.node_dialog import NodeDialog
+
+        return NodeDialog(node, {n.name for n in self.nodes}, self)
+
+    def add_node(self) -> None:
+        from pacs_console.core.db.nodes import save_node
+
+        dialog = self._dialog()
+        if dialog.exec():
+            values = dialog.values()
+            save_node(self.ctx.db, values.pop("name"), values.pop("ae_title"), values.pop("host"),
+                      values.pop("port"), tags=values.pop("tags"), notes=values.pop("notes"),
+                      **values)
+            self.refresh()
+
+    def edit_node(self) -> None:
+        from pacs_console.core.db.nodes import update_node
+
         node = self.selected_node()
         if node is None:
-            self.output.appendPlainText("Select a node first.")
             return
-        self.echo_button.setEnabled(False)
-        self.output.appendPlainText(f"C-ECHO {node.ae_title}@{node.host}:{node.port} ...")
-        from pacs_console.core.dicom.echo import echo  # pynetdicom loads on first use
+        dialog = self._dialog(node)
+        if dialog.exec():
+            update_node(self.ctx.db, node.id, **dialog.values())
+            self.refresh()
 
-        settings = self.ctx.settings
-        self.worker = workers.start(
-            echo, node.host, node.port, node.ae_title, settings.ae_title, settings.timeouts(),
-            on_result=self.show_result, on_error=self.show_error,
-            on_finished=lambda: self.echo_button.setEnabled(True))
+    def duplicate_node(self) -> None:
+        from pacs_console.core.db.nodes import duplicate_node
 
-    def show_result(self, result) -> None:
-        if result.ok:
-            self.output.appendPlainText(
-                f"Success: connect {result.connect_ms:.1f} ms, associate {result.associate_ms:.1f} ms, "
-                f"echo {result.echo_ms:.1f} ms; peer {result.peer.get('implementation_version_name')}")
-        elif result.diagnosis:
-            self.output.appendPlainText("FAILED: " + result.diagnosis.text())
+        node = self.selected_node()
+        if node is not None:
+            duplicate_node(self.ctx.db, node.id)
+            self.refresh()
+
+    def delete_node(self) -> None:
+        from pacs_console.core.db.nodes import delete_node
+
+        node = self.selected_node()
+        if node is None:
+            return
+        answer = QMessageBox.question(self, "Delete node",
+                                      f"Delete {node.name} ({node.label})? Its test runs are kept.")
+        if answer == QMessageBox.StandardButton.Yes:
+            delete_node(self.ctx.db, node.id)
+            self.refresh()
+
+    def import_nodes(self, path: str | None = None) -> int:
+        from pacs_console.core.addressbook import AddressBookError, import_nodes
+        from pacs_console.core.db.nodes import save_node
+
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import address book", "",
+                "Address books (*.csv *.json *.cfg);;All files (*)")
+        if not path:
+            return 0
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+            records = import_nodes(text, filename=path)
+        except (OSError, UnicodeDecodeError, AddressBookError) as exc:
+            QMessageBox.warning(self, "Import failed", f"Could not import {path}:\n{exc}")
+            return 0
+        for r in records:
+            save_node(self.ctx.db, r.name, r.ae_title, r.host, r.port, tags=r.tags, notes=r.notes,
+                      tls=r.tls, tls_ca_file=r.tls_ca_file, tls_cert_file=r.tls_cert_file,
+                      tls_key_file=r.tls_key_file, tls_server_name=r.tls_server_name)
+        self.refresh()
+        return len(records)
+
+    def export_nodes(self, path: str | None = None, fmt: str | None = None) -> None:
+        from pacs_console.core.addressbook import export_nodes
+
+        if not path:
+            path, chosen = QFileDialog.getSaveFileName(
+                self, "Export address book", "address-book.json",
+                "PACS Console JSON (*.json);;CSV (*.csv);;Orthanc DicomModalities (*.json);;"
+                "dcmqrscp HostTable (*.cfg)")
+            if not path:
+                return
+            fmt = {"CSV": "csv", "Orthanc": "orthanc", "dcmqrscp": "dcmtk"}.get(
+                chosen.split(" ")[0], "json")
+        Path(path).write_text(export_nodes([n for n in self.nodes if not n.is_demo] or self.nodes,
+                                           fmt or "json"), encoding="utf-8")
 
     def show_error(self, exc: Exception) -> None:
-        self.output.appendPlainText(f"Unexpected error: {exc}")
+        self.verify.log.appendPlainText(f"Unexpected error: {exc}")
+
+    # kept for callers of the first version of this panel
+    def echo_selected(self) -> None:
+        self.tabs.setCurrentWidget(self.verify)
+        self.verify.start(1)

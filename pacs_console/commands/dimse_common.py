@@ -1,0 +1,151 @@
+"""Options shared by the DICOM subcommands (DCMTK's short forms beside long ones) and their plumbing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import contextmanager
+from typing import Any
+
+from pacs_console.commands import exit_codes
+
+DESCRIPTION_TAIL = "\n\n" + exit_codes.HELP
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("host", nargs="?", help="host name or IP address of the node")
+    parser.add_argument("port", nargs="?", type=int, help="TCP port of the node")
+    parser.add_argument("--node", metavar="NAME",
+                        help="use a node from the address book (name, id or AE title); "
+                             "HOST, PORT and -aec override its values")
+    parser.add_argument("-aet", "--aetitle", metavar="AE",
+                        help="this console's (calling) AE title; default from settings")
+    parser.add_argument("-aec", "--call", metavar="AE",
+                        help="the node's (called) AE title; default the node's, else ANY-SCP")
+    parser.add_argument("-to", "--timeout", type=float, metavar="S", help="TCP connect timeout")
+    parser.add_argument("-ta", "--acse-timeout", type=float, metavar="S",
+                        help="association request/release timeout")
+    parser.add_argument("-td", "--dimse-timeout", type=float, metavar="S",
+                        help="timeout waiting for a DIMSE response")
+    parser.add_argument("-pdu", "--max-pdu", type=int, metavar="N",
+                        help="maximum PDU length to receive (0 = unlimited)")
+    tls = parser.add_argument_group("TLS")
+    tls.add_argument("--tls", action="store_true", help="DICOM over TLS")
+    tls.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the node's")
+    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="client private key")
+    tls.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
+    parser.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+    parser.add_argument("--no-save", action="store_true",
+                        help="do not save this run as evidence in the local database")
+
+
+class UsageProblem(Exception):
+    """A command line that cannot work: printed as one line, exit code 2."""
+
+
+@contextmanager
+def opened_context(args):
+    from pacs_console.core.context import Context
+    from pacs_console.logs import setup_logging
+    from pacs_console.paths import app_paths
+
+    paths = app_paths(args.data_dir).ensure()
+    setup_logging(paths.logs, verbose=args.verbose)
+    ctx = Context.open(paths)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def build_target(args, ctx):
+    """Returns (Target, node or None) from the address book and/or the command line."""
+    from dataclasses import replace
+
+    from pacs_console.core.db.nodes import get_node
+    from pacs_console.core.dicom.params import Timeouts, validate_ae_title
+    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.tls import TlsConfig
+
+    node = None
+    if args.node:
+        node = get_node(ctx.db, args.node)
+        if node is None:
+            raise UsageProblem(f"no node {args.node!r} in the address book "
+                               "(pacs-console lists them in the Tests panel)")
+    settings = ctx.settings
+    if node is not None:
+        target = Target.from_node(node, settings)
+    else:
+        if not args.host or args.port is None:
+            raise UsageProblem("give HOST and PORT, or --node NAME")
+        target = Target(args.host, args.port, "ANY-SCP", settings.ae_title, settings.timeouts())
+    changes: dict[str, Any] = {}
+    if args.host:
+        changes["host"] = args.host
+    if args.port is not None:
+        if not 1 <= args.port <= 65535:
+            raise UsageProblem(f"port {args.port} is outside 1-65535")
+        changes["port"] = args.port
+    for option, field in (("call", "called_ae"), ("aetitle", "calling_ae")):
+        value = getattr(args, option)
+        if value is not None:
+            problem = validate_ae_title(value)
+            if problem:
+                raise UsageProblem(f"-{'aec' if option == 'call' else 'aet'} {value!r}: {problem}")
+            changes[field] = value
+    t = target.timeouts
+    timeouts = Timeouts(args.timeout or t.connect, args.acse_timeout or t.acse,
+                        args.dimse_timeout or t.dimse, t.network)
+    changes["timeouts"] = timeouts
+    if args.max_pdu is not None:
+        changes["max_pdu"] = args.max_pdu
+    if args.tls or args.ca_file or args.tls_cert:
+        base = target.tls or TlsConfig()
+        changes["tls"] = TlsConfig(ca_file=args.ca_file or base.ca_file,
+                                   cert_file=args.tls_cert or base.cert_file,
+                                   key_file=args.tls_key or base.key_file,
+                                   server_name=args.server_name or base.server_name)
+    return replace(target, **changes), node
+
+
+def save_evidence(args, ctx, node, result) -> int | None:
+    if args.no_save or not hasattr(result, "evidence"):
+        return None
+    from pacs_console.core.db.testruns import save_test_run
+
+    return save_test_run(ctx.db, node_id=node.id if node else None, **result.evidence()).id
+
+
+def emit_json(data: Any) -> None:
+    from pacs_console.core.dicom.results import json_safe
+
+    json.dump(json_safe(data), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def say(args, text: str) -> None:
+    """Human output; with --json, progress goes to stderr so stdout stays one JSON document."""
+    print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
+def diagnosis_lines(diagnosis) -> str:
+    """Causes, actions and evidence; the 'what' line is already on the result line."""
+    return "\n".join("  " + line for line in diagnosis.text().splitlines()[1:])
+
+
+def run_guarded(handler):
+    """Turn usage problems and Ctrl+C into their exit codes instead of tracebacks."""
+    def wrapped(args) -> int:
+        try:
+            return handler(args)
+        except UsageProblem as exc:
+            print(f"pacs-console {args.command}: {exc}", file=sys.stderr)
+            return exit_codes.USAGE
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return exit_codes.INTERRUPTED
+
+    return wrapped

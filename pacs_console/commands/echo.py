@@ -1,0 +1,97 @@
+"""`pacs-console echo`: C-ECHO once or continuously, with diagnosis and per-failure exit codes."""
+
+from __future__ import annotations
+
+import argparse
+
+from pacs_console.commands import exit_codes
+from pacs_console.commands.dimse_common import (
+    DESCRIPTION_TAIL,
+    add_target_options,
+    build_target,
+    diagnosis_lines,
+    emit_json,
+    opened_context,
+    run_guarded,
+    save_evidence,
+    say,
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "echo", help="verify a node with C-ECHO", allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Verify a DICOM node with C-ECHO, once or continuously, and diagnose any "
+                    "failure. Example: pacs-console echo -aec ORTHANC 127.0.0.11 4242"
+                    + DESCRIPTION_TAIL)
+    add_target_options(parser)
+    parser.add_argument("--count", "-c", type=int, default=1, metavar="N",
+                        help="number of echoes (default 1; 0 = until Ctrl+C)")
+    parser.add_argument("--interval", "-i", type=float, default=1.0, metavar="SECONDS",
+                        help="pause between echoes (0 = back to back; default 1)")
+    parser.set_defaults(handler=run_guarded(run))
+
+
+def _line(n: int, result) -> str:
+    if result.ok:
+        return (f"#{n} OK {result.called_ae}@{result.host}:{result.port}  connect "
+                f"{result.connect_ms:.1f} ms  associate {result.associate_ms:.1f} ms  echo "
+                f"{result.echo_ms:.1f} ms  total {result.total_ms:.1f} ms")
+    return f"#{n} FAILED: {result.diagnosis.what}"
+
+
+def run(args) -> int:
+    from pacs_console.core.dicom.echo import echo_series, echo_target
+
+    with opened_context(args) as ctx:
+        target, node = build_target(args, ctx)
+        if args.count == 1:
+            result = echo_target(target)
+            run_id = save_evidence(args, ctx, node, result)
+            if args.json:
+                emit_json({"command": "echo", "ok": result.ok, "result": result,
+                           "test_run_id": run_id,
+                           "exit_code": _code(result.ok, result.diagnosis, False)})
+            else:
+                say(args, _line(1, result))
+                if result.diagnosis:
+                    say(args, diagnosis_lines(result.diagnosis))
+                elif result.peer:
+                    say(args, f"  peer: {result.peer.get('implementation_version_name', '')} "
+                              f"({result.peer.get('implementation_class_uid', '')})")
+            return _code(result.ok, result.diagnosis, False)
+        results = []
+        series = echo_series(target, args.count or None, args.interval)
+        try:
+            for result in series:
+                results.append(result)
+                say(args, _line(len(results), result))
+        except KeyboardInterrupt:
+            series.close()  # Ctrl+C ends a continuous echo with its statistics, not a traceback
+        from pacs_console.core.dicom.echo import EchoStats
+
+        stats = EchoStats.from_results(results, target,
+                                       sum(r.total_ms or 0.0 for r in results))
+        run_id = save_evidence(args, ctx, node, stats)
+        ok_all = bool(results) and stats.ok == stats.sent
+        code = _code(ok_all, stats.last_diagnosis, 0 < stats.ok < stats.sent)
+        if args.json:
+            emit_json({"command": "echo", "ok": ok_all, "stats": stats, "results": results,
+                       "test_run_id": run_id, "exit_code": code})
+        else:
+            rt = stats.round_trip
+            say(args, f"{stats.sent} sent, {stats.ok} OK, loss {stats.loss_pct:g} %; round trip "
+                      f"min/median/p95/max {rt['min']}/{rt['median']}/{rt['p95']}/{rt['max']} ms, "
+                      f"jitter {rt['jitter']} ms")
+            if stats.last_diagnosis:
+                say(args, diagnosis_lines(stats.last_diagnosis))
+        return code
+
+
+def _code(ok: bool, diagnosis, partial: bool) -> int:
+    if ok:
+        return exit_codes.OK
+    if partial:
+        return exit_codes.PARTIAL
+    return exit_codes.for_diagnosis(diagnosis.code if diagnosis else None)

@@ -1,0 +1,139 @@
+"""`pacs-console find`: C-FIND (Patient/Study Root, Modality Worklist) streaming matches as they come."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+from pacs_console.commands import exit_codes
+from pacs_console.commands.dimse_common import (
+    DESCRIPTION_TAIL,
+    UsageProblem,
+    add_target_options,
+    build_target,
+    diagnosis_lines,
+    emit_json,
+    opened_context,
+    run_guarded,
+    save_evidence,
+    say,
+)
+
+COLUMNS = {
+    "PATIENT": ("PatientID", "PatientName", "PatientBirthDate", "NumberOfPatientRelatedStudies"),
+    "STUDY": ("StudyDate", "PatientID", "PatientName", "AccessionNumber", "ModalitiesInStudy",
+              "StudyDescription", "NumberOfStudyRelatedInstances"),
+    "SERIES": ("SeriesNumber", "Modality", "SeriesDescription", "NumberOfSeriesRelatedInstances",
+               "SeriesInstanceUID"),
+    "IMAGE": ("InstanceNumber", "SOPInstanceUID", "SOPClassUID"),
+    "WORKLIST": ("ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime", "Modality",
+                 "ScheduledStationAETitle", "PatientID", "PatientName", "AccessionNumber",
+                 "RequestedProcedureDescription"),
+}
+CONVENIENCE = (("name", "patient name, wildcards * and ?"), ("patient_id", "patient ID"),
+               ("birth_date", "birth date YYYYMMDD or range"), ("accession", "accession number"),
+               ("date", "study date YYYYMMDD or range YYYYMMDD-YYYYMMDD"),
+               ("modality", "modality (CT, MR, ...)"), ("description", "study description"),
+               ("station_ae", "worklist: scheduled station AE title"))
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "find", help="query a node with C-FIND or Modality Worklist", allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Query a node with C-FIND. Example: pacs-console find -aec ORTHANC "
+                    "--name 'MENSAH*' --date 20260101- 127.0.0.11 4242" + DESCRIPTION_TAIL)
+    add_target_options(parser)
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("-S", "--study", dest="model", action="store_const", const="study",
+                       help="Study Root information model (default)")
+    model.add_argument("-P", "--patient", dest="model", action="store_const", const="patient",
+                       help="Patient Root information model")
+    model.add_argument("-W", "--worklist", dest="model", action="store_const", const="worklist",
+                       help="Modality Worklist")
+    parser.add_argument("-L", "--level", default="STUDY", type=str.upper,
+                        choices=("PATIENT", "STUDY", "SERIES", "IMAGE"), help="query level")
+    for name, text in CONVENIENCE:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="VALUE", help=text)
+    parser.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE",
+                        help="any other key: keyword or gggg,eeee, e.g. -k StudyInstanceUID=1.2.3 "
+                             "or -k 0008,0050= to ask for it back (repeatable)")
+    parser.add_argument("--limit", type=int, metavar="N", help="stop (C-CANCEL) after N matches")
+    parser.add_argument("--csv", metavar="FILE", help="also write the matches to a CSV file")
+    parser.set_defaults(handler=run_guarded(run), model="study")
+
+
+def parse_keys(pairs: list[str]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageProblem(f"-k {pair!r}: expected KEY=VALUE (VALUE may be empty)")
+        key, value = pair.split("=", 1)
+        key = key.strip()
+        if "," in key and len(key.replace(",", "")) == 8:
+            key = key.replace(",", "")
+        keys[key] = value
+    return keys
+
+
+def run(args) -> int:
+    from pacs_console.core.dicom.query import find
+
+    keys = {name: getattr(args, name) for name, _ in CONVENIENCE if getattr(args, name) is not None}
+    extra = parse_keys(args.key)
+    level = "WORKLIST" if args.model == "worklist" else args.level
+    with opened_context(args) as ctx:
+        target, node = build_target(args, ctx)
+        columns = COLUMNS[level]
+        matches: list[dict[str, str]] = []
+        search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit)
+        if not args.json:
+            say(args, "  ".join(columns))
+        try:
+            while True:
+                match = next(search)
+                matches.append(match)
+                if not args.json:
+                    say(args, "  ".join(match.get(c, "") or "-" for c in columns))
+        except StopIteration as stop:
+            result = stop.value
+        except KeyboardInterrupt:
+            search.close()  # sends C-CANCEL
+            raise
+        run_id = save_evidence(args, ctx, node, result)
+        if args.csv:
+            _write_csv(args.csv, matches)
+        code = _code(result)
+        if args.json:
+            emit_json({"command": "find", "ok": code == 0, "level": level, "model": args.model,
+                       "count": result.count, "matches": matches, "result": result,
+                       "test_run_id": run_id, "exit_code": code})
+        else:
+            say(args, result.summary())
+            if result.diagnosis:
+                say(args, ("Note: " if code == 0 else "") + result.diagnosis.what)
+                say(args, diagnosis_lines(result.diagnosis))
+        return code
+
+
+def _code(result) -> int:
+    if result.status is not None and result.outcome != "failed":
+        return exit_codes.OK  # a hint such as "no matches" is not a failure
+    if result.cancelled and result.diagnosis is None:
+        return exit_codes.OK
+    return exit_codes.for_diagnosis(result.diagnosis.code if result.diagnosis else None)
+
+
+def _write_csv(path: str, matches: list[dict[str, str]]) -> None:
+    fields: list[str] = []
+    for match in matches:
+        fields += [k for k in match if k not in fields]
+    handle = sys.stdout if path == "-" else open(path, "w", newline="", encoding="utf-8")
+    try:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(matches)
+    finally:
+        if handle is not sys.stdout:
+            handle.close()

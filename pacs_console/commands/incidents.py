@@ -1,0 +1,344 @@
+"""`pacs-console site|visit|incident|incidents|audit`: the incident log from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_TAMPERED = 0, 1, 3
+SEVERITY_CHOICES = ("critical", "high", "medium", "low")
+
+
+def _time(text: str):
+    """ISO 8601; without an offset it is the laptop's local time."""
+    from datetime import datetime
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from exc
+    return value.astimezone() if value.tzinfo is None else value
+
+
+def _add(sub, name: str, handler, help_text: str, json_flag: bool = True):
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=_guard(handler))
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    return parser
+
+
+def _guard(handler):
+    def run(args) -> int:
+        from pacs_console.core.context import Context
+        from pacs_console.core.errors import ConsoleError
+        from pacs_console.paths import app_paths
+
+        ctx = Context.open(app_paths(args.data_dir))
+        try:
+            return handler(args, ctx)
+        except ConsoleError as exc:
+            if getattr(args, "json", False):
+                print(json.dumps({"ok": False, "error": exc.diagnosis.to_dict()}))
+            else:
+                print(exc.diagnosis.text(), file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            ctx.close()
+    return run
+
+
+def _actor(ctx) -> str:
+    import getpass
+
+    return ctx.settings.engineer_name or getpass.getuser()
+
+
+def _offset(ctx) -> float:
+    return float(ctx.settings.extra.get("clock_offset_s", 0.0) or 0.0)
+
+
+def _emit(args, data, text: str) -> int:
+    print(json.dumps(data, indent=2) if args.json else text)
+    return EXIT_OK
+
+
+def _filter_options(parser) -> None:
+    parser.add_argument("--status", action="append", default=[], help="repeatable")
+    parser.add_argument("--severity", action="append", default=[], choices=SEVERITY_CHOICES)
+    parser.add_argument("--site", help="site name or id")
+    parser.add_argument("--open", action="store_true", help="only incidents not resolved/closed")
+    parser.add_argument("--search", default="", help="words in title, description or timeline")
+    parser.add_argument("--from", dest="date_from", type=_time, help="reported at or after")
+    parser.add_argument("--to", dest="date_to", type=_time, help="reported before")
+
+
+def _filter(args, ctx):
+    from pacs_console.core.incidents.queries import IncidentFilter
+    from pacs_console.core.incidents.sites import get_site
+
+    site_id = get_site(ctx.db, args.site).id if args.site else None
+    return IncidentFilter(tuple(args.status), tuple(args.severity), site_id, args.date_from,
+                          args.date_to, args.search, args.open)
+
+
+# site ---------------------------------------------------------------------------------------
+
+def _site_add(args, ctx) -> int:
+    from pacs_console.core.incidents.sites import save_site
+
+    hours = {}
+    for item in args.hours:
+        day, _, span = item.partition("=")
+        hours[day.strip().lower()[:3]] = span.strip()
+    site = save_site(ctx.db, args.name, actor=_actor(ctx), region=args.region,
+                     facility_type=args.facility_type, address=args.address,
+                     contacts=args.contacts, timezone=args.timezone,
+                     business_hours=hours or None, holiday_country=args.holiday_country,
+                     closed_days=args.closed_day or None, notes=args.notes)
+    return _emit(args, site.to_dict(), f"Site {site.id}: {site.name} ({site.timezone}, "
+                 f"holidays {site.holiday_country or 'none'})")
+
+
+def _site_list(args, ctx) -> int:
+    from pacs_console.core.incidents.sites import list_sites
+
+    found = list_sites(ctx.db)
+    lines = [f"{s.id:>4}  {s.name}  [{s.region or '-'}, {s.timezone}]" for s in found]
+    return _emit(args, [s.to_dict() for s in found], "\n".join(lines) or "No sites yet.")
+
+
+# visit --------------------------------------------------------------------------------------
+
+def _visit_line(v) -> str:
+    end = f"{v.departed_at:%Y-%m-%d %H:%M}" if v.departed_at else "on site"
+    return f"{v.id:>4}  {v.site_name}  {v.engineer}  {v.arrived_at:%Y-%m-%d %H:%M} -> {end}  {v.purpose}"
+
+
+def _visit_start(args, ctx) -> int:
+    from pacs_console.core.incidents.sites import start_visit
+
+    visit = start_visit(ctx.db, args.site, engineer=args.engineer or _actor(ctx),
+                        purpose=args.purpose, arrived_at=args.at, actor=_actor(ctx))
+    return _emit(args, visit.to_dict(), f"Visit {visit.id} started at {visit.site_name}")
+
+
+def _visit_end(args, ctx) -> int:
+    from pacs_console.core.incidents.sites import end_visit
+
+    visit = end_visit(ctx.db, args.id, departed_at=args.at, notes=args.notes, actor=_actor(ctx))
+    return _emit(args, visit.to_dict(), f"Visit {visit.id} ended: {_visit_line(visit)}")
+
+
+def _visit_list(args, ctx) -> int:
+    from pacs_console.core.incidents.sites import list_visits
+
+    found = list_visits(ctx.db, site=args.site, open_only=args.open)
+    return _emit(args, [v.to_dict() for v in found],
+                 "\n".join(_visit_line(v) for v in found) or "No visits.")
+
+
+# incident -----------------------------------------------------------------------------------
+
+def _line(record, now) -> str:
+    sla = record.sla(now)
+    return (f"{record.id:>5}  {record.uuid[:8]}  {record.severity:<8} {record.status:<12} "
+            f"{sla.state:<9} {sla.countdown():>10}  {record.site_name[:20]:<20}  {record.title}")
+
+
+def _incident_new(args, ctx) -> int:
+    from pacs_console.core.incidents.evidence import draft_from_test_run
+    from pacs_console.core.incidents.service import create_incident
+
+    title, category, nodes = args.title, args.category, list(args.node)
+    description, run_id = args.description, None
+    if args.from_test_run:
+        draft = draft_from_test_run(ctx.db, args.from_test_run)
+        title, category = title or draft.title, category or draft.category
+        nodes = nodes or list(draft.nodes)
+        description, run_id = description or draft.description, draft.test_run_id
+    if not title:
+        print("incident new: --title is required (or --from-test-run)", file=sys.stderr)
+        return 2
+    record = create_incident(ctx.db, title=title, severity=args.severity,
+                             category=category or "other", description=description or "",
+                             site=args.site, nodes=nodes, reporter=args.reporter,
+                             contact=args.contact, reported_at=args.reported_at,
+                             actor=_actor(ctx), clock_offset_s=_offset(ctx), visit_id=args.visit,
+                             test_run_id=run_id)
+    return _emit(args, record.to_dict(), f"Incident {record.id} ({record.uuid}) created; "
+                 f"response due {record.response_due_at:%Y-%m-%d %H:%M} UTC")
+
+
+def _incident_list(args, ctx) -> int:
+    from datetime import UTC, datetime
+
+    from pacs_console.core.incidents.queries import list_incidents
+
+    now = datetime.now(UTC)
+    found = list_incidents(ctx.db, _filter(args, ctx), sort=args.sort,
+                           descending=not args.ascending, limit=args.limit)
+    return _emit(args, [r.to_dict(now) for r in found],
+                 "\n".join(_line(r, now) for r in found) or "No incidents match.")
+
+
+def _incident_show(args, ctx) -> int:
+    from pacs_console.core.incidents.evidence import attachments
+    from pacs_console.core.incidents.service import get_incident, timeline
+
+    record = get_incident(ctx.db, args.ref)
+    entries, files = timeline(ctx.db, record.id), attachments(ctx.db, record.id)
+    data = {**record.to_dict(), "timeline": [e.to_dict() for e in entries],
+            "attachments": [a.to_dict() for a in files]}
+    sla = record.sla()
+    lines = [f"Incident {record.id}  {record.uuid}", f"  {record.title}",
+             f"  severity {record.severity}, category {record.category}, status {record.status}"
+             + (f" ({record.hold_reason})" if record.hold_reason else ""),
+             f"  site {record.site_name or '-'}; nodes "
+             + (", ".join(label for _, label in record.nodes) or "-"),
+             f"  reported {record.reported_at:%Y-%m-%d %H:%M} UTC; response due "
+             f"{sla.due_at:%Y-%m-%d %H:%M} UTC: {sla.state} ({sla.countdown()})", "  timeline:"]
+    lines += [f"    {e.at:%Y-%m-%d %H:%M} {e.kind:<10} {e.text}" for e in entries]
+    return _emit(args, data, "\n".join(lines))
+
+
+def _incident_status(args, ctx) -> int:
+    from pacs_console.core.incidents.service import set_status
+
+    record = set_status(ctx.db, args.ref, args.status, actor=_actor(ctx), note=args.note,
+                        hold_reason=args.reason, at=args.at, clock_offset_s=_offset(ctx))
+    return _emit(args, record.to_dict(), f"Incident {record.id} is now {record.status}")
+
+
+def _incident_note(args, ctx) -> int:
+    from pacs_console.core.incidents.service import add_note
+
+    entry = add_note(ctx.db, args.ref, args.text, actor=_actor(ctx), clock_offset_s=_offset(ctx))
+    return _emit(args, entry.to_dict(), f"Note {entry.id} added")
+
+
+def _incident_attach(args, ctx) -> int:
+    from pathlib import Path
+
+    from pacs_console.core.incidents.evidence import attach_file
+    from pacs_console.core.incidents.service import attach_test_run
+
+    done = []
+    if args.test_run is not None or not args.files:
+        entry = attach_test_run(ctx.db, args.ref, args.test_run or None, actor=_actor(ctx),
+                                clock_offset_s=_offset(ctx))
+        done.append({"test_run_id": entry.test_run_id})
+    for name in args.files:
+        item = attach_file(ctx.db, ctx.paths.data / "attachments", args.ref, Path(name),
+                           actor=_actor(ctx))
+        done.append(item.to_dict())
+    return _emit(args, done, "\n".join(f"Attached {d.get('filename') or 'test run ' + str(d['test_run_id'])}"
+                                       for d in done))
+
+
+def _export(args, ctx) -> int:
+    from pathlib import Path
+
+    from pacs_console.core.incidents.queries import export_incidents
+
+    text = export_incidents(ctx.db, args.format, _filter(args, ctx), actor=_actor(ctx),
+                            destination=args.output or "stdout")
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        print(f"Exported to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _audit_verify(args, ctx) -> int:
+    from pacs_console.core.incidents.audit import verify
+
+    report = verify(ctx.db)
+    lines = [f"{'OK' if report.ok else 'TAMPERING FOUND'}: {report.entries} audit entries, "
+             f"{report.checked_rows} records checked"]
+    lines += [f"  [{p.kind}] {p.message}" for p in report.problems]
+    _emit(args, report.to_dict(), "\n".join(lines))
+    return EXIT_OK if report.ok else EXIT_TAMPERED
+
+
+def register(subparsers) -> None:
+    site = subparsers.add_parser("site", help="sites and their business calendars")
+    sub = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)
+    p = _add(sub, "add", _site_add, "add a site or update the fields given")
+    p.add_argument("name")
+    for option in ("region", "facility-type", "address", "contacts", "timezone",
+                   "holiday-country", "notes"):
+        p.add_argument(f"--{option}")
+    p.add_argument("--hours", action="append", default=[], metavar="DAY=HH:MM-HH:MM",
+                   help="business hours for a weekday, e.g. sat=09:00-13:00 or sun= (closed)")
+    p.add_argument("--closed-day", action="append", metavar="YYYY-MM-DD",
+                   help="an extra day the site is closed (repeatable)")
+    _add(sub, "list", _site_list, "list sites")
+
+    visit = subparsers.add_parser("visit", help="site visits")
+    sub = visit.add_subparsers(dest="visit_command", metavar="ACTION", required=True)
+    p = _add(sub, "start", _visit_start, "arrive at a site")
+    p.add_argument("--site", required=True)
+    p.add_argument("--engineer")
+    p.add_argument("--purpose", default="")
+    p.add_argument("--at", type=_time, help="arrival time (default now)")
+    p = _add(sub, "end", _visit_end, "leave: end the given visit or the open one")
+    p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--at", type=_time)
+    p.add_argument("--notes")
+    p = _add(sub, "list", _visit_list, "list visits")
+    p.add_argument("--site")
+    p.add_argument("--open", action="store_true")
+
+    incident = subparsers.add_parser("incident", help="create, list, show and update incidents")
+    sub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
+    p = _add(sub, "new", _incident_new, "log a new incident")
+    p.add_argument("--title")
+    p.add_argument("--severity", required=True, type=str.lower, choices=SEVERITY_CHOICES)
+    p.add_argument("--category", help="network, storage, viewer, modality, integration, "
+                                      "hardware, security, other")
+    p.add_argument("--site")
+    p.add_argument("--node", action="append", default=[], help="address-book node (repeatable)")
+    p.add_argument("--reported-at", type=_time)
+    p.add_argument("--description", default="")
+    p.add_argument("--reporter", default="")
+    p.add_argument("--contact", default="")
+    p.add_argument("--visit", type=int)
+    p.add_argument("--from-test-run", metavar="RUN", help="pre-fill from a (failed) test run")
+    p = _add(sub, "list", _incident_list, "list incidents with their SLA state")
+    _filter_options(p)
+    p.add_argument("--sort", default="reported",
+                   choices=("reported", "due", "severity", "status", "title", "site", "id"))
+    p.add_argument("--ascending", action="store_true")
+    p.add_argument("--limit", type=int)
+    p = _add(sub, "show", _incident_show, "one incident with its timeline")
+    p.add_argument("ref", help="number, UUID or UUID prefix")
+    p = _add(sub, "set-status", _incident_status, "move an incident along the process")
+    p.add_argument("ref")
+    p.add_argument("status", help="acknowledged, analysing, planning, executing, verifying, "
+                                  "resolved, closed, on_hold")
+    p.add_argument("--reason", default="", help="why it is on hold")
+    p.add_argument("--note", default="")
+    p.add_argument("--at", type=_time)
+    p = _add(sub, "note", _incident_note, "add a note to the timeline")
+    p.add_argument("ref")
+    p.add_argument("text")
+    p = _add(sub, "attach", _incident_attach, "attach files, or a test run (default: latest)")
+    p.add_argument("ref")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--test-run", type=int, nargs="?", const=0)
+
+    incidents = subparsers.add_parser("incidents", help="bulk operations on incidents")
+    sub = incidents.add_subparsers(dest="incidents_command", metavar="ACTION", required=True)
+    p = _add(sub, "export", _export, "export the (filtered) list as CSV or JSON",
+             json_flag=False)
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--output", "-o", metavar="FILE")
+    _filter_options(p)
+
+    audit = subparsers.add_parser("audit", help="the tamper-evident audit trail")
+    sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    _add(sub, "verify", _audit_verify, "check the hash chain and every audited record; "
+         f"exit {EXIT_TAMPERED} when tampering is found")

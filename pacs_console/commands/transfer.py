@@ -1,0 +1,273 @@
+"""`pacs-console move|get|store|probe`: retrieve, send and capability-probe with progress and evidence."""
+
+from __future__ import annotations
+
+import argparse
+
+from pacs_console.commands import exit_codes
+from pacs_console.commands.dimse_common import (
+    DESCRIPTION_TAIL,
+    UsageProblem,
+    add_target_options,
+    build_target,
+    diagnosis_lines,
+    emit_json,
+    opened_context,
+    run_guarded,
+    save_evidence,
+    say,
+)
+from pacs_console.commands.find import parse_keys
+
+RETRIEVE_KEYS = (("patient_id", "PatientID"), ("study_uid", "StudyInstanceUID"),
+                 ("series_uid", "SeriesInstanceUID"), ("sop_uid", "SOPInstanceUID"),
+                 ("accession", "AccessionNumber"))
+
+
+def _parser(subparsers, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+    return subparsers.add_parser(name, help=help_text, allow_abbrev=False,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 description=f"{help_text[0].upper()}{help_text[1:]}. "
+                                             f"Example: {example}" + DESCRIPTION_TAIL)
+
+
+def _retrieve_options(parser: argparse.ArgumentParser) -> None:
+    add_target_options(parser)
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("-S", "--study", dest="model", action="store_const", const="study",
+                       help="Study Root (default)")
+    model.add_argument("-P", "--patient", dest="model", action="store_const", const="patient",
+                       help="Patient Root")
+    parser.add_argument("-L", "--level", type=str.upper, choices=("PATIENT", "STUDY", "SERIES", "IMAGE"),
+                        help="retrieve level (default: the most specific level of the keys given)")
+    for name, keyword in RETRIEVE_KEYS:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="VALUE", help=keyword)
+    parser.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE",
+                        help="any other identifying key (repeatable)")
+    parser.set_defaults(model="study")
+
+
+def register(subparsers) -> None:
+    move = _parser(subparsers, "move", "retrieve with C-MOVE to this console or another AE",
+                   "pacs-console move -aec ORTHANC --study-uid 1.2.3 127.0.0.11 4242")
+    _retrieve_options(move)
+    move.add_argument("-aem", "--move-destination", metavar="AE",
+                      help="destination AE (default: this console's AE from settings)")
+    move.add_argument("--scp-port", type=int, metavar="PORT",
+                      help="port for this console's Storage SCP (default from settings)")
+    move.add_argument("--no-listen", action="store_true",
+                      help="do not start this console's Storage SCP (moving elsewhere)")
+    move.add_argument("--preflight", action="store_true",
+                      help="first check that the node can connect back to this console")
+    move.set_defaults(handler=run_guarded(run_move))
+    get = _parser(subparsers, "get", "retrieve with C-GET over the same association",
+                  "pacs-console get -aec ORTHANC --study-uid 1.2.3 127.0.0.11 4242 --out ./study")
+    _retrieve_options(get)
+    get.add_argument("--out", metavar="DIR", help="where to write files (default: the local store)")
+    get.set_defaults(handler=run_guarded(run_get))
+    store = subparsers.add_parser(
+        "store", help="send files, folders or a generated test study with C-STORE",
+        allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Send DICOM files, folders (recursively) or a generated test study with "
+                    "C-STORE. Example: pacs-console store -aec ORTHANC 127.0.0.11 4242 ./cd/DICOM"
+                    + DESCRIPTION_TAIL)
+    add_target_options(store)
+    store.add_argument("files", nargs="*", metavar="FILE", help="files or folders to send")
+    store.add_argument("--generate", type=int, metavar="N",
+                       help="send a generated test study of N images instead of (or as well as) files")
+    store.add_argument("--modality", default="CT", choices=("CT", "MR", "CR", "US"),
+                       help="modality of the generated study (default CT)")
+    store.add_argument("--compression", choices=("rle", "jpeg2000", "jpegls"),
+                       help="compress the generated study")
+    store.add_argument("--parallel", type=int, default=1, metavar="N",
+                       help="parallel associations (default 1)")
+    store.set_defaults(handler=run_guarded(run_store))
+    probe = _parser(subparsers, "probe", "probe which SOP classes and transfer syntaxes a node accepts",
+                    "pacs-console probe -aec ORTHANC 127.0.0.11 4242")
+    add_target_options(probe)
+    probe.add_argument("--no-storage", action="store_true", help="skip the storage SOP classes")
+    probe.set_defaults(handler=run_guarded(run_probe))
+
+
+def _keys(args) -> tuple[str, dict[str, str]]:
+    keys = {keyword: getattr(args, name) for name, keyword in RETRIEVE_KEYS if getattr(args, name)}
+    keys.update(parse_keys(args.key))
+    if not keys:
+        raise UsageProblem("say what to retrieve: --study-uid, --series-uid, --patient-id, "
+                           "--accession or -k KEY=VALUE")
+    level = args.level
+    if level is None:
+        level = ("IMAGE" if "SOPInstanceUID" in keys else "SERIES" if "SeriesInstanceUID" in keys
+                 else "STUDY" if args.model == "study" or "StudyInstanceUID" in keys
+                 or "AccessionNumber" in keys else "PATIENT")
+    return level, keys
+
+
+def _drive(args, operation, describe, every_s: float = 0.5):
+    """Run an operation generator, printing progress lines (at most every ``every_s``)."""
+    import time
+
+    last = 0.0
+    try:
+        while True:
+            progress = next(operation)
+            now = time.monotonic()
+            final = getattr(progress, "remaining", None) == 0 or getattr(
+                progress, "images_done", 0) == getattr(progress, "images_total", -1)
+            if now - last < every_s and not final and getattr(progress, "status", 0) in (0, None):
+                continue
+            line = describe(progress)
+            if line:
+                last = now
+                say(args, line)
+    except StopIteration as stop:
+        return stop.value
+    except KeyboardInterrupt:
+        operation.close()
+        raise
+
+
+def _retrieve_line(p) -> str:
+    remaining = "?" if p.remaining is None else p.remaining
+    return (f"  remaining {remaining}, completed {p.completed}, failed {p.failed}, warning "
+            f"{p.warning}, {p.bytes_received / 1e6:.1f} MB at {p.mb_per_s:.1f} MB/s")
+
+
+def _finish(args, ctx, node, command: str, result, extra: dict | None = None) -> int:
+    run_id = save_evidence(args, ctx, node, result)
+    code = outcome_code(result)
+    if args.json:
+        emit_json({"command": command, "ok": code == 0, "result": result, **(extra or {}),
+                   "test_run_id": run_id, "exit_code": code})
+    else:
+        say(args, result.summary())
+        if result.diagnosis:
+            say(args, result.diagnosis.what)
+            say(args, diagnosis_lines(result.diagnosis))
+    return code
+
+
+def outcome_code(result) -> int:
+    """ok -> 0; some instances through and some not -> 10; nothing through -> the failure class."""
+    done = getattr(result, "completed", None)
+    if done is None:
+        done = getattr(result, "sent", 0)
+    failed = getattr(result, "failed", 0)
+    if result.outcome == "cancelled":
+        return exit_codes.INTERRUPTED
+    if result.outcome == "ok" or (result.outcome == "warning" and not failed):
+        return exit_codes.OK
+    if done and failed:
+        return exit_codes.PARTIAL
+    return exit_codes.for_diagnosis(result.diagnosis.code if result.diagnosis else None)
+
+
+def run_move(args) -> int:
+    from pacs_console.core.dicom.preflight import preflight_move
+    from pacs_console.core.dicom.retrieve import move
+
+    level, keys = _keys(args)
+    with opened_context(args) as ctx:
+        target, node = build_target(args, ctx)
+        destination = args.move_destination or ctx.settings.ae_title
+        scp = None
+        own = destination.strip() == ctx.settings.ae_title.strip()
+        if own and not args.no_listen:
+            scp = ctx.storage_scp()
+            if args.scp_port:
+                scp.port = args.scp_port
+            try:
+                scp.start()
+            except OSError as exc:
+                raise UsageProblem(f"cannot listen on port {scp.port} for the retrieved files "
+                                   f"({exc.strerror or exc}); use --scp-port or --no-listen") from exc
+            say(args, f"Storage SCP {scp.ae_title} listening on port {scp.port}; files go to "
+                      f"{ctx.paths.store}")
+        extra = {}
+        if args.preflight:
+            report = preflight_move(target, scp is not None and scp.running,
+                                    ctx.settings.ae_title, scp.port if scp else ctx.settings.scp_port,
+                                    scp=scp)
+            save_evidence(args, ctx, node, report)
+            extra["preflight"] = report
+            for check in report.checks:
+                mark = "skip" if check.ok is None else "ok" if check.ok else "FAIL"
+                say(args, f"  pre-flight [{mark}] {check.name}: {check.detail}")
+            if report.required:
+                say(args, f"  the node must know: {report.required}")
+            if not report.ok:
+                say(args, report.summary())
+        say(args, f"C-MOVE {level} from {target.label} to {destination}")
+        result = _drive(args, move(target, destination, level, keys, model=args.model, scp=scp,
+                                   local_port=scp.port if scp else None), _retrieve_line)
+        return _finish(args, ctx, node, "move", result, extra)
+
+
+def run_get(args) -> int:
+    from pacs_console.core.dicom.retrieve import get
+
+    level, keys = _keys(args)
+    with opened_context(args) as ctx:
+        target, node = build_target(args, ctx)
+        out = args.out or str(ctx.paths.store)
+        say(args, f"C-GET {level} from {target.label} into {out}")
+        result = _drive(args, get(target, level, keys, out, model=args.model), _retrieve_line)
+        return _finish(args, ctx, node, "get", result)
+
+
+def run_store(args) -> int:
+    from pacs_console.core.dicom.store import store
+
+    sources: list = list(args.files)
+    if args.generate:
+        from pacs_console.core.dicom.synth import generate_study
+
+        sources += generate_study(args.modality, images=args.generate,
+                                  compression=args.compression)
+    if not sources:
+        raise UsageProblem("nothing to send: give files or folders, or --generate N")
+    if args.parallel < 1:
+        raise UsageProblem("--parallel must be at least 1")
+    with opened_context(args) as ctx:
+        target, node = build_target(args, ctx)
+        say(args, f"C-STORE to {target.label} ({args.parallel} association(s))")
+
+        def line(p) -> str:
+            if p.status not in (0, None) or p.images_done == p.images_total or \
+                    p.images_done % 50 == 0:
+                state = "OK" if p.status == 0 else f"0x{p.status:04X} {p.meaning}" \
+                    if p.status is not None else "FAILED"
+                return f"  [{p.images_done}/{p.images_total}] {state} {p.path}"
+            return ""
+
+        result = _drive(args, store(target, sources, parallel=args.parallel), line)
+        for skipped in result.skipped:
+            say(args, f"  skipped {skipped['path']}: {skipped['reason']}")
+        return _finish(args, ctx, node, "store", result)
+
+
+def run_probe(args) -> int:
+    from pacs_console.core.dicom.probe import probe
+
+    with opened_context(args) as ctx:
+        target, node = build_target(args, ctx)
+        say(args, f"Probing {target.label}…")
+        matrix = _drive(args, probe(target, storage=not args.no_storage),
+                        lambda p: f"  {p.message}" if getattr(p, "message", "") else "")
+        if node is not None and matrix.accepted and not args.no_save:
+            from pacs_console.core.db.nodes import set_capabilities
+
+            set_capabilities(ctx.db, node.id, matrix.to_dict())
+        if not args.json:
+            for _uid, entry in sorted(matrix.accepted.items(), key=lambda kv: kv[1]["service"]):
+                say(args, f"  {entry['service']:<12} {entry['name']}: "
+                          f"{len(entry['transfer_syntaxes'])} transfer syntaxes")
+        run_id = save_evidence(args, ctx, node, matrix)
+        code = exit_codes.OK if matrix.accepted else exit_codes.for_diagnosis(
+            matrix.diagnosis.code if matrix.diagnosis else None)
+        if args.json:
+            emit_json({"command": "probe", "ok": code == 0, "result": matrix,
+                       "test_run_id": run_id, "exit_code": code})
+        else:
+            say(args, matrix.summary())
+        return code

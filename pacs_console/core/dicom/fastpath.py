@@ -1,0 +1,102 @@
+"""Byte-level shortcuts for the receive path: file meta without pydicom, UIDs without a full parse.
+
+A C-MOVE of a 512² CT study spends most of its Python time in pydicom building datasets it
+never needed; the Storage SCP only has to file the bytes it was sent under two UIDs.
+"""
+
+from __future__ import annotations
+
+import struct
+
+_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV",
+             b"UV"}
+_UNDEFINED = 0xFFFFFFFF
+_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+STUDY_UID, SERIES_UID = 0x0020000D, 0x0020000E
+
+
+class ScanError(ValueError):
+    """The bytes are not laid out as expected; the caller falls back to pydicom."""
+
+
+def _element(value: bytes, group: int, element: int, vr: bytes) -> bytes:
+    if len(value) % 2:
+        value += b"\x00" if vr in (b"UI", b"OB") else b" "
+    if vr in _LONG_VRS:
+        return struct.pack("<HH2sHI", group, element, vr, 0, len(value)) + value
+    return struct.pack("<HH2sH", group, element, vr, len(value)) + value
+
+
+def file_meta(sop_class: str, sop_instance: str, transfer_syntax: str, implementation_uid: str,
+              implementation_version: str, source_ae: str) -> bytes:
+    """Group 0002 in Explicit VR Little Endian, group length first (PS3.10 7.1)."""
+    body = b"".join((
+        _element(b"\x00\x01", 0x0002, 0x0001, b"OB"),
+        _element(sop_class.encode("ascii"), 0x0002, 0x0002, b"UI"),
+        _element(sop_instance.encode("ascii"), 0x0002, 0x0003, b"UI"),
+        _element(transfer_syntax.encode("ascii"), 0x0002, 0x0010, b"UI"),
+        _element(implementation_uid.encode("ascii"), 0x0002, 0x0012, b"UI"),
+        _element(implementation_version.encode("ascii"), 0x0002, 0x0013, b"SH") if implementation_version else b"",
+        _element(source_ae.strip().encode("ascii"), 0x0002, 0x0016, b"AE") if source_ae.strip() else b"",
+    ))
+    return _element(struct.pack("<I", len(body)), 0x0002, 0x0000, b"UL") + body
+
+
+def find_uids(buf, implicit: bool, wanted: tuple[int, ...] = (STUDY_UID, SERIES_UID)) -> dict[int, str]:
+    """Top-level UI values of ``wanted`` tags from a little-endian dataset, stopping after them."""
+    found: dict[int, str] = {}
+    last = max(wanted)
+    pos, end = 0, len(buf)
+    try:
+        while pos + 8 <= end:
+            group, elem = struct.unpack_from("<HH", buf, pos)
+            tag = group << 16 | elem
+            if tag > last:
+                break
+            pos, length = _header(buf, pos, implicit)
+            if tag in wanted:
+                found[tag] = bytes(buf[pos:pos + length]).rstrip(b"\x00 ").decode("ascii")
+                if len(found) == len(wanted):
+                    break
+            pos = _skip_undefined(buf, pos, implicit) if length == _UNDEFINED else pos + length
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise ScanError(str(exc)) from exc
+    return found
+
+
+def _header(buf, pos: int, implicit: bool) -> tuple[int, int]:
+    if implicit:
+        return pos + 8, struct.unpack_from("<I", buf, pos + 4)[0]
+    vr = bytes(buf[pos + 4:pos + 6])
+    if vr in _LONG_VRS:
+        return pos + 12, struct.unpack_from("<I", buf, pos + 8)[0]
+    if not vr.isalpha():
+        raise ScanError(f"no VR at offset {pos}")
+    return pos + 8, struct.unpack_from("<H", buf, pos + 6)[0]
+
+
+def _skip_undefined(buf, pos: int, implicit: bool) -> int:
+    """Skip a sequence (or encapsulated pixel data) of undefined length, nested items included."""
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem = struct.unpack_from("<HH", buf, pos)
+        tag = group << 16 | elem
+        length = struct.unpack_from("<I", buf, pos + 4)[0]
+        pos += 8
+        if tag == _SEQ_END:
+            return pos
+        if tag != _ITEM:
+            raise ScanError(f"expected an item at offset {pos - 8}")
+        pos = _skip_item(buf, pos, implicit) if length == _UNDEFINED else pos + length
+    raise ScanError("sequence runs past the end of the data")
+
+
+def _skip_item(buf, pos: int, implicit: bool) -> int:
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem = struct.unpack_from("<HH", buf, pos)
+        if (group << 16 | elem) == _ITEM_END:
+            return pos + 8
+        pos, length = _header(buf, pos, implicit)
+        pos = _skip_undefined(buf, pos, implicit) if length == _UNDEFINED else pos + length
+    raise ScanError("item runs past the end of the data")

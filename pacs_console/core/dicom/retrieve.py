@@ -1,0 +1,378 @@
+"""C-MOVE and C-GET with progress from the pending responses, decoded statuses and throughput."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydicom import Dataset
+from pydicom.multival import MultiValue
+from pydicom.uid import (
+    JPEG2000,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    RLELossless,
+)
+from pynetdicom import build_context, build_role, evt
+from pynetdicom import sop_class as sc
+
+from pacs_console.core.dicom import association as assoc_mod
+from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING, category, describe_status
+from pacs_console.core.dicom.query import _keyword, _set
+from pacs_console.core.dicom.results import make_evidence
+from pacs_console.core.dicom.target import Target
+from pacs_console.core.errors import ConsoleError, Diagnosis
+
+MOVE_MODELS = {"study": sc.StudyRootQueryRetrieveInformationModelMove,
+               "patient": sc.PatientRootQueryRetrieveInformationModelMove}
+GET_MODELS = {"study": sc.StudyRootQueryRetrieveInformationModelGet,
+              "patient": sc.PatientRootQueryRetrieveInformationModelGet}
+_IMAGE_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless,
+                   JPEGLSLossless, RLELossless, JPEGLosslessSV1]
+_ALL_SYNTAXES = [*_IMAGE_SYNTAXES, JPEGBaseline8Bit, JPEGExtended12Bit, JPEG2000,
+                 JPEGLSNearLossless, DeflatedExplicitVRLittleEndian]
+# C-GET must name every storage class it will accept, within 128 contexts: the common image
+# classes with their usual syntaxes, documents and reports uncompressed only.
+GET_IMAGE_CLASSES = [
+    sc.CTImageStorage, sc.MRImageStorage, sc.ComputedRadiographyImageStorage,
+    sc.DigitalXRayImageStorageForPresentation, sc.DigitalXRayImageStorageForProcessing,
+    sc.DigitalMammographyXRayImageStorageForPresentation, sc.UltrasoundImageStorage,
+    sc.UltrasoundMultiFrameImageStorage, sc.SecondaryCaptureImageStorage,
+    sc.NuclearMedicineImageStorage, sc.PositronEmissionTomographyImageStorage,
+    sc.XRayAngiographicImageStorage, sc.XRayRadiofluoroscopicImageStorage,
+    sc.EnhancedCTImageStorage, sc.EnhancedMRImageStorage, sc.RTImageStorage,
+    sc.MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
+]
+GET_OTHER_CLASSES = [
+    sc.BasicTextSRStorage, sc.EnhancedSRStorage, sc.ComprehensiveSRStorage,
+    sc.KeyObjectSelectionDocumentStorage, sc.GrayscaleSoftcopyPresentationStateStorage,
+    sc.EncapsulatedPDFStorage, sc.RTDoseStorage, sc.RTStructureSetStorage, sc.RTPlanStorage,
+]
+_UNSAFE = re.compile(r"[^0-9A-Za-z.\-]")
+
+
+@dataclass(frozen=True)
+class RetrieveProgress:
+    remaining: int | None
+    completed: int
+    failed: int
+    warning: int
+    bytes_received: int
+    elapsed_s: float
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_received / 1e6 / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
+class RetrieveResult:
+    service: str
+    status: int | None = None
+    meaning: str = ""
+    completed: int = 0
+    failed: int = 0
+    warning: int = 0
+    remaining: int | None = None
+    failed_instances: list[str] = field(default_factory=list)
+    bytes_received: int = 0
+    files: list[Path] = field(default_factory=list)
+    duration_ms: float = 0.0
+    diagnosis: Diagnosis | None = None
+    association: dict | None = None
+    cancelled: bool = False
+    target: Target | None = field(default=None, repr=False)
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+    @property
+    def mb_per_s(self) -> float:
+        seconds = self.duration_ms / 1000
+        return self.bytes_received / 1e6 / seconds if seconds > 0 else 0.0
+
+    @property
+    def images_per_s(self) -> float:
+        seconds = self.duration_ms / 1000
+        return self.completed / seconds if seconds > 0 else 0.0
+
+    @property
+    def outcome(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if self.status is None or category(self.status) == "failure":
+            return "failed"
+        return "warning" if self.status != 0 else "ok"
+
+    def metrics(self) -> dict:
+        return {"status": self.status, "completed": self.completed, "failed": self.failed,
+                "warning": self.warning, "bytes_received": self.bytes_received,
+                "mb_per_s": round(self.mb_per_s, 3), "images_per_s": round(self.images_per_s, 2)}
+
+    def to_dict(self) -> dict:
+        return {"service": self.service, "meaning": self.meaning, **self.metrics(),
+                "remaining": self.remaining, "failed_instances": self.failed_instances,
+                "files": [str(p) for p in self.files], "duration_ms": round(self.duration_ms, 3),
+                "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+                "association": self.association, "cancelled": self.cancelled,
+                "parameters": self.parameters}
+
+    def summary(self) -> str:
+        if self.status is None and self.diagnosis:
+            return f"C-{self.service.upper()} failed: {self.diagnosis.what}"
+        return (f"C-{self.service.upper()} {self.meaning}: {self.completed} completed, "
+                f"{self.failed} failed, {self.warning} warnings, {self.mb_per_s:.1f} MB/s")
+
+    def evidence(self) -> dict:
+        return make_evidence(self.service, self.target or "unknown", outcome=self.outcome,
+                             parameters=self.parameters, metrics=self.metrics(),
+                             diagnosis=self.diagnosis, association=self.association,
+                             summary=self.summary(), duration_ms=self.duration_ms)
+
+
+def local_ipv4_addresses() -> list[str]:
+    """This laptop's IPv4 addresses, LAN ones first; loopback only when there is nothing else."""
+    import psutil
+
+    found: list[str] = []
+    for addrs in psutil.net_if_addrs().values():
+        for addr in addrs:
+            if addr.family == socket.AF_INET and addr.address not in found:
+                found.append(addr.address)
+    lan = [a for a in found if not a.startswith("127.")]
+    return lan or found
+
+
+def retrieve_identifier(level: str, keys: dict[str, str], model: str = "study") -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = level.upper()
+    for name, value in (keys or {}).items():
+        if value is not None:
+            _set(ds, _keyword(name, level.upper(), False), str(value))
+    return ds
+
+
+def _counts(status: Dataset, result: RetrieveResult) -> None:
+    for attr, name in (("remaining", "NumberOfRemainingSuboperations"),
+                       ("completed", "NumberOfCompletedSuboperations"),
+                       ("failed", "NumberOfFailedSuboperations"),
+                       ("warning", "NumberOfWarningSuboperations")):
+        value = status.get(name)
+        if value is not None:
+            setattr(result, attr, int(value))
+
+
+def _failed_list(identifier: Dataset | None) -> list[str]:
+    value = identifier.get("FailedSOPInstanceUIDList") if identifier is not None else None
+    if value is None:
+        return []
+    values = list(value) if isinstance(value, MultiValue | list) else [value]
+    return [str(v) for v in values if str(v)]
+
+
+def _run(result: RetrieveResult, target: Target, sop_class: str, contexts: list, start_op,
+         *, roles=(), handlers=(), received=lambda: 0, diag_kwargs: dict | None = None
+         ) -> Generator[RetrieveProgress, None, RetrieveResult]:
+    start = time.perf_counter()
+    timing: dict = {}
+    try:
+        assoc = assoc_mod.connect(target, contexts, roles=roles, handlers=handlers, timing=timing)
+    except ConsoleError as exc:
+        result.diagnosis = exc.diagnosis
+        result.duration_ms = (time.perf_counter() - start) * 1000
+        return result
+    finished, responses = False, None
+    try:
+        result.association = assoc_mod.association_report(assoc, timing)
+        assoc_mod.require_context(assoc, sop_class)
+        responses = start_op(assoc)
+        for status, identifier in responses:
+            if not status:
+                result.diagnosis = (assoc_mod.diagnose.diagnose_abort(
+                    f"during C-{result.service.upper()}") if assoc.is_aborted else Diagnosis(
+                    "dimse-timeout", f"No C-{result.service.upper()} response within "
+                    f"{target.timeouts.dimse:g} s", ("the node is slow to start the transfer",),
+                    ("raise the DIMSE timeout",), {}))
+                finished = True
+                break
+            _counts(status, result)
+            code = int(status.Status)
+            result.bytes_received = received()
+            if code in (PENDING, PENDING_WARNING):
+                yield RetrieveProgress(result.remaining, result.completed, result.failed,
+                                       result.warning, result.bytes_received,
+                                       time.perf_counter() - start)
+                continue
+            finished = True
+            result.status = code
+            result.cancelled = code == 0xFE00
+            result.failed_instances = _failed_list(identifier)
+            result.meaning, result.diagnosis = describe_status(result.service, code,
+                                                                **(diag_kwargs or {}))
+            if result.service == "move" and category(code) == "failure" and code != 0xA801:
+                if result.completed == 0 and result.failed:
+                    result.diagnosis = _unreachable_destination(result, diag_kwargs or {})
+                elif not (result.completed or result.failed or result.warning):
+                    result.diagnosis = _destination_probably_unknown(result, diag_kwargs or {})
+            break
+    except ConsoleError as exc:
+        result.diagnosis = exc.diagnosis
+    finally:
+        if not finished and responses is not None and assoc.is_established:
+            result.cancelled = True
+            _cancel(assoc, responses, sop_class)
+        assoc_mod.release(assoc)
+        result.bytes_received = received()
+        result.duration_ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _unreachable_destination(result: RetrieveResult, kw: dict) -> Diagnosis:
+    base = result.diagnosis
+    where = ", ".join(kw.get("addresses") or ()) or "this laptop"
+    return Diagnosis(
+        "move-destination-unreachable",
+        f"The node knows the destination but delivered nothing ({result.failed} failed)",
+        ("the node cannot open a connection to the destination: wrong IP or port configured "
+         "for it on the node, this laptop's IP changed, or a firewall blocks the way back",
+         "the destination's Storage SCP is not running or refuses the node's AE"),
+        (f"check the IP ({where}) and port {kw.get('port') or ''} configured for "
+         f"{kw.get('local_ae', 'the destination')!r} on the node",
+         "allow the port through this laptop's firewall", "or use C-GET"),
+        dict(base.evidence) if base else {})
+
+
+def _destination_probably_unknown(result: RetrieveResult, kw: dict) -> Diagnosis:
+    """A failure before any sub-operation: Orthanc answers 0xC000 for an unknown destination."""
+    _, base = describe_status("move", 0xA801, **kw)
+    return Diagnosis(
+        "move-destination-unknown",
+        f"C-MOVE failed 0x{result.status:04X} ({result.meaning}) before sending anything: the node "
+        f"most likely does not know the destination {kw.get('local_ae', '')!r}",
+        (*base.causes, "Orthanc answers 0xC000 rather than 0xA801 for an unknown destination",
+         "the node could not read the requested data"),
+        base.actions, {**base.evidence, "status": f"0x{result.status:04X} ({result.meaning})"})
+
+
+def _cancel(assoc, responses, sop_class: str, grace: float = 2.0) -> None:
+    try:
+        assoc.send_c_cancel(1, query_model=sop_class)
+        assoc.dimse_timeout = grace
+        deadline = time.monotonic() + grace
+        for status, _ in responses:
+            if not status or int(status.Status) not in (PENDING, PENDING_WARNING):
+                break
+            if time.monotonic() > deadline:
+                break
+    except Exception:  # noqa: BLE001 - a peer that will not cancel is aborted by release()
+        pass
+
+
+def move(target: Target, destination_ae: str, level: str, keys: dict[str, str], *,
+         model: str = "study", scp=None, local_port: int | None = None
+         ) -> Generator[RetrieveProgress, None, RetrieveResult]:
+    """C-MOVE to ``destination_ae``; ``scp`` (the console's StorageSCP) gives bytes received."""
+    sop_class = MOVE_MODELS[model]
+    identifier = retrieve_identifier(level, keys, model)
+    base = scp.received_bytes if scp is not None else 0
+    result = RetrieveResult("move", target=target, parameters={
+        "destination_ae": destination_ae, "level": level.upper(), "model": model,
+        "keys": dict(keys or {})})
+    diag = {"local_ae": destination_ae, "addresses": tuple(local_ipv4_addresses()),
+            "port": local_port or (scp.port if scp is not None else None)}
+    return (yield from _run(
+        result, target, sop_class, [build_context(sop_class)],
+        lambda assoc: assoc.send_c_move(identifier, destination_ae, sop_class, msg_id=1),
+        received=(lambda: scp.received_bytes - base) if scp is not None else (lambda: 0),
+        diag_kwargs=diag))
+
+
+def get_contexts(sop_class: str, sop_classes=None) -> tuple[list, list]:
+    """Presentation contexts and SCP role items for C-GET (at most 128 contexts)."""
+    contexts = [build_context(sop_class)]
+    if sop_classes:
+        per_class = max(1, min(len(_ALL_SYNTAXES), (127 // len(sop_classes))))
+        plan = [(uid, _ALL_SYNTAXES[:per_class]) for uid in sop_classes]
+    else:
+        plan = [(uid, _IMAGE_SYNTAXES) for uid in GET_IMAGE_CLASSES]
+        plan += [(uid, _IMAGE_SYNTAXES[:2]) for uid in GET_OTHER_CLASSES]
+    for uid, syntaxes in plan:
+        for ts in syntaxes:
+            if len(contexts) < assoc_mod.MAX_CONTEXTS:
+                contexts.append(build_context(uid, ts))
+    roles = [build_role(uid, scp_role=True) for uid, _ in plan]
+    return contexts, roles
+
+
+class _Receiver:
+    """C-STORE handler of a C-GET association: writes Part 10 files under ``store_dir``."""
+
+    def __init__(self, store_dir: Path) -> None:
+        self.store_dir = Path(store_dir)
+        self.bytes = 0
+        self.files: list[Path] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event) -> int:
+        try:
+            ds = event.dataset
+            study = _UNSAFE.sub("_", str(getattr(ds, "StudyInstanceUID", "unknown")))
+            series = _UNSAFE.sub("_", str(getattr(ds, "SeriesInstanceUID", "unknown")))
+            folder = self.store_dir / study / series
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / (_UNSAFE.sub("_", str(event.request.AffectedSOPInstanceUID)) + ".dcm")
+            data = event.encoded_dataset()
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError:
+            return 0xA700
+        except Exception:  # noqa: BLE001 - an undecodable dataset becomes a failure status
+            return 0xC211
+        with self._lock:
+            self.bytes += len(data)
+            self.files.append(path)
+        return 0x0000
+
+
+def get(target: Target, level: str, keys: dict[str, str], store_dir: str | Path,
+        sop_classes=None, *, model: str = "study"
+        ) -> Generator[RetrieveProgress, None, RetrieveResult]:
+    """C-GET into ``store_dir`` over the same association (no move destination needed)."""
+    sop_class = GET_MODELS[model]
+    identifier = retrieve_identifier(level, keys, model)
+    contexts, roles = get_contexts(sop_class, sop_classes)
+    receiver = _Receiver(Path(store_dir))
+    result = RetrieveResult("get", target=target, parameters={
+        "level": level.upper(), "model": model, "keys": dict(keys or {}),
+        "store_dir": str(store_dir)})
+    try:
+        return (yield from _run(
+            result, target, sop_class, contexts,
+            lambda assoc: assoc.send_c_get(identifier, sop_class, msg_id=1),
+            roles=roles, handlers=[(evt.EVT_C_STORE, receiver)], received=lambda: receiver.bytes))
+    finally:
+        result.files = list(receiver.files)
+
+
+def preflight_move(target: Target, local_scp_running: bool, scp_ae: str, scp_port: int, *,
+                   scp=None):
+    """See ``preflight.preflight_move`` (imported late: preflight itself uses move())."""
+    from pacs_console.core.dicom.preflight import preflight_move as run
+
+    return run(target, local_scp_running, scp_ae, scp_port, scp=scp)

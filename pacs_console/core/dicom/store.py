@@ -1,0 +1,336 @@
+"""C-STORE of files, folders or datasets: exact contexts, uncompressed fallbacks, parallel sends."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import warnings
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydicom import Dataset, dcmread
+from pydicom.errors import InvalidDicomError
+from pydicom.filereader import read_file_meta_info
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pynetdicom import _config, build_context
+
+from pacs_console.core.dicom import association as assoc_mod
+from pacs_console.core.dicom.dimse_status import category, describe_status
+from pacs_console.core.dicom.results import make_evidence
+from pacs_console.core.dicom.target import Target
+from pacs_console.core.errors import ConsoleError, Diagnosis
+
+# Send files straight from disk in chunks instead of parsing and re-encoding them: the same
+# bytes on the wire, much less Python work per image. Only exact transfer-syntax matches use it.
+_config.STORE_SEND_CHUNKED_DATASET = True
+UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+
+
+@dataclass
+class StoreItem:
+    sop_class: str
+    sop_instance: str
+    transfer_syntax: str
+    size: int
+    path: Path | None = None
+    dataset: Dataset | None = None
+    raw: bool = False  # a file without File Meta Information: read and send as a dataset
+
+    @property
+    def name(self) -> str:
+        return str(self.path) if self.path else self.sop_instance
+
+
+@dataclass(frozen=True)
+class StoreProgress:
+    path: str
+    sop_instance_uid: str
+    status: int | None
+    bytes: int
+    images_done: int
+    images_total: int
+    elapsed_s: float
+    meaning: str = ""
+
+
+@dataclass
+class StoreResult:
+    sent: int = 0
+    failed: int = 0
+    warnings: int = 0
+    decompressed: int = 0
+    bytes_sent: int = 0
+    duration_ms: float = 0.0
+    files: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+    association: dict | None = None
+    cancelled: bool = False
+    target: Target | None = field(default=None, repr=False)
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def images_per_s(self) -> float:
+        return self.sent / (self.duration_ms / 1000) if self.duration_ms > 0 else 0.0
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_sent / 1e6 / (self.duration_ms / 1000) if self.duration_ms > 0 else 0.0
+
+    @property
+    def outcome(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if self.failed or (self.sent == 0 and self.diagnosis):
+            return "failed" if not self.sent else "warning"
+        return "warning" if self.warnings or self.skipped else "ok"
+
+    def metrics(self) -> dict:
+        return {"sent": self.sent, "failed": self.failed, "warnings": self.warnings,
+                "skipped": len(self.skipped), "decompressed": self.decompressed,
+                "bytes_sent": self.bytes_sent, "images_per_s": round(self.images_per_s, 2),
+                "mb_per_s": round(self.mb_per_s, 3)}
+
+    def to_dict(self) -> dict:
+        return {**self.metrics(), "duration_ms": round(self.duration_ms, 3), "files": self.files,
+                "skipped_files": self.skipped, "cancelled": self.cancelled,
+                "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+                "association": self.association, "parameters": self.parameters}
+
+    def summary(self) -> str:
+        return (f"C-STORE: {self.sent} sent, {self.failed} failed, {self.warnings} warnings, "
+                f"{len(self.skipped)} skipped; {self.images_per_s:.1f} images/s, "
+                f"{self.mb_per_s:.1f} MB/s")
+
+    def evidence(self) -> dict:
+        return make_evidence("store", self.target or "unknown", outcome=self.outcome,
+                             parameters=self.parameters, metrics=self.metrics(),
+                             diagnosis=self.diagnosis, association=self.association,
+                             summary=self.summary(), duration_ms=self.duration_ms)
+
+
+def _from_file(path: Path) -> StoreItem:
+    size = path.stat().st_size
+    try:
+        meta = read_file_meta_info(path)
+        return StoreItem(str(meta.MediaStorageSOPClassUID), str(meta.MediaStorageSOPInstanceUID),
+                         str(meta.TransferSyntaxUID), size, path)
+    except (InvalidDicomError, AttributeError, KeyError):
+        pass
+    # Some modalities write bare datasets without the Part 10 header; pydicom warns while it
+    # guesses at other files' bytes, which is noise here: the UIDs below decide.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = dcmread(path, force=True, specific_tags=["SOPClassUID", "SOPInstanceUID"])
+    if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
+        raise InvalidDicomError("no DICOM header and no SOP Class/Instance UID")
+    return StoreItem(str(ds.SOPClassUID), str(ds.SOPInstanceUID), ImplicitVRLittleEndian, size,
+                     path, raw=True)
+
+
+def collect(sources: Iterable) -> tuple[list[StoreItem], list[dict]]:
+    """Files (folders recursively) and datasets into items; non-DICOM files skipped with a reason."""
+    items: list[StoreItem] = []
+    skipped: list[dict] = []
+    if isinstance(sources, str | Path | Dataset):
+        sources = [sources]
+    for source in sources:
+        if isinstance(source, Dataset):
+            meta = getattr(source, "file_meta", None)
+            ts = str(meta.TransferSyntaxUID) if meta and "TransferSyntaxUID" in meta else ExplicitVRLittleEndian
+            size = len(source.PixelData) if "PixelData" in source else 0
+            items.append(StoreItem(str(source.SOPClassUID), str(source.SOPInstanceUID), ts,
+                                   size, dataset=source))
+            continue
+        path = Path(source)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            try:
+                items.append(_from_file(file))
+            except (OSError, InvalidDicomError, ValueError, EOFError) as exc:
+                skipped.append({"path": str(file), "reason": f"not a DICOM file: {exc}"})
+    return items, skipped
+
+
+def plan_batches(items: list[StoreItem]) -> list[tuple[list, list[StoreItem]]]:
+    """(contexts, items) per association: each (SOP class, syntax) present plus uncompressed."""
+    by_class: dict[str, list[StoreItem]] = {}
+    for item in items:
+        by_class.setdefault(item.sop_class, []).append(item)
+    batches: list[tuple[list, list[StoreItem]]] = []
+    contexts: list = []
+    members: list[StoreItem] = []
+    for sop, group in by_class.items():
+        pairs = list(dict.fromkeys([*(i.transfer_syntax for i in group), *UNCOMPRESSED]))
+        if contexts and len(contexts) + len(pairs) > assoc_mod.MAX_CONTEXTS:
+            batches.append((contexts, members))
+            contexts, members = [], []
+        contexts += [build_context(sop, ts) for ts in pairs[:assoc_mod.MAX_CONTEXTS]]
+        members += group
+    if members:
+        batches.append((contexts, members))
+    return batches
+
+
+def _send_one(assoc, item: StoreItem, accepted: set[tuple[str, str]], msg_id: int):
+    """Send one item; returns (status or None, meaning, decompressed?)."""
+    exact = (item.sop_class, item.transfer_syntax) in accepted
+    if exact and item.path is not None and not item.raw:
+        status = assoc.send_c_store(item.path, msg_id=msg_id)
+        return status, False
+    uncompressed_ok = any((item.sop_class, ts) in accepted for ts in UNCOMPRESSED)
+    if not exact and not uncompressed_ok:
+        return None, False
+    ds = item.dataset if item.dataset is not None else dcmread(item.path, force=item.raw)
+    if item.raw:
+        ds.file_meta = ds.file_meta if "TransferSyntaxUID" in ds.file_meta else _meta(ImplicitVRLittleEndian)
+    decompressed = False
+    if not exact and UID(item.transfer_syntax).is_compressed:
+        # The peer takes only uncompressed data for this class: decode the pixels first.
+        ds = ds.copy() if item.dataset is not None else ds
+        ds.decompress()
+        decompressed = True
+    return assoc.send_c_store(ds, msg_id=msg_id), decompressed
+
+
+def _meta(ts: str):
+    from pydicom.dataset import FileMetaDataset
+
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ts
+    return meta
+
+
+class _Worker(threading.Thread):
+    def __init__(self, target: Target, batches, out: queue.Queue, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="c-store")
+        self.target, self.batches, self.out, self.stop = target, batches, out, stop
+
+    def run(self) -> None:
+        try:
+            for contexts, items in self.batches:
+                if self.stop.is_set():
+                    break
+                self._association(contexts, items)
+        finally:
+            self.out.put(("done", None))
+
+    def _association(self, contexts, items) -> None:
+        timing: dict = {}
+        try:
+            assoc = assoc_mod.connect(self.target, contexts, timing=timing)
+        except ConsoleError as exc:
+            for item in items:
+                self.out.put(("file", (item, None, exc.diagnosis, False)))
+            return
+        try:
+            self.out.put(("association", assoc_mod.association_report(assoc, timing)))
+            accepted = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0]))
+                        for cx in assoc.accepted_contexts}
+            for n, item in enumerate(items):
+                if self.stop.is_set():
+                    break
+                if not assoc.is_established:
+                    diag = assoc_mod.diagnose.diagnose_abort("during C-STORE")
+                    self.out.put(("file", (item, None, diag, False)))
+                    continue
+                try:
+                    status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
+                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
+                    self.out.put(("file", (item, None, Diagnosis(
+                        "store-file-error", f"Could not send {item.name}: {exc}",
+                        ("the file is damaged or its pixel data cannot be decoded",),
+                        ("check the file with a DICOM viewer",), {}), False)))
+                    continue
+                if status is None:
+                    diag = assoc_mod.no_context(
+                        assoc, f"{assoc_mod.uid_name(item.sop_class)} in "
+                        f"{assoc_mod.uid_name(item.transfer_syntax)} or uncompressed")
+                    self.out.put(("file", (item, None, diag, False)))
+                elif not status:
+                    diag = (assoc_mod.diagnose.diagnose_abort("during C-STORE") if assoc.is_aborted
+                            else Diagnosis("dimse-timeout", "No C-STORE response within "
+                                           f"{self.target.timeouts.dimse:g} s",
+                                           ("the node is slow to write or hung",),
+                                           ("raise the DIMSE timeout",), {}))
+                    self.out.put(("file", (item, None, diag, False)))
+                else:
+                    self.out.put(("file", (item, int(status.Status), None, decompressed)))
+        finally:
+            assoc_mod.release(assoc)
+
+
+def store(target: Target, paths_or_datasets, *, parallel: int = 1
+          ) -> Generator[StoreProgress, None, StoreResult]:
+    """Send everything, yielding progress per instance; returns a StoreResult."""
+    start = time.perf_counter()
+    items, skipped = collect(paths_or_datasets)
+    result = StoreResult(skipped=skipped, target=target, parameters={
+        "parallel": parallel, "sources": [str(s) for s in (
+            [paths_or_datasets] if isinstance(paths_or_datasets, str | Path) else [
+                p for p in paths_or_datasets if not isinstance(p, Dataset)])][:20],
+        "instances": len(items)})
+    if not items:
+        result.diagnosis = Diagnosis("nothing-to-send", "No DICOM instances to send",
+                                     ("the selection holds no DICOM files",),
+                                     ("choose DICOM files or a folder that contains them",),
+                                     {"skipped": str(len(skipped))})
+        return result
+    workers_n = max(1, min(parallel, len(items)))
+    shares = [items[i::workers_n] for i in range(workers_n)]
+    out: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    workers = [_Worker(target, plan_batches(share), out, stop) for share in shares if share]
+    for worker in workers:
+        worker.start()
+    running, done = len(workers), 0
+    try:
+        while running:
+            kind, payload = out.get()
+            if kind == "done":
+                running -= 1
+                continue
+            if kind == "association":
+                result.association = result.association or payload
+                continue
+            item, status, diag, decompressed = payload
+            done += 1
+            meaning = _record(result, item, status, diag, decompressed)
+            yield StoreProgress(item.name, item.sop_instance, status, item.size, done, len(items),
+                                time.perf_counter() - start, meaning)
+    finally:
+        if running:
+            result.cancelled = True
+            stop.set()
+        for worker in workers:
+            worker.join(timeout=target.timeouts.dimse + target.timeouts.acse)
+        result.duration_ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _record(result: StoreResult, item: StoreItem, status, diag, decompressed) -> str:
+    entry = {"path": item.name, "sop_instance_uid": item.sop_instance,
+             "sop_class": item.sop_class, "transfer_syntax": item.transfer_syntax,
+             "status": status, "decompressed": decompressed}
+    if status is None:
+        result.failed += 1
+        meaning = diag.what if diag else "not sent"
+        entry["diagnosis"] = diag.to_dict() if diag else None
+        result.diagnosis = result.diagnosis or diag
+    else:
+        meaning, status_diag = describe_status("store", status)
+        kind = category(status)
+        if kind == "failure":
+            result.failed += 1
+            result.diagnosis = result.diagnosis or status_diag
+        else:
+            result.sent += 1
+            result.bytes_sent += item.size
+            result.decompressed += int(decompressed)
+            if kind == "warning":
+                result.warnings += 1
+    entry["meaning"] = meaning
+    result.files.append(entry)
+    return meaning

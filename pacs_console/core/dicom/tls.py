@@ -1,0 +1,78 @@
+"""DICOM over TLS: client configuration, SSL contexts and a timed handshake for diagnosis."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """TLS for one node: a CA to trust, an optional client certificate and key, a host name."""
+
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    server_name: str = ""  # the name the certificate must carry; the node's host when empty
+    verify: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def client_context(cfg: TlsConfig) -> ssl.SSLContext:
+    """An SSL context for a requestor: TLS 1.2+, the node's CA (or the system store)."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
+                                         cafile=cfg.ca_file or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not cfg.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if cfg.cert_file:
+        context.load_cert_chain(cfg.cert_file, cfg.key_file or None)
+    return context
+
+
+def server_name(cfg: TlsConfig, host: str) -> str:
+    return cfg.server_name or host
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What a successful TLS handshake showed: timings, protocol, cipher, peer certificate."""
+
+    connect_ms: float
+    handshake_ms: float
+    protocol: str
+    cipher: str
+    peer_subject: str
+    peer_issuer: str
+    not_after: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _name(parts) -> str:
+    return ", ".join(f"{k}={v}" for rdn in parts or () for k, v in rdn)
+
+
+def handshake(cfg: TlsConfig, host: str, port: int, timeout: float) -> Handshake:
+    """Connect and run the TLS handshake only; raises OSError/ssl.SSLError for diagnosis."""
+    context = client_context(cfg)
+    start = time.perf_counter()
+    raw = socket.create_connection((host, port), timeout=timeout)
+    connect_ms = (time.perf_counter() - start) * 1000
+    try:
+        t0 = time.perf_counter()
+        with context.wrap_socket(raw, server_hostname=server_name(cfg, host)) as tls:
+            handshake_ms = (time.perf_counter() - t0) * 1000
+            cert = tls.getpeercert() or {}
+            cipher = tls.cipher()
+            return Handshake(connect_ms, handshake_ms, tls.version() or "",
+                             cipher[0] if cipher else "", _name(cert.get("subject")),
+                             _name(cert.get("issuer")), str(cert.get("notAfter", "")))
+    finally:
+        raw.close()

@@ -1,0 +1,1 @@
+"""Node discovery: target parsing, the TCP sweep, DICOM and DICOMweb probes, inventory diffs."""

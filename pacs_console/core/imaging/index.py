@@ -1,0 +1,272 @@
+"""The viewer's index: a rebuildable SQLite cache of header facts, re-reading only changed files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pacs_console.core.imaging.header import Header, Refusal, read_header
+from pacs_console.core.imaging.sources import list_source
+from pacs_console.core.models import Progress
+
+SCHEMA_VERSION = 1  # bump on any change below: the cache is dropped and rebuilt, never migrated
+_HEADER_COLUMNS = ("patient_id", "patient_name", "birth_date", "sex", "study_uid", "study_date",
+                   "study_time", "study_desc", "accession", "series_uid", "series_number",
+                   "series_desc", "modality", "sop_uid", "sop_class", "instance_number",
+                   "transfer_syntax", "rows", "columns", "frames", "photometric", "has_pixels",
+                   "burned_in", "position")
+_COLUMNS = ("source", "path", "mtime_ns", "size", "status", "reason", "detail") + _HEADER_COLUMNS
+_SCHEMA = f"""
+CREATE TABLE files ({', '.join(_COLUMNS)}, PRIMARY KEY (source, path));
+CREATE INDEX files_series ON files (study_uid, series_uid);
+CREATE INDEX files_status ON files (source, status);
+"""
+_BATCH = 250
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One file as indexed: ok with its keys, or refused with a reason."""
+
+    source: str
+    path: str
+    status: str  # ok | refused | skipped
+    reason: str
+    detail: str
+    patient_id: str
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    transfer_syntax: str
+    size: int
+    mtime_ns: int
+    has_pixels: bool = False
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    study_uid: str
+    patient_name: str
+    patient_id: str
+    study_date: str
+    description: str
+    accession: str
+    modalities: str
+    series_count: int
+    instance_count: int
+
+
+@dataclass(frozen=True)
+class InstanceRow:
+    path: str
+    mtime_ns: int
+    sop_uid: str
+    series_uid: str
+    instance_number: int | None
+    frames: int
+    rows: int
+    columns: int
+    transfer_syntax: str
+    photometric: str
+    has_pixels: bool
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    study_uid: str
+    series_uid: str
+    number: int | None
+    description: str
+    modality: str
+    instance_count: int
+    frame_count: int
+    burned_in: str
+    representative: InstanceRow | None
+
+
+@dataclass
+class IndexResult:
+    source: str
+    kind: str
+    total: int = 0
+    read: int = 0
+    unchanged: int = 0
+    ok: int = 0
+    refused: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+
+class ImageIndex:
+    """The cache file; every call opens its own connection, so any thread may use it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, closing(self._connect()) as con:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                con.executescript("DROP TABLE IF EXISTS files;" + _SCHEMA +
+                                  f"PRAGMA user_version = {SCHEMA_VERSION};")
+
+    @classmethod
+    def for_cache(cls, cache_dir: Path) -> ImageIndex:
+        return cls(Path(cache_dir) / "index.sqlite3")
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        return con
+
+    def known(self, source: str) -> dict[str, tuple[int, int]]:
+        with closing(self._connect()) as con:
+            rows = con.execute("SELECT path, mtime_ns, size FROM files WHERE source = ?", (source,))
+            return {p: (m, s) for p, m, s in rows}
+
+    def write(self, rows: Sequence[tuple], remove: Iterable[tuple[str, str]] = ()) -> None:
+        marks = ", ".join("?" * len(_COLUMNS))
+        with self._lock, closing(self._connect()) as con, con:
+            con.executemany(f"INSERT OR REPLACE INTO files VALUES ({marks})", rows)
+            con.executemany("DELETE FROM files WHERE source = ? AND path = ?", list(remove))
+
+    def _query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        with closing(self._connect()) as con:
+            return con.execute(sql, args).fetchall()
+
+    @staticmethod
+    def _in(sources: Sequence[str]) -> tuple[str, list[str]]:
+        return f"source IN ({', '.join('?' * len(sources))})", list(sources)
+
+    def files(self, sources: Sequence[str]) -> list[FileRow]:
+        where, args = self._in(sources)
+        rows = self._query(
+            "SELECT source, path, status, coalesce(reason, ''), coalesce(detail, ''), "
+            "coalesce(patient_id, ''), coalesce(study_uid, ''), coalesce(series_uid, ''), "
+            "coalesce(sop_uid, ''), coalesce(transfer_syntax, ''), size, mtime_ns, "
+            "coalesce(has_pixels, 0) = 1 FROM files "
+            f"WHERE {where} ORDER BY path", args)
+        return [FileRow(*r[:-1], bool(r[-1])) for r in rows]
+
+    def studies(self, sources: Sequence[str]) -> list[StudyRow]:
+        where, args = self._in(sources)
+        rows = self._query(
+            "SELECT study_uid, max(patient_name), max(patient_id), max(study_date), "
+            "max(study_desc), max(accession), group_concat(DISTINCT modality), "
+            "count(DISTINCT series_uid), count(DISTINCT sop_uid) FROM files "
+            f"WHERE {where} AND status = 'ok' GROUP BY study_uid "
+            "ORDER BY max(study_date) DESC, max(study_time) DESC", args)
+        return [StudyRow(r[0] or "", r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5] or "",
+                         r[6] or "", r[7], r[8]) for r in rows]
+
+    def series(self, study_uid: str, sources: Sequence[str]) -> list[SeriesRow]:
+        where, args = self._in(sources)
+        rows = self._query(
+            "SELECT series_uid, min(series_number), max(series_desc), max(modality), "
+            "count(DISTINCT sop_uid), sum(frames), max(coalesce(burned_in, '')) FROM files "
+            f"WHERE {where} AND status = 'ok' AND study_uid = ? GROUP BY series_uid "
+            "ORDER BY min(series_number), series_uid", [*args, study_uid])
+        out = []
+        for uid, number, desc, modality, count, frames, burned in rows:
+            members = self.instances(uid, sources)
+            images = [m for m in members if m.has_pixels]
+            rep = images[len(images) // 2] if images else (members[0] if members else None)
+            out.append(SeriesRow(study_uid, uid, number, desc or "", modality or "", count,
+                                 frames or 0, burned or "", rep))
+        return out
+
+    def instances(self, series_uid: str, sources: Sequence[str]) -> list[InstanceRow]:
+        where, args = self._in(sources)
+        rows = self._query(
+            "SELECT path, mtime_ns, sop_uid, series_uid, instance_number, frames, rows, columns, "
+            "transfer_syntax, photometric, has_pixels FROM files "
+            f"WHERE {where} AND status = 'ok' AND series_uid = ? "
+            "ORDER BY instance_number IS NULL, instance_number, position DESC, path",
+            [*args, series_uid])
+        seen: set[str] = set()
+        out = []
+        for r in rows:
+            if r[2] in seen:  # the same instance opened from two sources: show it once
+                continue
+            seen.add(r[2])
+            out.append(InstanceRow(r[0], r[1], r[2], r[3], r[4], r[5] or 0, r[6] or 0, r[7] or 0,
+                                   r[8] or "", r[9] or "", bool(r[10])))
+        return out
+
+
+def _row(source: str, path: str, st: os.stat_result | None, result: Header | Refusal) -> tuple:
+    mtime, size = (st.st_mtime_ns, st.st_size) if st else (0, 0)
+    if isinstance(result, Refusal):
+        status = "skipped" if result.reason == "dicomdir" else "refused"
+        return (source, path, mtime, size, status, result.reason, result.detail) + \
+            (None,) * len(_HEADER_COLUMNS)
+    values = tuple(int(v) if isinstance(v, bool) else v
+                   for v in (getattr(result, c) for c in _HEADER_COLUMNS))
+    return (source, path, mtime, size, "ok", "", "; ".join(result.notes)) + values
+
+
+def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune: bool = True,
+                kind: str = "files", notes: Sequence[str] = ()) -> Generator[Progress, None,
+                                                                              IndexResult]:
+    """Index ``files`` under ``source``; unchanged files (same mtime and size) are not re-read."""
+    start = time.perf_counter()
+    result = IndexResult(source, kind, total=len(files), notes=tuple(notes))
+    known = index.known(source)
+    pending: list[tuple] = []
+    seen: set[str] = set()
+    last_flush = time.perf_counter()
+    try:
+        for i, path in enumerate(files):
+            key = str(path)
+            seen.add(key)
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                st = None
+                pending.append(_row(source, key, None, Refusal("unreadable", str(exc))))
+            if st is not None:
+                if known.get(key) == (st.st_mtime_ns, st.st_size):
+                    result.unchanged += 1
+                else:
+                    result.read += 1
+                    pending.append(_row(source, key, st, read_header(path)))
+            now = time.perf_counter()
+            if len(pending) >= _BATCH or (pending and now - last_flush > 0.25):
+                index.write(pending)
+                pending, last_flush = [], now
+                yield Progress(i + 1, len(files), f"Indexed {i + 1} of {len(files)} files")
+        removed = [(source, p) for p in known if p not in seen] if prune else []
+        index.write(pending, removed)
+        pending = []
+        result.removed = len(removed)
+    finally:
+        if pending:  # closed early (cancel): keep what was read, it is valid
+            index.write(pending)
+    where, args = ImageIndex._in([source])
+    for status, count in index._query(f"SELECT status, count(*) FROM files WHERE {where} "
+                                      "GROUP BY status", args):
+        if status == "ok":
+            result.ok = count
+        elif status == "refused":
+            result.refused = count
+    result.seconds = time.perf_counter() - start
+    yield Progress(len(files), len(files), f"Indexed {len(files)} files")
+    return result
+
+
+def index_source(index: ImageIndex, source: str | os.PathLike[str],
+                 cache_dir: Path) -> Generator[Progress, None, IndexResult]:
+    """Open a folder, DICOMDIR, zip or file and index it (raises ConsoleError if it is gone)."""
+    yield Progress(0, None, f"Listing {source}")
+    listing = list_source(source, cache_dir)
+    result = yield from index_files(index, listing.key, listing.files, kind=listing.kind,
+                                    notes=listing.notes)
+    return result

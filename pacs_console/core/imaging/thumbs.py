@@ -1,0 +1,221 @@
+"""Thumbnails: a disk cache keyed by SOP Instance UID and mtime, filled by a process pool."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pacs_console.core.models import Progress
+
+THUMB_SIZE = 128
+
+
+@dataclass(frozen=True)
+class ThumbJob:
+    """``key`` is the caller's handle (e.g. a series UID); the rest locates the image."""
+
+    key: object
+    path: str
+    sop_uid: str
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ThumbResult:
+    key: object
+    image: np.ndarray | None  # uint8 HxW or HxWx3
+    reason: str = ""  # why there is no image
+    cached: bool = False
+
+
+@dataclass
+class ThumbSummary:
+    done: int = 0
+    failed: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+
+
+def _make(path: str, size: int) -> tuple[np.ndarray | None, str]:
+    """Runs in a pool process: never raises, a failure comes back as its reason."""
+    from pacs_console.core.imaging.render import explain_decode_error, thumbnail
+
+    try:
+        return thumbnail(path, size), ""
+    except Exception as exc:  # noqa: BLE001 - any decoder failure becomes a placeholder
+        return None, explain_decode_error(exc)
+
+
+class ThumbCache:
+    """``cache/thumbs/ab/<sha1>.npy`` (or ``.txt`` holding why it could not be made)."""
+
+    def __init__(self, root: Path, size: int = THUMB_SIZE) -> None:
+        self.root, self.size = Path(root), size
+
+    def _base(self, sop_uid: str, mtime_ns: int) -> Path:
+        digest = hashlib.sha1(f"{sop_uid}|{mtime_ns}|{self.size}".encode()).hexdigest()
+        return self.root / digest[:2] / digest
+
+    def get(self, sop_uid: str, mtime_ns: int) -> tuple[np.ndarray | None, str] | None:
+        base = self._base(sop_uid, mtime_ns)
+        try:
+            return np.load(base.with_suffix(".npy"), allow_pickle=False), ""
+        except (OSError, ValueError):
+            pass
+        try:
+            return None, base.with_suffix(".txt").read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def put(self, sop_uid: str, mtime_ns: int, image: np.ndarray | None, reason: str) -> None:
+        base = self._base(sop_uid, mtime_ns)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        tmp = base.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            if image is not None:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, image, allow_pickle=False)
+                os.replace(tmp, base.with_suffix(".npy"))
+            else:
+                tmp.write_text(reason, encoding="utf-8")
+                os.replace(tmp, base.with_suffix(".txt"))
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a cache that cannot be written only costs speed
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """The shared decode pool, one process per core, started once and reused."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            methods = multiprocessing.get_all_start_methods()
+            # forkserver: children never inherit the GUI's threads (fork would), and the
+            # server preloads numpy and pydicom once; Windows and macOS builds use spawn.
+            method = "forkserver" if "forkserver" in methods else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(["pacs_console.core.imaging.render", "pydicom",
+                                                "numpy"])
+            _POOL = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2,
+                                        mp_context=context)
+        return _POOL
+
+
+def warm_pool() -> None:
+    """Start the worker processes ahead of the first real job."""
+    executor = pool()
+    for future in [executor.submit(os.getpid) for _ in range(executor._max_workers)]:
+        future.result()
+
+
+def _discard(executor: ProcessPoolExecutor) -> None:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is executor:
+            _POOL = None
+
+
+def shutdown_pool() -> None:
+    global _POOL
+    with _POOL_LOCK:
+        executor, _POOL = _POOL, None
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *, inline_first: int = 1,
+                        in_flight: int | None = None) -> Generator[Progress, None, ThumbSummary]:
+    """Yield a Progress whose ``item`` is a ThumbResult for each job, as each completes.
+
+    Cached tiles come first; the first ``inline_first`` misses are made on this thread while the
+    pool starts, so something paints at once; the rest are fed to the pool a few at a time.
+    """
+    start = time.perf_counter()
+    summary = ThumbSummary()
+    total = len(jobs)
+    misses: list[ThumbJob] = []
+    for job in jobs:
+        hit = cache.get(job.sop_uid, job.mtime_ns)
+        if hit is None:
+            misses.append(job)
+            continue
+        summary.done += 1
+        summary.cached += 1
+        summary.failed += hit[0] is None
+        yield Progress(summary.done, total, "", ThumbResult(job.key, hit[0], hit[1], True))
+    executor = pool() if len(misses) > inline_first else None
+    limit = in_flight or 4 * (executor._max_workers if executor else 1)
+    running: dict[Future, ThumbJob] = {}
+    queue = list(reversed(misses[inline_first:]))
+
+    def feed() -> None:
+        nonlocal executor
+        while queue and len(running) < limit:
+            job = queue.pop()
+            try:
+                future = executor.submit(_make, job.path, cache.size)
+            except (RuntimeError, BrokenProcessPool):  # shut down or a worker died: start anew
+                _discard(executor)
+                executor = pool()
+                future = executor.submit(_make, job.path, cache.size)
+            running[future] = job
+
+    try:
+        if executor is not None:
+            feed()  # the pool works on these while the first tiles are made here
+        for job in misses[:inline_first]:
+            image, reason = _make(job.path, cache.size)
+            cache.put(job.sop_uid, job.mtime_ns, image, reason)
+            summary.done += 1
+            summary.failed += image is None
+            yield Progress(summary.done, total, "", ThumbResult(job.key, image, reason))
+        while running:
+            finished, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                try:
+                    image, reason = future.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails one tile
+                    image, reason = None, f"decoder crashed: {type(exc).__name__}: {exc}"
+                cache.put(job.sop_uid, job.mtime_ns, image, reason)
+                summary.done += 1
+                summary.failed += image is None
+                yield Progress(summary.done, total, "", ThumbResult(job.key, image, reason))
+            feed()
+    finally:
+        for future in running:
+            future.cancel()
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def write_png(path: str | os.PathLike[str], image: np.ndarray) -> None:
+    """A minimal PNG writer (grey or RGB, 8-bit) so the CLI needs no imaging library."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    height, width = image.shape[:2]
+    color = 2 if image.ndim == 3 else 0
+    raw = b"".join(b"\x00" + image[row].tobytes() for row in range(height))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + \
+            struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0)
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
+                           chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))

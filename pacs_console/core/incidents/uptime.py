@@ -1,0 +1,112 @@
+"""Node uptime from echo history against the 99.9% target, excluding scheduled maintenance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pacs_console.core.db.engine import Database
+
+UPTIME_TARGET = 0.999
+# An echo result stands for the node's state until the next one, but no longer than this:
+# beyond it the monitor was not running and the time counts as unknown, not as up or down.
+DEFAULT_MAX_GAP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Uptime:
+    window: timedelta
+    maintenance: timedelta
+    unknown: timedelta
+    up: timedelta
+    down: timedelta
+    samples: int
+    target: float = UPTIME_TARGET
+
+    @property
+    def fraction(self) -> float | None:
+        counted = self.up + self.down
+        return self.up / counted if counted > timedelta(0) else None
+
+    @property
+    def meets_target(self) -> bool | None:
+        return None if self.fraction is None else self.fraction >= self.target
+
+    def to_dict(self) -> dict:
+        return {"window_s": self.window.total_seconds(), "up_s": self.up.total_seconds(),
+                "down_s": self.down.total_seconds(), "unknown_s": self.unknown.total_seconds(),
+                "maintenance_s": self.maintenance.total_seconds(), "samples": self.samples,
+                "fraction": self.fraction, "target": self.target,
+                "meets_target": self.meets_target}
+
+
+def _merge(intervals: Sequence[tuple[datetime, datetime]], start: datetime,
+           end: datetime) -> list[tuple[datetime, datetime]]:
+    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if b > start and a < end)
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in clipped:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        elif b > a:
+            merged.append((a, b))
+    return merged
+
+
+def _minus(a: datetime, b: datetime, holes: list[tuple[datetime, datetime]]) -> timedelta:
+    """Length of [a, b) outside the (sorted, disjoint) holes."""
+    total = b - a
+    for h1, h2 in holes:
+        lo, hi = max(a, h1), min(b, h2)
+        if hi > lo:
+            total -= hi - lo
+    return total
+
+
+def compute_uptime(samples: Sequence[tuple[datetime, bool]], start: datetime, end: datetime,
+                   maintenance: Sequence[tuple[datetime, datetime]] = (),
+                   max_gap: timedelta = DEFAULT_MAX_GAP) -> Uptime:
+    """Pure: samples are (time, reachable) echo results; state holds until the next sample."""
+    if end <= start:
+        raise ValueError("the uptime window must end after it starts")
+    holes = _merge(maintenance, start, end)
+    maintenance_total = sum((b - a for a, b in holes), timedelta(0))
+    ordered = sorted(samples)
+    up = down = timedelta(0)
+    for index, (at, ok) in enumerate(ordered):
+        following = ordered[index + 1][0] if index + 1 < len(ordered) else end
+        a, b = max(at, start), min(following, at + max_gap, end)
+        if b <= a:
+            continue
+        span = _minus(a, b, holes)
+        if ok:
+            up += span
+        else:
+            down += span
+    window = end - start
+    unknown = window - maintenance_total - up - down
+    return Uptime(window, maintenance_total, unknown, up, down,
+                  sum(1 for at, _ in ordered if start <= at < end))
+
+
+def node_uptime(db: Database, node_id: int, start: datetime, end: datetime, *,
+                max_gap: timedelta = DEFAULT_MAX_GAP) -> Uptime:
+    """From the node's saved echo runs and the maintenance windows entered for it or its site."""
+    from sqlmodel import col, select
+
+    from pacs_console.core.db.tables import Node, TestRun
+    from pacs_console.core.incidents.model import aware
+    from pacs_console.core.incidents.sites import maintenance_windows
+
+    with db.session() as session:
+        node = session.get(Node, node_id)
+        site_id = node.site_id if node else None
+        runs = session.exec(select(TestRun.started_at, TestRun.outcome)
+                            .where(TestRun.node_id == node_id,
+                                   col(TestRun.kind).in_(("echo", "echo-series")),
+                                   TestRun.started_at < end.astimezone(UTC),
+                                   TestRun.started_at >= (start - max_gap).astimezone(UTC))
+                            ).all()
+    samples = [(aware(at), outcome == "ok") for at, outcome in runs]
+    windows = [(a, b) for a, b, _ in maintenance_windows(db, node_id=node_id, site_id=site_id)]
+    return compute_uptime(samples, start, end, windows, max_gap)

@@ -1,0 +1,33 @@
+"""Generator helpers: batch a stream of items so a GUI gets a few signals a second, not thousands."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import Any
+
+
+def batched(source: Generator, max_items: int = 500, max_seconds: float = 0.05
+            ) -> Generator[list, None, Any]:
+    """Yield lists of the source's items, at most every ``max_seconds`` or ``max_items``.
+
+    Returns the source's own return value; closing this generator closes the source (so a
+    C-FIND is cancelled with C-CANCEL, a retrieve stops, and so on).
+    """
+    batch: list = []
+    last = time.perf_counter()
+    try:
+        while True:
+            try:
+                item = next(source)
+            except StopIteration as stop:
+                if batch:
+                    yield batch
+                return stop.value
+            batch.append(item)
+            now = time.perf_counter()
+            if len(batch) >= max_items or now - last >= max_seconds:
+                yield batch
+                batch, last = [], now
+    finally:
+        source.close()

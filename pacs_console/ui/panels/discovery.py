@@ -1,0 +1,375 @@
+"""Discovery panel: pick an interface and targets, sweep, watch results stream, keep the nodes."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.ui import workers
+from pacs_console.ui.models.findings import FindingsModel
+
+HAS_CAPABILITY_PROBE = importlib.util.find_spec("pacs_console.core.dicom.probe") is not None
+
+
+def _sites(ctx: Context) -> list[str]:
+    from pacs_console.core.incidents.sites import list_sites
+
+    return [s.name for s in list_sites(ctx.db)]
+
+
+def _inventory(ctx: Context, site: str):
+    from pacs_console.core.db.sweeps import site_inventory_diff
+
+    return site_inventory_diff(ctx.db, site)
+
+
+def _add_node(ctx: Context, finding, site: str | None):
+    from pacs_console.core.discovery.session import add_to_address_book
+
+    return add_to_address_book(ctx.db, finding, site=site)
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"ETA {seconds:.0f} s" if seconds < 90 else f"ETA {seconds / 60:.0f} min"
+
+
+class DiscoveryPanel(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel-discovery")
+        self.ctx = ctx
+        self.worker: workers.Worker | None = None
+        self.interface = QComboBox()
+        self.interface.currentIndexChanged.connect(self._interface_chosen)
+        self.targets = QLineEdit()
+        self.targets.setPlaceholderText("192.168.1.0/24, 10.0.0.5-40, 10.0.0.7")
+        from pacs_console.core.discovery.targets import DICOM_PORTS, WEB_PORTS
+
+        self.ports = QLineEdit(",".join(map(str, DICOM_PORTS)))
+        self.web_ports = QLineEdit(",".join(map(str, WEB_PORTS)))
+        self.site = QComboBox()
+        self.site.setEditable(True)
+        self.site.setEditText(ctx.settings.default_site)
+        self.site.lineEdit().setPlaceholderText("site name (the sweep is saved to its inventory)")
+        self.guess_ae = QCheckBox("Guess AE titles (politely, one at a time)")
+        self.guess_ae.setChecked(True)
+        self.dns_sd = QCheckBox("Listen for DNS-SD announcements")
+        self.dns_sd.setChecked(True)
+        self.start_button = QPushButton("Start sweep")
+        self.start_button.clicked.connect(self.start_sweep)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.status = QLabel("Pick targets and start a sweep.")
+        self.model = FindingsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.add_button = QPushButton("Add to address book")
+        self.add_button.setEnabled(False)
+        self.add_button.clicked.connect(self.add_selected)
+        self.probe_button = QPushButton("Probe capabilities")
+        self.probe_button.setEnabled(False)
+        self.probe_button.setVisible(HAS_CAPABILITY_PROBE)
+        self.probe_button.clicked.connect(self.probe_selected)
+        self.inventory_button = QPushButton("Changes since last sweep")
+        self.inventory_button.clicked.connect(self.show_inventory)
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Details of the selected row, and what changed at the "
+                                        "site since its previous sweep.")
+        self._build_layout()
+        self.load_interfaces()
+
+    def _build_layout(self) -> None:
+        form = QFormLayout()
+        form.addRow("Interface", self.interface)
+        form.addRow("Targets", self.targets)
+        ports = QHBoxLayout()
+        ports.addWidget(self.ports, 2)
+        ports.addWidget(QLabel("HTTP ports"))
+        ports.addWidget(self.web_ports, 1)
+        form.addRow("DICOM ports", ports)
+        form.addRow("Site", self.site)
+        checks = QHBoxLayout()
+        checks.addWidget(self.guess_ae)
+        checks.addWidget(self.dns_sd)
+        checks.addStretch(1)
+        form.addRow("", checks)
+        run = QHBoxLayout()
+        run.addWidget(self.start_button)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.progress, 1)
+        actions = QHBoxLayout()
+        actions.addWidget(self.add_button)
+        actions.addWidget(self.probe_button)
+        actions.addWidget(self.inventory_button)
+        actions.addStretch(1)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(actions)
+        lower_layout.addWidget(self.details)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>Discovery</h2>"))
+        layout.addLayout(form)
+        layout.addLayout(run)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+
+    # --- inputs -----------------------------------------------------------------------------
+
+    def load_interfaces(self) -> None:
+        """psutil answers in milliseconds: no worker needed."""
+        from pacs_console.core.sysinfo import interfaces
+
+        self.interface.blockSignals(True)
+        self.interface.clear()
+        for item in interfaces():
+            if item.addresses:
+                self.interface.addItem(item.label(), item)
+        self.interface.blockSignals(False)
+        if self.interface.count():
+            self._interface_chosen(0)
+
+    def _interface_chosen(self, index: int) -> None:
+        from pacs_console.core.sysinfo import suggested_targets
+
+        item = self.interface.itemData(index)
+        if item is not None:
+            self.targets.setText(", ".join(suggested_targets(item)))
+
+    def refresh(self) -> None:
+        """Fill the site list (off the GUI thread: the first call opens the database)."""
+        self._sites_loaded = True
+        workers.start(_sites, self.ctx, on_result=self._set_sites, on_error=self.show_error)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # Sites load when the panel is first shown, not at start-up: the window comes first.
+        if not getattr(self, "_sites_loaded", False):
+            self.refresh()
+        super().showEvent(event)
+
+    def _set_sites(self, names: list[str]) -> None:
+        current = self.site.currentText()
+        self.site.clear()
+        self.site.addItems(names)
+        self.site.setEditText(current)
+
+    def confirm_public(self, text: str) -> bool:
+        answer = QMessageBox.warning(
+            self, "Public addresses",
+            f"{text}\n\nSweep addresses outside private ranges only on a network you are "
+            "responsible for. Sweep anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _plan(self):
+        from pacs_console.core.discovery.models import SweepOptions
+        from pacs_console.core.discovery.targets import parse_ports, parse_targets
+
+        try:
+            targets = parse_targets(self.targets.text())
+        except ConsoleError as exc:
+            if exc.diagnosis.code != "targets-public" or not self.confirm_public(exc.diagnosis.what):
+                raise
+            targets = parse_targets(self.targets.text(), allow_public=True)
+        web = self.web_ports.text().strip()
+        interface = self.interface.currentData()
+        listen = tuple(a.address for a in interface.addresses) if interface is not None else ()
+        options = SweepOptions.from_settings(
+            self.ctx.settings, ports=parse_ports(self.ports.text()),
+            web_ports=parse_ports(web) if web else (), guess_ae=self.guess_ae.isChecked(),
+            dns_sd=self.dns_sd.isChecked(), dns_sd_interfaces=listen)
+        return targets, options
+
+    # --- the sweep --------------------------------------------------------------------------
+
+    def start_sweep(self) -> None:
+        from pacs_console.core.discovery.session import sweep_and_save
+
+        try:
+            targets, options = self._plan()
+        except ConsoleError as exc:
+            self.status.setText(exc.diagnosis.what)
+            self.details.setPlainText(exc.diagnosis.text())
+            return
+        self.model.clear()
+        self.details.clear()
+        self.progress.setRange(0, 0)
+        self._running(True)
+        site = self.site.currentText().strip() or None
+        self.status.setText(f"Sweeping {len(targets):,} hosts at up to {options.rate:g} "
+                            "attempts per second ...")
+        self.worker = workers.start(
+            sweep_and_save, self.ctx.db, targets, options, site=site,
+            engineer=self.ctx.settings.engineer_name, on_progress=self.on_progress,
+            on_result=self.on_result, on_error=self.show_error,
+            on_finished=self._finished)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Cancelling ...")
+
+    def _running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _finished(self) -> None:
+        if self.worker is not None and self.worker.cancelled:
+            self.status.setText(f"Cancelled: {self.model.rowCount()} open ports found before "
+                                "the cancel; the sweep was not saved.")
+        self.worker = None
+        self._running(False)
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+
+    def on_progress(self, progress) -> None:
+        self.model.append(getattr(progress, "findings", ()))
+        if progress.total:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+        eta = _eta(getattr(progress, "eta_s", None))
+        self.status.setText(progress.message + (f" - {eta}" if eta else ""))
+        for item in getattr(progress, "announcements", ()):
+            self.details.appendPlainText(
+                f"DNS-SD {item.service_type} {item.instance!r} at {item.host}:{item.port}"
+                + (f" AET={item.ae_title}" if item.ae_title else ""))
+
+    def on_result(self, saved) -> None:
+        result = saved.result
+        dicom = [f for f in result.findings if f.is_dicom]
+        insecure = sum(f.insecure for f in dicom)
+        self.status.setText(
+            f"Done in {result.duration_s:.1f} s: {len(result.findings)} open ports, "
+            f"{len(dicom)} DICOM nodes ({insecure} accept any AE title)"
+            + (f"; saved to {saved.site}" if saved.site and saved.sweep_id else ""))
+        if saved.diff is not None:
+            self.details.appendPlainText("Since the previous sweep of this site:\n"
+                                         + saved.diff.text())
+
+    # --- actions on a row -------------------------------------------------------------------
+
+    def selected(self):
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.finding(rows[0].row()) if rows else None
+
+    def _selection_changed(self, *_args) -> None:
+        finding = self.selected()
+        dicom = finding is not None and finding.is_dicom
+        self.add_button.setEnabled(dicom)
+        self.probe_button.setEnabled(dicom)
+        if finding is not None:
+            self.details.setPlainText(self._describe(finding))
+
+    @staticmethod
+    def _describe(f) -> str:
+        lines = [f"{f.host}:{f.port}  {f.verdict}", f.detail]
+        if f.ae_title:
+            lines.append(f"AE title {f.ae_title} (from {f.ae_source}, {f.guesses} tried)")
+        if f.implementation_class_uid:
+            lines.append(f"Implementation {f.implementation_class_uid} "
+                         f"{f.implementation_version_name}")
+        if f.vendor:
+            lines.append(f"Fingerprint: {f.vendor} / {f.product} {f.version} "
+                         f"(confidence {f.confidence})")
+        if f.dicomweb_url:
+            lines.append(f"DICOMweb: {f.dicomweb_url}")
+        return "\n".join(line for line in lines if line)
+
+    def add_selected(self) -> None:
+        finding = self.selected()
+        if finding is None:
+            return
+        site = self.site.currentText().strip() or None
+        workers.start(_add_node, self.ctx, finding, site, on_result=self._added,
+                      on_error=self.show_error)
+
+    def _added(self, node) -> None:
+        self.status.setText(f"Added {node.name} ({node.label}) to the address book")
+        window = self.window()
+        tests = getattr(window, "panels", {}).get("Tests")
+        if tests is not None and hasattr(tests, "refresh"):
+            tests.refresh()
+
+    def probe_selected(self) -> None:
+        finding = self.selected()
+        if finding is None:
+            return
+        from pacs_console.core.dicom.probe import probe
+        from pacs_console.core.dicom.target import Target
+
+        settings = self.ctx.settings
+        target = Target(finding.host, finding.port, finding.ae_title or "ANY-SCP",
+                        settings.ae_title, settings.timeouts())
+        self.details.appendPlainText(f"Probing {target.label} ...")
+        self.probe_button.setEnabled(False)
+        workers.start(probe, target, on_result=self._probed, on_error=self.show_error,
+                      on_finished=self._probe_finished)
+
+    def _probe_finished(self) -> None:
+        self.probe_button.setEnabled(self.selected() is not None)
+
+    def _probed(self, matrix) -> None:
+        self.details.appendPlainText(matrix.summary())
+        if matrix.diagnosis is not None:
+            self.details.appendPlainText(matrix.diagnosis.text())
+
+    def show_inventory(self) -> None:
+        site = self.site.currentText().strip()
+        if not site:
+            self.details.setPlainText("Choose a site to compare its last two sweeps.")
+            return
+        workers.start(_inventory, self.ctx, site, on_result=self._show_diff,
+                      on_error=self.show_error)
+
+    def _show_diff(self, diff) -> None:
+        if diff is None:
+            self.details.setPlainText("This site has fewer than two sweeps: nothing to compare.")
+            return
+        when = diff.sweeps.get("before", {}).get("started_at", "")[:16].replace("T", " ")
+        self.details.setPlainText(f"Since the sweep of {when} UTC:\n{diff.text()}")
+
+    def show_error(self, exc: Exception) -> None:
+        diagnosis = getattr(exc, "diagnosis", None)
+        self.status.setText(diagnosis.what if diagnosis else f"Unexpected error: {exc}")
+        if diagnosis is not None:
+            self.details.setPlainText(diagnosis.text())

@@ -1,0 +1,300 @@
+"""Viewer panel: open folders, DICOMDIRs, zips, files and received studies; browse and export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.core.imaging.render import FrameLoader
+from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails
+from pacs_console.ui import workers
+from pacs_console.ui.widgets.qimages import tile
+from pacs_console.ui.widgets.series_viewer import SeriesViewer
+from pacs_console.ui.widgets.tag_browser import TagBrowser
+
+SERIES_ICON, STRIP_ICON = 72, 64
+ROLE = Qt.ItemDataRole.UserRole
+
+
+def _read_tags(path: str) -> tuple[str, list]:
+    from pacs_console.core.imaging.tags import read_tags
+
+    return path, read_tags(path)
+
+
+class ViewerPanel(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel-viewer")
+        self.setAcceptDrops(True)
+        self.ctx = ctx
+        self._index = None
+        self.thumbs = ThumbCache(ctx.paths.cache / "thumbs")
+        self.loader = FrameLoader()
+        self.sources: list[str] = []
+        self.series_items: dict[str, QTreeWidgetItem] = {}
+        self.series_tiles: set[str] = set()  # series whose tile (or placeholder) is shown
+        self.tag_path = ""
+        self._series_worker = None
+        self.busy = 0
+        self._build()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.open_folder_button = QPushButton("Open folder…")
+        self.open_folder_button.clicked.connect(self.choose_folder)
+        self.open_file_button = QPushButton("Open file…")
+        self.open_file_button.setToolTip("A DICOMDIR, a zip or a single DICOM file")
+        self.open_file_button.clicked.connect(self.choose_file)
+        self.received_button = QPushButton("Received files")
+        self.received_button.setToolTip("What the console's Storage SCP received (C-MOVE, C-GET)")
+        self.received_button.clicked.connect(self.open_received)
+        self.export_button = QPushButton("Export de-identified…")
+        self.export_button.clicked.connect(self.choose_export)
+        self.status = QLabel("Drop a folder, DICOMDIR, zip or file here.")
+        bar = QHBoxLayout()
+        for widget in (self.open_folder_button, self.open_file_button, self.received_button,
+                       self.export_button):
+            bar.addWidget(widget)
+        bar.addWidget(self.status, 1)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("study-tree")
+        self.tree.setHeaderHidden(True)
+        self.tree.setIconSize(QSize(SERIES_ICON, SERIES_ICON))
+        self.tree.currentItemChanged.connect(self._tree_selected)
+        self.series = SeriesViewer(self.thumbs, self.loader)
+        self.series.instance_shown.connect(self._instance_shown)
+        self.series.failed.connect(self._failed)
+        self.view = self.series.view
+        self.tags = TagBrowser()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.series)
+        splitter.addWidget(self.tags)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 600, 320])
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumHeight(70)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.log)
+
+    @property
+    def index(self):
+        if self._index is None:
+            from pacs_console.core.imaging.index import ImageIndex
+
+            self._index = ImageIndex.for_cache(self.ctx.paths.cache)
+        return self._index
+
+    # -- opening -------------------------------------------------------------------------------
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder, CD or USB drive")
+        if folder:
+            self.open_source(folder)
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a DICOMDIR, zip or DICOM file")
+        if path:
+            self.open_source(path)
+
+    def open_received(self) -> None:
+        self.open_source(str(self.ctx.paths.store))
+
+    def open_source(self, path: str) -> workers.Worker:
+        from pacs_console.core.imaging.index import index_source
+
+        self.busy += 1
+        self.status.setText(f"Indexing {path}…")
+        return workers.start(index_source, self.index, path, self.ctx.paths.cache,
+                             on_progress=self._index_progress, on_result=self._indexed,
+                             on_error=self._failed, on_finished=self._done)
+
+    def on_arrivals(self, batch: list) -> None:
+        """Slot for the bridge: index files the Storage SCP received, as they arrive."""
+        from pacs_console.core.imaging.index import index_files
+
+        paths = [Path(item.path) for item in batch if hasattr(item, "sop_instance_uid")]
+        if not paths:
+            return
+        self.busy += 1
+        store = str(Path(self.ctx.paths.store).resolve())
+        workers.start(index_files, self.index, store, paths, prune=False, kind="received",
+                      on_result=self._indexed, on_error=self._failed, on_finished=self._done)
+
+    def _done(self) -> None:
+        self.busy -= 1
+
+    def _index_progress(self, progress) -> None:
+        self.status.setText(progress.message)
+
+    def _indexed(self, result) -> None:
+        if result.source not in self.sources:
+            self.sources.append(result.source)
+        for note in result.notes:
+            self.log.appendPlainText(note)
+        if result.kind != "received":
+            self.status.setText(f"{result.total} files: {result.ok} ok, {result.refused} "
+                                f"refused ({result.seconds:.1f} s)")
+        self.refresh_tree()
+
+    def _failed(self, exc: Exception) -> None:
+        diagnosis = getattr(exc, "diagnosis", None)
+        text = diagnosis.text() if diagnosis else f"{type(exc).__name__}: {exc}"
+        self.status.setText(text.splitlines()[0])
+        self.log.appendPlainText(text)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_source(url.toLocalFile())
+        event.acceptProposedAction()
+
+    # -- tree and thumbnails -----------------------------------------------------------------------
+    def refresh_tree(self) -> None:
+        selected = self.tree.currentItem().data(0, ROLE) if self.tree.currentItem() else None
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self.series_items.clear()
+        self.series_tiles.clear()
+        jobs = []
+        for study in self.index.studies(self.sources):
+            label = " · ".join(filter(None, [study.patient_name.replace("^", " "), study.study_date,
+                                              study.description or study.modalities]))
+            top = QTreeWidgetItem(self.tree, [f"{label} ({study.series_count} series)"])
+            top.setData(0, ROLE, ("study", study.study_uid))
+            top.setExpanded(True)
+            for series in self.index.series(study.study_uid, self.sources):
+                text = (f"Se {series.number if series.number is not None else '?'} "
+                        f"{series.description} · {series.modality} · {series.instance_count} "
+                        f"image{'s' if series.instance_count != 1 else ''}")
+                item = QTreeWidgetItem(top, [text])
+                item.setData(0, ROLE, ("series", series.series_uid))
+                self.series_items[series.series_uid] = item
+                rep = series.representative
+                if rep is not None and rep.has_pixels:
+                    jobs.append(ThumbJob(series.series_uid, rep.path, rep.sop_uid, rep.mtime_ns))
+                else:
+                    item.setIcon(0, QIcon(tile(None, "no image", SERIES_ICON)))
+                    self.series_tiles.add(series.series_uid)
+        refused = [f for f in self.index.files(self.sources) if f.status == "refused"]
+        if refused:
+            node = QTreeWidgetItem(self.tree, [f"Refused files ({len(refused)})"])
+            node.setData(0, ROLE, ("refused", ""))
+            from pacs_console.core.imaging.header import REASONS
+
+            for row in refused:
+                child = QTreeWidgetItem(node, [f"{Path(row.path).name}: "
+                                               f"{REASONS.get(row.reason, row.reason)}"])
+                child.setToolTip(0, f"{row.path}\n{row.detail}")
+                child.setData(0, ROLE, ("file", row.path))
+        self.tree.blockSignals(False)
+        self._reselect(selected)
+        if jobs:
+            if self._series_worker is not None:
+                self._series_worker.cancel()
+            self._series_worker = workers.start(
+                generate_thumbnails, jobs, self.thumbs,
+                on_progress=self._series_icon,
+                on_error=self._failed)
+
+    def _reselect(self, selected) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for item in [top] + [top.child(j) for j in range(top.childCount())]:
+                if item.data(0, ROLE) == selected:
+                    self.tree.setCurrentItem(item)
+                    return
+        if selected is None and self.series_items:
+            self.tree.setCurrentItem(next(iter(self.series_items.values())))
+
+    def _series_icon(self, progress) -> None:
+        result = progress.item
+        item = self.series_items.get(result.key)
+        if item is not None:
+            item.setIcon(0, QIcon(tile(result.image, result.reason, SERIES_ICON)))
+            self.series_tiles.add(result.key)
+            if result.reason:
+                item.setToolTip(0, result.reason)
+
+    def _tree_selected(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        if item is None:
+            return
+        kind, key = item.data(0, ROLE) or ("", "")
+        if kind == "study" and item.childCount():
+            self.tree.setCurrentItem(item.child(0))
+        elif kind == "series":
+            self.open_series(key)
+
+    def open_series(self, series_uid: str) -> None:
+        self.series.open_series(self.index.instances(series_uid, self.sources))
+
+    def _instance_shown(self, path: str) -> None:
+        self._load_tags(path)
+
+    def _load_tags(self, path: str) -> None:
+        self.tag_path = path
+        workers.start(_read_tags, path, on_result=self._tags_loaded, on_error=self._failed)
+
+    def _tags_loaded(self, answer) -> None:
+        path, rows = answer
+        if path == self.tag_path:
+            self.tags.set_rows(rows)
+
+    # -- export ------------------------------------------------------------------------------------------
+    def selected_paths(self) -> list[str]:
+        item = self.tree.currentItem()
+        if item is None:
+            return []
+        kind, key = item.data(0, ROLE) or ("", "")
+        if kind == "series" and item.parent() is not None:
+            kind, key = item.parent().data(0, ROLE)  # export the whole study by default
+        if kind != "study":
+            return []
+        return [inst.path for series in self.index.series(key, self.sources)
+                for inst in self.index.instances(series.series_uid, self.sources)]
+
+    def choose_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the selected study de-identified to")
+        if folder:
+            self.export_selected(folder)
+
+    def export_selected(self, folder: str) -> workers.Worker | None:
+        from pacs_console.core.imaging.deid import export_deid
+
+        paths = self.selected_paths()
+        if not paths:
+            self.status.setText("Select a study or series to export.")
+            return None
+        self.busy += 1
+        return workers.start(export_deid, paths, folder, on_result=self._exported,
+                             on_progress=self._index_progress, on_error=self._failed,
+                             on_finished=self._done)
+
+    def _exported(self, report) -> None:
+        self.status.setText(f"De-identified {len(report.written)} instances into {report.out_dir}")
+        for warning in report.warnings:
+            self.log.appendPlainText("WARNING: " + warning)
+        for path, reason in report.failed:
+            self.log.appendPlainText(f"Not exported: {path}: {reason}")

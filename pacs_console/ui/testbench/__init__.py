@@ -1,0 +1,1 @@
+"""The Tests panel's tabs: verify, query, retrieve, store, capabilities and history."""

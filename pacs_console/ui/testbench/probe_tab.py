@@ -1,0 +1,127 @@
+"""Capabilities tab: probe what a node accepts (SOP classes x transfer syntaxes) and the association."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+
+COLUMNS = ("Service", "SOP class", "Accepted transfer syntaxes", "Role")
+
+
+def _probe_and_save(ctx: Context, node_id: int, target, storage: bool):
+    from pacs_console.core.db.nodes import set_capabilities
+    from pacs_console.core.db.testruns import run_recorded
+    from pacs_console.core.dicom.probe import probe
+
+    matrix, run = yield from run_recorded(ctx.db, node_id, probe(target, storage=storage))
+    if matrix.accepted:
+        set_capabilities(ctx.db, node_id, matrix.to_dict())
+    return matrix, run
+
+
+class ProbeTab(QWidget):
+    run_saved = Signal(object)
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.panel = ctx, panel
+        self.storage = QCheckBox("Include every storage SOP class (slower)")
+        self.storage.setChecked(True)
+        self.start_button = QPushButton("Probe capabilities")
+        self.start_button.clicked.connect(self.start)
+        self.progress = QProgressBar()
+        self.status = QLabel("")
+        self.status.setObjectName("probe-status")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSortingEnabled(True)
+        self.association = QPlainTextEdit()
+        self.association.setReadOnly(True)
+        self.association.setPlaceholderText("The association report (peer implementation, max PDU, "
+                                            "contexts, roles) appears here after a probe.")
+        row = QHBoxLayout()
+        row.addWidget(self.storage)
+        row.addWidget(self.start_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(QLabel("Association report"))
+        layout.addWidget(self.association, 1)
+        self.worker: workers.Worker | None = None
+
+    def start(self) -> None:
+        node = self.panel.selected_node()
+        if node is None or self.worker is not None:
+            self.status.setText("Select a node in the address book first.")
+            return
+        from pacs_console.core.dicom.target import Target
+
+        target = Target.from_node(node, self.ctx.settings)
+        self.status.setText(f"Probing {target.label}…")
+        self.progress.setRange(0, 0)
+        self.worker = workers.start(_probe_and_save, self.ctx, node.id, target,
+                                    self.storage.isChecked(), on_progress=self.on_progress,
+                                    on_result=self.on_done, on_error=self.on_error,
+                                    on_finished=self._finished)
+        self.start_button.setEnabled(False)
+
+    def on_progress(self, p) -> None:
+        if p.total:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+        self.status.setText(p.message or "Probing…")
+
+    def show_matrix(self, entries: dict) -> None:
+        accepted = [(e["service"], e["name"], e["transfer_syntaxes"], e.get("role", ""))
+                    for e in entries.values() if e["transfer_syntaxes"]]
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(accepted))
+        for row, (service, name, syntaxes, role) in enumerate(sorted(accepted)):
+            for col, value in enumerate((service, name, ", ".join(syntaxes), role)):
+                self.table.setItem(row, col, QTableWidgetItem(str(value)))
+        self.table.setSortingEnabled(True)
+
+    def on_done(self, outcome) -> None:
+        matrix, run = outcome
+        self.show_matrix(matrix.entries)
+        text = matrix.summary()
+        if matrix.diagnosis is not None:
+            text += "\n" + matrix.diagnosis.text()
+        self.status.setText(text)
+        if matrix.association:
+            self.association.setPlainText(json.dumps(matrix.association, indent=2, default=str))
+        if run is not None:
+            self.run_saved.emit(run)
+        self.panel.refresh()
+
+    def on_error(self, exc: Exception) -> None:
+        self.status.setText(f"The probe stopped on an unexpected error: {exc}")
+
+    def _finished(self) -> None:
+        self.worker = None
+        self.start_button.setEnabled(True)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)

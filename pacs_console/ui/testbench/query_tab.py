@@ -1,0 +1,188 @@
+"""Query tab: C-FIND and Modality Worklist with a form for common keys; matches stream into a table."""
+
+from __future__ import annotations
+
+import csv
+import time
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+from pacs_console.ui.models.rows_model import RowsModel
+
+MODELS = (("Study Root", "study"), ("Patient Root", "patient"), ("Modality Worklist", "worklist"))
+FIELDS = (("name", "Patient name", "MENSAH* (wildcards * ?)"), ("patient_id", "Patient ID", ""),
+          ("birth_date", "Birth date", "YYYYMMDD"), ("accession", "Accession", ""),
+          ("date", "Study date", "YYYYMMDD or YYYYMMDD-YYYYMMDD"),
+          ("modality", "Modality", "CT, MR, CR, US ..."), ("description", "Description", ""),
+          ("station_ae", "Station AE (worklist)", ""))
+
+
+class QueryTab(QWidget):
+    run_saved = Signal(object)
+    retrieve_requested = Signal(dict)
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.panel = ctx, panel
+        self.model_box = QComboBox()
+        for label, value in MODELS:
+            self.model_box.addItem(label, value)
+        self.level_box = QComboBox()
+        self.level_box.addItems(["PATIENT", "STUDY", "SERIES", "IMAGE"])
+        self.level_box.setCurrentText("STUDY")
+        self.model_box.currentIndexChanged.connect(self._model_changed)
+        self.inputs: dict[str, QLineEdit] = {}
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Model"), 0, 0)
+        grid.addWidget(self.model_box, 0, 1)
+        grid.addWidget(QLabel("Level"), 0, 2)
+        grid.addWidget(self.level_box, 0, 3)
+        for index, (key, label, hint) in enumerate(FIELDS):
+            edit = QLineEdit()
+            edit.setPlaceholderText(hint)
+            edit.returnPressed.connect(self.search)
+            self.inputs[key] = edit
+            row, col = 1 + index // 2, (index % 2) * 2
+            grid.addWidget(QLabel(label), row, col)
+            grid.addWidget(edit, row, col + 1)
+        self.extra = QLineEdit()
+        self.extra.setPlaceholderText("more keys: StudyInstanceUID=1.2.3; InstitutionName=  (empty = return it)")
+        self.limit = QSpinBox()
+        self.limit.setRange(0, 10_000_000)
+        self.limit.setSpecialValueText("no limit")
+        form = QFormLayout()
+        form.addRow("Extra keys", self.extra)
+        form.addRow("Stop after", self.limit)
+        self.search_button = QPushButton("Search")
+        self.search_button.setShortcut("Ctrl+F")
+        self.search_button.clicked.connect(self.search)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(lambda: self.export_csv())
+        self.retrieve_button = QPushButton("Retrieve selected")
+        self.retrieve_button.clicked.connect(self._retrieve_selected)
+        buttons = QHBoxLayout()
+        for button in (self.search_button, self.cancel_button, self.export_button,
+                       self.retrieve_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.status = QLabel("")
+        self.status.setObjectName("query-status")
+        self.status.setWordWrap(True)
+        self.results = RowsModel(parent=self)
+        self.view = QTableView()
+        self.view.setModel(self.results)
+        self.view.setSortingEnabled(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view, 1)
+        self.worker: workers.Worker | None = None
+        self._t0 = 0.0
+
+    def _model_changed(self) -> None:
+        self.level_box.setEnabled(self.model_box.currentData() != "worklist")
+
+    def keys(self) -> tuple[dict[str, str], dict[str, str]]:
+        keys = {k: e.text().strip() for k, e in self.inputs.items() if e.text().strip()}
+        extra: dict[str, str] = {}
+        for part in self.extra.text().split(";"):
+            if "=" in part:
+                key, value = part.split("=", 1)
+                extra[key.strip()] = value.strip()
+        return keys, extra
+
+    def search(self) -> None:
+        node = self.panel.selected_node()
+        if node is None or self.worker is not None:
+            self.status.setText("Select a node in the address book first.")
+            return
+        from pacs_console.commands.find import COLUMNS
+        from pacs_console.core.db.testruns import run_recorded
+        from pacs_console.core.dicom.query import find
+        from pacs_console.core.dicom.target import Target
+        from pacs_console.core.streams import batched
+
+        model = self.model_box.currentData()
+        level = self.level_box.currentText()
+        keys, extra = self.keys()
+        target = Target.from_node(node, self.ctx.settings)
+        self.results.clear()
+        self.results.set_columns(COLUMNS["WORKLIST" if model == "worklist" else level])
+        self._t0 = time.perf_counter()
+        self.status.setText(f"Searching {target.label}…")
+        operation = batched(find(target, level, keys, model=model, extra=extra,
+                                 limit=self.limit.value() or None))
+        self.worker = workers.start(run_recorded, self.ctx.db, node.id, operation,
+                                    on_progress=self.on_batch, on_result=self.on_done,
+                                    on_error=self.on_error, on_finished=self._finished)
+        self.search_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()  # closing the generator sends C-CANCEL
+            self.status.setText("Cancelled (C-CANCEL sent).")
+
+    def on_batch(self, batch: list) -> None:
+        self.results.append_rows(batch)
+        self.status.setText(f"{self.results.rowCount()} matches so far "
+                            f"({time.perf_counter() - self._t0:.1f} s)…")
+
+    def on_done(self, outcome) -> None:
+        result, run = outcome
+        text = result.summary()
+        if result.diagnosis is not None:
+            text += "\n" + result.diagnosis.text()
+        self.status.setText(text)
+        if run is not None:
+            self.run_saved.emit(run)
+
+    def on_error(self, exc: Exception) -> None:
+        self.status.setText(f"The query stopped on an unexpected error: {exc}")
+
+    def _finished(self) -> None:
+        self.worker = None
+        self.search_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def export_csv(self, path: str | None = None) -> None:
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export matches", "matches.csv", "CSV (*.csv)")
+        if not path:
+            return
+        fields: list[str] = []
+        for row in self.results.rows:
+            fields += [k for k in row if k not in fields]
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(self.results.rows)
+
+    def _retrieve_selected(self) -> None:
+        rows = self.view.selectionModel().selectedRows() if self.view.selectionModel() else []
+        if rows:
+            self.retrieve_requested.emit(self.results.rows[rows[0].row()])

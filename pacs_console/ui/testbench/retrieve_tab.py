@@ -1,0 +1,199 @@
+"""Retrieve tab: C-MOVE to this console (with pre-flight) or C-GET, with progress and throughput plot."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+from pacs_console.ui.widgets.live_plot import LivePlot
+
+KEYS = (("StudyInstanceUID", "Study UID"), ("SeriesInstanceUID", "Series UID"),
+        ("PatientID", "Patient ID"), ("AccessionNumber", "Accession"))
+
+
+class RetrieveTab(QWidget):
+    run_saved = Signal(object)
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.panel = ctx, panel
+        self.method = QComboBox()
+        self.method.addItem("C-MOVE to this console", "move")
+        self.method.addItem("C-GET (no move destination needed)", "get")
+        self.level = QComboBox()
+        self.level.addItems(["STUDY", "SERIES", "PATIENT", "IMAGE"])
+        self.inputs: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        form.addRow("Method", self.method)
+        form.addRow("Level", self.level)
+        for keyword, label in KEYS:
+            self.inputs[keyword] = QLineEdit()
+            form.addRow(label, self.inputs[keyword])
+        self.preflight_button = QPushButton("Pre-flight check")
+        self.preflight_button.setToolTip("Is this console reachable for a C-MOVE? What must the PACS know?")
+        self.preflight_button.clicked.connect(self.preflight)
+        self.start_button = QPushButton("Retrieve")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        for button in (self.preflight_button, self.start_button, self.cancel_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v of %m")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setObjectName("retrieve-status")
+        self.plot = LivePlot("Retrieve throughput", ("MB/s",), "MB/s", "seconds")
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.log, 1)
+        self.worker: workers.Worker | None = None
+
+    def fill(self, match: dict) -> None:
+        """Take the identifying keys of a query match (the Query tab's 'Retrieve selected')."""
+        for keyword, edit in self.inputs.items():
+            edit.setText(match.get(keyword, ""))
+        if match.get("SeriesInstanceUID"):
+            self.level.setCurrentText("SERIES")
+        elif match.get("StudyInstanceUID"):
+            self.level.setCurrentText("STUDY")
+
+    def _keys(self) -> dict[str, str]:
+        return {k: e.text().strip() for k, e in self.inputs.items() if e.text().strip()}
+
+    def _target(self):
+        from pacs_console.core.dicom.target import Target
+
+        node = self.panel.selected_node()
+        if node is None:
+            self.status.setText("Select a node in the address book first.")
+            return None, None
+        return node, Target.from_node(node, self.ctx.settings)
+
+    def _ensure_scp(self) -> bool:
+        scp = self.ctx.storage_scp()
+        if scp.running:
+            return True
+        try:
+            scp.start()
+        except OSError as exc:
+            self.status.setText(f"This console's Storage SCP cannot listen on port {scp.port}: "
+                                f"{exc.strerror or exc}. Change the port in Settings, or use C-GET.")
+            return False
+        self.log.appendPlainText(f"Storage SCP {scp.ae_title} started on port {scp.port}.")
+        return True
+
+    def preflight(self) -> None:
+        node, target = self._target()
+        if target is None:
+            return
+        from pacs_console.core.db.testruns import run_recorded
+        from pacs_console.core.dicom.preflight import preflight_move
+
+        running = self._ensure_scp()
+        scp = self.ctx.scp
+        self.status.setText("Running the C-MOVE pre-flight…")
+        operation = preflight_move(target, running, self.ctx.settings.ae_title, scp.port, scp=scp)
+        workers.start(run_recorded, self.ctx.db, node.id, operation, on_result=self.on_preflight,
+                      on_error=self.on_error)
+
+    def on_preflight(self, outcome) -> None:
+        report, run = outcome
+        lines = [report.summary()]
+        for check in report.checks:
+            mark = "skipped" if check.ok is None else "OK" if check.ok else "FAILED"
+            lines.append(f"  [{mark}] {check.name}: {check.detail}")
+        if report.required:
+            lines.append(f"The PACS must know: {report.required}")
+        self.log.appendPlainText("\n".join(lines))
+        self.status.setText(lines[0])
+        if run is not None:
+            self.run_saved.emit(run)
+
+    def start(self) -> None:
+        node, target = self._target()
+        keys = self._keys()
+        if target is None or self.worker is not None:
+            return
+        if not keys:
+            self.status.setText("Enter at least one identifying key (e.g. the Study UID), or pick "
+                                "a match in the Query tab and press 'Retrieve selected'.")
+            return
+        from pacs_console.core.db.testruns import run_recorded
+        from pacs_console.core.dicom.retrieve import get, move
+
+        level = self.level.currentText()
+        if self.method.currentData() == "move":
+            if not self._ensure_scp():
+                return
+            scp = self.ctx.scp
+            operation = move(target, self.ctx.settings.ae_title, level, keys, scp=scp,
+                             local_port=scp.port)
+        else:
+            operation = get(target, level, keys, self.ctx.paths.store)
+        self.plot.clear()
+        self.progress.setRange(0, 0)
+        self.status.setText(f"{self.method.currentText()}: {level} from {target.label}…")
+        self.worker = workers.start(run_recorded, self.ctx.db, node.id, operation,
+                                    on_progress=self.on_progress, on_result=self.on_done,
+                                    on_error=self.on_error, on_finished=self._finished)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def on_progress(self, p) -> None:
+        done = p.completed + p.failed + p.warning
+        if p.remaining is not None:
+            self.progress.setRange(0, done + p.remaining)
+            self.progress.setValue(done)
+        self.plot.append("MB/s", p.elapsed_s, p.mb_per_s)
+        self.status.setText(f"{p.completed} completed, {p.failed} failed, {p.warning} warnings, "
+                            f"{p.bytes_received / 1e6:.1f} MB at {p.mb_per_s:.1f} MB/s")
+
+    def on_done(self, outcome) -> None:
+        result, run = outcome
+        self.progress.setRange(0, max(1, result.completed + result.failed + result.warning))
+        self.progress.setValue(result.completed + result.failed + result.warning)
+        text = result.summary()
+        if result.diagnosis is not None:
+            text += "\n" + result.diagnosis.text()
+        self.status.setText(text)
+        self.log.appendPlainText(text)
+        if run is not None:
+            self.run_saved.emit(run)
+
+    def on_error(self, exc: Exception) -> None:
+        self.status.setText(f"The retrieve stopped on an unexpected error: {exc}")
+
+    def _finished(self) -> None:
+        self.worker = None
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)

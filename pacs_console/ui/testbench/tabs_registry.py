@@ -1,0 +1,11 @@
+"""Which operation tabs the Tests panel shows between Verify and History, in order."""
+
+from __future__ import annotations
+
+from pacs_console.ui.testbench.probe_tab import ProbeTab
+from pacs_console.ui.testbench.query_tab import QueryTab
+from pacs_console.ui.testbench.retrieve_tab import RetrieveTab
+from pacs_console.ui.testbench.store_tab import StoreTab
+
+TABS: list[tuple[str, object]] = [("Query", QueryTab), ("Retrieve", RetrieveTab),
+                                  ("Store", StoreTab), ("Capabilities", ProbeTab)]

@@ -1,0 +1,145 @@
+"""Verify tab: C-ECHO once or continuously, with a live plot of connect, association and round trip."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+from pacs_console.ui.widgets.live_plot import LivePlot
+
+SERIES = ("TCP connect", "association", "C-ECHO round trip")
+
+
+class VerifyTab(QWidget):
+    run_saved = Signal(object)
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.panel = ctx, panel
+        self.count = QSpinBox()
+        self.count.setRange(0, 1_000_000)
+        self.count.setValue(10)
+        self.count.setSpecialValueText("until stopped")
+        self.interval = QDoubleSpinBox()
+        self.interval.setRange(0.0, 3600.0)
+        self.interval.setValue(1.0)
+        self.interval.setSuffix(" s")
+        self.interval.setToolTip("0 = back to back")
+        self.once_button = QPushButton("C-ECHO once")
+        self.once_button.clicked.connect(lambda: self.start(1))
+        self.series_button = QPushButton("Start continuous")
+        self.series_button.clicked.connect(lambda: self.start(self.count.value() or None))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.stats = QLabel("No echo yet.")
+        self.stats.setObjectName("echo-stats")
+        self.stats.setWordWrap(True)
+        self.plot = LivePlot("C-ECHO latency", SERIES, "ms", "seconds since start")
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        form = QFormLayout()
+        form.addRow("Count", self.count)
+        form.addRow("Interval", self.interval)
+        buttons = QHBoxLayout()
+        for button in (self.once_button, self.series_button, self.stop_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.stats)
+        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.log, 1)
+        self._stop = threading.Event()
+        self._t0 = 0.0
+        self._sent = self._ok = 0
+        self.worker: workers.Worker | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self, count: int | None) -> None:
+        node = self.panel.selected_node()
+        if node is None or self.running:
+            self.log.appendPlainText("Select a node in the address book first.")
+            return
+        from pacs_console.core.db.testruns import run_recorded
+        from pacs_console.core.dicom.echo import echo_series
+        from pacs_console.core.dicom.target import Target
+
+        target = Target.from_node(node, self.ctx.settings)
+        self._stop = threading.Event()
+        self._t0, self._sent, self._ok = time.perf_counter(), 0, 0
+        self.plot.clear()
+        self.log.appendPlainText(f"C-ECHO {target.label} from {target.calling_ae} "
+                                 f"({'until stopped' if count is None else count} × every "
+                                 f"{self.interval.value():g} s)")
+        operation = echo_series(target, count, self.interval.value(), stop=self._stop)
+        self.worker = workers.start(run_recorded, self.ctx.db, node.id, operation,
+                                    on_progress=self.on_echo, on_result=self.on_done,
+                                    on_error=self.on_error, on_finished=self._finished)
+        self._set_running(True)
+
+    def stop(self) -> None:
+        # The stop event (not Worker.cancel) lets the series finish and return its statistics.
+        self._stop.set()
+
+    def _set_running(self, running: bool) -> None:
+        self.once_button.setEnabled(not running)
+        self.series_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def on_echo(self, result) -> None:
+        x = time.perf_counter() - self._t0
+        self._sent += 1
+        if result.ok:
+            self._ok += 1
+            self.plot.append(SERIES[0], x, result.connect_ms)
+            self.plot.append(SERIES[1], x, result.associate_ms)
+            self.plot.append(SERIES[2], x, result.echo_ms)
+            self.log.appendPlainText(
+                f"#{self._sent} OK  connect {result.connect_ms:.1f} ms, associate "
+                f"{result.associate_ms:.1f} ms, echo {result.echo_ms:.1f} ms")
+        else:
+            self.log.appendPlainText(f"#{self._sent} FAILED  {result.diagnosis.text()}")
+        loss = 100.0 * (self._sent - self._ok) / self._sent
+        self.stats.setText(f"{self._sent} sent, {self._ok} OK, loss {loss:.1f} %")
+
+    def on_done(self, outcome) -> None:
+        stats, run = outcome
+        rt = stats.round_trip
+        text = (f"{stats.sent} sent, {stats.ok} OK, loss {stats.loss_pct:g} %")
+        if rt["median"] is not None:
+            text += (f" · round trip min {rt['min']} / median {rt['median']} / p95 {rt['p95']} / "
+                     f"max {rt['max']} ms, jitter {rt['jitter']} ms")
+        if stats.last_diagnosis is not None:
+            text += "\nLast failure: " + stats.last_diagnosis.what
+        self.stats.setText(text)
+        if run is not None:
+            self.log.appendPlainText(f"Saved as test run #{run.id}.")
+            self.run_saved.emit(run)
+
+    def on_error(self, exc: Exception) -> None:
+        self.log.appendPlainText(f"Echo stopped by an unexpected error: {exc}")
+
+    def _finished(self) -> None:
+        self.worker = None
+        self._set_running(False)

@@ -1,0 +1,115 @@
+"""New-incident dialog: severity with its SLA definition shown, category, site, nodes, evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QWidget,
+)
+
+from pacs_console.core.incidents.model import CATEGORIES
+from pacs_console.core.incidents.sla import SEVERITY_LEVELS
+
+
+def _target_text(level) -> str:
+    minutes = int(level.response.total_seconds() // 60)
+    amount = f"{minutes} minutes" if minutes < 60 else f"{minutes // 60} hour(s)"
+    kind = "business hours at the site" if level.business_hours else "around the clock"
+    return f"<b>Response within {amount}</b> ({kind}).<br>{level.definition}"
+
+
+class IncidentDialog(QDialog):
+    def __init__(self, sites: list, nodes: list, draft=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New incident")
+        self.title = QLineEdit()
+        self.severity = QComboBox()
+        for key, level in SEVERITY_LEVELS.items():
+            self.severity.addItem(level.label, key)
+        self.definition = QLabel()
+        self.definition.setWordWrap(True)
+        self.definition.setObjectName("severity-definition")
+        self.severity.currentIndexChanged.connect(self._show_definition)
+        self.category = QComboBox()
+        for key, label in CATEGORIES.items():
+            self.category.addItem(label, key)
+        self.site = QComboBox()
+        self.site.addItem("(no site)", None)
+        for site in sites:
+            self.site.addItem(site.name, site.id)
+        self.nodes = QListWidget()
+        self.nodes.setMaximumHeight(90)
+        for node in nodes:
+            item = QListWidgetItem(f"{node.name} ({node.ae_title})", self.nodes)
+            item.setData(Qt.ItemDataRole.UserRole, node.id)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        self.reported = QDateTimeEdit(QDateTime.currentDateTime())
+        self.reported.setCalendarPopup(True)
+        self.reported.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.reporter, self.contact = QLineEdit(), QLineEdit()
+        self.description = QPlainTextEdit()
+        self.test_run_id = None
+        form = QFormLayout(self)
+        form.addRow("Title", self.title)
+        form.addRow("Severity", self.severity)
+        form.addRow("", self.definition)
+        form.addRow("Category", self.category)
+        form.addRow("Site", self.site)
+        form.addRow("Affected nodes", self.nodes)
+        form.addRow("Reported at", self.reported)
+        form.addRow("Reported by", self.reporter)
+        form.addRow("Contact", self.contact)
+        form.addRow("Description", self.description)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+        self.title.textChanged.connect(self._validate)
+        self.severity.setCurrentIndex(self.severity.findData("high"))
+        self._show_definition()
+        if draft is not None:
+            self.prefill(draft)
+        self._validate()
+
+    def prefill(self, draft) -> None:
+        self.title.setText(draft.title)
+        self.description.setPlainText(draft.description)
+        self.severity.setCurrentIndex(self.severity.findData(draft.severity))
+        self.category.setCurrentIndex(self.category.findData(draft.category))
+        for row in range(self.nodes.count()):
+            item = self.nodes.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) in draft.nodes:
+                item.setCheckState(Qt.CheckState.Checked)
+        self.test_run_id = draft.test_run_id
+
+    def _show_definition(self) -> None:
+        self.definition.setText(_target_text(SEVERITY_LEVELS[self.severity.currentData()]))
+
+    def _validate(self) -> None:
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(bool(self.title.text().strip()))
+
+    def value(self) -> dict:
+        """Keyword arguments for core's create_incident."""
+        nodes = [self.nodes.item(r).data(Qt.ItemDataRole.UserRole) for r in range(self.nodes.count())
+                 if self.nodes.item(r).checkState() == Qt.CheckState.Checked]
+        reported = self.reported.dateTime().toSecsSinceEpoch()
+        return {"title": self.title.text().strip(), "severity": self.severity.currentData(),
+                "category": self.category.currentData(), "site": self.site.currentData(),
+                "nodes": nodes, "reporter": self.reporter.text(), "contact": self.contact.text(),
+                "description": self.description.toPlainText(),
+                "reported_at": datetime.fromtimestamp(reported, UTC),
+                "test_run_id": self.test_run_id}

@@ -1,0 +1,52 @@
+"""A live pyqtgraph line plot of a few named series, bounded so hours of monitoring stay light."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
+
+
+class LivePlot(QWidget):
+    """``append(series, x, y)`` adds a point; the curve redraws at most every ``refresh_ms``."""
+
+    def __init__(self, title: str, series: tuple[str, ...], y_label: str, x_label: str = "",
+                 max_points: int = 5000, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        self.plot = pg.PlotWidget(title=title)
+        self.plot.setLabel("left", y_label)
+        if x_label:
+            self.plot.setLabel("bottom", x_label)
+        self.plot.addLegend(offset=(10, 10))
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.data: dict[str, tuple[deque, deque]] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for index, name in enumerate(series):
+            self.data[name] = (deque(maxlen=max_points), deque(maxlen=max_points))
+            self.curves[name] = self.plot.plot(
+                name=name, pen=pg.mkPen(_COLOURS[index % len(_COLOURS)], width=2),
+                symbol="o", symbolSize=4, symbolBrush=_COLOURS[index % len(_COLOURS)])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+    def append(self, series: str, x: float, y: float | None) -> None:
+        if y is None:
+            return
+        xs, ys = self.data[series]
+        xs.append(x)
+        ys.append(y)
+        self.curves[series].setData(list(xs), list(ys))
+
+    def clear(self) -> None:
+        for name, (xs, ys) in self.data.items():
+            xs.clear()
+            ys.clear()
+            self.curves[name].setData([], [])
+
+    def points(self, series: str) -> int:
+        return len(self.data[series][0])

@@ -1,0 +1,247 @@
+"""One series on screen: instance strip, image view, slice slider, window presets and cine."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.imaging.render import CT_PRESETS, FrameLoader
+from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails
+from pacs_console.ui import workers
+from pacs_console.ui.widgets.image_view import ImageView
+from pacs_console.ui.widgets.qimages import tile
+
+STRIP_ICON = 64
+ROLE = Qt.ItemDataRole.UserRole
+
+
+class SeriesViewer(QWidget):
+    """Emits ``instance_shown(path)`` when another file comes on screen (for the tag browser)."""
+
+    instance_shown = Signal(str)
+    failed = Signal(object)
+
+    def __init__(self, thumbs: ThumbCache, loader: FrameLoader | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.thumbs, self.loader = thumbs, loader or FrameLoader()
+        self.slices: list[tuple[object, int]] = []  # (InstanceRow, frame index)
+        self.current = -1
+        self.strip_items: dict[str, QListWidgetItem] = {}
+        self.strip_tiles: set[str] = set()
+        self.frames: OrderedDict[tuple[str, int], object] = OrderedDict()
+        self.shown_path = ""
+        self._strip_worker = None
+        self._new_series = False
+        self._pending: tuple[str, int] | None = None
+        self.strip = QListWidget()
+        self.strip.setObjectName("instance-strip")
+        self.strip.setViewMode(QListView.ViewMode.IconMode)
+        self.strip.setFlow(QListView.Flow.LeftToRight)
+        self.strip.setWrapping(False)
+        self.strip.setIconSize(QSize(STRIP_ICON, STRIP_ICON))
+        self.strip.setFixedHeight(STRIP_ICON + 34)
+        self.strip.currentRowChanged.connect(self._strip_selected)
+        self.view = ImageView()
+        self.view.slice_step.connect(self.step)
+        self.view.window_changed.connect(self._window_changed)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("slice-slider")
+        self.slider.valueChanged.connect(self.show_slice)
+        self.slice_label = QLabel("–")
+        self.presets = QComboBox()
+        self.presets.setObjectName("window-presets")
+        self.presets.activated.connect(self._preset_chosen)
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self.set_playing)
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 60)
+        self.fps.setValue(10)
+        self.fps.setSuffix(" fps")
+        self.fps.valueChanged.connect(self._fps_changed)
+        self.cine = QTimer(self)
+        self.cine.setInterval(100)
+        self.cine.timeout.connect(self._cine_tick)
+        controls = QHBoxLayout()
+        for widget, stretch in ((self.slider, 1), (self.slice_label, 0), (self.presets, 0),
+                                (self.play_button, 0), (self.fps, 0)):
+            controls.addWidget(widget, stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(controls)
+
+    def _set_icon(self, progress) -> None:
+        result = progress.item
+        item = self.strip_items.get(result.key)
+        if item is not None:
+            item.setIcon(QIcon(tile(result.image, result.reason, STRIP_ICON)))
+            self.strip_tiles.add(result.key)
+            if result.reason:
+                item.setToolTip(result.reason)
+
+    def open_series(self, instances: list) -> None:
+        """Show a series: one slice per frame of every instance that has pixels."""
+        self.set_playing(False)
+        self.slices = [(inst, f) for inst in instances if inst.has_pixels
+                       for f in range(max(inst.frames, 1))]
+        self.strip.blockSignals(True)
+        self.strip.clear()
+        self.strip_items.clear()
+        self.strip_tiles.clear()
+        jobs = []
+        for inst in instances:
+            item = QListWidgetItem(f"{inst.instance_number if inst.instance_number is not None else ''}"
+                                   + (f" ({inst.frames} fr)" if inst.frames > 1 else ""))
+            item.setData(ROLE, inst.sop_uid)
+            item.setSizeHint(QSize(STRIP_ICON + 12, STRIP_ICON + 26))
+            self.strip.addItem(item)
+            self.strip_items[inst.sop_uid] = item
+            if inst.has_pixels:
+                jobs.append(ThumbJob(inst.sop_uid, inst.path, inst.sop_uid, inst.mtime_ns))
+            else:
+                item.setIcon(QIcon(tile(None, "no image", STRIP_ICON)))
+                self.strip_tiles.add(inst.sop_uid)
+        self.strip.blockSignals(False)
+        if self._strip_worker is not None:
+            self._strip_worker.cancel()
+        self._strip_worker = workers.start(
+            generate_thumbnails, jobs, self.thumbs,
+            on_progress=self._set_icon,
+            on_error=self.failed.emit) if jobs else None
+        self.current = -1
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(len(self.slices) - 1, 0))
+        self.slider.blockSignals(False)
+        self._new_series = True
+        if self.slices:
+            self.show_slice(0)
+        else:
+            self.view.set_message("This series holds no images.")
+            if instances:
+                self.instance_shown.emit(instances[0].path)
+
+    # -- slices ------------------------------------------------------------------------------------
+    def step(self, delta: int) -> None:
+        self.show_slice(self.current + delta)
+
+    def show_slice(self, i: int) -> None:
+        if not self.slices:
+            return
+        i = max(0, min(int(i), len(self.slices) - 1))
+        if i == self.current:
+            return
+        self.current = i
+        self.slider.blockSignals(True)
+        self.slider.setValue(i)
+        self.slider.blockSignals(False)
+        inst, frame_index = self.slices[i]
+        self.slice_label.setText(f"{i + 1} / {len(self.slices)}")
+        row = list(self.strip_items).index(inst.sop_uid) if inst.sop_uid in self.strip_items else -1
+        if row >= 0 and self.strip.currentRow() != row:
+            self.strip.blockSignals(True)
+            self.strip.setCurrentRow(row)
+            self.strip.blockSignals(False)
+        key = (inst.path, frame_index)
+        if key in self.frames:
+            self.frames.move_to_end(key)
+            self._display(i, self.frames[key])
+        else:
+            self._pending = key
+            workers.start(self.loader.load_keyed, inst.path, frame_index,
+                          on_result=self._loaded, on_error=self._frame_failed)
+        if inst.path != self.shown_path:
+            self.shown_path = inst.path
+            self.instance_shown.emit(inst.path)
+
+    def _loaded(self, answer) -> None:
+        key, frame = answer
+        self.frames[key] = frame
+        while len(self.frames) > 64:
+            self.frames.popitem(last=False)
+        if 0 <= self.current < len(self.slices):
+            inst, index = self.slices[self.current]
+            if (inst.path, index) == key:
+                self._display(self.current, frame)
+
+    def _frame_failed(self, exc: Exception) -> None:
+        from pacs_console.core.imaging.render import explain_decode_error
+
+        self.view.set_message(explain_decode_error(exc))
+
+    def _display(self, i: int, frame) -> None:
+        new = getattr(self, "_new_series", False)
+        self._new_series = False
+        info = dict(frame.info)
+        if frame.frames > 1:
+            info["slice"] = f"Frame {frame.index + 1}/{frame.frames}"
+        self.view.overlay = info
+        self.view.set_frame(frame, keep_window=not new)
+        if new:
+            self._fill_presets(frame)
+            if frame.frame_time_ms:
+                self.fps.setValue(max(1, min(60, round(1000 / frame.frame_time_ms))))
+
+    def _strip_selected(self, row: int) -> None:
+        if row < 0:
+            return
+        sop = self.strip.item(row).data(ROLE)
+        for i, (inst, _) in enumerate(self.slices):
+            if inst.sop_uid == sop:
+                self.show_slice(i)
+                return
+
+    # -- window presets and cine ---------------------------------------------------------------------
+    def _fill_presets(self, frame) -> None:
+        self.presets.clear()
+        if frame.color:
+            self.presets.setEnabled(False)
+            return
+        self.presets.setEnabled(True)
+        for center, width, name in frame.windows:
+            self.presets.addItem(f"File: {name}", (center, width))
+        self.presets.addItem("Auto", frame.auto)
+        for name, center, width in CT_PRESETS:
+            self.presets.addItem(f"CT {name}", (center, width))
+
+    def _preset_chosen(self, row: int) -> None:
+        value = self.presets.itemData(row)
+        if value:
+            self.view.set_window(*value)
+
+    def _window_changed(self, center: float, width: float) -> None:
+        self.view.setToolTip(f"Window {width:.0f} / level {center:.0f}")
+
+    def set_playing(self, playing: bool) -> None:
+        if self.play_button.isChecked() != playing:
+            self.play_button.setChecked(playing)
+            return
+        if playing and len(self.slices) > 1:
+            self.cine.start()
+            self.play_button.setText("Stop")
+        else:
+            self.cine.stop()
+            self.play_button.setText("Play")
+
+    def _fps_changed(self, value: int) -> None:
+        self.cine.setInterval(int(1000 / value))
+
+    def _cine_tick(self) -> None:
+        self.show_slice((self.current + 1) % len(self.slices) if self.slices else 0)

@@ -1,0 +1,61 @@
+"""Tag browser: search over tags, names, keywords and values (nested too), and copy."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.imaging.tags import TagRow
+from pacs_console.ui.models.tags import TagTableModel
+
+
+class TagBrowser(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = TagTableModel(self)
+        self.search = QLineEdit()
+        self.search.setObjectName("tag-search")
+        self.search.setPlaceholderText("Search tags, names, keywords, values…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.model.set_query)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the selected rows, or all shown rows (Ctrl+C)")
+        self.copy_button.clicked.connect(self.copy)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.setColumnWidth(0, 100)
+        self.table.setColumnWidth(1, 220)
+        self.table.setColumnWidth(2, 36)
+        QShortcut(QKeySequence.StandardKey.Copy, self.table, self.copy)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+
+    def set_rows(self, rows: list[TagRow]) -> None:
+        self.model.set_rows(rows)
+
+    def copy(self) -> str:
+        selected = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        rows = [self.model.rows[i] for i in selected] or self.model.rows
+        text = "\n".join(row.text() for row in rows)
+        QGuiApplication.clipboard().setText(text)
+        return text

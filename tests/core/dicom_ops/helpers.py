@@ -1,0 +1,41 @@
+"""Helpers for the DICOM operation tests: drain generators, write studies, tiny in-process SCPs."""
+
+from __future__ import annotations
+
+import socket
+from io import BytesIO
+
+from pacs_console.core.dicom.params import Timeouts
+from pacs_console.core.dicom.target import Target
+from tests.peers.plugin import SCU_AET
+
+QUICK = Timeouts(connect=3, acse=5, dimse=15, network=30)
+
+
+def drain(generator):
+    """(yielded items, return value) of a core generator."""
+    items = []
+    while True:
+        try:
+            items.append(next(generator))
+        except StopIteration as stop:
+            return items, stop.value
+
+
+def target_of(peer, **overrides) -> Target:
+    values = dict(host=peer.host, port=peer.dicom_port, called_ae=peer.aet, calling_ae=SCU_AET,
+                  timeouts=QUICK)
+    values.update(overrides)
+    return Target(**values)
+
+
+def part10(ds) -> bytes:
+    buffer = BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

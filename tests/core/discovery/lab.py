@@ -1,0 +1,104 @@
+"""A small loopback lab for discovery tests and benchmarks: real peers, one address each."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from pacs_console.core.dicom.ae import make_ae
+from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer
+from tests.peers.orthanc import OrthancPeer
+from tests.peers.plugin import KNOWN_PEERS
+
+VERIFICATION = "1.2.840.10008.1.1"
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A plain web server: a page at /, 404 elsewhere, nothing DICOM about it."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        body = b"<html>intranet</html>" if self.path == "/" else b"not found"
+        self.send_response(200 if self.path == "/" else 404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def http_server(host: str, port: int) -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer((host, port), QuietHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def silent_listener(host: str, port: int) -> socket.socket:
+    """Accepts TCP (the kernel completes the handshake) and never reads or answers."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(64)
+    return sock
+
+
+def pynetdicom_scp(ae_title: str, host: str, port: int, *, check_called: bool,
+                   version: str | None = None):
+    ae = make_ae(ae_title, supported=[VERIFICATION])
+    ae.require_called_aet = check_called
+    if version:
+        ae.implementation_version_name = version
+    return ae.serve((host, port))
+
+
+@dataclass
+class Lab:
+    """Every kind of listener a sweep must classify, each on its own 127.0.0.x address."""
+
+    base: int = 41  # addresses base .. base+6
+    with_silent: bool = True  # benchmarks leave it out: it measures timeouts, not speed
+    peers: list = field(default_factory=list)
+    servers: list = field(default_factory=list)
+    sockets: list = field(default_factory=list)
+
+    def addr(self, offset: int) -> str:
+        return f"127.0.0.{self.base + offset}"
+
+    @property
+    def targets(self) -> str:
+        return f"{self.addr(0)}-{self.base + 6}"
+
+    def start(self) -> Lab:
+        try:
+            self.orthanc = OrthancPeer("ORTHANC", self.addr(0), 4242, 8042, modalities=KNOWN_PEERS)
+            self.dcmqrscp = DcmqrscpPeer("DCMQRSCP", self.addr(1), 11112, hosts=KNOWN_PEERS)
+            self.storescp = StorescpPeer("STORESCP", self.addr(2), 11112)
+            for peer in (self.orthanc, self.dcmqrscp, self.storescp):
+                peer.start()
+                self.peers.append(peer)
+            # pynetdicom: one SCP checking the called AE (a title from the dictionary), one not
+            self.servers.append(pynetdicom_scp("CT_SCANNER", self.addr(3), 2345, check_called=True))
+            self.servers.append(pynetdicom_scp("OPENSCP", self.addr(4), 2761, check_called=False))
+            self.web = [http_server(self.addr(5), 11112), http_server(self.addr(5), 8080)]
+            if self.with_silent:
+                self.sockets.append(silent_listener(self.addr(6), 11112))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for peer in self.peers:
+            peer.stop()
+        for server in self.servers:
+            server.shutdown()
+        for web in getattr(self, "web", []):
+            web.shutdown()
+            web.server_close()
+        for sock in self.sockets:
+            sock.close()
+        self.peers, self.servers, self.sockets, self.web = [], [], [], []
