@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install PACS Console from this checkout into ./.venv (Qt's system libraries too, when root).
-# Usage: bash packaging/dev-install.sh [--test]   (--test adds the test and lint tools)
+# Usage: bash packaging/dev-install.sh [--test] [--build]
+#   --test adds the test and lint tools, --build PyInstaller (python packaging/build.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 APT_PACKAGES=(python3-venv libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1
   libfontconfig1 libdbus-1-3)
+# --build: binutils strips and inspects the frozen app's libraries; dbus and gnome-keyring give
+# the smoke test a real Secret Service to find keyring's bundled backends with.
+for arg in "$@"; do
+  if [[ "$arg" == "--build" ]]; then APT_PACKAGES+=(binutils dbus gnome-keyring); fi
+done
 if command -v dpkg-query >/dev/null; then
   missing=()
   for pkg in "${APT_PACKAGES[@]}"; do
@@ -37,7 +43,15 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
+wanted=()
+for arg in "$@"; do
+  case "$arg" in
+    --test) wanted+=(test) ;;
+    --build) wanted+=(build) ;;
+    *) echo "dev-install: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 extras=""
-if [[ "${1:-}" == "--test" ]]; then extras="[test]"; fi
+if [[ ${#wanted[@]} -gt 0 ]]; then extras="[$(IFS=,; echo "${wanted[*]}")]"; fi
 .venv/bin/python -m pip install -q -e ".${extras}"
 echo "dev-install: PACS Console installed in $(pwd)/.venv"

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tests/peers/install.sh
-bash packaging/dev-install.sh --test
+bash packaging/dev-install.sh --test --build
 
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check pacs_console tests

@@ -22,6 +22,8 @@ from pacs_console.ui.bridge import QueueBridge
 from pacs_console.ui.panels.coming import ComingPanel
 from pacs_console.ui.panels.discovery import DiscoveryPanel
 from pacs_console.ui.panels.incidents import IncidentsPanel
+from pacs_console.ui.panels.reports import ReportsPanel
+from pacs_console.ui.panels.sync import SyncPanel
 from pacs_console.ui.panels.tests import TestsPanel
 from pacs_console.ui.panels.viewer import ViewerPanel
 from pacs_console.ui.settings_dialog import SettingsDialog
@@ -50,7 +52,7 @@ class MainWindow(QMainWindow):
         self.nav.setSpacing(3)
         self.stack = QStackedWidget()
         self.panels: dict[str, QWidget] = {}
-        factories = {"Discovery": DiscoveryPanel, "Tests": TestsPanel, "Viewer": ViewerPanel, "Incidents": IncidentsPanel}  # panels not listed here are still to come
+        factories = {"Discovery": DiscoveryPanel, "Tests": TestsPanel, "Viewer": ViewerPanel, "Incidents": IncidentsPanel, "Reports": ReportsPanel, "Sync": SyncPanel}  # panels not listed here are still to come
         for name in PANELS:
             factory = factories.get(name)
             panel = factory(ctx) if factory else ComingPanel(name)
@@ -69,6 +71,9 @@ class MainWindow(QMainWindow):
         self.bridge = QueueBridge(ctx.arrivals, parent=self)
         self.bridge.received.connect(self.status.on_arrivals)
         self.bridge.received.connect(self.panels["Viewer"].on_arrivals)
+        self.panels["Sync"].status_changed.connect(
+            lambda text, pending: (self.status.set_connectivity(text),
+                                   self.status.set_pending(pending)))
         self._build_menus()
         self._restore()
         # The address book needs the database; it fills in on the first event-loop turn so the

@@ -1,9 +1,10 @@
-"""Status bar: local Storage SCP (click to start/stop), demo PACS, helpdesk link, pending sync."""
+"""Status bar: local Storage SCP (click to start/stop), demo PACS, helpdesk, sync, secrets."""
 
 from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
 
 from pacs_console.core.context import Context
@@ -28,10 +29,34 @@ class ConsoleStatusBar(QStatusBar):
         self.connectivity_label.setObjectName("connectivity-state")
         self.pending_label = QLabel()
         self.pending_label.setObjectName("pending-sync")
-        for widget in (self.scp_button, self.demo_label, self.connectivity_label, self.pending_label):
+        self.secrets_label = QLabel("Secrets: …")
+        self.secrets_label.setObjectName("secrets-state")
+        for widget in (self.scp_button, self.demo_label, self.connectivity_label, self.pending_label,
+                       self.secrets_label):
             self.addPermanentWidget(widget)
         self.set_pending(0)
         self.update_scp()
+        # Probing the keyring costs ~0.3 s (D-Bus on Linux): off the GUI thread, after start-up.
+        QTimer.singleShot(800, self.check_keyring)
+
+    def check_keyring(self) -> None:
+        from pacs_console.core.secrets import keyring_status
+        from pacs_console.ui import workers
+
+        workers.start(keyring_status, on_result=self.show_keyring_status)
+
+    def show_keyring_status(self, status) -> None:
+        """Say where secrets live; without a secure keyring, say it loudly once at start."""
+        if status.secure:
+            self.secrets_label.setText("Secrets: OS keyring")
+            self.secrets_label.setToolTip(f"Secrets are kept in the OS keyring ({status.name})")
+            return
+        self.secrets_label.setText("Secrets: this session only")
+        self.secrets_label.setToolTip(
+            f"No secure keyring: {status.reason}. Passwords and tokens are asked for once per "
+            "session and kept in memory only; they are never written to a file.")
+        self.showMessage("No secure keyring: secrets will be asked for once per session and kept "
+                         "in memory only (never written to a file).", 30000)
 
     def update_scp(self) -> None:
         scp, settings = self.ctx.scp, self.ctx.settings

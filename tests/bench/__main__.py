@@ -10,10 +10,22 @@ from tests.bench import runner
 
 
 def all_cases() -> list[runner.Case]:
-    from tests.bench import dimse, discovery, gui_find, gui_stall, incidents, startup, viewer
+    from tests.bench import (
+        dimse,
+        discovery,
+        frozen,
+        gui_find,
+        gui_stall,
+        incidents,
+        reports,
+        startup,
+        sync,
+        viewer,
+    )
 
     return (startup.cases() + gui_stall.cases() + viewer.cases() + incidents.cases()
-            + dimse.cases() + gui_find.cases() + discovery.cases())
+            + dimse.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
+            + sync.cases())
 
 
 def main(argv: list[str] | None = None) -> int:

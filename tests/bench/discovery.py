@@ -133,7 +133,7 @@ def _gui_teardown() -> None:
 def _gui_run() -> dict[str, float]:
     from PySide6.QtCore import QTimer
 
-    app, panel = _state["app"], _state["panel"]
+    _app, panel = _state["app"], _state["panel"]
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(TICK_MS)
@@ -142,11 +142,11 @@ def _gui_run() -> dict[str, float]:
     start = time.perf_counter()
     panel.start_sweep()
     while panel.worker is not None or not panel.start_button.isEnabled():
-        app.processEvents()
+        _pump()
         time.sleep(0.001)
     elapsed = time.perf_counter() - start
     for _ in range(10):
-        app.processEvents()
+        _pump()
         time.sleep(0.005)
     timer.stop()
     if panel.model.rowCount() < 5:
@@ -169,3 +169,17 @@ def cases() -> list[Case]:
         Case("GUI stall during a /22 discovery sweep (guess AE on)", _gui_run, "max_stall_ms",
              target=50.0, unit="ms", repeat=3, setup=_gui_setup, teardown=_gui_teardown),
     ]
+
+
+_LOOP = None
+
+
+def _pump() -> None:
+    """One pass of the event loop. QEventLoop.processEvents, not QApplication.processEvents:
+    PySide6 6.12's static one drops a reference to None per call and crashes long loops."""
+    global _LOOP
+    from PySide6.QtCore import QEventLoop
+
+    if _LOOP is None:
+        _LOOP = QEventLoop()
+    _LOOP.processEvents()

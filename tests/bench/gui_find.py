@@ -57,7 +57,7 @@ def _setup() -> None:
     panel.show()
     panel.refresh()
     while panel.table.rowCount() == 0:
-        app.processEvents()
+        _pump()
     _state.update(app=app, ctx=ctx, server=server, panel=panel)
 
 
@@ -71,7 +71,7 @@ def _teardown() -> None:
 def _run() -> dict[str, float]:
     from PySide6.QtCore import QTimer
 
-    app, panel = _state["app"], _state["panel"]
+    _app, panel = _state["app"], _state["panel"]
     query = panel.operation_tabs["Query"]
     ticks: list[float] = []
     timer = QTimer()
@@ -81,7 +81,7 @@ def _run() -> dict[str, float]:
     start = time.perf_counter()
     query.search()
     while query.worker is not None:
-        app.processEvents()
+        _pump()
         time.sleep(0.001)
     elapsed = time.perf_counter() - start
     timer.stop()
@@ -94,3 +94,17 @@ def _run() -> dict[str, float]:
 def cases() -> list[Case]:
     return [Case(f"GUI stall while {STUDIES:,} C-FIND matches stream in", _run, "max_stall_ms",
                  target=50.0, unit="ms", repeat=3, setup=_setup, teardown=_teardown)]
+
+
+_LOOP = None
+
+
+def _pump() -> None:
+    """One pass of the event loop. QEventLoop.processEvents, not QApplication.processEvents:
+    PySide6 6.12's static one drops a reference to None per call and crashes long loops."""
+    global _LOOP
+    from PySide6.QtCore import QEventLoop
+
+    if _LOOP is None:
+        _LOOP = QEventLoop()
+    _LOOP.processEvents()

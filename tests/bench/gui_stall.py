@@ -76,7 +76,7 @@ def _run() -> dict[str, float]:
 
     from pacs_console.ui import workers
 
-    app, demo = _state["app"], _state["demo"]
+    _app, demo = _state["app"], _state["demo"]
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(TICK_MS)
@@ -87,11 +87,11 @@ def _run() -> dict[str, float]:
     workers.start(_move, demo, _state["study_uid"], on_result=done.append,
                   on_error=lambda exc: done.append(exc))
     while not done:
-        app.processEvents()
+        _pump()
         time.sleep(0.001)
     elapsed = time.perf_counter() - start
     for _ in range(20):  # let the bridge drain the last arrivals
-        app.processEvents()
+        _pump()
         time.sleep(0.005)
     timer.stop()
     if isinstance(done[0], Exception) or not done[0]:
@@ -106,3 +106,17 @@ def cases() -> list[Case]:
     return [Case("GUI stall while the demo PACS serves a C-MOVE (100 x 512² CT)", _run,
                  "max_stall_ms", target=50.0, unit="ms", repeat=5, setup=_setup,
                  teardown=_teardown)]
+
+
+_LOOP = None
+
+
+def _pump() -> None:
+    """One pass of the event loop. QEventLoop.processEvents, not QApplication.processEvents:
+    PySide6 6.12's static one drops a reference to None per call and crashes long loops."""
+    global _LOOP
+    from PySide6.QtCore import QEventLoop
+
+    if _LOOP is None:
+        _LOOP = QEventLoop()
+    _LOOP.processEvents()

@@ -25,6 +25,7 @@ class Case:
     repeat: int = 5
     setup: Callable[[], None] | None = None
     teardown: Callable[[], None] | None = None
+    skip: str = ""  # why this case cannot run here; shown in the table, not counted as missed
 
 
 @dataclass
@@ -41,10 +42,15 @@ class Outcome:
 
     @property
     def met(self) -> bool:
+        if self.case.skip:
+            return True
         return self.value <= self.case.target if self.case.lower_is_better else self.value >= self.case.target
 
     def to_dict(self) -> dict:
         case = self.case
+        if case.skip:
+            return {"name": case.name, "metric": case.metric, "unit": case.unit, "skipped": case.skip,
+                    "target": case.target, "met": True, "repeats": 0, "medians": {}}
         data = {"name": case.name, "metric": case.metric, "unit": case.unit,
                 "median": self.value, "target": case.target, "met": self.met,
                 "lower_is_better": case.lower_is_better, "repeats": len(self.samples),
@@ -58,6 +64,9 @@ class Outcome:
 def run_cases(cases: list[Case], repeat: int | None = None) -> list[Outcome]:
     outcomes = []
     for case in cases:
+        if case.skip:
+            outcomes.append(Outcome(case))
+            continue
         if case.setup:
             case.setup()
         try:
@@ -76,6 +85,10 @@ def render(outcomes: list[Outcome]) -> str:
     rows = [("benchmark", "median", "target", "peer tool", "ratio", "verdict")]
     for outcome in outcomes:
         data = outcome.to_dict()
+        if "skipped" in data:
+            rows.append((outcome.case.name, "-", f"{outcome.case.target:g} {outcome.case.unit}",
+                         "-", "-", f"SKIPPED: {data['skipped']}"))
+            continue
         sign = "<=" if outcome.case.lower_is_better else ">="
         peer = ratio = "-"
         if "peer_median" in data:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import resource
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ def _setup() -> None:
     from pacs_console.core.dicom.synth import generate_study, write_study
 
     root = Path(tempfile.mkdtemp(prefix="pacs-bench-viewer-"))
+    atexit.register(shutil.rmtree, root, True)  # 500 MB of pixels: never leave them behind
     folder = root / "study"
     write_study(generate_study("CT", images=IMAGES, series=SERIES, size=SIZE, seed=77), folder)
     _state.update(root=root, folder=folder)
@@ -139,6 +141,7 @@ def _gui() -> dict[str, float]:
                 "peak_child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
     finally:
         timer.stop()
+        panel.cancel_work()
         panel.close()
         panel.deleteLater()
         loop.processEvents()

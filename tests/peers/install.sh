@@ -7,6 +7,7 @@ PACKAGES=(
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1
   libdbus-1-3 fonts-dejavu-core poppler-utils nmap curl
+  request-tracker5 rt5-db-sqlite rt5-standalone
 )
 
 # One dpkg-query for all packages keeps the no-op path fast. Only "install ok installed"
@@ -37,5 +38,19 @@ fi
 
 echo "tests/peers/install.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Request Tracker (the helpdesk the sync tests run against) asks questions at install time:
+# answer them in advance. The tests start RT with their own site config on loopback, so
+# dbconfig and the cron jobs stay off.
+if ! command -v debconf-set-selections >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends debconf-utils
+fi
+debconf-set-selections <<'DEBCONF'
+request-tracker5 request-tracker5/dbconfig-install boolean false
+request-tracker5 request-tracker5/install-cronjobs boolean false
+request-tracker5 request-tracker5/handle-siteconfig-permissions boolean true
+request-tracker5 request-tracker5/rtname string pacs-console.test
+request-tracker5 request-tracker5/organization string pacs-console.test
+request-tracker5 request-tracker5/webbaseurl string http://127.0.0.1
+DEBCONF
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -96,3 +96,18 @@ def wlmscpfs(wlmscpfs_peer):
     """The session worklist SCP (its items are read-only, nothing to reset)."""
     wlmscpfs_peer.clear()
     return wlmscpfs_peer
+
+
+@pytest.fixture(scope="session")
+def rt_peer():
+    """Request Tracker 5 on http://127.0.0.1:<a free port>, a fresh SQLite database per session:
+    queue 'PACS Field' with custom fields IdempotencyKey and DeviceTime, API user
+    'pacsconsole' (``.token``) and a superuser 'office' (``.office_token``)."""
+    from tests.peers.rt import RequestTracker
+
+    peer = RequestTracker()
+    peer.start()
+    try:
+        yield peer
+    finally:
+        peer.remove()

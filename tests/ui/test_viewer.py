@@ -32,9 +32,9 @@ def panel(qtbot, ctx):
     yield widget
     widget.series.set_playing(False)
     qtbot.waitUntil(lambda: widget.busy == 0, timeout=10000)
+    widget.cancel_work()
     for worker in (widget._series_worker, widget.series._strip_worker):
         if worker is not None:
-            worker.cancel()
             worker.done.wait(10)
 
 

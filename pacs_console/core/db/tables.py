@@ -238,3 +238,70 @@ class SweepFinding(SQLModel, table=True):
     confidence: str = ""
     dicomweb_url: str = ""
     detail: str = ""
+
+
+# Helpdesk sync: the outbox, incident ↔ ticket mapping, events pulled back (migration 0005).
+
+
+class OutboxItem(SQLModel, table=True):
+    """One change waiting to reach the helpdesk, written in the same transaction as the change."""
+
+    __tablename__ = "outbox_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(default_factory=lambda: str(uuid_module.uuid4()), unique=True)
+    incident_uuid: str = Field(index=True)  # the ordering group; kept if the incident goes
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True,
+                                    ondelete="SET NULL")
+    kind: str  # create, comment, status, attach
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    device_time: datetime = Field(default_factory=utcnow)  # when it happened, device clock
+    created_at: datetime = Field(default_factory=utcnow)
+    state: str = Field(default="pending", index=True)  # pending, in_flight, done, failed, cancelled
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str = ""
+    lease_until: datetime | None = None
+    last_error: str = ""
+    diagnosis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    remote_ref: str = ""  # the ticket id (create) or what the helpdesk answered
+    updated_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class HelpdeskTicket(SQLModel, table=True):
+    """The helpdesk ticket an incident became, and how far its history was pulled back."""
+
+    __tablename__ = "helpdesk_ticket"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_uuid: str = Field(unique=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True,
+                                    ondelete="SET NULL")
+    helpdesk: str = ""  # kind and base URL, e.g. "rt http://127.0.0.1:8090"
+    ticket_id: str
+    remote_status: str = ""
+    last_transaction: int = 0  # the newest remote history entry already pulled
+    created_at: datetime = Field(default_factory=utcnow)
+    pulled_at: datetime | None = None
+
+
+class HelpdeskEvent(SQLModel, table=True):
+    """A change made on the helpdesk side (status, reply, comment), with any conflict found."""
+
+    __tablename__ = "helpdesk_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True,
+                                    ondelete="CASCADE")
+    ticket_id: str = Field(index=True)
+    remote_id: str  # the helpdesk's own id of the change (RT transaction id)
+    kind: str  # status, reply, comment
+    at: datetime
+    author: str = ""
+    text: str = ""
+    from_status: str = ""
+    to_status: str = ""
+    applied: bool = False
+    conflict: str = ""  # why it was not applied locally; empty when there was no conflict
+    pulled_at: datetime = Field(default_factory=utcnow)

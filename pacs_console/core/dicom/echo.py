@@ -125,6 +125,9 @@ def peer_identity(assoc) -> dict[str, str]:
     }
 
 
+SERIES_KEEP = 5000
+
+
 @dataclass
 class EchoStats:
     """A continuous echo's summary: loss and min/median/p95/max/jitter per phase, in ms."""
@@ -139,6 +142,9 @@ class EchoStats:
     target: Target | None = field(default=None, repr=False)
     last_diagnosis: Diagnosis | None = None
     duration_ms: float = 0.0
+    # Round trip of each echo in order (None = failed), for charts in reports; the newest
+    # SERIES_KEEP only, so a week-long monitor does not bloat its test run.
+    series_ms: list[float | None] = field(default_factory=list)
 
     @classmethod
     def from_results(cls, results: list[EchoResult], target: Target | None = None,
@@ -152,12 +158,15 @@ class EchoStats:
 
         return cls(sent, len(good), round(100.0 * (sent - len(good)) / sent, 2) if sent else 0.0,
                    pick("connect_ms"), pick("associate_ms"), pick("echo_ms"), pick("total_ms"),
-                   target, failed[-1].diagnosis if failed else None, duration_ms)
+                   target, failed[-1].diagnosis if failed else None, duration_ms,
+                   [round(r.total_ms, 3) if r.ok and r.total_ms is not None else None
+                    for r in results[-SERIES_KEEP:]])
 
     def to_dict(self) -> dict:
         return {"sent": self.sent, "ok": self.ok, "loss_pct": self.loss_pct,
                 "connect_ms": self.connect, "associate_ms": self.associate,
                 "round_trip_ms": self.round_trip, "total_ms": self.total,
+                "series_ms": self.series_ms,
                 "last_diagnosis": self.last_diagnosis.to_dict() if self.last_diagnosis else None}
 
     def evidence(self) -> dict:

@@ -242,7 +242,7 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
             if len(pending) >= _BATCH or (pending and now - last_flush > 0.25):
                 index.write(pending)
                 pending, last_flush = [], now
-                yield Progress(i + 1, len(files), f"Indexed {i + 1} of {len(files)} files")
+                yield Progress(i + 1, len(files), f"Indexed {i + 1} of {len(files)} files", source)
         removed = [(source, p) for p in known if p not in seen] if prune else []
         index.write(pending, removed)
         pending = []
@@ -258,7 +258,7 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
         elif status == "refused":
             result.refused = count
     result.seconds = time.perf_counter() - start
-    yield Progress(len(files), len(files), f"Indexed {len(files)} files")
+    yield Progress(len(files), len(files), f"Indexed {len(files)} files", source)
     return result
 
 

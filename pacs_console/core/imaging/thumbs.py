@@ -186,6 +186,11 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *, inline_f
             summary.failed += image is None
             yield Progress(summary.done, total, "", ThumbResult(job.key, image, reason))
         while running:
+            if executor is not _POOL:  # shut down under us: hand the unfinished jobs to a new pool
+                queue.extend(job for future, job in running.items() if not future.done())
+                running = {f: j for f, j in running.items() if f.done()}
+                executor = pool()
+                feed()
             finished, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
             for future in finished:
                 job = running.pop(future)

@@ -132,6 +132,27 @@ class VisitRecord:
 
 
 @dataclass(frozen=True)
+class MaintenanceRecord:
+    """Scheduled downtime: for one node (node_id set) or every node of a site."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    site_id: int | None
+    site_name: str
+    node_id: int | None
+    node_name: str
+
+    @property
+    def scope(self) -> str:
+        return self.node_name or (f"all nodes at {self.site_name}" if self.site_name else "-")
+
+    def to_dict(self) -> dict:
+        return {**_jsonable(self.__dict__), "scope": self.scope}
+
+
+@dataclass(frozen=True)
 class IncidentRecord:
     id: int
     uuid: str

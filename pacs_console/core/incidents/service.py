@@ -15,6 +15,7 @@ from pacs_console.core.db.tables import (
     Site,
     TestRun,
     TimelineEntry,
+    Visit,
     VisitIncident,
     utcnow,
 )
@@ -31,6 +32,7 @@ from pacs_console.core.incidents.model import (
 )
 from pacs_console.core.incidents.sites import find_site
 from pacs_console.core.incidents.sla import BusinessCalendar, response_due
+from pacs_console.core.sync import outbox
 
 
 def device_utc_offset_min() -> int:
@@ -91,6 +93,8 @@ def _entry(session: Session, incident: Incident, kind: str, actor: str, text: st
     audit.record(session, actor=actor, action="create", entity="timeline", entity_id=entry.id,
                  after=audit.state_digest(session, "timeline", entry.id),
                  detail={"incident": incident.uuid, "kind": kind})
+    # Same transaction: the helpdesk learns of exactly the changes that were committed.
+    outbox.enqueue_entry(session, incident, entry)
     return entry
 
 
@@ -307,8 +311,15 @@ def delete_incident(db: Database, ref: int | str, *, actor: str = "") -> None:
 
 
 def link_visit(db: Database, visit_id: int, ref: int | str, *, actor: str = "") -> None:
+    """Record that the incident was worked on during the visit (once per pair)."""
     with audit.audited_session(db) as session:
         incident = _find(session, ref)
+        if session.get(Visit, visit_id) is None:
+            raise invalid("visit-unknown", f"No visit {visit_id}",
+                          "Pick a visit from the list, or start one", visit=str(visit_id))
+        if session.get(VisitIncident, (visit_id, incident.id)) is not None:
+            raise invalid("visit-linked", f"Incident #{incident.id} is already linked to visit "
+                          f"{visit_id}", "Pick another incident or visit")
         before = audit.state_digest(session, "incident", incident.id)
         session.add(VisitIncident(visit_id=visit_id, incident_id=incident.id))
         _changed(session, incident, before, actor, {"visit": visit_id})

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
 from pacs_console.core.db.engine import Database
-from pacs_console.core.db.tables import MaintenanceWindow, Site, Visit, VisitIncident, utcnow
+from pacs_console.core.db.tables import (
+    MaintenanceWindow,
+    Node,
+    Site,
+    Visit,
+    VisitIncident,
+    utcnow,
+)
 from pacs_console.core.incidents import audit
-from pacs_console.core.incidents.model import SiteRecord, VisitRecord, aware, invalid
+from pacs_console.core.incidents.model import (
+    MaintenanceRecord,
+    SiteRecord,
+    VisitRecord,
+    aware,
+    invalid,
+)
 from pacs_console.core.incidents.sla import BusinessCalendar
 
 
@@ -39,15 +52,26 @@ def save_site(db: Database, name: str, *, actor: str = "", region: str | None = 
               contacts: str | None = None, timezone: str | None = None,
               business_hours: Mapping[str, str] | None = None,
               holiday_country: str | None = None, closed_days: Iterable[str] | None = None,
-              notes: str | None = None) -> SiteRecord:
-    """Create a site or update the fields given; the calendar is validated before saving."""
-    if not name.strip():
+              notes: str | None = None, site_id: int | None = None,
+              replace_closed_days: bool = False) -> SiteRecord:
+    """Create a site or update the fields given; the calendar is validated before saving.
+
+    By name, or with ``site_id`` the site with that id (which may then be renamed). Closed days
+    are added to the stored ones unless ``replace_closed_days`` (an editor sends the full list).
+    """
+    name = name.strip()
+    if not name:
         raise invalid("site-name", "A site needs a name", "Give the facility's usual name")
     with audit.audited_session(db) as session:
-        site = session.exec(select(Site).where(Site.name == name)).first()
+        named = session.exec(select(Site).where(Site.name == name)).first()
+        site = find_site(session, site_id) if site_id is not None else named
+        if named is not None and site is not None and named.id != site.id:
+            raise invalid("site-name-taken", f"Another site is already called {name!r}",
+                          "Pick a different name, or edit that site instead", site=name)
         before = audit.state_digest(session, "site", site.id) if site else ""
         if site is None:
             site = Site(name=name)
+        site.name = name
         for attr, value in (("region", region), ("facility_type", facility_type),
                             ("address", address), ("contacts", contacts),
                             ("timezone", timezone), ("holiday_country", holiday_country),
@@ -57,7 +81,8 @@ def save_site(db: Database, name: str, *, actor: str = "", region: str | None = 
         if business_hours is not None:
             site.business_hours = {**(site.business_hours or {}), **dict(business_hours)}
         if closed_days is not None:
-            site.closed_days = sorted({*(site.closed_days or ()), *closed_days})
+            kept = () if replace_closed_days else (site.closed_days or ())
+            site.closed_days = sorted({*kept, *(str(d).strip() for d in closed_days)})
         calendar = BusinessCalendar.from_settings(site.timezone, site.business_hours,
                                                   site.holiday_country, site.closed_days or ())
         site.business_hours = calendar.hours_text()
@@ -145,32 +170,78 @@ def list_visits(db: Database, *, site: int | str | None = None,
         return [_visit_record(session, v) for v in session.exec(query)]
 
 
+def _maintenance_record(session: Session, window: MaintenanceWindow) -> MaintenanceRecord:
+    site = session.get(Site, window.site_id) if window.site_id else None
+    node = session.get(Node, window.node_id) if window.node_id else None
+    return MaintenanceRecord(window.id or 0, aware(window.starts_at), aware(window.ends_at),
+                             window.reason, window.site_id, site.name if site else "",
+                             window.node_id, node.name if node else "")
+
+
 def add_maintenance_window(db: Database, *, starts_at: datetime, ends_at: datetime,
                            node_id: int | None = None, site: int | str | None = None,
                            reason: str = "", actor: str = "") -> int:
     """Scheduled downtime the uptime figure excludes; for one node or a whole site."""
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise ValueError("maintenance windows need timezone-aware datetimes")
     if ends_at <= starts_at:
         raise invalid("maintenance-times", "A maintenance window must end after it starts",
-                      "Check the start and end times")
+                      "Check the start and end times", start=starts_at.isoformat(),
+                      end=ends_at.isoformat())
+    if node_id is None and site is None:
+        raise invalid("maintenance-scope", "A maintenance window needs a site or a node",
+                      "Give the site (for every node there) or the node it applies to")
     with audit.audited_session(db) as session:
         site_id = find_site(session, site).id if site is not None else None
-        window = MaintenanceWindow(node_id=node_id, site_id=site_id, starts_at=starts_at,
-                                   ends_at=ends_at, reason=reason)
+        if node_id is not None and session.get(Node, node_id) is None:
+            raise invalid("node-unknown", f"No node {node_id} in the address book",
+                          "Pick a node from the address book", node=str(node_id))
+        window = MaintenanceWindow(node_id=node_id, site_id=site_id,
+                                   starts_at=starts_at.astimezone(UTC),
+                                   ends_at=ends_at.astimezone(UTC), reason=reason.strip())
         session.add(window)
         session.flush()
         audit.record(session, actor=actor, action="create", entity="maintenance",
                      entity_id=window.id,
                      after=audit.state_digest(session, "maintenance", window.id),
-                     detail={"reason": reason})
+                     detail={"reason": window.reason})
         return window.id or 0
+
+
+def list_maintenance(db: Database, *, site: int | str | None = None,
+                     node_id: int | None = None) -> list[MaintenanceRecord]:
+    """Windows, newest first; filtered to a site's (site-wide or its nodes') or one node's."""
+    with db.session() as session:
+        query = select(MaintenanceWindow).order_by(col(MaintenanceWindow.starts_at).desc(),
+                                                   col(MaintenanceWindow.id).desc())
+        if site is not None:
+            query = query.where(MaintenanceWindow.site_id == find_site(session, site).id)
+        if node_id is not None:
+            query = query.where(MaintenanceWindow.node_id == node_id)
+        return [_maintenance_record(session, w) for w in session.exec(query)]
+
+
+def delete_maintenance_window(db: Database, window_id: int, *, actor: str = "") -> None:
+    with audit.audited_session(db) as session:
+        window = session.get(MaintenanceWindow, window_id)
+        if window is None:
+            raise invalid("maintenance-unknown", f"No maintenance window {window_id}",
+                          "List them with `pacs-console maintenance list`",
+                          window=str(window_id))
+        before = audit.state_digest(session, "maintenance", window_id)
+        reason = window.reason
+        session.delete(window)
+        session.flush()
+        audit.record(session, actor=actor, action="delete", entity="maintenance",
+                     entity_id=window_id, before=before, detail={"reason": reason})
 
 
 def maintenance_windows(db: Database, *, node_id: int | None = None,
                         site_id: int | None = None) -> list[tuple[datetime, datetime, str]]:
+    """The windows that excuse a node: its own, and its site's site-wide ones."""
     with db.session() as session:
         query = select(MaintenanceWindow).order_by(MaintenanceWindow.starts_at)
         rows = session.exec(query).all()
         return [(aware(w.starts_at), aware(w.ends_at), w.reason) for w in rows
-                if (w.node_id is None or w.node_id == node_id)
-                and (w.site_id is None or w.site_id == site_id)
-                and (w.node_id is not None or w.site_id is not None)]
+                if (w.node_id == node_id if w.node_id is not None
+                    else w.site_id is not None and w.site_id == site_id)]

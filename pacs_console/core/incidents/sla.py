@@ -82,6 +82,14 @@ def format_hours(spans: Iterable[Span]) -> str:
     return ",".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in spans)
 
 
+def _closed_day(text: str) -> date:
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError as exc:
+        raise _bad("sla-closed-day", f"Closed day {text!r} is not a date YYYY-MM-DD",
+                   "Write each extra closed day like 2025-12-24", day=str(text)) from exc
+
+
 @lru_cache(maxsize=256)
 def holiday_dates(country: str, year: int) -> frozenset[date]:
     if not country:
@@ -116,7 +124,7 @@ class BusinessCalendar:
         if unknown:
             raise _bad("sla-hours", f"Unknown weekday(s) {sorted(unknown)} in business hours",
                        "Use mon, tue, wed, thu, fri, sat, sun")
-        days = frozenset(d if isinstance(d, date) else date.fromisoformat(d) for d in closed_days)
+        days = frozenset(d if isinstance(d, date) else _closed_day(d) for d in closed_days)
         calendar = cls(timezone or DEFAULT_TIMEZONE, tuple(parse_hours(merged[d]) for d in WEEKDAYS),
                        DEFAULT_COUNTRY if holiday_country is None else holiday_country, days)
         calendar.zone  # noqa: B018 - fail here, with a diagnosis, on an unknown time zone

@@ -33,12 +33,31 @@ class Uptime:
     def meets_target(self) -> bool | None:
         return None if self.fraction is None else self.fraction >= self.target
 
+    @property
+    def monitored(self) -> float | None:
+        """How much of the time outside maintenance the echo monitor actually covered."""
+        expected = self.window - self.maintenance
+        return (self.up + self.down) / expected if expected > timedelta(0) else None
+
     def to_dict(self) -> dict:
         return {"window_s": self.window.total_seconds(), "up_s": self.up.total_seconds(),
                 "down_s": self.down.total_seconds(), "unknown_s": self.unknown.total_seconds(),
                 "maintenance_s": self.maintenance.total_seconds(), "samples": self.samples,
                 "fraction": self.fraction, "target": self.target,
-                "meets_target": self.meets_target}
+                "meets_target": self.meets_target, "monitored_fraction": self.monitored}
+
+
+@dataclass(frozen=True)
+class NodeUptime:
+    node_id: int
+    name: str
+    label: str
+    site_name: str
+    uptime: Uptime
+
+    def to_dict(self) -> dict:
+        return {"node_id": self.node_id, "name": self.name, "label": self.label,
+                "site": self.site_name, **self.uptime.to_dict()}
 
 
 def _merge(intervals: Sequence[tuple[datetime, datetime]], start: datetime,
@@ -110,3 +129,33 @@ def node_uptime(db: Database, node_id: int, start: datetime, end: datetime, *,
     samples = [(aware(at), outcome == "ok") for at, outcome in runs]
     windows = [(a, b) for a, b, _ in maintenance_windows(db, node_id=node_id, site_id=site_id)]
     return compute_uptime(samples, start, end, windows, max_gap)
+
+
+def uptime_report(db: Database, start: datetime, end: datetime, *, node: int | str | None = None,
+                  site: int | str | None = None,
+                  max_gap: timedelta = DEFAULT_MAX_GAP) -> list[NodeUptime]:
+    """Uptime of one node, of the nodes at a site, or of every node in the address book."""
+    from pacs_console.core.db.nodes import get_node, list_nodes
+    from pacs_console.core.incidents.model import invalid
+    from pacs_console.core.incidents.sites import get_site, list_sites
+
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("uptime periods need timezone-aware datetimes")
+    if end <= start:
+        raise invalid("uptime-period", "The uptime period must end after it starts",
+                      "Check --since and --until", since=start.isoformat(),
+                      until=end.isoformat())
+    if node is not None:
+        found = get_node(db, node)
+        if found is None:
+            raise invalid("node-unknown", f"No node {node!r} in the address book",
+                          "Use its name, AE title or id from the Tests panel", node=str(node))
+        nodes = [found]
+    else:
+        nodes = list_nodes(db)
+    if site is not None:
+        site_id = get_site(db, site).id
+        nodes = [n for n in nodes if n.site_id == site_id]
+    names = {s.id: s.name for s in list_sites(db)}
+    return [NodeUptime(n.id, n.name, n.label, names.get(n.site_id, "") if n.site_id else "",
+                       node_uptime(db, n.id, start, end, max_gap=max_gap)) for n in nodes]

@@ -1,8 +1,7 @@
-"""Incidents panel: filtered lazy list with SLA badges, detail with timeline and quick actions."""
+"""Incidents panel: lazy list with SLA badges and detail; visits, uptime, sites, maintenance."""
 
 from __future__ import annotations
 
-import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -10,29 +9,33 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
-    QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
-from pacs_console.core.incidents.model import STATUS_LABELS, next_step
 from pacs_console.ui import workers
 from pacs_console.ui.models.incidents import IncidentTableModel
+from pacs_console.ui.widgets.incident_detail import (
+    IncidentDetail,
+    actor_of,
+    clock_offset_of,
+    diagnosis_text,
+)
 from pacs_console.ui.widgets.incident_filters import IncidentFilterBar
 
 
-def _load_ids(ctx: Context, flt, sort: str, descending: bool) -> list[int]:
+def _load_ids(ctx: Context, flt, sort: str, descending: bool,
+              generation: int) -> tuple[int, list[int]]:
     from pacs_console.core.incidents.queries import incident_ids
 
-    return incident_ids(ctx.db, flt, sort=sort, descending=descending)
+    return generation, incident_ids(ctx.db, flt, sort=sort, descending=descending)
 
 
 def _load_sites(ctx: Context) -> list:
@@ -48,7 +51,6 @@ class IncidentsPanel(QWidget):
         self.ctx = ctx
         self.sort, self.descending = "reported", True
         self.loaded = False
-        self.current = None  # IncidentRecord shown in the detail pane
         self.worker: workers.Worker | None = None
         self.sites: list = []
         self._generation = 0
@@ -66,7 +68,7 @@ class IncidentsPanel(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.selectionModel().currentRowChanged.connect(lambda cur, _: self.show_row(cur.row()))
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
         self.count_label = QLabel("")
         self._build_detail()
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -80,9 +82,10 @@ class IncidentsPanel(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self._build_tabs(splitter)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>Incidents</h2>"))
-        layout.addWidget(splitter, 1)
+        layout.addLayout(self._header())
+        layout.addWidget(self.tabs, 1)
         self.clock = QTimer(self)
         self.clock.setInterval(1000)
         self.clock.timeout.connect(self.model.tick)
@@ -114,44 +117,64 @@ class IncidentsPanel(QWidget):
             bar.addWidget(widget)
         self.filter_bar = bar
 
+    def _header(self) -> QHBoxLayout:
+        self.sites_button = QPushButton("Sites…")
+        self.sites_button.setToolTip("Add or edit sites and their business calendars")
+        self.sites_button.clicked.connect(lambda: self.edit_sites())
+        self.maintenance_button = QPushButton("Maintenance…")
+        self.maintenance_button.setToolTip("Scheduled maintenance windows, excluded from uptime")
+        self.maintenance_button.clicked.connect(lambda: self.edit_maintenance())
+        header = QHBoxLayout()
+        header.addWidget(QLabel("<h2>Incidents</h2>"), 1)
+        header.addWidget(self.sites_button)
+        header.addWidget(self.maintenance_button)
+        return header
+
+    def _build_tabs(self, log: QWidget) -> None:
+        # The visits and uptime views are built when first wanted: opening the panel on a
+        # large log must not pay for them.
+        self._views: dict[str, QWidget] = {}
+        self._slots: dict[str, QVBoxLayout] = {}
+        self.tabs = QTabWidget()
+        self.tabs.addTab(log, "Log")
+        for name, title in (("visits", "Visits"), ("uptime", "Uptime")):
+            holder = QWidget()
+            self._slots[name] = QVBoxLayout(holder)
+            self._slots[name].setContentsMargins(0, 0, 0, 0)
+            self.tabs.addTab(holder, title)
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+    def _tab_changed(self, index: int) -> None:
+        if index > 0:
+            self._view(("visits", "uptime")[index - 1])
+
+    def _view(self, name: str) -> QWidget:
+        view = self._views.get(name)
+        if view is None:
+            if name == "visits":
+                from pacs_console.ui.widgets.visits_view import VisitsView
+
+                view = VisitsView(self.ctx, lambda: self.current)
+                view.linked.connect(self._visit_linked)
+            else:
+                from pacs_console.ui.widgets.uptime_view import UptimeView
+
+                view = UptimeView(self.ctx)
+            self._views[name] = view
+            self._slots[name].addWidget(view)
+        return view
+
+    visits = property(lambda self: self._view("visits"), doc="The Visits tab's VisitsView")
+    uptime = property(lambda self: self._view("uptime"), doc="The Uptime tab's UptimeView")
+
     def _build_detail(self) -> None:
-        self.detail = QWidget()
-        self.heading = QLabel("Select an incident.")
-        self.heading.setWordWrap(True)
-        self.heading.setTextFormat(Qt.TextFormat.RichText)
-        self.timeline_view = QPlainTextEdit()
-        self.timeline_view.setReadOnly(True)
-        self.next_button = QPushButton("Next step")
-        self.next_button.setToolTip("Move to the next step of the process (Ctrl+Return)")
-        self.next_button.clicked.connect(self.advance)
-        self.hold_button = QPushButton("On hold…")
-        self.hold_button.clicked.connect(self.put_on_hold)
-        self.resolve_button = QPushButton("Resolved")
-        self.resolve_button.clicked.connect(lambda: self.change_status("resolved"))
-        self.attach_run_button = QPushButton("Attach latest test run")
-        self.attach_run_button.setToolTip("Ctrl+T")
-        self.attach_run_button.clicked.connect(self.attach_latest_run)
-        self.attach_file_button = QPushButton("Attach file…")
-        self.attach_file_button.clicked.connect(self.attach_file)
-        self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText("Add a note and press Enter (Ctrl+M)")
-        self.note_edit.returnPressed.connect(self.add_note)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for button in (self.next_button, self.hold_button, self.resolve_button):
-            buttons.addWidget(button)
-        evidence = QHBoxLayout()
-        evidence.addWidget(self.attach_run_button)
-        evidence.addWidget(self.attach_file_button)
-        layout = QVBoxLayout(self.detail)
-        layout.addWidget(self.heading)
-        layout.addLayout(buttons)
-        layout.addWidget(self.timeline_view, 1)
-        layout.addWidget(self.note_edit)
-        layout.addLayout(evidence)
-        layout.addWidget(self.message)
-        self._enable_actions()
+        self.detail = IncidentDetail(self.ctx)
+        self.detail.changed.connect(self._detail_changed)
+        d = self.detail  # the panel's tests and shortcuts reach the parts directly
+        self.heading, self.timeline_view, self.message = d.heading, d.timeline_view, d.message
+        self.next_button, self.hold_button = d.next_button, d.hold_button
+        self.resolve_button, self.note_edit = d.resolve_button, d.note_edit
+        self.attach_run_button, self.attach_file_button = d.attach_run_button, d.attach_file_button
 
     def _shortcuts(self) -> None:
         for keys, slot in (("Ctrl+N", self.new_incident), ("Ctrl+F", self.search.setFocus),
@@ -191,15 +214,15 @@ class IncidentsPanel(QWidget):
     def refresh(self) -> None:
         """Re-run the query off the GUI thread; only ids come back, records load as shown."""
         self._generation += 1
-        generation = self._generation
-
-        def ready(ids: list[int]) -> None:
-            # Drop results of superseded queries, and any arriving after the panel was destroyed.
-            if generation == self._generation and shiboken6.isValid(self.model):
-                self.populate(ids)
-
+        # Bound methods only: workers drops their results once the panel is destroyed.
         self.worker = workers.start(_load_ids, self.ctx, self.current_filter(), self.sort,
-                                    self.descending, on_error=self.show_error, on_result=ready)
+                                    self.descending, self._generation,
+                                    on_error=self.show_error, on_result=self._ids_loaded)
+
+    def _ids_loaded(self, result: tuple[int, list[int]]) -> None:
+        generation, ids = result
+        if generation == self._generation:  # a superseded query's answer is dropped
+            self.populate(ids)
 
     def populate(self, ids: list[int]) -> None:
         selected = self.current.id if self.current else None
@@ -229,120 +252,42 @@ class IncidentsPanel(QWidget):
 
     # detail --------------------------------------------------------------------------------
 
+    @property
+    def current(self):
+        """The IncidentRecord shown in the detail pane."""
+        return self.detail.current
+
+    @current.setter
+    def current(self, record) -> None:
+        self.detail.current = record
+
+    def _current_row_changed(self, current, _previous) -> None:
+        self.show_row(current.row())
+
     def show_row(self, row: int) -> None:
-        self.current = self.model.record(row) if row >= 0 else None
-        self._show_current()
+        self.detail.show_record(self.model.record(row) if row >= 0 else None)
 
-    def _show_current(self) -> None:
-        from pacs_console.core.incidents.service import timeline
-
-        record = self.current
-        self._enable_actions()
-        if record is None:
-            self.heading.setText("Select an incident.")
-            self.timeline_view.clear()
-            return
-        sla = record.sla()
-        nodes = ", ".join(label for _, label in record.nodes) or "-"
-        hold = f" — on hold: {record.hold_reason}" if record.hold_reason else ""
-        self.heading.setText(
-            f"<h3>#{record.id} {record.title}</h3>"
-            f"{record.severity.capitalize()} · {record.category} · "
-            f"<b>{STATUS_LABELS[record.status]}</b>{hold}<br>Site: {record.site_name or '-'}; "
-            f"nodes: {nodes}<br>Reported {record.reported_at:%Y-%m-%d %H:%M} UTC; response due "
-            f"{sla.due_at:%Y-%m-%d %H:%M} UTC: <b>{sla.state}</b> {sla.countdown()}"
-            f"<br><small>{record.uuid}</small>")
-        lines = [f"{e.at:%Y-%m-%d %H:%M}  {e.kind:<10} {e.author}: {e.text}"
-                 for e in timeline(self.ctx.db, record.id)]
-        self.timeline_view.setPlainText("\n".join(lines))
-        following = next_step(record.status)
-        self.next_button.setText(f"→ {STATUS_LABELS[following]}" if following else "Closed")
-
-    def _enable_actions(self) -> None:
-        record = self.current
-        has = record is not None
-        for button in (self.hold_button, self.resolve_button, self.attach_run_button,
-                       self.attach_file_button):
-            button.setEnabled(has)
-        self.note_edit.setEnabled(has)
-        self.next_button.setEnabled(has and next_step(record.status) is not None)
-        if has and record.status in ("resolved", "closed"):
-            self.hold_button.setEnabled(False)
-            self.resolve_button.setEnabled(False)
-
-    def _run(self, action, success: str = "") -> bool:
-        """Run a core change for the shown incident; a Diagnosis becomes the panel message."""
-        try:
-            action()
-        except ConsoleError as exc:
-            self.show_error(exc)
-            return False
-        from pacs_console.core.incidents.service import get_incident
-
-        self.current = get_incident(self.ctx.db, self.current.id)
+    def _detail_changed(self, _record) -> None:
         self.model.invalidate()
-        self._show_current()
-        self.message.setText(success)
-        return True
-
-    def _actor(self) -> str:
-        import getpass
-
-        return self.ctx.settings.engineer_name or getpass.getuser()
-
-    def _offset(self) -> float:
-        return float(self.ctx.settings.extra.get("clock_offset_s", 0.0) or 0.0)
 
     def change_status(self, status: str, reason: str = "") -> bool:
-        from pacs_console.core.incidents.service import set_status
-
-        if self.current is None:
-            return False
-        return self._run(lambda: set_status(self.ctx.db, self.current.id, status,
-                                            actor=self._actor(), hold_reason=reason,
-                                            clock_offset_s=self._offset()),
-                         f"Now {STATUS_LABELS[status]}")
+        return self.detail.change_status(status, reason)
 
     def advance(self) -> None:
-        following = next_step(self.current.status) if self.current else None
-        if following:
-            self.change_status(following)
-
-    def put_on_hold(self) -> None:
-        reason, ok = QInputDialog.getText(self, "On hold", "What is it waiting for?")
-        if ok:
-            self.change_status("on_hold", reason)
+        self.detail.advance()
 
     def add_note(self) -> None:
-        from pacs_console.core.incidents.service import add_note
-
-        text = self.note_edit.text()
-        if self.current and self._run(lambda: add_note(self.ctx.db, self.current.id, text,
-                                                       actor=self._actor(),
-                                                       clock_offset_s=self._offset()),
-                                      "Note added"):
-            self.note_edit.clear()
+        self.detail.add_note()
 
     def attach_latest_run(self) -> None:
-        from pacs_console.core.incidents.service import attach_test_run
-
-        if self.current:
-            self._run(lambda: attach_test_run(self.ctx.db, self.current.id, actor=self._actor()),
-                      "Latest test run attached")
+        self.detail.attach_latest_run()
 
     def attach_file(self, path: str | None = None) -> None:
-        from pathlib import Path
+        self.detail.attach_file(path)
 
-        from pacs_console.core.incidents.evidence import attach_file
-
-        if self.current is None:
-            return
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Attach file")
-        if path:
-            self._run(lambda: attach_file(self.ctx.db, self.ctx.paths.data / "attachments",
-                                          self.current.id, Path(path), actor=self._actor()),
-                      f"Attached {Path(path).name}")
+    def _visit_linked(self, _visit) -> None:
+        if self.current is not None:
+            self.detail.show_record(self.current)
 
     # creating and exporting ----------------------------------------------------------------
 
@@ -373,8 +318,8 @@ class IncidentsPanel(QWidget):
         from pacs_console.core.incidents.service import create_incident
 
         try:
-            record = create_incident(self.ctx.db, actor=self._actor(),
-                                     clock_offset_s=self._offset(), **values)
+            record = create_incident(self.ctx.db, actor=actor_of(self.ctx),
+                                     clock_offset_s=clock_offset_of(self.ctx), **values)
         except ConsoleError as exc:
             self.show_error(exc)
             return
@@ -392,7 +337,7 @@ class IncidentsPanel(QWidget):
                                                   "CSV (*.csv)")
         if path:
             text = export_incidents(self.ctx.db, "csv", self.current_filter(),
-                                    actor=self._actor(), destination=path)
+                                    actor=actor_of(self.ctx), destination=path)
             Path(path).write_text(text, encoding="utf-8", newline="")
             self.message.setText(f"Exported to {path}")
 
@@ -402,7 +347,10 @@ class IncidentsPanel(QWidget):
         self.verify_button.setEnabled(False)
         self.message.setText("Verifying the audit trail…")
         workers.start(verify, self.ctx.db, on_result=self.show_audit, on_error=self.show_error,
-                      on_finished=lambda: self.verify_button.setEnabled(True))
+                      on_finished=self._verified)
+
+    def _verified(self) -> None:
+        self.verify_button.setEnabled(True)
 
     def show_audit(self, report) -> None:
         if report.ok:
@@ -414,5 +362,32 @@ class IncidentsPanel(QWidget):
             self.message.setText("\n".join(lines))
 
     def show_error(self, exc: Exception) -> None:
-        diagnosis = getattr(exc, "diagnosis", None)
-        self.message.setText(diagnosis.text() if diagnosis else f"Unexpected error: {exc}")
+        self.message.setText(diagnosis_text(exc))
+
+    # sites and maintenance -----------------------------------------------------------------
+
+    def edit_sites(self, *, exec_dialog: bool = True):
+        """The site editor (tests pass exec_dialog=False and drive it themselves)."""
+        from pacs_console.ui.widgets.site_dialog import SiteDialog
+
+        dialog = SiteDialog(self.ctx, self)
+        dialog.saved.connect(self._site_saved)
+        if exec_dialog:
+            dialog.open()
+        return dialog
+
+    def _site_saved(self, _site) -> None:
+        from pacs_console.core.incidents.sites import list_sites
+
+        self._fill_sites(list_sites(self.ctx.db))
+        for view in self._views.values():
+            view.reload_sites()
+        self.model.invalidate()  # a renamed site shows in the list
+
+    def edit_maintenance(self, *, exec_dialog: bool = True):
+        from pacs_console.ui.widgets.maintenance_dialog import MaintenanceDialog
+
+        dialog = MaintenanceDialog(self.ctx, self)
+        if exec_dialog:
+            dialog.open()
+        return dialog

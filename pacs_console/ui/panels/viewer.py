@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,7 +24,7 @@ from pacs_console.core.imaging.render import FrameLoader
 from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.qimages import tile
-from pacs_console.ui.widgets.series_viewer import SeriesViewer
+from pacs_console.ui.widgets.series_viewer import SeriesViewer, thumbnail_threads
 from pacs_console.ui.widgets.tag_browser import TagBrowser
 
 SERIES_ICON, STRIP_ICON = 72, 64
@@ -36,6 +36,8 @@ def _read_tags(path: str) -> tuple[str, list]:
 
     return path, read_tags(path)
 
+
+ARRIVAL_DELAY_MS = 1000  # gather a second of arrivals before indexing them
 
 class ViewerPanel(QWidget):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
@@ -52,6 +54,13 @@ class ViewerPanel(QWidget):
         self.tag_path = ""
         self._series_worker = None
         self.busy = 0
+        # Arrivals during a retrieve come every few milliseconds; indexing them and rebuilding
+        # the tree each time would stall the GUI, so they are gathered and handled in one go.
+        self._arrived: list[Path] = []
+        self._arrival_timer = QTimer(self)
+        self._arrival_timer.setSingleShot(True)
+        self._arrival_timer.setInterval(ARRIVAL_DELAY_MS)
+        self._arrival_timer.timeout.connect(self._index_arrivals)
         self._build()
 
     # -- layout ------------------------------------------------------------------------------
@@ -128,10 +137,17 @@ class ViewerPanel(QWidget):
                              on_error=self._failed, on_finished=self._done)
 
     def on_arrivals(self, batch: list) -> None:
-        """Slot for the bridge: index files the Storage SCP received, as they arrive."""
+        """Slot for the bridge: files the Storage SCP received, indexed a moment later in bulk."""
+        paths = [Path(item.path) for item in batch if hasattr(item, "sop_instance_uid")]
+        if paths:
+            self._arrived.extend(paths)
+            if not self._arrival_timer.isActive():
+                self._arrival_timer.start()
+
+    def _index_arrivals(self) -> None:
         from pacs_console.core.imaging.index import index_files
 
-        paths = [Path(item.path) for item in batch if hasattr(item, "sop_instance_uid")]
+        paths, self._arrived = self._arrived, []
         if not paths:
             return
         self.busy += 1
@@ -144,6 +160,11 @@ class ViewerPanel(QWidget):
 
     def _index_progress(self, progress) -> None:
         self.status.setText(progress.message)
+        source = progress.item
+        if isinstance(source, str) and source not in self.sources:
+            # The first batch is in the index: show it so thumbnails start while the rest is read.
+            self.sources.append(source)
+            self.refresh_tree()
 
     def _indexed(self, result) -> None:
         if result.source not in self.sources:
@@ -215,7 +236,7 @@ class ViewerPanel(QWidget):
             if self._series_worker is not None:
                 self._series_worker.cancel()
             self._series_worker = workers.start(
-                generate_thumbnails, jobs, self.thumbs,
+                generate_thumbnails, jobs, self.thumbs, pool=thumbnail_threads(),
                 on_progress=self._series_icon,
                 on_error=self._failed)
 
@@ -249,6 +270,12 @@ class ViewerPanel(QWidget):
 
     def open_series(self, series_uid: str) -> None:
         self.series.open_series(self.index.instances(series_uid, self.sources))
+
+    def cancel_work(self) -> None:
+        """Stop thumbnail generation (the panel is going away or the app quits)."""
+        self.series.cancel_work()
+        if self._series_worker is not None:
+            self._series_worker.cancel()
 
     def _instance_shown(self, path: str) -> None:
         self._load_tags(path)

@@ -9,3 +9,7 @@ from pacs_console.ui.testbench.store_tab import StoreTab
 
 TABS: list[tuple[str, object]] = [("Query", QueryTab), ("Retrieve", RetrieveTab),
                                   ("Store", StoreTab), ("Capabilities", ProbeTab)]
+
+from pacs_console.ui.testbench.integration_tab import IntegrationTab  # noqa: E402 - appended
+
+TABS.append(("Integration", IntegrationTab))

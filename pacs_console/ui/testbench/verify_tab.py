@@ -8,7 +8,6 @@ import time
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -54,15 +53,16 @@ class VerifyTab(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
-        form = QFormLayout()
-        form.addRow("Count", self.count)
-        form.addRow("Interval", self.interval)
         buttons = QHBoxLayout()
-        for button in (self.once_button, self.series_button, self.stop_button):
+        buttons.addWidget(self.once_button)
+        buttons.addSpacing(16)
+        for label, widget in (("Count", self.count), ("every", self.interval)):
+            buttons.addWidget(QLabel(label))
+            buttons.addWidget(widget)
+        for button in (self.series_button, self.stop_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.stats)
         layout.addWidget(self.plot, 2)

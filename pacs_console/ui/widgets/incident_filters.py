@@ -61,8 +61,11 @@ class IncidentFilterBar(QWidget):
     def set_sites(self, sites: list) -> None:
         self.site.blockSignals(True)
         for site in sites:
-            if self.site.findData(site.id) < 0:
+            index = self.site.findData(site.id)
+            if index < 0:
                 self.site.addItem(site.name, site.id)
+            else:
+                self.site.setItemText(index, site.name)  # renamed in the site editor
         self.site.blockSignals(False)
 
     def value(self):

@@ -17,7 +17,14 @@ class LivePlot(QWidget):
                  max_points: int = 5000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         pg.setConfigOptions(antialias=True)
-        self.plot = pg.PlotWidget(title=title)
+        # Follow the application's palette (light or dark OS theme) instead of pyqtgraph's black.
+        palette = self.palette()
+        self.plot = pg.PlotWidget(background=palette.color(palette.ColorRole.Base))
+        text = palette.color(palette.ColorRole.Text)
+        self.plot.setTitle(title, color=text)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setTextPen(text)
+            self.plot.getAxis(axis).setPen(palette.color(palette.ColorRole.Mid))
         self.plot.setLabel("left", y_label)
         if x_label:
             self.plot.setLabel("bottom", x_label)

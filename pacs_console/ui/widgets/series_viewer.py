@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,6 +28,19 @@ from pacs_console.ui.widgets.qimages import tile
 
 STRIP_ICON = 64
 ROLE = Qt.ItemDataRole.UserRole
+
+
+_THREADS: QThreadPool | None = None
+
+
+def thumbnail_threads() -> QThreadPool:
+    """Thumbnail generators run for seconds: on their own threads they never hold up the
+    global pool that loads frames, tags and indexes."""
+    global _THREADS
+    if _THREADS is None:
+        _THREADS = QThreadPool()
+        _THREADS.setMaxThreadCount(2)
+    return _THREADS
 
 
 class SeriesViewer(QWidget):
@@ -88,6 +101,11 @@ class SeriesViewer(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(controls)
 
+    def cancel_work(self) -> None:
+        self.set_playing(False)
+        if self._strip_worker is not None:
+            self._strip_worker.cancel()
+
     def _set_icon(self, progress) -> None:
         result = progress.item
         item = self.strip_items.get(result.key)
@@ -123,7 +141,7 @@ class SeriesViewer(QWidget):
         if self._strip_worker is not None:
             self._strip_worker.cancel()
         self._strip_worker = workers.start(
-            generate_thumbnails, jobs, self.thumbs,
+            generate_thumbnails, jobs, self.thumbs, pool=thumbnail_threads(),
             on_progress=self._set_icon,
             on_error=self.failed.emit) if jobs else None
         self.current = -1

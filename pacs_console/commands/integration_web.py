@@ -1,0 +1,297 @@
+"""`pacs-console dicomweb qido|wado|stow` and `workflow run|serve`: parsers and handlers."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+
+from pacs_console.commands import exit_codes
+from pacs_console.commands.dimse_common import (
+    UsageProblem,
+    diagnosis_lines,
+    emit_json,
+    opened_context,
+    run_guarded,
+    save_evidence,
+    say,
+)
+
+_ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
+
+
+def resolve_target(spec: str, ctx):
+    """An address-book node (name, id or AE) or AE@HOST:PORT; returns (Target, node or None)."""
+    from pacs_console.core.db.nodes import get_node
+    from pacs_console.core.dicom.target import Target
+
+    match = _ADDRESS.match(spec.strip())
+    if match:
+        return Target(match["host"], int(match["port"]), match["ae"], ctx.settings.ae_title,
+                      ctx.settings.timeouts()), None
+    node = get_node(ctx.db, spec)
+    if node is None:
+        raise UsageProblem(f"no node {spec!r} in the address book (or give AE@HOST:PORT)")
+    return Target.from_node(node, ctx.settings), node
+
+
+def register_dicomweb(subparsers) -> None:
+    web = subparsers.add_parser("dicomweb", help="QIDO-RS, WADO-RS and STOW-RS",
+                                allow_abbrev=False)
+    sub = web.add_subparsers(dest="web_command", metavar="ACTION", required=True)
+
+    def common(parser):
+        parser.add_argument("url", help="DICOMweb root, e.g. http://10.0.0.5:8042/dicom-web")
+        parser.add_argument("--auth", choices=["none", "basic", "bearer"],
+                            help="override the saved authentication for this URL")
+        parser.add_argument("--user", help="basic auth user (password asked, or from "
+                                           "PACS_CONSOLE_DICOMWEB_SECRET)")
+        parser.add_argument("--save-credentials", action="store_true",
+                            help="keep the credentials in the OS keyring for this URL")
+        parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                            help="read timeout (default 60)")
+        parser.add_argument("--connect-timeout", type=float, default=5.0, metavar="S")
+        parser.add_argument("--insecure", action="store_true", help="do not verify TLS")
+        parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+        parser.add_argument("--no-save", action="store_true", help="do not save as evidence")
+
+    qido = sub.add_parser("qido", help="search studies, series or instances",
+                          description="QIDO-RS search. Example: pacs-console dicomweb qido "
+                                      "http://pacs:8042/dicom-web -k PatientID=KB123456")
+    common(qido)
+    qido.add_argument("--level", choices=["study", "series", "instance"], default="study")
+    qido.add_argument("--study", metavar="UID", help="within this study (series/instance level)")
+    qido.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE",
+                      help="match key (DICOM keyword or tag), repeatable")
+    qido.add_argument("--limit", type=int, metavar="N")
+    qido.set_defaults(handler=run_guarded(_run_web))
+    wado = sub.add_parser("wado", help="retrieve into the local store",
+                          description="WADO-RS retrieve of a study, series or instance into the "
+                                      "console's local store.")
+    common(wado)
+    wado.add_argument("study", metavar="STUDY_UID")
+    wado.add_argument("--series", metavar="UID")
+    wado.add_argument("--instance", metavar="UID")
+    wado.set_defaults(handler=run_guarded(_run_web))
+    stow = sub.add_parser("stow", help="store files", description="STOW-RS of DICOM files or "
+                                                                  "folders in one request.")
+    common(stow)
+    stow.add_argument("paths", nargs="+", metavar="PATH")
+    stow.set_defaults(handler=run_guarded(_run_web))
+
+
+def register_workflow(subparsers) -> None:
+    wf = subparsers.add_parser("workflow", help="play a modality against the site, or the site",
+                               allow_abbrev=False)
+    sub = wf.add_subparsers(dest="workflow_command", metavar="ACTION", required=True)
+    run = sub.add_parser(
+        "run", help="MWL, MPPS, C-STORE, storage commitment, MPPS final: pass/fail per step",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Play a modality: NODE (address-book name or AE@HOST:PORT) serves every "
+                    "role unless --worklist/--mpps/--store/--commit name another ('-' skips a "
+                    "role). Each step is saved as a test run.\nExample: pacs-console workflow "
+                    "run RIS@10.0.0.4:104 --store PACS --commit PACS\n\n" + exit_codes.HELP)
+    run.add_argument("nodes", nargs="*", metavar="NODE")
+    for role in ("worklist", "mpps", "store", "commit"):
+        run.add_argument(f"--{role}", metavar="NODE", help=f"the {role} node")
+    run.add_argument("-aet", "--aetitle", metavar="AE", help="the modality's AE title")
+    run.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE",
+                     help="worklist match key (modality=CT, accession=..., station_ae=...)")
+    run.add_argument("--images", type=int, default=2, help="instances in the generated study")
+    run.add_argument("--discontinue", action="store_true", help="end with DISCONTINUED")
+    run.add_argument("--commit-mode", choices=["same", "separate", "any"], default="any")
+    run.add_argument("--report-port", type=int, metavar="PORT",
+                     help="listen here for reports on a separate association (default: the "
+                          "Storage SCP port from settings; 0 = no listener)")
+    run.add_argument("--report-bind", default="0.0.0.0", metavar="ADDRESS")
+    run.add_argument("--commit-wait", type=float, default=30.0, metavar="S")
+    run.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    run.add_argument("--no-save", action="store_true", help="do not save the steps")
+    run.set_defaults(handler=run_guarded(_run_workflow))
+    serve = sub.add_parser("serve", help="play the site: worklist, MPPS, storage commitment SCP",
+                           description="Serve a modality worklist (generated items), MPPS, "
+                                       "C-STORE and storage commitment on one AE.")
+    serve.add_argument("port", type=int)
+    serve.add_argument("--ae", default="PACSCONSOLE", help="AE title (default PACSCONSOLE)")
+    serve.add_argument("--bind", default="0.0.0.0", metavar="ADDRESS")
+    serve.add_argument("--items", type=int, default=10, help="generated worklist items")
+    serve.add_argument("--report", choices=["same", "separate"], default="same")
+    serve.add_argument("--peer", action="append", default=[], metavar="AE@HOST:PORT",
+                       help="where to send reports on a separate association")
+    serve.add_argument("--duration", type=float, default=0.0, metavar="S")
+    serve.set_defaults(handler=run_guarded(_run_serve))
+
+
+def _keys(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageProblem(f"key {pair!r} is not KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def _endpoint(args, ctx):
+    import os
+
+    from pacs_console.core.dicomweb.auth import Credentials, load_credentials, save_credentials
+    from pacs_console.core.dicomweb.client import Endpoint
+
+    creds = load_credentials(ctx.secrets, args.url)
+    if args.auth and args.auth != "none":
+        secret = os.environ.get("PACS_CONSOLE_DICOMWEB_SECRET")
+        if secret is None:
+            import getpass
+
+            secret = getpass.getpass("token: " if args.auth == "bearer" else "password: ")
+        creds = Credentials(args.auth, args.user or "", secret)
+    elif args.auth == "none":
+        creds = Credentials()
+    if args.save_credentials:
+        save_credentials(ctx.secrets, args.url, creds)
+    return Endpoint(args.url, creds, args.connect_timeout, args.timeout, not args.insecure)
+
+
+def _run_web(args) -> int:
+    from pacs_console.core.dicomweb import client
+
+    if not args.url.startswith(("http://", "https://")):
+        raise UsageProblem("the URL must start with http:// or https://")
+    with opened_context(args) as ctx:
+        endpoint = _endpoint(args, ctx)
+        if args.web_command == "qido":
+            result = client.qido(endpoint, args.level, _keys(args.key), study_uid=args.study or "",
+                                 limit=args.limit)
+        elif args.web_command == "wado":
+            result = _drive(client.wado(endpoint, ctx.paths.store, args.study, args.series or "",
+                                        args.instance or ""), args)
+        else:
+            from pacs_console.core.dicom.store import collect
+
+            items, _ = collect(args.paths)
+            if not items:
+                raise UsageProblem("no DICOM files in the given paths")
+            result = _drive(client.stow(endpoint, [i.path for i in items]), args)
+        run_id = save_evidence(args, ctx, None, result)
+        code = exit_codes.OK if result.ok else (
+            exit_codes.PARTIAL if result.diagnosis and result.diagnosis.code == "partial-stow"
+            else _web_code(result.diagnosis.code))
+        if args.json:
+            emit_json({"command": f"dicomweb {args.web_command}", "ok": result.ok,
+                       "result": result, "test_run_id": run_id, "exit_code": code})
+            return code
+        say(args, ("OK " if result.ok else "FAILED ") + result.summary())
+        for row in result.matches[:200]:
+            say(args, "  " + "  ".join(f"{k}={v}" for k, v in row.items() if v and k in _SHOWN))
+        if result.diagnosis:
+            say(args, diagnosis_lines(result.diagnosis))
+        return code
+
+
+_SHOWN = {"PatientID", "PatientName", "StudyDate", "AccessionNumber", "StudyInstanceUID",
+          "ModalitiesInStudy", "StudyDescription", "SeriesInstanceUID", "Modality",
+          "SOPInstanceUID"}
+
+
+def _web_code(code: str) -> int:
+    if code in ("dicomweb-http-401", "dicomweb-http-403"):
+        return exit_codes.REJECTED
+    if code.startswith("dicomweb-"):
+        return exit_codes.DIMSE_FAILURE if code.startswith("dicomweb-http") else exit_codes.FAILED
+    return exit_codes.for_diagnosis(code)
+
+
+def _drive(operation, args):
+    while True:
+        try:
+            progress = next(operation)
+        except StopIteration as stop:
+            return stop.value
+        if not args.json and progress.message:
+            print(f"\r  {progress.message}", end="", file=sys.stderr, flush=True)
+
+
+def _run_workflow(args) -> int:
+    from dataclasses import replace
+
+    from pacs_console.core.workflow.runner import WorkflowPlan, run_workflow
+
+    with opened_context(args) as ctx:
+        default = args.nodes[0] if args.nodes else None
+        targets, node_ids = {}, {}
+        for role in ("worklist", "mpps", "store", "commit"):
+            spec = getattr(args, role) or default
+            if spec in (None, "-"):
+                targets[role] = None
+                continue
+            target, node = resolve_target(spec, ctx)
+            if args.aetitle:
+                target = replace(target, calling_ae=args.aetitle)
+            targets[role], node_ids[role] = target, node.id if node else None
+        if not any(targets.values()):
+            raise UsageProblem("give at least one NODE")
+        report_port = ctx.settings.scp_port if args.report_port is None else args.report_port
+        plan = WorkflowPlan(**targets, worklist_keys=_keys(args.key), images=args.images,
+                            finish="DISCONTINUED" if args.discontinue else "COMPLETED",
+                            commit_mode=args.commit_mode, report_host=args.report_bind,
+                            report_port=report_port or None, commit_wait=args.commit_wait,
+                            node_ids=node_ids)
+        operation = run_workflow(plan, None if args.no_save else ctx.db)
+        while True:
+            try:
+                step = next(operation)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            mark = {"ok": "PASS", "warning": "PASS", "skipped": "SKIP"}.get(step.outcome, "FAIL")
+            say(args, f"{mark} {step.title:<30} {step.duration_ms:8.0f} ms  {step.summary}")
+            if step.diagnosis and not step.ok:
+                say(args, diagnosis_lines(step.diagnosis))
+        failed = [s for s in result.steps if s.outcome == "failed"]
+        code = exit_codes.OK if not failed else (
+            exit_codes.PARTIAL if len(failed) < len(result.steps) and any(
+                s.ok for s in result.steps) else exit_codes.FAILED)
+        if args.json:
+            emit_json({"command": "workflow run", "ok": result.ok, "plan": plan.to_dict(),
+                       "result": result.to_dict(), "exit_code": code})
+        else:
+            say(args, f"{'PASSED' if result.ok else 'FAILED'}: {len(result.steps) - len(failed)}"
+                      f"/{len(result.steps)} steps in {result.duration_ms:.0f} ms")
+        return code
+
+
+def _run_serve(args) -> int:
+    import queue
+
+    from pacs_console.core.dicom.synth import worklist_items
+    from pacs_console.core.workflow.scp import ScpBehaviour, WorkflowSCP
+
+    peers = {}
+    for spec in args.peer:
+        match = _ADDRESS.match(spec)
+        if not match:
+            raise UsageProblem(f"--peer {spec!r} is not AE@HOST:PORT")
+        peers[match["ae"]] = (match["host"], int(match["port"]))
+    with opened_context(args) as ctx:
+        events: queue.SimpleQueue = queue.SimpleQueue()
+        scp = WorkflowSCP(args.ae, args.port, host=args.bind, items=worklist_items(args.items),
+                          behaviour=ScpBehaviour(report=args.report, peers=peers),
+                          timeouts=ctx.settings.timeouts(), notify=events).start()
+        print(f"{args.ae} serving MWL, MPPS, C-STORE and storage commitment on "
+              f"{args.bind}:{scp.port}", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + args.duration if args.duration else None
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                try:
+                    event = events.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                print(f"{event.at:%H:%M:%S} {event.service:<12} {event.calling_ae:<16} "
+                      f"0x{event.status:04X} {event.detail}", flush=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            scp.stop()
+        return exit_codes.OK

@@ -1,0 +1,209 @@
+"""`pacs-console report build|verify|list|cert`: signed PDF visit reports from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN, EXIT_MODIFIED, EXIT_UNSIGNED, EXIT_UNREADABLE = 3, 4, 5, 6
+VERIFY_HELP = """exit codes:
+  0  signed, signed bytes intact, not changed after signing (a self-signed
+     certificate is reported as such, not as an error)
+  1  other failure
+  3  signature broken: the signed bytes were altered
+  4  changed after signing (an incremental update the certification does not allow)
+  5  no signature in the PDF
+  6  not readable as a PDF"""
+
+
+def _context(args):
+    from pacs_console.core.context import Context
+    from pacs_console.paths import app_paths
+
+    return Context.open(app_paths(args.data_dir))
+
+
+def _fail(args, diagnosis) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"ok": False, "error": diagnosis.to_dict()}, ensure_ascii=False))
+    else:
+        print(diagnosis.text(), file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _ask(prompt: str) -> str | None:
+    """Only when a person is at the terminal; scripts use PACS_CONSOLE_SIGNING_PASSPHRASE."""
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass(prompt + ": ") or None
+
+
+def _build(args) -> int:
+    from pathlib import Path
+
+    from pacs_console.core.errors import ConsoleError
+
+    if not args.sample and args.visit is None:
+        print("report build: give --visit ID or --sample", file=sys.stderr)
+        return EXIT_USAGE
+    ctx = _context(args)
+    try:
+        settings = ctx.settings
+        extras = None
+        if args.extras:
+            from pacs_console.core.reports.model import extras_from_dict
+
+            extras = extras_from_dict(json.loads(Path(args.extras).read_text(encoding="utf-8")))
+        if args.sample:
+            from pacs_console.core.reports.sample import sample_report
+
+            def source():
+                report = sample_report(scale=args.scale)
+                return report if extras is None else _with_extras(report, extras)
+        else:
+            from pacs_console.core.reports.gather import gather
+            from pacs_console.core.reports.store import load_extras
+
+            def source():
+                return gather(ctx.db, settings, args.visit,
+                              extras or load_extras(ctx.paths.data, args.visit),
+                              data_dir=ctx.paths.data)
+        from pacs_console.core.reports.store import build_report
+
+        steps = build_report(
+            source, ctx.paths.data, ctx.secrets, out=Path(args.out), register=not args.sample,
+            sign=not args.no_sign, engineer=settings.engineer_name or "",
+            organisation=settings.organisation, tsa_url=settings.extra.get("tsa_url") or None,
+            ask=_ask, logo=settings.extra.get("report_logo") or None)
+        try:
+            while True:
+                step = next(steps)
+                if args.verbose and not args.json:
+                    print(step.message, file=sys.stderr)
+        except StopIteration as stop:
+            record = stop.value
+        data = {**record.to_dict(), "out": str(Path(args.out).resolve())}
+        if args.json:
+            print(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
+        else:
+            state = "signed" if record.signed else "unsigned"
+            print(f"{args.out}: {record.pages} pages, {state}"
+                  + (", timestamped" if record.timestamped else "")
+                  + f"; visit data SHA-256 {record.json_sha256}")
+        return EXIT_OK
+    except ConsoleError as exc:
+        return _fail(args, exc.diagnosis)
+    except (OSError, ValueError, KeyError) as exc:
+        from pacs_console.core.errors import Diagnosis
+
+        return _fail(args, Diagnosis("report-build", "The report could not be built",
+                                     (f"{type(exc).__name__}: {exc}"[:300],),
+                                     ("Check --out and --extras paths",)))
+    finally:
+        ctx.close()
+
+
+def _with_extras(report, extras):
+    from dataclasses import replace
+
+    return replace(report, extras=extras)
+
+
+def _verify(args) -> int:
+    from pathlib import Path
+
+    from pacs_console.core.reports.verify import verify_file
+
+    result = verify_file(Path(args.file))
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(result.text())
+    return {"valid": EXIT_OK, "valid-self-signed": EXIT_OK, "broken": EXIT_BROKEN,
+            "modified": EXIT_MODIFIED, "unsigned": EXIT_UNSIGNED,
+            "unreadable": EXIT_UNREADABLE}.get(result.state, EXIT_FAILED)
+
+
+def _list(args) -> int:
+    from pacs_console.core.reports.store import list_reports
+    from pacs_console.paths import app_paths
+
+    found = list_reports(app_paths(args.data_dir).data)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in found], ensure_ascii=False, indent=2))
+    else:
+        for r in found:
+            print(f"{r.created[:16]}  visit {r.visit_id}  {r.site}  "
+                  f"{'signed' if r.signed else 'unsigned'}  {r.path}")
+        if not found:
+            print("No reports yet.")
+    return EXIT_OK
+
+
+def _cert(args) -> int:
+    from pathlib import Path
+
+    from pacs_console.core.errors import ConsoleError
+    from pacs_console.core.reports import certs
+
+    ctx = _context(args)
+    try:
+        if args.import_file:
+            secret = certs.passphrase(ctx.secrets, ask=_ask, purpose="Passphrase of the PKCS#12")
+            info = certs.import_pkcs12(ctx.paths.data, ctx.secrets, Path(args.import_file),
+                                       secret)
+        else:
+            _, info = certs.load_signer(ctx.paths.data, ctx.secrets,
+                                        engineer=ctx.settings.engineer_name,
+                                        organisation=ctx.settings.organisation, ask=_ask)
+        if args.json:
+            print(json.dumps(info.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            print(f"{info.subject}\n  issuer {info.issuer}"
+                  f"{' (self-signed)' if info.self_signed else ''}\n  SHA-256 "
+                  f"{info.fingerprint_sha256}\n  valid until {info.not_after:%Y-%m-%d}")
+        return EXIT_OK
+    except ConsoleError as exc:
+        return _fail(args, exc.diagnosis)
+    finally:
+        ctx.close()
+
+
+def register(subparsers) -> None:
+    report = subparsers.add_parser("report", help="build, sign and verify PDF visit reports")
+    sub = report.add_subparsers(dest="report_command", metavar="ACTION", required=True)
+    p = sub.add_parser("build", help="build and sign a visit report",
+                       description="Build a visit's PDF report and sign it with the engineer's "
+                                   "certificate (made on first use). The passphrase comes from "
+                                   "the OS keyring, PACS_CONSOLE_SIGNING_PASSPHRASE, or a prompt.")
+    p.add_argument("--visit", type=int, help="visit id (see `pacs-console visit list`)")
+    p.add_argument("--sample", action="store_true",
+                   help="a realistic sample visit, for previewing the template and training")
+    p.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--extras", metavar="JSON", help="free-text parts (summary, recommendations, "
+                   "parts, feedback, signatures) instead of the panel's saved draft")
+    p.add_argument("--no-sign", action="store_true", help="leave the report unsigned")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(handler=_build)
+    p = sub.add_parser("verify", help="check a report's signature",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Signer, signing time, whether the signed bytes are intact, "
+                                   "whether anything changed after signing, certificate trust.",
+                       epilog=VERIFY_HELP)
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(handler=_verify)
+    p = sub.add_parser("list", help="reports kept in the data folder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_list)
+    p = sub.add_parser("cert", help="show (making on first use) or import the signing certificate")
+    p.add_argument("--import", dest="import_file", metavar="P12",
+                   help="a PKCS#12 file; its passphrase from PACS_CONSOLE_SIGNING_PASSPHRASE or "
+                        "a prompt")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cert)

@@ -1,0 +1,1 @@
+"""DICOMweb: QIDO-RS search, WADO-RS into the local store, STOW-RS, with diagnosis."""

@@ -1,0 +1,259 @@
+"""The report's sections as platypus flowables, in the order the hospital reads them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import (
+    CondPageBreak,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from pacs_console.core.reports import charts
+from pacs_console.core.reports.model import HandSignature, VisitReport
+from pacs_console.core.reports.styles import ACCENT, FONT, FONT_BOLD, STYLES
+
+GRID = colors.HexColor("#c9d1d9")
+HEAD_BG = colors.HexColor("#e8eef6")
+SLA_TEXT = {"met": "met", "breached": "MISSED", "running": "open (running)",
+            "due-soon": "open (due soon)"}
+
+
+def when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "—"
+
+
+def minutes(value: float | None) -> str:
+    if value is None:
+        return "—"
+    hours, rest = divmod(int(round(value)), 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+
+
+def p(text: str, style: str = "Body") -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
+
+
+def _cell(value, width: float, bold: bool):
+    """A plain string when it fits on one line: a Paragraph per cell is most of layout time."""
+    if isinstance(value, Paragraph):
+        return value
+    text = str(value)
+    font = FONT_BOLD if bold else FONT
+    if "\n" not in text and stringWidth(text, font, 8) <= width - 7:
+        return text
+    return p(text, "CellBold" if bold else "Cell")
+
+
+def table(rows: list[list], widths: list[float], *, header: bool = True,
+          key_column: bool = False) -> Table:
+    cells = [[_cell(c, w, (header and i == 0) or (key_column and j == 0))
+              for j, (c, w) in enumerate(zip(row, widths, strict=True))]
+             for i, row in enumerate(rows)]
+    t = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
+    style = [("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),
+             ("LEADING", (0, 0), (-1, -1), 10),
+             ("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    if header:
+        style += [("BACKGROUND", (0, 0), (-1, 0), HEAD_BG), ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD)]
+    if key_column:
+        style.append(("FONTNAME", (0, 0), (0, -1), FONT_BOLD))
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def facts(rows: list[tuple[str, str]], width: float) -> Table:
+    return table([[k, v] for k, v in rows], [width * 0.25, width * 0.75], header=False,
+                 key_column=True)
+
+
+def _title(r: VisitReport, logo: Path, width: float) -> list:
+    image = Image(str(logo))
+    scale = min(22 * mm / image.imageHeight, 45 * mm / image.imageWidth)
+    image.drawHeight, image.drawWidth = image.imageHeight * scale, image.imageWidth * scale
+    org = [p(r.organisation or "Field service", "Org")]
+    if r.organisation_details:
+        org.append(p(r.organisation_details, "Small"))
+    head = Table([[image, org]], colWidths=[50 * mm, width - 50 * mm])
+    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                              ("LINEBELOW", (0, 0), (-1, 0), 1, ACCENT)]))
+    site = r.site + "".join(f"\n{v}" for k, v in r.site_details.items() if k != "contacts")
+    rows = [("Site", site), ("Site contacts", r.site_details.get("contacts", "") or "—"),
+            ("Engineer", r.engineer + (f" ({r.engineer_id})" if r.engineer_id else "")),
+            ("Arrived", when(r.arrived_at)), ("Departed", when(r.departed_at)),
+            ("Time on site", minutes(r.on_site_minutes)), ("Purpose", r.purpose or "—"),
+            ("Report", f"{r.report_id}, generated {when(r.generated_at)}")]
+    if r.visit_notes:
+        rows.append(("Visit notes", r.visit_notes))
+    return [head, Spacer(1, 6 * mm), p("Visit report", "Title"), facts(rows, width)]
+
+
+def _summary(r: VisitReport) -> list:
+    text = r.extras.summary
+    if not text:
+        breached = sum(i.sla_state == "breached" for i in r.incidents)
+        failed = sum(t.outcome not in ("ok", "warning") for t in r.test_runs)
+        text = (f"{len(r.incidents)} incident(s) handled ({breached} with the SLA response "
+                f"missed); {len(r.test_runs)} test(s) run, {failed} failed; "
+                f"{len(r.nodes)} node(s) in the site's address book.")
+    return [p("Executive summary", "H1"), p(text)]
+
+
+def _incidents(r: VisitReport, width: float) -> list:
+    out: list = [p("Incidents handled", "H1")]
+    if not r.incidents:
+        return out + [p("No incident was linked to this visit.")]
+    rows = [["#", "Title", "Severity", "SLA response", "Status"]]
+    for i in r.incidents:
+        rows.append([str(i.id), i.title, i.severity.capitalize(),
+                     f"{SLA_TEXT.get(i.sla_state, i.sla_state)} ({minutes(i.response_minutes)})",
+                     i.status.replace("_", " ")])
+    out.append(table(rows, [width * f for f in (0.08, 0.47, 0.12, 0.2, 0.13)]))
+    for i in r.incidents:
+        detail = [("Severity / category", f"{i.severity.capitalize()} / {i.category}"),
+                  ("Nodes", ", ".join(i.nodes) or "—"), ("Reported", when(i.reported_at)),
+                  ("Response due", when(i.response_due_at)),
+                  ("Acknowledged", when(i.acknowledged_at)),
+                  ("SLA response", SLA_TEXT.get(i.sla_state, i.sla_state)),
+                  ("Resolved", when(i.resolved_at)),
+                  ("Root cause", i.root_cause or "—"), ("Resolution", i.resolution or "—")]
+        if i.description:
+            detail.insert(0, ("Description", i.description))
+        out.append(KeepTogether([p(f"{i.id}. {i.title}", "H2"), facts(detail, width)]))
+    return out
+
+
+def _tests(r: VisitReport, width: float) -> list:
+    out: list = [p("Tests run", "H1")]
+    if not r.test_runs:
+        return out + [p("No DICOM test was recorded during the visit.")]
+    rows = [["Time", "Test", "Node", "Result", "Summary"]]
+    for t in r.test_runs:
+        rows.append([f"{t.started_at:%H:%M:%S}", t.kind, t.node_label, t.outcome, t.summary])
+    out.append(table(rows, [width * f for f in (0.1, 0.11, 0.24, 0.09, 0.46)]))
+    echoes = [t for t in r.test_runs if t.latency_ms is not None]
+    if echoes:
+        out += [p("Latency", "H2"), charts.latency_trend_chart(echoes, width)]
+    for t in r.test_runs:
+        if len(t.latency_series_ms) > 1:
+            out.append(charts.latency_series_chart(t, width))
+    if any(t.mb_per_s is not None for t in r.test_runs):
+        out += [p("Throughput", "H2"), charts.throughput_chart(r.test_runs, width)]
+    return out
+
+
+def _inventory(r: VisitReport, width: float) -> list:
+    out: list = [p("Node inventory", "H1")]
+    if r.nodes:
+        rows = [["Name", "AE title", "Address", "Role"]]
+        rows += [[n.name, n.ae_title, f"{n.host}:{n.port}", n.tags] for n in r.nodes]
+        out.append(table(rows, [width * f for f in (0.34, 0.2, 0.26, 0.2)]))
+    else:
+        out.append(p("No node of this site is in the address book."))
+    inv = r.inventory
+    if inv.last_sweep_at:
+        out.append(p(f"Discovery sweep of {when(inv.last_sweep_at)}: "
+                     f"{len(inv.findings)} open service(s)", "H2"))
+        out.append(p("\n".join(inv.findings) or "Nothing answered.", "Mono"))
+    out.append(p("Changes since the last visit", "H2"))
+    if inv.changes is None:
+        out.append(p("Only one sweep of this site is recorded: nothing to compare yet."))
+    elif not inv.changes:
+        out.append(p(f"No change: {inv.unchanged} open ports as before."))
+    else:
+        out.append(p("\n".join(inv.changes) + f"\n{inv.unchanged} unchanged."))
+    for matrix in r.capabilities:
+        out.append(p(f"Capabilities of {matrix.node} (probed {when(matrix.probed_at)})", "H2"))
+        rows = [["SOP class", "Service", "Transfer syntaxes", "Role"]]
+        rows += [[c.sop_class, c.service, c.syntaxes, c.role] for c in matrix.rows]
+        out.append(table(rows, [width * f for f in (0.4, 0.14, 0.34, 0.12)]))
+    return out
+
+
+def _laptop(r: VisitReport, width: float) -> list:
+    lap = r.laptop
+    rows = [("Computer", lap.hostname or "—"), ("System", lap.system or "—"),
+            ("PACS Console", lap.console_version or "—"),
+            ("Interfaces", "\n".join(lap.interfaces) or "—"),
+            ("Free disk", f"{lap.disk_free_gb} GB" if lap.disk_free_gb is not None else "—"),
+            ("Captured", when(lap.captured_at))]
+    return [p("Laptop diagnostics at the time of the visit", "H1"), facts(rows, width)]
+
+
+def _follow_up(r: VisitReport, width: float) -> list:
+    x = r.extras
+    out: list = [p("Recommendations and follow-ups", "H1")]
+    items = [f"• {t}" for t in x.recommendations] or ["No recommendation."]
+    out += [p("Recommendations", "H2"), p("\n".join(items))]
+    items = [f"• {t}" for t in x.follow_ups] or ["No follow-up."]
+    out += [p("Follow-ups", "H2"), p("\n".join(items))]
+    out.append(p("Time spent and parts used", "H1"))
+    rows = [["Activity", "Time"]]
+    rows += [[t.activity, minutes(t.minutes)] for t in x.time_spent]
+    rows.append(["Total" if x.time_spent else "Time on site",
+                 minutes(sum(t.minutes for t in x.time_spent) if x.time_spent
+                         else r.on_site_minutes)])
+    out.append(table(rows, [width * 0.7, width * 0.3]))
+    if x.parts:
+        rows = [["Part", "Quantity", "Serial", "Note"]]
+        rows += [[q.part, f"{q.quantity:g}", q.serial, q.note] for q in x.parts]
+        out += [Spacer(1, 3 * mm), table(rows, [width * f for f in (0.4, 0.12, 0.2, 0.28)])]
+    else:
+        out.append(p("No parts used."))
+    out.append(p("Customer feedback", "H1"))
+    rating = f"Rating: {x.feedback_rating} / 5\n" if x.feedback_rating else ""
+    out.append(p(rating + (x.feedback or "No feedback given.")))
+    return out
+
+
+def _hand(sig: HandSignature, label: str, width: float) -> list:
+    drawing = charts.strokes_drawing(sig.strokes, width, 25 * mm)
+    drawing.hAlign = "LEFT"
+    name = sig.name or "(not signed)"
+    return [p(label, "CellBold"), drawing,
+            p(f"{name}\n{sig.role}\n{when(sig.signed_at)}" if sig.name else name, "Cell")]
+
+
+def _signatures(r: VisitReport, digest: str, slot, width: float) -> list:
+    half = width / 2 - 3 * mm
+    block = Table([[_hand(r.extras.customer, "Customer's representative", half),
+                    _hand(r.extras.engineer, "Engineer", half)]], colWidths=[width / 2] * 2)
+    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LINEABOVE", (0, 0), (-1, 0), 0.6, GRID)]))
+    digital = Table([[slot, p("Digital signature (PAdES) of the engineer: it certifies this "
+                              "document, so any later change shows in a PDF reader's signature "
+                              "panel and in `pacs-console report verify`.", "Small")]],
+                    colWidths=[slot.width + 4 * mm, width - slot.width - 4 * mm])
+    digital.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                 ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    integrity = p(f"The visit data is attached to this PDF as visit-report.json. "
+                  f"SHA-256 of the attachment: {digest}", "Mono")
+    return [CondPageBreak(95 * mm), p("Signatures", "H1"),
+            KeepTogether([block, Spacer(1, 5 * mm), digital, Spacer(1, 4 * mm), integrity])]
+
+
+def story(r: VisitReport, logo: Path, digest: str, slot, contents, width: float) -> list:
+    out = _title(r, logo, width)
+    if contents is not None:  # a page kept free; the canvas writes the contents on it
+        out += [PageBreak(), *contents]
+    for part in (_summary(r), _incidents(r, width), _tests(r, width), _inventory(r, width),
+                 _laptop(r, width), _follow_up(r, width),
+                 _signatures(r, digest, slot, width)):
+        out += part
+    return out
+
+
+__all__ = ["FONT", "FONT_BOLD", "story"]

@@ -1,0 +1,240 @@
+"""Check a signed report with pyHanko: signer, time, intact bytes, changes after signing, trust."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pacs_console.core.errors import Diagnosis
+
+# pyHanko's ModificationLevel names, in words an engineer or a hospital manager can act on.
+MODIFICATION_TEXT = {
+    "NONE": "not modified after signing",
+    "LTA_UPDATES": "only timestamps or validation data added after signing (allowed)",
+    "FORM_FILLING": "form fields filled or signatures added after signing",
+    "ANNOTATIONS": "comments or annotations added after signing",
+    "OTHER": "content changed after signing",
+}
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    field: str
+    kind: str  # signature, document-timestamp
+    signer: str
+    signer_fingerprint: str
+    signing_time: str | None
+    timestamp: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    self_signed: bool
+    trust: str  # trusted, self-signed, untrusted
+    coverage: str
+    modification: str
+    docmdp_ok: bool | None
+    certified: bool
+
+    @property
+    def modified(self) -> bool:
+        return self.modification not in ("NONE", "LTA_UPDATES") or self.docmdp_ok is False
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    path: str
+    signatures: tuple[SignatureCheck, ...] = ()
+    attachment_sha256: str | None = None
+    diagnosis: Diagnosis | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def signed(self) -> bool:
+        return any(s.kind == "signature" for s in self.signatures)
+
+    @property
+    def intact(self) -> bool:
+        return bool(self.signatures) and all(s.intact and s.valid for s in self.signatures)
+
+    @property
+    def modified(self) -> bool:
+        return any(s.modified for s in self.signatures if s.kind == "signature")
+
+    @property
+    def ok(self) -> bool:
+        """Signed, every signature intact, nothing but timestamps added after signing."""
+        return self.diagnosis is None and self.signed and self.intact and not self.modified
+
+    @property
+    def state(self) -> str:
+        if self.diagnosis is not None:
+            return "unreadable"
+        if not self.signed:
+            return "unsigned"
+        if not self.intact:
+            return "broken"
+        if self.modified:
+            return "modified"
+        return "valid" if all(s.trusted for s in self.signatures) else "valid-self-signed"
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "ok": self.ok, "state": self.state, "signed": self.signed,
+                "intact": self.intact, "modified": self.modified,
+                "attachment_sha256": self.attachment_sha256,
+                "signatures": [{**asdict(s), "modified": s.modified,
+                                "modification_text": MODIFICATION_TEXT.get(s.modification,
+                                                                           s.modification)}
+                               for s in self.signatures],
+                "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+                "notes": list(self.notes)}
+
+    def text(self) -> str:
+        if self.diagnosis is not None:
+            return self.diagnosis.text()
+        lines = [f"{self.path}: {self.state.upper()}"]
+        if not self.signatures:
+            lines.append("  no signature in this PDF")
+        for s in self.signatures:
+            lines.append(f"  {s.kind} {s.field}: {s.signer}")
+            lines.append(f"    signed at {s.signing_time or 'unknown'}"
+                         + (f", timestamp {s.timestamp}" if s.timestamp else ", no timestamp"))
+            lines.append("    signed bytes " + ("intact" if s.intact and s.valid
+                                                 else "BROKEN (altered after signing)"))
+            lines.append("    " + MODIFICATION_TEXT.get(s.modification, s.modification)
+                         + ("" if s.docmdp_ok is not False else " — NOT permitted by the "
+                            "certification"))
+            lines.append("    certificate: " + {"trusted": "trusted",
+                                                "self-signed": "self-signed (the engineer's own; "
+                                                "trusted only as far as you know the engineer)",
+                                                "untrusted": "not trusted"}[s.trust])
+        if self.attachment_sha256:
+            lines.append(f"  attached visit data SHA-256 {self.attachment_sha256}")
+        lines += [f"  {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _name(cert) -> str:
+    try:
+        native = cert.subject.native
+        name = native.get("common_name") or cert.subject.human_friendly
+        org = native.get("organization_name")
+        return f"{name} ({org})" if org else name
+    except Exception:  # noqa: BLE001 - odd certificates still get verified
+        return "unknown signer"
+
+
+@contextmanager
+def _quiet_pyhanko():
+    """pyHanko logs a traceback for every self-signed certificate; we report trust ourselves."""
+    logger = logging.getLogger("pyhanko")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def attachment(reader, name: str = "visit-report.json") -> bytes | None:
+    """The embedded visit data, from the document's EmbeddedFiles name tree."""
+    try:
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    except KeyError:
+        return None
+    for index in range(0, len(names), 2):
+        if str(names[index]) == name:
+            spec = names[index + 1].get_object()
+            return spec["/EF"]["/F"].get_object().data
+    return None
+
+
+def verify_bytes(data: bytes, path: str = "", *, extra_trust=()) -> VerifyReport:
+    from pyhanko.pdf_utils.misc import PdfReadError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = list(reader.embedded_signatures)
+        found = attachment(reader)
+    except (PdfReadError, KeyError, ValueError, IndexError, TypeError) as exc:
+        return VerifyReport(path, diagnosis=Diagnosis(
+            "report-unreadable", "The PDF cannot be read as a signed report",
+            ("The file is damaged or was changed so that its structure no longer parses",),
+            ("Get the original from the engineer or the hospital's copy",),
+            {"error": f"{type(exc).__name__}: {exc}"[:300]}))
+    checks, notes = [], []
+    for sig in embedded:
+        context = ValidationContext(trust_roots=[*public_roots(), *extra_trust],
+                                    allow_fetching=False, revocation_mode="soft-fail")
+        is_timestamp = sig.sig_object_type == "/DocTimeStamp"
+        try:
+            with _quiet_pyhanko():
+                if is_timestamp:
+                    status = validate_pdf_timestamp(sig, validation_context=context)
+                else:
+                    status = validate_pdf_signature(sig, signer_validation_context=context,
+                                                    ts_validation_context=context)
+        except Exception as exc:  # noqa: BLE001 - a mangled signature is a finding, not a crash
+            checks.append(SignatureCheck(sig.field_name, "signature", "unknown", "", None, None,
+                                         False, False, False, False, "untrusted",
+                                         "unknown", "OTHER", False, False))
+            notes.append(f"{sig.field_name}: {type(exc).__name__}: {exc}"[:300])
+            continue
+        cert = status.signing_cert
+        self_signed = cert.subject == cert.issuer
+        trust = "trusted" if status.trusted else "self-signed" if self_signed else "untrusted"
+        when = getattr(status, "signer_reported_dt", None)
+        stamp = getattr(status, "timestamp_validity", None)
+        stamp_time = (status.timestamp if is_timestamp else stamp.timestamp if stamp else None)
+        level = status.modification_level
+        checks.append(SignatureCheck(
+            sig.field_name, "document-timestamp" if is_timestamp else "signature", _name(cert),
+            hashlib.sha256(cert.dump()).hexdigest(), when.isoformat() if when else None,
+            stamp_time.isoformat() if stamp_time else None, bool(status.intact),
+            bool(status.valid), bool(status.trusted), self_signed, trust,
+            status.coverage.name if status.coverage else "unknown",
+            level.name if level is not None else "unknown", status.docmdp_ok,
+            sig.sig_object_type != "/DocTimeStamp" and _certifies(sig)))
+    return VerifyReport(path, tuple(checks),
+                        hashlib.sha256(found).hexdigest() if found is not None else None,
+                        notes=tuple(notes))
+
+
+@lru_cache(maxsize=1)
+def public_roots() -> tuple:
+    """The public CAs (certifi's bundle, as browsers trust them): the OS list is not portable
+    and a frozen build may not find it. An organisation CA is passed as ``extra_trust``."""
+    import certifi
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    roots = []
+    with open(certifi.where(), "rb") as handle:
+        for kind, _, der in pem.unarmor(handle.read(), multiple=True):
+            if kind == "CERTIFICATE":
+                roots.append(asn1_x509.Certificate.load(der))
+    return tuple(roots)
+
+
+def _certifies(sig) -> bool:
+    try:
+        return sig.docmdp_level is not None
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def verify_file(path: Path, *, extra_trust=()) -> VerifyReport:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return VerifyReport(str(path), diagnosis=Diagnosis(
+            "report-missing", f"Cannot read {path}", (str(exc),), ("Check the path",)))
+    return verify_bytes(data, str(path), extra_trust=extra_trust)

@@ -1,0 +1,1 @@
+"""Offline-first helpdesk sync: outbox, adapters, runner, connectivity monitor, log bundles."""

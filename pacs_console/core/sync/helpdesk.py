@@ -1,0 +1,116 @@
+"""The configured helpdesk: settings, the token in the keyring, one sync pass (push then pull)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.models import Progress
+from pacs_console.core.settings import updated
+from pacs_console.core.sync.adapters import make_adapter
+from pacs_console.core.sync.adapters.base import TOKEN_SECRET, Adapter, HelpdeskConfig
+
+# The database layer (outbox, runner, pull-back) loads on first use: the Sync panel reads the
+# settings through this module while the window is still starting.
+if TYPE_CHECKING:
+    from pacs_console.core.sync.runner import Backoff, DrainResult
+    from pacs_console.core.sync.tickets import PullResult
+
+TOKEN_ENV = "PACS_CONSOLE_HELPDESK_TOKEN"
+
+
+def load_config(ctx: Context) -> HelpdeskConfig:
+    return HelpdeskConfig.from_dict(ctx.settings.extra.get("helpdesk"))
+
+
+def save_config(ctx: Context, config: HelpdeskConfig, token: str | None = None) -> bool:
+    """Store the settings (no secret in them) and, if given, the token in the keyring.
+    Returns whether the token will survive a restart (False: session memory only)."""
+    extra = {**ctx.settings.extra, "helpdesk": config.to_dict()}
+    ctx.save_settings(updated(ctx.settings, extra=extra))
+    if token:
+        return ctx.secrets.set(TOKEN_SECRET, token)
+    return ctx.secrets.persistent
+
+
+def token(ctx: Context) -> str | None:
+    """The keyring's token; the environment variable serves scripts and CI without a keyring."""
+    return ctx.secrets.get(TOKEN_SECRET) or os.environ.get(TOKEN_ENV) or None
+
+
+def token_stored(ctx: Context) -> bool:
+    return ctx.secrets.has(TOKEN_SECRET)
+
+
+def not_configured() -> ConsoleError:
+    return ConsoleError(Diagnosis(
+        "helpdesk-not-configured", "No helpdesk is set up yet", (),
+        ("Enter URL, queue, user and API token on the Sync panel, or run `pacs-console "
+         "helpdesk set --kind rt --url URL --queue QUEUE --user USER`",)))
+
+
+def adapter(ctx: Context) -> Adapter:
+    config = load_config(ctx)
+    if not config.configured:
+        raise not_configured()
+    secret = token(ctx)
+    if not secret:
+        raise ConsoleError(Diagnosis(
+            "helpdesk-no-token", "No helpdesk API token is stored", (),
+            ("Enter it on the Sync panel or with `pacs-console helpdesk set` (standard input "
+             f"or {TOKEN_ENV})",)))
+    return make_adapter(config, secret)
+
+
+@dataclass
+class SyncResult:
+    drain: DrainResult | None = None
+    pull: PullResult | None = None
+    dry_run: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"drain": self.drain.to_dict() if self.drain else None,
+                "pull": self.pull.to_dict() if self.pull else None,
+                "would_send": self.dry_run}
+
+
+def plan(ctx: Context) -> list[dict]:
+    """What a sync would send now, in order (nothing is claimed or sent)."""
+    from pacs_console.core.sync import outbox
+
+    items = sorted(outbox.list_items(ctx.db, ("pending", "in_flight", "failed"), limit=100_000),
+                   key=lambda i: i.id)
+    blocked: set[str] = set()
+    heads = []
+    for item in items:
+        if item.incident_uuid in blocked:
+            continue
+        blocked.add(item.incident_uuid)
+        heads.append({**item.to_dict(), "blocked": item.state == "failed"})
+    return heads
+
+
+def sync_once(ctx: Context, *, dry_run: bool = False, workers: int = 4, wait_s: float = 0.0,
+              backoff: Backoff | None = None) -> Generator[Progress, None, SyncResult]:
+    """Push the outbox, then pull status and replies back. Long work: a generator."""
+    from pacs_console.core.sync.runner import drain
+    from pacs_console.core.sync.tickets import pull
+
+    result = SyncResult()
+    if dry_run:
+        result.dry_run = plan(ctx)
+        return result
+    client = adapter(ctx)
+    try:
+        result.drain = yield from drain(ctx.db, client, attachments_dir=ctx.paths.data /
+                                        "attachments", workers=workers, wait_s=wait_s,
+                                        backoff=backoff)
+        if not result.drain.stopped:
+            result.pull = yield from pull(ctx.db, client)
+    finally:
+        client.close()
+    return result

@@ -1,0 +1,322 @@
+"""Sync panel: the outbox (pending, in flight, done, failed), Sync now, conflicts, credentials."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.core.sync import helpdesk
+from pacs_console.core.sync.adapters.base import HelpdeskConfig
+from pacs_console.ui import workers
+from pacs_console.ui.models.rows_model import RowsModel
+
+COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
+           "Error")
+FILTERS = {"All": ("pending", "in_flight", "done", "failed", "cancelled"), "Pending": ("pending",), "In flight": ("in_flight",),
+           "Done": ("done",), "Failed": ("failed",), "Cancelled": ("cancelled",)}
+
+
+def _time(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _row(item) -> dict:
+    error = item.last_error
+    if item.diagnosis and item.diagnosis.get("actions"):
+        error += " — " + "; ".join(item.diagnosis["actions"])
+    return {"#": item.id, "State": item.state.replace("_", " "), "Kind": item.kind,
+            "Incident": item.incident_id or item.incident_uuid[:8], "What": item.summary,
+            "Device time": _time(item.device_time), "Attempts": item.attempts,
+            "Updated": _time(item.updated_at), "Error": error}
+
+
+def _snapshot(ctx: Context, states: tuple[str, ...]) -> tuple:
+    """Worker: the table rows, counts and conflicts, read in one go off the GUI thread."""
+    from pacs_console.core.sync import outbox, tickets
+
+    items = outbox.list_items(ctx.db, states, limit=1000)
+    conflicts = [f"Incident {e.incident_id}, ticket {e.ticket_id}: {e.conflict}"
+                 for e in tickets.events(ctx.db, conflicts_only=True)]
+    return [_row(i) for i in items], outbox.counts(ctx.db), conflicts
+
+
+def _probe(ctx: Context) -> tuple:
+    """Worker: is the helpdesk there, and how much is waiting."""
+    from pacs_console.core.sync import connectivity, outbox
+
+    return connectivity.check(helpdesk.load_config(ctx).url, timeout=5.0), outbox.counts(ctx.db)
+
+
+def _test(ctx: Context):
+    client = helpdesk.adapter(ctx)
+    try:
+        return client.check()
+    finally:
+        client.close()
+
+
+class SyncPanel(QWidget):
+    # Connectivity text and pending count for the status bar.
+    status_changed = Signal(str, int)
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None,
+                 interval_ms: int = 15000) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.sync_worker = None
+        self.online = False
+        self._signature = None
+        self._build()
+        self.load_credentials()
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+        # Network changes (Wi-Fi back, 4G dongle, VPN) trigger a check without waiting.
+        self.net_timer = QTimer(self)
+        self.net_timer.setInterval(3000)
+        self.net_timer.timeout.connect(self._network_changed)
+        self.net_timer.start()
+        QTimer.singleShot(0, self.tick)
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.state_label = QLabel("Helpdesk: checking…")
+        self.state_label.setObjectName("sync-state")
+        self.counts_label = QLabel()
+        self.counts_label.setObjectName("sync-counts")
+        self.sync_button = QPushButton("Sync now")
+        self.sync_button.setObjectName("sync-now")
+        self.sync_button.clicked.connect(self.sync_now)
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setObjectName("sync-test")
+        self.test_button.clicked.connect(self.test_connection)
+        for widget in (self.state_label, self.counts_label):
+            top.addWidget(widget)
+        top.addStretch(1)
+        top.addWidget(self.sync_button)
+        top.addWidget(self.test_button)
+        layout.addLayout(top)
+        self.message = QLabel()
+        self.message.setObjectName("sync-message")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+
+        bar = QHBoxLayout()
+        self.filter = QComboBox()
+        self.filter.addItems(list(FILTERS))
+        self.filter.currentTextChanged.connect(lambda _: self.refresh())
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.cancel_button = QPushButton("Cancel item")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        bar.addWidget(QLabel("Show"))
+        bar.addWidget(self.filter)
+        bar.addStretch(1)
+        bar.addWidget(self.retry_button)
+        bar.addWidget(self.cancel_button)
+        layout.addLayout(bar)
+
+        splitter = QSplitter()
+        self.model = RowsModel(COLUMNS, self)
+        self.table = QTableView()
+        self.table.setObjectName("outbox-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        splitter.addWidget(self.table)
+        side = QWidget()
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel("Changed on both sides (review):"))
+        self.conflicts = QListWidget()
+        self.conflicts.setObjectName("sync-conflicts")
+        column.addWidget(self.conflicts, 1)
+        column.addWidget(self._credentials_box())
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        layout.addWidget(splitter, 1)
+
+    def _credentials_box(self) -> QGroupBox:
+        box = QGroupBox("Helpdesk (Request Tracker)")
+        form = QFormLayout(box)
+        self.url_edit, self.queue_edit, self.user_edit = QLineEdit(), QLineEdit(), QLineEdit()
+        self.url_edit.setPlaceholderText("https://helpdesk.example.org")
+        self.token_edit = QLineEdit()
+        self.token_edit.setObjectName("token-edit")
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_state = QLabel()
+        self.token_state.setObjectName("token-state")
+        self.save_button = QPushButton("Save credentials")
+        self.save_button.clicked.connect(self.save_credentials)
+        for label, widget in (("URL", self.url_edit), ("Queue", self.queue_edit),
+                              ("User", self.user_edit), ("API token", self.token_edit),
+                              ("", self.token_state), ("", self.save_button)):
+            form.addRow(label, widget)
+        return box
+
+    # -- credentials --------------------------------------------------------------------------
+
+    def load_credentials(self) -> None:
+        config = helpdesk.load_config(self.ctx)
+        self.url_edit.setText(config.url)
+        self.queue_edit.setText(config.queue)
+        self.user_edit.setText(config.user)
+        stored = helpdesk.token_stored(self.ctx)
+        # The value is never shown or put back into the field: only whether one is stored.
+        self.token_edit.clear()
+        self.token_edit.setPlaceholderText("stored — type to replace" if stored else "not stored")
+        where = "OS keyring" if self.ctx.secrets.persistent else "this session only (no keyring)"
+        self.token_state.setText(f"Token stored ({where})" if stored else "No token stored")
+
+    def save_credentials(self) -> None:
+        old = helpdesk.load_config(self.ctx)
+        config = HelpdeskConfig(**{**old.to_dict(), "url": self.url_edit.text().strip().rstrip("/"),
+                                   "queue": self.queue_edit.text().strip(),
+                                   "user": self.user_edit.text().strip()})
+        try:
+            helpdesk.save_config(self.ctx, config, self.token_edit.text().strip() or None)
+        except Exception as exc:  # noqa: BLE001 - settings validation, keyring trouble
+            self.message.setText(f"Could not save: {exc}")
+            return
+        self.load_credentials()
+        self.message.setText("Helpdesk settings saved.")
+        self.tick()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def sync_now(self, *, wake: bool = True) -> None:
+        if self.sync_worker is not None:
+            return
+        from pacs_console.core.sync import outbox
+
+        if wake:
+            outbox.wake(self.ctx.db)  # "now" means now, also for items backing off
+        self.sync_button.setEnabled(False)
+        self.message.setText("Syncing…")
+        self.sync_worker = workers.start(helpdesk.sync_once, self.ctx,
+                                         on_progress=self._progress, on_result=self._synced,
+                                         on_error=self._failed, on_finished=self._sync_done)
+
+    def _progress(self, progress) -> None:
+        self.message.setText(progress.message)
+
+    def _synced(self, result) -> None:
+        drained, pulled = result.drain, result.pull
+        text = (f"Delivered {drained.delivered}, deferred {drained.deferred}, "
+                f"failed {drained.failed}.")
+        if pulled:
+            text += f" Pulled back {pulled.events} change(s), {pulled.conflicts} conflict(s)."
+        for failure in drained.failures[:3]:
+            text += f"\n{failure['what']} — " + "; ".join(failure.get("actions", []))
+        self.message.setText(text)
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, ConsoleError):
+            self.message.setText(exc.diagnosis.text())
+        else:
+            self.message.setText(f"Sync failed: {type(exc).__name__}: {exc}")
+
+    def _sync_done(self) -> None:
+        self.sync_worker = None
+        self.sync_button.setEnabled(True)
+        self.refresh()
+        self.tick()
+
+    def test_connection(self) -> None:
+        self.test_button.setEnabled(False)
+        self.message.setText("Testing the helpdesk connection…")
+        workers.start(_test, self.ctx, on_result=self._tested, on_error=self._failed,
+                      on_finished=lambda: self.test_button.setEnabled(True))
+
+    def _tested(self, report) -> None:
+        lines = [f"{'✔' if c.ok else '✘'} {c.name}: {c.detail}" for c in report.checks]
+        if report.diagnosis:
+            lines.append(report.diagnosis.text())
+        else:
+            lines.append(f"Helpdesk ready ({report.elapsed_ms:.0f} ms).")
+        self.message.setText("\n".join(lines))
+
+    def _selected_ids(self) -> list[int]:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        return [int(self.model.rows[r]["#"]) for r in sorted(rows)]
+
+    def retry_selected(self) -> None:
+        from pacs_console.core.sync import outbox
+
+        changed = sum(outbox.retry(self.ctx.db, item) for item in self._selected_ids())
+        self.message.setText(f"{changed} item(s) queued again.")
+        self.refresh()
+
+    def cancel_selected(self) -> None:
+        from pacs_console.core.sync import outbox
+
+        changed = sum(outbox.cancel(self.ctx.db, item) for item in self._selected_ids())
+        self.message.setText(f"{changed} item(s) cancelled: they will not be sent.")
+        self.refresh()
+
+    # -- periodic -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        workers.start(_snapshot, self.ctx, FILTERS[self.filter.currentText()],
+                      on_result=self._show_snapshot)
+
+    def _show_snapshot(self, snapshot) -> None:
+        rows, counts, conflicts = snapshot
+        self.model.clear()
+        self.model.append_rows(rows)
+        self._show_counts(counts)
+        self.conflicts.clear()
+        self.conflicts.addItems(conflicts or ["(none)"])
+
+    def _show_counts(self, counts: dict) -> None:
+        self.counts_label.setText(f"Pending {counts['pending']} · in flight {counts['in_flight']} "
+                                  f"· done {counts['done']} · failed {counts['failed']}")
+
+    def tick(self) -> None:
+        workers.start(_probe, self.ctx, on_result=self._probed)
+
+    def _network_changed(self) -> None:
+        from pacs_console.core.sync import connectivity
+
+        signature = connectivity.network_signature()
+        if self._signature is not None and signature != self._signature:
+            self.tick()
+        self._signature = signature
+
+    def _probed(self, result) -> None:
+        state, counts = result
+        configured = helpdesk.load_config(self.ctx).configured
+        text = state.label if configured else "not configured"
+        self.state_label.setText(f"Helpdesk: {text}")
+        self.state_label.setToolTip(state.detail)
+        self._show_counts(counts)
+        self.status_changed.emit(text, counts["pending"] + counts["in_flight"])
+        came_back = state.helpdesk and not self.online
+        self.online = state.helpdesk
+        # The outbox drains by itself once the helpdesk answers.
+        if (configured and state.helpdesk and counts["pending"] and self.sync_worker is None
+                and helpdesk.token(self.ctx)):
+            self.sync_now(wake=came_back)  # otherwise backoffs run their course
+        elif self.isVisible():
+            self.refresh()

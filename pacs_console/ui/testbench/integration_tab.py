@@ -1,0 +1,242 @@
+"""Integration tab: HL7 send and listen, DICOMweb, and the modality workflow, as sub-tabs."""
+
+from __future__ import annotations
+
+import json
+import queue
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+from pacs_console.ui.bridge import QueueBridge
+
+
+def _send_and_save(ctx: Context, host: str, port: int, text: str, timeout: float, loose: bool):
+    from pacs_console.core.db.testruns import save_test_run
+    from pacs_console.core.hl7.mllp import send
+    from pacs_console.core.hl7.templates import loose_repair
+
+    fixes: list[str] = []
+    if loose:
+        text, fixes = loose_repair(text)
+    result = send(host, port, text, ack_timeout=timeout)
+    result.parameters["loose_fixes"] = fixes
+    save_test_run(ctx.db, **result.evidence())
+    return result
+
+
+def _template_text(name: str, ae_title: str) -> str:
+    from pacs_console.core.hl7.templates import render, test_patient_fields
+
+    return render(name, test_patient_fields(), sending_app=ae_title)
+
+
+class Hl7Section(QWidget):
+    """Send a message (template or pasted) and read the ACK; run a listener that answers."""
+
+    run_saved = Signal(object)
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from pacs_console.core.hl7.templates import TEMPLATES
+
+        self.ctx, self.panel = ctx, panel
+        self.host = QLineEdit("127.0.0.1")
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(2575)
+        self.timeout = QDoubleSpinBox()
+        self.timeout.setRange(0.1, 600)
+        self.timeout.setValue(30)
+        self.timeout.setSuffix(" s")
+        self.template = QComboBox()
+        for key, text in TEMPLATES.items():
+            self.template.addItem(text, key)
+        fill = QPushButton("Fill from template (test patient)")
+        fill.clicked.connect(self.fill_template)
+        self.loose = QCheckBox("Loose: repair pasted line endings")
+        self.loose.setChecked(True)
+        self.message = QPlainTextEdit()
+        self.message.setPlaceholderText("Paste an HL7 v2 message or fill one from a template.")
+        self.send_button = QPushButton("Send")
+        self.send_button.clicked.connect(self.send)
+        self.result = QPlainTextEdit()
+        self.result.setReadOnly(True)
+        self.result.setObjectName("hl7-result")
+        form = QFormLayout()
+        target = QHBoxLayout()
+        target.addWidget(self.host, 2)
+        target.addWidget(self.port)
+        target.addWidget(QLabel("ACK timeout"))
+        target.addWidget(self.timeout)
+        form.addRow("Receiver", target)
+        templates = QHBoxLayout()
+        templates.addWidget(self.template, 1)
+        templates.addWidget(fill)
+        form.addRow("Template", templates)
+        # listener
+        self.listen_port = QSpinBox()
+        self.listen_port.setRange(0, 65535)
+        self.listen_port.setValue(2575)
+        self.answer = QComboBox()
+        self.answer.addItems(["AA", "AE", "AR", "CA", "CE", "CR", "none"])
+        self.mask = QCheckBox("Mask patient fields")
+        self.mask.setChecked(True)
+        self.listen_button = QPushButton("Start listener")
+        self.listen_button.clicked.connect(self.toggle_listener)
+        self.received = QPlainTextEdit()
+        self.received.setReadOnly(True)
+        self.received.setObjectName("hl7-received")
+        listen_row = QHBoxLayout()
+        for widget in (QLabel("Listen on port"), self.listen_port, QLabel("answer"), self.answer,
+                       self.mask, self.listen_button):
+            listen_row.addWidget(widget)
+        listen_row.addStretch(1)
+        send_row = QHBoxLayout()
+        send_row.addWidget(self.loose)
+        send_row.addStretch(1)
+        send_row.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message, 2)
+        layout.addLayout(send_row)
+        layout.addWidget(self.result, 1)
+        layout.addLayout(listen_row)
+        layout.addWidget(self.received, 1)
+        self.listener = None
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.bridge = QueueBridge(self.queue, parent=self)
+        self.bridge.received.connect(self.show_received)
+        self.worker = None
+
+    def fill_template(self) -> None:
+        self.message.setPlainText(_template_text(self.template.currentData(),
+                                                 self.ctx.settings.ae_title).replace("\r", "\n"))
+
+    def send(self) -> None:
+        if self.worker is not None:
+            return
+        text = self.message.toPlainText()
+        if not text.strip():
+            self.fill_template()
+            text = self.message.toPlainText()
+        self.send_button.setEnabled(False)
+        self.result.setPlainText("Sending…")
+        self.worker = workers.start(_send_and_save, self.ctx, self.host.text().strip(),
+                                    self.port.value(), text, self.timeout.value(),
+                                    self.loose.isChecked(), on_result=self.show_result,
+                                    on_error=self.show_error, on_finished=self._finished)
+
+    def _finished(self) -> None:
+        self.worker = None
+        self.send_button.setEnabled(True)
+
+    def show_error(self, exc: Exception) -> None:
+        self.result.setPlainText(f"Failed: {exc}")
+
+    def show_result(self, result) -> None:
+        lines = [("OK  " if result.ok else "FAILED  ") + result.summary()]
+        if result.ack is not None:
+            lines.append(f"MSA-1 {result.ack.code}: {result.ack.meaning}")
+            if result.ack.text:
+                lines.append(f"MSA-3: {result.ack.text}")
+            lines += [f"ERR: {e.line()}" + (f" -> {e.advice}" if e.advice else "")
+                      for e in result.ack.errors]
+        if result.diagnosis is not None:
+            lines.append(result.diagnosis.text())
+        if result.reply_hex:
+            lines += ["Reply bytes:", result.reply_hex]
+        for fix in result.parameters.get("loose_fixes", []):
+            lines.append(f"loose: {fix}")
+        self.result.setPlainText("\n".join(lines))
+        self.run_saved.emit(result)
+
+    def toggle_listener(self) -> None:
+        if self.listener is not None:
+            self.stop_listener()
+            return
+        from pacs_console.core.hl7.listener import Hl7Listener, ListenerOptions
+
+        options = ListenerOptions(answer=self.answer.currentText(),
+                                  mask_phi=self.mask.isChecked(),
+                                  application=self.ctx.settings.ae_title)
+        try:
+            self.listener = Hl7Listener(self.listen_port.value(), options=options,
+                                        notify=self.queue).start()
+        except OSError as exc:
+            self.received.appendPlainText(f"Cannot listen on port {self.listen_port.value()}: "
+                                          f"{exc.strerror or exc}")
+            self.listener = None
+            return
+        self.listen_port.setValue(self.listener.port)
+        self.listen_button.setText("Stop listener")
+        self.received.appendPlainText(f"Listening on port {self.listener.port}, answering "
+                                      f"{options.answer}")
+
+    def stop_listener(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+            self.listen_button.setText("Start listener")
+
+    def show_received(self, batch: list) -> None:
+        for record in batch:
+            self.received.appendPlainText(
+                f"{record.received_at:%H:%M:%S} {record.peer} {record.message_type} "
+                f"{record.control_id} -> {record.ack_code}")
+            self.received.appendPlainText(record.text.replace("\r", "\n").rstrip())
+            if record.framing_problems:
+                self.received.appendPlainText("framing: " + "; ".join(record.framing_problems))
+
+    def shutdown(self) -> None:
+        self.stop_listener()
+        self.bridge.stop()
+
+
+class IntegrationTab(QWidget):
+    """HL7, DICOMweb and Workflow sub-tabs; every result is also saved as a test run."""
+
+    run_saved = Signal(object)
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from pacs_console.ui.testbench.integration_sections import DicomWebSection, WorkflowSection
+
+        self.hl7 = Hl7Section(ctx, panel)
+        self.dicomweb = DicomWebSection(ctx, panel)
+        self.workflow = WorkflowSection(ctx, panel)
+        self.sections = QTabWidget()
+        self.sections.addTab(self.hl7, "HL7 v2 / MLLP")
+        self.sections.addTab(self.dicomweb, "DICOMweb")
+        self.sections.addTab(self.workflow, "Modality workflow")
+        for section in (self.hl7, self.dicomweb, self.workflow):
+            section.run_saved.connect(self.run_saved)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.sections)
+
+    def shutdown(self) -> None:
+        for section in (self.hl7, self.workflow):
+            section.shutdown()
+
+
+def pretty(data) -> str:
+    from pacs_console.core.dicom.results import json_safe
+
+    return json.dumps(json_safe(data), indent=2, ensure_ascii=False)

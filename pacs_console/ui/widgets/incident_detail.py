@@ -1,0 +1,190 @@
+"""One incident in detail: SLA heading, timeline, quick process buttons, notes and evidence."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.core.incidents.model import STATUS_LABELS, next_step
+
+
+def actor_of(ctx: Context) -> str:
+    """Who the audit trail names: the engineer from Settings, else the login name."""
+    import getpass
+
+    return ctx.settings.engineer_name or getpass.getuser()
+
+
+def clock_offset_of(ctx: Context) -> float:
+    return float(ctx.settings.extra.get("clock_offset_s", 0.0) or 0.0)
+
+
+def diagnosis_text(exc: Exception) -> str:
+    diagnosis = getattr(exc, "diagnosis", None)
+    return diagnosis.text() if diagnosis else f"Unexpected error: {exc}"
+
+
+class IncidentDetail(QWidget):
+    """Emits ``changed(record)`` after a successful change so the list can repaint."""
+
+    changed = Signal(object)
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.current = None  # the IncidentRecord shown
+        self.heading = QLabel("Select an incident.")
+        self.heading.setWordWrap(True)
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
+        self.timeline_view = QPlainTextEdit()
+        self.timeline_view.setReadOnly(True)
+        self.next_button = QPushButton("Next step")
+        self.next_button.setToolTip("Move to the next step of the process (Ctrl+Return)")
+        self.next_button.clicked.connect(self.advance)
+        self.hold_button = QPushButton("On hold…")
+        self.hold_button.clicked.connect(self.put_on_hold)
+        self.resolve_button = QPushButton("Resolved")
+        self.resolve_button.clicked.connect(lambda: self.change_status("resolved"))
+        self.attach_run_button = QPushButton("Attach latest test run")
+        self.attach_run_button.setToolTip("Ctrl+T")
+        self.attach_run_button.clicked.connect(self.attach_latest_run)
+        self.attach_file_button = QPushButton("Attach file…")
+        self.attach_file_button.clicked.connect(lambda: self.attach_file())
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("Add a note and press Enter (Ctrl+M)")
+        self.note_edit.returnPressed.connect(self.add_note)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (self.next_button, self.hold_button, self.resolve_button):
+            buttons.addWidget(button)
+        evidence = QHBoxLayout()
+        evidence.addWidget(self.attach_run_button)
+        evidence.addWidget(self.attach_file_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addLayout(buttons)
+        layout.addWidget(self.timeline_view, 1)
+        layout.addWidget(self.note_edit)
+        layout.addLayout(evidence)
+        layout.addWidget(self.message)
+        self._enable_actions()
+
+    def show_record(self, record) -> None:
+        from pacs_console.core.incidents.service import timeline
+
+        self.current = record
+        self._enable_actions()
+        if record is None:
+            self.heading.setText("Select an incident.")
+            self.timeline_view.clear()
+            return
+        sla = record.sla()
+        nodes = ", ".join(label for _, label in record.nodes) or "-"
+        hold = f" — on hold: {record.hold_reason}" if record.hold_reason else ""
+        self.heading.setText(
+            f"<h3>#{record.id} {record.title}</h3>"
+            f"{record.severity.capitalize()} · {record.category} · "
+            f"<b>{STATUS_LABELS[record.status]}</b>{hold}<br>Site: {record.site_name or '-'}; "
+            f"nodes: {nodes}<br>Reported {record.reported_at:%Y-%m-%d %H:%M} UTC; response due "
+            f"{sla.due_at:%Y-%m-%d %H:%M} UTC: <b>{sla.state}</b> {sla.countdown()}"
+            f"<br><small>{record.uuid}</small>")
+        lines = [f"{e.at:%Y-%m-%d %H:%M}  {e.kind:<10} {e.author}: {e.text}"
+                 for e in timeline(self.ctx.db, record.id)]
+        self.timeline_view.setPlainText("\n".join(lines))
+        following = next_step(record.status)
+        self.next_button.setText(f"→ {STATUS_LABELS[following]}" if following else "Closed")
+
+    def _enable_actions(self) -> None:
+        record = self.current
+        has = record is not None
+        for button in (self.hold_button, self.resolve_button, self.attach_run_button,
+                       self.attach_file_button):
+            button.setEnabled(has)
+        self.note_edit.setEnabled(has)
+        self.next_button.setEnabled(has and next_step(record.status) is not None)
+        if has and record.status in ("resolved", "closed"):
+            self.hold_button.setEnabled(False)
+            self.resolve_button.setEnabled(False)
+
+    def _run(self, action, success: str = "") -> bool:
+        """Run a core change for the shown incident; a Diagnosis becomes the message."""
+        from pacs_console.core.incidents.service import get_incident
+
+        try:
+            action()
+        except ConsoleError as exc:
+            self.show_error(exc)
+            return False
+        self.show_record(get_incident(self.ctx.db, self.current.id))
+        self.message.setText(success)
+        self.changed.emit(self.current)
+        return True
+
+    def change_status(self, status: str, reason: str = "") -> bool:
+        from pacs_console.core.incidents.service import set_status
+
+        if self.current is None:
+            return False
+        return self._run(lambda: set_status(self.ctx.db, self.current.id, status,
+                                            actor=actor_of(self.ctx), hold_reason=reason,
+                                            clock_offset_s=clock_offset_of(self.ctx)),
+                         f"Now {STATUS_LABELS[status]}")
+
+    def advance(self) -> None:
+        following = next_step(self.current.status) if self.current else None
+        if following:
+            self.change_status(following)
+
+    def put_on_hold(self) -> None:
+        reason, ok = QInputDialog.getText(self, "On hold", "What is it waiting for?")
+        if ok:
+            self.change_status("on_hold", reason)
+
+    def add_note(self) -> None:
+        from pacs_console.core.incidents.service import add_note
+
+        text = self.note_edit.text()
+        if self.current and self._run(lambda: add_note(self.ctx.db, self.current.id, text,
+                                                       actor=actor_of(self.ctx),
+                                                       clock_offset_s=clock_offset_of(self.ctx)),
+                                      "Note added"):
+            self.note_edit.clear()
+
+    def attach_latest_run(self) -> None:
+        from pacs_console.core.incidents.service import attach_test_run
+
+        if self.current:
+            self._run(lambda: attach_test_run(self.ctx.db, self.current.id,
+                                              actor=actor_of(self.ctx)),
+                      "Latest test run attached")
+
+    def attach_file(self, path: str | None = None) -> None:
+        from pathlib import Path
+
+        from pacs_console.core.incidents.evidence import attach_file
+
+        if self.current is None:
+            return
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Attach file")
+        if path:
+            self._run(lambda: attach_file(self.ctx.db, self.ctx.paths.data / "attachments",
+                                          self.current.id, Path(path), actor=actor_of(self.ctx)),
+                      f"Attached {Path(path).name}")
+
+    def show_error(self, exc: Exception) -> None:
+        self.message.setText(diagnosis_text(exc))

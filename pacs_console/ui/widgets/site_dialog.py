@@ -1,0 +1,197 @@
+"""Add or edit a site and its business calendar, with core's validation messages inline."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.core.incidents.sla import (
+    DEFAULT_COUNTRY,
+    DEFAULT_HOURS,
+    DEFAULT_TIMEZONE,
+    WEEKDAYS,
+    BusinessCalendar,
+    parse_hours,
+)
+from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
+
+DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                "Saturday", "Sunday"), strict=True))
+ERROR_STYLE = "color: #c62828"
+
+
+def _what(exc: ConsoleError) -> str:
+    return exc.diagnosis.what + (f" — {exc.diagnosis.actions[0]}" if exc.diagnosis.actions else "")
+
+
+class SiteDialog(QDialog):
+    """Save keeps the dialog open (several sites in one go); ``saved`` carries the SiteRecord."""
+
+    saved = Signal(object)
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from zoneinfo import available_timezones
+
+        self.setWindowTitle("Sites")
+        self.ctx = ctx
+        self.sites: list = []
+        self.chooser = QComboBox()
+        self.chooser.currentIndexChanged.connect(self._chosen)
+        self.name, self.region, self.facility_type = QLineEdit(), QLineEdit(), QLineEdit()
+        self.address, self.contacts = QLineEdit(), QLineEdit()
+        self.timezone = QLineEdit()
+        completer = QCompleter(sorted(available_timezones()), self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.timezone.setCompleter(completer)
+        self.holiday_country = QLineEdit()
+        self.holiday_country.setPlaceholderText("ISO code, e.g. GH; empty: no public holidays")
+        self.closed_days = QPlainTextEdit()
+        self.closed_days.setPlaceholderText("Extra closed days, one YYYY-MM-DD per line")
+        self.closed_days.setMaximumHeight(70)
+        self.notes = QLineEdit()
+        self.hours: dict[str, QLineEdit] = {}
+        self.hour_errors: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        for row, day in enumerate(WEEKDAYS):
+            edit, error = QLineEdit(), QLabel()
+            edit.setPlaceholderText("closed")
+            edit.setMinimumWidth(170)
+            edit.setToolTip("HH:MM-HH:MM, several ranges separated by commas; empty: closed")
+            error.setStyleSheet(ERROR_STYLE)
+            edit.textChanged.connect(self._check)
+            grid.addWidget(QLabel(DAY_NAMES[day]), row, 0)
+            grid.addWidget(edit, row, 1)
+            grid.addWidget(error, row, 2)
+            self.hours[day], self.hour_errors[day] = edit, error
+        grid.setColumnStretch(2, 1)
+        self.calendar_error = QLabel()
+        self.calendar_error.setStyleSheet(ERROR_STYLE)
+        self.calendar_error.setWordWrap(True)
+        for edit in (self.timezone, self.holiday_country):
+            edit.editingFinished.connect(self._check)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Site", self.chooser)
+        form.addRow("Name", self.name)
+        form.addRow("Region", self.region)
+        form.addRow("Facility type", self.facility_type)
+        form.addRow("Address", self.address)
+        form.addRow("Contacts", self.contacts)
+        form.addRow("Time zone", self.timezone)
+        form.addRow("Business hours", grid)
+        form.addRow("Holiday country", self.holiday_country)
+        form.addRow("Closed days", self.closed_days)
+        form.addRow("Notes", self.notes)
+        form.addRow("", self.calendar_error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Close)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.reload()
+
+    def reload(self, select_id: int | None = None) -> None:
+        from pacs_console.core.incidents.sites import list_sites
+
+        self.sites = list_sites(self.ctx.db)
+        self.chooser.blockSignals(True)
+        self.chooser.clear()
+        self.chooser.addItem("New site…", None)
+        for site in self.sites:
+            self.chooser.addItem(site.name, site.id)
+        self.chooser.setCurrentIndex(max(0, self.chooser.findData(select_id)))
+        self.chooser.blockSignals(False)
+        self._chosen()
+
+    def select(self, name: str) -> None:
+        self.chooser.setCurrentIndex(max(0, self.chooser.findText(name)))
+
+    def _chosen(self, *_) -> None:
+        site = next((s for s in self.sites if s.id == self.chooser.currentData()), None)
+        hours = site.calendar().hours_text() if site else dict(DEFAULT_HOURS)
+        self.name.setText(site.name if site else "")
+        for edit, attr in ((self.region, "region"), (self.facility_type, "facility_type"),
+                           (self.address, "address"), (self.contacts, "contacts"),
+                           (self.notes, "notes")):
+            edit.setText(getattr(site, attr) if site else "")
+        self.timezone.setText(site.timezone if site else DEFAULT_TIMEZONE)
+        self.holiday_country.setText(site.holiday_country if site else DEFAULT_COUNTRY)
+        self.closed_days.setPlainText("\n".join(site.closed_days) if site else "")
+        for day, edit in self.hours.items():
+            edit.setText(hours.get(day, ""))
+        self.message.clear()
+        self._check()
+
+    def _closed_days(self) -> list[str]:
+        text = self.closed_days.toPlainText().replace(",", "\n")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def _check(self, *_) -> bool:
+        """Inline messages from core's own parsers; Save runs the full validation again."""
+        ok = True
+        for day, edit in self.hours.items():
+            try:
+                parse_hours(edit.text())
+                self.hour_errors[day].clear()
+            except ConsoleError as exc:
+                self.hour_errors[day].setText(exc.diagnosis.what)
+                ok = False
+        if ok:
+            try:
+                BusinessCalendar.from_settings(self.timezone.text().strip() or None,
+                                               self.value()["business_hours"],
+                                               self.holiday_country.text().strip(),
+                                               self._closed_days())
+                self.calendar_error.clear()
+            except ConsoleError as exc:
+                self.calendar_error.setText(_what(exc))
+                ok = False
+        return ok
+
+    def value(self) -> dict:
+        """Keyword arguments for core's save_site."""
+        return {"name": self.name.text().strip(), "region": self.region.text().strip(),
+                "facility_type": self.facility_type.text().strip(),
+                "address": self.address.text().strip(), "contacts": self.contacts.text().strip(),
+                "timezone": self.timezone.text().strip() or DEFAULT_TIMEZONE,
+                "business_hours": {d: e.text().strip() for d, e in self.hours.items()},
+                "holiday_country": self.holiday_country.text().strip().upper(),
+                "closed_days": self._closed_days(), "notes": self.notes.text().strip(),
+                "site_id": self.chooser.currentData(), "replace_closed_days": True}
+
+    def save(self):
+        """Validate and save through core; returns the SiteRecord, or None with the diagnosis."""
+        from pacs_console.core.incidents.sites import save_site
+
+        try:
+            site = save_site(self.ctx.db, actor=actor_of(self.ctx), **self.value())
+        except ConsoleError as exc:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(diagnosis_text(exc))
+            return None
+        self.reload(site.id)
+        self.message.setStyleSheet("")
+        self.message.setText(f"Saved {site.name} ({site.timezone}, holidays "
+                             f"{site.holiday_country or 'none'}).")
+        self.saved.emit(site)
+        return site

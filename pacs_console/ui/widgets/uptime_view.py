@@ -1,0 +1,149 @@
+"""Per-node uptime for a chosen period against 99.9%, from echo history, maintenance excluded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+from pacs_console.ui.widgets.incident_detail import diagnosis_text
+
+COLUMNS = ("Node", "Site", "Uptime", "99.9% target", "Monitored", "Downtime",
+           "Maintenance", "Echo samples")
+VERDICTS = {True: ("met", "#2e7d32"), False: ("missed", "#c62828"), None: ("no data", "#546e7a")}
+DEFAULT_DAYS = 7
+
+
+def _duration(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def _percent(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def _compute(ctx: Context, start: datetime, end: datetime, site: int | None) -> list:
+    from pacs_console.core.incidents.uptime import uptime_report
+
+    return uptime_report(ctx.db, start, end, site=site)
+
+
+class UptimeView(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.loaded = False
+        self.report: list = []
+        now = QDateTime.currentDateTime()
+        self.since = QDateTimeEdit(now.addDays(-DEFAULT_DAYS))
+        self.until = QDateTimeEdit(now)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.site = QComboBox()
+        self.site.addItem("All nodes", None)
+        self.compute_button = QPushButton("Compute")
+        self.compute_button.clicked.connect(self.compute)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.message = QLabel("Uptime counts the time between echo results (each holds up to "
+                              "15 min); time without results is 'not monitored', and "
+                              "maintenance windows are excluded.")
+        self.message.setWordWrap(True)
+        bar = QHBoxLayout()
+        for widget in (QLabel("From"), self.since, QLabel("to"), self.until, self.site):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.compute_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self.loaded:
+            self.loaded = True
+            self.reload_sites()
+            self.compute()
+
+    def reload_sites(self) -> None:
+        from pacs_console.core.incidents.sites import list_sites
+
+        chosen = self.site.currentData()
+        self.site.blockSignals(True)
+        while self.site.count() > 1:
+            self.site.removeItem(1)
+        for site in list_sites(self.ctx.db):
+            self.site.addItem(f"Nodes at {site.name}", site.id)
+        self.site.setCurrentIndex(max(0, self.site.findData(chosen)))
+        self.site.blockSignals(False)
+
+    def period(self) -> tuple[datetime, datetime]:
+        def aware(edit: QDateTimeEdit) -> datetime:
+            return datetime.fromtimestamp(edit.dateTime().toSecsSinceEpoch(), UTC)
+
+        return aware(self.since), aware(self.until)
+
+    def compute(self) -> None:
+        start, end = self.period()
+        self.compute_button.setEnabled(False)
+        self.message.setText("Computing uptime…")
+        workers.start(_compute, self.ctx, start, end, self.site.currentData(),
+                      on_result=self.show_report, on_error=self.show_error,
+                      on_finished=self._finished)
+
+    def _finished(self) -> None:
+        self.compute_button.setEnabled(True)
+
+    def show_report(self, report: list) -> None:
+        self.report = report
+        self.table.setRowCount(len(report))
+        for row, item in enumerate(report):
+            u = item.uptime
+            verdict, colour = VERDICTS[u.meets_target]
+            cells = (item.name, item.site_name or "—", _percent(u.fraction, 3), verdict,
+                     _percent(u.monitored, 1), _duration(u.down), _duration(u.maintenance),
+                     str(u.samples))
+            for column, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(item.label)
+                if column == 3:
+                    cell.setForeground(QBrush(QColor(colour)))
+                if column >= 2:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, cell)
+        missed = sum(1 for item in report if item.uptime.meets_target is False)
+        start, end = self.period()
+        self.message.setText(
+            f"{len(report)} node(s), {start.astimezone():%Y-%m-%d %H:%M} → "
+            f"{end.astimezone():%Y-%m-%d %H:%M}: {missed} below 99.9 %."
+            if report else "No nodes in the address book for this choice.")
+
+    def show_error(self, exc: Exception) -> None:
+        self.message.setText(diagnosis_text(exc))

@@ -1,0 +1,189 @@
+"""Site visits: arrive (site, engineer from Settings, purpose), leave, link incidents, list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
+
+COLUMNS = ("#", "Site", "Engineer", "Arrived", "Left", "Purpose", "Incidents")
+
+
+def _local(value) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "on site"
+
+
+class VisitsView(QWidget):
+    """``current_incident()`` gives the incident shown in the log, offered for linking."""
+
+    linked = Signal(object)  # the VisitRecord an incident was linked to
+
+    def __init__(self, ctx: Context, current_incident: Callable[[], object],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.current_incident = current_incident
+        self.visits: list = []
+        self.loaded = False
+        self.site = QComboBox()
+        self.site.setMinimumContentsLength(18)
+        self.purpose = QLineEdit()
+        self.purpose.setPlaceholderText("Purpose, e.g. preventive maintenance, CT cannot send")
+        self.engineer = QLabel()
+        self.start_button = QPushButton("Arrive (start visit)")
+        self.start_button.clicked.connect(self.start_visit)
+        self.end_button = QPushButton("Leave (end visit)")
+        self.end_button.setToolTip("End the selected visit, or the one still open")
+        self.end_button.clicked.connect(self.end_visit)
+        self.incident_ref = QLineEdit()
+        self.incident_ref.setPlaceholderText("Incident number or UUID")
+        self.link_button = QPushButton("Link incident to selected visit")
+        self.link_button.clicked.connect(self.link_incident)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        start = QHBoxLayout()
+        start.addWidget(QLabel("Site"))
+        start.addWidget(self.site)
+        start.addWidget(self.purpose, 1)
+        start.addWidget(self.start_button)
+        start.addWidget(self.end_button)
+        link = QHBoxLayout()
+        link.addWidget(self.incident_ref, 1)
+        link.addWidget(self.link_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(start)
+        layout.addWidget(self.engineer)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(link)
+        layout.addWidget(self.message)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        name = actor_of(self.ctx)
+        source = "from Settings" if self.ctx.settings.engineer_name else "login name; set your " \
+            "name in Settings"
+        self.engineer.setText(f"Engineer: <b>{name}</b> ({source})")
+        current = self.current_incident()
+        if current is not None and not self.incident_ref.text():
+            self.incident_ref.setText(str(current.id))
+        if not self.loaded:
+            self.loaded = True
+            self.reload_sites()
+            self.reload()
+
+    def reload_sites(self) -> None:
+        from pacs_console.core.incidents.sites import list_sites
+
+        chosen = self.site.currentData()
+        self.site.clear()
+        for site in list_sites(self.ctx.db):
+            self.site.addItem(site.name, site.id)
+        default = self.ctx.settings.default_site
+        index = self.site.findData(chosen) if chosen is not None else self.site.findText(default)
+        if index >= 0:
+            self.site.setCurrentIndex(index)
+        self.start_button.setEnabled(self.site.count() > 0)
+        if not self.site.count():
+            self.message.setText("Add a site first (Sites…).")
+
+    def reload(self) -> None:
+        from pacs_console.core.incidents.sites import list_visits
+
+        selected = self.selected_visit()
+        self.visits = list_visits(self.ctx.db)
+        self.table.setRowCount(len(self.visits))
+        for row, visit in enumerate(self.visits):
+            links = ", ".join(f"#{i}" for i in visit.incident_ids)
+            cells = (str(visit.id), visit.site_name, visit.engineer, _local(visit.arrived_at),
+                     _local(visit.departed_at), visit.purpose, links)
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, visit.id)
+                self.table.setItem(row, column, item)
+            if selected is not None and visit.id == selected.id:
+                self.table.selectRow(row)
+        if selected is None and self.visits:
+            self.table.selectRow(0)
+
+    def selected_visit(self):
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or not 0 <= rows[0].row() < len(self.visits):
+            return None
+        return self.visits[rows[0].row()]
+
+    def _do(self, action, success: Callable[[object], str]) -> tuple[bool, object]:
+        """Run a core change; its Diagnosis, if any, becomes the message."""
+        try:
+            result = action()
+        except ConsoleError as exc:
+            self.message.setText(diagnosis_text(exc))
+            return False, None
+        self.reload()
+        self.message.setText(success(result))
+        return True, result
+
+    def start_visit(self) -> None:
+        from pacs_console.core.incidents.sites import start_visit
+
+        site = self.site.currentData()
+        if site is None:
+            self.message.setText("Add a site first (Sites…).")
+            return
+        actor = actor_of(self.ctx)
+        ok, _ = self._do(lambda: start_visit(self.ctx.db, site, engineer=actor,
+                                             purpose=self.purpose.text().strip(), actor=actor),
+                         lambda v: f"Visit {v.id} started at {v.site_name}")
+        if ok:
+            self.purpose.clear()
+            self.table.selectRow(0)  # newest first: the visit just started
+
+    def end_visit(self) -> None:
+        from pacs_console.core.incidents.sites import end_visit
+
+        selected = self.selected_visit()
+        visit_id = selected.id if selected and selected.departed_at is None else None
+        self._do(lambda: end_visit(self.ctx.db, visit_id, actor=actor_of(self.ctx)),
+                 lambda v: f"Visit {v.id} at {v.site_name} ended")
+
+    def link_incident(self) -> None:
+        from pacs_console.core.incidents.service import link_visit
+
+        visit = self.selected_visit()
+        ref = self.incident_ref.text().strip()
+        if visit is None:
+            self.message.setText("Select a visit first.")
+            return
+        if not ref:
+            self.message.setText("Type the incident's number or UUID.")
+            return
+        ok, _ = self._do(lambda: link_visit(self.ctx.db, visit.id, ref,
+                                            actor=actor_of(self.ctx)),
+                         lambda _: f"Incident {ref} linked to visit {visit.id}")
+        if ok:
+            self.linked.emit(visit)

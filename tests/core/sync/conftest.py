@@ -1,0 +1,26 @@
+"""Fixtures for sync tests: a console context pointed at the session's real Request Tracker."""
+
+from __future__ import annotations
+
+import pytest
+
+from pacs_console.core.sync import helpdesk
+from pacs_console.core.sync.adapters.base import HelpdeskConfig
+
+
+@pytest.fixture
+def rt_ctx(ctx, rt_peer):
+    """A context whose helpdesk is the session RT (token in the test keyring)."""
+    config = HelpdeskConfig(kind="rt", url=rt_peer.url, queue=rt_peer.queue, user=rt_peer.user,
+                            timeout=10.0)
+    helpdesk.save_config(ctx, config, rt_peer.token)
+    return ctx
+
+
+def run(generator):
+    """Drive a core generator to its return value."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value

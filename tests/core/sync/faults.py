@@ -1,0 +1,123 @@
+"""Helpers for sync fault tests: a reply-dropping proxy, item factories, exactly-once checks."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import Counter
+
+from pacs_console.core.db.engine import Database
+from pacs_console.core.incidents import service
+from pacs_console.core.sync import outbox, tickets
+
+
+def make_items(db: Database, incidents: int, notes: int, tag: str) -> int:
+    """``incidents`` incidents with ``notes`` notes each: incidents * (1 + notes) outbox items."""
+    for n in range(incidents):
+        record = service.create_incident(db, title=f"{tag} incident {n}", severity="medium",
+                                         description=f"Fault test {tag} #{n}")
+        for m in range(notes):
+            service.add_note(db, record.id, f"{tag} note {m} on incident {n}")
+    return incidents * (1 + notes)
+
+
+def assert_exactly_once(db: Database, rt_peer) -> None:
+    """Every outbox item is done and is on RT exactly once; the local database is intact."""
+    assert db.integrity_ok()
+    counts = outbox.counts(db)
+    assert counts["done"] == sum(counts.values()), counts
+    items = outbox.list_items(db, ("done",), limit=100_000)
+    by_incident: dict[str, list] = {}
+    for item in items:
+        by_incident.setdefault(item.incident_uuid, []).append(item)
+    with rt_peer.client() as client:
+        for incident_uuid, group in by_incident.items():
+            ticket = tickets.ticket_for(db, incident_uuid)
+            create = next(i for i in group if i.kind == "create")
+            assert rt_peer.tickets_with_key(create.key) == [int(ticket)], create.key
+            subjects, page = [], 1
+            while True:
+                batch = client.get(f"/ticket/{ticket}/attachments", params={
+                    "fields": "Subject", "per_page": 100, "page": page}).json()["items"]
+                subjects += [b.get("Subject") or "" for b in batch]
+                if len(batch) < 100:
+                    break
+                page += 1
+            seen = Counter(s for s in subjects if "[sync " in s)
+            for item in group:
+                if item.kind != "create":
+                    tagged = [s for s in seen if item.key in s]
+                    assert len(tagged) == 1 and seen[tagged[0]] == 1, (item.key, seen)
+            # Ordering within the incident: RT shows the notes in the order they were made.
+            notes = [s for s in subjects if "[sync " in s]
+            keys = [i.key for i in sorted(group, key=lambda i: i.id) if i.kind != "create"]
+            assert [next(k for k in keys if k in s) for s in notes] == keys
+
+
+class DroppingProxy:
+    """A loopback TCP proxy that forwards requests but throws away the reply to every
+    ``every``-th POST (ticket create or comment): RT did the work, the client never hears."""
+
+    def __init__(self, target: tuple[str, int], every: int = 3) -> None:
+        self.target, self.every = target, every
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.posts = self.dropped = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(self.target)
+        state = {"drop": False}
+
+        def requests() -> None:
+            try:
+                while chunk := client.recv(65536):
+                    if chunk.startswith(b"POST /REST/2.0/ticket"):
+                        with self._lock:
+                            self.posts += 1
+                            if self.posts % self.every == 0:
+                                state["drop"] = True
+                                self.dropped += 1
+                    upstream.sendall(chunk)
+            except OSError:
+                pass
+            finally:
+                _shut(upstream)
+
+        threading.Thread(target=requests, daemon=True).start()
+        try:
+            while chunk := upstream.recv(65536):
+                if state["drop"]:
+                    break  # RT answered: the work is done; the client never sees it
+                client.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            _shut(client)
+            _shut(upstream)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()

@@ -1,0 +1,99 @@
+"""`pacs-console report build|verify|list|cert` as scripts call them, with exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+PASS = {"PACS_CONSOLE_SIGNING_PASSPHRASE": "cli pass ɔ 7"}
+
+
+def test_sample_build_verify_and_tampering(data_dir, tmp_path):
+    out = tmp_path / "sample.pdf"
+    proc = run_cli("report", "build", "--sample", "--out", str(out), "--json",
+                   data_dir=data_dir, env=PASS)
+    assert proc.returncode == 0, proc.stderr
+    built = json.loads(proc.stdout)
+    assert built["ok"] and built["signed"] and built["pages"] >= 4
+    proc = run_cli("report", "verify", str(out), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["state"] == "valid-self-signed" and not result["modified"]
+    assert result["attachment_sha256"] == built["json_sha256"]
+    assert "Kwabena Ɔfori-Mɛnsah" in result["signatures"][0]["signer"]
+    text = run_cli("report", "verify", str(out)).stdout
+    assert "self-signed" in text and "intact" in text
+
+    broken = tmp_path / "broken.pdf"
+    data = bytearray(out.read_bytes())
+    data[data.index(b"stream", len(data) // 4) + 20] ^= 0x20
+    broken.write_bytes(bytes(data))
+    assert run_cli("report", "verify", str(broken)).returncode in (3, 6)
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(out.read_bytes()))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Rotate"] = generic.NumberObject(90)
+    writer.update_container(page)
+    changed = tmp_path / "changed.pdf"
+    with changed.open("wb") as handle:
+        writer.write(handle)
+    proc = run_cli("report", "verify", str(changed))
+    assert proc.returncode == 4 and "MODIFIED" in proc.stdout
+
+    garbage = tmp_path / "garbage.pdf"
+    garbage.write_bytes(b"not a pdf at all")
+    assert run_cli("report", "verify", str(garbage)).returncode == 6
+    assert not any(PASS["PACS_CONSOLE_SIGNING_PASSPHRASE"].encode() in p.read_bytes()
+                   for p in data_dir.rglob("*") if p.is_file())
+    # The test keyring does not outlive a process: with no env var and no terminal either,
+    # signing says what is missing instead of failing obscurely.
+    proc = run_cli("report", "build", "--sample", "--out", str(tmp_path / "again.pdf"),
+                   data_dir=data_dir)
+    assert proc.returncode == 1
+    assert "passphrase" in proc.stderr and "PACS_CONSOLE_SIGNING_PASSPHRASE" in proc.stderr
+
+
+def test_visit_build_is_listed_and_unsigned_reports_fail_verification(data_dir, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from pacs_console.core.context import Context
+    from pacs_console.core.incidents import service, sites
+    from pacs_console.paths import app_paths
+
+    ctx = Context.open(app_paths(data_dir))
+    try:
+        sites.save_site(ctx.db, "Ho Teaching Hospital")
+        start = datetime(2025, 6, 10, 8, 0, tzinfo=UTC)
+        visit = sites.start_visit(ctx.db, "Ho Teaching Hospital", engineer="Esi Ɔwusu",
+                                  arrived_at=start)
+        service.create_incident(ctx.db, title="Archive full", severity="low",
+                                site="Ho Teaching Hospital", reported_at=start,
+                                visit_id=visit.id)
+        sites.end_visit(ctx.db, visit.id, departed_at=start + timedelta(hours=3))
+    finally:
+        ctx.close()
+    out = tmp_path / "visit.pdf"
+    proc = run_cli("report", "build", "--visit", str(visit.id), "--out", str(out),
+                   data_dir=data_dir, env=PASS)
+    assert proc.returncode == 0, proc.stderr
+    assert run_cli("report", "verify", str(out)).returncode == 0
+    listed = json.loads(run_cli("report", "list", "--json", data_dir=data_dir).stdout)
+    assert len(listed) == 1 and listed[0]["visit_id"] == visit.id and listed[0]["signed"]
+    assert Path(listed[0]["path"]).read_bytes() == out.read_bytes()
+    cert = json.loads(run_cli("report", "cert", "--json", data_dir=data_dir, env=PASS).stdout)
+    assert cert["self_signed"] and "Esi Ɔwusu" in cert["subject"]
+
+    unsigned = tmp_path / "unsigned.pdf"
+    proc = run_cli("report", "build", "--visit", str(visit.id), "--no-sign", "--out",
+                   str(unsigned), data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert run_cli("report", "verify", str(unsigned)).returncode == 5
+    proc = run_cli("report", "build", "--visit", "999", "--out", str(tmp_path / "x.pdf"),
+                   data_dir=data_dir, env=PASS)
+    assert proc.returncode == 1 and "No visit 999" in proc.stderr
