@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 EXIT_OK = 0
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.error(f"unknown command {args.command!r}")
+    if hasattr(signal, "SIGPIPE"):
+        # `pacs-console incident list --json | head` should end quietly like any Unix tool,
+        # not with a BrokenPipeError traceback.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     return int(handler(args) or 0)
 
 

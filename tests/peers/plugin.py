@@ -106,8 +106,8 @@ def rt_peer():
     from tests.peers.rt import RequestTracker
 
     peer = RequestTracker()
-    peer.start()
     try:
+        peer.start()
         yield peer
     finally:
         peer.remove()

@@ -94,7 +94,8 @@ def plan(ctx: Context) -> list[dict]:
     return heads
 
 
-def sync_once(ctx: Context, *, dry_run: bool = False, workers: int = 4, wait_s: float = 0.0,
+def sync_once(ctx: Context, *, dry_run: bool = False, workers: int | None = None,
+              wait_s: float = 0.0,
               backoff: Backoff | None = None) -> Generator[Progress, None, SyncResult]:
     """Push the outbox, then pull status and replies back. Long work: a generator."""
     from pacs_console.core.sync.runner import drain
@@ -107,7 +108,8 @@ def sync_once(ctx: Context, *, dry_run: bool = False, workers: int = 4, wait_s: 
     client = adapter(ctx)
     try:
         result.drain = yield from drain(ctx.db, client, attachments_dir=ctx.paths.data /
-                                        "attachments", workers=workers, wait_s=wait_s,
+                                        "attachments", wait_s=wait_s,
+                                        workers=workers or max(1, client.config.workers),
                                         backoff=backoff)
         if not result.drain.stopped:
             result.pull = yield from pull(ctx.db, client)
