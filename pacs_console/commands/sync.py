@@ -102,6 +102,10 @@ def _sync(args: argparse.Namespace, ctx) -> int:
     if result.pull:
         print(f"Pulled back {result.pull.events} change(s) from {result.pull.tickets} ticket(s), "
               f"{result.pull.conflicts} conflict(s) to review")
+    if result.timestamped:
+        print(f"Timestamped {result.timestamped} report(s) signed offline")
+    if result.timestamp_problem:
+        print(f"Reports not timestamped yet: {result.timestamp_problem}", file=sys.stderr)
     for failure in failures[:10]:
         print(f"  item #{failure['item']}: {failure['what']}", file=sys.stderr)
         for action in failure.get("actions", []):

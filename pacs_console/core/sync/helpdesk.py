@@ -71,11 +71,14 @@ class SyncResult:
     drain: DrainResult | None = None
     pull: PullResult | None = None
     dry_run: list[dict] = field(default_factory=list)
+    timestamped: int = 0  # reports signed offline that got their document timestamp now
+    timestamp_problem: str = ""
 
     def to_dict(self) -> dict:
         return {"drain": self.drain.to_dict() if self.drain else None,
                 "pull": self.pull.to_dict() if self.pull else None,
-                "would_send": self.dry_run}
+                "would_send": self.dry_run, "timestamped_reports": self.timestamped,
+                "timestamp_problem": self.timestamp_problem}
 
 
 def plan(ctx: Context) -> list[dict]:
@@ -113,6 +116,23 @@ def sync_once(ctx: Context, *, dry_run: bool = False, workers: int | None = None
                                         backoff=backoff)
         if not result.drain.stopped:
             result.pull = yield from pull(ctx.db, client)
+            yield from _timestamp_reports(ctx, result)
     finally:
         client.close()
     return result
+
+
+def _timestamp_reports(ctx: Context, result: SyncResult):
+    """Connectivity is back: reports signed offline get the RFC 3161 document timestamp now."""
+    url = (ctx.settings.extra or {}).get("tsa_url")
+    if not url:
+        return
+    from pacs_console.core.errors import ConsoleError
+    from pacs_console.core.reports.sign import timestamper_for
+    from pacs_console.core.reports.store import timestamp_pending
+
+    try:
+        result.timestamped = yield from timestamp_pending(ctx.paths.data, timestamper_for(url))
+    except ConsoleError as exc:
+        # The time-stamping authority being down must not fail the helpdesk sync itself.
+        result.timestamp_problem = exc.diagnosis.what

@@ -112,9 +112,6 @@ class IncidentsPanel(QWidget):
         self.verify_button.clicked.connect(self.verify_audit)
         bar = QHBoxLayout()
         bar.addWidget(self.filters, 1)
-        for widget in (self.new_button, self.from_run_button, self.export_button,
-                       self.verify_button):
-            bar.addWidget(widget)
         self.filter_bar = bar
 
     def _header(self) -> QHBoxLayout:
@@ -126,8 +123,10 @@ class IncidentsPanel(QWidget):
         self.maintenance_button.clicked.connect(lambda: self.edit_maintenance())
         header = QHBoxLayout()
         header.addWidget(QLabel("<h2>Incidents</h2>"), 1)
-        header.addWidget(self.sites_button)
-        header.addWidget(self.maintenance_button)
+        # Actions share the title row so the filter row fits a 1366-pixel laptop screen.
+        for widget in (self.new_button, self.from_run_button, self.export_button,
+                       self.verify_button, self.sites_button, self.maintenance_button):
+            header.addWidget(widget)
         return header
 
     def _build_tabs(self, log: QWidget) -> None:

@@ -6,7 +6,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -54,11 +53,13 @@ class StoreTab(QWidget):
             self.compression.addItem(label, value)
         self.parallel = QSpinBox()
         self.parallel.setRange(1, 8)
-        form = QFormLayout()
-        form.addRow("Generated test study (images)", self.generate)
-        form.addRow("Modality", self.modality)
-        form.addRow("Compression", self.compression)
-        form.addRow("Parallel associations", self.parallel)
+        form = QHBoxLayout()
+        for label, widget in (("Generated test study", self.generate), ("images of", self.modality),
+                              ("", self.compression), ("Parallel associations", self.parallel)):
+            if label:
+                form.addWidget(QLabel(label))
+            form.addWidget(widget)
+        form.addStretch(1)
         self.send_button = QPushButton("Send")
         self.send_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
@@ -83,7 +84,7 @@ class StoreTab(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.plot, 3)
         layout.addWidget(self.log, 1)
         self.worker: workers.Worker | None = None
         self._last_x, self._bytes = -1.0, 0

@@ -171,3 +171,28 @@ def test_dropped_custom_field_value_is_a_failure(rt_ctx, rt_peer):
     service.create_incident(ctx.db, title="Dropped", severity="low")
     result = _sync(ctx)
     assert result.drain.failures[0]["code"] == "helpdesk-field-dropped"
+
+
+def test_duplicate_tickets_for_one_key_are_merged_into_the_lowest_id(rt_ctx, rt_peer):
+    """Two tickets with the same key (e.g. made by an older client): keep the lowest, merge the rest."""
+    ctx = rt_ctx
+    record = service.create_incident(ctx.db, title="Duplicate on the helpdesk", severity="low",
+                                     actor="ama")
+    create = next(i for i in outbox.list_items(ctx.db, ("pending",), limit=100)
+                  if i.kind == "create" and i.incident_uuid == record.uuid)
+    made = []
+    with rt_peer.client() as client:
+        for copy in ("first", "second"):
+            answer = client.post("/ticket", json={
+                "Queue": rt_peer.queue, "Subject": f"Duplicate ({copy})", "Content": copy,
+                "CustomFields": {"IdempotencyKey": create.key}})
+            answer.raise_for_status()
+            made.append(int(answer.json()["id"]))
+    assert rt_peer.tickets_with_key(create.key) == sorted(made)
+    result = _sync(ctx)
+    assert not result.drain.failures
+    assert int(tickets.ticket_for(ctx.db, record.uuid)) == min(made)
+    assert rt_peer.tickets_with_key(create.key) == [min(made)]
+    with rt_peer.client() as client:
+        merged = client.get(f"/ticket/{max(made)}").json()
+    assert int(merged["EffectiveId"]["id"]) == min(made)
