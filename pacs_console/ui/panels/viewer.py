@@ -39,6 +39,14 @@ def _read_tags(path: str) -> tuple[str, list]:
 
 ARRIVAL_DELAY_MS = 1000  # gather a second of arrivals before indexing them
 
+
+
+def _tree_data(index, sources: list, generation: int):
+    """Worker thread: everything the study tree shows, read from the index in one go."""
+    studies = [(study, index.series(study.study_uid, sources)) for study in index.studies(sources)]
+    refused = [f for f in index.files(sources) if f.status == "refused"]
+    return generation, studies, refused
+
 class ViewerPanel(QWidget):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +62,7 @@ class ViewerPanel(QWidget):
         self.tag_path = ""
         self._series_worker = None
         self.busy = 0
+        self._tree_generation = 0
         # Arrivals during a retrieve come every few milliseconds; indexing them and rebuilding
         # the tree each time would stall the GUI, so they are gathered and handled in one go.
         self._arrived: list[Path] = []
@@ -194,19 +203,30 @@ class ViewerPanel(QWidget):
 
     # -- tree and thumbnails -----------------------------------------------------------------------
     def refresh_tree(self) -> None:
+        """Reload the study tree; the index queries run on a worker, the items are built here."""
+        self._tree_generation += 1
+        self.busy += 1
+        workers.start(_tree_data, self.index, list(self.sources), self._tree_generation,
+                      on_result=self._build_tree, on_error=self._failed,
+                      on_finished=self._done)
+
+    def _build_tree(self, data) -> None:
+        generation, studies, refused = data
+        if generation != self._tree_generation:
+            return  # a newer refresh is on its way; this snapshot is already stale
         selected = self.tree.currentItem().data(0, ROLE) if self.tree.currentItem() else None
         self.tree.blockSignals(True)
         self.tree.clear()
         self.series_items.clear()
         self.series_tiles.clear()
         jobs = []
-        for study in self.index.studies(self.sources):
+        for study, series_list in studies:
             label = " · ".join(filter(None, [study.patient_name.replace("^", " "), study.study_date,
                                               study.description or study.modalities]))
             top = QTreeWidgetItem(self.tree, [f"{label} ({study.series_count} series)"])
             top.setData(0, ROLE, ("study", study.study_uid))
             top.setExpanded(True)
-            for series in self.index.series(study.study_uid, self.sources):
+            for series in series_list:
                 text = (f"Se {series.number if series.number is not None else '?'} "
                         f"{series.description} · {series.modality} · {series.instance_count} "
                         f"image{'s' if series.instance_count != 1 else ''}")
@@ -219,7 +239,6 @@ class ViewerPanel(QWidget):
                 else:
                     item.setIcon(0, QIcon(tile(None, "no image", SERIES_ICON)))
                     self.series_tiles.add(series.series_uid)
-        refused = [f for f in self.index.files(self.sources) if f.status == "refused"]
         if refused:
             node = QTreeWidgetItem(self.tree, [f"Refused files ({len(refused)})"])
             node.setData(0, ROLE, ("refused", ""))
