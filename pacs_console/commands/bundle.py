@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from pacs_console.commands.sync import EXIT_FAILED, EXIT_OK, _guard
+from pacs_console.commands.dimse_common import with_context
+from pacs_console.commands.sync import EXIT_FAILED, EXIT_OK
 
 
 def register(subparsers) -> None:
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
                         help="attach the bundle to this incident (id or UUID): it then reaches "
                              "the helpdesk with the next sync")
     parser.add_argument("--json", action="store_true")
-    parser.set_defaults(handler=_guard(_bundle))
+    parser.set_defaults(handler=with_context(_bundle))
 
 
 def _bundle(args: argparse.Namespace, ctx) -> int:

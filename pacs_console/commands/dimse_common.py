@@ -136,6 +136,28 @@ def diagnosis_lines(diagnosis) -> str:
     return "\n".join("  " + line for line in diagnosis.text().splitlines()[1:])
 
 
+def with_context(handler):
+    """For handlers taking ``(args, ctx)``: open the context, close it, and print a ConsoleError's
+    diagnosis (as JSON with --json) with exit code 1 instead of a traceback."""
+    def run(args) -> int:
+        from pacs_console.core.context import Context
+        from pacs_console.core.errors import ConsoleError
+        from pacs_console.paths import app_paths
+
+        ctx = Context.open(app_paths(args.data_dir))
+        try:
+            return handler(args, ctx)
+        except ConsoleError as exc:
+            if getattr(args, "json", False):
+                print(json.dumps({"ok": False, "error": exc.diagnosis.to_dict()}))
+            else:
+                print(exc.diagnosis.text(), file=sys.stderr)
+            return exit_codes.FAILED
+        finally:
+            ctx.close()
+    return run
+
+
 def run_guarded(handler):
     """Turn usage problems and Ctrl+C into their exit codes instead of tracebacks."""
     def wrapped(args) -> int:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from pacs_console.commands.dimse_common import with_context
+
 EXIT_OK, EXIT_FAILED, EXIT_TAMPERED = 0, 1, 3
 SEVERITY_CHOICES = ("critical", "high", "medium", "low")
 
@@ -23,30 +25,10 @@ def _time(text: str):
 
 def _add(sub, name: str, handler, help_text: str, json_flag: bool = True):
     parser = sub.add_parser(name, help=help_text, description=help_text)
-    parser.set_defaults(handler=_guard(handler))
+    parser.set_defaults(handler=with_context(handler))
     if json_flag:
         parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     return parser
-
-
-def _guard(handler):
-    def run(args) -> int:
-        from pacs_console.core.context import Context
-        from pacs_console.core.errors import ConsoleError
-        from pacs_console.paths import app_paths
-
-        ctx = Context.open(app_paths(args.data_dir))
-        try:
-            return handler(args, ctx)
-        except ConsoleError as exc:
-            if getattr(args, "json", False):
-                print(json.dumps({"ok": False, "error": exc.diagnosis.to_dict()}))
-            else:
-                print(exc.diagnosis.text(), file=sys.stderr)
-            return EXIT_FAILED
-        finally:
-            ctx.close()
-    return run
 
 
 def _actor(ctx) -> str:

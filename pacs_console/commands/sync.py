@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from pacs_console.commands.dimse_common import with_context
+
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
@@ -20,7 +22,7 @@ def register(subparsers) -> None:
                       help="put items that failed permanently back in the queue first")
     sync.add_argument("--wait", type=float, default=0.0, metavar="S",
                       help="keep retrying transient failures for up to S seconds")
-    sync.set_defaults(handler=_guard(_sync))
+    sync.set_defaults(handler=with_context(_sync))
 
     helpdesk = subparsers.add_parser("helpdesk", help="set up and test the helpdesk connection")
     sub = helpdesk.add_subparsers(dest="helpdesk_command", required=True)
@@ -37,33 +39,13 @@ def register(subparsers) -> None:
     setup.add_argument("--time-field", default="DeviceTime",
                        help="ticket custom field for the original device time ('' for none)")
     setup.add_argument("--json", action="store_true")
-    setup.set_defaults(handler=_guard(_set))
+    setup.set_defaults(handler=with_context(_set))
     test = sub.add_parser("test", help="check credentials, queue and custom fields")
     test.add_argument("--json", action="store_true")
-    test.set_defaults(handler=_guard(_test))
+    test.set_defaults(handler=with_context(_test))
     show = sub.add_parser("show", help="the settings and whether a token is stored")
     show.add_argument("--json", action="store_true")
-    show.set_defaults(handler=_guard(_show))
-
-
-def _guard(handler):
-    def run(args) -> int:
-        from pacs_console.core.context import Context
-        from pacs_console.core.errors import ConsoleError
-        from pacs_console.paths import app_paths
-
-        ctx = Context.open(app_paths(args.data_dir))
-        try:
-            return handler(args, ctx)
-        except ConsoleError as exc:
-            if getattr(args, "json", False):
-                print(json.dumps({"ok": False, "error": exc.diagnosis.to_dict()}))
-            else:
-                print(exc.diagnosis.text(), file=sys.stderr)
-            return EXIT_FAILED
-        finally:
-            ctx.close()
-    return run
+    show.set_defaults(handler=with_context(_show))
 
 
 def _sync(args: argparse.Namespace, ctx) -> int:

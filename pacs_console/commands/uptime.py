@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pacs_console.commands.incidents import _actor, _add, _emit, _guard, _time
+from pacs_console.commands.dimse_common import with_context
+from pacs_console.commands.incidents import _actor, _add, _emit, _time
 
 DEFAULT_PERIOD_DAYS = 7
 
@@ -106,7 +107,7 @@ def register(subparsers) -> None:
                               description="Node uptime from the saved echo runs against the "
                               "99.9% target, excluding maintenance windows. Default period: the "
                               f"last {DEFAULT_PERIOD_DAYS} days.")
-    p.set_defaults(handler=_guard(_uptime))
+    p.set_defaults(handler=with_context(_uptime))
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.add_argument("--node", help="one node (name, AE title or id)")
     p.add_argument("--site", help="the nodes at this site")
