@@ -83,19 +83,30 @@ def _file(payload: dict, attachments_dir: Path) -> list[FilePart]:
     return [FilePart(spec["filename"], spec["media_type"], content)]
 
 
+RETRY_GRACE_S = 2.0
+
+
 def deliver(adapter: Adapter, db: Database, item: outbox.OutboxRecord,
             attachments_dir: Path) -> str:
     """Send one item; returns the ticket id. Safe to repeat: every step looks before it acts."""
     payload = item.payload
     if item.kind == "create":
         found = adapter.find_by_key(item.key)
-        if found:
-            if len(found) > 1:
-                adapter.merge(found[0], found[1:])
-            return found[0]
-        title = f"[{payload.get('severity', '').upper()}] {payload.get('subject', '')}".strip()
-        return adapter.create_ticket(item.key, title[:200], ticket_content(payload, item),
-                                     item.device_time)
+        if not found and item.attempts > 1:
+            # An earlier attempt may have died with its request still being served: give the
+            # helpdesk a moment to commit that ticket before deciding none exists.
+            time.sleep(RETRY_GRACE_S)
+            found = adapter.find_by_key(item.key)
+        if not found:
+            title = f"[{payload.get('severity', '').upper()}] {payload.get('subject', '')}".strip()
+            ticket = adapter.create_ticket(item.key, title[:200], ticket_content(payload, item),
+                                           item.device_time)
+            # Look again after creating: if a lost earlier attempt landed meanwhile, both
+            # tickets carry the key and the lowest one wins.
+            found = sorted(set(adapter.find_by_key(item.key)) | {ticket}, key=int)
+        if len(found) > 1:
+            adapter.merge(found[0], found[1:])
+        return found[0]
     ticket = tickets.ticket_for(db, item.incident_uuid)
     if ticket is None:
         raise permanent("sync-no-ticket", "This incident has no helpdesk ticket yet",
