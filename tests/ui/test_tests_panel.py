@@ -214,13 +214,13 @@ def test_store_a_generated_study_and_probe(qtbot, ctx, panel, demo):
     store.compression.setCurrentIndex(1)  # RLE
     store.parallel.setValue(2)
     store.start()
-    qtbot.waitUntil(lambda: store.worker is None, timeout=30000)
+    qtbot.waitUntil(lambda: store.worker is None, timeout=90000)
     assert "12 sent, 0 failed" in store.status.text()
     assert len(demo.datasets) == before + 12
     probe = panel.operation_tabs["Capabilities"]
     probe.storage.setChecked(False)
     probe.start()
-    qtbot.waitUntil(lambda: probe.worker is None, timeout=30000)
+    qtbot.waitUntil(lambda: probe.worker is None, timeout=90000)
     assert probe.table.rowCount() >= 5 and "accepted" in probe.status.text()
     assert "implementation" in probe.association.toPlainText().lower()
     assert get_node(ctx.db, "Demo").capabilities["accepted_count"] >= 5
