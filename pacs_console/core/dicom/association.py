@@ -86,15 +86,23 @@ def connect(target: Target, contexts: Iterable, *, roles: Iterable = (), handler
     tls_args = None
     if target.tls is not None:
         tls_args = (tls.client_context(target.tls), tls.server_name(target.tls, target.host))
-    start = time.perf_counter()
-    assoc = ae.associate(target.host, target.port, ae_title=target.called_ae,
-                         ext_neg=list(roles) or None, evt_handlers=evt_handlers,
-                         tls_args=tls_args)
-    elapsed = time.perf_counter() - start
-    timing["associate_ms"] = elapsed * 1000
-    if not assoc.is_established:
-        raise ConsoleError(association_failure(assoc, received, target, elapsed))
-    return assoc
+    for attempt in (1, 2):
+        received.clear()
+        start = time.perf_counter()
+        assoc = ae.associate(target.host, target.port, ae_title=target.called_ae,
+                             ext_neg=list(roles) or None, evt_handlers=evt_handlers,
+                             tls_args=tls_args)
+        elapsed = time.perf_counter() - start
+        timing["associate_ms"] = elapsed * 1000
+        if assoc.is_established:
+            return assoc
+        diagnosis = association_failure(assoc, received, target, elapsed)
+        # Some peers (Orthanc among them) now and then close right after sending A-ASSOCIATE-RJ,
+        # and the close wins the race; one more try usually brings the decoded rejection.
+        if diagnosis.code != "closed-without-answer" or attempt == 2:
+            break
+        time.sleep(0.1)
+    raise ConsoleError(diagnosis)
 
 
 def release(assoc) -> None:

@@ -102,11 +102,13 @@ def test_listener_that_closes_is_not_called_a_timeout():
     listener.listen()
     import threading
 
-    def slam():
-        conn, _ = listener.accept()  # the pre-connect
-        conn.close()
-        conn, _ = listener.accept()  # the association
-        conn.close()
+    def slam():  # every connection: the pre-connect, the association and its one retry
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.close()
 
     thread = threading.Thread(target=slam, daemon=True)
     thread.start()
