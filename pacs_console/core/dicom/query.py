@@ -23,6 +23,7 @@ from pacs_console.core.dicom.dimse_status import (
     category,
     describe_status,
 )
+from pacs_console.core.dicom.query_lean import find_lean
 from pacs_console.core.dicom.results import make_evidence
 from pacs_console.core.dicom.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
@@ -93,6 +94,17 @@ class FindResult:
             return f"C-FIND failed: {self.diagnosis.what}"
         extra = " (truncated)" if self.matches_truncated else " (cancelled)" if self.cancelled else ""
         return f"C-FIND: {self.count} matches in {self.duration_ms:.0f} ms{extra}"
+
+    def matched(self, limit: int | None) -> bool:
+        """Count one match; True when ``limit`` is reached and the rest are to be cancelled."""
+        self.count += 1
+        self.matches_truncated = limit is not None and self.count >= limit
+        return self.matches_truncated
+
+    def final(self, code: int) -> None:
+        """The final (non-pending) response status."""
+        self.status, self.cancelled = code, code == 0xFE00
+        _, self.diagnosis = describe_status("find", code)
 
     def evidence(self) -> dict:
         return make_evidence("find", self.target or "unknown", outcome=self.outcome,
@@ -278,6 +290,12 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
     timing: dict = {}
     try:
         identifier = build_identifier(level, keys, model, extra)
+        if (yield from find_lean(target, sop_class, identifier, result, limit)):
+            if result.status == 0 and result.count == 0:
+                result.diagnosis = no_match_hint(target, _is_broad(keys, extra),
+                                                 result.association)
+            result.duration_ms = (time.perf_counter() - start) * 1000
+            return result
         assoc = assoc_mod.connect(target, [sop_class], timing=timing)
     except ConsoleError as exc:
         result.diagnosis = exc.diagnosis
@@ -292,23 +310,20 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
         last = time.perf_counter()
         for status, ds in responses:
             if not status:
-                result.diagnosis = _lost(assoc, target, result.count,
+                result.diagnosis = _lost(assoc.is_aborted, target, result.count,
                                          time.perf_counter() - last)
                 finished = True
                 break
             last = time.perf_counter()
             code = int(status.Status)
             if code in (PENDING, PENDING_WARNING):
-                result.count += 1
+                truncated = result.matched(limit)
                 yield flatten(ds)
-                if limit is not None and result.count >= limit:
-                    result.matches_truncated = True
+                if truncated:
                     break
                 continue
             finished = True
-            result.status = code
-            result.cancelled = code == 0xFE00
-            _, result.diagnosis = describe_status("find", code)
+            result.final(code)
             break
         if result.status == 0 and result.count == 0:
             result.diagnosis = no_match_hint(target, _is_broad(keys, extra), result.association)
@@ -323,10 +338,10 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
     return result
 
 
-def _lost(assoc, target: Target, count: int, quiet_s: float) -> Diagnosis:
+def _lost(aborted: bool, target: Target, count: int, quiet_s: float) -> Diagnosis:
     """No response: an abort or a closed connection if it came well before the DIMSE timeout."""
     dimse = target.timeouts.dimse
-    if assoc.is_aborted or quiet_s < dimse * 0.9:
+    if aborted or quiet_s < dimse * 0.9:
         if count == 0:
             return Diagnosis(
                 "no-matches-unregistered-ae",

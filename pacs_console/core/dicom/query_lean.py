@@ -1,0 +1,209 @@
+"""C-FIND over the lean Upper Layer: matches decoded straight from the wire into flat rows.
+
+A 200-match study query spent most of its time in pynetdicom's thread handoffs and in pydicom
+building datasets only to flatten them again; here one loop reads each response and turns its
+identifier bytes into the same keyword -> text row that ``query.flatten`` gives.
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+import time
+from collections.abc import Generator
+from io import BytesIO
+
+from pydicom import Dataset
+from pydicom.datadict import keyword_for_tag
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pynetdicom.dsutils import encode
+
+from pacs_console.core.dicom import ul
+from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING
+
+_UNDEFINED = 0xFFFFFFFF
+_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV",
+             b"UV"}
+_NUMBERS = {"US": "H", "UL": "I", "SS": "h", "SL": "i", "FL": "f", "FD": "d"}
+C_FIND_RQ, C_CANCEL_RQ = 0x0020, 0x0FFF
+
+
+class _Slow(Exception):
+    """Something this decoder does not do (ISO 2022 text, ambiguous VRs): use pydicom."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry(tag: int) -> tuple[str, str | None]:
+    from pacs_console.core.dicom.query import dictionary_vr_or_none
+
+    keyword = keyword_for_tag(tag) or f"{tag >> 16:04X}{tag & 0xFFFF:04X}"
+    return keyword, dictionary_vr_or_none(tag)
+
+
+def flat_row(raw: bytes, implicit: bool) -> dict[str, str] | None:
+    """``query.flatten(decode(raw))`` without the datasets; None when pydicom must do it."""
+    from pacs_console.core.dicom.query import _CHARSETS, _SKIP, _TEXT_VRS
+
+    out: dict[str, str] = {}
+    state = {"encoding": "ascii", "charsets": _CHARSETS, "skip": _SKIP, "text": _TEXT_VRS}
+    try:
+        _parse(memoryview(raw), 0, len(raw), implicit, out, state, in_undefined_item=False)
+    except (_Slow, struct.error, UnicodeDecodeError, IndexError):
+        return None
+    return out
+
+
+def _parse(buf, pos: int, end: int, implicit: bool, out: dict, state: dict, *,
+           in_undefined_item: bool) -> int:
+    while pos < end:
+        group, element = struct.unpack_from("<HH", buf, pos)
+        tag = group << 16 | element
+        if group == 0xFFFE:
+            if element == 0xE00D and in_undefined_item:
+                return pos + 8
+            raise _Slow
+        keyword, dict_vr = _entry(tag)
+        if implicit:
+            vr, length = dict_vr, struct.unpack_from("<I", buf, pos + 4)[0]
+            pos += 8
+        else:
+            code = bytes(buf[pos + 4:pos + 6])
+            vr = code.decode("ascii")
+            if code in _LONG_VRS:
+                length = struct.unpack_from("<I", buf, pos + 8)[0]
+                pos += 12
+            else:
+                length = struct.unpack_from("<H", buf, pos + 6)[0]
+                pos += 8
+        if vr == "SQ":
+            pos = _sequence(buf, pos, length, implicit, out, state)
+            continue
+        if length == _UNDEFINED:
+            raise _Slow
+        value = bytes(buf[pos:pos + length])
+        pos += length
+        if tag == 0x00080005:
+            text = value.decode("ascii", "replace").strip(" \x00")
+            encoding = state["charsets"].get(text)
+            if encoding is None:
+                raise _Slow
+            state["encoding"] = encoding
+            continue
+        if keyword in state["skip"] or group == 0x0002:
+            continue
+        out[keyword] = _value(value, vr, state)
+    if in_undefined_item:
+        raise _Slow
+    return pos
+
+
+def _value(value: bytes, vr: str | None, state: dict) -> str:
+    if vr in state["text"]:
+        return value.decode(state["encoding"], "replace").rstrip(" \x00")
+    fmt = _NUMBERS.get(vr or "")
+    if fmt is not None:
+        size = struct.calcsize(fmt)
+        return "\\".join(str(v) for v in struct.unpack(f"<{len(value) // size}{fmt}", value))
+    if vr is None or vr in ("OB", "OW", "UN", "OF", "OD", "OL", "OV"):
+        return value.hex()
+    raise _Slow  # AT, ambiguous "US or SS" entries and the like
+
+
+def _sequence(buf, pos: int, length: int, implicit: bool, out: dict, state: dict) -> int:
+    end = len(buf) if length == _UNDEFINED else pos + length
+    first = True
+    while pos < end:
+        group, element, item_length = struct.unpack_from("<HHI", buf, pos)
+        pos += 8
+        if (group, element) == (0xFFFE, 0xE0DD):
+            return pos
+        if (group, element) != (0xFFFE, 0xE000):
+            raise _Slow
+        item: dict[str, str] = {}
+        if item_length == _UNDEFINED:
+            pos = _parse(buf, pos, len(buf), implicit, item, dict(state), in_undefined_item=True)
+        else:
+            _parse(buf, pos, pos + item_length, implicit, item, dict(state), in_undefined_item=False)
+            pos += item_length
+        if first:
+            for key, text in item.items():
+                out.setdefault(key, text)
+            first = False
+    if length == _UNDEFINED:
+        raise _Slow
+    return pos
+
+
+def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | None
+              ) -> Generator[dict[str, str], None, bool]:
+    """Run the query on a lean association; False (before any match) means use pynetdicom."""
+    from pynetdicom.dsutils import decode
+
+    from pacs_console.core.dicom.query import _lost, flatten
+
+    timing: dict = {}
+    try:
+        assoc = ul.open_lean(target, [(sop_class, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])],
+                             timing)
+    except ul.Fallback:
+        return False
+    finished = False
+    try:
+        cx = assoc.context_for(sop_class)
+        implicit = cx.transfer_syntax == ImplicitVRLittleEndian
+        result.association = assoc.report(timing)
+        command = ul.encode_command({0x0002: sop_class, 0x0100: C_FIND_RQ, 0x0110: 1,
+                                     0x0700: 0, 0x0800: 0})
+        assoc.send(cx.context_id, command, encode(identifier, implicit, True))
+        last = time.perf_counter()
+        while True:
+            try:
+                _, fields, data = assoc.receive(target.timeouts.dimse)
+            except ul.Lost as lost:
+                if result.count == 0:
+                    finished = True
+                    assoc.abort()
+                    return False  # pynetdicom's path redoes it and says precisely why
+                result.diagnosis = _lost(lost.aborted or not lost.timed_out, target,
+                                         result.count, time.perf_counter() - last)
+                finished = True
+                assoc.abort()
+                return True
+            last = time.perf_counter()
+            code = int(fields.get(0x0900, 0xC000))
+            if code in (PENDING, PENDING_WARNING):
+                truncated = result.matched(limit)
+                row = flat_row(data, implicit) if data is not None else {}
+                yield row if row is not None else flatten(decode(BytesIO(data), implicit, True))
+                if truncated:
+                    break
+                continue
+            finished = True
+            result.final(code)
+            break
+    finally:
+        if not finished and not assoc.released:
+            result.cancelled = True
+            _cancel(assoc, cx.context_id, result)
+        assoc.release()
+    return True
+
+
+def _cancel(assoc, context_id: int, result, grace: float = 2.0) -> None:
+    """C-CANCEL, then read the remaining responses for a while; abort if the peer won't stop."""
+    deadline = time.monotonic() + grace
+    try:
+        assoc.send(context_id, ul.encode_command({0x0100: C_CANCEL_RQ, 0x0120: 1,
+                                                  0x0800: ul.NO_DATASET}))
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                assoc.abort()
+                return
+            _, fields, _ = assoc.receive(remaining)
+            code = int(fields.get(0x0900, 0xC000))
+            if code not in (PENDING, PENDING_WARNING):
+                result.status = code
+                return
+    except ul.Lost:
+        assoc.abort()

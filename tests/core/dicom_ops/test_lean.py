@@ -1,0 +1,106 @@
+"""The lean Upper Layer: command sets, negotiation, and identifier rows equal to pydicom's."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from pydicom import Dataset
+from pydicom.sequence import Sequence
+from pynetdicom.dsutils import decode, encode
+from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
+
+from pacs_console.core.dicom import ul
+from pacs_console.core.dicom.demo import DemoPacs
+from pacs_console.core.dicom.query import flatten
+from pacs_console.core.dicom.query_lean import flat_row
+from pacs_console.core.dicom.target import Target
+from tests.core.dicom_ops.helpers import QUICK, free_port
+
+EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
+
+
+def _match(undefined: bool) -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.QueryRetrieveLevel = "STUDY"
+    ds.PatientName = "Mensah^Ɛfua Ɔkyeame"
+    ds.PatientID = "KB123456"
+    ds.PatientBirthDate = ""
+    ds.ModalitiesInStudy = ["CT", "SR"]
+    ds.NumberOfStudyRelatedInstances = "12"
+    ds.add_new(0x00280010, "US", 512)
+    ds.add_new(0x00091010, "LO", "private text")
+    item = Dataset()
+    item.Modality = "MR"
+    item.ScheduledStationAETitle = "MRI_1"
+    second = Dataset()
+    second.Modality = "CT"
+    ds.ScheduledProcedureStepSequence = Sequence([item, second])
+    if undefined:
+        ds.ScheduledProcedureStepSequence.is_undefined_length = True
+        for entry in ds.ScheduledProcedureStepSequence:
+            entry.is_undefined_length_sequence_item = True
+    return ds
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+@pytest.mark.parametrize("undefined", [True, False])
+def test_flat_row_equals_pydicom_flatten(implicit, undefined):
+    raw = encode(_match(undefined), implicit, True)
+    expected = flatten(decode(BytesIO(raw), implicit, True))
+    row = flat_row(raw, implicit)
+    assert row == expected
+    assert row["PatientName"] == "Mensah^Ɛfua Ɔkyeame"
+    assert row["ModalitiesInStudy"] == "CT\\SR" and row["Rows"] == "512"
+    assert row["Modality"] == "MR" and row["ScheduledStationAETitle"] == "MRI_1"
+    assert "SpecificCharacterSet" not in row and "QueryRetrieveLevel" not in row
+
+
+def test_iso_2022_character_sets_are_left_to_pydicom():
+    ds = Dataset()
+    ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
+    ds.PatientID = "X"
+    assert flat_row(encode(ds, False, True), False) is None
+
+
+def test_command_set_round_trip():
+    raw = ul.encode_command({0x0002: "1.2.840.10008.1.1", 0x0100: 0x0030, 0x0110: 7,
+                             0x0800: ul.NO_DATASET})
+    assert len(raw) % 2 == 0
+    fields = ul.decode_command(raw)
+    assert fields == {0x0002: "1.2.840.10008.1.1", 0x0100: 0x0030, 0x0110: 7, 0x0800: 0x0101}
+
+
+def test_negotiation_and_echo_with_the_demo_pacs():
+    with DemoPacs(studies=[]) as demo:
+        target = Target(demo.host, demo.port, demo.ae_title, timeouts=QUICK)
+        timing: dict = {}
+        assoc = ul.open_lean(target, [(Verification, [EXPLICIT, IMPLICIT]),
+                                      ("1.2.3.4.5.6.7.8", [EXPLICIT]),
+                                      (StudyRootQueryRetrieveInformationModelFind, [IMPLICIT])],
+                             timing)
+        try:
+            report = assoc.report(timing)
+            assert [cx["abstract_syntax"] for cx in report["accepted"]] == [
+                Verification, StudyRootQueryRetrieveInformationModelFind]
+            assert report["rejected"][0]["result"] == "Abstract Syntax Not Supported"
+            assert report["fingerprint"]["product"] == "PACS Console"
+            cx = assoc.context_for(Verification)
+            assoc.send(cx.context_id, ul.encode_command(
+                {0x0002: Verification, 0x0100: 0x0030, 0x0110: 1, 0x0800: ul.NO_DATASET}))
+            context_id, fields, data = assoc.receive(5)
+            assert (context_id, fields[0x0100], fields[0x0900], data) == (cx.context_id, 0x8030,
+                                                                          0, None)
+        finally:
+            assoc.release()
+
+
+def test_a_rejection_or_closed_port_falls_back_before_any_work():
+    with DemoPacs(studies=[]) as demo:
+        wrong = Target(demo.host, demo.port, "NOT_THE_DEMO", timeouts=QUICK)
+        with pytest.raises(ul.Fallback):
+            ul.open_lean(wrong, [(Verification, [EXPLICIT])])
+    with pytest.raises(ul.Fallback):
+        ul.open_lean(Target("127.0.0.1", free_port(), "ANY", timeouts=QUICK),
+                     [(Verification, [EXPLICIT])])
