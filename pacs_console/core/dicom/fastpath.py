@@ -100,3 +100,25 @@ def _skip_item(buf, pos: int, implicit: bool) -> int:
         pos, length = _header(buf, pos, implicit)
         pos = _skip_undefined(buf, pos, implicit) if length == _UNDEFINED else pos + length
     raise ScanError("item runs past the end of the data")
+
+
+def dataset_offset(fp) -> int:
+    """Where a Part 10 file's dataset starts (after preamble, DICM and group 0002)."""
+    head = fp.read(132)
+    if len(head) < 132 or head[128:132] != b"DICM":
+        raise ScanError("no DICM prefix")
+    pos = 132
+    while True:
+        fp.seek(pos)
+        header = fp.read(12)
+        if len(header) < 8 or struct.unpack_from("<H", header)[0] != 0x0002:
+            return pos
+        vr = header[4:6]
+        if vr in _LONG_VRS:
+            if len(header) < 12:
+                raise ScanError("file meta ends early")
+            pos += 12 + struct.unpack_from("<I", header, 8)[0]
+        elif vr.isalpha():
+            pos += 8 + struct.unpack_from("<H", header, 6)[0]
+        else:
+            raise ScanError("file meta is not explicit VR")

@@ -17,6 +17,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import _config, build_context
 
 from pacs_console.core.dicom import association as assoc_mod
+from pacs_console.core.dicom import store_lean
 from pacs_console.core.dicom.dimse_status import category, describe_status
 from pacs_console.core.dicom.results import make_evidence
 from pacs_console.core.dicom.target import Target
@@ -218,6 +219,8 @@ class _Worker(threading.Thread):
             self.out.put(("done", None))
 
     def _association(self, contexts, items) -> None:
+        if store_lean.send_batch(self.target, contexts, items, self.out, self.stop):
+            return
         timing: dict = {}
         try:
             assoc = assoc_mod.connect(self.target, contexts, timing=timing)
@@ -239,10 +242,7 @@ class _Worker(threading.Thread):
                 try:
                     status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
                 except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                    self.out.put(("file", (item, None, Diagnosis(
-                        "store-file-error", f"Could not send {item.name}: {exc}",
-                        ("the file is damaged or its pixel data cannot be decoded",),
-                        ("check the file with a DICOM viewer",), {}), False)))
+                    self.out.put(("file", (item, None, store_lean.file_error(item, exc), False)))
                     continue
                 if status is None:
                     diag = assoc_mod.no_context(

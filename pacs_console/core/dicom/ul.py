@@ -71,40 +71,39 @@ class LeanAssociation:
 
     def send(self, context_id: int, command: bytes, dataset=None) -> None:
         """One DIMSE message: the command, then the dataset (bytes or a readable file)."""
-        self._fragments(context_id, command, 0x03)
-        if dataset is None:
+        if dataset is None or isinstance(dataset, bytes | bytearray | memoryview):
+            self._send_raw(self._fragments(context_id, command, 0x03) + (
+                b"" if dataset is None else self._fragments(context_id, dataset, 0x02)))
             return
-        if isinstance(dataset, bytes | bytearray | memoryview):
-            self._fragments(context_id, dataset, 0x02)
-            return
+        self._send_raw(self._fragments(context_id, command, 0x03))
+        # Whole multiples of the fragment size, a few MB at a time: one system call per block.
         size = self._fragment_size()
-        chunk = dataset.read(size)
-        while chunk:
-            following = dataset.read(size)
-            self._pdv(context_id, chunk, 0x02 if not following else 0x00)
+        block = size * max(1, (4 << 20) // size)
+        chunk = dataset.read(block)
+        while True:
+            following = dataset.read(block)
+            self._send_raw(self._fragments(context_id, chunk, 0x00 if following else 0x02))
+            if not following:
+                return
             chunk = following
 
     def _fragment_size(self) -> int:
         # 6 bytes of PDV header inside the PDU; unlimited peers still get 1 MiB slices so a
-        # large image never needs one giant buffer.
+        # large image never needs one giant PDU.
         limit = self.peer_max_pdu or (1 << 20) + 6
         return max(limit - 6, 1)
 
-    def _fragments(self, context_id: int, data, last_flags: int) -> None:
+    def _fragments(self, context_id: int, data, last_flags: int) -> bytes:
+        """P-DATA-TF PDUs, one PDV each, joined; the last carries ``last_flags``."""
         view, size = memoryview(data), self._fragment_size()
+        parts = []
         for offset in range(0, max(len(view), 1), size):
             piece = view[offset:offset + size]
-            last = offset + size >= len(view)
-            self._pdv(context_id, piece, last_flags if last else last_flags & 0x01)
-
-    def _pdv(self, context_id: int, piece, flags: int) -> None:
-        header = struct.pack(">BBIIBB", 0x04, 0, len(piece) + 6, len(piece) + 2, context_id, flags)
-        try:
-            self.sock.sendall(header + bytes(piece) if len(piece) < 65536 else header)
-            if len(piece) >= 65536:
-                self.sock.sendall(piece)
-        except OSError as exc:
-            raise Lost(f"connection lost while sending: {exc}") from None
+            flags = last_flags if offset + size >= len(view) else last_flags & 0x01
+            parts.append(struct.pack(">BBIIBB", 0x04, 0, len(piece) + 6, len(piece) + 2,
+                                     context_id, flags))
+            parts.append(piece)
+        return b"".join(parts)
 
     # -- receiving --------------------------------------------------------------------------
     def receive(self, timeout: float) -> tuple[int, dict, bytes | None]:

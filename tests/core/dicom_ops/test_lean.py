@@ -104,3 +104,74 @@ def test_a_rejection_or_closed_port_falls_back_before_any_work():
     with pytest.raises(ul.Fallback):
         ul.open_lean(Target("127.0.0.1", free_port(), "ANY", timeouts=QUICK),
                      [(Verification, [EXPLICIT])])
+
+
+class _FussySCP:
+    """A 4 KB-PDU storage SCP that refuses one image and aborts on another."""
+
+    def __init__(self, refuse: int = -1, abort_on: int = -1) -> None:
+        import threading
+
+        from pynetdicom import evt
+        from pynetdicom.sop_class import CTImageStorage
+
+        from pacs_console.core.dicom.ae import make_ae
+
+        self.received: list = []
+        self.lock = threading.Lock()
+        self.refuse, self.abort_on = refuse, abort_on
+        ae = make_ae("FUSSY", QUICK, maximum_pdu=4096)
+        ae.add_supported_context(CTImageStorage, [EXPLICIT, IMPLICIT])
+        self.server = ae.serve(("127.0.0.1", 0), [(evt.EVT_C_STORE, self.on_store)])
+        self.target = Target("127.0.0.1", self.server.server_address[1], "FUSSY", timeouts=QUICK)
+
+    def on_store(self, event):
+        with self.lock:
+            n = len(self.received)
+            self.received.append(event.dataset)
+        if n == self.abort_on:
+            event.assoc.abort()
+            return 0
+        return 0xA700 if n == self.refuse else 0
+
+
+def _ct_folder(tmp_path, images: int):
+    from pacs_console.core.dicom.synth import generate_study, write_study
+
+    study = generate_study("CT", images=images, series=1, size=64, seed=31)
+    write_study(study, tmp_path)
+    return study
+
+
+def test_lean_store_fragments_to_a_small_pdu_and_reports_each_status(tmp_path):
+    from pacs_console.core.dicom.store import store
+    from tests.core.dicom_ops.helpers import drain
+
+    study = _ct_folder(tmp_path, 4)
+    peer = _FussySCP(refuse=1)
+    try:
+        _, result = drain(store(peer.target, tmp_path))
+    finally:
+        peer.server.shutdown()
+    assert result.sent == 3 and result.failed == 1
+    assert result.diagnosis.code == "dimse-failure-a700"
+    assert [f["status"] for f in result.files].count(0xA700) == 1
+    assert result.association["peer"]["max_pdu"] == 4096
+    sent = {ds.SOPInstanceUID: ds.PixelData for ds in study}
+    assert all(ds.PixelData == sent[ds.SOPInstanceUID] for ds in peer.received)
+
+
+def test_lean_store_peer_abort_marks_the_rest_not_sent(tmp_path):
+    from pacs_console.core.dicom.store import store
+    from tests.core.dicom_ops.helpers import drain
+
+    _ct_folder(tmp_path, 5)
+    peer = _FussySCP(abort_on=1)
+    try:
+        _, result = drain(store(peer.target, tmp_path))
+    finally:
+        peer.server.shutdown()
+    assert result.sent == 1 and result.failed == 4
+    assert result.diagnosis.code == "association-aborted"
+    assert [f["status"] for f in result.files][1:] == [None] * 4
+    assert result.outcome == "warning"

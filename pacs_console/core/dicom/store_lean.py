@@ -1,0 +1,133 @@
+"""C-STORE over the lean Upper Layer: files go from disk to the socket in PDU-sized slices."""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from pydicom import dcmread
+from pydicom.uid import UID
+from pynetdicom.dsutils import encode
+
+from pacs_console.core.dicom import diagnose, fastpath, ul
+from pacs_console.core.dicom.association import uid_name
+from pacs_console.core.errors import Diagnosis
+
+C_STORE_RQ = 0x0001
+UNCOMPRESSED = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
+
+
+def send_batch(target, contexts, items, out: queue.Queue, stop: threading.Event) -> bool:
+    """Send ``items`` on one lean association; False (nothing sent) means use pynetdicom."""
+    proposals = [(str(cx.abstract_syntax), [str(ts) for ts in cx.transfer_syntax])
+                 for cx in contexts]
+    timing: dict = {}
+    try:
+        assoc = ul.open_lean(target, proposals, timing)
+    except ul.Fallback:
+        return False
+    accepted = {(cx.abstract_syntax, cx.transfer_syntax): cx.context_id for cx in assoc.accepted}
+    lost: Diagnosis | None = None
+    try:
+        out.put(("association", assoc.report(timing)))
+        for n, item in enumerate(items):
+            if stop.is_set():
+                break
+            if lost is not None:
+                out.put(("file", (item, None, lost, False)))
+                continue
+            try:
+                payload = _payload(item, accepted)
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
+                out.put(("file", (item, None, file_error(item, exc), False)))
+                continue
+            if payload is None:
+                out.put(("file", (item, None, _no_context(assoc, item), False)))
+                continue
+            context_id, data, decompressed = payload
+            try:
+                status = _send(assoc, target, item, context_id, data, n % 65535 + 1)
+            except ul.Lost as exc:
+                lost = _lost_diagnosis(exc, target)
+                out.put(("file", (item, None, lost, False)))
+                continue
+            out.put(("file", (item, status, None, decompressed)))
+    finally:
+        if lost is not None:
+            assoc.abort()
+        else:
+            assoc.release()
+    return True
+
+
+def _payload(item, accepted: dict):
+    """(context ID, the dataset as bytes or a path to stream, decompressed?) or None."""
+    exact = accepted.get((item.sop_class, item.transfer_syntax))
+    if exact is not None and item.path is not None and not item.raw:
+        return exact, item.path, False
+    syntax = item.transfer_syntax if exact is not None else next(
+        (ts for ts in UNCOMPRESSED if (item.sop_class, ts) in accepted), None)
+    if syntax is None:
+        return None
+    ds = item.dataset if item.dataset is not None else dcmread(item.path, force=item.raw)
+    decompressed = False
+    if exact is None and UID(item.transfer_syntax).is_compressed:
+        # The peer takes only uncompressed data for this class: decode the pixels first.
+        ds = ds.copy() if item.dataset is not None else ds
+        ds.decompress()
+        decompressed = True
+    uid = UID(syntax)
+    data = encode(ds, uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated)
+    if data is None:
+        raise ValueError(f"the dataset cannot be encoded in {uid_name(syntax)}")
+    return accepted[(item.sop_class, syntax)], data, decompressed
+
+
+def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
+    command = ul.encode_command({0x0002: item.sop_class, 0x0100: C_STORE_RQ, 0x0110: msg_id,
+                                 0x0700: 0, 0x0800: 0, 0x1000: item.sop_instance})
+    if isinstance(data, bytes):
+        assoc.send(context_id, command, data)
+    else:
+        with open(data, "rb") as fp:
+            try:
+                fp.seek(fastpath.dataset_offset(fp))
+            except fastpath.ScanError:
+                # An unusual file meta layout: let pydicom find the dataset and re-encode it.
+                ds = dcmread(data)
+                fp.close()
+                uid = UID(item.transfer_syntax)
+                assoc.send(context_id, command,
+                           encode(ds, uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated))
+            else:
+                assoc.send(context_id, command, fp)
+    while True:
+        _, fields, _ = assoc.receive(target.timeouts.dimse)
+        if fields.get(0x0100) == 0x8001 and fields.get(0x0120, msg_id) == msg_id:
+            return int(fields.get(0x0900, 0xC000))
+
+
+def _lost_diagnosis(exc: ul.Lost, target) -> Diagnosis:
+    if exc.timed_out:
+        return Diagnosis("dimse-timeout", f"No C-STORE response within {target.timeouts.dimse:g} s",
+                         ("the node is slow to write or hung",), ("raise the DIMSE timeout",), {})
+    return diagnose.diagnose_abort("during C-STORE")
+
+
+def file_error(item, exc: Exception) -> Diagnosis:
+    return Diagnosis("store-file-error", f"Could not send {item.name}: {exc}",
+                     ("the file is damaged or its pixel data cannot be decoded",),
+                     ("check the file with a DICOM viewer",), {})
+
+
+def _no_context(assoc, item) -> Diagnosis:
+    proposed = [f"{uid_name(a)} ({a}) [{', '.join(uid_name(ts) for ts in syntaxes)}]"
+                for a, syntaxes in assoc.proposed]
+    returned = [f"{uid_name(cx['abstract_syntax'])}: {cx['result']}" for cx in assoc.rejected]
+    returned += [f"{uid_name(cx.abstract_syntax)}: accepted {uid_name(cx.transfer_syntax)}"
+                 for cx in assoc.accepted]
+    base = diagnose.diagnose_no_context(proposed, returned)
+    wanted = f"{uid_name(item.sop_class)} in {uid_name(item.transfer_syntax)} or uncompressed"
+    return Diagnosis(base.code, f"The node accepted no presentation context for {wanted}",
+                     base.causes, base.actions,
+                     {"proposed": "; ".join(proposed), "returned": "; ".join(returned)})
