@@ -9,14 +9,17 @@ import queue
 import re
 import threading
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 from pydicom.uid import UID
-from pynetdicom import AllStoragePresentationContexts, evt
-from pynetdicom.sop_class import Verification
+from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, AllStoragePresentationContexts
+from pynetdicom.dsutils import decode
 
 from pacs_console.core.dicom import fastpath
-from pacs_console.core.dicom.ae import Timeouts, make_ae
+from pacs_console.core.dicom.ae import IMPLEMENTATION_VERSION, Timeouts
+from pacs_console.core.dicom.params import validate_ae_title
+from pacs_console.core.dicom.scp_lean import LeanStorageServer, StoreRequest
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +68,15 @@ class StorageSCP:
     def start(self) -> StorageSCP:
         if self._server is not None:
             return self
-        contexts = [cx.abstract_syntax for cx in AllStoragePresentationContexts]
-        ae = make_ae(self.ae_title, self.timeouts, supported=[Verification])
-        for uid in contexts:
-            ae.add_supported_context(uid, ACCEPTED_TRANSFER_SYNTAXES)
+        storage = frozenset(cx.abstract_syntax for cx in AllStoragePresentationContexts)
+        accepted = tuple(ACCEPTED_TRANSFER_SYNTAXES)
+        problem = validate_ae_title(self.ae_title)
+        if problem:
+            raise ValueError(problem)
         self.store.mkdir(parents=True, exist_ok=True)
-        self._server = ae.serve((self.host, self.port), [(evt.EVT_C_STORE, self._on_store)])
+        self._server = LeanStorageServer(
+            self.host, self.port, self.ae_title, self.timeouts,
+            lambda sop: accepted if sop in storage else (), self._on_store)
         self.port = self._server.server_address[1]
         log.info("Storage SCP %s listening on %s:%s", self.ae_title, self.host, self.port)
         return self
@@ -79,32 +85,27 @@ class StorageSCP:
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
-            server.server_close()
             log.info("Storage SCP stopped")
 
-    def _on_store(self, event) -> int:
-        """pynetdicom thread: never touches a widget, only the disk and the notify queue."""
+    def _on_store(self, request: StoreRequest) -> int:
+        """Server thread: never touches a widget, only the disk and the notify queue."""
         try:
-            raw = event.request.DataSet
-            study, series = _study_and_series(raw, event.context.transfer_syntax, event)
-            sop_uid = str(event.request.AffectedSOPInstanceUID)
+            body = request.dataset
+            study, series = _study_and_series(body, request.transfer_syntax)
+            sop_uid = request.sop_instance_uid
             folder = self.store / _safe(study or "unknown-study") / _safe(series or "unknown-series")
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{_safe(sop_uid)}.dcm"
             tmp = path.with_suffix(".part")
             meta = fastpath.file_meta(
-                str(event.request.AffectedSOPClassUID), sop_uid, str(event.context.transfer_syntax),
-                str(event.assoc.acceptor.implementation_class_uid),
-                str(event.assoc.acceptor.implementation_version_name or ""),
-                str(event.assoc.requestor.ae_title))
-            body = raw.getbuffer()
+                request.sop_class_uid, sop_uid, request.transfer_syntax,
+                str(PYNETDICOM_IMPLEMENTATION_UID), IMPLEMENTATION_VERSION, request.calling_ae)
             with open(tmp, "wb") as handle:
                 # Written as received, never decoded and re-encoded: fast and byte-faithful.
                 handle.write(_PREAMBLE)
                 handle.write(meta)
                 handle.write(body)
             size = len(_PREAMBLE) + len(meta) + len(body)
-            del body  # release the BytesIO export before pynetdicom reuses the buffer
             os.replace(tmp, path)  # a half-written file never looks like a received instance
         except OSError as exc:
             log.error("Cannot store received instance: %s", exc)
@@ -112,8 +113,8 @@ class StorageSCP:
         except Exception:  # noqa: BLE001 - any decode problem becomes a DICOM failure status
             log.exception("Received instance could not be processed")
             return 0xC211
-        record = Received(path, str(event.request.AffectedSOPClassUID), sop_uid, study, series,
-                          str(event.assoc.requestor.ae_title).strip(), size)
+        record = Received(path, request.sop_class_uid, sop_uid, study, series,
+                          request.calling_ae.strip(), size)
         with self._lock:
             self.received_count += 1
             self.received_bytes += size
@@ -125,16 +126,16 @@ class StorageSCP:
 _PREAMBLE = b"\x00" * 128 + b"DICM"
 
 
-def _study_and_series(raw, transfer_syntax, event) -> tuple[str, str]:
+def _study_and_series(raw: bytes, transfer_syntax: str) -> tuple[str, str]:
     """Read the two UIDs without parsing the rest (pixel data above all)."""
-    ts = UID(str(transfer_syntax))
+    ts = UID(transfer_syntax)
     if not ts.is_deflated and ts.is_little_endian:
         try:
-            found = fastpath.find_uids(raw.getbuffer(), ts.is_implicit_VR)
+            found = fastpath.find_uids(raw, ts.is_implicit_VR)
             return found.get(fastpath.STUDY_UID, ""), found.get(fastpath.SERIES_UID, "")
         except fastpath.ScanError:
             pass  # unusual layout: let pydicom decode it below
-    dataset = event.dataset
+    dataset = decode(BytesIO(raw), ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated)
     return (str(dataset.get("StudyInstanceUID", "") or ""),
             str(dataset.get("SeriesInstanceUID", "") or ""))
 

@@ -25,7 +25,8 @@ _OWN_MAX_PDU = 0  # unlimited: the peer may send us PDUs as large as it likes
 _RESULTS = {0: "Accepted", 1: "User Rejected", 2: "Provider Rejected",
             3: "Abstract Syntax Not Supported", 4: "Transfer Syntax(es) Not Supported"}
 # Command set elements (PS3.7 E.1) and their VRs, for encoding and decoding group 0000.
-_US = {0x0100, 0x0110, 0x0120, 0x0700, 0x0800, 0x0900, 0x1020, 0x1021, 0x1022, 0x1023}
+_US = {0x0100, 0x0110, 0x0120, 0x0700, 0x0800, 0x0900, 0x1020, 0x1021, 0x1022, 0x1023,
+       0x1031}
 _UI = {0x0002, 0x0003, 0x1000, 0x1001}
 NO_DATASET = 0x0101
 
@@ -37,9 +38,10 @@ class Fallback(Exception):
 class Lost(Exception):
     """The association broke after work began (closed, aborted or timed out)."""
 
-    def __init__(self, what: str, *, aborted: bool = False, timed_out: bool = False) -> None:
+    def __init__(self, what: str, *, aborted: bool = False, timed_out: bool = False,
+                 released: bool = False) -> None:
         super().__init__(what)
-        self.aborted, self.timed_out = aborted, timed_out
+        self.aborted, self.timed_out, self.released = aborted, timed_out, released
 
 
 @dataclass
@@ -137,7 +139,7 @@ class LeanAssociation:
             raise Lost("the node aborted the association", aborted=True)
         if kind == 0x05:  # the peer wants to release mid-operation: answer, then report it
             self._send_raw(struct.pack(">BBII", 0x06, 0, 4, 0))
-            raise Lost("the node released the association before answering")
+            raise Lost("the node released the association", released=True)
         raise Lost(f"unexpected PDU type 0x{kind:02X}", aborted=True)
 
     def _pdu(self) -> tuple[int, bytes]:
