@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -119,9 +119,11 @@ def _status_conflict(session: Session, incident: Incident, at: datetime) -> str:
     unsent = session.exec(select(OutboxItem.id).where(
         OutboxItem.incident_uuid == incident.uuid, OutboxItem.kind == "status",
         col(OutboxItem.state).in_(outbox.OPEN_STATES))).first()
+    # Helpdesk times are whole seconds (RT drops the fraction): a change here within the same
+    # second is not provably later, and counting it would flag every quick round trip.
     later = session.exec(select(TimelineEntry.id).where(
         TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "status",
-        TimelineEntry.at > at)).first()
+        TimelineEntry.at >= at + timedelta(seconds=1))).first()
     if unsent is not None:
         return "status changed here too and not yet sent"
     if later is not None:
@@ -182,7 +184,9 @@ def _apply(db: Database, adapter: Adapter, event_id: int) -> tuple[bool, str]:
                             f"helpdesk {event.to_status} ({conflict})")
         event.applied, event.conflict = not conflict, conflict
         session.add(event)
-        incident_id, at = incident.id, _aware(event.at)
+        # Helpdesk times drop the fraction of a second: a change made within the second the
+        # incident was reported would otherwise read as before it and be refused.
+        incident_id, at = incident.id, max(_aware(event.at), _aware(incident.reported_at))
     if conflict:
         return False, conflict
     actor = f"helpdesk:{event.author}"
