@@ -162,7 +162,9 @@ def test_verify_audit_from_the_panel(qtbot, ctx, panel):
     import sqlite3
 
     panel.verify_button.click()
-    qtbot.waitUntil(lambda: "intact" in panel.message.text(), timeout=10000)
+    # The result shows before the worker finishes and re-enables the button: wait for both.
+    qtbot.waitUntil(lambda: "intact" in panel.message.text() and panel.verify_button.isEnabled(),
+                    timeout=10000)
     con = sqlite3.connect(ctx.db.path)
     con.execute("UPDATE incident SET title = 'edited' WHERE id = 3")
     con.commit()
