@@ -250,3 +250,8 @@ def read_header(path: str | os.PathLike[str]) -> Header | Refusal:
         photometric=_str(ds, "PhotometricInterpretation"), has_pixels=at_pixels,
         burned_in=_str(ds, "BurnedInAnnotation").upper(), position=_position(ds),
         notes=tuple(notes))
+
+
+def read_headers(paths: list) -> list[Header | Refusal]:
+    """``read_header`` for a chunk of files: one decode-pool task."""
+    return [read_header(path) for path in paths]

@@ -6,12 +6,13 @@ import os
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pacs_console.core.imaging.header import Header, Refusal, read_header
+from pacs_console.core.imaging.header import Header, Refusal, read_header, read_headers
 from pacs_console.core.imaging.sources import list_source
 from pacs_console.core.models import Progress
 
@@ -223,23 +224,33 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
     pending: list[tuple] = []
     seen: set[str] = set()
     last_flush = time.perf_counter()
+    shown = False
+    stats: list[os.stat_result | OSError] = []
+    for path in files:
+        try:
+            stats.append(os.stat(path))
+        except OSError as exc:
+            stats.append(exc)
+    headers = read_ahead([path for path, st in zip(files, stats, strict=True)
+                          if not isinstance(st, OSError)
+                          and known.get(str(path)) != (st.st_mtime_ns, st.st_size)])
     try:
-        for i, path in enumerate(files):
+        for i, (path, st) in enumerate(zip(files, stats, strict=True)):
             key = str(path)
             seen.add(key)
-            try:
-                st = os.stat(path)
-            except OSError as exc:
-                st = None
-                pending.append(_row(source, key, None, Refusal("unreadable", str(exc))))
-            if st is not None:
-                if known.get(key) == (st.st_mtime_ns, st.st_size):
-                    result.unchanged += 1
-                else:
-                    result.read += 1
-                    pending.append(_row(source, key, st, read_header(path)))
+            if isinstance(st, OSError):
+                pending.append(_row(source, key, None, Refusal("unreadable", str(st))))
+            elif known.get(key) == (st.st_mtime_ns, st.st_size):
+                result.unchanged += 1
+            else:
+                result.read += 1
+                pending.append(_row(source, key, st, next(headers)))
             now = time.perf_counter()
-            if len(pending) >= _BATCH or (pending and now - last_flush > 0.25):
+            # The first readable image goes in at once, so its series (and thumbnail) can show
+            # while the rest is read; then batches by count or a quarter second.
+            first = not shown and bool(pending) and pending[-1][4] == "ok"
+            if first or len(pending) >= _BATCH or (pending and now - last_flush > 0.25):
+                shown = True
                 index.write(pending)
                 pending, last_flush = [], now
                 yield Progress(i + 1, len(files), f"Indexed {i + 1} of {len(files)} files", source)
@@ -248,6 +259,7 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
         pending = []
         result.removed = len(removed)
     finally:
+        headers.close()
         if pending:  # closed early (cancel): keep what was read, it is valid
             index.write(pending)
     where, args = ImageIndex._in([source])
@@ -260,6 +272,54 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
     result.seconds = time.perf_counter() - start
     yield Progress(len(files), len(files), f"Indexed {len(files)} files", source)
     return result
+
+
+def read_ahead(paths: Sequence[Path], chunk: int = 24) -> Generator[Header | Refusal, None, None]:
+    """``read_header`` of each path, in order: the first at once on this thread, the rest in
+    the decode pool's processes, a few chunks ahead, so header parsing never competes with the
+    GUI for this process's GIL (and uses every core)."""
+    if not paths:
+        return
+    yield read_header(paths[0])
+    rest = list(paths[1:])
+    if len(rest) <= chunk:
+        for path in rest:
+            yield read_header(path)
+        return
+    from pacs_console.core.imaging.thumbs import pool
+
+    chunks = iter([rest[i:i + chunk] for i in range(0, len(rest), chunk)])
+    ahead: deque = deque()
+    executor = pool()
+
+    def submit() -> None:
+        nonlocal executor
+        batch = next(chunks, None)
+        if batch is None:
+            return
+        future = None
+        if executor is not None:
+            try:
+                future = executor.submit(read_headers, batch)
+            except RuntimeError:  # the pool was shut down or broke: read the rest here
+                executor = None
+        ahead.append((batch, future))
+
+    for _ in range(2 * (executor._max_workers or 1)):
+        submit()
+    try:
+        while ahead:
+            batch, future = ahead.popleft()
+            try:
+                results = future.result(timeout=60) if future is not None else None
+            except Exception:  # noqa: BLE001 - a worker died or hung: this chunk is read here
+                results = None
+            submit()
+            yield from results if results is not None else (read_header(p) for p in batch)
+    finally:
+        for _, future in ahead:
+            if future is not None:
+                future.cancel()
 
 
 def index_source(index: ImageIndex, source: str | os.PathLike[str],

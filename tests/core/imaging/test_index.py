@@ -136,9 +136,25 @@ def test_closing_the_generator_keeps_what_was_read(tmp_path, mixed_folder):
     module._BATCH = 2
     try:
         gen = index_source(index, root, tmp_path)
-        next(gen)
-        next(gen)
+        next(gen)  # listing
+        next(gen)  # the first image, written at once so the viewer can show it
+        next(gen)  # then a batch of two
         gen.close()
     finally:
         module._BATCH = old
-    assert len(index.known(str(root.resolve()))) >= 2
+    assert len(index.known(str(root.resolve()))) >= 3
+
+
+def test_headers_read_ahead_in_the_pool_match_in_process_reads(mixed_folder):
+    from pacs_console.core.imaging.index import read_ahead
+    from pacs_console.core.imaging.thumbs import shutdown_pool
+
+    root, _ = mixed_folder
+    paths = sorted(p for p in root.rglob("*") if p.is_file())
+    assert len(paths) > 6
+    expected = [read_header(p) for p in paths]
+    assert list(read_ahead(paths, chunk=2)) == expected  # in order, refusals included
+    reader = read_ahead(paths, chunk=2)
+    first = [next(reader) for _ in range(3)]
+    shutdown_pool()  # the pool goes away mid-read: the rest is read here, nothing lost
+    assert first + list(reader) == expected
