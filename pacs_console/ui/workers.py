@@ -52,13 +52,13 @@ class Worker(QRunnable):
             if inspect.isgenerator(outcome):
                 outcome = self._drive(outcome)
             if not self.cancelled:
-                self.signals.result.emit(outcome)
+                _emit(self.signals.result, outcome)
         except Exception as exc:  # noqa: BLE001 - every failure reaches the GUI as a signal
             log.exception("Background task %s failed", getattr(self.fn, "__name__", self.fn))
-            self.signals.error.emit(exc)
+            _emit(self.signals.error, exc)
         finally:
             self.done.set()
-            self.signals.finished.emit()
+            _emit(self.signals.finished)
 
     def _drive(self, generator) -> Any:
         while True:
@@ -70,7 +70,20 @@ class Worker(QRunnable):
                 item = next(generator)
             except StopIteration as stop:
                 return stop.value
-            self.signals.progress.emit(item)
+            if not _emit(self.signals.progress, item):
+                self._cancel.set()  # the app is going away: stop at once
+
+
+def _emit(signal, *args: Any) -> bool:
+    """Emit, unless the app is being torn down and the signals object is already gone: a
+    task finishing during exit has no one left to tell (False then)."""
+    try:
+        signal.emit(*args)
+    except RuntimeError as exc:
+        if "deleted" not in str(exc):
+            raise
+        return False
+    return True
 
 
 _ACTIVE: set[Worker] = set()

@@ -97,6 +97,9 @@ class ThumbCache:
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+_WARM = threading.Event()  # the current pool's processes are up
+_SHUTDOWNS = 0  # explicit shutdown_pool() calls: work running then stops instead of restarting
+_STALL_S = 60.0  # no tile for this long: the decoders are wedged, not slow (a tile takes ~0.1 s)
 
 
 def pool(workers: int | None = None) -> ProcessPoolExecutor:
@@ -113,8 +116,17 @@ def pool(workers: int | None = None) -> ProcessPoolExecutor:
                 context.set_forkserver_preload(["pacs_console.core.imaging.render", "pydicom",
                                                 "numpy"])
             _POOL = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2,
-                                        mp_context=context)
+                                        mp_context=context, initializer=_background_priority)
         return _POOL
+
+
+def _background_priority() -> None:
+    """Pool processes yield the CPU to the GUI: with one decoder per core busy, the window
+    would otherwise wait for a time slice and stutter while thumbnails are made."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass  # Windows has no nice(); its scheduler already favours the foreground window
 
 
 def warm_pool() -> None:
@@ -122,6 +134,12 @@ def warm_pool() -> None:
     executor = pool()
     for future in [executor.submit(os.getpid) for _ in range(executor._max_workers)]:
         future.result()
+    if executor is _POOL:
+        _WARM.set()
+
+
+def pool_warm() -> bool:
+    return _WARM.is_set()
 
 
 def _discard(executor: ProcessPoolExecutor) -> None:
@@ -129,23 +147,40 @@ def _discard(executor: ProcessPoolExecutor) -> None:
     with _POOL_LOCK:
         if _POOL is executor:
             _POOL = None
+            _WARM.clear()
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    """End a wedged pool's processes: left blocked (a dead NFS mount, a FIFO named .dcm), they
+    would hold the interpreter's exit, which waits for every pool's work."""
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 def shutdown_pool() -> None:
-    global _POOL
+    """Stop the decoders (app quit, end of a CLI run); generators still running stop too."""
+    global _POOL, _SHUTDOWNS
     with _POOL_LOCK:
         executor, _POOL = _POOL, None
+        _SHUTDOWNS += 1
+        _WARM.clear()
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *, inline_first: int = 1,
-                        in_flight: int | None = None) -> Generator[Progress, None, ThumbSummary]:
+def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
+                        inline_first: int | None = None, in_flight: int | None = None
+                        ) -> Generator[Progress, None, ThumbSummary]:
     """Yield a Progress whose ``item`` is a ThumbResult for each job, as each completes.
 
-    Cached tiles come first; the first ``inline_first`` misses are made on this thread while the
-    pool starts, so something paints at once; the rest are fed to the pool a few at a time.
+    Cached tiles come first; unless the pool is already up, the first ``inline_first`` misses
+    (default 1) are made on this thread while it starts, so something paints at once; the rest
+    are fed to the pool a few at a time.
     """
+    if inline_first is None:
+        # A warm pool decodes without competing for this process's GIL: faster than inline.
+        inline_first = 0 if pool_warm() else 1
     start = time.perf_counter()
     summary = ThumbSummary()
     total = len(jobs)
@@ -159,6 +194,7 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *, inline_f
         summary.cached += 1
         summary.failed += hit[0] is None
         yield Progress(summary.done, total, "", ThumbResult(job.key, hit[0], hit[1], True))
+    shutdowns = _SHUTDOWNS
     executor = pool() if len(misses) > inline_first else None
     limit = in_flight or 4 * (executor._max_workers if executor else 1)
     running: dict[Future, ThumbJob] = {}
@@ -171,6 +207,9 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *, inline_f
             try:
                 future = executor.submit(_make, job.path, cache.size)
             except (RuntimeError, BrokenProcessPool):  # shut down or a worker died: start anew
+                if _SHUTDOWNS != shutdowns:
+                    queue.append(job)
+                    return  # shut down on purpose: the loop below stops
                 _discard(executor)
                 executor = pool()
                 future = executor.submit(_make, job.path, cache.size)
@@ -185,13 +224,32 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *, inline_f
             summary.done += 1
             summary.failed += image is None
             yield Progress(summary.done, total, "", ThumbResult(job.key, image, reason))
+        last = time.perf_counter()
         while running:
-            if executor is not _POOL:  # shut down under us: hand the unfinished jobs to a new pool
+            if executor is not _POOL:
+                if _SHUTDOWNS != shutdowns:  # shut down on purpose (quit): stop, do not restart
+                    break
+                # Discarded as broken: hand the unfinished jobs to a new pool.
                 queue.extend(job for future, job in running.items() if not future.done())
                 running = {f: j for f, j in running.items() if f.done()}
                 executor = pool()
                 feed()
             finished, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
+            if finished:
+                last = time.perf_counter()
+            elif time.perf_counter() - last > _STALL_S:
+                # Wedged decoders would otherwise hold this thread (and the app's exit) forever:
+                # fail what they hold, drop the pool, go on with the rest in a new one.
+                reason = f"the decoder did not answer within {_STALL_S:.0f} s"
+                for future, job in running.items():
+                    future.cancel()  # not cached: the file may be fine once decoders answer
+                    summary.done += 1
+                    summary.failed += 1
+                    yield Progress(summary.done, total, "", ThumbResult(job.key, None, reason))
+                running, last = {}, time.perf_counter()
+                _discard(executor)
+                _kill(executor)
+                executor = pool()
             for future in finished:
                 job = running.pop(future)
                 try:

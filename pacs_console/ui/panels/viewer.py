@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.core.imaging.render import FrameLoader
-from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails
+from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails, warm_pool
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.qimages import tile
 from pacs_console.ui.widgets.series_viewer import SeriesViewer, thumbnail_threads
@@ -63,6 +63,7 @@ class ViewerPanel(QWidget):
         self._series_worker = None
         self.busy = 0
         self._tree_generation = 0
+        self._warming = False
         # Arrivals during a retrieve come every few milliseconds; indexing them and rebuilding
         # the tree each time would stall the GUI, so they are gathered and handled in one go.
         self._arrived: list[Path] = []
@@ -113,6 +114,13 @@ class ViewerPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.log)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # Start the decoder processes while the engineer picks a folder, not after.
+        if not self._warming:
+            self._warming = True
+            workers.start(warm_pool, pool=thumbnail_threads(), on_error=lambda _exc: None)
+        super().showEvent(event)
 
     @property
     def index(self):
@@ -250,14 +258,14 @@ class ViewerPanel(QWidget):
                 child.setToolTip(0, f"{row.path}\n{row.detail}")
                 child.setData(0, ROLE, ("file", row.path))
         self.tree.blockSignals(False)
-        self._reselect(selected)
-        if jobs:
+        if jobs:  # before the series opens: its frame and tag loads would queue ahead of these
             if self._series_worker is not None:
                 self._series_worker.cancel()
             self._series_worker = workers.start(
                 generate_thumbnails, jobs, self.thumbs, pool=thumbnail_threads(),
                 on_progress=self._series_icon,
                 on_error=self._failed)
+        self._reselect(selected)
 
     def _reselect(self, selected) -> None:
         for i in range(self.tree.topLevelItemCount()):

@@ -81,6 +81,36 @@ def test_closing_cancels_pending_work(tmp_path):
     assert summary.done == 2
 
 
+def test_a_wedged_decoder_fails_its_tile_and_the_rest_go_on(tmp_path, monkeypatch):
+    from pacs_console.core.imaging import thumbs
+
+    # A FIFO named like a DICOM file blocks the worker that opens it, as a dead mount would.
+    fifo = tmp_path / "stuck.dcm"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(thumbs, "_STALL_S", 1.0)
+    good = jobs_for(tmp_path, ["CT_small.dcm"])
+    stuck = ThumbJob("stuck", str(fifo), "uid-stuck", 1)
+    results, summary = run([stuck] + good, ThumbCache(tmp_path / "thumbs"), inline_first=0,
+                           in_flight=1)
+    by_key = {r.key: r for r in results}
+    assert "did not answer" in by_key["stuck"].reason
+    assert by_key["CT_small.dcm"].image is not None and summary.done == 2
+    # Not cached as a failure: the file may be fine once the mount answers.
+    assert ThumbCache(tmp_path / "thumbs").get("uid-stuck", 1) is None
+
+
+def test_shutdown_stops_running_generators_without_restarting_the_pool(tmp_path):
+    from pacs_console.core.imaging import thumbs
+
+    names = ["CT_small.dcm", "MR_small.dcm", "MR_small_RLE.dcm", "MR_small_implicit.dcm"]
+    jobs = jobs_for(tmp_path, names) * 10
+    gen = generate_thumbnails(jobs, ThumbCache(tmp_path / "thumbs"), inline_first=1, in_flight=2)
+    next(gen)
+    shutdown_pool()  # the app quits while tiles are being made
+    results = list(gen)
+    assert len(results) < len(jobs) - 1 and thumbs._POOL is None
+
+
 def test_png_writer_roundtrip(tmp_path):
     import zlib
 
