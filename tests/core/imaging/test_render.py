@@ -111,3 +111,17 @@ def test_voi_lut_sequence_is_used_when_no_window():
     frame = decode_frame(ds)
     assert frame.windows and frame.windows[0][2] == "VOI LUT"
     assert frame.values.max() <= 255
+
+
+@pytest.mark.parametrize("modality", ["CT", "CR", "MR"])
+def test_shrunk_decode_matches_the_full_frame_downscaled(modality):
+    # Thumbnails shrink the stored values first; rescale, padding fill and window must give
+    # what the full-resolution path gives once downscaled.
+    ds = generate_study(modality, images=1, series=1, size=256, seed=5)[0]
+    full, small = decode_frame(ds), decode_frame(ds, size=64)
+    assert small.values.shape == (64, 64) and small.invert == full.invert
+    assert small.windows == full.windows
+    c, w = full.default_window
+    expected = apply_window(downscale(full.values, 64), c, w, full.invert).astype(int)
+    got = apply_window(small.values, c, w, small.invert).astype(int)
+    assert np.abs(got - expected).mean() < 1.0 and np.abs(got - expected).max() <= 16
