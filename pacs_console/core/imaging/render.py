@@ -190,8 +190,7 @@ def decode_frame(ds, index: int | None = None, size: int | None = None) -> Frame
             fill = real.min() if real.size else 0
             arr = arr if arr.flags.writeable else arr.copy()
             np.putmask(arr, mask, fill)
-        small = downscale(arr, size)
-        arr, mask = (small if small is not arr else arr.astype(np.float32)), None
+        arr, mask = downscale(arr, size), None
     slope, intercept = _floats(ds.get("RescaleSlope")) or [1.0], \
         _floats(ds.get("RescaleIntercept")) or [0.0]
     values = arr.astype(np.float32, copy=False) * np.float32(slope[0]) + np.float32(intercept[0])

@@ -208,7 +208,6 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
                 future = executor.submit(_make, job.path, cache.size)
             except (RuntimeError, BrokenProcessPool):  # shut down or a worker died: start anew
                 if _SHUTDOWNS != shutdowns:
-                    queue.append(job)
                     return  # shut down on purpose: the loop below stops
                 _discard(executor)
                 executor = pool()
