@@ -57,10 +57,34 @@ def _fast_kill(assoc) -> None:
         time.sleep(KILL_POLL)
 
 
+def _guard_replies(assoc) -> None:
+    """Keep pynetdicom's reactor off a reply that a send_*() call is waiting for.
+
+    send_*() pauses the reactor (clears its checkpoint, then waits for ``_is_paused``), but the
+    reactor raises ``_is_paused`` just before it passes the checkpoint, so a sender can see
+    "paused" while the reactor is about to take the next message off the queue. Under load
+    it then took the reply ("Received unexpected C-STORE service message") and the sender sat
+    out the whole DIMSE timeout. The reactor is the only non-blocking reader: once the
+    checkpoint is cleared, whatever arrives belongs to the sender.
+    """
+    get_msg, checkpoint = assoc.dimse.get_msg, assoc._reactor_checkpoint
+
+    def guarded(block: bool = False):
+        if not block and not checkpoint.is_set():
+            return None, None
+        return get_msg(block)
+
+    assoc.dimse.get_msg = guarded
+
+
 def tune_association(assoc) -> None:
     """Low-latency reactor settings for one association (requestor or acceptor)."""
+    if getattr(assoc, "_console_tuned", False):
+        return
+    assoc._console_tuned = True
     assoc.dul._run_loop_delay = RUN_LOOP_DELAY
     assoc.kill = types.MethodType(_fast_kill, assoc)
+    _guard_replies(assoc)
 
 
 def _on_conn_open(event: evt.Event) -> None:

@@ -126,6 +126,21 @@ def test_demo_pacs_fingerprint_is_pacs_console():
     assert result.ok and result.association["fingerprint"]["product"] == "PACS Console"
 
 
+def test_reactor_leaves_a_paused_senders_reply_alone():
+    """A reply queued while a send_*() call has paused the reactor is the sender's, even if the
+    reactor had already passed its checkpoint (pynetdicom's race; seen under load)."""
+    with DemoPacs(studies=[]) as demo, open_association(
+            Target(demo.host, demo.port, demo.ae_title), [Verification]) as assoc:
+        assoc._reactor_checkpoint.clear()  # what send_*() does before it sends
+        reply = (1, object())
+        assoc.dimse.msg_queue.put(reply)
+        time.sleep(0.05)  # the reactor runs every 0.1 ms; it must not take the reply
+        assert assoc.dimse.get_msg(block=False) == (None, None)
+        assert assoc.dimse.get_msg(block=True) is reply
+        assoc._reactor_checkpoint.set()
+        assert assoc.send_c_echo().Status == 0  # the reactor serves the association as before
+
+
 @pytest.mark.parametrize("uid,version,product", [
     ("1.2.826.0.1.3680043.9.3811.3.0.4", "PYNETDICOM_304", "pynetdicom"),
     ("1.2.40.0.13.1.3", "dcm4che-5.31.0", "dcm4che"),
