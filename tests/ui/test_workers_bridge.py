@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 
@@ -110,3 +111,15 @@ def test_bridge_batches_respect_the_limit(qtbot):
     assert bridge.drain() == 100 and bridge.drain() == 100 and bridge.drain() == 50
     assert sizes == [100, 100, 50] and bridge.drain() == 0
     bridge.stop()
+
+
+def test_emitting_does_not_leak_references_to_true(qtbot):
+    """PySide6 6.12.0's emit() decremented True's refcount on every call; hours of progress
+    signals (a continuous echo) then brought it to zero and the app died. pyproject excludes
+    that release; this catches a later one with the same fault."""
+    signals = workers.WorkerSignals()
+    signals.progress.connect(lambda _item: None)
+    before = sys.getrefcount(True)
+    for _ in range(200):  # few enough that a leaking release fails here instead of aborting
+        signals.progress.emit(1)
+    assert sys.getrefcount(True) - before > -100
