@@ -31,7 +31,7 @@ def panel(qtbot, ctx):
     qtbot.waitExposed(widget)
     yield widget
     widget.series.set_playing(False)
-    qtbot.waitUntil(lambda: widget.busy == 0, timeout=10000)
+    qtbot.waitUntil(lambda: widget.busy == 0, timeout=30000)  # a loaded CI machine is slow
     widget.cancel_work()
     for worker in (widget._series_worker, widget.series._strip_worker):
         if worker is not None:
