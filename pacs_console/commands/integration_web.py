@@ -52,6 +52,8 @@ def register_dicomweb(subparsers) -> None:
         parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
                             help="read timeout (default 60)")
         parser.add_argument("--connect-timeout", type=float, default=5.0, metavar="S")
+        parser.add_argument("--ca-file", metavar="PEM",
+                            help="trust this CA (PEM) for https:// instead of the system store")
         parser.add_argument("--insecure", action="store_true", help="do not verify TLS")
         parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
         parser.add_argument("--no-save", action="store_true", help="do not save as evidence")
@@ -138,6 +140,7 @@ def _endpoint(args, ctx):
 
     from pacs_console.core.dicomweb.auth import Credentials, load_credentials, save_credentials
     from pacs_console.core.dicomweb.client import Endpoint
+    from pacs_console.core.errors import ConsoleError
 
     creds = load_credentials(ctx.secrets, args.url)
     if args.auth and args.auth != "none":
@@ -151,7 +154,15 @@ def _endpoint(args, ctx):
         creds = Credentials()
     if args.save_credentials:
         save_credentials(ctx.secrets, args.url, creds)
-    return Endpoint(args.url, creds, args.connect_timeout, args.timeout, not args.insecure)
+    if args.ca_file and args.insecure:
+        raise UsageProblem("--ca-file and --insecure contradict each other: give one")
+    endpoint = Endpoint(args.url, creds, args.connect_timeout, args.timeout,
+                        False if args.insecure else (args.ca_file or True))
+    try:
+        endpoint.tls_context()  # an unusable CA file is bad input, said before any request
+    except ConsoleError as exc:
+        raise UsageProblem(exc.diagnosis.text()) from exc
+    return endpoint
 
 
 def _run_web(args) -> int:

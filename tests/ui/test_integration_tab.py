@@ -7,6 +7,7 @@ import pytest
 from pacs_console.core.db.testruns import list_test_runs
 from pacs_console.ui.panels.tests import TestsPanel
 from tests.core.dicom_ops.helpers import free_port
+from tests.pki import https_dicomweb, make_pki
 
 
 @pytest.fixture
@@ -44,6 +45,25 @@ def test_dicomweb_failure_is_diagnosed(qtbot, tab):
     web.run()
     qtbot.waitUntil(lambda: "refused" in web.result.toPlainText(), timeout=10000)
     qtbot.waitUntil(lambda: web.worker is None, timeout=5000)
+
+
+def test_dicomweb_over_https_trusts_the_ca_file_given(qtbot, tab, tmp_path):
+    pki = make_pki(tmp_path)
+    web = tab.dicomweb
+    with https_dicomweb(pki["good"]) as url:
+        web.url.setText(url)
+        web.run()
+        qtbot.waitUntil(lambda: "not trusted" in web.result.toPlainText(), timeout=10000)
+        qtbot.waitUntil(lambda: web.worker is None, timeout=5000)
+        web.ca_file.setText(str(tmp_path / "missing.pem"))
+        web.run()
+        qtbot.waitUntil(lambda: "cannot be used" in web.result.toPlainText(), timeout=10000)
+        qtbot.waitUntil(lambda: web.worker is None, timeout=5000)
+        web.ca_file.setText(pki["ca"])
+        web.run()
+        qtbot.waitUntil(lambda: web.result.toPlainText().startswith("OK"), timeout=10000)
+        assert "PatientID=KB123456" in web.result.toPlainText()
+        qtbot.waitUntil(lambda: web.worker is None, timeout=5000)
 
 
 def test_workflow_against_the_tabs_own_site_scp(qtbot, tab, ctx):

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import ssl
 import time
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pacs_console.core.dicom.results import make_evidence
 from pacs_console.core.dicomweb import multipart
 from pacs_console.core.dicomweb.auth import Credentials, httpx_auth
 from pacs_console.core.dicomweb.diagnose import diagnose_response, diagnose_transport
-from pacs_console.core.errors import Diagnosis
+from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.models import Progress
 
 DICOM_JSON = "application/dicom+json"
@@ -32,21 +33,40 @@ class Endpoint:
     credentials: Credentials = field(default_factory=Credentials)
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
-    verify: bool | str = True  # False, True or a CA bundle path
+    verify: bool | str = True  # False, True (system trust store) or a CA file (PEM)
 
     @property
     def base(self) -> str:
         return self.url.rstrip("/")
 
+    @property
+    def ca_file(self) -> str:
+        return self.verify if isinstance(self.verify, str) else ""
+
+    def tls_context(self) -> bool | ssl.SSLContext:
+        """What httpx verifies with; a hospital CA file becomes a context trusting only it."""
+        if not self.ca_file:
+            return bool(self.verify)
+        try:
+            return ssl.create_default_context(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConsoleError(Diagnosis(
+                "tls-ca-file-unreadable", f"The CA file {self.ca_file} cannot be used: {exc}",
+                ("the path is wrong", "the file is not a PEM certificate (DER or a key instead)"),
+                ("give the PEM file of the CA that signed the server's certificate",
+                 "convert a DER file: openssl x509 -inform der -in ca.cer -out ca.pem"),
+                {"CA file": self.ca_file})) from exc
+
     def to_dict(self) -> dict:
         return {"url": self.base, "auth": self.credentials.kind,
-                "connect_timeout": self.connect_timeout, "read_timeout": self.read_timeout}
+                "connect_timeout": self.connect_timeout, "read_timeout": self.read_timeout,
+                "tls_verify": "off" if self.verify is False else (self.ca_file or "system")}
 
     def client(self):
         import httpx
 
         auth, headers = httpx_auth(self.credentials)
-        return httpx.Client(auth=auth, headers=headers, verify=self.verify,
+        return httpx.Client(auth=auth, headers=headers, verify=self.tls_context(),
                             timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
                             follow_redirects=False)
 
@@ -159,7 +179,8 @@ def qido(endpoint: Endpoint, level: str = "study", filters: dict | None = None, 
                                   headers={"Accept": DICOM_JSON})
             body = response.content
     except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.connect_timeout)
+        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.connect_timeout,
+                                              ca_file=endpoint.ca_file)
         result.duration_ms = (time.perf_counter() - start) * 1000
         return result
     result.duration_ms = (time.perf_counter() - start) * 1000
@@ -235,7 +256,8 @@ def wado(endpoint: Endpoint, store: Path, study_uid: str, series_uid: str = "",
                 yield Progress(len(result.files), None, f"{len(result.files)} instances",
                                str(saved))
     except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.read_timeout)
+        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.read_timeout,
+                                              ca_file=endpoint.ca_file)
     finally:
         result.duration_ms = (time.perf_counter() - start) * 1000
     if not result.files and result.diagnosis is None:
@@ -295,7 +317,8 @@ def stow(endpoint: Endpoint, sources: Iterable, *, study_uid: str = ""
                                                           "Accept": DICOM_JSON})
             answer = response.content
     except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.read_timeout)
+        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.read_timeout,
+                                              ca_file=endpoint.ca_file)
         result.duration_ms = (time.perf_counter() - start) * 1000
         return result
     result.duration_ms = (time.perf_counter() - start) * 1000

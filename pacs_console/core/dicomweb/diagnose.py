@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from pacs_console.core.dicom import diagnose as dimse_diagnose
 from pacs_console.core.errors import Diagnosis
@@ -129,7 +130,8 @@ def _root_os_error(exc: BaseException) -> BaseException | None:
     return None
 
 
-def diagnose_transport(exc: Exception, url: str, timeout: float) -> Diagnosis:
+def diagnose_transport(exc: Exception, url: str, timeout: float, *,
+                       ca_file: str = "") -> Diagnosis:
     """httpx transport errors (connect, read, TLS) in the words used for DIMSE."""
     import httpx
 
@@ -147,12 +149,20 @@ def diagnose_transport(exc: Exception, url: str, timeout: float) -> Diagnosis:
             ("a large retrieve on a slow link", "the server is overloaded"),
             ("raise the timeout", "retrieve one series at a time"), {"timeout": f"{timeout:g} s"})
     if cause is not None and diagnose_tls.is_tls_error(cause):
-        return diagnose_tls.diagnose_tls_error(cause, host, port, server_name=host)
+        diagnosis = diagnose_tls.diagnose_tls_error(cause, host, port, server_name=host,
+                                                    ca_file=ca_file)
+        if diagnosis.code == "tls-untrusted-certificate":
+            diagnosis = replace(diagnosis, actions=(
+                "give the PEM file of the CA that signed the server's certificate "
+                "(--ca-file, or CA file in the DICOMweb section)",
+                "ask the PACS administrator for that CA certificate"))
+        return diagnosis
     if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
         return Diagnosis(
             "tls-handshake", f"TLS with {host}:{port} failed: {exc}",
             ("a certificate signed by a CA this laptop does not trust", "plain HTTP on the port"),
-            ("give the CA file", "check http:// versus https://"), {"error": str(exc)[:200]})
+            ("give the CA file (--ca-file)", "check http:// versus https://"),
+            {"error": str(exc)[:200]})
     if isinstance(cause, OSError):
         return dimse_diagnose.diagnose_socket_error(cause, host, port, timeout)
     if isinstance(exc, httpx.RemoteProtocolError):

@@ -27,7 +27,8 @@ from pacs_console.ui.bridge import QueueBridge
 _ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
 
 
-def _web_operation(ctx: Context, url: str, action: str, argument: str, creds, save: bool):
+def _web_operation(ctx: Context, url: str, action: str, argument: str, creds, save: bool,
+                   ca_file: str = ""):
     from pacs_console.core.db.testruns import save_test_run
     from pacs_console.core.dicomweb import client
     from pacs_console.core.dicomweb.auth import load_credentials, save_credentials
@@ -36,7 +37,7 @@ def _web_operation(ctx: Context, url: str, action: str, argument: str, creds, sa
         save_credentials(ctx.secrets, url, creds)
     if creds.kind == "none" or not creds.secret:
         creds = load_credentials(ctx.secrets, url)
-    endpoint = client.Endpoint(url, creds)
+    endpoint = client.Endpoint(url, creds, verify=ca_file or True)
     if action == "qido":
         keys = dict(p.split("=", 1) for p in argument.split() if "=" in p)
         result = client.qido(endpoint, "study", keys, limit=200)
@@ -66,6 +67,8 @@ class DicomWebSection(QWidget):
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setPlaceholderText("password or token (empty: the one in the keyring)")
         self.save = QCheckBox("Keep in the OS keyring")
+        self.ca_file = QLineEdit()
+        self.ca_file.setPlaceholderText("CA file (PEM) for https://; empty: this laptop's trust store")
         self.action = QComboBox()
         for text, key in (("QIDO-RS search (KEY=VALUE …)", "qido"),
                           ("WADO-RS retrieve (study UID) into the local store", "wado"),
@@ -84,6 +87,7 @@ class DicomWebSection(QWidget):
         for widget in (self.auth, self.user, self.secret, self.save):
             auth_row.addWidget(widget)
         form.addRow("Authentication", auth_row)
+        form.addRow("TLS", self.ca_file)
         form.addRow("Operation", self.action)
         form.addRow("Argument", self.argument)
         layout = QVBoxLayout(self)
@@ -102,14 +106,18 @@ class DicomWebSection(QWidget):
         self.run_button.setEnabled(False)
         self.worker = workers.start(
             _web_operation, self.ctx, self.url.text().strip(), self.action.currentData(),
-            self.argument.text(), creds, self.save.isChecked(),
+            self.argument.text(), creds, self.save.isChecked(), self.ca_file.text().strip(),
             on_progress=lambda p: self.result.setPlainText(p.message),
-            on_result=self.show_result, on_error=lambda e: self.result.setPlainText(str(e)),
+            on_result=self.show_result, on_error=self.show_error,
             on_finished=self._finished)
 
     def _finished(self) -> None:
         self.worker = None
         self.run_button.setEnabled(True)
+
+    def show_error(self, exc: Exception) -> None:
+        diagnosis = getattr(exc, "diagnosis", None)
+        self.result.setPlainText(diagnosis.text() if diagnosis else f"{type(exc).__name__}: {exc}")
 
     def show_result(self, result) -> None:
         lines = [("OK  " if result.ok else "FAILED  ") + result.summary()]

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pynetdicom.sop_class import Verification
 
 from pacs_console.core.dicom.ae import make_ae
@@ -18,51 +12,14 @@ from pacs_console.core.dicom.echo import echo_target
 from pacs_console.core.dicom.params import Timeouts
 from pacs_console.core.dicom.target import Target
 from pacs_console.core.dicom.tls import TlsConfig
+from tests.pki import make_pki
 
 QUICK = Timeouts(connect=2, acse=3, dimse=5, network=10)
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _cert(subject, issuer, key, signer, *, ca: bool, san=None, days=(-1, 30)):
-    now = dt.datetime.now(dt.UTC)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now + dt.timedelta(days=days[0]))
-               .not_valid_after(now + dt.timedelta(days=days[1]))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    return builder.sign(signer, hashes.SHA256())
-
-
-def _write(path, cert=None, key=None):
-    if cert is not None:
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    else:
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pki")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert(_name("Test Hospital CA"), _name("Test Hospital CA"), ca_key, ca_key, ca=True)
-    files = {"ca": _write(folder / "ca.pem", ca)}
-    for label, san, days in (
-            ("good", [x509.DNSName("pacs.hospital.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))], (-1, 30)),
-            ("othername", [x509.DNSName("other.hospital.test")], (-1, 30)),
-            ("expired", [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))], (-30, -1))):
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = _cert(_name(label), _name("Test Hospital CA"), key, ca_key, ca=False, san=san,
-                     days=days)
-        files[label] = (_write(folder / f"{label}.pem", cert), _write(folder / f"{label}.key", key=key))
-    return files
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")
