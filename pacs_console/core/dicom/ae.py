@@ -79,9 +79,6 @@ def _guard_replies(assoc) -> None:
 
 def tune_association(assoc) -> None:
     """Low-latency reactor settings for one association (requestor or acceptor)."""
-    if getattr(assoc, "_console_tuned", False):
-        return
-    assoc._console_tuned = True
     assoc.dul._run_loop_delay = RUN_LOOP_DELAY
     assoc.kill = types.MethodType(_fast_kill, assoc)
     _guard_replies(assoc)

@@ -25,9 +25,14 @@ def is_tls_error(exc: BaseException) -> bool:
     return isinstance(exc, ssl.SSLError | ssl.CertificateError)
 
 
+_TRUST_ACTION = "configure the node's CA certificate (PEM) as this node's CA file"
+
+
 def diagnose_tls_error(exc: BaseException, host: str, port: int, *, server_name: str = "",
-                       ca_file: str = "") -> Diagnosis:
-    """Name the TLS failure precisely; the OpenSSL text goes into the evidence."""
+                       ca_file: str = "", trust_action: str = _TRUST_ACTION) -> Diagnosis:
+    """Name the TLS failure precisely; the OpenSSL text goes into the evidence.
+
+    ``trust_action`` says where this caller's user gives a CA (node settings, a CLI option)."""
     where = f"{host}:{port}"
     evidence = {"error": str(exc), "server name checked": server_name or host,
                 "CA file": ca_file or "(system trust store)"}
@@ -57,8 +62,8 @@ def diagnose_tls_error(exc: BaseException, host: str, port: int, *, server_name:
             "tls-untrusted-certificate", f"The TLS certificate of {where} is not trusted",
             ("the certificate is self-signed or signed by a CA this console does not know",
              "the wrong CA file is configured for this node"),
-            ("configure the node's CA certificate (PEM) as this node's CA file",
-             "ask the PACS administrator for the CA that signed the DICOM certificate"), evidence)
+            (trust_action, "ask the PACS administrator for the CA that signed the certificate"),
+            evidence)
     if any(r in reason for r in _CLIENT_CERT_REASONS):
         return Diagnosis(
             "tls-client-certificate-refused", f"{where} refused this console's TLS client certificate",

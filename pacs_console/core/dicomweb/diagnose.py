@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from pacs_console.core.dicom import diagnose as dimse_diagnose
 from pacs_console.core.errors import Diagnosis
@@ -149,14 +148,10 @@ def diagnose_transport(exc: Exception, url: str, timeout: float, *,
             ("a large retrieve on a slow link", "the server is overloaded"),
             ("raise the timeout", "retrieve one series at a time"), {"timeout": f"{timeout:g} s"})
     if cause is not None and diagnose_tls.is_tls_error(cause):
-        diagnosis = diagnose_tls.diagnose_tls_error(cause, host, port, server_name=host,
-                                                    ca_file=ca_file)
-        if diagnosis.code == "tls-untrusted-certificate":
-            diagnosis = replace(diagnosis, actions=(
-                "give the PEM file of the CA that signed the server's certificate "
-                "(--ca-file, or CA file in the DICOMweb section)",
-                "ask the PACS administrator for that CA certificate"))
-        return diagnosis
+        return diagnose_tls.diagnose_tls_error(
+            cause, host, port, server_name=host, ca_file=ca_file,
+            trust_action="give the PEM file of the CA that signed the server's certificate "
+                         "(--ca-file, or CA file in the DICOMweb section)")
     if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
         return Diagnosis(
             "tls-handshake", f"TLS with {host}:{port} failed: {exc}",
