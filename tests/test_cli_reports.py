@@ -13,19 +13,23 @@ PASS = {"PACS_CONSOLE_SIGNING_PASSPHRASE": "cli pass ɔ 7"}
 
 def test_sample_build_verify_and_tampering(data_dir, tmp_path):
     out = tmp_path / "sample.pdf"
+    # The sample needs no profile, keyring, passphrase or terminal: it signs as a sample.
     proc = run_cli("report", "build", "--sample", "--out", str(out), "--json",
-                   data_dir=data_dir, env=PASS)
+                   data_dir=data_dir)
     assert proc.returncode == 0, proc.stderr
     built = json.loads(proc.stdout)
     assert built["ok"] and built["signed"] and built["pages"] >= 4
     proc = run_cli("report", "verify", str(out), "--json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 8, proc.stdout + proc.stderr  # a sample is no real signature
     result = json.loads(proc.stdout)
-    assert result["state"] == "valid-self-signed" and not result["modified"]
+    assert result["state"] == "sample" and result["sample"] and not result["modified"]
+    assert not result["changed_after_signing"] and result["whole_file"]
     assert result["attachment_sha256"] == built["json_sha256"]
-    assert "Kwabena Ɔfori-Mɛnsah" in result["signatures"][0]["signer"]
+    assert result["signer"]["name"] == "SAMPLE - not a real signature"
+    assert "Kwabena" not in json.dumps(result, ensure_ascii=False)
     text = run_cli("report", "verify", str(out)).stdout
-    assert "self-signed" in text and "intact" in text
+    assert "SAMPLE" in text and "intact" in text
+    assert not (data_dir / "data" / "signing").exists()  # nothing kept as the engineer's
 
     broken = tmp_path / "broken.pdf"
     data = bytearray(out.read_bytes())
@@ -51,12 +55,6 @@ def test_sample_build_verify_and_tampering(data_dir, tmp_path):
     assert run_cli("report", "verify", str(garbage)).returncode == 6
     assert not any(PASS["PACS_CONSOLE_SIGNING_PASSPHRASE"].encode() in p.read_bytes()
                    for p in data_dir.rglob("*") if p.is_file())
-    # The test keyring does not outlive a process: with no env var and no terminal either,
-    # signing says what is missing instead of failing obscurely.
-    proc = run_cli("report", "build", "--sample", "--out", str(tmp_path / "again.pdf"),
-                   data_dir=data_dir)
-    assert proc.returncode == 1
-    assert "passphrase" in proc.stderr and "PACS_CONSOLE_SIGNING_PASSPHRASE" in proc.stderr
 
 
 def test_visit_build_is_listed_and_unsigned_reports_fail_verification(data_dir, tmp_path):
@@ -81,13 +79,23 @@ def test_visit_build_is_listed_and_unsigned_reports_fail_verification(data_dir, 
     out = tmp_path / "visit.pdf"
     proc = run_cli("report", "build", "--visit", str(visit.id), "--out", str(out),
                    data_dir=data_dir, env=PASS)
+    assert proc.returncode == 1 and "profile set" in proc.stderr  # who signs is never guessed
+    assert run_cli("profile", "set", "--name", "Esi Ɔwusu", "--org", "Volta Imaging Services",
+                   data_dir=data_dir).returncode == 0
+    proc = run_cli("report", "build", "--visit", str(visit.id), "--out", str(out),
+                   data_dir=data_dir, env=PASS)
     assert proc.returncode == 0, proc.stderr
-    assert run_cli("report", "verify", str(out)).returncode == 0
+    assert "Creating your signing certificate for CN=Esi Ɔwusu" in proc.stderr
+    assert run_cli("report", "verify", str(out), data_dir=data_dir).returncode == 0
+    # Another computer knows no pin: intact but unknown until given the fingerprint.
+    assert run_cli("report", "verify", str(out)).returncode == 7
     listed = json.loads(run_cli("report", "list", "--json", data_dir=data_dir).stdout)
     assert len(listed) == 1 and listed[0]["visit_id"] == visit.id and listed[0]["signed"]
     assert Path(listed[0]["path"]).read_bytes() == out.read_bytes()
     cert = json.loads(run_cli("report", "cert", "--json", data_dir=data_dir, env=PASS).stdout)
     assert cert["self_signed"] and "Esi Ɔwusu" in cert["subject"]
+    proc = run_cli("report", "verify", str(out), "--trust-fingerprint", cert["fingerprint_sha256"])
+    assert proc.returncode == 0, proc.stdout
 
     unsigned = tmp_path / "unsigned.pdf"
     proc = run_cli("report", "build", "--visit", str(visit.id), "--no-sign", "--out",

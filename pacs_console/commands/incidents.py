@@ -113,6 +113,17 @@ def _visit_end(args, ctx) -> int:
     return _emit(args, visit.to_dict(), f"Visit {visit.id} ended: {_visit_line(visit)}")
 
 
+def _visit_link(args, ctx) -> int:
+    from pacs_console.core.incidents.service import link_visit, unlink_visit
+
+    action = unlink_visit if args.visit_command == "unlink" else link_visit
+    action(ctx.db, args.visit, args.incident, actor=_actor(ctx))
+    word = "unlinked from" if args.visit_command == "unlink" else "linked to"
+    return _emit(args, {"visit": args.visit, "incident": args.incident,
+                        "linked": args.visit_command == "link"},
+                 f"Incident {args.incident} {word} visit {args.visit}")
+
+
 def _visit_list(args, ctx) -> int:
     from pacs_console.core.incidents.sites import list_visits
 
@@ -273,6 +284,12 @@ def register(subparsers) -> None:
     p = _add(sub, "list", _visit_list, "list visits")
     p.add_argument("--site")
     p.add_argument("--open", action="store_true")
+    for action, text in (("link", "put an incident in a visit's report"),
+                         ("unlink", "take an incident out of a visit's report (incidents at a "
+                                    "site with an open visit are linked automatically)")):
+        p = _add(sub, action, _visit_link, text)
+        p.add_argument("visit", type=int)
+        p.add_argument("incident", help="incident id or UUID")
 
     incident = subparsers.add_parser("incident", help="create, list, show and update incidents")
     sub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)

@@ -8,14 +8,20 @@ import sys
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN, EXIT_MODIFIED, EXIT_UNSIGNED, EXIT_UNREADABLE = 3, 4, 5, 6
+EXIT_UNKNOWN_CERT, EXIT_SAMPLE = 7, 8
 VERIFY_HELP = """exit codes:
-  0  signed, signed bytes intact, not changed after signing (a self-signed
-     certificate is reported as such, not as an error)
+  0  signed, signed bytes intact, not changed after signing, and the certificate
+     is trusted: this laptop's engineer certificate (pinned by fingerprint), one
+     whose fingerprint was given with --trust-fingerprint, or one issued by the
+     company CA (settings or --ca-file) or a public CA
   1  other failure
   3  signature broken: the signed bytes were altered
   4  changed after signing (an incremental update the certification does not allow)
   5  no signature in the PDF
-  6  not readable as a PDF"""
+  6  not readable as a PDF
+  7  intact, but signed by an unknown certificate (a look-alike with the same
+     name is not the engineer's certificate)
+  8  a SAMPLE signature (training): not a real signature"""
 
 
 def _context(args):
@@ -40,6 +46,11 @@ def _ask(prompt: str) -> str | None:
     import getpass
 
     return getpass.getpass(prompt + ": ") or None
+
+
+def _interactive_ask():
+    """The prompt only where a person can answer it; otherwise signing says what is missing."""
+    return _ask if sys.stdin.isatty() else None
 
 
 def _build(args) -> int:
@@ -72,13 +83,16 @@ def _build(args) -> int:
                 return gather(ctx.db, settings, args.visit,
                               extras or load_extras(ctx.paths.data, args.visit),
                               data_dir=ctx.paths.data)
+        from pacs_console.core.profile import load_profile
         from pacs_console.core.reports.store import build_report
 
+        profile = load_profile(settings)
         steps = build_report(
             source, ctx.paths.data, ctx.secrets, out=Path(args.out), register=not args.sample,
-            sign=not args.no_sign, engineer=settings.engineer_name or "",
-            organisation=settings.organisation, tsa_url=settings.extra.get("tsa_url") or None,
-            ask=_ask, logo=settings.extra.get("report_logo") or None)
+            sign=not args.no_sign, engineer=profile.name, organisation=profile.organisation,
+            tsa_url=settings.extra.get("tsa_url") or None, ask=_interactive_ask(),
+            logo=profile.logo or settings.extra.get("report_logo") or None,
+            notify=lambda text: print(text, file=sys.stderr), sample=args.sample)
         try:
             while True:
                 step = next(steps)
@@ -116,16 +130,34 @@ def _with_extras(report, extras):
 def _verify(args) -> int:
     from pathlib import Path
 
-    from pacs_console.core.reports.verify import verify_file
+    from pacs_console.core.reports.verify import verify_on_this_laptop
+    from pacs_console.core.settings import SettingsError, load_settings
+    from pacs_console.paths import app_paths
 
-    result = verify_file(Path(args.file))
+    paths = app_paths(args.data_dir)
+    try:
+        company_ca = load_settings(paths.settings_file).extra.get("company_ca_file") or ""
+    except SettingsError:
+        company_ca = ""
+    for ca in args.ca_file or ():
+        if not Path(ca).is_file():
+            print(f"report verify: CA file {ca} does not exist", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        result = verify_on_this_laptop(Path(args.file), paths.data, company_ca=company_ca,
+                                       fingerprints=args.trust_fingerprint or (),
+                                       ca_files=args.ca_file or ())
+    except (OSError, ValueError) as exc:
+        print(f"report verify: a CA file could not be read: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(result.text())
-    return {"valid": EXIT_OK, "valid-self-signed": EXIT_OK, "broken": EXIT_BROKEN,
-            "modified": EXIT_MODIFIED, "unsigned": EXIT_UNSIGNED,
-            "unreadable": EXIT_UNREADABLE}.get(result.state, EXIT_FAILED)
+    return {"valid": EXIT_OK, "broken": EXIT_BROKEN, "modified": EXIT_MODIFIED,
+            "unsigned": EXIT_UNSIGNED, "unreadable": EXIT_UNREADABLE,
+            "unknown-certificate": EXIT_UNKNOWN_CERT,
+            "sample": EXIT_SAMPLE}.get(result.state, EXIT_FAILED)
 
 
 def _list(args) -> int:
@@ -157,9 +189,13 @@ def _cert(args) -> int:
             info = certs.import_pkcs12(ctx.paths.data, ctx.secrets, Path(args.import_file),
                                        secret)
         else:
-            _, info = certs.load_signer(ctx.paths.data, ctx.secrets,
-                                        engineer=ctx.settings.engineer_name,
-                                        organisation=ctx.settings.organisation, ask=_ask)
+            from pacs_console.core.profile import load_profile
+
+            profile = load_profile(ctx.settings)
+            _, info = certs.load_signer(ctx.paths.data, ctx.secrets, engineer=profile.name,
+                                        organisation=profile.organisation,
+                                        ask=_interactive_ask(),
+                                        notify=lambda text: print(text, file=sys.stderr))
         if args.json:
             print(json.dumps(info.to_dict(), ensure_ascii=False, indent=2))
         else:
@@ -196,6 +232,11 @@ def register(subparsers) -> None:
                                    "whether anything changed after signing, certificate trust.",
                        epilog=VERIFY_HELP)
     p.add_argument("file")
+    p.add_argument("--trust-fingerprint", action="append", metavar="SHA256",
+                   help="also trust the certificate with this SHA-256 fingerprint (as printed "
+                        "on the report and given to the hospital); repeatable")
+    p.add_argument("--ca-file", action="append", metavar="PEM",
+                   help="also trust certificates issued by this CA (company CA); repeatable")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(handler=_verify)
     p = sub.add_parser("list", help="reports kept in the data folder")

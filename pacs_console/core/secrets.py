@@ -75,6 +75,35 @@ class SecretStore:
             self._memory[key] = value
         return False
 
+    def set_persistent(self, key: str, value: str) -> bool:
+        """Store a secret only where it survives a restart: the OS keyring, or nowhere.
+
+        For secrets that something else is encrypted with: one kept only in memory would be
+        lost with the session, and what it encrypted with it. False when the keyring is
+        missing, insecure or locked."""
+        if not self.persistent:
+            return False
+        import keyring
+
+        try:
+            keyring.set_password(SERVICE, key, value)
+            return keyring.get_password(SERVICE, key) == value
+        except Exception as exc:  # noqa: BLE001 - locked, refused, no prompter
+            log.warning("Keyring cannot keep %s (%s)", key, type(exc).__name__)
+            return False
+
+    def writable(self) -> bool:
+        """Whether the keyring answers now (a locked Secret Service does not)."""
+        if not self.persistent:
+            return False
+        import keyring
+
+        try:
+            keyring.get_password(SERVICE, "availability-probe")
+            return True
+        except Exception:  # noqa: BLE001 - locked or unreachable
+            return False
+
     def get(self, key: str) -> str | None:
         with self._lock:
             if key in self._memory:

@@ -25,6 +25,11 @@ class Settings:
     engineer_name: str = ""
     engineer_id: str = ""
     organisation: str = ""
+    # The rest of the engineer profile (core/profile.py): who signs reports.
+    engineer_role: str = ""
+    engineer_email: str = ""
+    engineer_phone: str = ""
+    organisation_logo: str = ""
     default_site: str = ""
     ae_title: str = DEFAULT_AE_TITLE
     scp_port: int = 11113

@@ -19,7 +19,10 @@ from PySide6.QtWidgets import (
 from pacs_console.core.settings import Settings
 
 TEXT_FIELDS = (("engineer_name", "Engineer name"), ("engineer_id", "Engineer ID"),
-               ("organisation", "Organisation"), ("default_site", "Default site"),
+               ("organisation", "Organisation"), ("engineer_role", "Role"),
+               ("engineer_email", "Email"), ("engineer_phone", "Phone"),
+               ("organisation_logo", "Organisation logo (PNG/JPEG file)"),
+               ("default_site", "Default site"),
                ("ae_title", "Console AE title"))
 INT_FIELDS = (("scp_port", "Storage SCP port", 1, 65535),
               ("scan_rate", "Scan rate (attempts/s)", 1, 5000),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -99,10 +99,24 @@ def test_panel_generates_signs_lists_and_previews(qtbot, ctx, visit, monkeypatch
     assert panel.customer.accept()
     draw(panel.engineer.pad, [(30, 50), (90, 70)])
     assert panel.engineer.accept()
+    explained = []
+
+    def confirm_first_signing():
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            explained.append(box.text())
+            box.button(QMessageBox.StandardButton.Yes).click()
+        else:
+            QTimer.singleShot(50, confirm_first_signing)
+
+    QTimer.singleShot(50, confirm_first_signing)
     panel.sign_button.click()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=60000)
+    assert "CN=Yaw Ɔsɛi-Bɔnsu, O=Ɔdɔ Medical Systems" in explained[0]
     row = panel.model.rows[0]
-    assert row["state"] == "valid-self-signed" and row["visit"] == visit.id
+    assert row["state"] == "valid" and row["visit"] == visit.id
     qtbot.waitUntil(lambda: panel.pages.count() > 3, timeout=30000)
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", row["path"], "-"], capture_output=True,
                           text=True, check=True).stdout

@@ -142,6 +142,8 @@ def create_incident(db: Database, *, title: str, severity: str, category: str = 
             session.add(IncidentNode(incident_id=incident.id, node_id=node_id, node_label=label))
         if visit_id is not None:
             session.add(VisitIncident(visit_id=visit_id, incident_id=incident.id))
+        else:
+            _link_open_visit(session, incident)
         session.flush()
         audit.record(session, actor=actor, action="create", entity="incident",
                      entity_id=incident.id,
@@ -204,6 +206,7 @@ def set_status(db: Database, ref: int | str, status: str, *, actor: str = "", no
             text += f"\n{note.strip()}"
         _entry(session, incident, "status", actor, text, at=when, offset=clock_offset_s,
                from_status=previous, to_status=status)
+        _link_open_visit(session, incident)
         return _record(session, incident)
 
 
@@ -248,8 +251,10 @@ def add_note(db: Database, ref: int | str, text: str, *, actor: str = "",
         raise invalid("note-empty", "The note is empty", "Type what was found or done")
     with audit.audited_session(db) as session:
         incident = _find(session, ref)
-        return _timeline_record(_entry(session, incident, "note", actor, text.strip(), at=at,
-                                       offset=clock_offset_s))
+        entry = _entry(session, incident, "note", actor, text.strip(), at=at,
+                       offset=clock_offset_s)
+        _link_open_visit(session, incident)
+        return _timeline_record(entry)
 
 
 def _attach_run(session: Session, incident: Incident, run_id: int, actor: str,
@@ -308,6 +313,44 @@ def delete_incident(db: Database, ref: int | str, *, actor: str = "") -> None:
                          entity_id=entity_id, before=digest, detail={"incident": uuid})
         audit.record(session, actor=actor, action="delete", entity="incident",
                      entity_id=incident.id, before=before, detail={"uuid": uuid})
+
+
+UNLINKED = "visit_unlinked"
+
+
+def _link_open_visit(session: Session, incident: Incident) -> None:
+    """An incident created or worked on at a site while a visit there is open belongs to that
+    visit's report, unless the engineer unlinked it from that visit."""
+    if incident.site_id is None:
+        return
+    visit = session.exec(select(Visit).where(Visit.site_id == incident.site_id,
+                                             col(Visit.departed_at).is_(None))
+                         .order_by(col(Visit.arrived_at).desc())).first()
+    if visit is None or session.get(VisitIncident, (visit.id, incident.id)) is not None:
+        return
+    unlinked = session.exec(select(TimelineEntry.id).where(
+        TimelineEntry.incident_id == incident.id, TimelineEntry.kind == UNLINKED,
+        TimelineEntry.text == _unlink_text(visit.id))).first()
+    if unlinked is None:
+        session.add(VisitIncident(visit_id=visit.id, incident_id=incident.id))
+
+
+def _unlink_text(visit_id: int) -> str:
+    return f"Unlinked from visit {visit_id}"
+
+
+def unlink_visit(db: Database, visit_id: int, ref: int | str, *, actor: str = "") -> None:
+    """Take an incident out of a visit's report (it is not linked there again automatically)."""
+    with audit.audited_session(db) as session:
+        incident = _find(session, ref)
+        link = session.get(VisitIncident, (visit_id, incident.id))
+        if link is None:
+            raise invalid("visit-not-linked", f"Incident #{incident.id} is not linked to visit "
+                          f"{visit_id}", "Pick an incident listed on that visit")
+        before = audit.state_digest(session, "incident", incident.id)
+        session.delete(link)
+        _entry(session, incident, UNLINKED, actor, _unlink_text(visit_id))
+        _changed(session, incident, before, actor, {"visit_unlinked": visit_id})
 
 
 def link_visit(db: Database, visit_id: int, ref: int | str, *, actor: str = "") -> None:

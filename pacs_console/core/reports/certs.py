@@ -31,9 +31,12 @@ class CertificateInfo:
     not_after: datetime
     self_signed: bool
     path: Path
+    name: str = ""
+    organisation: str = ""
 
     def to_dict(self) -> dict:
-        return {"subject": self.subject, "issuer": self.issuer,
+        return {"subject": self.subject, "issuer": self.issuer, "name": self.name,
+                "organisation": self.organisation,
                 "fingerprint_sha256": self.fingerprint_sha256,
                 "not_before": self.not_before.isoformat(), "not_after": self.not_after.isoformat(),
                 "self_signed": self.self_signed, "path": str(self.path)}
@@ -48,13 +51,46 @@ def p12_path(data_dir: Path) -> Path:
     return Path(data_dir) / "signing" / P12_NAME
 
 
+def retired_dir(data_dir: Path) -> Path:
+    """Certificates this laptop signed with before a profile change: kept to verify old reports."""
+    return Path(data_dir) / "signing" / "retired"
+
+
+def _identity(cert) -> tuple[str, str]:
+    from cryptography.x509.oid import NameOID
+
+    def first(oid) -> str:
+        found = cert.subject.get_attributes_for_oid(oid)
+        return str(found[0].value) if found else ""
+
+    return first(NameOID.COMMON_NAME), first(NameOID.ORGANIZATION_NAME)
+
+
 def _info(cert, path: Path) -> CertificateInfo:
     from cryptography.hazmat.primitives import serialization
 
     der = cert.public_bytes(serialization.Encoding.DER)
+    name, organisation = _identity(cert)
     return CertificateInfo(cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(),
                            hashlib.sha256(der).hexdigest(), cert.not_valid_before_utc,
-                           cert.not_valid_after_utc, cert.subject == cert.issuer, path)
+                           cert.not_valid_after_utc, cert.subject == cert.issuer, path,
+                           name, organisation)
+
+
+def laptop_fingerprints(data_dir: Path) -> dict[str, str]:
+    """SHA-256 fingerprints of every certificate this laptop has signed with -> 'current' or
+    'previous' (the pins ``report verify`` trusts)."""
+    found: dict[str, str] = {}
+    current = p12_path(data_dir).with_suffix(".cer")
+    candidates = [(current, "current")]
+    if retired_dir(data_dir).is_dir():
+        candidates += [(p, "previous") for p in sorted(retired_dir(data_dir).glob("*.cer"))]
+    for path, label in candidates:
+        try:
+            found.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), label)
+        except OSError:
+            continue
+    return found
 
 
 def passphrase(store: SecretStore, *, ask: Ask | None = None, purpose: str = "") -> str:
@@ -68,6 +104,44 @@ def passphrase(store: SecretStore, *, ask: Ask | None = None, purpose: str = "")
                     ("Type it when asked, or set PACS_CONSOLE_SIGNING_PASSPHRASE for scripts",
                      "Start a Secret Service (GNOME Keyring, KWallet) so it is remembered"))
     return value
+
+
+MIN_PASSPHRASE = 8
+
+
+def new_passphrase(store: SecretStore, *, ask: Ask | None) -> tuple[str, str]:
+    """(passphrase, where it is kept) for a new certificate.
+
+    Never invents a secret that is not kept where the engineer can reach it: a random one only
+    when the OS keyring really stored it; otherwise the engineer chooses one, typed twice."""
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env, "environment"
+    secret = pysecrets.token_urlsafe(24)
+    if store.set_persistent(PASSPHRASE_KEY, secret):
+        return secret, "keyring"
+    why = store.status.reason if not store.persistent else "the OS keyring is locked or refused it"
+    if ask is None:
+        raise _fail("signing-passphrase-unkept",
+                    "Cannot create your signing certificate: no passphrase can be kept for it",
+                    (f"The keyring cannot remember one: {why}",),
+                    ("Unlock the OS keyring (GNOME Keyring, KWallet) and sign again",
+                     "Or sign from a terminal (or the window) to choose a passphrase you will "
+                     f"type each session, or set {PASSPHRASE_ENV} for scripts"))
+    for _attempt in range(3):
+        first = ask("Choose a passphrase for your new signing certificate. The keyring cannot "
+                    f"keep it ({why}), so you will type it each session; at least "
+                    f"{MIN_PASSPHRASE} characters")
+        if not first:
+            break
+        if len(first) < MIN_PASSPHRASE:
+            continue
+        if ask("Type the same passphrase again to confirm") == first:
+            store.set(PASSPHRASE_KEY, first)  # this session's memory only
+            return first, "memory"
+    raise _fail("signing-passphrase", "No passphrase was chosen for the signing certificate",
+                ("The passphrase was left empty, too short, or typed differently twice",),
+                ("Sign again and type the same passphrase twice",))
 
 
 def _write_p12(path: Path, key, cert, secret: str, name: str) -> None:
@@ -87,32 +161,45 @@ def _write_p12(path: Path, key, cert, secret: str, name: str) -> None:
 
 def generate_certificate(data_dir: Path, store: SecretStore, engineer: str, organisation: str,
                          *, ask: Ask | None = None, years: int = 5) -> CertificateInfo:
-    """A self-signed signing certificate for the engineer, made on this laptop."""
+    """A self-signed signing certificate for the engineer (from the profile), made here."""
+
+    if not engineer.strip() or not organisation.strip():
+        raise _fail("signing-no-profile", "A signing certificate needs your engineer profile",
+                    ("Your name or organisation is not set",),
+                    ("Set them in File > Settings > Engineer profile, or run "
+                     "pacs-console profile set --name NAME --org ORG",))
+    secret, _where = new_passphrase(store, ask=ask)
+    key, cert = _self_signed(engineer.strip(), organisation.strip(), timedelta(days=365 * years))
+    path = p12_path(data_dir)
+    _write_p12(path, key, cert, secret, engineer)
+    return _info(cert, path)
+
+
+SAMPLE_NAME = "SAMPLE - not a real signature"
+SAMPLE_ORGANISATION = "PACS Console training sample (not a real signature)"
+
+
+def sample_signer():
+    """(pyHanko signer, CertificateInfo) of a throw-away identity made for one sample report:
+    never stored, never the engineer's, needs no keyring or passphrase."""
+    key, cert = _self_signed(SAMPLE_NAME, SAMPLE_ORGANISATION, timedelta(days=1))
+    return _simple_signer(key, cert, ()), _info(cert, Path("<sample, not stored>"))
+
+
+def _self_signed(common_name: str, organisation: str, lifetime: timedelta):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    if not engineer.strip():
-        raise _fail("signing-no-engineer", "A signing certificate needs the engineer's name",
-                    ("Settings have no engineer name",),
-                    ("Fill in your name in File > Settings (or settings.json)",))
-    secret = store.get(PASSPHRASE_KEY) or os.environ.get(PASSPHRASE_ENV)
-    if not secret and store.persistent:
-        secret = pysecrets.token_urlsafe(24)  # nobody needs to know it: the keyring does
-    elif not secret:
-        secret = passphrase(store, ask=ask, purpose="Choose a passphrase for your new signing "
-                            "certificate (this computer has no secure keyring to remember it)")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, engineer.strip())]
-    if organisation.strip():
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation.strip()))
-    name = x509.Name(attrs)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
     now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=365 * years))
+            .not_valid_after(now + lifetime)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
                                          False), critical=True)
@@ -121,10 +208,60 @@ def generate_certificate(data_dir: Path, store: SecretStore, engineer: str, orga
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                            critical=False)
             .sign(key, hashes.SHA256()))
-    path = p12_path(data_dir)
-    _write_p12(path, key, cert, secret, engineer)
-    store.set(PASSPHRASE_KEY, secret)
-    return _info(cert, path)
+    return key, cert
+
+
+def _imported_marker(data_dir: Path) -> Path:
+    return p12_path(data_dir).with_suffix(".imported")
+
+
+def _imported(data_dir: Path) -> bool:
+    """A certificate brought in with ``import_pkcs12`` is never replaced automatically."""
+    return _imported_marker(data_dir).exists()
+
+
+def retire_current(data_dir: Path) -> Path | None:
+    """Move the current certificate aside (kept, so reports it signed still verify)."""
+    info = certificate_info(data_dir)
+    if info is None:
+        return None
+    folder = retired_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{info.fingerprint_sha256[:16]}"
+    source = p12_path(data_dir)
+    os.replace(source.with_suffix(".cer"), folder / f"{stem}.cer")
+    if source.exists():
+        os.replace(source, folder / f"{stem}.p12")
+    _imported_marker(data_dir).unlink(missing_ok=True)
+    return folder / f"{stem}.cer"
+
+
+def ensure_certificate(data_dir: Path, store: SecretStore, name: str, organisation: str, *,
+                       ask: Ask | None = None,
+                       notify: Callable[[str], None] | None = None) -> CertificateInfo:
+    """The engineer's certificate for this profile: made on first use, and made again (the old
+    one retired) when the profile's name or organisation no longer match it."""
+    current = certificate_info(data_dir)
+    wanted = (name.strip(), organisation.strip())
+    if current is not None and (current.name, current.organisation) == wanted:
+        return current
+    if current is not None and (not current.self_signed or _imported(data_dir)):
+        raise _fail("signing-profile-mismatch",
+                    "Your imported certificate names someone other than your profile",
+                    (f"The certificate names {current.name} ({current.organisation}); the "
+                     f"profile names {wanted[0]} ({wanted[1]})",),
+                    ("Import the certificate issued to you, or correct your profile",))
+    if notify is not None:
+        notify(("Your profile changed: making a new signing certificate (the old one is kept to "
+                "verify earlier reports)" if current else
+                "Creating your signing certificate") +
+               f" for CN={wanted[0]}, O={wanted[1]}")
+    if current is not None:
+        retire_current(data_dir)
+    info = generate_certificate(data_dir, store, *wanted, ask=ask)
+    if notify is not None:
+        notify(f"Signing certificate created; SHA-256 fingerprint {info.fingerprint_sha256}")
+    return info
 
 
 def import_pkcs12(data_dir: Path, store: SecretStore, source: Path, secret: str) -> CertificateInfo:
@@ -143,8 +280,11 @@ def import_pkcs12(data_dir: Path, store: SecretStore, source: Path, secret: str)
         raise _fail("signing-import", "The PKCS#12 file holds no private key and certificate",
                     ("It was exported without the private key",),
                     ("Export it again including the private key",))
+    if certificate_info(data_dir) is not None:
+        retire_current(data_dir)  # kept: reports it signed still verify
     path = p12_path(data_dir)
     _write_p12(path, key, cert, secret, cert.subject.rfc4514_string())
+    _imported_marker(data_dir).write_text("imported\n", encoding="utf-8")
     store.set(PASSPHRASE_KEY, secret)
     return _info(cert, path)
 
@@ -183,14 +323,10 @@ def _public_cert(path: Path) -> bytes | None:
 
 
 def load_signer(data_dir: Path, store: SecretStore, *, engineer: str = "", organisation: str = "",
-                ask: Ask | None = None):
-    """(pyHanko SimpleSigner, CertificateInfo); the certificate is made on first use."""
-    from cryptography.hazmat.primitives import serialization
-    from pyhanko.keys import load_private_key_from_pemder_data
-    from pyhanko.sign.signers import SimpleSigner
-
-    if not p12_path(data_dir).exists():
-        generate_certificate(data_dir, store, engineer, organisation, ask=ask)
+                ask: Ask | None = None, notify: Callable[[str], None] | None = None):
+    """(pyHanko SimpleSigner, CertificateInfo) for the profile's person and organisation; the
+    certificate is made on first use and again when the profile changed."""
+    ensure_certificate(data_dir, store, engineer, organisation, ask=ask, notify=notify)
     secret = passphrase(store, ask=ask)
     stat = p12_path(data_dir).stat()
     # Decrypting PKCS#12 (PBKDF2) costs a few hundred ms: once per session and file version.
@@ -201,20 +337,24 @@ def load_signer(data_dir: Path, store: SecretStore, *, engineer: str = "", organ
             return _signers[cache_key]
     key, cert, extra = _load(data_dir, secret)
     store.set(PASSPHRASE_KEY, secret)  # keyring when secure, else this session's memory
-    cert_der = cert.public_bytes(serialization.Encoding.DER)
-    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    from asn1crypto import x509 as asn1_x509
-
-    signer = SimpleSigner(asn1_x509.Certificate.load(cert_der),
-                          load_private_key_from_pemder_data(key_der, None),
-                          _registry([c.public_bytes(serialization.Encoding.DER)
-                                     for c in extra or ()]))
-    loaded = signer, _info(cert, p12_path(data_dir))
+    loaded = _simple_signer(key, cert, extra or ()), _info(cert, p12_path(data_dir))
     with _cache_lock:
         _signers.clear()
         _signers[cache_key] = loaded
     return loaded
+
+
+def _simple_signer(key, cert, extra):
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.keys import load_private_key_from_pemder_data
+    from pyhanko.sign.signers import SimpleSigner
+
+    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return SimpleSigner(asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+                        load_private_key_from_pemder_data(key_der, None),
+                        _registry([c.public_bytes(serialization.Encoding.DER) for c in extra]))
 
 
 def _registry(ders: list[bytes]):
@@ -224,8 +364,21 @@ def _registry(ders: list[bytes]):
     return SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(d) for d in ders])
 
 
-def needs_passphrase(data_dir: Path, store: SecretStore) -> bool:
+def needs_passphrase(data_dir: Path, store: SecretStore, engineer: str = "",
+                     organisation: str = "") -> bool:
     """Whether signing would have to ask the engineer (so a GUI asks before starting work)."""
     if store.get(PASSPHRASE_KEY) or os.environ.get(PASSPHRASE_ENV):
         return False
-    return p12_path(data_dir).exists() or not store.persistent
+    current = certificate_info(data_dir)
+    will_create = current is None or (current.name, current.organisation) != (
+        engineer.strip(), organisation.strip())
+    if will_create:
+        return not store.writable()  # a locked or missing keyring: the engineer chooses one
+    return True
+
+
+def creating_certificate(data_dir: Path, engineer: str, organisation: str) -> bool:
+    """Whether the next signing makes a new certificate (first use, or the profile changed)."""
+    current = certificate_info(data_dir)
+    return current is None or (current.name, current.organisation) != (engineer.strip(),
+                                                                         organisation.strip())

@@ -185,11 +185,18 @@ def gather(db: Database, settings: Settings, visit_id: int, extras: Extras | Non
     capabilities = tuple(c for c in (capability_item(n) for n in site_nodes) if c)
     details = {k: v for k, v in (("region", site.region), ("facility", site.facility_type),
                                  ("address", site.address), ("contacts", site.contacts)) if v}
+    number = ""
+    if data_dir is not None:
+        from pacs_console.core.reports.store import next_report_number
+
+        number = next_report_number(data_dir, site.name, now)
     return VisitReport(
-        report_id=str(uuid.uuid4()), generated_at=now,
+        report_id=str(uuid.uuid4()), generated_at=now, report_number=number,
         organisation=settings.organisation,
         organisation_details=str(settings.extra.get("organisation_details", "")),
-        engineer=visit.engineer or settings.engineer_name, engineer_id=settings.engineer_id,
+        # The profile names the engineer who signs; a visit opened before the profile was set
+        # may carry only a login name.
+        engineer=settings.engineer_name or visit.engineer, engineer_id=settings.engineer_id,
         site=site.name, site_details=details, visit_id=visit.id, visit_uuid=visit.uuid,
         purpose=visit.purpose, visit_notes=visit.notes, arrived_at=visit.arrived_at,
         departed_at=visit.departed_at, incidents=incidents,

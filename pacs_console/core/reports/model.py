@@ -167,6 +167,8 @@ class VisitReport:
     capabilities: tuple[CapabilityMatrixItem, ...] = ()
     laptop: LaptopInfo = LaptopInfo()
     extras: Extras = Extras()
+    # What a person reads and quotes: site code, date, sequence (report_id stays for machines).
+    report_number: str = ""
 
     @property
     def on_site_minutes(self) -> float | None:

@@ -139,6 +139,7 @@ def sample_report(*, scale: int = 1, seed: int = 7, now: datetime | None = None)
         engineer=HandSignature(ENGINEER, "Field engineer", now, _strokes(seed + 2)))
     return VisitReport(
         report_id=str(uuid.UUID(int=rng.getrandbits(128))), generated_at=now,
+        report_number=f"SAMPLE-TTH-{now:%Y%m%d}-01",
         organisation="Ɔdɔ Medical Systems Ltd",
         organisation_details="12 Liberation Road, Accra · +233 30 000 0000 · service@example.com",
         engineer=ENGINEER, engineer_id="FE-014", site=SITE,

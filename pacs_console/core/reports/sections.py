@@ -84,7 +84,8 @@ def _title(r: VisitReport, logo: Path, width: float) -> list:
     image = Image(str(logo))
     scale = min(22 * mm / image.imageHeight, 45 * mm / image.imageWidth)
     image.drawHeight, image.drawWidth = image.imageHeight * scale, image.imageWidth * scale
-    org = [p(r.organisation or "Field service", "Org")]
+    org = [p(r.organisation or "Organisation not set (File > Settings > Engineer profile)",
+             "Org")]
     if r.organisation_details:
         org.append(p(r.organisation_details, "Small"))
     head = Table([[image, org]], colWidths=[50 * mm, width - 50 * mm])
@@ -95,10 +96,13 @@ def _title(r: VisitReport, logo: Path, width: float) -> list:
             ("Engineer", r.engineer + (f" ({r.engineer_id})" if r.engineer_id else "")),
             ("Arrived", when(r.arrived_at)), ("Departed", when(r.departed_at)),
             ("Time on site", minutes(r.on_site_minutes)), ("Purpose", r.purpose or "—"),
-            ("Report", f"{r.report_id}, generated {when(r.generated_at)}")]
+            ("Report number", f"{r.report_number or 'draft'}, generated "
+                              f"{when(r.generated_at)}")]
     if r.visit_notes:
         rows.append(("Visit notes", r.visit_notes))
-    return [head, Spacer(1, 6 * mm), p("Visit report", "Title"), facts(rows, width)]
+    title = ("Visit report — SAMPLE (not a real visit, not a real signature)"
+             if r.visit_id is None else "Visit report")
+    return [head, Spacer(1, 6 * mm), p(title, "Title"), facts(rows, width)]
 
 
 def _summary(r: VisitReport) -> list:

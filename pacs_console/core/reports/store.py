@@ -32,6 +32,7 @@ class ReportFile:
     pdf_sha256: str
     pages: int
     signer_fingerprint: str = ""
+    report_number: str = ""
 
     @property
     def timestamp_pending(self) -> bool:
@@ -98,6 +99,26 @@ def list_reports(data_dir: Path) -> list[ReportFile]:
     return sorted(found, key=lambda r: r.created, reverse=True)
 
 
+def site_code(site: str) -> str:
+    """'Tamale Teaching Hospital' -> 'TTH': the initials of the site's words, ASCII, at most 5."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", site).encode("ascii", "ignore").decode("ascii")
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", plain) if w]
+    code = "".join(w[0] for w in words if w.lower() not in ("of", "the", "and"))[:5].upper()
+    return code or "SITE"
+
+
+def next_report_number(data_dir: Path, site: str, when: datetime) -> str:
+    """SITE-YYYYMMDD-NN, NN counting the reports already kept for that site and day."""
+    prefix = f"{site_code(site)}-{when:%Y%m%d}-"
+    taken = {r.report_number for r in list_reports(data_dir) if r.report_number.startswith(prefix)}
+    n = 1
+    while f"{prefix}{n:02d}" in taken:
+        n += 1
+    return f"{prefix}{n:02d}"
+
+
 def report_name(report: VisitReport) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", report.site).strip("-").lower()[:40] or "site"
     visit = f"visit{report.visit_id}" if report.visit_id is not None else "sample"
@@ -107,9 +128,13 @@ def report_name(report: VisitReport) -> str:
 def build_report(report_source: Callable[[], VisitReport], data_dir: Path, secrets, *,
                  out: Path | None = None, register: bool = True, sign: bool = True,
                  engineer: str = "", organisation: str = "", tsa_url: str | None = None,
-                 ask=None, logo: Path | None = None
+                 ask=None, logo: Path | None = None, notify=None, sample: bool = False
                  ) -> Generator[Progress, None, ReportFile]:
     """Gather, lay out, sign, save: a generator for the GUI's workers, driven plainly by the CLI.
+
+    ``engineer`` and ``organisation`` come from the engineer profile and are the only source of
+    the signer's identity: a visit's own data never names the signer. ``sample`` signs with a
+    throw-away "SAMPLE - not a real signature" identity instead (no keyring, nothing stored).
 
     ``register`` keeps the report (and its sidecar) under data/reports so the panel lists it;
     ``out`` also writes it there. Closing the generator early leaves no half-written file.
@@ -128,14 +153,17 @@ def build_report(report_source: Callable[[], VisitReport], data_dir: Path, secre
         rendered = render_pdf(report, logo=logo)
         fingerprint, timestamped = "", False
         if sign:
-            from pacs_console.core.reports.certs import load_signer
+            from pacs_console.core.reports.certs import load_signer, sample_signer
 
             yield Progress(2, 4, "Signing")
-            signer, info = load_signer(data_dir, secrets, engineer=engineer or report.engineer,
-                                       organisation=organisation or report.organisation, ask=ask)
+            if sample:
+                signer, info = sample_signer()
+            else:
+                signer, info = load_signer(data_dir, secrets, engineer=engineer,
+                                           organisation=organisation, ask=ask, notify=notify)
             pdf, timestamped = signing.sign_report(
-                rendered, signer, info, engineer=engineer or report.engineer,
-                organisation=organisation or report.organisation, location=report.site,
+                rendered, signer, info, engineer=info.name, organisation=info.organisation,
+                location=report.site,
                 timestamper=signing.timestamper_for(tsa_url))
             fingerprint = info.fingerprint_sha256
         else:
@@ -147,7 +175,7 @@ def build_report(report_source: Callable[[], VisitReport], data_dir: Path, secre
         record = ReportFile(str(target), report.visit_id, report.visit_uuid, report.site,
                             report.engineer, datetime.now(UTC).isoformat(), sign, timestamped,
                             rendered.sha256, hashlib.sha256(pdf).hexdigest(), rendered.pages,
-                            fingerprint)
+                            fingerprint, report.report_number)
         if register:
             write_sidecar(record)
             written.append(sidecar_path(target))

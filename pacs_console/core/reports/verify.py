@@ -22,6 +22,21 @@ MODIFICATION_TEXT = {
 }
 
 
+# Where a signature's certificate comes from, and whether that makes it trusted.
+ORIGIN_TEXT = {
+    "this-laptop": "this laptop's engineer certificate (pinned by fingerprint)",
+    "this-laptop-previous": "a previous engineer certificate of this laptop (pinned)",
+    "given-fingerprint": "a certificate whose fingerprint you were given",
+    "company-ca": "issued by your company's certificate authority",
+    "public-ca": "issued by a public certificate authority",
+    "sample": "a SAMPLE signature made for training: not a real signature",
+    "unknown": "signed by an unknown certificate: NOT the engineer's known certificate",
+}
+TRUSTED_ORIGINS = ("this-laptop", "this-laptop-previous", "given-fingerprint", "company-ca",
+                   "public-ca")
+SAMPLE_MARK = "not a real signature"
+
+
 @dataclass(frozen=True)
 class SignatureCheck:
     field: str
@@ -39,6 +54,9 @@ class SignatureCheck:
     modification: str
     docmdp_ok: bool | None
     certified: bool
+    name: str = ""
+    organisation: str = ""
+    origin: str = "unknown"
 
     @property
     def modified(self) -> bool:
@@ -80,11 +98,38 @@ class VerifyReport:
             return "broken"
         if self.modified:
             return "modified"
-        return "valid" if all(s.trusted for s in self.signatures) else "valid-self-signed"
+        origins = {s.origin for s in self.signatures if s.kind == "signature"}
+        if "sample" in origins:
+            return "sample"
+        if not origins <= set(TRUSTED_ORIGINS):
+            return "unknown-certificate"
+        return "valid"
+
+    @property
+    def engineer_signature(self) -> SignatureCheck | None:
+        signed = [s for s in self.signatures if s.kind == "signature"]
+        return signed[0] if signed else None
+
+    def summary(self) -> dict:
+        """The fields scripts read: who signed, when, with what, and whether to trust it."""
+        sig = self.engineer_signature
+        stamps = [s.timestamp for s in self.signatures if s.timestamp]
+        return {
+            "signer": {"name": sig.name if sig else None,
+                       "organisation": sig.organisation if sig else None,
+                       "fingerprint": sig.signer_fingerprint if sig else None},
+            "signed_at": sig.signing_time if sig else None,
+            "timestamp": stamps[0] if stamps else None,
+            "whole_file": bool(sig and sig.coverage == "ENTIRE_FILE"),
+            "changed_after_signing": self.modified,
+            "sample": bool(sig and sig.origin == "sample"),
+            "certificate": sig.origin if sig else None,
+            "trusted": self.ok and self.state == "valid",
+        }
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "ok": self.ok, "state": self.state, "signed": self.signed,
-                "intact": self.intact, "modified": self.modified,
+        return {"path": self.path, "ok": self.ok, "state": self.state, **self.summary(),
+                "signed": self.signed, "intact": self.intact, "modified": self.modified,
                 "attachment_sha256": self.attachment_sha256,
                 "signatures": [{**asdict(s), "modified": s.modified,
                                 "modification_text": MODIFICATION_TEXT.get(s.modification,
@@ -108,24 +153,41 @@ class VerifyReport:
             lines.append("    " + MODIFICATION_TEXT.get(s.modification, s.modification)
                          + ("" if s.docmdp_ok is not False else " — NOT permitted by the "
                             "certification"))
-            lines.append("    certificate: " + {"trusted": "trusted",
-                                                "self-signed": "self-signed (the engineer's own; "
-                                                "trusted only as far as you know the engineer)",
-                                                "untrusted": "not trusted"}[s.trust])
+            if s.kind == "signature":
+                lines.append(f"    signer {s.name or s.signer}"
+                             + (f", {s.organisation}" if s.organisation else ""))
+                lines.append(f"    certificate SHA-256 {s.signer_fingerprint}")
+                lines.append("    certificate: " + ORIGIN_TEXT.get(s.origin, s.origin))
         if self.attachment_sha256:
             lines.append(f"  attached visit data SHA-256 {self.attachment_sha256}")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
 
-def _name(cert) -> str:
+def _parts(cert) -> tuple[str, str]:
     try:
         native = cert.subject.native
-        name = native.get("common_name") or cert.subject.human_friendly
-        org = native.get("organization_name")
-        return f"{name} ({org})" if org else name
+        return (str(native.get("common_name") or cert.subject.human_friendly),
+                str(native.get("organization_name") or ""))
     except Exception:  # noqa: BLE001 - odd certificates still get verified
-        return "unknown signer"
+        return "unknown signer", ""
+
+
+def _name(cert) -> str:
+    name, org = _parts(cert)
+    return f"{name} ({org})" if org else name
+
+
+def _origin(cert, fingerprint: str, trusted: bool, pinned: dict[str, str],
+            company_subjects: set) -> str:
+    name, org = _parts(cert)
+    if SAMPLE_MARK in f"{name} {org}".lower():
+        return "sample"
+    if fingerprint in pinned:
+        return pinned[fingerprint]
+    if trusted:
+        return "company-ca" if cert.issuer in company_subjects else "public-ca"
+    return "unknown"
 
 
 @contextmanager
@@ -153,7 +215,10 @@ def attachment(reader, name: str = "visit-report.json") -> bytes | None:
     return None
 
 
-def verify_bytes(data: bytes, path: str = "", *, extra_trust=()) -> VerifyReport:
+def verify_bytes(data: bytes, path: str = "", *, extra_trust=(),
+                 pinned: dict[str, str] | None = None) -> VerifyReport:
+    """``extra_trust``: company CA certificates (asn1crypto); ``pinned``: certificate SHA-256
+    fingerprint -> origin ('this-laptop', 'this-laptop-previous', 'given-fingerprint')."""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
@@ -170,6 +235,8 @@ def verify_bytes(data: bytes, path: str = "", *, extra_trust=()) -> VerifyReport
             ("Get the original from the engineer or the hospital's copy",),
             {"error": f"{type(exc).__name__}: {exc}"[:300]}))
     checks, notes = [], []
+    pinned = pinned or {}
+    company_subjects = {c.subject for c in extra_trust}
     for sig in embedded:
         context = ValidationContext(trust_roots=[*public_roots(), *extra_trust],
                                     allow_fetching=False, revocation_mode="soft-fail")
@@ -189,19 +256,24 @@ def verify_bytes(data: bytes, path: str = "", *, extra_trust=()) -> VerifyReport
             continue
         cert = status.signing_cert
         self_signed = cert.subject == cert.issuer
-        trust = "trusted" if status.trusted else "self-signed" if self_signed else "untrusted"
+        fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+        origin = _origin(cert, fingerprint, bool(status.trusted), pinned, company_subjects)
+        trust = ("trusted" if origin in TRUSTED_ORIGINS else
+                 "sample" if origin == "sample" else "unknown")
+        name, organisation = _parts(cert)
         when = getattr(status, "signer_reported_dt", None)
         stamp = getattr(status, "timestamp_validity", None)
         stamp_time = (status.timestamp if is_timestamp else stamp.timestamp if stamp else None)
         level = status.modification_level
         checks.append(SignatureCheck(
             sig.field_name, "document-timestamp" if is_timestamp else "signature", _name(cert),
-            hashlib.sha256(cert.dump()).hexdigest(), when.isoformat() if when else None,
+            fingerprint, when.isoformat() if when else None,
             stamp_time.isoformat() if stamp_time else None, bool(status.intact),
-            bool(status.valid), bool(status.trusted), self_signed, trust,
+            bool(status.valid), trust == "trusted", self_signed, trust,
             status.coverage.name if status.coverage else "unknown",
             level.name if level is not None else "unknown", status.docmdp_ok,
-            sig.sig_object_type != "/DocTimeStamp" and _certifies(sig)))
+            sig.sig_object_type != "/DocTimeStamp" and _certifies(sig), name, organisation,
+            origin))
     return VerifyReport(path, tuple(checks),
                         hashlib.sha256(found).hexdigest() if found is not None else None,
                         notes=tuple(notes))
@@ -230,11 +302,45 @@ def _certifies(sig) -> bool:
         return False
 
 
-def verify_file(path: Path, *, extra_trust=()) -> VerifyReport:
+def trust_for(data_dir: Path | None, *, fingerprints=(), ca_files=()) -> tuple[tuple, dict]:
+    """(company CA certificates, pinned fingerprints) from this laptop's data folder (its
+    engineer certificates, current and previous), fingerprints a hospital was given, and
+    company CA files (PEM or DER)."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    pinned: dict[str, str] = {}
+    if data_dir is not None:
+        from pacs_console.core.reports.certs import laptop_fingerprints
+
+        for fp, label in laptop_fingerprints(data_dir).items():
+            pinned[fp] = "this-laptop" if label == "current" else "this-laptop-previous"
+    for fp in fingerprints:
+        pinned.setdefault(fp.replace(":", "").strip().lower(), "given-fingerprint")
+    cas = []
+    for ca in ca_files:
+        data = Path(ca).read_bytes()
+        ders = ([der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+                if pem.detect(data) else [data])
+        cas += [asn1_x509.Certificate.load(der) for der in ders]
+    return tuple(cas), pinned
+
+
+def verify_file(path: Path, *, extra_trust=(), pinned: dict[str, str] | None = None
+                ) -> VerifyReport:
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         return VerifyReport(str(path), diagnosis=Diagnosis(
             "report-missing", f"Cannot read {path}", (str(exc),), ("Check the path",)))
-    return verify_bytes(data, str(path), extra_trust=extra_trust)
+    return verify_bytes(data, str(path), extra_trust=extra_trust, pinned=pinned)
+
+
+def verify_on_this_laptop(path: Path, data_dir: Path | None, *, company_ca: str = "",
+                          fingerprints=(), ca_files=()) -> VerifyReport:
+    """verify_file trusting what this laptop knows: its engineer certificates (pinned), the
+    company CA from settings, plus any fingerprints or CA files given for this check."""
+    files = [*ca_files, *([company_ca] if company_ca else [])]
+    extra, pinned = trust_for(data_dir, fingerprints=fingerprints, ca_files=files)
+    return verify_file(path, extra_trust=extra, pinned=pinned)

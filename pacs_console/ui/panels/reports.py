@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
+from pacs_console.core.profile import load_profile
 from pacs_console.core.reports import store as report_store
 from pacs_console.core.reports.model import Extras, PartUsed, TimeEntry
 from pacs_console.ui import workers
@@ -49,12 +51,12 @@ def _load_visits(ctx: Context) -> list:
     return list_visits(ctx.db)
 
 
-def _list_with_state(data_dir: Path) -> list[dict]:
-    from pacs_console.core.reports.verify import verify_file
+def _list_with_state(data_dir: Path, company_ca: str = "") -> list[dict]:
+    from pacs_console.core.reports.verify import verify_on_this_laptop
 
     rows = []
     for record in report_store.list_reports(data_dir):
-        result = verify_file(Path(record.path))
+        result = verify_on_this_laptop(Path(record.path), data_dir, company_ca=company_ca)
         rows.append({"created": record.created[:16].replace("T", " "), "site": record.site,
                      "visit": record.visit_id, "pages": record.pages, "state": result.state,
                      "timestamp": "yes" if record.timestamped else
@@ -170,7 +172,8 @@ class ReportsPanel(QWidget):
         self.refresh_reports()
 
     def refresh_reports(self) -> None:
-        workers.start(_list_with_state, self.ctx.paths.data, on_result=self._reports_loaded,
+        workers.start(_list_with_state, self.ctx.paths.data,
+                      self.ctx.settings.extra.get("company_ca_file") or "", on_result=self._reports_loaded,
                       on_error=self.show_error)
 
     def _visits_loaded(self, visits: list) -> None:
@@ -259,36 +262,82 @@ class ReportsPanel(QWidget):
         if visit_id != SAMPLE:
             report_store.save_extras(self.ctx.paths.data, visit_id, extras)
         ask = None
-        if sign:
-            from pacs_console.core.reports.certs import needs_passphrase
-
-            if needs_passphrase(self.ctx.paths.data, self.ctx.secrets):
-                secret = self.ask_passphrase()
-                if not secret:
-                    self.status.setText("Not signed: the certificate's passphrase is needed.")
-                    return
-                ask = lambda _prompt: secret  # noqa: E731 - asked here, on the GUI thread
         settings = self.ctx.settings
+        profile = load_profile(settings)
+        sample = visit_id == SAMPLE
+        if sign and not sample:
+            ask = self._signing_secret(profile)
+            if ask is False:
+                return
         # Only signed reports of real visits are kept and listed; previews and the sample
         # stay in a temporary folder.
-        register = sign and visit_id != SAMPLE
+        register = sign and not sample
         out = None if register else self.preview_dir / ("signed.pdf" if sign else "preview.pdf")
         self._busy(True)
         self.worker = workers.start(
             report_store.build_report, self._source(visit_id, extras), self.ctx.paths.data,
-            self.ctx.secrets, out=out, register=register,
-            sign=sign, engineer=settings.engineer_name, organisation=settings.organisation,
+            self.ctx.secrets, out=out, register=register, sign=sign, sample=sample,
+            engineer=profile.name, organisation=profile.organisation,
             tsa_url=settings.extra.get("tsa_url") or None, ask=ask,
-            logo=settings.extra.get("report_logo") or None,
+            logo=profile.logo or settings.extra.get("report_logo") or None,
             on_progress=lambda p: self.status.setText(p.message),
             on_result=self._built, on_error=self.show_error,
             on_finished=lambda: self._busy(False))
 
-    def ask_passphrase(self) -> str | None:
-        text, ok = QInputDialog.getText(self, "Signing certificate",
-                                        "Passphrase of your signing certificate:",
-                                        QLineEdit.EchoMode.Password)
-        return text if ok and text else None
+    def _signing_secret(self, profile):
+        """Everything signing must ask the engineer, asked here on the GUI thread: the profile,
+        what a first signing creates, the passphrase (twice when it is new). False = stop."""
+        from pacs_console.core.reports.certs import creating_certificate, needs_passphrase
+
+        data, secrets = self.ctx.paths.data, self.ctx.secrets
+        if not profile.complete:
+            self.status.setText("Not signed: set your name and organisation first "
+                                "(File > Settings > Engineer profile).")
+            QMessageBox.information(self, "Engineer profile needed",
+                                    "Reports are signed in your name. Set your name and "
+                                    "organisation in File > Settings first.")
+            return False
+        creating = creating_certificate(data, profile.name, profile.organisation)
+        if creating:
+            answer = QMessageBox.question(
+                self, "Create your signing certificate",
+                "Signing creates your personal signing certificate from your profile:\n\n"
+                f"    CN={profile.name}, O={profile.organisation}\n\n"
+                "Every report you sign names this person and organisation. Continue?")
+            if answer != QMessageBox.StandardButton.Yes:
+                self.status.setText("Not signed.")
+                return False
+        if not needs_passphrase(data, secrets, profile.name, profile.organisation):
+            return None
+        secret = self.ask_passphrase(new=creating)
+        if not secret:
+            self.status.setText("Not signed: the certificate's passphrase is needed.")
+            return False
+        return lambda _prompt: secret  # asked here, on the GUI thread
+
+    def ask_passphrase(self, new: bool = False) -> str | None:
+        if not new:
+            text, ok = QInputDialog.getText(self, "Signing certificate",
+                                            "Passphrase of your signing certificate:",
+                                            QLineEdit.EchoMode.Password)
+            return text if ok and text else None
+        for _attempt in range(3):
+            first, ok = QInputDialog.getText(
+                self, "Choose a passphrase",
+                "The OS keyring cannot keep a passphrase now, so choose one (at least 8 "
+                "characters). You will type it each session:", QLineEdit.EchoMode.Password)
+            if not ok or not first:
+                return None
+            again, ok = QInputDialog.getText(self, "Confirm the passphrase",
+                                             "Type the same passphrase again:",
+                                             QLineEdit.EchoMode.Password)
+            if not ok:
+                return None
+            if again == first and len(first) >= 8:
+                return first
+            QMessageBox.warning(self, "Passphrase", "The two passphrases differ or are shorter "
+                                "than 8 characters; try again.")
+        return None
 
     def _busy(self, busy: bool) -> None:
         for button in (self.preview_button, self.sign_button):
@@ -332,9 +381,11 @@ class ReportsPanel(QWidget):
             self.verify(Path(path))
 
     def verify(self, path: Path) -> None:
-        from pacs_console.core.reports.verify import verify_file
+        from pacs_console.core.reports.verify import verify_on_this_laptop
 
-        workers.start(verify_file, path, on_result=lambda r: self.status.setText(r.text()),
+        workers.start(verify_on_this_laptop, path, self.ctx.paths.data,
+                      company_ca=self.ctx.settings.extra.get("company_ca_file") or "",
+                      on_result=lambda r: self.status.setText(r.text()),
                       on_error=self.show_error)
 
     def show_error(self, exc: Exception) -> None:

@@ -14,6 +14,7 @@ from pacs_console.core.settings import updated
 
 ARRIVED = datetime(2025, 6, 13, 8, 0, tzinfo=UTC)
 ENGINEER = "Yaw Ɔsɛi-Bɔnsu"
+ORGANISATION = "Ɔdɔ Medical Systems"
 PASSPHRASE = "correct horse ɛ battery 42"
 
 
@@ -32,7 +33,7 @@ def visit(ctx):
     """A finished visit at Tamale with two incidents (SLA met and missed) and evidence."""
     db = ctx.db
     ctx.save_settings(updated(ctx.settings, engineer_name=ENGINEER, engineer_id="FE-7",
-                              organisation="Ɔdɔ Medical Systems",
+                              organisation=ORGANISATION,
                               extra={"organisation_details": "Accra · +233 30 000 0000"}))
     site = sites.save_site(db, "Tamale Teaching Hospital", region="Northern",
                            contacts="Abɛna Sɛrwaa, +233 20 000 0000", actor="test")

@@ -15,8 +15,14 @@ from pacs_console.core.reports import certs
 from pacs_console.core.reports.gather import gather
 from pacs_console.core.reports.sign import add_document_timestamp
 from pacs_console.core.reports.store import build_report, list_reports, timestamp_pending
-from pacs_console.core.reports.verify import attachment, verify_bytes, verify_file
-from tests.core.reports.conftest import ENGINEER
+from pacs_console.core.reports.verify import (
+    attachment,
+    verify_bytes,
+    verify_file,
+    verify_on_this_laptop,
+)
+from pacs_console.core.settings import updated
+from tests.core.reports.conftest import ENGINEER, ORGANISATION
 from tests.core.reports.tsa import LoopbackTsa
 
 
@@ -31,7 +37,7 @@ def run(gen):
 def build(ctx, visit, **kw):
     return run(build_report(lambda: gather(ctx.db, ctx.settings, visit.id,
                                            data_dir=ctx.paths.data),
-                            ctx.paths.data, ctx.secrets, engineer=ENGINEER,
+                            ctx.paths.data, ctx.secrets, engineer=ctx.settings.engineer_name,
                             organisation=ctx.settings.organisation, **kw))
 
 
@@ -47,12 +53,24 @@ def pdftotext(path: Path) -> str:
 
 def test_signed_report_validates_intact_and_unmodified(ctx, visit, signed):
     assert signed.signed and not signed.timestamped and signed.pages >= 3
-    result = verify_file(Path(signed.path))
-    assert result.ok and result.state == "valid-self-signed", result.text()
+    result = verify_on_this_laptop(Path(signed.path), ctx.paths.data)
+    assert result.ok and result.state == "valid", result.text()
     (sig,) = result.signatures
     assert sig.intact and sig.valid and sig.modification == "NONE" and sig.docmdp_ok
-    assert sig.certified and sig.self_signed and sig.trust == "self-signed"
-    assert ENGINEER in sig.signer and sig.coverage == "ENTIRE_FILE"
+    assert sig.certified and sig.self_signed and sig.trust == "trusted"
+    assert sig.origin == "this-laptop" and sig.name == ENGINEER
+    assert sig.organisation == ORGANISATION and sig.coverage == "ENTIRE_FILE"
+    summary = result.summary()
+    assert summary["signer"] == {"name": ENGINEER, "organisation": ORGANISATION,
+                                 "fingerprint": sig.signer_fingerprint}
+    assert summary["whole_file"] and not summary["changed_after_signing"]
+    assert not summary["sample"] and summary["trusted"]
+    # Without this laptop's pins (another computer, nothing given) the same file is intact but
+    # its certificate is unknown: trust is never assumed from a name.
+    elsewhere = verify_file(Path(signed.path))
+    assert elsewhere.state == "unknown-certificate" and not elsewhere.summary()["trusted"]
+    given = verify_file(Path(signed.path), pinned={sig.signer_fingerprint: "given-fingerprint"})
+    assert given.state == "valid"
     info = certs.certificate_info(ctx.paths.data)
     assert info.fingerprint_sha256 == sig.signer_fingerprint == signed.signer_fingerprint
     assert list_reports(ctx.paths.data) == [signed]
@@ -126,7 +144,8 @@ def test_wrong_passphrase_and_import(ctx, visit, tmp_path, passphrase_env, monke
     ctx.secrets.delete(certs.PASSPHRASE_KEY)
     monkeypatch.setenv("PACS_CONSOLE_SIGNING_PASSPHRASE", "not it")
     with pytest.raises(ConsoleError) as info:
-        certs.load_signer(ctx.paths.data, ctx.secrets)
+        certs.load_signer(ctx.paths.data, ctx.secrets, engineer=ENGINEER,
+                          organisation=ORGANISATION)
     assert info.value.diagnosis.code == "signing-passphrase-wrong"
     # A PKCS#12 made elsewhere, with its own passphrase, becomes the signing certificate.
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
@@ -134,15 +153,23 @@ def test_wrong_passphrase_and_import(ctx, visit, tmp_path, passphrase_env, monke
     other = tmp_path / "other"
     theirs = certs.generate_certificate(other, ctx.secrets, "Ama Dɔnkɔr", "Hospital IT")
     key, cert, _ = pkcs12.load_key_and_certificates(
-        theirs.path.read_bytes(), ctx.secrets.get(certs.PASSPHRASE_KEY).encode())
+        theirs.path.read_bytes(), b"not it")  # made with the environment's passphrase
     source = tmp_path / "ama.p12"
     source.write_bytes(pkcs12.serialize_key_and_certificates(
         b"ama", key, cert, None, BestAvailableEncryption(b"their pass")))
     imported = certs.import_pkcs12(ctx.paths.data, ctx.secrets, source, "their pass")
     assert imported.fingerprint_sha256 == theirs.fingerprint_sha256
     monkeypatch.delenv("PACS_CONSOLE_SIGNING_PASSPHRASE")
+    # An imported certificate is never replaced behind the engineer's back: a profile naming
+    # someone else is refused, the matching profile signs.
+    with pytest.raises(ConsoleError) as info:
+        build(ctx, visit)
+    assert info.value.diagnosis.code == "signing-profile-mismatch"
+    ctx.save_settings(updated(ctx.settings, engineer_name="Ama Dɔnkɔr",
+                              organisation="Hospital IT"))
     record = build(ctx, visit)
-    assert "Ama Dɔnkɔr" in verify_file(Path(record.path)).signatures[0].signer
+    result = verify_on_this_laptop(Path(record.path), ctx.paths.data)
+    assert "Ama Dɔnkɔr" in result.signatures[0].signer and result.state == "valid"
 
 
 def test_no_secure_keyring_asks_and_keeps_it_in_memory(ctx, visit, monkeypatch):
@@ -155,10 +182,12 @@ def test_no_secure_keyring_asks_and_keeps_it_in_memory(ctx, visit, monkeypatch):
         assert not ctx.secrets.persistent
         with pytest.raises(ConsoleError) as info:
             build(ctx, visit)
-        assert info.value.diagnosis.code == "signing-passphrase"
+        assert info.value.diagnosis.code == "signing-passphrase-unkept"
+        assert not certs.p12_path(ctx.paths.data).exists()  # nothing encrypted with nothing
         asked = []
         record = build(ctx, visit, ask=lambda prompt: asked.append(prompt) or "typed once")
-        assert len(asked) == 1 and record.signed
+        assert len(asked) == 2 and record.signed  # chosen, then confirmed
+        assert "again" in asked[1]
         build(ctx, visit)  # the session remembers it: not asked again
     finally:
         keyring.set_keyring(previous)
@@ -170,6 +199,7 @@ def test_rfc3161_timestamp_online_and_document_timestamp_later(ctx, visit):
     assert online.timestamped
     result = verify_file(Path(online.path))
     assert result.ok and result.signatures[0].timestamp, result.text()
+    assert result.summary()["timestamp"]
     # Offline: the TSA does not answer, the report is signed anyway and marked pending.
     offline = build(ctx, visit, tsa_url="http://127.0.0.1:9/tsa")
     assert offline.signed and offline.timestamp_pending

@@ -1,0 +1,87 @@
+"""The engineer profile: the person and organisation every signed report names.
+
+The signing certificate's subject is made from this profile and from nothing else (never from a
+visit's data), so the visible stamp, the certificate and ``report verify`` name the same person.
+It lives in settings (engineer_* and organisation* fields); this module is the one way to read,
+validate and change it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from pacs_console.core.settings import Settings
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_TEXT = 120
+
+
+class ProfileError(ValueError):
+    """A profile value that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = ""
+    organisation: str = ""
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+    logo: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Enough to sign: a person and the organisation they sign for."""
+        return bool(self.name.strip() and self.organisation.strip())
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """What the signing certificate's subject carries (common name, organisation)."""
+        return self.name.strip(), self.organisation.strip()
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "complete": self.complete}
+
+
+def load_profile(settings: Settings) -> Profile:
+    return Profile(settings.engineer_name, settings.organisation, settings.engineer_role,
+                   settings.engineer_email, settings.engineer_phone, settings.organisation_logo)
+
+
+def _clean(label: str, value: str) -> str:
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise ProfileError(f"{label} is longer than {MAX_TEXT} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value):
+        raise ProfileError(f"{label} contains control or invisible characters")
+    return value
+
+
+def validated(profile: Profile) -> Profile:
+    """The profile with whitespace trimmed, or ProfileError naming the first unusable field."""
+    cleaned = Profile(*(_clean(label, value) for label, value in (
+        ("Name", profile.name), ("Organisation", profile.organisation), ("Role", profile.role),
+        ("Email", profile.email), ("Phone", profile.phone), ("Logo", profile.logo))))
+    if cleaned.email and not _EMAIL.match(cleaned.email):
+        raise ProfileError(f"Email {cleaned.email!r} is not an email address")
+    if cleaned.logo:
+        logo = Path(cleaned.logo).expanduser()
+        if not logo.is_file():
+            raise ProfileError(f"Logo {cleaned.logo} is not a file")
+        if logo.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise ProfileError("Logo must be a PNG or JPEG image")
+        if logo.stat().st_size > 2 * 1024 * 1024:
+            raise ProfileError("Logo is larger than 2 MB")
+        cleaned = replace(cleaned, logo=str(logo.resolve()))
+    return cleaned
+
+
+def with_profile(settings: Settings, profile: Profile) -> Settings:
+    """Settings carrying this profile (validated)."""
+    profile = validated(profile)
+    return replace(settings, engineer_name=profile.name, organisation=profile.organisation,
+                   engineer_role=profile.role, engineer_email=profile.email,
+                   engineer_phone=profile.phone, organisation_logo=profile.logo)
