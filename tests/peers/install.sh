@@ -6,7 +6,7 @@ PACKAGES=(
   orthanc orthanc-dicomweb dcmtk gcc libc6-dev
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1
-  libdbus-1-3 fonts-dejavu-core poppler-utils nmap curl
+  libdbus-1-3 fonts-dejavu-core poppler-utils nmap curl dbus-daemon gnome-keyring
   request-tracker5 rt5-db-sqlite rt5-standalone
 )
 
