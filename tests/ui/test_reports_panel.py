@@ -143,5 +143,18 @@ def test_panel_preview_of_the_sample_and_verify(qtbot, ctx, tmp_path):
     panel.preview_button.click()
     qtbot.waitUntil(lambda: panel.pages.count() > 3, timeout=60000)
     assert panel.last_pdf.name == "preview.pdf" and panel.model.rowCount() == 0
+    # Readable: the page fills the preview's width, and zoom buttons make it larger.
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QLabel
+
+    page = panel.findChild(QLabel, "preview-page-1")
+    room = panel.preview.scroll.viewport().width()
+    fitted = page.pixmap().width()
+    assert room - 40 <= fitted <= room
+    QTest.mouseClick(panel.preview.in_button, Qt.MouseButton.LeftButton)
+    assert page.pixmap().width() > fitted and panel.preview.zoom_label.text().endswith("%")
+    QTest.mouseClick(panel.preview.fit_button, Qt.MouseButton.LeftButton)
+    assert page.pixmap().width() == fitted
     panel.verify(panel.last_pdf)
     qtbot.waitUntil(lambda: "UNSIGNED" in panel.status.text(), timeout=20000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reportlab import rl_config
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, PolyLine, String
 from reportlab.lib import colors
@@ -44,29 +44,35 @@ def latency_series_chart(run: TestRunItem, width: float, height: float = 150) ->
 
 
 def latency_trend_chart(runs: Sequence[TestRunItem], width: float,
-                        height: float = 150) -> Drawing:
-    """Median and 95th-percentile round trip of each echo test through the visit."""
+                        height: float = 160) -> Drawing:
+    """Median and 95th-percentile round trip of each echo test: separate tests are separate
+    bars (a line between them would read as a trend that was never measured)."""
     drawing = Drawing(width, height)
-    plot = LinePlot()
-    plot.x, plot.y, plot.width, plot.height = 40, 28, width - 55, height - 48
-    medians = [(i + 1, r.latency_ms) for i, r in enumerate(runs) if r.latency_ms is not None]
-    p95 = [(i + 1, r.latency_p95_ms) for i, r in enumerate(runs) if r.latency_p95_ms is not None]
-    plot.data = [medians] + ([p95] if p95 else [])
-    plot.lines[0].strokeColor, plot.lines[0].strokeWidth = BLUE, 1.2
-    if p95:
-        plot.lines[1].strokeColor, plot.lines[1].strokeWidth = ORANGE, 1
-        plot.lines[1].strokeDashArray = (3, 2)
-    plot.yValueAxis.valueMin = 0
-    count = len(runs)
-    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = (0, 2) if count == 1 else (1, count)
-    plot.xValueAxis.valueSteps = list(range(1, count + 1, max(1, count // 10)))
-    _axis_fonts(plot)
-    drawing.add(plot)
-    legend = "C-ECHO round trip (ms) per test: median" + (" and p95 (dashed)" if p95 else "")
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 40, width - 55, height - 62
+    medians = [r.latency_ms or 0.0 for r in runs]
+    p95 = [r.latency_p95_ms if r.latency_p95_ms is not None else 0.0 for r in runs]
+    has_p95 = any(r.latency_p95_ms is not None for r in runs)
+    chart.data = [medians] + ([p95] if has_p95 else [])
+    chart.bars[0].fillColor = BLUE
+    if has_p95:
+        chart.bars[1].fillColor = ORANGE
+    chart.valueAxis.valueMin = 0
+    chart.categoryAxis.categoryNames = [_test_label(r) for r in runs]
+    chart.categoryAxis.labels.angle = 30 if len(runs) > 4 else 0
+    chart.categoryAxis.labels.boxAnchor = "ne" if len(runs) > 4 else "n"
+    chart.barSpacing, chart.groupSpacing = 1, 8
+    _axis_fonts(chart)
+    drawing.add(chart)
+    legend = "C-ECHO round trip (ms) per test: median" + (" (blue) and p95 (orange)"
+                                                         if has_p95 else "")
     drawing.add(String(40, height - 12, legend, fontName=FONT, fontSize=8))
-    drawing.add(String(width / 2, 4, "test, in order", fontName=FONT, fontSize=7,
-                       textAnchor="middle"))
     return drawing
+
+
+def _test_label(run: TestRunItem) -> str:
+    node = run.node_label.split("@", 1)[0][:14]
+    return f"{node} {run.started_at:%H:%M}"
 
 
 def throughput_chart(runs: Sequence[TestRunItem], width: float) -> Drawing:

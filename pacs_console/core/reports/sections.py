@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
@@ -45,15 +46,69 @@ def p(text: str, style: str = "Body") -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
 
 
+SEPARATORS = ".:/@_-,^="
+MIN_CELL_FONT = 6.0
+
+
+def _cell_style(bold: bool, size: float) -> ParagraphStyle:
+    """Cell style at a given size that never splits a word inside (numbers, AE titles, UIDs)."""
+    key = (bold, round(size, 1))
+    if key not in _CELL_STYLES:
+        base = STYLES["CellBold" if bold else "Cell"]
+        _CELL_STYLES[key] = ParagraphStyle(f"{base.name}-{key[1]}", parent=base,
+                                           fontSize=key[1], leading=key[1] + 2,
+                                           splitLongWords=0)
+    return _CELL_STYLES[key]
+
+
+_CELL_STYLES: dict[tuple, ParagraphStyle] = {}
+
+
+def _break_at_separators(token: str, font: str, size: float, room: float) -> list[str]:
+    """A token too wide even in small print, cut only after separators (a UID after a dot)."""
+    pieces, line = [], ""
+    for part in _separated(token):
+        if line and stringWidth(line + part, font, size) > room:
+            pieces.append(line)
+            line = ""
+        line += part
+    return [*pieces, line] if line else pieces
+
+
+def _separated(token: str) -> list[str]:
+    parts, current = [], ""
+    for ch in token:
+        current += ch
+        if ch in SEPARATORS:
+            parts.append(current)
+            current = ""
+    return [*parts, current] if current else parts
+
+
 def _cell(value, width: float, bold: bool):
-    """A plain string when it fits on one line: a Paragraph per cell is most of layout time."""
+    """A plain string when it fits on one line (a Paragraph per cell is most of layout time);
+    otherwise a paragraph that wraps between words only: a word too long for the column is
+    printed smaller, and cut after separators only when even that does not fit."""
     if isinstance(value, Paragraph):
         return value
     text = str(value)
     font = FONT_BOLD if bold else FONT
-    if "\n" not in text and stringWidth(text, font, 8) <= width - 7:
+    room = width - 7
+    if "\n" not in text and stringWidth(text, font, 8) <= room:
         return text
-    return p(text, "CellBold" if bold else "Cell")
+    widest = max((stringWidth(w, font, 8) for w in text.split()), default=0.0)
+    size = 8.0 if widest <= room else max(MIN_CELL_FONT, 8.0 * room / widest)
+    lines = []
+    for line in text.split("\n"):
+        words = []
+        for word in line.split(" "):
+            if stringWidth(word, font, size) > room:
+                words.append("<br/>".join(escape(w) for w in
+                                          _break_at_separators(word, font, size, room)))
+            else:
+                words.append(escape(word))
+        lines.append(" ".join(words))
+    return Paragraph("<br/>".join(lines), _cell_style(bold, size))
 
 
 def table(rows: list[list], widths: list[float], *, header: bool = True,

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableView,
@@ -36,6 +35,7 @@ from pacs_console.core.reports import store as report_store
 from pacs_console.core.reports.model import Extras, PartUsed, TimeEntry
 from pacs_console.ui import workers
 from pacs_console.ui.models.rows_model import RowsModel
+from pacs_console.ui.widgets.page_preview import PagePreview
 from pacs_console.ui.widgets.signature_pad import SignatureCapture
 
 SAMPLE = -1  # the combo's "sample visit" entry
@@ -67,7 +67,8 @@ def _list_with_state(data_dir: Path, company_ca: str = "") -> list[dict]:
 def _render_preview(pdf: Path, folder: Path) -> list[Path]:
     from pacs_console.core.reports.preview import render_pages
 
-    return render_pages(pdf, folder, dpi=55)
+    # Print-like resolution: the preview scales it to fit the width (readable), or zooms.
+    return render_pages(pdf, folder, dpi=110)
 
 
 class ReportsPanel(QWidget):
@@ -100,7 +101,8 @@ class ReportsPanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.pages = QVBoxLayout()
+        self.preview = PagePreview()
+        self.pages = self.preview.pages
         self.model = RowsModel(("created", "site", "visit", "pages", "state", "timestamp",
                                 "path"), self)
         self.table = QTableView()
@@ -140,15 +142,9 @@ class ReportsPanel(QWidget):
         for button in (self.preview_button, self.sign_button, self.folder_button,
                        self.verify_button):
             top.addWidget(button)
-        pages = QWidget()
-        pages.setLayout(self.pages)
-        self.pages.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(pages)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(tabs)
-        split.addWidget(scroll)
+        split.addWidget(self.preview)
         split.setSizes([520, 420])
         vertical = QSplitter(Qt.Orientation.Vertical)
         vertical.addWidget(split)
@@ -354,16 +350,7 @@ class ReportsPanel(QWidget):
             self.refresh_reports()
 
     def show_pages(self, images: list[Path]) -> None:
-        while self.pages.count() > 1:
-            item = self.pages.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        for n, image in enumerate(images):
-            label = QLabel()
-            label.setObjectName(f"preview-page-{n + 1}")
-            label.setPixmap(QPixmap(str(image)))
-            label.setFrameShape(QLabel.Shape.Box)
-            self.pages.insertWidget(n, label)
+        self.preview.set_pages(images)
 
     # -- files -----------------------------------------------------------------------------
     def open_folder(self) -> None:
