@@ -116,7 +116,12 @@ class MainWindow(QMainWindow):
         return PANELS[self.stack.currentIndex()]
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.ctx.settings, self)
+        from pacs_console.core.reports.certs import certificate_info
+
+        cert = certificate_info(self.ctx.paths.data)  # a 1 KB file: the public part only
+        text = (f"{cert.name}, {cert.organisation}\nSHA-256 {cert.fingerprint_sha256}\n"
+                f"valid until {cert.not_after:%Y-%m-%d}" if cert else "")
+        dialog = SettingsDialog(self.ctx.settings, self, certificate=text)
         if dialog.exec():
             self.ctx.save_settings(dialog.value())
             self.status.update_scp()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -33,7 +34,8 @@ FLOAT_FIELDS = (("connect_timeout", "Connect timeout (s)"), ("acse_timeout", "As
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *,
+                 certificate: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.original = settings
@@ -60,6 +62,11 @@ class SettingsDialog(QDialog):
             spin.setObjectName(name)
             spin.valueChanged.connect(self.validate)
             self._add_row(form, name, label, spin)
+        self.certificate = QLabel(certificate or "Made from your profile on your first signing")
+        self.certificate.setObjectName("signing-certificate")
+        self.certificate.setWordWrap(True)
+        self.certificate.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Signing certificate", self.certificate)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                         QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)

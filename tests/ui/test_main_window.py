@@ -97,3 +97,39 @@ def test_settings_dialog_validates_inline(qtbot, ctx):
     dialog.editors["ae_title"].setText("LAPTOP01")
     assert dialog.messages["ae_title"].isHidden()
     assert dialog.value().ae_title == "LAPTOP01"
+
+
+# Offscreen Qt cannot raise a popup menu or grab the keyboard for it; the click still works.
+@pytest.mark.qt_log_ignore("This plugin does not support")
+def test_settings_shows_the_signing_certificate_fingerprint(qtbot, ctx, window, monkeypatch):
+    """Opened from the File menu with the mouse, the dialog names the certificate's holder
+    and its SHA-256 fingerprint (the one `report verify` and the hospital compare)."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from pacs_console.core.reports.certs import generate_certificate
+
+    monkeypatch.setenv("PACS_CONSOLE_SIGNING_PASSPHRASE", "settings pass 1")
+    info = generate_certificate(ctx.paths.data, ctx.secrets, "Ama Owusu", "Akwaaba Imaging")
+    seen = []
+
+    def read_and_close():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, SettingsDialog):
+            QTimer.singleShot(50, read_and_close)
+            return
+        seen.append(dialog.findChild(QLabel, "signing-certificate").text())
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(50, read_and_close)
+    menu_bar = window.menuBar()
+    file_menu = window.menuBar().actions()[0]
+    QTest.mouseClick(menu_bar, Qt.MouseButton.LeftButton,
+                     pos=menu_bar.actionGeometry(file_menu).center())
+    menu = file_menu.menu()
+    qtbot.waitUntil(menu.isVisible, timeout=5000)
+    QTest.mouseClick(menu, Qt.MouseButton.LeftButton,
+                     pos=menu.actionGeometry(window.settings_action).center())
+    qtbot.waitUntil(lambda: bool(seen), timeout=10000)
+    assert "Ama Owusu, Akwaaba Imaging" in seen[0] and info.fingerprint_sha256 in seen[0]
