@@ -186,7 +186,7 @@ def _origin(cert, fingerprint: str, trusted: bool, pinned: dict[str, str],
     if fingerprint in pinned:
         return pinned[fingerprint]
     if trusted:
-        return "company-ca" if cert.issuer in company_subjects else "public-ca"
+        return "company-ca" if cert.issuer.dump() in company_subjects else "public-ca"
     return "unknown"
 
 
@@ -236,7 +236,7 @@ def verify_bytes(data: bytes, path: str = "", *, extra_trust=(),
             {"error": f"{type(exc).__name__}: {exc}"[:300]}))
     checks, notes = [], []
     pinned = pinned or {}
-    company_subjects = {c.subject for c in extra_trust}
+    company_subjects = {c.subject.dump() for c in extra_trust}
     for sig in embedded:
         context = ValidationContext(trust_roots=[*public_roots(), *extra_trust],
                                     allow_fetching=False, revocation_mode="soft-fail")
