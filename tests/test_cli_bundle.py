@@ -13,7 +13,7 @@ from tests.conftest import run_cli
 
 
 def test_bundle_scrubs_patient_data_and_attaches_to_an_incident(ctx, tmp_path):
-    run = save_test_run(ctx.db, kind="find", outcome="ok", node_label="ORTHANC@127.0.0.11:4242",
+    run = save_test_run(ctx.db, kind="find", outcome="ok", node_label="ORTHANC@127.0.0.11:4243",
                         summary="C-FIND: 1 match",
                         metrics={"count": 1, "matches": [{"PatientName": "Mensah^Ɛfua",
                                                           "PatientID": "GH-4471"}]})

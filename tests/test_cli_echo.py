@@ -13,7 +13,7 @@ from tests.conftest import run_cli
 def test_echo_orthanc_succeeds_and_saves_evidence(orthanc, data_dir):
     proc = run_cli("echo", "-aec", "ORTHANC", orthanc.host, str(orthanc.dicom_port), data_dir=data_dir)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("#1 OK ORTHANC@127.0.0.11:4242")
+    assert proc.stdout.startswith(f"#1 OK ORTHANC@{orthanc.host}:{orthanc.dicom_port}")
     assert "Orthanc" in proc.stdout or "ORTHANC" in proc.stdout
     proc = run_cli("echo", "-aec", "ORTHANC", orthanc.host, str(orthanc.dicom_port), "--json",
                    data_dir=data_dir)

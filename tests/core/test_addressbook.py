@@ -24,7 +24,7 @@ from pacs_console.core.db.nodes import (
 )
 
 NODES = [
-    as_record(name="Korle Bu PACS", ae_title="KBTH_PACS", host="127.0.0.11", port=4242,
+    as_record(name="Korle Bu PACS", ae_title="KBTH_PACS", host="127.0.0.11", port=4243,
               tags="pacs,archive", notes="Main archive, ward 3 server room", tls=True,
               tls_ca_file="/etc/ca.pem", tls_cert_file="/etc/me.pem", tls_key_file="/etc/me.key",
               tls_server_name="pacs.kbth.local"),
@@ -52,9 +52,9 @@ def test_invalid_fields_are_explained(field, args, fragment):
 
 
 def test_lower_case_and_padding_warn_but_do_not_block():
-    errors, warnings = validate_node("n", "orthanc", "127.0.0.1", 4242)
+    errors, warnings = validate_node("n", "orthanc", "127.0.0.1", 4243)
     assert not errors and "case-sensitively" in warnings["ae_title"]
-    errors, warnings = validate_node("n", "ORTHANC ", "127.0.0.1", 4242)
+    errors, warnings = validate_node("n", "ORTHANC ", "127.0.0.1", 4243)
     assert not errors and "spaces" in warnings["ae_title"]
 
 
@@ -76,8 +76,8 @@ def test_csv_round_trips_every_field():
 
 
 def test_csv_with_other_column_names_and_bad_port():
-    nodes = import_nodes("AET,IP,Port\nMR_1,127.0.0.5,11112\n", "csv")
-    assert nodes[0].ae_title == "MR_1" and nodes[0].name == "MR_1" and nodes[0].port == 11112
+    nodes = import_nodes("AET,IP,Port\nMR_1,127.0.0.5,11120\n", "csv")
+    assert nodes[0].ae_title == "MR_1" and nodes[0].name == "MR_1" and nodes[0].port == 11120
     with pytest.raises(AddressBookError, match="Line 2"):
         import_nodes("ae_title,host,port\nX,h,abc\n", "csv")
     with pytest.raises(AddressBookError, match="columns"):
@@ -89,13 +89,13 @@ def test_orthanc_modalities_both_styles_with_comments():
       // Orthanc configuration excerpt
       "DicomModalities" : {
         "ct1" : [ "CT_SOMATOM", "10.1.1.20", 104 ],
-        "ws" : { "AET" : "WS01", "Host" : "10.1.1.30", "Port" : 11112, "Manufacturer" : "Generic" }
+        "ws" : { "AET" : "WS01", "Host" : "10.1.1.30", "Port" : 11120, "Manufacturer" : "Generic" }
       } /* trailing block comment */
     }"""
     assert detect_format(text) == "orthanc"
     nodes = {n.name: n for n in import_nodes(text)}
     assert (nodes["ct1"].ae_title, nodes["ct1"].host, nodes["ct1"].port) == ("CT_SOMATOM", "10.1.1.20", 104)
-    assert nodes["ws"].port == 11112 and "Generic" in nodes["ws"].notes
+    assert nodes["ws"].port == 11120 and "Generic" in nodes["ws"].notes
     again = import_nodes(export_nodes(NODES, "orthanc"))
     assert [(n.ae_title, n.host, n.port) for n in again] == [(n.ae_title, n.host, n.port) for n in NODES]
 
@@ -138,8 +138,8 @@ def test_node_crud_duplicate_and_capabilities(tmp_path):
         copy = duplicate_node(db, node.id)
         assert copy.name == "PACS (copy)" and copy.tls and copy.id != node.id
         assert duplicate_node(db, node.id).name == "PACS (copy 2)"
-        renamed = update_node(db, copy.id, name="PACS backup", port=11112)
-        assert renamed.port == 11112 and get_node(db, "PACS backup")
+        renamed = update_node(db, copy.id, name="PACS backup", port=11120)
+        assert renamed.port == 11120 and get_node(db, "PACS backup")
         set_capabilities(db, node.id, {"accepted": {"1.2.840.10008.1.1": ["1.2.840.10008.1.2"]}})
         assert get_node(db, node.id).capabilities["accepted"]
         delete_node(db, renamed.id)

@@ -76,9 +76,9 @@ def test_nodes_save_update_and_list(tmp_path):
     try:
         save_node(db, "Main PACS", "MAINPACS", "10.0.0.5", 104, tags="pacs")
         save_node(db, "CT1", "CT_KBTH", "10.0.0.9", 104, tags="modality")
-        save_node(db, "CT1", "CT_KBTH", "10.0.0.10", 11112, tags="modality")
+        save_node(db, "CT1", "CT_KBTH", "10.0.0.10", 11120, tags="modality")
         assert [n.name for n in list_nodes(db)] == ["CT1", "Main PACS"]
-        assert get_node(db, "CT1").port == 11112
+        assert get_node(db, "CT1").port == 11120
         assert get_node(db, "nope") is None
     finally:
         db.close()

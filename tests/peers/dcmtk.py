@@ -27,6 +27,8 @@ def _empty_dir(path: Path) -> None:
 class DcmqrscpPeer(PeerProcess):
     """dcmqrscp in its default fork mode (``--single-process`` crashes in DCMTK 3.6.7).
 
+    Its storage SCP takes uncompressed transfer syntaxes only (DCMTK's ``+x=`` default).
+
     ``hosts`` maps AE title -> (host, port): the HostTable of peers it may C-MOVE to.
     """
 
@@ -34,9 +36,9 @@ class DcmqrscpPeer(PeerProcess):
 
     def __init__(
         self,
-        aet: str = "DCMQRSCP",
-        host: str = "127.0.0.12",
-        port: int = 11112,
+        aet: str,
+        host: str,
+        port: int,
         hosts: dict[str, tuple[str, int]] | None = None,
     ):
         super().__init__(aet, host, port)
@@ -85,12 +87,14 @@ AETable END
 
 
 class StorescpPeer(PeerProcess):
-    """storescp accepting every transfer syntax, writing what it receives into ``output_dir``."""
+    """storescp writing what it receives into ``output_dir``: every transfer syntax by default,
+    or (``accept_all=False``) DCMTK's default, uncompressed only (no deflate, nothing lossless)."""
 
     name = "storescp"
 
-    def __init__(self, aet: str = "STORESCP", host: str = "127.0.0.13", port: int = 11112):
+    def __init__(self, aet: str, host: str, port: int, *, accept_all: bool = True):
         super().__init__(aet, host, port)
+        self.accept_all = accept_all
 
     @property
     def output_dir(self) -> Path:
@@ -103,7 +107,7 @@ class StorescpPeer(PeerProcess):
             STORESCP,
             "--aetitle",
             self.aet,
-            "--accept-all",
+            *(["--accept-all"] if self.accept_all else []),
             "-dhl",
             "--output-directory",
             str(self.output_dir),
@@ -124,7 +128,7 @@ class WlmscpfsPeer(PeerProcess):
 
     name = "wlmscpfs"
 
-    def __init__(self, aet: str = "WLMSCPFS", host: str = "127.0.0.14", port: int = 11112):
+    def __init__(self, aet: str, host: str, port: int):
         super().__init__(aet, host, port)
 
     @property

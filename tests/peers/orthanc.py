@@ -33,14 +33,17 @@ class OrthancPeer(PeerProcess):
 
     def __init__(
         self,
-        aet: str = "ORTHANC",
-        host: str = "127.0.0.11",
-        dicom_port: int = 4242,
-        http_port: int = 8042,
+        aet: str,
+        host: str,
+        dicom_port: int,
+        http_port: int,
         modalities: dict[str, tuple[str, int]] | None = None,
+        accepted_syntaxes: list[str] | None = None,
     ):
         super().__init__(aet, host, dicom_port)
         self.http_port = http_port
+        # Orthanc >= 1.9 "AcceptedTransferSyntaxes": the C-STORE SCP's syntaxes (None: all).
+        self.accepted_syntaxes = accepted_syntaxes
         # name -> (AE, host, port); runtime additions land here too so a restart keeps them.
         self.modalities = {aet: (aet, h, p) for aet, (h, p) in (modalities or {}).items()}
 
@@ -74,6 +77,8 @@ class OrthancPeer(PeerProcess):
             "Plugins": [str(DICOMWEB_PLUGIN)] if DICOMWEB_PLUGIN.exists() else [],
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
         }
+        if self.accepted_syntaxes is not None:
+            config["AcceptedTransferSyntaxes"] = list(self.accepted_syntaxes)
         path = self.workdir / "orthanc.json"
         path.write_text(json.dumps(config, indent=2))
         return [ORTHANC, str(path)]

@@ -5,31 +5,34 @@ from __future__ import annotations
 import pytest
 
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer, WlmscpfsPeer
+from tests.peers.net import addr, session_port
 from tests.peers.orthanc import OrthancPeer
 
 # The AE title the tests call from, and the tests' own C-MOVE destination (a pynetdicom SCP
 # that a test starts itself). Every peer knows both, so C-FIND and C-MOVE are allowed.
+# Addresses come from this session's random loopback network and ports from the OS (see
+# tests/peers/net.py), so two sessions on one machine never collide.
 SCU_AET = "PACSCONSOLE"
 MOVE_DEST_AET = "TESTSTORE"
 MOVE_DEST_HOST = "127.0.0.1"
-MOVE_DEST_PORT = 11113
+MOVE_DEST_PORT = session_port("MOVE_DEST", MOVE_DEST_HOST)
 # Peers need some port for the SCU; nothing listens there, it only satisfies their config.
-SCU_PORT = 11114
+SCU_PORT = session_port("SCU", MOVE_DEST_HOST)
 
 KNOWN_PEERS = {
     SCU_AET: (MOVE_DEST_HOST, SCU_PORT),
     MOVE_DEST_AET: (MOVE_DEST_HOST, MOVE_DEST_PORT),
 }
 
-ORTHANC_AET, ORTHANC_HOST, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT = (
-    "ORTHANC",
-    "127.0.0.11",
-    4242,
-    8042,
-)
-DCMQRSCP_AET, DCMQRSCP_HOST, DCMQRSCP_PORT = "DCMQRSCP", "127.0.0.12", 11112
-STORESCP_AET, STORESCP_HOST, STORESCP_PORT = "STORESCP", "127.0.0.13", 11112
-WLMSCPFS_AET, WLMSCPFS_HOST, WLMSCPFS_PORT = "WLMSCPFS", "127.0.0.14", 11112
+ORTHANC_AET, ORTHANC_HOST = "ORTHANC", addr(11)
+ORTHANC_DICOM_PORT = session_port("ORTHANC_DICOM", ORTHANC_HOST)
+ORTHANC_HTTP_PORT = session_port("ORTHANC_HTTP", ORTHANC_HOST)
+DCMQRSCP_AET, DCMQRSCP_HOST = "DCMQRSCP", addr(12)
+DCMQRSCP_PORT = session_port("DCMQRSCP", DCMQRSCP_HOST)
+STORESCP_AET, STORESCP_HOST = "STORESCP", addr(13)
+STORESCP_PORT = session_port("STORESCP", STORESCP_HOST)
+WLMSCPFS_AET, WLMSCPFS_HOST = "WLMSCPFS", addr(14)
+WLMSCPFS_PORT = session_port("WLMSCPFS", WLMSCPFS_HOST)
 
 
 def _session_peer(peer):
@@ -42,7 +45,7 @@ def _session_peer(peer):
 
 @pytest.fixture(scope="session")
 def orthanc_peer():
-    """Orthanc ORTHANC on 127.0.0.11:4242, REST/DICOMweb on http://127.0.0.11:8042."""
+    """Orthanc ORTHANC on addr(11), DICOM and REST/DICOMweb on session ports."""
     yield from _session_peer(
         OrthancPeer(
             ORTHANC_AET, ORTHANC_HOST, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, modalities=KNOWN_PEERS
@@ -52,7 +55,7 @@ def orthanc_peer():
 
 @pytest.fixture(scope="session")
 def dcmqrscp_peer():
-    """DCMTK dcmqrscp DCMQRSCP on 127.0.0.12:11112."""
+    """DCMTK dcmqrscp DCMQRSCP on addr(12), a session port."""
     yield from _session_peer(
         DcmqrscpPeer(DCMQRSCP_AET, DCMQRSCP_HOST, DCMQRSCP_PORT, hosts=KNOWN_PEERS)
     )
@@ -60,13 +63,13 @@ def dcmqrscp_peer():
 
 @pytest.fixture(scope="session")
 def storescp_peer():
-    """DCMTK storescp STORESCP on 127.0.0.13:11112."""
+    """DCMTK storescp STORESCP on addr(13), a session port."""
     yield from _session_peer(StorescpPeer(STORESCP_AET, STORESCP_HOST, STORESCP_PORT))
 
 
 @pytest.fixture(scope="session")
 def wlmscpfs_peer():
-    """DCMTK wlmscpfs WLMSCPFS on 127.0.0.14:11112 with DCMTK's ten example worklist items."""
+    """DCMTK wlmscpfs WLMSCPFS on addr(14) with DCMTK's ten example worklist items."""
     yield from _session_peer(WlmscpfsPeer(WLMSCPFS_AET, WLMSCPFS_HOST, WLMSCPFS_PORT))
 
 

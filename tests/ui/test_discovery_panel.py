@@ -8,7 +8,8 @@ from pacs_console.core.db.nodes import list_nodes
 from pacs_console.core.db.sweeps import list_sweeps
 from pacs_console.core.settings import Settings
 from pacs_console.ui.panels.discovery import DiscoveryPanel
-from tests.core.discovery.lab import pynetdicom_scp, silent_listener
+from tests.core.discovery.lab import DCMTK_PORT, pynetdicom_scp, silent_listener
+from tests.peers.net import addr, span
 
 pytestmark = pytest.mark.peers
 
@@ -29,8 +30,8 @@ def panel(qtbot, ctx):
 
 @pytest.fixture
 def scps():
-    servers = [pynetdicom_scp("PACS", "127.0.0.85", 11112, check_called=True),
-               pynetdicom_scp("OPENSCP", "127.0.0.86", 11112, check_called=False)]
+    servers = [pynetdicom_scp("PACS", addr(85), DCMTK_PORT, check_called=True),
+               pynetdicom_scp("OPENSCP", addr(86), DCMTK_PORT, check_called=False)]
     yield
     for server in servers:
         server.shutdown()
@@ -50,21 +51,21 @@ def test_interfaces_fill_the_targets(panel):
 
 
 def test_sweep_streams_rows_adds_a_node_and_shows_the_diff(qtbot, ctx, panel, scps):
-    panel.targets.setText("127.0.0.84-87")
-    panel.ports.setText("11112")
+    panel.targets.setText(span(84, 87))
+    panel.ports.setText(str(DCMTK_PORT))
     panel.site.setEditText("Panel Hospital")
     _sweep(qtbot, panel, 2)
     assert "2 open ports, 2 DICOM nodes (1 accept any AE title)" in panel.status.text()
     assert panel.progress.value() == panel.progress.maximum() == 4
     rows = {panel.model.finding(r).host: r for r in range(2)}
-    assert panel.model.index(rows["127.0.0.85"], 3).data() == "PACS"
-    assert "insecure" in panel.model.index(rows["127.0.0.86"], 2).data()
-    panel.table.selectRow(rows["127.0.0.85"])
+    assert panel.model.index(rows[addr(85)], 3).data() == "PACS"
+    assert "insecure" in panel.model.index(rows[addr(86)], 2).data()
+    panel.table.selectRow(rows[addr(85)])
     assert panel.add_button.isEnabled() and "AE title PACS" in panel.details.toPlainText()
     panel.add_button.click()
     qtbot.waitUntil(lambda: "Added" in panel.status.text(), timeout=5000)
     (node,) = list_nodes(ctx.db)
-    assert (node.ae_title, node.host, node.port) == ("PACS", "127.0.0.85", 11112)
+    assert (node.ae_title, node.host, node.port) == ("PACS", addr(85), DCMTK_PORT)
     assert node.site_id is not None
     # A second sweep of the same site: the diff says nothing changed.
     _sweep(qtbot, panel, 2)
@@ -75,8 +76,8 @@ def test_sweep_streams_rows_adds_a_node_and_shows_the_diff(qtbot, ctx, panel, sc
 
 
 def test_capability_probe_of_a_found_node(qtbot, panel, scps):
-    panel.targets.setText("127.0.0.85")
-    panel.ports.setText("11112")
+    panel.targets.setText(addr(85))
+    panel.ports.setText(str(DCMTK_PORT))
     _sweep(qtbot, panel, 1)
     panel.table.selectRow(0)
     assert panel.probe_button.isEnabled()
@@ -86,11 +87,11 @@ def test_capability_probe_of_a_found_node(qtbot, panel, scps):
 
 
 def test_cancel_stops_promptly_and_saves_nothing(qtbot, ctx, panel):
-    listeners = [silent_listener(f"127.0.0.{n}", 11112) for n in range(90, 100)]
+    listeners = [silent_listener(addr(n), DCMTK_PORT) for n in range(90, 100)]
     try:
         ctx.settings = Settings(scan_rate=2000, scan_timeout=20.0)
-        panel.targets.setText("127.0.0.90-99")
-        panel.ports.setText("11112")
+        panel.targets.setText(span(90, 99))
+        panel.ports.setText(str(DCMTK_PORT))
         panel.site.setEditText("Cancel Clinic")
         panel.start_button.click()
         qtbot.waitUntil(lambda: "10 open" in panel.status.text(), timeout=10000)

@@ -61,8 +61,8 @@ def test_visits_tab_starts_links_and_ends_a_visit(qtbot, ctx, panel):
 
 def test_uptime_tab_shows_each_node_against_the_target(qtbot, ctx, panel):
     korle_bu = sites.get_site(ctx.db, "Korle Bu")
-    archive = save_node(ctx.db, "Archive", "ARCHIVE", "127.0.0.1", 11112, site_id=korle_bu.id)
-    router = save_node(ctx.db, "Router", "ROUTER", "127.0.0.1", 11113)
+    archive = save_node(ctx.db, "Archive", "ARCHIVE", "127.0.0.1", 11120, site_id=korle_bu.id)
+    router = save_node(ctx.db, "Router", "ROUTER", "127.0.0.1", 11121)
     t0 = datetime.now(UTC).replace(microsecond=0) - 60 * MIN
     for i in range(60):  # the archive failed for 2 of 60 minutes; the router never did
         save_test_run(ctx.db, kind="echo", outcome="failed" if i in (30, 31) else "ok",
@@ -91,7 +91,7 @@ def test_uptime_tab_shows_each_node_against_the_target(qtbot, ctx, panel):
 
 
 def test_maintenance_dialog_adds_refuses_and_deletes(qtbot, ctx, panel):
-    node = save_node(ctx.db, "Archive", "ARCHIVE", "127.0.0.1", 11112)
+    node = save_node(ctx.db, "Archive", "ARCHIVE", "127.0.0.1", 11120)
     dialog = panel.edit_maintenance(exec_dialog=False)
     qtbot.addWidget(dialog)
     start = datetime(2025, 6, 2, 8, tzinfo=UTC)

@@ -47,7 +47,7 @@ def test_menus_have_settings_about_and_quit(window):
 
 
 def test_address_book_loads_nodes_from_core(qtbot, ctx, window):
-    save_node(ctx.db, "Korle Bu PACS", "KBTHPACS", "127.0.0.1", 4242)
+    save_node(ctx.db, "Korle Bu PACS", "KBTHPACS", "127.0.0.1", 4243)
     tests = window.panels["Tests"]
     tests.refresh()
     qtbot.waitUntil(lambda: tests.table.rowCount() == 1, timeout=5000)

@@ -58,7 +58,7 @@ def test_node_dialog_validates_inline_and_checks_the_host(qtbot):
 def test_import_then_export_round_trip(qtbot, ctx, panel, tmp_path):
     source = tmp_path / "dcmqrscp.cfg"
     source.write_text("HostTable BEGIN\nct1 = (CT_ONE, 127.0.0.21, 104)\n"
-                      "mr1 = (MR_ONE, 127.0.0.22, 11112)\nHostTable END\n")
+                      "mr1 = (MR_ONE, 127.0.0.22, 11120)\nHostTable END\n")
     assert panel.import_nodes(str(source)) == 2
     qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=5000)
     assert get_node(ctx.db, "ct1").ae_title == "CT_ONE"

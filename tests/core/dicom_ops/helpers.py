@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from io import BytesIO
 
 from pacs_console.core.dicom.params import Timeouts
 from pacs_console.core.dicom.target import Target
+from tests.peers.net import free_port  # noqa: F401 - re-exported for the DICOM tests
 from tests.peers.plugin import SCU_AET
 
 QUICK = Timeouts(connect=3, acse=5, dimse=15, network=30)
@@ -35,7 +35,3 @@ def part10(ds) -> bytes:
     return buffer.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -33,7 +33,7 @@ def test_echo_orthanc_reports_association_and_saves_evidence(orthanc, ctx):
     assert report["accepted"][0]["name"] == "Verification SOP Class"
     assert report["accepted"][0]["role"] == "SCU"
     assert report["peer"]["async_ops_window"] == {"invoked": 1, "performed": 1}
-    assert "Orthanc" in report["fingerprint"]["product"]  # DCMTK identity on port 4242
+    assert "Orthanc" in report["fingerprint"]["product"]  # DCMTK identity on Orthanc's port
     run = save_test_run(ctx.db, node_id=None, **result.evidence())
     assert run.kind == "echo" and run.outcome == "ok"
     assert run.association["peer"]["max_pdu"] == 16384
@@ -168,10 +168,10 @@ def test_fingerprint_unknown():
 ])
 def test_describe_status(service, status, code):
     meaning, diagnosis = describe_status(service, status, local_ae="PACSCONSOLE",
-                                         addresses=("10.0.0.5",), port=11113)
+                                         addresses=("10.0.0.5",), port=11121)
     assert meaning and diagnosis.code == code
     if status == 0xA801:
-        assert "10.0.0.5" in diagnosis.actions[0] and "11113" in diagnosis.actions[0]
+        assert "10.0.0.5" in diagnosis.actions[0] and "11121" in diagnosis.actions[0]
 
 
 @pytest.mark.parametrize("status", [0x0000, 0xFF00, 0xFF01, 0xFE00])

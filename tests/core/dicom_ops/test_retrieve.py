@@ -50,11 +50,12 @@ def test_move_compressed_study_into_console_scp(orthanc, study_in_orthanc, conso
 
 
 def test_move_destination_unknown_on_orthanc(orthanc, study_in_orthanc):
+    unused = free_port()  # named in the advice only: nothing connects to it
     _, result = drain(move(target_of(orthanc), "NOBODY", "STUDY",
-                           {"study_uid": study_in_orthanc[0].StudyInstanceUID}, local_port=11113))
+                           {"study_uid": study_in_orthanc[0].StudyInstanceUID}, local_port=unused))
     assert result.status == 0xC000  # Orthanc 1.10's answer for an unknown destination
     assert result.diagnosis.code == "move-destination-unknown"
-    assert "'NOBODY'" in result.diagnosis.actions[0] and "11113" in result.diagnosis.actions[0]
+    assert "'NOBODY'" in result.diagnosis.actions[0] and str(unused) in result.diagnosis.actions[0]
     assert result.evidence()["outcome"] == "failed"
 
 
@@ -92,10 +93,11 @@ def test_move_destination_unknown_is_a801_on_dcmqrscp_and_demo(dcmqrscp):
     from pacs_console.core.dicom.store import store
 
     drain(store(target_of(dcmqrscp), study))
+    unused = free_port()  # named in the advice only: nothing connects to it
     _, result = drain(move(target_of(dcmqrscp), "NOBODY", "STUDY",
-                           {"study_uid": study[0].StudyInstanceUID}, local_port=11113))
+                           {"study_uid": study[0].StudyInstanceUID}, local_port=unused))
     assert result.status == 0xA801 and result.diagnosis.code == "move-destination-unknown"
-    assert "'NOBODY'" in result.diagnosis.actions[0] and "11113" in result.diagnosis.actions[0]
+    assert "'NOBODY'" in result.diagnosis.actions[0] and str(unused) in result.diagnosis.actions[0]
     with DemoPacs(studies=[study]) as demo:
         _, demo_result = drain(move(Target(demo.host, demo.port, demo.ae_title, timeouts=QUICK),
                                     "NOBODY", "STUDY", {"study_uid": study[0].StudyInstanceUID}))

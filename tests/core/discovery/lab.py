@@ -8,11 +8,18 @@ import threading
 from dataclasses import dataclass, field
 
 from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.discovery.targets import DICOM_PORTS, WEB_PORTS
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer
+from tests.peers.net import addr
 from tests.peers.orthanc import OrthancPeer
 from tests.peers.plugin import KNOWN_PEERS
 
 VERIFICATION = "1.2.840.10008.1.1"
+# The sweep's own default ports (the lab's addresses are this session's, so no collision):
+# Orthanc's DICOM and web ports, and the port DCMTK peers are commonly found on.
+ORTHANC_PORT = DICOM_PORTS[2]
+ORTHANC_WEB_PORT = WEB_PORTS[0]
+DCMTK_PORT = DICOM_PORTS[1]
 
 
 class QuietHandler(http.server.BaseHTTPRequestHandler):
@@ -57,7 +64,7 @@ def pynetdicom_scp(ae_title: str, host: str, port: int, *, check_called: bool,
 
 @dataclass
 class Lab:
-    """Every kind of listener a sweep must classify, each on its own 127.0.0.x address."""
+    """Every kind of listener a sweep must classify, each on its own address of the session net."""
 
     base: int = 41  # addresses base .. base+6
     with_silent: bool = True  # benchmarks leave it out: it measures timeouts, not speed
@@ -66,7 +73,7 @@ class Lab:
     sockets: list = field(default_factory=list)
 
     def addr(self, offset: int) -> str:
-        return f"127.0.0.{self.base + offset}"
+        return addr(self.base + offset)
 
     @property
     def targets(self) -> str:
@@ -74,18 +81,19 @@ class Lab:
 
     def start(self) -> Lab:
         try:
-            self.orthanc = OrthancPeer("ORTHANC", self.addr(0), 4242, 8042, modalities=KNOWN_PEERS)
-            self.dcmqrscp = DcmqrscpPeer("DCMQRSCP", self.addr(1), 11112, hosts=KNOWN_PEERS)
-            self.storescp = StorescpPeer("STORESCP", self.addr(2), 11112)
+            self.orthanc = OrthancPeer("ORTHANC", self.addr(0), ORTHANC_PORT, ORTHANC_WEB_PORT,
+                                       modalities=KNOWN_PEERS)
+            self.dcmqrscp = DcmqrscpPeer("DCMQRSCP", self.addr(1), DCMTK_PORT, hosts=KNOWN_PEERS)
+            self.storescp = StorescpPeer("STORESCP", self.addr(2), DCMTK_PORT)
             for peer in (self.orthanc, self.dcmqrscp, self.storescp):
                 peer.start()
                 self.peers.append(peer)
             # pynetdicom: one SCP checking the called AE (a title from the dictionary), one not
             self.servers.append(pynetdicom_scp("CT_SCANNER", self.addr(3), 2345, check_called=True))
             self.servers.append(pynetdicom_scp("OPENSCP", self.addr(4), 2761, check_called=False))
-            self.web = [http_server(self.addr(5), 11112), http_server(self.addr(5), 8080)]
+            self.web = [http_server(self.addr(5), DCMTK_PORT), http_server(self.addr(5), 8080)]
             if self.with_silent:
-                self.sockets.append(silent_listener(self.addr(6), 11112))
+                self.sockets.append(silent_listener(self.addr(6), DCMTK_PORT))
         except BaseException:
             self.stop()
             raise

@@ -11,9 +11,11 @@ from pacs_console.core.discovery import models as m
 from pacs_console.core.discovery.dnssd import browse
 from pacs_console.core.discovery.sweep import sweep
 from pacs_console.core.discovery.targets import parse_targets
-from tests.core.discovery.lab import pynetdicom_scp
+from tests.core.discovery.lab import DCMTK_PORT, pynetdicom_scp
+from tests.peers.net import addr
 
-HOST, PORT, AET = "127.0.0.48", 2000, "HIDDEN_AE_7"  # a port outside the sweep, an unlisted AE
+HOST, PORT, AET = addr(48), 2000, "HIDDEN_AE_7"  # a port outside the sweep, an unlisted AE
+WEB_HOST = addr(249)  # announced only, outside the targets
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,7 @@ def announced_scp():
                     properties={"AET": AET, "PrimaryDeviceType": "ARCHIVE"},
                     server="hidden-pacs.local."),
         ServiceInfo("_dicomweb._tcp.local.", "Hidden web._dicomweb._tcp.local.",
-                    addresses=[socket.inet_aton("127.0.0.249")], port=8080,
+                    addresses=[socket.inet_aton(WEB_HOST)], port=8080,
                     properties={"path": "/dicom-web"}, server="hidden-web.local."),
     ]
     for info in infos:
@@ -43,12 +45,12 @@ def test_browse_lists_instances_with_their_txt(announced_scp):
     dicom = found[("_dicom._tcp", HOST, PORT)]
     assert dicom.ae_title == AET and dicom.txt["PrimaryDeviceType"] == "ARCHIVE"
     assert dicom.instance == f"Hidden PACS {PORT}"
-    assert found[("_dicomweb._tcp", "127.0.0.249", 8080)].txt["path"] == "/dicom-web"
+    assert found[("_dicomweb._tcp", WEB_HOST, 8080)].txt["path"] == "/dicom-web"
 
 
 def test_sweep_probes_announced_ports_and_uses_the_announced_title(announced_scp):
     generator = sweep(parse_targets(HOST), m.SweepOptions(
-        ports=(11112,), web_ports=(), rate=2000, timeout=1.0, dns_sd=True, dns_sd_seconds=1.5))
+        ports=(DCMTK_PORT,), web_ports=(), rate=2000, timeout=1.0, dns_sd=True, dns_sd_seconds=1.5))
     try:
         while True:
             next(generator)
@@ -59,4 +61,4 @@ def test_sweep_probes_announced_ports_and_uses_the_announced_title(announced_scp
     assert (node.port, node.verdict, node.ae_title, node.ae_source) == (
         PORT, m.CHECKS_AE, AET, "announced")
     # The web announcement is for a host outside the targets: listed, never probed.
-    assert any(a.host == "127.0.0.249" for a in result.announcements)
+    assert any(a.host == WEB_HOST for a in result.announcements)

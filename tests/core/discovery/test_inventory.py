@@ -18,7 +18,8 @@ from pacs_console.core.discovery import inventory
 from pacs_console.core.discovery import models as m
 from pacs_console.core.discovery.sweep import sweep
 from pacs_console.core.discovery.targets import parse_targets
-from tests.core.discovery.lab import pynetdicom_scp
+from tests.core.discovery.lab import DCMTK_PORT, pynetdicom_scp
+from tests.peers.net import addr, span
 
 
 def finding(host, port, verdict=m.CHECKS_AE, **values) -> m.Finding:
@@ -29,7 +30,7 @@ def finding(host, port, verdict=m.CHECKS_AE, **values) -> m.Finding:
 def test_diff_names_every_kind_of_change():
     before = [
         finding("10.0.0.5", 104, ae_title="MAINPACS", implementation_version_name="V1"),
-        finding("10.0.0.5", 11112, m.ANY_AE),
+        finding("10.0.0.5", 2762, m.ANY_AE),
         finding("10.0.0.6", 104, ae_title="CT1"),
         finding("10.0.0.7", 104, ae_title="MR1"),
         finding("10.0.0.7", 8080, m.HTTP),
@@ -42,19 +43,19 @@ def test_diff_names_every_kind_of_change():
         finding("10.0.0.7", 8080, m.DICOMWEB, dicomweb_url="http://10.0.0.7:8080/dicom-web"),
         finding("10.0.0.8", 104, m.CHECKS_AE),
         finding("10.0.0.9", 104, ae_title="US1"),
-        finding("10.0.0.10", 4242, ae_title="ORTHANC"),
-        finding("10.0.0.10", 8042, m.DICOMWEB, dicomweb_url="http://10.0.0.10:8042/dicom-web"),
+        finding("10.0.0.10", 2761, ae_title="ORTHANC"),
+        finding("10.0.0.10", 8043, m.DICOMWEB, dicomweb_url="http://10.0.0.10:8043/dicom-web"),
     ]
     result = inventory.diff(before, after)
     kinds = [(c.kind, c.host, c.port) for c in result.changes]
     assert kinds == [
-        ("new", "10.0.0.10", 4242),
-        ("port-closed", "10.0.0.5", 11112),
+        ("new", "10.0.0.10", 2761),
+        ("port-closed", "10.0.0.5", 2762),
         ("port-closed", "10.0.0.7", 104),
         ("ae-changed", "10.0.0.6", 104),
         ("version-changed", "10.0.0.5", 104),
         ("dicomweb-appeared", "10.0.0.7", 8080),
-        ("dicomweb-appeared", "10.0.0.10", 8042),
+        ("dicomweb-appeared", "10.0.0.10", 8043),
         ("verdict-changed", "10.0.0.8", 104),
     ]
     assert result.unchanged == 1 and (result.before_count, result.after_count) == (7, 7)
@@ -68,7 +69,7 @@ def test_diff_names_every_kind_of_change():
 
 def _sweep(targets: str) -> m.SweepResult:
     generator = sweep(parse_targets(targets),
-                      m.SweepOptions(ports=(11112,), web_ports=(), rate=2000, timeout=1.0))
+                      m.SweepOptions(ports=(DCMTK_PORT,), web_ports=(), rate=2000, timeout=1.0))
     try:
         while True:
             next(generator)
@@ -78,16 +79,16 @@ def _sweep(targets: str) -> m.SweepResult:
 
 @pytest.mark.peers
 def test_two_sweeps_with_a_peer_added_removed_and_upgraded(ctx):
-    a, b, c = "127.0.0.51", "127.0.0.52", "127.0.0.53"
-    servers = [pynetdicom_scp("UPGRADED", a, 11112, check_called=False, version="SCANNER_V1"),
-               pynetdicom_scp("REMOVED", b, 11112, check_called=False)]
+    a, b, c = addr(51), addr(52), addr(53)
+    servers = [pynetdicom_scp("UPGRADED", a, DCMTK_PORT, check_called=False, version="SCANNER_V1"),
+               pynetdicom_scp("REMOVED", b, DCMTK_PORT, check_called=False)]
     try:
-        first = _sweep(f"{a}-53")
+        first = _sweep(span(51, 53))
         servers[0].shutdown()
         servers[1].shutdown()
-        servers = [pynetdicom_scp("UPGRADED", a, 11112, check_called=False, version="SCANNER_V2"),
-                   pynetdicom_scp("ADDED", c, 11112, check_called=False)]
-        second = _sweep(f"{a}-53")
+        servers = [pynetdicom_scp("UPGRADED", a, DCMTK_PORT, check_called=False, version="SCANNER_V2"),
+                   pynetdicom_scp("ADDED", c, DCMTK_PORT, check_called=False)]
+        second = _sweep(span(51, 53))
     finally:
         for server in servers:
             server.shutdown()

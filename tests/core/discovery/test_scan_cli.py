@@ -8,7 +8,8 @@ import pytest
 
 from pacs_console.core.sysinfo import interfaces, suggested_targets
 from tests.conftest import run_cli
-from tests.core.discovery.lab import pynetdicom_scp
+from tests.core.discovery.lab import DCMTK_PORT, pynetdicom_scp
+from tests.peers.net import addr, span
 
 pytestmark = pytest.mark.peers
 FAST = ["--rate", "2000", "--timeout", "1", "--web-ports", "none"]
@@ -16,8 +17,8 @@ FAST = ["--rate", "2000", "--timeout", "1", "--web-ports", "none"]
 
 @pytest.fixture
 def scps():
-    servers = [pynetdicom_scp("PACS", "127.0.0.55", 104, check_called=True),
-               pynetdicom_scp("OPENSCP", "127.0.0.56", 11112, check_called=False)]
+    servers = [pynetdicom_scp("PACS", addr(55), 104, check_called=True),
+               pynetdicom_scp("OPENSCP", addr(56), DCMTK_PORT, check_called=False)]
     yield servers
     for server in servers:
         if server.socket.fileno() != -1:
@@ -25,26 +26,26 @@ def scps():
 
 
 def test_scan_json_lists_open_ports_with_verdict_ae_and_fingerprint(scps, data_dir):
-    proc = run_cli("scan", "127.0.0.54-57", "--guess-ae", "--site", "Korle Bu", "--json", *FAST,
+    proc = run_cli("scan", span(54, 57), "--guess-ae", "--site", "Korle Bu", "--json", *FAST,
                    data_dir=data_dir)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     found = {(f["host"], f["port"]): f for f in doc["findings"]}
-    assert set(found) == {("127.0.0.55", 104), ("127.0.0.56", 11112)}
-    pacs = found[("127.0.0.55", 104)]
+    assert set(found) == {(addr(55), 104), (addr(56), DCMTK_PORT)}
+    pacs = found[(addr(55), 104)]
     assert (pacs["verdict"], pacs["ae_title"], pacs["insecure"]) == ("dicom-checks-ae", "PACS", False)
     assert pacs["product"] == "PACS Console" and pacs["implementation_class_uid"]
-    assert found[("127.0.0.56", 11112)]["insecure"] is True
+    assert found[(addr(56), DCMTK_PORT)]["insecure"] is True
     assert doc["hosts"] == 4 and doc["attempts"] == 24 and doc["sweep_id"] == 1
     assert doc["inventory_diff"] is None
-    assert "127.0.0.55:104" in proc.stderr  # progress went to stderr, stdout is pure JSON
+    assert f"{addr(55)}:104" in proc.stderr  # progress went to stderr, stdout is pure JSON
 
     scps[1].shutdown()
-    again = run_cli("scan", "127.0.0.54-57", "--site", "Korle Bu", *FAST, data_dir=data_dir)
+    again = run_cli("scan", span(54, 57), "--site", "Korle Bu", *FAST, data_dir=data_dir)
     assert again.returncode == 0, again.stderr
     # The address book is empty, but the site's last sweep knew the title: no guessing needed.
     assert "AE PACS (site-inventory" in again.stdout
-    assert "Gone: PACS Console@127.0.0.56:11112" in again.stdout
+    assert f"Gone: PACS Console@{addr(56)}:{DCMTK_PORT}" in again.stdout
     inventory = run_cli("inventory", "Korle Bu", "--json", data_dir=data_dir)
     assert inventory.returncode == 0, inventory.stderr
     diff = json.loads(inventory.stdout)["diff"]

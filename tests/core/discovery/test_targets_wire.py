@@ -9,6 +9,7 @@ from pacs_console.core.discovery import dnssd, wire
 from pacs_console.core.discovery.aetitles import DICTIONARY, candidates
 from pacs_console.core.discovery.targets import parse_ports, parse_targets
 from pacs_console.core.errors import ConsoleError
+from tests.core.discovery.lab import ORTHANC_PORT
 
 
 def test_cidr_dash_ranges_and_host_lists():
@@ -47,7 +48,7 @@ def test_public_ranges_need_explicit_permission():
 
 
 def test_ports():
-    assert parse_ports("11112, 104 4242") == (104, 4242, 11112)
+    assert parse_ports("11110, 104 4243") == (104, 4243, 11110)
     assert parse_ports("2761-2763") == (2761, 2762, 2763)
     assert parse_ports([80, 80, 443]) == (80, 443)
     for bad in ("0", "70000", "1-3000", "http"):
@@ -79,7 +80,7 @@ def test_answers_are_classified():
 
 
 def test_candidates_put_known_titles_first_without_repeats():
-    got = candidates(4242, known=["MAINPACS"], hints=["ORTHANC"], site_titles=["CT_ROOM2"])
+    got = candidates(ORTHANC_PORT, known=["MAINPACS"], hints=["ORTHANC"], site_titles=["CT_ROOM2"])
     assert got[:3] == [("MAINPACS", "address-book"), ("ORTHANC", "announced"),
                        ("CT_ROOM2", "site-inventory")]
     titles = [t for t, _ in got]

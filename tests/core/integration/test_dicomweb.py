@@ -12,6 +12,7 @@ from pacs_console.core.dicom.synth import generate_study
 from pacs_console.core.dicomweb import auth, client
 from pacs_console.core.dicomweb.client import Endpoint
 from tests.core.dicom_ops.helpers import drain, free_port, part10
+from tests.peers.net import addr, free_ports
 from tests.peers.orthanc import OrthancPeer
 
 
@@ -123,7 +124,8 @@ class _AuthOrthanc(OrthancPeer):
 
 @pytest.fixture(scope="module")
 def auth_orthanc():
-    peer = _AuthOrthanc("AUTHORTHANC", "127.0.0.41", 4243, 8043)
+    host = addr(31)
+    peer = _AuthOrthanc("AUTHORTHANC", host, *free_ports(host, 2))
     peer.start()
     try:
         yield peer

@@ -50,7 +50,7 @@ def visit(ctx):
                                       "transfer_syntaxes": [], "role": ""}}})
     _sweep(db, site.id, ARRIVED - timedelta(days=90), [("10.20.0.5", 104, "TTHARCH")])
     _sweep(db, site.id, ARRIVED + timedelta(minutes=20),
-           [("10.20.0.5", 104, "TTHPACS"), ("10.20.0.9", 11112, "TTHWS03")])
+           [("10.20.0.5", 104, "TTHPACS"), ("10.20.0.9", 11120, "TTHWS03")])
     record = sites.start_visit(db, site.name, engineer=ENGINEER, purpose="Quarterly visit",
                                arrived_at=ARRIVED)
     met = service.create_incident(db, title="CT cannot send studies to the archive",
