@@ -178,7 +178,7 @@ def plan_batches(items: list[StoreItem]) -> list[tuple[list, list[StoreItem]]]:
 def _send_one(assoc, item: StoreItem, accepted: set[tuple[str, str]], msg_id: int):
     """Send one item; returns (status or None, meaning, decompressed?)."""
     exact = (item.sop_class, item.transfer_syntax) in accepted
-    if exact and item.path is not None and not item.raw:
+    if exact and store_lean.streamable(item):
         status = assoc.send_c_store(item.path, msg_id=msg_id)
         return status, False
     uncompressed_ok = any((item.sop_class, ts) in accepted for ts in UNCOMPRESSED)
@@ -191,7 +191,7 @@ def _send_one(assoc, item: StoreItem, accepted: set[tuple[str, str]], msg_id: in
     if not exact and UID(item.transfer_syntax).is_compressed:
         # The peer takes only uncompressed data for this class: decode the pixels first.
         ds = ds.copy() if item.dataset is not None else ds
-        ds.decompress()
+        ds.decompress(generate_instance_uid=False)
         decompressed = True
     return assoc.send_c_store(ds, msg_id=msg_id), decompressed
 
@@ -221,45 +221,61 @@ class _Worker(threading.Thread):
     def _association(self, contexts, items) -> None:
         if store_lean.send_batch(self.target, contexts, items, self.out, self.stop):
             return
-        timing: dict = {}
-        try:
-            assoc = assoc_mod.connect(self.target, contexts, timing=timing)
-        except ConsoleError as exc:
-            for item in items:
-                self.out.put(("file", (item, None, exc.diagnosis, False)))
-            return
-        try:
-            self.out.put(("association", assoc_mod.association_report(assoc, timing)))
-            accepted = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0]))
-                        for cx in assoc.accepted_contexts}
-            for n, item in enumerate(items):
-                if self.stop.is_set():
-                    break
-                if not assoc.is_established:
-                    diag = assoc_mod.diagnose.diagnose_abort("during C-STORE")
+        pending, losses, first = list(enumerate(items)), 0, True
+        while pending:
+            timing: dict = {}
+            try:
+                assoc = assoc_mod.connect(self.target, contexts, timing=timing)
+            except ConsoleError as exc:
+                for _, item in pending:
+                    self.out.put(("file", (item, None, exc.diagnosis, False)))
+                return
+            try:
+                if first:
+                    self.out.put(("association", assoc_mod.association_report(assoc, timing)))
+                    first = False
+                sent_before, pending = self._send_all(assoc, pending)
+            finally:
+                assoc_mod.release(assoc)
+            # Lost: re-connect and go on, unless it keeps failing before anything is stored.
+            losses = 1 if sent_before else losses + 1
+            if pending and (losses >= store_lean.MAX_LOSSES_IN_A_ROW or self.stop.is_set()):
+                diag = assoc_mod.diagnose.diagnose_abort("during C-STORE")
+                for _, item in pending:
                     self.out.put(("file", (item, None, diag, False)))
-                    continue
-                try:
-                    status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
-                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                    self.out.put(("file", (item, None, store_lean.file_error(item, exc), False)))
-                    continue
-                if status is None:
-                    diag = assoc_mod.no_context(
-                        assoc, f"{assoc_mod.uid_name(item.sop_class)} in "
-                        f"{assoc_mod.uid_name(item.transfer_syntax)} or uncompressed")
-                    self.out.put(("file", (item, None, diag, False)))
-                elif not status:
-                    diag = (assoc_mod.diagnose.diagnose_abort("during C-STORE") if assoc.is_aborted
-                            else Diagnosis("dimse-timeout", "No C-STORE response within "
-                                           f"{self.target.timeouts.dimse:g} s",
-                                           ("the node is slow to write or hung",),
-                                           ("raise the DIMSE timeout",), {}))
-                    self.out.put(("file", (item, None, diag, False)))
-                else:
-                    self.out.put(("file", (item, int(status.Status), None, decompressed)))
-        finally:
-            assoc_mod.release(assoc)
+                return
+
+    def _send_all(self, assoc, pending) -> tuple[bool, list]:
+        """Send on one association; (anything stored?, what is left after losing it)."""
+        accepted = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0]))
+                    for cx in assoc.accepted_contexts}
+        sent = False
+        for pos, (n, item) in enumerate(pending):
+            if self.stop.is_set():
+                return sent, []
+            try:
+                status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
+                self.out.put(("file", (item, None, store_lean.file_error(item, exc), False)))
+                continue
+            if status is None:
+                diag = assoc_mod.no_context(
+                    assoc, f"{assoc_mod.uid_name(item.sop_class)} in "
+                    f"{assoc_mod.uid_name(item.transfer_syntax)} or uncompressed")
+                self.out.put(("file", (item, None, diag, False)))
+            elif not status:
+                diag = (assoc_mod.diagnose.diagnose_abort("during C-STORE") if assoc.is_aborted
+                        else Diagnosis("dimse-timeout", "No C-STORE response within "
+                                       f"{self.target.timeouts.dimse:g} s",
+                                       ("the node is slow to write or hung",),
+                                       ("raise the DIMSE timeout",), {}))
+                self.out.put(("file", (item, None, diag, decompressed)))
+            else:
+                sent = True
+                self.out.put(("file", (item, int(status.Status), None, decompressed)))
+            if not assoc.is_established:
+                return sent, pending[pos + 1:]
+        return sent, []
 
 
 def store(target: Target, paths_or_datasets, *, parallel: int = 1
@@ -328,9 +344,10 @@ def _record(result: StoreResult, item: StoreItem, status, diag, decompressed) ->
         else:
             result.sent += 1
             result.bytes_sent += item.size
-            result.decompressed += int(decompressed)
             if kind == "warning":
                 result.warnings += 1
+    # Files converted for the peer, whatever it answered: the count matches the files' flags.
+    result.decompressed += int(bool(decompressed))
     entry["meaning"] = meaning
     result.files.append(entry)
     return meaning

@@ -17,8 +17,13 @@ C_STORE_RQ = 0x0001
 UNCOMPRESSED = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
 
 
+# A batch re-connects after a lost association (a PACS restarting, a cut connection) and goes
+# on with the next file; this many losses in a row without one stored file end it.
+MAX_LOSSES_IN_A_ROW = 3
+
+
 def send_batch(target, contexts, items, out: queue.Queue, stop: threading.Event) -> bool:
-    """Send ``items`` on one lean association; False (nothing sent) means use pynetdicom."""
+    """Send ``items`` on lean associations; False (nothing sent) means use pynetdicom."""
     proposals = [(str(cx.abstract_syntax), [str(ts) for ts in cx.transfer_syntax])
                  for cx in contexts]
     timing: dict = {}
@@ -26,44 +31,68 @@ def send_batch(target, contexts, items, out: queue.Queue, stop: threading.Event)
         assoc = ul.open_lean(target, proposals, timing)
     except ul.Fallback:
         return False
-    accepted = {(cx.abstract_syntax, cx.transfer_syntax): cx.context_id for cx in assoc.accepted}
-    lost: Diagnosis | None = None
-    try:
-        out.put(("association", assoc.report(timing)))
-        for n, item in enumerate(items):
-            if stop.is_set():
-                break
-            if lost is not None:
-                out.put(("file", (item, None, lost, False)))
-                continue
-            try:
-                payload = _payload(item, accepted)
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                out.put(("file", (item, None, file_error(item, exc), False)))
-                continue
-            if payload is None:
-                out.put(("file", (item, None, _no_context(assoc, item), False)))
-                continue
-            context_id, data, decompressed = payload
-            try:
-                status = _send(assoc, target, item, context_id, data, n % 65535 + 1)
-            except ul.Lost as exc:
-                lost = _lost_diagnosis(exc, target)
-                out.put(("file", (item, None, lost, False)))
-                continue
-            out.put(("file", (item, status, None, decompressed)))
-    finally:
-        if lost is not None:
-            assoc.abort()
-        else:
+    out.put(("association", assoc.report(timing)))
+    losses, pending = 0, list(enumerate(items))
+    while pending:
+        lost, pending = _send_on(assoc, target, pending, out, stop)
+        if lost is None:
             assoc.release()
+            return True
+        assoc.abort()
+        losses = losses + 1 if lost[1] else 1
+        if not pending or stop.is_set():
+            return True
+        if losses >= MAX_LOSSES_IN_A_ROW:
+            return _give_up(pending, lost[0], out)
+        try:
+            assoc = ul.open_lean(target, proposals, {})
+        except ul.Fallback as exc:
+            return _give_up(pending, Diagnosis(
+                "reconnect-failed", f"The association was lost and re-connecting failed: {exc}",
+                lost[0].causes, lost[0].actions, {}), out)
+    assoc.release()
     return True
+
+
+def _give_up(pending, diagnosis: Diagnosis, out: queue.Queue) -> bool:
+    for _, item in pending:
+        out.put(("file", (item, None, diagnosis, False)))
+    return True
+
+
+def _send_on(assoc, target, pending, out: queue.Queue, stop: threading.Event):
+    """Send ``pending`` (index, item) pairs on one association until done or lost.
+
+    Returns (None, []) when done, else ((diagnosis, lost-before-any-success?), the rest)."""
+    accepted = {(cx.abstract_syntax, cx.transfer_syntax): cx.context_id for cx in assoc.accepted}
+    first = True
+    for pos, (n, item) in enumerate(pending):
+        if stop.is_set():
+            break
+        try:
+            payload = _payload(item, accepted)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
+            out.put(("file", (item, None, file_error(item, exc), False)))
+            continue
+        if payload is None:
+            out.put(("file", (item, None, _no_context(assoc, item), False)))
+            continue
+        context_id, data, decompressed = payload
+        try:
+            status = _send(assoc, target, item, context_id, data, n % 65535 + 1)
+        except ul.Lost as exc:
+            lost = _lost_diagnosis(exc, target)
+            out.put(("file", (item, None, lost, decompressed)))
+            return (lost, first), pending[pos + 1:]
+        first = False
+        out.put(("file", (item, status, None, decompressed)))
+    return None, []
 
 
 def _payload(item, accepted: dict):
     """(context ID, the dataset as bytes or a path to stream, decompressed?) or None."""
     exact = accepted.get((item.sop_class, item.transfer_syntax))
-    if exact is not None and item.path is not None and not item.raw:
+    if exact is not None and streamable(item):
         return exact, item.path, False
     syntax = item.transfer_syntax if exact is not None else next(
         (ts for ts in UNCOMPRESSED if (item.sop_class, ts) in accepted), None)
@@ -74,13 +103,20 @@ def _payload(item, accepted: dict):
     if exact is None and UID(item.transfer_syntax).is_compressed:
         # The peer takes only uncompressed data for this class: decode the pixels first.
         ds = ds.copy() if item.dataset is not None else ds
-        ds.decompress()
+        ds.decompress(generate_instance_uid=False)
         decompressed = True
     uid = UID(syntax)
     data = encode(ds, uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated)
     if data is None:
         raise ValueError(f"the dataset cannot be encoded in {uid_name(syntax)}")
     return accepted[(item.sop_class, syntax)], data, decompressed
+
+
+def streamable(item) -> bool:
+    """Can the file's dataset go to the wire as it lies on disk? Not a bare dataset, and not a
+    Deflated one: its stream may have odd length, which the wire must pad (PS3.5 A.5), so it
+    is read (inflated) and deflated again, padded, by the encoder."""
+    return item.path is not None and not item.raw and not UID(item.transfer_syntax).is_deflated
 
 
 def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
