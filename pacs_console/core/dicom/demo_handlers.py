@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pydicom import Dataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import build_context, evt
 from pynetdicom.sop_class import (
     ModalityWorklistInformationFind,
@@ -104,21 +105,66 @@ def _select(event: evt.Event, pacs: DemoPacs) -> list[Dataset]:
 def storage_contexts(datasets: list[Dataset]) -> list:
     """One presentation context per (SOP class, transfer syntax) the datasets need.
 
-    Uncompressed data gets both little-endian syntaxes, each in its own context, so a
-    destination that only takes Implicit VR still accepts it (pynetdicom converts).
+    Every class also gets both uncompressed little-endian syntaxes, each in its own context:
+    a destination that takes neither the stored compression nor Explicit VR still accepts
+    the data, converted by ``deliverable`` (or by pynetdicom between uncompressed syntaxes).
     """
     pairs: dict[tuple[str, str], None] = {}
     for ds in datasets:
         sop = str(ds.SOPClassUID)
         ts = str(ds.file_meta.TransferSyntaxUID)
-        syntaxes = [ts, *sorted(_UNCOMPRESSED - {ts})] if ts in _UNCOMPRESSED else [ts]
-        for syntax in syntaxes:
+        for syntax in [ts, *sorted(_UNCOMPRESSED - {ts})]:
             pairs.setdefault((sop, syntax), None)
     contexts = [build_context(sop, ts) for sop, ts in pairs]
     if len(contexts) > MAX_CONTEXTS:
         LOG.warning("C-MOVE needs %d presentation contexts; proposing the first %d",
                     len(contexts), MAX_CONTEXTS)
     return contexts[:MAX_CONTEXTS]
+
+
+def deliverable(ds: Dataset, accepted: set[tuple[str, str]]) -> Dataset:
+    """``ds`` in a transfer syntax the receiving side accepted: as stored when it took that,
+    else decoded (compressed) or inflated (Deflated) to uncompressed little endian. The copy
+    keeps every identifier, the SOP Instance UID included; the stored instance is untouched."""
+    sop, ts = str(ds.SOPClassUID), UID(str(ds.file_meta.TransferSyntaxUID))
+    if (sop, ts) in accepted or not (ts.is_compressed or ts.is_deflated) or not any(
+            (sop, plain) in accepted for plain in _UNCOMPRESSED):
+        # As stored: pynetdicom itself converts between uncompressed syntaxes, and with no
+        # usable context it reports the failure.
+        return ds
+    out = copy.deepcopy(ds)
+    if ts.is_compressed:
+        out.decompress(generate_instance_uid=False)
+    else:  # Deflated: held inflated in memory, only the label changes
+        out.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    if (sop, ExplicitVRLittleEndian) not in accepted:
+        out.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    return out
+
+
+def _accepted(contexts) -> set[tuple[str, str]]:
+    return {(str(cx.abstract_syntax), str(cx.transfer_syntax[0])) for cx in contexts}
+
+
+def on_requested(event: evt.Event) -> None:
+    """Before negotiation: order each supported context's syntaxes as the proposer did, so
+    the proposer's first choice (RLE before Explicit VR, say) is the one accepted."""
+    assoc = event.assoc
+    wanted: dict[str, list[str]] = {}
+    for cx in assoc.requestor.requested_contexts:
+        wanted.setdefault(str(cx.abstract_syntax), [str(ts) for ts in cx.transfer_syntax])
+    contexts = []
+    for cx in assoc.acceptor.supported_contexts:
+        order = wanted.get(str(cx.abstract_syntax))
+        if order:
+            rank = {ts: n for n, ts in enumerate(order)}
+            ours = sorted(cx.transfer_syntax, key=lambda ts: rank.get(str(ts), len(rank)))
+            again = build_context(cx.abstract_syntax, ours)
+            again.scu_role, again.scp_role = cx.scu_role, cx.scp_role
+            contexts.append(again)
+        else:
+            contexts.append(cx)
+    assoc.acceptor.supported_contexts = contexts
 
 
 def on_move(event: evt.Event, pacs: DemoPacs) -> Iterator:
@@ -142,8 +188,12 @@ def on_move(event: evt.Event, pacs: DemoPacs) -> Iterator:
         yield 1
         yield WRONG_IDENTIFIER, None
         return
-    yield address[0], address[1], {"contexts": storage_contexts(selected)}
+    established: list = []  # the sub-association to the destination, once it is up
+    yield address[0], address[1], {
+        "contexts": storage_contexts(selected),
+        "evt_handlers": [(evt.EVT_ESTABLISHED, lambda e: established.append(e.assoc))]}
     yield len(selected)
+    accepted = _accepted(established[0].accepted_contexts) if established else set()
     sent = 0
     for ds in selected:
         if event.is_cancelled:
@@ -151,7 +201,7 @@ def on_move(event: evt.Event, pacs: DemoPacs) -> Iterator:
             yield CANCEL, None
             return
         sent += 1
-        yield PENDING, ds
+        yield PENDING, deliverable(ds, accepted)
     pacs.record(**record, count=sent, status=0x0000)
 
 
@@ -167,6 +217,7 @@ def on_get(event: evt.Event, pacs: DemoPacs) -> Iterator:
         yield WRONG_IDENTIFIER, None
         return
     yield len(selected)
+    accepted = _accepted(event.assoc.accepted_contexts)
     sent = 0
     for ds in selected:
         if event.is_cancelled:
@@ -174,13 +225,14 @@ def on_get(event: evt.Event, pacs: DemoPacs) -> Iterator:
             yield CANCEL, None
             return
         sent += 1
-        yield PENDING, ds
+        yield PENDING, deliverable(ds, accepted)
     pacs.record(**record, count=sent, status=0x0000)
 
 
 def handlers(pacs: DemoPacs) -> list[tuple]:
     """The (event, handler, args) bindings for ``ae.serve``."""
     return [
+        (evt.EVT_REQUESTED, on_requested),
         (evt.EVT_C_ECHO, on_echo, [pacs]),
         (evt.EVT_C_STORE, on_store, [pacs]),
         (evt.EVT_C_FIND, on_find, [pacs]),
