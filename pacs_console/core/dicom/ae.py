@@ -14,7 +14,8 @@ from pynetdicom.transport import AssociationSocket
 from pacs_console import __version__
 from pacs_console.core.dicom.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
 
-__all__ = ["DEFAULT_AE_TITLE", "ConsoleAE", "Timeouts", "make_ae", "set_nodelay", "validate_ae_title"]
+__all__ = ["DEFAULT_AE_TITLE", "STORAGE_SOP_CLASSES", "ConsoleAE", "Timeouts", "make_ae", "set_nodelay",
+           "validate_ae_title"]
 
 # 16 characters at most (PS3.8 AE title); shows up in peers' logs and in nmap/dicom-info output.
 IMPLEMENTATION_VERSION = ("PACSCONSOLE_" + __version__.replace(".", ""))[:16]
@@ -22,6 +23,22 @@ IMPLEMENTATION_VERSION = ("PACSCONSOLE_" + __version__.replace(".", ""))[:16]
 # PDU, for pynetdicom's standard log handlers) also cost C-FIND more than half its time.
 _config.LOG_REQUEST_IDENTIFIERS = False
 _config.LOG_RESPONSE_IDENTIFIERS = False
+
+
+def _storage_sop_classes() -> tuple[str, ...]:
+    """Every storage SOP class pynetdicom or pydicom knows (SR, waveforms, dose reports and
+    newer classes included), pynetdicom's order first; no retired and no DICOMDIR class."""
+    from pydicom._uid_dict import UID_dictionary
+    from pynetdicom import AllStoragePresentationContexts
+
+    known = [str(cx.abstract_syntax) for cx in AllStoragePresentationContexts]
+    known += sorted(uid for uid, (name, kind, _, retired, _) in UID_dictionary.items()
+                    if kind == "SOP Class" and name.endswith("Storage") and not retired
+                    and uid != "1.2.840.10008.1.3.10")
+    return tuple(dict.fromkeys(known))
+
+
+STORAGE_SOP_CLASSES = _storage_sop_classes()
 
 
 def _tune_logging() -> None:

@@ -24,7 +24,6 @@ from pydicom.uid import (
     JPEGLSNearLossless,
     RLELossless,
 )
-from pynetdicom import AllStoragePresentationContexts
 from pynetdicom.sop_class import (
     ModalityWorklistInformationFind,
     PatientRootQueryRetrieveInformationModelFind,
@@ -37,7 +36,7 @@ from pynetdicom.sop_class import (
 )
 
 from pacs_console.core.dicom import demo_handlers
-from pacs_console.core.dicom.ae import Timeouts, make_ae
+from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, make_ae
 from pacs_console.core.dicom.synth import generate_demo_studies, worklist_items
 
 LOG = logging.getLogger(__name__)
@@ -100,10 +99,10 @@ class DemoPacs:
         if self._server is not None:
             return self
         ae = make_ae(self._ae_title, self._timeouts, supported=SERVICES)
-        for cx in AllStoragePresentationContexts:
+        for sop_class in STORAGE_SOP_CLASSES:
             # Both roles: ordinary senders are SCUs, while a C-GET requestor asks to be the
             # storage SCP on this association (PS3.7 role selection).
-            ae.add_supported_context(cx.abstract_syntax, STORAGE_SYNTAXES,
+            ae.add_supported_context(sop_class, STORAGE_SYNTAXES,
                                      scu_role=True, scp_role=True)
         ae.require_called_aet = self._require_called_aet
         self._server = ae.serve((self._host, self._requested_port), demo_handlers.handlers(self))

@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from pynetdicom import AllStoragePresentationContexts, evt
+from pynetdicom import evt
 from pynetdicom.sop_class import (
     ModalityPerformedProcedureStep,
     ModalityWorklistInformationFind,
@@ -17,7 +17,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from pacs_console.core.dicom.ae import Timeouts, make_ae
+from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, make_ae
 from pacs_console.core.dicom.scp import ACCEPTED_TRANSFER_SYNTAXES
 from pacs_console.core.workflow import datasets as wds
 
@@ -74,8 +74,8 @@ class WorkflowSCP:
         ae = make_ae(self.ae_title, self.timeouts, supported=[
             Verification, ModalityWorklistInformationFind, ModalityPerformedProcedureStep])
         ae.add_supported_context(StorageCommitmentPushModel, scu_role=True, scp_role=True)
-        for cx in AllStoragePresentationContexts[:120]:
-            ae.add_supported_context(cx.abstract_syntax, ACCEPTED_TRANSFER_SYNTAXES)
+        for sop_class in STORAGE_SOP_CLASSES:  # SR, dose reports and waveforms too
+            ae.add_supported_context(sop_class, ACCEPTED_TRANSFER_SYNTAXES)
         self._server = ae.serve((self.host, self.port), [
             (evt.EVT_C_FIND, self._on_find), (evt.EVT_N_CREATE, self._on_create),
             (evt.EVT_N_SET, self._on_set), (evt.EVT_N_ACTION, self._on_action),
