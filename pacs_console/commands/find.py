@@ -111,6 +111,9 @@ def run(args) -> int:
                        "test_run_id": run_id, "exit_code": code})
         else:
             say(args, result.summary())
+            if result.charset_assumed:
+                say(args, "Note: the node sent no Specific Character Set; text read as "
+                          f"{result.charset_assumed}")
             if result.diagnosis:
                 say(args, ("Note: " if code == 0 else "") + result.diagnosis.what)
                 say(args, diagnosis_lines(result.diagnosis))

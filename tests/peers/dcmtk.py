@@ -128,8 +128,11 @@ class WlmscpfsPeer(PeerProcess):
 
     name = "wlmscpfs"
 
-    def __init__(self, aet: str, host: str, port: int):
+    def __init__(self, aet: str, host: str, port: int, *, extra_items: dict[str, str | bytes] | None = None):
         super().__init__(aet, host, port)
+        # name -> dcmdump-format text of more worklist items (str is written as UTF-8, bytes
+        # as they are), e.g. items without Specific Character Set
+        self.extra_items = dict(extra_items or {})
 
     @property
     def data_dir(self) -> Path:
@@ -141,7 +144,12 @@ class WlmscpfsPeer(PeerProcess):
         ae_dir = self.data_dir / self.aet
         ae_dir.mkdir(parents=True, exist_ok=True)
         (ae_dir / "lockfile").touch()
-        for dump in sorted(WLIST_EXAMPLES.glob("*.dump")):
+        dumps = sorted(WLIST_EXAMPLES.glob("*.dump"))
+        for name, text in self.extra_items.items():
+            extra = self.workdir / f"{name}.dump"
+            extra.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+            dumps.append(extra)
+        for dump in dumps:
             subprocess.run(
                 [DUMP2DCM, str(dump), str(ae_dir / f"{dump.stem}.wl")],
                 check=True,

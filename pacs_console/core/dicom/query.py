@@ -70,6 +70,8 @@ class FindResult:
     cancelled: bool = False
     target: Target | None = field(default=None, repr=False)
     parameters: dict = field(default_factory=dict)
+    # Answers without Specific Character Set: what their non-ASCII text was read as.
+    charset_assumed: str = ""
 
     @property
     def ok(self) -> bool:
@@ -87,7 +89,8 @@ class FindResult:
         return {"count": self.count, "status": self.status, "duration_ms": round(self.duration_ms, 3),
                 "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
                 "association": self.association, "matches_truncated": self.matches_truncated,
-                "cancelled": self.cancelled, "parameters": self.parameters}
+                "cancelled": self.cancelled, "charset_assumed": self.charset_assumed,
+                "parameters": self.parameters}
 
     def summary(self) -> str:
         if self.status is None and self.diagnosis:
@@ -199,22 +202,63 @@ _CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 192": "utf-8", "ISO_IR 10
              "GB18030": "gb18030", "GBK": "gbk"}
 
 
+# Codec -> how a person knows it, for the note saying what undeclared text was read as.
+CODEC_NAMES = {"utf-8": "UTF-8 (ISO_IR 192)", "latin-1": "ISO 8859-1 (ISO_IR 100)",
+               "ascii": "ASCII (ISO_IR 6)"}
+
+
+def fallback_codecs(identifier: Dataset | None) -> tuple[str, ...]:
+    """For answers without Specific Character Set (wlmscpfs sends none): the query's own
+    character set first, then UTF-8, then ISO 8859-1 (which decodes any byte)."""
+    asked = _encoding(identifier) if identifier is not None else None
+    return tuple(dict.fromkeys(c for c in (asked, "utf-8", "latin-1") if c not in (None, "ascii")))
+
+
+def decode_undeclared(value: bytes, codecs: tuple[str, ...], used: set[str]) -> str:
+    """Text of an answer that declared no character set: the first codec that decodes it
+    cleanly, never replacement characters; non-ASCII text records its codec in ``used``."""
+    if value.isascii():
+        return value.decode("ascii").rstrip(" \x00")
+    for codec in codecs:
+        try:
+            text = value.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        used.add(codec)
+        return text.rstrip(" \x00")
+    used.add("latin-1")
+    return value.decode("latin-1").rstrip(" \x00")
+
+
+def codec_note(used: set[str], asked: tuple[str, ...]) -> str:
+    """``UTF-8 (ISO_IR 192), the query's character set`` for FindResult.charset_assumed."""
+    if not used:
+        return ""
+    codec = next((c for c in asked if c in used), sorted(used)[0])
+    name = CODEC_NAMES.get(codec, codec)
+    return f"{name}, the query's character set" if asked and codec == asked[0] else name
+
+
 def _encoding(ds: Dataset) -> str | None:
-    """The Python codec for a single-valued Specific Character Set; None for ISO 2022 ones."""
+    """The Python codec for a single-valued Specific Character Set; None for ISO 2022 ones
+    (pydicom decodes those); "" when the dataset declares none."""
     elem = ds.get_item(0x00080005)
     if elem is None:
-        return "ascii"
+        return ""
     raw = elem.value
     text = (raw.decode("ascii", "replace") if isinstance(raw, bytes) else
             "\\".join(raw) if isinstance(raw, MultiValue | list) else str(raw or ""))
     return _CHARSETS.get(text.strip().strip("\x00"))
 
 
-def _text(elem, ds: Dataset, encoding: str | None) -> str:
+def _text(elem, ds: Dataset, encoding: str | None, undeclared=None) -> str:
     value = elem.value
     # Raw bytes straight from the wire: decoding them ourselves skips pydicom's per-element
     # conversion, which was most of the time a 5,000-match C-FIND spends in Python.
     if isinstance(value, bytes) and encoding is not None and elem.VR in _TEXT_VRS:
+        if encoding in ("", "ascii"):  # none declared (or ASCII declared, bytes say more)
+            codecs, used = undeclared or (("utf-8", "latin-1"), set())
+            return decode_undeclared(value, codecs, used)
         return value.decode(encoding, "replace").rstrip(" \x00")
     value = ds[elem.tag].value
     if value is None:
@@ -226,12 +270,18 @@ def _text(elem, ds: Dataset, encoding: str | None) -> str:
     return str(value)
 
 
-def flatten(ds: Dataset | None) -> dict[str, str]:
-    """A match as keyword -> text; first sequence items are flattened into their keywords."""
+def flatten(ds: Dataset | None, undeclared: tuple | None = None,
+            inherited: str | None = None) -> dict[str, str]:
+    """A match as keyword -> text; first sequence items are flattened into their keywords.
+
+    ``undeclared`` is (codecs to try, set of codecs used) for text when the answer declares
+    no Specific Character Set (see ``fallback_codecs``)."""
     out: dict[str, str] = {}
     if ds is None:
         return out
     encoding = _encoding(ds)
+    if encoding == "" and inherited is not None:
+        encoding = inherited  # a sequence item follows its parent's character set
     for elem in ds.elements():
         tag = elem.tag
         keyword = keyword_for_tag(tag) or f"{tag >> 16:04X}{tag & 0xFFFF:04X}"
@@ -239,10 +289,10 @@ def flatten(ds: Dataset | None) -> dict[str, str]:
             continue
         if elem.VR == "SQ" or (elem.VR is None and dictionary_vr_or_none(tag) == "SQ"):
             for item in ds[tag].value[:1]:
-                for key, value in flatten(item).items():
+                for key, value in flatten(item, undeclared, encoding).items():
                     out.setdefault(key, value)
             continue
-        out[keyword] = _text(elem, ds, encoding)
+        out[keyword] = _text(elem, ds, encoding, undeclared)
     return out
 
 
@@ -290,6 +340,7 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
     timing: dict = {}
     try:
         identifier = build_identifier(level, keys, model, extra)
+        undeclared = (fallback_codecs(identifier), set())
         if (yield from find_lean(target, sop_class, identifier, result, limit)):
             if result.status == 0 and result.count == 0:
                 result.diagnosis = no_match_hint(target, _is_broad(keys, extra),
@@ -318,7 +369,9 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
             code = int(status.Status)
             if code in (PENDING, PENDING_WARNING):
                 truncated = result.matched(limit)
-                yield flatten(ds)
+                row = flatten(ds, undeclared)
+                result.charset_assumed = codec_note(undeclared[1], undeclared[0])
+                yield row
                 if truncated:
                     break
                 continue

@@ -40,12 +40,14 @@ def _entry(tag: int) -> tuple[str, str | None]:
     return keyword, dictionary_vr_or_none(tag)
 
 
-def flat_row(raw: bytes, implicit: bool) -> dict[str, str] | None:
-    """``query.flatten(decode(raw))`` without the datasets; None when pydicom must do it."""
+def flat_row(raw: bytes, implicit: bool, undeclared: tuple | None = None) -> dict[str, str] | None:
+    """``query.flatten(decode(raw), undeclared)`` without the datasets; None when pydicom
+    must do it. ``undeclared``: (codecs, used set) for text when no character set is given."""
     from pacs_console.core.dicom.query import _CHARSETS, _SKIP, _TEXT_VRS
 
     out: dict[str, str] = {}
-    state = {"encoding": "ascii", "charsets": _CHARSETS, "skip": _SKIP, "text": _TEXT_VRS}
+    state = {"encoding": "", "charsets": _CHARSETS, "skip": _SKIP, "text": _TEXT_VRS,
+             "undeclared": undeclared or (("utf-8", "latin-1"), set())}
     try:
         _parse(memoryview(raw), 0, len(raw), implicit, out, state, in_undefined_item=False)
     except (_Slow, struct.error, UnicodeDecodeError, IndexError):
@@ -99,6 +101,10 @@ def _parse(buf, pos: int, end: int, implicit: bool, out: dict, state: dict, *,
 
 def _value(value: bytes, vr: str | None, state: dict) -> str:
     if vr in state["text"]:
+        if state["encoding"] in ("", "ascii"):  # no character set declared, or only ASCII
+            from pacs_console.core.dicom.query import decode_undeclared
+
+            return decode_undeclared(value, *state["undeclared"])
         return value.decode(state["encoding"], "replace").rstrip(" \x00")
     fmt = _NUMBERS.get(vr or "")
     if fmt is not None:
@@ -139,7 +145,9 @@ def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | 
     """Run the query on a lean association; False (before any match) means use pynetdicom."""
     from pynetdicom.dsutils import decode
 
-    from pacs_console.core.dicom.query import _lost, flatten
+    from pacs_console.core.dicom.query import _lost, codec_note, fallback_codecs, flatten
+
+    undeclared = (fallback_codecs(identifier), set())
 
     timing: dict = {}
     try:
@@ -173,8 +181,11 @@ def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | 
             code = int(fields.get(0x0900, 0xC000))
             if code in (PENDING, PENDING_WARNING):
                 truncated = result.matched(limit)
-                row = flat_row(data, implicit) if data is not None else {}
-                yield row if row is not None else flatten(decode(BytesIO(data), implicit, True))
+                row = flat_row(data, implicit, undeclared) if data is not None else {}
+                if row is None:
+                    row = flatten(decode(BytesIO(data), implicit, True), undeclared)
+                result.charset_assumed = codec_note(undeclared[1], undeclared[0])
+                yield row
                 if truncated:
                     break
                 continue
