@@ -88,7 +88,8 @@ def preflight_move(target: Target, local_scp_running: bool, scp_ae: str, scp_por
                    scp=None) -> PreflightReport:
     """Check everything a C-MOVE to this console needs, cheapest first; never raises."""
     start = time.perf_counter()
-    addresses = retrieve.local_ipv4_addresses()
+    # The address the node sees us at (the route's source), not every interface we have.
+    addresses = retrieve.callback_addresses(target.host, target.port)
     report = PreflightReport(addresses=addresses, target=target, scp_ae=scp_ae, scp_port=scp_port,
                              required=(f"On the node, DICOM peer {scp_ae!r} with IP "
                                        f"{' or '.join(addresses)} and port {scp_port}"))

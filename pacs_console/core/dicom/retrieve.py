@@ -158,6 +158,27 @@ def local_ipv4_addresses() -> list[str]:
     return lan or found
 
 
+def route_source_address(host: str, port: int) -> str | None:
+    """The local address of the route to ``host``: what the node sees as this laptop's address
+    and must call back for C-MOVE. A connected UDP socket's own address (the kernel picks the
+    route and its source; no packet is sent); None when there is no route."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, socket.AF_INET, socket.SOCK_DGRAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.connect(address)
+            return str(probe.getsockname()[0])
+    except (OSError, IndexError, UnicodeError):
+        return None
+
+
+def callback_addresses(host: str, port: int) -> list[str]:
+    """The address(es) a node must configure for this console: the route's own source when
+    known, else every IPv4 address of the laptop."""
+    route = route_source_address(host, port)
+    return [route] if route else local_ipv4_addresses()
+
+
 def retrieve_identifier(level: str, keys: dict[str, str], model: str = "study") -> Dataset:
     ds = Dataset()
     ds.QueryRetrieveLevel = level.upper()
@@ -221,6 +242,11 @@ def _run(result: RetrieveResult, target: Target, sop_class: str, contexts: list,
             finished = True
             result.status = code
             result.cancelled = code == 0xFE00
+            if status.get("NumberOfRemainingSuboperations") is None and category(code) in (
+                    "success", "warning"):
+                # A successful final response leaves Remaining out (PS3.7 C.4.2.3.1): none
+                # left, whatever the last pending response said.
+                result.remaining = 0
             result.failed_instances = _failed_list(identifier)
             result.meaning, result.diagnosis = describe_status(result.service, code,
                                                                 **(diag_kwargs or {}))
@@ -293,7 +319,7 @@ def move(target: Target, destination_ae: str, level: str, keys: dict[str, str], 
     result = RetrieveResult("move", target=target, parameters={
         "destination_ae": destination_ae, "level": level.upper(), "model": model,
         "keys": dict(keys or {})})
-    diag = {"local_ae": destination_ae, "addresses": tuple(local_ipv4_addresses()),
+    diag = {"local_ae": destination_ae, "addresses": tuple(callback_addresses(target.host, target.port)),
             "port": local_port or (scp.port if scp is not None else None)}
     return (yield from _run(
         result, target, sop_class, [build_context(sop_class)],

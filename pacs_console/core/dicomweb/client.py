@@ -252,6 +252,7 @@ def wado(endpoint: Endpoint, store: Path, study_uid: str, series_uid: str = "",
             for _headers, data in multipart.iter_parts(response.iter_bytes(), boundary):
                 saved = _save_part(data, store)
                 result.files.append(str(saved))
+                result.stored = len(result.files)  # written to the local store
                 result.bytes += len(data)
                 yield Progress(len(result.files), None, f"{len(result.files)} instances",
                                str(saved))
