@@ -201,3 +201,14 @@ def test_a_lost_association_reconnects_and_the_batch_continues(tmp_path):
     assert sorted(scp.stored) == sorted(u for u in uids if u != victim)
     (failed,) = [f for f in result.files if f["status"] != 0]
     assert failed["sop_instance_uid"] == victim
+
+
+def test_a_folder_with_a_deflated_file_stores_completely_to_orthanc(orthanc, tmp_path):
+    # Orthanc accepts Deflated: the file goes deflated (padded to even length), and the
+    # files after it in the batch are not lost (Orthanc hung on the odd-length fragment).
+    names = (DEFLATED, *PLAIN, *COMPRESSED)
+    _, result = drain(store(target_of(orthanc), _copy(names, tmp_path / "in")))
+    assert (result.sent, result.failed, result.decompressed) == (len(names), 0, 0), result.files
+    stored = {orthanc.rest("GET", f"/instances/{i}/simplified-tags")["SOPInstanceUID"]
+              for i in orthanc.rest("GET", "/instances")}
+    assert stored == {uid for _, uid, *_ in _sent_identities(names)}
