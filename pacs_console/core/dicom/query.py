@@ -17,6 +17,13 @@ from pynetdicom.sop_class import (
 )
 
 from pacs_console.core.dicom import association as assoc_mod
+from pacs_console.core.dicom.charsets import (
+    CHARSETS,
+    codec_note,
+    decode_undeclared,
+    fallback_codecs,
+)
+from pacs_console.core.dicom.charsets import encoding_of as _encoding
 from pacs_console.core.dicom.dimse_status import (
     PENDING,
     PENDING_WARNING,
@@ -196,59 +203,7 @@ def _keyword(name: str, level: str, worklist: bool) -> str:
 
 _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST",
                        "TM", "UC", "UI", "UR", "UT"})
-_CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 192": "utf-8", "ISO_IR 100": "latin-1",
-             "ISO_IR 101": "iso8859-2", "ISO_IR 144": "iso8859-5", "ISO_IR 127": "iso8859-6",
-             "ISO_IR 126": "iso8859-7", "ISO_IR 138": "iso8859-8", "ISO_IR 148": "iso8859-9",
-             "GB18030": "gb18030", "GBK": "gbk"}
-
-
-# Codec -> how a person knows it, for the note saying what undeclared text was read as.
-CODEC_NAMES = {"utf-8": "UTF-8 (ISO_IR 192)", "latin-1": "ISO 8859-1 (ISO_IR 100)",
-               "ascii": "ASCII (ISO_IR 6)"}
-
-
-def fallback_codecs(identifier: Dataset | None) -> tuple[str, ...]:
-    """For answers without Specific Character Set (wlmscpfs sends none): the query's own
-    character set first, then UTF-8, then ISO 8859-1 (which decodes any byte)."""
-    asked = _encoding(identifier) if identifier is not None else None
-    return tuple(dict.fromkeys(c for c in (asked, "utf-8", "latin-1") if c not in (None, "ascii")))
-
-
-def decode_undeclared(value: bytes, codecs: tuple[str, ...], used: set[str]) -> str:
-    """Text of an answer that declared no character set: the first codec that decodes it
-    cleanly, never replacement characters; non-ASCII text records its codec in ``used``."""
-    if value.isascii():
-        return value.decode("ascii").rstrip(" \x00")
-    for codec in codecs:
-        try:
-            text = value.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        used.add(codec)
-        return text.rstrip(" \x00")
-    used.add("latin-1")
-    return value.decode("latin-1").rstrip(" \x00")
-
-
-def codec_note(used: set[str], asked: tuple[str, ...]) -> str:
-    """``UTF-8 (ISO_IR 192), the query's character set`` for FindResult.charset_assumed."""
-    if not used:
-        return ""
-    codec = next((c for c in asked if c in used), sorted(used)[0])
-    name = CODEC_NAMES.get(codec, codec)
-    return f"{name}, the query's character set" if asked and codec == asked[0] else name
-
-
-def _encoding(ds: Dataset) -> str | None:
-    """The Python codec for a single-valued Specific Character Set; None for ISO 2022 ones
-    (pydicom decodes those); "" when the dataset declares none."""
-    elem = ds.get_item(0x00080005)
-    if elem is None:
-        return ""
-    raw = elem.value
-    text = (raw.decode("ascii", "replace") if isinstance(raw, bytes) else
-            "\\".join(raw) if isinstance(raw, MultiValue | list) else str(raw or ""))
-    return _CHARSETS.get(text.strip().strip("\x00"))
+_CHARSETS = CHARSETS  # query_lean's fast decoder reads the same table
 
 
 def _text(elem, ds: Dataset, encoding: str | None, undeclared=None) -> str:

@@ -19,6 +19,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom.dsutils import encode
 
 from pacs_console.core.dicom import ul
+from pacs_console.core.dicom.charsets import codec_note, decode_undeclared, fallback_codecs
 from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING
 
 _UNDEFINED = 0xFFFFFFFF
@@ -102,8 +103,6 @@ def _parse(buf, pos: int, end: int, implicit: bool, out: dict, state: dict, *,
 def _value(value: bytes, vr: str | None, state: dict) -> str:
     if vr in state["text"]:
         if state["encoding"] in ("", "ascii"):  # no character set declared, or only ASCII
-            from pacs_console.core.dicom.query import decode_undeclared
-
             return decode_undeclared(value, *state["undeclared"])
         return value.decode(state["encoding"], "replace").rstrip(" \x00")
     fmt = _NUMBERS.get(vr or "")
@@ -145,7 +144,7 @@ def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | 
     """Run the query on a lean association; False (before any match) means use pynetdicom."""
     from pynetdicom.dsutils import decode
 
-    from pacs_console.core.dicom.query import _lost, codec_note, fallback_codecs, flatten
+    from pacs_console.core.dicom.query import _lost, flatten
 
     undeclared = (fallback_codecs(identifier), set())
 
