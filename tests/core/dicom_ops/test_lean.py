@@ -161,7 +161,7 @@ def test_lean_store_fragments_to_a_small_pdu_and_reports_each_status(tmp_path):
     assert all(ds.PixelData == sent[ds.SOPInstanceUID] for ds in peer.received)
 
 
-def test_lean_store_peer_abort_marks_the_rest_not_sent(tmp_path):
+def test_lean_store_peer_abort_fails_that_file_and_reconnects_for_the_rest(tmp_path):
     from pacs_console.core.dicom.store import store
     from tests.core.dicom_ops.helpers import drain
 
@@ -171,7 +171,7 @@ def test_lean_store_peer_abort_marks_the_rest_not_sent(tmp_path):
         _, result = drain(store(peer.target, tmp_path))
     finally:
         peer.server.shutdown()
-    assert result.sent == 1 and result.failed == 4
+    assert result.sent == 4 and result.failed == 1
     assert result.diagnosis.code == "association-aborted"
-    assert [f["status"] for f in result.files][1:] == [None] * 4
-    assert result.outcome == "warning"
+    assert [f["status"] for f in result.files] == [0, None, 0, 0, 0]
+    assert len(peer.received) == 5 and result.outcome == "warning"
