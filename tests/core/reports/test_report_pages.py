@@ -26,7 +26,7 @@ def test_real_visit_pages_have_numbers_whole_and_bars_for_per_test_values(ctx, v
     db = ctx.db
     service.create_incident(db, title="Viewer slow on ward 4", severity="medium",
                             site=visit.site_name, reported_at=ARRIVED, visit_id=visit.id)
-    for minute, label in ((70, "TTHPACS@10.20.0.5:104"), (80, "TTHWS03@10.20.0.9:11112")):
+    for minute, label in ((70, "TTHPACS@10.20.0.5:104"), (80, "TTHWS03@10.20.0.9:11120")):
         save_test_run(db, kind="echo", outcome="ok", node_label=label,
                       started_at=ARRIVED + timedelta(minutes=minute), summary="C-ECHO OK",
                       metrics={"total_ms": 3.0, "round_trip_ms": {"median": 3.1, "p95": 4.0}})
@@ -39,9 +39,9 @@ def test_real_visit_pages_have_numbers_whole_and_bars_for_per_test_values(ctx, v
     assert not UUID.search(text.split("SHA-256 of the attachment")[0]), "a raw UUID is printed"
     assert re.search(r"TTH-\d{8}-01", text) and ORGANISATION in text and ENGINEER in text
     # Ports, AE titles and addresses stay whole on their line.
-    for whole in ("10.20.0.5:104", "10.20.0.9:11112", "TTHWS03", "TTHPACS@10.20.0.5:104"):
+    for whole in ("10.20.0.5:104", "10.20.0.9:11120", "TTHWS03", "TTHPACS@10.20.0.5:104"):
         assert whole in text, whole
-    assert "111 12" not in text and "1111 2" not in text
+    assert "111 20" not in text and "1112 0" not in text
     assert "AE title changed" in text  # the inventory change since the last visit
     # The per-test latency chart is drawn with bars (filled rectangles), not a polyline.
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
@@ -71,13 +71,13 @@ def test_long_tokens_shrink_or_break_at_separators_never_mid_number():
 
     from pacs_console.core.reports.sections import _cell
 
-    cell = _cell("TTHPACS@10.20.0.5:11112", 95, False)
+    cell = _cell("TTHPACS@10.20.0.5:11120", 95, False)
     assert isinstance(cell, Paragraph) and cell.style.fontSize < 8  # smaller, on one line
     cell.wrap(95, 100)
-    assert _lines(cell) == ["TTHPACS@10.20.0.5:11112"]
-    cell = _cell("TTHPACS@10.20.0.5:11112", 70, False)  # too narrow: cut after a separator
+    assert _lines(cell) == ["TTHPACS@10.20.0.5:11120"]
+    cell = _cell("TTHPACS@10.20.0.5:11120", 70, False)  # too narrow: cut after a separator
     cell.wrap(70, 100)
-    assert "".join(_lines(cell)) == "TTHPACS@10.20.0.5:11112"
+    assert "".join(_lines(cell)) == "TTHPACS@10.20.0.5:11120"
     assert all(line[-1] in ".:@" for line in _lines(cell)[:-1])
     uid = "1.2.840.10008.5.1.4.1.1.88.67.1234567890123456789"
     cell = _cell(uid, 60, False)
