@@ -1,0 +1,45 @@
+"""Acceptance fixtures: a 1366x768 offscreen screen and the ``console`` (see window.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.ui.acceptance.window import HEIGHT, WIDTH, close_console, open_console
+
+
+def _laptop_screen() -> None:
+    """Under the offscreen platform, give Qt one 1366x768 screen (its default is 800x800), so
+    "fitted to the screen" means the field laptop. Only before the QApplication exists, and only
+    when nobody chose a platform configuration already (a real or Xvfb display keeps its own)."""
+    if os.environ.get("QT_QPA_PLATFORM", "offscreen") != "offscreen":
+        return
+    config = Path(tempfile.gettempdir()) / f"pacs-console-screen-{WIDTH}x{HEIGHT}.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "laptop", "x": 0, "y": 0, "width": WIDTH, "height": HEIGHT,
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
+_laptop_screen()
+
+
+@pytest.fixture
+def console(qapp, data_dir):
+    """The real console on a fresh data folder with the demo PACS running and listed."""
+    import sys
+
+    from pacs_console.app import tune_interpreter_for_gui
+
+    previous = sys.getswitchinterval()
+    tune_interpreter_for_gui()
+    opened = open_console(data_dir)
+    try:
+        yield opened
+    finally:
+        close_console(opened)
+        sys.setswitchinterval(previous)

@@ -1,0 +1,19 @@
+"""First start: what a person sees when the console opens on a fresh data folder with --demo."""
+
+from __future__ import annotations
+
+from tests.ui.acceptance.window import HEIGHT, WIDTH
+
+
+def test_first_start_shows_demo_pacs_and_storage_scp(console):
+    window = console.window
+    assert (window.width(), window.height()) == (WIDTH, HEIGHT)
+    status = console.status_text()
+    demo = console.demo
+    assert f"Demo PACS: {demo.ae_title}@{demo.host}:{demo.port}" in status
+    scp = console.ctx.settings
+    assert f"Storage SCP: listening {scp.ae_title}:{scp.scp_port}" in status
+    rows = console.rows(console.panel("Tests").table)
+    assert ["Demo PACS", "DEMOPACS", "127.0.0.1", str(demo.port)] == rows[0][:4]
+    # The Tests panel is where a first start lands, with its heading.
+    assert console.panel("Tests").isVisible()

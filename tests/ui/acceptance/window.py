@@ -1,0 +1,549 @@
+"""The real console window, driven like a person drives it: the ``console`` fixture and its helpers.
+
+``console`` builds the application the way ``pacs_console/app.py`` ``run_gui`` does with
+``--demo`` (a Context on a fresh data folder, the real MainWindow, the embedded demo PACS started
+on a worker, the console's Storage SCP started once the demo answers), shows it at 1366x768 and
+waits until the status bar shows the demo running and "Demo PACS" is listed in the address book.
+The demo and the Storage SCP take OS-assigned ports (the Storage SCP's port is written to the
+fresh folder's settings file first, as an engineer would set it).
+
+A test then uses only what a person can: mouse clicks and keys on visible widgets, and reads
+only what a person can see. Never call a slot or a panel method from a test.
+
+API (all on the ``Console`` object the fixture yields)::
+
+    console.window / console.ctx / console.demo     the real objects (read, do not drive)
+    console.panel("Tests")                          a panel widget, to find children in
+    console.choose_nav("Viewer")                    click the navigation item's visual rect
+    console.find(QPushButton, "objectName", parent) one visible child by objectName
+    console.button("Search", parent)                one visible, enabled QAbstractButton by text
+                                                    or objectName ("&" mnemonics ignored)
+    console.click(widget, pos=None, button=Left)    mouse click (waits until visible+enabled)
+    console.click_button("Search", parent)          button() then click()
+    console.double_click(widget, pos)
+    console.type_into(widget, "text", enter=False) click, select all, type (line/spin/plain edits)
+    console.key(widget, Qt.Key_Down, modifiers)     one key press
+    console.choose_tab(tab_widget, "Query")         click the tab's rect in the tab bar
+    console.choose_combo(combo, "SERIES")           open the popup and click the item
+    console.click_row(view, row, column=0)          click a table/tree/list row's visual rect
+    console.drag(widget, start, end, button)        press, move, release (window/level etc.)
+    console.wheel(widget, steps)                    mouse-wheel steps (positive = up)
+    console.wait_for(predicate, timeout=10, what="")  process events until predicate() is truthy
+    console.wait_text(label, "substring", timeout)  wait until a widget's visible text contains it
+    console.text(widget)                            what a person reads on a label/button/edit/...
+    console.rows(view)                              the visible table's rows as lists of strings
+    console.status_text()                           status bar message + every permanent widget
+    console.menu("File", "Settings…")               open a menu by clicking the menu bar, click item
+    console.menu_by_keys("F", "S")                  Alt+F, then the item's mnemonic letter
+
+Modal dialogs (``exec()`` blocks inside the click that opened them) are handled by arming a
+handler *before* the click::
+
+    with console.dialogs(handler1, handler2) as seen:
+        console.click_button("Import…", tests)
+    seen[0].title, seen[0].text                     what each dialog showed
+
+Each handler gets the next new ``QApplication.activeModalWidget()`` (a ``Dialog`` helper with
+``.widget``, ``.title``, ``.text``, ``.click("OK")``, ``.type_into(objectName_or_widget, text)``,
+``.find(cls, name)``, ``.labels()``) and must end it like a person would (click a button).
+Ready-made handlers: ``press("OK")``, ``choose_file(path)`` (types the path into a Qt file
+dialog's file-name box and presses Enter), ``fill_node(name=..., ae_title=..., host=..., port=...)``.
+A dialog still open 20 s after its handler ran is rejected and the block fails, so a broken
+dialog fails the test instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QTabWidget,
+    QTextEdit,
+    QWidget,
+)
+
+WIDTH, HEIGHT = 1366, 768
+LEFT = Qt.MouseButton.LeftButton
+DIALOG_DEADLINE_S = 20.0
+
+
+def free_port() -> int:
+    """An OS-assigned loopback port (bound, read, released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _plain(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+# ---- dialogs ------------------------------------------------------------------------------------
+
+@dataclass
+class Dialog:
+    """A modal dialog on screen, as a handler sees it."""
+
+    widget: QWidget
+    console: Console
+    title: str = ""
+    text: str = ""
+
+    def find(self, cls=QWidget, name: str | None = None) -> QWidget:
+        return self.console.find(cls, name, self.widget)
+
+    def button(self, text: str) -> QAbstractButton:
+        return self.console.button(text, self.widget)
+
+    def click(self, text: str) -> None:
+        self.console.click(self.button(text))
+
+    def type_into(self, target: str | QWidget, text: str, enter: bool = False) -> None:
+        widget = self.find(QWidget, target) if isinstance(target, str) else target
+        self.console.type_into(widget, text, enter=enter)
+
+    def labels(self) -> list[str]:
+        return [label.text() for label in self.widget.findChildren(QLabel)
+                if label.isVisible() and label.text()]
+
+
+def press(text: str) -> Callable[[Dialog], None]:
+    """Handler: click the dialog's button labelled ``text`` (e.g. "OK", "Yes", "Cancel")."""
+    def handler(dialog: Dialog) -> None:
+        dialog.click(text)
+    return handler
+
+
+def choose_file(path: str | Path) -> Callable[[Dialog], None]:
+    """Handler for a Qt (non-native) file dialog: type the path in the file-name box, Enter."""
+    def handler(dialog: Dialog) -> None:
+        assert isinstance(dialog.widget, QFileDialog), f"expected a file dialog, got {dialog.title!r}"
+        edit = dialog.find(QLineEdit, "fileNameEdit")
+        dialog.console.type_into(edit, str(path), enter=True)
+    return handler
+
+
+def fill_node(ok: bool = True, **fields: str | int) -> Callable[[Dialog], None]:
+    """Handler for the Add/Edit node dialog: type each given field (by its label), then OK."""
+    labels = {"name": "Name", "ae_title": "AE title", "host": "Host", "port": "Port",
+              "tags": "Tags", "notes": "Notes"}
+
+    def handler(dialog: Dialog) -> None:
+        for key, value in fields.items():
+            editor = dialog.console.field_for_label(dialog.widget, labels[key])
+            dialog.console.type_into(editor, str(value))
+        if ok:
+            dialog.click("OK")
+    return handler
+
+
+class _DialogDriver:
+    """Polls for new modal widgets and hands each to the next handler, on the GUI thread."""
+
+    def __init__(self, console: Console, handlers: list[Callable[[Dialog], None]]) -> None:
+        self.console = console
+        self.handlers = list(handlers)
+        self.seen: list[Dialog] = []
+        self.errors: list[BaseException] = []
+        self.handled: set[int] = set()
+        self.current: tuple[QWidget, float] | None = None
+        self.timer = QTimer()
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(self.poll)
+
+    def poll(self) -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None or not modal.isVisible():
+            return
+        if id(modal) in self.handled:
+            if self.current and self.current[0] is modal and time.monotonic() > self.current[1]:
+                self.errors.append(AssertionError(
+                    f"dialog {modal.windowTitle()!r} still open {DIALOG_DEADLINE_S:g} s after "
+                    f"its handler ran: {self._text(modal)!r}"))
+                modal.close() if not isinstance(modal, QDialog) else modal.reject()
+            return
+        self.handled.add(id(modal))
+        dialog = Dialog(modal, self.console, modal.windowTitle(), self._text(modal))
+        self.seen.append(dialog)
+        if not self.handlers:
+            self.errors.append(AssertionError(f"unexpected dialog {dialog.title!r}: {dialog.text!r}"))
+            modal.close() if not isinstance(modal, QDialog) else modal.reject()
+            return
+        handler = self.handlers.pop(0)
+        self.current = (modal, time.monotonic() + DIALOG_DEADLINE_S)
+        self.timer.stop()  # a handler may spin the event loop (waits): no re-entry
+        try:
+            handler(dialog)
+        except BaseException as exc:  # noqa: BLE001 - re-raised when the block ends
+            self.errors.append(exc)
+            if modal.isVisible():
+                modal.close() if not isinstance(modal, QDialog) else modal.reject()
+        finally:
+            self.timer.start()
+
+    @staticmethod
+    def _text(modal: QWidget) -> str:
+        if isinstance(modal, QMessageBox):
+            return "\n".join(filter(None, [modal.text(), modal.informativeText()]))
+        return ""
+
+
+# ---- the console --------------------------------------------------------------------------------
+
+@dataclass
+class Console:
+    window: object
+    ctx: object
+    demo: object = None
+    data_dir: Path = field(default_factory=Path)
+
+    # finding -----------------------------------------------------------------------------------
+    def panel(self, name: str) -> QWidget:
+        return self.window.panels[name]
+
+    def find(self, cls=QWidget, name: str | None = None, parent: QWidget | None = None,
+             visible: bool = True) -> QWidget:
+        parent = parent or self.window
+        found = [w for w in parent.findChildren(cls, name) if not visible or w.isVisible()] \
+            if name else [w for w in parent.findChildren(cls) if not visible or w.isVisible()]
+        assert found, f"no visible {cls.__name__} named {name!r} in {parent.objectName() or parent}"
+        return found[0]
+
+    def buttons(self, parent: QWidget | None = None) -> list[QAbstractButton]:
+        return [b for b in (parent or self.window).findChildren(QAbstractButton) if b.isVisible()]
+
+    def button(self, text: str, parent: QWidget | None = None) -> QAbstractButton:
+        """The visible button whose text (without '&') or objectName is ``text``."""
+        candidates = [b for b in self.buttons(parent)
+                      if _plain(b.text()) == text or b.objectName() == text]
+        assert candidates, (f"no visible button {text!r}; visible: "
+                            f"{sorted({_plain(b.text()) for b in self.buttons(parent)})}")
+        return candidates[0]
+
+    def field_for_label(self, parent: QWidget, label: str) -> QWidget:
+        """The editor a form puts beside the visible label ``label`` (QLabel.buddy or layout)."""
+        from PySide6.QtWidgets import QFormLayout
+
+        for form in parent.findChildren(QFormLayout):
+            for row in range(form.rowCount()):
+                item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                if item and item.widget() and _plain(item.widget().text()) == label:
+                    return form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+        raise AssertionError(f"no form field labelled {label!r}")
+
+    # reading -----------------------------------------------------------------------------------
+    @staticmethod
+    def text(widget: QWidget) -> str:
+        if isinstance(widget, (QLabel, QAbstractButton, QLineEdit)):
+            return widget.text()
+        if isinstance(widget, (QPlainTextEdit, QTextEdit)):
+            return widget.toPlainText()
+        if isinstance(widget, QComboBox):
+            return widget.currentText()
+        if isinstance(widget, QAbstractSpinBox):
+            return widget.text()
+        return widget.windowTitle()
+
+    def status_text(self) -> str:
+        bar = self.window.statusBar()
+        parts = [bar.currentMessage()]
+        for child in bar.findChildren(QWidget):
+            if child.isVisible() and isinstance(child, (QLabel, QAbstractButton)):
+                parts.append(child.text())
+        return " | ".join(p for p in parts if p)
+
+    @staticmethod
+    def rows(view: QAbstractItemView) -> list[list[str]]:
+        model = view.model()
+        return [[str(model.index(r, c).data() or "") for c in range(model.columnCount())]
+                for r in range(model.rowCount())]
+
+    # waiting -----------------------------------------------------------------------------------
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 10.0,
+                 what: str = "", observe: Callable[[], object] | None = None):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                seen = f"; saw {observe()!r}" if observe else ""
+                raise AssertionError(f"timed out after {timeout:g} s waiting for "
+                                     f"{what or predicate}{seen}")
+            QTest.qWait(20)
+
+    def wait_text(self, widget: QWidget, part: str, timeout: float = 10.0) -> str:
+        return self.wait_for(lambda: part in self.text(widget) and self.text(widget), timeout,
+                             f"{part!r} in {widget.objectName() or type(widget).__name__}",
+                             observe=lambda: self.text(widget))
+
+    # mouse and keys ----------------------------------------------------------------------------
+    def _ready(self, widget: QWidget) -> None:
+        self.wait_for(lambda: widget.isVisible() and widget.isEnabled(), 10,
+                      f"{self.text(widget) or widget.objectName() or widget} visible and enabled")
+
+    def click(self, widget: QWidget, pos: QPoint | None = None, button=LEFT,
+              modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+        self._ready(widget)
+        QTest.mouseClick(widget, button, modifiers, pos or widget.rect().center())
+        QTest.qWait(1)
+
+    def double_click(self, widget: QWidget, pos: QPoint | None = None) -> None:
+        self._ready(widget)
+        pos = pos or widget.rect().center()
+        QTest.mouseClick(widget, LEFT, Qt.KeyboardModifier.NoModifier, pos)
+        QTest.mouseDClick(widget, LEFT, Qt.KeyboardModifier.NoModifier, pos)
+        QTest.qWait(1)
+
+    def click_button(self, text: str, parent: QWidget | None = None) -> None:
+        self.click(self.button(text, parent))
+
+    def key(self, widget: QWidget, key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+        QTest.keyClick(widget, key, modifiers)
+        QTest.qWait(1)
+
+    def type_into(self, widget: QWidget, text: str, enter: bool = False) -> None:
+        """Click into the field, select everything, type ``text`` over it (Enter if asked)."""
+        self._ready(widget)
+        target = widget.lineEdit() if isinstance(widget, (QAbstractSpinBox, QComboBox)) \
+            and widget.lineEdit() is not None else widget
+        if isinstance(widget, (QPlainTextEdit, QTextEdit)):
+            target = widget.viewport()
+        QTest.mouseClick(target, LEFT, Qt.KeyboardModifier.NoModifier, target.rect().center())
+        focus = QApplication.focusWidget() or widget
+        QTest.keyClick(focus, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        if text:
+            QTest.keyClicks(focus, text)
+        else:
+            QTest.keyClick(focus, Qt.Key.Key_Delete)
+        if enter:
+            QTest.keyClick(focus, Qt.Key.Key_Return)
+        QTest.qWait(1)
+
+    def choose_tab(self, tabs: QTabWidget, title: str) -> None:
+        bar = tabs.tabBar()
+        titles = [_plain(bar.tabText(i)) for i in range(bar.count())]
+        assert title in titles, f"no tab {title!r}: {titles}"
+        self.click(bar, bar.tabRect(titles.index(title)).center())
+        self.wait_for(lambda: _plain(bar.tabText(tabs.currentIndex())) == title, 5,
+                      f"tab {title!r} shown")
+
+    def choose_combo(self, combo: QComboBox, text: str) -> None:
+        """Open the combo's popup with a click and click the item reading ``text``."""
+        index = combo.findText(text)
+        assert index >= 0, f"{text!r} not offered: {[combo.itemText(i) for i in range(combo.count())]}"
+        self.click(combo)
+        view = combo.view()
+        self.wait_for(lambda: view.isVisible(), 5, "combo popup open")
+        model_index = view.model().index(index, combo.modelColumn())
+        view.scrollTo(model_index)
+        rect = view.visualRect(model_index)
+        QTest.mouseClick(view.viewport(), LEFT, Qt.KeyboardModifier.NoModifier, rect.center())
+        self.wait_for(lambda: not view.isVisible() and combo.currentText() == text, 5,
+                      f"{text!r} chosen", observe=combo.currentText)
+
+    def click_row(self, view: QAbstractItemView, row: int, column: int = 0,
+                  double: bool = False) -> None:
+        index = view.model().index(row, column)
+        assert index.isValid(), f"no row {row} (rows: {view.model().rowCount()})"
+        view.scrollTo(index)  # a person scrolls to the row first
+        rect = view.visualRect(index)
+        (self.double_click if double else self.click)(view.viewport(), rect.center())
+
+    def drag(self, widget: QWidget, start: QPoint, end: QPoint, button=LEFT, steps: int = 8) -> None:
+        self._ready(widget)
+        QTest.mousePress(widget, button, Qt.KeyboardModifier.NoModifier, start)
+        for i in range(1, steps + 1):
+            point = start + (end - start) * i / steps
+            _send_move(widget, point, button)
+            QTest.qWait(5)
+        QTest.mouseRelease(widget, button, Qt.KeyboardModifier.NoModifier, end)
+        QTest.qWait(1)
+
+    def wheel(self, widget: QWidget, steps: int) -> None:
+        self._ready(widget)
+        center = QPointF(widget.rect().center())
+        for _ in range(abs(steps)):
+            event = QWheelEvent(center, QPointF(widget.mapToGlobal(widget.rect().center())),
+                                QPoint(0, 0), QPoint(0, 120 if steps > 0 else -120),
+                                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                Qt.ScrollPhase.NoScrollPhase, False)
+            QApplication.sendEvent(widget, event)
+            QTest.qWait(5)
+
+    # navigation and menus ----------------------------------------------------------------------
+    def choose_nav(self, name: str) -> QWidget:
+        nav = self.window.nav
+        items = nav.findItems(name, Qt.MatchFlag.MatchExactly)
+        assert items, f"no navigation item {name!r}"
+        self.click(nav.viewport(), nav.visualItemRect(items[0]).center())
+        panel = self.panel(name)
+        self.wait_for(panel.isVisible, 5, f"panel {name} shown")
+        return panel
+
+    def _menu_action(self, title: str):
+        bar = self.window.menuBar()
+        for action in bar.actions():
+            if _plain(action.text()) == title:
+                return bar, action
+        raise AssertionError(f"no menu {title!r}")
+
+    def open_menu(self, title: str) -> QMenu:
+        bar, action = self._menu_action(title)
+        self.click(bar, bar.actionGeometry(action).center())
+        menu = action.menu()
+        self.wait_for(menu.isVisible, 5, f"menu {title} open")
+        return menu
+
+    def menu(self, title: str, item: str) -> None:
+        """Click the menu bar title, then the item (a modal it opens needs console.dialogs)."""
+        menu = self.open_menu(title)
+        for action in menu.actions():
+            if _plain(action.text()) == item:
+                QTest.mouseClick(menu, LEFT, Qt.KeyboardModifier.NoModifier,
+                                 menu.actionGeometry(action).center())
+                QTest.qWait(1)
+                return
+        raise AssertionError(f"no item {item!r} in {title}: "
+                             f"{[_plain(a.text()) for a in menu.actions()]}")
+
+    def menu_by_keys(self, menu_letter: str, item_letter: str) -> None:
+        """Alt+<letter> opens the menu, the item's mnemonic letter triggers it."""
+        key = getattr(Qt.Key, f"Key_{menu_letter.upper()}")
+        QTest.keyClick(self.window, key, Qt.KeyboardModifier.AltModifier)
+        self.wait_for(lambda: isinstance(QApplication.activePopupWidget(), QMenu), 5,
+                      f"menu opened by Alt+{menu_letter}")
+        QTest.keyClick(QApplication.activePopupWidget(),
+                       getattr(Qt.Key, f"Key_{item_letter.upper()}"))
+        QTest.qWait(1)
+
+    # dialogs -----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def dialogs(self, *handlers: Callable[[Dialog], None], timeout: float = 15.0) -> Iterator[list]:
+        """Hand each new modal dialog to the next handler; fails if any is missing or raised."""
+        driver = _DialogDriver(self, list(handlers))
+        driver.timer.start()
+        try:
+            yield driver.seen
+            if driver.handlers:
+                self.wait_for(lambda: not driver.handlers or driver.errors, timeout,
+                              f"{len(driver.handlers)} more dialog(s)",
+                              observe=lambda: [d.title for d in driver.seen])
+            self.wait_for(lambda: QApplication.activeModalWidget() is None
+                          or id(QApplication.activeModalWidget()) not in driver.handled,
+                          DIALOG_DEADLINE_S + 5, "the dialogs to close")
+        finally:
+            driver.timer.stop()
+        if driver.errors:
+            raise driver.errors[0]
+
+
+def _send_move(widget: QWidget, point: QPoint, button) -> None:
+    """QTest.mouseMove carries no buttons; a drag needs them held in the move event."""
+    from PySide6.QtGui import QMouseEvent
+
+    local = QPointF(point)
+    event = QMouseEvent(QEvent.Type.MouseMove, local, QPointF(widget.mapToGlobal(point)),
+                        Qt.MouseButton.NoButton, button, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+# ---- building the window ------------------------------------------------------------------------
+
+def open_console(data_dir: Path, demo: bool = True, timeout: float = 30.0) -> Console:
+    """What ``run_gui`` does for ``pacs-console --demo --data-dir DATA_DIR``, minus app.exec()."""
+    from PySide6.QtGui import QIcon
+
+    from pacs_console.core.context import Context
+    from pacs_console.core.settings import Settings, save_settings
+    from pacs_console.paths import app_paths, resource_path
+    from pacs_console.ui import workers
+    from pacs_console.ui.main_window import MainWindow
+
+    paths = app_paths(data_dir).ensure()
+    # The engineer's settings: the Storage SCP on a port the OS says is free (no fixed ports).
+    save_settings(paths.settings_file, Settings(scp_port=free_port()))
+    app = QApplication.instance()
+    app.setApplicationName("PACS Console")
+    app.setOrganizationName("PACS Console")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "pacs-console.png"))))
+    app.setStyle("Fusion")
+    ctx = Context.open(paths)
+    # First-start race (issue 14 item 1, fixed separately): two worker threads importing
+    # core.db for the first time at once could break start-up. Opening the database here on the
+    # main thread, before any background work, keeps this suite about the window, not that race.
+    ctx.db  # noqa: B018 - opens and migrates the database
+    window = MainWindow(ctx)
+    window.resize(WIDTH, HEIGHT)
+    window.move(0, 0)
+    window.show()
+    console = Console(window, ctx, data_dir=data_dir)
+    if demo:
+        state: dict = {}
+
+        def started(running) -> None:  # as run_gui's started()
+            window.demo_started(running)
+            if ctx.scp is None or not ctx.scp.running:
+                window.status.toggle_scp()
+            state["demo"] = running
+
+        def failed(exc: Exception) -> None:  # as run_gui's failed()
+            window.status.set_demo("failed")
+            window.status.showMessage(f"Demo PACS could not start: {exc}", 30000)
+            state["error"] = exc
+
+        window.status.set_demo("starting…")
+        # run_gui tries the well-known port 11112 first; tests take an OS-assigned one.
+        workers.start(ctx.start_demo, port=0, on_result=started, on_error=failed)
+        console.wait_for(lambda: state, timeout, "the demo PACS to start")
+        assert "error" not in state, f"demo PACS failed: {state.get('error')}"
+        console.demo = state["demo"]
+        tests = window.panels["Tests"]
+        console.wait_for(lambda: any("Demo PACS" in row for row in console.rows(tests.table)),
+                         timeout, "Demo PACS in the address book",
+                         observe=lambda: console.rows(tests.table))
+        console.wait_for(lambda: "Storage SCP: listening" in console.status_text(), timeout,
+                         "Storage SCP listening", observe=console.status_text)
+    return console
+
+
+def close_console(console: Console, timeout: float = 30.0) -> None:
+    """Close the window like the app's exit path does, then wait for background work to end."""
+    from pacs_console.ui import workers
+
+    window = console.window
+    modal = QApplication.activeModalWidget()
+    if modal is not None:
+        modal.close()
+    if window.isVisible():
+        window.close()
+    viewer = window.panels.get("Viewer")
+    if viewer is not None and hasattr(viewer, "cancel_work"):
+        viewer.cancel_work()
+    workers.cancel_all(timeout)
+    deadline = time.monotonic() + timeout
+    while workers._ACTIVE and time.monotonic() < deadline:  # noqa: SLF001 - teardown only
+        QTest.qWait(20)
+    console.ctx.close()
+    window.deleteLater()
+    QTest.qWait(1)
