@@ -42,9 +42,11 @@ class QueryTab(QWidget):
         super().__init__(parent)
         self.ctx, self.panel = ctx, panel
         self.model_box = QComboBox()
+        self.model_box.setObjectName("query-model")
         for label, value in MODELS:
             self.model_box.addItem(label, value)
         self.level_box = QComboBox()
+        self.level_box.setObjectName("query-level")
         self.level_box.addItems(["PATIENT", "STUDY", "SERIES", "IMAGE"])
         self.level_box.setCurrentText("STUDY")
         self.model_box.currentIndexChanged.connect(self._model_changed)

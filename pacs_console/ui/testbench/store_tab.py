@@ -43,9 +43,11 @@ class StoreTab(QWidget):
         clear = QPushButton("Clear")
         clear.clicked.connect(self.sources.clear)
         self.generate = QSpinBox()
+        self.generate.setObjectName("store-generate")
         self.generate.setRange(0, 5000)
         self.generate.setSpecialValueText("none")
         self.modality = QComboBox()
+        self.modality.setObjectName("store-modality")
         self.modality.addItems(["CT", "MR", "CR", "US"])
         self.compression = QComboBox()
         for label, value in (("uncompressed", None), ("RLE", "rle"), ("JPEG 2000", "jpeg2000"),

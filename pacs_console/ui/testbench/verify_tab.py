@@ -31,10 +31,12 @@ class VerifyTab(QWidget):
         super().__init__(parent)
         self.ctx, self.panel = ctx, panel
         self.count = QSpinBox()
+        self.count.setObjectName("echo-count")
         self.count.setRange(0, 1_000_000)
         self.count.setValue(10)
         self.count.setSpecialValueText("until stopped")
         self.interval = QDoubleSpinBox()
+        self.interval.setObjectName("echo-interval")
         self.interval.setRange(0.0, 3600.0)
         self.interval.setValue(1.0)
         self.interval.setSuffix(" s")

@@ -330,14 +330,16 @@ class Console:
         if isinstance(widget, (QPlainTextEdit, QTextEdit)):
             target = widget.viewport()
         QTest.mouseClick(target, LEFT, Qt.KeyboardModifier.NoModifier, target.rect().center())
-        focus = QApplication.focusWidget() or widget
-        QTest.keyClick(focus, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        # Keys go to the field itself: under load a dialog may not be the active window yet, and
+        # keys sent "to the focus" could land on the button that opened it (Space clicks it).
+        keys = widget.lineEdit() if isinstance(widget, QComboBox) and widget.lineEdit() else widget
+        QTest.keyClick(keys, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         if text:
-            QTest.keyClicks(focus, text)
+            QTest.keyClicks(keys, text)
         else:
-            QTest.keyClick(focus, Qt.Key.Key_Delete)
+            QTest.keyClick(keys, Qt.Key.Key_Delete)
         if enter:
-            QTest.keyClick(focus, Qt.Key.Key_Return)
+            QTest.keyClick(keys, Qt.Key.Key_Return)
         QTest.qWait(1)
 
     def choose_tab(self, tabs: QTabWidget, title: str) -> None:
@@ -349,16 +351,17 @@ class Console:
                       f"tab {title!r} shown")
 
     def choose_combo(self, combo: QComboBox, text: str) -> None:
-        """Open the combo's popup with a click and click the item reading ``text``."""
+        """Open the combo's popup with a click, walk to ``text`` with the arrow keys, Enter."""
         index = combo.findText(text)
         assert index >= 0, f"{text!r} not offered: {[combo.itemText(i) for i in range(combo.count())]}"
         self.click(combo)
         view = combo.view()
         self.wait_for(lambda: view.isVisible(), 5, "combo popup open")
-        model_index = view.model().index(index, combo.modelColumn())
-        view.scrollTo(model_index)
-        rect = view.visualRect(model_index)
-        QTest.mouseClick(view.viewport(), LEFT, Qt.KeyboardModifier.NoModifier, rect.center())
+        current = view.currentIndex().row() if view.currentIndex().isValid() else combo.currentIndex()
+        step = Qt.Key.Key_Down if index >= current else Qt.Key.Key_Up
+        for _ in range(abs(index - current)):
+            QTest.keyClick(view, step)
+        QTest.keyClick(view, Qt.Key.Key_Return)
         self.wait_for(lambda: not view.isVisible() and combo.currentText() == text, 5,
                       f"{text!r} chosen", observe=combo.currentText)
 
@@ -488,6 +491,8 @@ def open_console(data_dir: Path, demo: bool = True, timeout: float = 30.0) -> Co
     app.setOrganizationName("PACS Console")
     app.setWindowIcon(QIcon(str(resource_path("icons", "pacs-console.png"))))
     app.setStyle("Fusion")
+    # Qt's own file dialogs (what offscreen gets anyway): a test can type into them like a person.
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
     ctx = Context.open(paths)
     # First-start race (issue 14 item 1, fixed separately): two worker threads importing
     # core.db for the first time at once could break start-up. Opening the database here on the
