@@ -28,8 +28,23 @@ def _laptop_screen() -> None:
 _laptop_screen()
 
 
+@pytest.fixture(scope="session")
+def _demo_archive():
+    """The demo's seeded synthetic archive, generated once per session instead of once per test
+    (2-3 s each on a loaded machine). Same studies, same UIDs: generation is deterministic."""
+    from pacs_console.core.dicom import demo, synth
+
+    archive = synth.generate_demo_studies()
+    original = demo.generate_demo_studies
+    demo.generate_demo_studies = lambda *args, **kwargs: (
+        [list(study) for study in archive] if not args and not kwargs
+        else original(*args, **kwargs))
+    yield
+    demo.generate_demo_studies = original
+
+
 @pytest.fixture
-def console(qapp, data_dir):
+def console(qapp, data_dir, _demo_archive):
     """The real console on a fresh data folder with the demo PACS running and listed."""
     import sys
 

@@ -8,9 +8,8 @@ import time
 from pydicom import Dataset
 from pynetdicom import AE, evt
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QPlainTextEdit, QProgressBar, QTableView
+from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QProgressBar, QTableView
 
 from tests.ui.acceptance.window import Console, fill_node
 
