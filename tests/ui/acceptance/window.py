@@ -71,6 +71,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QLabel,
     QLineEdit,
@@ -137,9 +138,16 @@ def press(text: str) -> Callable[[Dialog], None]:
 def choose_file(path: str | Path) -> Callable[[Dialog], None]:
     """Handler for a Qt (non-native) file dialog: type the path in the file-name box, Enter."""
     def handler(dialog: Dialog) -> None:
-        assert isinstance(dialog.widget, QFileDialog), f"expected a file dialog, got {dialog.title!r}"
+        box = dialog.widget
+        assert isinstance(box, QFileDialog), f"expected a file dialog, got {dialog.title!r}"
         edit = dialog.find(QLineEdit, "fileNameEdit")
         dialog.console.type_into(edit, str(path), enter=True)
+        if box.fileMode() == QFileDialog.FileMode.Directory and Path(path).is_dir():
+            # Enter on a folder's path opens that folder; its "Choose" button then picks it.
+            dialog.console.wait_for(lambda: not box.isVisible() or Path(
+                box.directory().absolutePath()) == Path(path).resolve(), 5, "folder opened")
+            if box.isVisible():
+                dialog.console.click(dialog.find(QDialogButtonBox).buttons()[0])
     return handler
 
 
