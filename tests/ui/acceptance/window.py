@@ -438,9 +438,16 @@ class Console:
         raise AssertionError(f"no item {item!r} in {title}: "
                              f"{[_plain(a.text()) for a in menu.actions()]}")
 
+    def activate(self) -> None:
+        """Bring the main window to the front, as the window manager does when a person clicks
+        its title bar (keyboard shortcuts only reach the active window)."""
+        self.window.activateWindow()
+        QTest.qWaitForWindowActive(self.window, 5000)
+
     def menu_by_keys(self, menu_letter: str, item_letter: str) -> None:
         """Alt+<letter> opens the menu, the item's mnemonic letter triggers it."""
         key = getattr(Qt.Key, f"Key_{menu_letter.upper()}")
+        self.activate()
         QTest.keyClick(self.window, key, Qt.KeyboardModifier.AltModifier)
         self.wait_for(lambda: isinstance(QApplication.activePopupWidget(), QMenu), 5,
                       f"menu opened by Alt+{menu_letter}")
