@@ -59,6 +59,7 @@ class DicomWebSection(QWidget):
         super().__init__(parent)
         self.ctx, self.panel = ctx, panel
         self.url = QLineEdit("http://127.0.0.1:8042/dicom-web")
+        self.url.setObjectName("dicomweb-url")
         self.auth = QComboBox()
         self.auth.addItems(["none", "basic", "bearer"])
         self.user = QLineEdit()
@@ -186,12 +187,14 @@ class WorkflowSection(QWidget):
         self.steps.setReadOnly(True)
         self.steps.setObjectName("workflow-steps")
         self.scp_port = QSpinBox()
+        self.scp_port.setObjectName("site-scp-port")
         self.scp_port.setRange(0, 65535)
         self.scp_port.setValue(11115)
         self.scp_ae = QLineEdit(ctx.settings.ae_title)
         self.scp_button = QPushButton("Play the site (MWL, MPPS, commitment SCP)")
         self.scp_button.clicked.connect(self.toggle_scp)
         self.events = QPlainTextEdit()
+        self.events.setObjectName("site-scp-events")
         self.events.setReadOnly(True)
         scp_row = QHBoxLayout()
         for widget in (QLabel("AE"), self.scp_ae, QLabel("port"), self.scp_port, self.scp_button):

@@ -59,6 +59,7 @@ class Hl7Section(QWidget):
         self.ctx, self.panel = ctx, panel
         self.host = QLineEdit("127.0.0.1")
         self.port = QSpinBox()
+        self.port.setObjectName("hl7-port")
         self.port.setRange(1, 65535)
         self.port.setValue(2575)
         self.timeout = QDoubleSpinBox()
@@ -92,6 +93,7 @@ class Hl7Section(QWidget):
         form.addRow("Template", templates)
         # listener
         self.listen_port = QSpinBox()
+        self.listen_port.setObjectName("hl7-listen-port")
         self.listen_port.setRange(0, 65535)
         self.listen_port.setValue(2575)
         self.answer = QComboBox()

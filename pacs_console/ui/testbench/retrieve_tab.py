@@ -31,6 +31,7 @@ class RetrieveTab(QWidget):
         super().__init__(parent)
         self.ctx, self.panel = ctx, panel
         self.method = QComboBox()
+        self.method.setObjectName("retrieve-method")
         self.method.addItem("C-MOVE to this console", "move")
         self.method.addItem("C-GET (no move destination needed)", "get")
         self.level = QComboBox()
@@ -166,6 +167,7 @@ class RetrieveTab(QWidget):
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
+            self.status.setText("Cancelling (C-CANCEL sent)…")
 
     def on_progress(self, p) -> None:
         done = p.completed + p.failed + p.warning
@@ -192,6 +194,10 @@ class RetrieveTab(QWidget):
         self.status.setText(f"The retrieve stopped on an unexpected error: {exc}")
 
     def _finished(self) -> None:
+        if self.worker is not None and self.worker.cancelled:
+            # No result comes after a cancel: say so rather than leave "Retrieving…" on screen.
+            self.status.setText(f"Cancelled after {self.progress.value()} images; what arrived "
+                                "before the cancel is kept.")
         self.worker = None
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

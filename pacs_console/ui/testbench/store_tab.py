@@ -141,6 +141,7 @@ class StoreTab(QWidget):
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
+            self.status.setText("Cancelling…")
 
     def on_progress(self, p) -> None:
         self.progress.setRange(0, p.images_total)
@@ -170,6 +171,10 @@ class StoreTab(QWidget):
         self.status.setText(f"Sending stopped on an unexpected error: {exc}")
 
     def _finished(self) -> None:
+        if self.worker is not None and self.worker.cancelled:
+            # No result comes after a cancel: say so rather than leave "Sending…" on screen.
+            self.status.setText(f"Cancelled after {max(self.progress.value(), 0)} of "
+                                f"{self.progress.maximum()} sent.")
         self.worker = None
         self.send_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

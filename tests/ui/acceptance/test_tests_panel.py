@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
-from pydicom import Dataset
-from pynetdicom import AE, evt
-from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QProgressBar, QTableView
 
+from tests.ui.acceptance.peers import SlowPeer
 from tests.ui.acceptance.window import Console, fill_node
 
 
@@ -103,40 +98,8 @@ def test_c_find_at_patient_study_series_and_image_level(console):
     assert found and all(row[2].startswith(patient_name[:3]) for row in found)
 
 
-class SlowFindPeer:
-    """A real C-FIND SCP on 127.0.0.2 (OS-assigned port) that streams 400 matches slowly and
-    notes whether the console sent a C-CANCEL."""
-
-    def __init__(self) -> None:
-        self.cancelled = threading.Event()
-        self.sent = 0
-        ae = AE("SLOWPACS")
-        ae.add_supported_context(StudyRootQueryRetrieveInformationModelFind)
-        self.server = ae.start_server(("127.0.0.2", 0), block=False,
-                                      evt_handlers=[(evt.EVT_C_FIND, self._find)])
-        self.port = self.server.server_address[1]
-
-    def _find(self, event):
-        for i in range(400):
-            if event.is_cancelled:
-                self.cancelled.set()
-                yield 0xFE00, None
-                return
-            time.sleep(0.02)
-            ds = Dataset()
-            ds.QueryRetrieveLevel = "STUDY"
-            ds.PatientID = f"SLOW{i:04d}"
-            ds.PatientName = f"SLOW^{i}"
-            ds.StudyInstanceUID = f"1.2.826.0.1.3680043.8.498.{i + 1}"
-            self.sent += 1
-            yield 0xFF00, ds
-
-    def stop(self) -> None:
-        self.server.shutdown()
-
-
 def test_c_find_cancel_sends_c_cancel_and_keeps_what_arrived(console):
-    peer = SlowFindPeer()
+    peer = SlowPeer(delay=0.02)
     try:
         tests = console.choose_nav("Tests")
         with console.dialogs(fill_node(name="Slow PACS", ae_title="SLOWPACS", host="127.0.0.2",
