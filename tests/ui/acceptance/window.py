@@ -141,7 +141,13 @@ def choose_file(path: str | Path) -> Callable[[Dialog], None]:
         box = dialog.widget
         assert isinstance(box, QFileDialog), f"expected a file dialog, got {dialog.title!r}"
         edit = dialog.find(QLineEdit, "fileNameEdit")
-        dialog.console.type_into(edit, str(path), enter=True)
+        # The box's completion list is a popup that offscreen Qt lets take the focus; the dialog
+        # then rewrites an unfocused box with its list selection while a person types. No list.
+        edit.setCompleter(None)
+        dialog.console.type_into(edit, str(path))
+        assert edit.text() == str(path), f"typed {str(path)!r}, the box reads {edit.text()!r}"
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+        QTest.qWait(1)
         if box.fileMode() == QFileDialog.FileMode.Directory and Path(path).is_dir():
             # Enter on a folder's path opens that folder; its "Choose" button then picks it.
             dialog.console.wait_for(lambda: not box.isVisible() or Path(
@@ -201,6 +207,10 @@ class _DialogDriver:
         self.current = (modal, time.monotonic() + DIALOG_DEADLINE_S)
         self.timer.stop()  # a handler may spin the event loop (waits): no re-entry
         try:
+            # A window manager gives a new dialog the focus; offscreen Qt needs telling. Without
+            # it the file dialog, seeing its file-name box unfocused, rewrites it as it loads.
+            modal.activateWindow()
+            self.console.wait_for(modal.isActiveWindow, 5, f"dialog {dialog.title!r} active")
             handler(dialog)
         except BaseException as exc:  # noqa: BLE001 - re-raised when the block ends
             self.errors.append(exc)
@@ -338,6 +348,9 @@ class Console:
         if isinstance(widget, (QPlainTextEdit, QTextEdit)):
             target = widget.viewport()
         QTest.mouseClick(target, LEFT, Qt.KeyboardModifier.NoModifier, target.rect().center())
+        if widget.window().isActiveWindow():  # a person waits for the caret before typing
+            self.wait_for(lambda: widget.hasFocus() or widget.isAncestorOf(
+                QApplication.focusWidget()), 2, "the field focused")
         # Keys go to the field itself: under load a dialog may not be the active window yet, and
         # keys sent "to the focus" could land on the button that opened it (Space clicks it).
         keys = widget.lineEdit() if isinstance(widget, QComboBox) and widget.lineEdit() else widget
