@@ -29,15 +29,22 @@ _laptop_screen()
 
 
 @pytest.fixture(scope="session")
-def _demo_archive():
-    """The demo's seeded synthetic archive, generated once per session instead of once per test
-    (2-3 s each on a loaded machine). Same studies, same UIDs: generation is deterministic."""
-    from pacs_console.core.dicom import demo, synth
+def _seeded_archive():
+    from pacs_console.core.dicom import synth
 
-    archive = synth.generate_demo_studies()
+    return synth.generate_demo_studies()
+
+
+@pytest.fixture
+def _demo_archive(_seeded_archive):
+    """The demo's seeded synthetic archive, generated once per session instead of once per test
+    (2-3 s each on a loaded machine). Same studies, same UIDs: generation is deterministic.
+    Patched only while an acceptance test runs."""
+    from pacs_console.core.dicom import demo
+
     original = demo.generate_demo_studies
     demo.generate_demo_studies = lambda *args, **kwargs: (
-        [list(study) for study in archive] if not args and not kwargs
+        [list(study) for study in _seeded_archive] if not args and not kwargs
         else original(*args, **kwargs))
     yield
     demo.generate_demo_studies = original

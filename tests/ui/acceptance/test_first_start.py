@@ -17,3 +17,12 @@ def test_first_start_shows_demo_pacs_and_storage_scp(console):
     assert ["Demo PACS", "DEMOPACS", "127.0.0.1", str(demo.port)] == rows[0][:4]
     # The Tests panel is where a first start lands, with its heading.
     assert console.panel("Tests").isVisible()
+
+
+def test_the_storage_scp_button_in_the_status_bar_stops_and_starts_it(console):
+    button = console.find(name="scp-state", parent=console.window.statusBar())
+    port = console.ctx.settings.scp_port
+    console.click(button)
+    console.wait_text(button, f"Storage SCP: stopped (PACSCONSOLE:{port})", 5)
+    console.click(button)
+    console.wait_text(button, f"Storage SCP: listening PACSCONSOLE:{port}", 5)
