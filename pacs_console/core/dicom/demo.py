@@ -53,6 +53,7 @@ SERVICES = [
     PatientRootQueryRetrieveInformationModelGet, StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelMove, StudyRootQueryRetrieveInformationModelGet,
 ]
+DEMO_MAX_ASSOCIATIONS = 256  # see start(): most of these are bare connects about to time out
 Resolver = Callable[[str], "tuple[str, int] | None"]
 
 
@@ -105,6 +106,12 @@ class DemoPacs:
             ae.add_supported_context(sop_class, STORAGE_SYNTAXES,
                                      scu_role=True, scp_role=True)
         ae.require_called_aet = self._require_called_aet
+        # pynetdicom counts, against its limit of 10, every connection still waiting for an
+        # A-ASSOCIATE-RQ, and waits the full ACSE timeout even when the peer has hung up. The
+        # console's bare TCP connect before each association (it times the connect and tells
+        # refused from timeout) leaves one such thread for ACSE-timeout seconds, so echoes back
+        # to back, or a probe beside a continuous echo, ran into "local limit exceeded".
+        ae.maximum_associations = DEMO_MAX_ASSOCIATIONS
         self._server = ae.serve((self._host, self._requested_port), demo_handlers.handlers(self))
         self._ae = ae
         LOG.info("demo PACS %s listening on %s:%d", self._ae_title, self.host, self.port)

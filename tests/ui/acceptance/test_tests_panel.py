@@ -185,3 +185,32 @@ def test_probe_capabilities_lists_what_the_demo_accepts(console):
     report = [w for w in probe.findChildren(QPlainTextEdit) if w.isVisible()]
     assert report and console.text(report[0]).strip()
     console.wait_for(lambda: console.button("Probe capabilities", probe).isEnabled(), 10, "idle")
+
+
+def test_full_probe_while_a_continuous_echo_runs_loses_nothing(console):
+    """The demo serves the console's own workload: every storage class probed while echoes run
+    back to back, and no echo lost."""
+    tests, verify = _tab(console, "Verify")
+    count = console.find(name="echo-count", parent=verify)
+    console.type_into(count, "0")
+    console.type_into(console.find(name="echo-interval", parent=verify), "0")
+    console.click_button("Start continuous", verify)
+    stats = console.find(name="echo-stats", parent=verify)
+    console.wait_text(stats, " sent", 10)
+
+    console.choose_tab(tests.tabs, "Capabilities")
+    probe = tests.tabs.currentWidget()
+    assert console.find(QCheckBox, parent=probe).isChecked()  # every storage class, the default
+    console.click_button("Probe capabilities", probe)
+    status = console.find(name="probe-status", parent=probe)
+    console.wait_text(status, "SOP classes accepted", 120)
+    assert "failed" not in console.text(status).lower(), console.text(status)
+    accepted = int(console.text(status).split("Probe: ")[1].split(" of ")[0])
+    assert accepted > 50
+
+    console.choose_tab(tests.tabs, "Verify")
+    console.click_button("Stop", verify)
+    console.wait_text(stats, "round trip min", 15)
+    text = console.text(stats)
+    sent = int(text.split(" sent")[0])
+    assert sent > 10 and f"{sent} sent, {sent} OK, loss 0 %" in text, text
