@@ -222,7 +222,9 @@ class ViewerPanel(QWidget):
         generation, studies, refused = data
         if generation != self._tree_generation:
             return  # a newer refresh is on its way; this snapshot is already stale
-        selected = self.tree.currentItem().data(0, ROLE) if self.tree.currentItem() else None
+        current = self.tree.currentItem()
+        selected = current.data(0, ROLE) if current else None
+        selected_text = current.text(0) if current else ""
         self.tree.blockSignals(True)
         self.tree.clear()
         self.series_items.clear()
@@ -265,14 +267,19 @@ class ViewerPanel(QWidget):
                 generate_thumbnails, jobs, self.thumbs, pool=thumbnail_threads(),
                 on_progress=self._series_icon,
                 on_error=self._failed)
-        self._reselect(selected)
+        self._reselect(selected, selected_text)
 
-    def _reselect(self, selected) -> None:
+    def _reselect(self, selected, text: str = "") -> None:
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
             for item in [top] + [top.child(j) for j in range(top.childCount())]:
                 if item.data(0, ROLE) == selected:
+                    # The same series, unchanged, stays as the engineer left it (slice, window,
+                    # zoom): a refresh (arrivals, another source) must not reopen it at slice 1.
+                    unchanged = item.text(0) == text and selected and selected[0] == "series"
+                    self.tree.blockSignals(bool(unchanged))
                     self.tree.setCurrentItem(item)
+                    self.tree.blockSignals(False)
                     return
         if selected is None and self.series_items:
             self.tree.setCurrentItem(next(iter(self.series_items.values())))

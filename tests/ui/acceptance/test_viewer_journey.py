@@ -72,6 +72,13 @@ def test_open_the_retrieved_study_scroll_window_level_tags_and_export(console, t
     console.key(view, Qt.Key.Key_Up)
     console.wait_text(slice_label, f"2 / {total}", 10)
 
+    # Reading the received files again (or new arrivals) refreshes the tree, not the slice.
+    console.click_button("Received files", viewer)
+    console.wait_for(lambda: viewer.busy == 0 and "files:" in console.text(viewer.status), 20,
+                     "the folder read again", observe=lambda: console.text(viewer.status))
+    console.wait_for(lambda: True, 0.5)
+    assert console.text(slice_label) == f"2 / {total}"
+
     # Window/level: a left drag changes the picture and the W/L in the tooltip.
     console.wait_for(lambda: view.frame is not None, 10, "the image shown")
     before = view.grab().toImage()
