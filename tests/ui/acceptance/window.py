@@ -16,15 +16,15 @@ API (all on the ``Console`` object the fixture yields)::
     console.panel("Tests")                          a panel widget, to find children in
     console.choose_nav("Viewer")                    click the navigation item's visual rect
     console.find(QPushButton, "objectName", parent) one visible child by objectName
-    console.button("Search", parent)                one visible, enabled QAbstractButton by text
-                                                    or objectName ("&" mnemonics ignored)
+    console.button("Search", parent)                one visible QAbstractButton by text or
+                                                    objectName ("&" mnemonics ignored)
     console.click(widget, pos=None, button=Left)    mouse click (waits until visible+enabled)
     console.click_button("Search", parent)          button() then click()
     console.double_click(widget, pos)
     console.type_into(widget, "text", enter=False) click, select all, type (line/spin/plain edits)
     console.key(widget, Qt.Key_Down, modifiers)     one key press
     console.choose_tab(tab_widget, "Query")         click the tab's rect in the tab bar
-    console.choose_combo(combo, "SERIES")           open the popup and click the item
+    console.choose_combo(combo, "SERIES")           click to open the popup, arrow keys, Enter
     console.click_row(view, row, column=0)          click a table/tree/list row's visual rect
     console.drag(widget, start, end, button)        press, move, release (window/level etc.)
     console.wheel(widget, steps)                    mouse-wheel steps (positive = up)
@@ -34,7 +34,9 @@ API (all on the ``Console`` object the fixture yields)::
     console.rows(view)                              the visible table's rows as lists of strings
     console.status_text()                           status bar message + every permanent widget
     console.menu("File", "Settings…")               open a menu by clicking the menu bar, click item
+    console.activate()                              bring the window to the front (for shortcuts)
     console.menu_by_keys("F", "S")                  Alt+F, then the item's mnemonic letter
+    console.field_for_label(parent, "Host")         the editor beside a form label
 
 Modal dialogs (``exec()`` blocks inside the click that opened them) are handled by arming a
 handler *before* the click::
@@ -47,7 +49,13 @@ Each handler gets the next new ``QApplication.activeModalWidget()`` (a ``Dialog`
 ``.widget``, ``.title``, ``.text``, ``.click("OK")``, ``.type_into(objectName_or_widget, text)``,
 ``.find(cls, name)``, ``.labels()``) and must end it like a person would (click a button).
 Ready-made handlers: ``press("OK")``, ``choose_file(path)`` (types the path into a Qt file
-dialog's file-name box and presses Enter), ``fill_node(name=..., ae_title=..., host=..., port=...)``.
+dialog's file-name box and presses Enter; folders too), ``fill_node(name=..., ae_title=...,
+host=..., port=...)`` for the Add/Edit node dialog. Each dialog is made the active window
+before its handler runs, as a window manager would.
+
+``tests/ui/acceptance/peers.py`` has ``SlowPeer``, a real loopback DICOM peer slow enough to
+press Cancel on (C-FIND, C-GET, C-STORE). The demo's seeded archive is generated once per
+session (conftest ``_demo_archive``); the offscreen screen is 1366x768 (conftest).
 A dialog still open 20 s after its handler ran is rejected and the block fails, so a broken
 dialog fails the test instead of hanging it.
 """
