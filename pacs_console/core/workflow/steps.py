@@ -185,15 +185,30 @@ def commit(target: Target, instances: list[tuple[str, str]], *, mode: str = "any
     same: list = []
     arrived = threading.Event()
 
+    replying, replied = threading.Event(), threading.Event()
+
     def on_report(event):
         same.append(("same", event.event_information))
         arrived.set()
         return 0x0000, None
 
+    # Our answer to that report goes out on pynetdicom's threads after on_report returns;
+    # releasing before it has left made them send P-DATA after A-RELEASE-RQ (FSM error Evt9
+    # in Sta7 on the reactor thread). So release only once the answer's PDU is on the wire.
+    def on_dimse_sent(event):
+        if type(event.message).__name__ == "N_EVENT_REPORT_RSP":
+            replying.set()
+
+    def on_pdu_sent(event):
+        if replying.is_set() and type(event.pdu).__name__ == "P_DATA_TF":
+            replied.set()
+
     start = time.perf_counter()
     role = build_role(StorageCommitmentPushModel, scu_role=True, scp_role=True)
     assoc = _connect(step, target, [StorageCommitmentPushModel], roles=[role],
-                     handlers=[(evt.EVT_N_EVENT_REPORT, on_report)])
+                     handlers=[(evt.EVT_N_EVENT_REPORT, on_report),
+                               (evt.EVT_DIMSE_SENT, on_dimse_sent),
+                               (evt.EVT_PDU_SENT, on_pdu_sent)])
     report = None
     try:
         if assoc is None:
@@ -220,6 +235,8 @@ def commit(target: Target, instances: list[tuple[str, str]], *, mode: str = "any
         step.diagnosis = exc.diagnosis
         step.outcome = "failed"
     finally:
+        if same and assoc is not None:
+            replied.wait(2.0)
         assoc_mod.release(assoc)
         step.duration_ms = (time.perf_counter() - start) * 1000
     if step.diagnosis is None or step.ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QPlainTextEdit, QTableView
 
@@ -110,6 +111,8 @@ def test_store_files_and_folders_clear_send_and_cancel(console, tmp_path):
         peer.stop()
 
 
+# A pynetdicom thread that dies (an FSM error) fails the test, not just a warning in the log.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_integration_buttons_hl7_dicomweb_and_the_modality_workflow(console):
     tests = _select(console, "Demo PACS")
     console.choose_tab(tests.tabs, "Integration")
