@@ -22,11 +22,11 @@ def _row(console, name: str) -> list[str]:
 def test_add_edit_duplicate_and_delete_a_node(console):
     tests = console.panel("Tests")
     with console.dialogs(fill_node(name="Korle Bu PACS", ae_title="KBTHPACS", host="127.0.0.1",
-                                   port=4242, tags="pacs")) as seen:
+                                   port=4300, tags="pacs")) as seen:
         console.click_button("Add", tests)
     assert seen[0].title == "Add node"
     console.wait_for(lambda: "Korle Bu PACS" in _names(console), 10, "the new node listed")
-    assert _row(console, "Korle Bu PACS")[1:5] == ["KBTHPACS", "127.0.0.1", "4242", "pacs"]
+    assert _row(console, "Korle Bu PACS")[1:5] == ["KBTHPACS", "127.0.0.1", "4300", "pacs"]
 
     # An invalid AE title keeps OK disabled and says why, inline.
     def too_long(dialog):
@@ -78,13 +78,13 @@ def test_import_csv_and_dcmqrscp_cfg_through_the_file_dialog(console, tmp_path):
     tests = console.panel("Tests")
     book = tmp_path / "hospital.csv"
     book.write_text("name,ae_title,host,port,tags\nRidge CT,RIDGECT,127.0.0.3,104,modality\n"
-                    "Tema MR,TEMAMR,127.0.0.4,11112,modality\n", encoding="utf-8")
+                    "Tema MR,TEMAMR,127.0.0.4,11120,modality\n", encoding="utf-8")
     with console.dialogs(choose_file(book)) as seen:
         console.click_button("Import…", tests)
     assert seen[0].title == "Import address book"
     console.wait_for(lambda: {"Ridge CT", "Tema MR"} <= set(_names(console)), 10, "CSV imported",
                      observe=lambda: _names(console))
-    assert _row(console, "Tema MR")[1:4] == ["TEMAMR", "127.0.0.4", "11112"]
+    assert _row(console, "Tema MR")[1:4] == ["TEMAMR", "127.0.0.4", "11120"]
 
     cfg = tmp_path / "dcmqrscp.cfg"
     cfg.write_text("# dcmqrscp\nHostTable BEGIN\nkbth_ris = (KBTHRIS, 127.0.0.5, 2104)\n"
@@ -107,7 +107,7 @@ def test_import_csv_and_dcmqrscp_cfg_through_the_file_dialog(console, tmp_path):
 def test_export_json_and_csv_through_the_file_dialog(console, tmp_path):
     tests = console.panel("Tests")
     with console.dialogs(fill_node(name="Korle Bu PACS", ae_title="KBTHPACS", host="127.0.0.1",
-                                   port=4242)):
+                                   port=4300)):
         console.click_button("Add", tests)
     console.wait_for(lambda: "Korle Bu PACS" in _names(console), 10, "node added")
 
@@ -128,4 +128,4 @@ def test_export_json_and_csv_through_the_file_dialog(console, tmp_path):
     with open(tmp_path / "book.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["name"], r["ae_title"], r["port"]) for r in rows] == [("Korle Bu PACS", "KBTHPACS",
-                                                                       "4242")]
+                                                                       "4300")]

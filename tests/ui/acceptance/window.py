@@ -554,7 +554,7 @@ def open_console(data_dir: Path, demo: bool = True, timeout: float = 30.0) -> Co
             state["error"] = exc
 
         window.status.set_demo("starting…")
-        # run_gui tries the well-known port 11112 first; tests take an OS-assigned one.
+        # run_gui tries the well-known DEMO_PORT first; tests take an OS-assigned one.
         workers.start(ctx.start_demo, port=0, on_result=started, on_error=failed)
         console.wait_for(lambda: state, timeout, "the demo PACS to start")
         assert "error" not in state, f"demo PACS failed: {state.get('error')}"
