@@ -53,7 +53,7 @@ dialog's file-name box and presses Enter; folders too), ``fill_node(name=..., ae
 host=..., port=...)`` for the Add/Edit node dialog. Each dialog is made the active window
 before its handler runs, as a window manager would.
 
-``tests/ui/acceptance/peers.py`` has ``SlowPeer``, a real loopback DICOM peer slow enough to
+Dialog handling lives in ``dialogs.py`` (re-exported here). ``tests/ui/acceptance/peers.py`` has ``SlowPeer``, a real loopback DICOM peer slow enough to
 press Cancel on (C-FIND, C-GET, C-STORE). The demo's seeded archive is generated once per
 session (conftest ``_demo_archive``); the offscreen screen is 1366x768 (conftest).
 A dialog still open 20 s after its handler ran is rejected and the block fails, so a broken
@@ -69,7 +69,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -78,22 +78,27 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QPlainTextEdit,
     QTabWidget,
     QTextEdit,
     QWidget,
 )
 
+from tests.ui.acceptance.dialogs import (  # noqa: F401 - part of this module's API
+    DIALOG_DEADLINE_S,
+    Dialog,
+    _DialogDriver,
+    choose_file,
+    fill_node,
+    plain,
+    press,
+)
+
 WIDTH, HEIGHT = 1366, 768
 LEFT = Qt.MouseButton.LeftButton
-DIALOG_DEADLINE_S = 20.0
 
 
 def free_port() -> int:
@@ -101,137 +106,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _plain(text: str) -> str:
-    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
-
-
-# ---- dialogs ------------------------------------------------------------------------------------
-
-@dataclass
-class Dialog:
-    """A modal dialog on screen, as a handler sees it."""
-
-    widget: QWidget
-    console: Console
-    title: str = ""
-    text: str = ""
-
-    def find(self, cls=QWidget, name: str | None = None) -> QWidget:
-        return self.console.find(cls, name, self.widget)
-
-    def button(self, text: str) -> QAbstractButton:
-        return self.console.button(text, self.widget)
-
-    def click(self, text: str) -> None:
-        self.console.click(self.button(text))
-
-    def type_into(self, target: str | QWidget, text: str, enter: bool = False) -> None:
-        widget = self.find(QWidget, target) if isinstance(target, str) else target
-        self.console.type_into(widget, text, enter=enter)
-
-    def labels(self) -> list[str]:
-        return [label.text() for label in self.widget.findChildren(QLabel)
-                if label.isVisible() and label.text()]
-
-
-def press(text: str) -> Callable[[Dialog], None]:
-    """Handler: click the dialog's button labelled ``text`` (e.g. "OK", "Yes", "Cancel")."""
-    def handler(dialog: Dialog) -> None:
-        dialog.click(text)
-    return handler
-
-
-def choose_file(path: str | Path) -> Callable[[Dialog], None]:
-    """Handler for a Qt (non-native) file dialog: type the path in the file-name box, Enter."""
-    def handler(dialog: Dialog) -> None:
-        box = dialog.widget
-        assert isinstance(box, QFileDialog), f"expected a file dialog, got {dialog.title!r}"
-        edit = dialog.find(QLineEdit, "fileNameEdit")
-        # The box's completion list is a popup that offscreen Qt lets take the focus; the dialog
-        # then rewrites an unfocused box with its list selection while a person types. No list.
-        edit.setCompleter(None)
-        dialog.console.type_into(edit, str(path))
-        assert edit.text() == str(path), f"typed {str(path)!r}, the box reads {edit.text()!r}"
-        QTest.keyClick(edit, Qt.Key.Key_Return)
-        QTest.qWait(1)
-        if box.fileMode() == QFileDialog.FileMode.Directory and Path(path).is_dir():
-            # Enter on a folder's path opens that folder; its "Choose" button then picks it.
-            dialog.console.wait_for(lambda: not box.isVisible() or Path(
-                box.directory().absolutePath()) == Path(path).resolve(), 5, "folder opened")
-            if box.isVisible():
-                dialog.console.click(dialog.find(QDialogButtonBox).buttons()[0])
-    return handler
-
-
-def fill_node(ok: bool = True, **fields: str | int) -> Callable[[Dialog], None]:
-    """Handler for the Add/Edit node dialog: type each given field (by its label), then OK."""
-    labels = {"name": "Name", "ae_title": "AE title", "host": "Host", "port": "Port",
-              "tags": "Tags", "notes": "Notes"}
-
-    def handler(dialog: Dialog) -> None:
-        for key, value in fields.items():
-            editor = dialog.console.field_for_label(dialog.widget, labels[key])
-            dialog.console.type_into(editor, str(value))
-        if ok:
-            dialog.click("OK")
-    return handler
-
-
-class _DialogDriver:
-    """Polls for new modal widgets and hands each to the next handler, on the GUI thread."""
-
-    def __init__(self, console: Console, handlers: list[Callable[[Dialog], None]]) -> None:
-        self.console = console
-        self.handlers = list(handlers)
-        self.seen: list[Dialog] = []
-        self.errors: list[BaseException] = []
-        self.handled: set[int] = set()
-        self.current: tuple[QWidget, float] | None = None
-        self.timer = QTimer()
-        self.timer.setInterval(50)
-        self.timer.timeout.connect(self.poll)
-
-    def poll(self) -> None:
-        modal = QApplication.activeModalWidget()
-        if modal is None or not modal.isVisible():
-            return
-        if id(modal) in self.handled:
-            if self.current and self.current[0] is modal and time.monotonic() > self.current[1]:
-                self.errors.append(AssertionError(
-                    f"dialog {modal.windowTitle()!r} still open {DIALOG_DEADLINE_S:g} s after "
-                    f"its handler ran: {self._text(modal)!r}"))
-                modal.close() if not isinstance(modal, QDialog) else modal.reject()
-            return
-        self.handled.add(id(modal))
-        dialog = Dialog(modal, self.console, modal.windowTitle(), self._text(modal))
-        self.seen.append(dialog)
-        if not self.handlers:
-            self.errors.append(AssertionError(f"unexpected dialog {dialog.title!r}: {dialog.text!r}"))
-            modal.close() if not isinstance(modal, QDialog) else modal.reject()
-            return
-        handler = self.handlers.pop(0)
-        self.current = (modal, time.monotonic() + DIALOG_DEADLINE_S)
-        self.timer.stop()  # a handler may spin the event loop (waits): no re-entry
-        try:
-            # A window manager gives a new dialog the focus; offscreen Qt needs telling. Without
-            # it the file dialog, seeing its file-name box unfocused, rewrites it as it loads.
-            modal.activateWindow()
-            self.console.wait_for(modal.isActiveWindow, 5, f"dialog {dialog.title!r} active")
-            handler(dialog)
-        except BaseException as exc:  # noqa: BLE001 - re-raised when the block ends
-            self.errors.append(exc)
-            if modal.isVisible():
-                modal.close() if not isinstance(modal, QDialog) else modal.reject()
-        finally:
-            self.timer.start()
-
-    @staticmethod
-    def _text(modal: QWidget) -> str:
-        if isinstance(modal, QMessageBox):
-            return "\n".join(filter(None, [modal.text(), modal.informativeText()]))
-        return ""
 
 
 # ---- the console --------------------------------------------------------------------------------
@@ -261,9 +135,9 @@ class Console:
     def button(self, text: str, parent: QWidget | None = None) -> QAbstractButton:
         """The visible button whose text (without '&') or objectName is ``text``."""
         candidates = [b for b in self.buttons(parent)
-                      if _plain(b.text()) == text or b.objectName() == text]
+                      if plain(b.text()) == text or b.objectName() == text]
         assert candidates, (f"no visible button {text!r}; visible: "
-                            f"{sorted({_plain(b.text()) for b in self.buttons(parent)})}")
+                            f"{sorted({plain(b.text()) for b in self.buttons(parent)})}")
         return candidates[0]
 
     def field_for_label(self, parent: QWidget, label: str) -> QWidget:
@@ -273,7 +147,7 @@ class Console:
         for form in parent.findChildren(QFormLayout):
             for row in range(form.rowCount()):
                 item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-                if item and item.widget() and _plain(item.widget().text()) == label:
+                if item and item.widget() and plain(item.widget().text()) == label:
                     return form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
         raise AssertionError(f"no form field labelled {label!r}")
 
@@ -373,10 +247,10 @@ class Console:
 
     def choose_tab(self, tabs: QTabWidget, title: str) -> None:
         bar = tabs.tabBar()
-        titles = [_plain(bar.tabText(i)) for i in range(bar.count())]
+        titles = [plain(bar.tabText(i)) for i in range(bar.count())]
         assert title in titles, f"no tab {title!r}: {titles}"
         self.click(bar, bar.tabRect(titles.index(title)).center())
-        self.wait_for(lambda: _plain(bar.tabText(tabs.currentIndex())) == title, 5,
+        self.wait_for(lambda: plain(bar.tabText(tabs.currentIndex())) == title, 5,
                       f"tab {title!r} shown")
 
     def choose_combo(self, combo: QComboBox, text: str) -> None:
@@ -436,7 +310,7 @@ class Console:
     def _menu_action(self, title: str):
         bar = self.window.menuBar()
         for action in bar.actions():
-            if _plain(action.text()) == title:
+            if plain(action.text()) == title:
                 return bar, action
         raise AssertionError(f"no menu {title!r}")
 
@@ -451,13 +325,13 @@ class Console:
         """Click the menu bar title, then the item (a modal it opens needs console.dialogs)."""
         menu = self.open_menu(title)
         for action in menu.actions():
-            if _plain(action.text()) == item:
+            if plain(action.text()) == item:
                 QTest.mouseClick(menu, LEFT, Qt.KeyboardModifier.NoModifier,
                                  menu.actionGeometry(action).center())
                 QTest.qWait(1)
                 return
         raise AssertionError(f"no item {item!r} in {title}: "
-                             f"{[_plain(a.text()) for a in menu.actions()]}")
+                             f"{[plain(a.text()) for a in menu.actions()]}")
 
     def activate(self) -> None:
         """Bring the main window to the front, as the window manager does when a person clicks
