@@ -53,11 +53,13 @@ dialog's file-name box and presses Enter; folders too), ``fill_node(name=..., ae
 host=..., port=...)`` for the Add/Edit node dialog. Each dialog is made the active window
 before its handler runs, as a window manager would.
 
-Dialog handling lives in ``dialogs.py`` (re-exported here). ``tests/ui/acceptance/peers.py`` has ``SlowPeer``, a real loopback DICOM peer slow enough to
-press Cancel on (C-FIND, C-GET, C-STORE). The demo's seeded archive is generated once per
-session (conftest ``_demo_archive``); the offscreen screen is 1366x768 (conftest).
 A dialog still open 20 s after its handler ran is rejected and the block fails, so a broken
-dialog fails the test instead of hanging it.
+dialog fails the test instead of hanging it. Dialog handling lives in ``dialogs.py`` and is
+re-exported here.
+
+``peers.py`` has ``SlowPeer``, a real loopback DICOM peer slow enough to press Cancel on
+(C-FIND, C-GET, C-STORE). The demo's seeded archive is generated once per session (conftest
+``_demo_archive``); the offscreen screen is 1366x768 (conftest).
 """
 
 from __future__ import annotations
