@@ -45,6 +45,11 @@ class Context:
                 self._db = Database(self.paths.database)
             return self._db
 
+    @property
+    def db_opened(self) -> bool:
+        """Whether the database is open already (asking never opens it)."""
+        return self._db is not None
+
     @classmethod
     def open(cls, paths: AppPaths) -> Context:
         paths.ensure()

@@ -19,6 +19,7 @@ from pacs_console import __version__
 from pacs_console.core.context import Context
 from pacs_console.paths import resource_path
 from pacs_console.ui.bridge import QueueBridge
+from pacs_console.ui.db_watch import DataWatch, follow
 from pacs_console.ui.panels.coming import ComingPanel
 from pacs_console.ui.panels.discovery import DiscoveryPanel
 from pacs_console.ui.panels.incidents import IncidentsPanel
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.panels["Sync"].status_changed.connect(
             lambda text, pending: (self.status.set_connectivity(text),
                                    self.status.set_pending(pending)))
+        self._follow_changes()
         self._build_menus()
         self._restore()
         # The address book needs the database; it fills in on the first event-loop turn so the
@@ -82,6 +84,18 @@ class MainWindow(QMainWindow):
         if ctx.settings_problem:
             self.status.showMessage(f"Settings file unusable, running on defaults: "
                                     f"{ctx.settings_problem}", 30000)
+
+    def _follow_changes(self) -> None:
+        """Every view reloads when anyone (a panel, the CLI, a sync, the SCP) changes the data."""
+        self.db_watch = DataWatch(self.ctx, parent=self)
+        changes, panels = self.db_watch.data_changed, self.panels
+        tests = panels["Tests"]
+        follow(changes, tests, tests.refresh)
+        follow(changes, tests.history, tests.history.refresh)
+        for name in ("Discovery", "Reports"):
+            follow(changes, panels[name], panels[name].refresh)
+        changes.connect(panels["Incidents"].data_changed)  # it follows for its tabs itself
+        changes.connect(panels["Sync"].data_changed)  # the status bar's count, shown or not
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -141,4 +155,5 @@ class MainWindow(QMainWindow):
         self.state.setValue("panel", self.current_panel())
         self.state.sync()
         self.bridge.stop()
+        self.db_watch.stop()
         super().closeEvent(event)

@@ -187,6 +187,8 @@ class DiscoveryPanel(QWidget):
         super().showEvent(event)
 
     def _set_sites(self, names: list[str]) -> None:
+        if names == [self.site.itemText(i) for i in range(self.site.count())]:
+            return  # unchanged: leave what is being typed alone
         current = self.site.currentText()
         self.site.clear()
         self.site.addItems(names)

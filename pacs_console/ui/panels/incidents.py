@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
+from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.incidents import IncidentTableModel
 from pacs_console.ui.widgets.incident_detail import (
     IncidentDetail,
@@ -45,6 +46,9 @@ def _load_sites(ctx: Context) -> list:
 
 
 class IncidentsPanel(QWidget):
+    # Emitted (by the main window) when anyone changed the data: the list and tabs reload.
+    data_changed = Signal()
+
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel-incidents")
@@ -90,6 +94,7 @@ class IncidentsPanel(QWidget):
         self.clock.setInterval(1000)
         self.clock.timeout.connect(self.model.tick)
         self._shortcuts()
+        follow(self.data_changed, self, self._reload)
 
     # building ------------------------------------------------------------------------------
 
@@ -101,10 +106,10 @@ class IncidentsPanel(QWidget):
         self.site_filter, self.use_dates = f.site, f.use_dates
         self.new_button = QPushButton("New…")
         self.new_button.setToolTip("New incident (Ctrl+N)")
-        self.new_button.clicked.connect(self.new_incident)
+        self.new_button.clicked.connect(lambda: self.new_incident())
         self.from_run_button = QPushButton("From failed test…")
         self.from_run_button.setToolTip("New incident pre-filled from the latest failed test run")
-        self.from_run_button.clicked.connect(self.new_from_failed_run)
+        self.from_run_button.clicked.connect(lambda: self.new_from_failed_run())
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.export_csv)
         self.verify_button = QPushButton("Verify audit")
@@ -160,6 +165,7 @@ class IncidentsPanel(QWidget):
 
                 view = UptimeView(self.ctx)
             self._views[name] = view
+            follow(self.data_changed, view, view.refresh)
             self._slots[name].addWidget(view)
         return view
 
@@ -195,11 +201,19 @@ class IncidentsPanel(QWidget):
             workers.start(_load_sites, self.ctx, on_result=self._fill_sites,
                           on_error=self.show_error)
 
+    def _reload(self) -> None:
+        if self.loaded:
+            self.refresh()
+            workers.start(_load_sites, self.ctx, on_result=self._fill_sites,
+                          on_error=self.show_error)
+
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.clock.stop()
         super().hideEvent(event)
 
     def _fill_sites(self, sites: list) -> None:
+        if sites == self.sites:
+            return
         self.sites = sites
         self.filters.set_sites(sites)
 
@@ -225,6 +239,13 @@ class IncidentsPanel(QWidget):
 
     def populate(self, ids: list[int]) -> None:
         selected = self.current.id if self.current else None
+        if ids and ids == self.model.ids():
+            # Same rows: records may have changed (status, notes) but scroll and selection stay.
+            self.model.invalidate()
+            row = self.model.row_of(selected) if selected else -1
+            if row >= 0:
+                self.show_row(row)
+            return
         self.model.set_ids(ids)
         self.count_label.setText(f"{len(ids):,} incident(s)")
         row = self.model.row_of(selected) if selected else -1

@@ -174,6 +174,9 @@ class ReportsPanel(QWidget):
 
     def _visits_loaded(self, visits: list) -> None:
         current = self.visit.currentData()
+        if visits == getattr(self, "_visits", None):
+            return  # unchanged: the text being typed for this visit stays as it is
+        self._visits = visits
         self.visit.blockSignals(True)
         self.visit.clear()
         for v in visits:
@@ -184,9 +187,12 @@ class ReportsPanel(QWidget):
         index = self.visit.findData(current)
         self.visit.setCurrentIndex(max(index, 0))
         self.visit.blockSignals(False)
-        self._visit_changed()
+        if self.visit.currentData() != current:
+            self._visit_changed()
 
     def _reports_loaded(self, rows: list[dict]) -> None:
+        if sorted(map(repr, rows)) == sorted(map(repr, self.model.rows)):
+            return  # unchanged: keep the selection and the order chosen
         self.model.clear()
         self.model.append_rows(rows)
 

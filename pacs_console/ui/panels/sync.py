@@ -25,6 +25,7 @@ from pacs_console.core.errors import ConsoleError
 from pacs_console.core.sync import helpdesk
 from pacs_console.core.sync.adapters.base import HelpdeskConfig
 from pacs_console.ui import workers
+from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.rows_model import RowsModel
 
 COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
@@ -47,14 +48,14 @@ def _row(item) -> dict:
             "Updated": _time(item.updated_at), "Error": error}
 
 
-def _snapshot(ctx: Context, states: tuple[str, ...]) -> tuple:
+def _snapshot(ctx: Context, states: tuple[str, ...], generation: int = 0) -> tuple:
     """Worker: the table rows, counts and conflicts, read in one go off the GUI thread."""
     from pacs_console.core.sync import outbox, tickets
 
     items = outbox.list_items(ctx.db, states, limit=1000)
     conflicts = [f"Incident {e.incident_id}, ticket {e.ticket_id}: {e.conflict}"
                  for e in tickets.events(ctx.db, conflicts_only=True)]
-    return [_row(i) for i in items], outbox.counts(ctx.db), conflicts
+    return generation, [_row(i) for i in items], outbox.counts(ctx.db), conflicts
 
 
 def _probe(ctx: Context) -> tuple:
@@ -62,6 +63,12 @@ def _probe(ctx: Context) -> tuple:
     from pacs_console.core.sync import connectivity, outbox
 
     return connectivity.check(helpdesk.load_config(ctx).url, timeout=5.0), outbox.counts(ctx.db)
+
+
+def _counts(ctx: Context) -> dict:
+    from pacs_console.core.sync import outbox
+
+    return outbox.counts(ctx.db)
 
 
 def _test(ctx: Context):
@@ -75,6 +82,8 @@ def _test(ctx: Context):
 class SyncPanel(QWidget):
     # Connectivity text and pending count for the status bar.
     status_changed = Signal(str, int)
+    # Emitted (by the main window) when anyone changed the data: table and counts reload.
+    data_changed = Signal()
 
     def __init__(self, ctx: Context, parent: QWidget | None = None,
                  interval_ms: int = 15000) -> None:
@@ -83,6 +92,7 @@ class SyncPanel(QWidget):
         self.sync_worker = None
         self.online = False
         self._signature = None
+        self._connectivity: str | None = None  # the last probe's words, for the status bar
         self._build()
         self.load_credentials()
         self.timer = QTimer(self)
@@ -95,6 +105,9 @@ class SyncPanel(QWidget):
         self.net_timer.timeout.connect(self._network_changed)
         self.net_timer.start()
         QTimer.singleShot(0, self.tick)
+        # Shown: the table and its header from one snapshot; hidden: the status bar's count.
+        follow(self.data_changed, self, self.refresh, stale=True)
+        self.data_changed.connect(self._count_if_hidden)
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -278,20 +291,37 @@ class SyncPanel(QWidget):
     # -- periodic -----------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        workers.start(_snapshot, self.ctx, FILTERS[self.filter.currentText()],
+        self._generation = getattr(self, "_generation", 0) + 1
+        workers.start(_snapshot, self.ctx, FILTERS[self.filter.currentText()], self._generation,
                       on_result=self._show_snapshot)
 
     def _show_snapshot(self, snapshot) -> None:
-        rows, counts, conflicts = snapshot
-        self.model.clear()
-        self.model.append_rows(rows)
+        generation, rows, counts, conflicts = snapshot
+        if generation != self._generation:
+            return  # a later refresh (another filter, newer data) is on its way
+        if rows != self.model.rows:
+            selected = self._selected_ids()
+            self.model.clear()
+            self.model.append_rows(rows)
+            for row, item in enumerate(rows):
+                if item["#"] in selected:
+                    self.table.selectRow(row)
         self._show_counts(counts)
-        self.conflicts.clear()
-        self.conflicts.addItems(conflicts or ["(none)"])
+        conflicts = conflicts or ["(none)"]
+        if conflicts != [self.conflicts.item(i).text() for i in range(self.conflicts.count())]:
+            self.conflicts.clear()
+            self.conflicts.addItems(conflicts)
+
+    def _count_if_hidden(self) -> None:
+        if not self.isVisible():
+            workers.start(_counts, self.ctx, on_result=self._show_counts)
 
     def _show_counts(self, counts: dict) -> None:
         self.counts_label.setText(f"Pending {counts['pending']} · in flight {counts['in_flight']} "
                                   f"· done {counts['done']} · failed {counts['failed']}")
+        if self._connectivity is not None:
+            self.status_changed.emit(self._connectivity,
+                                     counts["pending"] + counts["in_flight"])
 
     def tick(self) -> None:
         workers.start(_probe, self.ctx, on_result=self._probed)
@@ -310,8 +340,8 @@ class SyncPanel(QWidget):
         text = state.label if configured else "not configured"
         self.state_label.setText(f"Helpdesk: {text}")
         self.state_label.setToolTip(state.detail)
+        self._connectivity = text
         self._show_counts(counts)
-        self.status_changed.emit(text, counts["pending"] + counts["in_flight"])
         came_back = state.helpdesk and not self.online
         self.online = state.helpdesk
         # The outbox drains by itself once the helpdesk answers.

@@ -114,6 +114,8 @@ class TestsPanel(QWidget):
         workers.start(_load_nodes, self.ctx, on_result=self.populate, on_error=self.show_error)
 
     def populate(self, nodes: list) -> None:
+        if nodes == self.nodes and self.table.rowCount() == len(nodes):
+            return  # unchanged: keep the selection and scroll position as they are
         selected = self.selected_node()
         self.nodes = nodes
         self.table.setRowCount(len(nodes))

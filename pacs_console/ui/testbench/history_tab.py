@@ -53,6 +53,8 @@ class HistoryTab(QWidget):
         workers.start(_load, self.ctx, node.id if node else None, on_result=self.populate)
 
     def populate(self, runs: list) -> None:
+        if runs == self.runs and self.table.rowCount() == len(runs):
+            return  # unchanged: keep the selection and the details shown
         self.runs = runs
         self.table.setRowCount(len(runs))
         for row, run in enumerate(runs):

@@ -104,7 +104,9 @@ class IncidentDetail(QWidget):
             f"<br><small>{record.uuid}</small>")
         lines = [f"{e.at:%Y-%m-%d %H:%M}  {e.kind:<10} {e.author}: {e.text}"
                  for e in timeline(self.ctx.db, record.id)]
-        self.timeline_view.setPlainText("\n".join(lines))
+        text = "\n".join(lines)
+        if text != self.timeline_view.toPlainText():  # a reload keeps the reader's place
+            self.timeline_view.setPlainText(text)
         following = next_step(record.status)
         self.next_button.setText(f"→ {STATUS_LABELS[following]}" if following else "Closed")
 

@@ -40,6 +40,12 @@ def _percent(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f} %"
 
 
+def _sites(ctx: Context) -> list:
+    from pacs_console.core.incidents.sites import list_sites
+
+    return list_sites(ctx.db)
+
+
 def _compute(ctx: Context, start: datetime, end: datetime, site: int | None) -> list:
     from pacs_console.core.incidents.uptime import uptime_report
 
@@ -55,6 +61,7 @@ class UptimeView(QWidget):
         now = QDateTime.currentDateTime()
         self.since = QDateTimeEdit(now.addDays(-DEFAULT_DAYS))
         self.until = QDateTimeEdit(now)
+        self._auto_until = now  # "until" follows the clock until the engineer changes it
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -91,14 +98,27 @@ class UptimeView(QWidget):
             self.reload_sites()
             self.compute()
 
+    def refresh(self) -> None:
+        """Someone changed the data: new sites in the choice, the figures again (off the GUI
+        thread; a computation still running is not started twice)."""
+        workers.start(_sites, self.ctx, on_result=self._fill_sites, on_error=self.show_error)
+        if abs(self.until.dateTime().secsTo(self._auto_until)) < 60:
+            self._auto_until = QDateTime.currentDateTime()
+            self.until.setDateTime(self._auto_until)
+        if self.compute_button.isEnabled():
+            self.compute()
+
     def reload_sites(self) -> None:
         from pacs_console.core.incidents.sites import list_sites
 
+        self._fill_sites(list_sites(self.ctx.db))
+
+    def _fill_sites(self, sites: list) -> None:
         chosen = self.site.currentData()
         self.site.blockSignals(True)
         while self.site.count() > 1:
             self.site.removeItem(1)
-        for site in list_sites(self.ctx.db):
+        for site in sites:
             self.site.addItem(f"Nodes at {site.name}", site.id)
         self.site.setCurrentIndex(max(0, self.site.findData(chosen)))
         self.site.blockSignals(False)

@@ -21,9 +21,17 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
+from pacs_console.ui import workers
 from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
 
+NO_SITE = "Add a site first (Sites…)."
 COLUMNS = ("#", "Site", "Engineer", "Arrived", "Left", "Purpose", "Incidents")
+
+
+def _load(ctx: Context) -> tuple[list, list]:
+    from pacs_console.core.incidents.sites import list_sites, list_visits
+
+    return list_sites(ctx.db), list_visits(ctx.db)
 
 
 def _local(value) -> str:
@@ -97,12 +105,28 @@ class VisitsView(QWidget):
             self.reload_sites()
             self.reload()
 
+    def refresh(self) -> None:
+        """Sites and visits again, read off the GUI thread (someone else changed them)."""
+        workers.start(_load, self.ctx, on_result=self._loaded,
+                      on_error=lambda exc: self.message.setText(diagnosis_text(exc)))
+
+    def _loaded(self, loaded: tuple[list, list]) -> None:
+        sites, visits = loaded
+        if [(s.id, s.name) for s in sites] != [
+                (self.site.itemData(i), self.site.itemText(i)) for i in range(self.site.count())]:
+            self._fill_sites(sites)
+        if visits != self.visits:
+            self._fill_visits(visits)
+
     def reload_sites(self) -> None:
         from pacs_console.core.incidents.sites import list_sites
 
+        self._fill_sites(list_sites(self.ctx.db))
+
+    def _fill_sites(self, sites: list) -> None:
         chosen = self.site.currentData()
         self.site.clear()
-        for site in list_sites(self.ctx.db):
+        for site in sites:
             self.site.addItem(site.name, site.id)
         default = self.ctx.settings.default_site
         index = self.site.findData(chosen) if chosen is not None else self.site.findText(default)
@@ -110,13 +134,18 @@ class VisitsView(QWidget):
             self.site.setCurrentIndex(index)
         self.start_button.setEnabled(self.site.count() > 0)
         if not self.site.count():
-            self.message.setText("Add a site first (Sites…).")
+            self.message.setText(NO_SITE)
+        elif self.message.text() == NO_SITE:
+            self.message.clear()
 
     def reload(self) -> None:
         from pacs_console.core.incidents.sites import list_visits
 
+        self._fill_visits(list_visits(self.ctx.db))
+
+    def _fill_visits(self, visits: list) -> None:
         selected = self.selected_visit()
-        self.visits = list_visits(self.ctx.db)
+        self.visits = visits
         self.table.setRowCount(len(self.visits))
         for row, visit in enumerate(self.visits):
             links = ", ".join(f"#{i}" for i in visit.incident_ids)
@@ -153,7 +182,7 @@ class VisitsView(QWidget):
 
         site = self.site.currentData()
         if site is None:
-            self.message.setText("Add a site first (Sites…).")
+            self.message.setText(NO_SITE)
             return
         actor = actor_of(self.ctx)
         ok, _ = self._do(lambda: start_visit(self.ctx.db, site, engineer=actor,
