@@ -1,0 +1,201 @@
+"""The real main window at 1366×768 on a fresh data folder with the demo PACS, and the few
+motions a person makes: click what is visible, type into it, read what it shows.
+
+Nothing here calls a slot or a panel method: widgets are found the way an eye finds them (by
+their text, their label in a form, their object name) and driven with QTest mouse and keys.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QTabWidget,
+    QWidget,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+SCREEN = (1366, 768)
+LEFT = Qt.MouseButton.LeftButton
+
+
+def _plain(text: str) -> str:
+    return text.replace("&", "").strip()
+
+
+class Person:
+    """One engineer at the window."""
+
+    def __init__(self, qtbot, window, data_dir: Path) -> None:
+        self.qtbot, self.window, self.data_dir = qtbot, window, data_dir
+
+    # -- finding ---------------------------------------------------------------------------
+
+    def visible(self, root: QWidget, kind, predicate=lambda w: True) -> list:
+        return [w for w in root.findChildren(kind) if w.isVisible() and predicate(w)]
+
+    def button(self, text: str, root: QWidget | None = None) -> QAbstractButton:
+        root = root or self.window
+        found = self.visible(root, QAbstractButton, lambda b: _plain(b.text()) == text)
+        assert found, f"no visible button {text!r}; visible: " + ", ".join(
+            sorted({_plain(b.text()) for b in self.visible(root, QAbstractButton)}))
+        return found[0]
+
+    def named(self, name: str, kind=QWidget, root: QWidget | None = None):
+        found = self.visible(root or self.window, kind, lambda w: w.objectName() == name)
+        assert found, f"no visible {kind.__name__} named {name!r}"
+        return found[0]
+
+    def field(self, root: QWidget, label: str) -> QWidget:
+        """The field a form shows beside ``label``."""
+        for form in root.findChildren(QFormLayout):
+            for row in range(form.rowCount()):
+                item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                if item and isinstance(item.widget(), QLabel) and \
+                        _plain(item.widget().text()) == label:
+                    widget = form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+                    if widget is not None and widget.isVisible():
+                        return widget
+        raise AssertionError(f"no visible field labelled {label!r}")
+
+    def labels(self, root: QWidget | None = None) -> str:
+        """Every visible label's text, one per line: what a person reads."""
+        return "\n".join(w.text() for w in self.visible(root or self.window, QLabel))
+
+    def modal(self, timeout: int = 10000) -> QWidget:
+        self.qtbot.waitUntil(lambda: QApplication.activeModalWidget() is not None,
+                             timeout=timeout)
+        return QApplication.activeModalWidget()
+
+    def no_modal(self, timeout: int = 10000) -> None:
+        self.qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=timeout)
+
+    # -- motions ---------------------------------------------------------------------------
+
+    def click(self, widget: QWidget, pos: QPoint | None = None) -> None:
+        assert widget.isVisible(), f"{widget!r} is not visible"
+        assert widget.isEnabled(), f"{widget.objectName() or widget!r} is disabled"
+        if pos is None:
+            QTest.mouseClick(widget, LEFT)
+        else:
+            QTest.mouseClick(widget, LEFT, Qt.KeyboardModifier.NoModifier, pos)
+
+    def press(self, text: str, root: QWidget | None = None) -> None:
+        self.click(self.button(text, root))
+
+    def type_into(self, widget: QWidget, text: str, *, clear: bool = True) -> None:
+        self.click(widget)
+        if clear:
+            QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+            QTest.keyClick(widget, Qt.Key.Key_Delete)
+        QTest.keyClicks(widget, text)
+
+    def key(self, widget: QWidget, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+        QTest.keyClick(widget, key, modifier)
+
+    def go_to(self, panel: str) -> None:
+        """Click the panel's name in the navigation list."""
+        nav = self.named("navigation", QListWidget)
+        item = nav.findItems(panel, Qt.MatchFlag.MatchExactly)[0]
+        self.click(nav.viewport(), nav.visualItemRect(item).center())
+        self.qtbot.waitUntil(lambda: item.isSelected())
+
+    def tab(self, tabs: QTabWidget, title: str) -> None:
+        bar = tabs.tabBar()
+        index = next(i for i in range(bar.count()) if _plain(bar.tabText(i)) == title)
+        self.click(bar, bar.tabRect(index).center())
+        self.qtbot.waitUntil(lambda: tabs.currentIndex() == index)
+
+    def tab_widget_with(self, title: str) -> QTabWidget:
+        found = self.visible(self.window, QTabWidget, lambda t: any(
+            _plain(t.tabText(i)) == title for i in range(t.count())))
+        assert found, f"no visible tabs with {title!r}"
+        return found[0]
+
+    def choose(self, combo: QComboBox, text: str) -> None:
+        """Open the drop-down and click the entry."""
+        self.click(combo)
+        view = combo.view()
+        self.qtbot.waitUntil(view.isVisible)
+        index = combo.findText(text, Qt.MatchFlag.MatchContains)
+        assert index >= 0, f"{text!r} not among {[combo.itemText(i) for i in range(combo.count())]}"
+        rect = view.visualRect(view.model().index(index, 0))
+        self.click(view.viewport(), rect.center())
+        self.qtbot.waitUntil(lambda: not view.isVisible())
+        assert text in combo.currentText()
+
+    def click_row(self, view: QAbstractItemView, row: int, column: int = 0) -> None:
+        index = view.model().index(row, column)
+        view.scrollTo(index)
+        self.click(view.viewport(), view.visualRect(index).center())
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @staticmethod
+    def rows(view: QAbstractItemView) -> list[list[str]]:
+        model = view.model()
+        return [[str(model.index(r, c).data() or "") for c in range(model.columnCount())]
+                for r in range(model.rowCount())]
+
+    def wait_text(self, read, wanted: str, timeout: int = 10000) -> None:
+        try:
+            self.qtbot.waitUntil(lambda: wanted in read(), timeout=timeout)
+        except Exception:
+            raise AssertionError(f"{wanted!r} never appeared in: {read()!r}") from None
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """The command line in another process, on the same data folder."""
+        result = subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir",
+                                 str(self.data_dir), *args], capture_output=True, text=True,
+                                timeout=timeout, cwd=ROOT, env=dict(os.environ))
+        assert result.returncode == 0, result.stderr or result.stdout
+        return result
+
+
+@pytest.fixture
+def person(qtbot, data_dir):
+    """The real main window, 1366×768, fresh data folder, demo PACS running and listed."""
+    from pacs_console.core.context import Context
+    from pacs_console.paths import app_paths
+    from pacs_console.ui import workers
+    from pacs_console.ui.main_window import MainWindow
+
+    ctx = Context.open(app_paths(data_dir).ensure())
+    ctx.start_demo(port=0)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(*SCREEN)
+    window.show()
+    qtbot.waitExposed(window)
+    someone = Person(qtbot, window, data_dir)
+    someone.go_to("Tests")
+    yield someone
+    window.close()
+    workers.cancel_all(30)
+    QApplication.processEvents()
+    ctx.close()
+
+
+def within(seconds: float, check) -> float:
+    """Keep the event loop turning until ``check()`` holds; how long it took (or fail)."""
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        QApplication.processEvents()
+        if check():
+            return time.monotonic() - start
+        QTest.qWait(20)
+    raise AssertionError(f"not seen within {seconds} s")
