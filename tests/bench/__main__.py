@@ -17,6 +17,7 @@ def all_cases() -> list[runner.Case]:
         gui_find,
         gui_stall,
         incidents,
+        live_views,
         reports,
         startup,
         sync,
@@ -25,7 +26,7 @@ def all_cases() -> list[runner.Case]:
 
     return (startup.cases() + gui_stall.cases() + viewer.cases() + incidents.cases()
             + dimse.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
-            + sync.cases())
+            + sync.cases() + live_views.cases())
 
 
 def main(argv: list[str] | None = None) -> int:

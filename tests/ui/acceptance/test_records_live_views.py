@@ -10,7 +10,9 @@ import sys
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QTableView, QTableWidget
 
-from tests.ui.acceptance.records_support import ROOT, Person, person, within  # noqa: F401
+from tests.ui.acceptance.records_support import OFFSCREEN_NOTES, ROOT, Person, person, within  # noqa: F401
+
+pytestmark = OFFSCREEN_NOTES
 
 LIVE_S = 2.0
 
