@@ -3,6 +3,7 @@ while the window shows the log. Measured: how long until each shows, and the lon
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import subprocess
@@ -51,6 +52,7 @@ def _setup() -> None:
     window.show_panel("Incidents")
     panel = window.panels["Incidents"]
     _wait(lambda: panel.model.rowCount() > 0, 30)
+    gc.freeze()  # as the app does once its window shows
     _state.update(app=app, ctx=ctx, window=window, panel=panel)
 
 

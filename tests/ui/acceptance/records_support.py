@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SCREEN = (1366, 768)
 LEFT = Qt.MouseButton.LeftButton
 # The offscreen platform cannot raise windows or grab the keyboard for a drop-down; it says so.
-OFFSCREEN_NOTES = pytest.mark.qt_log_ignore("This plugin does not support")
+OFFSCREEN_NOTES = pytest.mark.qt_log_ignore("This plugin does not support", extend=True)
 
 
 def _plain(text: str) -> str:
@@ -180,27 +180,13 @@ class Person:
 
 
 @pytest.fixture
-def person(qtbot, data_dir):
-    """The real main window, 1366×768, fresh data folder, demo PACS running and listed."""
-    from pacs_console.core.context import Context
-    from pacs_console.paths import app_paths
-    from pacs_console.ui import workers
-    from pacs_console.ui.main_window import MainWindow
-
-    ctx = Context.open(app_paths(data_dir).ensure())
-    ctx.start_demo(port=0)
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.resize(*SCREEN)
-    window.show()
-    qtbot.waitExposed(window)
-    someone = Person(qtbot, window, data_dir)
+def person(qtbot, console):
+    """The suite's console (real window, 1366×768, fresh data folder, demo PACS listed), with
+    this module's motions for the record-keeping journeys."""
+    someone = Person(qtbot, console.window, console.data_dir)
+    someone.console = console
     someone.go_to("Tests")
-    yield someone
-    window.close()
-    workers.cancel_all(30)
-    QApplication.processEvents()
-    ctx.close()
+    return someone
 
 
 def within(seconds: float, check) -> float:

@@ -12,9 +12,11 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from tests.ui.acceptance.records_support import OFFSCREEN_NOTES, Person, person  # noqa: F401
+from tests.ui.acceptance import records_support
+from tests.ui.acceptance.records_support import Person
 
-pytestmark = OFFSCREEN_NOTES
+person = records_support.person  # the fixture
+pytestmark = records_support.OFFSCREEN_NOTES
 
 
 def _log(person: Person) -> QTableView:
@@ -80,7 +82,7 @@ def test_new_acknowledge_note_attach_run_and_close(person: Person):
             break
         before = following.text()
         person.click(following)
-        person.qtbot.waitUntil(lambda b=before: following.text() != b, timeout=10000)
+        person.qtbot.waitUntil(lambda b=before, f=following: f.text() != b, timeout=10000)
     person.wait_text(lambda: person.rows(log)[0][2], "closed")
     assert "<b>Closed</b>" in person.labels()
     assert not person.button("Closed").isEnabled()

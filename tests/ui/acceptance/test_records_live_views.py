@@ -10,9 +10,11 @@ import sys
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QTableView, QTableWidget
 
-from tests.ui.acceptance.records_support import OFFSCREEN_NOTES, ROOT, Person, person, within  # noqa: F401
+from tests.ui.acceptance import records_support
+from tests.ui.acceptance.records_support import ROOT, Person, within
 
-pytestmark = OFFSCREEN_NOTES
+person = records_support.person  # the fixture
+pytestmark = records_support.OFFSCREEN_NOTES
 
 LIVE_S = 2.0
 
