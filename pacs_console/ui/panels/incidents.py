@@ -202,10 +202,14 @@ class IncidentsPanel(QWidget):
                           on_error=self.show_error)
 
     def _reload(self) -> None:
-        if self.loaded:
-            self.refresh()
-            workers.start(_load_sites, self.ctx, on_result=self._fill_sites,
-                          on_error=self.show_error)
+        if not self.loaded:
+            return
+        if self.worker is not None and not self.worker.done.is_set():
+            self._reload_again = True  # one reload after the running query, not a pile-up
+            return
+        self.refresh()
+        workers.start(_load_sites, self.ctx, on_result=self._fill_sites,
+                      on_error=self.show_error)
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.clock.stop()
@@ -236,6 +240,9 @@ class IncidentsPanel(QWidget):
         generation, ids = result
         if generation == self._generation:  # a superseded query's answer is dropped
             self.populate(ids)
+            if getattr(self, "_reload_again", False):
+                self._reload_again = False
+                self.refresh()
 
     def populate(self, ids: list[int]) -> None:
         selected = self.current.id if self.current else None

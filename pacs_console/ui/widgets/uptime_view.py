@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -127,7 +127,10 @@ class UptimeView(QWidget):
         def aware(edit: QDateTimeEdit) -> datetime:
             return datetime.fromtimestamp(edit.dateTime().toSecsSinceEpoch(), UTC)
 
-        return aware(self.since), aware(self.until)
+        # The edits show minutes, and hold minutes once touched: "until 10:42" runs to the end
+        # of that minute, or to now if that is sooner, so the echo just made is counted.
+        end = aware(self.until).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return aware(self.since), min(end, datetime.now(UTC))
 
     def compute(self) -> None:
         start, end = self.period()
