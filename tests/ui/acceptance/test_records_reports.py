@@ -1,0 +1,53 @@
+"""A visit report: preview it, sign it, verify the signed PDF, all from the Reports panel."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QLabel, QTableView
+
+from tests.ui.acceptance import records_support
+from tests.ui.acceptance.records_support import Person
+from tests.ui.acceptance.window import choose_file
+
+person = records_support.person  # the fixture
+pytestmark = records_support.OFFSCREEN_NOTES
+
+SITE = "Tamale Teaching Hospital"
+
+
+def _status(person: Person) -> str:
+    return person.labels(person.window.panels["Reports"])
+
+
+def test_preview_sign_and_verify_a_visit_report(person: Person):
+    person.cli("site", "add", SITE)
+    person.cli("visit", "start", "--site", SITE, "--purpose", "archive migration check")
+    person.go_to("Reports")
+    panel = person.window.panels["Reports"]
+    visits = person.visible(panel, QComboBox)[0]
+    person.qtbot.waitUntil(lambda: visits.findText(SITE, records_support.Qt.MatchFlag.MatchContains)
+                           >= 0, timeout=10000)
+    person.choose(visits, SITE)
+    person.type_into(person.field(panel, "Executive summary"),
+                     "Archive reachable; two modalities re-pointed to the new AE title.")
+
+    person.press("Preview", panel)
+    person.wait_text(lambda: _status(person), "preview (unsigned)", timeout=60000)
+    person.qtbot.waitUntil(lambda: bool(person.visible(
+        panel, QLabel, lambda label: label.objectName() == "preview-page-1")), timeout=30000)
+    page = person.named("preview-page-1", QLabel, panel)
+    assert page.pixmap() is not None and page.pixmap().width() > 100
+
+    person.press("Generate and sign", panel)  # a passphrase, if asked, is typed below
+    person.wait_text(lambda: _status(person), "pages, signed", timeout=90000)
+    reports = person.visible(panel, QTableView)[0]
+    person.qtbot.waitUntil(lambda: len(person.rows(reports)) == 1, timeout=10000)
+    headers = [reports.model().headerData(c, records_support.Qt.Orientation.Horizontal)
+               for c in range(reports.model().columnCount())]
+    row = dict(zip(headers, person.rows(reports)[0], strict=True))
+    assert row["site"] == SITE and "signed" in row["state"], row
+
+    with person.console.dialogs(choose_file(row["path"])) as seen:
+        person.press("Verify a PDF…", panel)
+    assert seen and "Verify" in seen[0].title
+    person.wait_text(lambda: _status(person), "signed bytes intact", timeout=60000)
+    assert "BROKEN" not in _status(person)
