@@ -90,6 +90,16 @@ def incident_ids(db: Database, flt: IncidentFilter = IncidentFilter(), *,
             cursor.close()
 
 
+def change_marker(db: Database) -> tuple:
+    """A value that changes whenever an incident, a timeline or a site does: lets a view that
+    hears "the database changed" skip re-reading 100,000 ids when the change was elsewhere."""
+    with db.engine.connect() as connection:
+        return tuple(connection.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM incident), (SELECT max(updated_at) FROM incident), "
+            "(SELECT max(id) FROM timeline_entry), (SELECT count(*) FROM timeline_entry), "
+            "(SELECT group_concat(id || ':' || name || ':' || updated_at) FROM site)").one())
+
+
 def count_incidents(db: Database, flt: IncidentFilter = IncidentFilter()) -> int:
     where, params = _where(flt)
     with db.engine.connect() as connection:

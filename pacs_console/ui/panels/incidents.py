@@ -39,6 +39,12 @@ def _load_ids(ctx: Context, flt, sort: str, descending: bool,
     return generation, incident_ids(ctx.db, flt, sort=sort, descending=descending)
 
 
+def _marker(ctx: Context) -> tuple:
+    from pacs_console.core.incidents.queries import change_marker
+
+    return change_marker(ctx.db)
+
+
 def _load_sites(ctx: Context) -> list:
     from pacs_console.core.incidents.sites import list_sites
 
@@ -202,8 +208,15 @@ class IncidentsPanel(QWidget):
                           on_error=self.show_error)
 
     def _reload(self) -> None:
-        if not self.loaded:
-            return
+        """The database changed: re-read the list only if incidents, timelines or sites did."""
+        if self.loaded:
+            workers.start(_marker, self.ctx, on_result=self._marker_read,
+                          on_error=self.show_error)
+
+    def _marker_read(self, marker: tuple) -> None:
+        if marker == getattr(self, "_marker", None):
+            return  # the change was elsewhere (an echo, the outbox): nothing to redo here
+        self._marker = marker
         if self.worker is not None and not self.worker.done.is_set():
             self._reload_again = True  # one reload after the running query, not a pile-up
             return
