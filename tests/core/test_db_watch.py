@@ -49,3 +49,32 @@ def test_an_unreadable_file_is_ask_again_later_not_an_error(tmp_path):
     path.write_bytes(b"not a database at all" * 100)
     watch = ChangeWatch(path)
     assert watch.version() is None and not watch.changed()
+
+
+def test_the_incident_marker_moves_with_record_changes_not_with_echoes(tmp_path):
+    from pacs_console.core.db.testruns import save_test_run
+    from pacs_console.core.incidents import service, sites
+    from pacs_console.core.incidents.queries import change_marker
+
+    db = Database(tmp_path / "console.sqlite3")
+    try:
+        seen = [change_marker(db)]
+
+        def moved() -> bool:
+            seen.append(change_marker(db))
+            return seen[-1] != seen[-2]
+
+        incident = service.create_incident(db, title="Archive full", severity="high")
+        assert moved()
+        service.add_note(db, incident.id, "Ordered disks")
+        assert moved()
+        service.set_status(db, incident.id, "acknowledged")
+        assert moved()
+        sites.save_site(db, "Ho Teaching Hospital")
+        assert moved()
+        sites.start_visit(db, "Ho Teaching Hospital", engineer="Kofi")
+        assert moved()
+        save_test_run(db, kind="echo-series", outcome="ok")
+        assert not moved()
+    finally:
+        db.close()

@@ -214,9 +214,9 @@ class IncidentsPanel(QWidget):
                           on_error=self.show_error)
 
     def _marker_read(self, marker: tuple) -> None:
-        if marker == getattr(self, "_marker", None):
+        if marker == getattr(self, "_seen_marker", None):
             return  # the change was elsewhere (an echo, the outbox): nothing to redo here
-        self._marker = marker
+        self._seen_marker = marker
         if self.worker is not None and not self.worker.done.is_set():
             self._reload_again = True  # one reload after the running query, not a pile-up
             return
