@@ -58,13 +58,15 @@ def test_failed_item_shows_its_action_and_retry_cancel_work(qtbot, ctx, rt_peer)
     qtbot.waitUntil(lambda: panel.sync_worker is None, timeout=30000)
     assert "queue" in panel.message.text().lower()
     panel.filter.setCurrentText("Failed")
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=10000)
+    # The table shows the new filter's rows once its snapshot arrives (not the previous ones).
+    qtbot.waitUntil(lambda: [r["State"] for r in panel.model.rows] == ["failed"], timeout=10000)
     assert "Check the queue name" in panel.model.rows[0]["Error"]
     panel.table.selectRow(0)
     panel.cancel_button.click()
     assert outbox.counts(ctx.db)["cancelled"] == 1
     panel.filter.setCurrentText("Cancelled")
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=10000)
+    qtbot.waitUntil(lambda: [r["State"] for r in panel.model.rows] == ["cancelled"],
+                    timeout=10000)
     panel.table.selectRow(0)
     panel.retry_button.click()
     assert outbox.counts(ctx.db)["pending"] == 1
