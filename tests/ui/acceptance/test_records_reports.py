@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from tests.ui.acceptance import records_support
 from tests.ui.acceptance.records_support import Person
-from tests.ui.acceptance.window import Dialog
+from tests.ui.acceptance.window import Dialog, press
 
 person = records_support.person  # the fixture
 pytestmark = records_support.OFFSCREEN_NOTES
@@ -48,6 +48,16 @@ def _open_file(path: str):
     return handler
 
 
+def _profile(name: str, organisation: str):
+    """Handler for File > Settings: the engineer profile reports are signed with."""
+    def handler(dialog: Dialog) -> None:
+        assert dialog.title == "Settings"
+        dialog.type_into("engineer_name", name)
+        dialog.type_into("organisation", organisation)
+        dialog.click("OK")
+    return handler
+
+
 def _status(person: Person) -> str:
     return person.labels(person.window.panels["Reports"])
 
@@ -71,14 +81,25 @@ def test_preview_sign_and_verify_a_visit_report(person: Person):
     page = person.named("preview-page-1", QLabel, panel)
     assert page.pixmap() is not None and page.pixmap().width() > 100
 
-    person.press("Generate and sign", panel)  # a passphrase, if asked, is typed below
+    # Reports are signed in the engineer's name: without a profile, signing says so.
+    with person.console.dialogs(press("OK")) as seen:
+        person.press("Generate and sign", panel)
+    assert seen[0].title == "Engineer profile needed"
+    assert "set your name and organisation first" in _status(person)
+    with person.console.dialogs(_profile("Ama Mensah", "Northern Imaging Services")):
+        person.console.menu("File", "Settings…")
+    # The first signing makes the engineer's certificate from the profile, after asking.
+    with person.console.dialogs(press("Yes")) as seen:
+        person.press("Generate and sign", panel)
+    assert seen[0].title == "Create your signing certificate"
+    assert "CN=Ama Mensah, O=Northern Imaging Services" in seen[0].text
     person.wait_text(lambda: _status(person), "pages, signed", timeout=90000)
     reports = person.visible(panel, QTableView)[0]
     person.qtbot.waitUntil(lambda: len(person.rows(reports)) == 1, timeout=10000)
     headers = [reports.model().headerData(c, records_support.Qt.Orientation.Horizontal)
                for c in range(reports.model().columnCount())]
     row = dict(zip(headers, person.rows(reports)[0], strict=True))
-    assert row["site"] == SITE and "signed" in row["state"], row
+    assert row["site"] == SITE and row["state"] == "valid", row
 
     with person.console.dialogs(_open_file(row["path"])) as seen:
         person.press("Verify a PDF…", panel)
