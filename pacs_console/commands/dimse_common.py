@@ -29,7 +29,8 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-td", "--dimse-timeout", type=float, metavar="S",
                         help="timeout waiting for a DIMSE response")
     parser.add_argument("-pdu", "--max-pdu", type=int, metavar="N",
-                        help="maximum PDU length to receive (0 = unlimited)")
+                        help="maximum PDU length to receive, 4096-16777216 (default from settings, "
+                             "1 MiB; 0 = that default)")
     tls = parser.add_argument_group("TLS")
     tls.add_argument("--tls", action="store_true", help="DICOM over TLS")
     tls.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the node's")
@@ -81,7 +82,8 @@ def build_target(args, ctx):
     else:
         if not args.host or args.port is None:
             raise UsageProblem("give HOST and PORT, or --node NAME")
-        target = Target(args.host, args.port, "ANY-SCP", settings.ae_title, settings.timeouts())
+        target = Target(args.host, args.port, "ANY-SCP", settings.ae_title, settings.timeouts(),
+                        max_pdu=settings.max_pdu)
     changes: dict[str, Any] = {}
     if args.host:
         changes["host"] = args.host
@@ -101,6 +103,11 @@ def build_target(args, ctx):
                         args.dimse_timeout or t.dimse, t.network)
     changes["timeouts"] = timeouts
     if args.max_pdu is not None:
+        from pacs_console.core.dicom.wire.pdu import max_pdu_problem
+
+        problem = max_pdu_problem(args.max_pdu)
+        if problem:
+            raise UsageProblem(f"-pdu: {problem}")
         changes["max_pdu"] = args.max_pdu
     if args.tls or args.ca_file or args.tls_cert:
         base = target.tls or TlsConfig()

@@ -72,9 +72,23 @@ class Context:
         if self.scp is None:
             from pacs_console.core.dicom.scp import StorageSCP
 
-            self.scp = StorageSCP(self.paths.store, self.settings.ae_title, self.settings.scp_port,
-                                  timeouts=self.settings.timeouts(), notify=self.arrivals)
+            settings = self.settings
+            self.scp = StorageSCP(self.paths.store, settings.ae_title, settings.scp_port,
+                                  host=settings.scp_bind, timeouts=settings.timeouts(),
+                                  notify=self.arrivals, limits=settings.scp_limits(),
+                                  known_aes=None if settings.scp_accept_any else self.known_aes,
+                                  min_free=max(0, settings.scp_min_free_mb) << 20)
         return self.scp
+
+    def known_aes(self) -> set[str]:
+        """Calling AEs the Storage SCP accepts by default: the address book's and the demo's."""
+        from pacs_console.core.db.nodes import list_nodes
+
+        titles = {node.ae_title.strip() for node in list_nodes(self.db)}
+        titles.update(("DEMOPACS", self.settings.ae_title.strip()))  # the demo; our own checks
+        if self.demo is not None:
+            titles.add(self.demo.ae_title.strip())
+        return titles
 
     def start_demo(self, host: str = "127.0.0.1", port: int | None = None):
         """Start the embedded demo PACS and list it in the address book as 'Demo PACS'."""

@@ -41,6 +41,15 @@ class Settings:
     scan_rate: int = 200  # connection attempts per second, at most
     scan_concurrency: int = 64
     scan_timeout: float = 1.5
+    # The DICOM doors (issue 15): what the console advertises and what its Storage SCP allows.
+    max_pdu: int = 1 << 20  # advertised maximum PDU length, bytes (4096 - 16 MiB)
+    scp_bind: str = "0.0.0.0"  # all interfaces: a PACS must reach it for C-MOVE
+    scp_accept_any: bool = False  # False: only calling AEs in the address book (and the demo)
+    scp_max_associations: int = 16
+    scp_per_address: int = 6
+    scp_max_in_flight_mb: int = 512
+    scp_idle_timeout: float = 60.0
+    scp_min_free_mb: int = 200
     extra: dict[str, Any] = field(default_factory=dict)
 
     def timeouts(self) -> Timeouts:
@@ -65,7 +74,35 @@ class Settings:
             problems["scan_concurrency"] = "Concurrency must be 1-512 connections"
         if not 0.1 <= self.scan_timeout <= 30:
             problems["scan_timeout"] = "Per-host scan timeout must be 0.1-30 s"
+        return {**problems, **self._scp_errors()}
+
+    def _scp_errors(self) -> dict[str, str]:
+        import ipaddress
+
+        problems: dict[str, str] = {}
+        if not 4096 <= self.max_pdu <= 16 << 20:
+            problems["max_pdu"] = "Maximum PDU must be 4096-16777216 bytes"
+        try:
+            ipaddress.ip_address(self.scp_bind)
+        except ValueError:
+            problems["scp_bind"] = f"{self.scp_bind!r} is not an IP address"
+        for name, low, high in (("scp_max_associations", 1, 256), ("scp_per_address", 1, 256),
+                                ("scp_max_in_flight_mb", 16, 16384),
+                                ("scp_idle_timeout", 1, 3600), ("scp_min_free_mb", 0, 1 << 20)):
+            if not low <= getattr(self, name) <= high:
+                problems[name] = f"{getattr(self, name)} is outside {low}-{high}"
         return problems
+
+    def scp_limits(self):
+        """The Storage SCP's caps, as the lean acceptor takes them."""
+        from pacs_console.core.dicom.scp_lean import Limits
+        from pacs_console.core.dicom.wire.pdu import effective_max_pdu
+
+        return Limits(max_associations=max(1, self.scp_max_associations),
+                      per_address=max(1, self.scp_per_address),
+                      bytes_in_flight=max(16, self.scp_max_in_flight_mb) << 20,
+                      idle_timeout=max(1.0, self.scp_idle_timeout),
+                      max_pdu=effective_max_pdu(self.max_pdu))
 
     def warnings(self) -> dict[str, str]:
         """Valid but risky values: peers compare AE titles case- and space-sensitively."""

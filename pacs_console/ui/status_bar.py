@@ -62,6 +62,8 @@ class ConsoleStatusBar(QStatusBar):
         scp, settings = self.ctx.scp, self.ctx.settings
         if scp is not None and scp.running:
             text = f"Storage SCP: listening {scp.ae_title}:{scp.port} · {self.received} received"
+            if scp.accepts_any:
+                text += " · accepts any calling AE"
         else:
             text = f"Storage SCP: stopped ({settings.ae_title}:{settings.scp_port})"
         self.scp_button.setText(text)

@@ -142,12 +142,13 @@ def make_ae(
     requested: Iterable = (),
     supported: Iterable = (),
     transfer_syntaxes: Sequence[str] | None = None,
-    maximum_pdu: int = 0,
+    maximum_pdu: int = 1 << 20,
 ) -> ConsoleAE:
     """Build an AE with validated title, contexts and explicit timeouts.
 
     ``requested`` and ``supported`` take SOP class UIDs or pynetdicom PresentationContexts.
-    ``maximum_pdu`` 0 means unlimited: fastest on loopback and LAN, accepted by every peer tested.
+    ``maximum_pdu`` is what this AE advertises: finite (1 MiB unless told), so no peer is
+    invited to send PDUs of any size.
     """
     problem = validate_ae_title(ae_title)
     if problem:

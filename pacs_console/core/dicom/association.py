@@ -15,6 +15,7 @@ from pacs_console.core.dicom import diagnose, diagnose_tls, tls
 from pacs_console.core.dicom.ae import make_ae
 from pacs_console.core.dicom.fingerprint import fingerprint
 from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.wire.pdu import effective_max_pdu
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 __all__ = ["association_report", "connect", "fingerprint", "open_association", "release",
@@ -80,7 +81,7 @@ def connect(target: Target, contexts: Iterable, *, roles: Iterable = (), handler
         raise ValueError(f"{len(contexts)} presentation contexts; DICOM allows {MAX_CONTEXTS}")
     pre_connect(target, timing)
     ae = make_ae(target.calling_ae, target.timeouts, requested=contexts,
-                 maximum_pdu=target.max_pdu)
+                 maximum_pdu=effective_max_pdu(target.max_pdu))
     received: list = []
     evt_handlers = [(evt.EVT_ACSE_RECV, lambda e: received.append(e.primitive)), *handlers]
     tls_args = None

@@ -13,6 +13,8 @@ _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 STUDY_UID, SERIES_UID = 0x0020000D, 0x0020000E
+SOP_CLASS_UID, SOP_INSTANCE_UID = 0x00080016, 0x00080018
+IDENTITY = (SOP_CLASS_UID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)
 
 
 class ScanError(ValueError):
@@ -59,6 +61,32 @@ def find_uids(buf, implicit: bool, wanted: tuple[int, ...] = (STUDY_UID, SERIES_
                 if len(found) == len(wanted):
                     break
             pos = _skip_undefined(buf, pos, implicit) if length == _UNDEFINED else pos + length
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise ScanError(str(exc)) from exc
+    return found
+
+
+def walk(buf, implicit: bool, wanted: tuple[int, ...] = IDENTITY) -> dict[int, str]:
+    """Like ``find_uids``, but every top-level element is stepped over to the very end, so a
+    truncated or padded dataset raises ScanError (values are skipped, never copied)."""
+    found: dict[int, str] = {}
+    pos, end = 0, len(buf)
+    try:
+        while pos < end:
+            if pos + 8 > end:
+                raise ScanError(f"{end - pos} stray bytes at the end")
+            group, elem = struct.unpack_from("<HH", buf, pos)
+            tag = group << 16 | elem
+            pos, length = _header(buf, pos, implicit)
+            if length == _UNDEFINED:
+                pos = _skip_undefined(buf, pos, implicit)
+                continue
+            if pos + length > end:
+                raise ScanError(f"element ({group:04X},{elem:04X}) runs {pos + length - end} "
+                                "bytes past the end: the dataset is truncated")
+            if tag in wanted:
+                found[tag] = bytes(buf[pos:pos + length]).rstrip(b"\x00 ").decode("ascii")
+            pos += length
     except (struct.error, UnicodeDecodeError) as exc:
         raise ScanError(str(exc)) from exc
     return found

@@ -316,6 +316,8 @@ def move(target: Target, destination_ae: str, level: str, keys: dict[str, str], 
     sop_class = MOVE_MODELS[model]
     identifier = retrieve_identifier(level, keys, model)
     base = scp.received_bytes if scp is not None else 0
+    if scp is not None:
+        scp.expect(target.called_ae)  # the node stores its C-MOVE results under its own AE
     result = RetrieveResult("move", target=target, parameters={
         "destination_ae": destination_ae, "level": level.upper(), "model": model,
         "keys": dict(keys or {})})

@@ -7,7 +7,9 @@ import logging
 import os
 import queue
 import re
+import shutil
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -19,7 +21,7 @@ from pynetdicom.dsutils import decode
 from pacs_console.core.dicom import fastpath
 from pacs_console.core.dicom.ae import IMPLEMENTATION_VERSION, Timeouts
 from pacs_console.core.dicom.params import validate_ae_title
-from pacs_console.core.dicom.scp_lean import LeanStorageServer, StoreRequest
+from pacs_console.core.dicom.scp_lean import LeanStorageServer, Limits, StoreRequest
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,9 @@ ACCEPTED_TRANSFER_SYNTAXES = [
     "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203",
 ]
 _UNSAFE = re.compile(r"[^0-9A-Za-z.\-]")
+DEFAULT_MIN_FREE = 200 << 20  # below this much free disk space, answer 0xA700
+# Failure statuses (0xC000 range, PS3.4 B.2.3) for what was sent, with an Error Comment.
+CANNOT_PARSE, WRONG_SOP_CLASS, WRONG_SOP_INSTANCE = 0xC211, 0xC212, 0xC213
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,15 @@ class StorageSCP:
 
     def __init__(self, store: Path, ae_title: str, port: int, *, host: str = "0.0.0.0",
                  timeouts: Timeouts | None = None,
-                 notify: queue.Queue | queue.SimpleQueue | None = None) -> None:
+                 notify: queue.Queue | queue.SimpleQueue | None = None,
+                 known_aes: Callable[[], Iterable[str]] | None = None,
+                 limits: Limits | None = None, min_free: int = DEFAULT_MIN_FREE) -> None:
+        """``known_aes`` lists the calling AEs allowed to store (None: any calling AE)."""
         self.store, self.ae_title, self.host, self.port = store, ae_title, host, port
         self.notify = notify
         self.timeouts = timeouts or Timeouts()
+        self.known_aes, self.limits, self.min_free = known_aes, limits or Limits(), min_free
+        self._expected: set[str] = set()
         self._server = None
         self._lock = threading.Lock()
         self.received_count = 0
@@ -64,6 +74,26 @@ class StorageSCP:
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    @property
+    def accepts_any(self) -> bool:
+        return self.known_aes is None
+
+    def expect(self, ae_title: str) -> None:
+        """Accept ``ae_title`` too from now on (the node a C-MOVE was just sent to)."""
+        self._expected.add(ae_title.strip())
+
+    def _accepts(self, calling_ae: str) -> bool:
+        if self.known_aes is None:
+            return True
+        calling = calling_ae.strip()
+        if calling in self._expected:
+            return True
+        try:
+            return calling in {str(ae).strip() for ae in self.known_aes()}
+        except Exception:  # noqa: BLE001 - an unreadable address book refuses, never crashes
+            log.exception("Storage SCP: cannot read the accepted AE titles")
+            return False
 
     def start(self) -> StorageSCP:
         if self._server is not None:
@@ -76,7 +106,8 @@ class StorageSCP:
         self.store.mkdir(parents=True, exist_ok=True)
         self._server = LeanStorageServer(
             self.host, self.port, self.ae_title, self.timeouts,
-            lambda sop: accepted if sop in storage else (), self._on_store)
+            lambda sop: accepted if sop in storage else (), self._on_store,
+            limits=self.limits, accept=self._accepts)
         self.port = self._server.server_address[1]
         log.info("Storage SCP %s listening on %s:%s", self.ae_title, self.host, self.port)
         return self
@@ -87,11 +118,27 @@ class StorageSCP:
             server.shutdown()
             log.info("Storage SCP stopped")
 
-    def _on_store(self, request: StoreRequest) -> int:
+    def _on_store(self, request: StoreRequest) -> int | tuple[int, str]:
         """Server thread: never touches a widget, only the disk and the notify queue."""
+        body = request.dataset
         try:
-            body = request.dataset
-            study, series = _study_and_series(body, request.transfer_syntax)
+            identity = _identity(body, request.transfer_syntax)
+        except Exception as exc:  # noqa: BLE001 - whatever was sent, the answer is a status
+            log.warning("Refused a C-STORE from %s: the dataset does not parse (%s)",
+                        request.calling_ae, exc)
+            return CANNOT_PARSE, f"dataset does not parse: {exc}"
+        problem = _mismatch(identity, request)
+        if problem:
+            log.warning("Refused a C-STORE from %s: %s", request.calling_ae, problem[1])
+            return problem
+        try:
+            if shutil.disk_usage(self.store).free - len(body) < self.min_free:
+                log.error("Storage SCP: refused an instance, the disk is nearly full")
+                return 0xA700, "receiver's disk is nearly full"
+        except OSError:
+            pass  # cannot tell: the write below says if it fails
+        try:
+            study, series = identity.get("study", ""), identity.get("series", "")
             sop_uid = request.sop_instance_uid
             folder = self.store / _safe(study or "unknown-study") / _safe(series or "unknown-series")
             folder.mkdir(parents=True, exist_ok=True)
@@ -126,18 +173,37 @@ class StorageSCP:
 _PREAMBLE = b"\x00" * 128 + b"DICM"
 
 
-def _study_and_series(raw: bytes, transfer_syntax: str) -> tuple[str, str]:
-    """Read the two UIDs without parsing the rest (pixel data above all)."""
+def _identity(raw: bytes, transfer_syntax: str) -> dict[str, str]:
+    """SOP class and instance, study and series UIDs; raises when the bytes are no dataset.
+
+    Little endian data is stepped over element by element to its end (values skipped, pixel
+    data never copied), so truncated data is caught too; other syntaxes go through pydicom.
+    """
+    if not raw:
+        raise ValueError("the dataset is empty")
     ts = UID(transfer_syntax)
     if not ts.is_deflated and ts.is_little_endian:
-        try:
-            found = fastpath.find_uids(raw, ts.is_implicit_VR)
-            return found.get(fastpath.STUDY_UID, ""), found.get(fastpath.SERIES_UID, "")
-        except fastpath.ScanError:
-            pass  # unusual layout: let pydicom decode it below
+        found = fastpath.walk(raw, ts.is_implicit_VR)
+        return {"class": found.get(fastpath.SOP_CLASS_UID, ""),
+                "instance": found.get(fastpath.SOP_INSTANCE_UID, ""),
+                "study": found.get(fastpath.STUDY_UID, ""),
+                "series": found.get(fastpath.SERIES_UID, "")}
     dataset = decode(BytesIO(raw), ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated)
-    return (str(dataset.get("StudyInstanceUID", "") or ""),
-            str(dataset.get("SeriesInstanceUID", "") or ""))
+    return {"class": str(dataset.get("SOPClassUID", "") or ""),
+            "instance": str(dataset.get("SOPInstanceUID", "") or ""),
+            "study": str(dataset.get("StudyInstanceUID", "") or ""),
+            "series": str(dataset.get("SeriesInstanceUID", "") or "")}
+
+
+def _mismatch(identity: dict[str, str], request: StoreRequest) -> tuple[int, str] | None:
+    """A failure status when the dataset is not the instance the request announced."""
+    if identity["class"] != request.sop_class_uid.strip():
+        return WRONG_SOP_CLASS, (f"dataset SOP Class UID {identity['class'][:64] or 'missing'} "
+                                 "differs from the request's")
+    if identity["instance"] != request.sop_instance_uid.strip():
+        return WRONG_SOP_INSTANCE, (f"dataset SOP Instance UID {identity['instance'][:64] or 'missing'}"
+                                    " differs from the request's")
+    return None
 
 
 def _safe(value: object) -> str:

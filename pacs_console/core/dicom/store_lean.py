@@ -11,7 +11,7 @@ from pynetdicom.dsutils import encode
 
 from pacs_console.core.dicom import diagnose, fastpath, ul
 from pacs_console.core.dicom.association import uid_name
-from pacs_console.core.errors import Diagnosis
+from pacs_console.core.errors import ConsoleError, Diagnosis
 
 C_STORE_RQ = 0x0001
 UNCOMPRESSED = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
@@ -31,6 +31,10 @@ def send_batch(target, contexts, items, out: queue.Queue, stop: threading.Event)
         assoc = ul.open_lean(target, proposals, timing)
     except ul.Fallback:
         return False
+    except ConsoleError as exc:  # rejected, or a broken protocol: asking again changes nothing
+        for item in items:
+            out.put(("file", (item, None, exc.diagnosis, False)))
+        return True
     out.put(("association", assoc.report(timing)))
     losses, pending = 0, list(enumerate(items))
     while pending:
@@ -46,6 +50,8 @@ def send_batch(target, contexts, items, out: queue.Queue, stop: threading.Event)
             return _give_up(pending, lost[0], out)
         try:
             assoc = ul.open_lean(target, proposals, {})
+        except ConsoleError as exc:
+            return _give_up(pending, exc.diagnosis, out)
         except ul.Fallback as exc:
             return _give_up(pending, Diagnosis(
                 "reconnect-failed", f"The association was lost and re-connecting failed: {exc}",

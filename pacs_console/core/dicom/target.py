@@ -10,7 +10,8 @@ from pacs_console.core.dicom.tls import TlsConfig
 
 @dataclass(frozen=True)
 class Target:
-    """One node as the DICOM operations see it; ``max_pdu`` 0 means unlimited."""
+    """One node as the DICOM operations see it; ``max_pdu`` is what the console advertises
+    (0: the settings' default; never unlimited, see ``wire.pdu.effective_max_pdu``)."""
 
     host: str
     port: int
@@ -41,6 +42,6 @@ class Target:
         values = dict(host=node.host, port=int(node.port), called_ae=node.ae_title,
                       calling_ae=getattr(settings, "ae_title", DEFAULT_AE_TITLE),
                       timeouts=settings.timeouts() if settings is not None else Timeouts(),
-                      tls=tls)
+                      tls=tls, max_pdu=getattr(settings, "max_pdu", 0))
         values.update(overrides)
         return cls(**values)

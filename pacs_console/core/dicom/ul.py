@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 
 from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID
 
-from pacs_console.core.dicom import tls
+from pacs_console.core.dicom import diagnose, tls
 from pacs_console.core.dicom.ae import IMPLEMENTATION_VERSION, set_nodelay
 from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.errors import ConsoleError
 
-APPLICATION_CONTEXT = b"1.2.840.10008.3.1.1.1"
-_OWN_MAX_PDU = 0  # unlimited: the peer may send us PDUs as large as it likes
-_RESULTS = {0: "Accepted", 1: "User Rejected", 2: "Provider Rejected",
-            3: "Abstract Syntax Not Supported", 4: "Transfer Syntax(es) Not Supported"}
+APPLICATION_CONTEXT = pdu.APPLICATION_CONTEXT.encode()
+_RESULTS = pdu.RESULTS
+COMMAND_LIMIT = 64 << 10  # a command set is a few hundred bytes
+MESSAGE_LIMIT = 256 << 20  # the largest dataset a requestor takes in one response
 # Command set elements (PS3.7 E.1) and their VRs, for encoding and decoding group 0000.
 _US = {0x0100, 0x0110, 0x0120, 0x0700, 0x0800, 0x0900, 0x1020, 0x1021, 0x1022, 0x1023,
        0x1031}
@@ -39,9 +41,10 @@ class Lost(Exception):
     """The association broke after work began (closed, aborted or timed out)."""
 
     def __init__(self, what: str, *, aborted: bool = False, timed_out: bool = False,
-                 released: bool = False) -> None:
+                 released: bool = False, protocol: bool = False) -> None:
         super().__init__(what)
         self.aborted, self.timed_out, self.released = aborted, timed_out, released
+        self.protocol = protocol  # the peer sent a malformed PDU; we aborted
 
 
 @dataclass
@@ -63,6 +66,14 @@ class LeanAssociation:
     rejected: list[dict] = field(default_factory=list)
     proposed: list[tuple[str, list[str]]] = field(default_factory=list)
     released: bool = False
+    own_max_pdu: int = pdu.DEFAULT_MAX_PDU  # what we advertised: no P-DATA-TF may be larger
+    message_limit: int = MESSAGE_LIMIT
+    # Shared cap on dataset bytes held in memory (the SCP's bytes in flight): take(n) -> bool,
+    # give(n). A message that does not fit is read to its end and dropped (``overflowed``).
+    budget: object | None = None
+    held: int = 0
+    overflowed: bool = False
+    deadline: float | None = None  # time.monotonic() by which the current read must be done
 
     # -- sending ----------------------------------------------------------------------------
     def context_for(self, sop_class: str, syntaxes: tuple[str, ...] | None = None) -> Accepted | None:
@@ -102,8 +113,7 @@ class LeanAssociation:
         for offset in range(0, max(len(view), 1), size):
             piece = view[offset:offset + size]
             flags = last_flags if offset + size >= len(view) else last_flags & 0x01
-            parts.append(struct.pack(">BBIIBB", 0x04, 0, len(piece) + 6, len(piece) + 2,
-                                     context_id, flags))
+            parts.append(pdu.pdv_header(context_id, len(piece), flags))
             parts.append(piece)
         return b"".join(parts)
 
@@ -111,47 +121,87 @@ class LeanAssociation:
     def receive(self, timeout: float) -> tuple[int, dict, bytes | None]:
         """The next DIMSE message: (context ID, command elements, dataset bytes or None)."""
         self.sock.settimeout(timeout)
+        self.give_back()
         command, dataset = bytearray(), bytearray()
         context_id, fields, wants_dataset = 0, None, False
         while True:
             kind, body = self._pdu()
-            if kind != 0x04:
+            if kind != pdu.P_DATA_TF:
                 self._unexpected(kind, body)
-            pos = 0
-            while pos < len(body):
-                length, context_id, flags = struct.unpack_from(">IBB", body, pos)
-                data = body[pos + 6:pos + 4 + length]
-                pos += 4 + length
-                if flags & 0x01:
-                    command += data
-                    if flags & 0x02:
-                        fields = decode_command(bytes(command))
-                        wants_dataset = fields.get(0x0800, NO_DATASET) != NO_DATASET
-                        if not wants_dataset:
-                            return context_id, fields, None
-                else:
-                    dataset += data
-                    if flags & 0x02 and fields is not None:
-                        return context_id, fields, bytes(dataset)
+            try:
+                for context_id, flags, data in pdu.pdvs(body):
+                    if flags & 0x01:
+                        if fields is not None or len(command) + len(data) > COMMAND_LIMIT:
+                            raise pdu.ProtocolError("a command set too large or out of order")
+                        command += data
+                        if flags & 0x02:
+                            fields = decode_command(bytes(command))
+                            wants_dataset = fields.get(0x0800, NO_DATASET) != NO_DATASET
+                            if not wants_dataset:
+                                return context_id, fields, None
+                    else:
+                        if fields is None:
+                            raise pdu.ProtocolError("a dataset fragment before its command")
+                        self._keep(dataset, data)
+                        if flags & 0x02:
+                            return context_id, fields, None if self.overflowed else bytes(dataset)
+            except pdu.ProtocolError as exc:
+                self.abort()
+                raise Lost(str(exc.what), aborted=True, protocol=True) from None
+
+    def _keep(self, dataset: bytearray, data) -> None:
+        if self.overflowed:
+            return
+        if len(dataset) + len(data) > self.message_limit:
+            if self.budget is None:
+                raise pdu.ProtocolError(f"a dataset over {self.message_limit} bytes")
+            self.overflowed = True
+        elif self.budget is not None:
+            if not self.budget.take(len(data)):
+                self.overflowed = True
+            else:
+                self.held += len(data)
+        if self.overflowed:
+            dataset.clear()
+            self.give_back()
+            self.overflowed = True
+            return
+        dataset += data
+
+    def give_back(self) -> None:
+        """Return the bytes of the last message to the shared budget."""
+        self.overflowed = False
+        if self.held and self.budget is not None:
+            self.budget.give(self.held)
+        self.held = 0
 
     def _unexpected(self, kind: int, body: bytes) -> None:
         if kind == 0x07:
             raise Lost("the node aborted the association", aborted=True)
         if kind == 0x05:  # the peer wants to release mid-operation: answer, then report it
-            self._send_raw(struct.pack(">BBII", 0x06, 0, 4, 0))
+            self._send_raw(pdu.release_rp())
             raise Lost("the node released the association", released=True)
-        raise Lost(f"unexpected PDU type 0x{kind:02X}", aborted=True)
+        self.abort()
+        raise Lost(f"unexpected PDU type 0x{kind:02X}", aborted=True, protocol=True)
 
     def _pdu(self) -> tuple[int, bytes]:
-        header = self._read(6)
-        kind, length = header[0], struct.unpack_from(">I", header, 2)[0]
-        return kind, self._read(length)
+        """One PDU, its length checked before it is read; a malformed one aborts."""
+        try:
+            return pdu.read(self._read, self.own_max_pdu)
+        except pdu.ProtocolError as exc:
+            self.abort()
+            raise Lost(exc.what, aborted=True, protocol=True) from None
 
     def _read(self, n: int) -> bytes:
         buf = bytearray(n)
         view, got = memoryview(buf), 0
         try:
             while got < n:
+                if self.deadline is not None:
+                    remaining = self.deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError
+                    self.sock.settimeout(remaining)
                 chunk = self.sock.recv_into(view[got:], n - got)
                 if not chunk:
                     raise Lost("the node closed the connection")
@@ -175,7 +225,7 @@ class LeanAssociation:
             return
         self.released = True
         try:
-            self._send_raw(struct.pack(">BBII", 0x05, 0, 4, 0))
+            self._send_raw(pdu.release_rq())
             self.sock.settimeout(self.target.timeouts.acse)
             while True:
                 kind, _ = self._pdu()
@@ -188,8 +238,9 @@ class LeanAssociation:
 
     def abort(self) -> None:
         self.released = True
+        self.give_back()
         try:
-            self.sock.sendall(struct.pack(">BBIBBBB", 0x07, 0, 4, 0, 0, 0, 0))
+            self.sock.sendall(pdu.abort())
         except OSError:
             pass  # already gone: nothing left to tell the peer
         self.sock.close()
@@ -208,7 +259,7 @@ class LeanAssociation:
                      "async_ops_window": {"invoked": self.async_window[0],
                                           "performed": self.async_window[1]},
                      "user_identity_response": None},
-            "local": {"ae_title": target.calling_ae.strip(), "max_pdu": _OWN_MAX_PDU,
+            "local": {"ae_title": target.calling_ae.strip(), "max_pdu": self.own_max_pdu,
                       "implementation_version_name": IMPLEMENTATION_VERSION},
             "fingerprint": fingerprint(self.implementation_class_uid,
                                        self.implementation_version_name,
@@ -226,7 +277,9 @@ class LeanAssociation:
 
 def open_lean(target: Target, contexts: list[tuple[str, list[str]]],
               timing: dict | None = None) -> LeanAssociation:
-    """Connect and negotiate; ``Fallback`` on anything but an A-ASSOCIATE-AC."""
+    """Connect and negotiate; ``Fallback`` when pynetdicom should try (nothing answered yet,
+    an abort), ``ConsoleError`` with the diagnosis when the node rejected the association or
+    broke the protocol (aborted): trying again through pynetdicom would only repeat that."""
     timing = {} if timing is None else timing
     if not contexts or len(contexts) > 128:
         raise Fallback("context count")
@@ -241,16 +294,27 @@ def open_lean(target: Target, contexts: list[tuple[str, list[str]]],
         if target.tls is not None:
             context = tls.client_context(target.tls)
             sock = context.wrap_socket(sock, server_hostname=tls.server_name(target.tls, target.host))
-        assoc = LeanAssociation(sock, target, proposed=list(contexts))
+        assoc = LeanAssociation(sock, target, proposed=list(contexts),
+                                own_max_pdu=pdu.effective_max_pdu(target.max_pdu))
         start = time.perf_counter()
         assoc._send_raw(associate_rq(target, contexts))
         sock.settimeout(target.timeouts.acse)
-        kind, body = assoc._pdu()
-        if kind != 0x02:
+        kind, body = pdu.read(assoc._read, assoc.own_max_pdu)
+        if kind == pdu.ASSOCIATE_RJ:
+            result, source, reason = pdu.decode_reason(body)
+            raise ConsoleError(diagnose.diagnose_rejection(result, source, reason,
+                                                           target.called_ae, target.calling_ae))
+        if kind != pdu.ASSOCIATE_AC:
             raise Fallback(f"PDU 0x{kind:02X} instead of A-ASSOCIATE-AC")
-        _parse_ac(assoc, body)
+        _accept(assoc, pdu.decode_associate(kind, body))
         timing["associate_ms"] = (time.perf_counter() - start) * 1000
-    except (Lost, OSError, ValueError, struct.error, Fallback) as exc:
+    except pdu.ProtocolError:
+        _send_abort(sock)
+        raise
+    except ConsoleError:
+        sock.close()
+        raise
+    except (Lost, OSError, ValueError, Fallback) as exc:
         sock.close()
         raise Fallback(str(exc)) from None
     if not assoc.accepted:
@@ -259,65 +323,34 @@ def open_lean(target: Target, contexts: list[tuple[str, list[str]]],
     return assoc
 
 
-def _item(kind: int, value: bytes) -> bytes:
-    return struct.pack(">BBH", kind, 0, len(value)) + value
+def _send_abort(sock: socket.socket) -> None:
+    try:
+        sock.sendall(pdu.abort())
+    except OSError:
+        pass  # already gone
+    sock.close()
 
 
 def associate_rq(target: Target, contexts: list[tuple[str, list[str]]]) -> bytes:
-    items = [_item(0x10, APPLICATION_CONTEXT)]
-    for n, (abstract, syntaxes) in enumerate(contexts):
-        sub = _item(0x30, abstract.encode("ascii")) + b"".join(
-            _item(0x40, ts.encode("ascii")) for ts in syntaxes)
-        items.append(_item(0x20, struct.pack(">BBBB", 2 * n + 1, 0, 0, 0) + sub))
-    user = (_item(0x51, struct.pack(">I", _OWN_MAX_PDU))
-            + _item(0x52, str(PYNETDICOM_IMPLEMENTATION_UID).encode("ascii"))
-            + _item(0x55, IMPLEMENTATION_VERSION.encode("ascii")))
-    items.append(_item(0x50, user))
-    body = (struct.pack(">HH", 1, 0) + target.called_ae.encode("ascii")[:16].ljust(16)
-            + target.calling_ae.encode("ascii")[:16].ljust(16) + bytes(32) + b"".join(items))
-    return struct.pack(">BBI", 0x01, 0, len(body)) + body
+    user = pdu.UserInfo(pdu.effective_max_pdu(target.max_pdu), str(PYNETDICOM_IMPLEMENTATION_UID),
+                        IMPLEMENTATION_VERSION)
+    return pdu.associate_rq(target.called_ae, target.calling_ae, contexts, user)
 
 
-def _uid(raw: bytes) -> str:
-    return raw.rstrip(b"\x00 ").decode("ascii")
-
-
-def _parse_ac(assoc: LeanAssociation, body: bytes) -> None:
+def _accept(assoc: LeanAssociation, ac: pdu.Associate) -> None:
     by_id = {2 * n + 1: cx for n, cx in enumerate(assoc.proposed)}
-    pos = 68
-    while pos + 4 <= len(body):
-        kind, length = body[pos], struct.unpack_from(">H", body, pos + 2)[0]
-        value = body[pos + 4:pos + 4 + length]
-        pos += 4 + length
-        if kind == 0x21:
-            context_id, result = value[0], value[2]
-            abstract, syntaxes = by_id.get(context_id, ("", []))
-            if result == 0 and len(value) >= 8 and value[4] == 0x40:
-                ts_len = struct.unpack_from(">H", value, 6)[0]
-                transfer = _uid(value[8:8 + ts_len])
-                if abstract and transfer in syntaxes:
-                    assoc.accepted.append(Accepted(context_id, abstract, transfer))
-                    continue
-            assoc.rejected.append({"abstract_syntax": abstract, "proposed": list(syntaxes),
-                                   "result": _RESULTS.get(result, "Unknown")})
-        elif kind == 0x50:
-            _parse_user(assoc, value)
-
-
-def _parse_user(assoc: LeanAssociation, value: bytes) -> None:
-    pos = 0
-    while pos + 4 <= len(value):
-        kind, length = value[pos], struct.unpack_from(">H", value, pos + 2)[0]
-        sub = value[pos + 4:pos + 4 + length]
-        pos += 4 + length
-        if kind == 0x51 and length == 4:
-            assoc.peer_max_pdu = struct.unpack(">I", sub)[0]
-        elif kind == 0x52:
-            assoc.implementation_class_uid = _uid(sub)
-        elif kind == 0x55:
-            assoc.implementation_version_name = sub.decode("ascii", "replace").strip()
-        elif kind == 0x53 and length == 4:
-            assoc.async_window = struct.unpack(">HH", sub)
+    for cx in ac.contexts:
+        abstract, syntaxes = by_id.get(cx.id, ("", []))
+        if cx.result == 0 and abstract and cx.transfer_syntaxes[0] in syntaxes:
+            assoc.accepted.append(Accepted(cx.id, abstract, cx.transfer_syntaxes[0]))
+            continue
+        assoc.rejected.append({"abstract_syntax": abstract, "proposed": list(syntaxes),
+                               "result": _RESULTS.get(cx.result, "Unknown")})
+    user = ac.user
+    assoc.peer_max_pdu = user.max_pdu
+    assoc.implementation_class_uid = user.implementation_class_uid
+    assoc.implementation_version_name = user.implementation_version_name
+    assoc.async_window = user.async_window
 
 
 # -- command sets (implicit VR little endian, group 0000) -------------------------------------

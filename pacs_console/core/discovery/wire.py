@@ -1,21 +1,22 @@
-"""The few DICOM upper-layer PDUs a probe needs: A-ASSOCIATE-RQ out, AC/RJ/ABORT classified in."""
+"""What a probe makes of a peer's answer: the PDUs themselves come from ``dicom.wire.pdu``."""
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
-APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
+from pacs_console.core.dicom.wire import pdu
+
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 # pynetdicom's implementation class UID: our associations are pynetdicom-compatible and the
 # peers' logs then show the same identity whether the console probes or runs a test.
 IMPLEMENTATION_UID = "1.2.826.0.1.3680043.9.3811.3.0.4"
-RELEASE_RQ = b"\x05\x00\x00\x00\x00\x04\x00\x00\x00\x00"
+RELEASE_RQ = pdu.release_rq()
 # PDU types: 2 AC, 3 RJ, 7 A-ABORT; anything else in the first byte is not DICOM.
-PDU_HEADER = 6
+PDU_HEADER = pdu.HEADER
 MAX_ANSWER = 1 << 20
+PROBE_MAX_PDU = 16382
 
 _REJECT = {(1, 1): "no reason given", (1, 2): "application context not supported",
            (1, 3): "calling AE title not recognised", (1, 7): "called AE title not recognised",
@@ -23,24 +24,10 @@ _REJECT = {(1, 1): "no reason given", (1, 2): "application context not supported
            (3, 1): "temporary congestion", (3, 2): "local limit exceeded"}
 
 
-def _item(kind: int, payload: bytes) -> bytes:
-    return struct.pack(">BBH", kind, 0, len(payload)) + payload
-
-
-def _ae(title: str) -> bytes:
-    return title.encode("ascii", "replace")[:16].ljust(16, b" ")
-
-
 def associate_rq(called: str, calling: str, version_name: str) -> bytes:
     """An A-ASSOCIATE-RQ proposing Verification (implicit and explicit little endian)."""
-    context = (struct.pack(">BBBB", 1, 0, 0, 0) + _item(0x30, VERIFICATION.encode())
-               + _item(0x40, IMPLICIT_LE.encode()) + _item(0x40, EXPLICIT_LE.encode()))
-    user = (_item(0x51, struct.pack(">I", 16382)) + _item(0x52, IMPLEMENTATION_UID.encode())
-            + _item(0x55, version_name.encode("ascii", "replace")[:16]))
-    body = (struct.pack(">HH", 1, 0) + _ae(called) + _ae(calling) + bytes(32)
-            + _item(0x10, APPLICATION_CONTEXT.encode()) + _item(0x20, context)
-            + _item(0x50, user))
-    return struct.pack(">BBI", 1, 0, len(body)) + body
+    return pdu.associate_rq(called, calling, [(VERIFICATION, [IMPLICIT_LE, EXPLICIT_LE])],
+                            pdu.UserInfo(PROBE_MAX_PDU, IMPLEMENTATION_UID, version_name))
 
 
 @dataclass(frozen=True)
@@ -66,8 +53,9 @@ def expected_length(header: bytes) -> int | None:
     """Total PDU length from the 6-byte header; None when it cannot be a DICOM answer."""
     if len(header) < PDU_HEADER or header[0] not in (2, 3, 7) or header[1] != 0:
         return None
-    length = struct.unpack(">I", header[2:6])[0]
-    if length > MAX_ANSWER or (header[0] in (3, 7) and length != 4):
+    try:
+        _, length = pdu.check_header(bytes(header[:PDU_HEADER]), MAX_ANSWER)
+    except pdu.ProtocolError:
         return None
     return PDU_HEADER + length
 
@@ -85,38 +73,19 @@ def classify(data: bytes) -> Answer:
             return Answer("not-dicom", detail=f"an HTTP server answered {_printable(data)!r}")
         return Answer("not-dicom", detail=f"answered {_printable(data)!r}" if data else
                       "closed the connection without answering")
-    kind = data[0]
-    if kind == 3:
-        result, source, reason = data[7], data[8], data[9]
+    kind, body = data[0], data[PDU_HEADER:total]
+    if kind == pdu.ASSOCIATE_RJ:
+        result, source, reason = pdu.decode_reason(body)
         text = _REJECT.get((source, reason), f"source {source}, reason {reason}")
         return Answer("rejected", result=result, source=source, reason=reason, detail=text)
-    if kind == 7:
-        return Answer("aborted", source=data[8], reason=data[9],
+    if kind == pdu.ABORT:
+        _, source, reason = pdu.decode_reason(body)
+        return Answer("aborted", source=source, reason=reason,
                       detail="aborted the association request")
-    return _accepted(data[:total])
-
-
-def _accepted(pdu: bytes) -> Answer:
-    uid = version = ""
-    max_pdu = 0
-    verification = False
-    offset = PDU_HEADER + 68  # protocol version, reserved, AE titles, reserved
-    while offset + 4 <= len(pdu):
-        kind, length = pdu[offset], struct.unpack(">H", pdu[offset + 2:offset + 4])[0]
-        value = pdu[offset + 4:offset + 4 + length]
-        if kind == 0x21 and len(value) >= 3:
-            verification = verification or value[2] == 0
-        elif kind == 0x50:
-            sub = 0
-            while sub + 4 <= len(value):
-                skind, slen = value[sub], struct.unpack(">H", value[sub + 2:sub + 4])[0]
-                svalue = value[sub + 4:sub + 4 + slen]
-                if skind == 0x51 and slen == 4:
-                    max_pdu = struct.unpack(">I", svalue)[0]
-                elif skind == 0x52:
-                    uid = svalue.decode("ascii", "replace").rstrip("\x00 ")
-                elif skind == 0x55:
-                    version = svalue.decode("ascii", "replace").rstrip("\x00 ")
-                sub += 4 + slen
-        offset += 4 + length
-    return Answer("accepted", uid, version, max_pdu, verification)
+    try:
+        ac = pdu.decode_associate(kind, body)
+    except pdu.ProtocolError as exc:
+        return Answer("not-dicom", detail=f"sent a malformed A-ASSOCIATE-AC ({exc.what})")
+    user = ac.user
+    return Answer("accepted", user.implementation_class_uid, user.implementation_version_name,
+                  user.max_pdu, any(cx.result == 0 for cx in ac.contexts))

@@ -15,6 +15,7 @@ from pacs_console.core.dicom.demo import DemoPacs
 from pacs_console.core.dicom.query import flatten
 from pacs_console.core.dicom.query_lean import flat_row
 from pacs_console.core.dicom.target import Target
+from pacs_console.core.errors import ConsoleError
 from tests.core.dicom_ops.helpers import QUICK, free_port
 
 EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
@@ -96,11 +97,12 @@ def test_negotiation_and_echo_with_the_demo_pacs():
             assoc.release()
 
 
-def test_a_rejection_or_closed_port_falls_back_before_any_work():
+def test_a_rejection_is_diagnosed_once_and_a_closed_port_falls_back():
     with DemoPacs(studies=[]) as demo:
         wrong = Target(demo.host, demo.port, "NOT_THE_DEMO", timeouts=QUICK)
-        with pytest.raises(ul.Fallback):
+        with pytest.raises(ConsoleError) as raised:  # not retried through pynetdicom
             ul.open_lean(wrong, [(Verification, [EXPLICIT])])
+        assert "called AE title not recognised" in raised.value.diagnosis.what
     with pytest.raises(ul.Fallback):
         ul.open_lean(Target("127.0.0.1", free_port(), "ANY", timeouts=QUICK),
                      [(Verification, [EXPLICIT])])
