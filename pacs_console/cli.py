@@ -61,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown command {args.command!r}")
     if hasattr(signal, "SIGPIPE"):
         # `pacs-console incident list --json | head` should end quietly like any Unix tool,
-        # not with a BrokenPipeError traceback.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        # not with a BrokenPipeError traceback. A server (``serves``) must not: a peer that
+        # closes while it is answered would otherwise end the whole process (exit 141);
+        # there a broken pipe is an OSError that ends that one connection.
+        serves = getattr(args, "serves", False)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN if serves else signal.SIG_DFL)
     return int(handler(args) or 0)
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 
 
 def register(subparsers) -> None:
@@ -28,23 +26,14 @@ def register(subparsers) -> None:
                         help="keep serving when standard input closes (background use)")
     parser.add_argument("--json", action="store_true",
                         help="print the listening address as one JSON document")
-    parser.set_defaults(handler=run)
-
-
-def _wait_for_stdin_eof(stop: threading.Event) -> None:
-    try:
-        while sys.stdin.readline():
-            pass
-    except (OSError, ValueError):
-        pass
-    stop.set()
+    parser.set_defaults(handler=run, serves=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from pacs_console.commands import exit_codes
     from pacs_console.commands.dimse_common import opened_context
+    from pacs_console.commands.serving import serve_until_stopped
 
-    stop = threading.Event()
     with opened_context(args) as ctx:
         try:
             demo = ctx.start_demo(host=args.host, port=args.port)
@@ -66,17 +55,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{info['worklist_items']} worklist items. Stop with Ctrl+C"
                   + ("." if args.no_stdin else " or by closing standard input (Ctrl+D)."),
                   flush=True)
-        if hasattr(signal, "SIGTERM"):
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        if not args.no_stdin and sys.stdin is not None:
-            threading.Thread(target=_wait_for_stdin_eof, args=(stop,), daemon=True,
-                             name="demo-stdin").start()
-        try:
-            # Short waits keep the main thread responsive to Ctrl+C on every platform.
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        serve_until_stopped(watch_stdin=not args.no_stdin)
         if not args.json:
             print("Demo PACS stopped.", flush=True)
     return exit_codes.OK

@@ -72,7 +72,7 @@ def _register_hl7(subparsers) -> None:
     listen.add_argument("--tls-cert", metavar="PEM", help="serve MLLP over TLS with this cert")
     listen.add_argument("--tls-key", metavar="PEM", help="its private key")
     listen.add_argument("--json", action="store_true", help="JSON lines, one per message")
-    listen.set_defaults(handler=run_guarded(_hl7_listen))
+    listen.set_defaults(handler=run_guarded(_hl7_listen), serves=True)
 
 
 def register(subparsers) -> None:

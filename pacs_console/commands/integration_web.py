@@ -122,7 +122,7 @@ def register_workflow(subparsers) -> None:
     serve.add_argument("--peer", action="append", default=[], metavar="AE@HOST:PORT",
                        help="where to send reports on a separate association")
     serve.add_argument("--duration", type=float, default=0.0, metavar="S")
-    serve.set_defaults(handler=run_guarded(_run_serve))
+    serve.set_defaults(handler=run_guarded(_run_serve), serves=True)
 
 
 def _keys(pairs: list[str]) -> dict:

@@ -176,3 +176,30 @@ def _add(add, item, transfer_syntaxes) -> None:
         add(item, list(transfer_syntaxes))
     else:
         add(item)
+
+
+PER_ADDRESS = 8  # associations one calling address may hold on a console server
+_LIMIT_RJ = b"\x03\x00\x00\x00\x00\x04\x00\x02\x03\x02"  # RJ transient, provider, local limit
+
+
+def limit_per_address(server, cap: int = PER_ADDRESS) -> None:
+    """Make a pynetdicom server refuse a connection from an address that already holds
+    ``cap`` associations (A-ASSOCIATE-RJ "local limit exceeded", no thread started), so one
+    host opening idle connections cannot take every slot from real work."""
+
+    def verify_request(request, client_address) -> bool:
+        host = client_address[0] if isinstance(client_address, tuple) else client_address
+        held = sum(1 for assoc in server.active_associations
+                   if assoc.requestor.address == host)
+        if held < cap:
+            return True
+        logging.getLogger(__name__).warning(
+            "refused a connection from %s: it already holds %d associations", host, held)
+        try:
+            request.settimeout(0.2)
+            request.sendall(_LIMIT_RJ)
+        except OSError:
+            pass  # gone already; socketserver closes it either way
+        return False
+
+    server.verify_request = verify_request

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydicom import Dataset
+from pydicom import Dataset, dcmread
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import (
     JPEG2000,
@@ -36,7 +38,7 @@ from pynetdicom.sop_class import (
 )
 
 from pacs_console.core.dicom import demo_handlers
-from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, make_ae
+from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, limit_per_address, make_ae
 from pacs_console.core.dicom.synth import generate_demo_studies, worklist_items
 
 LOG = logging.getLogger(__name__)
@@ -86,6 +88,10 @@ class DemoPacs:
         self._require_called_aet = require_called_aet
         self._lock = threading.Lock()
         self._store: dict[str, Dataset] = {}
+        # Instances received over the network live on disk; memory keeps their headers only
+        # (pixel data is read back when an instance is sent), so storing never grows memory
+        # by the size of the image. The folder goes when the DemoPacs object does.
+        self._disk: tempfile.TemporaryDirectory | None = None
         self._worklist = list(worklist_items() if worklist is None else worklist)
         self._ae = None
         self._server = None
@@ -113,6 +119,7 @@ class DemoPacs:
         # to back, or a probe beside a continuous echo, ran into "local limit exceeded".
         ae.maximum_associations = DEMO_MAX_ASSOCIATIONS
         self._server = ae.serve((self._host, self._requested_port), demo_handlers.handlers(self))
+        limit_per_address(self._server)  # idle connections from one host never starve the rest
         self._ae = ae
         LOG.info("demo PACS %s listening on %s:%d", self._ae_title, self.host, self.port)
         return self
@@ -170,6 +177,17 @@ class DemoPacs:
             ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         with self._lock:
             self._store[str(ds.SOPInstanceUID)] = ds
+
+    def receive(self, ds: Dataset) -> None:
+        """Store an instance that arrived over the network: written to disk, its header kept."""
+        with self._lock:
+            if self._disk is None:
+                self._disk = tempfile.TemporaryDirectory(prefix="pacs-demo-store-")
+            folder = self._disk.name
+        name = hashlib.sha256(str(ds.SOPInstanceUID).encode()).hexdigest()[:32]
+        path = f"{folder}/{name}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        self.add(dcmread(path, defer_size=2048))
 
     def add_worklist_item(self, item: Dataset) -> None:
         with self._lock:

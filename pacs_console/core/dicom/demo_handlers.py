@@ -53,7 +53,7 @@ def on_echo(event: evt.Event, pacs: DemoPacs) -> int:
 
 
 def on_store(event: evt.Event, pacs: DemoPacs) -> int:
-    """C-STORE: keep the dataset (and its transfer syntax) in the memory store."""
+    """C-STORE: keep the dataset (and its transfer syntax) on disk, its header in memory."""
     try:
         ds = event.dataset
         ds.file_meta = event.file_meta
@@ -61,7 +61,14 @@ def on_store(event: evt.Event, pacs: DemoPacs) -> int:
     except Exception:  # a malformed dataset is the peer's bug; answer instead of aborting
         LOG.exception("demo PACS could not decode a C-STORE dataset")
         return 0xC210  # Cannot understand
-    pacs.add(ds)
+    try:
+        pacs.receive(ds)
+    except OSError as exc:
+        LOG.error("demo PACS cannot keep a received instance: %s", exc)
+        return 0xA700  # Out of resources
+    except Exception:  # noqa: BLE001 - a dataset that cannot be written is the peer's bug
+        LOG.exception("demo PACS could not store a C-STORE dataset")
+        return 0xC210
     pacs.record(event="store", calling_ae=_calling(event), sop_instance_uid=uid,
                 sop_class_uid=str(ds.get("SOPClassUID", "")),
                 transfer_syntax=str(ds.file_meta.TransferSyntaxUID),

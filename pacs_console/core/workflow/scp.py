@@ -17,7 +17,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, make_ae
+from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, limit_per_address, make_ae
 from pacs_console.core.dicom.scp import ACCEPTED_TRANSFER_SYNTAXES
 from pacs_console.core.workflow import datasets as wds
 
@@ -80,6 +80,7 @@ class WorkflowSCP:
             (evt.EVT_C_FIND, self._on_find), (evt.EVT_N_CREATE, self._on_create),
             (evt.EVT_N_SET, self._on_set), (evt.EVT_N_ACTION, self._on_action),
             (evt.EVT_C_STORE, self._on_store)])
+        limit_per_address(self._server)
         self.port = self._server.server_address[1]
         log.info("Workflow SCP %s on %s:%s", self.ae_title, self.host, self.port)
         return self
