@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 import types
 from collections.abc import Iterable, Sequence
@@ -184,17 +185,28 @@ _LIMIT_RJ = b"\x03\x00\x00\x00\x00\x04\x00\x02\x03\x02"  # RJ transient, provide
 
 def limit_per_address(server, cap: int = PER_ADDRESS) -> None:
     """Make a pynetdicom server refuse a connection from an address that already holds
-    ``cap`` associations (A-ASSOCIATE-RJ "local limit exceeded", no thread started), so one
-    host opening idle connections cannot take every slot from real work."""
+    ``cap`` open connections (A-ASSOCIATE-RJ "local limit exceeded", no thread started), so
+    one host opening idle connections cannot take every slot from real work.
+
+    Counted by the sockets themselves, at accept time: pynetdicom's own count lags behind a
+    burst (threads start later) and includes associations whose peer is long gone.
+    """
+    held: dict[str, list[socket.socket]] = {}
+    lock = threading.Lock()
 
     def verify_request(request, client_address) -> bool:
-        host = client_address[0] if isinstance(client_address, tuple) else client_address
-        held = sum(1 for assoc in server.active_associations
-                   if assoc.requestor.address == host)
-        if held < cap:
-            return True
+        host = client_address[0] if isinstance(client_address, tuple) else str(client_address)
+        with lock:
+            for key in list(held):
+                held[key] = [s for s in held[key] if s.fileno() != -1]
+                if not held[key]:
+                    del held[key]
+            mine = held.setdefault(host, [])
+            if len(mine) < cap:
+                mine.append(request)
+                return True
         logging.getLogger(__name__).warning(
-            "refused a connection from %s: it already holds %d associations", host, held)
+            "refused a connection from %s: it already holds %d connections", host, cap)
         try:
             request.settimeout(0.2)
             request.sendall(_LIMIT_RJ)
