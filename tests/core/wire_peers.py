@@ -77,8 +77,8 @@ class ScriptedAcceptor:
     """Accepts connections on an OS-assigned port; answers each request with ``answer``
     (bytes, or a function of the request) and keeps what the peer sent afterwards."""
 
-    def __init__(self, answer) -> None:
-        self.answer = answer
+    def __init__(self, answer, *, then_close: bool = False) -> None:
+        self.answer, self.then_close = answer, then_close
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.connections = 0
@@ -101,7 +101,8 @@ class ScriptedAcceptor:
                     conn.sendall(answer)
                 except OSError:
                     continue
-                self.after.append(read_all(conn))
+                if not self.then_close:
+                    self.after.append(read_all(conn))
 
     def close(self) -> None:
         self.listener.close()
