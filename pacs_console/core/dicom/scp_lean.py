@@ -119,7 +119,10 @@ class LeanStorageServer:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass  # the peer left first
-        self._rejects.put(None)
+        try:
+            self._rejects.put_nowait(None)
+        except queue.Full:
+            pass  # the refusing thread is a daemon: it ends with the process
         self._thread.join(timeout=2)
 
     server_close = shutdown
