@@ -66,6 +66,8 @@ class Context:
     def save_settings(self, settings: Settings) -> None:
         save_settings(self.paths.settings_file, settings)
         self.settings = settings
+        if self.scp is not None and not self.scp.running:
+            self.scp = None  # the next start listens as the new settings say
 
     def storage_scp(self) -> StorageSCP:
         """The one local Storage SCP, created on first use with the AE and port from settings."""

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -24,13 +25,22 @@ TEXT_FIELDS = (("engineer_name", "Engineer name"), ("engineer_id", "Engineer ID"
                ("engineer_email", "Email"), ("engineer_phone", "Phone"),
                ("organisation_logo", "Organisation logo (PNG/JPEG file)"),
                ("default_site", "Default site"),
-               ("ae_title", "Console AE title"))
+               ("ae_title", "Console AE title"),
+               ("scp_bind", "Storage SCP listens on (IP address; 0.0.0.0 = all)"))
 INT_FIELDS = (("scp_port", "Storage SCP port", 1, 65535),
               ("scan_rate", "Scan rate (attempts/s)", 1, 5000),
-              ("scan_concurrency", "Scan concurrency", 1, 512))
+              ("scan_concurrency", "Scan concurrency", 1, 512),
+              ("max_pdu", "Maximum PDU received (bytes)", 0, 1 << 26),
+              ("scp_max_associations", "Storage SCP: associations at once", 0, 1024),
+              ("scp_per_address", "Storage SCP: associations per calling address", 0, 1024),
+              ("scp_max_in_flight_mb", "Storage SCP: data in memory at once (MB)", 0, 1 << 20),
+              ("scp_min_free_mb", "Storage SCP: refuse below this free disk (MB)", 0, 1 << 21))
 FLOAT_FIELDS = (("connect_timeout", "Connect timeout (s)"), ("acse_timeout", "Association timeout (s)"),
                 ("dimse_timeout", "DIMSE timeout (s)"), ("network_timeout", "Network timeout (s)"),
-                ("scan_timeout", "Scan per-host timeout (s)"))
+                ("scan_timeout", "Scan per-host timeout (s)"),
+                ("scp_idle_timeout", "Storage SCP: idle association timeout (s)"))
+CHECK_FIELDS = (("scp_accept_any", "Storage SCP accepts any calling AE (not only the address "
+                 "book's)"),)
 
 
 class SettingsDialog(QDialog):
@@ -62,6 +72,12 @@ class SettingsDialog(QDialog):
             spin.setObjectName(name)
             spin.valueChanged.connect(self.validate)
             self._add_row(form, name, label, spin)
+        for name, label in CHECK_FIELDS:
+            box = QCheckBox(label)
+            box.setChecked(bool(getattr(settings, name)))
+            box.setObjectName(name)
+            box.toggled.connect(self.validate)
+            self._add_row(form, name, "", box)
         self.certificate = QLabel(certificate or "Made from your profile on your first signing")
         self.certificate.setObjectName("signing-certificate")
         self.certificate.setWordWrap(True)
@@ -93,7 +109,10 @@ class SettingsDialog(QDialog):
     def value(self) -> Settings:
         changes = {}
         for name, editor in self.editors.items():
-            changes[name] = editor.text() if isinstance(editor, QLineEdit) else editor.value()
+            if isinstance(editor, QCheckBox):
+                changes[name] = editor.isChecked()
+            else:
+                changes[name] = editor.text() if isinstance(editor, QLineEdit) else editor.value()
         return replace(self.original, **changes)
 
     def validate(self) -> bool:
