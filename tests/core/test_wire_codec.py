@@ -146,3 +146,19 @@ def test_pdu_option_out_of_range_is_one_line_and_exit_2(capsys, tmp_path):
     code = main(["--data-dir", str(tmp_path), "echo", "127.0.0.1", "1", "-pdu", "100"])
     assert code == 2
     assert "4096-16777216" in capsys.readouterr().err
+
+
+def test_a_malformed_reply_mid_query_is_diagnosed_not_retried():
+    def answer(request: bytes) -> bytes:
+        accepted = _ac([pdu.Context(1, transfer_syntaxes=[EXPLICIT])])
+        return accepted + struct.pack(">BBIIBB", 4, 0, 8, 500, 1, 3) + b"xx"  # PDV overruns
+
+    peer = ScriptedAcceptor(answer)
+    try:
+        target = Target("127.0.0.1", peer.port, "CALLED", "CALLING", timeouts=QUICK)
+        _, result = drain(find(target, "STUDY", {"PatientName": "*"}))
+        assert result.diagnosis.code == "protocol-error"
+        assert "PDV claims 500 bytes" in result.diagnosis.what
+        assert peer.connections == 1
+    finally:
+        peer.close()

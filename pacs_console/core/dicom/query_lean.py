@@ -21,6 +21,7 @@ from pynetdicom.dsutils import encode
 from pacs_console.core.dicom import ul
 from pacs_console.core.dicom.charsets import codec_note, decode_undeclared, fallback_codecs
 from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING
+from pacs_console.core.dicom.wire import pdu
 
 _UNDEFINED = 0xFFFFFFFF
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV",
@@ -167,6 +168,10 @@ def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | 
             try:
                 _, fields, data = assoc.receive(target.timeouts.dimse)
             except ul.Lost as lost:
+                if lost.protocol:  # a malformed PDU: aborted; asking again would not help
+                    result.diagnosis = pdu.ProtocolError(str(lost)).diagnosis
+                    finished = True
+                    return True
                 if result.count == 0:
                     finished = True
                     assoc.abort()

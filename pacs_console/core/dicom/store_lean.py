@@ -11,6 +11,7 @@ from pynetdicom.dsutils import encode
 
 from pacs_console.core.dicom import diagnose, fastpath, ul
 from pacs_console.core.dicom.association import uid_name
+from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 C_STORE_RQ = 0x0001
@@ -150,6 +151,8 @@ def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
 
 
 def _lost_diagnosis(exc: ul.Lost, target) -> Diagnosis:
+    if exc.protocol:
+        return pdu.ProtocolError(str(exc)).diagnosis
     if exc.timed_out:
         return Diagnosis("dimse-timeout", f"No C-STORE response within {target.timeouts.dimse:g} s",
                          ("the node is slow to write or hung",), ("raise the DIMSE timeout",), {})
