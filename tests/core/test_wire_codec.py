@@ -95,7 +95,7 @@ def test_zero_length_context_in_an_ac_aborts_with_a_diagnosis():
             ul.open_lean(target, [(Verification, [EXPLICIT])])
         assert raised.value.diagnosis.code == "protocol-error"
         assert "presentation context item of 0 bytes" in raised.value.diagnosis.what
-        assert peer.after[-1][:1] == b"\x07"  # told with A-ABORT, then closed
+        assert peer.sent_after(1)[:1] == b"\x07"  # told with A-ABORT, then closed
         # Through the operation a user runs: a diagnosis, no exception, no second attempt.
         _, result = drain(find(target, "STUDY", {"PatientName": "*"}))
         assert result.diagnosis.code == "protocol-error"
@@ -129,7 +129,7 @@ def test_a_pdata_over_the_advertised_maximum_aborts_the_association():
         with pytest.raises(ul.Lost) as lost:
             assoc.receive(3)
         assert lost.value.protocol and "16384" in str(lost.value)
-        assert peer.after[-1][:1] == b"\x07"
+        assert peer.sent_after(1)[:1] == b"\x07"
     finally:
         peer.close()
 

@@ -104,5 +104,14 @@ class ScriptedAcceptor:
                 if not self.then_close:
                     self.after.append(read_all(conn))
 
+    def sent_after(self, n: int = 1, timeout: float = 5) -> bytes:
+        """What the peer sent after the answer on the ``n``-th connection (once it closed)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.after) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.after[n - 1]
+
     def close(self) -> None:
         self.listener.close()
