@@ -9,7 +9,6 @@ import pytest
 from pynetdicom.pdu import A_ASSOCIATE_AC, A_ASSOCIATE_RQ
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
-from pacs_console.cli import main
 from pacs_console.core.dicom import ul
 from pacs_console.core.dicom.params import Timeouts
 from pacs_console.core.dicom.query import find
@@ -142,10 +141,12 @@ def test_max_pdu_is_finite_and_honoured_on_the_lean_path():
     assert pdu.effective_max_pdu(1 << 30) == pdu.MAX_MAX_PDU
 
 
-def test_pdu_option_out_of_range_is_one_line_and_exit_2(capsys, tmp_path):
-    code = main(["--data-dir", str(tmp_path), "echo", "127.0.0.1", "1", "-pdu", "100"])
-    assert code == 2
-    assert "4096-16777216" in capsys.readouterr().err
+def test_pdu_option_out_of_range_is_one_line_and_exit_2(tmp_path):
+    from tests.conftest import run_cli
+
+    done = run_cli("echo", "127.0.0.1", "1", "-pdu", "100", data_dir=tmp_path)
+    assert done.returncode == 2
+    assert "4096-16777216" in done.stderr and done.stderr.strip().count("\n") == 0
 
 
 def test_a_malformed_reply_mid_query_is_diagnosed_not_retried():
