@@ -18,6 +18,20 @@ def tune_interpreter_for_gui() -> None:
     sys.setswitchinterval(0.001)
 
 
+def _start_up(ctx, demo: bool):
+    """Off the GUI thread, alone: open the database, then start the demo PACS if asked (its
+    failure is returned, not raised, so the database being ready is never in doubt)."""
+    ctx.prepare()
+    if not demo:
+        return None
+    try:
+        # Generating the synthetic studies runs here too, so the window shows at once.
+        return ctx.start_demo()
+    except Exception as exc:  # noqa: BLE001 - shown in the status bar and logged
+        log.exception("Demo PACS could not start")
+        return exc
+
+
 def run_gui(args) -> int:
     from pacs_console.logs import setup_logging
 
@@ -38,6 +52,8 @@ def run_gui(args) -> int:
     app.setWindowIcon(QIcon(str(resource_path("icons", "pacs-console.png"))))
     app.setStyle("Fusion")  # Fusion follows the OS light/dark scheme on every platform
     ctx = Context.open(paths)
+    # Until the database is open, background work the window starts waits (see _start_up).
+    workers.hold()
     window = MainWindow(ctx)
     window.show()
     # Everything loaded so far (Qt wrappers, modules) lives as long as the app: moving it out of
@@ -46,21 +62,32 @@ def run_gui(args) -> int:
     if os.environ.get("PACS_CONSOLE_REPORT_SHOWN"):
         # Start-up benchmark hook: the first event-loop turn after show() means painted.
         QTimer.singleShot(0, lambda: print("WINDOW_SHOWN", flush=True))
-    if args.demo:
-        def started(demo) -> None:
-            window.demo_started(demo)
-            # With the demo, retrieves must land somewhere: start the console's own SCP too.
-            if ctx.scp is None or not ctx.scp.running:
-                window.status.toggle_scp()
-            log.info("Demo PACS %s on %s:%s", demo.ae_title, demo.host, demo.port)
 
-        def failed(exc: Exception) -> None:
+    def started(demo) -> None:
+        if demo is None:  # no --demo
+            return
+        if isinstance(demo, Exception):
             window.status.set_demo("failed")
-            window.status.showMessage(f"Demo PACS could not start: {exc}", 30000)
+            window.status.showMessage(f"Demo PACS could not start: {demo}", 30000)
+            return
+        window.demo_started(demo)
+        # With the demo, retrieves must land somewhere: start the console's own SCP too.
+        if ctx.scp is None or not ctx.scp.running:
+            window.status.toggle_scp()
+        log.info("Demo PACS %s on %s:%s", demo.ae_title, demo.host, demo.port)
 
+    def failed(exc: Exception) -> None:
+        window.status.showMessage(f"The database could not be opened: {exc}", 60000)
+        if args.demo:
+            window.status.set_demo("failed")
+
+    if args.demo:
         window.status.set_demo("starting…")
-        # Generating the synthetic studies runs off the GUI thread so the window shows at once.
-        workers.start(ctx.start_demo, on_result=started, on_error=failed)
+    # On the first event-loop turn (the window is on screen), one background task opens the
+    # database and starts the demo; the work the panels queued meanwhile runs after it.
+    QTimer.singleShot(0, lambda: workers.start(
+        _start_up, ctx, args.demo, on_result=started,
+        on_error=failed, on_finished=workers.release, before_held=True))
     if args.quit_after:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     try:

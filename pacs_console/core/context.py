@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import queue
 import threading
@@ -18,6 +19,12 @@ if TYPE_CHECKING:  # the database and pynetdicom load on first use, after the wi
 
 log = logging.getLogger(__name__)
 DEMO_PORT = 11112
+# The data layer the window's first background tasks use (address book, sync counts, sites).
+# prepare() imports it on one thread before they start: SQLAlchemy and pydantic imported for
+# the first time from two threads at once leave one with a "partially initialized module".
+_DATA_LAYER = ("pacs_console.core.db.nodes", "pacs_console.core.db.testruns",
+               "pacs_console.core.incidents.sites", "pacs_console.core.incidents.queries",
+               "pacs_console.core.sync.outbox", "pacs_console.core.sync.connectivity")
 
 
 @dataclass
@@ -49,6 +56,12 @@ class Context:
     def db_opened(self) -> bool:
         """Whether the database is open already (asking never opens it)."""
         return self._db is not None
+
+    def prepare(self) -> None:
+        """Import the data layer and open (migrate) the database, once, on the calling thread."""
+        for name in _DATA_LAYER:
+            importlib.import_module(name)
+        _ = self.db
 
     @classmethod
     def open(cls, paths: AppPaths) -> Context:

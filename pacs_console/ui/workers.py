@@ -87,6 +87,25 @@ def _emit(signal, *args: Any) -> bool:
 
 
 _ACTIVE: set[Worker] = set()
+# While start-up holds the pool (see hold()), work started elsewhere waits here in order.
+_HELD: list[tuple[Worker, QThreadPool | None]] | None = None
+
+
+def hold() -> None:
+    """Queue every start() until release(): at start-up one task opens the database (the first
+    import of SQLAlchemy, pydantic and the data layer) before anything else runs, because two
+    threads importing a module for the first time at once can see it half initialised."""
+    global _HELD
+    if _HELD is None:
+        _HELD = []
+
+
+def release() -> None:
+    """Start, in order, the work queued since hold(); later start() calls run at once again."""
+    global _HELD
+    held, _HELD = _HELD or [], None
+    for worker, pool in held:
+        (pool or QThreadPool.globalInstance()).start(worker)
 
 
 def start(
@@ -97,9 +116,12 @@ def start(
     on_error: Callable[[Exception], None] | None = None,
     on_finished: Callable[[], None] | None = None,
     pool: QThreadPool | None = None,
+    before_held: bool = False,
     **kwargs: Any,
 ) -> Worker:
-    """Start ``fn`` on the pool; callbacks run on the GUI thread. Keep the Worker to cancel it."""
+    """Start ``fn`` on the pool; callbacks run on the GUI thread. Keep the Worker to cancel it.
+
+    While the pool is held (start-up) the work waits for release(), unless ``before_held``."""
     worker = Worker(fn, *args, **kwargs)
     signals = worker.signals
     for signal, callback in ((signals.progress, on_progress), (signals.result, on_result),
@@ -108,7 +130,10 @@ def start(
             signal.connect(_guarded(callback))
     signals.finished.connect(lambda: _ACTIVE.discard(worker))
     _ACTIVE.add(worker)
-    (pool or QThreadPool.globalInstance()).start(worker)
+    if _HELD is not None and not before_held:
+        _HELD.append((worker, pool))
+    else:
+        (pool or QThreadPool.globalInstance()).start(worker)
     return worker
 
 
@@ -127,6 +152,10 @@ def _guarded(callback: Callable) -> Callable:
 
 def cancel_all(timeout_s: float = 5.0) -> None:
     """On quit: ask every worker to stop and wait a bounded time for them."""
+    global _HELD
+    for worker, _pool in _HELD or []:
+        _ACTIVE.discard(worker)  # never started: nothing to wait for
+    _HELD = None
     for worker in list(_ACTIVE):
         worker.cancel()
     for worker in list(_ACTIVE):
