@@ -49,9 +49,15 @@ def test_uptime_from_echo_runs_with_maintenance_excluded(data_dir):
     (node,) = report["nodes"]
     assert node["name"] == "Demo archive" and node["site"] == "Korle Bu"
     assert node["samples"] == 2 and node["up_s"] > 0 and node["down_s"] > 0
-    assert node["meets_target"] is False and 0 < node["monitored_fraction"] < 1
+    assert 0 < node["monitored_fraction"] < 1 and 0 < node["observed_fraction"] < 1
+    # Two echo samples are not an uptime figure: no percentage, no verdict, and it says why.
+    assert node["fraction"] is None and node["meets_target"] is None
+    assert node["enough_data"] is False and node["verdict"] == "not enough data"
+    assert node["basis"].startswith("2 echo samples over ") and "monitored" in node["basis"]
     text = ok("uptime", "--node", "DEMOPACS", *period, data_dir=data_dir).stdout
-    assert "Demo archive" in text and "MISSED" in text
+    assert "Demo archive" in text and "not enough data (2 echo samples over " in text
+    assert "%" not in text.splitlines()[1].split("(")[0]  # no figure before the reason
+    assert "met" not in text.splitlines()[1] and "MISSED" not in text
 
     # Declared maintenance covering the outage takes it out of the figure.
     added = json.loads(ok("maintenance", "add", "--site", "Korle Bu", "--node", "Demo archive",
@@ -61,6 +67,7 @@ def test_uptime_from_echo_runs_with_maintenance_excluded(data_dir):
     assert added["scope"] == "Demo archive" and added["site_name"] == "Korle Bu"
     node = json.loads(ok("uptime", *period, "--json", data_dir=data_dir).stdout)["nodes"][0]
     assert node["down_s"] == 0 and node["maintenance_s"] > 0 and node["meets_target"] is None
+    assert node["verdict"] == "not enough data"
 
     listed = json.loads(ok("maintenance", "list", "--json", data_dir=data_dir).stdout)
     assert [w["id"] for w in listed] == [added["id"]]
@@ -68,6 +75,42 @@ def test_uptime_from_echo_runs_with_maintenance_excluded(data_dir):
     ok("maintenance", "delete", str(added["id"]), data_dir=data_dir)
     assert json.loads(ok("maintenance", "list", "--json", data_dir=data_dir).stdout) == []
     assert json.loads(ok("audit", "verify", "--json", data_dir=data_dir).stdout)["ok"]
+
+
+def test_uptime_figures_state_what_they_were_computed_from(data_dir):
+    """Enough echo history gives a figure and a verdict, each naming its basis."""
+    from pacs_console.core.context import Context
+    from pacs_console.core.db.nodes import get_node
+    from pacs_console.core.db.testruns import save_test_run
+    from pacs_console.paths import app_paths
+
+    ok("site", "add", "Korle Bu", data_dir=data_dir)
+    _add_node(data_dir, 104, "Korle Bu")
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    ctx = Context.open(app_paths(data_dir))
+    try:
+        node_id = get_node(ctx.db, "Demo archive").id
+        for minute in range(60):  # one echo a minute for an hour; down for 2 of them
+            save_test_run(ctx.db, kind="echo", outcome="failed" if minute in (30, 31) else "ok",
+                          node_id=node_id, started_at=start + timedelta(minutes=minute))
+    finally:
+        ctx.close()
+    period = ("--since", start.isoformat(), "--until", (start + timedelta(hours=1)).isoformat())
+    node = json.loads(ok("uptime", *period, "--json", data_dir=data_dir).stdout)["nodes"][0]
+    assert node["enough_data"] is True and node["verdict"] == "missed"
+    assert abs(node["fraction"] - 58 / 60) < 1e-9
+    assert node["basis"] == ("60 echo samples over 1 h 00 min monitored, 100.0 % of the "
+                             "1 h 00 min outside maintenance")
+    text = ok("uptime", *period, data_dir=data_dir).stdout
+    assert ("96.667 % (missed against 99.9 %) from 60 echo samples over 1 h 00 min monitored"
+            in text)
+
+    # The same hour within three: 74 min watched (the last result holds 15 min) is too little.
+    longer = ("--since", start.isoformat(), "--until", (start + timedelta(hours=3)).isoformat())
+    node = json.loads(ok("uptime", *longer, "--json", data_dir=data_dir).stdout)["nodes"][0]
+    assert node["fraction"] is None and node["verdict"] == "not enough data"
+    assert node["basis"] == ("60 echo samples over 1 h 14 min monitored, 41.1 % of the "
+                             "3 h 00 min outside maintenance")
 
 
 def test_maintenance_and_uptime_errors_are_diagnosed(data_dir):

@@ -53,28 +53,24 @@ def _maintenance_delete(args, ctx) -> int:
                  f"Maintenance window {args.id} deleted")
 
 
-def _duration(delta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
-
-
-def _percent(value: float | None, digits: int = 3) -> str:
-    return "no data" if value is None else f"{value * 100:.{digits}f}%"
-
-
 def _uptime_line(item) -> str:
+    """The figure with its verdict and what it was computed from, or "not enough data"."""
+    from pacs_console.core.incidents.uptime import duration_text
+
     u = item.uptime
-    verdict = {True: "met", False: "MISSED", None: "-"}[u.meets_target]
-    return (f"{item.name[:28]:<28} {_percent(u.fraction):>9}  {verdict:<6} monitored "
-            f"{_percent(u.monitored, 1):>7}  down {_duration(u.down):>7}  maintenance "
-            f"{_duration(u.maintenance):>7}  samples {u.samples}")
+    return (f"{item.name[:28]:<28} {u.summary()}; down {duration_text(u.down)}, "
+            f"maintenance {duration_text(u.maintenance)}")
 
 
 def _uptime(args, ctx) -> int:
     from datetime import UTC, datetime, timedelta
 
-    from pacs_console.core.incidents.uptime import UPTIME_TARGET, uptime_report
+    from pacs_console.core.incidents.uptime import (
+        MIN_MONITORED,
+        MIN_SAMPLES,
+        UPTIME_TARGET,
+        uptime_report,
+    )
 
     until = args.until or datetime.now(UTC)
     since = args.since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
@@ -82,7 +78,8 @@ def _uptime(args, ctx) -> int:
     data = {"since": since.astimezone(UTC).isoformat(), "until": until.astimezone(UTC).isoformat(),
             "target": UPTIME_TARGET, "nodes": [item.to_dict() for item in report]}
     lines = [f"Uptime {since.astimezone(UTC):%Y-%m-%d %H:%M} -> {until.astimezone(UTC):%Y-%m-%d %H:%M}"
-             f" UTC, target {UPTIME_TARGET * 100:g}%"]
+             f" UTC, target {UPTIME_TARGET * 100:g}% (a figure needs {MIN_SAMPLES}+ echo samples "
+             f"covering {MIN_MONITORED * 100:g}%+ of the time outside maintenance)"]
     lines += [_uptime_line(item) for item in report] or ["No nodes match."]
     return _emit(args, data, "\n".join(lines))
 

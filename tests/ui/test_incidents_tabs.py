@@ -78,8 +78,12 @@ def test_uptime_tab_shows_each_node_against_the_target(qtbot, ctx, panel):
     rows = {view.table.item(r, 0).text(): [view.table.item(r, c).text() for c in range(8)]
             for r in range(2)}
     assert rows["Archive"][1:6] == ["Korle Bu", "96.667 %", "missed", "100.0 %", "2 min"]
-    assert rows["Router"][2:5] == ["100.000 %", "met", "25.0 %"]  # 15 of 60 min monitored
-    assert "1 below 99.9 %" in view.message.text()
+    # One sample holding 15 of the 60 min is no uptime figure, and the view says so.
+    assert rows["Router"][2:5] == ["not enough data (1 sample over 15 min)", "—", "25.0 %"]
+    assert "1 below 99.9 %, 1 without enough data" in view.message.text()
+    archive_row = next(r for r in range(2) if view.table.item(r, 0).text() == "Archive")
+    assert "from 60 echo samples over 1 h 00 min monitored" in view.table.item(
+        archive_row, 2).toolTip()
 
     sites.add_maintenance_window(ctx.db, starts_at=t0 + 30 * MIN, ends_at=t0 + 32 * MIN,
                                  site="Korle Bu", reason="UPS swap")

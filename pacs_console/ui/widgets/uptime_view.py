@@ -21,19 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
+from pacs_console.core.incidents.uptime import MIN_MONITORED, MIN_SAMPLES, duration_text
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.incident_detail import diagnosis_text
 
 COLUMNS = ("Node", "Site", "Uptime", "99.9% target", "Monitored", "Downtime",
            "Maintenance", "Echo samples")
-VERDICTS = {True: ("met", "#2e7d32"), False: ("missed", "#c62828"), None: ("no data", "#546e7a")}
+VERDICTS = {True: ("met", "#2e7d32"), False: ("missed", "#c62828"), None: ("—", "#546e7a")}
 DEFAULT_DAYS = 7
-
-
-def _duration(delta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 def _percent(value: float | None, digits: int) -> str:
@@ -44,6 +39,14 @@ def _sites(ctx: Context) -> list:
     from pacs_console.core.incidents.sites import list_sites
 
     return list_sites(ctx.db)
+
+
+def _figure(u) -> str:
+    """The uptime figure, or why there is none (never a percentage from a thin history)."""
+    if u.fraction is not None:
+        return _percent(u.fraction, 3)
+    noun = "sample" if u.samples == 1 else "samples"
+    return f"not enough data ({u.samples} {noun} over {duration_text(u.up + u.down)})"
 
 
 def _compute(ctx: Context, start: datetime, end: datetime, site: int | None) -> list:
@@ -149,12 +152,12 @@ class UptimeView(QWidget):
         for row, item in enumerate(report):
             u = item.uptime
             verdict, colour = VERDICTS[u.meets_target]
-            cells = (item.name, item.site_name or "—", _percent(u.fraction, 3), verdict,
-                     _percent(u.monitored, 1), _duration(u.down), _duration(u.maintenance),
-                     str(u.samples))
+            cells = (item.name, item.site_name or "—", _figure(u), verdict,
+                     _percent(u.monitored, 1), duration_text(u.down),
+                     duration_text(u.maintenance), str(u.samples))
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
-                cell.setToolTip(item.label)
+                cell.setToolTip(f"{item.label}: {u.summary()}")
                 if column == 3:
                     cell.setForeground(QBrush(QColor(colour)))
                 if column >= 2:
@@ -162,10 +165,14 @@ class UptimeView(QWidget):
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, cell)
         missed = sum(1 for item in report if item.uptime.meets_target is False)
+        thin = sum(1 for item in report if item.uptime.fraction is None)
         start, end = self.period()
         self.message.setText(
             f"{len(report)} node(s), {start.astimezone():%Y-%m-%d %H:%M} → "
-            f"{end.astimezone():%Y-%m-%d %H:%M}: {missed} below 99.9 %."
+            f"{end.astimezone():%Y-%m-%d %H:%M}: {missed} below 99.9 %, {thin} without enough "
+            f"data (a figure needs {MIN_SAMPLES}+ echo samples covering "
+            f"{MIN_MONITORED * 100:g} %+ of the time outside maintenance; each result holds "
+            "up to 15 min)."
             if report else "No nodes in the address book for this choice.")
 
     def show_error(self, exc: Exception) -> None:

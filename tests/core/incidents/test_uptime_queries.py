@@ -96,3 +96,25 @@ def test_export_csv_and_json_include_sla(db, tamale):
     data = json.loads(export_incidents(db, "json", IncidentFilter(severities=("low",)), now=now))
     assert len(data["incidents"]) == 1
     assert data["incidents"][0]["sla"]["state"] == "met"
+
+
+def test_too_little_monitoring_gives_no_figure_and_says_why():
+    # The field case: two echo samples in a week, seconds apart.
+    week = compute_uptime([(T0, True), (T0 + timedelta(seconds=40), False)], T0,
+                          T0 + timedelta(days=7))
+    assert week.observed_fraction is not None and week.enough_data is False
+    assert week.fraction is None and week.meets_target is None and week.verdict == "not enough data"
+    assert week.summary() == ("not enough data (2 echo samples over 15 min monitored, 0.2 % of "
+                              "the 7 d 0 h outside maintenance)")
+    assert week.to_dict()["fraction"] is None and week.to_dict()["enough_data"] is False
+    # Well covered but only two samples: still no figure; a third makes one.
+    two = compute_uptime([(T0, True), (T0 + 10 * MIN, True)], T0, T0 + 20 * MIN)
+    assert two.monitored == 1.0 and two.fraction is None
+    three = compute_uptime([(T0, True), (T0 + 5 * MIN, True), (T0 + 10 * MIN, True)], T0,
+                           T0 + 20 * MIN)
+    assert three.fraction == 1.0 and three.verdict == "met"
+    assert three.summary() == ("100.000 % (met against 99.9 %) from 3 echo samples over "
+                               "20 min monitored, 100.0 % of the 20 min outside maintenance")
+    # All of it maintenance: nothing to judge.
+    excused = compute_uptime([(T0, True)] * 3, T0, T0 + MIN, [(T0, T0 + MIN)])
+    assert excused.fraction is None and excused.monitored is None
