@@ -172,3 +172,27 @@ def test_verify_audit_from_the_panel(qtbot, ctx, panel):
     panel.verify_button.click()
     qtbot.waitUntil(lambda: "TAMPERING FOUND" in panel.message.text(), timeout=10000)
     assert "incident 3" in panel.message.text()
+
+
+def test_the_new_button_opens_the_dialog_when_clicked(qtbot, panel):
+    """Clicked with the mouse (clicked(bool) once passed False as the draft: nothing opened)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    seen: list = []
+
+    def fill_when_shown() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, fill_when_shown)
+            return
+        seen.append(dialog.windowTitle())
+        QTest.keyClicks(dialog.title, "PACS refuses CR images")
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok),
+                         Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(50, fill_when_shown)
+    qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 241, timeout=5000)
+    assert seen and panel.current.title == "PACS refuses CR images"

@@ -117,7 +117,7 @@ class IncidentsPanel(QWidget):
         self.from_run_button.setToolTip("New incident pre-filled from the latest failed test run")
         self.from_run_button.clicked.connect(lambda: self.new_from_failed_run())
         self.export_button = QPushButton("Export CSV…")
-        self.export_button.clicked.connect(self.export_csv)
+        self.export_button.clicked.connect(lambda: self.export_csv())
         self.verify_button = QPushButton("Verify audit")
         self.verify_button.setToolTip("Check the audit trail for edits made outside the app")
         self.verify_button.clicked.connect(self.verify_audit)

@@ -66,7 +66,8 @@ class TestsPanel(QWidget):
                                 ("Export…", self.export_nodes, "CSV, JSON, Orthanc or dcmqrscp.cfg")):
             button = QPushButton(name)
             button.setToolTip(tip)
-            button.clicked.connect(slot)
+            # Through a lambda: clicked(bool) would hand False to a slot's optional path.
+            button.clicked.connect(lambda _checked=False, slot=slot: slot())
             book_buttons.addWidget(button)
             self.buttons[name] = button
         self.buttons["Add"].setShortcut("Ctrl+N")
