@@ -66,7 +66,14 @@ def main(argv: list[str] | None = None) -> int:
         # there a broken pipe is an OSError that ends that one connection.
         serves = getattr(args, "serves", False)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN if serves else signal.SIG_DFL)
-    return int(handler(args) or 0)
+    try:
+        return int(handler(args) or 0)
+    except EOFError as exc:  # end of input at a prompt: one line, never a traceback
+        from pacs_console.commands.prompt import EXIT_NO_INPUT, InputEnded
+
+        print(exc.line() if isinstance(exc, InputEnded)
+              else "pacs-console: end of input: a prompt got no answer", file=sys.stderr)
+        return EXIT_NO_INPUT
 
 
 if __name__ == "__main__":

@@ -71,7 +71,31 @@ def _database(data_dir: str | None) -> Check:
     return Check("database", True, f"{paths.database} at latest migration {head_revision()}")
 
 
+# Qt platforms that draw on a screen (the unset default included) versus headless ones.
+_SCREEN_PLATFORMS = ("", "xcb", "wayland", "wayland-egl")
+NO_DISPLAY = ("no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot "
+              "open here (run it in a desktop session, or over ssh -X; QT_QPA_PLATFORM=offscreen "
+              "for headless checks); the command line works without a display")
+
+
+def display_problem(environ=None, platform_name: str | None = None) -> str | None:
+    """Why the window cannot open for want of a display (Linux and BSD), or None."""
+    environ = os.environ if environ is None else environ
+    platform_name = sys.platform if platform_name is None else platform_name
+    if platform_name.startswith(("win", "darwin", "cygwin")):
+        return None
+    requested = environ.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    if requested not in _SCREEN_PLATFORMS:
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY
+
+
 def _qt_platform() -> Check:
+    no_display = display_problem()
+    if no_display:
+        return Check("Qt platform", False, no_display)
     # A missing platform plugin makes Qt abort the process, so it is probed in a child.
     if getattr(sys, "frozen", False):
         cmd = [sys.executable, "--qt-probe"]
@@ -82,7 +106,10 @@ def _qt_platform() -> Check:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Check("Qt platform", False, f"probe did not run: {exc}")
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        output = (proc.stderr or proc.stdout).strip()
+        tail = output.splitlines()[-3:]
+        if "could not connect to display" in output.lower():
+            return Check("Qt platform", False, f"{NO_DISPLAY} | " + " | ".join(tail))
         return Check("Qt platform", False,
                      "no usable Qt platform plugin: " + " | ".join(tail) +
                      " (Linux: install libxcb-cursor0, or set QT_QPA_PLATFORM=offscreen)")

@@ -146,9 +146,11 @@ def _endpoint(args, ctx):
     if args.auth and args.auth != "none":
         secret = os.environ.get("PACS_CONSOLE_DICOMWEB_SECRET")
         if secret is None:
-            import getpass
+            from pacs_console.commands.prompt import ask_secret
 
-            secret = getpass.getpass("token: " if args.auth == "bearer" else "password: ")
+            secret = ask_secret("token: " if args.auth == "bearer" else "password: ",
+                                what="token" if args.auth == "bearer" else "password",
+                                hint="or set PACS_CONSOLE_DICOMWEB_SECRET")
         creds = Credentials(args.auth, args.user or "", secret)
     elif args.auth == "none":
         creds = Credentials()

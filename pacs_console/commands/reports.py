@@ -40,17 +40,19 @@ def _fail(args, diagnosis) -> int:
 
 
 def _ask(prompt: str) -> str | None:
-    """Only when a person is at the terminal; scripts use PACS_CONSOLE_SIGNING_PASSPHRASE."""
-    if not sys.stdin.isatty():
-        return None
-    import getpass
+    """Only when a person is at the terminal; scripts use PACS_CONSOLE_SIGNING_PASSPHRASE.
+    End of input (Ctrl+D) ends the command with one line and exit 2 (commands.prompt)."""
+    from pacs_console.commands.prompt import ask_secret
 
-    return getpass.getpass(prompt + ": ") or None
+    if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
+        return None
+    return ask_secret(prompt + ": ", what="passphrase",
+                      hint="set PACS_CONSOLE_SIGNING_PASSPHRASE for scripts") or None
 
 
 def _interactive_ask():
     """The prompt only where a person can answer it; otherwise signing says what is missing."""
-    return _ask if sys.stdin.isatty() else None
+    return _ask if sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty() else None
 
 
 def _build(args) -> int:
@@ -104,7 +106,9 @@ def _build(args) -> int:
         if args.json:
             print(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
         else:
-            state = "signed" if record.signed else "unsigned"
+            state = ("signed as a SAMPLE (throw-away key, not a real signature)"
+                     if record.signed and args.sample else
+                     "signed" if record.signed else "unsigned")
             print(f"{args.out}: {record.pages} pages, {state}"
                   + (", timestamped" if record.timestamped else "")
                   + f"; visit data SHA-256 {record.json_sha256}")

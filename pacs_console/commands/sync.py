@@ -102,11 +102,10 @@ def _read_token() -> str:
 
     if os.environ.get(TOKEN_ENV):
         return os.environ[TOKEN_ENV].strip()
-    if sys.stdin is not None and not sys.stdin.isatty():
-        return sys.stdin.readline().strip()
-    import getpass
+    from pacs_console.commands.prompt import ask_secret
 
-    return getpass.getpass("Helpdesk API token: ").strip()
+    return ask_secret("Helpdesk API token: ", what="helpdesk API token",
+                      hint=f"pipe it on standard input or set {TOKEN_ENV}").strip()
 
 
 def _set(args: argparse.Namespace, ctx) -> int:

@@ -1,0 +1,40 @@
+"""Asking the person at the terminal, for every command: end of input (Ctrl+D, a closed or
+empty standard input) at any prompt ends with one line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_NO_INPUT = 2  # the same as a usage error: the command lacked something it needs
+
+
+class InputEnded(EOFError):
+    """Standard input ended where an answer was expected."""
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+    def line(self) -> str:
+        return (f"pacs-console: end of input: no {self.what} was given"
+                + (f" ({self.hint})" if self.hint else ""))
+
+
+def ask_secret(prompt: str, *, what: str, hint: str = "") -> str:
+    """Hidden when a person types it; one line when piped (scripts). Raises InputEnded at EOF."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        raise InputEnded(what, hint)
+    try:
+        if stream.isatty():
+            import getpass
+
+            return getpass.getpass(prompt)
+        line = stream.readline()
+    except EOFError:
+        raise InputEnded(what, hint) from None
+    except (OSError, ValueError):  # stdin unusable (closed descriptor)
+        raise InputEnded(what, hint) from None
+    if not line:
+        raise InputEnded(what, hint)
+    return line.rstrip("\r\n")
