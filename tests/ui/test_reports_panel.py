@@ -158,3 +158,21 @@ def test_panel_preview_of_the_sample_and_verify(qtbot, ctx, tmp_path):
     assert page.pixmap().width() == fitted
     panel.verify(panel.last_pdf)
     qtbot.waitUntil(lambda: "UNSIGNED" in panel.status.text(), timeout=20000)
+
+
+def test_panel_signs_the_sample_as_a_sample_without_the_engineers_certificate(qtbot, ctx):
+    from pacs_console.core.reports.certs import p12_path
+    from pacs_console.core.reports.verify import verify_file
+
+    panel = ReportsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.visit.count() == 1, timeout=10000)
+    assert panel.visit.currentData() == SAMPLE
+    qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.last_pdf is not None and panel.last_pdf.name == "signed.pdf"
+                    and panel.sign_button.isEnabled(), timeout=60000)
+    result = verify_file(panel.last_pdf)
+    assert result.state == "sample" and result.sample and result.intact
+    assert result.signatures[0].signer.startswith("SAMPLE - not a real signature")
+    assert not p12_path(ctx.paths.data).exists() and panel.model.rowCount() == 0
