@@ -123,3 +123,34 @@ def test_emitting_does_not_leak_references_to_true(qtbot):
     for _ in range(200):  # few enough that a leaking release fails here instead of aborting
         signals.progress.emit(1)
     assert sys.getrefcount(True) - before > -100
+
+
+def test_start_up_holds_other_work_until_it_releases(qtbot):
+    """While held, work waits (in order) for the one start-up task; cancel_all drops it."""
+    order: list[str] = []
+    gate = threading.Event()
+
+    def start_up() -> str:
+        gate.wait(5)
+        order.append("start-up")
+        return "ready"
+
+    workers.hold()
+    try:
+        first = workers.start(order.append, "address book")
+        workers.start(start_up, before_held=True, on_finished=workers.release)
+        second = workers.start(order.append, "sync counts")
+        time.sleep(0.2)
+        assert order == [] and not first.done.is_set()  # nothing ran beside the start-up
+        gate.set()
+        qtbot.waitUntil(lambda: first.done.is_set() and second.done.is_set(), timeout=5000)
+        assert order[0] == "start-up" and set(order[1:]) == {"address book", "sync counts"}
+        # Work queued behind a start-up that never finishes is dropped at quit, not waited for.
+        workers.hold()
+        never = workers.start(order.append, "never")
+        began = time.monotonic()
+        workers.cancel_all(timeout_s=5)
+        assert time.monotonic() - began < 1 and not never.done.is_set()
+        assert "never" not in order
+    finally:
+        workers.release()
