@@ -199,3 +199,17 @@ def test_ctrl_d_at_the_pkcs12_passphrase_prompt_is_one_line_and_exit_2(data_dir,
                                          b"assphrase", _env(PYTHON_KEYRING_BACKEND=NO_KEYRING))
     assert typed and code == 2, output
     assert "Traceback" not in output and "end of input" in output
+
+
+def test_a_piped_answer_is_bounded_and_must_be_text(data_dir):
+    args = [sys.executable, "-m", "pacs_console", "--data-dir", str(data_dir), "helpdesk", "set",
+            "--url", "http://127.0.0.1:9", "--queue", "General", "--user", "console"]
+    env = _env(PACS_CONSOLE_HELPDESK_TOKEN=None)
+    for data, words in ((b"x" * (200 * 1024) + b"\n", "longer than 64 KiB"),
+                        (b"\xff\xfe\x00garbage\n", "not text")):
+        proc = subprocess.run(args, input=data, capture_output=True, cwd=ROOT, env=env,
+                              timeout=120)
+        proc.stdout, proc.stderr = proc.stdout.decode(), proc.stderr.decode()
+        assert proc.returncode == 2
+        line = _one_clear_line(proc)
+        assert words in line and "helpdesk API token" in line
