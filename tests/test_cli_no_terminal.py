@@ -80,6 +80,8 @@ def test_sample_report_builds_with_no_terminal_and_no_keyring_and_says_it_is_a_s
     page_text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                                check=True).stdout
     assert SAMPLE in page_text  # printed on the page, in the visible signature
+    assert "SAMPLE report: the signature beside is made with a throw-away SAMPLE key" in (
+        " ".join(page_text.split()))
 
     verify = subprocess.run([sys.executable, "-m", "pacs_console", "report", "verify",
                              str(out), "--json"], capture_output=True, text=True, cwd=ROOT,

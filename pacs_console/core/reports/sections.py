@@ -292,9 +292,13 @@ def _signatures(r: VisitReport, digest: str, slot, width: float) -> list:
                     _hand(r.extras.engineer, "Engineer", half)]], colWidths=[width / 2] * 2)
     block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("LINEABOVE", (0, 0), (-1, 0), 0.6, GRID)]))
-    digital = Table([[slot, p("Digital signature (PAdES) of the engineer: it certifies this "
-                              "document, so any later change shows in a PDF reader's signature "
-                              "panel and in `pacs-console report verify`.", "Small")]],
+    meaning = ("SAMPLE report: the signature beside is made with a throw-away SAMPLE key, "
+               "not a real signature; it shows how a visit report is certified and proves "
+               "nothing about anyone." if r.visit_id is None else
+               "Digital signature (PAdES) of the engineer: it certifies this document, so any "
+               "later change shows in a PDF reader's signature panel and in "
+               "`pacs-console report verify`.")
+    digital = Table([[slot, p(meaning, "Small")]],
                     colWidths=[slot.width + 4 * mm, width - slot.width - 4 * mm])
     digital.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                  ("LEFTPADDING", (0, 0), (0, 0), 0)]))
