@@ -172,7 +172,7 @@ def test_panel_signs_the_sample_as_a_sample_without_the_engineers_certificate(qt
     qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.last_pdf is not None and panel.last_pdf.name == "signed.pdf"
                     and panel.sign_button.isEnabled(), timeout=60000)
-    result = verify_file(panel.last_pdf)
-    assert result.state == "sample" and result.sample and result.intact
-    assert result.signatures[0].signer.startswith("SAMPLE - not a real signature")
+    result = verify_file(panel.last_pdf).to_dict()
+    assert result["state"] == "sample" and result["sample"] is True and result["intact"]
+    assert result["signatures"][0]["signer"].startswith("SAMPLE - not a real signature")
     assert not p12_path(ctx.paths.data).exists() and panel.model.rowCount() == 0
