@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 import threading
 import time
@@ -29,6 +28,7 @@ from pydicom.uid import (
 from pynetdicom import build_context, build_role, evt
 from pynetdicom import sop_class as sc
 
+from pacs_console.core import safepath
 from pacs_console.core.dicom import association as assoc_mod
 from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING, category, describe_status
 from pacs_console.core.dicom.query import _keyword, _set
@@ -61,7 +61,6 @@ GET_OTHER_CLASSES = [
     sc.KeyObjectSelectionDocumentStorage, sc.GrayscaleSoftcopyPresentationStateStorage,
     sc.EncapsulatedPDFStorage, sc.RTDoseStorage, sc.RTStructureSetStorage, sc.RTPlanStorage,
 ]
-_UNSAFE = re.compile(r"[^0-9A-Za-z.\-]")
 
 
 @dataclass(frozen=True)
@@ -359,15 +358,16 @@ class _Receiver:
     def __call__(self, event) -> int:
         try:
             ds = event.dataset
-            study = _UNSAFE.sub("_", str(getattr(ds, "StudyInstanceUID", "unknown")))
-            series = _UNSAFE.sub("_", str(getattr(ds, "SeriesInstanceUID", "unknown")))
-            folder = self.store_dir / study / series
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / (_UNSAFE.sub("_", str(event.request.AffectedSOPInstanceUID)) + ".dcm")
+            path = safepath.instance_path(
+                self.store_dir, getattr(ds, "StudyInstanceUID", ""),
+                getattr(ds, "SeriesInstanceUID", ""), event.request.AffectedSOPInstanceUID)
+            path.parent.mkdir(parents=True, exist_ok=True)
             data = event.encoded_dataset()
             tmp = path.with_suffix(".part")
             tmp.write_bytes(data)
             os.replace(tmp, path)
+        except safepath.UnsafePath:
+            return 0xC212
         except OSError:
             return 0xA700
         except Exception:  # noqa: BLE001 - an undecodable dataset becomes a failure status

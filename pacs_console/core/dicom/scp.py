@@ -6,7 +6,6 @@ import errno
 import logging
 import os
 import queue
-import re
 import shutil
 import threading
 from collections.abc import Callable, Iterable
@@ -18,6 +17,7 @@ from pydicom.uid import UID
 from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, AllStoragePresentationContexts
 from pynetdicom.dsutils import decode
 
+from pacs_console.core import safepath
 from pacs_console.core.dicom import fastpath
 from pacs_console.core.dicom.ae import IMPLEMENTATION_VERSION, Timeouts
 from pacs_console.core.dicom.params import validate_ae_title
@@ -33,10 +33,10 @@ ACCEPTED_TRANSFER_SYNTAXES = [
     "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
     "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203",
 ]
-_UNSAFE = re.compile(r"[^0-9A-Za-z.\-]")
 DEFAULT_MIN_FREE = 200 << 20  # below this much free disk space, answer 0xA700
 # Failure statuses (0xC000 range, PS3.4 B.2.3) for what was sent, with an Error Comment.
 CANNOT_PARSE, WRONG_SOP_CLASS, WRONG_SOP_INSTANCE = 0xC211, 0xC212, 0xC213
+UNSAFE_NAME = 0xC214  # a UID that would steer the file outside the store (safepath refused it)
 
 
 @dataclass(frozen=True)
@@ -140,9 +140,8 @@ class StorageSCP:
         try:
             study, series = identity.get("study", ""), identity.get("series", "")
             sop_uid = request.sop_instance_uid
-            folder = self.store / _safe(study or "unknown-study") / _safe(series or "unknown-series")
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{_safe(sop_uid)}.dcm"
+            path = safepath.instance_path(self.store, study, series, sop_uid)
+            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".part")
             meta = fastpath.file_meta(
                 request.sop_class_uid, sop_uid, request.transfer_syntax,
@@ -154,6 +153,9 @@ class StorageSCP:
                 handle.write(body)
             size = len(_PREAMBLE) + len(meta) + len(body)
             os.replace(tmp, path)  # a half-written file never looks like a received instance
+        except safepath.UnsafePath as exc:
+            log.error("Refused a received instance: %s", exc)
+            return UNSAFE_NAME, "file name would leave the receiver's store"
         except OSError as exc:
             log.error("Cannot store received instance: %s", exc)
             return 0xA700 if exc.errno == errno.ENOSPC else 0xC210
@@ -205,6 +207,3 @@ def _mismatch(identity: dict[str, str], request: StoreRequest) -> tuple[int, str
                                     " differs from the request's")
     return None
 
-
-def _safe(value: object) -> str:
-    return _UNSAFE.sub("_", str(value)) or "_"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import ssl
 import time
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pacs_console.core import safepath
 from pacs_console.core.dicom.results import make_evidence
 from pacs_console.core.dicomweb import multipart
 from pacs_console.core.dicomweb.auth import Credentials, httpx_auth
@@ -22,7 +22,6 @@ from pacs_console.core.models import Progress
 DICOM_JSON = "application/dicom+json"
 WADO_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 LEVELS = {"study": "studies", "series": "series", "instance": "instances"}
-_UNSAFE = re.compile(r"[^0-9A-Za-z.\-]")
 
 
 @dataclass(frozen=True)
@@ -198,20 +197,15 @@ def qido(endpoint: Endpoint, level: str = "study", filters: dict | None = None, 
     return result
 
 
-def _safe(value: str) -> str:
-    return _UNSAFE.sub("_", value) or "_"
-
-
 def _save_part(data: bytes, store: Path) -> Path:
     """Write one Part 10 instance under store/study/series/sop.dcm, as the Storage SCP does."""
     from pydicom import dcmread
 
     ds = dcmread(io.BytesIO(data), stop_before_pixels=True,
                  specific_tags=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
-    folder = store / _safe(str(ds.get("StudyInstanceUID", "unknown-study"))) / _safe(
-        str(ds.get("SeriesInstanceUID", "unknown-series")))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{_safe(str(ds.get('SOPInstanceUID', 'unknown')))}.dcm"
+    path = safepath.instance_path(store, ds.get("StudyInstanceUID", ""),
+                                  ds.get("SeriesInstanceUID", ""), ds.get("SOPInstanceUID", ""))
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -250,7 +244,12 @@ def wado(endpoint: Endpoint, store: Path, study_uid: str, series_uid: str = "",
                         ("check the server's WADO-RS support",), {"HTTP status": str(result.status)})
                 return result
             for _headers, data in multipart.iter_parts(response.iter_bytes(), boundary):
-                saved = _save_part(data, store)
+                try:
+                    saved = _save_part(data, store)
+                except Exception as exc:  # noqa: BLE001 - one bad part is reported, not fatal
+                    result.failed.append({"part": len(result.files) + len(result.failed) + 1,
+                                          "reason": f"{type(exc).__name__}: {exc}"})
+                    continue
                 result.files.append(str(saved))
                 result.stored = len(result.files)  # written to the local store
                 result.bytes += len(data)
@@ -261,6 +260,13 @@ def wado(endpoint: Endpoint, store: Path, study_uid: str, series_uid: str = "",
                                               ca_file=endpoint.ca_file)
     finally:
         result.duration_ms = (time.perf_counter() - start) * 1000
+    if result.failed and result.diagnosis is None:
+        result.diagnosis = Diagnosis(
+            "partial-wado" if result.files else "dicomweb-bad-part",
+            f"WADO-RS: {len(result.failed)} part(s) could not be stored "
+            f"({result.failed[0]['reason']})",
+            ("the server sent a part that is not a DICOM instance",),
+            ("retrieve the instance again", "check the server's log"), {})
     if not result.files and result.diagnosis is None:
         result.diagnosis = Diagnosis("dicomweb-empty", "WADO-RS returned no instance",
                                      ("the UIDs match nothing on the server",),

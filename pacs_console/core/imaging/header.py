@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # Reason codes are stable (scripts and tests match them); the text is what the engineer reads.
@@ -19,6 +20,8 @@ REASONS = {
     "unreadable": "cannot be read",
     "no-uid": "not an instance (no SOP Instance UID)",
     "dicomdir": "DICOMDIR (a media directory: the files it lists are indexed instead)",
+    "not-a-file": "not a regular file",
+    "malformed": "malformed header",
 }
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 _DEFER = 4096  # large values (icons, private blobs) stay on disk until someone asks
@@ -172,22 +175,73 @@ def _is_deflated(ds) -> bool:
     return meta is not None and _str(meta, "TransferSyntaxUID") == "1.2.840.10008.1.2.1.99"
 
 
+_SNIFF = 132  # preamble + "DICM", or the first element of a file without them
+_VRS = frozenset(b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM "
+                 b"UC UI UL UN UR US UT UV".split())
+MAX_NOTES = 5  # warnings kept per file: enough to diagnose, never a flood
+
+
+def _plausible_start(head: bytes, size: int) -> bool:
+    """Whether bytes without a preamble could start a data set (a first element that makes
+    sense), so a zero-filled or random file is refused after its first bytes."""
+    if len(head) >= _SNIFF and head[128:132] == b"DICM":
+        return True
+    if len(head) < 8:
+        return False
+    for endian in "<>":
+        group, _element = struct.unpack(endian + "HH", head[:4])
+        if group == 0 or group % 2 or group > 0x7FE0:
+            continue
+        if head[4:6] in _VRS:
+            return True
+        if struct.unpack(endian + "I", head[4:8])[0] <= size - 8:
+            return True
+    return False
+
+
 def read_header(path: str | os.PathLike[str]) -> Header | Refusal:
-    """Read up to the pixel data and classify; never raises for a bad file."""
+    """Read up to the pixel data and classify; never raises for a bad file.
+
+    Devices, pipes and folders are refused without reading; a file that neither starts with a
+    preamble nor with a plausible element is refused after its first bytes. pydicom's warnings
+    are kept as this file's notes, never printed."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return Refusal("unreadable", exc.strerror or str(exc))
+    if not stat.S_ISREG(st.st_mode):
+        return Refusal("not-a-file", "a device, pipe, socket or folder: only regular files are read")
+    if st.st_size == 0:
+        return Refusal("empty")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = _classify(path, st.st_size)
+        except OSError as exc:
+            result = Refusal("unreadable", exc.strerror or str(exc))
+        except Exception as exc:  # noqa: BLE001 - a malformed element refuses this file only
+            result = Refusal("malformed", f"{type(exc).__name__}: {exc}"[:300])
+    notes: list[str] = []
+    for warning in caught:
+        text = str(warning.message).splitlines()[0][:200] if str(warning.message) else ""
+        if text and text not in notes and len(notes) < MAX_NOTES:
+            notes.append(text)
+    if notes and isinstance(result, Header):
+        result = replace(result, notes=result.notes + tuple(f"warning: {n}" for n in notes))
+    return result
+
+
+def _classify(path: Path, size: int) -> Header | Refusal:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        return Refusal("unreadable", exc.strerror or str(exc))
-    if size == 0:
-        return Refusal("empty")
     notes: list[str] = []
     try:
-        with open(path, "rb") as fh, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with open(path, "rb") as fh:
+            if not _plausible_start(fh.read(_SNIFF), size):
+                return Refusal("not-dicom", "no DICM prefix and no plausible first element")
+            fh.seek(0)
             try:
                 ds = pydicom.dcmread(fh, stop_before_pixels=True, defer_size=_DEFER)
             except InvalidDicomError:

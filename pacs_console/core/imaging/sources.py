@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pacs_console.core import safepath
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 
@@ -66,7 +67,26 @@ def dicomdir_files(dicomdir: Path) -> list[Path]:
         return [Path(instance.path) for instance in fileset]
 
 
-def _extract_zip(archive: Path, cache_dir: Path) -> tuple[Path, list[str]]:
+ZIP_MAX_ENTRIES = 50_000
+ZIP_MAX_BYTES = 4 << 30  # everything extracted from one archive
+ZIP_MAX_RATIO = 1000  # an entry inflating more than this is a zip bomb, not a study
+
+
+def _copy_bounded(src, out, budget: int) -> int:
+    """Copy at most ``budget`` bytes; raises ValueError when the entry holds more."""
+    written = 0
+    while True:
+        chunk = src.read(min(1 << 20, budget - written + 1))
+        if not chunk:
+            return written
+        written += len(chunk)
+        if written > budget:
+            raise ValueError("the archive holds more than the size cap")
+        out.write(chunk)
+
+
+def _extract_zip(archive: Path, cache_dir: Path, *, max_entries: int = ZIP_MAX_ENTRIES,
+                 max_bytes: int = ZIP_MAX_BYTES) -> tuple[Path, list[str]]:
     stat = archive.stat()
     digest = hashlib.sha1(f"{archive.resolve()}|{stat.st_mtime_ns}|{stat.st_size}".encode()).hexdigest()
     target = cache_dir / "zips" / digest[:16]
@@ -77,20 +97,36 @@ def _extract_zip(archive: Path, cache_dir: Path) -> tuple[Path, list[str]]:
     if target.exists():
         shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True, exist_ok=True)
+    left = max_bytes
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
+        members = [info for info in zf.infolist() if not info.is_dir()]
+        if len(members) > max_entries:
+            notes.append(f"the archive lists {len(members)} files: only the first {max_entries} "
+                         "were extracted")
+            members = members[:max_entries]
+        for info in members:
             parts = [p for p in Path(info.filename.replace("\\", "/")).parts if p not in ("", ".")]
-            if not parts or ".." in parts or Path(info.filename).is_absolute():
+            try:
+                if not parts or ".." in parts or Path(info.filename).is_absolute():
+                    raise safepath.UnsafePath("absolute or parent path")
+                dest = safepath.join(target, *parts)
+            except safepath.UnsafePath:
                 notes.append(f"skipped unsafe member name {info.filename!r}")
                 continue
-            dest = target.joinpath(*parts)
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            if info.compress_size and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1024):
+                notes.append(f"skipped {info.filename!r}: it inflates {info.file_size} bytes from "
+                             f"{info.compress_size} (a zip bomb?)")
+                continue
             try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                    left -= _copy_bounded(src, out, left)
+            except ValueError:
+                dest.unlink(missing_ok=True)
+                notes.append(f"extraction stopped at {info.filename!r}: more than "
+                             f"{max_bytes >> 20} MB in the archive")
+                break
+            except Exception as exc:  # noqa: BLE001 - one bad member is reported, the rest go on
                 notes.append(f"member {info.filename!r} could not be extracted: {exc}")
                 dest.unlink(missing_ok=True)
     done.touch()
@@ -123,10 +159,12 @@ def list_source(source: str | os.PathLike[str], cache_dir: Path) -> SourceListin
         except Exception as exc:  # noqa: BLE001
             note = f"DICOMDIR unusable ({type(exc).__name__}: {exc}); scanned its folder instead"
             return SourceListing("folder", key, path.parent, walk_folder(path.parent), (note,))
+    if not path.is_file():  # a device or pipe: listed, and refused unread by read_header
+        return SourceListing("file", key, path.parent, [path])
     if zipfile.is_zipfile(path):
         try:
             root, notes = _extract_zip(path, cache_dir)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any broken archive becomes a diagnosis
             raise ConsoleError(Diagnosis(
                 "imaging.zip-unreadable", f"The zip file {path.name} cannot be opened",
                 ("the download or copy was cut short", "the archive is damaged"),

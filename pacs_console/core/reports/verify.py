@@ -326,12 +326,17 @@ def trust_for(data_dir: Path | None, *, fingerprints=(), ca_files=()) -> tuple[t
     return tuple(cas), pinned
 
 
+MAX_REPORT_BYTES = 512 << 20  # a visit report is a few MB; this is a PDF, not a disk image
+
+
 def verify_file(path: Path, *, extra_trust=(), pinned: dict[str, str] | None = None
                 ) -> VerifyReport:
+    from pacs_console.core.safepath import FileRefused, read_regular
+
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
+        data = read_regular(path, MAX_REPORT_BYTES)
+    except (OSError, FileRefused) as exc:
         return VerifyReport(str(path), diagnosis=Diagnosis(
             "report-missing", f"Cannot read {path}", (str(exc),), ("Check the path",)))
     return verify_bytes(data, str(path), extra_trust=extra_trust, pinned=pinned)
