@@ -9,16 +9,20 @@ import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 
 from pacs_console.core.db.nodes import NodeRecord, as_record
 from pacs_console.core.dicom.params import validate_ae_title
 
 FORMATS = ("csv", "json", "orthanc", "dcmtk")
+FORMAT_ALIASES = {"dcmqrscp": "dcmtk"}  # the CLI's name for dcmqrscp.cfg HostTables
 JSON_FORMAT_NAME = "pacs-console-address-book"
 JSON_VERSION = 1
 CSV_COLUMNS = ("name", "ae_title", "host", "port", "tags", "notes", "tls", "tls_ca_file",
                "tls_cert_file", "tls_key_file", "tls_server_name")
+
+
+_HOST_CHARS = re.compile(r"[A-Za-z0-9.\-_:\[\]%]{1,253}")
 
 
 class AddressBookError(ValueError):
@@ -60,10 +64,15 @@ def validate_node(name: str, ae_title: str, host: str, port: int | str, *,
     else:
         if not 1 <= port_number <= 65535:
             errors["port"] = f"Port {port_number} is outside 1-65535"
+    if not name.isprintable() or len(name) > 128:
+        errors.setdefault("name", "A name is at most 128 printable characters")
     if not host.strip():
         errors["host"] = "Enter the node's IP address or host name"
     elif re.search(r"\s", host.strip()):
         errors["host"] = "A host name cannot contain spaces"
+    elif not _HOST_CHARS.fullmatch(host.strip()):
+        errors["host"] = ("A host is an IP address or a name of letters, digits, '.', '-', '_' "
+                          "and ':' (at most 253 characters)")
     elif check_resolves and not resolves(host.strip()):
         errors["host"] = (f"{host!r} does not resolve: check the spelling, or use the IP address "
                           "(the laptop may not reach the hospital's DNS)")
@@ -73,6 +82,7 @@ def validate_node(name: str, ae_title: str, host: str, port: int | str, *,
 # ---- export -------------------------------------------------------------------------------
 
 def export_nodes(nodes: list[NodeRecord], fmt: str) -> str:
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
     if fmt == "json":
         keep = [f.name for f in fields(NodeRecord) if f.name not in ("id", "is_demo",
                                                                     "capabilities_at", "site_id")]
@@ -107,16 +117,45 @@ def _symbol(name: str) -> str:
 
 
 # ---- import -------------------------------------------------------------------------------
+# Parsers are linear in the input and never raise for one bad entry: each gives ImportRows,
+# a record or the reason it was refused. Only a file that is not the format at all raises.
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One entry of an import file: where it was, and the node or why it cannot be one."""
+
+    where: str  # "line 3", "entry 2", "modality 'ct1'"
+    record: NodeRecord | None
+    problem: str = ""
+
+
+def _row(where: str, **values) -> ImportRow:
+    try:
+        port = values.get("port")
+        if isinstance(port, bool) or not isinstance(port, (int, str)):
+            raise ValueError(f"port {port!r} is not a number")
+        try:
+            values["port"] = int(str(port).strip())
+        except ValueError:
+            raise ValueError(f"port {port!r} is not a number") from None
+        for key in ("name", "ae_title", "host", "tags", "notes"):
+            if not isinstance(values.get(key, ""), str):
+                raise ValueError(f"{key} {values[key]!r} is not text")
+        return ImportRow(where, as_record(**values))
+    except (TypeError, ValueError, OverflowError) as exc:
+        return ImportRow(where, None, str(exc))
+
 
 def detect_format(text: str, filename: str = "") -> str:
     lowered = filename.lower()
     stripped = text.lstrip()
-    if lowered.endswith(".cfg") or re.search(r"^\s*HostTable\s+BEGIN", text, re.M | re.I):
+    if lowered.endswith(".cfg") or re.search(r"^[ \t]*HostTable[ \t]+BEGIN", text, re.M | re.I):
         return "dcmtk"
     if stripped.startswith("{"):
         try:
             data = json.loads(_strip_json_comments(text))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return "json"
         if isinstance(data, dict) and "DicomModalities" in data:
             return "orthanc"
@@ -124,82 +163,143 @@ def detect_format(text: str, filename: str = "") -> str:
     return "csv"
 
 
+def parse_rows(text: str, fmt: str | None = None, filename: str = "") -> list[ImportRow]:
+    """Every entry of an address-book file; raises AddressBookError when the file as a whole
+    is not in the format (a per-entry problem is an ImportRow with ``problem``)."""
+    fmt = FORMAT_ALIASES.get(fmt or "", fmt) or detect_format(text, filename)
+    parsers = {"json": _from_json, "csv": _from_csv, "orthanc": _from_orthanc,
+               "dcmtk": _from_dcmtk}
+    if fmt not in parsers:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    try:
+        return parsers[fmt](text)
+    except RecursionError as exc:
+        raise AddressBookError("The file nests too deeply to be an address book") from exc
+
+
 def import_nodes(text: str, fmt: str | None = None, filename: str = "") -> list[NodeRecord]:
-    fmt = fmt or detect_format(text, filename)
-    if fmt == "json":
-        return _from_json(text)
-    if fmt == "csv":
-        return _from_csv(text)
-    if fmt == "orthanc":
-        return _from_orthanc(text)
-    if fmt == "dcmtk":
-        return _from_dcmtk(text)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    """The records of a file; the first bad entry raises AddressBookError naming it."""
+    records = []
+    for row in parse_rows(text, fmt, filename):
+        if row.record is None:
+            raise AddressBookError(f"{row.where[:1].upper()}{row.where[1:]}: {row.problem}")
+        records.append(row.record)
+    return records
 
 
 def _truthy(value: object) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-def _from_json(text: str) -> list[NodeRecord]:
+def _load_json(text: str, what: str):
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AddressBookError(f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        raise AddressBookError(f"Not valid JSON: line {exc.lineno}, column {exc.colno}: "
+                               f"{exc.msg}") from exc
+
+
+def _from_json(text: str) -> list[ImportRow]:
+    data = _load_json(text, "json")
     if not isinstance(data, dict) or data.get("format") != JSON_FORMAT_NAME:
         raise AddressBookError("This JSON is not a PACS Console address book (no 'format' marker)")
-    if int(data.get("version", 0)) > JSON_VERSION:
+    version = data.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise AddressBookError(f"'version' {version!r} is not a number")
+    if version > JSON_VERSION:
         raise AddressBookError("Written by a newer PACS Console; update to import it")
-    known = {f.name for f in fields(NodeRecord)}
-    records = []
-    for index, entry in enumerate(data.get("nodes", []), 1):
-        try:
-            records.append(as_record(**{k: v for k, v in entry.items() if k in known}))
-        except (TypeError, ValueError) as exc:
-            raise AddressBookError(f"Entry {index}: {exc}") from exc
-    return records
+    nodes = data.get("nodes", [])
+    if not isinstance(nodes, list):
+        raise AddressBookError("'nodes' must be a list of nodes")
+    known = {f.name for f in fields(NodeRecord)} - {"id", "is_demo", "site_id",
+                                                    "capabilities_at", "capabilities"}
+    rows = []
+    for index, entry in enumerate(nodes, 1):
+        if not isinstance(entry, dict):
+            rows.append(ImportRow(f"entry {index}", None, "not a JSON object"))
+            continue
+        values = {k: v for k, v in entry.items() if k in known}
+        values.setdefault("port", None)
+        if "tls" in values and not isinstance(values["tls"], bool):
+            rows.append(ImportRow(f"entry {index}", None, "tls must be true or false"))
+            continue
+        rows.append(_row(f"entry {index}", **values))
+    return rows
 
 
-def _from_csv(text: str) -> list[NodeRecord]:
+def _from_csv(text: str) -> list[ImportRow]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise AddressBookError(f"Not a readable CSV header: {exc}") from exc
+    header = [h.strip().lower() for h in fieldnames]
     aliases = {"aet": "ae_title", "ae": "ae_title", "ae title": "ae_title", "aetitle": "ae_title",
                "ip": "host", "address": "host", "hostname": "host"}
-    mapping = {raw: aliases.get(h, h) for raw, h in zip(reader.fieldnames or [], header, strict=True)}
+    mapping = {raw: aliases.get(h, h) for raw, h in zip(fieldnames, header, strict=True)}
     if not {"ae_title", "host", "port"} <= set(mapping.values()):
         raise AddressBookError("CSV needs at least the columns ae_title, host and port "
-                           f"(found: {', '.join(header) or 'none'})")
-    records = []
-    for line, row in enumerate(reader, 2):
-        values = {mapping[k]: (v or "").strip() for k, v in row.items() if k in mapping}
+                               f"(found: {', '.join(header) or 'none'})")
+    rows = []
+    line = 1
+    while True:
         try:
-            port = int(values.get("port", ""))
-        except ValueError as exc:
-            raise AddressBookError(f"Line {line}: port {values.get('port')!r} is not a number") from exc
-        records.append(as_record(
-            name=values.get("name") or values["ae_title"], ae_title=values["ae_title"],
-            host=values["host"], port=port, tags=values.get("tags", ""),
-            notes=values.get("notes", ""), tls=_truthy(values.get("tls", "")),
-            tls_ca_file=values.get("tls_ca_file", ""), tls_cert_file=values.get("tls_cert_file", ""),
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rows.append(ImportRow(f"line {reader.line_num}", None, f"not readable CSV: {exc}"))
+            break
+        line = reader.line_num
+        if None in row or any(v is None for v in row.values()):
+            rows.append(ImportRow(f"line {line}", None, "the number of columns differs from "
+                                  "the header"))
+            continue
+        values = {mapping[k]: v.strip() for k, v in row.items() if k in mapping}
+        rows.append(_row(
+            f"line {line}", name=values.get("name") or values["ae_title"],
+            ae_title=values["ae_title"], host=values["host"], port=values.get("port", ""),
+            tags=values.get("tags", ""), notes=values.get("notes", ""),
+            tls=_truthy(values.get("tls", "")), tls_ca_file=values.get("tls_ca_file", ""),
+            tls_cert_file=values.get("tls_cert_file", ""),
             tls_key_file=values.get("tls_key_file", ""),
             tls_server_name=values.get("tls_server_name", "")))
-    return records
+    return rows
 
 
 def _strip_json_comments(text: str) -> str:
-    """Orthanc's configuration files allow // and /* */ comments; json does not."""
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    return re.sub(r'^((?:[^"\n]|"(?:[^"\\\n]|\\.)*")*?)//.*$', r"\1", text, flags=re.M)
+    """Orthanc's configuration files allow // and /* */ comments; json does not. One pass."""
+    out: list[str] = []
+    i, n, start = 0, len(text), 0
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+        elif c == "/" and text.startswith("//", i):
+            out.append(text[start:i])
+            end = text.find("\n", i)
+            i = start = n if end < 0 else end
+        elif c == "/" and text.startswith("/*", i):
+            out.append(text[start:i])
+            end = text.find("*/", i + 2)
+            i = start = n if end < 0 else end + 2
+        else:
+            i += 1
+    out.append(text[start:])
+    return "".join(out)
 
 
-def _from_orthanc(text: str) -> list[NodeRecord]:
-    try:
-        data = json.loads(_strip_json_comments(text))
-    except json.JSONDecodeError as exc:
-        raise AddressBookError(f"Not valid JSON: line {exc.lineno}: {exc.msg}") from exc
+def _from_orthanc(text: str) -> list[ImportRow]:
+    data = _load_json(_strip_json_comments(text), "orthanc")
     modalities = data.get("DicomModalities", {}) if isinstance(data, dict) else {}
-    records = []
+    if not isinstance(modalities, dict):
+        raise AddressBookError("'DicomModalities' must be an object of modalities")
+    rows = []
     for name, value in modalities.items():
+        where = f"modality {name!r}"
         if isinstance(value, list) and len(value) >= 3:
             aet, host, port = value[0], value[1], value[2]
             notes = f"Manufacturer: {value[3]}" if len(value) > 3 else ""
@@ -207,34 +307,55 @@ def _from_orthanc(text: str) -> list[NodeRecord]:
             aet, host, port = value["AET"], value["Host"], value["Port"]
             notes = f"Manufacturer: {value['Manufacturer']}" if "Manufacturer" in value else ""
         else:
-            raise AddressBookError(f"DicomModalities entry {name!r} lacks AET, host or port")
-        records.append(as_record(name=name, ae_title=str(aet), host=str(host), port=int(port),
-                                 notes=notes))
-    return records
+            rows.append(ImportRow(where, None, "lacks AET, host or port"))
+            continue
+        if not isinstance(aet, str) or not isinstance(host, str):
+            rows.append(ImportRow(where, None, "AET and host must be text"))
+            continue
+        rows.append(_row(where, name=name, ae_title=aet, host=host, port=port,
+                         notes=notes if notes.isprintable() else ""))
+    return rows
 
 
-_HOST_LINE = re.compile(r"^\s*([\w.\-]+)\s*=\s*\(\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*(\d+)\s*\)")
+_NAME = re.compile(r"[\w.\-]+")
 
 
-def _from_dcmtk(text: str) -> list[NodeRecord]:
-    records, inside = [], False
+def _host_entry(line: str) -> tuple[str, str, str, str] | None:
+    """'name = (AET, host, port)' split without backtracking: linear in the line."""
+    name, sep, rest = line.partition("=")
+    rest = rest.strip()
+    if not sep or not rest.startswith("(") or not rest.endswith(")"):
+        return None
+    parts = [p.strip() for p in rest[1:-1].split(",")]
+    name = name.strip()
+    if len(parts) != 3 or not _NAME.fullmatch(name) or not all(parts):
+        return None
+    return name, parts[0], parts[1], parts[2]
+
+
+def _from_dcmtk(text: str) -> list[ImportRow]:
+    rows, inside = [], False
     for line_number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
-        if re.match(r"HostTable\s+BEGIN", line, re.I):
-            inside = True
-            continue
-        if re.match(r"HostTable\s+END", line, re.I):
-            break
+        words = line.split()
+        if len(words) == 2 and words[0].lower() == "hosttable":
+            if words[1].lower() == "begin":
+                inside = True
+                continue
+            if words[1].lower() == "end":
+                break
         if not inside or not line:
             continue
-        match = _HOST_LINE.match(line)
-        if match:
-            name, aet, host, port = match.groups()
-            records.append(as_record(name=name, ae_title=aet, host=host, port=int(port)))
+        entry = _host_entry(line)
+        if entry is not None:
+            name, aet, host, port = entry
+            rows.append(_row(f"line {line_number}", name=name, ae_title=aet, host=host,
+                             port=port))
         elif "=" in line and "(" not in line:
             continue  # a symbolic group ("all = a, b"): membership, not a node
         else:
-            raise AddressBookError(f"Line {line_number}: expected 'name = (AETITLE, host, port)'")
-    if not records:
+            rows.append(ImportRow(f"line {line_number}", None,
+                                  "expected 'name = (AETITLE, host, port)'"))
+    if not rows:
         raise AddressBookError("No HostTable entries found (HostTable BEGIN ... HostTable END)")
-    return records
+    return rows

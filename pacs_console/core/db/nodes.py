@@ -92,6 +92,35 @@ def save_node(db: Database, name: str, ae_title: str, host: str, port: int, *,
         return _record(node)
 
 
+def save_nodes(db: Database, records: list[NodeRecord]) -> int:
+    """Insert or update many nodes by name in one transaction: all are written or none."""
+    from sqlalchemy import insert
+
+    keep = [f for f in EDITABLE if f not in ("name", "site_id")]
+    now = utcnow()
+    with db.session() as session:
+        existing = {node.name: node for node in session.exec(select(Node))}
+        new_rows = []
+        for record in records:
+            values = {key: getattr(record, key) for key in keep}
+            if record.site_id is not None:
+                values["site_id"] = record.site_id
+            node = existing.get(record.name)
+            if node is None:
+                new_rows.append({"name": record.name, "is_demo": False, "created_at": now,
+                                 "updated_at": now, **values})
+                continue
+            if node.is_demo:
+                raise ValueError(f"{record.name!r} is the demo node: it is not replaced")
+            for key, value in values.items():
+                setattr(node, key, value)
+            node.updated_at = now
+            session.add(node)
+        if new_rows:
+            session.execute(insert(Node), new_rows)
+    return len(records)
+
+
 def update_node(db: Database, node_id: int, **changes: Any) -> NodeRecord:
     """Change some fields of one node (renames included)."""
     with db.session() as session:

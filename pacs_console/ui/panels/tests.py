@@ -196,28 +196,29 @@ class TestsPanel(QWidget):
             delete_node(self.ctx.db, node.id)
             self.refresh()
 
-    def import_nodes(self, path: str | None = None) -> int:
-        from pacs_console.core.addressbook import AddressBookError, import_nodes
-        from pacs_console.core.db.nodes import save_node
+    def import_nodes(self, path: str | None = None) -> None:
+        """Read, validate and write on a worker thread; the report comes back as a message."""
+        from pacs_console.core.addressbook_import import import_file
 
         if not path:
             path, _ = QFileDialog.getOpenFileName(
                 self, "Import address book", "",
                 "Address books (*.csv *.json *.cfg);;All files (*)")
         if not path:
-            return 0
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-            records = import_nodes(text, filename=path)
-        except (OSError, UnicodeDecodeError, AddressBookError) as exc:
-            QMessageBox.warning(self, "Import failed", f"Could not import {path}:\n{exc}")
-            return 0
-        for r in records:
-            save_node(self.ctx.db, r.name, r.ae_title, r.host, r.port, tags=r.tags, notes=r.notes,
-                      tls=r.tls, tls_ca_file=r.tls_ca_file, tls_cert_file=r.tls_cert_file,
-                      tls_key_file=r.tls_key_file, tls_server_name=r.tls_server_name)
+            return
+        self.import_worker = workers.start(import_file, self.ctx.db, path,
+                                           on_result=self._imported, on_error=self.show_error)
+
+    def _imported(self, report) -> None:
+        self.last_import = report
         self.refresh()
-        return len(records)
+        lines = [f"{row.action}: {row.where} {row.name} {row.detail}".strip()
+                 for row in report.rows if row.action in ("refused", "changed")][:20]
+        text = report.summary() + ("\n\n" + "\n".join(lines) if lines else "")
+        icon = QMessageBox.Icon.Information if report.applied else QMessageBox.Icon.Warning
+        self.import_box = QMessageBox(icon, "Import" if report.applied else "Import failed",
+                                      text, QMessageBox.StandardButton.Ok, self)
+        self.import_box.open()  # not exec(): nothing waits on the person reading it
 
     def export_nodes(self, path: str | None = None, fmt: str | None = None) -> None:
         from pacs_console.core.addressbook import export_nodes
