@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from pacs_console.commands.argcheck import problems
+
+    found = problems(args)
+    if found:
+        command = f" {args.command}" if getattr(args, "command", None) else ""
+        print(f"pacs-console{command}: {found[0]}", file=sys.stderr)
+        return EXIT_USAGE
     if args.qt_probe:
         from pacs_console.selfcheck import qt_probe
 

@@ -20,7 +20,12 @@ def _time(text: str):
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from exc
-    return value.astimezone() if value.tzinfo is None else value
+    if not 1970 <= value.year <= 2100:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the years 1970-2100")
+    try:
+        return value.astimezone() if value.tzinfo is None else value
+    except (OverflowError, OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be placed in time: {exc}") from exc
 
 
 def _add(sub, name: str, handler, help_text: str, json_flag: bool = True):
@@ -42,7 +47,10 @@ def _offset(ctx) -> float:
 
 
 def _emit(args, data, text: str) -> int:
-    print(json.dumps(data, indent=2) if args.json else text)
+    from pacs_console.core.terminal import clean
+
+    # Stored text (titles, notes, names) is printed without its control and bidi characters.
+    print(json.dumps(data, indent=2) if args.json else clean(text, keep_newlines=True))
     return EXIT_OK
 
 

@@ -15,6 +15,11 @@ WEB_PORTS: tuple[int, ...] = (8042, 8080, 80, 443)
 # A /16: beyond this a sweep stops being a site survey and starts looking like an attack.
 MAX_ADDRESSES = 65536
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# Only these are a site's own network without asking: RFC 1918 and loopback.
+_OWN = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                "127.0.0.0/8"))
+# Never swept: "this network", multicast, reserved and the limited broadcast.
+_NEVER = tuple(ipaddress.ip_network(n) for n in ("0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"))
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class TargetSet:
 
     text: str
     addresses: tuple[str, ...]
-    public: tuple[str, ...] = ()  # the parts that are neither private nor loopback
+    public: tuple[str, ...] = ()  # the parts outside RFC 1918 and loopback (consent given)
 
     def __len__(self) -> int:
         return len(self.addresses)
@@ -123,13 +128,21 @@ def parse_targets(text: str, *, allow_public: bool = False) -> TargetSet:
             total += 1
             _check_total(total, text)
             items = (first,)
-        if not (is_internal(first) and is_internal(last)):
-            public.append(part)
+        special = [str(n) for n in _NEVER if int(first) <= int(n.broadcast_address)
+                   and int(last) >= int(n.network_address)]
+        if special:
+            raise _problem("targets-special",
+                           f"{part} lies in {', '.join(special)}: 'this network', multicast, "
+                           "reserved or broadcast addresses are never swept",
+                           "give the hospital's own network, e.g. 192.168.1.0/24", part=part)
+        if not any(first in net and last in net for net in _OWN):
+            public.append(part)  # public, link-local or carrier-grade NAT: asked first
         for address in items:
             seen.setdefault(str(address), None)
     if public and not allow_public:
         raise _problem("targets-public",
-                       f"{', '.join(public)} is outside private and loopback ranges",
+                       f"{', '.join(public)} is outside private (RFC 1918) and loopback "
+                       "ranges",
                        "check the addresses; confirm explicitly (--allow-public) only for a "
                        "network you are responsible for", public=", ".join(public))
     return TargetSet(text.strip(), tuple(seen), tuple(public))

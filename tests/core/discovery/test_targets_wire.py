@@ -44,7 +44,27 @@ def test_public_ranges_need_explicit_permission():
     allowed = parse_targets("8.8.8.0/30", allow_public=True)
     assert allowed.public == ("8.8.8.0/30",) and len(allowed) == 2
     assert parse_targets("10.0.0.0/16").public == ()
-    assert parse_targets("100.64.0.1").public == ()  # carrier-grade NAT is internal
+    # carrier-grade NAT and link-local are not the site's own network: asked like public ones
+    assert parse_targets("100.64.0.1", allow_public=True).public == ("100.64.0.1",)
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("0.0.0.0/24", "targets-special"),
+    ("255.255.255.255", "targets-special"),
+    ("224.0.0.1", "targets-special"),
+    ("239.255.255.0/24", "targets-special"),
+    ("100.64.0.0/16", "targets-public"),
+    ("169.254.0.0/16", "targets-public"),
+    ("169.254.1.1", "targets-public"),
+    ("10.255.255.250-11.0.0.3", "targets-public"),
+])
+def test_special_purpose_ranges_are_refused_or_asked(text, code):
+    with pytest.raises(ConsoleError) as caught:
+        parse_targets(text)
+    assert caught.value.diagnosis.code == code
+    if code == "targets-special":
+        with pytest.raises(ConsoleError):
+            parse_targets(text, allow_public=True)
 
 
 def test_ports():
