@@ -47,7 +47,7 @@ def for_diagnosis(code: str | None) -> int:
                 "no-matches-unregistered-ae"):
         return REJECTED
     if code in ("association-aborted", "no-presentation-context", "peer-aborted",
-                "context-not-accepted") or code.startswith("abort"):
+                "context-not-accepted", "closed-without-answer") or code.startswith("abort"):
         return ABORTED
     if code.startswith("partial"):
         return PARTIAL

@@ -211,6 +211,10 @@ _SHOWN = {"PatientID", "PatientName", "StudyDate", "AccessionNumber", "StudyInst
 def _web_code(code: str) -> int:
     if code in ("dicomweb-http-401", "dicomweb-http-403"):
         return exit_codes.REJECTED
+    if "timeout" in code:
+        return exit_codes.TIMEOUT
+    if code.startswith("partial"):
+        return exit_codes.PARTIAL
     if code.startswith("dicomweb-"):
         return exit_codes.DIMSE_FAILURE if code.startswith("dicomweb-http") else exit_codes.FAILED
     return exit_codes.for_diagnosis(code)

@@ -47,6 +47,9 @@ def _retrieve_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(model="study")
 
 
+MAX_GENERATE = 5000  # generated images are built in memory: 5,000 CT slices are ~2.5 GB
+
+
 def register(subparsers) -> None:
     move = _parser(subparsers, "move", "retrieve with C-MOVE to this console or another AE",
                    "pacs-console move -aec ORTHANC --study-uid 1.2.3 127.0.0.11 4242")
@@ -74,7 +77,8 @@ def register(subparsers) -> None:
     add_target_options(store)
     store.add_argument("files", nargs="*", metavar="FILE", help="files or folders to send")
     store.add_argument("--generate", type=int, metavar="N",
-                       help="send a generated test study of N images instead of (or as well as) files")
+                       help="send a generated test study of N images (at most "
+                            f"{MAX_GENERATE}) instead of (or as well as) files")
     store.add_argument("--modality", default="CT", choices=("CT", "MR", "CR", "US"),
                        help="modality of the generated study (default CT)")
     store.add_argument("--compression", choices=("rle", "jpeg2000", "jpegls"),
@@ -153,8 +157,13 @@ def outcome_code(result) -> int:
     if done is None:
         done = getattr(result, "sent", 0)
     failed = getattr(result, "failed", 0)
+    skipped = len(getattr(result, "skipped", None) or ())
     if result.outcome == "cancelled":
         return exit_codes.INTERRUPTED
+    if result.diagnosis is not None and result.diagnosis.code == "nothing-to-send":
+        return exit_codes.USAGE  # only missing or unreadable files: README's "unreadable input"
+    if skipped and done:
+        return exit_codes.PARTIAL  # some files could not even be read: not a full success
     if result.outcome == "ok" or (result.outcome == "warning" and not failed):
         return exit_codes.OK
     if done and failed:
@@ -219,6 +228,9 @@ def run_store(args) -> int:
     from pacs_console.core.dicom.store import store
 
     sources: list = list(args.files)
+    if args.generate is not None and not 1 <= args.generate <= MAX_GENERATE:
+        raise UsageProblem(f"--generate takes 1 to {MAX_GENERATE} images (they are made in "
+                           "memory before sending)")
     if args.generate:
         from pacs_console.core.dicom.synth import generate_study
 

@@ -113,7 +113,17 @@ class StoreResult:
 
 
 def _from_file(path: Path) -> StoreItem:
-    size = path.stat().st_size
+    import stat
+
+    from pacs_console.core.imaging.header import SNIFF_BYTES, plausible_start
+
+    st = path.stat()
+    size = st.st_size
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError("not a regular file (a device, pipe or socket)")
+    with open(path, "rb") as fh:  # a zero-filled or random file is refused after 132 bytes
+        if not plausible_start(fh.read(SNIFF_BYTES), size):
+            raise InvalidDicomError("no DICM prefix and no plausible first element")
     try:
         meta = read_file_meta_info(path)
         return StoreItem(str(meta.MediaStorageSOPClassUID), str(meta.MediaStorageSOPInstanceUID),
@@ -146,11 +156,16 @@ def collect(sources: Iterable) -> tuple[list[StoreItem], list[dict]]:
                                    size, dataset=source))
             continue
         path = Path(source)
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if path.is_dir():
+            from pacs_console.core.imaging.sources import walk_folder
+
+            files = walk_folder(path)  # no symlinked folders followed, unreadable ones skipped
+        else:
+            files = [path]
         for file in files:
             try:
                 items.append(_from_file(file))
-            except (OSError, InvalidDicomError, ValueError, EOFError) as exc:
+            except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason
                 skipped.append({"path": str(file), "reason": f"not a DICOM file: {exc}"})
     return items, skipped
 

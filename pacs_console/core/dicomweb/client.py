@@ -178,7 +178,7 @@ def qido(endpoint: Endpoint, level: str = "study", filters: dict | None = None, 
                                   headers={"Accept": DICOM_JSON})
             body = response.content
     except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.connect_timeout,
+        result.diagnosis = diagnose_transport(exc, endpoint.base, _timeout_for(exc, endpoint),
                                               ca_file=endpoint.ca_file)
         result.duration_ms = (time.perf_counter() - start) * 1000
         return result
@@ -195,6 +195,14 @@ def qido(endpoint: Endpoint, level: str = "study", filters: dict | None = None, 
                 ("a proxy or another web service answered",), ("check the base URL",),
                 {"body start": body[:160].decode("utf-8", "replace")})
     return result
+
+
+def _timeout_for(exc: Exception, endpoint: Endpoint) -> float:
+    """The timeout that ran out: connecting, or waiting for the answer."""
+    import httpx
+
+    return endpoint.connect_timeout if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError) \
+        else endpoint.read_timeout
 
 
 def _save_part(data: bytes, store: Path) -> Path:
@@ -256,7 +264,7 @@ def wado(endpoint: Endpoint, store: Path, study_uid: str, series_uid: str = "",
                 yield Progress(len(result.files), None, f"{len(result.files)} instances",
                                str(saved))
     except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.read_timeout,
+        result.diagnosis = diagnose_transport(exc, endpoint.base, _timeout_for(exc, endpoint),
                                               ca_file=endpoint.ca_file)
     finally:
         result.duration_ms = (time.perf_counter() - start) * 1000
@@ -324,7 +332,7 @@ def stow(endpoint: Endpoint, sources: Iterable, *, study_uid: str = ""
                                                           "Accept": DICOM_JSON})
             answer = response.content
     except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, endpoint.read_timeout,
+        result.diagnosis = diagnose_transport(exc, endpoint.base, _timeout_for(exc, endpoint),
                                               ca_file=endpoint.ca_file)
         result.duration_ms = (time.perf_counter() - start) * 1000
         return result

@@ -175,16 +175,16 @@ def _is_deflated(ds) -> bool:
     return meta is not None and _str(meta, "TransferSyntaxUID") == "1.2.840.10008.1.2.1.99"
 
 
-_SNIFF = 132  # preamble + "DICM", or the first element of a file without them
+SNIFF_BYTES = 132  # preamble + "DICM", or the first element of a file without them
 _VRS = frozenset(b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM "
                  b"UC UI UL UN UR US UT UV".split())
 MAX_NOTES = 5  # warnings kept per file: enough to diagnose, never a flood
 
 
-def _plausible_start(head: bytes, size: int) -> bool:
+def plausible_start(head: bytes, size: int) -> bool:
     """Whether bytes without a preamble could start a data set (a first element that makes
     sense), so a zero-filled or random file is refused after its first bytes."""
-    if len(head) >= _SNIFF and head[128:132] == b"DICM":
+    if len(head) >= SNIFF_BYTES and head[128:132] == b"DICM":
         return True
     if len(head) < 8:
         return False
@@ -239,7 +239,7 @@ def _classify(path: Path, size: int) -> Header | Refusal:
     notes: list[str] = []
     try:
         with open(path, "rb") as fh:
-            if not _plausible_start(fh.read(_SNIFF), size):
+            if not plausible_start(fh.read(SNIFF_BYTES), size):
                 return Refusal("not-dicom", "no DICM prefix and no plausible first element")
             fh.seek(0)
             try:
