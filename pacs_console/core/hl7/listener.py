@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 # How the listener answers: an ACK code, or 'none' to accept and never answer (tests a
 # sender's ACK timeout the way a hung interface engine does).
 ANSWERS = ("AA", "AE", "AR", "CA", "CE", "CR", "none")
+MAX_MESSAGE = 4 * 1024 * 1024  # an ORM or ORU with an embedded PDF fits; a runaway sender does not
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class ListenerOptions:
     idle_timeout: float = 300.0  # an idle sender connection is closed after this
     ack_delay: float = 0.0
     error_text: str = ""
+    max_message: int = MAX_MESSAGE  # bytes; a larger message gets AR and the connection closes
     extra: dict = field(default_factory=dict)
 
 
@@ -77,14 +79,19 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             if not chunk:
                 if buffer.strip():
-                    self.server.accept_block(bytes(buffer), peer, sock)
+                    self.server.accept_safely(bytes(buffer), peer, sock)
                 return
+            scan_from = max(0, len(buffer) - 1)  # only new bytes are searched: linear
             buffer += chunk
             # One connection may carry many messages (interface engines keep it open).
-            while END + CR in buffer:
-                cut = buffer.index(END + CR) + 2
-                block, buffer = bytes(buffer[:cut]), buffer[cut:]
-                self.server.accept_block(block, peer, sock)
+            while (cut := buffer.find(END + CR, scan_from)) >= 0:
+                block, buffer = bytes(buffer[:cut + 2]), buffer[cut + 2:]
+                scan_from = 0
+                if not self.server.accept_safely(block, peer, sock):
+                    return
+            if len(buffer) > self.server.options.max_message:
+                self.server.refuse_oversized(bytes(buffer[:4096]), len(buffer), peer, sock)
+                return
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -97,6 +104,41 @@ class _Server(socketserver.ThreadingTCPServer):
         self.count = 0
         self._lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def accept_safely(self, block: bytes, peer: str, sock: socket.socket) -> bool:
+        """``accept_block`` inside the per-message boundary: any failure is logged, answered
+        AE when possible, and ends only this connection (False)."""
+        if len(block) > self.options.max_message:
+            self.refuse_oversized(block[:4096], len(block), peer, sock)
+            return False
+        try:
+            self.accept_block(block, peer, sock)
+            return True
+        except Exception:  # noqa: BLE001 - one bad message never stops the listener
+            log.exception("HL7 message from %s could not be handled", peer)
+            return False
+
+    def refuse_oversized(self, head: bytes, size: int, peer: str, sock: socket.socket) -> None:
+        """A message over ``max_message``: a negative ACK (AR), recorded, connection closed."""
+        limit = self.options.max_message
+        text = unframe(head)[0].decode("utf-8", errors="replace")
+        problem = f"message larger than {limit} bytes ({size}+ received): refused unread"
+        try:
+            info = message_summary(text)
+        except ValueError:
+            info = {"type": "", "control_id": ""}
+        record = Hl7Received(dt.datetime.now(dt.UTC), peer, info["type"], info["control_id"],
+                             "", "AR", (problem,), hexdump(head[:256]), size)
+        with self._lock:
+            self.count += 1
+        log.warning("HL7 from %s: %s", peer, problem)
+        if self.notify is not None:
+            self.notify.put(record)
+        try:
+            sock.sendall(frame(build_ack(text, "AR", f"message larger than {limit} bytes",
+                                         error_code="104", application=self.options.application)))
+        except OSError:
+            pass
 
     def accept_block(self, block: bytes, peer: str, sock: socket.socket) -> None:
         body, problems = unframe(block)
