@@ -68,17 +68,20 @@ def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
         write_png,
     )
 
+    from pacs_console.core.safepath import instance_path, join, uid_name
+
     out = Path(out_dir)
     reps = {}
     for study in index.studies([source]):
         for series in index.series(study.study_uid, [source]):
-            if series.representative is not None:
-                reps[series.representative.path] = out / study.study_uid / f"{series.series_uid}.png"
+            if series.representative is not None:  # names from the files: made safe
+                reps[series.representative.path] = join(
+                    out, uid_name(study.study_uid, "no-study"),
+                    uid_name(series.series_uid, "no-series") + ".png")
     jobs = []
     for row in index.files([source]):
         if row.status == "ok" and row.has_pixels:  # every file, even two copies of one instance
-            target = out / (row.study_uid or "no-study") / (row.series_uid or "no-series") / \
-                f"{row.sop_uid}.png"
+            target = instance_path(out, row.study_uid, row.series_uid, row.sop_uid, ".png")
             jobs.append(ThumbJob((row.path, target), row.path, row.sop_uid, row.mtime_ns))
     results: dict[str, dict] = {}
     try:
@@ -88,10 +91,14 @@ def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
             if result.image is None:
                 results[path] = {"thumbnail_error": result.reason}
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_png(target, result.image)
-            if path in reps:
-                write_png(reps[path], result.image)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_png(target, result.image)
+                if path in reps:
+                    write_png(reps[path], result.image)
+            except OSError as exc:  # one unwritable thumbnail is reported, the rest go on
+                results[path] = {"thumbnail_error": f"cannot write {target}: {exc.strerror}"}
+                continue
             results[path] = {"thumbnail": str(target)}
     finally:
         shutdown_pool()
