@@ -67,7 +67,6 @@ def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
         shutdown_pool,
         write_png,
     )
-
     from pacs_console.core.safepath import instance_path, join, uid_name
 
     out = Path(out_dir)

@@ -164,7 +164,9 @@ def collect(sources: Iterable) -> tuple[list[StoreItem], list[dict]]:
             files = [path]
         for file in files:
             try:
-                items.append(_from_file(file))
+                with warnings.catch_warnings():  # pydicom's doubts about one file: not stderr
+                    warnings.simplefilter("ignore")
+                    items.append(_from_file(file))
             except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason
                 skipped.append({"path": str(file), "reason": f"not a DICOM file: {exc}"})
     return items, skipped
