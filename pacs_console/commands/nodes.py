@@ -41,7 +41,8 @@ def _add(args, ctx) -> int:
         try:
             extra["site_id"] = get_site(ctx.db, args.site).id
         except Exception as exc:  # noqa: BLE001 - an unknown site is a usage problem
-            return _say_error(args, str(getattr(exc, "diagnosis", exc)))
+            diagnosis = getattr(exc, "diagnosis", None)
+            return _say_error(args, diagnosis.what if diagnosis is not None else str(exc))
     tags = ",".join(t.strip() for t in (args.tags or "").split(",") if t.strip())
     node = save_node(ctx.db, args.name, args.ae, args.host, args.port, tags=tags, **extra)
     for warning in warnings.values():

@@ -144,6 +144,9 @@ def test_node_commands_round_trip(tmp_path, data_dir):
     proc = run_cli("node", "add", "Y", "--ae", "A\\B", "--host", "127.0.0.1", "--port", "104",
                    data_dir=data_dir)
     assert proc.returncode == 2 and "backslash" in proc.stderr
+    proc = run_cli("node", "add", "Z", "--ae", "Z", "--host", "127.0.0.1", "--port", "104",
+                   "--site", "Nowhere", data_dir=data_dir)
+    assert proc.returncode == 2 and "No site 'Nowhere'" in proc.stderr
     listed = json.loads(run_cli("node", "list", "--json", data_dir=data_dir).stdout)
     assert [(n["name"], n["ae_title"], n["tags"]) for n in listed] == [
         ("Main PACS", "MAIN", ["pacs", "archive"])]
