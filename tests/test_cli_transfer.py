@@ -70,7 +70,7 @@ def test_store_files_and_folders_to_storescp_skipping_non_dicom(storescp, orthan
     proc = run_cli("store", "-aec", "STORESCP", storescp.host, str(storescp.dicom_port), str(out),
                    "--json", data_dir=data_dir)
     data = json.loads(proc.stdout)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == exit_codes.PARTIAL, proc.stderr  # README: files skipped -> 10
     assert data["result"]["sent"] == 2 and data["result"]["skipped"] == 1
     assert "not a DICOM file" in data["result"]["skipped_files"][0]["reason"]
     assert len(storescp.files()) == 2

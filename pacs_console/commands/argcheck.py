@@ -59,7 +59,7 @@ def problems(args) -> list[str]:
                 found.append(problem)
                 break
     data_dir = getattr(args, "data_dir", None)
-    if data_dir and not found:
+    if data_dir and not found and not getattr(args, "self_check", False):  # it reports it
         problem = data_dir_problem(data_dir)
         if problem:
             found.append(problem)

@@ -73,7 +73,9 @@ def _str(ds, keyword: str) -> str:
         value = ds.get(keyword, "")
     except Exception:  # noqa: BLE001 - a malformed value must not refuse the whole file
         return ""
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    # Lone surrogates (undecodable bytes) cannot be stored in SQLite or printed: replace them.
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _int(ds, keyword: str) -> int | None:
