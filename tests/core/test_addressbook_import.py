@@ -75,7 +75,7 @@ def test_rows_are_validated_like_the_node_dialog(db, row, fragment):
 
 def test_all_or_nothing_and_never_silently_replaced(db, tmp_path):
     save_node(db, "PACS", "PACS", "127.0.0.1", 104)
-    register_demo_node(db, "DEMOPACS", "127.0.0.1", 11112)
+    register_demo_node(db, "DEMOPACS", "127.0.0.1", 40000)
     book = tmp_path / "book.csv"
     book.write_text("name,ae_title,host,port\nPACS,PACS,127.0.0.2,104\nNEW,NEW,127.0.0.3,104\n"
                     "BAD,BAD,127.0.0.4,abc\n")
@@ -92,7 +92,7 @@ def test_all_or_nothing_and_never_silently_replaced(db, tmp_path):
 
 
 def test_the_demo_node_is_never_replaced(db, tmp_path):
-    register_demo_node(db, "DEMOPACS", "127.0.0.1", 11112)
+    register_demo_node(db, "DEMOPACS", "127.0.0.1", 40000)
     book = tmp_path / "book.json"
     book.write_text(BOOK % json.dumps([{"name": "Demo PACS", "ae_title": "EVIL",
                                         "host": "127.0.0.66", "port": 104}]))
