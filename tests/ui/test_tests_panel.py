@@ -90,7 +90,7 @@ def test_import_runs_off_the_gui_thread(qtbot, ctx, panel, tmp_path):
         f"n{i},AE{i % 1000},127.0.0.1,{1 + i % 60000}\n" for i in range(50_000)))
     start = time.perf_counter()
     panel.import_nodes(str(big))
-    assert time.perf_counter() - start < 1.0  # returned at once: the work is on a worker
+    assert not panel.import_worker.done.is_set()  # returned before the work: it is on a worker
     ticks = 0
     while getattr(panel, "import_box", None) is None and time.perf_counter() - start < 300:
         QApplication.processEvents()
