@@ -61,8 +61,8 @@ def test_import_then_export_round_trip(qtbot, ctx, panel, tmp_path):
                       "mr1 = (MR_ONE, 127.0.0.22, 11120)\nHostTable END\n")
     panel.import_nodes(str(source))
     qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
-    qtbot.waitUntil(lambda: getattr(panel, "import_box", None) is not None, timeout=5000)
-    assert "2 new" in panel.import_box.text() and panel.import_box.isVisible()
+    qtbot.waitUntil(lambda: getattr(panel, "last_import", None) is not None, timeout=5000)
+    assert panel.last_import.applied and panel.last_import.count("taken") == 2
     assert get_node(ctx.db, "ct1").ae_title == "CT_ONE"
     out = tmp_path / "book.json"
     panel.export_nodes(str(out), "json")
@@ -92,7 +92,7 @@ def test_import_runs_off_the_gui_thread(qtbot, ctx, panel, tmp_path):
     panel.import_nodes(str(big))
     assert not panel.import_worker.done.is_set()  # returned before the work: it is on a worker
     ticks = 0
-    while getattr(panel, "import_box", None) is None and time.perf_counter() - start < 300:
+    while getattr(panel, "last_import", None) is None and time.perf_counter() - start < 300:
         QApplication.processEvents()
         ticks += 1
         time.sleep(0.01)

@@ -215,9 +215,14 @@ class TestsPanel(QWidget):
         lines = [f"{row.action}: {row.where} {row.name} {row.detail}".strip()
                  for row in report.rows if row.action in ("refused", "changed")][:20]
         text = report.summary() + ("\n\n" + "\n".join(lines) if lines else "")
-        icon = QMessageBox.Icon.Information if report.applied else QMessageBox.Icon.Warning
-        self.import_box = QMessageBox(icon, "Import" if report.applied else "Import failed",
-                                      text, QMessageBox.StandardButton.Ok, self)
+        if report.applied:  # said in the status bar: nothing to click away
+            bar = getattr(self.window(), "statusBar", None)
+            if callable(bar):
+                bar().showMessage(report.summary(), 15000)
+            self.import_box = None
+            return
+        self.import_box = QMessageBox(QMessageBox.Icon.Warning, "Import failed", text,
+                                      QMessageBox.StandardButton.Ok, self)
         self.import_box.open()  # not exec(): nothing waits on the person reading it
 
     def export_nodes(self, path: str | None = None, fmt: str | None = None) -> None:
