@@ -8,7 +8,7 @@ import math
 import os
 from pathlib import Path
 
-MAX_NUMBER = 10_000_000  # seconds, counts and sizes beyond this are typing mistakes
+MAX_NUMBER = 1 << 32  # beyond any count, size (a 4 GiB PDU) or duration an option takes
 _PORTS = ("port", "scp_port", "report_port")
 
 
