@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSize, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -115,13 +115,33 @@ class MainWindow(QMainWindow):
         self.settings_action, self.quit_action, self.about_action = settings, quit_action, about
 
     def _restore(self) -> None:
+        """The last geometry if it still fits this screen, else fitted to the available screen
+        (a 1366×768 field laptop gets all of it; the choice is remembered on close)."""
         geometry = self.state.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1180, 760)
+        if geometry is None or not self.restoreGeometry(geometry) or not self._fits():
+            self.fit_to_screen()
         last = self.state.value("panel", "Tests")
         self.show_panel(last if last in self.panels else "Tests")
+
+    def _available(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def _fits(self) -> bool:
+        return self._available().contains(self.frameGeometry()) or self.isMaximized()
+
+    def fit_to_screen(self) -> None:
+        available = self._available()
+        if available.width() <= 1600 or available.height() <= 900:
+            # A laptop: all of it. Maximised, so the window manager's title bar fits too.
+            self.resize(available.size())
+            self.move(available.topLeft())
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+            return
+        # A large desktop: a generous window centred, leaving room for the frame.
+        size = QSize(min(available.width() - 80, 1760), min(available.height() - 80, 1040))
+        self.resize(size)
+        self.move(available.center() - QRect(0, 0, size.width(), size.height()).center())
 
     def show_panel(self, name: str) -> None:
         self.nav.setCurrentRow(PANELS.index(name))

@@ -243,5 +243,6 @@ def test_store_a_generated_study_and_probe(qtbot, ctx, panel, demo):
     probe.start()
     qtbot.waitUntil(lambda: probe.worker is None, timeout=90000)
     assert probe.table.rowCount() >= 5 and "accepted" in probe.status.text()
-    assert "implementation" in probe.association.toPlainText().lower()
+    report = [probe.association.item(r, 1).text() for r in range(probe.association.rowCount())]
+    assert "Implementation" in report and "Verification SOP Class" in report
     assert get_node(ctx.db, "Demo").capabilities["accepted_count"] >= 5

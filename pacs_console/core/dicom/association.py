@@ -8,12 +8,12 @@ import socket
 import time
 from collections.abc import Iterable, Iterator
 
-from pydicom.uid import UID
 from pynetdicom import evt
 
 from pacs_console.core.dicom import diagnose, diagnose_tls, tls
 from pacs_console.core.dicom.ae import make_ae
 from pacs_console.core.dicom.fingerprint import fingerprint
+from pacs_console.core.dicom.names import uid_name
 from pacs_console.core.dicom.target import Target
 from pacs_console.core.dicom.wire.pdu import effective_max_pdu
 from pacs_console.core.errors import ConsoleError, Diagnosis
@@ -25,11 +25,6 @@ _ABORT_SOURCES = {0: "service user (the peer application)", 1: "reserved", 2: "s
 _PROVIDER_REASONS = {0: "reason not specified", 1: "unrecognised PDU", 2: "unexpected PDU",
                      4: "unrecognised PDU parameter", 5: "unexpected PDU parameter",
                      6: "invalid PDU parameter value"}
-
-
-def uid_name(uid) -> str:
-    name = UID(str(uid)).name
-    return name if name and name != str(uid) else str(uid)
 
 
 def pre_connect(target: Target, timing: dict) -> None:

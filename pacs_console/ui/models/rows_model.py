@@ -10,16 +10,19 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class RowsModel(QAbstractTableModel):
-    """Rows are dicts; ``columns`` picks and orders the keys shown."""
+    """Rows are dicts; ``columns`` picks and orders the keys shown, ``titles`` (optional) names
+    them for a person (the key itself is the header's tooltip)."""
 
     def __init__(self, columns: tuple[str, ...] = (), parent=None) -> None:
         super().__init__(parent)
         self.columns = list(columns)
+        self.titles: list[str] = []
         self.rows: list[dict[str, Any]] = []
 
-    def set_columns(self, columns) -> None:
+    def set_columns(self, columns, titles=None) -> None:
         self.beginResetModel()
         self.columns = list(columns)
+        self.titles = list(titles or [])
         self.endResetModel()
 
     def clear(self) -> None:
@@ -48,7 +51,12 @@ class RowsModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (self.titles[section] if section < len(self.titles)
+                    else self.columns[section])
+        if role == Qt.ItemDataRole.ToolTipRole and self.titles:
             return self.columns[section]
         return None
 

@@ -28,6 +28,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.models.findings import FindingsModel
+from pacs_console.ui.widgets.heading import panel_heading
 
 HAS_CAPABILITY_PROBE = importlib.util.find_spec("pacs_console.core.dicom.probe") is not None
 
@@ -147,7 +148,9 @@ class DiscoveryPanel(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>Discovery</h2>"))
+        layout.addWidget(panel_heading(
+            "Discovery", "Sweep a network for DICOM and web devices, add what you find to the "
+            "address book, and see what changed at a site since its last sweep."))
         layout.addLayout(form)
         layout.addLayout(run)
         layout.addWidget(self.status)

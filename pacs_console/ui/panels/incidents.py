@@ -23,6 +23,8 @@ from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.incidents import IncidentTableModel
+from pacs_console.ui.widgets.columns import size_columns
+from pacs_console.ui.widgets.heading import panel_heading
 from pacs_console.ui.widgets.incident_detail import (
     IncidentDetail,
     actor_of,
@@ -77,7 +79,7 @@ class IncidentsPanel(QWidget):
         # Fixed row heights and column modes: the view never asks every row for its size.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self._size_columns()
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
         self.count_label = QLabel("")
         self._build_detail()
@@ -90,8 +92,9 @@ class IncidentsPanel(QWidget):
         left_layout.addWidget(self.count_label)
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([820, 340])
         self._build_tabs(splitter)
         layout = QVBoxLayout(self)
         layout.addLayout(self._header())
@@ -125,6 +128,12 @@ class IncidentsPanel(QWidget):
         bar.addWidget(self.filters, 1)
         self.filter_bar = bar
 
+    def _size_columns(self) -> None:
+        size_columns(self.table, {"#": "99999", "Severity": "Critical", "Status": "acknowledged",
+                                  "SLA": "running 62:36:11", "Site": "Korle Bu",
+                                  "Reported (UTC)": "2026-12-05 01:15",
+                                  "Response due": "2026-12-05 01:15"}, ("Title",))
+
     def _header(self) -> QHBoxLayout:
         self.sites_button = QPushButton("Sites…")
         self.sites_button.setToolTip("Add or edit sites and their business calendars")
@@ -132,12 +141,15 @@ class IncidentsPanel(QWidget):
         self.maintenance_button = QPushButton("Maintenance…")
         self.maintenance_button.setToolTip("Scheduled maintenance windows, excluded from uptime")
         self.maintenance_button.clicked.connect(lambda: self.edit_maintenance())
-        header = QHBoxLayout()
-        header.addWidget(QLabel("<h2>Incidents</h2>"), 1)
+        actions = QHBoxLayout()
         # Actions share the title row so the filter row fits a 1366-pixel laptop screen.
         for widget in (self.new_button, self.from_run_button, self.export_button,
                        self.verify_button, self.sites_button, self.maintenance_button):
-            header.addWidget(widget)
+            actions.addWidget(widget)
+        header = QHBoxLayout()
+        header.addWidget(panel_heading(
+            "Incidents", "Log what went wrong at a site, follow it to resolution against its SLA, "
+            "and keep visits and uptime.", actions))
         return header
 
     def _build_tabs(self, log: QWidget) -> None:
@@ -267,7 +279,9 @@ class IncidentsPanel(QWidget):
                 self.show_row(row)
             return
         self.model.set_ids(ids)
-        self.count_label.setText(f"{len(ids):,} incident(s)")
+        self.count_label.setText(f"{len(ids):,} incident(s)" if ids else
+                                 "0 incident(s) match. To log one press New… (Ctrl+N), or "
+                                 "From failed test… to start from a failed test run.")
         row = self.model.row_of(selected) if selected else -1
         if row >= 0:
             self.table.selectRow(row)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableView,
@@ -35,6 +36,7 @@ from pacs_console.core.reports import store as report_store
 from pacs_console.core.reports.model import Extras, PartUsed, TimeEntry
 from pacs_console.ui import workers
 from pacs_console.ui.models.rows_model import RowsModel
+from pacs_console.ui.widgets.heading import empty_state, panel_heading
 from pacs_console.ui.widgets.page_preview import PagePreview
 from pacs_console.ui.widgets.signature_pad import SignatureCapture
 
@@ -105,7 +107,10 @@ class ReportsPanel(QWidget):
         self.pages = self.preview.pages
         self.model = RowsModel(("created", "site", "visit", "pages", "state", "timestamp",
                                 "path"), self)
+        self.model.set_columns(self.model.columns, ("Created", "Site", "Visit", "Pages",
+                                                    "Signature", "Timestamp", "File"))
         self.table = QTableView()
+        self.table.setObjectName("reports-table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
@@ -133,24 +138,44 @@ class ReportsPanel(QWidget):
         sig_layout.addWidget(self.customer)
         sig_layout.addWidget(self.engineer)
         sig_layout.addStretch(1)
+        text_scroll = QScrollArea()  # the form scrolls rather than squeezing on a laptop
+        text_scroll.setWidgetResizable(True)
+        text_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        text_scroll.setWidget(text)
         tabs = QTabWidget()
-        tabs.addTab(text, "Content")
-        tabs.addTab(signatures, "Signatures")
+        tabs.addTab(text_scroll, "Content")
+        signatures_scroll = QScrollArea()
+        signatures_scroll.setWidgetResizable(True)
+        signatures_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        signatures_scroll.setWidget(signatures)
+        tabs.addTab(signatures_scroll, "Signatures")
         top = QHBoxLayout()
         top.addWidget(QLabel("Visit"))
         top.addWidget(self.visit, 1)
         for button in (self.preview_button, self.sign_button, self.folder_button,
                        self.verify_button):
             top.addWidget(button)
+        self.preview_empty = empty_state(
+            "Pick a visit and press Preview to see its report here; Generate and sign makes the "
+            "PDF you hand over. No visit yet? Start one in Incidents → Visits, or preview the "
+            "sample visit.")
+        preview_box = QWidget()
+        preview_column = QVBoxLayout(preview_box)
+        preview_column.setContentsMargins(0, 0, 0, 0)
+        preview_column.addWidget(self.preview_empty)
+        preview_column.addWidget(self.preview, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(tabs)
-        split.addWidget(self.preview)
+        split.addWidget(preview_box)
         split.setSizes([520, 420])
         vertical = QSplitter(Qt.Orientation.Vertical)
         vertical.addWidget(split)
         vertical.addWidget(self.table)
         vertical.setSizes([520, 160])
         layout = QVBoxLayout(self)
+        layout.addWidget(panel_heading(
+            "Reports", "Turn a site visit into a signed PDF report: summary, incidents, tests, "
+            "parts and both signatures."))
         layout.addLayout(top)
         layout.addWidget(self.status)
         layout.addWidget(vertical, 1)
@@ -356,6 +381,7 @@ class ReportsPanel(QWidget):
             self.refresh_reports()
 
     def show_pages(self, images: list[Path]) -> None:
+        self.preview_empty.setVisible(not images)
         self.preview.set_pages(images)
 
     # -- files -----------------------------------------------------------------------------

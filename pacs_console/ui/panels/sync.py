@@ -27,6 +27,8 @@ from pacs_console.core.sync.adapters.base import HelpdeskConfig
 from pacs_console.ui import workers
 from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.rows_model import RowsModel
+from pacs_console.ui.widgets.columns import size_columns
+from pacs_console.ui.widgets.heading import empty_state, panel_heading
 
 COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
            "Error")
@@ -111,6 +113,9 @@ class SyncPanel(QWidget):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
+        layout.addWidget(panel_heading(
+            "Sync", "Send incidents, notes and evidence to the helpdesk (Request Tracker) "
+            "whenever a connection is there; offline work waits here, nothing is lost."))
         top = QHBoxLayout()
         self.state_label = QLabel("Helpdesk: checking…")
         self.state_label.setObjectName("sync-state")
@@ -155,9 +160,21 @@ class SyncPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
-        splitter.addWidget(self.table)
+        size_columns(self.table, {"#": "9999", "State": "in_flight", "Kind": "comment",
+                                  "Incident": "9999", "Device time": "2026-12-05 01:15:00",
+                                  "Updated": "2026-12-05 01:15:00"}, ("What", "Error"))
+        self.empty = empty_state(
+            "Nothing to send yet. Set up the helpdesk on the right (URL, queue, user, API "
+            "token), press Test connection, then Sync now; incidents you log are queued here.")
+        outbox_box = QWidget()
+        outbox_layout = QVBoxLayout(outbox_box)
+        outbox_layout.setContentsMargins(0, 0, 0, 0)
+        outbox_layout.addWidget(self.empty)
+        outbox_layout.addWidget(self.table, 1)
+        for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
+            signal.connect(lambda *_: self.empty.setVisible(self.model.rowCount() == 0))
+        splitter.addWidget(outbox_box)
         side = QWidget()
         column = QVBoxLayout(side)
         column.setContentsMargins(0, 0, 0, 0)

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -25,6 +26,7 @@ from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.testbench.history_tab import HistoryTab
 from pacs_console.ui.testbench.verify_tab import VerifyTab
+from pacs_console.ui.widgets.heading import empty_state, panel_heading
 
 COLUMNS = ("Name", "AE title", "Host", "Port", "Tags")
 
@@ -56,7 +58,18 @@ class TestsPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.doubleClicked.connect(lambda _index: self.edit_node())
         self.table.itemSelectionChanged.connect(self._selection_changed)
-        book_buttons = QHBoxLayout()
+        self.table.setObjectName("address-book")
+        self.node_picker = QComboBox()
+        self.node_picker.setObjectName("node-picker")
+        self.node_picker.setMinimumContentsLength(38)
+        self.node_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.node_picker.setPlaceholderText("no node yet")
+        self.node_picker.setToolTip("The node every tab below works on")
+        self.node_picker.currentIndexChanged.connect(self._picked)
+        strip = QHBoxLayout()
+        strip.addWidget(QLabel("Node"))
+        strip.addWidget(self.node_picker)
         self.buttons = {}
         for name, slot, tip in (("Add", self.add_node, "Add a node (Ctrl+N)"),
                                 ("Edit", self.edit_node, "Edit the selected node"),
@@ -68,16 +81,24 @@ class TestsPanel(QWidget):
             button.setToolTip(tip)
             # Through a lambda: clicked(bool) would hand False to a slot's optional path.
             button.clicked.connect(lambda _checked=False, slot=slot: slot())
-            book_buttons.addWidget(button)
+            strip.addWidget(button)
             self.buttons[name] = button
         self.buttons["Add"].setShortcut("Ctrl+N")
-        book_buttons.addStretch(1)
-        book = QWidget()
-        book_layout = QVBoxLayout(book)
+        strip.addStretch(1)
+        self.book_toggle = QPushButton("Address book")
+        self.book_toggle.setObjectName("address-book-toggle")
+        self.book_toggle.setCheckable(True)
+        self.book_toggle.setToolTip("Show every node as a table (name, AE title, host, port, tags)")
+        self.book_toggle.toggled.connect(lambda _on: self._show_book())
+        strip.addWidget(self.book_toggle)
+        self.book_empty = empty_state(
+            "No node yet. Add one with Add (Ctrl+N), import an address book with Import…, "
+            "or find nodes with a Discovery sweep. Then pick it above and press C-ECHO once.")
+        self.book = QWidget()
+        book_layout = QVBoxLayout(self.book)
         book_layout.setContentsMargins(0, 0, 0, 0)
-        book_layout.addWidget(QLabel("<b>Address book</b>"))
+        book_layout.addWidget(self.book_empty)
         book_layout.addWidget(self.table)
-        book_layout.addLayout(book_buttons)
         self.tabs = QTabWidget()
         self.verify = VerifyTab(ctx, self)
         self.history = HistoryTab(ctx, self)
@@ -85,13 +106,30 @@ class TestsPanel(QWidget):
         self._add_optional_tabs()
         self.tabs.addTab(self.history, "History")
         self.verify.run_saved.connect(lambda _run: self.history.refresh())
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(book)
-        splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(1, 3)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.book)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>Tests</h2>"))
-        layout.addWidget(splitter)
+        layout.addWidget(panel_heading(
+            "Tests", "Check a DICOM node: echo it, query, retrieve and store images, and probe "
+            "what it accepts. Every run is kept in History."))
+        layout.addLayout(strip)
+        layout.addWidget(self.splitter, 1)
+        self._show_book()
+
+    def _show_book(self) -> None:
+        """The address book is a compact strip (the node picker); the table shows on demand,
+        and the empty state while there is no node at all."""
+        empty = not self.nodes
+        self.table.setVisible(self.book_toggle.isChecked() and not empty)
+        self.book_empty.setVisible(empty)
+        self.book.setVisible(empty or self.book_toggle.isChecked())
+
+    def _picked(self, index: int) -> None:
+        if 0 <= index < len(self.nodes) and self.selected_node() is not self.nodes[index]:
+            self.table.selectRow(index)
 
     def _add_optional_tabs(self) -> None:
         """Query, retrieve, store and capability tabs; each builds on its core operation."""
@@ -126,11 +164,18 @@ class TestsPanel(QWidget):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, node.id)
                 self.table.setItem(row, col, item)
+        self.node_picker.blockSignals(True)
+        self.node_picker.clear()
+        for node in nodes:
+            self.node_picker.addItem(f"{node.name} — {node.ae_title}@{node.host}:{node.port}")
+        self.node_picker.blockSignals(False)
         ids = [n.id for n in nodes]
         if selected is not None and selected.id in ids:
             self.table.selectRow(ids.index(selected.id))
         elif nodes:
             self.table.selectRow(0)
+        self._sync_picker()
+        self._show_book()
 
     def selected_node(self):
         rows = self.table.selectionModel().selectedRows()
@@ -141,7 +186,16 @@ class TestsPanel(QWidget):
             if node.name == name:
                 self.table.selectRow(row)
 
+    def _sync_picker(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else -1
+        if self.node_picker.currentIndex() != row:
+            self.node_picker.blockSignals(True)
+            self.node_picker.setCurrentIndex(row)
+            self.node_picker.blockSignals(False)
+
     def _selection_changed(self) -> None:
+        self._sync_picker()
         self.history.refresh()
         node = self.selected_node()
         probe = self.operation_tabs.get("Capabilities")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -23,6 +24,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.imaging.render import FrameLoader
 from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails, warm_pool
 from pacs_console.ui import workers
+from pacs_console.ui.widgets.heading import empty_state, panel_heading
 from pacs_console.ui.widgets.qimages import tile
 from pacs_console.ui.widgets.series_viewer import SeriesViewer, thumbnail_threads
 from pacs_console.ui.widgets.tag_browser import TagBrowser
@@ -101,19 +103,41 @@ class ViewerPanel(QWidget):
         self.series.failed.connect(self._failed)
         self.view = self.series.view
         self.tags = TagBrowser()
+        # Until something is open the image area says what to do first.
+        self.image_area = QStackedWidget()
+        self.image_area.addWidget(empty_state(
+            "No study open. Open a folder (a CD or USB drive), a DICOMDIR, a zip or a file, "
+            "drop one here, or press Received files after a retrieve in Tests."))
+        self.image_area.addWidget(self.series)
+        model = self.tree.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            signal.connect(self._show_image_area)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.tree)
-        splitter.addWidget(self.series)
+        splitter.addWidget(self.image_area)
         splitter.addWidget(self.tags)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 600, 320])
+        splitter.setSizes([230, 540, 400])
+        # Notes and warnings only take room when there are some (no empty box under the image).
         self.log = QPlainTextEdit()
+        self.log.setObjectName("viewer-log")
         self.log.setReadOnly(True)
-        self.log.setMaximumHeight(70)
+        self.log.setVisible(False)
+        self.log.textChanged.connect(lambda: self.log.setVisible(bool(self.log.toPlainText())))
+        body = QSplitter(Qt.Orientation.Vertical)
+        body.addWidget(splitter)
+        body.addWidget(self.log)
+        body.setStretchFactor(0, 1)
+        body.setSizes([600, 80])
         layout = QVBoxLayout(self)
+        layout.addWidget(panel_heading(
+            "Viewer", "Open studies from a CD, USB drive, zip or what the console received; "
+            "browse images and tags, and export de-identified copies."))
         layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
-        layout.addWidget(self.log)
+        layout.addWidget(body, 1)
+
+    def _show_image_area(self, *_args) -> None:
+        self.image_area.setCurrentIndex(1 if self.tree.topLevelItemCount() else 0)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         # Start the decoder processes while the engineer picks a folder, not after.

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -52,13 +50,31 @@ class ProbeTab(QWidget):
         self.status.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        for table in (self.table,):
+            table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.verticalHeader().setVisible(False)
         self.table.setSortingEnabled(True)
-        self.association = QPlainTextEdit()
-        self.association.setReadOnly(True)
-        self.association.setPlaceholderText("The association report (peer implementation, max PDU, "
-                                            "contexts, roles) appears here after a probe.")
+        self.table.setObjectName("capability-table")
+        # The association report as labelled rows (names, not UIDs or JSON).
+        self.association = QTableWidget(0, 3)
+        self.association.setObjectName("association-report")
+        self.association.setHorizontalHeaderLabels(("Section", "Item", "Value"))
+        self.association.verticalHeader().setVisible(False)
+        self.association.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.association.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents)
+        self.association.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Interactive)
+        self.association.setColumnWidth(1, 320)
+        self.association.horizontalHeader().setStretchLastSection(True)
+        self.association.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.status.setText("Pick a node above and press Probe capabilities: it proposes every "
+                            "SOP class and transfer syntax and lists what the node accepts.")
         row = QHBoxLayout()
         row.addWidget(self.storage)
         row.addWidget(self.start_button)
@@ -67,9 +83,18 @@ class ProbeTab(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.table, 3)
-        layout.addWidget(QLabel("Association report"))
-        layout.addWidget(self.association, 1)
+        report = QWidget()
+        report_layout = QVBoxLayout(report)
+        report_layout.setContentsMargins(0, 0, 0, 0)
+        report_layout.addWidget(QLabel("Association report"))
+        report_layout.addWidget(self.association)
+        self.output = QSplitter(Qt.Orientation.Vertical)
+        self.output.addWidget(self.table)
+        self.output.addWidget(report)
+        self.output.setStretchFactor(0, 3)
+        self.output.setStretchFactor(1, 2)
+        self.output.setChildrenCollapsible(False)
+        layout.addWidget(self.output, 1)
         self.worker: workers.Worker | None = None
 
     def start(self) -> None:
@@ -99,9 +124,18 @@ class ProbeTab(QWidget):
                     for e in entries.values() if e["transfer_syntaxes"]]
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(accepted))
+        from pacs_console.core.dicom.names import uid_name
+
+        uids = {e["name"]: uid for uid, e in entries.items()}
         for row, (service, name, syntaxes, role) in enumerate(sorted(accepted)):
-            for col, value in enumerate((service, name, ", ".join(syntaxes), role)):
-                self.table.setItem(row, col, QTableWidgetItem(str(value)))
+            names = ", ".join(uid_name(ts) for ts in syntaxes)
+            for col, value in enumerate((service, uid_name(name), names, role)):
+                item = QTableWidgetItem(str(value))
+                if col == 1:
+                    item.setToolTip(uids.get(name, ""))
+                elif col == 2:
+                    item.setToolTip("\n".join(f"{uid_name(ts)}: {ts}" for ts in syntaxes))
+                self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
 
     def on_done(self, outcome) -> None:
@@ -112,10 +146,21 @@ class ProbeTab(QWidget):
             text += "\n" + matrix.diagnosis.text()
         self.status.setText(text)
         if matrix.association:
-            self.association.setPlainText(json.dumps(matrix.association, indent=2, default=str))
+            self.show_association(matrix.association)
         if run is not None:
             self.run_saved.emit(run)
         self.panel.refresh()
+
+    def show_association(self, report: dict) -> None:
+        from pacs_console.core.dicom.names import association_rows
+
+        rows = association_rows(report)
+        self.association.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)
+                self.association.setItem(row, col, item)
 
     def on_error(self, exc: Exception) -> None:
         self.status.setText(f"The probe stopped on an unexpected error: {exc}")

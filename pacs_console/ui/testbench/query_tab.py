@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import time
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -51,7 +50,9 @@ class QueryTab(QWidget):
         self.level_box.setCurrentText("STUDY")
         self.model_box.currentIndexChanged.connect(self._model_changed)
         self.inputs: dict[str, QLineEdit] = {}
+        # Four fields a row: the matches table below keeps 12+ rows on a 1366×768 laptop.
         grid = QGridLayout()
+        grid.setVerticalSpacing(4)
         grid.addWidget(QLabel("Model"), 0, 0)
         grid.addWidget(self.model_box, 0, 1)
         grid.addWidget(QLabel("Level"), 0, 2)
@@ -59,19 +60,24 @@ class QueryTab(QWidget):
         for index, (key, label, hint) in enumerate(FIELDS):
             edit = QLineEdit()
             edit.setPlaceholderText(hint)
+            edit.setToolTip(hint)
             edit.returnPressed.connect(self.search)
             self.inputs[key] = edit
-            row, col = 1 + index // 2, (index % 2) * 2
+            row, col = 1 + index // 4, (index % 4) * 2
             grid.addWidget(QLabel(label), row, col)
             grid.addWidget(edit, row, col + 1)
+        for col in (1, 3, 5, 7):
+            grid.setColumnStretch(col, 1)
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("more keys: StudyInstanceUID=1.2.3; InstitutionName=  (empty = return it)")
         self.limit = QSpinBox()
         self.limit.setRange(0, 10_000_000)
         self.limit.setSpecialValueText("no limit")
-        form = QFormLayout()
-        form.addRow("Extra keys", self.extra)
-        form.addRow("Stop after", self.limit)
+        form = QHBoxLayout()
+        form.addWidget(QLabel("Extra keys"))
+        form.addWidget(self.extra, 1)
+        form.addWidget(QLabel("Stop after"))
+        form.addWidget(self.limit)
         self.search_button = QPushButton("Search")
         self.search_button.setShortcut("Ctrl+F")
         self.search_button.clicked.connect(self.search)
@@ -96,6 +102,9 @@ class QueryTab(QWidget):
         self.view.setSortingEnabled(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.view.verticalHeader().setVisible(False)
+        self.status.setText("Pick a node above, fill any keys (empty = all) and press Search.")
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addLayout(form)
@@ -124,6 +133,7 @@ class QueryTab(QWidget):
             return
         from pacs_console.commands.find import COLUMNS
         from pacs_console.core.db.testruns import run_recorded
+        from pacs_console.core.dicom.names import column_title
         from pacs_console.core.dicom.query import find
         from pacs_console.core.dicom.target import Target
         from pacs_console.core.streams import batched
@@ -133,7 +143,9 @@ class QueryTab(QWidget):
         keys, extra = self.keys()
         target = Target.from_node(node, self.ctx.settings)
         self.results.clear()
-        self.results.set_columns(COLUMNS["WORKLIST" if model == "worklist" else level])
+        columns = COLUMNS["WORKLIST" if model == "worklist" else level]
+        self.results.set_columns(columns, [column_title(c) for c in columns])
+        self._fit_columns()
         self._t0 = time.perf_counter()
         self.status.setText(f"Searching {target.label}…")
         operation = batched(find(target, level, keys, model=model, extra=extra,
@@ -154,8 +166,19 @@ class QueryTab(QWidget):
         self.status.setText(f"{self.results.rowCount()} matches so far "
                             f"({time.perf_counter() - self._t0:.1f} s)…")
 
+    def _fit_columns(self) -> None:
+        """Every header readable; values widen a column up to a cap, the last one stretches."""
+        metrics = self.view.horizontalHeader().fontMetrics()
+        for column in range(self.results.columnCount()):
+            title = str(self.results.headerData(column, Qt.Orientation.Horizontal))
+            wanted = metrics.horizontalAdvance(title) + 28  # padding and the sort arrow
+            if self.results.rowCount():
+                wanted = max(wanted, min(self.view.sizeHintForColumn(column) + 12, 280))
+            self.view.setColumnWidth(column, wanted)
+
     def on_done(self, outcome) -> None:
         result, run = outcome
+        self._fit_columns()
         text = result.summary()
         if result.diagnosis is not None:
             text += "\n" + result.diagnosis.text()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -37,12 +38,18 @@ class RetrieveTab(QWidget):
         self.level = QComboBox()
         self.level.addItems(["STUDY", "SERIES", "PATIENT", "IMAGE"])
         self.inputs: dict[str, QLineEdit] = {}
-        form = QFormLayout()
-        form.addRow("Method", self.method)
-        form.addRow("Level", self.level)
-        for keyword, label in KEYS:
+        form = QGridLayout()  # two columns: the chart below keeps its height on a laptop
+        form.addWidget(QLabel("Method"), 0, 0)
+        form.addWidget(self.method, 0, 1)
+        form.addWidget(QLabel("Level"), 0, 2)
+        form.addWidget(self.level, 0, 3)
+        for index, (keyword, label) in enumerate(KEYS):
             self.inputs[keyword] = QLineEdit()
-            form.addRow(label, self.inputs[keyword])
+            row, col = 1 + index // 2, (index % 2) * 2
+            form.addWidget(QLabel(label), row, col)
+            form.addWidget(self.inputs[keyword], row, col + 1)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         self.preflight_button = QPushButton("Pre-flight check")
         self.preflight_button.setToolTip("Is this console reachable for a C-MOVE? What must the PACS know?")
         self.preflight_button.clicked.connect(self.preflight)
@@ -60,7 +67,7 @@ class RetrieveTab(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setObjectName("retrieve-status")
-        self.plot = LivePlot("Retrieve throughput", ("MB/s",), "MB/s", "seconds")
+        self.plot = LivePlot("Retrieve throughput", ("MB/s",), "Throughput (MB/s)", "Time (s)")
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -69,8 +76,15 @@ class RetrieveTab(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.plot, 2)
-        layout.addWidget(self.log, 1)
+        self.log.setPlaceholderText("Fill the keys (or pick a match in Query and press Retrieve "
+                                    "selected), run the pre-flight check, then Retrieve.")
+        self.output = QSplitter(Qt.Orientation.Vertical)
+        self.output.addWidget(self.plot)
+        self.output.addWidget(self.log)
+        self.output.setStretchFactor(0, 3)
+        self.output.setStretchFactor(1, 1)
+        self.output.setChildrenCollapsible(False)
+        layout.addWidget(self.output, 1)
         self.worker: workers.Worker | None = None
 
     def fill(self, match: dict) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -75,7 +76,8 @@ class StoreTab(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("store-status")
         self.status.setWordWrap(True)
-        self.plot = LivePlot("C-STORE throughput", ("images/s", "MB/s"), "rate", "seconds")
+        self.plot = LivePlot("C-STORE throughput", ("images/s", "MB/s"), "Rate (images/s, MB/s)",
+                             "Time (s)")
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -86,8 +88,15 @@ class StoreTab(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.plot, 3)
-        layout.addWidget(self.log, 1)
+        self.log.setPlaceholderText("Add files or a folder, or ask for a generated test study, "
+                                    "then Send.")
+        self.output = QSplitter(Qt.Orientation.Vertical)
+        self.output.addWidget(self.plot)
+        self.output.addWidget(self.log)
+        self.output.setStretchFactor(0, 3)
+        self.output.setStretchFactor(1, 1)
+        self.output.setChildrenCollapsible(False)
+        layout.addWidget(self.output, 1)
         self.worker: workers.Worker | None = None
         self._last_x, self._bytes = -1.0, 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -51,7 +52,7 @@ class VerifyTab(QWidget):
         self.stats = QLabel("No echo yet.")
         self.stats.setObjectName("echo-stats")
         self.stats.setWordWrap(True)
-        self.plot = LivePlot("C-ECHO latency", SERIES, "ms", "seconds since start")
+        self.plot = LivePlot("C-ECHO latency", SERIES, "Latency (ms)", "Time since start (s)")
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -67,8 +68,15 @@ class VerifyTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.stats)
-        layout.addWidget(self.plot, 2)
-        layout.addWidget(self.log, 1)
+        self.log.setPlaceholderText("Pick a node above, then press C-ECHO once (or Start "
+                                    "continuous). Each echo is logged here.")
+        self.output = QSplitter(Qt.Orientation.Vertical)  # the person decides chart vs log
+        self.output.addWidget(self.plot)
+        self.output.addWidget(self.log)
+        self.output.setStretchFactor(0, 3)
+        self.output.setStretchFactor(1, 1)
+        self.output.setChildrenCollapsible(False)
+        layout.addWidget(self.output, 1)
         self._stop = threading.Event()
         self._t0 = 0.0
         self._sent = self._ok = 0

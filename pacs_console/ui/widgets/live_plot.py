@@ -10,8 +10,15 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 
 
+MIN_PLOT_HEIGHT = 160  # below this the axis labels of a 1366×768 laptop overlap
+
+
 class LivePlot(QWidget):
-    """``append(series, x, y)`` adds a point; the curve redraws at most every ``refresh_ms``."""
+    """``append(series, x, y)`` adds a point; the curve redraws at most every ``refresh_ms``.
+
+    Axis labels carry their unit in plain words ("Latency (ms)"): pyqtgraph's automatic SI
+    prefixes ("seconds (x0.001)") are switched off so the numbers are the unit the label says.
+    """
 
     def __init__(self, title: str, series: tuple[str, ...], y_label: str, x_label: str = "",
                  max_points: int = 5000, parent: QWidget | None = None) -> None:
@@ -22,7 +29,9 @@ class LivePlot(QWidget):
         self.plot = pg.PlotWidget(background=palette.color(palette.ColorRole.Base))
         text = palette.color(palette.ColorRole.Text)
         self.plot.setTitle(title, color=text)
+        self.plot.setMinimumHeight(MIN_PLOT_HEIGHT)
         for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
             self.plot.getAxis(axis).setTextPen(text)
             self.plot.getAxis(axis).setPen(palette.color(palette.ColorRole.Mid))
         self.plot.setLabel("left", y_label)

@@ -1,0 +1,214 @@
+"""Child process for tests/ui/test_layout.py: the real main window on a 1366×768 offscreen screen,
+used with clicks and keys like a person, measured, and the measurements printed as JSON.
+
+Qt fixes the screen size when it starts, and the test session's QApplication already runs on
+an 800×600 offscreen screen, so the measuring happens here: ``python -m tests.ui.layout_probe
+DATA_DIR`` with ``QT_QPA_PLATFORM=offscreen:configfile=...`` (tests.ui.screens.offscreen_env).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QLabel,
+    QTableView,
+    QTableWidget,
+    QWidget,
+)
+
+UID = re.compile(r"\b\d+(\.\d+){3,}\b")
+
+
+def wait(app, predicate, timeout: float = 60.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def settle(app, seconds: float = 0.3) -> None:
+    wait(app, lambda: False, seconds)
+
+
+def click(widget) -> None:
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def click_nav(app, window, name: str) -> None:
+    from pacs_console.ui.main_window import PANELS
+
+    item = window.nav.item(PANELS.index(name))
+    QTest.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.nav.visualItemRect(item).center())
+    settle(app)
+
+
+def click_tab(app, tabs, title: str) -> None:
+    bar = tabs.tabBar()
+    index = [tabs.tabText(i) for i in range(tabs.count())].index(title)
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    settle(app)
+
+
+def _visible(widget: QWidget) -> bool:
+    return widget.isVisible() and widget.width() > 0
+
+
+def clipped(root: QWidget) -> list[str]:
+    """Plain single-line labels and header sections whose text is wider than their room."""
+    found = []
+    for label in root.findChildren(QLabel):
+        text = label.text()
+        if (not _visible(label) or label.wordWrap() or not text or "<" in text
+                or label.textFormat() == Qt.TextFormat.RichText or "\n" in text):
+            continue
+        room = label.contentsRect().width() - 2 * label.margin()
+        if label.fontMetrics().horizontalAdvance(text) > room + 1:
+            found.append(f"label {text!r}: {label.fontMetrics().horizontalAdvance(text)} > {room}")
+    for view in root.findChildren(QAbstractItemView):
+        if not _visible(view) or not isinstance(view, QTableView):
+            continue
+        header = view.horizontalHeader()
+        if header.isHidden():
+            continue
+        model = view.model()
+        metrics = header.fontMetrics()
+        for column in range(model.columnCount()):
+            if header.isSectionHidden(column):
+                continue
+            text = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            need = metrics.horizontalAdvance(text) + 8  # the style's own padding, at least
+            start = header.sectionViewportPosition(column)
+            if not text or start >= header.width():
+                continue  # empty, or scrolled out of sight entirely
+            shown = min(header.sectionSize(column), header.width() - start)
+            if shown < need:  # too narrow, or cut by the edge of the view ("eported (UTC")
+                found.append(f"header {text!r}: {shown} px shown < {need}")
+    return found
+
+
+def panel_text(panel: QWidget) -> dict:
+    def named(name):
+        return [w.text() for w in panel.findChildren(QLabel, name) if _visible(w)]
+
+    headings = [w.text() for w in panel.findChildren(QLabel)
+                if _visible(w) and w.text().startswith("<h2>")]
+    empty = named("empty-state")
+    return {"headings": headings, "purpose": named("panel-purpose"), "empty": empty}
+
+
+def visible_rows(view: QTableView) -> int:
+    height = view.verticalHeader().defaultSectionSize()
+    if view.model().rowCount():
+        height = view.rowHeight(0)
+    return view.viewport().height() // max(height, 1)
+
+
+def plot_info(plot) -> dict:
+    axes = {}
+    for side in ("left", "bottom"):
+        axis = plot.plot.getAxis(side)
+        axes[side] = axis.labelString()
+    return {"height": plot.plot.height(), "axes": axes}
+
+
+def table_text(widget) -> str:
+    if isinstance(widget, QTableWidget):
+        return "\n".join(" | ".join(widget.item(r, c).text() if widget.item(r, c) else ""
+                                    for c in range(widget.columnCount()))
+                         for r in range(widget.rowCount()))
+    return widget.toPlainText()
+
+
+def measure(data_dir: Path) -> dict:
+    from pacs_console.core.context import Context
+    from pacs_console.paths import app_paths
+    from pacs_console.ui import workers
+    from pacs_console.ui.main_window import PANELS, MainWindow
+
+    app = QApplication.instance() or QApplication(["layout-probe"])
+    app.setStyle("Fusion")
+    ctx = Context.open(app_paths(data_dir).ensure())
+    out: dict = {"panels": {}, "clipped": {}}
+    window = MainWindow(ctx)
+    window.show()
+    settle(app, 1.0)
+    screen = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    out["screen"] = [screen.x(), screen.y(), screen.width(), screen.height()]
+    out["frame"] = [frame.x(), frame.y(), frame.width(), frame.height()]
+    hint = window.minimumSizeHint()
+    out["minimum"] = [hint.width(), hint.height()]
+    # A fresh folder: every panel's heading, purpose and empty state.
+    for name in PANELS:
+        click_nav(app, window, name)
+        settle(app, 0.5)
+        out["panels"][name] = panel_text(window.panels[name])
+        out["clipped"][name] = clipped(window.panels[name])
+    # With the demo PACS: the tests a person runs, then what they see.
+    demo = ctx.start_demo(port=0)
+    if getattr(demo, "_ae", None) is not None:  # issue 14 item 4 is fixed on its own
+        demo._ae.maximum_associations = max(demo._ae.maximum_associations, 64)
+    window.demo_started(demo)
+    tests = window.panels["Tests"]
+    click_nav(app, window, "Tests")
+    wait(app, lambda: tests.selected_node() is not None, 20)
+    click_tab(app, tests.tabs, "Verify")
+    verify = tests.verify
+    verify.count.selectAll()
+    QTest.keyClicks(verify.count, "4")
+    verify.interval.selectAll()
+    QTest.keyClicks(verify.interval, "0.2")
+    click(verify.series_button)
+    wait(app, lambda: not verify.running, 60)
+    settle(app, 0.5)
+    out["plots"] = {"Verify": plot_info(verify.plot)}
+    out["clipped"]["Tests/Verify"] = clipped(tests)
+    for title in ("Retrieve", "Store"):
+        click_tab(app, tests.tabs, title)
+        out["plots"][title] = plot_info(tests.operation_tabs[title].plot)
+        out["clipped"][f"Tests/{title}"] = clipped(tests)
+    query = tests.operation_tabs["Query"]
+    click_tab(app, tests.tabs, "Query")
+    click(query.search_button)
+    wait(app, lambda: query.worker is None and query.results.rowCount() > 0, 60)
+    settle(app, 0.5)
+    model = query.view.model()
+    out["query"] = {"rows": model.rowCount(), "visible_rows": visible_rows(query.view),
+                    "headers": [model.headerData(c, Qt.Orientation.Horizontal)
+                                for c in range(model.columnCount())]}
+    out["clipped"]["Tests/Query"] = clipped(tests)
+    probe = tests.operation_tabs["Capabilities"]
+    click_tab(app, tests.tabs, "Capabilities")
+    click(probe.start_button)
+    wait(app, lambda: probe.worker is None and probe.table.rowCount() > 0, 120)
+    settle(app, 0.5)
+    out["capabilities"] = {"table": table_text(probe.table),
+                           "association": table_text(probe.association)}
+    out["clipped"]["Tests/Capabilities"] = clipped(tests)
+    window.close()
+    workers.cancel_all()
+    ctx.close()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    result = measure(Path(argv[0]))
+    print("LAYOUT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

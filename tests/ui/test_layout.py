@@ -1,0 +1,80 @@
+"""Issue 14, item 6: the window fits a 1366×768 field laptop and reads like plain language.
+
+The real main window runs in a child process whose offscreen screen is 1366×768
+(tests/ui/layout_probe.py): it is used with clicks and keys on a fresh data folder, then on
+the embedded demo PACS, and what a person would see is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.ui.layout_probe import UID
+from tests.ui.screens import ROOT, offscreen_env
+
+PANELS = ("Discovery", "Tests", "Viewer", "Incidents", "Reports", "Sync")
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("layout")
+    env = offscreen_env(1366, 768, 1, folder)
+    done = subprocess.run([sys.executable, "-m", "tests.ui.layout_probe", str(folder / "data")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("LAYOUT ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    return json.loads(lines[-1][len("LAYOUT "):])
+
+
+def test_window_opens_fitted_to_the_laptop_screen(seen):
+    sx, sy, sw, sh = seen["screen"]
+    fx, fy, fw, fh = seen["frame"]
+    assert (sw, sh) == (1366, 768)
+    assert fx >= sx and fy >= sy and fx + fw <= sx + sw and fy + fh <= sy + sh, seen["frame"]
+    assert fw >= 0.95 * sw and fh >= 0.95 * sh, f"window {fw}×{fh} leaves the laptop unused"
+    assert seen["minimum"][0] <= sw and seen["minimum"][1] <= sh, seen["minimum"]
+
+
+@pytest.mark.parametrize("panel", PANELS)
+def test_every_panel_has_heading_purpose_and_an_empty_state(seen, panel):
+    shown = seen["panels"][panel]
+    assert shown["headings"] == [f"<h2>{panel}</h2>"], shown
+    assert len(shown["purpose"]) == 1 and len(shown["purpose"][0]) > 30, shown
+    if panel not in ("Discovery", "Incidents"):  # their empty states are their status lines
+        assert shown["empty"] and all(len(text) > 40 for text in shown["empty"]), shown
+
+
+def test_charts_are_tall_enough_with_plain_units(seen):
+    for tab, plot in seen["plots"].items():
+        assert plot["height"] >= 160, f"{tab} chart is {plot['height']} px high"
+        for side, label in plot["axes"].items():
+            assert "(x" not in label and "x0." not in label, f"{tab} {side} axis: {label!r}"
+            assert re.search(r"\((ms|s|MB/s|images/s, MB/s)\)", label), f"{tab} {side}: {label!r}"
+
+
+def test_query_results_show_twelve_rows_with_human_headers(seen):
+    query = seen["query"]
+    assert query["rows"] > 0
+    assert query["visible_rows"] >= 12, query
+    assert "Patient name" in query["headers"] and "PatientName" not in query["headers"]
+    assert not [h for h in query["headers"] if re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+", h)]
+
+
+def test_capabilities_and_association_read_as_names_not_uids_or_json(seen):
+    table, association = seen["capabilities"]["table"], seen["capabilities"]["association"]
+    assert "CT Image Storage" in table and "Explicit VR Little Endian" in table
+    assert not UID.search(table), UID.search(table).group(0)
+    assert not association.lstrip().startswith("{") and '"peer"' not in association
+    assert "AE title" in association and "Verification SOP Class" in association
+
+
+def test_nothing_is_clipped(seen):
+    clipped = {view: found for view, found in seen["clipped"].items() if found}
+    assert not clipped, clipped
+
+
