@@ -48,6 +48,7 @@ class SettingsDialog(QDialog):
                  certificate: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        self.setMinimumWidth(480)  # long values and hints stay readable
         self.original = settings
         self.editors: dict[str, QWidget] = {}
         self.messages: dict[str, QLabel] = {}

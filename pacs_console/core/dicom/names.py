@@ -101,3 +101,37 @@ def _bytes(value) -> str:
     if not value:
         return "unlimited"
     return f"{value:,} bytes ({value / 1024:.0f} KiB)".replace(",", " ")
+
+
+def as_text(data, indent: int = 0) -> str:
+    """Nested dicts and lists as indented "Label: value" lines for a person (not JSON):
+    keys like ``round_trip_ms`` read "Round trip ms", UIDs carry their names."""
+    pad = "  " * indent
+    lines: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            label = str(key).replace("_", " ")
+            label = label[:1].upper() + label[1:]
+            if isinstance(value, dict | list) and value:
+                lines.append(f"{pad}{label}:")
+                lines.append(as_text(value, indent + 1))
+            else:
+                lines.append(f"{pad}{label}: {_scalar(value)}")
+    elif isinstance(data, list):
+        for value in data:
+            if isinstance(value, dict | list) and value:
+                lines.append(f"{pad}-")
+                lines.append(as_text(value, indent + 1))
+            else:
+                lines.append(f"{pad}- {_scalar(value)}")
+    else:
+        lines.append(f"{pad}{_scalar(data)}")
+    return "\n".join(lines)
+
+
+def _scalar(value) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    text = str(value)
+    named = uid_name(text)
+    return f"{named} ({text})" if named != text else text

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -28,6 +27,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.models.findings import FindingsModel
+from pacs_console.ui.widgets.columns import size_columns
 from pacs_console.ui.widgets.heading import panel_heading
 
 HAS_CAPABILITY_PROBE = importlib.util.find_spec("pacs_console.core.dicom.probe") is not None
@@ -86,7 +86,10 @@ class DiscoveryPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
-        self.status = QLabel("Pick targets and start a sweep.")
+        self.status = QLabel("Pick targets and start a sweep. No sweep yet: check the targets "
+                             "(your network is filled in) and press Start sweep; what answers "
+                             "is listed below.")
+        self.status.setWordWrap(True)
         self.model = FindingsModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -94,8 +97,10 @@ class DiscoveryPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        size_columns(self.table, {"Host": "192.168.100.200", "Port": "11112",
+                                  "Verdict": "DICOM, any AE (insecure)", "AE title": "ORTHANC_ARCH",
+                                  "Vendor": "Siemens", "Version": "1.12.4",
+                                  "Latency (ms)": "12.3"}, ("Product", "Implementation"))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.add_button = QPushButton("Add to address book")
         self.add_button.setEnabled(False)

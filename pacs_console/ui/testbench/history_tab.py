@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QPlainTextEdit,
     QSplitter,
     QTableWidget,
@@ -18,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.widgets.columns import size_columns
 
 COLUMNS = ("When (UTC)", "Kind", "Outcome", "Duration", "Summary")
 
@@ -37,14 +35,21 @@ class HistoryTab(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        size_columns(self.table, {"When (UTC)": "2026-12-05 01:15:00", "Kind": "echo-series",
+                                  "Outcome": "failed", "Duration": "99999 ms"}, ("Summary",))
         self.table.itemSelectionChanged.connect(self.show_details)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Every echo, query, retrieve, store and probe of the node "
+                                        "above is kept here. Select one to see its parameters, "
+                                        "figures and any diagnosis.")
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -71,4 +76,6 @@ class HistoryTab(QWidget):
         data = {"id": run.id, "uuid": run.uuid, "node": run.node_label, "kind": run.kind,
                 "outcome": run.outcome, "summary": run.summary, "parameters": run.parameters,
                 "metrics": run.metrics, "diagnosis": run.diagnosis, "association": run.association}
-        self.details.setPlainText(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        from pacs_console.core.dicom.names import as_text
+
+        self.details.setPlainText(as_text(data))

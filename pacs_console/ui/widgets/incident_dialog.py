@@ -34,6 +34,7 @@ class IncidentDialog(QDialog):
     def __init__(self, sites: list, nodes: list, draft=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New incident")
+        self.setMinimumWidth(580)  # long values and hints stay readable
         self.title = QLineEdit()
         self.severity = QComboBox()
         for key, level in SEVERITY_LEVELS.items():

@@ -27,6 +27,7 @@ class NodeDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit node" if node else "Add node")
+        self.setMinimumWidth(520)  # long values and hints stay readable
         self.taken = (taken_names or set()) - ({node.name} if node else set())
         self.name = QLineEdit(node.name if node else "")
         self.ae_title = QLineEdit(node.ae_title if node else "")

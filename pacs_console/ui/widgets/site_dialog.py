@@ -48,6 +48,7 @@ class SiteDialog(QDialog):
         from zoneinfo import available_timezones
 
         self.setWindowTitle("Sites")
+        self.setMinimumWidth(520)  # long values and hints stay readable
         self.ctx = ctx
         self.sites: list = []
         self.chooser = QComboBox()
