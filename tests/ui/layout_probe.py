@@ -132,6 +132,46 @@ def table_text(widget) -> str:
     return widget.toPlainText()
 
 
+def drop_folder(widget, folder: Path) -> None:
+    """Drag a folder from the file manager and drop it on ``widget``."""
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    centre = widget.rect().center()
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+
+
+def viewer(app, window, folder: Path) -> dict:
+    from pacs_console.core.dicom.synth import generate_study, write_study
+
+    write_study(generate_study("CT", images=4, series=1, size=64, seed=7), folder)
+    click_nav(app, window, "Viewer")
+    panel = window.panels["Viewer"]
+    drop_folder(panel, folder)
+    wait(app, lambda: panel.busy == 0 and panel.tree.topLevelItemCount() > 0, 60)
+    wait(app, lambda: panel.tags.model.rowCount() > 20, 30)
+    settle(app, 0.5)
+    table = panel.tags.table
+    model = table.model()
+    widths = sum(table.columnWidth(c) for c in range(model.columnCount()))
+    values = [model.index(r, 3).data() for r in range(model.rowCount())
+              if model.index(r, 2).data() == "UI"]
+    log = panel.log
+    return {"tag_columns_width": widths, "tag_viewport": table.viewport().width(),
+            "tag_hscroll": table.horizontalScrollBar().isVisible(), "ui_values": values,
+            "log_visible": bool(log is not None and log.isVisible()),
+            "image_height": panel.series.view.height(),
+            "below_image": panel.height() - panel.series.view.mapTo(
+                panel, panel.series.view.rect().bottomLeft()).y()}
+
+
 def measure(data_dir: Path) -> dict:
     from pacs_console.core.context import Context
     from pacs_console.paths import app_paths
@@ -198,6 +238,8 @@ def measure(data_dir: Path) -> dict:
     out["capabilities"] = {"table": table_text(probe.table),
                            "association": table_text(probe.association)}
     out["clipped"]["Tests/Capabilities"] = clipped(tests)
+    out["viewer"] = viewer(app, window, data_dir.parent / "cd")
+    out["clipped"]["Viewer/study"] = clipped(window.panels["Viewer"])
     window.close()
     workers.cancel_all()
     ctx.close()

@@ -73,6 +73,15 @@ def test_capabilities_and_association_read_as_names_not_uids_or_json(seen):
     assert "AE title" in association and "Verification SOP Class" in association
 
 
+def test_viewer_tags_fit_without_scrolling_and_nothing_empty_below_the_image(seen):
+    shown = seen["viewer"]
+    assert not shown["tag_hscroll"] and shown["tag_columns_width"] <= shown["tag_viewport"], shown
+    syntax = [v for v in shown["ui_values"] if v.endswith("1.2.840.10008.1.2.1")]
+    assert syntax and syntax[0].startswith("Explicit VR Little Endian"), shown["ui_values"][:6]
+    assert not shown["log_visible"], "an empty log box sits under the image"
+    assert shown["below_image"] < 60, shown  # the slider row, not an empty box
+
+
 def test_nothing_is_clipped(seen):
     clipped = {view: found for view, found in seen["clipped"].items() if found}
     assert not clipped, clipped

@@ -3,6 +3,8 @@ as column titles, and the association report as labelled rows instead of raw JSO
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydicom.datadict import dictionary_description, keyword_for_tag, tag_for_keyword
 from pydicom.uid import UID
 
@@ -24,15 +26,20 @@ _TITLES = {
 }
 
 
+@lru_cache(maxsize=4096)
+def _uid_name(text: str) -> str:
+    name = UID(text).name
+    if name and name != text:
+        return name
+    return _newer_sop_class(text) or text
+
+
 def uid_name(uid) -> str:
     """``CT Image Storage`` for its UID; an unknown (private) UID is returned as it is."""
     text = str(uid)
     if not text or text.strip("0123456789."):
         return text  # not a UID (already a name, or empty)
-    name = UID(text).name
-    if name and name != text:
-        return name
-    return _newer_sop_class(text) or text
+    return _uid_name(text)
 
 
 def _newer_sop_class(uid: str) -> str:

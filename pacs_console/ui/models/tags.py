@@ -45,7 +45,13 @@ class TagTableModel(QAbstractTableModel):
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             indent = "    " * row.depth
-            return (row.tag, indent + (row.name or row.keyword), row.vr, row.value)[index.column()]
+            value = row.value
+            if row.vr == "UI" and index.column() == 3:
+                from pacs_console.core.dicom.names import uid_name
+
+                named = uid_name(value)  # SOP classes and transfer syntaxes by name
+                value = f"{named} · {value}" if named != value else value
+            return (row.tag, indent + (row.name or row.keyword), row.vr, value)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.path
+            return f"{row.path}\n{row.value}" if index.column() == 3 else row.path
         return None

@@ -79,6 +79,7 @@ class SeriesViewer(QWidget):
         self.slice_label = QLabel("–")
         self.presets = QComboBox()
         self.presets.setObjectName("window-presets")
+        self.presets.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.presets.activated.connect(self._preset_chosen)
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
