@@ -28,7 +28,7 @@ from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.models.findings import FindingsModel
 from pacs_console.ui.widgets.columns import size_columns
-from pacs_console.ui.widgets.heading import panel_heading
+from pacs_console.ui.widgets.panel_parts import panel_heading
 
 HAS_CAPABILITY_PROBE = importlib.util.find_spec("pacs_console.core.dicom.probe") is not None
 

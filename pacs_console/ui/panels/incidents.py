@@ -24,7 +24,6 @@ from pacs_console.ui import workers
 from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.incidents import IncidentTableModel
 from pacs_console.ui.widgets.columns import size_columns
-from pacs_console.ui.widgets.heading import panel_heading
 from pacs_console.ui.widgets.incident_detail import (
     IncidentDetail,
     actor_of,
@@ -32,6 +31,7 @@ from pacs_console.ui.widgets.incident_detail import (
     diagnosis_text,
 )
 from pacs_console.ui.widgets.incident_filters import IncidentFilterBar
+from pacs_console.ui.widgets.panel_parts import panel_heading
 
 
 def _load_ids(ctx: Context, flt, sort: str, descending: bool,

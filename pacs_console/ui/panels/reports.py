@@ -36,8 +36,8 @@ from pacs_console.core.reports import store as report_store
 from pacs_console.core.reports.model import Extras, PartUsed, TimeEntry
 from pacs_console.ui import workers
 from pacs_console.ui.models.rows_model import RowsModel
-from pacs_console.ui.widgets.heading import empty_state, panel_heading
 from pacs_console.ui.widgets.page_preview import PagePreview
+from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 from pacs_console.ui.widgets.signature_pad import SignatureCapture
 
 SAMPLE = -1  # the combo's "sample visit" entry

@@ -28,7 +28,7 @@ from pacs_console.ui import workers
 from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.rows_model import RowsModel
 from pacs_console.ui.widgets.columns import size_columns
-from pacs_console.ui.widgets.heading import empty_state, panel_heading
+from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 
 COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
            "Error")

@@ -26,7 +26,7 @@ from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.testbench.history_tab import HistoryTab
 from pacs_console.ui.testbench.verify_tab import VerifyTab
-from pacs_console.ui.widgets.heading import empty_state, panel_heading
+from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 
 COLUMNS = ("Name", "AE title", "Host", "Port", "Tags")
 

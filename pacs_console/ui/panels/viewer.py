@@ -24,7 +24,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.imaging.render import FrameLoader
 from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails, warm_pool
 from pacs_console.ui import workers
-from pacs_console.ui.widgets.heading import empty_state, panel_heading
+from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 from pacs_console.ui.widgets.qimages import tile
 from pacs_console.ui.widgets.series_viewer import SeriesViewer, thumbnail_threads
 from pacs_console.ui.widgets.tag_browser import TagBrowser

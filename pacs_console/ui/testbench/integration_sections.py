@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.bridge import QueueBridge
+from pacs_console.ui.widgets.panel_parts import resizable
 
 _ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
 
@@ -202,9 +203,7 @@ class WorkflowSection(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.run_button)
-        layout.addWidget(self.steps, 2)
-        layout.addLayout(scp_row)
-        layout.addWidget(self.events, 1)
+        layout.addWidget(resizable(self.steps, (scp_row, self.events), stretch=(2, 1)), 1)
         self.scp = None
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.bridge = QueueBridge(self.queue, parent=self)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.bridge import QueueBridge
+from pacs_console.ui.widgets.panel_parts import resizable
 
 
 def _send_and_save(ctx: Context, host: str, port: int, text: str, timeout: float, loose: bool):
@@ -116,11 +117,8 @@ class Hl7Section(QWidget):
         send_row.addWidget(self.send_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.message, 2)
-        layout.addLayout(send_row)
-        layout.addWidget(self.result, 1)
-        layout.addLayout(listen_row)
-        layout.addWidget(self.received, 1)
+        layout.addWidget(resizable(self.message, (send_row, self.result),
+                                   (listen_row, self.received), stretch=(2, 1, 1)), 1)
         self.listener = None
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.bridge = QueueBridge(self.queue, parent=self)
