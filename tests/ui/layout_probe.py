@@ -106,7 +106,9 @@ def panel_text(panel: QWidget) -> dict:
     headings = [w.text() for w in panel.findChildren(QLabel)
                 if _visible(w) and w.text().startswith("<h2>")]
     empty = named("empty-state")
-    return {"headings": headings, "purpose": named("panel-purpose"), "empty": empty}
+    labels = [w.text() for w in panel.findChildren(QLabel) if _visible(w) and w.text()]
+    return {"headings": headings, "purpose": named("panel-purpose"), "empty": empty,
+            "labels": labels}
 
 
 def visible_rows(view: QTableView) -> int:

@@ -45,7 +45,11 @@ def test_every_panel_has_heading_purpose_and_an_empty_state(seen, panel):
     shown = seen["panels"][panel]
     assert shown["headings"] == [f"<h2>{panel}</h2>"], shown
     assert len(shown["purpose"]) == 1 and len(shown["purpose"][0]) > 30, shown
-    if panel not in ("Discovery", "Incidents"):  # their empty states are their status lines
+    if panel == "Discovery":  # its empty state is its status line
+        assert any("press Start sweep" in text for text in shown["labels"]), shown
+    elif panel == "Incidents":  # and here the count line under the (empty) list
+        assert any("press New…" in text for text in shown["labels"]), shown
+    else:
         assert shown["empty"] and all(len(text) > 40 for text in shown["empty"]), shown
 
 
