@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QLabel,
+    QSplitter,
     QTableView,
     QTableWidget,
     QWidget,
@@ -109,6 +110,26 @@ def panel_text(panel: QWidget) -> dict:
     labels = [w.text() for w in panel.findChildren(QLabel) if _visible(w) and w.text()]
     return {"headings": headings, "purpose": named("panel-purpose"), "empty": empty,
             "labels": labels}
+
+
+def address_book(app, tests) -> dict:
+    """How much height the address book takes above the tabs, collapsed and opened."""
+    def tabs_top() -> int:
+        return tests.tabs.mapTo(tests, tests.tabs.rect().topLeft()).y()
+
+    seen = {"tabs_top": tabs_top()}
+    toggle = tests.findChild(QWidget, "address-book-toggle")
+    seen["toggle"] = toggle is not None and toggle.isVisible()
+    if seen["toggle"]:
+        click(toggle)
+        settle(app, 0.3)
+        table = tests.findChild(QTableView, "address-book")
+        seen["opened_rows"] = table.model().rowCount() if table is not None and \
+            table.isVisible() else 0
+        click(toggle)
+        settle(app, 0.3)
+        seen["tabs_top_again"] = tabs_top()
+    return seen
 
 
 def visible_rows(view: QTableView) -> int:
@@ -217,6 +238,10 @@ def measure(data_dir: Path) -> dict:
     wait(app, lambda: not verify.running, 60)
     settle(app, 0.5)
     out["plots"] = {"Verify": plot_info(verify.plot)}
+    out["book"] = address_book(app, tests)
+    out["resizable"] = {title: isinstance(tab.log.parentWidget(), QSplitter) for title, tab in
+                        (("Verify", verify), ("Retrieve", tests.operation_tabs["Retrieve"]),
+                         ("Store", tests.operation_tabs["Store"]))}
     out["clipped"]["Tests/Verify"] = clipped(tests)
     for title in ("Retrieve", "Store"):
         click_tab(app, tests.tabs, title)

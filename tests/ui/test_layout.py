@@ -61,6 +61,17 @@ def test_charts_are_tall_enough_with_plain_units(seen):
             assert re.search(r"\((ms|s|MB/s|images/s, MB/s)\)", label), f"{tab} {side}: {label!r}"
 
 
+def test_address_book_is_a_compact_strip_that_opens(seen):
+    book = seen["book"]
+    assert book["toggle"], "no way to collapse or open the address book"
+    assert book["tabs_top"] <= 130, f"the address book takes the tabs down to {book['tabs_top']} px"
+    assert book["opened_rows"] >= 1 and book["tabs_top_again"] == book["tabs_top"], book
+
+
+def test_output_areas_are_resizable(seen):
+    assert all(seen["resizable"].values()), seen["resizable"]
+
+
 def test_query_results_show_twelve_rows_with_human_headers(seen):
     query = seen["query"]
     assert query["rows"] > 0
