@@ -78,8 +78,9 @@ class IncidentsPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights and column modes: the view never asks every row for its size.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self._size_columns()
+        size_columns(self.table, {"#": "99999", "Severity": "Critical", "Status": "acknowledged",
+                                  "SLA": "running 62:36:11", "Site": "Korle Bu", "Reported (UTC)":
+                                  "2026-12-05 01:15", "Response due": "2026-12-05 01:15"}, ("Title",))
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
         self.count_label = QLabel("")
         self._build_detail()
@@ -127,12 +128,6 @@ class IncidentsPanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.filters, 1)
         self.filter_bar = bar
-
-    def _size_columns(self) -> None:
-        size_columns(self.table, {"#": "99999", "Severity": "Critical", "Status": "acknowledged",
-                                  "SLA": "running 62:36:11", "Site": "Korle Bu",
-                                  "Reported (UTC)": "2026-12-05 01:15",
-                                  "Response due": "2026-12-05 01:15"}, ("Title",))
 
     def _header(self) -> QHBoxLayout:
         self.sites_button = QPushButton("Sites…")
