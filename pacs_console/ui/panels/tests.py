@@ -56,6 +56,7 @@ class TestsPanel(QWidget):
         for column, width in ((1, 150), (2, 140), (3, 70), (4, 160)):
             self.table.setColumnWidth(column, width)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.doubleClicked.connect(lambda _index: self.edit_node())
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.setObjectName("address-book")
@@ -126,6 +127,12 @@ class TestsPanel(QWidget):
         self.table.setVisible(self.book_toggle.isChecked() and not empty)
         self.book_empty.setVisible(empty)
         self.book.setVisible(empty or self.book_toggle.isChecked())
+        if self.table.isVisibleTo(self):  # opened: room for up to 6 nodes, the tabs keep the rest
+            rows = min(max(len(self.nodes), 2), 6)
+            wanted = self.table.horizontalHeader().height() + rows * self.table.rowHeight(0) + 6
+            total = sum(self.splitter.sizes())
+            if total > wanted:
+                self.splitter.setSizes([wanted, total - wanted])
 
     def _picked(self, index: int) -> None:
         if 0 <= index < len(self.nodes) and self.selected_node() is not self.nodes[index]:
