@@ -117,15 +117,16 @@ def address_book(app, tests) -> dict:
     def tabs_top() -> int:
         return tests.tabs.mapTo(tests, tests.tabs.rect().topLeft()).y()
 
-    seen = {"tabs_top": tabs_top()}
+    seen = {"opened_top": tabs_top()}
     toggle = tests.findChild(QWidget, "address-book-toggle")
     seen["toggle"] = toggle is not None and toggle.isVisible()
     if seen["toggle"]:
-        click(toggle)
-        settle(app, 0.3)
         table = tests.findChild(QTableView, "address-book")
         seen["opened_rows"] = table.model().rowCount() if table is not None and \
             table.isVisible() else 0
+        click(toggle)  # collapse to the strip
+        settle(app, 0.3)
+        seen["tabs_top"] = tabs_top()
         click(toggle)
         settle(app, 0.3)
         seen["tabs_top_again"] = tabs_top()

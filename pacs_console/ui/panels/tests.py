@@ -89,6 +89,7 @@ class TestsPanel(QWidget):
         self.book_toggle = QPushButton("Address book")
         self.book_toggle.setObjectName("address-book-toggle")
         self.book_toggle.setCheckable(True)
+        self.book_toggle.setChecked(True)  # open, a few rows high; one click makes it a strip
         self.book_toggle.setToolTip("Show every node as a table (name, AE title, host, port, tags)")
         self.book_toggle.toggled.connect(lambda _on: self._show_book())
         strip.addWidget(self.book_toggle)

@@ -75,6 +75,7 @@ class Hl7Section(QWidget):
         self.loose = QCheckBox("Loose: repair pasted line endings")
         self.loose.setChecked(True)
         self.message = QPlainTextEdit()
+        self.message.setObjectName("hl7-message")
         self.message.setPlaceholderText("Paste an HL7 v2 message or fill one from a template.")
         self.send_button = QPushButton("Send")
         self.send_button.clicked.connect(self.send)

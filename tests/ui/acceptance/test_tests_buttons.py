@@ -6,7 +6,7 @@ import csv
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QListWidget, QPlainTextEdit, QTableView
+from PySide6.QtWidgets import QListWidget, QTableView
 
 from pacs_console.core.dicom.synth import generate_study, write_study
 from tests.ui.acceptance.peers import SlowPeer
@@ -130,7 +130,7 @@ def test_integration_buttons_hl7_dicomweb_and_the_modality_workflow(console):
     port = int(console.text(received).split("Listening on port ")[1].split(",")[0])
     console.type_into(console.find(name="hl7-port", parent=hl7), str(port))
     console.click_button("Fill from template (test patient)", hl7)
-    assert console.text(console.find(QPlainTextEdit, parent=hl7)).startswith("MSH|")
+    assert console.text(console.find(name="hl7-message", parent=hl7)).startswith("MSH|")
     console.click_button("Send", hl7)
     result = console.find(name="hl7-result", parent=hl7)
     console.wait_text(result, "MSA-1 AA", 20)
