@@ -130,8 +130,8 @@ class Shooter:
         verify.interval.setValue(0.3)
         self._run_tab(tests, "Verify", verify.series_button, lambda: verify.running)
         self.shoot("tests-verify")
-        tests.book_toggle.click()  # the address book opened from its compact strip
-        self.shoot("tests-address-book")
+        tests.book_toggle.click()  # the address book collapsed to its compact strip
+        self.shoot("tests-address-book-collapsed")
         tests.book_toggle.click()
         query = tests.operation_tabs["Query"]
         self._run_tab(tests, "Query", query.search_button, lambda: query.worker is not None)
