@@ -2,4 +2,21 @@
 
 # Each module defines register(subparsers) and imports its heavy dependencies inside the
 # handler, so building the parser stays cheap. Add new modules here.
-COMMAND_MODULES: tuple[str, ...] = ("echo", "find", "transfer", "imaging", "incidents", "uptime", "discovery", "demo", "scp", "reports", "profile", "integration", "sync", "bundle", "nodes")
+COMMAND_MODULES: tuple[str, ...] = (
+    "echo",
+    "find",
+    "transfer",
+    "imaging",
+    "incidents",
+    "uptime",
+    "discovery",
+    "demo",
+    "scp",
+    "reports",
+    "profile",
+    "integration",
+    "sync",
+    "bundle",
+    "nodes",
+    "health",
+)

@@ -1,0 +1,135 @@
+"""`pacs-console health SITE`: the site's whole check plan as one run, compared with the last."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from pacs_console.commands.dimse_common import with_context
+
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+COLUMN = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skipped": "—"}
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 1 <= value <= 1440:
+        raise argparse.ArgumentTypeError("--repeat takes 1 to 1440 minutes")
+    return value
+
+
+def _plan(args, ctx):
+    from pacs_console.core.db.nodes import list_nodes
+    from pacs_console.core.health.plan import default_plan, load_plan
+    from pacs_console.core.incidents.sites import get_site
+
+    site = get_site(ctx.db, args.site)
+    nodes = [n for n in list_nodes(ctx.db) if n.site_id == site.id]
+    if not nodes:
+        return site, None
+    return site, (load_plan(args.plan, site.name, nodes) if args.plan
+                  else default_plan(site.name, nodes))
+
+
+def grid(health) -> str:
+    """Nodes down, checks across, as an engineer reads it on a terminal."""
+    checks = [c for c in ("route", "echo", "association", "tls", "find", "worklist", "store")
+              if any(r.check == c for r in health.results)]
+    nodes = list(dict.fromkeys(r.node for r in health.results))
+    cell = {(r.node, r.check): COLUMN[r.result] for r in health.results}
+    width = max([len(n) for n in nodes] + [4])
+    lines = ["  ".join([f"{'Node':<{width}}", *(f"{c:<11}" for c in checks)]).rstrip()]
+    for node in nodes:
+        lines.append("  ".join([f"{node:<{width}}",
+                                *(f"{cell.get((node, c), ''):<11}" for c in checks)]).rstrip())
+    return "\n".join(lines)
+
+
+def _print(health, as_json: bool) -> None:
+    from pacs_console.core.terminal import clean
+
+    if as_json:
+        print(json.dumps(health.to_dict(), ensure_ascii=False, indent=2))
+        return
+    counts = health.counts()
+    print(f"Site health of {clean(health.site)}: {health.verdict.upper()} — {counts['pass']} "
+          f"pass, {counts['warn']} warn, {counts['fail']} fail")
+    print(grid(health))
+    for r in health.results:
+        if r.result in ("warn", "fail"):
+            print(f"{r.result.upper()} {clean(r.node)} {r.check}: {clean(r.summary)}")
+            if r.diagnosis and r.diagnosis.get("actions"):
+                print(f"     what to try: {clean(r.diagnosis['actions'][0])}")
+    if health.changes:
+        print("Worse than the last run:")
+        for change in health.changes:
+            print(f"  {clean(change.node)} {change.check}: {clean(change.text)}")
+    elif health.previous_run:
+        print("Nothing got worse since the last run.")
+    if health.cancelled:
+        print("Stopped before every check ran.")
+
+
+def _run_once(args, ctx, plan):
+    from pacs_console.core.health.runner import run_health
+
+    steps = run_health(ctx.db, ctx.settings, plan, save=not args.no_save)
+    try:
+        while True:
+            step = next(steps)
+            if not args.json and step.item is not None:
+                print(f"[{step.done}/{step.total}] {step.message}", file=sys.stderr)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _health(args, ctx) -> int:
+    from pacs_console.core.errors import ConsoleError
+
+    try:
+        site, plan = _plan(args, ctx)
+    except ConsoleError as exc:  # an unknown site or an unusable plan file: usage
+        print(f"health: {exc.diagnosis.what}" + (f" ({exc.diagnosis.causes[0]})"
+                                                  if exc.diagnosis.causes else ""),
+              file=sys.stderr)
+        return EXIT_USAGE
+    if plan is None:
+        print(f"health: site {site.name!r} has no node in the address book; add them first "
+              "(pacs-console node add ... --site SITE)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        while True:
+            health = _run_once(args, ctx, plan)
+            _print(health, args.json)
+            if not args.repeat:
+                return health.exit_code()
+            print(f"Next run in {args.repeat:g} min (Ctrl+C to stop)", file=sys.stderr)
+            time.sleep(args.repeat * 60)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "health", help="run a site's health check plan and compare it with the last run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Every node of the site gets the checks of its role (route, C-ECHO, "
+                    "association, TLS, study C-FIND, worklist; C-STORE only where the plan "
+                    "allows), nodes in parallel, each result PASS, WARN or FAIL with the "
+                    "console's diagnosis, and what got worse since the last run.",
+        epilog="exit codes:\n  0   every check passed and nothing got worse\n"
+               "  1   every check failed (or the run could not start)\n"
+               "  2   usage: unknown site, a site without nodes, an unusable plan file\n"
+               "  10  some checks warn or fail, or something got worse\n  130 interrupted")
+    p.add_argument("site", help="site name or id")
+    p.add_argument("--plan", metavar="FILE", help="a JSON plan file changing the defaults")
+    p.add_argument("--repeat", type=_minutes, metavar="MIN",
+                   help="run again every MIN minutes until Ctrl+C (feeds the uptime figures)")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout per run")
+    p.add_argument("--no-save", action="store_true", help="do not keep this run as evidence")
+    p.set_defaults(handler=with_context(_health))

@@ -1,0 +1,14 @@
+"""Site health checks: one repeatable plan per site, run in parallel, compared with the last run.
+
+- ``model``: CheckResult / HealthRun, the plain data every caller reads (CLI JSON, GUI grid,
+  reports) and the exit code rule.
+- ``plan``: the check plan made from a site's address book (defaults per node role) or a plan
+  file, validated and bounded.
+- ``checks``: one function per check kind (route, echo, association, find, worklist, tls,
+  store); each turns any failure into a FAIL with the console's diagnosis, never an exception.
+- ``compare``: what got worse since the last run at the same site.
+- ``runner``: the generator that runs a plan with a concurrency bound, yields progress, stops
+  when asked, saves the run as evidence.
+
+May import core.dicom (operations), core.db and core.errors; never Qt.
+"""

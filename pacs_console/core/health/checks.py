@@ -1,0 +1,226 @@
+"""One function per check kind. Each returns a CheckResult (PASS/WARN/FAIL with the console's own
+diagnosis) and never raises for a network or peer failure."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from pacs_console.core.errors import ConsoleError
+from pacs_console.core.health.model import FAIL, PASS, SKIPPED, WARN, CheckResult
+from pacs_console.core.health.plan import NodePlan, Thresholds
+
+
+@dataclass
+class NodeRun:
+    """What one node's checks share: the node, how to reach it, its plan and the last run."""
+
+    node: object  # NodeRecord
+    target: object  # core.dicom.target.Target
+    plan: NodePlan
+    thresholds: Thresholds
+    previous: dict[str, CheckResult] = field(default_factory=dict)
+    scratch: dict = field(default_factory=dict)  # e.g. the echo's association report
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+
+
+def _p95(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def _result(run: NodeRun, check: str, result: str, summary: str, *, diagnosis=None,
+            metrics=None, start: float) -> CheckResult:
+    return CheckResult(run.plan.node, check, result, summary,
+                       diagnosis.to_dict() if diagnosis is not None else None, metrics or {},
+                       round((time.perf_counter() - start) * 1000, 3))
+
+
+def route(run: NodeRun) -> CheckResult:
+    """TCP connects to the node's port: latency and loss from this laptop's route."""
+    from pacs_console.core.dicom.diagnose import diagnose_socket_error
+
+    start, times, last_error = time.perf_counter(), [], None
+    target = run.target
+    for _ in range(5):
+        t0 = time.perf_counter()
+        try:
+            with socket.create_connection((target.host, target.port),
+                                          timeout=target.timeouts.connect):
+                times.append((time.perf_counter() - t0) * 1000)
+        except OSError as exc:
+            last_error = exc
+    loss = 100.0 * (5 - len(times)) / 5
+    metrics = {"sent": 5, "answered": len(times), "loss_pct": loss,
+               "median_ms": round(statistics.median(times), 3) if times else None,
+               "p95_ms": round(_p95(times), 3) if times else None}
+    if not times:
+        diagnosis = diagnose_socket_error(last_error, target.host, target.port,
+                                          target.timeouts.connect)
+        return _result(run, "route", FAIL, f"No TCP connection: {diagnosis.what}",
+                       diagnosis=diagnosis, metrics=metrics, start=start)
+    verdict = WARN if loss > run.thresholds.route_loss_warn_pct else PASS
+    return _result(run, "route", verdict, f"TCP connect {metrics['median_ms']:.1f} ms median, "
+                   f"{loss:.0f} % lost", metrics=metrics, start=start)
+
+
+def echo(run: NodeRun) -> CheckResult:
+    from pacs_console.core.dicom.echo import echo_target
+
+    start, times, failure = time.perf_counter(), [], None
+    for _ in range(run.plan.echo_count):
+        result = echo_target(run.target)
+        if result.ok:
+            times.append(result.total_ms or 0.0)
+            run.scratch.setdefault("association", result.association)
+        else:
+            failure = result.diagnosis
+    count = run.plan.echo_count
+    metrics = {"sent": count, "ok": len(times), "loss_pct": 100.0 * (count - len(times)) / count,
+               "median_ms": round(statistics.median(times), 3) if times else None,
+               "p95_ms": round(_p95(times), 3) if times else None}
+    if not times:
+        return _result(run, "echo", FAIL, f"C-ECHO failed: {failure.what if failure else '?'}",
+                       diagnosis=failure, metrics=metrics, start=start)
+    slow = metrics["p95_ms"] > run.thresholds.echo_p95_warn_ms
+    verdict = WARN if failure is not None or slow else PASS
+    text = (f"{len(times)}/{count} C-ECHO OK, median {metrics['median_ms']:.1f} ms, "
+            f"p95 {metrics['p95_ms']:.1f} ms")
+    if slow:
+        text += f" (over {run.thresholds.echo_p95_warn_ms:g} ms)"
+    return _result(run, "echo", verdict, text, diagnosis=failure, metrics=metrics, start=start)
+
+
+def association(run: NodeRun) -> CheckResult:
+    """What the node says about itself, against what it said last time."""
+    start = time.perf_counter()
+    report = run.scratch.get("association")
+    if report is None:
+        from pacs_console.core.dicom.echo import echo_target
+
+        result = echo_target(run.target)
+        if not result.ok:
+            return _result(run, "association", FAIL,
+                           f"No association: {result.diagnosis.what if result.diagnosis else '?'}",
+                           diagnosis=result.diagnosis, start=start)
+        report = result.association or {}
+    peer = report.get("peer", {})
+    metrics = {"implementation_class_uid": peer.get("implementation_class_uid", ""),
+               "implementation_version_name": peer.get("implementation_version_name", ""),
+               "max_pdu": peer.get("max_pdu"),
+               "accepted": sorted(c.get("abstract_syntax", "") for c in report.get("accepted", ()))}
+    text = (f"{metrics['implementation_version_name'] or 'no version name'}, max PDU "
+            f"{metrics['max_pdu']}")
+    before = run.previous.get("association")
+    changed = []
+    if before is not None and before.metrics:
+        for key, label in (("implementation_version_name", "version"),
+                           ("implementation_class_uid", "implementation class"),
+                           ("max_pdu", "max PDU")):
+            if before.metrics.get(key) != metrics[key]:
+                changed.append(f"{label} {before.metrics.get(key)} -> {metrics[key]}")
+    if changed:
+        return _result(run, "association", WARN, "Changed since the last run: "
+                       + "; ".join(changed), metrics=metrics, start=start)
+    return _result(run, "association", PASS, text, metrics=metrics, start=start)
+
+
+def _find(run: NodeRun, check: str, model: str, keys: dict, what: str) -> CheckResult:
+    from pacs_console.core.dicom.query import find
+
+    start = time.perf_counter()
+    try:
+        generator = find(run.target, "STUDY", keys, model=model, limit=1000)
+        while True:
+            next(generator)
+    except StopIteration as stop:
+        result = stop.value
+    except ConsoleError as exc:
+        return _result(run, check, FAIL, f"{what} failed: {exc.diagnosis.what}",
+                       diagnosis=exc.diagnosis, start=start)
+    metrics = {"count": result.count, "status": result.status,
+               "truncated": result.matches_truncated, "keys": keys,
+               "duration_ms": round(result.duration_ms, 3)}
+    if result.outcome == "failed":
+        return _result(run, check, FAIL, result.summary(), diagnosis=result.diagnosis,
+                       metrics=metrics, start=start)
+    return _result(run, check, PASS, f"{what}: {result.count} match(es) in "
+                   f"{result.duration_ms:.0f} ms", metrics=metrics, start=start)
+
+
+def find_studies(run: NodeRun) -> CheckResult:
+    since = run.today - timedelta(days=run.plan.find_days)
+    keys = {"date": f"{since:%Y%m%d}-{run.today:%Y%m%d}"}
+    return _find(run, "find", "study", keys, f"C-FIND studies of the last {run.plan.find_days} days")
+
+
+def worklist(run: NodeRun) -> CheckResult:
+    keys = {"station_ae": run.plan.station_ae} if run.plan.station_ae else {}
+    what = "Worklist" + (f" for {run.plan.station_ae}" if run.plan.station_ae else "")
+    return _find(run, "worklist", "worklist", keys, what)
+
+
+def tls(run: NodeRun) -> CheckResult:
+    from pacs_console.core.dicom.diagnose_tls import diagnose_tls_error
+    from pacs_console.core.dicom.tls import handshake
+
+    start = time.perf_counter()
+    target = run.target
+    if target.tls is None:
+        return _result(run, "tls", SKIPPED, "No TLS configured for this node", start=start)
+    try:
+        shake = handshake(target.tls, target.host, target.port, target.timeouts.connect)
+    except OSError as exc:
+        diagnosis = diagnose_tls_error(exc, target.host, target.port)
+        return _result(run, "tls", FAIL, f"TLS: {diagnosis.what}", diagnosis=diagnosis,
+                       start=start)
+    expires = datetime.strptime(shake.not_after, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
+    days = (expires - datetime.now(UTC)).days
+    metrics = {"protocol": shake.protocol, "cipher": shake.cipher, "days_left": days,
+               "not_after": expires.isoformat(), "subject": shake.peer_subject}
+    verdict = WARN if days < run.thresholds.cert_days_warn or shake.protocol in (
+        "TLSv1", "TLSv1.1") else PASS
+    return _result(run, "tls", verdict, f"{shake.protocol}, certificate valid {days} more days",
+                   metrics=metrics, start=start)
+
+
+def store(run: NodeRun) -> CheckResult:
+    """One generated test image (tagged as test data), only where the plan allows it."""
+    start = time.perf_counter()
+    if not run.plan.allow_store:
+        return _result(run, "store", SKIPPED, "C-STORE not allowed for this node by the plan",
+                       start=start)
+    from pacs_console.core.dicom.store import store as send
+    from pacs_console.core.dicom.synth import generate_study
+
+    study = generate_study("CT", images=1, series=1, size=64)
+    for ds in study:  # tagged so the site can find and remove it
+        ds.StudyDescription = "PACS CONSOLE HEALTH CHECK - TEST DATA"
+        ds.PatientName = "TEST^HEALTHCHECK"
+        ds.PatientID = "PACSCONSOLE-TEST"
+    try:
+        generator = send(run.target, study)
+        while True:
+            next(generator)
+    except StopIteration as stop:
+        result = stop.value
+    except ConsoleError as exc:
+        return _result(run, "store", FAIL, f"C-STORE failed: {exc.diagnosis.what}",
+                       diagnosis=exc.diagnosis, start=start)
+    metrics = {"sent": result.sent, "failed": result.failed,
+               "study_uid": str(study[0].StudyInstanceUID)}
+    if result.failed or not result.sent:
+        return _result(run, "store", FAIL, result.summary(), metrics=metrics, start=start)
+    return _result(run, "store", PASS, "Test image stored (study "
+                   f"{metrics['study_uid']}, remove it after the visit)", metrics=metrics,
+                   start=start)
+
+
+CHECK_FUNCTIONS: dict[str, Callable[[NodeRun], CheckResult]] = {
+    "route": route, "echo": echo, "association": association, "tls": tls,
+    "find": find_studies, "worklist": worklist, "store": store}

@@ -1,0 +1,131 @@
+"""The check plan: which checks run on which node, made from the site's address book.
+
+Defaults follow the node's role (its tags): every node gets route, echo and association; a
+PACS or archive a study-level C-FIND over a bounded date range; a RIS a worklist query; a node
+with TLS a certificate check. A C-STORE of one generated test image runs only where the plan
+file allows it. A plan file (JSON) may change any of this per node.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pacs_console.core.errors import ConsoleError, Diagnosis
+
+CHECKS = ("route", "echo", "association", "tls", "find", "worklist", "store")
+MAX_PLAN_BYTES = 256 * 1024
+MAX_NODES = 500
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    echo_p95_warn_ms: float = 500.0  # a slower p95 is a warning
+    route_loss_warn_pct: float = 0.0  # any loss is a warning
+    p95_increase_pct: float = 50.0  # worse than the last run by this much (and 20 ms) is a change
+    cert_days_warn: int = 30
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    node: str  # address-book name
+    checks: tuple[str, ...]
+    allow_store: bool = False
+    station_ae: str = ""
+    find_days: int = 30
+    echo_count: int = 5
+
+
+@dataclass(frozen=True)
+class Plan:
+    site: str
+    nodes: tuple[NodePlan, ...]
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def to_dict(self) -> dict:
+        return {"site": self.site, "thresholds": vars(self.thresholds).copy(),
+                "nodes": {n.node: {"checks": list(n.checks), "allow_store": n.allow_store,
+                                   "station_ae": n.station_ae, "find_days": n.find_days,
+                                   "echo_count": n.echo_count} for n in self.nodes}}
+
+
+def _tags(node) -> set[str]:
+    return {t.strip().lower() for t in (node.tags or "").replace(";", ",").split(",") if t.strip()}
+
+
+def default_checks(node) -> tuple[str, ...]:
+    tags = _tags(node)
+    checks = ["route", "echo", "association"]
+    if getattr(node, "tls", False):
+        checks.append("tls")
+    if tags & {"pacs", "archive", "demo"}:
+        checks.append("find")
+    if tags & {"ris", "worklist"}:
+        checks.append("worklist")
+    return tuple(checks)
+
+
+def default_plan(site: str, nodes) -> Plan:
+    return Plan(site, tuple(NodePlan(n.name, default_checks(n)) for n in nodes))
+
+
+def _fail(what: str, why: str) -> ConsoleError:
+    return ConsoleError(Diagnosis("health-plan", what, (why,),
+                                  ("Fix the plan file: see README, Site health check",)))
+
+
+def load_plan(path: Path, site: str, nodes) -> Plan:
+    """The default plan for ``nodes`` with the plan file's changes; ConsoleError when unusable."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise _fail(f"No plan file {path}", "the path is not a regular file")
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            raise _fail(f"Plan file {path.name} is too large", f"over {MAX_PLAN_BYTES} bytes")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _fail(f"Cannot read the plan file {path.name}", f"{type(exc).__name__}: {exc}"[:200]) from exc
+    return apply_plan(default_plan(site, nodes), data)
+
+
+def _number(value, name: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise _fail(f"Plan value {name} must be a number from {low:g} to {high:g}", repr(value)[:60])
+    return float(value)
+
+
+def apply_plan(plan: Plan, data) -> Plan:
+    if not isinstance(data, dict):
+        raise _fail("The plan file must hold a JSON object", type(data).__name__)
+    thresholds = plan.thresholds
+    for key, value in (data.get("thresholds") or {}).items():
+        if key not in vars(thresholds):
+            raise _fail(f"Unknown threshold {key!r}", f"known: {', '.join(vars(thresholds))}")
+        limit = 3650 if key == "cert_days_warn" else 100000
+        number = _number(value, key, 0, limit)
+        thresholds = replace(thresholds, **{key: int(number) if key == "cert_days_warn" else number})
+    nodes = {n.node: n for n in plan.nodes}
+    given = data.get("nodes") or {}
+    if not isinstance(given, dict) or len(given) > MAX_NODES:
+        raise _fail("'nodes' must be an object of node name -> settings", "at most 500 nodes")
+    for name, spec in given.items():
+        if name not in nodes:
+            raise _fail(f"The plan names {name!r}, which is not a node of site {plan.site}",
+                        "names must match the address book")
+        if not isinstance(spec, dict):
+            raise _fail(f"Settings of {name!r} must be an object", type(spec).__name__)
+        current = nodes[name]
+        checks = spec.get("checks", list(current.checks))
+        if (not isinstance(checks, list) or not all(isinstance(c, str) for c in checks)
+                or set(checks) - set(CHECKS)):
+            raise _fail(f"Checks of {name!r} must be a list of {', '.join(CHECKS)}", repr(checks)[:80])
+        station = spec.get("station_ae", current.station_ae)
+        if not isinstance(station, str) or len(station) > 16:
+            raise _fail(f"station_ae of {name!r} must be an AE title", repr(station)[:40])
+        nodes[name] = replace(
+            current, checks=tuple(dict.fromkeys(checks)),
+            allow_store=bool(spec.get("allow_store", current.allow_store)), station_ae=station,
+            find_days=int(_number(spec.get("find_days", current.find_days), "find_days", 1, 3650)),
+            echo_count=int(_number(spec.get("echo_count", current.echo_count), "echo_count", 1, 50)))
+    return Plan(plan.site, tuple(nodes.values()), thresholds)

@@ -1,0 +1,147 @@
+"""`pacs-console health SITE` against real peers: Orthanc (PACS), dcmqrscp (archive), wlmscpfs
+(worklist), a closed port and an in-process SCP that changes between runs."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from pacs_console.core.context import Context
+from pacs_console.core.db.nodes import save_node
+from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.incidents.sites import save_site
+from pacs_console.paths import app_paths
+from tests.conftest import run_cli
+
+SITE = "Korle Bu Teaching Hospital"
+VERIFICATION = "1.2.840.10008.1.1"
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _scp(port: int, version: str):
+    ae = make_ae("MODALITY1", supported=[VERIFICATION])
+    ae.implementation_version_name = version
+    ae.require_called_aet = False
+    ae.maximum_associations = 32  # back-to-back echoes: released ones may not have ended yet
+    return ae.start_server(("127.0.0.1", port), block=False)
+
+
+@pytest.fixture
+def site(data_dir):
+    ctx = Context.open(app_paths(data_dir))
+    try:
+        site = save_site(ctx.db, SITE)
+        yield ctx, site
+    finally:
+        ctx.close()
+
+
+def _node(ctx, site, name, peer_or_addr, tags):
+    if isinstance(peer_or_addr, tuple):
+        ae, host, port = peer_or_addr
+    else:
+        ae, host, port = peer_or_addr.aet, peer_or_addr.host, peer_or_addr.dicom_port
+    save_node(ctx.db, name, ae, host, port, tags=tags, site_id=site.id)
+
+
+def _health(data_dir, *args):
+    proc = run_cli("health", SITE, "--json", *args, data_dir=data_dir, timeout=180)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc, (json.loads(proc.stdout) if proc.stdout.strip() else None)
+
+
+def _by(report):
+    return {(c["node"], c["check"]): c for c in report["checks"]}
+
+
+@pytest.mark.peers
+def test_whole_site_checked_with_a_closed_node(site, data_dir, orthanc, dcmqrscp, wlmscpfs):
+    ctx, record = site
+    _node(ctx, record, "Main PACS", orthanc, "pacs")
+    _node(ctx, record, "Archive", dcmqrscp, "archive")
+    _node(ctx, record, "RIS", wlmscpfs, "ris")
+    _node(ctx, record, "CT 2", ("CT2", "127.0.0.1", _closed_port()), "modality")
+    proc, report = _health(data_dir)
+    assert proc.returncode == 10, proc.stdout + proc.stderr  # some fail, not all
+    checks = _by(report)
+    for check in report["checks"]:
+        assert set(check) >= {"node", "check", "result", "diagnosis"}
+    assert checks[("Main PACS", "echo")]["result"] == "pass"
+    assert checks[("Main PACS", "echo")]["metrics"]["p95_ms"] > 0
+    assert checks[("Main PACS", "find")]["result"] == "pass"
+    assert checks[("Archive", "find")]["result"] == "pass"
+    assert checks[("RIS", "worklist")]["result"] == "pass"
+    assert checks[("RIS", "worklist")]["metrics"]["count"] == 10  # DCMTK's example items
+    assert checks[("Main PACS", "association")]["metrics"]["implementation_class_uid"]
+    route = checks[("CT 2", "route")]
+    assert route["result"] == "fail" and route["diagnosis"]["code"]
+    assert checks[("CT 2", "echo")]["result"] == "fail"
+    assert ("CT 2", "find") not in checks  # a modality gets no study query by default
+    assert report["verdict"] == "warn" and report["counts"]["fail"] >= 3
+    text = run_cli("health", SITE, "--no-save", data_dir=data_dir, timeout=180).stdout
+    assert "Main PACS" in text and "FAIL CT 2 route" in text and "PASS" in text
+
+
+def test_worse_than_last_run_is_named(site, data_dir):
+    ctx, record = site
+    port = _closed_port()
+    _node(ctx, record, "US 1", ("MODALITY1", "127.0.0.1", port), "modality")
+    server = _scp(port, "SCANNER_V1")
+    try:
+        proc, first = _health(data_dir)
+        assert proc.returncode == 0, proc.stdout  # everything passed: exit 0
+        assert first["verdict"] == "pass" and not first["changes"]
+    finally:
+        server.shutdown()
+    server = _scp(port, "SCANNER_V2")  # the vendor upgraded the scanner's software
+    try:
+        proc, second = _health(data_dir)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 10 and second["previous_run"] == first["run_id"]
+    association = _by(second)[("US 1", "association")]
+    assert association["result"] == "warn" and "SCANNER_V1 -> SCANNER_V2" in association["summary"]
+    assert any("SCANNER_V2" in c["text"] for c in second["changes"])
+    proc, third = _health(data_dir)  # now it is down: passed last time, fails now
+    assert proc.returncode == 1  # every check failed
+    assert any(c["check"] == "echo" and "passed last time" in c["text"] for c in third["changes"])
+
+
+@pytest.mark.peers
+def test_plan_file_allows_a_test_store_and_bad_plans_are_refused(site, data_dir, orthanc,
+                                                                  tmp_path):
+    ctx, record = site
+    _node(ctx, record, "Main PACS", orthanc, "pacs")
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"nodes": {"Main PACS": {"checks": ["echo", "store"],
+                                                         "allow_store": True, "echo_count": 2}},
+                                "thresholds": {"echo_p95_warn_ms": 5000}}), encoding="utf-8")
+    proc, report = _health(data_dir, "--plan", str(plan))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [c["check"] for c in report["checks"]] == ["echo", "store"]
+    assert _by(report)[("Main PACS", "echo")]["metrics"]["sent"] == 2
+    studies = orthanc.rest("GET", "/studies?expand")
+    assert [s["MainDicomTags"]["StudyDescription"] for s in studies] == [
+        "PACS CONSOLE HEALTH CHECK - TEST DATA"]
+    for bad in ({"nodes": {"Nobody": {}}}, {"nodes": {"Main PACS": {"checks": ["rm -rf"]}}},
+                {"thresholds": {"echo_p95_warn_ms": "fast"}}, [1, 2]):
+        plan.write_text(json.dumps(bad), encoding="utf-8")
+        proc = run_cli("health", SITE, "--plan", str(plan), data_dir=data_dir)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    proc = run_cli("health", "Nowhere", data_dir=data_dir)
+    assert proc.returncode == 2 and "No site 'Nowhere'" in proc.stderr
+
+
+def test_site_without_nodes_and_bad_repeat(site, data_dir):
+    proc = run_cli("health", SITE, data_dir=data_dir)
+    assert proc.returncode == 2 and "no node" in proc.stderr
+    proc = run_cli("health", SITE, "--repeat", "0", data_dir=data_dir)
+    assert proc.returncode == 2 and "1 to 1440" in proc.stderr
