@@ -13,3 +13,7 @@ TABS: list[tuple[str, object]] = [("Query", QueryTab), ("Retrieve", RetrieveTab)
 from pacs_console.ui.testbench.integration_tab import IntegrationTab  # noqa: E402 - appended
 
 TABS.append(("Integration", IntegrationTab))
+
+from pacs_console.ui.testbench.health_tab import HealthTab  # noqa: E402 - appended
+
+TABS.append(("Site health", HealthTab))
