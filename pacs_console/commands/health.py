@@ -6,8 +6,11 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, datetime
 
 from pacs_console.commands.dimse_common import with_context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.core.terminal import clean
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 COLUMN = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skipped": "—"}
@@ -21,6 +24,12 @@ def _minutes(text: str) -> float:
     if not 1 <= value <= 1440:
         raise argparse.ArgumentTypeError("--repeat takes 1 to 1440 minutes")
     return value
+
+
+def _name(text: str) -> str:
+    if not 1 <= len(text) <= 64 or not text.isprintable():
+        raise argparse.ArgumentTypeError("a baseline name is 1-64 printable characters")
+    return text
 
 
 def _plan(args, ctx):
@@ -51,8 +60,6 @@ def grid(health) -> str:
 
 
 def _print(health, as_json: bool) -> None:
-    from pacs_console.core.terminal import clean
-
     if as_json:
         print(json.dumps(health.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -88,9 +95,60 @@ def _run_once(args, ctx, plan):
         return stop.value
 
 
-def _health(args, ctx) -> int:
-    from pacs_console.core.errors import ConsoleError
+def _baseline(args, ctx, plan) -> int:
+    from pacs_console.core.health.baseline import save_baseline, take_snapshot
 
+    snapshot = _drive(args, take_snapshot(ctx.db, ctx.settings, plan))
+    run_id = save_baseline(ctx.db, args.baseline, snapshot)
+    reachable = [n for n, s in snapshot["nodes"].items() if s.get("reachable")]
+    data = {"baseline": args.baseline, "site": plan.site, "run_id": run_id,
+            "date_range": snapshot["date_range"], "nodes": snapshot["nodes"]}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(f"Baseline {args.baseline!r} of {plan.site} recorded: {len(reachable)} of "
+              f"{len(snapshot['nodes'])} node(s) answered. After the upgrade: "
+              f"pacs-console health {plan.site!r} --compare {args.baseline}")
+    return 0 if reachable else 1
+
+
+def _compare(args, ctx, plan) -> int:
+    from pacs_console.core.health.baseline import compare_snapshots, load_baseline, take_snapshot
+    from pacs_console.core.health.model import HealthRun
+
+    try:
+        before = load_baseline(ctx.db, plan.site, args.compare)
+    except ConsoleError as exc:
+        print(f"health: {exc.diagnosis.what}; {exc.diagnosis.actions[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    after = _drive(args, take_snapshot(ctx.db, ctx.settings, plan,
+                                       date_range=before["date_range"]))
+    rows = compare_snapshots(before, after)
+    health = HealthRun(plan.site, datetime.fromisoformat(after["taken_at"]), results=rows,
+                       finished_at=datetime.now(UTC))
+    if args.json:
+        print(json.dumps({**health.to_dict(), "baseline": args.compare,
+                          "baseline_taken_at": before["taken_at"]}, ensure_ascii=False, indent=2))
+    else:
+        regressed = [r for r in rows if r.result != "pass"]
+        print(f"Post-upgrade validation of {plan.site} against baseline {args.compare!r} "
+              f"({before['taken_at'][:16]}): {'PASS' if not regressed else 'REGRESSIONS'}")
+        for r in rows:
+            print(f"{COLUMN[r.result]:<5} {clean(r.node)} {r.check}: {clean(r.summary)}")
+    return health.exit_code()
+
+
+def _drive(args, steps):
+    try:
+        while True:
+            step = next(steps)
+            if not args.json:
+                print(step.message, file=sys.stderr)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _health(args, ctx) -> int:
     try:
         site, plan = _plan(args, ctx)
     except ConsoleError as exc:  # an unknown site or an unusable plan file: usage
@@ -102,6 +160,10 @@ def _health(args, ctx) -> int:
         print(f"health: site {site.name!r} has no node in the address book; add them first "
               "(pacs-console node add ... --site SITE)", file=sys.stderr)
         return EXIT_USAGE
+    if args.baseline:
+        return _baseline(args, ctx, plan)
+    if args.compare:
+        return _compare(args, ctx, plan)
     try:
         while True:
             health = _run_once(args, ctx, plan)
@@ -128,7 +190,14 @@ def register(subparsers) -> None:
                "  10  some checks warn or fail, or something got worse\n  130 interrupted")
     p.add_argument("site", help="site name or id")
     p.add_argument("--plan", metavar="FILE", help="a JSON plan file changing the defaults")
-    p.add_argument("--repeat", type=_minutes, metavar="MIN",
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--baseline", metavar="NAME", type=_name,
+                      help="record a snapshot before an upgrade (capabilities, identity, query "
+                           "and worklist counts, speed) under NAME")
+    mode.add_argument("--compare", metavar="NAME", type=_name,
+                      help="after the upgrade: the same snapshot against baseline NAME, every "
+                           "difference with its severity (the post-upgrade validation report)")
+    mode.add_argument("--repeat", type=_minutes, metavar="MIN",
                    help="run again every MIN minutes until Ctrl+C (feeds the uptime figures)")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout per run")
     p.add_argument("--no-save", action="store_true", help="do not keep this run as evidence")

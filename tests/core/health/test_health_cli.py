@@ -145,3 +145,69 @@ def test_site_without_nodes_and_bad_repeat(site, data_dir):
     assert proc.returncode == 2 and "no node" in proc.stderr
     proc = run_cli("health", SITE, "--repeat", "0", data_dir=data_dir)
     assert proc.returncode == 2 and "1 to 1440" in proc.stderr
+
+
+CT, MR = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4"
+ELE, ILE, J2K = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.90"
+
+
+def _vendor_scp(port: int, version: str, contexts: dict):
+    ae = make_ae("MODALITY1", supported=[VERIFICATION])
+    ae.implementation_version_name = version
+    ae.require_called_aet = False
+    ae.maximum_associations = 32
+    for uid, syntaxes in contexts.items():
+        ae.add_supported_context(uid, syntaxes)
+    return ae.start_server(("127.0.0.1", port), block=False)
+
+
+@pytest.mark.peers
+def test_upgrade_validation_names_every_regression(site, data_dir, orthanc):
+    from datetime import UTC, datetime
+
+    from pydicom.uid import generate_uid
+
+    from pacs_console.core.dicom.synth import generate_study
+    from tests.core.dicom_ops.helpers import part10
+
+    ctx, record = site
+    _node(ctx, record, "Main PACS", orthanc, "pacs")
+    port = _closed_port()
+    _node(ctx, record, "Vendor router", ("MODALITY1", "127.0.0.1", port), "router")
+    for ds in generate_study("CT", images=2, series=1, size=32):
+        ds.StudyDate = f"{datetime.now(UTC):%Y%m%d}"
+        ds.StudyInstanceUID = ds.StudyInstanceUID if ds.get("StudyInstanceUID") else generate_uid()
+        orthanc.upload(part10(ds))
+    server = _vendor_scp(port, "ROUTER_4.1", {CT: [ELE, ILE, J2K], MR: [ELE, ILE]})
+    try:
+        proc = run_cli("health", SITE, "--baseline", "before-4.2", data_dir=data_dir, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "before-4.2" in proc.stdout
+        proc, same = _health(data_dir, "--compare", "before-4.2")
+        assert proc.returncode == 0, proc.stdout  # nothing changed: PASS
+        assert {c["result"] for c in same["checks"]} == {"pass"}
+    finally:
+        server.shutdown()
+    # The "upgrade": JPEG 2000 dropped for CT, MR dropped, a new version; a study is gone.
+    server = _vendor_scp(port, "ROUTER_4.2", {CT: [ELE, ILE]})
+    orthanc.clear()
+    try:
+        proc, after = _health(data_dir, "--compare", "before-4.2")
+        text = run_cli("health", SITE, "--compare", "before-4.2", data_dir=data_dir,
+                       timeout=300).stdout
+    finally:
+        server.shutdown()
+    assert proc.returncode == 10, proc.stdout
+    rows = _by(after)
+    capabilities = rows[("Vendor router", "capabilities")]
+    assert capabilities["result"] == "fail"
+    assert "MR Image Storage" in capabilities["summary"]
+    assert "CT Image Storage no longer in JPEG 2000" in capabilities["summary"]
+    assert rows[("Vendor router", "association")]["result"] == "warn"
+    assert "ROUTER_4.1 -> ROUTER_4.2" in rows[("Vendor router", "association")]["summary"]
+    studies = rows[("Main PACS", "studies")]
+    assert studies["result"] == "fail" and studies["metrics"] == {"before": 1, "after": 0}
+    assert rows[("Main PACS", "capabilities")]["result"] == "pass"
+    assert "REGRESSIONS" in text and "FAIL  Vendor router capabilities" in text
+    proc = run_cli("health", SITE, "--compare", "never-made", data_dir=data_dir)
+    assert proc.returncode == 2 and "No baseline 'never-made'" in proc.stderr

@@ -1,0 +1,174 @@
+"""Upgrade validation: a named snapshot of a site before the vendor's upgrade, the same taken
+after, and every difference with its severity (PASS only when nothing regressed).
+
+A snapshot holds per node: the capability matrix (SOP classes x transfer syntaxes accepted),
+the implementation identity, study counts for a fixed date range, the worklist count, and the
+C-ECHO p95. The date range is recorded with the baseline, so the comparison asks the same.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Generator
+from datetime import UTC, datetime, timedelta
+
+from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.health.model import FAIL, PASS, WARN, CheckResult
+from pacs_console.core.health.plan import Plan
+from pacs_console.core.models import Progress
+
+BASELINE_KIND = "health-baseline"
+SLOWER_PCT, SLOWER_MS = 50.0, 20.0
+
+
+def _drain(generator):
+    try:
+        while True:
+            next(generator)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _count(target, model: str, keys: dict) -> int | None:
+    from pacs_console.core.dicom.query import find
+
+    try:
+        result = _drain(find(target, "STUDY", keys, model=model, limit=100_000))
+    except ConsoleError:
+        return None
+    return result.count if result.outcome != "failed" else None
+
+
+def _node_snapshot(target, node_plan, date_range: str) -> dict:
+    from pacs_console.core.dicom.echo import echo_target
+    from pacs_console.core.dicom.probe import probe
+
+    echoes = [echo_target(target) for _ in range(5)]
+    ok = [e for e in echoes if e.ok]
+    if not ok:
+        return {"reachable": False, "diagnosis": echoes[-1].diagnosis.to_dict()
+                if echoes[-1].diagnosis else None}
+    times = sorted(e.total_ms or 0.0 for e in ok)
+    peer = (ok[0].association or {}).get("peer", {})
+    matrix = _drain(probe(target, storage=True))
+    snapshot = {"reachable": True,
+                "implementation": {k: peer.get(k) for k in (
+                    "implementation_class_uid", "implementation_version_name", "max_pdu")},
+                "capabilities": {uid: sorted(e["transfer_syntaxes"])
+                                 for uid, e in matrix.accepted.items()},
+                "names": {uid: e["name"] for uid, e in matrix.accepted.items()},
+                "echo_p95_ms": round(times[-1] if len(times) < 2 else
+                                     statistics.quantiles(times, n=20, method="inclusive")[-1], 3)}
+    if "find" in node_plan.checks:
+        snapshot["studies"] = _count(target, "study", {"date": date_range})
+    if "worklist" in node_plan.checks:
+        snapshot["worklist"] = _count(target, "worklist", {"station_ae": node_plan.station_ae}
+                                      if node_plan.station_ae else {})
+    return snapshot
+
+
+def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None
+                  ) -> Generator[Progress, None, dict]:
+    from pacs_console.core.db.nodes import list_nodes
+    from pacs_console.core.dicom.target import Target
+
+    today = datetime.now(UTC).date()
+    date_range = date_range or f"{today - timedelta(days=365):%Y%m%d}-{today:%Y%m%d}"
+    nodes = {n.name: n for n in list_nodes(db)}
+    out = {"site": plan.site, "taken_at": datetime.now(UTC).isoformat(),
+           "date_range": date_range, "nodes": {}}
+    for n, node_plan in enumerate(plan.nodes):
+        yield Progress(n, len(plan.nodes), f"Snapshot of {node_plan.node}")
+        target = Target.from_node(nodes[node_plan.node], settings)
+        out["nodes"][node_plan.node] = _node_snapshot(target, node_plan, date_range)
+    yield Progress(len(plan.nodes), len(plan.nodes), "Snapshot taken")
+    return out
+
+
+def save_baseline(db, name: str, snapshot: dict) -> str:
+    from pacs_console.core.db.testruns import save_test_run
+
+    reachable = sum(1 for s in snapshot["nodes"].values() if s.get("reachable"))
+    run = save_test_run(db, kind=BASELINE_KIND, outcome="ok" if reachable else "failed",
+                        node_label=f"site:{snapshot['site']}",
+                        parameters={"site": snapshot["site"], "name": name},
+                        summary=f"Baseline {name!r} of {snapshot['site']}: {reachable} of "
+                                f"{len(snapshot['nodes'])} node(s) answered",
+                        metrics=snapshot)
+    return run.uuid
+
+
+def load_baseline(db, site: str, name: str) -> dict:
+    from pacs_console.core.db.testruns import list_test_runs
+
+    for run in list_test_runs(db, kind=BASELINE_KIND, limit=1000):
+        if run.parameters.get("site") == site and run.parameters.get("name") == name:
+            return run.metrics
+    raise ConsoleError(Diagnosis(
+        "health-baseline-unknown", f"No baseline {name!r} for {site}",
+        ("It was never recorded on this laptop, or under another name",),
+        (f"Record it before the upgrade: pacs-console health {site!r} --baseline {name}",)))
+
+
+def _row(node: str, check: str, result: str, summary: str, **metrics) -> CheckResult:
+    return CheckResult(node, check, result, summary, None, metrics)
+
+
+def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
+    """One row per node and aspect: PASS where nothing regressed, else WARN or FAIL naming it."""
+    rows: list[CheckResult] = []
+    for node, old in before["nodes"].items():
+        new = after["nodes"].get(node)
+        if new is None:
+            rows.append(_row(node, "node", FAIL, "Node missing from the site after the upgrade"))
+            continue
+        if old.get("reachable") and not new.get("reachable"):
+            rows.append(_row(node, "reachable", FAIL, "Answered before the upgrade, not now"))
+            continue
+        if not old.get("reachable"):
+            continue
+        rows += [_capabilities(node, old, new), _identity(node, old, new),
+                 _speed(node, old, new)]
+        for key, label in (("studies", "study count"), ("worklist", "worklist count")):
+            if key in old:
+                same = old[key] == new.get(key)
+                rows.append(_row(node, key, PASS if same else FAIL,
+                                 f"{label} {old[key]}" if same else
+                                 f"{label} {old[key]} before, {new.get(key)} now",
+                                 before=old[key], after=new.get(key)))
+    return rows
+
+
+def _capabilities(node: str, old: dict, new: dict) -> CheckResult:
+    lost, narrowed = [], []
+    names = {**old.get("names", {}), **new.get("names", {})}
+    for uid, syntaxes in old["capabilities"].items():
+        now = set(new.get("capabilities", {}).get(uid, []))
+        if not now:
+            lost.append(names.get(uid, uid))
+        elif set(syntaxes) - now:
+            from pacs_console.core.dicom.association import uid_name
+
+            gone = ", ".join(uid_name(ts) for ts in sorted(set(syntaxes) - now))
+            narrowed.append(f"{names.get(uid, uid)} no longer in {gone}")
+    if not lost and not narrowed:
+        return _row(node, "capabilities", PASS,
+                    f"{len(old['capabilities'])} SOP classes accepted as before")
+    parts = [f"no longer accepted: {', '.join(lost)}"] if lost else []
+    return _row(node, "capabilities", FAIL, "; ".join(parts + narrowed), lost=lost,
+                narrowed=narrowed)
+
+
+def _identity(node: str, old: dict, new: dict) -> CheckResult:
+    a, b = old.get("implementation", {}), new.get("implementation", {})
+    changed = [f"{k.replace('_', ' ')} {a.get(k)} -> {b.get(k)}" for k in a if a.get(k) != b.get(k)]
+    return _row(node, "association", WARN if changed else PASS,
+                "; ".join(changed) if changed else f"{a.get('implementation_version_name')}",
+                changed=changed)
+
+
+def _speed(node: str, old: dict, new: dict) -> CheckResult:
+    was, now = old.get("echo_p95_ms") or 0.0, new.get("echo_p95_ms") or 0.0
+    slower = was > 0 and now - was > SLOWER_MS and (now - was) / was * 100 > SLOWER_PCT
+    return _row(node, "speed", WARN if slower else PASS,
+                f"C-ECHO p95 {was:.1f} ms -> {now:.1f} ms", before=was, after=now)
