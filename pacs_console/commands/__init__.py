@@ -19,4 +19,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bundle",
     "nodes",
     "health",
+    "archive",
 )

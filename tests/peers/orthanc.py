@@ -74,6 +74,9 @@ class OrthancPeer(PeerProcess):
             # Jobs are throw-away in tests; persisting them only slows start-up and clear().
             "SaveJobs": False,
             "StableAge": 1,
+            # Serve every read from disk: archive-integrity tests corrupt files behind
+            # Orthanc's back, and an in-memory copy (128 MB cache by default) would hide it.
+            "MaximumStorageCacheSize": 0,
             "Plugins": [str(DICOMWEB_PLUGIN)] if DICOMWEB_PLUGIN.exists() else [],
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
         }

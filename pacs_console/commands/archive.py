@@ -1,0 +1,126 @@
+"""`pacs-console archive check|compare`: archive integrity spot-checks and primary-vs-DR."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from pacs_console.commands.dimse_common import with_context
+from pacs_console.core.terminal import clean
+
+EXIT_USAGE = 2
+
+
+def _date(text: str) -> str:
+    try:
+        value = datetime.strptime(text.replace("-", ""), "%Y%m%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if not 1970 <= value.year <= 2100:
+        raise argparse.ArgumentTypeError("dates run from 1970 to 2100")
+    return f"{value:%Y%m%d}"
+
+
+def _sample(text: str) -> int:
+    from pacs_console.core.health.archive import MAX_SAMPLE
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SAMPLE:
+        raise argparse.ArgumentTypeError(f"--sample takes 1 to {MAX_SAMPLE} studies")
+    return int(text)
+
+
+def _target(ctx, name: str):
+    from pacs_console.core.db.nodes import get_node
+    from pacs_console.core.dicom.target import Target
+
+    node = get_node(ctx.db, name)
+    if node is None:
+        print(f"archive: no node {name!r} in the address book", file=sys.stderr)
+        return None
+    return Target.from_node(node, ctx.settings)
+
+
+def _check(args, ctx) -> int:
+    from pacs_console.core.health.archive import spot_check
+
+    target = _target(ctx, args.node)
+    if target is None:
+        return EXIT_USAGE
+    steps = spot_check(target, args.node, ctx.paths.data, args.sample, since=args.since)
+    try:
+        while True:
+            step = next(steps)
+            if not args.json:
+                print(step.message, file=sys.stderr)
+    except StopIteration as stop:
+        outcome = stop.value
+    if args.json:
+        print(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        counts = outcome.counts()
+        print(f"Archive spot-check of {clean(args.node)}: {len(outcome.sampled)} of "
+              f"{outcome.population} studies; {counts.get('pass', 0)} pass, "
+              f"{counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail")
+        for s in outcome.sampled:
+            line = (f"{s.result.upper():<5} {s.study_uid} ({s.year or '????'} {s.modality or '?'}):"
+                    f" {s.received}/{s.listed} received")
+            for key in ("missing", "corrupt", "changed", "unreadable"):
+                if getattr(s, key):
+                    line += f", {len(getattr(s, key))} {key}"
+            if s.problems:
+                line += "; " + "; ".join(s.problems)
+            print(clean(line))
+    return outcome.exit_code()
+
+
+def _compare(args, ctx) -> int:
+    from pacs_console.core.health.archive import dr_compare
+
+    primary, dr = _target(ctx, args.primary), _target(ctx, args.dr)
+    if primary is None or dr is None:
+        return EXIT_USAGE
+    if args.date_from > args.date_to:
+        print("archive compare: --from is after --to", file=sys.stderr)
+        return EXIT_USAGE
+    report = dr_compare(primary, dr, args.date_from, args.date_to)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(f"DR comparison {args.date_from}-{args.date_to}: {report['result'].upper()} — "
+              f"primary {report['primary_studies']} studies, DR {report['dr_studies']}")
+        print(f"  missing on DR: {len(report['only_on_primary'])}; only on DR: "
+              f"{len(report['only_on_dr'])}; count mismatches: "
+              f"{len(report['count_mismatches'])}")
+        if report["replication_gap_hours"] is not None:
+            print(f"  replication gap: {report['replication_gap_studies']} studies, "
+                  f"{report['replication_gap_hours']} h behind the primary's newest study")
+        for uid in report["only_on_primary"][:50]:
+            print(f"  not on DR: {uid}")
+    return {"pass": 0, "warn": 10, "fail": 10}[report["result"]]
+
+
+def register(subparsers) -> None:
+    archive = subparsers.add_parser("archive", help="archive integrity and DR comparison")
+    sub = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    p = sub.add_parser("check", help="spot-check a random sample of studies",
+                       description="A sample of studies stratified by year and modality: counts "
+                                   "at study and image level agree, every instance arrives "
+                                   "(C-GET), decodes, and matches its pixel checksum from the "
+                                   "last check. Exit 0 all pass, 10 some problems, 1 all fail.")
+    p.add_argument("node", help="address-book name of the archive")
+    p.add_argument("--sample", type=_sample, required=True, metavar="N")
+    p.add_argument("--since", type=_date, metavar="DATE", help="only studies from this date")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=with_context(_check))
+    p = sub.add_parser("compare", help="compare a primary archive with its DR copy",
+                       description="One study-level C-FIND on each archive for the date range: "
+                                   "studies on one side only, series/instance count "
+                                   "mismatches, the replication gap. Exit 0 same, 10 differ.")
+    p.add_argument("primary")
+    p.add_argument("dr")
+    p.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
+    p.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=with_context(_compare))

@@ -1,0 +1,119 @@
+"""`pacs-console archive check|compare` against real Orthanc archives: a primary and a DR copy
+with studies missing, and an instance whose file is corrupted on disk."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from pacs_console.core.context import Context
+from pacs_console.core.db.nodes import save_node
+from pacs_console.core.dicom.synth import generate_study
+from pacs_console.paths import app_paths
+from tests.conftest import run_cli
+from tests.core.dicom_ops.helpers import part10
+from tests.peers.net import addr, free_ports
+from tests.peers.orthanc import OrthancPeer
+from tests.peers.plugin import KNOWN_PEERS
+
+pytestmark = pytest.mark.peers
+
+
+@pytest.fixture(scope="module")
+def dr_orthanc():
+    host = addr(21)
+    dicom, http = free_ports(host, 2)
+    peer = OrthancPeer("ORTHANCDR", host, dicom, http, modalities=KNOWN_PEERS)
+    peer.start()
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+def _studies():
+    out = []
+    for n, (modality, year) in enumerate((("CT", 2024), ("MR", 2025), ("CR", 2026))):
+        study = generate_study(modality, images=3, series=1, size=32, seed=100 + n)
+        for ds in study:
+            ds.StudyDate = f"{year}0{n + 3}15"
+            ds.StudyTime = "101500"
+        out.append(study)
+    return out
+
+
+def _nodes(data_dir, *peers):
+    ctx = Context.open(app_paths(data_dir))
+    try:
+        for name, peer in peers:
+            save_node(ctx.db, name, peer.aet, peer.host, peer.dicom_port, tags="archive")
+    finally:
+        ctx.close()
+
+
+def test_dr_compare_finds_missing_studies_and_count_mismatches(data_dir, orthanc, dr_orthanc):
+    dr_orthanc.clear()
+    studies = _studies()
+    for study in studies:
+        for ds in study:
+            orthanc.upload(part10(ds))
+    for ds in studies[0]:
+        dr_orthanc.upload(part10(ds))  # fully replicated
+    dr_orthanc.upload(part10(studies[1][0]))  # only 1 of 3 instances replicated
+    _nodes(data_dir, ("Primary", orthanc), ("DR site", dr_orthanc))
+    proc = run_cli("archive", "compare", "Primary", "DR site", "--from", "2024-01-01",
+                   "--to", f"{date.today():%Y-%m-%d}", "--json", data_dir=data_dir)
+    assert proc.returncode == 10, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["primary_studies"] == 3 and report["dr_studies"] == 2
+    assert report["only_on_primary"] == [str(studies[2][0].StudyInstanceUID)]
+    (mismatch,) = report["count_mismatches"]
+    assert mismatch["study_uid"] == str(studies[1][0].StudyInstanceUID)
+    assert (mismatch["primary"], mismatch["dr"]) == ("3", "1")
+    assert report["replication_gap_studies"] == 1 and report["replication_gap_hours"] > 0
+    assert {c["check"] for c in report["checks"]} == {"missing-on-dr", "count-mismatch"}
+    text = run_cli("archive", "compare", "Primary", "DR site", "--from", "2024-01-01",
+                   "--to", "2026-12-31", data_dir=data_dir).stdout
+    assert "missing on DR: 1" in text
+    bad = run_cli("archive", "compare", "Primary", "Nowhere", "--from", "2024-01-01",
+                  "--to", "2024-02-01", data_dir=data_dir)
+    assert bad.returncode == 2 and "no node 'Nowhere'" in bad.stderr
+    bad = run_cli("archive", "compare", "Primary", "DR site", "--from", "yesterday",
+                  "--to", "2024-02-01", data_dir=data_dir)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_spot_check_records_checksums_then_finds_a_corrupted_file(data_dir, orthanc):
+    for study in _studies():
+        for ds in study:
+            orthanc.upload(part10(ds))
+    _nodes(data_dir, ("Primary", orthanc))
+    proc = run_cli("archive", "check", "Primary", "--sample", "3", "--json", data_dir=data_dir,
+                   timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first = json.loads(proc.stdout)
+    assert first["population"] == 3 and len(first["checks"]) == 3
+    assert {c["year"] for c in first["checks"]} == {"2024", "2025", "2026"}  # stratified
+    assert all(c["received"] == c["listed"] == 3 and c["new"] == 3 for c in first["checks"])
+    # Corrupt one instance's pixel bytes in Orthanc's storage, behind its back.
+    instance = orthanc.rest("GET", "/instances")[0]
+    sop = orthanc.rest("GET", f"/instances/{instance}/simplified-tags")["SOPInstanceUID"]
+    uuid = orthanc.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
+    path = next((orthanc.workdir / "storage").rglob(uuid))
+    data = bytearray(path.read_bytes())
+    for offset in range(len(data) - 200, len(data) - 100):
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    proc = run_cli("archive", "check", "Primary", "--sample", "3", "--json", data_dir=data_dir,
+                   timeout=300)
+    assert proc.returncode == 10, proc.stdout + proc.stderr
+    second = json.loads(proc.stdout)
+    failed = [c for c in second["checks"] if c["result"] == "fail"]
+    assert len(failed) == 1 and failed[0]["changed"] == [sop]
+    text = run_cli("archive", "check", "Primary", "--sample", "3", data_dir=data_dir,
+                   timeout=300).stdout
+    assert "1 changed" in text and "FAIL" in text
+    assert run_cli("archive", "check", "Primary", "--sample", "0",
+                   data_dir=data_dir).returncode == 2
