@@ -42,6 +42,14 @@ def _target(ctx, name: str):
     return Target.from_node(node, ctx.settings)
 
 
+def _save(ctx, kind: str, label: str, code: int, summary: str, metrics: dict) -> None:
+    """Kept as evidence: listed in History, attachable to incidents, in the visit report."""
+    from pacs_console.core.db.testruns import save_test_run
+
+    save_test_run(ctx.db, kind=kind, node_label=label, summary=summary, metrics=metrics,
+                  outcome={0: "ok", 10: "warning"}.get(code, "failed"))
+
+
 def _check(args, ctx) -> int:
     from pacs_console.core.health.archive import spot_check
 
@@ -56,6 +64,12 @@ def _check(args, ctx) -> int:
                 print(step.message, file=sys.stderr)
     except StopIteration as stop:
         outcome = stop.value
+    counts = outcome.counts()
+    _save(ctx, "archive-check", args.node, outcome.exit_code(),
+          f"Archive spot-check: {len(outcome.sampled)} studies, {counts.get('fail', 0)} with "
+          f"problems ({counts.get('instances_missing', 0)} missing, "
+          f"{counts.get('instances_corrupt', 0)} corrupt, {counts.get('instances_changed', 0)} "
+          "changed instances)", {"population": outcome.population, **counts})
     if args.json:
         print(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -85,6 +99,11 @@ def _compare(args, ctx) -> int:
         print("archive compare: --from is after --to", file=sys.stderr)
         return EXIT_USAGE
     report = dr_compare(primary, dr, args.date_from, args.date_to)
+    _save(ctx, "archive-compare", f"{args.primary} vs {args.dr}",
+          {"pass": 0, "warn": 10, "fail": 1}[report["result"]],
+          f"DR comparison {args.date_from}-{args.date_to}: {len(report['only_on_primary'])} "
+          f"missing on DR, {len(report['count_mismatches'])} count mismatches",
+          {k: v for k, v in report.items() if k != "checks"})
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:

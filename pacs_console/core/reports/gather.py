@@ -14,6 +14,7 @@ from pacs_console.core.reports.model import (
     CapabilityMatrixItem,
     CapabilityRow,
     Extras,
+    HealthItem,
     IncidentItem,
     InventoryItem,
     LaptopInfo,
@@ -100,6 +101,18 @@ def test_run_item(run) -> TestRunItem:
     return TestRunItem(run.id, run.kind, run.node_label, started, run.outcome, run.summary,
                        float(run.duration_ms or 0), latency, p95, series,
                        _number(m.get("mb_per_s")), _number(m.get("images_per_s")))
+
+
+def health_item(run) -> HealthItem:
+    m = run.metrics or {}
+    rows = tuple((str(c.get("node", "")), str(c.get("check", "")), str(c.get("result", "")),
+                  str(c.get("summary", ""))) for c in m.get("checks", [])
+                 if c.get("result") != "skipped")
+    changes = tuple(f"{c.get('node')} {c.get('check')}: {c.get('text')}"
+                    for c in m.get("changes", []))
+    started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
+    return HealthItem(str((run.parameters or {}).get("site", "")), started,
+                      str(m.get("verdict", run.outcome)), rows, changes)
 
 
 def capability_item(node) -> CapabilityMatrixItem | None:
@@ -200,7 +213,8 @@ def gather(db: Database, settings: Settings, visit_id: int, extras: Extras | Non
         site=site.name, site_details=details, visit_id=visit.id, visit_uuid=visit.uuid,
         purpose=visit.purpose, visit_notes=visit.notes, arrived_at=visit.arrived_at,
         departed_at=visit.departed_at, incidents=incidents,
-        test_runs=tuple(test_run_item(r) for r in runs),
+        test_runs=tuple(test_run_item(r) for r in runs if r.kind != "health"),
+        health=tuple(health_item(r) for r in runs if r.kind == "health"),
         nodes=tuple(NodeItem(n.name, n.ae_title, n.host, n.port, n.tags) for n in site_nodes),
         inventory=_inventory(db, site.id), capabilities=capabilities,
         laptop=laptop or laptop_info(data_dir), extras=extras)

@@ -101,6 +101,17 @@ class TestRunItem:
 
 
 @dataclass(frozen=True)
+class HealthItem:
+    """One site health run of the visit: its grid and what got worse since the run before."""
+
+    site: str
+    at: datetime
+    verdict: str
+    rows: tuple[tuple[str, str, str, str], ...] = ()  # node, check, result, summary
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class NodeItem:
     name: str
     ae_title: str
@@ -169,6 +180,7 @@ class VisitReport:
     extras: Extras = Extras()
     # What a person reads and quotes: site code, date, sequence (report_id stays for machines).
     report_number: str = ""
+    health: tuple[HealthItem, ...] = ()
 
     @property
     def on_site_minutes(self) -> float | None:

@@ -214,6 +214,21 @@ def _tests(r: VisitReport, width: float) -> list:
     return out
 
 
+def _health(r: VisitReport, width: float) -> list:
+    if not r.health:
+        return []
+    out: list = [p("Site health", "H1")]
+    for run in r.health:
+        out.append(p(f"{run.site}, {when(run.at)}: {run.verdict.upper()}", "H2"))
+        rows = [["Node", "Check", "Result", "Finding"]]
+        rows += [[node, check, result.upper(), summary] for node, check, result, summary in run.rows]
+        out.append(table(rows, [width * f for f in (0.22, 0.14, 0.1, 0.54)]))
+        if run.changes:
+            out.append(p("Worse than the run before:\n" + "\n".join(f"• {c}" for c in run.changes),
+                         "Small"))
+    return out
+
+
 def _inventory(r: VisitReport, width: float) -> list:
     out: list = [p("Node inventory", "H1")]
     if r.nodes:
@@ -312,7 +327,8 @@ def story(r: VisitReport, logo: Path, digest: str, slot, contents, width: float)
     out = _title(r, logo, width)
     if contents is not None:  # a page kept free; the canvas writes the contents on it
         out += [PageBreak(), *contents]
-    for part in (_summary(r), _incidents(r, width), _tests(r, width), _inventory(r, width),
+    for part in (_summary(r), _incidents(r, width), _tests(r, width), _health(r, width),
+                 _inventory(r, width),
                  _laptop(r, width), _follow_up(r, width),
                  _signatures(r, digest, slot, width)):
         out += part

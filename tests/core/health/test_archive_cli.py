@@ -77,6 +77,14 @@ def test_dr_compare_finds_missing_studies_and_count_mismatches(data_dir, orthanc
     text = run_cli("archive", "compare", "Primary", "DR site", "--from", "2024-01-01",
                    "--to", "2026-12-31", data_dir=data_dir).stdout
     assert "missing on DR: 1" in text
+    ctx = Context.open(app_paths(data_dir))
+    try:
+        from pacs_console.core.db.testruns import list_test_runs
+
+        saved = list_test_runs(ctx.db, kind="archive-compare")
+    finally:
+        ctx.close()
+    assert len(saved) == 2 and "1 missing on DR" in saved[0].summary  # kept as evidence
     bad = run_cli("archive", "compare", "Primary", "Nowhere", "--from", "2024-01-01",
                   "--to", "2024-02-01", data_dir=data_dir)
     assert bad.returncode == 2 and "no node 'Nowhere'" in bad.stderr

@@ -211,3 +211,27 @@ def test_upgrade_validation_names_every_regression(site, data_dir, orthanc):
     assert "REGRESSIONS" in text and "FAIL  Vendor router capabilities" in text
     proc = run_cli("health", SITE, "--compare", "never-made", data_dir=data_dir)
     assert proc.returncode == 2 and "No baseline 'never-made'" in proc.stderr
+
+
+def test_visit_report_has_a_site_health_section(site, data_dir, tmp_path):
+    import subprocess
+
+    ctx, record = site
+    port = _closed_port()
+    _node(ctx, record, "US 1", ("MODALITY1", "127.0.0.1", port), "modality")
+    assert run_cli("visit", "start", "--site", SITE, data_dir=data_dir).returncode == 0
+    server = _scp(port, "SCANNER_V1")
+    try:
+        assert _health(data_dir)[0].returncode == 0
+    finally:
+        server.shutdown()
+    assert _health(data_dir)[0].returncode == 1  # down now: worse than the run before
+    assert run_cli("visit", "end", data_dir=data_dir).returncode == 0
+    out = tmp_path / "visit.pdf"
+    proc = run_cli("report", "build", "--visit", "1", "--no-sign", "--out", str(out),
+                   data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Site health" in text and "Worse than the run before" in text
+    assert "passed last time" in text and "FAIL" in text
