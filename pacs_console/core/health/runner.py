@@ -102,13 +102,29 @@ def run_health(db, settings, plan: Plan, *, stop: threading.Event | None = None,
     health.changes = compare(before, health.results, plan.thresholds)
     health.finished_at = datetime.now(UTC)
     if save and db is not None:
-        health.run_id = save_health(db, health)
+        health.run_id = save_health(db, health, {r.plan.node: r.node for r in runs})
     return health
 
 
-def save_health(db, health: HealthRun) -> str:
-    """Kept as evidence (a test run of kind 'health'), attachable to incidents and reports."""
+def save_health(db, health: HealthRun, nodes: dict | None = None) -> str:
+    """Kept as evidence (a test run of kind 'health'), attachable to incidents and reports.
+
+    Each node's C-ECHO check is also saved as that node's echo run, so a health check repeated
+    through the visit feeds the uptime figures like any echo."""
     from pacs_console.core.db.testruns import save_test_run
+
+    for result in health.results:
+        node = (nodes or {}).get(result.node)
+        if result.check == "echo" and node is not None:
+            save_test_run(db, kind="echo-series", node_id=node.id,
+                          node_label=f"{node.ae_title}@{node.host}:{node.port}",
+                          outcome="ok" if result.result != "fail" else "failed",
+                          started_at=health.started_at, duration_ms=result.duration_ms,
+                          summary=f"Health check: {result.summary}",
+                          metrics={**result.metrics, "round_trip_ms": {
+                              "median": result.metrics.get("median_ms"),
+                              "p95": result.metrics.get("p95_ms")}},
+                          diagnosis=result.diagnosis)
 
     counts = health.counts()
     run = save_test_run(

@@ -235,3 +235,21 @@ def test_visit_report_has_a_site_health_section(site, data_dir, tmp_path):
                           text=True, check=True).stdout
     assert "Site health" in text and "Worse than the run before" in text
     assert "passed last time" in text and "FAIL" in text
+
+
+def test_health_runs_feed_uptime(site, data_dir):
+    ctx, record = site
+    port = _closed_port()
+    _node(ctx, record, "US 1", ("MODALITY1", "127.0.0.1", port), "modality")
+    server = _scp(port, "SCANNER_V1")
+    try:
+        assert _health(data_dir)[0].returncode == 0
+    finally:
+        server.shutdown()
+    from pacs_console.core.db.nodes import get_node
+    from pacs_console.core.db.testruns import list_test_runs
+
+    node = get_node(ctx.db, "US 1")
+    echoes = list_test_runs(ctx.db, node_id=node.id, kind="echo-series")
+    assert len(echoes) == 1 and echoes[0].outcome == "ok"
+    assert echoes[0].metrics["round_trip_ms"]["p95"] > 0
