@@ -1,38 +1,21 @@
-"""Rotating file log with a patient-data filter; pynetdicom capped at WARNING unless verbose."""
+"""Rotating file log with the patient-data filter of core/phi.py; pynetdicom, httpx and httpcore
+capped at WARNING unless verbose; uncaught exceptions logged and printed redacted."""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
+import sys
+import traceback
 from pathlib import Path
+
+from pacs_console.core import phi
 
 LOG_FILE_NAME = "pacs-console.log"
 _FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
-# Patient identity attributes by keyword and by tag. pynetdicom's debug output and our own
-# diagnostics print datasets as "(0010,0010) PN [Mensah^Efua]" or "PatientName=...".
-_PHI_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "OtherPatientIDs",
-                 "OtherPatientNames", "PatientMotherBirthName", "PatientAddress",
-                 "PatientTelephoneNumbers", "IssuerOfPatientID", "PatientBirthName",
-                 "Patient's Name", "Patient ID", "Patient's Birth Date")
-_PHI_TAGS = ("0010,0010", "0010,0020", "0010,0030", "0010,1000", "0010,1001",
-             "0010,1005", "0010,1040", "0010,2154", "0010,0021")
-_KEYWORD_RE = re.compile(
-    r"(?P<key>" + "|".join(re.escape(k) for k in _PHI_KEYWORDS) + r")"
-    r"(?P<sep>\s*(?:[:=]|\b[A-Z]{2}\b:?)?\s*)(?P<val>'[^']*'|\"[^\"]*\"|\[[^\]]*\]|[^\s,;)}\]]+)"
-)
-_TAG_RE = re.compile(
-    r"\((?P<tag>" + "|".join(re.escape(t) for t in _PHI_TAGS) + r")\)(?P<mid>[^\[\n]*)\[[^\]\n]*\]",
-    re.IGNORECASE,
-)
-REDACTED = "<redacted>"
-
-
-def redact(text: str) -> str:
-    """Replace patient identity values in a log line; keeps the key so the line still reads."""
-    text = _TAG_RE.sub(lambda m: f"({m['tag']}){m['mid']}[{REDACTED}]", text)
-    return _KEYWORD_RE.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
+REDACTED = phi.REDACTED
+redact = phi.redact_text  # the one redaction (core/phi.py); kept here for the log's callers
 
 
 class PhiFilter(logging.Filter):
@@ -44,6 +27,47 @@ class PhiFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class PhiFormatter(logging.Formatter):
+    """Redacts the whole formatted record, the traceback and stack included (crash output)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def crash_text(exc_type, exc, tb) -> str:
+    """A traceback with patient data taken out (exception messages often quote a value)."""
+    return redact("".join(traceback.format_exception(exc_type, exc, tb)))
+
+
+_previous_hooks: dict[str, object] = {}
+
+
+def _excepthook(exc_type, exc, tb) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    text = crash_text(exc_type, exc, tb)
+    logging.getLogger("pacs_console").critical("Uncaught exception:\n%s", text)
+    sys.stderr.write(text)
+    previous = _previous_hooks.get("sys")
+    if previous not in (None, sys.__excepthook__, _excepthook):
+        previous(exc_type, exc, tb)  # e.g. a test runner's hook; the default would print PHI
+
+
+def _thread_excepthook(args) -> None:
+    import threading
+
+    if args.exc_type is SystemExit:
+        return
+    text = crash_text(args.exc_type, args.exc_value, args.exc_traceback)
+    logging.getLogger("pacs_console").critical("Uncaught exception in a thread:\n%s", text)
+    previous = _previous_hooks.get("thread")
+    if previous not in (None, threading.__excepthook__, _thread_excepthook):
+        previous(args)
+    else:
+        sys.stderr.write(text)
 
 
 def setup_logging(log_dir: Path, *, verbose: bool = False, console: bool = False) -> Path:
@@ -62,7 +86,7 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, console: bool = False
         handlers.append(logging.StreamHandler())
     for handler in handlers:
         handler._pacs_console = True  # type: ignore[attr-defined]
-        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.setFormatter(PhiFormatter(_FORMAT))
         handler.addFilter(PhiFilter())
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -71,4 +95,14 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, console: bool = False
     # Alembic announces each of its plugins at INFO on every start; only migrations matter.
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+    # httpx logs every request with its full URL at INFO: a QIDO search URL carries the
+    # patient's name. Its query strings are redacted anyway; the lines are noise unless asked.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    import threading
+
+    if sys.excepthook is not _excepthook:
+        _previous_hooks["sys"], sys.excepthook = sys.excepthook, _excepthook
+    if threading.excepthook is not _thread_excepthook:
+        _previous_hooks["thread"], threading.excepthook = threading.excepthook, _thread_excepthook
     return path

@@ -1,4 +1,5 @@
-"""Test runs as evidence: save every echo, query, retrieve, store and probe; list and fetch them."""
+"""Test runs as evidence: save every echo, query, retrieve, store and probe (patient data
+redacted as they are saved); list and fetch them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel import col, select
 
 from pacs_console.core.db.engine import Database
 from pacs_console.core.db.tables import TestRun, utcnow
+from pacs_console.core.phi import redact_json
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,13 @@ def save_test_run(db: Database, *, kind: str, outcome: str, node_id: int | None 
                   started_at: datetime | None = None, duration_ms: float = 0.0, summary: str = "",
                   metrics: dict | None = None, diagnosis: dict | None = None,
                   association: dict | None = None) -> TestRunRecord:
+    # Evidence is kept for months and synced to the helpdesk: patient data never goes in.
+    parameters, metrics, diagnosis, association, summary = redact_json(
+        [parameters or {}, metrics or {}, diagnosis, association, summary])
     with db.session() as session:
         run = TestRun(kind=kind, outcome=outcome, node_id=node_id, node_label=node_label,
-                      parameters=parameters or {}, started_at=started_at or utcnow(),
-                      duration_ms=duration_ms, summary=summary, metrics=metrics or {},
+                      parameters=parameters, started_at=started_at or utcnow(),
+                      duration_ms=duration_ms, summary=summary, metrics=metrics,
                       diagnosis=diagnosis, association=association)
         session.add(run)
         session.flush()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
+
+from pacs_console.core import phi
 
 TEMPLATES = {
     "orm": "ORM^O01 order (HL7 2.3.1): new imaging order, as a RIS sends it to a PACS/broker",
@@ -13,9 +14,8 @@ TEMPLATES = {
     "adt-a08": "ADT^A08 update patient information (HL7 2.5)",
     "oru": "ORU^R01 report (HL7 2.5): a radiology report text for the order",
 }
-# Fields that identify a patient, by segment: masked for display when asked.
-PHI_FIELDS = {"PID": (2, 3, 4, 5, 6, 7, 9, 11, 13, 14, 18, 19, 20), "NK1": (2, 4, 5, 6),
-              "GT1": (3, 5, 6), "IN1": (16, 19), "MRG": (1, 4, 7)}
+# Fields that identify a patient, by segment (core/phi.py): masked for display when asked.
+PHI_FIELDS = phi.HL7_FIELDS
 
 
 def _escape(value: str) -> str:
@@ -145,18 +145,6 @@ def loose_repair(text: str) -> tuple[str, list[str]]:
     return "\r".join(kept) + "\r", seen
 
 
-_FIELD_SEP = re.compile(r"\|")
-
-
 def mask_phi(text: str) -> str:
     """The message with patient-identifying fields replaced by '***' (display only)."""
-    out = []
-    for segment in text.replace("\r\n", "\r").replace("\n", "\r").split("\r"):
-        if not segment:
-            continue
-        fields = _FIELD_SEP.split(segment)
-        for index in PHI_FIELDS.get(fields[0], ()):
-            if index < len(fields) and fields[index]:
-                fields[index] = "***"
-        out.append("|".join(fields))
-    return "\r".join(out) + "\r"
+    return phi.mask_hl7(text)

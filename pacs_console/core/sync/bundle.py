@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tempfile
 import zipfile
 from collections.abc import Generator, Sequence
@@ -13,35 +12,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pacs_console import __version__
+from pacs_console.core import phi
 from pacs_console.core.db.engine import Database
 from pacs_console.core.models import Progress
-from pacs_console.logs import REDACTED, redact
 
 DEFAULT_LIMIT = 50 * 1024 * 1024
-# Keys whose values identify a patient, wherever they appear in JSON (test runs, reports).
-PHI_KEYS = frozenset({"PatientName", "PatientID", "PatientBirthDate", "OtherPatientIDs",
-                      "OtherPatientNames", "PatientBirthName", "PatientAddress",
-                      "PatientMotherBirthName", "PatientTelephoneNumbers", "IssuerOfPatientID",
-                      "00100010", "00100020", "00100030", "00101000", "00101001"})
-_JSON_PHI = re.compile(r'"(?P<key>' + "|".join(sorted(PHI_KEYS)) + r')"\s*:\s*'
-                       r'(?P<val>"(?:[^"\\]|\\.)*"|\{[^{}]*\}|\[[^\[\]]*\])')
-TEXT_SUFFIXES = {".log", ".txt", ".json", ".csv", ".xml", ".html", ".md", ".ini", ".cfg", ""}
+TEXT_SUFFIXES = {".log", ".txt", ".json", ".csv", ".xml", ".html", ".md", ".ini", ".cfg",
+                 ".hl7", ""}
 
 
 def scrub_text(text: str) -> str:
-    """Patient names, IDs and birth dates out of any text: JSON keys, tags, key=value."""
-    text = _JSON_PHI.sub(lambda m: f'"{m["key"]}": "{REDACTED}"', text)
-    return "\n".join(redact(line) for line in text.split("\n"))
+    """Patient data out of a text file: JSON structurally, anything else line by line."""
+    stripped = text.lstrip()
+    if stripped[:1] in "{[":
+        return phi.redact_json_text(text)
+    return phi.redact_text(text)
 
 
-def scrub_json(value):
-    if isinstance(value, dict):
-        return {k: (REDACTED if k in PHI_KEYS else scrub_json(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub_json(v) for v in value]
-    if isinstance(value, str):
-        return redact(value)
-    return value
+scrub_json = phi.redact_json
 
 
 @dataclass
