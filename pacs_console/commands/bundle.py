@@ -24,7 +24,12 @@ def register(subparsers) -> None:
                         help="test-run ids to include (see the Tests panel's History)")
     parser.add_argument("--latest-runs", type=int, default=0, metavar="N",
                         help="also include the N most recent test runs")
-    parser.add_argument("--reports", nargs="*", type=Path, default=[], metavar="PDF")
+    parser.add_argument("--reports", nargs="*", type=Path, default=[], metavar="FILE",
+                        help="report files: text and JSON are scrubbed; PDFs are left out "
+                             "unless --include-pdfs")
+    parser.add_argument("--include-pdfs", action="store_true",
+                        help="include the PDFs given to --reports as they are: they may name "
+                             "patients, and the manifest lists them as containing patient data")
     parser.add_argument("--images", nargs="*", type=Path, default=[], metavar="DICOM",
                         help="DICOM files or folders, exported de-identified")
     parser.add_argument("--no-logs", action="store_true", help="leave the app's logs out")
@@ -49,7 +54,8 @@ def _bundle(args: argparse.Namespace, ctx) -> int:
         images += sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
     generator = build_bundle(ctx.db, args.out, logs_dir=None if args.no_logs else ctx.paths.logs,
                              test_run_ids=run_ids, reports=args.reports, images=images,
-                             limit=int(args.limit_mb * 1024 * 1024), note=args.note)
+                             limit=int(args.limit_mb * 1024 * 1024), note=args.note,
+                             include_pdfs=args.include_pdfs)
     while True:
         try:
             next(generator)
@@ -68,6 +74,10 @@ def _bundle(args: argparse.Namespace, ctx) -> int:
               f"{len(result.skipped)} skipped)")
         for warning in result.warnings:
             print(f"  warning: {warning}", file=sys.stderr)
+        for entry in result.skipped:
+            print(f"  left out: {entry['name']}: {entry['reason']}", file=sys.stderr)
+        for name in result.contains_phi:
+            print(f"  contains patient data (as asked): {name}", file=sys.stderr)
         if attached is not None:
             print(f"Attached to incident {args.attach}; it goes to the helpdesk with the next sync")
     return EXIT_OK if result.path.exists() else EXIT_FAILED

@@ -1,4 +1,5 @@
-"""Log bundle: logs, test runs, reports, de-identified images; manifest, checksums, no patient data."""
+"""Log bundle: logs, test runs, reports, de-identified images; manifest, checksums, no patient
+data (PDFs only when asked, and then listed in the manifest as containing it)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pacs_console.core.db.engine import Database
 from pacs_console.core.models import Progress
 
 DEFAULT_LIMIT = 50 * 1024 * 1024
+PDF_LEFT_OUT = "PDF may name patients: left out (add it with --include-pdfs)"
 TEXT_SUFFIXES = {".log", ".txt", ".json", ".csv", ".xml", ".html", ".md", ".ini", ".cfg",
                  ".hl7", ""}
 
@@ -39,10 +41,12 @@ class BundleResult:
     files: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    contains_phi: list[str] = field(default_factory=list)  # entries the engineer chose to add
 
     def to_dict(self) -> dict:
         return {"path": str(self.path), "size": self.size, "files": self.files,
-                "skipped": self.skipped, "warnings": self.warnings}
+                "skipped": self.skipped, "warnings": self.warnings,
+                "contains_phi": self.contains_phi}
 
 
 class _Writer:
@@ -72,8 +76,10 @@ def _text_file(path: Path) -> bool:
 def build_bundle(db: Database, out: Path, *, logs_dir: Path | None = None,
                  test_run_ids: Sequence[int] = (), reports: Sequence[Path] = (),
                  images: Sequence[Path] = (), limit: int = DEFAULT_LIMIT,
-                 note: str = "") -> Generator[Progress, None, BundleResult]:
+                 note: str = "", include_pdfs: bool = False
+                 ) -> Generator[Progress, None, BundleResult]:
     """Write ``out`` (a .zip). Text is scrubbed, DICOM goes through the de-identified export,
+    PDFs only with ``include_pdfs`` (then listed in the manifest as containing patient data),
     anything else is left out. Entries past ``limit`` bytes are skipped and listed."""
     from pacs_console.core.db.testruns import get_test_run
 
@@ -104,8 +110,13 @@ def build_bundle(db: Database, out: Path, *, logs_dir: Path | None = None,
             for path in map(Path, reports):
                 if _text_file(path):
                     data = scrub_text(path.read_text(encoding="utf-8", errors="replace")).encode()
+                elif path.suffix.lower() == ".pdf" and not include_pdfs:
+                    # Visit reports name the incidents' patients and cannot be scrubbed.
+                    result.skipped.append({"name": path.name, "reason": PDF_LEFT_OUT})
+                    continue
                 elif path.suffix.lower() == ".pdf":
-                    data = path.read_bytes()  # the console's own reports: no patient data in them
+                    data = path.read_bytes()
+                    result.contains_phi.append(f"reports/{path.name}")
                 else:
                     result.skipped.append({"name": path.name, "reason": "not a text or PDF file"})
                     continue
@@ -117,6 +128,7 @@ def build_bundle(db: Database, out: Path, *, logs_dir: Path | None = None,
             manifest = {"created_at": datetime.now(UTC).isoformat(), "app": "pacs-console",
                         "version": __version__, "note": scrub_text(note),
                         "limit_bytes": limit, "files": result.files, "skipped": result.skipped,
+                        "contains_phi": result.contains_phi,
                         "warnings": result.warnings}
             sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in result.files)
             archive.writestr("SHA256SUMS", sums)
