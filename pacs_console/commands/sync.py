@@ -63,24 +63,28 @@ def _sync(args: argparse.Namespace, ctx) -> int:
         if not args.json and args.verbose:
             print(progress.message, file=sys.stderr)
     counts = outbox.counts(ctx.db)
+    left = outbox.undelivered(ctx.db)
     failures = result.drain.failures if result.drain else []
-    ok = not failures and not (result.pull and result.pull.errors)
+    # Success means everything is at the helpdesk: nothing pending, in flight or failed.
+    ok = not failures and not (result.pull and result.pull.errors) and not left["count"]
     if args.json:
-        print(json.dumps({"ok": ok, **result.to_dict(), "counts": counts}, indent=2,
-                         default=str))
+        print(json.dumps({"ok": ok, **result.to_dict(), "counts": counts, "undelivered": left},
+                         indent=2, default=str))
         return EXIT_OK if ok else EXIT_FAILED
     if args.dry_run:
         print(f"Would send {len(result.dry_run)} item(s) now; {counts['pending']} pending, "
-              f"{counts['failed']} failed in total")
+              f"{counts['in_flight']} in flight, {counts['failed']} failed in total")
         for item in result.dry_run:
-            flag = " (blocked: failed, needs Retry)" if item["blocked"] else ""
+            flag = (" (blocked: failed, needs Retry)" if item["blocked"] else
+                    " (in flight under another sync)" if item["state"] == "in_flight" else "")
             print(f"  #{item['id']} {item['kind']:<7} incident {item['incident_uuid'][:8]} "
                   f"{item['summary'][:60]}{flag}")
-        return EXIT_OK
+        _say_undelivered(left)
+        return EXIT_OK if ok else EXIT_FAILED
     drained = result.drain
     print(f"Delivered {drained.delivered}, deferred {drained.deferred} (retried later), "
-          f"failed {drained.failed}; {counts['pending']} pending, {counts['failed']} failed, "
-          f"{counts['done']} done")
+          f"failed {drained.failed}; {counts['pending']} pending, {counts['in_flight']} in "
+          f"flight, {counts['failed']} failed, {counts['done']} done")
     if result.pull:
         print(f"Pulled back {result.pull.events} change(s) from {result.pull.tickets} ticket(s), "
               f"{result.pull.conflicts} conflict(s) to review")
@@ -92,7 +96,14 @@ def _sync(args: argparse.Namespace, ctx) -> int:
         print(f"  item #{failure['item']}: {failure['what']}", file=sys.stderr)
         for action in failure.get("actions", []):
             print(f"    What to try: {action}", file=sys.stderr)
+    _say_undelivered(left)
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _say_undelivered(left: dict) -> None:
+    if left["count"]:
+        noun = "item" if left["count"] == 1 else "items"
+        print(f"{left['count']} {noun} not delivered ({left['why']})", file=sys.stderr)
 
 
 def _read_token() -> str:

@@ -96,4 +96,5 @@ class ConsoleStatusBar(QStatusBar):
         self.connectivity_label.setText(f"Helpdesk: {text}")
 
     def set_pending(self, count: int) -> None:
-        self.pending_label.setText(f"Sync: {count} pending")
+        """``count``: items not at the helpdesk yet (pending, in flight or failed)."""
+        self.pending_label.setText(f"Sync: {count} not delivered" if count else "Sync: 0 pending")

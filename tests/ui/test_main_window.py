@@ -36,7 +36,7 @@ def test_status_bar_shows_scp_connectivity_and_pending(window):
     assert window.status.connectivity_label.text().startswith("Helpdesk:")
     assert window.status.pending_label.text() == "Sync: 0 pending"
     window.status.set_pending(3)
-    assert window.status.pending_label.text() == "Sync: 3 pending"
+    assert window.status.pending_label.text() == "Sync: 3 not delivered"
 
 
 def test_menus_have_settings_about_and_quit(window):

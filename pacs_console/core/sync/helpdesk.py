@@ -85,6 +85,7 @@ def plan(ctx: Context) -> list[dict]:
     """What a sync would send now, in order (nothing is claimed or sent)."""
     from pacs_console.core.sync import outbox
 
+    outbox.reclaim_dead(ctx.db)  # a killed sync's items are due now, not in flight
     items = sorted(outbox.list_items(ctx.db, ("pending", "in_flight", "failed"), limit=100_000),
                    key=lambda i: i.id)
     blocked: set[str] = set()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -184,6 +187,51 @@ def _run_json(run: TestRun) -> dict:
 
 # -- the drain's side --------------------------------------------------------------------------
 
+
+def lease_owner() -> str:
+    """Who holds a lease: ``host:pid:process start time:nonce``. The start time tells this
+    process from a later one that got the same pid after it died."""
+    import psutil
+
+    started = psutil.Process().create_time()
+    return f"{socket.gethostname()}:{os.getpid()}:{started:.2f}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_alive(owner: str, host: str | None = None) -> bool | None:
+    """False when the lease's process is gone from this host; None when that cannot be told
+    (another host, an owner written by an older version): then only the lease time decides."""
+    import psutil
+
+    parts = (owner or "").rsplit(":", 3)
+    if len(parts) != 4 or parts[0] != (host or socket.gethostname()):
+        return None
+    try:
+        pid, started = int(parts[1]), float(parts[2])
+    except ValueError:
+        return None
+    try:
+        return abs(psutil.Process(pid).create_time() - started) < 1.0
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:  # access denied: it exists
+        return True
+
+
+def reclaim_dead(db: Database) -> int:
+    """Items in flight under a sync process that no longer exists on this host go back to
+    the queue at once (a SIGKILLed or crashed sync), rather than when their lease runs out."""
+    host = socket.gethostname()
+    with db.session() as session:
+        rows = session.exec(select(OutboxItem).where(OutboxItem.state == "in_flight")).all()
+        dead = [row for row in rows if owner_alive(row.lease_owner, host) is False]
+        for row in dead:
+            pid = row.lease_owner.rsplit(":", 3)[1]
+            row.state, row.lease_until, row.next_attempt_at = "pending", None, None
+            row.last_error = f"reclaimed: the sync process {pid} that held it is gone"
+            row.updated_at = utcnow()
+            session.add(row)
+        return len(dead)
+
 _CLAIM = text("""
 UPDATE outbox_item
    SET state = 'in_flight', lease_owner = :owner, lease_until = :until,
@@ -205,6 +253,7 @@ def claim(db: Database, owner: str, *, limit: int = 8, lease_s: float = 60.0,
     """Lease the next item of up to ``limit`` incidents; an incident whose head is in flight,
     failed or backing off waits, the others go. One statement, so two drains never share."""
     now = now or utcnow()
+    reclaim_dead(db)
     with db.engine.begin() as connection:
         ids = [r[0] for r in connection.execute(_CLAIM, {
             "owner": owner, "until": _sql_time(now + timedelta(seconds=lease_s)),
@@ -311,6 +360,26 @@ def counts(db: Database) -> dict[str, int]:
         rows = session.exec(select(OutboxItem.state, func.count()).group_by(OutboxItem.state))
         found = dict(rows.all())
     return {state: int(found.get(state, 0)) for state in STATES}
+
+
+def undelivered(db: Database) -> dict:
+    """What is not at the helpdesk yet and why: {"count", "pending", "in_flight", "failed",
+    "why"}. Cancelled items are the engineer's choice and do not count."""
+    reclaim_dead(db)
+    found = counts(db)
+    reasons = []
+    if found["in_flight"]:
+        reasons.append(f"{found['in_flight']} in flight under another sync process")
+    if found["pending"]:
+        due = next_due(db)
+        wait = (f": next retry in {max(0, round((due - utcnow()).total_seconds()))} s"
+                if due else ": not sent yet")
+        reasons.append(f"{found['pending']} pending{wait}")
+    if found["failed"]:
+        reasons.append(f"{found['failed']} failed: needs the engineer's Retry")
+    total = found["pending"] + found["in_flight"] + found["failed"]
+    return {"count": total, "pending": found["pending"], "in_flight": found["in_flight"],
+            "failed": found["failed"], "why": "; ".join(reasons)}
 
 
 def next_due(db: Database) -> datetime | None:

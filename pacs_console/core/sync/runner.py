@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
-import socket
 import time
-import uuid
 from collections.abc import Generator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -112,12 +109,24 @@ def deliver(adapter: Adapter, db: Database, item: outbox.OutboxRecord,
         raise permanent("sync-no-ticket", "This incident has no helpdesk ticket yet",
                         "Retry the incident's 'create' item (it was cancelled or failed)")
     files = _file(payload, attachments_dir)
-    if item.attempts <= 1 or not adapter.has_update(ticket, item.key):
+    if not _delivered_before(adapter, ticket, item):
         text = f"{payload.get('text', '')}\n\n{_device_line(item)}"
         adapter.comment(ticket, item.key, payload.get("subject", item.kind), text, files)
     if item.kind == "status" and payload.get("to_status"):
         adapter.set_status(ticket, adapter.remote_status(payload["to_status"]))
     return ticket
+
+
+def _delivered_before(adapter: Adapter, ticket: str, item: outbox.OutboxRecord) -> bool:
+    """After any ambiguous end of an earlier attempt (timeout, lost reply, a killed sync), look
+    for the item's key on the ticket before posting again, as for creates: once at once, and
+    once more after a grace period in case that attempt's request is still being served."""
+    if item.attempts <= 1:
+        return False
+    if adapter.has_update(ticket, item.key):
+        return True
+    time.sleep(RETRY_GRACE_S)
+    return adapter.has_update(ticket, item.key)
 
 
 def _unexpected(exc: Exception) -> Diagnosis:
@@ -134,7 +143,7 @@ def drain(db: Database, adapter: Adapter, *, attachments_dir: Path, workers: int
     other drains' expired leases for up to that long. Closing it stops claiming; items in
     flight finish or, if the process dies, their leases expire and they are retried."""
     backoff = backoff or Backoff()
-    owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    owner = owner or outbox.lease_owner()
     result, started = DrainResult(), time.monotonic()
     running: dict[Future, outbox.OutboxRecord] = {}
     claimed, claiming = 0, True

@@ -32,6 +32,15 @@ from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 
 COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
            "Error")
+def undelivered_text(counts: dict) -> str:
+    """'Not delivered 4: 1 pending · 3 in flight' (only what is there), or 'All delivered':
+    never '0 pending' while items are in flight or failed."""
+    parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("pending", "in_flight", "failed")
+             if counts.get(k)]
+    total = sum(counts.get(k, 0) for k in ("pending", "in_flight", "failed"))
+    return f"Not delivered {total}: " + " · ".join(parts) if total else "All delivered"
+
+
 FILTERS = {"All": ("pending", "in_flight", "done", "failed", "cancelled"), "Pending": ("pending",), "In flight": ("in_flight",),
            "Done": ("done",), "Failed": ("failed",), "Cancelled": ("cancelled",)}
 
@@ -334,11 +343,10 @@ class SyncPanel(QWidget):
             workers.start(_counts, self.ctx, on_result=self._show_counts)
 
     def _show_counts(self, counts: dict) -> None:
-        self.counts_label.setText(f"Pending {counts['pending']} · in flight {counts['in_flight']} "
-                                  f"· done {counts['done']} · failed {counts['failed']}")
+        self.counts_label.setText(undelivered_text(counts) + f" · done {counts['done']}")
         if self._connectivity is not None:
-            self.status_changed.emit(self._connectivity,
-                                     counts["pending"] + counts["in_flight"])
+            self.status_changed.emit(self._connectivity, counts["pending"]
+                                     + counts["in_flight"] + counts["failed"])
 
     def tick(self) -> None:
         workers.start(_probe, self.ctx, on_result=self._probed)

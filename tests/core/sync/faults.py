@@ -21,11 +21,13 @@ def make_items(db: Database, incidents: int, notes: int, tag: str) -> int:
     return incidents * (1 + notes)
 
 
-def assert_exactly_once(db: Database, rt_peer) -> None:
-    """Every outbox item is done and is on RT exactly once; the local database is intact."""
-    assert db.integrity_ok()
+def exactly_once_problems(db: Database, rt_peer) -> list[str]:
+    """What keeps RT from holding every incident and comment exactly once, in order (empty:
+    it does); the local database is checked too."""
+    problems = [] if db.integrity_ok() else ["local database integrity check failed"]
     counts = outbox.counts(db)
-    assert counts["done"] == sum(counts.values()), counts
+    if counts["done"] != sum(counts.values()):
+        problems.append(f"not all items done: {counts}")
     items = outbox.list_items(db, ("done",), limit=100_000)
     by_incident: dict[str, list] = {}
     for item in items:
@@ -34,7 +36,10 @@ def assert_exactly_once(db: Database, rt_peer) -> None:
         for incident_uuid, group in by_incident.items():
             ticket = tickets.ticket_for(db, incident_uuid)
             create = next(i for i in group if i.kind == "create")
-            assert rt_peer.tickets_with_key(create.key) == [int(ticket)], create.key
+            found = rt_peer.tickets_with_key(create.key)
+            if ticket is None or found != [int(ticket)]:
+                problems.append(f"incident {incident_uuid}: tickets {found}, mapped {ticket}")
+                continue
             subjects, page = [], 1
             while True:
                 batch = client.get(f"/ticket/{ticket}/attachments", params={
@@ -47,11 +52,22 @@ def assert_exactly_once(db: Database, rt_peer) -> None:
             for item in group:
                 if item.kind != "create":
                     tagged = [s for s in seen if item.key in s]
-                    assert len(tagged) == 1 and seen[tagged[0]] == 1, (item.key, seen)
+                    if not (len(tagged) == 1 and seen[tagged[0]] == 1):
+                        problems.append(f"item {item.key} on ticket {ticket}: "
+                                        f"{sum(seen[s] for s in tagged)} times")
             # Ordering within the incident: RT shows the notes in the order they were made.
             notes = [s for s in subjects if "[sync " in s]
             keys = [i.key for i in sorted(group, key=lambda i: i.id) if i.kind != "create"]
-            assert [next(k for k in keys if k in s) for s in notes] == keys
+            order = [next((k for k in keys if k in s), s) for s in notes]
+            if order != keys:
+                problems.append(f"ticket {ticket}: notes out of order or extra: {order}")
+    return problems
+
+
+def assert_exactly_once(db: Database, rt_peer) -> None:
+    """Every outbox item is done and is on RT exactly once; the local database is intact."""
+    problems = exactly_once_problems(db, rt_peer)
+    assert not problems, "\n".join(problems)
 
 
 class DroppingProxy:

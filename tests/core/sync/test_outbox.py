@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import os
+import socket
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
+import psutil
 import pytest
 
 from pacs_console.core.db.tables import utcnow
@@ -82,3 +87,57 @@ def test_connectivity_check_and_monitor_on_a_loopback_server():
         server.shutdown()
         server.server_close()
     assert not connectivity.check(url, timeout=1).helpdesk
+
+
+def _owner_of(proc: subprocess.Popen) -> str:
+    """The lease owner string a sync running as ``proc`` writes (host:pid:start:nonce)."""
+    started = psutil.Process(proc.pid).create_time()
+    return f"{socket.gethostname()}:{proc.pid}:{started:.2f}:abcd1234"
+
+
+def test_a_lease_names_host_pid_and_process_start_time(ctx):
+    host, pid, started, nonce = outbox.lease_owner().rsplit(":", 3)
+    assert host == socket.gethostname() and int(pid) == os.getpid()
+    assert abs(float(started) - psutil.Process().create_time()) < 0.01 and len(nonce) == 8
+    service.create_incident(ctx.db, title="A", severity="low")
+    owner = outbox.lease_owner()
+    (item,) = outbox.claim(ctx.db, owner, lease_s=600)
+    assert outbox.get_items(ctx.db, [item.id])[0].lease_owner == owner
+    assert outbox.owner_alive(owner) is True
+    assert outbox.claim(ctx.db, outbox.lease_owner()) == []  # a live owner keeps its lease
+
+
+def test_a_lease_whose_process_is_gone_is_reclaimed_at_once(ctx):
+    db = ctx.db
+    service.create_incident(db, title="A", severity="low")
+    service.create_incident(db, title="B", severity="low")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        held_alive = outbox.claim(db, _owner_of(alive), limit=1, lease_s=600)
+        held_dead = outbox.claim(db, _owner_of(dead), limit=1, lease_s=600)
+        assert len(held_alive) == len(held_dead) == 1
+        left = outbox.undelivered(db)
+        assert left["count"] == 2 and left["in_flight"] == 2 and "in flight" in left["why"]
+        dead.kill()
+        dead.wait(10)
+        assert outbox.owner_alive(_owner_of(alive)) is True
+        (again,) = outbox.claim(db, outbox.lease_owner(), lease_s=60)  # no waiting 600 s
+        assert again.id == held_dead[0].id and again.attempts == 2
+        assert outbox.get_items(db, [held_alive[0].id])[0].state == "in_flight"
+    finally:
+        alive.kill()
+        alive.wait(10)
+
+
+def test_a_reused_pid_or_another_host_does_not_count_as_the_owner(ctx):
+    me = psutil.Process()
+    reused = f"{socket.gethostname()}:{me.pid}:{me.create_time() - 3600:.2f}:abcd1234"
+    assert outbox.owner_alive(reused) is False  # same pid, started an hour later: not the owner
+    assert outbox.owner_alive(f"other-laptop:{me.pid}:{me.create_time():.2f}:abcd1234") is None
+    assert outbox.owner_alive("w1") is None  # an owner from an older version: lease time decides
+    service.create_incident(ctx.db, title="A", severity="low")
+    (item,) = outbox.claim(ctx.db, "other-laptop:1:1.00:abcd1234", lease_s=600)
+    assert outbox.claim(ctx.db, outbox.lease_owner()) == []
+    later = utcnow() + timedelta(seconds=601)
+    assert [i.id for i in outbox.claim(ctx.db, outbox.lease_owner(), now=later)] == [item.id]
