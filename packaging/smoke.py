@@ -36,7 +36,8 @@ class Smoke:
     def env(self, **extra: str) -> dict[str, str]:
         env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
         # The frozen app must stand alone: nothing from the build venv or the source tree.
-        for name in ("PYTHONPATH", "PYTHONHOME", "PYTHON_KEYRING_BACKEND", "VIRTUAL_ENV"):
+        for name in ("PYTHONPATH", "PYTHONHOME", "PYTHON_KEYRING_BACKEND", "VIRTUAL_ENV",
+                     "PACS_CONSOLE_TEST_KEYRING"):
             env.pop(name, None)
         env.update(extra)
         return env

@@ -12,6 +12,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 # Child processes (CLI tests) find the test keyring through the environment.
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.memkeyring.MemoryKeyring"
+# The console trusts only keyrings known to encrypt at rest; the tests' memory keyring is
+# allowed through this explicit, test-only switch (core/secrets.py).
+os.environ["PACS_CONSOLE_TEST_KEYRING"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 os.environ.pop("PACS_CONSOLE_DATA_DIR", None)
 

@@ -129,6 +129,8 @@ def _code(result) -> int:
 
 
 def _write_csv(path: str, matches: list[dict[str, str]]) -> None:
+    from pacs_console.core.csvsafe import safe_dict
+
     fields: list[str] = []
     for match in matches:
         fields += [k for k in match if k not in fields]
@@ -136,7 +138,7 @@ def _write_csv(path: str, matches: list[dict[str, str]]) -> None:
     try:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(matches)
+        writer.writerows(safe_dict(match) for match in matches)
     finally:
         if handle is not sys.stdout:
             handle.close()

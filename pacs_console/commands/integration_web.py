@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -154,8 +155,11 @@ def _endpoint(args, ctx):
         creds = Credentials(args.auth, args.user or "", secret)
     elif args.auth == "none":
         creds = Credentials()
-    if args.save_credentials:
-        save_credentials(ctx.secrets, args.url, creds)
+    if args.save_credentials and not save_credentials(ctx.secrets, args.url, creds):
+        from pacs_console.core.secrets import not_stored
+
+        raise not_stored(f"The credentials for {args.url}", ctx.secrets.status,
+                         "PACS_CONSOLE_DICOMWEB_SECRET")
     if args.ca_file and args.insecure:
         raise UsageProblem("--ca-file and --insecure contradict each other: give one")
     endpoint = Endpoint(args.url, creds, args.connect_timeout, args.timeout,
@@ -172,8 +176,15 @@ def _run_web(args) -> int:
 
     if not args.url.startswith(("http://", "https://")):
         raise UsageProblem("the URL must start with http:// or https://")
+    from pacs_console.core.errors import ConsoleError
+
     with opened_context(args) as ctx:
-        endpoint = _endpoint(args, ctx)
+        try:
+            endpoint = _endpoint(args, ctx)
+        except ConsoleError as exc:  # --save-credentials without a secure keyring
+            print(json.dumps({"ok": False, "error": exc.diagnosis.to_dict()}) if args.json
+                  else exc.diagnosis.text(), file=sys.stdout if args.json else sys.stderr)
+            return exit_codes.FAILED
         if args.web_command == "qido":
             result = client.qido(endpoint, args.level, _keys(args.key), study_uid=args.study or "",
                                  limit=args.limit)

@@ -132,13 +132,16 @@ def _set(args: argparse.Namespace, ctx) -> int:
     config = HelpdeskConfig(kind=args.kind, url=args.url.rstrip("/"), queue=args.queue,
                             user=args.user, key_field=args.key_field, time_field=args.time_field)
     persistent = helpdesk.save_config(ctx, config, secret)
-    note = ("token stored in the OS keyring" if persistent else
-            f"no secure keyring ({ctx.secrets.status.reason}): the token is NOT kept; set "
-            f"{helpdesk.TOKEN_ENV} for each run instead")
+    if not persistent:
+        # The settings are saved; the token is not: say so and fail, a script must notice.
+        from pacs_console.core.secrets import not_stored
+
+        raise not_stored("The helpdesk token", ctx.secrets.status, helpdesk.TOKEN_ENV)
     if args.json:
         print(json.dumps({"ok": True, "config": config.to_dict(), "token_persistent": persistent}))
     else:
-        print(f"Helpdesk {config.label}, queue {config.queue!r}, user {config.user!r}: {note}")
+        print(f"Helpdesk {config.label}, queue {config.queue!r}, user {config.user!r}: "
+              "token stored in the OS keyring")
     return EXIT_OK
 
 

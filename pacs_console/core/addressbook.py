@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, fields
 
+from pacs_console.core.csvsafe import safe_dict, unsafe_cell
 from pacs_console.core.db.nodes import NodeRecord, as_record
 from pacs_console.core.dicom.params import validate_ae_title
 
@@ -94,10 +95,11 @@ def export_nodes(nodes: list[NodeRecord], fmt: str) -> str:
                           indent=2, ensure_ascii=False)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        # RFC 4180 line ends: a value holding a CR is then quoted, not a broken row.
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
         for node in nodes:
-            writer.writerow({k: getattr(node, k) for k in CSV_COLUMNS})
+            writer.writerow(safe_dict({k: getattr(node, k) for k in CSV_COLUMNS}))
         return out.getvalue()
     if fmt == "orthanc":
         modalities = {_symbol(n.name): {"AET": n.ae_title, "Host": n.host, "Port": n.port}
@@ -255,7 +257,7 @@ def _from_csv(text: str) -> list[ImportRow]:
             rows.append(ImportRow(f"line {line}", None, "the number of columns differs from "
                                   "the header"))
             continue
-        values = {mapping[k]: v.strip() for k, v in row.items() if k in mapping}
+        values = {mapping[k]: unsafe_cell(v.strip()) for k, v in row.items() if k in mapping}
         rows.append(_row(
             f"line {line}", name=values.get("name") or values["ae_title"],
             ae_title=values["ae_title"], host=values["host"], port=values.get("port", ""),

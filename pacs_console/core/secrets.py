@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 SERVICE = "pacs-console"
 
-# Backends that would put secrets in a file in clear (or nowhere): never used for secrets.
-_INSECURE_MODULES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
+# An allow-list: the backends known to encrypt secrets at rest (the OS keychains). Anything
+# else (a plaintext file such as keyrings.alt, null, fail, or any backend not known here)
+# counts as insecure, and secrets then stay in memory for the session only.
+SECURE_BACKENDS = {
+    "keyring.backends.SecretService.Keyring": "Secret Service (GNOME Keyring, KeePassXC)",
+    "keyring.backends.libsecret.Keyring": "Secret Service through libsecret",
+    "keyring.backends.kwallet.DBusKeyring": "KWallet",
+    "keyring.backends.kwallet.DBusKeyringKWallet4": "KWallet 4",
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Locker",
+}
+# The test suite's in-memory backend counts as secure only when this variable says so.
+TEST_KEYRING_ENV = "PACS_CONSOLE_TEST_KEYRING"
+_TEST_BACKEND = "tests.memkeyring.MemoryKeyring"
 
 
 @dataclass(frozen=True)
@@ -25,24 +38,52 @@ def _leaf_backends(backend) -> list:
     return list(inner) if inner else [backend]
 
 
+def _qualified(backend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _allowed(name: str) -> bool:
+    if name in SECURE_BACKENDS:
+        return True
+    return name == _TEST_BACKEND and os.environ.get(TEST_KEYRING_ENV) == "1"
+
+
 def keyring_status() -> KeyringStatus:
-    """Name the active backend and say whether secrets are safe in it."""
+    """Name the active backend and say whether secrets are safe in it (allow-list)."""
     try:
         import keyring
     except ImportError:
         return KeyringStatus("none", False, "the keyring package is not installed")
-    backend = keyring.get_keyring()
-    leaves = _leaf_backends(backend)
-    names = ", ".join(f"{type(b).__module__}.{type(b).__name__}" for b in leaves)
-    secure = [b for b in leaves if not type(b).__module__.startswith(_INSECURE_MODULES)]
-    if not leaves or not secure:
-        if any(type(b).__module__.startswith("keyrings.alt") for b in leaves):
-            reason = "plaintext file backend (keyrings.alt): refused, secrets would sit in a file"
-        else:
-            reason = ("no secure backend: start a Secret Service (GNOME Keyring, KWallet) "
-                      "on Linux; Windows and macOS have one built in")
-        return KeyringStatus(names or "none", False, reason)
-    return KeyringStatus(names, True, "secure OS keyring")
+    leaves = _leaf_backends(keyring.get_keyring())
+    names = [_qualified(b) for b in leaves]
+    joined = ", ".join(names) or "none"
+    # Every backend the chain may write to must encrypt: a chain falls through to the next.
+    if names and all(_allowed(n) for n in names):
+        kinds = ", ".join(dict.fromkeys(SECURE_BACKENDS.get(n, "test keyring") for n in names))
+        return KeyringStatus(joined, True, f"secure OS keyring ({kinds})")
+    insecure = [n for n in names if not _allowed(n)]
+    if any(n.startswith("keyrings.alt") for n in insecure):
+        reason = "plaintext file backend (keyrings.alt): refused, secrets would sit in a file"
+    elif not names or all(n.startswith(("keyring.backends.fail", "keyring.backends.null"))
+                          for n in insecure):
+        reason = ("no secure backend: start a Secret Service (GNOME Keyring, KWallet) "
+                  "on Linux; Windows and macOS have one built in")
+    else:
+        reason = (f"{', '.join(insecure)} is not a keyring known to encrypt at rest (Secret "
+                  "Service, KWallet, macOS Keychain, Windows Credential Locker): refused")
+    return KeyringStatus(joined, False, reason)
+
+
+def not_stored(what: str, status: KeyringStatus, env: str = ""):
+    """The error a command gives when a secret could not go to the keyring (exit 1)."""
+    from pacs_console.core.errors import ConsoleError, Diagnosis
+
+    instead = f"or set {env} for each run instead" if env else "or give it again each run"
+    return ConsoleError(Diagnosis(
+        "secret-not-stored", f"{what} was NOT stored: it is kept in memory for this session "
+        "only", (status.reason,),
+        ("start a Secret Service (GNOME Keyring, KWallet) on Linux, then run this again",
+         instead), {"keyring": status.name}))
 
 
 class SecretStore:

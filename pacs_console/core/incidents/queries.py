@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pacs_console.core.csvsafe import safe_row
 from pacs_console.core.db.engine import Database
 from pacs_console.core.incidents import audit
 from pacs_console.core.incidents.model import OPEN_STATUSES, IncidentRecord
@@ -189,7 +190,7 @@ def export_incidents(db: Database, fmt: str, flt: IncidentFilter = IncidentFilte
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
         for record in records:
-            writer.writerow(_csv_row(record, now))
+            writer.writerow(safe_row(_csv_row(record, now)))
         text = buffer.getvalue()
     elif fmt == "json":
         text = json.dumps({"exported_at": now.isoformat(),

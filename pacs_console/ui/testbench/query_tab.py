@@ -199,13 +199,15 @@ class QueryTab(QWidget):
             path, _ = QFileDialog.getSaveFileName(self, "Export matches", "matches.csv", "CSV (*.csv)")
         if not path:
             return
+        from pacs_console.core.csvsafe import safe_dict
+
         fields: list[str] = []
         for row in self.results.rows:
             fields += [k for k in row if k not in fields]
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
-            writer.writerows(self.results.rows)
+            writer.writerows(safe_dict(row) for row in self.results.rows)
 
     def _retrieve_selected(self) -> None:
         rows = self.view.selectionModel().selectedRows() if self.view.selectionModel() else []
