@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,10 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "tests.memkeyring.MemoryKeyring"
 # The console trusts only keyrings known to encrypt at rest; the tests' memory keyring is
 # allowed through this explicit, test-only switch (core/secrets.py).
 os.environ["PACS_CONSOLE_TEST_KEYRING"] = "1"
+# One keyring for the session, shared with the CLI processes the tests start, the way a
+# laptop's processes share its OS keyring (the audit chain key must be the same in both).
+os.environ["PACS_CONSOLE_TEST_KEYRING_FILE"] = str(
+    Path(tempfile.mkdtemp(prefix="pacs-test-keyring-")) / "keyring.json")
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 os.environ.pop("PACS_CONSOLE_DATA_DIR", None)
 

@@ -260,6 +260,7 @@ def _audit_verify(args, ctx) -> int:
     lines = [f"{'OK' if report.ok else 'TAMPERING FOUND'}: {report.entries} audit entries, "
              f"{report.checked_rows} records checked"]
     lines += [f"  [{p.kind}] {p.message}" for p in report.problems]
+    lines += [f"  anchor checked: {anchor}" for anchor in report.anchors]
     _emit(args, report.to_dict(), "\n".join(lines))
     return EXIT_OK if report.ok else EXIT_TAMPERED
 

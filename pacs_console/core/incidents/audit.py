@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,12 +29,77 @@ ENTITY_TABLES = {"incident": "incident", "timeline": "timeline_entry",
 _UNAUDITED_ALLOWED = {"site"}
 
 
+KEYED = "hmac:"  # prefix of a hash made with the chain key (unprefixed: plain SHA-256)
+
+
 def canonical(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _hash(prev: str, raw: tuple) -> str:
-    return hashlib.sha256(prev.encode() + canonical(list(raw))).hexdigest()
+def _hash(prev: str, raw: tuple, key: bytes | None = None) -> str:
+    data = prev.encode() + canonical(list(raw))
+    if key is None:
+        return hashlib.sha256(data).hexdigest()
+    return KEYED + hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+# -- the chain key: an HMAC key per database, in the OS keyring --------------------------------
+# Without it, anyone who can write the database file can edit a row and recompute every
+# SHA-256 after it. The key never sits beside the database; "since" is the first entry made
+# with it, so a chain rewritten without the key (as plain SHA-256) from there on is caught.
+
+_keys: dict[str, tuple[bytes, int]] = {}
+_keys_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ChainKey:
+    key: bytes | None
+    since: int | None
+    status: str  # what verify says about it
+
+
+def _key_name(connection) -> str | None:
+    """The keyring entry of this database's chain, named after its first audit entry (which
+    copies and moves of the database keep); None while the log is empty."""
+    first = connection.exec_driver_sql(
+        f"SELECT {_HASHED} FROM audit_log ORDER BY id LIMIT 1").first()
+    if first is None:
+        return None
+    return "audit-chain-key:" + hashlib.sha256(canonical(list(first))).hexdigest()[:32]
+
+
+def chain_key(connection, *, create_at: int | None = None) -> ChainKey:
+    """The chain key from the OS keyring; with ``create_at`` (the entry being written) a new
+    key is made and stored when none exists and the keyring is secure."""
+    from pacs_console.core.secrets import SecretStore
+
+    name = _key_name(connection)
+    if name is None:
+        return ChainKey(None, None, "no audit entries yet")
+    with _keys_lock:
+        if name in _keys:
+            key, since = _keys[name]
+            return ChainKey(key, since, f"chain key in the OS keyring (entries from {since})")
+        store = SecretStore()
+        if not store.persistent:
+            return ChainKey(None, None, f"keyring unavailable ({store.status.reason}): the "
+                            "chain is not keyed, so a rewritten chain cannot be told apart")
+        raw = store.get(name)
+        if raw:
+            try:
+                data = json.loads(raw)
+                key, since = bytes.fromhex(data["key"]), int(data["since"])
+            except (ValueError, KeyError, TypeError):
+                return ChainKey(None, None, "the chain key in the keyring is unreadable")
+        elif create_at is not None:
+            key, since = secrets.token_bytes(32), create_at
+            if not store.set(name, json.dumps({"key": key.hex(), "since": since})):
+                return ChainKey(None, None, "the keyring refused the chain key: not keyed")
+        else:
+            return ChainKey(None, None, "no chain key in the OS keyring")
+        _keys[name] = (key, since)
+        return ChainKey(key, since, f"chain key in the OS keyring (entries from {since})")
 
 
 def _incident_links(connection, incident_id: int | None = None) -> dict[int, dict]:
@@ -84,7 +152,7 @@ def record(session: Session, *, actor: str, action: str, entity: str, entity_id=
         "SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1", (row.id,)).scalar()
     raw = connection.exec_driver_sql(f"SELECT {_HASHED} FROM audit_log WHERE id = ?",
                                      (row.id,)).first()
-    digest = _hash(prev or GENESIS, tuple(raw))
+    digest = _hash(prev or GENESIS, tuple(raw), chain_key(connection, create_at=row.id).key)
     connection.exec_driver_sql("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?",
                                (prev or GENESIS, digest, row.id))
     session.info["audit_head"] = (row.id, digest)
@@ -139,6 +207,8 @@ class AuditReport:
     entries: int
     checked_rows: int
     problems: tuple[AuditProblem, ...] = field(default_factory=tuple)
+    anchors: tuple[str, ...] = ()  # what the chain was checked against, in words
+    keyed: bool = False  # the chain key was available (entries made with it were checked)
 
     @property
     def ok(self) -> bool:
@@ -146,14 +216,19 @@ class AuditReport:
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "entries": self.entries, "checked_rows": self.checked_rows,
+                "keyed": self.keyed, "anchors": list(self.anchors),
                 "problems": [p.__dict__ for p in self.problems]}
 
 
 def verify(db: Database) -> AuditReport:
-    """Walk the chain, check the anchor, and compare every audited row with its last digest."""
+    """Walk the chain (keyed entries with the key from the OS keyring), check the anchors,
+    and compare every audited row with its last digest."""
     problems: list[AuditProblem] = []
     latest: dict[tuple[str, str], str] = {}
+    anchors: list[str] = []
+    keyed = unkeyed_after = 0
     with db.engine.connect() as connection:
+        key = chain_key(connection)
         prev, last_id, count = GENESIS, 0, 0
         for row in connection.exec_driver_sql(
                 f"SELECT {_HASHED}, prev_hash, hash FROM audit_log ORDER BY id"):
@@ -164,7 +239,15 @@ def verify(db: Database) -> AuditReport:
                 problems.append(AuditProblem(
                     "chain-broken", f"Audit entry {audit_id} does not follow entry {last_id}: an "
                     "entry was deleted or inserted outside the app", audit_id, entity, entity_id))
-            if _hash(stored_prev, raw) != stored_hash:
+            if stored_hash.startswith(KEYED):
+                keyed += 1
+                valid = key.key is not None and _hash(stored_prev, raw, key.key) == stored_hash
+            else:
+                valid = _hash(stored_prev, raw) == stored_hash
+                if key.since is not None and audit_id >= key.since:
+                    unkeyed_after += 1
+                    valid = False  # the chain was keyed from key.since on: rewritten without it
+            if not valid and (key.key is not None or not stored_hash.startswith(KEYED)):
                 problems.append(AuditProblem(
                     "edited", f"Audit entry {audit_id} was edited outside the app", audit_id,
                     entity, entity_id))
@@ -177,17 +260,31 @@ def verify(db: Database) -> AuditReport:
                         "changed-outside", f"{entity} {entity_id} was changed outside the app "
                         f"before audit entry {audit_id}", audit_id, entity, entity_id))
                 latest[(entity, entity_id)] = after
+        if keyed and key.key is None:
+            problems.append(AuditProblem(
+                "key-missing", f"{keyed} audit entries are keyed but the chain key is not in "
+                f"this computer's keyring ({key.status}): they cannot be checked"))
+        if unkeyed_after:
+            problems.append(AuditProblem(
+                "rewritten", f"{unkeyed_after} audit entries from entry {key.since} on carry a "
+                "plain hash although the chain is keyed from there: the chain was rewritten "
+                "(or written where the keyring was unavailable)"))
+        anchors.append(key.status if key.key is None else
+                       f"{key.status}: {keyed} keyed entries checked")
         anchor = _read_anchor(db)
         if anchor:
             found = connection.exec_driver_sql("SELECT hash FROM audit_log WHERE id = ?",
                                                (int(anchor["id"]),)).scalar()
+            anchors.append(f"head file {anchor_path(db).name} (entry {anchor['id']})")
             if found != anchor.get("hash"):
                 problems.append(AuditProblem(
                     "truncated", f"Audit entry {anchor['id']}, the newest one this console wrote, "
                     "is missing or altered: entries were removed outside the app",
                     int(anchor["id"])))
+        else:
+            anchors.append(f"head file {anchor_path(db).name}: none yet")
         checked = _check_states(connection, latest, problems)
-    return AuditReport(count, checked, tuple(problems))
+    return AuditReport(count, checked, tuple(problems), tuple(anchors), key.key is not None)
 
 
 def _check_states(connection, latest: dict[tuple[str, str], str],

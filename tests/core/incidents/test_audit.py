@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
+import keyring
 import pytest
 
 from pacs_console.core.incidents import audit, service, sites
@@ -94,3 +96,63 @@ def test_sites_made_elsewhere_are_not_tampering_but_their_edits_are(db, tamale):
     sites.save_site(db, tamale.name, timezone="Africa/Accra")
     # A later change through the app does not launder the outside edit it found.
     assert [p.kind for p in audit.verify(db).problems] == ["changed-outside"]
+
+
+def _forge(db, audit_id: int, actor: str) -> None:
+    """What someone with the database file but not the keyring can do: edit an entry,
+    recompute every hash after it with SHA-256 and rewrite the head file to match."""
+    con = sqlite3.connect(db.path)
+    try:
+        con.execute("UPDATE audit_log SET actor = ? WHERE id = ?", (actor, audit_id))
+        rows = con.execute(f"SELECT {audit._HASHED} FROM audit_log ORDER BY id").fetchall()
+        prev = audit.GENESIS
+        for raw in rows:
+            digest = audit._hash(prev, tuple(raw))
+            con.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?",
+                        (prev, digest, raw[0]))
+            prev = digest
+        con.commit()
+    finally:
+        con.close()
+    audit.anchor_path(db).write_text(json.dumps({"id": rows[-1][0], "hash": prev}))
+
+
+def test_a_forged_chain_with_recomputed_hashes_and_anchor_is_detected(db, history):
+    report = audit.verify(db)
+    assert report.ok and report.keyed, report.problems
+    assert any("chain key in the OS keyring" in a for a in report.anchors)
+    assert any(a.startswith("head file") for a in report.anchors)
+    _forge(db, 3, "mallory")
+    kinds = {p.kind for p in audit.verify(db).problems}
+    assert "rewritten" in kinds and "edited" in kinds
+
+
+def test_without_the_key_keyed_entries_cannot_be_checked_and_verify_says_so(db, history):
+    with db.engine.connect() as connection:
+        name = audit._key_name(connection)
+    audit._keys.clear()  # a new process on a laptop whose keyring lost the entry
+    keyring.delete_password("pacs-console", name)
+    report = audit.verify(db)
+    assert [p.kind for p in report.problems] == ["key-missing"] and not report.keyed
+    assert "no chain key in the OS keyring" in report.anchors[0]
+
+
+def test_without_a_secure_keyring_the_chain_is_not_keyed_and_verify_says_so(ctx, monkeypatch):
+    monkeypatch.delenv("PACS_CONSOLE_TEST_KEYRING")
+    service.create_incident(ctx.db, title="Unkeyed", severity="low")
+    report = audit.verify(ctx.db)
+    assert report.ok and not report.keyed
+    assert "keyring unavailable" in report.anchors[0] and "not keyed" in report.anchors[0]
+
+
+def test_audit_verify_names_the_anchors_it_checked(data_dir):
+    from tests.conftest import run_cli
+
+    assert run_cli("incident", "new", "--title", "Archive down", "--severity", "high",
+                   data_dir=data_dir).returncode == 0
+    proc = run_cli("audit", "verify", data_dir=data_dir)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "anchor checked: chain key in the OS keyring" in proc.stdout
+    assert "anchor checked: head file" in proc.stdout
+    body = json.loads(run_cli("audit", "verify", "--json", data_dir=data_dir).stdout)
+    assert body["keyed"] is True and len(body["anchors"]) == 2
