@@ -53,5 +53,7 @@ for arg in "$@"; do
 done
 extras=""
 if [[ ${#wanted[@]} -gt 0 ]]; then extras="[$(IFS=,; echo "${wanted[*]}")]"; fi
-.venv/bin/python -m pip install -q -e ".${extras}"
+# Every dependency at the exact version the suite passed with (packaging/constraints.txt):
+# CI, the tests and the frozen build all install the same set.
+.venv/bin/python -m pip install -q -c packaging/constraints.txt -e ".${extras}"
 echo "dev-install: PACS Console installed in $(pwd)/.venv"

@@ -11,6 +11,8 @@ from pathlib import Path
 # Never bundled. scipy comes in through pyqtgraph's hook (+86 MB) though nothing here uses it;
 # keyrings.alt would silently make keyring write secrets to a plaintext file.
 EXCLUDES = [
+    # pylibjpeg-libjpeg is GPL-3.0: never in the proprietary bundle, even if installed.
+    "libjpeg",
     "tkinter", "_tkinter", "matplotlib", "scipy", "IPython", "jupyter_client", "notebook",
     "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "PySide6.QtWebEngineQuick",
     "PySide6.QtWebChannel", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets",
@@ -59,7 +61,7 @@ STRIP_SKIP = (".libs/", "PySide6/Qt/")
 # Distributions whose metadata must travel: entry points (keyring backends, pylibjpeg plugins,
 # pydicom plugins) and version look-ups (--self-check, pynetdicom, pyHanko).
 METADATA_PACKAGES = [
-    "keyring", "pylibjpeg", "pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pylibjpeg-rle",
+    "keyring", "pylibjpeg", "pylibjpeg-openjpeg", "pylibjpeg-rle",
     "pyjpegls", "pydicom", "pynetdicom", "PySide6-Essentials", "pyHanko",
     "pyhanko-certvalidator", "reportlab", "pacs-console",
 ]

@@ -128,6 +128,10 @@ def _decoders() -> Iterator[Check]:
     from pydicom import uid as u
     from pydicom.pixels import get_decoder
 
+    from pacs_console.core.imaging.codecs import register
+
+    register()  # 12-bit JPEG Extended without GPL code
+
     syntaxes = [u.RLELossless, u.JPEGBaseline8Bit, u.JPEGExtended12Bit, u.JPEGLossless,
                 u.JPEGLosslessSV1, u.JPEGLSLossless, u.JPEGLSNearLossless, u.JPEG2000Lossless,
                 u.JPEG2000, u.HTJ2KLossless, u.HTJ2K]

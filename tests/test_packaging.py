@@ -58,13 +58,16 @@ def test_runtime_discovered_packages_are_collected(spec_tree):
                     "holidays.countries", "zeroconf"):
         assert package in collected, package
     source = SPEC.read_text(encoding="utf-8")
-    for module in ('"openjpeg"', '"libjpeg"', '"rle"', '"jpeg_ls"', '"httpx"',
+    for module in ('"openjpeg"', '"rle"', '"jpeg_ls"', '"httpx"', '"imagecodecs._jpeg8"',
                    '"pacs_console.core.db.migrations.env"'):
         assert module in source, module
     # keyring finds its backends, pylibjpeg its plugins, through entry points in metadata.
-    for dist in ("keyring", "pylibjpeg", "pylibjpeg-openjpeg", "pylibjpeg-libjpeg",
+    for dist in ("keyring", "pylibjpeg", "pylibjpeg-openjpeg",
                  "pylibjpeg-rle", "pyjpegls", "PySide6-Essentials"):
         assert dist in spec_support.METADATA_PACKAGES, dist
+    # pylibjpeg-libjpeg is GPL-3.0: not collected, excluded even when installed.
+    assert '"libjpeg"' not in source and "libjpeg" in spec_support.EXCLUDES
+    assert "pylibjpeg-libjpeg" not in spec_support.METADATA_PACKAGES
     assert "copy_metadata" in source
 
 
@@ -112,3 +115,17 @@ def test_linux_desktop_entry_and_installer_agree():
     assert "pacs-console.desktop" in install and "--uninstall" in install
     iss = (ROOT / "packaging" / "windows" / "pacs-console.iss").read_text()
     assert "pacs-console-cli.exe" in iss and "PrivilegesRequired=lowest" in iss
+
+
+def test_the_smoke_test_has_no_skip_path():
+    """Every step is required: a missing part fails the build with its name."""
+    source = (ROOT / "packaging" / "smoke.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    assert "Skip" not in classes and "SKIP" not in source and "skipped" not in source
+    names = [step.elts[0].value for step in next(
+        n.value for n in tree.body if isinstance(n, ast.AnnAssign)
+        and getattr(n.target, "id", "") == "STEPS").elts]
+    for step in ("signed report", "real Orthanc: echo + store",
+                 "--self-check with a Secret Service", "licences"):
+        assert step in names, step

@@ -102,6 +102,10 @@ def _position(ds) -> float | None:
 def transfer_syntax_problem(uid: str) -> Refusal | None:
     """Why pixel data in this transfer syntax cannot be decoded here, or None when it can."""
     from pydicom.pixels import get_decoder
+
+    from pacs_console.core.imaging.codecs import register
+
+    register()
     from pydicom.uid import UID
 
     ts = UID(uid)

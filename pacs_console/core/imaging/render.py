@@ -149,6 +149,10 @@ def decode_frame(ds, index: int | None = None, size: int | None = None) -> Frame
     """
     from pydicom.pixels import apply_color_lut, apply_voi_lut, pixel_array
 
+    from pacs_console.core.imaging.codecs import register
+
+    register()
+
     frames = int(ds.get("NumberOfFrames") or 1)
     index = frames // 2 if index is None else max(0, min(index, frames - 1))
     with warnings.catch_warnings():

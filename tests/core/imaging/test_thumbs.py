@@ -6,6 +6,7 @@ import os
 import shutil
 
 import numpy as np
+import pydicom
 import pytest
 
 from pacs_console.core.imaging.thumbs import (
@@ -47,17 +48,25 @@ def test_pool_makes_tiles_and_cache_serves_them(tmp_path):
     names = ["CT_small.dcm", "MR_small_RLE.dcm", "SC_rgb_jpeg_dcmtk.dcm", "693_J2KI.dcm",
              "JPEG-lossy.dcm"]
     jobs = jobs_for(tmp_path, names)
+    # A compression nothing decodes (JPEG XL, no pydicom plugin yet): a placeholder, a reason.
+    odd = tmp_path / "jpegxl.dcm"
+    ds = pydicom.dcmread(bundled("JPEG-lossy.dcm"))
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.110"
+    ds.save_as(odd, enforce_file_format=True)
+    jobs.append(ThumbJob("jpegxl.dcm", str(odd), "uid-jpegxl", os.stat(odd).st_mtime_ns))
     cache = ThumbCache(tmp_path / "thumbs", size=32)
     results, summary = run(jobs, cache)
     by_key = {r.key: r for r in results}
-    assert set(by_key) == set(names) and summary.done == 5 and summary.cached == 0
+    assert set(by_key) == {*names, "jpegxl.dcm"} and summary.done == 6 and summary.cached == 0
     assert by_key["SC_rgb_jpeg_dcmtk.dcm"].image.shape[-1] == 3
     assert max(by_key["CT_small.dcm"].image.shape) <= 32
-    # JPEG-lossy.dcm is a 12-bit JPEG no installed plugin decodes: a placeholder with a reason
-    assert by_key["JPEG-lossy.dcm"].image is None
-    assert "unsupported compression" in by_key["JPEG-lossy.dcm"].reason
+    # 12-bit JPEG Extended decodes without GPL code (imagecodecs' libjpeg-turbo)
+    assert by_key["JPEG-lossy.dcm"].image is not None and by_key["JPEG-lossy.dcm"].image.max()
+    assert by_key["jpegxl.dcm"].image is None
+    assert "1.2.840.10008.1.2.4.110" in by_key["jpegxl.dcm"].reason
+    assert "not supported" in by_key["jpegxl.dcm"].reason
     again, summary2 = run(jobs, cache)
-    assert summary2.cached == 5 and summary2.failed == 1
+    assert summary2.cached == 6 and summary2.failed == 1
     assert np.array_equal({r.key: r for r in again}["CT_small.dcm"].image,
                           by_key["CT_small.dcm"].image)
 
