@@ -154,6 +154,7 @@ def test_a_planted_patient_leaves_no_trace_outside_the_store_and_index(orthanc, 
                                str(visit["id"]), "--json").stdout)
     _cli(data_dir, "incident", "attach", str(incident["id"]), "--test-run")
     _cli(data_dir, "visit", "end", "--json")
+    _cli(data_dir, "profile", "set", "--name", "Esi Owusu", "--org", "Field Service Ltd")
     report = data_dir / "visit-report.pdf"
     _cli(data_dir, "report", "build", "--visit", str(visit["id"]), "--out", str(report),
          "--json", env=PASS)

@@ -85,6 +85,9 @@ def chain_key(connection, *, create_at: int | None = None) -> ChainKey:
         if not store.persistent:
             return ChainKey(None, None, f"keyring unavailable ({store.status.reason}): the "
                             "chain is not keyed, so a rewritten chain cannot be told apart")
+        if not store.writable():
+            return ChainKey(None, None, "the keyring is locked or not answering: the chain "
+                            "key could not be read, entries are not keyed")
         raw = store.get(name)
         if raw:
             try:
@@ -94,7 +97,7 @@ def chain_key(connection, *, create_at: int | None = None) -> ChainKey:
                 return ChainKey(None, None, "the chain key in the keyring is unreadable")
         elif create_at is not None:
             key, since = secrets.token_bytes(32), create_at
-            if not store.set(name, json.dumps({"key": key.hex(), "since": since})):
+            if not store.set_persistent(name, json.dumps({"key": key.hex(), "since": since})):
                 return ChainKey(None, None, "the keyring refused the chain key: not keyed")
         else:
             return ChainKey(None, None, "no chain key in the OS keyring")
