@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,6 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "tests.memkeyring.MemoryKeyring"
 # The console trusts only keyrings known to encrypt at rest; the tests' memory keyring is
 # allowed through this explicit, test-only switch (core/secrets.py).
 os.environ["PACS_CONSOLE_TEST_KEYRING"] = "1"
-# One keyring for the session, shared with the CLI processes the tests start, the way a
-# laptop's processes share its OS keyring (the audit chain key must be the same in both).
-os.environ["PACS_CONSOLE_TEST_KEYRING_FILE"] = str(
-    Path(tempfile.mkdtemp(prefix="pacs-test-keyring-")) / "keyring.json")
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 os.environ.pop("PACS_CONSOLE_DATA_DIR", None)
 
@@ -36,6 +31,14 @@ def memory_keyring():
     keyring.set_keyring(MemoryKeyring())
     yield
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def shared_test_keyring(tmp_path_factory, monkeypatch):
+    """Each test's keyring is shared with the CLI processes it starts, the way a laptop's
+    processes share its OS keyring (the audit chain key must be the same in both)."""
+    folder = tmp_path_factory.mktemp("keyring")
+    monkeypatch.setenv("PACS_CONSOLE_TEST_KEYRING_FILE", str(folder / "keyring.json"))
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """An in-memory keyring backend for tests: secure enough for a test run, gone when it ends.
 
-With PACS_CONSOLE_TEST_KEYRING_FILE set (tests/conftest.py sets one per session), the entries
+With PACS_CONSOLE_TEST_KEYRING_FILE set (tests/conftest.py sets one per test), the entries
 live in that JSON file instead, so a test and the CLI processes it starts share one keyring
 the way a laptop's processes share its OS keyring."""
 
@@ -42,11 +42,16 @@ class MemoryKeyring(KeyringBackend):
                 temp.replace(target)
             return entries
 
+    # The test process keeps its own copy too (as before the file existed): a module-scoped
+    # fixture made under one test's keyring stays readable in the next test.
     def get_password(self, service: str, username: str) -> str | None:
-        return self._update().get((service, username))
+        found = self._update().get((service, username))
+        return found if found is not None else self._store.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        self._store[(service, username)] = password
         self._update(lambda entries: entries.__setitem__((service, username), password))
 
     def delete_password(self, service: str, username: str) -> None:
+        self._store.pop((service, username), None)
         self._update(lambda entries: entries.pop((service, username), None))

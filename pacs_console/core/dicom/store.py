@@ -208,6 +208,9 @@ def _send_one(assoc, item: StoreItem, accepted: set[tuple[str, str]], msg_id: in
     if not exact and UID(item.transfer_syntax).is_compressed:
         # The peer takes only uncompressed data for this class: decode the pixels first.
         ds = ds.copy() if item.dataset is not None else ds
+        from pacs_console.core.imaging.codecs import register
+
+        register()  # 12-bit and lossless JPEG without GPL code
         ds.decompress(generate_instance_uid=False)
         decompressed = True
     return assoc.send_c_store(ds, msg_id=msg_id), decompressed

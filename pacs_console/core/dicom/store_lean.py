@@ -110,6 +110,9 @@ def _payload(item, accepted: dict):
     if exact is None and UID(item.transfer_syntax).is_compressed:
         # The peer takes only uncompressed data for this class: decode the pixels first.
         ds = ds.copy() if item.dataset is not None else ds
+        from pacs_console.core.imaging.codecs import register
+
+        register()  # 12-bit and lossless JPEG without GPL code
         ds.decompress(generate_instance_uid=False)
         decompressed = True
     uid = UID(syntax)
