@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pydicom import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -20,8 +20,24 @@ from pynetdicom.sop_class import (
 
 from pacs_console.core.dicom import matching
 
-if TYPE_CHECKING:
-    from pacs_console.core.dicom.demo import DemoPacs
+
+class DemoPacs(Protocol):
+    """What the handlers use of ``demo.DemoPacs`` (a protocol, so this module never imports
+    the server that imports it)."""
+
+    ae_title: str
+
+    @property
+    def datasets(self) -> list: ...
+
+    @property
+    def worklist(self) -> list: ...
+
+    def record(self, **fields) -> None: ...
+
+    def receive(self, ds: Dataset) -> None: ...
+
+    def resolve(self, ae_title: str): ...
 
 LOG = logging.getLogger(__name__)
 PENDING, CANCEL = 0xFF00, 0xFE00

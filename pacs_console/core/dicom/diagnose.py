@@ -116,3 +116,28 @@ def diagnose_acse_timeout(timeout: float) -> Diagnosis:
          "a firewall or proxy that accepts connections and then drops them"),
         ("restart the DICOM service on the node", "check the port: it may belong to another service"),
         {"ACSE timeout": f"{timeout:g} s"})
+
+
+def lost_query(aborted: bool, target, count: int, quiet_s: float) -> Diagnosis:
+    """No response: an abort or a closed connection if it came well before the DIMSE timeout."""
+    dimse = target.timeouts.dimse
+    if aborted or quiet_s < dimse * 0.9:
+        if count == 0:
+            return Diagnosis(
+                "no-matches-unregistered-ae",
+                "The node ended the association instead of answering the query",
+                (f"the node does not list this console's calling AE {target.calling_ae!r}: "
+                 "Orthanc, for one, drops C-FIND from an AE missing from its DicomModalities",
+                 "the node's query service crashed on this request"),
+                (f"add AE {target.calling_ae!r} with this laptop's IP address to the node's "
+                 "list of DICOM peers (Orthanc: DicomModalities) and allow it to query",
+                 "check the node's log at this time"),
+                {"calling AE": target.calling_ae, "after": f"{quiet_s:.2f} s"})
+        diag = diagnose_abort(f"during C-FIND after {count} matches")
+        return Diagnosis(diag.code, diag.what, diag.causes, diag.actions,
+                         {"matches received": str(count)})
+    return Diagnosis("dimse-timeout", f"No C-FIND response within {dimse:g} s",
+                     ("the node is still searching (a very broad query on a large archive)",
+                      "the node's query service hung"),
+                     ("narrow the query", "raise the DIMSE timeout for this node"),
+                     {"DIMSE timeout": f"{dimse:g} s", "matches received": str(count)})

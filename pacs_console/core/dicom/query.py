@@ -6,10 +6,6 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from pydicom import Dataset
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.multival import MultiValue
-from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom.sop_class import (
     ModalityWorklistInformationFind,
     PatientRootQueryRetrieveInformationModelFind,
@@ -18,17 +14,24 @@ from pynetdicom.sop_class import (
 
 from pacs_console.core.dicom import association as assoc_mod
 from pacs_console.core.dicom.charsets import (
-    CHARSETS,
     codec_note,
-    decode_undeclared,
     fallback_codecs,
 )
-from pacs_console.core.dicom.charsets import encoding_of as _encoding
+from pacs_console.core.dicom.diagnose import lost_query
 from pacs_console.core.dicom.dimse_status import (
     PENDING,
     PENDING_WARNING,
     category,
     describe_status,
+)
+from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation's public names
+    LEVELS,
+    RETURN_KEYS,
+    SPS,
+    SPS_KEYS,
+    build_identifier,
+    dictionary_vr_or_none,
+    flatten,
 )
 from pacs_console.core.dicom.query_lean import find_lean
 from pacs_console.core.dicom.results import make_evidence
@@ -38,32 +41,6 @@ from pacs_console.core.errors import ConsoleError, Diagnosis
 FIND_MODELS = {"study": StudyRootQueryRetrieveInformationModelFind,
                "patient": PatientRootQueryRetrieveInformationModelFind,
                "worklist": ModalityWorklistInformationFind}
-LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
-SPS = "ScheduledProcedureStepSequence"
-_PATIENT = ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]
-_STUDY = ["StudyInstanceUID", "StudyDate", "StudyTime", "AccessionNumber", "StudyID",
-          "StudyDescription", "ModalitiesInStudy", "ReferringPhysicianName",
-          "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"]
-RETURN_KEYS = {
-    "PATIENT": [*_PATIENT, "NumberOfPatientRelatedStudies"],
-    "STUDY": _PATIENT + _STUDY,
-    "SERIES": ["StudyInstanceUID", "SeriesInstanceUID", "Modality", "SeriesNumber",
-               "SeriesDescription", "SeriesDate", "BodyPartExamined",
-               "NumberOfSeriesRelatedInstances"],
-    "IMAGE": ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID",
-              "InstanceNumber"],
-    "WORKLIST": [*_PATIENT, "AccessionNumber", "StudyInstanceUID", "RequestedProcedureID",
-                 "RequestedProcedureDescription", "ReferringPhysicianName"],
-}
-SPS_KEYS = ["Modality", "ScheduledStationAETitle", "ScheduledStationName",
-            "ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime",
-            "ScheduledPerformingPhysicianName", "ScheduledProcedureStepDescription",
-            "ScheduledProcedureStepID"]
-_ALIASES = {"name": "PatientName", "patient_name": "PatientName", "patient_id": "PatientID",
-            "id": "PatientID", "birth_date": "PatientBirthDate", "accession": "AccessionNumber",
-            "study_uid": "StudyInstanceUID", "series_uid": "SeriesInstanceUID",
-            "sop_uid": "SOPInstanceUID"}
-_SKIP = {"SpecificCharacterSet", "QueryRetrieveLevel"}
 
 
 @dataclass
@@ -125,139 +102,6 @@ class FindResult:
                              summary=self.summary(), duration_ms=self.duration_ms)
 
 
-def _set(ds: Dataset, keyword: str, value: str) -> None:
-    """Set a keyword, a dotted path into a sequence's first item, or a hex tag like 00100020."""
-    if "." in keyword:
-        seq_kw, rest = keyword.split(".", 1)
-        if seq_kw not in ds or not ds[seq_kw].value:
-            setattr(ds, seq_kw, DicomSequence([Dataset()]))
-        _set(ds[seq_kw].value[0], rest, value)
-        return
-    tag = tag_for_keyword(keyword)
-    if tag is None:
-        text = keyword.strip("()").replace(",", "")
-        try:
-            tag = int(text, 16)
-        except ValueError:
-            raise ConsoleError(Diagnosis(
-                "bad-query-key", f"{keyword!r} is not a DICOM keyword or tag",
-                ("a typing mistake in a free query key",),
-                ("use a DICOM keyword such as PatientID, or a tag such as 0010,0020",),
-                {"key": keyword})) from None
-    try:
-        vr = dictionary_VR(tag)
-    except KeyError:
-        vr = "LO"  # a private tag: LO holds any short text
-    if vr == "SQ":
-        ds.add_new(tag, vr, DicomSequence([Dataset()] if value in ("", None) else []))
-    else:
-        ds.add_new(tag, vr, value)
-
-
-def build_identifier(level: str, keys: dict[str, str], model: str = "study",
-                     extra: dict | None = None) -> Dataset:
-    """The C-FIND identifier: default return keys for the level, then the matching keys."""
-    level = level.upper()
-    worklist = model == "worklist"
-    ds = Dataset()
-    # Always UTF-8: peers that honour the query's character set (Orthanc does) then answer in
-    # UTF-8 too, and Ghanaian names keep their ɛ and ɔ instead of coming back as Latin-1 '?'.
-    ds.SpecificCharacterSet = "ISO_IR 192"  # before the values: PN encodes with it
-    if not worklist:
-        if level not in LEVELS:
-            raise ConsoleError(Diagnosis(
-                "bad-query-level", f"{level!r} is not a query level", (),
-                (f"use one of {', '.join(LEVELS)}",)))
-        ds.QueryRetrieveLevel = level
-    for keyword in RETURN_KEYS["WORKLIST" if worklist else level]:
-        _set(ds, keyword, "")
-    if worklist:
-        for keyword in SPS_KEYS:
-            _set(ds, f"{SPS}.{keyword}", "")
-    for name, value in {**(keys or {}), **(extra or {})}.items():
-        if value is None:
-            continue
-        _set(ds, _keyword(name, level, worklist), str(value))
-    return ds
-
-
-def _keyword(name: str, level: str, worklist: bool) -> str:
-    key = name.strip()
-    lower = key.lower()
-    if lower in _ALIASES:
-        return _ALIASES[lower]
-    if lower in ("date", "study_date"):
-        return f"{SPS}.ScheduledProcedureStepStartDate" if worklist else "StudyDate"
-    if lower == "modality":
-        if worklist:
-            return f"{SPS}.Modality"
-        return "Modality" if level in ("SERIES", "IMAGE") else "ModalitiesInStudy"
-    if lower == "description":
-        if worklist:
-            return "RequestedProcedureDescription"
-        return "SeriesDescription" if level in ("SERIES", "IMAGE") else "StudyDescription"
-    if lower in ("station_ae", "station"):
-        return f"{SPS}.ScheduledStationAETitle"
-    return key
-
-
-_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST",
-                       "TM", "UC", "UI", "UR", "UT"})
-_CHARSETS = CHARSETS  # query_lean's fast decoder reads the same table
-
-
-def _text(elem, ds: Dataset, encoding: str | None, undeclared=None) -> str:
-    value = elem.value
-    # Raw bytes straight from the wire: decoding them ourselves skips pydicom's per-element
-    # conversion, which was most of the time a 5,000-match C-FIND spends in Python.
-    if isinstance(value, bytes) and encoding is not None and elem.VR in _TEXT_VRS:
-        if encoding in ("", "ascii"):  # none declared (or ASCII declared, bytes say more)
-            codecs, used = undeclared or (("utf-8", "latin-1"), set())
-            return decode_undeclared(value, codecs, used)
-        return value.decode(encoding, "replace").rstrip(" \x00")
-    value = ds[elem.tag].value
-    if value is None:
-        return ""
-    if isinstance(value, MultiValue | list):
-        return "\\".join(str(v) for v in value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
-def flatten(ds: Dataset | None, undeclared: tuple | None = None,
-            inherited: str | None = None) -> dict[str, str]:
-    """A match as keyword -> text; first sequence items are flattened into their keywords.
-
-    ``undeclared`` is (codecs to try, set of codecs used) for text when the answer declares
-    no Specific Character Set (see ``fallback_codecs``)."""
-    out: dict[str, str] = {}
-    if ds is None:
-        return out
-    encoding = _encoding(ds)
-    if encoding == "" and inherited is not None:
-        encoding = inherited  # a sequence item follows its parent's character set
-    for elem in ds.elements():
-        tag = elem.tag
-        keyword = keyword_for_tag(tag) or f"{tag >> 16:04X}{tag & 0xFFFF:04X}"
-        if keyword in _SKIP:
-            continue
-        if elem.VR == "SQ" or (elem.VR is None and dictionary_vr_or_none(tag) == "SQ"):
-            for item in ds[tag].value[:1]:
-                for key, value in flatten(item, undeclared, encoding).items():
-                    out.setdefault(key, value)
-            continue
-        out[keyword] = _text(elem, ds, encoding, undeclared)
-    return out
-
-
-def dictionary_vr_or_none(tag) -> str | None:
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return None
-
-
 def _is_broad(keys: dict, extra: dict | None) -> bool:
     values = [str(v) for v in {**(keys or {}), **(extra or {})}.values() if v is not None]
     return all(v.strip("*") == "" for v in values)
@@ -316,7 +160,7 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
         last = time.perf_counter()
         for status, ds in responses:
             if not status:
-                result.diagnosis = _lost(assoc.is_aborted, target, result.count,
+                result.diagnosis = lost_query(assoc.is_aborted, target, result.count,
                                          time.perf_counter() - last)
                 finished = True
                 break
@@ -344,31 +188,6 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
         assoc_mod.release(assoc)
         result.duration_ms = (time.perf_counter() - start) * 1000
     return result
-
-
-def _lost(aborted: bool, target: Target, count: int, quiet_s: float) -> Diagnosis:
-    """No response: an abort or a closed connection if it came well before the DIMSE timeout."""
-    dimse = target.timeouts.dimse
-    if aborted or quiet_s < dimse * 0.9:
-        if count == 0:
-            return Diagnosis(
-                "no-matches-unregistered-ae",
-                "The node ended the association instead of answering the query",
-                (f"the node does not list this console's calling AE {target.calling_ae!r}: "
-                 "Orthanc, for one, drops C-FIND from an AE missing from its DicomModalities",
-                 "the node's query service crashed on this request"),
-                (f"add AE {target.calling_ae!r} with this laptop's IP address to the node's "
-                 "list of DICOM peers (Orthanc: DicomModalities) and allow it to query",
-                 "check the node's log at this time"),
-                {"calling AE": target.calling_ae, "after": f"{quiet_s:.2f} s"})
-        diag = assoc_mod.diagnose.diagnose_abort(f"during C-FIND after {count} matches")
-        return Diagnosis(diag.code, diag.what, diag.causes, diag.actions,
-                         {"matches received": str(count)})
-    return Diagnosis("dimse-timeout", f"No C-FIND response within {dimse:g} s",
-                     ("the node is still searching (a very broad query on a large archive)",
-                      "the node's query service hung"),
-                     ("narrow the query", "raise the DIMSE timeout for this node"),
-                     {"DIMSE timeout": f"{dimse:g} s", "matches received": str(count)})
 
 
 def _cancel(assoc, responses, result: FindResult, grace: float = 2.0) -> None:

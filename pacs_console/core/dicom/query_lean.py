@@ -2,7 +2,7 @@
 
 A 200-match study query spent most of its time in pynetdicom's thread handoffs and in pydicom
 building datasets only to flatten them again; here one loop reads each response and turns its
-identifier bytes into the same keyword -> text row that ``query.flatten`` gives.
+identifier bytes into the same keyword -> text row that ``identifiers.flatten`` gives.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class _Slow(Exception):
 
 @functools.lru_cache(maxsize=4096)
 def _entry(tag: int) -> tuple[str, str | None]:
-    from pacs_console.core.dicom.query import dictionary_vr_or_none
+    from pacs_console.core.dicom.identifiers import dictionary_vr_or_none
 
     keyword = keyword_for_tag(tag) or f"{tag >> 16:04X}{tag & 0xFFFF:04X}"
     return keyword, dictionary_vr_or_none(tag)
@@ -45,7 +45,9 @@ def _entry(tag: int) -> tuple[str, str | None]:
 def flat_row(raw: bytes, implicit: bool, undeclared: tuple | None = None) -> dict[str, str] | None:
     """``query.flatten(decode(raw), undeclared)`` without the datasets; None when pydicom
     must do it. ``undeclared``: (codecs, used set) for text when no character set is given."""
-    from pacs_console.core.dicom.query import _CHARSETS, _SKIP, _TEXT_VRS
+    from pacs_console.core.dicom.charsets import CHARSETS as _CHARSETS
+    from pacs_console.core.dicom.identifiers import SKIP as _SKIP
+    from pacs_console.core.dicom.identifiers import TEXT_VRS as _TEXT_VRS
 
     out: dict[str, str] = {}
     state = {"encoding": "", "charsets": _CHARSETS, "skip": _SKIP, "text": _TEXT_VRS,
@@ -145,7 +147,8 @@ def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | 
     """Run the query on a lean association; False (before any match) means use pynetdicom."""
     from pynetdicom.dsutils import decode
 
-    from pacs_console.core.dicom.query import _lost, flatten
+    from pacs_console.core.dicom.diagnose import lost_query as _lost
+    from pacs_console.core.dicom.identifiers import flatten
 
     undeclared = (fallback_codecs(identifier), set())
 

@@ -31,7 +31,8 @@ from pynetdicom import sop_class as sc
 from pacs_console.core import safepath
 from pacs_console.core.dicom import association as assoc_mod
 from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING, category, describe_status
-from pacs_console.core.dicom.query import _keyword, _set
+from pacs_console.core.dicom.identifiers import keyword_for as _keyword
+from pacs_console.core.dicom.identifiers import set_key as _set
 from pacs_console.core.dicom.results import make_evidence
 from pacs_console.core.dicom.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
@@ -396,11 +397,3 @@ def get(target: Target, level: str, keys: dict[str, str], store_dir: str | Path,
             roles=roles, handlers=[(evt.EVT_C_STORE, receiver)], received=lambda: receiver.bytes))
     finally:
         result.files = list(receiver.files)
-
-
-def preflight_move(target: Target, local_scp_running: bool, scp_ae: str, scp_port: int, *,
-                   scp=None):
-    """See ``preflight.preflight_move`` (imported late: preflight itself uses move())."""
-    from pacs_console.core.dicom.preflight import preflight_move as run
-
-    return run(target, local_scp_running, scp_ae, scp_port, scp=scp)
