@@ -44,3 +44,64 @@ def test_modules_have_docstrings_and_stay_small():
             continue
         assert text.lstrip().startswith(('"""', "'''")), f"{path} lacks a one-line docstring"
         assert text.count("\n") <= 450, f"{path} has {text.count(chr(10))} lines; split it"
+
+
+def test_no_import_cycles_inside_the_package():
+    """Every import inside pacs_console (module level or inside a function, TYPE_CHECKING
+    included) forms a graph with no cycle: following one call never loops back."""
+    import grimp
+
+    graph = grimp.build_graph("pacs_console")
+    modules = sorted(graph.modules)
+    edges = {m: sorted(set(graph.find_modules_directly_imported_by(m)) & set(modules))
+             for m in modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(start: str) -> None:  # Tarjan's strongly connected components, iteratively
+        work = [(start, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            if i < len(edges[node]):
+                work.append((node, i + 1))
+                nxt = edges[node][i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+
+    for module in modules:
+        if module not in index:
+            visit(module)
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_architecture_map_names_every_package():
+    """docs/architecture.md is the map: every package under pacs_console is named in it."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = sorted(p.parent for p in (ROOT / "pacs_console").rglob("__init__.py")
+                      if "migrations" not in p.parts)
+    missing = [str(p.relative_to(ROOT / "pacs_console")) for p in packages
+               if p != ROOT / "pacs_console" and f"{p.name}/" not in text]
+    assert not missing, f"packages missing from docs/architecture.md: {missing}"

@@ -20,17 +20,6 @@ from pacs_console.commands.dimse_common import (
     say,
 )
 
-COLUMNS = {
-    "PATIENT": ("PatientID", "PatientName", "PatientBirthDate", "NumberOfPatientRelatedStudies"),
-    "STUDY": ("StudyDate", "PatientID", "PatientName", "AccessionNumber", "ModalitiesInStudy",
-              "StudyDescription", "NumberOfStudyRelatedInstances"),
-    "SERIES": ("SeriesNumber", "Modality", "SeriesDescription", "NumberOfSeriesRelatedInstances",
-               "SeriesInstanceUID"),
-    "IMAGE": ("InstanceNumber", "SOPInstanceUID", "SOPClassUID"),
-    "WORKLIST": ("ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime", "Modality",
-                 "ScheduledStationAETitle", "PatientID", "PatientName", "AccessionNumber",
-                 "RequestedProcedureDescription"),
-}
 CONVENIENCE = (("name", "patient name, wildcards * and ?"), ("patient_id", "patient ID"),
                ("birth_date", "birth date YYYYMMDD or range"), ("accession", "accession number"),
                ("date", "study date YYYYMMDD or range YYYYMMDD-YYYYMMDD"),
@@ -85,7 +74,9 @@ def run(args) -> int:
     level = "WORKLIST" if args.model == "worklist" else args.level
     with opened_context(args) as ctx:
         target, node = build_target(args, ctx)
-        columns = COLUMNS[level]
+        from pacs_console.core.dicom.identifiers import MATCH_COLUMNS
+
+        columns = MATCH_COLUMNS[level]
         matches: list[dict[str, str]] = []
         search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit)
         if not args.json:

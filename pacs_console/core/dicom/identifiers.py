@@ -40,6 +40,18 @@ ALIASES = {"name": "PatientName", "patient_name": "PatientName", "patient_id": "
             "id": "PatientID", "birth_date": "PatientBirthDate", "accession": "AccessionNumber",
             "study_uid": "StudyInstanceUID", "series_uid": "SeriesInstanceUID",
             "sop_uid": "SOPInstanceUID"}
+# The columns a person sees for each level's matches (CLI table and the Query tab).
+MATCH_COLUMNS = {
+    "PATIENT": ("PatientID", "PatientName", "PatientBirthDate", "NumberOfPatientRelatedStudies"),
+    "STUDY": ("StudyDate", "PatientID", "PatientName", "AccessionNumber", "ModalitiesInStudy",
+              "StudyDescription", "NumberOfStudyRelatedInstances"),
+    "SERIES": ("SeriesNumber", "Modality", "SeriesDescription", "NumberOfSeriesRelatedInstances",
+               "SeriesInstanceUID"),
+    "IMAGE": ("InstanceNumber", "SOPInstanceUID", "SOPClassUID"),
+    "WORKLIST": ("ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime", "Modality",
+                 "ScheduledStationAETitle", "PatientID", "PatientName", "AccessionNumber",
+                 "RequestedProcedureDescription"),
+}
 SKIP = {"SpecificCharacterSet", "QueryRetrieveLevel"}
 
 

@@ -131,8 +131,8 @@ class QueryTab(QWidget):
         if node is None or self.worker is not None:
             self.status.setText("Select a node in the address book first.")
             return
-        from pacs_console.commands.find import COLUMNS
         from pacs_console.core.db.testruns import run_recorded
+        from pacs_console.core.dicom.identifiers import MATCH_COLUMNS as COLUMNS
         from pacs_console.core.dicom.names import column_title
         from pacs_console.core.dicom.query import find
         from pacs_console.core.dicom.target import Target
