@@ -14,7 +14,7 @@ def test_index_reports_every_file_and_writes_pngs(tmp_path, data_dir, mixed_fold
     root, expected = mixed_folder
     thumbs = tmp_path / "thumbs"
     proc = run_cli("index", str(root), "--thumbnails", str(thumbs), "--json", data_dir=data_dir)
-    assert proc.returncode == 1, proc.stderr  # some files are refused
+    assert proc.returncode == 0, proc.stderr  # every file reported, refusals included
     doc = json.loads(proc.stdout)
     files = {f["path"].rsplit("/", 1)[-1]: f for f in doc["files"]}
     for name, reason in expected.items():

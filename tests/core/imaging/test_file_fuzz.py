@@ -159,7 +159,7 @@ def test_mutated_files_through_index_thumbnails_and_export(tmp_path_factory, bat
     doc = json.loads(proc.stdout)
     assert len(doc["files"]) == total
     assert all(f["status"] == "ok" or f["reason"] for f in doc["files"])
-    assert proc.returncode == (0 if doc["summary"]["refused"] == 0 else 1)  # documented
+    assert proc.returncode == 0  # every file reported, the refusals with their reasons
     assert any(f["status"] == "ok" and f["path"].endswith("good.dcm") for f in doc["files"])
     out = tmp_path_factory.mktemp("deid")
     proc = run_cli("export-deid", str(folder), "--out", str(out), "--json", data_dir=data,
