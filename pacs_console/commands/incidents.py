@@ -255,8 +255,9 @@ def _export(args, ctx) -> int:
 
 def _audit_verify(args, ctx) -> int:
     from pacs_console.core.incidents.audit import verify
+    from pacs_console.core.reports.store import handed_over_heads
 
-    report = verify(ctx.db)
+    report = verify(ctx.db, handed_over_heads(ctx.paths.data))
     lines = [f"{'OK' if report.ok else 'TAMPERING FOUND'}: {report.entries} audit entries, "
              f"{report.checked_rows} records checked"]
     lines += [f"  [{p.kind}] {p.message}" for p in report.problems]

@@ -223,8 +223,36 @@ class AuditReport:
                 "problems": [p.__dict__ for p in self.problems]}
 
 
-def verify(db: Database) -> AuditReport:
-    """Walk the chain (keyed entries with the key from the OS keyring), check the anchors,
+def head(db: Database) -> dict | None:
+    """The newest entry of the chain, ``{"id", "hash"}``: carried in every signed report, so
+    a chain rewritten later no longer matches what was already handed over."""
+    with db.engine.connect() as connection:
+        row = connection.exec_driver_sql(
+            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").first()
+    return {"id": int(row[0]), "hash": str(row[1])} if row else None
+
+
+def _handed_over(connection, handed: list[tuple[str, dict]], anchors: list[str],
+                 problems: list[AuditProblem]) -> None:
+    """Heads carried outside the laptop (signed reports) must still be in the chain."""
+    for where, anchor in handed:
+        try:
+            audit_id, expected = int(anchor["id"]), str(anchor["hash"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        found = connection.exec_driver_sql("SELECT hash FROM audit_log WHERE id = ?",
+                                           (audit_id,)).scalar()
+        anchors.append(f"{where} (entry {audit_id})")
+        if found != expected:
+            problems.append(AuditProblem(
+                "handed-over-mismatch", f"Audit entry {audit_id}, as handed over in {where}, is "
+                "missing or different now: the chain was rewritten after that report was signed",
+                audit_id))
+
+
+def verify(db: Database, handed: list[tuple[str, dict]] | None = None) -> AuditReport:
+    """Walk the chain (keyed entries with the key from the OS keyring), check the anchors
+    (the head file beside the database and ``handed``: heads carried in signed reports),
     and compare every audited row with its last digest."""
     problems: list[AuditProblem] = []
     latest: dict[tuple[str, str], str] = {}
@@ -286,6 +314,7 @@ def verify(db: Database) -> AuditReport:
                     int(anchor["id"])))
         else:
             anchors.append(f"head file {anchor_path(db).name}: none yet")
+        _handed_over(connection, handed or [], anchors, problems)
         checked = _check_states(connection, latest, problems)
     return AuditReport(count, checked, tuple(problems), tuple(anchors), key.key is not None)
 

@@ -215,9 +215,16 @@ def gather(db: Database, settings: Settings, visit_id: int, extras: Extras | Non
         departed_at=visit.departed_at, incidents=incidents,
         test_runs=tuple(test_run_item(r) for r in runs if r.kind != "health"),
         health=tuple(health_item(r) for r in runs if r.kind == "health"),
+        audit_head=_audit_head(db),
         nodes=tuple(NodeItem(n.name, n.ae_title, n.host, n.port, n.tags) for n in site_nodes),
         inventory=_inventory(db, site.id), capabilities=capabilities,
         laptop=laptop or laptop_info(data_dir), extras=extras)
+
+
+def _audit_head(db: Database) -> dict | None:
+    from pacs_console.core.incidents.audit import head
+
+    return head(db)
 
 
 def _incident_runs(db: Database, visit: VisitRecord) -> set[int]:

@@ -181,6 +181,9 @@ class VisitReport:
     # What a person reads and quotes: site code, date, sequence (report_id stays for machines).
     report_number: str = ""
     health: tuple[HealthItem, ...] = ()
+    # The audit chain's newest entry when the report was made ({"id", "hash"}): signed with it,
+    # so a chain rewritten afterwards no longer matches (``audit verify`` checks).
+    audit_head: dict | None = None
 
     @property
     def on_site_minutes(self) -> float | None:

@@ -191,6 +191,21 @@ def build_report(report_source: Callable[[], VisitReport], data_dir: Path, secre
                 path.unlink(missing_ok=True)
 
 
+def handed_over_heads(data_dir: Path) -> list[tuple[str, dict]]:
+    """(report name, audit head) of every signed report kept here, read from the visit data
+    attached inside each PDF (the signed copy, not the sidecar)."""
+    from pacs_console.core.reports.verify import attached_json
+
+    heads = []
+    for record in list_reports(data_dir):
+        if not record.signed:
+            continue
+        data = attached_json(Path(record.path))
+        if isinstance(data, dict) and isinstance(data.get("audit_head"), dict):
+            heads.append((f"signed report {Path(record.path).name}", data["audit_head"]))
+    return heads
+
+
 def timestamp_pending(data_dir: Path, timestamper) -> Generator[Progress, None, int]:
     """The sync hook: add a document timestamp to every signed report that has none yet."""
     from dataclasses import replace

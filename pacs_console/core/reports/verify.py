@@ -329,6 +329,20 @@ def trust_for(data_dir: Path | None, *, fingerprints=(), ca_files=()) -> tuple[t
 MAX_REPORT_BYTES = 512 << 20  # a visit report is a few MB; this is a PDF, not a disk image
 
 
+def attached_json(path: Path) -> dict | None:
+    """The visit data attached to a report PDF, or None when it cannot be read."""
+    import json
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        with open(path, "rb") as handle:
+            data = attachment(PdfFileReader(handle, strict=False))
+        return json.loads(data) if data else None
+    except Exception:  # noqa: BLE001 - an unreadable report anchors nothing
+        return None
+
+
 def verify_file(path: Path, *, extra_trust=(), pinned: dict[str, str] | None = None
                 ) -> VerifyReport:
     from pacs_console.core.safepath import FileRefused, read_regular
