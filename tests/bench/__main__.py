@@ -1,7 +1,7 @@
 """`python -m tests.bench [--only TEXT] [--repeat N] [--json FILE]`: run the benchmarks.
 
-Run it by hand (never under pytest), inside a private network namespace like the tests:
-``/work/nsrun python -m tests.bench --only cli: --json bench.json``; then
+Run it by hand (never under pytest); the peers take a random loopback network and OS ports:
+``python -m tests.bench --only cli: --json bench.json``; then
 ``python -m tests.bench.table bench.json`` regenerates the README table from that JSON.
 Exit 0 only when every selected case was measured and met its target.
 """

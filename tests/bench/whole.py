@@ -140,7 +140,7 @@ def _move() -> dict[str, float]:
                        "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={uid}",
                        *env.dcmtk_target())
     assert len(sink.files()) == MOVE_IMAGES, len(sink.files())
-    store = env.data_dir() / "store"
+    store = env.data_dir() / "data" / "store"
     shutil.rmtree(store, ignore_errors=True)
     ours = env.timed(env.console("move", "--study-uid", uid, "--scp-port",
                                  str(env.ports()["console_scp"]), *env.target_args()))
