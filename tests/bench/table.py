@@ -1,5 +1,6 @@
 """`python -m tests.bench.table RESULTS.json [MORE.json ...] [--readme README.md]`: the README's
-benchmark table, regenerated from `python -m tests.bench --json` output.
+benchmark table, regenerated from `python -m tests.bench --json` output (a case measured in
+several files takes the last file's figures; the row says which run).
 
 Prints the Markdown table; with ``--readme`` it replaces the text between the
 ``<!-- bench-table:start -->`` and ``<!-- bench-table:end -->`` markers in that file. Every
@@ -45,16 +46,22 @@ def _row(result: dict) -> str:
 
 
 def table(reports: list[dict]) -> str:
+    """One row per case; a case in several reports takes its row from the last one given."""
+    latest: dict[str, tuple[int, dict]] = {}
+    for n, report in enumerate(reports, 1):
+        for result in report["results"]:
+            latest[result["name"]] = (n, result)
     lines = []
-    for report in reports:
+    for n, report in enumerate(reports, 1):
         load = report.get("load_average_at_end") or []
-        lines.append(f"Measured {report['when']} on {report['machine']}, Python "
+        lines.append(f"Run {n}: {report['when']} on {report['machine']}, Python "
                      f"{report['python']}, {report.get('cpus', '?')} CPUs"
                      + (f", load average {load[0]:.1f} at the end" if load else "") + ".")
-    lines += ["", "| case | console: median (min-max, samples) | peer tool, same run: median "
-              "(min-max) | ratio | target | verdict |", "|---|---|---|---|---|---|"]
-    for report in reports:
-        lines += [_row(result) for result in report["results"]]
+    lines += ["", "| case | run | console: median (min-max, samples) | peer tool, same run: median "
+              "(min-max) | ratio | target | verdict |", "|---|---|---|---|---|---|---|"]
+    for n, result in latest.values():
+        row = _row(result)
+        lines.append(row.replace(" | ", f" | {n} | ", 1))
     return "\n".join(lines)
 
 

@@ -45,7 +45,9 @@ def _echo_once_no_save() -> dict[str, float]:
     assert echo_target(Target(peer.host, peer.dicom_port, peer.aet, env.SCU)).ok
     in_process = time.perf_counter() - start
     return {"console_no_save_s": env.timed(env.console("echo", "--no-save", *env.target_args())),
-            "in_process_echo_s": in_process, "echoscu_s": _echoscu()}
+            "in_process_echo_s": in_process, "echoscu_s": _echoscu(),
+            # the floor any Python command pays here (interpreter and site), for scale
+            "python_c_pass_s": env.timed([sys.executable, "-c", "pass"])}
 
 
 def _echo_run() -> dict[str, float]:
