@@ -7,6 +7,7 @@ read from the child's own ``-X importtime`` report, so a heavy import creeping b
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from importlib import import_module
@@ -17,12 +18,21 @@ from tests.conftest import ROOT
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "pynetdicom", "pydicom", "numpy", "PySide6")
 
 
+# The console's own entry point, then every module it loaded (sys.modules at exit: modules that
+# importlib.import_module loads never show in -X importtime's report).
+_RUN = ("import json, sys\n"
+        "from pacs_console.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "sys.stdout.flush()\n"
+        "print('MODULES ' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.exit(code)\n")
+
+
 def _imported(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "pacs_console", *args],
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", _RUN, *args],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
-    names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
-             if line.startswith("import time:") and "|" in line}
-    return proc, names
+    line = next((x for x in proc.stderr.splitlines() if x.startswith("MODULES ")), "MODULES []")
+    return proc, set(json.loads(line[len("MODULES "):]))
 
 
 def _heavy(names: set[str]) -> set[str]:
@@ -34,12 +44,13 @@ def test_echo_no_save_loads_no_database_no_pynetdicom_no_pydicom(orthanc, data_d
                             orthanc.host, str(orthanc.dicom_port))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     assert proc.stdout.startswith(f"#1 OK ORTHANC@{orthanc.host}:{orthanc.dicom_port}")
-    assert "pacs_console.core.dicom.echo" in names  # the report is read correctly
+    assert "pacs_console.core.dicom.echo" in names and "pacs_console.core.dicom.ul" in names
     assert not _heavy(names), sorted(_heavy(names))
-    # Only echo's parser is built: no other command module is imported.
-    assert {n for n in names if n.startswith("pacs_console.commands.")} <= {
-        "pacs_console.commands.echo", "pacs_console.commands.dimse_common",
-        "pacs_console.commands.exit_codes"}
+    # Only echo's parser is built: no other command's module is imported.
+    from pacs_console.commands import COMMAND_MODULES
+
+    others = {f"pacs_console.commands.{m}" for m in COMMAND_MODULES if m != "echo"}
+    assert "pacs_console.commands.echo" in names and not names & others, sorted(names & others)
 
 
 def test_echo_count_no_save_stays_light_and_a_refusal_too(orthanc, data_dir):
