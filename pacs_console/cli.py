@@ -11,7 +11,9 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv`` naming a command, only that command's module is registered
+    (building all ~60 sub-parsers cost more start-up than an echo's whole network work)."""
     from pacs_console import __version__
 
     parser = argparse.ArgumentParser(
@@ -34,15 +36,34 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     from importlib import import_module
 
-    from pacs_console.commands import COMMAND_MODULES
+    from pacs_console.commands import COMMAND_HOMES, COMMAND_MODULES
 
-    for name in COMMAND_MODULES:
+    named = _command_word(parser, sys.argv[1:] if argv is None else argv)
+    modules = (COMMAND_HOMES[named],) if named in COMMAND_HOMES else COMMAND_MODULES
+    for name in modules:
         import_module(f"pacs_console.commands.{name}").register(subparsers)
     return parser
 
 
+def _command_word(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first word of ``argv`` that is not a global option or an option's value."""
+    valued = [o for a in parser._actions if a.nargs != 0 for o in a.option_strings
+              if o.startswith("--")]
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--":
+            return None
+        elif word.startswith("-"):
+            skip = "=" not in word and len(word) > 2 and any(o.startswith(word) for o in valued)
+        else:
+            return word
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     from pacs_console.commands.argcheck import problems
 

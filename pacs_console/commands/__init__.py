@@ -21,3 +21,15 @@ COMMAND_MODULES: tuple[str, ...] = (
     "health",
     "archive",
 )
+# Which module registers each command (aliases included): cli.py imports only that module when
+# the command line names it, so `pacs-console echo` never builds the other parsers. A command
+# missing here still works (every module is registered then); a test keeps this map true.
+COMMAND_HOMES: dict[str, str] = {
+    "echo": "echo", "find": "find", "move": "transfer", "get": "transfer", "store": "transfer",
+    "probe": "transfer", "index": "imaging", "export-deid": "imaging", "site": "incidents",
+    "visit": "incidents", "incident": "incidents", "incidents": "incidents", "audit": "incidents",
+    "maintenance": "uptime", "uptime": "uptime", "scan": "discovery", "inventory": "discovery",
+    "demo-pacs": "demo", "report": "reports", "profile": "profile", "hl7": "integration",
+    "dicomweb": "integration", "workflow": "integration", "sync": "sync", "helpdesk": "sync",
+    "bundle": "bundle", "scp": "scp", "node": "nodes", "health": "health", "archive": "archive",
+}

@@ -65,13 +65,14 @@ def build_target(args, ctx):
     """Returns (Target, node or None) from the address book and/or the command line."""
     from dataclasses import replace
 
-    from pacs_console.core.db.nodes import get_node
     from pacs_console.core.dicom.params import Timeouts, validate_ae_title
     from pacs_console.core.dicom.target import Target
     from pacs_console.core.dicom.tls import TlsConfig
 
     node = None
-    if args.node:
+    if args.node:  # the database (SQLAlchemy) loads only when the address book is asked
+        from pacs_console.core.db.nodes import get_node
+
         node = get_node(ctx.db, args.node)
         if node is None:
             raise UsageProblem(f"no node {args.node!r} in the address book "
@@ -121,9 +122,16 @@ def build_target(args, ctx):
 def save_evidence(args, ctx, node, result) -> int | None:
     if args.no_save or not hasattr(result, "evidence"):
         return None
+    evidence = result.evidence()
+    if node is None:  # the database is not open yet: append the row without loading the ORM
+        from pacs_console.core.db.light import save_test_run_light
+
+        run_id = save_test_run_light(ctx.paths.database, node_id=None, **evidence)
+        if run_id is not None:
+            return run_id
     from pacs_console.core.db.testruns import save_test_run
 
-    return save_test_run(ctx.db, node_id=node.id if node else None, **result.evidence()).id
+    return save_test_run(ctx.db, node_id=node.id if node else None, **evidence).id
 
 
 def emit_json(data: Any) -> None:

@@ -48,8 +48,8 @@ def run(args) -> int:
         target, node = build_target(args, ctx)
         if args.count == 1:
             result = echo_target(target)
-            run_id = save_evidence(args, ctx, node, result)
             if args.json:
+                run_id = save_evidence(args, ctx, node, result)
                 emit_json({"command": "echo", "ok": result.ok, "result": result,
                            "test_run_id": run_id,
                            "exit_code": _code(result.ok, result.diagnosis, False)})
@@ -60,6 +60,8 @@ def run(args) -> int:
                 elif result.peer:
                     say(args, f"  peer: {result.peer.get('implementation_version_name', '')} "
                               f"({result.peer.get('implementation_class_uid', '')})")
+                # The result is on screen; the evidence (and the database) come after it.
+                save_evidence(args, ctx, node, result)
             return _code(result.ok, result.diagnosis, False)
         results = []
         series = echo_series(target, args.count or None, args.interval)

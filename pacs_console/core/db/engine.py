@@ -12,11 +12,13 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
+# SCHEMA_HEAD, the newest migration's revision, lives in light.py (which must not import
+# SQLAlchemy). Checked against Alembic by a test; lets a start-up on an up-to-date database
+# skip importing Alembic.
+from pacs_console.core.db.light import SCHEMA_HEAD
+
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# The newest migration's revision. Checked against Alembic by a test; lets a start-up on an
-# up-to-date database skip importing Alembic at all.
-SCHEMA_HEAD = "0005"
 
 
 def _on_connect(dbapi_connection, _record) -> None:

@@ -12,14 +12,17 @@ from collections.abc import Iterable, Sequence
 from pynetdicom import AE, _config, evt
 from pynetdicom.transport import AssociationSocket
 
-from pacs_console import __version__
-from pacs_console.core.dicom.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
+from pacs_console.core.dicom.params import (
+    DEFAULT_AE_TITLE,
+    IMPLEMENTATION_VERSION,
+    Timeouts,
+    set_nodelay,
+    validate_ae_title,
+)
 
 __all__ = ["DEFAULT_AE_TITLE", "STORAGE_SOP_CLASSES", "ConsoleAE", "Timeouts", "make_ae", "set_nodelay",
            "validate_ae_title"]
 
-# 16 characters at most (PS3.8 AE title); shows up in peers' logs and in nmap/dicom-info output.
-IMPLEMENTATION_VERSION = ("PACSCONSOLE_" + __version__.replace(".", ""))[:16]
 # Query identifiers carry patient names and IDs: never log them. Formatting them (and every
 # PDU, for pynetdicom's standard log handlers) also cost C-FIND more than half its time.
 _config.LOG_REQUEST_IDENTIFIERS = False
@@ -46,16 +49,6 @@ def _tune_logging() -> None:
     """pynetdicom's per-PDU log handlers only when someone reads pynetdicom's debug log."""
     debug = logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG)
     _config.LOG_HANDLER_LEVEL = "standard" if debug else "none"
-
-
-def set_nodelay(sock: socket.socket | None) -> None:
-    """Disable Nagle: without it every DIMSE message waits ~40 ms for a delayed ACK."""
-    if sock is None:
-        return
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:
-        pass  # a socket already closed by the peer; nothing to tune
 
 
 # pynetdicom's reactor sleeps 1 ms whenever its socket is idle and its association teardown

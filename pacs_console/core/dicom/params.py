@@ -1,10 +1,20 @@
-"""AE title rules and timeouts: light enough to import at start-up, before pynetdicom."""
+"""AE title rules, timeouts and the console's identity on the wire: light enough to import at
+start-up, before pynetdicom (the lean Upper Layer uses these without loading pynetdicom)."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
+from pacs_console import __version__
+
 DEFAULT_AE_TITLE = "PACSCONSOLE"
+# 16 characters at most (PS3.8 AE title); shows up in peers' logs and in nmap/dicom-info output.
+IMPLEMENTATION_VERSION = ("PACSCONSOLE_" + __version__.replace(".", ""))[:16]
+# The Implementation Class UID the console announces: pynetdicom's for the installed version
+# (str(pynetdicom.PYNETDICOM_IMPLEMENTATION_UID); a test keeps the two equal), written out so
+# the lean paths need not import pynetdicom to say it.
+IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.3811.3.0.4"
 
 
 @dataclass(frozen=True)
@@ -30,3 +40,32 @@ def validate_ae_title(value: str) -> str | None:
     if any(ord(ch) > 127 for ch in value):
         return "AE title contains a non-ASCII character; DICOM allows the default repertoire only"
     return None
+
+
+def set_nodelay(sock: socket.socket | None) -> None:
+    """Disable Nagle: without it every DIMSE message waits ~40 ms for a delayed ACK."""
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass  # a socket already closed by the peer; nothing to tune
+
+
+# Names of the UIDs every echo report shows, so naming them does not load pydicom's dictionary.
+_COMMON_UID_NAMES = {
+    "1.2.840.10008.1.1": "Verification SOP Class",
+    "1.2.840.10008.1.2": "Implicit VR Little Endian",
+    "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
+    "1.2.840.10008.1.2.2": "Explicit VR Big Endian",
+}
+
+
+def uid_name(uid) -> str:
+    """``names.uid_name`` without loading pydicom for the few UIDs every echo report shows."""
+    text = str(uid)
+    if text in _COMMON_UID_NAMES:
+        return _COMMON_UID_NAMES[text]
+    from pacs_console.core.dicom.names import uid_name as named
+
+    return named(text)

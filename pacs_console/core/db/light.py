@@ -1,0 +1,63 @@
+"""The light path for evidence: one test run appended with the standard library's sqlite3.
+
+A command line that has just printed an echo or a store result should not load SQLAlchemy,
+SQLModel and pydantic (1-2 s on a loaded laptop) to append one row. This writes the same row
+the ORM writes (``tables.TestRun``: JSON as ``json.dumps`` text, ``null`` for None, UTC time as
+``YYYY-MM-DD HH:MM:SS.ffffff``), but only into a database already at the current schema; for
+anything else it returns None and the caller goes through ``testruns.save_test_run``, which
+creates and migrates the file. A test reads rows written here back through the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+# The newest migration's revision (engine.py re-exports it; a test checks it against Alembic).
+SCHEMA_HEAD = "0005"
+
+_INSERT = ("INSERT INTO test_run (uuid, node_id, node_label, kind, parameters, started_at, "
+           "duration_ms, outcome, summary, metrics, diagnosis, association) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def save_test_run_light(path: Path, *, kind: str, outcome: str, node_id: int | None = None,
+                        node_label: str = "", parameters: dict | None = None,
+                        started_at: datetime | None = None, duration_ms: float = 0.0,
+                        summary: str = "", metrics: dict | None = None,
+                        diagnosis: dict | None = None, association: dict | None = None) -> int | None:
+    """The new test run's id, or None when this path cannot write it (no database yet, an
+    older schema, a locked or damaged file): then use the ORM, which also says why."""
+    if not Path(path).is_file():
+        return None
+    started = (started_at or datetime.now(UTC)).astimezone(UTC)
+    try:
+        row = (str(uuid.uuid4()), node_id, node_label, kind, json.dumps(parameters or {}),
+               started.strftime("%Y-%m-%d %H:%M:%S.%f"), float(duration_ms), outcome, summary,
+               json.dumps(metrics or {}), json.dumps(diagnosis), json.dumps(association))
+    except (TypeError, ValueError):  # not JSON-able: the ORM path raises and says what
+        return None
+    try:
+        connection = sqlite3.connect(path, timeout=5, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=5000")
+        connection.execute("BEGIN IMMEDIATE")
+        version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        if version is None or version[0] != SCHEMA_HEAD:
+            connection.execute("ROLLBACK")
+            return None
+        run_id = connection.execute(_INSERT, row).lastrowid
+        connection.execute("COMMIT")
+        return run_id
+    except sqlite3.Error:  # locked, damaged, no table: the ORM path says what
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        return None
+    finally:
+        connection.close()

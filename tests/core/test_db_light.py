@@ -1,0 +1,60 @@
+"""The evidence light path (stdlib sqlite3) writes the row the ORM writes, or leaves it to the ORM."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from pacs_console.core.db.engine import Database
+from pacs_console.core.db.light import save_test_run_light
+from pacs_console.core.db.testruns import get_test_run, list_test_runs, save_test_run
+
+EVIDENCE = {"kind": "echo", "outcome": "failed", "node_label": "ORTHANC@127.0.0.1:4242",
+            "parameters": {"target": {"host": "127.0.0.1", "port": 4242}},
+            "metrics": {"connect_ms": 0.4, "echo_ms": None, "nested": [1, "ɛɔ"]},
+            "diagnosis": {"code": "connection-refused", "what": "Kɔfi's PACS refused"},
+            "association": None, "summary": "C-ECHO failed", "duration_ms": 1.5}
+
+
+def test_a_light_row_reads_back_through_the_orm_like_an_orm_row(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    db = Database(path)
+    try:
+        orm = save_test_run(db, **EVIDENCE)
+        when = datetime(2099, 12, 5, 2, 30, 1, 123456, tzinfo=UTC)
+        light_id = save_test_run_light(path, started_at=when, **EVIDENCE)
+        assert light_id == orm.id + 1
+        light = get_test_run(db, light_id)
+        for name in ("kind", "outcome", "node_label", "parameters", "metrics", "diagnosis",
+                     "association", "summary", "duration_ms", "node_id"):
+            assert getattr(light, name) == getattr(orm, name), name
+        assert light.started_at.replace(tzinfo=None) == when.replace(tzinfo=None)
+        assert len(light.uuid) == 36 and light.uuid != orm.uuid
+        assert [r.id for r in list_test_runs(db)] == [light_id, orm.id]  # newest (2099) first
+        stored = sqlite3.connect(path).execute(
+            "SELECT diagnosis, association, typeof(association) FROM test_run WHERE id = ?",
+            (light_id,)).fetchone()
+        orm_stored = sqlite3.connect(path).execute(
+            "SELECT typeof(association), association FROM test_run WHERE id = ?",
+            (orm.id,)).fetchone()
+        assert stored[2] == orm_stored[0] and stored[1] == orm_stored[1]  # None as JSON null
+    finally:
+        db.close()
+
+
+def test_no_database_or_an_older_schema_is_left_to_the_orm(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    assert save_test_run_light(path, **EVIDENCE) is None and not path.exists()
+    db = Database(path)
+    db.close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0004'")
+    assert save_test_run_light(path, **EVIDENCE) is None
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM test_run").fetchone()[0] == 0
+
+
+def test_what_json_cannot_hold_is_left_to_the_orm(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    Database(path).close()
+    assert save_test_run_light(path, **{**EVIDENCE, "metrics": {"x": object()}}) is None
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM test_run").fetchone()[0] == 0
