@@ -1,0 +1,160 @@
+"""`pacs-console kb new|search|show|suggest|from-incident`: the knowledge base from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from pacs_console.commands import exit_codes
+from pacs_console.commands.dimse_common import with_context
+
+
+def _guarded(handler):
+    """Bad input (an empty title, a malformed code, an unknown article) is one line, exit 2."""
+    def run(args, ctx) -> int:
+        from pacs_console.core.kb.model import ArticleProblem
+        from pacs_console.core.kb.store import ArticleNotFound
+
+        try:
+            return handler(args, ctx)
+        except (ArticleProblem, ArticleNotFound) as exc:
+            print(f"pacs-console kb {args.kb_command}: {exc}",
+                  file=sys.stderr)
+            return exit_codes.USAGE
+    return run
+
+
+def _add(sub, name: str, handler, help_text: str):
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=with_context(_guarded(handler)))
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    return parser
+
+
+def _emit(args, data, text: str) -> int:
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else text)
+    return exit_codes.OK
+
+
+def _author(ctx) -> str:
+    import getpass
+
+    return ctx.settings.engineer_name or getpass.getuser()
+
+
+def article_text(article) -> str:
+    lines = [f"Article {article.id}  {article.uuid}", f"  {article.title}"]
+    meta = [f"origin {article.origin}"]
+    if article.vendor or article.model:
+        meta.append(f"vendor {' '.join(filter(None, (article.vendor, article.model)))}")
+    if article.codes:
+        meta.append("codes " + ", ".join(article.codes))
+    lines.append("  " + "; ".join(meta))
+    when = f"{article.updated_at:%Y-%m-%d %H:%M} UTC" if article.updated_at else "-"
+    lines.append(f"  by {article.author or '-'} at {article.site or '-'}, updated {when}")
+    for label, text in (("Symptoms", article.symptoms), ("Cause", article.cause),
+                        ("Fix", article.fix), ("Steps", article.body)):
+        if text:
+            lines.append(f"{label}:")
+            lines += [f"  {line}" for line in text.splitlines()]
+    if article.attachments:
+        lines.append("Attachments: " + ", ".join(article.attachments))
+    return "\n".join(lines)
+
+
+def _new(args, ctx) -> int:
+    from pacs_console.core.kb.model import Article
+    from pacs_console.core.kb.store import create_article
+
+    article = create_article(ctx.db, Article(
+        title=args.title, body=args.body, symptoms=args.symptoms, cause=args.cause, fix=args.fix,
+        codes=tuple(args.code), vendor=args.vendor, model=args.model,
+        attachments=tuple(args.attachment), author=_author(ctx), site=args.site))
+    return _emit(args, article.to_dict(), f"Article {article.id} ({article.uuid}) saved")
+
+
+def _search(args, ctx) -> int:
+    from pacs_console.core.kb.store import search
+
+    hits = search(ctx.db, args.text, limit=args.limit)
+    lines = [f"{h.article.id:>6}  {h.article.title}  [{', '.join(h.article.codes) or '-'}]"
+             f"\n        {h.snippet}" for h in hits]
+    return _emit(args, [h.to_dict() for h in hits], "\n".join(lines) or "No articles match.")
+
+
+def _show(args, ctx) -> int:
+    from pacs_console.core.kb.store import get_article
+
+    article = get_article(ctx.db, args.id)
+    return _emit(args, article.to_dict(), article_text(article))
+
+
+def _suggest(args, ctx) -> int:
+    from pacs_console.core.kb.model import normalise_code
+    from pacs_console.core.kb.store import suggest
+
+    codes = [normalise_code(c) for c in args.code]  # a malformed code is bad input here
+    found = suggest(ctx.db, codes, args.vendor, limit=args.limit)
+    lines = [f"{s.article.id:>6}  {s.article.title}  ({s.where_and_when()})" for s in found]
+    return _emit(args, [s.to_dict() for s in found],
+                 "\n".join(lines) or "No known fixes for " + ", ".join(codes) + ".")
+
+
+def _from_incident(args, ctx) -> int:
+    from pacs_console.core.kb.draft import save_from_incident
+
+    article = save_from_incident(ctx.db, args.incident, author=_author(ctx), title=args.title,
+                                 cause=args.cause, fix=args.fix)
+    return _emit(args, article.to_dict(), f"Article {article.id} ({article.uuid}) saved from "
+                 f"incident {args.incident}: {article.title}")
+
+
+def register(subparsers) -> None:
+    kb = subparsers.add_parser("kb", help="the knowledge base: articles, search, suggestions")
+    sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    p = _add(sub, "new", _new, "write an article (an SOP, a checklist, a fix)")
+    p.add_argument("--title", required=True)
+    p.add_argument("--body", default="", metavar="TEXT", help="steps or the article's text")
+    p.add_argument("--code", action="append", default=[],
+                   help="a diagnosis code it answers, e.g. called-ae-rejected (repeatable)")
+    p.add_argument("--vendor", default="")
+    p.add_argument("--model", default="")
+    p.add_argument("--symptoms", default="")
+    p.add_argument("--cause", default="")
+    p.add_argument("--fix", default="")
+    p.add_argument("--site", default="", help="where it was found to work")
+    p.add_argument("--attachment", action="append", default=[], metavar="NAME")
+    p = _add(sub, "search", _search, "full-text search, best first")
+    p.add_argument("text")
+    p.add_argument("--limit", type=int, default=20)
+    p = _add(sub, "show", _show, "one article")
+    p.add_argument("id", help="number, UUID or UUID prefix")
+    p = _add(sub, "suggest", _suggest, "known fixes for diagnosis codes, best first")
+    p.add_argument("--code", action="append", required=True, help="repeatable")
+    p.add_argument("--vendor", default=None)
+    p.add_argument("--limit", type=int, default=5)
+    p = _add(sub, "from-incident", _from_incident,
+             "save an incident's resolution as an article (pre-filled; never a duplicate)")
+    p.add_argument("incident", help="incident number or UUID")
+    p.add_argument("--title")
+    p.add_argument("--cause")
+    p.add_argument("--fix")
+
+
+def say_known_fixes(args, ctx, diagnosis, vendor: str | None = None) -> None:
+    """After a failure's diagnosis: 'Known fixes: ...' from the knowledge base, best first.
+    A knowledge-base problem never changes the test's own output or exit code."""
+    if diagnosis is None or getattr(args, "json", False):
+        return
+    import logging
+
+    from pacs_console.commands.dimse_common import say
+    from pacs_console.core.kb.store import known_fixes_line, suggest
+
+    try:
+        line = known_fixes_line(suggest(ctx.db, [diagnosis.code], vendor))
+    except Exception:  # noqa: BLE001 - suggestions are a courtesy beside the diagnosis
+        logging.getLogger(__name__).exception("knowledge-base suggestions failed")
+        return
+    if line:
+        say(args, "  " + line)
