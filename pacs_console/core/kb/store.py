@@ -124,6 +124,9 @@ def create_articles(db: Database, articles: Iterable[Article]) -> int:
         for article in articles:
             _insert(connection, article)
             count += 1
+        if count >= 500:  # merge the index's segments after a bulk load: faster searches
+            connection.exec_driver_sql(
+                "INSERT INTO kb_article_fts(kb_article_fts) VALUES ('optimize')")
     return count
 
 
@@ -172,27 +175,41 @@ def list_articles(db: Database, *, limit: int | None = None) -> list[Article]:
 
 
 def fts_query(text: str) -> str:
-    """Words of the user's text as quoted FTS5 prefix terms, all required: no FTS syntax
-    from the user reaches SQLite, so no input can raise an FTS5 syntax error."""
+    """Words of the user's text as quoted FTS5 terms, all required, the last one also as a
+    prefix (search as you type): no FTS syntax from the user reaches SQLite, so no input
+    can raise an FTS5 syntax error."""
     if len(text) > MAX_QUERY:
         raise ArticleProblem(f"search text longer than {MAX_QUERY} characters")
     words = _WORD_RE.findall(text)
     if not words:
         raise ArticleProblem("search text has no words to look for")
-    return " ".join(f'"{w}"*' for w in words[:32])
+    words = words[:32]
+    return " ".join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
+
+
+def _articles_by_id(connection, ids: Sequence[int]) -> dict[int, Article]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    rows = connection.exec_driver_sql(
+        f"SELECT {_SELECT} FROM kb_article a WHERE a.id IN ({marks})", tuple(ids))
+    return {r[0]: _article(r) for r in rows}
 
 
 def search(db: Database, text: str, *, limit: int = 20) -> list[Hit]:
-    """Best first (bm25 with title, codes and symptoms weighted above the body)."""
+    """Best first (bm25 with title, codes and symptoms weighted above the body). Ranks and
+    highlights on the index alone (SQLite computes snippets only for the rows kept), then
+    reads just that page of articles."""
     query = fts_query(text)
-    sql = (f"SELECT {_SELECT}, {_BM25} AS rank, "
-           "snippet(kb_article_fts, -1, '[', ']', '...', 12) "
-           "FROM kb_article_fts JOIN kb_article a ON a.id = kb_article_fts.rowid "
-           "WHERE kb_article_fts MATCH ? ORDER BY rank LIMIT ?")
+    limit = max(1, min(limit, 500))
     with db.engine.connect() as connection:
-        rows = connection.exec_driver_sql(sql, (query, max(1, min(limit, 500)))).all()
-    n = len(_COLUMNS)
-    return [Hit(_article(r[:n]), float(r[n]), r[n + 1] or "") for r in rows]
+        ranked = connection.exec_driver_sql(
+            f"SELECT rowid, {_BM25} AS rank, "
+            "snippet(kb_article_fts, -1, '[', ']', '...', 12) FROM kb_article_fts "
+            "WHERE kb_article_fts MATCH ? ORDER BY rank LIMIT ?", (query, limit)).all()
+        articles = _articles_by_id(connection, [r[0] for r in ranked])
+    return [Hit(articles[i], float(rank), snippet or "") for i, rank, snippet in ranked
+            if i in articles]
 
 
 def _vendor_matches(article_vendor: str, vendor: str | None) -> bool:
@@ -200,10 +217,14 @@ def _vendor_matches(article_vendor: str, vendor: str | None) -> bool:
     return bool(a and v and (a in v or v in a))
 
 
+_VENDOR_SQL = ("(a.vendor != '' AND ? != '' AND (instr(lower(?), lower(a.vendor)) > 0 "
+               "OR instr(lower(a.vendor), lower(?)) > 0))")
+
+
 def suggest(db: Database, codes: Sequence[str], vendor: str | None = None, *,
             limit: int = 5) -> list[Suggestion]:
     """Articles for diagnosis codes (and/or a node's vendor), best first: most codes matched,
-    then same vendor, then most recently updated. Unknown-looking codes are ignored."""
+    then same vendor, then most recently updated. Malformed codes are ignored."""
     wanted = []
     for code in codes:
         try:
@@ -212,27 +233,25 @@ def suggest(db: Database, codes: Sequence[str], vendor: str | None = None, *,
             continue
     wanted = list(dict.fromkeys(wanted))
     vendor = scrub(vendor or "")
+    vendor_params = (vendor, vendor, vendor)
+    limit = max(1, min(limit, 100))
     with db.engine.connect() as connection:
         if wanted:
             marks = ", ".join("?" for _ in wanted)
             rows = connection.exec_driver_sql(
-                f"SELECT {_SELECT}, group_concat(c.code, ' ') FROM kb_article_code c "
+                f"SELECT a.id, group_concat(c.code, ' ') FROM kb_article_code c "
                 f"JOIN kb_article a ON a.id = c.article_id WHERE c.code IN ({marks}) "
-                "GROUP BY a.id", tuple(wanted)).all()
+                f"GROUP BY a.id ORDER BY count(*) DESC, {_VENDOR_SQL} DESC, a.updated_at DESC, "
+                "a.id LIMIT ?", (*wanted, *vendor_params, limit)).all()
         elif vendor:
             rows = connection.exec_driver_sql(
-                f"SELECT {_SELECT}, '' FROM kb_article a WHERE a.vendor != '' AND "
-                "(instr(lower(?), lower(a.vendor)) > 0 OR instr(lower(a.vendor), lower(?)) > 0)",
-                (vendor, vendor)).all()
+                f"SELECT a.id, '' FROM kb_article a WHERE {_VENDOR_SQL} "
+                "ORDER BY a.updated_at DESC, a.id LIMIT ?", (*vendor_params, limit)).all()
         else:
             return []
-    n = len(_COLUMNS)
-    found = [Suggestion(a, tuple(sorted((r[n] or "").split())), _vendor_matches(a.vendor, vendor))
-             for r in rows for a in (_article(r[:n]),)]
-    found.sort(key=lambda s: (-len(s.matched_codes), not s.vendor_match,
-                              -(s.article.updated_at or datetime.min.replace(tzinfo=UTC))
-                              .timestamp(), s.article.id))
-    return found[:limit]
+        articles = _articles_by_id(connection, [r[0] for r in rows])
+    return [Suggestion(articles[i], tuple(sorted((matched or "").split())),
+                       _vendor_matches(articles[i].vendor, vendor)) for i, matched in rows]
 
 
 def known_fixes_line(suggestions: Sequence[Suggestion]) -> str:
