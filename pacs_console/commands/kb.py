@@ -42,26 +42,6 @@ def _author(ctx) -> str:
     return ctx.settings.engineer_name or getpass.getuser()
 
 
-def article_text(article) -> str:
-    lines = [f"Article {article.id}  {article.uuid}", f"  {article.title}"]
-    meta = [f"origin {article.origin}"]
-    if article.vendor or article.model:
-        meta.append(f"vendor {' '.join(filter(None, (article.vendor, article.model)))}")
-    if article.codes:
-        meta.append("codes " + ", ".join(article.codes))
-    lines.append("  " + "; ".join(meta))
-    when = f"{article.updated_at:%Y-%m-%d %H:%M} UTC" if article.updated_at else "-"
-    lines.append(f"  by {article.author or '-'} at {article.site or '-'}, updated {when}")
-    for label, text in (("Symptoms", article.symptoms), ("Cause", article.cause),
-                        ("Fix", article.fix), ("Steps", article.body)):
-        if text:
-            lines.append(f"{label}:")
-            lines += [f"  {line}" for line in text.splitlines()]
-    if article.attachments:
-        lines.append("Attachments: " + ", ".join(article.attachments))
-    return "\n".join(lines)
-
-
 def _new(args, ctx) -> int:
     from pacs_console.core.kb.model import Article
     from pacs_console.core.kb.store import create_article
@@ -86,7 +66,7 @@ def _show(args, ctx) -> int:
     from pacs_console.core.kb.store import get_article
 
     article = get_article(ctx.db, args.id)
-    return _emit(args, article.to_dict(), article_text(article))
+    return _emit(args, article.to_dict(), article.text())
 
 
 def _suggest(args, ctx) -> int:

@@ -12,8 +12,9 @@ from pacs_console.core.kb.store import create_article, update_article
 _STATUS_CODE_RE = re.compile(r"^0x[0-9A-Fa-f]{4}$")
 
 
-def _run_codes(run) -> list[str]:
-    diagnosis = run.diagnosis or {}
+def diagnosis_codes(diagnosis: dict | None) -> list[str]:
+    """The codes a saved diagnosis carries: its own code and any DIMSE status in its evidence."""
+    diagnosis = diagnosis or {}
     codes = [diagnosis.get("code", "")]
     for value in (diagnosis.get("evidence") or {}).values():
         # DIMSE statuses such as 0xA801 are codes engineers search by, too.
@@ -28,8 +29,9 @@ def _run_codes(run) -> list[str]:
     return found
 
 
-def _fingerprint(run) -> tuple[str, str]:
-    fp = (run.association or {}).get("fingerprint") or {}
+def association_vendor(association: dict | None) -> tuple[str, str]:
+    """(vendor, product) from a saved association report's fingerprint; '' when unknown."""
+    fp = (association or {}).get("fingerprint") or {}
     vendor, product = fp.get("vendor", ""), fp.get("product", "")
     return ("" if vendor == "unknown" else vendor), ("" if product == "unknown" else product)
 
@@ -52,8 +54,8 @@ def draft_from_incident(db: Database, ref: int | str, *, author: str = "") -> Ar
         run = get_test_run(db, run_id)
         if run is None:
             continue
-        codes += _run_codes(run)
-        v, m = _fingerprint(run)
+        codes += diagnosis_codes(run.diagnosis)
+        v, m = association_vendor(run.association)
         vendor, model = vendor or v, model or m
     if not vendor:
         for node_id, _label in record.nodes:

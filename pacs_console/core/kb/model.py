@@ -64,6 +64,26 @@ class Article:
             data[key] = value.isoformat() if value else None
         return data
 
+    def text(self) -> str:
+        """The article as plain text: `kb show` and the Knowledge view print the same."""
+        lines = [f"Article {self.id}  {self.uuid}", f"  {self.title}"]
+        meta = [f"origin {self.origin}"]
+        if self.vendor or self.model:
+            meta.append(f"vendor {' '.join(filter(None, (self.vendor, self.model)))}")
+        if self.codes:
+            meta.append("codes " + ", ".join(self.codes))
+        lines.append("  " + "; ".join(meta))
+        when = f"{self.updated_at:%Y-%m-%d %H:%M} UTC" if self.updated_at else "-"
+        lines.append(f"  by {self.author or '-'} at {self.site or '-'}, updated {when}")
+        for label, text in (("Symptoms", self.symptoms), ("Cause", self.cause),
+                            ("Fix", self.fix), ("Steps", self.body)):
+            if text:
+                lines.append(f"{label}:")
+                lines += [f"  {line}" for line in text.splitlines()]
+        if self.attachments:
+            lines.append("Attachments: " + ", ".join(self.attachments))
+        return "\n".join(lines)
+
     def cleaned(self) -> Article:
         """Validated and PHI-free; raises ArticleProblem with one line."""
         from dataclasses import replace
