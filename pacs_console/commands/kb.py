@@ -64,9 +64,15 @@ def _search(args, ctx) -> int:
 
 def _show(args, ctx) -> int:
     from pacs_console.core.kb.store import get_article
+    from pacs_console.core.sync.articles import conflict_copy
 
     article = get_article(ctx.db, args.id)
-    return _emit(args, article.to_dict(), article.text())
+    theirs = conflict_copy(ctx.db, article.id)
+    text = article.text()
+    if theirs:
+        text += "\n\nCONFLICT: the helpdesk's version differs (changed on both sides):\n"
+        text += "\n".join(f"  {key}: {value}" for key, value in theirs.items() if value)
+    return _emit(args, {**article.to_dict(), "helpdesk_version": theirs}, text)
 
 
 def _suggest(args, ctx) -> int:
@@ -87,6 +93,26 @@ def _from_incident(args, ctx) -> int:
                                  cause=args.cause, fix=args.fix)
     return _emit(args, article.to_dict(), f"Article {article.id} ({article.uuid}) saved from "
                  f"incident {args.incident}: {article.title}")
+
+
+def _sync(args, ctx) -> int:
+    from pacs_console.core.sync import helpdesk
+    from pacs_console.core.sync.adapters.rt_articles import RTArticles
+    from pacs_console.core.sync.articles import sync_articles
+
+    adapter = helpdesk.adapter(ctx)  # not configured: a diagnosis, exit 1
+    try:
+        result = sync_articles(ctx.db, RTArticles(adapter, args.article_class),
+                               base_url=adapter.config.url)
+    finally:
+        adapter.close()
+    ok = not result.errors
+    text = (f"Articles: sent {result.sent}, received {result.received}, "
+            f"{result.conflicts} conflict(s) to review")
+    for error in result.errors[:10]:
+        text += f"\n  {error.get('what', error)}"
+    _emit(args, {"ok": ok, **result.to_dict()}, text)
+    return exit_codes.OK if ok else exit_codes.FAILED
 
 
 def register(subparsers) -> None:
@@ -119,6 +145,10 @@ def register(subparsers) -> None:
     p.add_argument("--title")
     p.add_argument("--cause")
     p.add_argument("--fix")
+    p = _add(sub, "sync", _sync, "send new and edited articles to the helpdesk's article "
+             "class and pull the team's back (exactly once; conflicts kept side by side)")
+    p.add_argument("--class", dest="article_class", default="PACS Field",
+                   help="the helpdesk's article class (default: PACS Field)")
 
 
 def say_known_fixes(args, ctx, diagnosis, vendor: str | None = None) -> None:

@@ -53,6 +53,7 @@ class Article:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     remote_id: str = ""
+    sync_state: str = "pending"  # pending (to send), synced, conflict
     extra: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:

@@ -14,7 +14,7 @@ from pacs_console.core.kb.model import Article, ArticleProblem, normalise_code, 
 
 _COLUMNS = ("id", "uuid", "title", "symptoms", "body", "cause", "fix", "codes_text", "vendor",
             "model", "attachments", "origin", "author", "site", "incident_uuid", "created_at",
-            "updated_at", "remote_id")
+            "updated_at", "remote_id", "sync_state")
 _SELECT = ", ".join(f"a.{c}" for c in _COLUMNS)
 # bm25 weights in the FTS column order: title, symptoms, body, cause, fix, codes, vendor, model.
 _BM25 = "bm25(kb_article_fts, 10.0, 6.0, 1.0, 3.0, 3.0, 8.0, 4.0, 4.0)"
@@ -84,7 +84,8 @@ def _values(article: Article) -> dict:
             "vendor": article.vendor, "model": article.model,
             "attachments": json.dumps(list(article.attachments)), "origin": article.origin,
             "author": article.author, "site": article.site,
-            "incident_uuid": article.incident_uuid, "remote_id": article.remote_id}
+            "incident_uuid": article.incident_uuid, "remote_id": article.remote_id,
+            "sync_state": article.sync_state}
 
 
 def _insert(connection, article: Article) -> int:
@@ -137,6 +138,7 @@ def update_article(db: Database, ref: int | str, **changes) -> Article:
         changes["codes"] = tuple(changes["codes"])
     if "attachments" in changes:
         changes["attachments"] = tuple(changes["attachments"])
+    changes.setdefault("sync_state", "pending")  # a local edit goes to the helpdesk
     article = replace(current, **changes).cleaned()
     values = _values(article)
     values["updated_at"] = (changes.get("updated_at") or _now()).isoformat()
@@ -151,16 +153,18 @@ def update_article(db: Database, ref: int | str, **changes) -> Article:
 def get_article(db: Database, ref: int | str) -> Article:
     """By number, UUID or a UUID prefix of at least 6 characters."""
     text = str(ref).strip().lstrip("#")
+    is_prefix = len(text) >= 6 and re.fullmatch(r"[0-9a-fA-F-]+", text) is not None
+    if not text.isdigit() and not is_prefix:
+        raise ArticleProblem(f"{ref!r} is not an article number or UUID")
+    rows = []
     with db.engine.connect() as connection:
         if text.isdigit():
             rows = connection.exec_driver_sql(
                 f"SELECT {_SELECT} FROM kb_article a WHERE a.id = ?", (int(text),)).all()
-        elif len(text) >= 6 and re.fullmatch(r"[0-9a-fA-F-]+", text):
+        if not rows and is_prefix:  # a UUID prefix may be all digits, too
             rows = connection.exec_driver_sql(
                 f"SELECT {_SELECT} FROM kb_article a WHERE a.uuid LIKE ? LIMIT 2",
                 (text.lower() + "%",)).all()
-        else:
-            raise ArticleProblem(f"{ref!r} is not an article number or UUID")
     if len(rows) != 1:
         raise ArticleNotFound(f"no article {ref!r}" if not rows else f"{ref!r} is ambiguous")
     return _article(rows[0])

@@ -30,6 +30,13 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime, nullable=False),
         _text("remote_id"),  # the helpdesk's article id once shared
         sa.Column("remote_synced_at", sa.DateTime),
+        # pending: local change to send; synced; conflict: changed on both sides (remote_copy
+        # holds the helpdesk's version to show side by side). remote_updated: the helpdesk's
+        # LastUpdated of the version this laptop has (server clock, for incremental pulls).
+        sa.Column("sync_state", sa.String, nullable=False, server_default="pending",
+                  index=True),
+        _text("remote_updated"),
+        sa.Column("remote_copy", sa.JSON),
     )
     op.create_table(
         "kb_article_code",

@@ -1,0 +1,128 @@
+"""Two laptops (two data folders) sharing articles through the real Request Tracker 5."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pacs_console.core.context import Context
+from pacs_console.core.kb.model import Article
+from pacs_console.core.kb.store import create_article, get_article, search, update_article
+from pacs_console.core.sync import helpdesk
+from pacs_console.core.sync.adapters.base import HelpdeskConfig
+from pacs_console.core.sync.adapters.rt_articles import RTArticles
+from pacs_console.core.sync.articles import conflict_copy, sync_articles
+from pacs_console.paths import app_paths
+from tests.conftest import run_cli
+from tests.core.kb.rt_articles import ARTICLE_CLASS, add_article_class
+
+
+@pytest.fixture
+def laptops(tmp_path, rt_peer):
+    add_article_class(rt_peer)
+    opened = []
+    for name in ("tamale", "ho"):
+        ctx = Context.open(app_paths(tmp_path / name).ensure())
+        helpdesk.save_config(ctx, HelpdeskConfig(kind="rt", url=rt_peer.url,
+                                                 queue=rt_peer.queue, user=rt_peer.user,
+                                                 timeout=10.0), rt_peer.token)
+        opened.append(ctx)
+    yield opened
+    for ctx in opened:
+        ctx.close()
+
+
+def _sync(ctx):
+    adapter = helpdesk.adapter(ctx)
+    try:
+        return sync_articles(ctx.db, RTArticles(adapter, ARTICLE_CLASS),
+                             base_url=adapter.config.url)
+    finally:
+        adapter.close()
+
+
+def _remote_with_key(rt_peer, key: str) -> list[int]:
+    query = json.dumps([{"field": "CustomField.{ArticleKey}", "value": key}])
+    with rt_peer.client(rt_peer.office_token) as client:
+        items = client.get("/articles", params={"query": query}).json()["items"]
+    return sorted(int(i["id"]) for i in items)
+
+
+def test_an_article_written_offline_appears_on_the_other_laptop_exactly_once(laptops, rt_peer):
+    tamale, ho = laptops
+    written = create_article(tamale.db, Article(
+        title="Worklist empty after RIS upgrade", symptoms="MWL C-FIND returns 0 matches",
+        fix="Re-enable the scheduled station AE filter", codes=("0xA801", "mwl-empty"),
+        vendor="Orthanc project", author="ama", site="Tamale Teaching Hospital"))
+    first = _sync(tamale)
+    assert (first.sent, first.errors) == (1, [])
+    again = _sync(tamale)  # nothing pending, its own article coming back is not news
+    assert (again.sent, again.received, again.conflicts) == (0, 0, 0)
+    assert len(_remote_with_key(rt_peer, written.uuid)) == 1
+
+    pulled = _sync(ho)
+    assert pulled.received >= 1 and not pulled.errors
+    copy = get_article(ho.db, written.uuid[:8])
+    assert copy.title == written.title and copy.origin == "helpdesk"
+    assert copy.codes == ("0xa801", "mwl-empty") and "station AE" in copy.fix
+    assert copy.site == "Tamale Teaching Hospital" and copy.sync_state == "synced"
+    assert [h.article.uuid for h in search(ho.db, "worklist RIS")] == [written.uuid]
+    assert _sync(ho).received == 0  # exactly once on the other laptop too
+    assert len(_remote_with_key(rt_peer, written.uuid)) == 1
+
+    # An edit made at Ho travels back to Tamale.
+    update_article(ho.db, copy.id, fix="Re-enable the AE filter; restart the MWL service")
+    assert _sync(ho).sent == 1
+    back = _sync(tamale)
+    assert back.received == 1 and back.conflicts == 0
+    assert "restart the MWL service" in get_article(tamale.db, written.id).fix
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_repeated(laptops, rt_peer):
+    tamale, _ho = laptops
+    article = create_article(tamale.db, Article(title="Router NAT drops C-MOVE back-connections"))
+    adapter = helpdesk.adapter(tamale)
+    try:  # the create reached RT but the laptop died before recording it
+        RTArticles(adapter, ARTICLE_CLASS).create(article)
+    finally:
+        adapter.close()
+    assert get_article(tamale.db, article.id).remote_id == ""
+    result = _sync(tamale)
+    assert result.sent == 1 and not result.errors
+    assert len(_remote_with_key(rt_peer, article.uuid)) == 1
+    assert get_article(tamale.db, article.id).remote_id == str(
+        _remote_with_key(rt_peer, article.uuid)[0])
+
+
+def test_edits_on_both_sides_are_a_conflict_shown_side_by_side(laptops, rt_peer):
+    tamale, ho = laptops
+    article = create_article(tamale.db, Article(title="CR reader calibration drift",
+                                                fix="Recalibrate monthly"))
+    _sync(tamale)
+    _sync(ho)
+    theirs = get_article(ho.db, article.uuid[:8])
+    update_article(ho.db, theirs.id, fix="Recalibrate weekly in the rainy season")
+    _sync(ho)
+    update_article(tamale.db, article.id, fix="Replace the reader's lamp")
+    result = _sync(tamale)
+    assert result.conflicts == 1
+    mine = get_article(tamale.db, article.id)
+    assert mine.sync_state == "conflict" and mine.fix == "Replace the reader's lamp"
+    assert conflict_copy(tamale.db, article.id)["fix"] == "Recalibrate weekly in the rainy season"
+
+
+def test_kb_sync_from_the_command_line(tmp_path, rt_peer):
+    add_article_class(rt_peer)
+    env = {"PACS_CONSOLE_HELPDESK_TOKEN": rt_peer.token}
+    data = tmp_path / "cli"
+    assert run_cli("helpdesk", "set", "--kind", "rt", "--url", rt_peer.url, "--queue",
+                   rt_peer.queue, "--user", rt_peer.user, data_dir=data, env=env).returncode == 0
+    made = json.loads(run_cli("kb", "new", "--title", "Printer film jam SOP", "--body",
+                              "Open tray B", "--json", data_dir=data).stdout)
+    done = run_cli("kb", "sync", "--json", data_dir=data, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["sent"] == 1
+    assert len(_remote_with_key(rt_peer, made["uuid"])) == 1
+    missing = run_cli("kb", "sync", "--class", "No Such Class", data_dir=data, env=env)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
