@@ -64,15 +64,11 @@ def _search(args, ctx) -> int:
 
 def _show(args, ctx) -> int:
     from pacs_console.core.kb.store import get_article
-    from pacs_console.core.sync.articles import conflict_copy
+    from pacs_console.core.sync.articles import conflict_copy, describe
 
     article = get_article(ctx.db, args.id)
-    theirs = conflict_copy(ctx.db, article.id)
-    text = article.text()
-    if theirs:
-        text += "\n\nCONFLICT: the helpdesk's version differs (changed on both sides):\n"
-        text += "\n".join(f"  {key}: {value}" for key, value in theirs.items() if value)
-    return _emit(args, {**article.to_dict(), "helpdesk_version": theirs}, text)
+    return _emit(args, {**article.to_dict(), "helpdesk_version": conflict_copy(ctx.db, article.id)},
+                 describe(ctx.db, article))
 
 
 def _suggest(args, ctx) -> int:
@@ -95,17 +91,38 @@ def _from_incident(args, ctx) -> int:
                  f"incident {args.incident}: {article.title}")
 
 
-def _sync(args, ctx) -> int:
+def share_articles(ctx, article_class: str = "PACS Field"):
+    """Articles both ways with the configured helpdesk; raises ConsoleError when none is."""
     from pacs_console.core.sync import helpdesk
     from pacs_console.core.sync.adapters.rt_articles import RTArticles
     from pacs_console.core.sync.articles import sync_articles
 
-    adapter = helpdesk.adapter(ctx)  # not configured: a diagnosis, exit 1
+    adapter = helpdesk.adapter(ctx)
     try:
-        result = sync_articles(ctx.db, RTArticles(adapter, args.article_class),
-                               base_url=adapter.config.url)
+        return sync_articles(ctx.db, RTArticles(adapter, article_class),
+                             base_url=adapter.config.url)
     finally:
         adapter.close()
+
+
+def say_shared_articles(args, ctx) -> bool:
+    """For `pacs-console sync`: articles go out and come back too. False when they failed;
+    a helpdesk without the article class is a note, not a failure of the ticket sync."""
+    result = share_articles(ctx)
+    missing = [e for e in result.errors if e.get("code") == "helpdesk-no-article-class"]
+    if missing:
+        print(f"Articles not shared: {missing[0]['what']}", file=sys.stderr)
+        return True
+    if not getattr(args, "json", False):
+        print(f"Articles: sent {result.sent}, received {result.received}, "
+              f"{result.conflicts} conflict(s) to review")
+    for error in result.errors[:10]:
+        print(f"  article: {error.get('what', error)}", file=sys.stderr)
+    return not result.errors
+
+
+def _sync(args, ctx) -> int:
+    result = share_articles(ctx, args.article_class)  # not configured: a diagnosis, exit 1
     ok = not result.errors
     text = (f"Articles: sent {result.sent}, received {result.received}, "
             f"{result.conflicts} conflict(s) to review")

@@ -168,3 +168,13 @@ def conflict_copy(db: Database, article_id: int) -> dict | None:
         return None
     value = rows[0][0]
     return json.loads(value) if isinstance(value, str) else value
+
+
+def describe(db: Database, article: Article) -> str:
+    """The article as text, with the helpdesk's version beside it when they conflict."""
+    text = article.text()
+    theirs = conflict_copy(db, article.id)
+    if theirs:
+        text += "\n\nCONFLICT: the helpdesk's version differs (changed on both sides):\n"
+        text += "\n".join(f"  {key}: {value}" for key, value in theirs.items() if value)
+    return text

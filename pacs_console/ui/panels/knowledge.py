@@ -97,13 +97,14 @@ class KnowledgePanel(QWidget):
 
     def show_article(self, article_id: int) -> None:
         from pacs_console.core.kb.store import ArticleNotFound, get_article
+        from pacs_console.core.sync.articles import describe
 
         try:
             article = get_article(self.ctx.db, article_id)
         except ArticleNotFound as exc:
             self.status.setText(str(exc))
             return
-        self.article_view.setPlainText(article.text())
+        self.article_view.setPlainText(describe(self.ctx.db, article))
 
     def new_article(self) -> None:
         from pacs_console.ui.widgets.article_dialog import ArticleDialog

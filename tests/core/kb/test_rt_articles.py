@@ -110,6 +110,9 @@ def test_edits_on_both_sides_are_a_conflict_shown_side_by_side(laptops, rt_peer)
     mine = get_article(tamale.db, article.id)
     assert mine.sync_state == "conflict" and mine.fix == "Replace the reader's lamp"
     assert conflict_copy(tamale.db, article.id)["fix"] == "Recalibrate weekly in the rainy season"
+    shown = run_cli("kb", "show", str(article.id), data_dir=tamale.paths.data.parent)
+    assert "Replace the reader's lamp" in shown.stdout and "CONFLICT" in shown.stdout
+    assert "Recalibrate weekly in the rainy season" in shown.stdout
 
 
 def test_kb_sync_from_the_command_line(tmp_path, rt_peer):
@@ -124,5 +127,9 @@ def test_kb_sync_from_the_command_line(tmp_path, rt_peer):
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["sent"] == 1
     assert len(_remote_with_key(rt_peer, made["uuid"])) == 1
+    run_cli("kb", "new", "--title", "Film processor temperature SOP", data_dir=data)
+    both = run_cli("sync", data_dir=data, env=env)  # tickets and articles in one sync
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert "Articles: sent 1, received 0" in both.stdout and "Delivered 0" in both.stdout
     missing = run_cli("kb", "sync", "--class", "No Such Class", data_dir=data, env=env)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
