@@ -133,3 +133,46 @@ def test_kb_sync_from_the_command_line(tmp_path, rt_peer):
     assert "Articles: sent 1, received 0" in both.stdout and "Delivered 0" in both.stdout
     missing = run_cli("kb", "sync", "--class", "No Such Class", data_dir=data, env=env)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_kb_sync_killed_with_sigkill_mid_way_leaves_no_duplicate(tmp_path, rt_peer):
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pacs_console.core.kb.store import create_articles, list_articles
+    from tests.conftest import ROOT
+
+    add_article_class(rt_peer)
+    env = {**os.environ, "PACS_CONSOLE_HELPDESK_TOKEN": rt_peer.token}
+    data = tmp_path / "killed"
+    assert run_cli("helpdesk", "set", "--kind", "rt", "--url", rt_peer.url, "--queue",
+                   rt_peer.queue, "--user", rt_peer.user, data_dir=data, env=env).returncode == 0
+    ctx = Context.open(app_paths(data).ensure())
+    try:
+        total = create_articles(ctx.db, (Article(title=f"SIGKILL article {n}",
+                                                 fix=f"step {n}") for n in range(40)))
+        args = [sys.executable, "-m", "pacs_console", "--data-dir", str(data), "kb", "sync"]
+        rng, kills = random.Random(21), 0
+        while kills < 6:
+            child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(1.0, 3.0))
+            if child.poll() is not None:
+                break  # it finished before this kill
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(10)
+            kills += 1
+        assert kills >= 2, "the sync finished before it was killed"
+        final = run_cli("kb", "sync", "--json", data_dir=data, env=env)
+        assert final.returncode == 0, final.stdout + final.stderr
+        articles = list_articles(ctx.db)
+        assert len(articles) == total and {a.sync_state for a in articles} == {"synced"}
+        for article in articles:
+            assert _remote_with_key(rt_peer, article.uuid) == [int(article.remote_id)]
+        assert ctx.db.integrity_ok()
+    finally:
+        ctx.close()
