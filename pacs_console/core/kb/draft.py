@@ -105,3 +105,13 @@ def save_from_incident(db: Database, ref: int | str, *, author: str = "", **over
         "title", "symptoms", "body", "cause", "fix", "codes", "vendor", "model", "attachments",
         "site")}
     return update_article(db, existing.id, **fields)
+
+
+def suggest_for_incident(db: Database, ref: int | str, *, limit: int = 5) -> list:
+    """Known fixes for an open incident: its runs' codes and its nodes' vendor, best first,
+    leaving out the incident's own article."""
+    from pacs_console.core.kb.store import suggest
+
+    draft = draft_from_incident(db, ref)
+    found = suggest(db, draft.codes, draft.vendor or None, limit=limit + 1)
+    return [s for s in found if s.article.incident_uuid != draft.incident_uuid][:limit]

@@ -71,6 +71,9 @@ class IncidentDetail(QWidget):
         self.note_edit.returnPressed.connect(self.add_note)
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        from pacs_console.ui.widgets.known_fixes import KnownFixes
+
+        self.known_fixes = KnownFixes(ctx)  # articles matching its runs' codes and vendor
         buttons = QHBoxLayout()
         for button in (self.next_button, self.hold_button, self.resolve_button,
                        self.article_button):
@@ -81,6 +84,7 @@ class IncidentDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
+        layout.addWidget(self.known_fixes)
         layout.addLayout(buttons)
         layout.addWidget(self.timeline_view, 1)
         layout.addWidget(self.note_edit)
@@ -93,6 +97,7 @@ class IncidentDetail(QWidget):
 
         self.current = record
         self._enable_actions()
+        self.known_fixes.show_for_incident(record)
         if record is None:
             self.heading.setText("Select an incident.")
             self.timeline_view.clear()

@@ -40,7 +40,15 @@ class KnownFixes(QLabel):
     def show_for_codes(self, codes, vendor: str = "") -> None:
         from pacs_console.core.kb.store import suggest
 
-        self.suggestions = suggest(self.ctx.db, codes, vendor or None) if codes else []
+        self.show_suggestions(suggest(self.ctx.db, codes, vendor or None) if codes else [])
+
+    def show_for_incident(self, record) -> None:
+        from pacs_console.core.kb.draft import suggest_for_incident
+
+        self.show_suggestions(suggest_for_incident(self.ctx.db, record.id) if record else [])
+
+    def show_suggestions(self, suggestions: list) -> None:
+        self.suggestions = suggestions
         if not self.suggestions:
             self.clear()
             self.hide()
