@@ -133,6 +133,7 @@ def test_kb_sync_from_the_command_line(tmp_path, rt_peer):
     assert "Articles: sent 1, received 0" in both.stdout and "Delivered 0" in both.stdout
     missing = run_cli("kb", "sync", "--class", "No Such Class", data_dir=data, env=env)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "no article class 'No Such Class'" in missing.stdout
 
 
 def test_kb_sync_killed_with_sigkill_mid_way_leaves_no_duplicate(tmp_path, rt_peer):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from pacs_console.core.sync.adapters.base import permanent
+from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
 from pacs_console.core.sync.adapters.rt import RTAdapter
 
 ARTICLE_CLASS = "PACS Field"
@@ -56,13 +56,21 @@ class RTArticles:
 
     def class_id(self) -> str:
         if self._class_id is None:
-            answer = self.adapter._call("GET", f"/class/{quote(self.article_class)}",
-                                        "Looking up the knowledge-base class")
-            self._class_id = str(answer.json().get("id") or "")
+            try:
+                answer = self.adapter._call("GET", f"/class/{quote(self.article_class)}",
+                                            "Looking up the knowledge-base class")
+                self._class_id = str(answer.json().get("id") or "")
+            except HelpdeskError as exc:
+                # RT answers 403 both for a class that does not exist and one not visible.
+                if exc.diagnosis.code not in ("helpdesk-forbidden", "helpdesk-not-found"):
+                    raise
+                self._class_id = ""
             if not self._class_id:
                 raise permanent("helpdesk-no-article-class",
-                                f"The helpdesk has no article class {self.article_class!r}",
-                                "Ask the helpdesk admin to create it (README: knowledge base)")
+                                f"The helpdesk has no article class {self.article_class!r} "
+                                "this user may see",
+                                "Ask the helpdesk admin to create it and grant SeeClass "
+                                "(README: Knowledge base)")
         return self._class_id
 
     def _search(self, conditions: list[dict], what: str) -> list[dict]:
