@@ -10,6 +10,7 @@ here and there since the last sync becomes a conflict with both versions kept si
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid as uuid_module
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pacs_console.core.db.engine import Database
 from pacs_console.core.kb.model import Article, ArticleProblem
 from pacs_console.core.kb.store import create_article, get_article, update_article
 from pacs_console.core.sync.adapters.base import HelpdeskError
-from pacs_console.core.sync.adapters.rt_articles import RemoteArticle, RTArticles
+from pacs_console.core.sync.adapters.rt_articles import FIELDS, RemoteArticle, RTArticles
 
 
 @dataclass
@@ -50,8 +51,31 @@ def _stamp(remote: RemoteArticle) -> str:
     return remote.updated_at.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _remote_updated(db: Database, article_id: int) -> str:
-    return _rows(db, "SELECT remote_updated FROM kb_article WHERE id = ?", (article_id,))[0][0]
+def _digest(title: str, fields: dict, codes, attachments) -> str:
+    """What an article says, as one digest: RT's LastUpdated has whole seconds, so two edits
+    in one second look alike by time; by content they never do."""
+    data = {"title": title.strip(), **{k: (v or "").strip() for k, v in sorted(fields.items())},
+            "codes": " ".join(c.lower() for c in codes),
+            "attachments": "\n".join(a for a in attachments if a)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _remote_digest(item: RemoteArticle) -> str:
+    return _digest(item.title, item.fields, item.codes, item.attachments)
+
+
+def _local_digest(article: Article) -> str:
+    return _digest(article.title, {name: getattr(article, name) for name in FIELDS},
+                   article.codes, article.attachments)
+
+
+def _base_digest(db: Database, article_id: int) -> str:
+    return _rows(db, "SELECT remote_digest FROM kb_article WHERE id = ?", (article_id,))[0][0]
+
+
+def _synced(db: Database, article_id: int, item: RemoteArticle) -> None:
+    _mark(db, article_id, sync_state="synced", remote_updated=_stamp(item),
+          remote_digest=_remote_digest(item), remote_synced_at=datetime.now(UTC).isoformat())
 
 
 def _conflict(db: Database, article_id: int, item: RemoteArticle) -> None:
@@ -80,17 +104,20 @@ def push(db: Database, remote: RTArticles, result: ArticleSyncResult) -> None:
                 _mark(db, article_id, remote_id=remote_id)  # before anything else can fail
             else:
                 current = remote.get(remote_id)
-                if _stamp(current) != _remote_updated(db, article_id):
-                    _conflict(db, article_id, current)  # edited there too: never overwrite
+                theirs, ours = _remote_digest(current), _local_digest(article)
+                base = _base_digest(db, article_id)  # '' when a sync died before confirming
+                # Changed there since we last saw it: never overwrite, keep both.
+                if theirs != ours and theirs != (base or ours):
+                    _conflict(db, article_id, current)
                     result.conflicts += 1
                     continue
-                remote.update(remote_id, article)
+                if theirs != ours:
+                    remote.update(remote_id, article)
             fresh = remote.get(remote_id)
         except HelpdeskError as exc:
             result.errors.append({"article": article_id, **exc.diagnosis.to_dict()})
             continue  # still pending: the next sync tries again (searching first)
-        _mark(db, article_id, sync_state="synced", remote_updated=_stamp(fresh),
-              remote_synced_at=datetime.now(UTC).isoformat())
+        _synced(db, article_id, fresh)
         result.sent += 1
 
 
@@ -133,13 +160,15 @@ def pull(db: Database, remote: RTArticles, result: ArticleSyncResult, *,
             continue
         if local_id is None:
             made = create_article(db, incoming)
-            _mark(db, made.id, remote_updated=_stamp(item), sync_state="synced",
-                  remote_synced_at=datetime.now(UTC).isoformat())
+            _synced(db, made.id, item)
             result.received += 1
             continue
         local = get_article(db, local_id)
-        if _remote_updated(db, local_id) == _stamp(item):
+        if _base_digest(db, local_id) == _remote_digest(item):
             continue  # the version we have (often our own push coming back)
+        if local.sync_state != "synced" and _local_digest(local) == _remote_digest(item):
+            _synced(db, local_id, item)  # both sides say the same
+            continue
         if local.sync_state in ("pending", "conflict"):
             _conflict(db, local_id, item)  # refreshes the helpdesk's side of a known conflict
             result.conflicts += local.sync_state == "pending"
@@ -147,8 +176,7 @@ def pull(db: Database, remote: RTArticles, result: ArticleSyncResult, *,
         update_article(db, local_id, title=incoming.title, codes=incoming.codes,
                        attachments=incoming.attachments, sync_state="synced",
                        **{name: getattr(incoming, name) for name in item.fields})
-        _mark(db, local_id, remote_updated=_stamp(item),
-              remote_synced_at=datetime.now(UTC).isoformat())
+        _synced(db, local_id, item)
         result.received += 1
 
 

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("sync_state", sa.String, nullable=False, server_default="pending",
                   index=True),
         _text("remote_updated"),
+        _text("remote_digest"),  # digest of the helpdesk version last seen: edits are content
         sa.Column("remote_copy", sa.JSON),
     )
     op.create_table(
