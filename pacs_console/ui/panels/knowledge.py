@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
+from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 
 RECENT = 200
 
@@ -43,6 +44,9 @@ class KnowledgePanel(QWidget):
         self.article_view.setReadOnly(True)
         self.status = QLabel("")
         self.status.setObjectName("kb-status")
+        self.empty = empty_state("No articles yet. Write one with New article…, save an "
+                                 "incident's fix from the Incidents panel, or sync to get "
+                                 "the team's articles from the helpdesk.")
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.new_button)
@@ -51,8 +55,11 @@ class KnowledgePanel(QWidget):
         splitter.addWidget(self.article_view)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>Knowledge</h2>"))
+        layout.addWidget(panel_heading(
+            "Knowledge", "What the team has learnt: fixes, SOPs and checklists, searched by "
+            "symptom, diagnosis code or vendor, shared through the helpdesk."))
         layout.addLayout(top)
+        layout.addWidget(self.empty)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         self.dialog = None
@@ -84,6 +91,7 @@ class KnowledgePanel(QWidget):
             item = QListWidgetItem(label, self.results)
             item.setData(Qt.ItemDataRole.UserRole, article.id)
             item.setToolTip(snippet or article.symptoms[:200])
+        self.empty.setVisible(not rows and not text)
         found = f"{len(rows)} article{'s' * (len(rows) != 1)}"
         self.status.setText(f"{found} match “{text}”" if text else f"{found}, newest first")
         if rows:
