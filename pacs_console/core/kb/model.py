@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from pacs_console.logs import redact
+from pacs_console.core.phi import redact_text
 
 ORIGINS = ("local", "helpdesk")
 MAX_TITLE = 200
@@ -21,8 +21,8 @@ class ArticleProblem(ValueError):
 
 def scrub(text: str) -> str:
     """The one PHI hook for knowledge text: articles travel to the helpdesk and other laptops,
-    so patient identities (names, IDs, birth dates as DICOM keywords or tags) are removed."""
-    return redact(text or "").strip()
+    so patient identities are removed by the one PHI module (core/phi.py)."""
+    return redact_text(text or "").strip()
 
 
 def normalise_code(code: str) -> str:

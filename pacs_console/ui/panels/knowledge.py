@@ -116,8 +116,9 @@ class KnowledgePanel(QWidget):
 
     def new_article(self) -> None:
         from pacs_console.ui.widgets.article_dialog import ArticleDialog
+        from pacs_console.ui.widgets.incident_detail import actor_of
 
-        self.dialog = ArticleDialog(self.ctx, parent=self)
+        self.dialog = ArticleDialog(self.ctx, author=actor_of(self.ctx), parent=self)
         self.dialog.saved.connect(self._saved)
         self.dialog.open()
 

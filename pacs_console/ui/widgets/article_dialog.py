@@ -26,10 +26,10 @@ class ArticleDialog(QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, ctx: Context, incident_ref: int | None = None,
+    def __init__(self, ctx: Context, incident_ref: int | None = None, *, author: str = "",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx, self.incident_ref = ctx, incident_ref
+        self.ctx, self.incident_ref, self.author = ctx, incident_ref, author
         self.setObjectName("article-dialog")
         self.setWindowTitle("Save the fix as an article" if incident_ref else "New article")
         self.title = QLineEdit()
@@ -86,7 +86,6 @@ class ArticleDialog(QDialog):
     def save(self) -> None:
         from pacs_console.core.kb.model import Article, ArticleProblem
         from pacs_console.core.kb.store import create_article
-        from pacs_console.ui.widgets.incident_detail import actor_of
 
         values = self.values()
         try:
@@ -94,10 +93,9 @@ class ArticleDialog(QDialog):
                 from pacs_console.core.kb.draft import save_from_incident
 
                 article = save_from_incident(self.ctx.db, self.incident_ref,
-                                             author=actor_of(self.ctx), **values)
+                                             author=self.author, **values)
             else:
-                article = create_article(self.ctx.db, Article(author=actor_of(self.ctx),
-                                                              **values))
+                article = create_article(self.ctx.db, Article(author=self.author, **values))
         except ArticleProblem as exc:
             self.message.setText(str(exc))
             return

@@ -207,7 +207,8 @@ class IncidentDetail(QWidget):
 
         if self.current is None:
             return
-        self.article_dialog = ArticleDialog(self.ctx, incident_ref=self.current.id, parent=self)
+        self.article_dialog = ArticleDialog(self.ctx, incident_ref=self.current.id,
+                                            author=actor_of(self.ctx), parent=self)
         self.article_dialog.saved.connect(
             lambda article: self.message.setText(f"Saved as knowledge article #{article.id}"))
         self.article_dialog.open()
