@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nodes",
     "health",
     "archive",
+    "kb",
 )
 # Which module registers each command (aliases included): cli.py imports only that module when
 # the command line names it, so `pacs-console echo` never builds the other parsers. A command

@@ -42,6 +42,7 @@ def _line(n: int, result) -> str:
 
 
 def run(args) -> int:
+    from pacs_console.commands.kb import say_known_fixes
     from pacs_console.core.dicom.echo import echo_series, echo_target
 
     with opened_context(args) as ctx:
@@ -57,6 +58,7 @@ def run(args) -> int:
                 say(args, _line(1, result))
                 if result.diagnosis:
                     say(args, diagnosis_lines(result.diagnosis))
+                    say_known_fixes(args, ctx, result.diagnosis)
                 elif result.peer:
                     say(args, f"  peer: {result.peer.get('implementation_version_name', '')} "
                               f"({result.peer.get('implementation_class_uid', '')})")
@@ -88,6 +90,7 @@ def run(args) -> int:
                       f"jitter {rt['jitter']} ms")
             if stats.last_diagnosis:
                 say(args, diagnosis_lines(stats.last_diagnosis))
+                say_known_fixes(args, ctx, stats.last_diagnosis)
         return code
 
 

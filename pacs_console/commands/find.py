@@ -108,6 +108,9 @@ def run(args) -> int:
             if result.diagnosis:
                 say(args, ("Note: " if code == 0 else "") + result.diagnosis.what)
                 say(args, diagnosis_lines(result.diagnosis))
+                from pacs_console.commands.kb import say_known_fixes
+
+                say_known_fixes(args, ctx, result.diagnosis)
         return code
 
 

@@ -67,6 +67,10 @@ def _sync(args: argparse.Namespace, ctx) -> int:
     failures = result.drain.failures if result.drain else []
     # Success means everything is at the helpdesk: nothing pending, in flight or failed.
     ok = not failures and not (result.pull and result.pull.errors) and not left["count"]
+    if not args.dry_run:  # knowledge articles go out and come back, too (kb sync alone)
+        from pacs_console.commands.kb import say_shared_articles
+
+        ok = say_shared_articles(args, ctx) and ok
     if args.json:
         print(json.dumps({"ok": ok, **result.to_dict(), "counts": counts, "undelivered": left},
                          indent=2, default=str))

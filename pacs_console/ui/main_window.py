@@ -23,6 +23,7 @@ from pacs_console.ui.db_watch import DataWatch, follow
 from pacs_console.ui.panels.coming import ComingPanel
 from pacs_console.ui.panels.discovery import DiscoveryPanel
 from pacs_console.ui.panels.incidents import IncidentsPanel
+from pacs_console.ui.panels.knowledge import KnowledgePanel
 from pacs_console.ui.panels.reports import ReportsPanel
 from pacs_console.ui.panels.sync import SyncPanel
 from pacs_console.ui.panels.tests import TestsPanel
@@ -30,13 +31,14 @@ from pacs_console.ui.panels.viewer import ViewerPanel
 from pacs_console.ui.settings_dialog import SettingsDialog
 from pacs_console.ui.status_bar import ConsoleStatusBar
 
-PANELS = ("Discovery", "Tests", "Viewer", "Incidents", "Reports", "Sync")
+PANELS = ("Discovery", "Tests", "Viewer", "Incidents", "Reports", "Sync", "Knowledge")
 _NAV_ICONS = {"Discovery": QStyle.StandardPixmap.SP_DriveNetIcon,
               "Tests": QStyle.StandardPixmap.SP_DialogApplyButton,
               "Viewer": QStyle.StandardPixmap.SP_FileDialogContentsView,
               "Incidents": QStyle.StandardPixmap.SP_MessageBoxWarning,
               "Reports": QStyle.StandardPixmap.SP_FileDialogDetailedView,
-              "Sync": QStyle.StandardPixmap.SP_BrowserReload}
+              "Sync": QStyle.StandardPixmap.SP_BrowserReload,
+              "Knowledge": QStyle.StandardPixmap.SP_FileDialogInfoView}
 
 
 class MainWindow(QMainWindow):
@@ -53,7 +55,7 @@ class MainWindow(QMainWindow):
         self.nav.setSpacing(3)
         self.stack = QStackedWidget()
         self.panels: dict[str, QWidget] = {}
-        factories = {"Discovery": DiscoveryPanel, "Tests": TestsPanel, "Viewer": ViewerPanel, "Incidents": IncidentsPanel, "Reports": ReportsPanel, "Sync": SyncPanel}  # panels not listed here are still to come
+        factories = {"Discovery": DiscoveryPanel, "Tests": TestsPanel, "Viewer": ViewerPanel, "Incidents": IncidentsPanel, "Reports": ReportsPanel, "Sync": SyncPanel, "Knowledge": KnowledgePanel}  # panels not listed here are still to come
         for name in PANELS:
             factory = factories.get(name)
             panel = factory(ctx) if factory else ComingPanel(name)
@@ -76,6 +78,9 @@ class MainWindow(QMainWindow):
             lambda text, pending: (self.status.set_connectivity(text),
                                    self.status.set_pending(pending)))
         self._follow_changes()
+        self.panels["Tests"].known_fixes.article_requested.connect(
+            lambda article_id: (self.show_panel("Knowledge"),
+                                self.panels["Knowledge"].show_article(article_id)))
         self._build_menus()
         self._restore()
         # The address book needs the database; it fills in on the first event-loop turn so the

@@ -22,6 +22,7 @@ def all_cases() -> list[runner.Case]:
         gui_find,
         gui_stall,
         incidents,
+        kb,
         live_views,
         reports,
         startup,
@@ -32,7 +33,7 @@ def all_cases() -> list[runner.Case]:
 
     return (startup.cases() + gui_stall.cases() + viewer.cases() + incidents.cases()
             + whole.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
-            + sync.cases() + live_views.cases())
+            + sync.cases() + live_views.cases() + kb.cases())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,3 +58,24 @@ def test_what_json_cannot_hold_is_left_to_the_orm(tmp_path):
     Database(path).close()
     assert save_test_run_light(path, **{**EVIDENCE, "metrics": {"x": object()}}) is None
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM test_run").fetchone()[0] == 0
+
+
+def test_the_light_path_redacts_patient_data_like_the_orm(tmp_path):
+    """A find without --node saves its evidence through the light path: the query keys hold
+    the patient's name and ID, which must not reach the database."""
+    from pacs_console.core.db.engine import Database
+    from pacs_console.core.db.light import save_test_run_light
+    from pacs_console.core.db.testruns import get_test_run
+
+    db = Database(tmp_path / "console.sqlite3")
+    run_id = save_test_run_light(
+        db.path, kind="find", outcome="ok", node_label="ORTHANC@127.0.0.1:4",
+        parameters={"level": "STUDY", "keys": {"name": "MENSAH^KOFI", "patient_id": "KB123"}},
+        summary="C-FIND: 1 match")
+    assert run_id is not None
+    raw = db.path.read_bytes() + (db.path.with_name(db.path.name + "-wal").read_bytes()
+                                  if db.path.with_name(db.path.name + "-wal").exists() else b"")
+    assert b"MENSAH" not in raw and b"KB123" not in raw
+    saved = get_test_run(db, run_id)
+    assert saved.parameters["level"] == "STUDY" and "MENSAH" not in str(saved.parameters)
+    db.close()

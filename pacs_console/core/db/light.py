@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 # The newest migration's revision (engine.py re-exports it; a test checks it against Alembic).
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 _INSERT = ("INSERT INTO test_run (uuid, node_id, node_label, kind, parameters, started_at, "
            "duration_ms, outcome, summary, metrics, diagnosis, association) "
@@ -33,6 +33,11 @@ def save_test_run_light(path: Path, *, kind: str, outcome: str, node_id: int | N
     older schema, a locked or damaged file): then use the ORM, which also says why."""
     if not Path(path).is_file():
         return None
+    from pacs_console.core.phi import redact_json  # standard library only: stays light
+
+    # The same rule as testruns.save_test_run: patient data never goes into evidence.
+    parameters, metrics, diagnosis, association, summary = redact_json(
+        [parameters or {}, metrics or {}, diagnosis, association, summary])
     started = (started_at or datetime.now(UTC)).astimezone(UTC)
     try:
         row = (str(uuid.uuid4()), node_id, node_label, kind, json.dumps(parameters or {}),

@@ -108,9 +108,20 @@ class TestsPanel(QWidget):
         self._add_optional_tabs()
         self.tabs.addTab(self.history, "History")
         self.verify.run_saved.connect(lambda _run: self.history.refresh())
+        from pacs_console.ui.widgets.known_fixes import KnownFixes
+
+        self.known_fixes = KnownFixes(ctx)  # matching articles beside a run's diagnosis
+        for tab in (self.verify, *self.operation_tabs.values()):
+            if hasattr(tab, "run_saved"):
+                tab.run_saved.connect(self.known_fixes.show_for_run)
+        operations = QWidget()
+        operations_layout = QVBoxLayout(operations)
+        operations_layout.setContentsMargins(0, 0, 0, 0)
+        operations_layout.addWidget(self.tabs, 1)
+        operations_layout.addWidget(self.known_fixes)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.book)
-        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(operations)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)

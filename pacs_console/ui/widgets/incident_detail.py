@@ -57,6 +57,10 @@ class IncidentDetail(QWidget):
         self.hold_button.clicked.connect(self.put_on_hold)
         self.resolve_button = QPushButton("Resolved")
         self.resolve_button.clicked.connect(lambda: self.change_status("resolved"))
+        self.article_button = QPushButton("Save as article…")
+        self.article_button.setToolTip("Save this incident's resolution in the knowledge base")
+        self.article_button.clicked.connect(self.save_as_article)
+        self.article_dialog = None
         self.attach_run_button = QPushButton("Attach latest test run")
         self.attach_run_button.setToolTip("Ctrl+T")
         self.attach_run_button.clicked.connect(self.attach_latest_run)
@@ -67,8 +71,12 @@ class IncidentDetail(QWidget):
         self.note_edit.returnPressed.connect(self.add_note)
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        from pacs_console.ui.widgets.known_fixes import KnownFixes
+
+        self.known_fixes = KnownFixes(ctx)  # articles matching its runs' codes and vendor
         buttons = QHBoxLayout()
-        for button in (self.next_button, self.hold_button, self.resolve_button):
+        for button in (self.next_button, self.hold_button, self.resolve_button,
+                       self.article_button):
             buttons.addWidget(button)
         evidence = QHBoxLayout()
         evidence.addWidget(self.attach_run_button)
@@ -76,6 +84,7 @@ class IncidentDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
+        layout.addWidget(self.known_fixes)
         layout.addLayout(buttons)
         layout.addWidget(self.timeline_view, 1)
         layout.addWidget(self.note_edit)
@@ -88,6 +97,7 @@ class IncidentDetail(QWidget):
 
         self.current = record
         self._enable_actions()
+        self.known_fixes.show_for_incident(record)
         if record is None:
             self.heading.setText("Select an incident.")
             self.timeline_view.clear()
@@ -118,6 +128,7 @@ class IncidentDetail(QWidget):
             button.setEnabled(has)
         self.note_edit.setEnabled(has)
         self.next_button.setEnabled(has and next_step(record.status) is not None)
+        self.article_button.setEnabled(has and record.status in ("resolved", "closed"))
         if has and record.status in ("resolved", "closed"):
             self.hold_button.setEnabled(False)
             self.resolve_button.setEnabled(False)
@@ -144,7 +155,9 @@ class IncidentDetail(QWidget):
         return self._run(lambda: set_status(self.ctx.db, self.current.id, status,
                                             actor=actor_of(self.ctx), hold_reason=reason,
                                             clock_offset_s=clock_offset_of(self.ctx)),
-                         f"Now {STATUS_LABELS[status]}")
+                         f"Now {STATUS_LABELS[status]}" + (
+                             ". Save the fix as a knowledge article? (Save as article…)"
+                             if status in ("resolved", "closed") else ""))
 
     def advance(self) -> None:
         following = next_step(self.current.status) if self.current else None
@@ -187,6 +200,18 @@ class IncidentDetail(QWidget):
             self._run(lambda: attach_file(self.ctx.db, self.ctx.paths.data / "attachments",
                                           self.current.id, Path(path), actor=actor_of(self.ctx)),
                       f"Attached {Path(path).name}")
+
+    def save_as_article(self) -> None:
+        """The close flow's offer: the resolution as a pre-filled, editable article."""
+        from pacs_console.ui.widgets.article_dialog import ArticleDialog
+
+        if self.current is None:
+            return
+        self.article_dialog = ArticleDialog(self.ctx, incident_ref=self.current.id,
+                                            author=actor_of(self.ctx), parent=self)
+        self.article_dialog.saved.connect(
+            lambda article: self.message.setText(f"Saved as knowledge article #{article.id}"))
+        self.article_dialog.open()
 
     def show_error(self, exc: Exception) -> None:
         self.message.setText(diagnosis_text(exc))

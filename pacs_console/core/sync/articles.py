@@ -1,0 +1,208 @@
+"""Knowledge articles both ways with the helpdesk: exactly once out, edits back, conflicts kept.
+
+Durable by construction: an article's own row says what is still to send (sync_state
+'pending'), so an article written offline, or a sync killed half-way, is sent by the next
+sync. Exactly once: the helpdesk is searched for the article's key (its UUID) before any
+create, so a create whose answer was lost is found, not repeated; of duplicates the lowest
+id is kept. Pulls are incremental on the helpdesk's own LastUpdated clock. An article changed
+here and there since the last sync becomes a conflict with both versions kept side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid as uuid_module
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pacs_console.core.db.engine import Database
+from pacs_console.core.kb.model import Article, ArticleProblem
+from pacs_console.core.kb.store import create_article, get_article, update_article
+from pacs_console.core.sync.adapters.base import HelpdeskError
+from pacs_console.core.sync.adapters.rt_articles import FIELDS, RemoteArticle, RTArticles
+
+
+@dataclass
+class ArticleSyncResult:
+    sent: int = 0
+    received: int = 0
+    conflicts: int = 0
+    duplicates_found: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _rows(db: Database, sql: str, params: tuple = ()) -> list:
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(sql, params).all()
+
+
+def _mark(db: Database, article_id: int, **values) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE kb_article SET {assignments} WHERE id = ?",
+                                   (*values.values(), article_id))
+
+
+def _stamp(remote: RemoteArticle) -> str:
+    return remote.updated_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _digest(title: str, fields: dict, codes, attachments) -> str:
+    """What an article says, as one digest: RT's LastUpdated has whole seconds, so two edits
+    in one second look alike by time; by content they never do."""
+    data = {"title": title.strip(), **{k: (v or "").strip() for k, v in sorted(fields.items())},
+            "codes": " ".join(c.lower() for c in codes),
+            "attachments": "\n".join(a for a in attachments if a)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _remote_digest(item: RemoteArticle) -> str:
+    return _digest(item.title, item.fields, item.codes, item.attachments)
+
+
+def _local_digest(article: Article) -> str:
+    return _digest(article.title, {name: getattr(article, name) for name in FIELDS},
+                   article.codes, article.attachments)
+
+
+def _base_digest(db: Database, article_id: int) -> str:
+    return _rows(db, "SELECT remote_digest FROM kb_article WHERE id = ?", (article_id,))[0][0]
+
+
+def _synced(db: Database, article_id: int, item: RemoteArticle) -> None:
+    _mark(db, article_id, sync_state="synced", remote_updated=_stamp(item),
+          remote_digest=_remote_digest(item), remote_synced_at=datetime.now(UTC).isoformat())
+
+
+def _conflict(db: Database, article_id: int, item: RemoteArticle) -> None:
+    """Keep the local version, and the helpdesk's beside it for the engineer to reconcile."""
+    _mark(db, article_id, sync_state="conflict", remote_id=item.id,
+          remote_copy=json.dumps({"title": item.title, **item.fields, "codes": list(item.codes),
+                                  "updated_at": _stamp(item)}))
+
+
+def push(db: Database, remote: RTArticles, result: ArticleSyncResult) -> None:
+    """Send every pending article; search by key before creating. An article the helpdesk
+    changed since this laptop last saw it is not overwritten: it becomes a conflict."""
+    for (article_id,) in _rows(db, "SELECT id FROM kb_article WHERE sync_state = 'pending' "
+                                   "ORDER BY id"):
+        article = get_article(db, article_id)
+        try:
+            remote_id = article.remote_id
+            if not remote_id:
+                found = remote.find(article.uuid)
+                result.duplicates_found += max(0, len(found) - 1)
+                if found:
+                    remote_id = found[0]
+                    remote.update(remote_id, article)
+                else:
+                    remote_id = remote.create(article)
+                _mark(db, article_id, remote_id=remote_id)  # before anything else can fail
+            else:
+                current = remote.get(remote_id)
+                theirs, ours = _remote_digest(current), _local_digest(article)
+                base = _base_digest(db, article_id)  # '' when a sync died before confirming
+                # Changed there since we last saw it: never overwrite, keep both.
+                if theirs != ours and theirs != (base or ours):
+                    _conflict(db, article_id, current)
+                    result.conflicts += 1
+                    continue
+                if theirs != ours:
+                    remote.update(remote_id, article)
+            fresh = remote.get(remote_id)
+        except HelpdeskError as exc:
+            result.errors.append({"article": article_id, **exc.diagnosis.to_dict()})
+            continue  # still pending: the next sync tries again (searching first)
+        _synced(db, article_id, fresh)
+        result.sent += 1
+
+
+def _local_for(db: Database, item: RemoteArticle) -> int | None:
+    rows = _rows(db, "SELECT id FROM kb_article WHERE remote_id = ? OR (uuid = ? AND ? != '') "
+                     "ORDER BY id LIMIT 1", (item.id, item.key, item.key))
+    return rows[0][0] if rows else None
+
+
+def _key(item: RemoteArticle, base_url: str) -> str:
+    try:
+        return str(uuid_module.UUID(item.key))
+    except ValueError:  # written in the helpdesk itself: a stable UUID from its address
+        return str(uuid_module.uuid5(uuid_module.NAMESPACE_URL, f"{base_url}/article/{item.id}"))
+
+
+def _as_article(item: RemoteArticle, base_url: str) -> Article:
+    return Article(title=item.title or f"Helpdesk article {item.id}", codes=item.codes,
+                   attachments=item.attachments, origin="helpdesk", uuid=_key(item, base_url),
+                   remote_id=item.id, sync_state="synced", **item.fields)
+
+
+def pull(db: Database, remote: RTArticles, result: ArticleSyncResult, *,
+         base_url: str = "") -> None:
+    """Articles created or edited on the helpdesk (or by another laptop) since the last pull."""
+    since_rows = _rows(db, "SELECT max(remote_updated) FROM kb_article WHERE remote_updated != ''")
+    since = since_rows[0][0] if since_rows and since_rows[0][0] else None
+    when = datetime.strptime(since, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC) if since else None
+    try:
+        items = remote.changed_since(when)
+    except HelpdeskError as exc:
+        result.errors.append({"pull": True, **exc.diagnosis.to_dict()})
+        return
+    for item in items:
+        local_id = _local_for(db, item)
+        try:
+            incoming = _as_article(item, base_url).cleaned()
+        except ArticleProblem as exc:
+            result.errors.append({"remote_article": item.id, "what": str(exc)})
+            continue
+        if local_id is None:
+            made = create_article(db, incoming)
+            _synced(db, made.id, item)
+            result.received += 1
+            continue
+        local = get_article(db, local_id)
+        if _base_digest(db, local_id) == _remote_digest(item):
+            continue  # the version we have (often our own push coming back)
+        if local.sync_state != "synced" and _local_digest(local) == _remote_digest(item):
+            _synced(db, local_id, item)  # both sides say the same
+            continue
+        if local.sync_state in ("pending", "conflict"):
+            _conflict(db, local_id, item)  # refreshes the helpdesk's side of a known conflict
+            result.conflicts += local.sync_state == "pending"
+            continue
+        update_article(db, local_id, title=incoming.title, codes=incoming.codes,
+                       attachments=incoming.attachments, sync_state="synced",
+                       **{name: getattr(incoming, name) for name in item.fields})
+        _synced(db, local_id, item)
+        result.received += 1
+
+
+def sync_articles(db: Database, remote: RTArticles, *, base_url: str = "") -> ArticleSyncResult:
+    """Send first (so our own edits are not mistaken for the office's), then pull."""
+    result = ArticleSyncResult()
+    push(db, remote, result)
+    pull(db, remote, result, base_url=base_url)
+    return result
+
+
+def conflict_copy(db: Database, article_id: int) -> dict | None:
+    """The helpdesk's version of a conflicting article, to show beside the local one."""
+    rows = _rows(db, "SELECT remote_copy FROM kb_article WHERE id = ? AND sync_state = 'conflict'",
+                 (article_id,))
+    if not rows or rows[0][0] is None:
+        return None
+    value = rows[0][0]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def describe(db: Database, article: Article) -> str:
+    """The article as text, with the helpdesk's version beside it when they conflict."""
+    text = article.text()
+    theirs = conflict_copy(db, article.id)
+    if theirs:
+        text += "\n\nCONFLICT: the helpdesk's version differs (changed on both sides):\n"
+        text += "\n".join(f"  {key}: {value}" for key, value in theirs.items() if value)
+    return text

@@ -1,0 +1,1 @@
+"""Knowledge-base tests: real SQLite with FTS5, real CLI child processes, real peers."""
