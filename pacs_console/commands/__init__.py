@@ -33,4 +33,5 @@ COMMAND_HOMES: dict[str, str] = {
     "demo-pacs": "demo", "report": "reports", "profile": "profile", "hl7": "integration",
     "dicomweb": "integration", "workflow": "integration", "sync": "sync", "helpdesk": "sync",
     "bundle": "bundle", "scp": "scp", "node": "nodes", "health": "health", "archive": "archive",
+    "kb": "kb",
 }

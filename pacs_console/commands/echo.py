@@ -15,6 +15,7 @@ from pacs_console.commands.dimse_common import (
     run_guarded,
     save_evidence,
     say,
+    say_known_fixes,
 )
 
 
@@ -42,7 +43,6 @@ def _line(n: int, result) -> str:
 
 
 def run(args) -> int:
-    from pacs_console.commands.kb import say_known_fixes
     from pacs_console.core.dicom.echo import echo_series, echo_target
 
     with opened_context(args) as ctx:

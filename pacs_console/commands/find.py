@@ -18,6 +18,7 @@ from pacs_console.commands.dimse_common import (
     run_guarded,
     save_evidence,
     say,
+    say_known_fixes,
 )
 
 CONVENIENCE = (("name", "patient name, wildcards * and ?"), ("patient_id", "patient ID"),
@@ -108,7 +109,6 @@ def run(args) -> int:
             if result.diagnosis:
                 say(args, ("Note: " if code == 0 else "") + result.diagnosis.what)
                 say(args, diagnosis_lines(result.diagnosis))
-                from pacs_console.commands.kb import say_known_fixes
 
                 say_known_fixes(args, ctx, result.diagnosis)
         return code

@@ -166,22 +166,3 @@ def register(subparsers) -> None:
              "class and pull the team's back (exactly once; conflicts kept side by side)")
     p.add_argument("--class", dest="article_class", default="PACS Field",
                    help="the helpdesk's article class (default: PACS Field)")
-
-
-def say_known_fixes(args, ctx, diagnosis, vendor: str | None = None) -> None:
-    """After a failure's diagnosis: 'Known fixes: ...' from the knowledge base, best first.
-    A knowledge-base problem never changes the test's own output or exit code."""
-    if diagnosis is None or getattr(args, "json", False):
-        return
-    import logging
-
-    from pacs_console.commands.dimse_common import say
-    from pacs_console.core.kb.store import known_fixes_line, suggest
-
-    try:
-        line = known_fixes_line(suggest(ctx.db, [diagnosis.code], vendor))
-    except Exception:  # noqa: BLE001 - suggestions are a courtesy beside the diagnosis
-        logging.getLogger(__name__).exception("knowledge-base suggestions failed")
-        return
-    if line:
-        say(args, "  " + line)
