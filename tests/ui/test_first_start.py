@@ -36,8 +36,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _echo(ae_title: str, port: int) -> int | None:
-    ae = make_ae("FIRSTSTART", requested=[Verification])
+def _echo(ae_title: str, port: int, calling: str = "FIRSTSTART") -> int | None:
+    ae = make_ae(calling, requested=[Verification])
     assoc = ae.associate("127.0.0.1", port, ae_title=ae_title)
     if not assoc.is_established:
         return None
@@ -77,7 +77,9 @@ def _first_start(folder: Path) -> dict:
             outcome["book"] = [(n.ae_title, n.port) for n in demo_nodes]
             outcome["demo_echo"] = (_echo(demo_nodes[0].ae_title, demo_nodes[0].port)
                                     if demo_nodes else None)
-            outcome["scp_echo"] = _echo(Settings().ae_title, scp_port)
+            # The Storage SCP accepts the AEs it knows (the address book, the demo PACS): the
+            # demo is the peer that moves studies into it.
+            outcome["scp_echo"] = _echo(Settings().ae_title, scp_port, calling="DEMOPACS")
             outcome["logged_port"] = int(found.group(2))
     finally:
         proc.terminate()

@@ -24,7 +24,10 @@ def _column(person: Person, table: QTableView, header: str) -> list[str]:
 
 
 def _pending(person: Person) -> int:
-    return int(re.search(r"Pending (\d+)", person.named("sync-counts", QLabel).text()).group(1))
+    """Items not at the helpdesk yet, as the header says it ('Not delivered N: …' or 'All
+    delivered')."""
+    found = re.search(r"Not delivered (\d+)", person.named("sync-counts", QLabel).text())
+    return int(found.group(1)) if found else 0
 
 
 def _new_incident(person: Person) -> None:

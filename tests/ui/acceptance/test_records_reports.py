@@ -99,9 +99,9 @@ def test_preview_sign_and_verify_a_visit_report(person: Person):
     headers = [reports.model().headerData(c, records_support.Qt.Orientation.Horizontal)
                for c in range(reports.model().columnCount())]
     row = dict(zip(headers, person.rows(reports)[0], strict=True))
-    assert row["site"] == SITE and row["state"] == "valid", row
+    assert row["Site"] == SITE and row["Signature"] == "valid", row
 
-    with person.console.dialogs(_open_file(row["path"])) as seen:
+    with person.console.dialogs(_open_file(row["File"])) as seen:
         person.press("Verify a PDF…", panel)
     assert seen and "Verify" in seen[0].title
     person.wait_text(lambda: _status(person), "signed bytes intact", timeout=60000)
