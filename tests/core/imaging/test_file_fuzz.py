@@ -169,3 +169,28 @@ def test_mutated_files_through_index_thumbnails_and_export(tmp_path_factory, bat
     assert doc["written"] + len(doc["failed"]) + len(doc["not_exported"]) == total
     assert proc.returncode == (0 if not doc["failed"] else 1)
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
+
+
+def test_export_deid_keeps_pydicom_warnings_as_that_files_notes(tmp_path, data_dir):
+    """A file pydicom doubts (a UID that breaks the UID grammar) is still exported; its warning
+    is listed against its name in the report, and nothing reaches stderr."""
+    import io
+    import warnings
+
+    import pydicom
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        odd = pydicom.dcmread(io.BytesIO(BASE))
+        odd.SOPInstanceUID = "1.2.abc.3"
+        odd.save_as(folder / "odd_uid.dcm")
+    (folder / "good.dcm").write_bytes(BASE)
+    proc = run_cli("export-deid", str(folder), "--out", str(tmp_path / "out"), "--json",
+                   data_dir=data_dir, timeout=120)
+    assert proc.stderr == "", proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["written"] == 2
+    assert any(w.startswith("odd_uid.dcm: Invalid value for VR UI") for w in doc["warnings"])
+    assert not any(w.startswith("good.dcm") for w in doc["warnings"])

@@ -26,12 +26,13 @@ def test_real_visit_pages_have_numbers_whole_and_bars_for_per_test_values(ctx, v
     db = ctx.db
     service.create_incident(db, title="Viewer slow on ward 4", severity="medium",
                             site=visit.site_name, reported_at=ARRIVED, visit_id=visit.id)
-    for minute, label in ((70, "TTHPACS@10.20.0.5:104"), (80, "TTHWS03@10.20.0.9:11120")):
+    for minute, label in ((70, "TTHPACS@10.20.0.5:104"), (80, "TTHWS03@10.20.0.9:11120"),
+                          (90, "TTHCR01@10.20.1.21:104")):
         save_test_run(db, kind="echo", outcome="ok", node_label=label,
                       started_at=ARRIVED + timedelta(minutes=minute), summary="C-ECHO OK",
                       metrics={"total_ms": 3.0, "round_trip_ms": {"median": 3.1, "p95": 4.0}})
     report = gather(db, ctx.settings, visit.id, data_dir=ctx.paths.data)
-    assert len(report.incidents) == 3 and len(report.test_runs) == 4 + 1 - 1
+    assert len(report.incidents) == 3 and len(report.test_runs) == 5
     rendered = render_pdf(report)
     pdf = tmp_path / "visit.pdf"
     pdf.write_bytes(rendered.pdf)
