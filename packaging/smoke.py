@@ -24,7 +24,7 @@ class StepFailed(Exception):
 
 
 def _require(condition: bool, what: str) -> None:
-    """A missing tool or part fails its step by name (it never turns into a skip)."""
+    """A missing tool or part fails its step by name; no step is ever passed over."""
     if not condition:
         raise StepFailed(f"missing: {what}")
 

@@ -9,8 +9,8 @@ from pacs_console.core.db.engine import Database
 from pacs_console.core.db.light import save_test_run_light
 from pacs_console.core.db.testruns import get_test_run, list_test_runs, save_test_run
 
-EVIDENCE = {"kind": "echo", "outcome": "failed", "node_label": "ORTHANC@127.0.0.1:4242",
-            "parameters": {"target": {"host": "127.0.0.1", "port": 4242}},
+EVIDENCE = {"kind": "echo", "outcome": "failed", "node_label": "ORTHANC@127.0.0.1:4244",
+            "parameters": {"target": {"host": "127.0.0.1", "port": 4244}},
             "metrics": {"connect_ms": 0.4, "echo_ms": None, "nested": [1, "ɛɔ"]},
             "diagnosis": {"code": "connection-refused", "what": "Kɔfi's PACS refused"},
             "association": None, "summary": "C-ECHO failed", "duration_ms": 1.5}

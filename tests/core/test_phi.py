@@ -31,7 +31,7 @@ SECRETS = ("Kofi", "Mensah", "MENSAH", "KOFI", "GH-77123", "19790214")
     "Patient ID: GH-77123, Birth Date: 19790214",
     "matched MENSAH^KOFI in CT1",
     "matched Mensah^Kofi^^^ in CT1",
-    "GET http://127.0.0.11:8042/dicom-web/studies?00100010=MENSAH%5EKOFI&limit=5 200",
+    "GET http://127.0.0.11:8044/dicom-web/studies?00100010=MENSAH%5EKOFI&limit=5 200",
     "GET https://pacs/dicom-web/studies?PatientID=GH-77123 200",
     "00100010=MENSAH%5EKOFI",
     '{"PatientName": "Mensah^Kofi", "PatientID": "GH-77123"}',
@@ -51,7 +51,7 @@ def test_every_pattern_is_redacted_and_the_line_still_reads(line):
     "C-FIND from CT1 to ORTHANC: 3 matches",
     "ORM^O01 sent to 127.0.0.1:2575, ACK AA",
     "the name of the node is CT1",
-    "GET http://127.0.0.11:8042/dicom-web/studies 200",
+    "GET http://127.0.0.11:8044/dicom-web/studies 200",
 ])
 def test_lines_without_patient_data_are_kept(line):
     assert phi.redact_text(line) == line
@@ -64,7 +64,7 @@ def test_both_words_of_a_name_but_not_the_words_after_it():
 def test_nested_json_in_the_shapes_the_commands_save():
     evidence = {
         # find/move/get: the convenience keys and any -k extras, as commands/find.py passes them
-        "parameters": {"target": {"label": "ORTHANC@127.0.0.11:4242", "name": "CT room"},
+        "parameters": {"target": {"label": "ORTHANC@127.0.0.11:4244", "name": "CT room"},
                        "level": "STUDY",
                        "keys": {"name": "MENSAH*", "patient_id": "GH-77123",
                                 "birth_date": "19790214", "accession": "A-9"},
@@ -87,7 +87,7 @@ def test_nested_json_in_the_shapes_the_commands_save():
 
 
 def test_evidence_is_redacted_when_saved(ctx):
-    run = save_test_run(ctx.db, kind="find", outcome="ok", node_label="ORTHANC@127.0.0.11:4242",
+    run = save_test_run(ctx.db, kind="find", outcome="ok", node_label="ORTHANC@127.0.0.11:4244",
                         parameters={"keys": {"name": "MENSAH*", "patient_id": "GH-77123",
                                              "birth_date": "19790214"}},
                         metrics={"matches": [{"PatientName": "Mensah^Kofi"}]},

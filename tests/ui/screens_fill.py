@@ -91,9 +91,9 @@ class Shooter:
                                contacts="Abɛna Sɛrwaa, +233 20 000 0000", actor=ENGINEER)
         save_node(db, "TTH main PACS", "TTHPACS", "127.0.0.20", 104, tags="pacs, archive",
                   site_id=site.id)
-        save_node(db, "CT scanner room 2", "TTHCT02", "127.0.0.21", 11112, tags="modality, ct",
+        save_node(db, "CT scanner room 2", "TTHCT02", "127.0.0.21", 11120, tags="modality, ct",
                   site_id=site.id)
-        save_node(db, "Reading workstation 3", "TTHWS03", "127.0.0.22", 11112, tags="viewer")
+        save_node(db, "Reading workstation 3", "TTHWS03", "127.0.0.22", 11120, tags="viewer")
         arrived = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
         visit = sites.start_visit(db, site.name, engineer=ENGINEER, purpose="Quarterly visit",
                                   arrived_at=arrived)
