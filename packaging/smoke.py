@@ -199,7 +199,7 @@ def orthanc(s: Smoke) -> str:
 
 
 def jpeg2000_decode(s: Smoke) -> str:
-    from pacs_console.core.dicom.synth import generate_study, write_study
+    from pacs_console.core.dicom.synth.studies import generate_study, write_study
 
     folder = Path(tempfile.mkdtemp(prefix="pacs-smoke-j2k-"))
     thumbs = folder / "thumbs"

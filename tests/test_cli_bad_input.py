@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from pacs_console.core.dicom.scp import StorageSCP
+from pacs_console.core.dicom.servers.storage import StorageSCP
 from tests.conftest import run_cli
 from tests.dicom_samples import ct_series
 

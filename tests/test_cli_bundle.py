@@ -6,7 +6,7 @@ import json
 import zipfile
 
 from pacs_console.core.db.testruns import save_test_run
-from pacs_console.core.dicom.synth import PatientInfo, generate_study, write_study
+from pacs_console.core.dicom.synth.studies import PatientInfo, generate_study, write_study
 from pacs_console.core.incidents import service
 from pacs_console.core.sync import outbox
 from tests.conftest import run_cli

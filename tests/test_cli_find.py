@@ -6,7 +6,7 @@ import csv
 import json
 
 from pacs_console.commands import exit_codes
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from tests.conftest import run_cli
 from tests.dicom_samples import ct_series, to_bytes
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from pacs_console.core.dicom.synth import generate_study, worklist_items, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, worklist_items, write_study
 from pacs_console.core.hl7 import mllp, templates
 from pacs_console.core.hl7.listener import Hl7Listener, ListenerOptions
 from pacs_console.core.workflow.scp import ScpBehaviour, WorkflowSCP

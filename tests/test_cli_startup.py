@@ -44,7 +44,7 @@ def test_echo_no_save_loads_no_database_no_pynetdicom_no_pydicom(orthanc, data_d
                             orthanc.host, str(orthanc.dicom_port))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     assert proc.stdout.startswith(f"#1 OK ORTHANC@{orthanc.host}:{orthanc.dicom_port}")
-    assert "pacs_console.core.dicom.echo" in names and "pacs_console.core.dicom.ul" in names
+    assert "pacs_console.core.dicom.ops.echo" in names and "pacs_console.core.dicom.wire.ul" in names
     assert not _heavy(names), sorted(_heavy(names))
     # Only echo's parser is built: no other command's module is imported.
     from pacs_console.commands import COMMAND_MODULES
@@ -72,7 +72,7 @@ def test_echo_that_saves_prints_the_result_before_opening_the_database(orthanc, 
                     or "sqlalchemy" in line)
     # ... after the echo itself: the lean path's modules were all loaded before the database.
     assert all(i < first_db for i, line in enumerate(lines) if line.rstrip().endswith(
-        ("| pacs_console.core.dicom.ul", "| pacs_console.core.dicom.echo")))
+        ("| pacs_console.core.dicom.wire.ul", "| pacs_console.core.dicom.ops.echo")))
 
 
 def test_command_homes_name_the_module_that_registers_each_command():
@@ -101,7 +101,7 @@ def test_parser_built_for_one_command_still_parses_global_options_and_the_comman
 def test_the_announced_implementation_class_uid_is_pynetdicoms():
     import pynetdicom
 
-    from pacs_console.core.dicom.params import IMPLEMENTATION_CLASS_UID
+    from pacs_console.core.dicom.wire.params import IMPLEMENTATION_CLASS_UID
 
     assert IMPLEMENTATION_CLASS_UID == str(pynetdicom.PYNETDICOM_IMPLEMENTATION_UID)
 

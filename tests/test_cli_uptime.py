@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from pacs_console.core.dicom.demo import DemoPacs
+from pacs_console.core.dicom.servers.demo import DemoPacs
 from tests.conftest import run_cli
 
 

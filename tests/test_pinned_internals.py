@@ -1,4 +1,4 @@
-"""pynetdicom internals that core/dicom/ae.py and core/dicom/store.py patch: if a release
+"""pynetdicom internals that core/dicom/wire/ae.py and core/dicom/ops/store.py patch: if a release
 drops or renames one, this fails naming it, before a field visit finds out the hard way."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pynetdicom
 from pynetdicom import AE, _config
 from pynetdicom.sop_class import Verification
 
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from tests.conftest import ROOT
 
 # (where, name) for every private attribute the console reads or replaces.
@@ -31,7 +31,7 @@ def _missing(obj, names, where: str) -> list[str]:
 
 def _explain(missing: list[str]) -> str:
     return (f"pynetdicom {pynetdicom.__version__} lacks {', '.join(missing)}, which "
-            "core/dicom/ae.py (or store.py) patches: adapt the patch before allowing this "
+            "core/dicom/wire/ae.py (or store.py) patches: adapt the patch before allowing this "
             "version (pyproject pins pynetdicom to its tested minor range)")
 
 

@@ -14,7 +14,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from pacs_console.core.dicom.synth import PatientInfo, generate_study, write_study
+from pacs_console.core.dicom.synth.studies import PatientInfo, generate_study, write_study
 from tests.conftest import ROOT, run_cli
 from tests.peers.plugin import SCU_PORT
 

@@ -16,7 +16,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from pacs_console.core.dicom.ae import Timeouts, make_ae
+from pacs_console.core.dicom.wire.ae import Timeouts, make_ae
 from tests.dicom_samples import ct_series, to_bytes
 from tests.peers.plugin import MOVE_DEST_AET, MOVE_DEST_HOST, MOVE_DEST_PORT, SCU_AET
 from tests.peers.process import check_port_free

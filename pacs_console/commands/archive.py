@@ -33,7 +33,7 @@ def _sample(text: str) -> int:
 
 def _target(ctx, name: str):
     from pacs_console.core.db.nodes import get_node
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.wire.target import Target
 
     node = get_node(ctx.db, name)
     if node is None:

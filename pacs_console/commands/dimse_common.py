@@ -65,9 +65,9 @@ def build_target(args, ctx):
     """Returns (Target, node or None) from the address book and/or the command line."""
     from dataclasses import replace
 
-    from pacs_console.core.dicom.params import Timeouts, validate_ae_title
-    from pacs_console.core.dicom.target import Target
-    from pacs_console.core.dicom.tls import TlsConfig
+    from pacs_console.core.dicom.wire.params import Timeouts, validate_ae_title
+    from pacs_console.core.dicom.wire.target import Target
+    from pacs_console.core.dicom.wire.tls import TlsConfig
 
     node = None
     if args.node:  # the database (SQLAlchemy) loads only when the address book is asked
@@ -135,7 +135,7 @@ def save_evidence(args, ctx, node, result) -> int | None:
 
 
 def emit_json(data: Any) -> None:
-    from pacs_console.core.dicom.results import json_safe
+    from pacs_console.core.dicom.ops.results import json_safe
 
     json.dump(json_safe(data), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -43,7 +43,7 @@ def _line(n: int, result) -> str:
 
 
 def run(args) -> int:
-    from pacs_console.core.dicom.echo import echo_series, echo_target
+    from pacs_console.core.dicom.ops.echo import echo_series, echo_target
 
     with opened_context(args) as ctx:
         target, node = build_target(args, ctx)
@@ -73,7 +73,7 @@ def run(args) -> int:
                 say(args, _line(len(results), result))
         except KeyboardInterrupt:
             series.close()  # Ctrl+C ends a continuous echo with its statistics, not a traceback
-        from pacs_console.core.dicom.echo import EchoStats
+        from pacs_console.core.dicom.ops.echo import EchoStats
 
         stats = EchoStats.from_results(results, target,
                                        sum(r.total_ms or 0.0 for r in results))

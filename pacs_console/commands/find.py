@@ -68,7 +68,7 @@ def parse_keys(pairs: list[str]) -> dict[str, str]:
 
 
 def run(args) -> int:
-    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.ops.query import find
 
     keys = {name: getattr(args, name) for name, _ in CONVENIENCE if getattr(args, name) is not None}
     extra = parse_keys(args.key)

@@ -59,7 +59,7 @@ def _message(args, ctx) -> tuple[str, list[str]]:
 
 def _worklist_fields(args, ctx) -> dict:
     from pacs_console.commands.integration_web import resolve_target
-    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.ops.query import find
     from pacs_console.core.hl7.templates import fields_from_worklist
 
     target, _ = resolve_target(args.worklist, ctx)
@@ -81,7 +81,7 @@ def _drain(generator):
 
 
 def run_send(args) -> int:
-    from pacs_console.core.dicom.tls import TlsConfig
+    from pacs_console.core.dicom.wire.tls import TlsConfig
     from pacs_console.core.hl7.mllp import send
 
     if not 1 <= args.port <= 65535:

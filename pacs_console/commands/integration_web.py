@@ -25,7 +25,7 @@ _ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
 def resolve_target(spec: str, ctx):
     """An address-book node (name, id or AE) or AE@HOST:PORT; returns (Target, node or None)."""
     from pacs_console.core.db.nodes import get_node
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.wire.target import Target
 
     match = _ADDRESS.match(spec.strip())
     if match:
@@ -192,7 +192,7 @@ def _run_web(args) -> int:
             result = _drive(client.wado(endpoint, ctx.paths.store, args.study, args.series or "",
                                         args.instance or ""), args)
         else:
-            from pacs_console.core.dicom.store import collect
+            from pacs_console.core.dicom.ops.store import collect
 
             items, _ = collect(args.paths)
             if not items:
@@ -293,7 +293,7 @@ def _run_workflow(args) -> int:
 def _run_serve(args) -> int:
     import queue
 
-    from pacs_console.core.dicom.synth import worklist_items
+    from pacs_console.core.dicom.synth.studies import worklist_items
     from pacs_console.core.workflow.scp import ScpBehaviour, WorkflowSCP
 
     peers = {}

@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
 
 def _usage(args) -> str | None:
-    from pacs_console.core.dicom.params import validate_ae_title
+    from pacs_console.core.dicom.wire.params import validate_ae_title
 
     if args.port is not None and not 0 <= args.port <= 65535:
         return f"--port {args.port} is outside 0-65535"

@@ -172,8 +172,8 @@ def outcome_code(result) -> int:
 
 
 def run_move(args) -> int:
-    from pacs_console.core.dicom.preflight import preflight_move
-    from pacs_console.core.dicom.retrieve import move
+    from pacs_console.core.dicom.ops.preflight import preflight_move
+    from pacs_console.core.dicom.ops.retrieve import move
 
     level, keys = _keys(args)
     with opened_context(args) as ctx:
@@ -213,7 +213,7 @@ def run_move(args) -> int:
 
 
 def run_get(args) -> int:
-    from pacs_console.core.dicom.retrieve import get
+    from pacs_console.core.dicom.ops.retrieve import get
 
     level, keys = _keys(args)
     with opened_context(args) as ctx:
@@ -225,14 +225,14 @@ def run_get(args) -> int:
 
 
 def run_store(args) -> int:
-    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.ops.store import store
 
     sources: list = list(args.files)
     if args.generate is not None and not 1 <= args.generate <= MAX_GENERATE:
         raise UsageProblem(f"--generate takes 1 to {MAX_GENERATE} images (they are made in "
                            "memory before sending)")
     if args.generate:
-        from pacs_console.core.dicom.synth import generate_study
+        from pacs_console.core.dicom.synth.studies import generate_study
 
         sources += generate_study(args.modality, images=args.generate,
                                   compression=args.compression)
@@ -259,7 +259,7 @@ def run_store(args) -> int:
 
 
 def run_probe(args) -> int:
-    from pacs_console.core.dicom.probe import probe
+    from pacs_console.core.dicom.ops.probe import probe
 
     with opened_context(args) as ctx:
         target, node = build_target(args, ctx)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 
 from pacs_console.core.csvsafe import safe_dict, unsafe_cell
 from pacs_console.core.db.nodes import NodeRecord, as_record
-from pacs_console.core.dicom.params import validate_ae_title
+from pacs_console.core.dicom.wire.params import validate_ae_title
 
 FORMATS = ("csv", "json", "orthanc", "dcmtk")
 FORMAT_ALIASES = {"dcmqrscp": "dcmtk"}  # the CLI's name for dcmqrscp.cfg HostTables

@@ -15,7 +15,7 @@ from pacs_console.paths import AppPaths
 
 if TYPE_CHECKING:  # the database and pynetdicom load on first use, after the window shows
     from pacs_console.core.db.engine import Database
-    from pacs_console.core.dicom.scp import StorageSCP
+    from pacs_console.core.dicom.servers.storage import StorageSCP
 
 log = logging.getLogger(__name__)
 DEMO_PORT = 11112
@@ -85,7 +85,7 @@ class Context:
     def storage_scp(self) -> StorageSCP:
         """The one local Storage SCP, created on first use with the AE and port from settings."""
         if self.scp is None:
-            from pacs_console.core.dicom.scp import StorageSCP
+            from pacs_console.core.dicom.servers.storage import StorageSCP
 
             settings = self.settings
             self.scp = StorageSCP(self.paths.store, settings.ae_title, settings.scp_port,
@@ -108,7 +108,7 @@ class Context:
     def start_demo(self, host: str = "127.0.0.1", port: int | None = None):
         """Start the embedded demo PACS and list it in the address book as 'Demo PACS'."""
         from pacs_console.core.db.nodes import list_nodes, register_demo_node
-        from pacs_console.core.dicom.demo import DemoPacs
+        from pacs_console.core.dicom.servers.demo import DemoPacs
 
         def resolve(ae_title: str):
             if ae_title.strip() == self.settings.ae_title.strip():

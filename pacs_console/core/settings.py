@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from pacs_console.core.dicom.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
+from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class Settings:
 
     def scp_limits(self):
         """The Storage SCP's caps, as the lean acceptor takes them."""
-        from pacs_console.core.dicom.scp_lean import Limits
+        from pacs_console.core.dicom.wire.lean_scp import Limits
         from pacs_console.core.dicom.wire.pdu import effective_max_pdu
 
         return Limits(max_associations=max(1, self.scp_max_associations),

@@ -12,7 +12,7 @@ from tests.bench.gui_find import make_studies
 
 
 def main() -> None:
-    from pacs_console.core.dicom.demo import DemoPacs
+    from pacs_console.core.dicom.servers.demo import DemoPacs
 
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     demo = DemoPacs(port=0, studies=make_studies(count), worklist=[]).start()

@@ -23,8 +23,8 @@ def _setup() -> None:
 
     from pacs_console.app import tune_interpreter_for_gui
     from pacs_console.core.context import Context
-    from pacs_console.core.dicom.demo import DemoPacs
-    from pacs_console.core.dicom.synth import generate_study
+    from pacs_console.core.dicom.servers.demo import DemoPacs
+    from pacs_console.core.dicom.synth.studies import generate_study
     from pacs_console.core.settings import Settings
     from pacs_console.paths import app_paths
     from pacs_console.ui.main_window import MainWindow
@@ -56,7 +56,7 @@ def _move(demo, study_uid: str) -> int:
     from pydicom import Dataset
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove
 
-    from pacs_console.core.dicom.ae import make_ae
+    from pacs_console.core.dicom.wire.ae import make_ae
 
     ae = make_ae("PACSCONSOLE", requested=[StudyRootQueryRetrieveInformationModelMove])
     assoc = ae.associate(demo.host, demo.port, ae_title=demo.ae_title)

@@ -151,7 +151,7 @@ def study(name: str, modality: str, images: int, series: int, size: int, *,
 _GENERATE = """
 import sys
 from pathlib import Path
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 modality, images, series, size, parts, folder = sys.argv[1], *map(int, sys.argv[2:6]), Path(sys.argv[6])
 done = 0
 for part in range(parts):
@@ -167,7 +167,7 @@ _REPLICATE = """
 import sys
 from pathlib import Path
 from pydicom.uid import generate_uid
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.synth.studies import generate_study
 images, series, size, folder = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 folder.mkdir(parents=True, exist_ok=True)
 templates = generate_study("CT", images=series, series=series, size=size, seed=78)

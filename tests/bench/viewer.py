@@ -27,7 +27,7 @@ def _setup() -> None:
     # Generated in a child process: 1,000 datasets held here would inflate this process's
     # peak memory and its garbage-collection pauses, which are what the GUI cases measure.
     subprocess.run([sys.executable, "-c",
-                    "import sys; from pacs_console.core.dicom.synth import generate_study, "
+                    "import sys; from pacs_console.core.dicom.synth.studies import generate_study, "
                     "write_study; write_study(generate_study('CT', images=int(sys.argv[1]), "
                     "series=int(sys.argv[2]), size=int(sys.argv[3]), seed=77), sys.argv[4])",
                     str(IMAGES), str(SERIES), str(SIZE), str(folder)], check=True)

@@ -37,8 +37,8 @@ def _echo_once() -> dict[str, float]:
 def _echo_once_no_save() -> dict[str, float]:
     import time
 
-    from pacs_console.core.dicom.echo import echo_target
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.ops.echo import echo_target
+    from pacs_console.core.dicom.wire.target import Target
 
     peer = env.orthanc()
     start = time.perf_counter()  # beside, never the target: in this warm process, no start-up
@@ -60,7 +60,7 @@ def _echo_run() -> dict[str, float]:
 
 # -- C-FIND ---------------------------------------------------------------------------------
 def _find_setup() -> None:
-    from pacs_console.core.dicom.synth import generate_study
+    from pacs_console.core.dicom.synth.studies import generate_study
     from tests.core.dicom_ops.helpers import part10
 
     peer = env.orthanc()

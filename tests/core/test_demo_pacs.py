@@ -23,10 +23,10 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from pacs_console.core.dicom import demo_handlers
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.demo import STORAGE_SYNTAXES, DemoPacs
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.servers import demo_handlers
+from pacs_console.core.dicom.servers.demo import STORAGE_SYNTAXES, DemoPacs
+from pacs_console.core.dicom.synth.studies import generate_study
+from pacs_console.core.dicom.wire.ae import make_ae
 
 HOST = "127.0.0.1"
 QR = [Verification, PatientRootQueryRetrieveInformationModelFind,

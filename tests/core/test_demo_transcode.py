@@ -12,9 +12,9 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossl
 from pynetdicom import build_context
 from pynetdicom.sop_class import MRImageStorage, StudyRootQueryRetrieveInformationModelMove
 
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.synth.studies import generate_study
+from pacs_console.core.dicom.wire.ae import make_ae
 from tests.core.test_demo_pacs import query
 from tests.peers.dcmtk import StorescpPeer
 from tests.peers.net import addr, free_port

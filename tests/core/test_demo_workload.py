@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pacs_console.core.dicom.ae import Timeouts
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.echo import echo_series
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.echo import echo_series
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.wire.ae import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 
 
 def test_100_echoes_at_interval_0_lose_none():

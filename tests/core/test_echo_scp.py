@@ -9,9 +9,9 @@ import time
 import pytest
 from pynetdicom.sop_class import CTImageStorage, Verification
 
-from pacs_console.core.dicom.ae import Timeouts, make_ae
-from pacs_console.core.dicom.echo import echo
-from pacs_console.core.dicom.scp import StorageSCP
+from pacs_console.core.dicom.ops.echo import echo
+from pacs_console.core.dicom.servers.storage import StorageSCP
+from pacs_console.core.dicom.wire.ae import Timeouts, make_ae
 from tests.dicom_samples import ct_series
 
 

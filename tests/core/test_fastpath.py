@@ -14,10 +14,10 @@ from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 from pynetdicom.sop_class import CTImageStorage
 
-from pacs_console.core.dicom import fastpath
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.scp import StorageSCP
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.servers.storage import StorageSCP
+from pacs_console.core.dicom.synth.studies import generate_study
+from pacs_console.core.dicom.wire import fastpath
+from pacs_console.core.dicom.wire.ae import make_ae
 
 
 def _encode(ds: Dataset, implicit: bool) -> bytes:

@@ -8,8 +8,8 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.sequence import Sequence
 
-from pacs_console.core.dicom import matching
-from pacs_console.core.dicom.synth import PatientInfo, generate_study, worklist_items
+from pacs_console.core.dicom.servers import matching
+from pacs_console.core.dicom.synth.studies import PatientInfo, generate_study, worklist_items
 
 
 def elem(keyword: str, value) -> DataElement:

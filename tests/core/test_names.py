@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.echo import echo_target
 from pacs_console.core.dicom.names import as_text, association_rows, column_title, uid_name
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.echo import echo_target
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.wire.target import Target
 from tests.core.dicom_ops.helpers import QUICK
 
 

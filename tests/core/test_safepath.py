@@ -18,10 +18,10 @@ from pynetdicom import AE, evt
 from pynetdicom.sop_class import CTImageStorage, PatientRootQueryRetrieveInformationModelGet
 
 from pacs_console.core import safepath
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.retrieve import get
-from pacs_console.core.dicom.scp import StorageSCP
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.retrieve import get
+from pacs_console.core.dicom.servers.storage import StorageSCP
+from pacs_console.core.dicom.wire.ae import make_ae
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.dicomweb import client
 from pacs_console.core.imaging.deid import export_deid
 from pacs_console.core.imaging.sources import _extract_zip, list_source

@@ -14,13 +14,12 @@ from pynetdicom.sop_class import CTImageStorage, Verification
 
 from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom import ul
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.scp import StorageSCP
-from pacs_console.core.dicom.scp_lean import Limits
-from pacs_console.core.dicom.synth import generate_study
-from pacs_console.core.dicom.target import Target
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.servers.storage import StorageSCP
+from pacs_console.core.dicom.synth.studies import generate_study
+from pacs_console.core.dicom.wire import pdu, ul
+from pacs_console.core.dicom.wire.lean_scp import Limits
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from pacs_console.paths import app_paths
 from tests.core.dicom_ops.helpers import part10
@@ -44,7 +43,7 @@ def _dataset_bytes(ds) -> bytes:
     """The dataset as a C-STORE carries it (Explicit VR Little Endian, no file meta)."""
     raw = part10(ds)
     with io.BytesIO(raw) as fp:
-        from pacs_console.core.dicom.fastpath import dataset_offset
+        from pacs_console.core.dicom.wire.fastpath import dataset_offset
 
         return raw[dataset_offset(fp):]
 

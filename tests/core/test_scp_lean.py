@@ -8,11 +8,11 @@ import struct
 import pytest
 from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformationModelFind
 
-from pacs_console.core.dicom import ul
-from pacs_console.core.dicom.echo import echo
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.scp import StorageSCP
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.echo import echo
+from pacs_console.core.dicom.servers.storage import StorageSCP
+from pacs_console.core.dicom.wire import ul
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 
 QUICK = Timeouts(connect=3, acse=3, dimse=5, network=5)
 EXPLICIT = "1.2.840.10008.1.2.1"

@@ -10,10 +10,10 @@ import psutil
 import pytest
 from pynetdicom.sop_class import CTImageStorage
 
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.echo import echo
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.ops.echo import echo
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.synth.studies import generate_study
+from pacs_console.core.dicom.wire.ae import make_ae
 from tests.core.wire_peers import connect, echo_ok, serve, stop
 
 MB = 1 << 20

@@ -18,7 +18,7 @@ from pydicom.uid import (
     UltrasoundImageStorage,
 )
 
-from pacs_console.core.dicom.synth import (
+from pacs_console.core.dicom.synth.studies import (
     CHARSET,
     INSTITUTIONS,
     PatientInfo,

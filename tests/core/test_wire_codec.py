@@ -9,11 +9,10 @@ import pytest
 from pynetdicom.pdu import A_ASSOCIATE_AC, A_ASSOCIATE_RQ
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
-from pacs_console.core.dicom import ul
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.query import find
-from pacs_console.core.dicom.target import Target
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.ops.query import find
+from pacs_console.core.dicom.wire import pdu, ul
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from tests.core.dicom_ops.helpers import drain
 from tests.core.wire_peers import ScriptedAcceptor

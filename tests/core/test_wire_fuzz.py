@@ -13,10 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pynetdicom.sop_class import CTImageStorage, Verification
 
-from pacs_console.core.dicom import ul
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.target import Target
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.wire import pdu, ul
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.settings import SCHEMA_VERSION
 from pacs_console.paths import app_paths

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from pacs_console.core.dicom.echo import echo
+from pacs_console.core.dicom.ops.echo import echo
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -49,7 +49,7 @@ def check_port_free(host: str, port: int) -> None:
 
 def echo(host: str, port: int, aet: str, *, calling: str = "PACSCONSOLE", timeout: float = 2.0):
     """One C-ECHO with the project's AE factory; returns the status (0 = success) or None."""
-    from pacs_console.core.dicom.ae import Timeouts, make_ae
+    from pacs_console.core.dicom.wire.ae import Timeouts, make_ae
 
     ae = make_ae(
         calling,

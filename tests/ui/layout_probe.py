@@ -173,7 +173,7 @@ def drop_folder(widget, folder: Path) -> None:
 
 
 def viewer(app, window, folder: Path) -> dict:
-    from pacs_console.core.dicom.synth import generate_study, write_study
+    from pacs_console.core.dicom.synth.studies import generate_study, write_study
 
     write_study(generate_study("CT", images=4, series=1, size=64, seed=7), folder)
     click_nav(app, window, "Viewer")

@@ -176,7 +176,7 @@ class Shooter:
         self.shoot("discovery")
 
     def _viewer(self) -> None:
-        from pacs_console.core.dicom.synth import generate_study, write_study
+        from pacs_console.core.dicom.synth.studies import generate_study, write_study
 
         panel = self.window.panels["Viewer"]
         self.window.show_panel("Viewer")

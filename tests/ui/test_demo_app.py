@@ -9,7 +9,7 @@ from pydicom import Dataset
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove
 
 from pacs_console.core.db.nodes import DEMO_NODE_NAME, list_nodes
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.settings import Settings
 from pacs_console.ui.main_window import MainWindow
 

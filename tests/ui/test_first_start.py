@@ -21,7 +21,7 @@ from pynetdicom.sop_class import Verification
 
 from pacs_console.core.db.engine import Database
 from pacs_console.core.db.nodes import DEMO_NODE_NAME, list_nodes
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.settings import Settings, save_settings
 from pacs_console.logs import LOG_FILE_NAME
 from pacs_console.paths import app_paths

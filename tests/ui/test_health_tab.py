@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton, QTabWidget
 
 from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.ui.main_window import PANELS, MainWindow
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from pacs_console.core.db.nodes import get_node, list_nodes, save_node
 from pacs_console.core.db.testruns import list_test_runs
-from pacs_console.core.dicom.demo import DemoPacs
+from pacs_console.core.dicom.servers.demo import DemoPacs
 from pacs_console.ui.panels.tests import TestsPanel
 from pacs_console.ui.widgets.node_dialog import NodeDialog
 

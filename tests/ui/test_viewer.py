@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QWheelEvent
 
-from pacs_console.core.dicom.scp import Received
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.servers.storage import Received
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 from pacs_console.core.imaging.thumbs import shutdown_pool
 from pacs_console.ui.panels.viewer import ViewerPanel
 from tests.core.imaging.conftest import bundled, make_broken

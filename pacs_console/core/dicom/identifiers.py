@@ -1,7 +1,7 @@
 """C-FIND and retrieve identifiers, both ways: building them from the engineer's keys and
 reading answers back into flat keyword -> text rows.
 
-Shared by ``query`` (the operation), ``query_lean`` (its fast wire path) and ``retrieve``, so
+Shared by ``query`` (the operation), ``wire.lean_query`` (its fast wire path) and ``retrieve``, so
 none of them reaches into another's private names and no two import each other.
 """
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pacs_console.core import safepath
-from pacs_console.core.dicom.results import make_evidence
+from pacs_console.core.dicom.ops.results import make_evidence
 from pacs_console.core.dicomweb import multipart
 from pacs_console.core.dicomweb.auth import Credentials, httpx_auth
 from pacs_console.core.dicomweb.diagnose import diagnose_response, diagnose_transport

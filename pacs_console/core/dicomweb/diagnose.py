@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pacs_console.core.dicom import diagnose as dimse_diagnose
+from pacs_console.core.dicom.diagnosis import diagnose as dimse_diagnose
 from pacs_console.core.errors import Diagnosis
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -134,7 +134,7 @@ def diagnose_transport(exc: Exception, url: str, timeout: float, *,
     """httpx transport errors (connect, read, TLS) in the words used for DIMSE."""
     import httpx
 
-    from pacs_console.core.dicom import diagnose_tls
+    from pacs_console.core.dicom.diagnosis import diagnose_tls
 
     host = httpx.URL(url).host
     port = httpx.URL(url).port or (443 if url.startswith("https") else 80)

@@ -8,7 +8,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
-from pacs_console.core.dicom.fingerprint import fingerprint
+from pacs_console.core.dicom.diagnosis.fingerprint import fingerprint
 from pacs_console.core.discovery import models as m
 from pacs_console.core.discovery.aetitles import candidates
 from pacs_console.core.discovery.wire import (

@@ -39,7 +39,7 @@ def _drain(generator, items: list | None = None):
 
 
 def _studies(target, date_range: str | None, limit: int = MAX_STUDIES) -> list[dict]:
-    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.ops.query import find
 
     rows: list[dict] = []
     keys = {"date": date_range} if date_range else {}
@@ -149,8 +149,8 @@ def _pixel_digest(path: Path) -> tuple[str | None, str]:
 
 
 def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> StudyCheck:
-    from pacs_console.core.dicom.query import find
-    from pacs_console.core.dicom.retrieve import get
+    from pacs_console.core.dicom.ops.query import find
+    from pacs_console.core.dicom.ops.retrieve import get
 
     uid = study.get("StudyInstanceUID", "")
     expected = study.get("NumberOfStudyRelatedInstances")

@@ -43,7 +43,7 @@ def _result(run: NodeRun, check: str, result: str, summary: str, *, diagnosis=No
 
 def route(run: NodeRun) -> CheckResult:
     """TCP connects to the node's port: latency and loss from this laptop's route."""
-    from pacs_console.core.dicom.diagnose import diagnose_socket_error
+    from pacs_console.core.dicom.diagnosis.diagnose import diagnose_socket_error
 
     start, times, last_error = time.perf_counter(), [], None
     target = run.target
@@ -70,7 +70,7 @@ def route(run: NodeRun) -> CheckResult:
 
 
 def echo(run: NodeRun) -> CheckResult:
-    from pacs_console.core.dicom.echo import echo_target
+    from pacs_console.core.dicom.ops.echo import echo_target
 
     start, times, failure = time.perf_counter(), [], None
     for _ in range(run.plan.echo_count):
@@ -101,7 +101,7 @@ def association(run: NodeRun) -> CheckResult:
     start = time.perf_counter()
     report = run.scratch.get("association")
     if report is None:
-        from pacs_console.core.dicom.echo import echo_target
+        from pacs_console.core.dicom.ops.echo import echo_target
 
         result = echo_target(run.target)
         if not result.ok:
@@ -131,7 +131,7 @@ def association(run: NodeRun) -> CheckResult:
 
 
 def _find(run: NodeRun, check: str, model: str, keys: dict, what: str) -> CheckResult:
-    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.ops.query import find
 
     start = time.perf_counter()
     try:
@@ -166,8 +166,8 @@ def worklist(run: NodeRun) -> CheckResult:
 
 
 def tls(run: NodeRun) -> CheckResult:
-    from pacs_console.core.dicom.diagnose_tls import diagnose_tls_error
-    from pacs_console.core.dicom.tls import handshake
+    from pacs_console.core.dicom.diagnosis.diagnose_tls import diagnose_tls_error
+    from pacs_console.core.dicom.wire.tls import handshake
 
     start = time.perf_counter()
     target = run.target
@@ -195,8 +195,8 @@ def store(run: NodeRun) -> CheckResult:
     if not run.plan.allow_store:
         return _result(run, "store", SKIPPED, "C-STORE not allowed for this node by the plan",
                        start=start)
-    from pacs_console.core.dicom.store import store as send
-    from pacs_console.core.dicom.synth import generate_study
+    from pacs_console.core.dicom.ops.store import store as send
+    from pacs_console.core.dicom.synth.studies import generate_study
 
     study = generate_study("CT", images=1, series=1, size=64)
     for ds in study:  # tagged so the site can find and remove it

@@ -49,7 +49,7 @@ def run_health(db, settings, plan: Plan, *, stop: threading.Event | None = None,
                save: bool = True, parallel: int | None = None
                ) -> Generator[Progress, None, HealthRun]:
     from pacs_console.core.db.nodes import list_nodes
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.wire.target import Target
 
     stop = stop or threading.Event()
     nodes = {n.name: n for n in list_nodes(db)}

@@ -7,9 +7,9 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
-from pacs_console.core.dicom import diagnose, diagnose_tls
-from pacs_console.core.dicom import tls as tls_mod
-from pacs_console.core.dicom.results import make_evidence
+from pacs_console.core.dicom.diagnosis import diagnose, diagnose_tls
+from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.wire import tls as tls_mod
 from pacs_console.core.errors import Diagnosis
 from pacs_console.core.hl7.ack import AckInfo, message_summary, normalise_segments, parse_ack
 

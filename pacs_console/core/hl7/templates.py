@@ -55,7 +55,7 @@ def fields_from_worklist(item) -> dict:
 
 def test_patient_fields(seed: int | None = None) -> dict:
     """A synthetic Ghanaian test patient with a plausible order (never a real person)."""
-    from pacs_console.core.dicom.synth import worklist_items
+    from pacs_console.core.dicom.synth.studies import worklist_items
 
     item = worklist_items(1, seed=seed if seed is not None else secrets.randbits(16))[0]
     return fields_from_worklist(item)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.workflow import datasets as wds
 from pacs_console.core.workflow import steps as st
@@ -61,11 +61,11 @@ def _skip(step: str, why: str) -> st.StepResult:
 
 def worklist_step(target: Target | None, keys: dict) -> tuple[st.StepResult, dict | None]:
     """C-FIND the scheduled step; without a worklist node, a synthetic one (marked as such)."""
-    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.ops.query import find
 
     if target is None:
-        from pacs_console.core.dicom.query import flatten
-        from pacs_console.core.dicom.synth import worklist_items
+        from pacs_console.core.dicom.ops.query import flatten
+        from pacs_console.core.dicom.synth.studies import worklist_items
 
         item = flatten(worklist_items(1, seed=int(time.time()) % 100000)[0])
         step = _skip("mwl", "no worklist node: a generated scheduled step is used")
@@ -105,7 +105,7 @@ def make_study(item: dict, images: int) -> list:
     from pydicom import Dataset
     from pydicom.sequence import Sequence as DicomSequence
 
-    from pacs_console.core.dicom.synth import SPECS, PatientInfo, generate_study
+    from pacs_console.core.dicom.synth.studies import SPECS, PatientInfo, generate_study
 
     modality = (item.get("Modality") or "CT").upper()
     if modality not in SPECS:
@@ -207,7 +207,7 @@ def _listener_failed(plan: WorkflowPlan, exc: Exception) -> st.StepResult:
 
 
 def store_step(target: Target, study: list) -> st.StepResult:
-    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.ops.store import store
 
     step = st.StepResult("store", target=target)
     start = time.perf_counter()

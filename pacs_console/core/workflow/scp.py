@@ -17,8 +17,13 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, limit_per_address, make_ae
-from pacs_console.core.dicom.scp import ACCEPTED_TRANSFER_SYNTAXES
+from pacs_console.core.dicom.servers.storage import ACCEPTED_TRANSFER_SYNTAXES
+from pacs_console.core.dicom.wire.ae import (
+    STORAGE_SOP_CLASSES,
+    Timeouts,
+    limit_per_address,
+    make_ae,
+)
 from pacs_console.core.workflow import datasets as wds
 
 log = logging.getLogger(__name__)

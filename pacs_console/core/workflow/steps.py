@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pynetdicom import build_role, evt
 from pynetdicom.sop_class import ModalityPerformedProcedureStep, StorageCommitmentPushModel
 
-from pacs_console.core.dicom import association as assoc_mod
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.dimse_status import describe_status
-from pacs_console.core.dicom.results import make_evidence
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.diagnosis.dimse_status import describe_status
+from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.wire import association as assoc_mod
+from pacs_console.core.dicom.wire.ae import make_ae
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.workflow import datasets as wds
 

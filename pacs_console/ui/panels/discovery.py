@@ -30,7 +30,7 @@ from pacs_console.ui.models.findings import FindingsModel
 from pacs_console.ui.widgets.columns import size_columns
 from pacs_console.ui.widgets.panel_parts import panel_heading
 
-HAS_CAPABILITY_PROBE = importlib.util.find_spec("pacs_console.core.dicom.probe") is not None
+HAS_CAPABILITY_PROBE = importlib.util.find_spec("pacs_console.core.dicom.ops.probe") is not None
 
 
 def _sites(ctx: Context) -> list[str]:
@@ -344,8 +344,8 @@ class DiscoveryPanel(QWidget):
         finding = self.selected()
         if finding is None:
             return
-        from pacs_console.core.dicom.probe import probe
-        from pacs_console.core.dicom.target import Target
+        from pacs_console.core.dicom.ops.probe import probe
+        from pacs_console.core.dicom.wire.target import Target
 
         settings = self.ctx.settings
         target = Target(finding.host, finding.port, finding.ae_title or "ANY-SCP",

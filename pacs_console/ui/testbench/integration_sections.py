@@ -45,7 +45,7 @@ def _web_operation(ctx: Context, url: str, action: str, argument: str, creds, sa
     elif action == "wado":
         result = yield from client.wado(endpoint, ctx.paths.store, argument.strip())
     else:
-        from pacs_console.core.dicom.store import collect
+        from pacs_console.core.dicom.ops.store import collect
 
         items, _ = collect([argument.strip()])
         result = yield from client.stow(endpoint, [i.path for i in items if i.path])
@@ -135,7 +135,7 @@ class DicomWebSection(QWidget):
 
 def _target(ctx: Context, spec: str, default):
     from pacs_console.core.db.nodes import get_node
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.wire.target import Target
 
     spec = spec.strip()
     if spec == "-":
@@ -247,7 +247,7 @@ class WorkflowSection(QWidget):
         if self.scp is not None:
             self.shutdown()
             return
-        from pacs_console.core.dicom.synth import worklist_items
+        from pacs_console.core.dicom.synth.studies import worklist_items
         from pacs_console.core.workflow.scp import WorkflowSCP
 
         try:

@@ -238,6 +238,6 @@ class IntegrationTab(QWidget):
 
 
 def pretty(data) -> str:
-    from pacs_console.core.dicom.results import json_safe
+    from pacs_console.core.dicom.ops.results import json_safe
 
     return json.dumps(json_safe(data), indent=2, ensure_ascii=False)

@@ -26,7 +26,7 @@ COLUMNS = ("Service", "SOP class", "Accepted transfer syntaxes", "Role")
 def _probe_and_save(ctx: Context, node_id: int, target, storage: bool):
     from pacs_console.core.db.nodes import set_capabilities
     from pacs_console.core.db.testruns import run_recorded
-    from pacs_console.core.dicom.probe import probe
+    from pacs_console.core.dicom.ops.probe import probe
 
     matrix, run = yield from run_recorded(ctx.db, node_id, probe(target, storage=storage))
     if matrix.accepted:
@@ -102,7 +102,7 @@ class ProbeTab(QWidget):
         if node is None or self.worker is not None:
             self.status.setText("Select a node in the address book first.")
             return
-        from pacs_console.core.dicom.target import Target
+        from pacs_console.core.dicom.wire.target import Target
 
         target = Target.from_node(node, self.ctx.settings)
         self.status.setText(f"Probing {target.label}…")

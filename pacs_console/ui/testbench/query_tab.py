@@ -134,8 +134,8 @@ class QueryTab(QWidget):
         from pacs_console.core.db.testruns import run_recorded
         from pacs_console.core.dicom.identifiers import MATCH_COLUMNS as COLUMNS
         from pacs_console.core.dicom.names import column_title
-        from pacs_console.core.dicom.query import find
-        from pacs_console.core.dicom.target import Target
+        from pacs_console.core.dicom.ops.query import find
+        from pacs_console.core.dicom.wire.target import Target
         from pacs_console.core.streams import batched
 
         model = self.model_box.currentData()

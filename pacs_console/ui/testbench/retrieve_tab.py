@@ -100,7 +100,7 @@ class RetrieveTab(QWidget):
         return {k: e.text().strip() for k, e in self.inputs.items() if e.text().strip()}
 
     def _target(self):
-        from pacs_console.core.dicom.target import Target
+        from pacs_console.core.dicom.wire.target import Target
 
         node = self.panel.selected_node()
         if node is None:
@@ -126,7 +126,7 @@ class RetrieveTab(QWidget):
         if target is None:
             return
         from pacs_console.core.db.testruns import run_recorded
-        from pacs_console.core.dicom.preflight import preflight_move
+        from pacs_console.core.dicom.ops.preflight import preflight_move
 
         running = self._ensure_scp()
         scp = self.ctx.scp
@@ -158,7 +158,7 @@ class RetrieveTab(QWidget):
                                 "a match in the Query tab and press 'Retrieve selected'.")
             return
         from pacs_console.core.db.testruns import run_recorded
-        from pacs_console.core.dicom.retrieve import get, move
+        from pacs_console.core.dicom.ops.retrieve import get, move
 
         level = self.level.currentText()
         if self.method.currentData() == "move":

@@ -24,7 +24,7 @@ from pacs_console.ui.widgets.live_plot import LivePlot
 
 
 def _generated(modality: str, images: int, compression: str | None) -> list:
-    from pacs_console.core.dicom.synth import generate_study
+    from pacs_console.core.dicom.synth.studies import generate_study
 
     return generate_study(modality, images=images, compression=compression)
 
@@ -121,7 +121,7 @@ class StoreTab(QWidget):
         if not paths and not self.generate.value():
             self.status.setText("Add files or a folder, or ask for a generated test study.")
             return
-        from pacs_console.core.dicom.target import Target
+        from pacs_console.core.dicom.wire.target import Target
 
         target = Target.from_node(node, self.ctx.settings)
         self.plot.clear()
@@ -139,7 +139,7 @@ class StoreTab(QWidget):
     def _send(self, node_id, target, paths, generate, modality, compression, parallel):
         """Worker thread: generating a study takes seconds, so it happens here too."""
         from pacs_console.core.db.testruns import run_recorded
-        from pacs_console.core.dicom.store import store
+        from pacs_console.core.dicom.ops.store import store
 
         sources = list(paths)
         if generate:

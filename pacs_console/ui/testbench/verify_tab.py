@@ -92,8 +92,8 @@ class VerifyTab(QWidget):
             self.log.appendPlainText("Select a node in the address book first.")
             return
         from pacs_console.core.db.testruns import run_recorded
-        from pacs_console.core.dicom.echo import echo_series
-        from pacs_console.core.dicom.target import Target
+        from pacs_console.core.dicom.ops.echo import echo_series
+        from pacs_console.core.dicom.wire.target import Target
 
         target = Target.from_node(node, self.ctx.settings)
         self._stop = threading.Event()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 from tests.peers.net import free_port  # noqa: F401 - re-exported for the DICOM tests
 from tests.peers.plugin import SCU_AET
 

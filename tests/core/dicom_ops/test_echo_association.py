@@ -10,13 +10,13 @@ from pynetdicom.sop_class import Verification
 
 from pacs_console.core.db.nodes import NodeRecord
 from pacs_console.core.db.testruns import list_test_runs, save_test_run
-from pacs_console.core.dicom.association import open_association
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.dimse_status import describe_status
-from pacs_console.core.dicom.echo import echo_series, echo_target
-from pacs_console.core.dicom.fingerprint import fingerprint
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.diagnosis.dimse_status import describe_status
+from pacs_console.core.dicom.diagnosis.fingerprint import fingerprint
+from pacs_console.core.dicom.ops.echo import echo_series, echo_target
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.wire.association import open_association
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from tests.core.dicom_ops.helpers import drain, free_port, target_of
 

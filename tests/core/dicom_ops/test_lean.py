@@ -10,11 +10,11 @@ from pydicom.sequence import Sequence
 from pynetdicom.dsutils import decode, encode
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
-from pacs_console.core.dicom import ul
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.query import flatten
-from pacs_console.core.dicom.query_lean import flat_row
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.query import flatten
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.wire import ul
+from pacs_console.core.dicom.wire.lean_query import flat_row
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from tests.core.dicom_ops.helpers import QUICK, free_port
 
@@ -117,7 +117,7 @@ class _FussySCP:
         from pynetdicom import evt
         from pynetdicom.sop_class import CTImageStorage
 
-        from pacs_console.core.dicom.ae import make_ae
+        from pacs_console.core.dicom.wire.ae import make_ae
 
         self.received: list = []
         self.lock = threading.Lock()
@@ -138,7 +138,7 @@ class _FussySCP:
 
 
 def _ct_folder(tmp_path, images: int):
-    from pacs_console.core.dicom.synth import generate_study, write_study
+    from pacs_console.core.dicom.synth.studies import generate_study, write_study
 
     study = generate_study("CT", images=images, series=1, size=64, seed=31)
     write_study(study, tmp_path)
@@ -146,7 +146,7 @@ def _ct_folder(tmp_path, images: int):
 
 
 def test_lean_store_fragments_to_a_small_pdu_and_reports_each_status(tmp_path):
-    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.ops.store import store
     from tests.core.dicom_ops.helpers import drain
 
     study = _ct_folder(tmp_path, 4)
@@ -164,7 +164,7 @@ def test_lean_store_fragments_to_a_small_pdu_and_reports_each_status(tmp_path):
 
 
 def test_lean_store_peer_abort_fails_that_file_and_reconnects_for_the_rest(tmp_path):
-    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.ops.store import store
     from tests.core.dicom_ops.helpers import drain
 
     _ct_folder(tmp_path, 5)

@@ -10,12 +10,12 @@ from pydicom import Dataset
 from pynetdicom import evt
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
 
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.query import find
-from pacs_console.core.dicom.store import store
-from pacs_console.core.dicom.synth import PatientInfo, generate_study, worklist_items
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.query import find
+from pacs_console.core.dicom.ops.store import store
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.synth.studies import PatientInfo, generate_study, worklist_items
+from pacs_console.core.dicom.wire.ae import make_ae
+from pacs_console.core.dicom.wire.target import Target
 from tests.core.dicom_ops.helpers import QUICK, drain, part10, target_of
 
 pytestmark = pytest.mark.peers

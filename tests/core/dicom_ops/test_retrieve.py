@@ -6,12 +6,12 @@ import pytest
 from pydicom import dcmread
 from pydicom.uid import JPEG2000Lossless
 
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.preflight import preflight_move
-from pacs_console.core.dicom.retrieve import get, move
-from pacs_console.core.dicom.scp import StorageSCP
-from pacs_console.core.dicom.synth import generate_study
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.preflight import preflight_move
+from pacs_console.core.dicom.ops.retrieve import get, move
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.servers.storage import StorageSCP
+from pacs_console.core.dicom.synth.studies import generate_study
+from pacs_console.core.dicom.wire.target import Target
 from tests.core.dicom_ops.helpers import QUICK, drain, free_port, part10, target_of
 from tests.peers.plugin import MOVE_DEST_AET, MOVE_DEST_HOST, MOVE_DEST_PORT
 
@@ -90,7 +90,7 @@ def test_get_and_move_from_demo(tmp_path):
 
 def test_move_destination_unknown_is_a801_on_dcmqrscp_and_demo(dcmqrscp):
     study = generate_study("CT", images=1, series=1, size=32, seed=15)
-    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.ops.store import store
 
     drain(store(target_of(dcmqrscp), study))
     unused = free_port()  # named in the advice only: nothing connects to it
@@ -108,7 +108,7 @@ def test_get_from_dcmqrscp_uncompressed(dcmqrscp, tmp_path):
     # dcmqrscp 3.6.7 accepts our SCP role proposals for uncompressed data (its compressed
     # C-GET/C-MOVE fail: see dicom-peers.md), so C-GET works here without a profile.
     study = generate_study("CT", images=2, series=1, size=32, seed=13)
-    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.ops.store import store
 
     drain(store(target_of(dcmqrscp), study))
     _, result = drain(get(target_of(dcmqrscp), "STUDY",
@@ -118,7 +118,7 @@ def test_get_from_dcmqrscp_uncompressed(dcmqrscp, tmp_path):
 
 def test_move_from_dcmqrscp(dcmqrscp, console_scp):
     study = generate_study("CT", images=3, series=1, size=32, seed=14)
-    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.ops.store import store
 
     drain(store(target_of(dcmqrscp), study))
     _, result = drain(move(target_of(dcmqrscp), MOVE_DEST_AET, "STUDY",

@@ -18,9 +18,9 @@ from pynetdicom.sop_class import (
     SecondaryCaptureImageStorage,
 )
 
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.store import store
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.store import store
+from pacs_console.core.dicom.wire.ae import make_ae
+from pacs_console.core.dicom.wire.target import Target
 from tests.conftest import run_cli
 from tests.core.dicom_ops.helpers import QUICK, drain, target_of
 from tests.peers.dcmtk import StorescpPeer

@@ -15,11 +15,11 @@ from pynetdicom import evt
 from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 
 from pacs_console.core.db.testruns import save_test_run
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.probe import probe
-from pacs_console.core.dicom.store import store
-from pacs_console.core.dicom.synth import generate_study, write_study
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.probe import probe
+from pacs_console.core.dicom.ops.store import store
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
+from pacs_console.core.dicom.wire.ae import make_ae
+from pacs_console.core.dicom.wire.target import Target
 from tests.core.dicom_ops.helpers import QUICK, drain, target_of
 
 pytestmark = pytest.mark.peers

@@ -7,11 +7,11 @@ import ssl
 import pytest
 from pynetdicom.sop_class import Verification
 
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.echo import echo_target
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.target import Target
-from pacs_console.core.dicom.tls import TlsConfig
+from pacs_console.core.dicom.ops.echo import echo_target
+from pacs_console.core.dicom.wire.ae import make_ae
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
+from pacs_console.core.dicom.wire.tls import TlsConfig
 from tests.pki import make_pki
 
 QUICK = Timeouts(connect=2, acse=3, dimse=5, network=10)
@@ -82,7 +82,7 @@ def test_tls_to_a_plain_dicom_port(pki, tls_scps):
 
 
 def test_tls_requiring_tls_1_3_is_a_protocol_mismatch(pki, tls_scps):
-    import pacs_console.core.dicom.tls as tls_mod
+    import pacs_console.core.dicom.wire.tls as tls_mod
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*pki["good"])

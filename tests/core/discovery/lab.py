@@ -7,7 +7,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.discovery.targets import DICOM_PORTS, WEB_PORTS
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer
 from tests.peers.net import addr

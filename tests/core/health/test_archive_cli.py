@@ -10,7 +10,7 @@ import pytest
 
 from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
 from tests.core.dicom_ops.helpers import part10

@@ -10,7 +10,7 @@ import pytest
 
 from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
@@ -167,7 +167,7 @@ def test_upgrade_validation_names_every_regression(site, data_dir, orthanc):
 
     from pydicom.uid import generate_uid
 
-    from pacs_console.core.dicom.synth import generate_study
+    from pacs_console.core.dicom.synth.studies import generate_study
     from tests.core.dicom_ops.helpers import part10
 
     ctx, record = site

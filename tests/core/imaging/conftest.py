@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydicom.data import get_testdata_file
 
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 
 # pydicom's bundled files, one per transfer syntax / photometric case the viewer must render.
 BUNDLED = {

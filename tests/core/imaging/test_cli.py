@@ -6,7 +6,7 @@ import json
 
 import pydicom
 
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 from tests.conftest import run_cli
 
 

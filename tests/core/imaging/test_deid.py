@@ -7,7 +7,7 @@ import pytest
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataset import Dataset
 
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.imaging.deid import (
     EXACT,
     Deidentifier,
@@ -119,7 +119,7 @@ def test_private_and_overlay_and_curve_groups_are_removed():
 
 
 def test_export_remaps_uids_consistently_across_the_study(tmp_path):
-    from pacs_console.core.dicom.synth import write_study
+    from pacs_console.core.dicom.synth.studies import write_study
 
     study = generate_study("CT", images=4, series=2, size=16, seed=2)
     study[1].ReferencedImageSequence = [Dataset()]
@@ -166,7 +166,7 @@ def test_burned_in_annotation_warnings(modality, burned, warns):
 
 
 def test_synthetic_ultrasound_export_warns(tmp_path):
-    from pacs_console.core.dicom.synth import write_study
+    from pacs_console.core.dicom.synth.studies import write_study
 
     paths = write_study(generate_study("US", images=2, size=32, seed=1), tmp_path / "us")
     gen = export_deid(paths, tmp_path / "out")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydicom.fileset import FileSet
 
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.imaging.header import Header, Refusal, read_header
 from pacs_console.core.imaging.index import SCHEMA_VERSION, ImageIndex, index_source

@@ -6,7 +6,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 from pacs_console.core.imaging.render import (
     apply_window,
     decode_frame,

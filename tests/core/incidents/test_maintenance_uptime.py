@@ -9,10 +9,10 @@ import pytest
 
 from pacs_console.core.db.nodes import save_node
 from pacs_console.core.db.testruns import save_test_run
-from pacs_console.core.dicom.demo import DemoPacs
-from pacs_console.core.dicom.echo import echo, echo_series
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.echo import echo, echo_series
+from pacs_console.core.dicom.servers.demo import DemoPacs
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.incidents import audit, service, sites
 from pacs_console.core.incidents.uptime import uptime_report

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.dicomweb import auth, client
 from pacs_console.core.dicomweb.client import Endpoint
 from tests.core.dicom_ops.helpers import drain, free_port, part10

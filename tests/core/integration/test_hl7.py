@@ -142,7 +142,7 @@ def test_loose_repair_fixes_pasted_messages():
 
 
 def test_template_from_a_worklist_item():
-    from pacs_console.core.dicom.synth import worklist_items
+    from pacs_console.core.dicom.synth.studies import worklist_items
 
     item = worklist_items(1, seed=9)[0]
     text = templates.render("omi", templates.fields_from_worklist(item))
@@ -191,7 +191,7 @@ def test_against_hl7apy_mllp_server():
 
 
 def test_mllp_over_tls(pki):  # noqa: F811 - the imported fixture
-    from pacs_console.core.dicom.tls import TlsConfig
+    from pacs_console.core.dicom.wire.tls import TlsConfig
 
     notify: queue.SimpleQueue = queue.SimpleQueue()
     cert, key = pki["good"]

@@ -7,8 +7,8 @@ import queue
 import pytest
 
 from pacs_console.core.db.testruns import list_test_runs
-from pacs_console.core.dicom.synth import worklist_items
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.synth.studies import worklist_items
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.workflow.runner import WorkflowPlan, run_workflow
 from pacs_console.core.workflow.scp import ScpBehaviour, WorkflowSCP
 from tests.core.dicom_ops.helpers import QUICK, drain, free_port, target_of

@@ -17,7 +17,7 @@ from pynetdicom.sop_class import (
     XRayRadiationDoseSRStorage,
 )
 
-from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES
+from pacs_console.core.dicom.wire.ae import STORAGE_SOP_CLASSES
 from pacs_console.core.workflow.scp import WorkflowSCP
 from tests.core.dicom_ops.helpers import QUICK
 

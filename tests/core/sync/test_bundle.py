@@ -10,9 +10,9 @@ import pydicom
 
 from pacs_console.core.db.tables import TestRun
 from pacs_console.core.db.testruns import save_test_run
-from pacs_console.core.dicom import query
-from pacs_console.core.dicom.synth import generate_study, write_study
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops import query
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.dicomweb import client
 from pacs_console.core.dicomweb.client import Endpoint
 from pacs_console.core.incidents import service

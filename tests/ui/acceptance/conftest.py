@@ -30,7 +30,7 @@ _laptop_screen()
 
 @pytest.fixture(scope="session")
 def _seeded_archive():
-    from pacs_console.core.dicom import synth
+    from pacs_console.core.dicom.synth import studies as synth
 
     return synth.generate_demo_studies()
 
@@ -40,7 +40,7 @@ def _demo_archive(_seeded_archive):
     """The demo's seeded synthetic archive, generated once per session instead of once per test
     (2-3 s each on a loaded machine). Same studies, same UIDs: generation is deterministic.
     Patched only while an acceptance test runs."""
-    from pacs_console.core.dicom import demo
+    from pacs_console.core.dicom.servers import demo
 
     original = demo.generate_demo_studies
     demo.generate_demo_studies = lambda *args, **kwargs: (

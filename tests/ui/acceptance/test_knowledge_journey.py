@@ -63,8 +63,8 @@ def test_search_read_and_write_articles(console):
 
 def test_resolving_an_incident_offers_to_save_the_fix_as_an_article(console):
     from pacs_console.core.db.testruns import save_test_run
-    from pacs_console.core.dicom.echo import echo_target
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.ops.echo import echo_target
+    from pacs_console.core.dicom.wire.target import Target
     from pacs_console.core.incidents import service, sites
 
     db = console.ctx.db

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QTableView
 
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 from tests.ui.acceptance.peers import SlowPeer
 from tests.ui.acceptance.window import Console, choose_file, fill_node, press
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication, QLabel, QTableView, QTreeWidget
 
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 from tests.ui.acceptance.window import choose_file
 
 

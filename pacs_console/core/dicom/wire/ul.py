@@ -14,11 +14,13 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from pacs_console.core.dicom import diagnose, tls
-from pacs_console.core.dicom.params import IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID
-from pacs_console.core.dicom.params import IMPLEMENTATION_VERSION, set_nodelay
-from pacs_console.core.dicom.target import Target
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.diagnosis import diagnose
+from pacs_console.core.dicom.wire import pdu, tls
+from pacs_console.core.dicom.wire.params import (
+    IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID,
+)
+from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, set_nodelay
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 
 APPLICATION_CONTEXT = pdu.APPLICATION_CONTEXT.encode()
@@ -246,8 +248,8 @@ class LeanAssociation:
 
     def report(self, timing: dict | None = None) -> dict:
         """The same shape as association.association_report(), from what the A-ASSOCIATE-AC said."""
-        from pacs_console.core.dicom.fingerprint import fingerprint
-        from pacs_console.core.dicom.params import uid_name
+        from pacs_console.core.dicom.diagnosis.fingerprint import fingerprint
+        from pacs_console.core.dicom.wire.params import uid_name
 
         target = self.target
         report = {

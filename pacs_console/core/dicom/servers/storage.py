@@ -18,10 +18,10 @@ from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, AllStoragePresentationCont
 from pynetdicom.dsutils import decode
 
 from pacs_console.core import safepath
-from pacs_console.core.dicom import fastpath
-from pacs_console.core.dicom.ae import IMPLEMENTATION_VERSION, Timeouts
-from pacs_console.core.dicom.params import validate_ae_title
-from pacs_console.core.dicom.scp_lean import LeanStorageServer, Limits, StoreRequest
+from pacs_console.core.dicom.wire import fastpath
+from pacs_console.core.dicom.wire.ae import IMPLEMENTATION_VERSION, Timeouts
+from pacs_console.core.dicom.wire.lean_scp import LeanStorageServer, Limits, StoreRequest
+from pacs_console.core.dicom.wire.params import validate_ae_title
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,12 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelFind,
 )
 
-from pacs_console.core.dicom import association as assoc_mod
 from pacs_console.core.dicom.charsets import (
     codec_note,
     fallback_codecs,
 )
-from pacs_console.core.dicom.diagnose import lost_query
-from pacs_console.core.dicom.dimse_status import (
+from pacs_console.core.dicom.diagnosis.diagnose import lost_query
+from pacs_console.core.dicom.diagnosis.dimse_status import (
     PENDING,
     PENDING_WARNING,
     category,
@@ -33,9 +32,10 @@ from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation'
     dictionary_vr_or_none,
     flatten,
 )
-from pacs_console.core.dicom.query_lean import find_lean
-from pacs_console.core.dicom.results import make_evidence
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.wire import association as assoc_mod
+from pacs_console.core.dicom.wire.lean_query import find_lean
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 FIND_MODELS = {"study": StudyRootQueryRetrieveInformationModelFind,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pacs_console.core.dicom.params import DEFAULT_AE_TITLE, Timeouts
-from pacs_console.core.dicom.tls import TlsConfig
+from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts
+from pacs_console.core.dicom.wire.tls import TlsConfig
 
 
 @dataclass(frozen=True)

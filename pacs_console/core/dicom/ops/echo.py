@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
-from pacs_console.core.dicom import diagnose
-from pacs_console.core.dicom.dimse_status import describe_status
-from pacs_console.core.dicom.params import DEFAULT_AE_TITLE, Timeouts
-from pacs_console.core.dicom.results import make_evidence, summary_stats
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.diagnosis import diagnose
+from pacs_console.core.dicom.diagnosis.dimse_status import describe_status
+from pacs_console.core.dicom.ops.results import make_evidence, summary_stats
+from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 
@@ -108,7 +108,7 @@ def echo_target(target: Target) -> EchoResult:
 
 def _lean_echo(target: Target, result: EchoResult) -> bool:
     """The echo over the lean Upper Layer; False (nothing reported) to let pynetdicom do it."""
-    from pacs_console.core.dicom import ul
+    from pacs_console.core.dicom.wire import ul
 
     timing: dict = {}
     start = time.perf_counter()
@@ -178,7 +178,7 @@ def _full_echo(target: Target, result: EchoResult) -> EchoResult:
     """The echo through pynetdicom: TLS, and whatever the lean path handed over."""
     from pynetdicom.sop_class import Verification
 
-    from pacs_console.core.dicom import association as assoc_mod
+    from pacs_console.core.dicom.wire import association as assoc_mod
 
     timing: dict = {}
     start = time.perf_counter()

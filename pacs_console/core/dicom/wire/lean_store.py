@@ -9,9 +9,9 @@ from pydicom import dcmread
 from pydicom.uid import UID
 from pynetdicom.dsutils import encode
 
-from pacs_console.core.dicom import diagnose, fastpath, ul
-from pacs_console.core.dicom.association import uid_name
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.diagnosis import diagnose
+from pacs_console.core.dicom.wire import fastpath, pdu, ul
+from pacs_console.core.dicom.wire.association import uid_name
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 C_STORE_RQ = 0x0001

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pynetdicom import AE, _config, evt
 from pynetdicom.transport import AssociationSocket
 
-from pacs_console.core.dicom.params import (
+from pacs_console.core.dicom.wire.params import (
     DEFAULT_AE_TITLE,
     IMPLEMENTATION_VERSION,
     Timeouts,

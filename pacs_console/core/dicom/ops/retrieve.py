@@ -29,12 +29,17 @@ from pynetdicom import build_context, build_role, evt
 from pynetdicom import sop_class as sc
 
 from pacs_console.core import safepath
-from pacs_console.core.dicom import association as assoc_mod
-from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING, category, describe_status
+from pacs_console.core.dicom.diagnosis.dimse_status import (
+    PENDING,
+    PENDING_WARNING,
+    category,
+    describe_status,
+)
 from pacs_console.core.dicom.identifiers import keyword_for as _keyword
 from pacs_console.core.dicom.identifiers import set_key as _set
-from pacs_console.core.dicom.results import make_evidence
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.wire import association as assoc_mod
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 MOVE_MODELS = {"study": sc.StudyRootQueryRetrieveInformationModelMove,

@@ -37,9 +37,14 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from pacs_console.core.dicom import demo_handlers
-from pacs_console.core.dicom.ae import STORAGE_SOP_CLASSES, Timeouts, limit_per_address, make_ae
-from pacs_console.core.dicom.synth import generate_demo_studies, worklist_items
+from pacs_console.core.dicom.servers import demo_handlers
+from pacs_console.core.dicom.synth.studies import generate_demo_studies, worklist_items
+from pacs_console.core.dicom.wire.ae import (
+    STORAGE_SOP_CLASSES,
+    Timeouts,
+    limit_per_address,
+    make_ae,
+)
 
 LOG = logging.getLogger(__name__)
 # Every syntax the demo stores as received; it never decodes pixels, so accepting compressed

@@ -18,10 +18,9 @@ from pydicom.datadict import keyword_for_tag
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom.dsutils import encode
 
-from pacs_console.core.dicom import ul
 from pacs_console.core.dicom.charsets import codec_note, decode_undeclared, fallback_codecs
-from pacs_console.core.dicom.dimse_status import PENDING, PENDING_WARNING
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.diagnosis.dimse_status import PENDING, PENDING_WARNING
+from pacs_console.core.dicom.wire import pdu, ul
 
 _UNDEFINED = 0xFFFFFFFF
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC", b"UR", b"SV",
@@ -147,7 +146,7 @@ def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | 
     """Run the query on a lean association; False (before any match) means use pynetdicom."""
     from pynetdicom.dsutils import decode
 
-    from pacs_console.core.dicom.diagnose import lost_query as _lost
+    from pacs_console.core.dicom.diagnosis.diagnose import lost_query as _lost
     from pacs_console.core.dicom.identifiers import flatten
 
     undeclared = (fallback_codecs(identifier), set())

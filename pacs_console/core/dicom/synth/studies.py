@@ -25,8 +25,8 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from pacs_console.core.dicom import synth_images as px
-from pacs_console.core.dicom.ae import IMPLEMENTATION_VERSION
+from pacs_console.core.dicom.synth import images as px
+from pacs_console.core.dicom.wire.ae import IMPLEMENTATION_VERSION
 
 COMPRESSIONS = {"rle": RLELossless, "jpeg2000": JPEG2000Lossless, "jpegls": JPEGLSLossless}
 CHARSET = "ISO_IR 192"  # UTF-8: the Akan letters ɛ and ɔ are outside Latin-1

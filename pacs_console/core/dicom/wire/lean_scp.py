@@ -23,11 +23,10 @@ from dataclasses import dataclass
 
 from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID
 
-from pacs_console.core.dicom import ul
-from pacs_console.core.dicom.ae import IMPLEMENTATION_VERSION, set_nodelay
-from pacs_console.core.dicom.params import Timeouts
-from pacs_console.core.dicom.target import Target
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.wire import pdu, ul
+from pacs_console.core.dicom.wire.ae import IMPLEMENTATION_VERSION, set_nodelay
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
 
 log = logging.getLogger(__name__)
 VERIFICATION = "1.2.840.10008.1.1"

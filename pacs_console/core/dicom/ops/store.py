@@ -16,11 +16,11 @@ from pydicom.filereader import read_file_meta_info
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import _config, build_context
 
-from pacs_console.core.dicom import association as assoc_mod
-from pacs_console.core.dicom import store_lean
-from pacs_console.core.dicom.dimse_status import category, describe_status
-from pacs_console.core.dicom.results import make_evidence
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
+from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.wire import association as assoc_mod
+from pacs_console.core.dicom.wire import lean_store
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 # Send files straight from disk in chunks instead of parsing and re-encoding them: the same
@@ -195,7 +195,7 @@ def plan_batches(items: list[StoreItem]) -> list[tuple[list, list[StoreItem]]]:
 def _send_one(assoc, item: StoreItem, accepted: set[tuple[str, str]], msg_id: int):
     """Send one item; returns (status or None, meaning, decompressed?)."""
     exact = (item.sop_class, item.transfer_syntax) in accepted
-    if exact and store_lean.streamable(item):
+    if exact and lean_store.streamable(item):
         status = assoc.send_c_store(item.path, msg_id=msg_id)
         return status, False
     uncompressed_ok = any((item.sop_class, ts) in accepted for ts in UNCOMPRESSED)
@@ -239,7 +239,7 @@ class _Worker(threading.Thread):
             self.out.put(("done", None))
 
     def _association(self, contexts, items) -> None:
-        if store_lean.send_batch(self.target, contexts, items, self.out, self.stop):
+        if lean_store.send_batch(self.target, contexts, items, self.out, self.stop):
             return
         pending, losses, first = list(enumerate(items)), 0, True
         while pending:
@@ -259,7 +259,7 @@ class _Worker(threading.Thread):
                 assoc_mod.release(assoc)
             # Lost: re-connect and go on, unless it keeps failing before anything is stored.
             losses = 1 if sent_before else losses + 1
-            if pending and (losses >= store_lean.MAX_LOSSES_IN_A_ROW or self.stop.is_set()):
+            if pending and (losses >= lean_store.MAX_LOSSES_IN_A_ROW or self.stop.is_set()):
                 diag = assoc_mod.diagnose.diagnose_abort("during C-STORE")
                 for _, item in pending:
                     self.out.put(("file", (item, None, diag, False)))
@@ -276,7 +276,7 @@ class _Worker(threading.Thread):
             try:
                 status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                self.out.put(("file", (item, None, store_lean.file_error(item, exc), False)))
+                self.out.put(("file", (item, None, lean_store.file_error(item, exc), False)))
                 continue
             if status is None:
                 diag = assoc_mod.no_context(

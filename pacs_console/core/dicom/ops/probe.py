@@ -19,9 +19,9 @@ from pydicom.uid import (
 from pynetdicom import build_context, build_role
 from pynetdicom import sop_class as sc
 
-from pacs_console.core.dicom import association as assoc_mod
-from pacs_console.core.dicom.results import make_evidence
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.wire import association as assoc_mod
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.models import Progress
 

@@ -10,12 +10,13 @@ from collections.abc import Iterable, Iterator
 
 from pynetdicom import evt
 
-from pacs_console.core.dicom import diagnose, diagnose_tls, tls
-from pacs_console.core.dicom.ae import make_ae
-from pacs_console.core.dicom.fingerprint import fingerprint
+from pacs_console.core.dicom.diagnosis import diagnose, diagnose_tls
+from pacs_console.core.dicom.diagnosis.fingerprint import fingerprint
 from pacs_console.core.dicom.names import uid_name
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.wire import tls
+from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.dicom.wire.pdu import effective_max_pdu
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 __all__ = ["association_report", "connect", "fingerprint", "open_association", "release",

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from pydicom.uid import generate_uid
 
-from pacs_console.core.dicom import association as assoc_mod
-from pacs_console.core.dicom import query, retrieve
-from pacs_console.core.dicom.echo import echo_target
-from pacs_console.core.dicom.results import make_evidence
-from pacs_console.core.dicom.target import Target
+from pacs_console.core.dicom.ops import query, retrieve
+from pacs_console.core.dicom.ops.echo import echo_target
+from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.wire import association as assoc_mod
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 

@@ -18,7 +18,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from pacs_console.core.dicom import matching
+from pacs_console.core.dicom.servers import matching
 
 
 class DemoPacs(Protocol):
