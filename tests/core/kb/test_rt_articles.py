@@ -157,11 +157,20 @@ def test_kb_sync_killed_with_sigkill_mid_way_leaves_no_duplicate(tmp_path, rt_pe
         total = create_articles(ctx.db, (Article(title=f"SIGKILL article {n}",
                                                  fix=f"step {n}") for n in range(40)))
         args = [sys.executable, "-m", "pacs_console", "--data-dir", str(data), "kb", "sync"]
+        def synced() -> int:
+            return sum(a.sync_state == "synced" for a in list_articles(ctx.db))
+
+        # Kill each run just after it has delivered something (plus a random moment), so every
+        # kill lands mid-way, however fast the helpdesk answers on this machine.
         rng, kills = random.Random(21), 0
         while kills < 6:
+            before = synced()
             child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(1.0, 3.0))
+            deadline = time.monotonic() + 60
+            while child.poll() is None and synced() == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.15))
             if child.poll() is not None:
                 break  # it finished before this kill
             os.kill(child.pid, signal.SIGKILL)
