@@ -105,3 +105,18 @@ def test_architecture_map_names_every_package():
     missing = [str(p.relative_to(ROOT / "pacs_console")) for p in packages
                if p != ROOT / "pacs_console" and f"{p.name}/" not in text]
     assert not missing, f"packages missing from docs/architecture.md: {missing}"
+
+
+def test_private_names_are_never_imported_across_modules():
+    """A name starting with one underscore is its module's own: another module that needs it
+    gets a public name (or the code moves where both can use it)."""
+    import ast
+
+    found = []
+    for path in (ROOT / "pacs_console").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("pacs_console")):
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                if private:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module} {private}")
+    assert not found, "private names imported across modules:\n" + "\n".join(found)

@@ -12,7 +12,7 @@ EXIT_OK, EXIT_FAILED, EXIT_TAMPERED = 0, 1, 3
 SEVERITY_CHOICES = ("critical", "high", "medium", "low")
 
 
-def _time(text: str):
+def iso_time(text: str):
     """ISO 8601; without an offset it is the laptop's local time."""
     from datetime import datetime
 
@@ -28,7 +28,7 @@ def _time(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} cannot be placed in time: {exc}") from exc
 
 
-def _add(sub, name: str, handler, help_text: str, json_flag: bool = True):
+def add_command(sub, name: str, handler, help_text: str, json_flag: bool = True):
     parser = sub.add_parser(name, help=help_text, description=help_text)
     parser.set_defaults(handler=with_context(handler))
     if json_flag:
@@ -36,7 +36,7 @@ def _add(sub, name: str, handler, help_text: str, json_flag: bool = True):
     return parser
 
 
-def _actor(ctx) -> str:
+def actor_name(ctx) -> str:
     import getpass
 
     return ctx.settings.engineer_name or getpass.getuser()
@@ -46,7 +46,7 @@ def _offset(ctx) -> float:
     return float(ctx.settings.extra.get("clock_offset_s", 0.0) or 0.0)
 
 
-def _emit(args, data, text: str) -> int:
+def emit(args, data, text: str) -> int:
     from pacs_console.core.terminal import clean
 
     # Stored text (titles, notes, names) is printed without its control and bidi characters.
@@ -60,8 +60,8 @@ def _filter_options(parser) -> None:
     parser.add_argument("--site", help="site name or id")
     parser.add_argument("--open", action="store_true", help="only incidents not resolved/closed")
     parser.add_argument("--search", default="", help="words in title, description or timeline")
-    parser.add_argument("--from", dest="date_from", type=_time, help="reported at or after")
-    parser.add_argument("--to", dest="date_to", type=_time, help="reported before")
+    parser.add_argument("--from", dest="date_from", type=iso_time, help="reported at or after")
+    parser.add_argument("--to", dest="date_to", type=iso_time, help="reported before")
 
 
 def _filter(args, ctx):
@@ -82,12 +82,12 @@ def _site_add(args, ctx) -> int:
     for item in args.hours:
         day, _, span = item.partition("=")
         hours[day.strip().lower()[:3]] = span.strip()
-    site = save_site(ctx.db, args.name, actor=_actor(ctx), region=args.region,
+    site = save_site(ctx.db, args.name, actor=actor_name(ctx), region=args.region,
                      facility_type=args.facility_type, address=args.address,
                      contacts=args.contacts, timezone=args.timezone,
                      business_hours=hours or None, holiday_country=args.holiday_country,
                      closed_days=args.closed_day or None, notes=args.notes)
-    return _emit(args, site.to_dict(), f"Site {site.id}: {site.name} ({site.timezone}, "
+    return emit(args, site.to_dict(), f"Site {site.id}: {site.name} ({site.timezone}, "
                  f"holidays {site.holiday_country or 'none'})")
 
 
@@ -96,7 +96,7 @@ def _site_list(args, ctx) -> int:
 
     found = list_sites(ctx.db)
     lines = [f"{s.id:>4}  {s.name}  [{s.region or '-'}, {s.timezone}]" for s in found]
-    return _emit(args, [s.to_dict() for s in found], "\n".join(lines) or "No sites yet.")
+    return emit(args, [s.to_dict() for s in found], "\n".join(lines) or "No sites yet.")
 
 
 # visit --------------------------------------------------------------------------------------
@@ -109,25 +109,25 @@ def _visit_line(v) -> str:
 def _visit_start(args, ctx) -> int:
     from pacs_console.core.incidents.sites import start_visit
 
-    visit = start_visit(ctx.db, args.site, engineer=args.engineer or _actor(ctx),
-                        purpose=args.purpose, arrived_at=args.at, actor=_actor(ctx))
-    return _emit(args, visit.to_dict(), f"Visit {visit.id} started at {visit.site_name}")
+    visit = start_visit(ctx.db, args.site, engineer=args.engineer or actor_name(ctx),
+                        purpose=args.purpose, arrived_at=args.at, actor=actor_name(ctx))
+    return emit(args, visit.to_dict(), f"Visit {visit.id} started at {visit.site_name}")
 
 
 def _visit_end(args, ctx) -> int:
     from pacs_console.core.incidents.sites import end_visit
 
-    visit = end_visit(ctx.db, args.id, departed_at=args.at, notes=args.notes, actor=_actor(ctx))
-    return _emit(args, visit.to_dict(), f"Visit {visit.id} ended: {_visit_line(visit)}")
+    visit = end_visit(ctx.db, args.id, departed_at=args.at, notes=args.notes, actor=actor_name(ctx))
+    return emit(args, visit.to_dict(), f"Visit {visit.id} ended: {_visit_line(visit)}")
 
 
 def _visit_link(args, ctx) -> int:
     from pacs_console.core.incidents.service import link_visit, unlink_visit
 
     action = unlink_visit if args.visit_command == "unlink" else link_visit
-    action(ctx.db, args.visit, args.incident, actor=_actor(ctx))
+    action(ctx.db, args.visit, args.incident, actor=actor_name(ctx))
     word = "unlinked from" if args.visit_command == "unlink" else "linked to"
-    return _emit(args, {"visit": args.visit, "incident": args.incident,
+    return emit(args, {"visit": args.visit, "incident": args.incident,
                         "linked": args.visit_command == "link"},
                  f"Incident {args.incident} {word} visit {args.visit}")
 
@@ -136,7 +136,7 @@ def _visit_list(args, ctx) -> int:
     from pacs_console.core.incidents.sites import list_visits
 
     found = list_visits(ctx.db, site=args.site, open_only=args.open)
-    return _emit(args, [v.to_dict() for v in found],
+    return emit(args, [v.to_dict() for v in found],
                  "\n".join(_visit_line(v) for v in found) or "No visits.")
 
 
@@ -166,9 +166,9 @@ def _incident_new(args, ctx) -> int:
                              category=category or "other", description=description or "",
                              site=args.site, nodes=nodes, reporter=args.reporter,
                              contact=args.contact, reported_at=args.reported_at,
-                             actor=_actor(ctx), clock_offset_s=_offset(ctx), visit_id=args.visit,
+                             actor=actor_name(ctx), clock_offset_s=_offset(ctx), visit_id=args.visit,
                              test_run_id=run_id)
-    return _emit(args, record.to_dict(), f"Incident {record.id} ({record.uuid}) created; "
+    return emit(args, record.to_dict(), f"Incident {record.id} ({record.uuid}) created; "
                  f"response due {record.response_due_at:%Y-%m-%d %H:%M} UTC")
 
 
@@ -180,7 +180,7 @@ def _incident_list(args, ctx) -> int:
     now = datetime.now(UTC)
     found = list_incidents(ctx.db, _filter(args, ctx), sort=args.sort,
                            descending=not args.ascending, limit=args.limit)
-    return _emit(args, [r.to_dict(now) for r in found],
+    return emit(args, [r.to_dict(now) for r in found],
                  "\n".join(_line(r, now) for r in found) or "No incidents match.")
 
 
@@ -201,22 +201,22 @@ def _incident_show(args, ctx) -> int:
              f"  reported {record.reported_at:%Y-%m-%d %H:%M} UTC; response due "
              f"{sla.due_at:%Y-%m-%d %H:%M} UTC: {sla.state} ({sla.countdown()})", "  timeline:"]
     lines += [f"    {e.at:%Y-%m-%d %H:%M} {e.kind:<10} {e.text}" for e in entries]
-    return _emit(args, data, "\n".join(lines))
+    return emit(args, data, "\n".join(lines))
 
 
 def _incident_status(args, ctx) -> int:
     from pacs_console.core.incidents.service import set_status
 
-    record = set_status(ctx.db, args.ref, args.status, actor=_actor(ctx), note=args.note,
+    record = set_status(ctx.db, args.ref, args.status, actor=actor_name(ctx), note=args.note,
                         hold_reason=args.reason, at=args.at, clock_offset_s=_offset(ctx))
-    return _emit(args, record.to_dict(), f"Incident {record.id} is now {record.status}")
+    return emit(args, record.to_dict(), f"Incident {record.id} is now {record.status}")
 
 
 def _incident_note(args, ctx) -> int:
     from pacs_console.core.incidents.service import add_note
 
-    entry = add_note(ctx.db, args.ref, args.text, actor=_actor(ctx), clock_offset_s=_offset(ctx))
-    return _emit(args, entry.to_dict(), f"Note {entry.id} added")
+    entry = add_note(ctx.db, args.ref, args.text, actor=actor_name(ctx), clock_offset_s=_offset(ctx))
+    return emit(args, entry.to_dict(), f"Note {entry.id} added")
 
 
 def _incident_attach(args, ctx) -> int:
@@ -227,14 +227,14 @@ def _incident_attach(args, ctx) -> int:
 
     done = []
     if args.test_run is not None or not args.files:
-        entry = attach_test_run(ctx.db, args.ref, args.test_run or None, actor=_actor(ctx),
+        entry = attach_test_run(ctx.db, args.ref, args.test_run or None, actor=actor_name(ctx),
                                 clock_offset_s=_offset(ctx))
         done.append({"test_run_id": entry.test_run_id})
     for name in args.files:
         item = attach_file(ctx.db, ctx.paths.data / "attachments", args.ref, Path(name),
-                           actor=_actor(ctx))
+                           actor=actor_name(ctx))
         done.append(item.to_dict())
-    return _emit(args, done, "\n".join(f"Attached {d.get('filename') or 'test run ' + str(d['test_run_id'])}"
+    return emit(args, done, "\n".join(f"Attached {d.get('filename') or 'test run ' + str(d['test_run_id'])}"
                                        for d in done))
 
 
@@ -243,7 +243,7 @@ def _export(args, ctx) -> int:
 
     from pacs_console.core.incidents.queries import export_incidents
 
-    text = export_incidents(ctx.db, args.format, _filter(args, ctx), actor=_actor(ctx),
+    text = export_incidents(ctx.db, args.format, _filter(args, ctx), actor=actor_name(ctx),
                             destination=args.output or "stdout")
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8", newline="")
@@ -262,14 +262,14 @@ def _audit_verify(args, ctx) -> int:
              f"{report.checked_rows} records checked"]
     lines += [f"  [{p.kind}] {p.message}" for p in report.problems]
     lines += [f"  anchor checked: {anchor}" for anchor in report.anchors]
-    _emit(args, report.to_dict(), "\n".join(lines))
+    emit(args, report.to_dict(), "\n".join(lines))
     return EXIT_OK if report.ok else EXIT_TAMPERED
 
 
 def register(subparsers) -> None:
     site = subparsers.add_parser("site", help="sites and their business calendars")
     sub = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)
-    p = _add(sub, "add", _site_add, "add a site or update the fields given")
+    p = add_command(sub, "add", _site_add, "add a site or update the fields given")
     p.add_argument("name")
     for option in ("region", "facility-type", "address", "contacts", "timezone",
                    "holiday-country", "notes"):
@@ -278,70 +278,70 @@ def register(subparsers) -> None:
                    help="business hours for a weekday, e.g. sat=09:00-13:00 or sun= (closed)")
     p.add_argument("--closed-day", action="append", metavar="YYYY-MM-DD",
                    help="an extra day the site is closed (repeatable)")
-    _add(sub, "list", _site_list, "list sites")
+    add_command(sub, "list", _site_list, "list sites")
 
     visit = subparsers.add_parser("visit", help="site visits")
     sub = visit.add_subparsers(dest="visit_command", metavar="ACTION", required=True)
-    p = _add(sub, "start", _visit_start, "arrive at a site")
+    p = add_command(sub, "start", _visit_start, "arrive at a site")
     p.add_argument("--site", required=True)
     p.add_argument("--engineer")
     p.add_argument("--purpose", default="")
-    p.add_argument("--at", type=_time, help="arrival time (default now)")
-    p = _add(sub, "end", _visit_end, "leave: end the given visit or the open one")
+    p.add_argument("--at", type=iso_time, help="arrival time (default now)")
+    p = add_command(sub, "end", _visit_end, "leave: end the given visit or the open one")
     p.add_argument("id", nargs="?", type=int)
-    p.add_argument("--at", type=_time)
+    p.add_argument("--at", type=iso_time)
     p.add_argument("--notes")
-    p = _add(sub, "list", _visit_list, "list visits")
+    p = add_command(sub, "list", _visit_list, "list visits")
     p.add_argument("--site")
     p.add_argument("--open", action="store_true")
     for action, text in (("link", "put an incident in a visit's report"),
                          ("unlink", "take an incident out of a visit's report (incidents at a "
                                     "site with an open visit are linked automatically)")):
-        p = _add(sub, action, _visit_link, text)
+        p = add_command(sub, action, _visit_link, text)
         p.add_argument("visit", type=int)
         p.add_argument("incident", help="incident id or UUID")
 
     incident = subparsers.add_parser("incident", help="create, list, show and update incidents")
     sub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
-    p = _add(sub, "new", _incident_new, "log a new incident")
+    p = add_command(sub, "new", _incident_new, "log a new incident")
     p.add_argument("--title")
     p.add_argument("--severity", required=True, type=str.lower, choices=SEVERITY_CHOICES)
     p.add_argument("--category", help="network, storage, viewer, modality, integration, "
                                       "hardware, security, other")
     p.add_argument("--site")
     p.add_argument("--node", action="append", default=[], help="address-book node (repeatable)")
-    p.add_argument("--reported-at", type=_time)
+    p.add_argument("--reported-at", type=iso_time)
     p.add_argument("--description", default="")
     p.add_argument("--reporter", default="")
     p.add_argument("--contact", default="")
     p.add_argument("--visit", type=int)
     p.add_argument("--from-test-run", metavar="RUN", help="pre-fill from a (failed) test run")
-    p = _add(sub, "list", _incident_list, "list incidents with their SLA state")
+    p = add_command(sub, "list", _incident_list, "list incidents with their SLA state")
     _filter_options(p)
     p.add_argument("--sort", default="reported",
                    choices=("reported", "due", "severity", "status", "title", "site", "id"))
     p.add_argument("--ascending", action="store_true")
     p.add_argument("--limit", type=int)
-    p = _add(sub, "show", _incident_show, "one incident with its timeline")
+    p = add_command(sub, "show", _incident_show, "one incident with its timeline")
     p.add_argument("ref", help="number, UUID or UUID prefix")
-    p = _add(sub, "set-status", _incident_status, "move an incident along the process")
+    p = add_command(sub, "set-status", _incident_status, "move an incident along the process")
     p.add_argument("ref")
     p.add_argument("status", help="acknowledged, analysing, planning, executing, verifying, "
                                   "resolved, closed, on_hold")
     p.add_argument("--reason", default="", help="why it is on hold")
     p.add_argument("--note", default="")
-    p.add_argument("--at", type=_time)
-    p = _add(sub, "note", _incident_note, "add a note to the timeline")
+    p.add_argument("--at", type=iso_time)
+    p = add_command(sub, "note", _incident_note, "add a note to the timeline")
     p.add_argument("ref")
     p.add_argument("text")
-    p = _add(sub, "attach", _incident_attach, "attach files, or a test run (default: latest)")
+    p = add_command(sub, "attach", _incident_attach, "attach files, or a test run (default: latest)")
     p.add_argument("ref")
     p.add_argument("files", nargs="*")
     p.add_argument("--test-run", type=int, nargs="?", const=0)
 
     incidents = subparsers.add_parser("incidents", help="bulk operations on incidents")
     sub = incidents.add_subparsers(dest="incidents_command", metavar="ACTION", required=True)
-    p = _add(sub, "export", _export, "export the (filtered) list as CSV or JSON",
+    p = add_command(sub, "export", _export, "export the (filtered) list as CSV or JSON",
              json_flag=False)
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--output", "-o", metavar="FILE")
@@ -349,5 +349,5 @@ def register(subparsers) -> None:
 
     audit = subparsers.add_parser("audit", help="the tamper-evident audit trail")
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    _add(sub, "verify", _audit_verify, "check the hash chain and every audited record; "
+    add_command(sub, "verify", _audit_verify, "check the hash chain and every audited record; "
          f"exit {EXIT_TAMPERED} when tampering is found")

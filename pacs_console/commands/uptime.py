@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pacs_console.commands.dimse_common import with_context
-from pacs_console.commands.incidents import _actor, _add, _emit, _time
+from pacs_console.commands.incidents import actor_name, add_command, emit, iso_time
 
 DEFAULT_PERIOD_DAYS = 7
 
@@ -31,9 +31,9 @@ def _maintenance_add(args, ctx) -> int:
 
     window_id = add_maintenance_window(ctx.db, starts_at=args.start, ends_at=args.end,
                                        node_id=_node_id(ctx, args.node), site=args.site,
-                                       reason=args.reason, actor=_actor(ctx))
+                                       reason=args.reason, actor=actor_name(ctx))
     window = next(w for w in list_maintenance(ctx.db) if w.id == window_id)
-    return _emit(args, window.to_dict(), f"Maintenance window {window_id} added: "
+    return emit(args, window.to_dict(), f"Maintenance window {window_id} added: "
                  + _window_line(window).strip())
 
 
@@ -41,15 +41,15 @@ def _maintenance_list(args, ctx) -> int:
     from pacs_console.core.incidents.sites import list_maintenance
 
     found = list_maintenance(ctx.db, site=args.site, node_id=_node_id(ctx, args.node))
-    return _emit(args, [w.to_dict() for w in found],
+    return emit(args, [w.to_dict() for w in found],
                  "\n".join(_window_line(w) for w in found) or "No maintenance windows.")
 
 
 def _maintenance_delete(args, ctx) -> int:
     from pacs_console.core.incidents.sites import delete_maintenance_window
 
-    delete_maintenance_window(ctx.db, args.id, actor=_actor(ctx))
-    return _emit(args, {"ok": True, "deleted": args.id},
+    delete_maintenance_window(ctx.db, args.id, actor=actor_name(ctx))
+    return emit(args, {"ok": True, "deleted": args.id},
                  f"Maintenance window {args.id} deleted")
 
 
@@ -81,23 +81,23 @@ def _uptime(args, ctx) -> int:
              f" UTC, target {UPTIME_TARGET * 100:g}% (a figure needs {MIN_SAMPLES}+ echo samples "
              f"covering {MIN_MONITORED * 100:g}%+ of the time outside maintenance)"]
     lines += [_uptime_line(item) for item in report] or ["No nodes match."]
-    return _emit(args, data, "\n".join(lines))
+    return emit(args, data, "\n".join(lines))
 
 
 def register(subparsers) -> None:
     maintenance = subparsers.add_parser("maintenance",
                                         help="scheduled maintenance windows (excluded from uptime)")
     sub = maintenance.add_subparsers(dest="maintenance_command", metavar="ACTION", required=True)
-    p = _add(sub, "add", _maintenance_add, "enter a maintenance window for a site or one node")
+    p = add_command(sub, "add", _maintenance_add, "enter a maintenance window for a site or one node")
     p.add_argument("--site", required=True, help="site name or id")
     p.add_argument("--node", help="only this node (name, AE title or id); default: whole site")
-    p.add_argument("--start", required=True, type=_time, help="ISO 8601 (local time if no offset)")
-    p.add_argument("--end", required=True, type=_time)
+    p.add_argument("--start", required=True, type=iso_time, help="ISO 8601 (local time if no offset)")
+    p.add_argument("--end", required=True, type=iso_time)
     p.add_argument("--reason", required=True)
-    p = _add(sub, "list", _maintenance_list, "list maintenance windows, newest first")
+    p = add_command(sub, "list", _maintenance_list, "list maintenance windows, newest first")
     p.add_argument("--site")
     p.add_argument("--node")
-    p = _add(sub, "delete", _maintenance_delete, "delete a maintenance window")
+    p = add_command(sub, "delete", _maintenance_delete, "delete a maintenance window")
     p.add_argument("id", type=int)
 
     p = subparsers.add_parser("uptime", help="node uptime from echo history against 99.9%%",
@@ -108,5 +108,5 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.add_argument("--node", help="one node (name, AE title or id)")
     p.add_argument("--site", help="the nodes at this site")
-    p.add_argument("--since", type=_time, help="period start, ISO 8601")
-    p.add_argument("--until", type=_time, help="period end, ISO 8601 (default now)")
+    p.add_argument("--since", type=iso_time, help="period start, ISO 8601")
+    p.add_argument("--until", type=iso_time, help="period end, ISO 8601 (default now)")

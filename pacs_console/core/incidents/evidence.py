@@ -16,7 +16,7 @@ from pacs_console.core.db.engine import Database
 from pacs_console.core.db.tables import Attachment
 from pacs_console.core.incidents import audit
 from pacs_console.core.incidents.model import AttachmentRecord, aware, invalid
-from pacs_console.core.incidents.service import _entry, _find
+from pacs_console.core.incidents.service import add_entry, find_incident
 
 
 def attachment_path(attachments_dir: Path, sha256: str) -> Path:
@@ -52,7 +52,7 @@ def attach_file(db: Database, attachments_dir: Path, ref: int | str, source: Pat
         raise
     kind = media_type or mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         item = Attachment(incident_id=incident.id, sha256=digest.hexdigest(),
                           filename=source.name, media_type=kind, size=size)
         session.add(item)
@@ -60,7 +60,7 @@ def attach_file(db: Database, attachments_dir: Path, ref: int | str, source: Pat
         audit.record(session, actor=actor, action="create", entity="attachment",
                      entity_id=item.id, after=audit.state_digest(session, "attachment", item.id),
                      detail={"sha256": item.sha256, "filename": item.filename})
-        _entry(session, incident, "attachment", actor, f"Attached {source.name} ({size} bytes)",
+        add_entry(session, incident, "attachment", actor, f"Attached {source.name} ({size} bytes)",
                attachment_id=item.id)
         return AttachmentRecord(item.id or 0, incident.id or 0, item.sha256, item.filename,
                                 item.media_type, item.size, aware(item.added_at))
@@ -68,7 +68,7 @@ def attach_file(db: Database, attachments_dir: Path, ref: int | str, source: Pat
 
 def attachments(db: Database, ref: int | str) -> list[AttachmentRecord]:
     with db.session() as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         rows = session.exec(select(Attachment).where(Attachment.incident_id == incident.id)
                             .order_by(Attachment.id))
         return [AttachmentRecord(a.id or 0, a.incident_id, a.sha256, a.filename, a.media_type,

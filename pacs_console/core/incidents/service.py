@@ -60,7 +60,7 @@ def _timeline_record(entry: TimelineEntry) -> TimelineRecord:
                           entry.test_run_id, entry.attachment_id, entry.clock_offset_s)
 
 
-def _find(session: Session, ref: int | str) -> Incident:
+def find_incident(session: Session, ref: int | str) -> Incident:
     """By id, full UUID, or a UUID prefix of at least 6 characters."""
     text = str(ref).strip()
     found = None
@@ -84,7 +84,7 @@ def _calendar(session: Session, site_id: int | None) -> BusinessCalendar:
                                           site.holiday_country, site.closed_days or ())
 
 
-def _entry(session: Session, incident: Incident, kind: str, actor: str, text: str = "", *,
+def add_entry(session: Session, incident: Incident, kind: str, actor: str, text: str = "", *,
            at: datetime | None = None, offset: float = 0.0, **fields) -> TimelineEntry:
     entry = TimelineEntry(incident_id=incident.id, kind=kind, author=actor, text=text,
                           at=at or utcnow(), clock_offset_s=offset, **fields)
@@ -149,7 +149,7 @@ def create_incident(db: Database, *, title: str, severity: str, category: str = 
                      entity_id=incident.id,
                      after=audit.state_digest(session, "incident", incident.id),
                      detail={"uuid": incident.uuid, "title": incident.title})
-        _entry(session, incident, "created", actor, f"Reported: {incident.title}", at=reported,
+        add_entry(session, incident, "created", actor, f"Reported: {incident.title}", at=reported,
                offset=clock_offset_s, to_status="new")
         if test_run_id is not None:
             _attach_run(session, incident, test_run_id, actor, clock_offset_s)
@@ -158,7 +158,7 @@ def create_incident(db: Database, *, title: str, severity: str, category: str = 
 
 def get_incident(db: Database, ref: int | str) -> IncidentRecord:
     with db.session() as session:
-        return _record(session, _find(session, ref))
+        return _record(session, find_incident(session, ref))
 
 
 
@@ -177,7 +177,7 @@ def set_status(db: Database, ref: int | str, status: str, *, actor: str = "", no
     """Move along the support process; the first step past New is the SLA response."""
     status = status.strip().lower().replace(" ", "_").replace("-", "_")
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         check_transition(incident.status, status, hold_reason)
         when = (at or utcnow()).astimezone(UTC)
         if when < aware(incident.reported_at):
@@ -204,7 +204,7 @@ def set_status(db: Database, ref: int | str, status: str, *, actor: str = "", no
             text += f": {incident.hold_reason}"
         if note.strip():
             text += f"\n{note.strip()}"
-        _entry(session, incident, "status", actor, text, at=when, offset=clock_offset_s,
+        add_entry(session, incident, "status", actor, text, at=when, offset=clock_offset_s,
                from_status=previous, to_status=status)
         _link_open_visit(session, incident)
         return _record(session, incident)
@@ -218,7 +218,7 @@ def update_incident(db: Database, ref: int | str, *, actor: str = "", **fields) 
         raise invalid("incident-field", f"Cannot change {sorted(unknown)}",
                       "Change one of: " + ", ".join(sorted(allowed)))
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         before = audit.state_digest(session, "incident", incident.id)
         changes = {}
         for name, value in fields.items():
@@ -241,7 +241,7 @@ def update_incident(db: Database, ref: int | str, *, actor: str = "", **fields) 
                                                     aware(incident.reported_at))
         _changed(session, incident, before, actor, {"fields": sorted(changes)})
         summary = "; ".join(f"{k}: {v[0]!s:.40} → {v[1]!s:.40}" for k, v in changes.items())
-        _entry(session, incident, "change", actor, f"Changed {summary}")
+        add_entry(session, incident, "change", actor, f"Changed {summary}")
         return _record(session, incident)
 
 
@@ -250,8 +250,8 @@ def add_note(db: Database, ref: int | str, text: str, *, actor: str = "",
     if not text.strip():
         raise invalid("note-empty", "The note is empty", "Type what was found or done")
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
-        entry = _entry(session, incident, "note", actor, text.strip(), at=at,
+        incident = find_incident(session, ref)
+        entry = add_entry(session, incident, "note", actor, text.strip(), at=at,
                        offset=clock_offset_s)
         _link_open_visit(session, incident)
         return _timeline_record(entry)
@@ -266,14 +266,14 @@ def _attach_run(session: Session, incident: Incident, run_id: int, actor: str,
     text = f"Test run {run.kind} {run.node_label}: {run.outcome}"
     if run.summary:
         text += f" — {run.summary}"
-    return _entry(session, incident, "test_run", actor, text, offset=offset, test_run_id=run.id)
+    return add_entry(session, incident, "test_run", actor, text, offset=offset, test_run_id=run.id)
 
 
 def attach_test_run(db: Database, ref: int | str, run_id: int | None = None, *,
                     actor: str = "", clock_offset_s: float = 0.0) -> TimelineRecord:
     """Attach a run; without an id, the latest run on one of the incident's nodes (or any)."""
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         if run_id is None:
             node_ids = [n for n in session.exec(select(IncidentNode.node_id).where(
                 IncidentNode.incident_id == incident.id)) if n is not None]
@@ -289,7 +289,7 @@ def attach_test_run(db: Database, ref: int | str, run_id: int | None = None, *,
 
 def timeline(db: Database, ref: int | str) -> list[TimelineRecord]:
     with db.session() as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         entries = session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
                                .order_by(TimelineEntry.at, TimelineEntry.id))
         return [_timeline_record(e) for e in entries]
@@ -298,7 +298,7 @@ def timeline(db: Database, ref: int | str) -> list[TimelineRecord]:
 def delete_incident(db: Database, ref: int | str, *, actor: str = "") -> None:
     """Remove an incident with its timeline; every removed row is recorded in the audit log."""
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         children = [("timeline", e.id) for e in session.exec(
             select(TimelineEntry).where(TimelineEntry.incident_id == incident.id))]
         children += [("attachment", a.id) for a in session.exec(
@@ -342,21 +342,21 @@ def _unlink_text(visit_id: int) -> str:
 def unlink_visit(db: Database, visit_id: int, ref: int | str, *, actor: str = "") -> None:
     """Take an incident out of a visit's report (it is not linked there again automatically)."""
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         link = session.get(VisitIncident, (visit_id, incident.id))
         if link is None:
             raise invalid("visit-not-linked", f"Incident #{incident.id} is not linked to visit "
                           f"{visit_id}", "Pick an incident listed on that visit")
         before = audit.state_digest(session, "incident", incident.id)
         session.delete(link)
-        _entry(session, incident, UNLINKED, actor, _unlink_text(visit_id))
+        add_entry(session, incident, UNLINKED, actor, _unlink_text(visit_id))
         _changed(session, incident, before, actor, {"visit_unlinked": visit_id})
 
 
 def link_visit(db: Database, visit_id: int, ref: int | str, *, actor: str = "") -> None:
     """Record that the incident was worked on during the visit (once per pair)."""
     with audit.audited_session(db) as session:
-        incident = _find(session, ref)
+        incident = find_incident(session, ref)
         if session.get(Visit, visit_id) is None:
             raise invalid("visit-unknown", f"No visit {visit_id}",
                           "Pick a visit from the list, or start one", visit=str(visit_id))
