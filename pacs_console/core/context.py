@@ -39,6 +39,7 @@ class Context:
     arrivals: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     demo: object | None = None
     scp: StorageSCP | None = None
+    scp_stale: bool = False  # settings saved while the SCP ran: it listens as they said before
     _db: Database | None = None
     _db_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,12 +82,16 @@ class Context:
         self.settings = settings
         if self.scp is not None and not self.scp.running:
             self.scp = None  # the next start listens as the new settings say
+        self.scp_stale = self.scp is not None  # running: the next start after a stop does
 
     def storage_scp(self) -> StorageSCP:
         """The one local Storage SCP, created on first use with the AE and port from settings."""
+        if self.scp is not None and self.scp_stale and not self.scp.running:
+            self.scp = None  # stopped since the settings changed: start as they now say
         if self.scp is None:
             from pacs_console.core.dicom.servers.storage import StorageSCP
 
+            self.scp_stale = False
             settings = self.settings
             self.scp = StorageSCP(self.paths.store, settings.ae_title, settings.scp_port,
                                   host=settings.scp_bind, timeouts=settings.timeouts(),

@@ -1,15 +1,44 @@
-"""Status bar: local Storage SCP (click to start/stop), demo PACS, helpdesk, sync, secrets."""
+"""Status bar: local Storage SCP (click to start/stop), demo PACS, helpdesk, sync, secrets.
+
+Messages (``showMessage``) show in a label that takes the room the permanent widgets leave and
+is elided to it, the full text in its tooltip: QStatusBar's own message is cut off mid-word.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from pacs_console.core.context import Context
 
 log = logging.getLogger(__name__)
+
+
+class ElidedLabel(QLabel):
+    """One line that fits whatever width it gets: elided with "…", the full text in the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(0)
+
+    def set_full_text(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        room = self.contentsRect().width() - 2 * self.margin()
+        self.setText(self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight,
+                                                   max(room, 0)))
 
 
 class ConsoleStatusBar(QStatusBar):
@@ -31,6 +60,12 @@ class ConsoleStatusBar(QStatusBar):
         self.pending_label.setObjectName("pending-sync")
         self.secrets_label = QLabel("Secrets: …")
         self.secrets_label.setObjectName("secrets-state")
+        self.message_label = ElidedLabel()
+        self.message_label.setObjectName("status-message")
+        self.addWidget(self.message_label, 1)
+        self.message_timer = QTimer(self)
+        self.message_timer.setSingleShot(True)
+        self.message_timer.timeout.connect(self.clearMessage)
         for widget in (self.scp_button, self.demo_label, self.connectivity_label, self.pending_label,
                        self.secrets_label):
             self.addPermanentWidget(widget)
@@ -38,6 +73,22 @@ class ConsoleStatusBar(QStatusBar):
         self.update_scp()
         # Probing the keyring costs ~0.3 s (D-Bus on Linux): off the GUI thread, after start-up.
         QTimer.singleShot(800, self.check_keyring)
+
+    # QStatusBar's own message hides the label and is cut off without a tooltip: these replace
+    # it for every caller in Python (Qt's status tips for menu items still use its own).
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
+        self.message_label.set_full_text(text)
+        if timeout > 0:
+            self.message_timer.start(timeout)
+        else:
+            self.message_timer.stop()
+
+    def clearMessage(self) -> None:  # noqa: N802 - Qt's name
+        self.message_timer.stop()
+        self.message_label.set_full_text("")
+
+    def currentMessage(self) -> str:  # noqa: N802 - Qt's name
+        return self.message_label.full
 
     def check_keyring(self) -> None:
         from pacs_console.core.secrets import keyring_status
@@ -55,8 +106,7 @@ class ConsoleStatusBar(QStatusBar):
         self.secrets_label.setToolTip(
             f"No secure keyring: {status.reason}. Passwords and tokens are asked for once per "
             "session and kept in memory only; they are never written to a file.")
-        self.showMessage("No secure keyring: secrets will be asked for once per session and kept "
-                         "in memory only (never written to a file).", 30000)
+        self.showMessage("No secure keyring: secrets stay in memory for this session only", 30000)
 
     def update_scp(self) -> None:
         scp, settings = self.ctx.scp, self.ctx.settings

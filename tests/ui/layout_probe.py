@@ -100,6 +100,29 @@ def clipped(root: QWidget) -> list[str]:
     return found
 
 
+def status_clipped(bar: QWidget) -> list[str]:
+    """The status bar's message and permanent widgets, each shown whole: a label or button whose
+    text is wider than its room, or a message shown elided (its full text only in the tooltip)."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    found = []
+    for widget in bar.findChildren(QWidget):
+        if not _visible(widget) or not isinstance(widget, (QLabel, QAbstractButton)):
+            continue
+        full = getattr(widget, "full", None)
+        if full is not None and widget.text() != full:
+            found.append(f"status {full!r} shown elided as {widget.text()!r}")
+            continue
+        text = widget.text()
+        room = widget.contentsRect().width()
+        if isinstance(widget, QAbstractButton):
+            room -= 8  # the button's own padding, at least
+        if text and widget.fontMetrics().horizontalAdvance(text) > room + 1:
+            found.append(f"status {text!r}: {widget.fontMetrics().horizontalAdvance(text)} > "
+                         f"{room}")
+    return found
+
+
 def panel_text(panel: QWidget) -> dict:
     def named(name):
         return [w.text() for w in panel.findChildren(QLabel, name) if _visible(w)]
@@ -202,9 +225,14 @@ def measure(data_dir: Path) -> dict:
     from pacs_console.ui import workers
     from pacs_console.ui.main_window import PANELS, MainWindow
 
+    from pacs_console.core.settings import Settings, save_settings
+    from tests.ui.acceptance.window import free_port
+
     app = QApplication.instance() or QApplication(["layout-probe"])
     app.setStyle("Fusion")
-    ctx = Context.open(app_paths(data_dir).ensure())
+    paths = app_paths(data_dir).ensure()
+    save_settings(paths.settings_file, Settings(scp_port=free_port()))  # no fixed port
+    ctx = Context.open(paths)
     out: dict = {"panels": {}, "clipped": {}}
     window = MainWindow(ctx)
     window.show()
@@ -230,6 +258,14 @@ def measure(data_dir: Path) -> dict:
     if getattr(demo, "_ae", None) is not None:  # issue 14 item 4 is fixed on its own
         demo._ae.maximum_associations = max(demo._ae.maximum_associations, 64)
     window.demo_started(demo)
+    # The status bar at its fullest: the Storage SCP started with a click, the demo running.
+    bar = window.statusBar()
+    click(window.status.scp_button)
+    wait(app, lambda: "listening" in window.status.scp_button.text(), 20)
+    settle(app, 0.3)
+    out["clipped"]["Status bar"] = status_clipped(bar)
+    out["status"] = [w.text() for w in bar.findChildren(QWidget)
+                     if _visible(w) and hasattr(w, "text") and callable(w.text)]
     tests = window.panels["Tests"]
     click_nav(app, window, "Tests")
     wait(app, lambda: tests.selected_node() is not None, 20)
