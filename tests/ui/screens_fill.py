@@ -78,6 +78,7 @@ class Shooter:
         self._incidents()
         self._reports()
         self._sync()
+        self._knowledge()
         self._dialogs()
         print(f"screens: {len(self.shots)} PNGs in {self.out}: {', '.join(self.shots)}")
 
@@ -94,6 +95,13 @@ class Shooter:
         save_node(db, "CT scanner room 2", "TTHCT02", "127.0.0.21", 11120, tags="modality, ct",
                   site_id=site.id)
         save_node(db, "Reading workstation 3", "TTHWS03", "127.0.0.22", 11120, tags="viewer")
+        # Site health needs answering nodes too: the demo PACS as the site's archive and the
+        # console's own Storage SCP as a workstation (both on loopback, both real).
+        demo = self.ctx.demo
+        save_node(db, "Demo PACS", demo.ae_title, demo.host, demo.port, tags="pacs,demo",
+                  is_demo=True, site_id=site.id)
+        save_node(db, "Console Storage SCP", self.ctx.settings.ae_title, "127.0.0.1",
+                  self.ctx.settings.scp_port, tags="workstation", site_id=site.id)
         arrived = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
         visit = sites.start_visit(db, site.name, engineer=ENGINEER, purpose="Quarterly visit",
                                   arrived_at=arrived)
@@ -116,6 +124,29 @@ class Shooter:
         service.create_incident(db, title="Slow retrieves from the archive after 16:00",
                                 severity="low", site=site.name)
         self.visit_id = visit.id
+        self._articles()
+
+    def _articles(self) -> None:
+        """Two knowledge articles as an engineer writes them after a fix."""
+        from pacs_console.core.kb.model import Article
+        from pacs_console.core.kb.store import create_article
+
+        create_article(self.ctx.db, Article(
+            title="CT cannot send: archive AE title changed by a vendor update",
+            symptoms="The CT's send queue grows; the archive log shows 'called AE title not "
+                     "recognised'.",
+            cause="A vendor update reset the archive's AE title to its factory default.",
+            fix="Set the CT's destination AE title to the archive's new one (or restore the "
+                "archive's), then re-send the queue from the CT.",
+            codes=("associate-rejected-called-ae",), vendor="Orthanc", author=ENGINEER,
+            site="Tamale Teaching Hospital"))
+        create_article(self.ctx.db, Article(
+            title="Archive listener down after a power cut",
+            symptoms="C-ECHO says 'connection refused' from every workstation.",
+            cause="The DICOM service is not set to start on boot; the UPS ran flat overnight.",
+            fix="Start the DICOM service, set it to start automatically, and check the UPS "
+                "battery date.",
+            codes=("connection-refused",), author=ENGINEER, site="Tamale Teaching Hospital"))
 
     def _run_tab(self, tests, title: str, button, busy) -> None:
         tests.tabs.setCurrentWidget(tests.operation_tabs.get(title) or tests.verify)
@@ -151,13 +182,27 @@ class Shooter:
         probe = tests.operation_tabs["Capabilities"]
         self._run_tab(tests, "Capabilities", probe.start_button, lambda: probe.worker is not None)
         self.shoot("tests-capabilities")
-        for title in [tests.tabs.tabText(i) for i in range(tests.tabs.count())]:
+        titles = [tests.tabs.tabText(i) for i in range(tests.tabs.count())]
+        for title in titles:
             if title not in ("Verify", "Query", "Retrieve", "Store", "Capabilities"):
-                tests.tabs.setCurrentIndex([tests.tabs.tabText(i)
-                                            for i in range(tests.tabs.count())].index(title))
+                tests.tabs.setCurrentIndex(titles.index(title))
                 self.settle(0.5)
-                self.shoot(f"tests-{title.lower()}")
+                if title == "Site health":
+                    self._health(tests.tabs.currentWidget())
+                self.shoot(f"tests-{title.lower().replace(' ', '-')}")
         tests.tabs.setCurrentWidget(verify)
+
+    def _health(self, tab) -> None:
+        """A real health plan of the site: the demo PACS and the Storage SCP answer, the
+        addresses with nothing listening fail; the first failed cell opened."""
+        self.wait(lambda: tab.site.findText("Tamale Teaching Hospital") >= 0, 30, "health sites")
+        tab.site.setCurrentIndex(tab.site.findText("Tamale Teaching Hospital"))
+        tab.start_button.click()
+        self.wait(lambda: tab.worker is None and tab.grid.rowCount() > 0, 180, "health check")
+        failed = [(r, c) for r in range(tab.grid.rowCount()) for c in range(tab.grid.columnCount())
+                  if tab.grid.item(r, c) is not None and tab.grid.item(r, c).text() == "FAIL"]
+        if failed:
+            tab.grid.setCurrentCell(*failed[0])
 
     def _discovery(self) -> None:
         panel = self.window.panels["Discovery"]
@@ -217,6 +262,14 @@ class Shooter:
         panel.refresh()
         self.settle(1.5)
         self.shoot("sync")
+
+    def _knowledge(self) -> None:
+        panel = self.window.panels["Knowledge"]
+        self.window.show_panel("Knowledge")
+        self.wait(lambda: panel.results.count() >= 2, 30, "knowledge articles")
+        panel.results.setCurrentRow(0)
+        self.wait(lambda: bool(panel.article_view.toPlainText()), 10, "an article shown")
+        self.shoot("knowledge")
 
     def _dialogs(self) -> None:
         from pacs_console.ui.settings_dialog import SettingsDialog

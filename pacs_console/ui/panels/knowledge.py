@@ -39,6 +39,9 @@ class KnowledgePanel(QWidget):
         self.results = QListWidget()
         self.results.setObjectName("kb-results")
         self.results.currentItemChanged.connect(self._selected)
+        # Titles are long sentences: wrapped in the list, never a sideways scroll.
+        self.results.setWordWrap(True)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.article_view = QPlainTextEdit()
         self.article_view.setObjectName("kb-article")
         self.article_view.setReadOnly(True)
@@ -53,7 +56,9 @@ class KnowledgePanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.results)
         splitter.addWidget(self.article_view)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([400, 600])  # in proportion: the list gets 2/5 of the width
         layout = QVBoxLayout(self)
         layout.addWidget(panel_heading(
             "Knowledge", "What the team has learnt: fixes, SOPs and checklists, searched by "

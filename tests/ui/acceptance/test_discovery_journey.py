@@ -6,7 +6,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QTableView
 
-from tests.ui.acceptance.window import Console
+from tests.ui.acceptance.window import Console, press
 
 HOST = "127.0.0.3"
 
@@ -81,3 +81,28 @@ def test_cancel_a_sweep(console):
     assert "the sweep was not saved" in console.text(panel.status)
     console.wait_for(lambda: console.button("Start sweep", panel).isEnabled(), 5, "idle")
     assert not cancel.isEnabled()
+
+
+def test_targets_from_the_interface_and_public_addresses_need_a_yes(console):
+    """Choosing the loopback interface suggests its /24; public addresses are swept only after
+    the warning is answered Yes (No sweeps nothing), and a /8 is refused as too large."""
+    panel = console.choose_nav("Discovery")
+    interface = _field(console, panel, "Interface")
+    loopback = next(interface.itemText(i) for i in range(interface.count())
+                    if "127.0.0.0/8" in interface.itemText(i))
+    console.choose_combo(interface, loopback)
+    targets = _field(console, panel, "Targets")
+    assert console.text(targets) == "127.0.0.0/24"
+
+    table = console.find(QTableView, parent=panel)
+    console.type_into(targets, "8.8.8.8")
+    with console.dialogs(press("No")) as seen:
+        console.click_button("Start sweep", panel)
+    assert seen[0].title == "Public addresses" and "Sweep anyway?" in seen[0].text
+    console.wait_text(panel.status, "outside private", 5)
+    assert console.rows(table) == [] and console.button("Start sweep", panel).isEnabled()
+
+    console.type_into(targets, "10.0.0.0/8")
+    console.click_button("Start sweep", panel)
+    console.wait_text(panel.status, "/16", 5)
+    assert console.rows(table) == [] and not console.button("Cancel", panel).isEnabled()

@@ -1,4 +1,4 @@
-"""Static check: a button's clicked(bool) or an action's triggered(bool) never lands in a slot
+"""Static check (a unit test; no window is driven): a button's clicked(bool) or an action's triggered(bool) never lands in a slot
 whose first parameter means something else (Incidents → "New…" once received False as a
 template: "'bool' object has no attribute 'title'"); a toggled(bool) slot takes exactly a bool.
 

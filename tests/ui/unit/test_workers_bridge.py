@@ -1,4 +1,7 @@
-"""Threading: worker results reach the GUI thread, cancel stops work, the bridge drains queues."""
+"""Threading: worker results reach the GUI thread, cancel stops work, the bridge drains queues.
+
+Unit tests of pacs_console/ui/workers.py and bridge.py with plain functions and QObjects: the
+plumbing under the panels, not a GUI test (no window is driven here)."""
 
 from __future__ import annotations
 
@@ -154,3 +157,39 @@ def test_start_up_holds_other_work_until_it_releases(qtbot):
         assert "never" not in order
     finally:
         workers.release()
+
+
+def test_results_for_a_receiver_deleted_meanwhile_are_dropped(qtbot):
+    """A panel closed while its work ran: the result, error and finished callbacks bound to its
+    (now deleted) QObject are dropped instead of raising on a dead C++ object."""
+    import shiboken6
+    from PySide6.QtCore import QObject, QThreadPool
+
+    class Receiver(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list = []
+
+        def took(self, value) -> None:
+            self.seen.append(value)
+
+    gate = threading.Event()
+
+    def slow() -> str:
+        gate.wait(5)
+        return "late"
+
+    def failing() -> None:
+        gate.wait(5)
+        raise ValueError("late failure")
+
+    gone, alive = Receiver(), Receiver()
+    workers.start(slow, on_result=gone.took, on_finished=lambda: None)
+    workers.start(failing, on_error=gone.took)
+    workers.start(slow, on_result=alive.took)
+    shiboken6.delete(gone)
+    gate.set()
+    assert QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.waitUntil(lambda: alive.seen == ["late"], timeout=5000)
+    for _ in range(5):  # deliver anything still queued: nothing may raise
+        QApplication.processEvents()
