@@ -182,5 +182,5 @@ def test_a_failed_echo_drafts_the_new_incident(console):
         console.click_button("From failed test…", panel)
     log = _log(console, panel)
     console.wait_for(lambda: len(console.rows(log)) == 1, 10, "the drafted incident")
-    console.wait_for(lambda: "Test run echo CT01" in _timeline(panel), 10, "the run as evidence",
+    console.wait_for(lambda: "Test run echo-series CT01" in _timeline(panel), 10, "the run as evidence",
                      observe=lambda: _timeline(panel))
