@@ -38,7 +38,9 @@ def _edit(value: QDateTime) -> QDateTimeEdit:
 
 
 def _aware(edit: QDateTimeEdit) -> datetime:
-    return datetime.fromtimestamp(edit.dateTime().toSecsSinceEpoch(), UTC)
+    """What the edit shows, to the minute: "08:00" is 08:00:00, not the seconds it was
+    opened at (hidden seconds once left a failure outside a window that looked right)."""
+    return datetime.fromtimestamp(edit.dateTime().toSecsSinceEpoch(), UTC).replace(second=0)
 
 
 class MaintenanceDialog(QDialog):

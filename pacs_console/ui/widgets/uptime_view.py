@@ -132,8 +132,9 @@ class UptimeView(QWidget):
 
         # The edits show minutes, and hold minutes once touched: "until 10:42" runs to the end
         # of that minute, or to now if that is sooner, so the echo just made is counted.
+        # "From 03:25" starts at 03:25:00, whatever seconds the edit held from the clock.
         end = aware(self.until).replace(second=0, microsecond=0) + timedelta(minutes=1)
-        return aware(self.since), min(end, datetime.now(UTC))
+        return aware(self.since).replace(second=0), min(end, datetime.now(UTC))
 
     def compute(self) -> None:
         start, end = self.period()
