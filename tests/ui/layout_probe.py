@@ -221,11 +221,10 @@ def viewer(app, window, folder: Path) -> dict:
 
 def measure(data_dir: Path) -> dict:
     from pacs_console.core.context import Context
+    from pacs_console.core.settings import Settings, save_settings
     from pacs_console.paths import app_paths
     from pacs_console.ui import workers
     from pacs_console.ui.main_window import PANELS, MainWindow
-
-    from pacs_console.core.settings import Settings, save_settings
     from tests.ui.acceptance.window import free_port
 
     app = QApplication.instance() or QApplication(["layout-probe"])

@@ -36,7 +36,7 @@ SETTERS = {"setText", "setPlainText", "setHtml", "insertPlainText", "setChecked"
            "setCurrentIndex", "setCurrentText", "setEditText", "setCurrentRow",
            "setCurrentItem", "setCurrentWidget", "setCurrentCell", "selectRow", "selectColumn",
            "setValue", "setDateTime", "setDate", "setTime", "setSliderPosition",
-           "setSelection", "setCurrentIndex"}
+           "setSelection"}
 
 
 @cache
