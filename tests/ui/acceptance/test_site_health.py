@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QTableWidget
 
 from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom.ae import make_ae
+from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.incidents.sites import save_site
 from tests.ui.acceptance.window import free_port
 
