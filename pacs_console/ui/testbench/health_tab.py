@@ -29,6 +29,9 @@ from pacs_console.ui import workers
 CHECK_NAMES = {"route": "Route", "echo": "C-ECHO", "association": "Association", "tls": "TLS",
                "find": "Study C-FIND", "worklist": "Worklist", "store": "Test C-STORE"}
 COLOURS = {"pass": "#c8e6c9", "warn": "#ffe0b2", "fail": "#ffcdd2", "skipped": "#eeeeee"}
+# The site's verdict in words: WARN alone read as "a warning" beside "7 fail".
+VERDICTS = {"pass": "every check passed", "fail": "every check failed",
+            "warn": "some checks failed or warned"}
 
 
 def _sites(ctx: Context) -> list[str]:
@@ -158,8 +161,16 @@ class HealthTab(QWidget):
             item.setToolTip(r.summary)
             item.setData(Qt.ItemDataRole.UserRole, r)
             self.grid.setItem(nodes.index(r.node), checks.index(r.check), item)
+        for row in range(len(nodes)):  # a check the node's role does not get: say so
+            for column in range(len(checks)):
+                if self.grid.item(row, column) is None:
+                    item = QTableWidgetItem("—")
+                    item.setBackground(QBrush(QColor(COLOURS["skipped"])))
+                    item.setToolTip("Not in this node's plan (its role does not get this check)")
+                    self.grid.setItem(row, column, item)
         counts = health.counts()
-        text = (f"{health.site}: {health.verdict.upper()} — {counts['pass']} pass, "
+        verdict = VERDICTS.get(health.verdict, health.verdict)
+        text = (f"{health.site}: {verdict} ({health.verdict.upper()}) — {counts['pass']} pass, "
                 f"{counts['warn']} warn, {counts['fail']} fail.")
         if health.changes:
             text += " Worse than last time: " + "; ".join(

@@ -40,8 +40,15 @@ def test_health_grid_from_clicks(console):
         assert nodes == ["Old CR", "Ward workstation"]  # address-book order
         columns = [grid.horizontalHeaderItem(c).text() for c in range(grid.columnCount())]
         assert columns == ["Route", "C-ECHO", "Association"]
-        assert console.rows(grid) == [["FAIL"] * 3, ["PASS"] * 3]
-        assert "Ho Teaching Hospital:" in console.text(status) and "3 pass" in console.text(status)
+        down, up = console.rows(grid)
+        assert down == ["FAIL"] * 3
+        # The echo's p95 over its threshold is a WARN (timing, so load can cause it): never FAIL.
+        assert up[0] == up[2] == "PASS" and up[1] in ("PASS", "WARN"), up
+        if up[1] == "WARN":
+            assert " ms" in grid.item(1, 1).toolTip(), grid.item(1, 1).toolTip()
+        shown = console.text(status)
+        assert "Ho Teaching Hospital: some checks failed or warned (WARN)" in shown, shown
+        assert "3 fail" in shown
         console.click(grid.viewport(), grid.visualItemRect(grid.item(0, 1)).center())
         details = console.find(QPlainTextEdit, "health-details", tab)
         console.wait_text(details, "Old CR — C-ECHO: FAIL", 5)
