@@ -91,3 +91,55 @@ def test_tag_search_finds_nested_items_and_plain_names(console, tmp_path):
     console.wait_for(lambda: len(console.rows(tags)) == 1, 5, "one tag",
                      observe=lambda: console.rows(tags))
     assert "(0010,0010)" in " ".join(console.rows(tags)[0])
+
+
+def test_files_the_storage_scp_receives_appear_without_a_click(console):
+    """Received files open: a modality then sends a study to the console's Storage SCP, and the
+    tree shows it by itself (no button pressed again)."""
+    from pacs_console.core.dicom.wire.ae import make_ae
+
+    viewer = console.choose_nav("Viewer")
+    console.click_button("Received files", viewer)
+    console.wait_for(lambda: "files:" in console.text(viewer.status), 20, "the store read")
+    tree = console.find(QTreeWidget, "study-tree", viewer)
+    before = tree.topLevelItemCount()
+    study = generate_study("CR", images=2, series=2, size=32, seed=7)
+    ae = make_ae("DEMOPACS", requested=sorted({str(ds.SOPClassUID) for ds in study}))
+    assoc = ae.associate("127.0.0.1", console.ctx.settings.scp_port, ae_title="PACSCONSOLE")
+    assert assoc.is_established
+    try:
+        statuses = [assoc.send_c_store(ds).Status for ds in study]
+    finally:
+        assoc.release()
+    assert statuses == [0, 0]
+    patient = str(study[0].PatientName).replace("^", " ")
+    console.wait_for(lambda: any(patient in tree.topLevelItem(i).text(0)
+                                 for i in range(tree.topLevelItemCount())), 15,
+                     "the sent study in the tree",
+                     observe=lambda: [tree.topLevelItem(i).text(0)
+                                      for i in range(tree.topLevelItemCount())])
+    assert tree.topLevelItemCount() == before + 1
+    assert "2 received" in console.status_text()
+
+
+def test_a_colour_multiframe_plays_and_stops(console, tmp_path):
+    import shutil
+
+    shutil.copy(bundled("examples_ybr_color.dcm"), tmp_path / "cine.dcm")
+    viewer = console.choose_nav("Viewer")
+    with console.dialogs(choose_file(tmp_path / "cine.dcm")):
+        console.click_button("Open file…", viewer)
+    console.wait_text(viewer.status, "1 files: 1 ok, 0 refused", 30)
+    tree = console.find(QTreeWidget, "study-tree", viewer)
+    console.wait_for(lambda: tree.topLevelItemCount() == 1, 10, "the study")
+    console.click(tree.viewport(), tree.visualItemRect(tree.topLevelItem(0).child(0)).center())
+    label = console.wait_for(lambda: next((w for w in viewer.findChildren(QLabel)
+                                           if w.isVisible() and " / 30" in w.text()), None),
+                             20, "30 frames")
+    console.click_button("Play", viewer)
+    console.wait_for(lambda: console.text(label) not in ("1 / 30", "2 / 30", "3 / 30"), 15,
+                     "the cine moving on", observe=lambda: console.text(label))
+    console.click_button("Stop", viewer)
+    held = console.text(label)
+    console.wait_for(lambda: True, 0.3)
+    assert console.text(label) == held
