@@ -136,6 +136,8 @@ def test_integration_buttons_hl7_dicomweb_and_the_modality_workflow(console):
     console.wait_text(result, "MSA-1 AA", 20)
     assert console.text(result).startswith("OK")
     console.wait_text(received, "-> AA", 10)
+    # What the listener shows of the message has the patient's identity masked.
+    assert "***" in console.text(received), console.text(received)
     console.click_button("Stop listener", hl7)
     assert console.button("Start listener", hl7)
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QProgressBar, QTableView
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QSpinBox,
+    QTableView,
+)
 
 from tests.ui.acceptance.peers import SlowPeer
 from tests.ui.acceptance.window import Console, fill_node
@@ -158,6 +165,13 @@ def test_store_a_generated_study_then_find_it(console):
     tests, store = _tab(console, "Store")
     console.type_into(console.find(name="store-generate", parent=store), "4")
     console.choose_combo(console.find(name="store-modality", parent=store), "MR")
+    # RLE-compressed, over two associations at once (the demo takes both).
+    compression = next(c for c in store.findChildren(QComboBox)
+                       if c.isVisible() and c.itemText(0) == "uncompressed")
+    console.choose_combo(compression, "RLE")
+    parallel = next(s for s in store.findChildren(QSpinBox)
+                    if s.isVisible() and s.objectName() != "store-generate")
+    console.type_into(parallel, "2")
     console.click_button("Send", store)
     status = console.find(name="store-status", parent=store)
     console.wait_text(status, "C-STORE: 4 sent, 0 failed", 60)
