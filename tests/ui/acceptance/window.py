@@ -8,7 +8,8 @@ The demo and the Storage SCP take OS-assigned ports (the Storage SCP's port is w
 fresh folder's settings file first, as an engineer would set it).
 
 A test then uses only what a person can: mouse clicks and keys on visible widgets, and reads
-only what a person can see. Never call a slot or a panel method from a test.
+only what a person can see. Never call a slot or a panel method from a test
+(tests/ui/test_gui_rules.py reads every file here and fails on such calls).
 
 API (all on the ``Console`` object the fixture yields)::
 
