@@ -47,9 +47,9 @@ def _sign_on_pad(console, capture: QWidget, name: str, role: str = "") -> None:
     console.wait_for(lambda: "Accepted" in _status(capture), 5, f"{name}'s signature accepted")
 
 
-def test_sign_a_visit_report_with_drawn_signatures_and_find_the_draft_again(console,
-                                                                             monkeypatch):
-    monkeypatch.setenv("PACS_CONSOLE_SIGNING_PASSPHRASE", "acceptance pass 1")
+def test_sign_a_visit_report_with_drawn_signatures_and_find_the_draft_again(console):
+    # The certificate's passphrase is the one the console makes and keeps in the keyring (an
+    # environment passphrase would lose to another test's copy in the test keyring's memory).
     ctx = console.ctx
     ctx.save_settings(updated(ctx.settings, engineer_name="Yaw Osei-Bonsu",
                               organisation="Odo Medical Systems"))
