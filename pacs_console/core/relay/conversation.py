@@ -69,6 +69,8 @@ class Conversation:
         self.halves = {RQ: _Half(), AC: _Half()}
         self.closed = False
         self.mid_association = resync
+        self.healing = resync  # a capture: a decode failure means a false PDU boundary
+        self.orphans: dict[int, tuple[str, dict, dict, float]] = {}  # responses seen first
 
     # -- input --------------------------------------------------------------------------------
     def feed(self, direction: str, data, when: float | None = None) -> None:
@@ -105,6 +107,12 @@ class Conversation:
         self._event("", "close", how)
 
     def _broken(self, direction: str, exc: Exception) -> None:
+        stream = self.streams[direction]
+        if self.healing and stream.resyncs < 1000 and stream.error is None:
+            stream.gap()
+            self.halves[direction] = _Half()
+            self._event(direction, "resync", "no PDU boundary here; looking for the next one")
+            return
         diagnosis = getattr(exc, "diagnosis", None) or Diagnosis(
             "decode-failed", f"Could not decode what the {self._who(direction)} sent: "
             f"{type(exc).__name__}: {str(exc)[:200]}",
@@ -130,6 +138,8 @@ class Conversation:
     # -- PDUs ---------------------------------------------------------------------------------
     def _pdu(self, direction: str, kind: int, body: bytes, when: float) -> None:
         if kind == pdu.P_DATA_TF:
+            if self.result == "no association":
+                self.result = "accepted"  # a capture that began mid-association
             self._pdata(direction, body, when)
         elif kind in (pdu.ASSOCIATE_RQ, pdu.ASSOCIATE_AC):
             self._associate(direction, pdu.decode_associate(kind, body))
@@ -196,6 +206,8 @@ class Conversation:
                     if half.fields.get(0x0800, NO_DATASET) == NO_DATASET:
                         self._message(direction, half, when)
             else:
+                if half.fields is None and self.healing:
+                    continue  # the tail of a message whose start is not in the capture
                 if half.fields is None:
                     raise pdu.ProtocolError("a dataset fragment arrived before its command set")
                 half.size += len(data)
@@ -233,16 +245,23 @@ class Conversation:
             else:
                 self.messages_dropped += 1
             self._event(direction, name, self._label(msg), message_id=msg["message_id"])
+            orphan = self.orphans.pop(msg["message_id"], None)
+            if orphan is not None:
+                self._response(*orphan, replay=True)
 
-    def _response(self, direction: str, fields: dict, msg: dict, when: float) -> None:
+    def _response(self, direction: str, fields: dict, msg: dict, when: float,
+                  replay: bool = False) -> None:
         status = fields.get(0x0900)
         responded = fields.get(0x0120)
         service = msg["command"][2:].split("-")[0].lower()
         request = self.pending.get(responded)
         text = meaning(service, status) if isinstance(status, int) else "no status"
-        self._event(direction, msg["command"], f"status {_hex(status)}: {text}",
-                    message_id=responded)
+        if not replay:
+                self._event(direction, msg["command"], f"status {_hex(status)}: {text}",
+                        message_id=responded)
         if request is None:
+            if len(self.orphans) < 1000 and not (isinstance(status, int) and status in (0xFF00, 0xFF01)):
+                self.orphans[responded] = (direction, fields, msg, when)
             return
         if isinstance(status, int) and status in (0xFF00, 0xFF01):
             request["matches"] = request.get("matches", 0) + 1

@@ -39,14 +39,18 @@ class PduStream:
     def __init__(self, *, resync: bool = False) -> None:
         self.buf = bytearray()
         self.resyncing = resync
+        self.healing = resync  # a capture: a false boundary sends it back to looking
+        self.resyncs = 0
         self.error: pdu.ProtocolError | None = None
         self.skipped = 0  # bytes dropped while looking for a boundary
         self.total = 0
 
     def gap(self) -> None:
-        """Bytes were lost (a capture gap): drop what is half read and look for a boundary."""
+        """Bytes were lost (a capture gap) or a boundary was false: drop what is half read
+        and look for the next boundary."""
         self.buf.clear()
         self.resyncing = self.error is None
+        self.resyncs += 1
 
     def feed(self, data) -> list[tuple[int, bytes]]:
         self.total += len(data)
@@ -65,6 +69,10 @@ class PduStream:
             try:
                 kind, length = pdu.check_header(bytes(buf[pos:pos + pdu.HEADER]), LIMIT)
             except pdu.ProtocolError as exc:
+                if self.healing and self.skipped <= SCAN_LIMIT:
+                    self.resyncs += 1
+                    self.resyncing, pos = True, pos + 1
+                    continue
                 self.error = exc
                 self.buf = bytearray()
                 return out
