@@ -177,6 +177,7 @@ class _Connection:
 
     def report(self) -> dict | None:
         if isinstance(self.decoder, Conversation):
+            self.decoder.mid_association = self.syn_from is None
             self.decoder.close("end of the capture" if not any(
                 h.fin for h in self.halves.values()) else "connection closed", self.decoder.ended)
             return dict(summary(self.decoder), protocol="dicom")
@@ -211,7 +212,8 @@ def _packets(path: Path):
     except (dpkt.NeedData, dpkt.UnpackError, ValueError) as exc:
         if isinstance(exc, CaptureError):
             raise
-        raise CaptureError(f"the capture is damaged: {exc}") from exc
+        detail = str(exc) or type(exc).__name__
+        raise CaptureError(f"the capture is damaged or cut short ({detail})") from exc
     finally:
         fp.close()
 
