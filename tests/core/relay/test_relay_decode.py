@@ -10,7 +10,17 @@ from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.relay.conversation import AC, RQ, Conversation
 from pacs_console.core.relay.findings import summary
 from tests.core.relay.pdus import (
-    CT, EXPLICIT, WORKLIST, ac, ct_dataset, encode, find_rq, find_rsp, rq, store_rq, store_rsp,
+    CT,
+    EXPLICIT,
+    WORKLIST,
+    ac,
+    ct_dataset,
+    encode,
+    find_rq,
+    find_rsp,
+    rq,
+    store_rq,
+    store_rsp,
 )
 
 
