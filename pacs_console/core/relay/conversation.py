@@ -102,6 +102,9 @@ class Conversation:
             return
         self.closed = True
         self.ended = self.clock() if when is None else when
+        for direction, half in list(self.halves.items()):
+            if half.fields is not None and not int(half.fields.get(0x0100, 0) or 0) & 0x8000:
+                self._message(direction, half, self.ended, cut=True)  # cut off mid-dataset
         if self.result in ("accepted", "releasing"):
             self.result = "released" if self.released else "closed without release"
         self._event("", "close", how)
@@ -217,7 +220,7 @@ class Conversation:
                 if flags & 2:
                     self._message(direction, half, when)
 
-    def _message(self, direction: str, half: _Half, when: float) -> None:
+    def _message(self, direction: str, half: _Half, when: float, cut: bool = False) -> None:
         fields = half.fields or {}
         self.halves[direction] = _Half()
         field = int(fields.get(0x0100, 0) or 0)
@@ -231,6 +234,8 @@ class Conversation:
                          (0x0902, "error_comment")):
             if fields.get(tag):
                 msg[key] = fields[tag]
+        if cut:
+            msg["cut_off"] = "the dataset never finished arriving"
         if half.size:
             msg["dataset_bytes"] = half.size
             msg["dataset"] = identifiers(bytes(half.prefix), self.transfer_syntax(half.context))

@@ -117,7 +117,8 @@ def _unanswered(conv: Conversation) -> list[Diagnosis]:
             f"{len(stores)} C-STORE request(s) never got a response from the PACS",
             ("the PACS hung or crashed while storing", "the association was cut mid-transfer"),
             ("check the PACS log at this time", "resend those images and compare counts"),
-            {"unanswered": str(len(stores)), "how it ended": conv.result}))
+            {"unanswered": str(len(stores)), "how it ended": conv.result,
+             "cut off mid-dataset": str(sum(1 for m in stores if m.get("cut_off")))}))
     if others:
         out.append(Diagnosis(
             "request-no-response",
