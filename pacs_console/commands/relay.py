@@ -52,17 +52,6 @@ def register(subparsers) -> None:
     trace.set_defaults(handler=run_trace)
 
 
-def parse_target(text: str) -> tuple[str, int] | str:
-    """(host, port) from HOST:PORT or [IPv6]:PORT, or why it is not one."""
-    host, sep, port = text.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not sep or not host or not port.isdigit():
-        return f"--to {text!r} is not HOST:PORT"
-    if not 1 <= int(port) <= 65535:
-        return f"--to port {port} is outside 1-65535"
-    return host, int(port)
-
-
 def _relay_usage(args) -> str | None:
     if not 0 <= args.listen_port <= 65535:
         return f"LISTEN_PORT {args.listen_port} is outside 0-65535"
@@ -72,8 +61,10 @@ def _relay_usage(args) -> str | None:
         return f"--bind {args.bind!r} is not an IP address"
     if args.max_associations < 1:
         return "--max-associations must be at least 1"
+    from pacs_console.core.relay.server import parse_target
+
     target = parse_target(args.to)
-    return target if isinstance(target, str) else None
+    return f"--to {target}" if isinstance(target, str) else None
 
 
 def run_relay(args: argparse.Namespace) -> int:
@@ -82,7 +73,8 @@ def run_relay(args: argparse.Namespace) -> int:
 
     from pacs_console.commands import exit_codes
     from pacs_console.commands.serving import serve_until_stopped
-    from pacs_console.core.relay.server import Relay, RelayConfig
+    from pacs_console.core.relay.server import Relay, RelayConfig, parse_target
+    from pacs_console.core.relay.text import describe
     from pacs_console.core.relay.tracefile import TraceWriter
     from pacs_console.paths import app_paths
 
@@ -136,43 +128,10 @@ def run_relay(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def describe(report: dict) -> str:
-    """An association in a few lines for a person: who, how it ended, what passed, findings."""
-    if report.get("protocol") == "hl7":
-        head = (f"HL7 {report['client']} -> {report['server']}: {len(report['messages'])} "
-                f"message(s), {report['result']}")
-        lines = [head] + [f"  {m['from']} {m['type']} {m['control_id']}"
-                          + (f" -> {m['answered_with']}" if m.get("answered_with") else "")
-                          for m in report["messages"][:50]]
-    else:
-        counts: dict[str, list[int]] = {}
-        for msg in report["messages"]:
-            entry = counts.setdefault(msg["command"][:-3], [0, 0])
-            entry[0] += 1
-            entry[1] += msg.get("status") in ("0x0000",)
-        done = ", ".join(f"{n} {c} ({ok} success)" for c, (n, ok) in counts.items()) or "no messages"
-        size = sum(report["bytes"].values()) / 1e6
-        lines = [f"{report['calling_ae'] or '?'} -> {report['called_ae'] or '?'} "
-                 f"({report['client']} -> {report['server']}): {report['result']}; {done}; "
-                 f"{size:.1f} MB in {report['duration_s']:.2f} s"
-                 + (" [capture began mid-association]" if report.get("mid_association") else "")]
-    for diagnosis in report["diagnosis"]:
-        lines.append("  ! " + diagnosis["what"])
-        if diagnosis["causes"]:
-            lines.append("    Likely cause: " + "; ".join(diagnosis["causes"]))
-        if diagnosis["actions"]:
-            lines.append("    What to try: " + "; ".join(diagnosis["actions"]))
-    return "\n".join(lines)
-
-
-def _timeline(report: dict) -> str:
-    return "\n".join(f"  {e['t']:9.4f} {e['from'] or '--':2} {e['kind']}: {e['text']}"
-                     for e in report.get("timeline", []))
-
-
 def run_trace(args: argparse.Namespace) -> int:
     from pacs_console.commands import exit_codes
     from pacs_console.core.relay.capture import CaptureError, read_capture
+    from pacs_console.core.relay.text import describe, timeline
     from pacs_console.core.relay.tracefile import MAGIC, read_trace
 
     path = Path(args.file)
@@ -201,7 +160,7 @@ def run_trace(args: argparse.Namespace) -> int:
         for report in reports:
             print(describe(report))
             if args.timeline:
-                print(_timeline(report))
+                print(timeline(report))
         for problem in problems:
             print(f"! {problem}")
     return exit_codes.PARTIAL if problems else exit_codes.OK

@@ -35,6 +35,17 @@ class RelayConfig:
     idle_timeout: float = 600.0  # a silent association is cut after this long
 
 
+def parse_target(text: str) -> tuple[str, int] | str:
+    """(host, port) from HOST:PORT or [IPv6]:PORT, or why it is not one."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit():
+        return f"{text!r} is not HOST:PORT"
+    if not 1 <= int(port) <= 65535:
+        return f"port {port} is outside 1-65535"
+    return host, int(port)
+
+
 class _Bucket:
     """A token bucket shared by every pump: ``take(n)`` sleeps until n bytes may pass."""
 
