@@ -11,6 +11,7 @@ that starts mid-association is decoded from the first PDU boundary found.
 from __future__ import annotations
 
 import socket
+import struct
 from pathlib import Path
 
 from pacs_console.core.relay.conversation import AC, RQ, Conversation
@@ -218,7 +219,36 @@ def _packets(path: Path):
         fp.close()
 
 
+def _ipv4_tcp(link: int, frame: bytes):
+    """The common case (IPv4, unfragmented, over Ethernet, loopback or raw IP) read with two
+    struct calls; None sends the frame to dpkt's full parsers."""
+    if link == 1 and frame[12:14] == b"\x08\x00":
+        off = 14
+    elif link in (0, 108) and len(frame) > 4 and frame[4] >> 4 == 4:
+        off = 4
+    elif link in _RAW and frame[:1] and frame[0] >> 4 == 4:
+        off = 0
+    else:
+        return None
+    if len(frame) < off + 40 or frame[off + 9] != 6 or struct.unpack_from(">H", frame, off + 6)[0] & 0x3FFF:
+        return None  # not TCP, or a fragment
+    ihl = (frame[off] & 15) * 4
+    total = struct.unpack_from(">H", frame, off + 2)[0]
+    tcp = off + ihl
+    if ihl < 20 or len(frame) < tcp + 20:
+        return None
+    sport, dport, seq = struct.unpack_from(">HHI", frame, tcp)
+    start = tcp + (frame[tcp + 12] >> 4) * 4
+    end = off + total if total else len(frame)  # 0 under TCP segmentation offload
+    src = socket.inet_ntoa(frame[off + 12:off + 16])
+    dst = socket.inet_ntoa(frame[off + 16:off + 20])
+    return (src, sport), (dst, dport), seq, frame[tcp + 13], frame[start:min(end, len(frame))]
+
+
 def _tcp(link: int, frame: bytes):
+    fast = _ipv4_tcp(link, frame)
+    if fast is not None:
+        return fast
     import dpkt
 
     if link == 1:

@@ -224,7 +224,9 @@ def _charsets(conv: Conversation) -> list[Diagnosis]:
 
 
 def summary(conv: Conversation) -> dict:
-    """The association for JSON and the view, patient data redacted."""
+    """The association for JSON and the view, patient data redacted (in what a peer or a
+    dataset put there: the messages, the findings and the timeline; the contexts, addresses
+    and counts are the protocol's own)."""
     messages = [{k: v for k, v in m.items() if not k.startswith("_")} for m in conv.messages]
     duration = max(0.0, (conv.ended or 0.0) - (conv.started or 0.0))
     total = conv.bytes[RQ] + conv.bytes[AC]
@@ -239,9 +241,9 @@ def summary(conv: Conversation) -> dict:
                       "result": conv.answers.get(cid, (None, ""))[0],
                       "transfer_syntax": conv.answers.get(cid, (None, ""))[1]}
                      for cid, (abstract, syntaxes) in conv.proposed.items()],
-        "messages": messages, "messages_not_kept": conv.messages_dropped,
-        "timeline": conv.events, "events_not_kept": conv.events_dropped,
+        "messages": phi.redact_json(messages), "messages_not_kept": conv.messages_dropped,
+        "timeline": phi.redact_json(conv.events), "events_not_kept": conv.events_dropped,
         "mid_association": conv.mid_association,
-        "diagnosis": [d.to_dict() for d in diagnose_conversation(conv)],
+        "diagnosis": phi.redact_json([d.to_dict() for d in diagnose_conversation(conv)]),
     }
-    return phi.redact_json(data)
+    return data
