@@ -130,22 +130,12 @@ def run_relay(args: argparse.Namespace) -> int:
 
 def run_trace(args: argparse.Namespace) -> int:
     from pacs_console.commands import exit_codes
-    from pacs_console.core.relay.capture import CaptureError, read_capture
+    from pacs_console.core.relay.capture import CaptureError, read_any
     from pacs_console.core.relay.text import describe, timeline
-    from pacs_console.core.relay.tracefile import MAGIC, read_trace
 
     path = Path(args.file)
     try:
-        with open(path, "rb") as fp:
-            head = fp.read(len(MAGIC))
-    except OSError as exc:
-        print(f"pacs-console trace: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return exit_codes.USAGE
-    try:
-        if head == MAGIC:
-            kind, (reports, problems) = "relay trace", read_trace(path)
-        else:
-            kind, (reports, problems) = "capture", read_capture(path)
+        kind, reports, problems = read_any(path)
     except CaptureError as exc:
         print(f"pacs-console trace: {args.file}: {exc}", file=sys.stderr)
         return exit_codes.USAGE

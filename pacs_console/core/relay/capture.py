@@ -316,3 +316,16 @@ def read_capture(path: Path) -> tuple[list[dict], list[str]]:
             reports.append(report)
     reports.sort(key=lambda r: r.get("started") or 0.0)
     return reports, problems
+
+
+def read_any(path: Path) -> tuple[str, list[dict], list[str]]:
+    """(kind, summaries, problems) of a relay trace or a pcap/pcapng capture, told apart by
+    the first bytes; CaptureError or OSError when it cannot be read at all."""
+    from pacs_console.core.relay.tracefile import MAGIC, read_trace
+
+    path = Path(path)
+    with open(path, "rb") as fp:
+        head = fp.read(len(MAGIC))
+    if head == MAGIC:
+        return ("relay trace", *read_trace(path))
+    return ("capture", *read_capture(path))

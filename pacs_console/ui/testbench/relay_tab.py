@@ -33,14 +33,9 @@ TROUBLE = "#ffcdd2"
 
 
 def _open(path: str):
-    from pathlib import Path
+    from pacs_console.core.relay.capture import read_any
 
-    from pacs_console.core.relay.capture import read_capture
-    from pacs_console.core.relay.tracefile import MAGIC, read_trace
-
-    with open(path, "rb") as fp:
-        head = fp.read(len(MAGIC))
-    return read_trace(Path(path)) if head == MAGIC else read_capture(Path(path))
+    return read_any(path)
 
 
 class RelayTab(QWidget):
@@ -178,7 +173,7 @@ class RelayTab(QWidget):
                       on_finished=lambda: self.open_button.setEnabled(True))
 
     def _opened(self, result) -> None:
-        reports, problems = result
+        _kind, reports, problems = result
         self.table.setRowCount(0)
         self.reports = []
         for report in reports:

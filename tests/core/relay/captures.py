@@ -67,17 +67,15 @@ def disorder(packets, seed: int = 5, every: int = 5, repeat: float = 0.15):
     return out
 
 
-def write_pcapng(path: Path, packets) -> Path:
+def write_pcapng(path: Path, packets, *, classic: bool = False) -> Path:
+    """The packets as pcapng (or, ``classic``, the older pcap format)."""
     with open(path, "wb") as fp:
-        writer = dpkt.pcapng.Writer(fp, snaplen=65535, linktype=dpkt.pcap.DLT_EN10MB)
+        kind = dpkt.pcap.Writer if classic else dpkt.pcapng.Writer
+        writer = kind(fp, snaplen=65535, linktype=dpkt.pcap.DLT_EN10MB)
         for when, _, frame in packets:
             writer.writepkt(frame, ts=when)
     return path
 
 
 def write_pcap(path: Path, packets) -> Path:
-    with open(path, "wb") as fp:
-        writer = dpkt.pcap.Writer(fp, snaplen=65535, linktype=dpkt.pcap.DLT_EN10MB)
-        for when, _, frame in packets:
-            writer.writepkt(frame, ts=when)
-    return path
+    return write_pcapng(path, packets, classic=True)

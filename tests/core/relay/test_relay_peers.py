@@ -14,14 +14,12 @@ from contextlib import contextmanager
 import pytest
 from pydicom import dcmwrite
 
-from pacs_console.core.dicom.servers.storage import StorageSCP
 from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.relay.server import Relay, RelayConfig
 from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, TraceWriter, records
-from tests.core.dicom_ops.helpers import QUICK
 from tests.core.relay.pdus import CT, EXPLICIT, ct_dataset, encode, store_rq
 from tests.dicom_samples import ct_series
-from tests.peers.plugin import MOVE_DEST_AET, MOVE_DEST_HOST, MOVE_DEST_PORT, SCU_AET
+from tests.peers.plugin import MOVE_DEST_AET, SCU_AET
 
 pytestmark = pytest.mark.peers
 BIN = "/usr/bin/"
@@ -155,14 +153,6 @@ def test_worklist_queries_through_the_relay(wlmscpfs, tmp_path):
     assert first["messages"][0]["matches"] == 4 and first["diagnosis"] == []
     assert codes(second) == ["worklist-no-match"]
     assert "'NOWHERE'" in " ".join(second["diagnosis"][0]["causes"])
-
-
-@pytest.fixture(scope="module")
-def console_scp(tmp_path_factory):
-    scp = StorageSCP(tmp_path_factory.mktemp("store"), MOVE_DEST_AET, MOVE_DEST_PORT,
-                     host=MOVE_DEST_HOST, timeouts=QUICK).start()
-    yield scp
-    scp.stop()
 
 
 def test_movescu_to_dcmqrscp_into_a_relay_unaware_destination(dcmqrscp, console_scp, tmp_path):
