@@ -17,10 +17,11 @@ from pathlib import Path
 from pacs_console.core.relay.conversation import AC, RQ, Conversation
 from pacs_console.core.relay.findings import summary
 from pacs_console.core.relay.hl7_stream import Hl7Conversation
-from pacs_console.core.relay.stream import plausible
+from pacs_console.core.relay.stream import find_boundary
 
 PENDING_LIMIT = 8 << 20  # early segments held per direction before a hole is given up on
-HEAD_LIMIT = 64 << 10  # bytes looked at to decide what a connection carries
+HEAD_LIMIT = (1 << 20) + (64 << 10)  # bytes per side looked at to decide what a connection
+# carries: a capture begun inside a P-DATA-TF of 1 MB (a common maximum) still finds the next
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 _RAW = {12, 14, 101, 228, 229}
@@ -64,7 +65,8 @@ class _Connection:
         self.halves = {first: _Half(), second: _Half()}
         self.kind: str | None = None
         self.head: list[tuple[float, tuple, bytes]] = []
-        self.head_bytes = 0
+        self.sides: dict[tuple, bytearray] = {}  # each side's first bytes, while undecided
+        self.scanned: dict[tuple, int] = {}
         self.decoder: Conversation | Hl7Conversation | None = None
         self.roles: dict[tuple, str] = {}
 
@@ -131,35 +133,30 @@ class _Connection:
     def _deliver(self, src: tuple, data: bytes, when: float) -> None:
         if self.kind is None:
             self.head.append((when, src, data))
-            self.head_bytes += len(data)
-            self._classify()
+            self.sides.setdefault(src, bytearray()).extend(data)
+            self._classify(src)
             return
         if self.decoder is not None:
             self.decoder.feed(self.roles[src], data, when)
 
-    def _classify(self) -> None:
-        by_side: dict[tuple, bytearray] = {}
-        for _, src, data in self.head:
-            by_side.setdefault(src, bytearray()).extend(data)
+    def _classify(self, src: tuple) -> None:
+        buf = self.sides[src]
         client = None
-        for src, buf in by_side.items():
-            if buf[:1] == b"\x0b" and b"MSH" in buf[:8]:
-                self.kind, client = "hl7", src
-                break
-            for pos in range(min(len(buf), HEAD_LIMIT)):
-                if buf[pos] in (1, 2, 3, 4, 5, 6, 7) and plausible(buf, pos):
-                    self.kind = "dicom"
-                    if buf[pos] == 1:
-                        client = src
-                    elif buf[pos] in (2, 3):
-                        client = self._other(src)
-                    break
-            if self.kind:
-                break
+        if buf[:1] == b"\x0b" and b"MSH" in buf[:8]:
+            self.kind, client = "hl7", src
+        else:
+            found, self.scanned[src] = find_boundary(buf, self.scanned.get(src, 0))
+            if found is not None:
+                self.kind = "dicom"
+                if buf[found] == 1:
+                    client = src
+                elif buf[found] in (2, 3):
+                    client = self._other(src)
         if self.kind is None:
-            if self.head_bytes > 2 * HEAD_LIMIT:
-                self.kind, self.head = "other", []
+            if len(buf) > HEAD_LIMIT:
+                self.kind, self.head, self.sides = "other", [], {}
             return
+        self.sides = {}
         client = self.syn_from or client or max(self.ends, key=lambda e: e[1])
         server = self._other(client)
         self.roles = {client: RQ, server: AC}
@@ -170,8 +167,8 @@ class _Connection:
             self.decoder = Conversation(*names, resync=True)
             self.decoder.mid_association = self.syn_from is None
         head, self.head = self.head, []
-        for when, src, data in head:
-            self.decoder.feed(self.roles[src], data, when)
+        for when, side, data in head:
+            self.decoder.feed(self.roles[side], data, when)
 
     def _other(self, end: tuple) -> tuple:
         return self.ends[1] if end == self.ends[0] else self.ends[0]

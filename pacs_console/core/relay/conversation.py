@@ -14,7 +14,7 @@ from pacs_console.core.dicom.diagnosis.dimse_status import meaning
 from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.dicom.wire.ul import decode_command
 from pacs_console.core.errors import Diagnosis
-from pacs_console.core.relay.identify import PREFIX, identifiers
+from pacs_console.core.relay.identify import PREFIX, header, identifiers
 from pacs_console.core.relay.stream import PduStream
 
 RQ, AC = "rq", "ac"
@@ -238,7 +238,11 @@ class Conversation:
             msg["cut_off"] = "the dataset never finished arriving"
         if half.size:
             msg["dataset_bytes"] = half.size
-            msg["dataset"] = identifiers(bytes(half.prefix), self.transfer_syntax(half.context))
+            syntax = self.transfer_syntax(half.context)
+            if field & 0x8000:  # a match: read now, only its character set is kept
+                msg["dataset"] = identifiers(bytes(half.prefix), syntax)
+            else:  # read when the summary is made, off the path the bytes take
+                msg["_header"], msg["_syntax"] = header(half.prefix, syntax), syntax
         if field & 0x8000:
             self._response(direction, fields, msg, when)
         else:
@@ -288,12 +292,15 @@ class Conversation:
         if msg.get("error_comment"):
             request["error_comment"] = msg["error_comment"]
 
+    def resolve(self) -> None:
+        """Decode the identifiers of every request's dataset (kept as header bytes so far)."""
+        for msg in self.messages:
+            if "_header" in msg:
+                msg["dataset"] = identifiers(msg.pop("_header"), msg.pop("_syntax"))
+
     @staticmethod
     def _label(msg: dict) -> str:
-        data = msg.get("dataset") or {}
         parts = [msg["command"]]
-        if data.get("Modality"):
-            parts.append(data["Modality"])
         if msg.get("dataset_bytes"):
             parts.append(f"{msg['dataset_bytes']} bytes")
         return " ".join(parts)

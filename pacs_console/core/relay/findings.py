@@ -31,6 +31,7 @@ def _uid_name(uid: str) -> str:
 
 
 def diagnose_conversation(conv: Conversation) -> list[Diagnosis]:
+    conv.resolve()
     found: list[Diagnosis] = []
     if conv.rejection is not None:
         result, source, reason = conv.rejection
@@ -227,6 +228,7 @@ def summary(conv: Conversation) -> dict:
     """The association for JSON and the view, patient data redacted (in what a peer or a
     dataset put there: the messages, the findings and the timeline; the contexts, addresses
     and counts are the protocol's own)."""
+    conv.resolve()
     messages = [{k: v for k, v in m.items() if not k.startswith("_")} for m in conv.messages]
     duration = max(0.0, (conv.ended or 0.0) - (conv.started or 0.0))
     total = conv.bytes[RQ] + conv.bytes[AC]

@@ -11,7 +11,8 @@ from io import BytesIO
 
 from pacs_console.core.dicom.wire.fastpath import complete_prefix
 
-PREFIX = 64 << 10  # dataset bytes kept per message for identifiers
+PREFIX = 64 << 10  # dataset bytes looked at per message for identifiers
+KEEP = 16 << 10  # of those, the header kept until the association's summary is made
 IMPLICIT_LE, EXPLICIT_BE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.2"
 DEFLATED = ("1.2.840.10008.1.2.1.99",)
 KEYWORDS = ("PatientName", "PatientID", "AccessionNumber", "StudyInstanceUID",
@@ -27,6 +28,14 @@ def _text(value) -> str:
     if isinstance(value, list | tuple):
         return "\\".join(_text(v) for v in value)
     return str(value).strip("\x00 ")
+
+
+def header(prefix: bytes, transfer_syntax: str) -> bytes:
+    """The part of a dataset prefix that identifiers() reads (whole elements before Pixel
+    Data, at most KEEP bytes): what a message keeps while the association goes on."""
+    if transfer_syntax in DEFLATED or transfer_syntax == EXPLICIT_BE:
+        return b""
+    return bytes(prefix[:min(KEEP, complete_prefix(prefix, transfer_syntax == IMPLICIT_LE))])
 
 
 def identifiers(prefix: bytes, transfer_syntax: str) -> dict:

@@ -174,16 +174,13 @@ class Relay:
 
     def _pump(self, assoc_id: int, src: socket.socket, dst: socket.socket, direction: str,
               conv: Conversation, lock: threading.Lock) -> None:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
         try:
             while True:
-                n = src.recv_into(buf)
-                if not n:
+                data = src.recv(CHUNK)
+                if not data:
                     break
-                self.bucket.take(n)
-                dst.sendall(view[:n])
-                data = bytes(view[:n])
+                self.bucket.take(len(data))
+                dst.sendall(data)
                 with lock:
                     conv.feed(direction, data)
                     if self.trace is not None:

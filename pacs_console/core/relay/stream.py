@@ -7,12 +7,31 @@ structure: a capture that starts mid-association, or after a gap of lost segment
 
 from __future__ import annotations
 
+import re
 import struct
 
 from pacs_console.core.dicom.wire import pdu
 
 LIMIT = pdu.MAX_MAX_PDU  # the largest P-DATA-TF any node may announce to the relay
 SCAN_LIMIT = 4 << 20  # bytes searched for a PDU boundary before the stream is given up
+
+
+_CANDIDATE = re.compile(rb"[\x01-\x07]\x00")  # a PDU type, then its reserved zero byte
+
+
+def find_boundary(buf, pos: int) -> tuple[int | None, int]:
+    """(where the first plausible PDU at or after ``pos`` starts, or None; where to look next
+    time more bytes have come): candidates are found by a regex, not a loop per byte."""
+    end = len(buf) - pdu.HEADER - 6
+    if pos > end:
+        return None, pos
+    for match in _CANDIDATE.finditer(buf, pos, end + 2):
+        at = match.start()
+        if at > end:
+            break
+        if plausible(buf, at):
+            return at, at
+    return None, end + 1
 
 
 def plausible(buf, pos: int) -> bool:
@@ -85,18 +104,14 @@ class PduStream:
             del buf[:pos]
         return out
 
-    def _find(self, pos: int) -> bool:
-        buf, start = self.buf, pos
-        end = len(buf) - pdu.HEADER - 6
-        while pos <= end:
-            if buf[pos] in pdu.PDU_TYPES and plausible(buf, pos):
-                self._found = pos
-                self.skipped += pos - start
-                return True
-            pos += 1
-        pos = max(pos, start)
+    def _find(self, start: int) -> bool:
+        found, pos = find_boundary(self.buf, start)
+        if found is not None:
+            self._found = found
+            self.skipped += found - start
+            return True
         self.skipped += pos - start
-        del buf[:pos]
+        del self.buf[:pos]
         if self.skipped > SCAN_LIMIT:
             self.error = pdu.ProtocolError(f"no PDU boundary in {self.skipped} bytes")
             self.buf = bytearray()
