@@ -70,6 +70,7 @@ def test_relay_text_first_line_names_address_and_port(tmp_path):
     (["relay", "0", "--to", "127.0.0.1:0"], "outside 1-65535"),
     (["relay", "0", "--to", "127.0.0.1:104", "--bind", "laptop"], "not an IP address"),
     (["relay", "0", "--to", "127.0.0.1:104", "--max-associations", "0"], "at least 1"),
+    (["relay", "0", "--to", "127.0.0.1:104", "--tls", "--ca-file", "/nowhere/ca.pem"], "TLS files"),
 ])
 def test_relay_bad_input_is_one_line_and_exit_2(tmp_path, args, words):
     done = subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir", str(tmp_path), *args],

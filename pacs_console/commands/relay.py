@@ -40,6 +40,12 @@ def register(subparsers) -> None:
     relay.add_argument("--no-stdin", action="store_true",
                        help="keep relaying when standard input closes (background use)")
     relay.add_argument("--json", action="store_true", help="one JSON object per association")
+    secure = relay.add_argument_group("TLS to the PACS (the modality's side stays plain)")
+    secure.add_argument("--tls", action="store_true", help="DICOM over TLS to the PACS")
+    secure.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the PACS's")
+    secure.add_argument("--tls-cert", metavar="PEM", help="client certificate")
+    secure.add_argument("--tls-key", metavar="PEM", help="client private key")
+    secure.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
     relay.set_defaults(handler=run_relay, serves=True)
 
     trace = subparsers.add_parser("trace", help="decode a pcap/pcapng capture or a relay trace",
@@ -97,8 +103,22 @@ def run_relay(args: argparse.Namespace) -> int:
         with printing:
             print(json.dumps(report, default=str) if args.json else describe(report), flush=True)
 
+    secure = None
+    if args.tls or args.ca_file or args.tls_cert:
+        from pacs_console.core.dicom.wire.tls import TlsConfig, client_context
+
+        secure = TlsConfig(ca_file=args.ca_file or "", cert_file=args.tls_cert or "",
+                           key_file=args.tls_key or "", server_name=args.server_name or "")
+        try:
+            client_context(secure)  # a missing or unreadable PEM fails here, not per association
+        except (OSError, ValueError) as exc:
+            print(f"pacs-console relay: TLS files: {getattr(exc, 'strerror', None) or exc}",
+                  file=sys.stderr)
+            trace.finish()
+            return exit_codes.USAGE
     relay = Relay(RelayConfig(args.bind, args.listen_port, host, port,
-                              max_associations=args.max_associations, rate=args.rate),
+                              max_associations=args.max_associations, rate=args.rate,
+                              upstream_tls=secure),
                   trace=trace, on_end=ended)
     try:
         relay.start()
@@ -111,9 +131,10 @@ def run_relay(args: argparse.Namespace) -> int:
     bound_host, bound_port = relay.address
     if args.json:
         print(json.dumps({"listening": bound_host, "port": bound_port, "to": f"{host}:{port}",
-                          "trace": str(out)}), flush=True)
+                          "tls": secure is not None, "trace": str(out)}), flush=True)
     else:
-        print(f"Relay listening on {bound_host}:{bound_port}, forwarding to {host}:{port}; "
+        print(f"Relay listening on {bound_host}:{bound_port}, forwarding to {host}:{port}"
+              f"{' over TLS' if secure else ''}; "
               f"trace {out}. Stop with Ctrl+C"
               + ("." if args.no_stdin else " or by closing standard input (Ctrl+D)."), flush=True)
     try:

@@ -10,13 +10,14 @@ bytes per second of all associations together by ``rate``.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pacs_console.core.dicom.diagnosis import diagnose
-from pacs_console.core.dicom.wire import pdu
+from pacs_console.core.dicom.diagnosis import diagnose, diagnose_tls
+from pacs_console.core.dicom.wire import pdu, tls
 from pacs_console.core.relay.conversation import AC, RQ, Conversation
 from pacs_console.core.relay.findings import summary
 
@@ -33,6 +34,8 @@ class RelayConfig:
     rate: int = 0  # bytes per second over all associations; 0 = unlimited
     connect_timeout: float = 10.0
     idle_timeout: float = 600.0  # a silent association is cut after this long
+    upstream_tls: tls.TlsConfig | None = None  # DICOM over TLS to the PACS (the modality's
+    # side stays plain: the relay decodes what the modality sends, then encrypts it)
 
 
 def parse_target(text: str) -> tuple[str, int] | str:
@@ -154,6 +157,11 @@ class Relay:
                 conv.result = "PACS unreachable"
                 _close(client)
                 return
+            if cfg.upstream_tls is not None:
+                upstream = self._secure(upstream, conv)
+                if upstream is None:
+                    _close(client)
+                    return
             with self.lock:
                 self.live[assoc_id] = (client, upstream)
             for sock in (client, upstream):
@@ -171,6 +179,22 @@ class Relay:
             _close(upstream)
         finally:
             self._finish(assoc_id, conv)
+
+    def _secure(self, upstream: socket.socket, conv: Conversation):
+        """The TLS handshake with the PACS; None (and the diagnosis kept) when it fails."""
+        cfg, config = self.config, self.config.upstream_tls
+        name = tls.server_name(config, cfg.upstream_host)
+        try:
+            return tls.client_context(config).wrap_socket(upstream, server_hostname=name)
+        except (OSError, ValueError) as exc:
+            _close(upstream)
+            conv.problems.append(diagnose_tls.diagnose_tls_error(
+                exc, cfg.upstream_host, cfg.upstream_port, server_name=name,
+                ca_file=config.ca_file, trust_action="give the PACS's CA certificate with --ca-file")
+                if diagnose_tls.is_tls_error(exc) else diagnose.diagnose_socket_error(
+                    exc, cfg.upstream_host, cfg.upstream_port, cfg.connect_timeout))
+            conv.result = "PACS TLS failed"
+            return None
 
     def _pump(self, assoc_id: int, src: socket.socket, dst: socket.socket, direction: str,
               conv: Conversation, lock: threading.Lock) -> None:
@@ -190,6 +214,9 @@ class Relay:
         except OSError:
             _close(dst)  # a reset or timeout on one side ends both
             _close(src)
+            return
+        if isinstance(dst, ssl.SSLSocket) or isinstance(src, ssl.SSLSocket):
+            _close(dst)  # TLS has no half-close: the side that ended has had its answer
             return
         try:
             dst.shutdown(socket.SHUT_WR)  # pass the half-close on, as TCP would

@@ -8,7 +8,6 @@ import hashlib
 import socket
 import subprocess
 import threading
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -18,6 +17,7 @@ from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.relay.server import Relay, RelayConfig
 from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, TraceWriter, records
 from tests.core.relay.pdus import CT, EXPLICIT, ct_dataset, encode, store_rq
+from tests.core.relay.support import wait_for
 from tests.dicom_samples import ct_series
 from tests.peers.plugin import MOVE_DEST_AET, SCU_AET
 
@@ -77,14 +77,6 @@ def relaying(tmp_path, host: str, port: int, *, tap: bool = False):
         trace.finish()
         if tapper:
             tapper.close()
-
-
-def wait_for(ended: list, count: int = 1, timeout: float = 20.0) -> list[dict]:
-    end = time.monotonic() + timeout
-    while len(ended) < count and time.monotonic() < end:
-        time.sleep(0.05)
-    assert len(ended) >= count, f"{len(ended)} association(s) ended, {count} expected"
-    return ended
 
 
 def dcmtk(*args: str) -> subprocess.CompletedProcess:
