@@ -193,10 +193,12 @@ def _stored_keys(conv: Conversation) -> list[Diagnosis]:
 
 
 def _charsets(conv: Conversation) -> list[Diagnosis]:
-    undeclared, declared = [], set()
+    undeclared, declared, unknown = [], set(), set()
     for msg in conv.messages:
         data = msg.get("dataset") if isinstance(msg.get("dataset"), dict) else {}
         charset = data.get("SpecificCharacterSet", "")
+        if any("encoding" in w for w in data.get("warnings", [])):
+            unknown.add(charset)
         if data.get("non_ascii"):
             declared.add(charset)
             if not charset or charset == "ISO_IR 6":
@@ -215,6 +217,12 @@ def _charsets(conv: Conversation) -> list[Diagnosis]:
              "empty, so the receiver shows mojibake",),
             ("set the sender's character set (e.g. ISO_IR 100 or ISO_IR 192)",),
             {"messages": ", ".join(sorted(set(undeclared)))}))
+    if unknown:
+        out.append(Diagnosis(
+            "charset-unknown", "A dataset declares a character set no DICOM reader knows",
+            ("a misspelt Specific Character Set on the sender (e.g. 'ISO_IR100' for "
+             "'ISO_IR 100')",), ("correct the character set in the sender's configuration",),
+            {"declared": ", ".join(sorted(unknown))}))
     if len(declared) > 1:
         out.append(Diagnosis(
             "charset-mismatch", "The two sides use different character sets for non-ASCII text",

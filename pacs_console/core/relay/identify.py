@@ -7,6 +7,7 @@ Specific Character Set, since a mismatch is what turns names into mojibake on th
 
 from __future__ import annotations
 
+import warnings
 from io import BytesIO
 
 from pacs_console.core.dicom.wire.fastpath import complete_prefix
@@ -48,11 +49,16 @@ def identifiers(prefix: bytes, transfer_syntax: str) -> dict:
     from pydicom.filereader import read_dataset
 
     cut = complete_prefix(prefix, implicit)
-    try:
-        ds = read_dataset(BytesIO(prefix[:cut]), implicit, True)
-        return _fields(ds)
-    except Exception as exc:  # noqa: BLE001 - any failure of a hostile dataset is a finding
-        return {"problem": f"dataset not decoded: {type(exc).__name__}: {str(exc)[:200]}"}
+    with warnings.catch_warnings(record=True) as caught:  # pydicom's, kept with the message
+        warnings.simplefilter("always")
+        try:
+            out = _fields(read_dataset(BytesIO(prefix[:cut]), implicit, True))
+        except Exception as exc:  # noqa: BLE001 - any failure of a hostile dataset is a finding
+            out = {"problem": f"dataset not decoded: {type(exc).__name__}: {str(exc)[:200]}"}
+    notes = sorted({str(w.message)[:200] for w in caught})[:5]
+    if notes:
+        out["warnings"] = notes
+    return out
 
 
 def _raw(ds, keyword: str):

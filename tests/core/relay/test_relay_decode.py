@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pydicom.dataset import Dataset
 
 from pacs_console.core.dicom.wire import pdu
@@ -154,3 +155,13 @@ def test_a_malformed_pdu_is_a_finding_for_that_association():
                   (RQ, pdu.release_rq())])
     assert "protocol-error" in codes(report)
     assert report["result"] == "requested"
+
+
+def test_a_character_set_nobody_knows():
+    ds = ct_dataset(charset="ISO_IR100")
+    ds.add_new(0x00081030, "LO", b"T\xeate")
+    with pytest.warns(UserWarning, match="ISO_IR100"):  # pydicom writing it, in the test
+        data = encode(ds)
+    report = run([(RQ, rq([(CT, [EXPLICIT])])), (AC, ac([0])),
+                  (RQ, store_rq(1, data)), (AC, store_rsp(1, 0))])
+    assert "charset-unknown" in codes(report)
