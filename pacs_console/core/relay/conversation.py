@@ -21,6 +21,7 @@ RQ, AC = "rq", "ac"
 COMMAND_LIMIT = 64 << 10  # a command set is a few hundred bytes
 MAX_MESSAGES = 20000  # requests kept per association (beyond: counted only)
 MAX_EVENTS = 50000
+HEADER_BUDGET = 16 << 20  # dataset headers held undecoded per association; beyond: decoded now
 COMMANDS = {0x0001: "C-STORE", 0x0010: "C-GET", 0x0020: "C-FIND", 0x0021: "C-MOVE",
             0x0030: "C-ECHO", 0x0FFF: "C-CANCEL", 0x0100: "N-EVENT-REPORT", 0x0110: "N-GET",
             0x0120: "N-SET", 0x0130: "N-ACTION", 0x0140: "N-CREATE", 0x0150: "N-DELETE"}
@@ -71,6 +72,7 @@ class Conversation:
         self.mid_association = resync
         self.healing = resync  # a capture: a decode failure means a false PDU boundary
         self.orphans: dict[int, tuple[str, dict, dict, float]] = {}  # responses seen first
+        self.held = 0  # bytes of dataset headers waiting for resolve()
 
     # -- input --------------------------------------------------------------------------------
     def feed(self, direction: str, data, when: float | None = None) -> None:
@@ -243,16 +245,20 @@ class Conversation:
                 msg["dataset"] = identifiers(bytes(half.prefix), syntax)
             else:  # read when the summary is made, off the path the bytes take
                 msg["_header"], msg["_syntax"] = header(half.prefix, syntax), syntax
+                self.held += len(msg["_header"])
+                if self.held > HEADER_BUDGET:
+                    self.resolve()
         if field & 0x8000:
             self._response(direction, fields, msg, when)
         else:
             msg["message_id"] = fields.get(0x0110)
-            self.pending[msg["message_id"]] = msg
             msg["_started"] = half.started
             if len(self.messages) < MAX_MESSAGES:
                 self.messages.append(msg)
+                self.pending[msg["message_id"]] = msg
             else:
                 self.messages_dropped += 1
+                self.held -= len(msg.pop("_header", b""))
             self._event(direction, name, self._label(msg), message_id=msg["message_id"])
             orphan = self.orphans.pop(msg["message_id"], None)
             if orphan is not None:
@@ -297,6 +303,7 @@ class Conversation:
         for msg in self.messages:
             if "_header" in msg:
                 msg["dataset"] = identifiers(msg.pop("_header"), msg.pop("_syntax"))
+        self.held = 0
 
     @staticmethod
     def _label(msg: dict) -> str:
