@@ -35,7 +35,7 @@ def test_relay_json_lines_and_the_trace_it_leaves(tmp_path):
         line = json.loads(relay.stdout.readline())  # printed as the association ends
         assert {"calling_ae", "called_ae", "result", "messages", "diagnosis"} <= set(line)
         assert (line["calling_ae"], line["called_ae"], line["result"]) == (
-            "CTSCANNER", "ANY-SCP", "released")
+            "CTSCANNER", "ANY-SCP", "released"), (line["diagnosis"], line["timeline"])
         assert [m["status"] for m in line["messages"]] == ["0x0000", "0x0000"]
         wrong = subprocess.run([ECHOSCU, "-aet", "CTSCANNER", "-aec", "ANY-SCP", "127.0.0.1",
                                 str(scp_info["port"] + 0), "-to", "5"], capture_output=True, timeout=30)

@@ -1,8 +1,8 @@
 """The relay: listen for the modality, forward each association to the PACS byte for byte.
 
 Two pump threads per association copy whatever arrives to the other side unchanged (chunks of
-at most ``CHUNK`` bytes, so nothing bigger than one chunk and one PDU is ever held), then feed
-the same bytes to the association's decoder and the session trace. Concurrency is bounded by
+at most ``CHUNK`` bytes, so nothing bigger than one chunk and one PDU is ever held), feeding the
+same bytes to the association's decoder and the session trace just before passing them on. Concurrency is bounded by
 ``max_associations`` (a further modality gets A-ASSOCIATE-RJ "local limit exceeded") and the
 bytes per second of all associations together by ``rate``.
 """
@@ -204,11 +204,11 @@ class Relay:
                 if not data:
                     break
                 self.bucket.take(len(data))
-                dst.sendall(data)
-                with lock:
-                    conv.feed(direction, data)
+                with lock:  # decoded and traced before it is passed on: an answer can never
+                    conv.feed(direction, data)  # be decoded before the request it answers
                     if self.trace is not None:
                         self.trace.data(assoc_id, direction, data)
+                dst.sendall(data)
                 if self.on_event is not None:
                     _quietly(self.on_event, assoc_id, conv)
         except OSError:
