@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "health",
     "archive",
     "kb",
+    "relay",
 )
 # Which module registers each command (aliases included): cli.py imports only that module when
 # the command line names it, so `pacs-console echo` never builds the other parsers. A command
@@ -33,5 +34,5 @@ COMMAND_HOMES: dict[str, str] = {
     "demo-pacs": "demo", "report": "reports", "profile": "profile", "hl7": "integration",
     "dicomweb": "integration", "workflow": "integration", "sync": "sync", "helpdesk": "sync",
     "bundle": "bundle", "scp": "scp", "node": "nodes", "health": "health", "archive": "archive",
-    "kb": "kb",
+    "kb": "kb", "relay": "relay", "trace": "relay",
 }

@@ -24,6 +24,7 @@ def all_cases() -> list[runner.Case]:
         incidents,
         kb,
         live_views,
+        relay,
         reports,
         startup,
         sync,
@@ -33,7 +34,7 @@ def all_cases() -> list[runner.Case]:
 
     return (startup.cases() + gui_stall.cases() + viewer.cases() + incidents.cases()
             + whole.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
-            + sync.cases() + live_views.cases() + kb.cases())
+            + sync.cases() + live_views.cases() + kb.cases() + relay.cases())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -101,6 +101,19 @@ def wlmscpfs(wlmscpfs_peer):
     return wlmscpfs_peer
 
 
+@pytest.fixture(scope="module")
+def console_scp(tmp_path_factory):
+    """The console's own StorageSCP as TESTSTORE, the move destination every peer knows."""
+    from pacs_console.core.dicom.servers.storage import StorageSCP
+    from pacs_console.core.dicom.wire.params import Timeouts
+
+    scp = StorageSCP(tmp_path_factory.mktemp("store"), MOVE_DEST_AET, MOVE_DEST_PORT,
+                     host=MOVE_DEST_HOST,
+                     timeouts=Timeouts(connect=3, acse=5, dimse=15, network=30)).start()
+    yield scp
+    scp.stop()
+
+
 @pytest.fixture(scope="session")
 def rt_peer():
     """Request Tracker 5 on http://127.0.0.1:<a free port>, a fresh SQLite database per session:

@@ -17,3 +17,7 @@ TABS.append(("Integration", IntegrationTab))
 from pacs_console.ui.testbench.health_tab import HealthTab  # noqa: E402 - appended
 
 TABS.append(("Site health", HealthTab))
+
+from pacs_console.ui.testbench.relay_tab import RelayTab  # noqa: E402 - appended
+
+TABS.append(("Relay", RelayTab))

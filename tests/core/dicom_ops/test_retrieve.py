@@ -13,18 +13,9 @@ from pacs_console.core.dicom.servers.storage import StorageSCP
 from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.dicom.wire.target import Target
 from tests.core.dicom_ops.helpers import QUICK, drain, free_port, part10, target_of
-from tests.peers.plugin import MOVE_DEST_AET, MOVE_DEST_HOST, MOVE_DEST_PORT
+from tests.peers.plugin import MOVE_DEST_AET, MOVE_DEST_PORT
 
 pytestmark = pytest.mark.peers
-
-
-@pytest.fixture(scope="module")
-def console_scp(tmp_path_factory):
-    """The console's own StorageSCP as TESTSTORE, the move destination every peer knows."""
-    scp = StorageSCP(tmp_path_factory.mktemp("store"), MOVE_DEST_AET, MOVE_DEST_PORT,
-                     host=MOVE_DEST_HOST, timeouts=QUICK).start()
-    yield scp
-    scp.stop()
 
 
 @pytest.fixture

@@ -150,3 +150,25 @@ def dataset_offset(fp) -> int:
             pos += 8 + struct.unpack_from("<H", header, 6)[0]
         else:
             raise ScanError("file meta is not explicit VR")
+
+
+PIXEL_DATA = 0x7FE00010
+
+
+def complete_prefix(buf, implicit: bool, stop: int = PIXEL_DATA) -> int:
+    """How many leading bytes of a little-endian dataset hold whole top-level elements before
+    tag ``stop`` (pixel data by default): the part of a cut-off prefix a parser can read."""
+    pos, end, good = 0, len(buf), 0
+    try:
+        while pos + 8 <= end:
+            group, elem = struct.unpack_from("<HH", buf, pos)
+            if (group << 16 | elem) >= stop:
+                break
+            pos, length = _header(buf, pos, implicit)
+            pos = _skip_undefined(buf, pos, implicit) if length == _UNDEFINED else pos + length
+            if pos > end:
+                break
+            good = pos
+    except (struct.error, ScanError):
+        pass
+    return good

@@ -1,0 +1,214 @@
+"""Relay tab: put the laptop between a modality and the PACS and watch them talk, or open a
+capture (pcap, pcapng, a relay trace) and read it the same way. One row per association or
+HL7 connection; a row shows its summary, findings and timeline (patient data redacted)."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+
+COLUMNS = ("Started", "Calling → Called", "Result", "Messages", "Findings")
+TROUBLE = "#ffcdd2"
+
+
+def _open(path: str):
+    from pacs_console.core.relay.capture import read_any
+
+    return read_any(path)
+
+
+class RelayTab(QWidget):
+    ended = Signal(dict)  # emitted on a relay thread; delivered on the GUI thread
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.panel = ctx, panel
+        self.relay = None
+        self.trace = None
+        self.reports: list[dict] = []
+        self.port = QSpinBox()
+        self.port.setObjectName("relay-port")
+        self.port.setRange(0, 65535)
+        self.port.setValue(11112)
+        self.port.setToolTip("The port the modality sends to (0 = any free port)")
+        self.bind = QLineEdit("0.0.0.0")
+        self.bind.setObjectName("relay-bind")
+        self.target = QLineEdit()
+        self.target.setObjectName("relay-target")
+        self.target.setPlaceholderText("PACS address:port, e.g. 10.1.2.3:104")
+        self.start_button = QPushButton("Start relay")
+        self.start_button.setObjectName("relay-start")
+        self.start_button.clicked.connect(lambda: self.toggle())
+        self.capture = QLineEdit()
+        self.capture.setObjectName("relay-capture")
+        self.capture.setPlaceholderText("a .pcap, .pcapng or relay .trace file")
+        self.open_button = QPushButton("Open capture")
+        self.open_button.setObjectName("relay-open")
+        self.open_button.clicked.connect(lambda: self.open_capture())
+        browse = QPushButton("Browse…")
+        browse.setObjectName("relay-browse")
+        browse.clicked.connect(lambda: self.browse())
+        self.status = QLabel("Point the modality at this laptop, give the real PACS here and "
+                             "start: every association is forwarded unchanged and decoded.")
+        self.status.setObjectName("relay-status")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("relay-associations")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(lambda: self.show_row())
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("relay-details")
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Click an association to see its findings and timeline.")
+        self.ended.connect(self.add_report)
+        live = QHBoxLayout()
+        live.addWidget(QLabel("Listen on"))
+        live.addWidget(self.bind)
+        live.addWidget(QLabel("port"))
+        live.addWidget(self.port)
+        live.addWidget(QLabel("→ PACS"))
+        live.addWidget(self.target, 1)
+        live.addWidget(self.start_button)
+        offline = QHBoxLayout()
+        offline.addWidget(QLabel("Capture"))
+        offline.addWidget(self.capture, 1)
+        offline.addWidget(browse)
+        offline.addWidget(self.open_button)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.details)
+        split.setSizes([260, 200])
+        layout = QVBoxLayout(self)
+        layout.addLayout(live)
+        layout.addLayout(offline)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+
+    # -- live -----------------------------------------------------------------------------------
+    def toggle(self) -> None:
+        if self.relay is not None:
+            self.stop()
+            return
+        from pacs_console.core.relay.server import Relay, RelayConfig, parse_target
+        from pacs_console.core.relay.tracefile import TraceWriter
+
+        target = parse_target(self.target.text().strip())
+        if isinstance(target, str):
+            self.status.setText(f"PACS address: {target}")
+            return
+        path = self.ctx.paths.data / "traces" / time.strftime("relay-%Y%m%d-%H%M%S.trace")
+        try:
+            self.trace = TraceWriter(path)
+            relay = Relay(RelayConfig(self.bind.text().strip() or "0.0.0.0", self.port.value(),
+                                      *target), trace=self.trace,
+                          on_end=lambda _i, report: self.ended.emit(report))
+            relay.start()
+        except (OSError, ValueError) as exc:
+            if self.trace is not None:
+                self.trace.finish()
+                self.trace = None
+            self.status.setText(f"Cannot start the relay: {getattr(exc, 'strerror', None) or exc}")
+            return
+        self.relay = relay
+        host, port = relay.address
+        self.status.setText(f"Listening on {host}:{port}, forwarding to {target[0]}:{target[1]}; "
+                            f"trace {path}")
+        self.start_button.setText("Stop relay")
+
+    def stop(self) -> None:
+        relay, self.relay = self.relay, None
+        if relay is not None:
+            relay.stop()
+        if self.trace is not None:
+            self.trace.finish()
+            self.trace = None
+        self.start_button.setText("Start relay")
+        self.status.setText(f"Relay stopped; {len(self.reports)} association(s) shown.")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.stop()
+        super().closeEvent(event)
+
+    # -- offline --------------------------------------------------------------------------------
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a capture", "",
+                                              "Captures (*.pcap *.pcapng *.cap *.trace);;All files (*)")
+        if path:
+            self.capture.setText(path)
+            self.open_capture()
+
+    def open_capture(self) -> None:
+        path = self.capture.text().strip()
+        if not path:
+            self.status.setText("Give a capture file first.")
+            return
+        self.status.setText(f"Reading {path}…")
+        self.open_button.setEnabled(False)
+        workers.start(_open, path, on_result=self._opened, on_error=self._failed,
+                      on_finished=lambda: self.open_button.setEnabled(True))
+
+    def _opened(self, result) -> None:
+        _kind, reports, problems = result
+        self.table.setRowCount(0)
+        self.reports = []
+        for report in reports:
+            self.add_report(report)
+        note = f"; {'; '.join(problems)}" if problems else ""
+        self.status.setText(f"{self.capture.text().strip()}: {len(reports)} conversation(s){note}")
+
+    def _failed(self, exc: Exception) -> None:
+        self.status.setText(f"Cannot read the capture: {getattr(exc, 'strerror', None) or exc}")
+
+    # -- the table ------------------------------------------------------------------------------
+    def add_report(self, report: dict) -> None:
+        self.reports.append(report)
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        started = time.strftime("%H:%M:%S", time.localtime(report.get("started") or 0))
+        if report.get("protocol") == "hl7":
+            who = f"HL7 {report['client']} → {report['server']}"
+        else:
+            who = f"{report.get('calling_ae') or '?'} → {report.get('called_ae') or '?'}"
+        findings = "; ".join(d["what"] for d in report["diagnosis"]) or "none"
+        cells = (started, who, report["result"], str(len(report["messages"])), findings)
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if report["diagnosis"]:
+                item.setBackground(QBrush(QColor(TROUBLE)))
+            self.table.setItem(row, column, item)
+        if self.relay is not None:
+            self.status.setText(self.status.text().split(" — ")[0]
+                                + f" — {len(self.reports)} association(s) so far")
+
+    def show_row(self) -> None:
+        from pacs_console.core.relay.text import describe, timeline
+
+        rows = self.table.selectionModel().selectedRows()
+        if rows and rows[0].row() < len(self.reports):
+            report = self.reports[rows[0].row()]
+            self.details.setPlainText(describe(report) + "\n\nTimeline\n" + timeline(report))
