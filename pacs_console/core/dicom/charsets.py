@@ -4,8 +4,10 @@ never replacement characters, and a note saying which was used."""
 
 from __future__ import annotations
 
-from pydicom import Dataset
-from pydicom.multival import MultiValue
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pydicom loads only where a Dataset is read (the lean paths never do)
+    from pydicom import Dataset
 
 CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 192": "utf-8", "ISO_IR 100": "latin-1",
             "ISO_IR 101": "iso8859-2", "ISO_IR 144": "iso8859-5", "ISO_IR 127": "iso8859-6",
@@ -17,10 +19,15 @@ CODEC_NAMES = {"utf-8": "UTF-8 (ISO_IR 192)", "latin-1": "ISO 8859-1 (ISO_IR 100
                "ascii": "ASCII (ISO_IR 6)"}
 
 
-def fallback_codecs(identifier: Dataset | None) -> tuple[str, ...]:
+def fallback_codecs(identifier: Dataset | dict | None) -> tuple[str, ...]:
     """For answers without Specific Character Set (wlmscpfs sends none): the query's own
-    character set first, then UTF-8, then ISO 8859-1 (which decodes any byte)."""
-    asked = encoding_of(identifier) if identifier is not None else None
+    character set first, then UTF-8, then ISO 8859-1 (which decodes any byte).
+    ``identifier``: the query as a Dataset or as an ``identifiers.identifier_tree``."""
+    if isinstance(identifier, dict):
+        term = identifier.get(0x00080005, ("CS", ""))[1]
+        asked = CHARSETS.get(str(term or "").strip()) if term else ""
+    else:
+        asked = encoding_of(identifier) if identifier is not None else None
     return tuple(dict.fromkeys(c for c in (asked, "utf-8", "latin-1") if c not in (None, "ascii")))
 
 
@@ -55,6 +62,8 @@ def encoding_of(ds: Dataset) -> str | None:
     elem = ds.get_item(0x00080005)
     if elem is None:
         return ""
+    from pydicom.multival import MultiValue
+
     raw = elem.value
     text = (raw.decode("ascii", "replace") if isinstance(raw, bytes) else
             "\\".join(raw) if isinstance(raw, MultiValue | list) else str(raw or ""))

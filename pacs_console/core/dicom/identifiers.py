@@ -3,17 +3,25 @@ reading answers back into flat keyword -> text rows.
 
 Shared by ``query`` (the operation), ``wire.lean_query`` (its fast wire path) and ``retrieve``, so
 none of them reaches into another's private names and no two import each other.
+
+An identifier is first a plain tree (``identifier_tree``: tag -> (VR, text, or a sequence's
+first item as another tree)), which the lean wire path encodes without pydicom; ``to_dataset``
+makes the pydicom Dataset the pynetdicom path sends. pydicom loads only for the latter.
 """
 
 from __future__ import annotations
 
-from pydicom import Dataset
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.multival import MultiValue
-from pydicom.sequence import Sequence as DicomSequence
+from typing import TYPE_CHECKING
 
 from pacs_console.core.dicom.charsets import decode_undeclared, encoding_of
+from pacs_console.core.dicom.keywords import tag_and_vr
 from pacs_console.core.errors import ConsoleError, Diagnosis
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+# tag -> (VR, value): text, or for a sequence None (empty) or its one item as another tree.
+Tree = dict[int, tuple[str, "str | Tree | None"]]
 
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
 SPS = "ScheduledProcedureStepSequence"
@@ -55,60 +63,89 @@ MATCH_COLUMNS = {
 SKIP = {"SpecificCharacterSet", "QueryRetrieveLevel"}
 
 
-def set_key(ds: Dataset, keyword: str, value: str) -> None:
+def resolve(keyword: str) -> tuple[int, str]:
+    """(tag, VR) of a keyword or a hex tag like 00100020 / (0010,0020); a private tag is LO."""
+    found = tag_and_vr(keyword)
+    if found is not None:
+        return found
+    text = keyword.strip("()").replace(",", "")
+    try:
+        tag = int(text, 16)
+    except ValueError:
+        raise ConsoleError(Diagnosis(
+            "bad-query-key", f"{keyword!r} is not a DICOM keyword or tag",
+            ("a typing mistake in a free query key",),
+            ("use a DICOM keyword such as PatientID, or a tag such as 0010,0020",),
+            {"key": keyword})) from None
+    from pacs_console.core.dicom.keywords import keyword_and_vr
+
+    return tag, keyword_and_vr(tag)[1] or "LO"
+
+
+def set_key(tree: Tree, keyword: str, value: str) -> None:
     """Set a keyword, a dotted path into a sequence's first item, or a hex tag like 00100020."""
     if "." in keyword:
         seq_kw, rest = keyword.split(".", 1)
-        if seq_kw not in ds or not ds[seq_kw].value:
-            setattr(ds, seq_kw, DicomSequence([Dataset()]))
-        set_key(ds[seq_kw].value[0], rest, value)
+        tag, _ = resolve(seq_kw)
+        item = tree.get(tag, ("SQ", None))[1]
+        if not isinstance(item, dict):
+            item = {}
+            tree[tag] = ("SQ", item)
+        set_key(item, rest, value)
         return
-    tag = tag_for_keyword(keyword)
-    if tag is None:
-        text = keyword.strip("()").replace(",", "")
-        try:
-            tag = int(text, 16)
-        except ValueError:
-            raise ConsoleError(Diagnosis(
-                "bad-query-key", f"{keyword!r} is not a DICOM keyword or tag",
-                ("a typing mistake in a free query key",),
-                ("use a DICOM keyword such as PatientID, or a tag such as 0010,0020",),
-                {"key": keyword})) from None
-    try:
-        vr = dictionary_VR(tag)
-    except KeyError:
-        vr = "LO"  # a private tag: LO holds any short text
+    tag, vr = resolve(keyword)
     if vr == "SQ":
-        ds.add_new(tag, vr, DicomSequence([Dataset()] if value in ("", None) else []))
+        tree[tag] = (vr, {} if value in ("", None) else None)
     else:
-        ds.add_new(tag, vr, value)
+        tree[tag] = (vr, value)
 
 
-def build_identifier(level: str, keys: dict[str, str], model: str = "study",
-                     extra: dict | None = None) -> Dataset:
+def identifier_tree(level: str, keys: dict[str, str], model: str = "study",
+                    extra: dict | None = None) -> Tree:
     """The C-FIND identifier: default return keys for the level, then the matching keys."""
     level = level.upper()
     worklist = model == "worklist"
-    ds = Dataset()
+    tree: Tree = {}
     # Always UTF-8: peers that honour the query's character set (Orthanc does) then answer in
     # UTF-8 too, and Ghanaian names keep their ɛ and ɔ instead of coming back as Latin-1 '?'.
-    ds.SpecificCharacterSet = "ISO_IR 192"  # before the values: PN encodes with it
+    tree[0x00080005] = ("CS", "ISO_IR 192")
     if not worklist:
         if level not in LEVELS:
             raise ConsoleError(Diagnosis(
                 "bad-query-level", f"{level!r} is not a query level", (),
                 (f"use one of {', '.join(LEVELS)}",)))
-        ds.QueryRetrieveLevel = level
+        tree[0x00080052] = ("CS", level)
     for keyword in RETURN_KEYS["WORKLIST" if worklist else level]:
-        set_key(ds, keyword, "")
+        set_key(tree, keyword, "")
     if worklist:
         for keyword in SPS_KEYS:
-            set_key(ds, f"{SPS}.{keyword}", "")
+            set_key(tree, f"{SPS}.{keyword}", "")
     for name, value in {**(keys or {}), **(extra or {})}.items():
         if value is None:
             continue
-        set_key(ds, keyword_for(name, level, worklist), str(value))
+        set_key(tree, keyword_for(name, level, worklist), str(value))
+    return tree
+
+
+def to_dataset(tree: Tree) -> Dataset:
+    """The tree as a pydicom Dataset (the character set first: PN values encode with it)."""
+    from pydicom import Dataset
+    from pydicom.sequence import Sequence as DicomSequence
+
+    ds = Dataset()
+    for tag in sorted(tree, key=lambda t: t != 0x00080005):
+        vr, value = tree[tag]
+        if vr == "SQ":
+            ds.add_new(tag, vr, DicomSequence([] if value is None else [to_dataset(value)]))
+        else:
+            ds.add_new(tag, vr, value)
     return ds
+
+
+def build_identifier(level: str, keys: dict[str, str], model: str = "study",
+                     extra: dict | None = None) -> Dataset:
+    """``identifier_tree`` as a pydicom Dataset."""
+    return to_dataset(identifier_tree(level, keys, model, extra))
 
 
 def keyword_for(name: str, level: str, worklist: bool) -> str:
@@ -136,6 +173,8 @@ TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN"
 
 
 def text_of(elem, ds: Dataset, encoding: str | None, undeclared=None) -> str:
+    from pydicom.multival import MultiValue
+
     value = elem.value
     # Raw bytes straight from the wire: decoding them ourselves skips pydicom's per-element
     # conversion, which was most of the time a 5,000-match C-FIND spends in Python.
@@ -163,6 +202,8 @@ def flatten(ds: Dataset | None, undeclared: tuple | None = None,
     out: dict[str, str] = {}
     if ds is None:
         return out
+    from pydicom.datadict import keyword_for_tag
+
     encoding = encoding_of(ds)
     if encoding == "" and inherited is not None:
         encoding = inherited  # a sequence item follows its parent's character set
@@ -181,7 +222,6 @@ def flatten(ds: Dataset | None, undeclared: tuple | None = None,
 
 
 def dictionary_vr_or_none(tag) -> str | None:
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return None
+    from pacs_console.core.dicom.keywords import keyword_and_vr
+
+    return keyword_and_vr(int(tag))[1]

@@ -6,23 +6,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from pynetdicom.sop_class import (
-    ModalityWorklistInformationFind,
-    PatientRootQueryRetrieveInformationModelFind,
-    StudyRootQueryRetrieveInformationModelFind,
-)
-
-from pacs_console.core.dicom.charsets import (
-    codec_note,
-    fallback_codecs,
-)
-from pacs_console.core.dicom.diagnosis.diagnose import lost_query
-from pacs_console.core.dicom.diagnosis.dimse_status import (
-    PENDING,
-    PENDING_WARNING,
-    category,
-    describe_status,
-)
+from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
 from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation's public names
     LEVELS,
     RETURN_KEYS,
@@ -31,16 +15,18 @@ from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation'
     build_identifier,
     dictionary_vr_or_none,
     flatten,
+    identifier_tree,
 )
 from pacs_console.core.dicom.ops.results import make_evidence
-from pacs_console.core.dicom.wire import association as assoc_mod
-from pacs_console.core.dicom.wire.lean_query import find_lean
+from pacs_console.core.dicom.wire.find import find_rows
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
-FIND_MODELS = {"study": StudyRootQueryRetrieveInformationModelFind,
-               "patient": PatientRootQueryRetrieveInformationModelFind,
-               "worklist": ModalityWorklistInformationFind}
+# Study Root, Patient Root and Modality Worklist FIND SOP classes (pynetdicom.sop_class names
+# them; written out so a query loads pynetdicom only when its path needs it).
+FIND_MODELS = {"study": "1.2.840.10008.5.1.4.1.2.2.1",
+               "patient": "1.2.840.10008.5.1.4.1.2.1.1",
+               "worklist": "1.2.840.10008.5.1.4.31"}
 
 
 @dataclass
@@ -136,79 +122,13 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
                                                    "keys": dict(keys or {}),
                                                    "extra": dict(extra or {}), "limit": limit})
     start = time.perf_counter()
-    timing: dict = {}
     try:
-        identifier = build_identifier(level, keys, model, extra)
-        undeclared = (fallback_codecs(identifier), set())
-        if (yield from find_lean(target, sop_class, identifier, result, limit)):
-            if result.status == 0 and result.count == 0:
-                result.diagnosis = no_match_hint(target, _is_broad(keys, extra),
-                                                 result.association)
-            result.duration_ms = (time.perf_counter() - start) * 1000
-            return result
-        assoc = assoc_mod.connect(target, [sop_class], timing=timing)
-    except ConsoleError as exc:
-        result.diagnosis = exc.diagnosis
-        result.duration_ms = (time.perf_counter() - start) * 1000
-        return result
-    finished = False
-    responses = None
-    try:
-        result.association = assoc_mod.association_report(assoc, timing)
-        assoc_mod.require_context(assoc, sop_class)
-        responses = assoc.send_c_find(identifier, sop_class, msg_id=1)
-        last = time.perf_counter()
-        for status, ds in responses:
-            if not status:
-                result.diagnosis = lost_query(assoc.is_aborted, target, result.count,
-                                         time.perf_counter() - last)
-                finished = True
-                break
-            last = time.perf_counter()
-            code = int(status.Status)
-            if code in (PENDING, PENDING_WARNING):
-                truncated = result.matched(limit)
-                row = flatten(ds, undeclared)
-                result.charset_assumed = codec_note(undeclared[1], undeclared[0])
-                yield row
-                if truncated:
-                    break
-                continue
-            finished = True
-            result.final(code)
-            break
-        if result.status == 0 and result.count == 0:
-            result.diagnosis = no_match_hint(target, _is_broad(keys, extra), result.association)
+        identifier = identifier_tree(level, keys, model, extra)
+        yield from find_rows(target, sop_class, identifier, result, limit)
     except ConsoleError as exc:
         result.diagnosis = exc.diagnosis
     finally:
-        if not finished and responses is not None:
-            result.cancelled = True
-            _cancel(assoc, responses, result)
-        assoc_mod.release(assoc)
         result.duration_ms = (time.perf_counter() - start) * 1000
+    if result.status == 0 and result.count == 0:
+        result.diagnosis = no_match_hint(target, _is_broad(keys, extra), result.association)
     return result
-
-
-def _cancel(assoc, responses, result: FindResult, grace: float = 2.0) -> None:
-    """C-CANCEL, then drain the remaining responses for a short while (abort if the peer won't stop)."""
-    if not assoc.is_established:
-        return
-    try:
-        assoc.send_c_cancel(1, query_model=FIND_MODELS[result.parameters["model"]])
-    except Exception:  # noqa: BLE001 - a peer gone mid-cancel: abort below
-        assoc.abort()
-        return
-    previous, assoc.dimse_timeout = assoc.dimse_timeout, grace
-    deadline = time.monotonic() + grace
-    try:
-        for status, _ in responses:
-            if not status or int(status.Status) not in (PENDING, PENDING_WARNING):
-                if status:
-                    result.status = int(status.Status)
-                break
-            if time.monotonic() > deadline:
-                assoc.abort()
-                break
-    finally:
-        assoc.dimse_timeout = previous

@@ -1,32 +1,41 @@
-"""C-STORE of files, folders or datasets: exact contexts, uncompressed fallbacks, parallel sends."""
+"""C-STORE of files, folders or datasets: exact contexts, uncompressed fallbacks, parallel sends.
+
+Files with a Part 10 header are listed from their file meta read without pydicom
+(``fastpath.read_meta``), and ``wire.store`` picks the wire path: a store of ordinary files
+loads neither pydicom nor pynetdicom.
+"""
 
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 import warnings
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from pydicom import Dataset, dcmread
-from pydicom.errors import InvalidDicomError
-from pydicom.filereader import read_file_meta_info
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
-from pynetdicom import _config, build_context
+from typing import TYPE_CHECKING
 
 from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
 from pacs_console.core.dicom.ops.results import make_evidence
-from pacs_console.core.dicom.wire import association as assoc_mod
-from pacs_console.core.dicom.wire import lean_store
+from pacs_console.core.dicom.wire import fastpath
+from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
+from pacs_console.core.dicom.wire.store import UNCOMPRESSED, send_items
 from pacs_console.core.dicom.wire.target import Target
-from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.errors import Diagnosis
 
-# Send files straight from disk in chunks instead of parsing and re-encoding them: the same
-# bytes on the wire, much less Python work per image. Only exact transfer-syntax matches use it.
-_config.STORE_SEND_CHUNKED_DATASET = True
-UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+EXPLICIT_VR_LE, IMPLICIT_VR_LE = UNCOMPRESSED
+_META_UIDS = (0x00020002, 0x00020003, 0x00020010)
+
+
+def _is_dataset(value) -> bool:
+    """A pydicom Dataset? (None can exist unless pydicom is loaded: never load it to ask.)"""
+    pydicom = sys.modules.get("pydicom")
+    return pydicom is not None and isinstance(value, pydicom.Dataset)
 
 
 @dataclass
@@ -123,7 +132,18 @@ def _from_file(path: Path) -> StoreItem:
         raise ValueError("not a regular file (a device, pipe or socket)")
     with open(path, "rb") as fh:  # a zero-filled or random file is refused after 132 bytes
         if not plausible_start(fh.read(SNIFF_BYTES), size):
-            raise InvalidDicomError("no DICM prefix and no plausible first element")
+            raise ValueError("no DICM prefix and no plausible first element")
+        fh.seek(0)
+        try:
+            meta = fastpath.read_meta(fh)
+        except fastpath.ScanError:
+            meta = {}
+    if all(meta.get(tag) for tag in _META_UIDS):
+        return StoreItem(meta[0x00020002], meta[0x00020003], meta[0x00020010], size, path)
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+    from pydicom.filereader import read_file_meta_info
+
     try:
         meta = read_file_meta_info(path)
         return StoreItem(str(meta.MediaStorageSOPClassUID), str(meta.MediaStorageSOPInstanceUID),
@@ -137,7 +157,7 @@ def _from_file(path: Path) -> StoreItem:
         ds = dcmread(path, force=True, specific_tags=["SOPClassUID", "SOPInstanceUID"])
     if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
         raise InvalidDicomError("no DICOM header and no SOP Class/Instance UID")
-    return StoreItem(str(ds.SOPClassUID), str(ds.SOPInstanceUID), ImplicitVRLittleEndian, size,
+    return StoreItem(str(ds.SOPClassUID), str(ds.SOPInstanceUID), IMPLICIT_VR_LE, size,
                      path, raw=True)
 
 
@@ -145,12 +165,12 @@ def collect(sources: Iterable) -> tuple[list[StoreItem], list[dict]]:
     """Files (folders recursively) and datasets into items; non-DICOM files skipped with a reason."""
     items: list[StoreItem] = []
     skipped: list[dict] = []
-    if isinstance(sources, str | Path | Dataset):
+    if isinstance(sources, str | Path) or _is_dataset(sources):
         sources = [sources]
     for source in sources:
-        if isinstance(source, Dataset):
+        if _is_dataset(source):
             meta = getattr(source, "file_meta", None)
-            ts = str(meta.TransferSyntaxUID) if meta and "TransferSyntaxUID" in meta else ExplicitVRLittleEndian
+            ts = str(meta.TransferSyntaxUID) if meta and "TransferSyntaxUID" in meta else EXPLICIT_VR_LE
             size = len(source.PixelData) if "PixelData" in source else 0
             items.append(StoreItem(str(source.SOPClassUID), str(source.SOPInstanceUID), ts,
                                    size, dataset=source))
@@ -172,8 +192,10 @@ def collect(sources: Iterable) -> tuple[list[StoreItem], list[dict]]:
     return items, skipped
 
 
-def plan_batches(items: list[StoreItem]) -> list[tuple[list, list[StoreItem]]]:
-    """(contexts, items) per association: each (SOP class, syntax) present plus uncompressed."""
+def plan_batches(items: list[StoreItem]
+                 ) -> list[tuple[list[tuple[str, list[str]]], list[StoreItem]]]:
+    """(contexts, items) per association: one context per (SOP class, syntax) present plus
+    uncompressed, as (SOP class, [transfer syntax])."""
     by_class: dict[str, list[StoreItem]] = {}
     for item in items:
         by_class.setdefault(item.sop_class, []).append(item)
@@ -182,46 +204,14 @@ def plan_batches(items: list[StoreItem]) -> list[tuple[list, list[StoreItem]]]:
     members: list[StoreItem] = []
     for sop, group in by_class.items():
         pairs = list(dict.fromkeys([*(i.transfer_syntax for i in group), *UNCOMPRESSED]))
-        if contexts and len(contexts) + len(pairs) > assoc_mod.MAX_CONTEXTS:
+        if contexts and len(contexts) + len(pairs) > MAX_CONTEXTS:
             batches.append((contexts, members))
             contexts, members = [], []
-        contexts += [build_context(sop, ts) for ts in pairs[:assoc_mod.MAX_CONTEXTS]]
+        contexts += [(sop, [ts]) for ts in pairs[:MAX_CONTEXTS]]
         members += group
     if members:
         batches.append((contexts, members))
     return batches
-
-
-def _send_one(assoc, item: StoreItem, accepted: set[tuple[str, str]], msg_id: int):
-    """Send one item; returns (status or None, meaning, decompressed?)."""
-    exact = (item.sop_class, item.transfer_syntax) in accepted
-    if exact and lean_store.streamable(item):
-        status = assoc.send_c_store(item.path, msg_id=msg_id)
-        return status, False
-    uncompressed_ok = any((item.sop_class, ts) in accepted for ts in UNCOMPRESSED)
-    if not exact and not uncompressed_ok:
-        return None, False
-    ds = item.dataset if item.dataset is not None else dcmread(item.path, force=item.raw)
-    if item.raw:
-        ds.file_meta = ds.file_meta if "TransferSyntaxUID" in ds.file_meta else _meta(ImplicitVRLittleEndian)
-    decompressed = False
-    if not exact and UID(item.transfer_syntax).is_compressed:
-        # The peer takes only uncompressed data for this class: decode the pixels first.
-        ds = ds.copy() if item.dataset is not None else ds
-        from pacs_console.core.imaging.codecs import register
-
-        register()  # 12-bit and lossless JPEG without GPL code
-        ds.decompress(generate_instance_uid=False)
-        decompressed = True
-    return assoc.send_c_store(ds, msg_id=msg_id), decompressed
-
-
-def _meta(ts: str):
-    from pydicom.dataset import FileMetaDataset
-
-    meta = FileMetaDataset()
-    meta.TransferSyntaxUID = ts
-    return meta
 
 
 class _Worker(threading.Thread):
@@ -239,63 +229,7 @@ class _Worker(threading.Thread):
             self.out.put(("done", None))
 
     def _association(self, contexts, items) -> None:
-        if lean_store.send_batch(self.target, contexts, items, self.out, self.stop):
-            return
-        pending, losses, first = list(enumerate(items)), 0, True
-        while pending:
-            timing: dict = {}
-            try:
-                assoc = assoc_mod.connect(self.target, contexts, timing=timing)
-            except ConsoleError as exc:
-                for _, item in pending:
-                    self.out.put(("file", (item, None, exc.diagnosis, False)))
-                return
-            try:
-                if first:
-                    self.out.put(("association", assoc_mod.association_report(assoc, timing)))
-                    first = False
-                sent_before, pending = self._send_all(assoc, pending)
-            finally:
-                assoc_mod.release(assoc)
-            # Lost: re-connect and go on, unless it keeps failing before anything is stored.
-            losses = 1 if sent_before else losses + 1
-            if pending and (losses >= lean_store.MAX_LOSSES_IN_A_ROW or self.stop.is_set()):
-                diag = assoc_mod.diagnose.diagnose_abort("during C-STORE")
-                for _, item in pending:
-                    self.out.put(("file", (item, None, diag, False)))
-                return
-
-    def _send_all(self, assoc, pending) -> tuple[bool, list]:
-        """Send on one association; (anything stored?, what is left after losing it)."""
-        accepted = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0]))
-                    for cx in assoc.accepted_contexts}
-        sent = False
-        for pos, (n, item) in enumerate(pending):
-            if self.stop.is_set():
-                return sent, []
-            try:
-                status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                self.out.put(("file", (item, None, lean_store.file_error(item, exc), False)))
-                continue
-            if status is None:
-                diag = assoc_mod.no_context(
-                    assoc, f"{assoc_mod.uid_name(item.sop_class)} in "
-                    f"{assoc_mod.uid_name(item.transfer_syntax)} or uncompressed")
-                self.out.put(("file", (item, None, diag, False)))
-            elif not status:
-                diag = (assoc_mod.diagnose.diagnose_abort("during C-STORE") if assoc.is_aborted
-                        else Diagnosis("dimse-timeout", "No C-STORE response within "
-                                       f"{self.target.timeouts.dimse:g} s",
-                                       ("the node is slow to write or hung",),
-                                       ("raise the DIMSE timeout",), {}))
-                self.out.put(("file", (item, None, diag, decompressed)))
-            else:
-                sent = True
-                self.out.put(("file", (item, int(status.Status), None, decompressed)))
-            if not assoc.is_established:
-                return sent, pending[pos + 1:]
-        return sent, []
+        send_items(self.target, contexts, items, self.out, self.stop)
 
 
 def store(target: Target, paths_or_datasets, *, parallel: int = 1
@@ -306,7 +240,7 @@ def store(target: Target, paths_or_datasets, *, parallel: int = 1
     result = StoreResult(skipped=skipped, target=target, parameters={
         "parallel": parallel, "sources": [str(s) for s in (
             [paths_or_datasets] if isinstance(paths_or_datasets, str | Path) else [
-                p for p in paths_or_datasets if not isinstance(p, Dataset)])][:20],
+                p for p in paths_or_datasets if not _is_dataset(p)])][:20],
         "instances": len(items)})
     if not items:
         result.diagnosis = Diagnosis("nothing-to-send", "No DICOM instances to send",

@@ -15,13 +15,13 @@ from pacs_console.core.dicom.diagnosis.fingerprint import fingerprint
 from pacs_console.core.dicom.names import uid_name
 from pacs_console.core.dicom.wire import tls
 from pacs_console.core.dicom.wire.ae import make_ae
+from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
 from pacs_console.core.dicom.wire.pdu import effective_max_pdu
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
-__all__ = ["association_report", "connect", "fingerprint", "open_association", "release",
-           "require_context", "uid_name"]
-MAX_CONTEXTS = 128
+__all__ = ["MAX_CONTEXTS", "association_report", "connect", "fingerprint", "open_association",
+           "release", "require_context", "uid_name"]
 _ABORT_SOURCES = {0: "service user (the peer application)", 1: "reserved", 2: "service provider"}
 _PROVIDER_REASONS = {0: "reason not specified", 1: "unrecognised PDU", 2: "unexpected PDU",
                      4: "unrecognised PDU parameter", 5: "unexpected PDU parameter",

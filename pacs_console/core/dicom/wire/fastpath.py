@@ -172,3 +172,40 @@ def complete_prefix(buf, implicit: bool, stop: int = PIXEL_DATA) -> int:
     except (struct.error, ScanError):
         pass
     return good
+
+
+META_LIMIT = 64 << 10  # a file meta group is a few hundred bytes
+
+
+def read_meta(fp) -> dict[int, str]:
+    """Group 0002's UI values of a Part 10 file (tag -> text), read without pydicom; raises
+    ScanError for anything unusual (no DICM, an implicit or oversized group), where pydicom
+    reads it instead."""
+    head = fp.read(132)
+    if len(head) < 132 or head[128:132] != b"DICM":
+        raise ScanError("no DICM prefix")
+    found: dict[int, str] = {}
+    while True:
+        header = fp.read(8)
+        if len(header) < 8 or struct.unpack_from("<H", header)[0] != 0x0002:
+            return found
+        element, vr = struct.unpack_from("<H", header, 2)[0], header[4:6]
+        if vr in _LONG_VRS:
+            extra = fp.read(4)
+            if len(extra) < 4:
+                raise ScanError("file meta ends early")
+            length = struct.unpack_from("<I", extra)[0]
+        elif vr.isalpha():
+            length = struct.unpack_from("<H", header, 6)[0]
+        else:
+            raise ScanError("file meta is not explicit VR")
+        if length > META_LIMIT:
+            raise ScanError("file meta element too long")
+        value = fp.read(length)
+        if len(value) < length:
+            raise ScanError("file meta ends early")
+        if vr == b"UI":
+            try:
+                found[0x00020000 | element] = value.rstrip(b"\x00 ").decode("ascii")
+            except UnicodeDecodeError as exc:
+                raise ScanError(str(exc)) from exc

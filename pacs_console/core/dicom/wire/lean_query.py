@@ -2,24 +2,25 @@
 
 A 200-match study query spent most of its time in pynetdicom's thread handoffs and in pydicom
 building datasets only to flatten them again; here one loop reads each response and turns its
-identifier bytes into the same keyword -> text row that ``identifiers.flatten`` gives.
+identifier bytes into the same keyword -> text row that ``identifiers.flatten`` gives. The
+query goes out encoded here too, from ``identifiers.identifier_tree``: a query whose keys are
+all plain text needs neither pydicom nor pynetdicom, which then never load.
 """
 
 from __future__ import annotations
 
-import functools
 import struct
 import time
 from collections.abc import Generator
-from io import BytesIO
 
-from pydicom import Dataset
-from pydicom.datadict import keyword_for_tag
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
-from pynetdicom.dsutils import encode
-
-from pacs_console.core.dicom.charsets import codec_note, decode_undeclared, fallback_codecs
+from pacs_console.core.dicom.charsets import (
+    CHARSETS,
+    codec_note,
+    decode_undeclared,
+    fallback_codecs,
+)
 from pacs_console.core.dicom.diagnosis.dimse_status import PENDING, PENDING_WARNING
+from pacs_console.core.dicom.keywords import keyword_and_vr
 from pacs_console.core.dicom.wire import pdu, ul
 
 _UNDEFINED = 0xFFFFFFFF
@@ -27,18 +28,59 @@ _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UT", b"UN", b"UC
              b"UV"}
 _NUMBERS = {"US": "H", "UL": "I", "SS": "h", "SL": "i", "FL": "f", "FD": "d"}
 C_FIND_RQ, C_CANCEL_RQ = 0x0020, 0x0FFF
+EXPLICIT_VR_LE, IMPLICIT_VR_LE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
+_TEXT = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
+         "UI", "UR", "UT"}
 
 
 class _Slow(Exception):
     """Something this decoder does not do (ISO 2022 text, ambiguous VRs): use pydicom."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _entry(tag: int) -> tuple[str, str | None]:
-    from pacs_console.core.dicom.identifiers import dictionary_vr_or_none
+_entry = keyword_and_vr
 
-    keyword = keyword_for_tag(tag) or f"{tag >> 16:04X}{tag & 0xFFFF:04X}"
-    return keyword, dictionary_vr_or_none(tag)
+
+def encode_identifier(tree: dict, implicit: bool) -> bytes | None:
+    """An ``identifiers.identifier_tree`` as little-endian dataset bytes; None when a value
+    is not plain text in a character set this knows (pydicom encodes those)."""
+    term = tree.get(0x00080005, ("CS", ""))[1]
+    encoding = CHARSETS.get(str(term or "").strip()) if term else "ascii"
+    if encoding is None:
+        return None
+    try:
+        return _encode(tree, implicit, encoding)
+    except (_Slow, UnicodeEncodeError, struct.error):
+        return None
+
+
+def _encode(tree: dict, implicit: bool, encoding: str) -> bytes:
+    out = bytearray()
+    for tag in sorted(tree):
+        vr, value = tree[tag]
+        if vr == "SQ":
+            body = b"" if value is None else _item(_encode(value, implicit, encoding))
+        elif value == "":
+            body = b""
+        elif vr in _TEXT and isinstance(value, str):
+            body = value.encode("ascii" if vr in ("UI", "CS", "AE", "DA", "TM", "DT", "IS", "DS",
+                                                  "AS") else encoding)
+            if len(body) % 2:
+                body += b"\x00" if vr == "UI" else b" "
+        else:
+            raise _Slow  # a number or bytes in a binary VR: pydicom's rules
+        out += struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+        if implicit:
+            out += struct.pack("<I", len(body))
+        elif vr.encode() in _LONG_VRS:
+            out += struct.pack("<2sHI", vr.encode(), 0, len(body))
+        else:
+            out += struct.pack("<2sH", vr.encode(), len(body))
+        out += body
+    return bytes(out)
+
+
+def _item(body: bytes) -> bytes:
+    return struct.pack("<HHI", 0xFFFE, 0xE000, len(body)) + body
 
 
 def flat_row(raw: bytes, implicit: bool, undeclared: tuple | None = None) -> dict[str, str] | None:
@@ -141,30 +183,48 @@ def _sequence(buf, pos: int, length: int, implicit: bool, out: dict, state: dict
     return pos
 
 
-def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | None
-              ) -> Generator[dict[str, str], None, bool]:
-    """Run the query on a lean association; False (before any match) means use pynetdicom."""
+def _pydicom_row(data: bytes, implicit: bool, undeclared: tuple) -> dict[str, str]:
+    from io import BytesIO
+
     from pynetdicom.dsutils import decode
 
-    from pacs_console.core.dicom.diagnosis.diagnose import lost_query as _lost
     from pacs_console.core.dicom.identifiers import flatten
+
+    return flatten(decode(BytesIO(data), implicit, True), undeclared)
+
+
+def _identifier_bytes(tree: dict, implicit: bool) -> bytes:
+    data = encode_identifier(tree, implicit)
+    if data is None:
+        from pynetdicom.dsutils import encode
+
+        from pacs_console.core.dicom.identifiers import to_dataset
+
+        data = encode(to_dataset(tree), implicit, True)
+    return data
+
+
+def find_lean(target, sop_class: str, identifier: dict, result, limit: int | None
+              ) -> Generator[dict[str, str], None, bool]:
+    """Run the query (an ``identifier_tree``) on a lean association; False (before any
+    match) means use pynetdicom."""
+    from pacs_console.core.dicom.diagnosis.diagnose import lost_query as _lost
 
     undeclared = (fallback_codecs(identifier), set())
 
     timing: dict = {}
     try:
-        assoc = ul.open_lean(target, [(sop_class, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])],
-                             timing)
+        assoc = ul.open_lean(target, [(sop_class, [EXPLICIT_VR_LE, IMPLICIT_VR_LE])], timing)
     except ul.Fallback:
         return False
     finished = False
     try:
         cx = assoc.context_for(sop_class)
-        implicit = cx.transfer_syntax == ImplicitVRLittleEndian
+        implicit = cx.transfer_syntax == IMPLICIT_VR_LE
         result.association = assoc.report(timing)
         command = ul.encode_command({0x0002: sop_class, 0x0100: C_FIND_RQ, 0x0110: 1,
                                      0x0700: 0, 0x0800: 0})
-        assoc.send(cx.context_id, command, encode(identifier, implicit, True))
+        assoc.send(cx.context_id, command, _identifier_bytes(identifier, implicit))
         last = time.perf_counter()
         while True:
             try:
@@ -189,7 +249,7 @@ def find_lean(target, sop_class: str, identifier: Dataset, result, limit: int | 
                 truncated = result.matched(limit)
                 row = flat_row(data, implicit, undeclared) if data is not None else {}
                 if row is None:
-                    row = flatten(decode(BytesIO(data), implicit, True), undeclared)
+                    row = _pydicom_row(data, implicit, undeclared)
                 result.charset_assumed = codec_note(undeclared[1], undeclared[0])
                 yield row
                 if truncated:

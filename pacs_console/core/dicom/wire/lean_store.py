@@ -5,17 +5,14 @@ from __future__ import annotations
 import queue
 import threading
 
-from pydicom import dcmread
-from pydicom.uid import UID
-from pynetdicom.dsutils import encode
-
 from pacs_console.core.dicom.diagnosis import diagnose
 from pacs_console.core.dicom.wire import fastpath, pdu, ul
-from pacs_console.core.dicom.wire.association import uid_name
+from pacs_console.core.dicom.wire.params import uid_name
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
 C_STORE_RQ = 0x0001
 UNCOMPRESSED = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
+DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 # A batch re-connects after a lost association (a PACS restarting, a cut connection) and goes
@@ -23,10 +20,10 @@ UNCOMPRESSED = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
 MAX_LOSSES_IN_A_ROW = 3
 
 
-def send_batch(target, contexts, items, out: queue.Queue, stop: threading.Event) -> bool:
-    """Send ``items`` on lean associations; False (nothing sent) means use pynetdicom."""
-    proposals = [(str(cx.abstract_syntax), [str(ts) for ts in cx.transfer_syntax])
-                 for cx in contexts]
+def send_batch(target, proposals: list[tuple[str, list[str]]], items, out: queue.Queue,
+               stop: threading.Event) -> bool:
+    """Send ``items`` on lean associations proposing (SOP class, transfer syntaxes); False
+    (nothing sent) means use pynetdicom."""
     timing: dict = {}
     try:
         assoc = ul.open_lean(target, proposals, timing)
@@ -105,6 +102,10 @@ def _payload(item, accepted: dict):
         (ts for ts in UNCOMPRESSED if (item.sop_class, ts) in accepted), None)
     if syntax is None:
         return None
+    from pydicom import dcmread
+    from pydicom.uid import UID
+    from pynetdicom.dsutils import encode
+
     ds = item.dataset if item.dataset is not None else dcmread(item.path, force=item.raw)
     decompressed = False
     if exact is None and UID(item.transfer_syntax).is_compressed:
@@ -126,7 +127,7 @@ def streamable(item) -> bool:
     """Can the file's dataset go to the wire as it lies on disk? Not a bare dataset, and not a
     Deflated one: its stream may have odd length, which the wire must pad (PS3.5 A.5), so it
     is read (inflated) and deflated again, padded, by the encoder."""
-    return item.path is not None and not item.raw and not UID(item.transfer_syntax).is_deflated
+    return item.path is not None and not item.raw and item.transfer_syntax != DEFLATED
 
 
 def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
@@ -140,6 +141,10 @@ def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
                 fp.seek(fastpath.dataset_offset(fp))
             except fastpath.ScanError:
                 # An unusual file meta layout: let pydicom find the dataset and re-encode it.
+                from pydicom import dcmread
+                from pydicom.uid import UID
+                from pynetdicom.dsutils import encode
+
                 ds = dcmread(data)
                 fp.close()
                 uid = UID(item.transfer_syntax)

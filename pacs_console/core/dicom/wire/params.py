@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pacs_console import __version__
 
 DEFAULT_AE_TITLE = "PACSCONSOLE"
+MAX_CONTEXTS = 128  # presentation contexts in one association (PS3.8: odd IDs 1-255)
 # 16 characters at most (PS3.8 AE title); shows up in peers' logs and in nmap/dicom-info output.
 IMPLEMENTATION_VERSION = ("PACSCONSOLE_" + __version__.replace(".", ""))[:16]
 # The Implementation Class UID the console announces: pynetdicom's for the installed version
@@ -52,12 +53,33 @@ def set_nodelay(sock: socket.socket | None) -> None:
         pass  # a socket already closed by the peer; nothing to tune
 
 
-# Names of the UIDs every echo report shows, so naming them does not load pydicom's dictionary.
+# Names of the UIDs the command line's own association reports show (echo, find, move, get,
+# store of the usual images), so naming them does not load pydicom's dictionary; a test keeps
+# them equal to pydicom's names.
 _COMMON_UID_NAMES = {
     "1.2.840.10008.1.1": "Verification SOP Class",
     "1.2.840.10008.1.2": "Implicit VR Little Endian",
     "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
     "1.2.840.10008.1.2.2": "Explicit VR Big Endian",
+    "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
+    "1.2.840.10008.1.2.5": "RLE Lossless",
+    "1.2.840.10008.1.2.4.50": "JPEG Baseline (Process 1)",
+    "1.2.840.10008.1.2.4.70": "JPEG Lossless, Non-Hierarchical, First-Order Prediction "
+                              "(Process 14 [Selection Value 1])",
+    "1.2.840.10008.1.2.4.80": "JPEG-LS Lossless Image Compression",
+    "1.2.840.10008.1.2.4.90": "JPEG 2000 Image Compression (Lossless Only)",
+    "1.2.840.10008.5.1.4.1.2.1.1": "Patient Root Query/Retrieve Information Model - FIND",
+    "1.2.840.10008.5.1.4.1.2.1.2": "Patient Root Query/Retrieve Information Model - MOVE",
+    "1.2.840.10008.5.1.4.1.2.1.3": "Patient Root Query/Retrieve Information Model - GET",
+    "1.2.840.10008.5.1.4.1.2.2.1": "Study Root Query/Retrieve Information Model - FIND",
+    "1.2.840.10008.5.1.4.1.2.2.2": "Study Root Query/Retrieve Information Model - MOVE",
+    "1.2.840.10008.5.1.4.1.2.2.3": "Study Root Query/Retrieve Information Model - GET",
+    "1.2.840.10008.5.1.4.31": "Modality Worklist Information Model - FIND",
+    "1.2.840.10008.5.1.4.1.1.1": "Computed Radiography Image Storage",
+    "1.2.840.10008.5.1.4.1.1.2": "CT Image Storage",
+    "1.2.840.10008.5.1.4.1.1.4": "MR Image Storage",
+    "1.2.840.10008.5.1.4.1.1.6.1": "Ultrasound Image Storage",
+    "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture Image Storage",
 }
 
 

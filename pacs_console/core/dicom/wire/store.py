@@ -1,0 +1,135 @@
+"""C-STORE on whichever wire path serves it: the one entry point ``ops.store`` calls.
+
+``send_items`` sends one planned batch: on the lean Upper Layer (``lean_store``) when it can
+have an association, else through pynetdicom (TLS, or whatever the lean path hands back before
+anything was sent). Both re-connect after a lost association and report every item on ``out``
+as ``("file", (item, status or None, diagnosis or None, decompressed?))``, the association
+once as ``("association", report)``. pynetdicom and pydicom load only on the second path (and
+pydicom on the first only for files that must be re-encoded).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from pacs_console.core.dicom.wire import lean_store
+from pacs_console.core.dicom.wire.target import Target
+from pacs_console.core.errors import ConsoleError, Diagnosis
+
+UNCOMPRESSED = lean_store.UNCOMPRESSED
+
+
+def send_items(target: Target, contexts: list[tuple[str, list[str]]], items,
+               out: queue.Queue, stop: threading.Event) -> None:
+    """Send ``items`` (``ops.store.StoreItem``) proposing ``contexts`` (SOP class, transfer
+    syntaxes); every item is reported on ``out``, whatever happens."""
+    if lean_store.send_batch(target, contexts, items, out, stop):
+        return
+    _send_pynetdicom(target, contexts, items, out, stop)
+
+
+def _send_pynetdicom(target: Target, contexts, items, out: queue.Queue,
+                     stop: threading.Event) -> None:
+    from pynetdicom import _config, build_context
+
+    from pacs_console.core.dicom.wire import association as assoc_mod
+
+    # Send files straight from disk in chunks instead of parsing and re-encoding them: the
+    # same bytes on the wire, much less Python work per image. Only exact matches use it.
+    _config.STORE_SEND_CHUNKED_DATASET = True
+    built = [build_context(sop, ts) for sop, syntaxes in contexts for ts in syntaxes]
+    pending, losses, first = list(enumerate(items)), 0, True
+    while pending:
+        timing: dict = {}
+        try:
+            assoc = assoc_mod.connect(target, built, timing=timing)
+        except ConsoleError as exc:
+            for _, item in pending:
+                out.put(("file", (item, None, exc.diagnosis, False)))
+            return
+        try:
+            if first:
+                out.put(("association", assoc_mod.association_report(assoc, timing)))
+                first = False
+            sent_before, pending = _send_all(assoc, target, pending, out, stop)
+        finally:
+            assoc_mod.release(assoc)
+        # Lost: re-connect and go on, unless it keeps failing before anything is stored.
+        losses = 1 if sent_before else losses + 1
+        if pending and (losses >= lean_store.MAX_LOSSES_IN_A_ROW or stop.is_set()):
+            diag = assoc_mod.diagnose.diagnose_abort("during C-STORE")
+            for _, item in pending:
+                out.put(("file", (item, None, diag, False)))
+            return
+
+
+def _send_all(assoc, target: Target, pending, out: queue.Queue,
+              stop: threading.Event) -> tuple[bool, list]:
+    """Send on one association; (anything stored?, what is left after losing it)."""
+    from pacs_console.core.dicom.wire import association as assoc_mod
+
+    accepted = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0]))
+                for cx in assoc.accepted_contexts}
+    sent = False
+    for pos, (n, item) in enumerate(pending):
+        if stop.is_set():
+            return sent, []
+        try:
+            status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
+            out.put(("file", (item, None, lean_store.file_error(item, exc), False)))
+            continue
+        if status is None:
+            diag = assoc_mod.no_context(
+                assoc, f"{assoc_mod.uid_name(item.sop_class)} in "
+                f"{assoc_mod.uid_name(item.transfer_syntax)} or uncompressed")
+            out.put(("file", (item, None, diag, False)))
+        elif not status:
+            diag = (assoc_mod.diagnose.diagnose_abort("during C-STORE") if assoc.is_aborted
+                    else Diagnosis("dimse-timeout", "No C-STORE response within "
+                                   f"{target.timeouts.dimse:g} s",
+                                   ("the node is slow to write or hung",),
+                                   ("raise the DIMSE timeout",), {}))
+            out.put(("file", (item, None, diag, decompressed)))
+        else:
+            sent = True
+            out.put(("file", (item, int(status.Status), None, decompressed)))
+        if not assoc.is_established:
+            return sent, pending[pos + 1:]
+    return sent, []
+
+
+def _send_one(assoc, item, accepted: set[tuple[str, str]], msg_id: int):
+    """Send one item; returns (status or None, decompressed?)."""
+    from pydicom import dcmread
+    from pydicom.uid import UID
+
+    exact = (item.sop_class, item.transfer_syntax) in accepted
+    if exact and lean_store.streamable(item):
+        status = assoc.send_c_store(item.path, msg_id=msg_id)
+        return status, False
+    uncompressed_ok = any((item.sop_class, ts) in accepted for ts in UNCOMPRESSED)
+    if not exact and not uncompressed_ok:
+        return None, False
+    ds = item.dataset if item.dataset is not None else dcmread(item.path, force=item.raw)
+    if item.raw:
+        ds.file_meta = ds.file_meta if "TransferSyntaxUID" in ds.file_meta else _meta(UNCOMPRESSED[1])
+    decompressed = False
+    if not exact and UID(item.transfer_syntax).is_compressed:
+        # The peer takes only uncompressed data for this class: decode the pixels first.
+        ds = ds.copy() if item.dataset is not None else ds
+        from pacs_console.core.imaging.codecs import register
+
+        register()  # 12-bit and lossless JPEG without GPL code
+        ds.decompress(generate_instance_uid=False)
+        decompressed = True
+    return assoc.send_c_store(ds, msg_id=msg_id), decompressed
+
+
+def _meta(ts: str):
+    from pydicom.dataset import FileMetaDataset
+
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ts
+    return meta
