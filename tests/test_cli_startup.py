@@ -123,3 +123,69 @@ def test_a_second_echo_saves_its_evidence_without_loading_the_orm(orthanc, data_
         db.close()
     assert [r.kind for r in runs] == ["echo", "echo"] and all(r.outcome == "ok" for r in runs)
     assert runs[0].association["accepted"][0]["name"] == "Verification SOP Class"
+
+
+def _runs_and_raw(data_dir):
+    """The test runs as the ORM reads them, and the database's raw bytes (WAL included)."""
+    from pacs_console.core.db.engine import Database
+    from pacs_console.core.db.testruns import list_test_runs
+
+    path = data_dir / "data" / "pacs-console.sqlite3"
+    db = Database(path)
+    try:
+        runs = list_test_runs(db)
+    finally:
+        db.close()
+    wal = path.with_name(path.name + "-wal")
+    return runs, path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def _mensah_study(count: int = 2):
+    from pacs_console.core.dicom.synth.studies import PatientInfo, generate_study
+
+    return generate_study("CT", images=count, series=1, size=32, seed=5,
+                          patient=PatientInfo("Mensah^Ɛfua", "KB123456", "19800101", "F"))
+
+
+def test_find_loads_no_database_no_pynetdicom_no_pydicom_and_its_evidence_is_redacted(
+        orthanc, data_dir):
+    from tests.core.dicom_ops.helpers import part10
+
+    for ds in _mensah_study():
+        orthanc.upload(part10(ds))
+    args = ("--data-dir", str(data_dir), "find", "--name", "Mensah*", "--patient-id", "KB123456",
+            "-aec", "ORTHANC", orthanc.host, str(orthanc.dicom_port))
+    first, _ = _imported(*args)  # creates and migrates the database through the ORM
+    second, names = _imported(*args)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    assert "KB123456" in second.stdout and "C-FIND: 1 matches" in second.stdout
+    assert "pacs_console.core.dicom.wire.lean_query" in names
+    assert not _heavy(names), sorted(_heavy(names))
+    runs, raw = _runs_and_raw(data_dir)
+    assert [r.kind for r in runs] == ["find", "find"]
+    light, orm = runs  # newest first: the second run went through the light path
+    assert light.parameters == orm.parameters and light.outcome == orm.outcome == "ok"
+    assert light.association["accepted"][0]["name"].startswith("Study Root")
+    assert b"Mensah" not in raw and b"KB123456" not in raw
+
+
+def test_store_of_files_loads_no_database_no_pynetdicom_no_pydicom_and_saves_like_the_orm(
+        orthanc, data_dir, tmp_path):
+    from pacs_console.core.dicom.synth.studies import write_study
+
+    folder = tmp_path / "cd"
+    write_study(_mensah_study(3), folder)
+    args = ("--data-dir", str(data_dir), "store", "-aec", "ORTHANC", orthanc.host,
+            str(orthanc.dicom_port), str(folder))
+    first, _ = _imported(*args)
+    second, names = _imported(*args)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    assert "C-STORE: 3 sent, 0 failed" in second.stdout
+    assert "pacs_console.core.dicom.wire.lean_store" in names
+    assert not _heavy(names), sorted(_heavy(names))
+    runs, raw = _runs_and_raw(data_dir)
+    light, orm = runs
+    assert light.kind == orm.kind == "store" and light.parameters == orm.parameters
+    assert light.metrics["sent"] == orm.metrics["sent"] == 3
+    assert light.association["accepted"][0]["name"] == "CT Image Storage"
+    assert b"Mensah" not in raw and b"KB123456" not in raw
