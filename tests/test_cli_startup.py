@@ -189,3 +189,36 @@ def test_store_of_files_loads_no_database_no_pynetdicom_no_pydicom_and_saves_lik
     assert light.metrics["sent"] == orm.metrics["sent"] == 3
     assert light.association["accepted"][0]["name"] == "CT Image Storage"
     assert b"Mensah" not in raw and b"KB123456" not in raw
+
+
+def test_move_into_its_own_scp_loads_no_database_no_pynetdicom_no_pydicom(orthanc, data_dir):
+    """The C-MOVE request on the lean path, the files into the lean Storage SCP, the evidence
+    through the light path, redacted as the ORM path redacts it (the keys name the patient)."""
+    from tests.core.dicom_ops.helpers import part10
+    from tests.peers.plugin import SCU_PORT
+
+    for ds in _mensah_study(3):
+        orthanc.upload(part10(ds))
+    args = ("--data-dir", str(data_dir), "move", "-P", "-L", "PATIENT", "--patient-id", "KB123456",
+            "--scp-port", str(SCU_PORT), "-aec", "ORTHANC", orthanc.host, str(orthanc.dicom_port))
+    first, _ = _imported(*args)
+    second, names = _imported(*args)
+    assert first.returncode == 0 and second.returncode == 0, first.stdout + second.stdout
+    assert "C-MOVE Success: 3 completed, 0 failed" in second.stdout
+    assert "pacs_console.core.dicom.wire.retrieve" in names
+    assert not _heavy(names), sorted(_heavy(names))
+    assert len(list((data_dir / "data" / "store").rglob("*.dcm"))) == 3
+    runs, raw = _runs_and_raw(data_dir)
+    light, orm = runs
+    assert light.kind == orm.kind == "move" and light.parameters == orm.parameters
+    assert light.metrics["completed"] == orm.metrics["completed"] == 3
+    assert light.association["accepted"][0]["name"].endswith("MOVE")
+    assert b"Mensah" not in raw and b"KB123456" not in raw
+
+
+def test_the_storage_classes_the_scp_accepts_without_pynetdicom_are_pynetdicoms():
+    from pynetdicom import AllStoragePresentationContexts
+
+    from pacs_console.core.dicom.wire.params import STORAGE_SOP_CLASSES
+
+    assert STORAGE_SOP_CLASSES == {str(cx.abstract_syntax) for cx in AllStoragePresentationContexts}

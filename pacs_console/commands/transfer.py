@@ -172,7 +172,6 @@ def outcome_code(result) -> int:
 
 
 def run_move(args) -> int:
-    from pacs_console.core.dicom.ops.preflight import preflight_move
     from pacs_console.core.dicom.ops.retrieve import move
 
     level, keys = _keys(args)
@@ -193,7 +192,9 @@ def run_move(args) -> int:
             say(args, f"Storage SCP {scp.ae_title} listening on port {scp.port}; files go to "
                       f"{ctx.paths.store}")
         extra = {}
-        if args.preflight:
+        if args.preflight:  # (pydicom and pynetdicom load only for the pre-flight)
+            from pacs_console.core.dicom.ops.preflight import preflight_move
+
             report = preflight_move(target, scp is not None and scp.running,
                                     ctx.settings.ae_title, scp.port if scp else ctx.settings.scp_port,
                                     scp=scp)

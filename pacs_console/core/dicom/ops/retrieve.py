@@ -10,62 +10,46 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydicom import Dataset
-from pydicom.multival import MultiValue
-from pydicom.uid import (
-    JPEG2000,
-    DeflatedExplicitVRLittleEndian,
-    ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian,
-    JPEG2000Lossless,
-    JPEGBaseline8Bit,
-    JPEGExtended12Bit,
-    JPEGLosslessSV1,
-    JPEGLSLossless,
-    JPEGLSNearLossless,
-    RLELossless,
-)
-from pynetdicom import build_context, build_role, evt
-from pynetdicom import sop_class as sc
-
 from pacs_console.core import safepath
+from pacs_console.core.dicom.diagnosis import diagnose
 from pacs_console.core.dicom.diagnosis.dimse_status import (
-    PENDING,
-    PENDING_WARNING,
     category,
     describe_status,
 )
-from pacs_console.core.dicom.identifiers import keyword_for as _keyword
-from pacs_console.core.dicom.identifiers import set_key as _set
+from pacs_console.core.dicom.identifiers import Tree, keyword_for, set_key
 from pacs_console.core.dicom.ops.results import make_evidence
-from pacs_console.core.dicom.wire import association as assoc_mod
+from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
+from pacs_console.core.dicom.wire.retrieve import Response, get_responses, move_responses
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
-MOVE_MODELS = {"study": sc.StudyRootQueryRetrieveInformationModelMove,
-               "patient": sc.PatientRootQueryRetrieveInformationModelMove}
-GET_MODELS = {"study": sc.StudyRootQueryRetrieveInformationModelGet,
-              "patient": sc.PatientRootQueryRetrieveInformationModelGet}
-_IMAGE_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless,
-                   JPEGLSLossless, RLELossless, JPEGLosslessSV1]
-_ALL_SYNTAXES = [*_IMAGE_SYNTAXES, JPEGBaseline8Bit, JPEGExtended12Bit, JPEG2000,
-                 JPEGLSNearLossless, DeflatedExplicitVRLittleEndian]
+# Study and Patient Root MOVE and GET SOP classes (as pynetdicom.sop_class names them).
+MOVE_MODELS = {"study": "1.2.840.10008.5.1.4.1.2.2.2", "patient": "1.2.840.10008.5.1.4.1.2.1.2"}
+GET_MODELS = {"study": "1.2.840.10008.5.1.4.1.2.2.3", "patient": "1.2.840.10008.5.1.4.1.2.1.3"}
+# Explicit and Implicit VR Little Endian, JPEG 2000 Lossless, JPEG-LS Lossless, RLE Lossless,
+# JPEG Lossless SV1; then JPEG Baseline, JPEG Extended, JPEG 2000, JPEG-LS Near-Lossless and
+# Deflated Explicit VR Little Endian.
+_IMAGE_SYNTAXES = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.90",
+                   "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.70"]
+_ALL_SYNTAXES = [*_IMAGE_SYNTAXES, "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
+                 "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.1.99"]
 # C-GET must name every storage class it will accept, within 128 contexts: the common image
-# classes with their usual syntaxes, documents and reports uncompressed only.
+# classes with their usual syntaxes, documents and reports uncompressed only (pynetdicom's
+# sop_class names; C-GET loads pynetdicom anyway).
 GET_IMAGE_CLASSES = [
-    sc.CTImageStorage, sc.MRImageStorage, sc.ComputedRadiographyImageStorage,
-    sc.DigitalXRayImageStorageForPresentation, sc.DigitalXRayImageStorageForProcessing,
-    sc.DigitalMammographyXRayImageStorageForPresentation, sc.UltrasoundImageStorage,
-    sc.UltrasoundMultiFrameImageStorage, sc.SecondaryCaptureImageStorage,
-    sc.NuclearMedicineImageStorage, sc.PositronEmissionTomographyImageStorage,
-    sc.XRayAngiographicImageStorage, sc.XRayRadiofluoroscopicImageStorage,
-    sc.EnhancedCTImageStorage, sc.EnhancedMRImageStorage, sc.RTImageStorage,
-    sc.MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
+    "CTImageStorage", "MRImageStorage", "ComputedRadiographyImageStorage",
+    "DigitalXRayImageStorageForPresentation", "DigitalXRayImageStorageForProcessing",
+    "DigitalMammographyXRayImageStorageForPresentation", "UltrasoundImageStorage",
+    "UltrasoundMultiFrameImageStorage", "SecondaryCaptureImageStorage",
+    "NuclearMedicineImageStorage", "PositronEmissionTomographyImageStorage",
+    "XRayAngiographicImageStorage", "XRayRadiofluoroscopicImageStorage",
+    "EnhancedCTImageStorage", "EnhancedMRImageStorage", "RTImageStorage",
+    "MultiFrameGrayscaleByteSecondaryCaptureImageStorage",
 ]
 GET_OTHER_CLASSES = [
-    sc.BasicTextSRStorage, sc.EnhancedSRStorage, sc.ComprehensiveSRStorage,
-    sc.KeyObjectSelectionDocumentStorage, sc.GrayscaleSoftcopyPresentationStateStorage,
-    sc.EncapsulatedPDFStorage, sc.RTDoseStorage, sc.RTStructureSetStorage, sc.RTPlanStorage,
+    "BasicTextSRStorage", "EnhancedSRStorage", "ComprehensiveSRStorage",
+    "KeyObjectSelectionDocumentStorage", "GrayscaleSoftcopyPresentationStateStorage",
+    "EncapsulatedPDFStorage", "RTDoseStorage", "RTStructureSetStorage", "RTPlanStorage",
 ]
 
 
@@ -184,93 +168,66 @@ def callback_addresses(host: str, port: int) -> list[str]:
     return [route] if route else local_ipv4_addresses()
 
 
-def retrieve_identifier(level: str, keys: dict[str, str], model: str = "study") -> Dataset:
-    ds = Dataset()
-    ds.QueryRetrieveLevel = level.upper()
+def retrieve_identifier(level: str, keys: dict[str, str], model: str = "study") -> Tree:
+    """The C-MOVE/C-GET identifier as an ``identifiers`` tree (the wire layer encodes it)."""
+    tree: Tree = {0x00080052: ("CS", level.upper())}
     for name, value in (keys or {}).items():
         if value is not None:
-            _set(ds, _keyword(name, level.upper(), False), str(value))
-    return ds
+            set_key(tree, keyword_for(name, level.upper(), False), str(value))
+    return tree
 
 
-def _counts(status: Dataset, result: RetrieveResult) -> None:
-    for attr, name in (("remaining", "NumberOfRemainingSuboperations"),
-                       ("completed", "NumberOfCompletedSuboperations"),
-                       ("failed", "NumberOfFailedSuboperations"),
-                       ("warning", "NumberOfWarningSuboperations")):
-        value = status.get(name)
-        if value is not None:
-            setattr(result, attr, int(value))
-
-
-def _failed_list(identifier: Dataset | None) -> list[str]:
-    value = identifier.get("FailedSOPInstanceUIDList") if identifier is not None else None
-    if value is None:
-        return []
-    values = list(value) if isinstance(value, MultiValue | list) else [value]
-    return [str(v) for v in values if str(v)]
-
-
-def _run(result: RetrieveResult, target: Target, sop_class: str, contexts: list, start_op,
-         *, roles=(), handlers=(), received=lambda: 0, diag_kwargs: dict | None = None
-         ) -> Generator[RetrieveProgress, None, RetrieveResult]:
+def _run(result: RetrieveResult, target: Target, responses, *, received=lambda: 0,
+         diag_kwargs: dict | None = None) -> Generator[RetrieveProgress, None, RetrieveResult]:
+    """Progress from the wire layer's ``Response`` stream; closing it early cancels."""
     start = time.perf_counter()
-    timing: dict = {}
+    finished = False
     try:
-        assoc = assoc_mod.connect(target, contexts, roles=roles, handlers=handlers, timing=timing)
-    except ConsoleError as exc:
-        result.diagnosis = exc.diagnosis
-        result.duration_ms = (time.perf_counter() - start) * 1000
-        return result
-    finished, responses = False, None
-    try:
-        result.association = assoc_mod.association_report(assoc, timing)
-        assoc_mod.require_context(assoc, sop_class)
-        responses = start_op(assoc)
-        for status, identifier in responses:
-            if not status:
-                result.diagnosis = (assoc_mod.diagnose.diagnose_abort(
-                    f"during C-{result.service.upper()}") if assoc.is_aborted else Diagnosis(
+        for response in responses:
+            finished = not response.pending
+            if response.code is None:
+                result.diagnosis = (diagnose.diagnose_abort(
+                    f"during C-{result.service.upper()}") if response.aborted else Diagnosis(
                     "dimse-timeout", f"No C-{result.service.upper()} response within "
                     f"{target.timeouts.dimse:g} s", ("the node is slow to start the transfer",),
                     ("raise the DIMSE timeout",), {}))
-                finished = True
                 break
-            _counts(status, result)
-            code = int(status.Status)
+            for name, value in response.counts.items():
+                setattr(result, name, value)
             result.bytes_received = received()
-            if code in (PENDING, PENDING_WARNING):
+            if response.pending:
                 yield RetrieveProgress(result.remaining, result.completed, result.failed,
                                        result.warning, result.bytes_received,
                                        time.perf_counter() - start)
                 continue
-            finished = True
-            result.status = code
-            result.cancelled = code == 0xFE00
-            if status.get("NumberOfRemainingSuboperations") is None and category(code) in (
-                    "success", "warning"):
-                # A successful final response leaves Remaining out (PS3.7 C.4.2.3.1): none
-                # left, whatever the last pending response said.
-                result.remaining = 0
-            result.failed_instances = _failed_list(identifier)
-            result.meaning, result.diagnosis = describe_status(result.service, code,
-                                                                **(diag_kwargs or {}))
-            if result.service == "move" and category(code) == "failure" and code != 0xA801:
-                if result.completed == 0 and result.failed:
-                    result.diagnosis = _unreachable_destination(result, diag_kwargs or {})
-                elif not (result.completed or result.failed or result.warning):
-                    result.diagnosis = _destination_probably_unknown(result, diag_kwargs or {})
+            _final(result, response, diag_kwargs or {})
             break
     except ConsoleError as exc:
+        finished = True
         result.diagnosis = exc.diagnosis
     finally:
-        if not finished and responses is not None and assoc.is_established:
+        if not finished and result.association is not None:
             result.cancelled = True
-            _cancel(assoc, responses, sop_class)
-        assoc_mod.release(assoc)
+        responses.close()  # an early close sends C-CANCEL
         result.bytes_received = received()
         result.duration_ms = (time.perf_counter() - start) * 1000
     return result
+
+
+def _final(result: RetrieveResult, response: Response, diag_kwargs: dict) -> None:
+    code = result.status = response.code
+    result.cancelled = code == 0xFE00
+    if "remaining" not in response.counts and category(code) in ("success", "warning"):
+        # A successful final response leaves Remaining out (PS3.7 C.4.2.3.1): none left,
+        # whatever the last pending response said.
+        result.remaining = 0
+    result.failed_instances = list(response.failed)
+    result.meaning, result.diagnosis = describe_status(result.service, code, **diag_kwargs)
+    if result.service == "move" and category(code) == "failure" and code != 0xA801:
+        if result.completed == 0 and result.failed:
+            result.diagnosis = _unreachable_destination(result, diag_kwargs)
+        elif not (result.completed or result.failed or result.warning):
+            result.diagnosis = _destination_probably_unknown(result, diag_kwargs)
 
 
 def _unreachable_destination(result: RetrieveResult, kw: dict) -> Diagnosis:
@@ -300,20 +257,6 @@ def _destination_probably_unknown(result: RetrieveResult, kw: dict) -> Diagnosis
         base.actions, {**base.evidence, "status": f"0x{result.status:04X} ({result.meaning})"})
 
 
-def _cancel(assoc, responses, sop_class: str, grace: float = 2.0) -> None:
-    try:
-        assoc.send_c_cancel(1, query_model=sop_class)
-        assoc.dimse_timeout = grace
-        deadline = time.monotonic() + grace
-        for status, _ in responses:
-            if not status or int(status.Status) not in (PENDING, PENDING_WARNING):
-                break
-            if time.monotonic() > deadline:
-                break
-    except Exception:  # noqa: BLE001 - a peer that will not cancel is aborted by release()
-        pass
-
-
 def move(target: Target, destination_ae: str, level: str, keys: dict[str, str], *,
          model: str = "study", scp=None, local_port: int | None = None
          ) -> Generator[RetrieveProgress, None, RetrieveResult]:
@@ -329,24 +272,26 @@ def move(target: Target, destination_ae: str, level: str, keys: dict[str, str], 
     diag = {"local_ae": destination_ae, "addresses": tuple(callback_addresses(target.host, target.port)),
             "port": local_port or (scp.port if scp is not None else None)}
     return (yield from _run(
-        result, target, sop_class, [build_context(sop_class)],
-        lambda assoc: assoc.send_c_move(identifier, destination_ae, sop_class, msg_id=1),
+        result, target, move_responses(target, sop_class, identifier, destination_ae, result),
         received=(lambda: scp.received_bytes - base) if scp is not None else (lambda: 0),
         diag_kwargs=diag))
 
 
 def get_contexts(sop_class: str, sop_classes=None) -> tuple[list, list]:
     """Presentation contexts and SCP role items for C-GET (at most 128 contexts)."""
+    from pynetdicom import build_context, build_role
+    from pynetdicom import sop_class as sc
+
     contexts = [build_context(sop_class)]
     if sop_classes:
         per_class = max(1, min(len(_ALL_SYNTAXES), (127 // len(sop_classes))))
         plan = [(uid, _ALL_SYNTAXES[:per_class]) for uid in sop_classes]
     else:
-        plan = [(uid, _IMAGE_SYNTAXES) for uid in GET_IMAGE_CLASSES]
-        plan += [(uid, _IMAGE_SYNTAXES[:2]) for uid in GET_OTHER_CLASSES]
+        plan = [(getattr(sc, name), _IMAGE_SYNTAXES) for name in GET_IMAGE_CLASSES]
+        plan += [(getattr(sc, name), _IMAGE_SYNTAXES[:2]) for name in GET_OTHER_CLASSES]
     for uid, syntaxes in plan:
         for ts in syntaxes:
-            if len(contexts) < assoc_mod.MAX_CONTEXTS:
+            if len(contexts) < MAX_CONTEXTS:
                 contexts.append(build_context(uid, ts))
     roles = [build_role(uid, scp_role=True) for uid, _ in plan]
     return contexts, roles
@@ -397,8 +342,8 @@ def get(target: Target, level: str, keys: dict[str, str], store_dir: str | Path,
         "store_dir": str(store_dir)})
     try:
         return (yield from _run(
-            result, target, sop_class, contexts,
-            lambda assoc: assoc.send_c_get(identifier, sop_class, msg_id=1),
-            roles=roles, handlers=[(evt.EVT_C_STORE, receiver)], received=lambda: receiver.bytes))
+            result, target, get_responses(target, sop_class, identifier, contexts, roles,
+                                          receiver, result),
+            received=lambda: receiver.bytes))
     finally:
         result.files = list(receiver.files)

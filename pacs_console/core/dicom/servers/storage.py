@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from pydicom.uid import UID
-from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, AllStoragePresentationContexts
-from pynetdicom.dsutils import decode
-
 from pacs_console.core import safepath
 from pacs_console.core.dicom.wire import fastpath
-from pacs_console.core.dicom.wire.ae import IMPLEMENTATION_VERSION, Timeouts
 from pacs_console.core.dicom.wire.lean_scp import LeanStorageServer, Limits, StoreRequest
-from pacs_console.core.dicom.wire.params import validate_ae_title
+from pacs_console.core.dicom.wire.params import (
+    IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID,
+)
+from pacs_console.core.dicom.wire.params import (
+    IMPLEMENTATION_VERSION,
+    STORAGE_SOP_CLASSES,
+    Timeouts,
+    validate_ae_title,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ class StorageSCP:
     def start(self) -> StorageSCP:
         if self._server is not None:
             return self
-        storage = frozenset(cx.abstract_syntax for cx in AllStoragePresentationContexts)
+        storage = STORAGE_SOP_CLASSES
         accepted = tuple(ACCEPTED_TRANSFER_SYNTAXES)
         problem = validate_ae_title(self.ae_title)
         if problem:
@@ -173,6 +176,8 @@ class StorageSCP:
 
 
 _PREAMBLE = b"\x00" * 128 + b"DICM"
+# Deflated Explicit VR Little Endian and Explicit VR Big Endian: read through pydicom.
+_NOT_PLAIN_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"})
 
 
 def _identity(raw: bytes, transfer_syntax: str) -> dict[str, str]:
@@ -183,13 +188,16 @@ def _identity(raw: bytes, transfer_syntax: str) -> dict[str, str]:
     """
     if not raw:
         raise ValueError("the dataset is empty")
-    ts = UID(transfer_syntax)
-    if not ts.is_deflated and ts.is_little_endian:
-        found = fastpath.walk(raw, ts.is_implicit_VR)
+    if transfer_syntax not in _NOT_PLAIN_LITTLE_ENDIAN:  # every syntax the SCP accepts but two
+        found = fastpath.walk(raw, transfer_syntax == "1.2.840.10008.1.2")
         return {"class": found.get(fastpath.SOP_CLASS_UID, ""),
                 "instance": found.get(fastpath.SOP_INSTANCE_UID, ""),
                 "study": found.get(fastpath.STUDY_UID, ""),
                 "series": found.get(fastpath.SERIES_UID, "")}
+    from pydicom.uid import UID
+    from pynetdicom.dsutils import decode
+
+    ts = UID(transfer_syntax)
     dataset = decode(BytesIO(raw), ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated)
     return {"class": str(dataset.get("SOPClassUID", "") or ""),
             "instance": str(dataset.get("SOPInstanceUID", "") or ""),

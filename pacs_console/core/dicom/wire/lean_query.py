@@ -183,7 +183,11 @@ def _sequence(buf, pos: int, length: int, implicit: bool, out: dict, state: dict
     return pos
 
 
-def _pydicom_row(data: bytes, implicit: bool, undeclared: tuple) -> dict[str, str]:
+def decode_row(data: bytes, implicit: bool, undeclared: tuple | None = None) -> dict[str, str]:
+    """A response identifier as a flat row: straight from the bytes, else through pydicom."""
+    row = flat_row(data, implicit, undeclared)
+    if row is not None:
+        return row
     from io import BytesIO
 
     from pynetdicom.dsutils import decode
@@ -193,7 +197,9 @@ def _pydicom_row(data: bytes, implicit: bool, undeclared: tuple) -> dict[str, st
     return flatten(decode(BytesIO(data), implicit, True), undeclared)
 
 
-def _identifier_bytes(tree: dict, implicit: bool) -> bytes:
+def identifier_bytes(tree: dict, implicit: bool) -> bytes:
+    """An ``identifiers.identifier_tree`` as the request's dataset (pydicom for what
+    ``encode_identifier`` leaves to it)."""
     data = encode_identifier(tree, implicit)
     if data is None:
         from pynetdicom.dsutils import encode
@@ -224,7 +230,7 @@ def find_lean(target, sop_class: str, identifier: dict, result, limit: int | Non
         result.association = assoc.report(timing)
         command = ul.encode_command({0x0002: sop_class, 0x0100: C_FIND_RQ, 0x0110: 1,
                                      0x0700: 0, 0x0800: 0})
-        assoc.send(cx.context_id, command, _identifier_bytes(identifier, implicit))
+        assoc.send(cx.context_id, command, identifier_bytes(identifier, implicit))
         last = time.perf_counter()
         while True:
             try:
@@ -247,9 +253,7 @@ def find_lean(target, sop_class: str, identifier: dict, result, limit: int | Non
             code = int(fields.get(0x0900, 0xC000))
             if code in (PENDING, PENDING_WARNING):
                 truncated = result.matched(limit)
-                row = flat_row(data, implicit, undeclared) if data is not None else {}
-                if row is None:
-                    row = _pydicom_row(data, implicit, undeclared)
+                row = decode_row(data, implicit, undeclared) if data is not None else {}
                 result.charset_assumed = codec_note(undeclared[1], undeclared[0])
                 yield row
                 if truncated:
@@ -261,13 +265,16 @@ def find_lean(target, sop_class: str, identifier: dict, result, limit: int | Non
     finally:
         if not finished and not assoc.released:
             result.cancelled = True
-            _cancel(assoc, cx.context_id, result)
+            final = cancel(assoc, cx.context_id)
+            if final is not None:
+                result.status = final
         assoc.release()
     return True
 
 
-def _cancel(assoc, context_id: int, result, grace: float = 2.0) -> None:
-    """C-CANCEL, then read the remaining responses for a while; abort if the peer won't stop."""
+def cancel(assoc, context_id: int, grace: float = 2.0) -> int | None:
+    """C-CANCEL message 1, then read the remaining responses for a while; the final status,
+    or None when the peer would not stop (aborted)."""
     deadline = time.monotonic() + grace
     try:
         assoc.send(context_id, ul.encode_command({0x0100: C_CANCEL_RQ, 0x0120: 1,
@@ -276,11 +283,11 @@ def _cancel(assoc, context_id: int, result, grace: float = 2.0) -> None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 assoc.abort()
-                return
+                return None
             _, fields, _ = assoc.receive(remaining)
             code = int(fields.get(0x0900, 0xC000))
             if code not in (PENDING, PENDING_WARNING):
-                result.status = code
-                return
+                return code
     except ul.Lost:
         assoc.abort()
+    return None

@@ -21,11 +21,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID
-
 from pacs_console.core.dicom.wire import pdu, ul
-from pacs_console.core.dicom.wire.ae import IMPLEMENTATION_VERSION, set_nodelay
-from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.params import (
+    IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID,
+)
+from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, Timeouts, set_nodelay
 from pacs_console.core.dicom.wire.target import Target
 
 log = logging.getLogger(__name__)
