@@ -1,25 +1,21 @@
 """C-ECHO (Verification) with TCP connect, association and round-trip times, and a diagnosis.
 
-A plain (non-TLS) echo goes over the lean Upper Layer (ul.py), which needs neither pynetdicom
-nor pydicom: ``pacs-console echo`` then starts in a fraction of the time. Anything the lean
-path does not expect before the echo is sent goes to pynetdicom, whose richer state gives the
-precise diagnosis (and TLS echoes always do, for their handshake report).
+``wire.echo.echo_on`` picks the wire path (the lean Upper Layer, or pynetdicom for TLS and
+whatever the lean path hands back); this module makes the result, statistics and evidence.
 """
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
-from pacs_console.core.dicom.diagnosis import diagnose
-from pacs_console.core.dicom.diagnosis.dimse_status import describe_status
 from pacs_console.core.dicom.ops.results import make_evidence, summary_stats
+from pacs_console.core.dicom.wire.echo import echo_on
 from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts
 from pacs_console.core.dicom.wire.target import Target
-from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.errors import Diagnosis
 
 
 @dataclass
@@ -79,149 +75,17 @@ class EchoResult:
                              summary=self.summary(), duration_ms=self.total_ms or 0.0)
 
 
-def tcp_connect_ms(host: str, port: int, timeout: float) -> float:
-    """Time a bare TCP connect; raises OSError, which diagnose turns into a reason."""
-    start = time.perf_counter()
-    with socket.create_connection((host, port), timeout=timeout):
-        return (time.perf_counter() - start) * 1000
-
-
 def echo(host: str, port: int, called_ae: str, calling_ae: str = DEFAULT_AE_TITLE,
          timeouts: Timeouts | None = None) -> EchoResult:
     """One C-ECHO on a fresh association; never raises for network or peer failures."""
     return echo_target(Target(host, port, called_ae, calling_ae, timeouts or Timeouts()))
 
 
-VERIFICATION = "1.2.840.10008.1.1"
-IMPLICIT_VR_LE = "1.2.840.10008.1.2"
-C_ECHO_RQ, C_ECHO_RSP = 0x0030, 0x8030
-
-
 def echo_target(target: Target) -> EchoResult:
     """One C-ECHO to ``target`` (TLS included); never raises for network or peer failures."""
     result = EchoResult(False, target.host, target.port, target.called_ae, target.calling_ae,
                         target=target)
-    if target.tls is None and _lean_echo(target, result):
-        return result
-    return _full_echo(target, result)
-
-
-def _lean_echo(target: Target, result: EchoResult) -> bool:
-    """The echo over the lean Upper Layer; False (nothing reported) to let pynetdicom do it."""
-    from pacs_console.core.dicom.wire import ul
-
-    timing: dict = {}
-    start = time.perf_counter()
-    try:  # a bare connect first, as the full path does: refused, timeout and DNS told apart
-        timing["connect_ms"] = tcp_connect_ms(target.host, target.port, target.timeouts.connect)
-    except OSError as exc:
-        result.diagnosis = diagnose.diagnose_socket_error(exc, target.host, target.port,
-                                                          target.timeouts.connect)
-        _timing(result, timing, start)
-        return True
-    negotiated: dict = {}
-    asked = time.perf_counter()
-    try:
-        assoc = ul.open_lean(target, [(VERIFICATION, [IMPLICIT_VR_LE])], timing=negotiated)
-    except ul.Fallback:
-        if time.perf_counter() - asked >= target.timeouts.acse * 0.95:
-            # No answer within the ACSE timeout: asking again through pynetdicom would only
-            # make the engineer wait that long twice for the same verdict.
-            result.diagnosis = diagnose.diagnose_acse_timeout(target.timeouts.acse)
-            _timing(result, timing, start)
-            return True
-        return False
-    except ConsoleError as exc:  # a rejection or a protocol error the node will repeat
-        result.diagnosis = exc.diagnosis
-        _timing(result, timing, start)
-        return True
-    timing["associate_ms"] = negotiated.get("associate_ms")
-    try:
-        context = assoc.context_for(VERIFICATION)
-        t1 = time.perf_counter()
-        assoc.send(context.context_id, ul.encode_command(
-            {0x0002: VERIFICATION, 0x0100: C_ECHO_RQ, 0x0110: 1, 0x0800: ul.NO_DATASET}))
-        _, fields, _ = assoc.receive(target.timeouts.dimse)
-        result.echo_ms = (time.perf_counter() - t1) * 1000
-        if fields.get(0x0100) != C_ECHO_RSP or not isinstance(fields.get(0x0900), int):
-            assoc.abort()
-            result.diagnosis = diagnose.diagnose_abort("during C-ECHO (an answer that is not a "
-                                                       "C-ECHO response)")
-            return True
-        result.status = fields[0x0900]
-        result.ok = result.status == 0
-        if not result.ok:
-            _, result.diagnosis = describe_status("echo", result.status)
-        assoc.release()
-    except ul.Lost as lost:
-        assoc.abort()
-        result.diagnosis = _dimse_timeout(target) if lost.timed_out else diagnose.diagnose_abort(
-            "during C-ECHO")
-    finally:
-        _timing(result, timing, start)
-    result.peer = {"implementation_class_uid": assoc.implementation_class_uid,
-                   "implementation_version_name": assoc.implementation_version_name,
-                   "max_pdu": str(assoc.peer_max_pdu)}
-    result.report_later = lambda: assoc.report(timing)
-    return True
-
-
-def _dimse_timeout(target: Target) -> Diagnosis:
-    return Diagnosis(
-        "dimse-timeout", f"No C-ECHO response within {target.timeouts.dimse:g} s",
-        ("the node accepted the association but its Verification service hung",),
-        ("restart the DICOM service on the node",),
-        {"DIMSE timeout": f"{target.timeouts.dimse:g} s"})
-
-
-def _full_echo(target: Target, result: EchoResult) -> EchoResult:
-    """The echo through pynetdicom: TLS, and whatever the lean path handed over."""
-    from pynetdicom.sop_class import Verification
-
-    from pacs_console.core.dicom.wire import association as assoc_mod
-
-    timing: dict = {}
-    start = time.perf_counter()
-    try:
-        assoc = assoc_mod.connect(target, [Verification], timing=timing)
-    except ConsoleError as exc:
-        result.diagnosis = exc.diagnosis
-        _timing(result, timing, start)
-        return result
-    try:
-        result.peer = peer_identity(assoc)
-        t1 = time.perf_counter()
-        status = assoc.send_c_echo()
-        result.echo_ms = (time.perf_counter() - t1) * 1000
-        result.association = assoc_mod.association_report(assoc, timing)
-        if not status:
-            result.diagnosis = (diagnose.diagnose_abort("during C-ECHO")
-                                if assoc.is_aborted else _dimse_timeout(target))
-            return result
-        result.status = int(status.Status)
-        result.ok = result.status == 0
-        if not result.ok:
-            _, result.diagnosis = describe_status("echo", result.status)
-    finally:
-        assoc_mod.release(assoc)
-        _timing(result, timing, start)
-    return result
-
-
-def _timing(result: EchoResult, timing: dict, start: float) -> None:
-    result.connect_ms = timing.get("connect_ms")
-    result.tls_ms = timing.get("tls_ms")
-    result.associate_ms = timing.get("associate_ms")
-    result.total_ms = (time.perf_counter() - start) * 1000
-
-
-def peer_identity(assoc) -> dict[str, str]:
-    acceptor = assoc.acceptor
-    return {
-        "implementation_class_uid": str(acceptor.implementation_class_uid or ""),
-        "implementation_version_name": str(acceptor.implementation_version_name or ""),
-        "max_pdu": str(acceptor.maximum_length),
-    }
+    return echo_on(target, result)
 
 
 SERIES_KEEP = 5000
