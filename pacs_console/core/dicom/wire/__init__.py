@@ -11,6 +11,8 @@ set-up and teardown.
   SCP's acceptor) and ``fastpath`` (file meta and UIDs without pydicom).
 - Over pynetdicom: ``ae`` (the one AE factory), ``association`` (open with a diagnosis, report
   what was negotiated); ``params``, ``target`` and ``tls`` say whom to reach and how.
+- The entry points operations call, each choosing the path (lean first, pynetdicom when the
+  lean path hands back): ``echo``, ``find``, ``store``, ``retrieve``.
 
 Why two paths and which serves what: ``docs/architecture.md``.
 May import: ``diagnosis`` and the top-level modules; never ``ops``, ``servers`` or ``synth``.
