@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 
-from pacs_console.core.dicom.charsets import codec_note, fallback_codecs
+from pacs_console.core.dicom.charsets import fallback_codecs
 from pacs_console.core.dicom.diagnosis.diagnose import lost_query
 from pacs_console.core.dicom.diagnosis.dimse_status import PENDING, PENDING_WARNING
-from pacs_console.core.dicom.wire.lean_query import find_lean
+from pacs_console.core.dicom.wire.lean_query import find_lean, take
 from pacs_console.core.dicom.wire.target import Target
 
 
@@ -52,18 +52,11 @@ def _find_pynetdicom(target: Target, sop_class: str, identifier: dict, result,
                 finished = True
                 break
             last = time.perf_counter()
-            code = int(status.Status)
-            if code in (PENDING, PENDING_WARNING):
-                truncated = result.matched(limit)
-                row = flatten(ds, undeclared)
-                result.charset_assumed = codec_note(undeclared[1], undeclared[0])
-                yield row
-                if truncated:
-                    break
-                continue
-            finished = True
-            result.final(code)
-            break
+            state = yield from take(result, int(status.Status), limit, undeclared,
+                                    lambda ds=ds: flatten(ds, undeclared))
+            if state != "more":
+                finished = state == "final"
+                break
     except ConsoleError as exc:
         result.diagnosis = exc.diagnosis
     finally:

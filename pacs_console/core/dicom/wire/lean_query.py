@@ -250,18 +250,12 @@ def find_lean(target, sop_class: str, identifier: dict, result, limit: int | Non
                 assoc.abort()
                 return True
             last = time.perf_counter()
-            code = int(fields.get(0x0900, 0xC000))
-            if code in (PENDING, PENDING_WARNING):
-                truncated = result.matched(limit)
-                row = decode_row(data, implicit, undeclared) if data is not None else {}
-                result.charset_assumed = codec_note(undeclared[1], undeclared[0])
-                yield row
-                if truncated:
-                    break
-                continue
-            finished = True
-            result.final(code)
-            break
+            state = yield from take(result, int(fields.get(0x0900, 0xC000)), limit, undeclared,
+                                    lambda data=data: decode_row(data, implicit, undeclared)
+                                    if data else {})
+            if state != "more":
+                finished = state == "final"
+                break
     finally:
         if not finished and not assoc.released:
             result.cancelled = True
@@ -270,6 +264,20 @@ def find_lean(target, sop_class: str, identifier: dict, result, limit: int | Non
                 result.status = final
         assoc.release()
     return True
+
+
+def take(result, code: int, limit: int | None, undeclared: tuple, row_of
+         ) -> Generator[dict[str, str], None, str]:
+    """One C-FIND response into ``result`` (either wire path): a pending one yields its match
+    and returns "more", or "truncated" at ``limit``; the final one returns "final"."""
+    if code not in (PENDING, PENDING_WARNING):
+        result.final(code)
+        return "final"
+    truncated = result.matched(limit)
+    row = row_of()
+    result.charset_assumed = codec_note(undeclared[1], undeclared[0])
+    yield row
+    return "truncated" if truncated else "more"
 
 
 def cancel(assoc, context_id: int, grace: float = 2.0) -> int | None:
