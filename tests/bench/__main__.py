@@ -29,10 +29,12 @@ def all_cases() -> list[runner.Case]:
         startup,
         sync,
         viewer,
+        viewer_large,
         whole,
     )
 
-    return (startup.cases() + gui_stall.cases() + viewer.cases() + incidents.cases()
+    return (startup.cases() + gui_stall.cases() + viewer.cases() + viewer_large.cases()
+            + incidents.cases()
             + whole.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
             + sync.cases() + live_views.cases() + kb.cases() + relay.cases())
 

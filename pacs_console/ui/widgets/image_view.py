@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -32,12 +35,17 @@ class ImageView(QWidget):
         self.cursor_text = ""
         self.message = "Open a folder, DICOMDIR, zip or file, or drop one here."
         self._image: QImage | None = None
+        # Frame timing: (when a new frame was first painted, ms from set_frame to that paint),
+        # the newest few thousand; what the viewer benchmarks read (frames per second, lag).
+        self.painted: deque[tuple[float, float]] = deque(maxlen=4096)
+        self._frame_set_at: float | None = None
         self._drag: tuple[Qt.MouseButton, QPointF, float, float, QPointF] | None = None
 
     # -- content -------------------------------------------------------------------------
     def set_frame(self, frame: Frame | None, keep_window: bool = True) -> None:
         first = self.frame is None or frame is None or self.frame.color != (frame and frame.color)
         self.frame = frame
+        self._frame_set_at = time.perf_counter() if frame is not None else None
         if frame is not None and (first or not keep_window):
             self.center, self.width_ = frame.default_window
         self._rerender()
@@ -101,6 +109,10 @@ class ImageView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
         painter.drawImage(self.image_rect(), self._image)
         self._paint_overlays(painter)
+        if self._frame_set_at is not None:
+            now = time.perf_counter()
+            self.painted.append((now, (now - self._frame_set_at) * 1000))
+            self._frame_set_at = None
 
     def _paint_overlays(self, painter: QPainter) -> None:
         info = self.overlay

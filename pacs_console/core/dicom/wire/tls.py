@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # ssl loads only for a TLS node (a plain echo or find never needs it)
+    import ssl
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class TlsConfig:
 
 def client_context(cfg: TlsConfig) -> ssl.SSLContext:
     """An SSL context for a requestor: TLS 1.2+, the node's CA (or the system store)."""
+    import ssl
+
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
                                          cafile=cfg.ca_file or None)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
