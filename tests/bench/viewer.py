@@ -161,13 +161,18 @@ def _gui() -> dict[str, float]:
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "peak_child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
     finally:
-        timer.stop()
-        panel.cancel_work()
-        panel.close()
-        panel.deleteLater()
-        loop.processEvents()
-        ctx.close()
-        shutil.rmtree(data, ignore_errors=True)
+        close_panel(timer, panel, loop, ctx, data)
+
+
+def close_panel(timer, panel, loop, ctx, data: Path) -> None:
+    """End a GUI sample: the tick timer, the panel's work and window, the context, its data."""
+    timer.stop()
+    panel.cancel_work()
+    panel.close()
+    panel.deleteLater()
+    loop.processEvents()
+    ctx.close()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def cases() -> list[Case]:

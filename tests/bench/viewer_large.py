@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tests.bench import peers_env as env
 from tests.bench.runner import Case
+from tests.bench.viewer import close_panel
 
 IMAGES, SERIES, SIZE = 10_000, 5, 512
 SCROLL_SLICES = 300  # Down presses per sample (of the 2,000), each after the last one's frame
@@ -142,14 +143,8 @@ def _gui() -> dict[str, float]:
                 "scroll_max_frame_gap_ms": max(frame_gaps) * 1000 if frame_gaps else 0.0,
                 "max_stall_ms": max(0.0, max(gaps) * 1000 - 5) if gaps else 0.0}
     finally:
-        timer.stop()
         gc.unfreeze()
-        panel.cancel_work()
-        panel.close()
-        panel.deleteLater()
-        loop.processEvents()
-        ctx.close()
-        shutil.rmtree(data, ignore_errors=True)
+        close_panel(timer, panel, loop, ctx, data)
 
 
 def cases() -> list[Case]:
