@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 
 from pacs_console.commands.dimse_common import with_context
+from pacs_console.core.errors import ConsoleError
 from pacs_console.core.terminal import clean
 
 EXIT_USAGE = 2
@@ -31,45 +32,33 @@ def _sample(text: str) -> int:
     return int(text)
 
 
-def _target(ctx, name: str):
-    from pacs_console.core.db.nodes import get_node
-    from pacs_console.core.dicom.wire.target import Target
-
-    node = get_node(ctx.db, name)
-    if node is None:
-        print(f"archive: no node {name!r} in the address book", file=sys.stderr)
-        return None
-    return Target.from_node(node, ctx.settings)
-
-
-def _save(ctx, kind: str, label: str, code: int, summary: str, metrics: dict) -> None:
-    """Kept as evidence: listed in History, attachable to incidents, in the visit report."""
-    from pacs_console.core.db.testruns import save_test_run
-
-    save_test_run(ctx.db, kind=kind, node_label=label, summary=summary, metrics=metrics,
-                  outcome={0: "ok", 10: "warning"}.get(code, "failed"))
-
-
-def _check(args, ctx) -> int:
-    from pacs_console.core.health.archive import spot_check
-
-    target = _target(ctx, args.node)
-    if target is None:
-        return EXIT_USAGE
-    steps = spot_check(target, args.node, ctx.paths.data, args.sample, since=args.since)
+def _drive(steps, quiet: bool):
     try:
         while True:
             step = next(steps)
-            if not args.json:
+            if not quiet:
                 print(step.message, file=sys.stderr)
     except StopIteration as stop:
-        outcome = stop.value
-    counts = outcome.counts()
-    _save(ctx, "archive-check", args.node, outcome.exit_code(),
-          f"Archive spot-check: {len(outcome.sampled)} studies, {counts.get('fail', 0)} with "
-          f"problems ({counts.get('instances_missing', 0)} missing, "
-          f"{counts.get('instances_corrupt', 0)} corrupt, {counts.get('instances_changed', 0)} "
-          "changed instances)", {"population": outcome.population, **counts})
+        return stop.value
+
+
+def _unknown_node(exc: ConsoleError) -> bool:
+    if exc.diagnosis.code != "archive-node-unknown":
+        return False
+    print(f"archive: {exc.diagnosis.what}", file=sys.stderr)
+    return True
+
+
+def _check(args, ctx) -> int:
+    from pacs_console.core.health.archive import run_spot_check, study_line
+
+    try:
+        outcome = _drive(run_spot_check(ctx.db, ctx.settings, ctx.paths.data, args.node,
+                                        args.sample, since=args.since), args.json)
+    except ConsoleError as exc:
+        if _unknown_node(exc):
+            return EXIT_USAGE
+        raise
     if args.json:
         print(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -78,32 +67,24 @@ def _check(args, ctx) -> int:
               f"{outcome.population} studies; {counts.get('pass', 0)} pass, "
               f"{counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail")
         for s in outcome.sampled:
-            line = (f"{s.result.upper():<5} {s.study_uid} ({s.year or '????'} {s.modality or '?'}):"
-                    f" {s.received}/{s.listed} received")
-            for key in ("missing", "corrupt", "changed", "unreadable"):
-                if getattr(s, key):
-                    line += f", {len(getattr(s, key))} {key}"
-            if s.problems:
-                line += "; " + "; ".join(s.problems)
-            print(clean(line))
+            print(clean(f"{s.result.upper():<5} {s.study_uid} ({s.year or '????'} "
+                        f"{s.modality or '?'}): {study_line(s)}"))
     return outcome.exit_code()
 
 
 def _compare(args, ctx) -> int:
-    from pacs_console.core.health.archive import dr_compare
+    from pacs_console.core.health.dr import run_dr_compare
 
-    primary, dr = _target(ctx, args.primary), _target(ctx, args.dr)
-    if primary is None or dr is None:
-        return EXIT_USAGE
     if args.date_from > args.date_to:
         print("archive compare: --from is after --to", file=sys.stderr)
         return EXIT_USAGE
-    report = dr_compare(primary, dr, args.date_from, args.date_to)
-    _save(ctx, "archive-compare", f"{args.primary} vs {args.dr}",
-          {"pass": 0, "warn": 10, "fail": 1}[report["result"]],
-          f"DR comparison {args.date_from}-{args.date_to}: {len(report['only_on_primary'])} "
-          f"missing on DR, {len(report['count_mismatches'])} count mismatches",
-          {k: v for k, v in report.items() if k != "checks"})
+    try:
+        report = _drive(run_dr_compare(ctx.db, ctx.settings, args.primary, args.dr,
+                                       args.date_from, args.date_to), args.json)
+    except ConsoleError as exc:
+        if _unknown_node(exc):
+            return EXIT_USAGE
+        raise
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -1,10 +1,10 @@
-"""Archive integrity (spot-check a sample of studies) and primary-vs-DR comparison.
+"""Archive integrity: spot-check a sample of studies (primary-vs-DR comparison: ``dr``).
 
 Spot-check: a random sample of studies, stratified by year and modality; for each, the counts
 C-FIND gives at study and image level must agree, every instance must arrive over C-GET, decode,
 and match the SHA-256 of its pixel data recorded at the last check (kept in the data folder:
-``archive/<node>.json``, SOP Instance UID -> digest). DR comparison: one study-level C-FIND on
-each archive over the date range; studies on one side only, count mismatches, replication gap.
+``archive/<node>.json``, SOP Instance UID -> digest). Every caller (CLI, GUI, benchmark) runs
+``run_spot_check``, which resolves the address-book name and keeps the outcome as evidence.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import time
 from collections import defaultdict
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
@@ -26,6 +25,10 @@ from pacs_console.core.models import Progress
 MAX_SAMPLE = 1000
 MAX_STUDIES = 200_000
 MIN_QUERY_INTERVAL_S = 0.2  # politeness between queries to a production archive
+PROGRESS_EVERY, PROGRESS_EVERY_S = 250, 0.25  # matches or seconds between progress reports
+CHECK_KIND = "archive-check"
+MAX_SAVED_FINDINGS = 200
+FINDINGS = ("missing", "corrupt", "changed", "unreadable")
 
 
 def _drain(generator, items: list | None = None):
@@ -38,12 +41,39 @@ def _drain(generator, items: list | None = None):
         return stop.value
 
 
-def _studies(target, date_range: str | None, limit: int = MAX_STUDIES) -> list[dict]:
-    from pacs_console.core.dicom.ops.query import find
+def address_book_node(db, name: str):
+    """The address-book node ``name``; ConsoleError naming it when there is none."""
+    from pacs_console.core.db.nodes import get_node
+
+    node = get_node(db, name)
+    if node is None:
+        raise ConsoleError(Diagnosis("archive-node-unknown",
+                                     f"no node {name!r} in the address book",
+                                     ("the name is spelt differently there",),
+                                     ("pacs-console node list shows the names",)))
+    return node
+
+
+def list_studies(target, date_range: str | None, limit: int = MAX_STUDIES
+                 ) -> Generator[Progress, None, list[dict]]:
+    """One study-level C-FIND; progress every few hundred matches or a quarter second, so a
+    cancel is seen soon. Closing it cancels the query (C-CANCEL)."""
+    from pacs_console.core.dicom.query import find
 
     rows: list[dict] = []
     keys = {"date": date_range} if date_range else {}
-    result = _drain(find(target, "STUDY", keys, limit=limit), rows)
+    steps = find(target, "STUDY", keys, limit=limit)
+    last = time.monotonic()
+    try:
+        while True:
+            rows.append(next(steps))
+            if len(rows) % PROGRESS_EVERY == 0 or time.monotonic() - last > PROGRESS_EVERY_S:
+                last = time.monotonic()
+                yield Progress(len(rows), None, f"{target.label}: {len(rows)} studies listed")
+    except StopIteration as stop:
+        result = stop.value
+    finally:
+        steps.close()
     if result.outcome == "failed":
         raise ConsoleError(result.diagnosis or Diagnosis(
             "archive-query", f"C-FIND on {target.label} failed", (), ()))
@@ -95,6 +125,30 @@ class SpotCheck:
     def exit_code(self) -> int:
         results = {s.result for s in self.sampled}
         return 0 if results <= {"pass"} else 1 if results == {"fail"} else 10
+
+    @property
+    def result(self) -> str:
+        return {0: "pass", 1: "fail"}.get(self.exit_code(), "warn")
+
+    def summary(self) -> str:
+        counts = self.counts()
+        return (f"Archive spot-check: {len(self.sampled)} studies, {counts.get('fail', 0)} with "
+                f"problems ({counts.get('instances_missing', 0)} missing, "
+                f"{counts.get('instances_corrupt', 0)} corrupt, "
+                f"{counts.get('instances_changed', 0)} changed instances)")
+
+
+def study_line(s: StudyCheck) -> str:
+    """One sampled study as an engineer reads it (CLI, GUI table, visit report)."""
+    line = f"{s.received}/{s.listed} received"
+    for key in FINDINGS:
+        if getattr(s, key):
+            line += f", {len(getattr(s, key))} {key}"
+    if s.new:
+        line += f", {s.new} checksums recorded"
+    if s.problems:
+        line += "; " + "; ".join(s.problems)
+    return line
 
 
 def stratified_sample(studies: list[dict], size: int, rng: random.Random) -> list[dict]:
@@ -149,8 +203,8 @@ def _pixel_digest(path: Path) -> tuple[str | None, str]:
 
 
 def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> StudyCheck:
-    from pacs_console.core.dicom.ops.query import find
-    from pacs_console.core.dicom.ops.retrieve import get
+    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.retrieve import get
 
     uid = study.get("StudyInstanceUID", "")
     expected = study.get("NumberOfStudyRelatedInstances")
@@ -196,7 +250,8 @@ def spot_check(target, node_name: str, data_dir: Path, sample: int, *,
                ) -> Generator[Progress, None, SpotCheck]:
     if not 1 <= sample <= MAX_SAMPLE:
         raise ValueError(f"sample must be 1-{MAX_SAMPLE}")
-    studies = _studies(target, f"{since}-" if since else None)
+    yield Progress(0, None, f"Listing the studies of {node_name}")
+    studies = yield from list_studies(target, f"{since}-" if since else None)
     rng = random.Random(seed)
     chosen = stratified_sample(studies, sample, rng)
     outcome = SpotCheck(node_name, population=len(studies))
@@ -215,45 +270,34 @@ def spot_check(target, node_name: str, data_dir: Path, sample: int, *,
     return outcome
 
 
-def _when(study: dict) -> datetime | None:
-    date, clock = study.get("StudyDate") or "", (study.get("StudyTime") or "000000")[:6]
-    try:
-        return datetime.strptime(date + clock.ljust(6, "0"), "%Y%m%d%H%M%S")
-    except ValueError:
-        return None
+def save_spot_check(db, outcome: SpotCheck, *, sample: int, since: str | None,
+                    node_id: int | None = None) -> str:
+    """Kept as evidence (kind 'archive-check'): History, incidents, the visit report."""
+    from pacs_console.core.db.testruns import save_test_run
+
+    findings = [{"study_uid": s.study_uid, "year": s.year, "modality": s.modality,
+                 "result": s.result, "text": study_line(s),
+                 **{key: getattr(s, key)[:20] for key in FINDINGS}}
+                for s in outcome.sampled if s.result != "pass"][:MAX_SAVED_FINDINGS]
+    run = save_test_run(db, kind=CHECK_KIND, node_id=node_id, node_label=outcome.node,
+                        summary=outcome.summary(),
+                        outcome={"pass": "ok", "warn": "warning"}.get(outcome.result, "failed"),
+                        parameters={"node": outcome.node, "sample": sample, "since": since},
+                        metrics={"population": outcome.population, **outcome.counts(),
+                                 "sampled": len(outcome.sampled), "result": outcome.result,
+                                 "findings": findings})
+    return run.uuid
 
 
-def dr_compare(primary, dr, date_from: str, date_to: str) -> dict:
-    """Studies on one side only, count mismatches, and the replication gap."""
-    date_range = f"{date_from}-{date_to}"
-    started = time.perf_counter()
-    left = {s.get("StudyInstanceUID", ""): s for s in _studies(primary, date_range)}
-    time.sleep(MIN_QUERY_INTERVAL_S)
-    right = {s.get("StudyInstanceUID", ""): s for s in _studies(dr, date_range)}
-    only_primary = sorted(set(left) - set(right))
-    only_dr = sorted(set(right) - set(left))
-    mismatches = []
-    for uid in sorted(set(left) & set(right)):
-        for key in ("NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"):
-            a, b = left[uid].get(key, ""), right[uid].get(key, "")
-            if a and b and a != b:
-                mismatches.append({"study_uid": uid, "what": key, "primary": a, "dr": b})
-    newest_primary = max((t for t in map(_when, left.values()) if t), default=None)
-    replicated = [t for t in (_when(left[u]) for u in set(left) & set(right)) if t]
-    newest_dr = max(replicated, default=None)
-    gap_hours = None
-    if newest_primary and only_primary:
-        gap_hours = round(((newest_primary - newest_dr).total_seconds() / 3600)
-                          if newest_dr else float("nan"), 2)
-    checks = [{"node": "DR", "check": "missing-on-dr", "study_uid": u, "result": "fail",
-               "diagnosis": None} for u in only_primary]
-    checks += [{"node": "primary", "check": "missing-on-primary", "study_uid": u,
-                "result": "warn", "diagnosis": None} for u in only_dr]
-    checks += [{"node": "DR", "check": "count-mismatch", "result": "fail", "diagnosis": None, **m}
-               for m in mismatches]
-    return {"from": date_from, "to": date_to, "primary_studies": len(left),
-            "dr_studies": len(right), "only_on_primary": only_primary, "only_on_dr": only_dr,
-            "count_mismatches": mismatches, "replication_gap_studies": len(only_primary),
-            "replication_gap_hours": gap_hours,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1), "checks": checks,
-            "result": "fail" if only_primary or mismatches else "warn" if only_dr else "pass"}
+def run_spot_check(db, settings, data_dir: Path, node_name: str, sample: int, *,
+                   since: str | None = None, seed: int | None = None, save: bool = True
+                   ) -> Generator[Progress, None, SpotCheck]:
+    """Spot-check the address-book node ``node_name`` and keep the outcome as evidence."""
+    from pacs_console.core.dicom.target import Target
+
+    node = address_book_node(db, node_name)
+    outcome = yield from spot_check(Target.from_node(node, settings), node_name, data_dir,
+                                    sample, since=since, seed=seed)
+    if save:
+        save_spot_check(db, outcome, sample=sample, since=since, node_id=node.id)
+    return outcome

@@ -18,6 +18,10 @@ from pacs_console.ui.testbench.health_tab import HealthTab  # noqa: E402 - appen
 
 TABS.append(("Site health", HealthTab))
 
+from pacs_console.ui.testbench.archive_tab import ArchiveTab  # noqa: E402 - appended
+
+TABS.append(("Archive", ArchiveTab))
+
 from pacs_console.ui.testbench.relay_tab import RelayTab  # noqa: E402 - appended
 
 TABS.append(("Relay", RelayTab))

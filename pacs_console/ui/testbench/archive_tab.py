@@ -1,0 +1,360 @@
+"""Archive tab: spot-check an archive's integrity and compare a primary with its DR copy.
+
+Both run their core generator (core.health.archive / core.health.dr) on a worker with progress
+and cancel; each finished run is kept as evidence (History, incidents, the visit report)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+from pacs_console.ui.testbench.health_tab import COLOURS
+from pacs_console.ui.widgets.panel_parts import resizable
+
+DATE_FORMAT = "yyyy-MM-dd"
+
+
+def _date_edit(name: str, value: QDate) -> QDateEdit:
+    edit = QDateEdit(value)
+    edit.setObjectName(name)
+    edit.setDisplayFormat(DATE_FORMAT)
+    edit.setCalendarPopup(True)
+    edit.setDateRange(QDate(1970, 1, 1), QDate(2100, 12, 31))
+    return edit
+
+
+def _table(name: str, headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _cell(text: str, result: str | None = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setToolTip(text)
+    if result in COLOURS:
+        item.setBackground(QBrush(QColor(COLOURS[result])))
+    return item
+
+
+def _spot_check(ctx: Context, node: str, sample: int, since: str | None):
+    from pacs_console.core.health.archive import run_spot_check
+
+    return (yield from run_spot_check(ctx.db, ctx.settings, ctx.paths.data, node, sample,
+                                      since=since))
+
+
+def _dr_compare(ctx: Context, primary: str, dr: str, date_from: str, date_to: str):
+    from pacs_console.core.health.dr import run_dr_compare
+
+    return (yield from run_dr_compare(ctx.db, ctx.settings, primary, dr, date_from, date_to))
+
+
+class _Runner(QWidget):
+    """Run and Cancel buttons, a progress bar and a status line around one worker."""
+
+    run_saved = Signal(object)
+    busy_text = ""
+
+    def __init__(self, ctx: Context, panel, prefix: str, run_text: str) -> None:
+        super().__init__()
+        self.ctx, self.panel, self.worker = ctx, panel, None
+        self.run_button = QPushButton(run_text)
+        self.run_button.setObjectName(f"{prefix}-run")
+        self.run_button.clicked.connect(lambda: self.start())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName(f"{prefix}-cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(lambda: self.cancel())
+        self.progress = QProgressBar()
+        self.status = QLabel()
+        self.status.setObjectName(f"{prefix}-status")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        table = getattr(panel, "table", None)
+        if table is not None:  # the address book above changed: offer its names at once
+            model = table.model()
+            for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
+                signal.connect(lambda *_: self.refresh_nodes())
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.refresh_nodes()
+
+    def refresh_nodes(self) -> None:
+        raise NotImplementedError
+
+    def node_names(self) -> list[str]:
+        return [n.name for n in getattr(self.panel, "nodes", [])]
+
+    def fill_combo(self, combo: QComboBox, preferred: int = 0) -> None:
+        current, names = combo.currentText(), self.node_names()
+        if names == [combo.itemText(i) for i in range(combo.count())]:
+            return
+        combo.clear()
+        combo.addItems(names)
+        if current in names:
+            combo.setCurrentText(current)
+        elif names:
+            combo.setCurrentIndex(min(preferred, len(names) - 1))
+
+    def launch(self, fn, *args) -> None:
+        self.progress.setRange(0, 0)  # busy until the first counted step
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText(self.busy_text)
+        self.worker = workers.start(fn, self.ctx, *args, on_progress=self._progress,
+                                    on_result=self._result, on_error=self._failed,
+                                    on_finished=self._finished)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Stopping…")
+
+    def _progress(self, step) -> None:
+        if step.total:
+            self.progress.setRange(0, step.total)
+            self.progress.setValue(step.done)
+        self.status.setText(step.message)
+
+    def _result(self, outcome) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.show_outcome(outcome)
+        self.run_saved.emit(outcome)
+
+    def _failed(self, exc: Exception) -> None:
+        diagnosis = getattr(exc, "diagnosis", None)
+        self.status.setText(diagnosis.text() if diagnosis else f"Unexpected error: {exc}")
+
+    def _finished(self) -> None:
+        if self.worker is not None and self.worker.cancelled:
+            self.status.setText("Cancelled: no result saved.")
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+        self.worker = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def show_outcome(self, outcome) -> None:
+        raise NotImplementedError
+
+
+class SpotCheckSection(_Runner):
+    busy_text = "Listing the archive's studies…"
+
+    def __init__(self, ctx: Context, panel) -> None:
+        super().__init__(ctx, panel, "archive-check", "Run spot-check")
+        self.node = QComboBox()
+        self.node.setObjectName("archive-check-node")
+        self.node.setMinimumWidth(180)
+        self.sample = QSpinBox()
+        self.sample.setObjectName("archive-check-sample")
+        self.sample.setRange(1, 1000)
+        self.sample.setValue(20)
+        self.sample.setSuffix(" studies")
+        self.use_since = QCheckBox("Only since")
+        self.use_since.setObjectName("archive-check-use-since")
+        self.since = _date_edit("archive-check-since", QDate.currentDate().addYears(-1))
+        self.since.setEnabled(False)
+        self.use_since.toggled.connect(self.since.setEnabled)
+        self.table = _table("archive-check-results",
+                            ["Result", "Year", "Modality", "Study Instance UID", "Findings"])
+        self.table.itemSelectionChanged.connect(lambda: self.show_study())
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("archive-check-details")
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Click a study to see every instance found missing, "
+                                        "corrupt or changed.")
+        self.status.setText("A random sample of studies, spread over years and modalities: "
+                            "the counts agree, every instance arrives (C-GET), decodes and "
+                            "matches its checksum from the last check.")
+        self.outcome = None
+        row = QHBoxLayout()
+        for widget in (QLabel("Archive"), self.node, QLabel("Sample"), self.sample,
+                       self.use_since, self.since, self.run_button, self.cancel_button):
+            row.addWidget(widget)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(resizable(self.table, self.details, stretch=(3, 1)), 1)
+
+    def refresh_nodes(self) -> None:
+        self.fill_combo(self.node)
+
+    def start(self) -> None:
+        node = self.node.currentText()
+        if self.worker is not None:
+            return
+        if not node:
+            self.status.setText("Add the archive to the address book first (Add… above).")
+            return
+        self.table.setRowCount(0)
+        self.details.clear()
+        since = self.since.date().toString("yyyyMMdd") if self.use_since.isChecked() else None
+        self.launch(_spot_check, node, self.sample.value(), since)
+
+    def show_outcome(self, outcome) -> None:
+        from pacs_console.core.health.archive import study_line
+
+        self.outcome = outcome
+        order = {"fail": 0, "warn": 1, "pass": 2}
+        studies = sorted(outcome.sampled, key=lambda s: order[s.result])
+        self.table.setRowCount(len(studies))
+        for row, s in enumerate(studies):
+            for col, text in enumerate((s.result.upper(), s.year or "????", s.modality or "?",
+                                        s.study_uid, study_line(s))):
+                item = _cell(text, s.result)
+                item.setData(Qt.ItemDataRole.UserRole, s)
+                self.table.setItem(row, col, item)
+        counts = outcome.counts()
+        text = (f"{outcome.node}: {outcome.result.upper()} — {len(outcome.sampled)} of "
+                f"{outcome.population} studies checked: {counts.get('pass', 0)} pass, "
+                f"{counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail.")
+        lost = [f"{counts[f'instances_{k}']} {k}" for k in ("missing", "corrupt", "changed",
+                                                            "unreadable")
+                if counts.get(f"instances_{k}")]
+        self.status.setText(text + (" Instances: " + ", ".join(lost) + "." if lost else "")
+                            + " Saved in History.")
+
+    def show_study(self) -> None:
+        items = self.table.selectedItems()
+        study = items[0].data(Qt.ItemDataRole.UserRole) if items else None
+        if study is None:
+            return
+        lines = [f"Study {study.study_uid}: {study.result.upper()}",
+                 f"Listed at image level {study.listed}, received {study.received}"
+                 + (f", the study level says {study.expected}" if study.expected is not None
+                    else "")]
+        labels = {"missing": "Missing (listed, never arrived)",
+                  "corrupt": "Corrupt (no decodable pixel data)",
+                  "changed": "Changed (pixel checksum differs from the last check)",
+                  "unreadable": "Unreadable (not DICOM)"}
+        for key, label in labels.items():
+            if getattr(study, key):
+                lines += ["", f"{label}:"] + [f"  {uid}" for uid in getattr(study, key)]
+        lines += [""] + study.problems if study.problems else []
+        if study.new:
+            lines += ["", f"{study.new} checksum(s) recorded for the next check."]
+        self.details.setPlainText("\n".join(lines))
+
+
+class DrCompareSection(_Runner):
+    busy_text = "Listing the primary's studies…"
+
+    def __init__(self, ctx: Context, panel) -> None:
+        super().__init__(ctx, panel, "dr-compare", "Compare")
+        self.primary = QComboBox()
+        self.primary.setObjectName("dr-primary")
+        self.dr = QComboBox()
+        self.dr.setObjectName("dr-copy")
+        for combo in (self.primary, self.dr):
+            combo.setMinimumWidth(160)
+        today = QDate.currentDate()
+        self.date_from = _date_edit("dr-from", today.addYears(-1))
+        self.date_to = _date_edit("dr-to", today)
+        self.table = _table("dr-findings", ["Finding", "Study Instance UID", "Primary", "DR"])
+        self.status.setText("One study-level C-FIND on each archive for the dates: studies on "
+                            "one side only, series and instance counts that differ, and how "
+                            "far the DR copy is behind.")
+        row = QHBoxLayout()
+        for widget in (QLabel("Primary"), self.primary, QLabel("DR copy"), self.dr,
+                       QLabel("From"), self.date_from, QLabel("To"), self.date_to,
+                       self.run_button, self.cancel_button):
+            row.addWidget(widget)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+
+    def refresh_nodes(self) -> None:
+        self.fill_combo(self.primary)
+        self.fill_combo(self.dr, preferred=1)
+
+    def start(self) -> None:
+        primary, dr = self.primary.currentText(), self.dr.currentText()
+        if self.worker is not None:
+            return
+        if not primary or not dr or primary == dr:
+            self.status.setText("Choose two different archives: the primary and its DR copy.")
+            return
+        if self.date_from.date() > self.date_to.date():
+            self.status.setText("'From' is after 'To': pick the dates again.")
+            return
+        self.table.setRowCount(0)
+        self.launch(_dr_compare, primary, dr, self.date_from.date().toString("yyyyMMdd"),
+                    self.date_to.date().toString("yyyyMMdd"))
+
+    def show_outcome(self, report: dict) -> None:
+        from pacs_console.core.health.dr import finding_rows
+
+        rows = finding_rows(report)
+        self.table.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            result = "warn" if values[0] == "Only on DR" else "fail"
+            for col, text in enumerate(values):
+                self.table.setItem(row, col, _cell(text, result))
+        text = (f"{report['result'].upper()} — primary {report['primary_studies']} studies, "
+                f"DR copy {report['dr_studies']}: {len(report['only_on_primary'])} missing on "
+                f"the DR copy, {len(report['only_on_dr'])} only on the DR copy, "
+                f"{len(report['count_mismatches'])} count mismatches.")
+        if report["replication_gap_hours"] is not None:
+            text += (f" Replication gap: {report['replication_gap_studies']} studies, "
+                     f"{report['replication_gap_hours']} h behind the primary.")
+        elif report["result"] == "pass":
+            text += " The DR copy holds every study of the primary."
+        self.status.setText(text + " Saved in History.")
+
+
+class ArchiveTab(QWidget):
+    run_saved = Signal(object)
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.check = SpotCheckSection(ctx, panel)
+        self.compare = DrCompareSection(ctx, panel)
+        self.sections = QTabWidget()
+        self.sections.setObjectName("archive-sections")
+        self.sections.addTab(self.check, "Integrity spot-check")
+        self.sections.addTab(self.compare, "DR comparison")
+        for section in (self.check, self.compare):
+            section.run_saved.connect(self.run_saved)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.sections)
