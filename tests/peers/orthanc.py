@@ -122,6 +122,25 @@ class OrthancPeer(PeerProcess):
             data = Path(data).read_bytes()
         return self.rest("POST", "/instances", data, content_type="application/dicom")
 
+    def corrupt_one_instance(self, sop_instance_uid: str | None = None) -> str:
+        """Flip pixel bytes of one stored file (the given instance, else any) in the storage
+        folder, behind Orthanc's back (an archive's silent disk corruption); returns that
+        instance's SOP Instance UID."""
+        if sop_instance_uid:
+            found = self.rest("POST", "/tools/lookup", sop_instance_uid.encode(),
+                              content_type="text/plain")
+            instance = next(f["ID"] for f in found if f["Type"] == "Instance")
+        else:
+            instance = self.rest("GET", "/instances")[0]
+        sop = self.rest("GET", f"/instances/{instance}/simplified-tags")["SOPInstanceUID"]
+        uuid = self.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
+        path = next((self.workdir / "storage").rglob(uuid))
+        data = bytearray(path.read_bytes())
+        for offset in range(len(data) - 200, len(data) - 100):
+            data[offset] ^= 0xFF
+        path.write_bytes(bytes(data))
+        return sop
+
     def add_modality(self, name: str, aet: str, host: str, port: int) -> None:
         """Declare a modality at runtime (kept in memory only; gone after a restart)."""
         self.rest("PUT", f"/modalities/{name}", _modality(aet, host, port))

@@ -11,8 +11,10 @@ from pacs_console import __version__
 from pacs_console.core.db.engine import Database
 from pacs_console.core.incidents.model import IncidentRecord, TimelineRecord, VisitRecord, invalid
 from pacs_console.core.reports.model import (
+    ArchiveCheckItem,
     CapabilityMatrixItem,
     CapabilityRow,
+    DrCompareItem,
     Extras,
     HealthItem,
     IncidentItem,
@@ -115,6 +117,50 @@ def health_item(run) -> HealthItem:
                       str(m.get("verdict", run.outcome)), rows, changes)
 
 
+def _started(run) -> datetime:
+    return run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
+
+
+def _count(value) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def archive_check_item(run) -> ArchiveCheckItem:
+    m, params = run.metrics or {}, run.parameters or {}
+    findings = tuple((str(f.get("result", "")), str(f.get("study_uid", "")),
+                      f"{f.get('year') or '????'} {f.get('modality') or '?'}", str(f.get("text", "")))
+                     for f in m.get("findings", []) if isinstance(f, dict))
+    result = str(m.get("result") or {"ok": "pass", "warning": "warn"}.get(run.outcome, "fail"))
+    return ArchiveCheckItem(str(params.get("node") or run.node_label), _started(run), result,
+                            run.summary, _count(m.get("sampled")), _count(m.get("population")),
+                            str(params.get("since") or ""), findings)
+
+
+def dr_compare_item(run) -> DrCompareItem:
+    from pacs_console.core.health.dr import finding_rows
+
+    m, params = run.metrics or {}, run.parameters or {}
+    primary, _, dr = run.node_label.partition(" vs ")
+    lists = {key: [v for v in m.get(key, []) if isinstance(v, str | dict)]
+             for key in ("only_on_primary", "only_on_dr", "count_mismatches")}
+    try:
+        rows = tuple(finding_rows(lists))
+    except (KeyError, TypeError):  # evidence from another version: counts only
+        rows = ()
+    gap = m.get("replication_gap_hours")
+    return DrCompareItem(
+        str(params.get("primary") or primary), str(params.get("dr") or dr), _started(run),
+        str(m.get("result") or "fail"), str(m.get("from", "")), str(m.get("to", "")),
+        _count(m.get("primary_studies")), _count(m.get("dr_studies")),
+        _count(m.get("only_on_primary_count", len(lists["only_on_primary"]))),
+        _count(m.get("only_on_dr_count", len(lists["only_on_dr"]))),
+        _count(m.get("count_mismatches_count", len(lists["count_mismatches"]))),
+        float(gap) if isinstance(gap, int | float) and gap == gap else None, rows)
+
+
+SECTION_KINDS = {"health", "archive-check", "archive-compare"}  # their own sections
+
+
 def capability_item(node) -> CapabilityMatrixItem | None:
     entries = (node.capabilities or {}).get("entries") or {}
     rows = []
@@ -213,8 +259,10 @@ def gather(db: Database, settings: Settings, visit_id: int, extras: Extras | Non
         site=site.name, site_details=details, visit_id=visit.id, visit_uuid=visit.uuid,
         purpose=visit.purpose, visit_notes=visit.notes, arrived_at=visit.arrived_at,
         departed_at=visit.departed_at, incidents=incidents,
-        test_runs=tuple(test_run_item(r) for r in runs if r.kind != "health"),
+        test_runs=tuple(test_run_item(r) for r in runs if r.kind not in SECTION_KINDS),
         health=tuple(health_item(r) for r in runs if r.kind == "health"),
+        archive_checks=tuple(archive_check_item(r) for r in runs if r.kind == "archive-check"),
+        dr_compares=tuple(dr_compare_item(r) for r in runs if r.kind == "archive-compare"),
         audit_head=_audit_head(db),
         nodes=tuple(NodeItem(n.name, n.ae_title, n.host, n.port, n.tags) for n in site_nodes),
         inventory=_inventory(db, site.id), capabilities=capabilities,

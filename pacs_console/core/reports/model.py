@@ -112,6 +112,39 @@ class HealthItem:
 
 
 @dataclass(frozen=True)
+class ArchiveCheckItem:
+    """One archive integrity spot-check of the visit and the sampled studies with findings."""
+
+    node: str
+    at: datetime
+    result: str  # pass, warn, fail
+    summary: str
+    sampled: int = 0
+    population: int = 0
+    since: str = ""
+    findings: tuple[tuple[str, str, str, str], ...] = ()  # result, study UID, year/modality, text
+
+
+@dataclass(frozen=True)
+class DrCompareItem:
+    """One primary-vs-DR comparison of the visit: the counts, the gap and the differences."""
+
+    primary: str
+    dr: str
+    at: datetime
+    result: str
+    date_from: str
+    date_to: str
+    primary_studies: int = 0
+    dr_studies: int = 0
+    missing_on_dr: int = 0
+    only_on_dr: int = 0
+    count_mismatches: int = 0
+    gap_hours: float | None = None
+    findings: tuple[tuple[str, str, str, str], ...] = ()  # finding, study UID, primary, DR
+
+
+@dataclass(frozen=True)
 class NodeItem:
     name: str
     ae_title: str
@@ -184,6 +217,8 @@ class VisitReport:
     # The audit chain's newest entry when the report was made ({"id", "hash"}): signed with it,
     # so a chain rewritten afterwards no longer matches (``audit verify`` checks).
     audit_head: dict | None = None
+    archive_checks: tuple[ArchiveCheckItem, ...] = ()
+    dr_compares: tuple[DrCompareItem, ...] = ()
 
     @property
     def on_site_minutes(self) -> float | None:

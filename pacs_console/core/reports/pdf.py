@@ -14,7 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph
 from reportlab.platypus.flowables import Flowable
 
-from pacs_console.core.reports import sections
+from pacs_console.core.reports import sections, sections_archive
 from pacs_console.core.reports.model import VisitReport
 from pacs_console.core.reports.styles import ACCENT, FONT, FONT_BOLD, register_fonts
 from pacs_console.paths import resource_path
@@ -152,6 +152,8 @@ def looks_long(report: VisitReport) -> bool:
     """A cheap guess at "more than LONG_REPORT_PAGES pages", to lay out once, not twice."""
     charts = sum(len(t.latency_series_ms) > 1 for t in report.test_runs)
     rows = sum(len(c.rows) for c in report.capabilities)
+    rows += sum(len(a.findings) + 4 for a in report.archive_checks)
+    rows += sum(min(len(d.findings), sections_archive.MAX_ROWS) + 10 for d in report.dr_compares)
     weight = (len(report.incidents) * 0.4 + len(report.test_runs) * 0.05 + charts * 0.3
               + rows * 0.03 + len(report.nodes) * 0.03)
     return weight > LONG_REPORT_PAGES - 1  # pages come to about 2 + weight
@@ -171,7 +173,9 @@ def render_pdf(report: VisitReport, *, logo: Path | None = None,
         doc = _ReportDoc(buffer, report, sink)
         slot = SignatureSlot(sink, *SIGNATURE_SIZE)
         contents = [PageMarker(sink, "toc_page"), PageBreak()] if with_toc else None
-        doc.build(sections.story(report, logo, digest, slot, contents, doc.width),
+        archive = (sections_archive.archive_integrity(report, doc.width)
+                   + sections_archive.dr_comparison(report, doc.width))
+        doc.build(sections.story(report, logo, digest, slot, contents, doc.width, archive),
                   canvasmaker=_numbered_canvas(report, sink))
         return buffer.getvalue(), doc.page, sink
 

@@ -323,12 +323,14 @@ def _signatures(r: VisitReport, digest: str, slot, width: float) -> list:
             KeepTogether([block, Spacer(1, 5 * mm), digital, Spacer(1, 4 * mm), integrity])]
 
 
-def story(r: VisitReport, logo: Path, digest: str, slot, contents, width: float) -> list:
+def story(r: VisitReport, logo: Path, digest: str, slot, contents, width: float,
+          after_health: list | None = None) -> list:
+    """``after_health``: sections made elsewhere (archive integrity, DR comparison)."""
     out = _title(r, logo, width)
     if contents is not None:  # a page kept free; the canvas writes the contents on it
         out += [PageBreak(), *contents]
     for part in (_summary(r), _incidents(r, width), _tests(r, width), _health(r, width),
-                 _inventory(r, width),
+                 after_health or [], _inventory(r, width),
                  _laptop(r, width), _follow_up(r, width),
                  _signatures(r, digest, slot, width)):
         out += part

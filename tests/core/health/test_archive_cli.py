@@ -9,48 +9,13 @@ from datetime import date
 import pytest
 
 from pacs_console.core.context import Context
-from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
 from tests.core.dicom_ops.helpers import part10
-from tests.peers.net import addr, free_ports
-from tests.peers.orthanc import OrthancPeer
-from tests.peers.plugin import KNOWN_PEERS
+from tests.core.health.archive_helpers import nodes as _nodes
+from tests.core.health.archive_helpers import studies as _studies
 
 pytestmark = pytest.mark.peers
-
-
-@pytest.fixture(scope="module")
-def dr_orthanc():
-    host = addr(21)
-    dicom, http = free_ports(host, 2)
-    peer = OrthancPeer("ORTHANCDR", host, dicom, http, modalities=KNOWN_PEERS)
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()
-
-
-def _studies():
-    out = []
-    for n, (modality, year) in enumerate((("CT", 2024), ("MR", 2025), ("CR", 2026))):
-        study = generate_study(modality, images=3, series=1, size=32, seed=100 + n)
-        for ds in study:
-            ds.StudyDate = f"{year}0{n + 3}15"
-            ds.StudyTime = "101500"
-        out.append(study)
-    return out
-
-
-def _nodes(data_dir, *peers):
-    ctx = Context.open(app_paths(data_dir))
-    try:
-        for name, peer in peers:
-            save_node(ctx.db, name, peer.aet, peer.host, peer.dicom_port, tags="archive")
-    finally:
-        ctx.close()
 
 
 def test_dr_compare_finds_missing_studies_and_count_mismatches(data_dir, orthanc, dr_orthanc):
@@ -105,15 +70,7 @@ def test_spot_check_records_checksums_then_finds_a_corrupted_file(data_dir, orth
     assert first["population"] == 3 and len(first["checks"]) == 3
     assert {c["year"] for c in first["checks"]} == {"2024", "2025", "2026"}  # stratified
     assert all(c["received"] == c["listed"] == 3 and c["new"] == 3 for c in first["checks"])
-    # Corrupt one instance's pixel bytes in Orthanc's storage, behind its back.
-    instance = orthanc.rest("GET", "/instances")[0]
-    sop = orthanc.rest("GET", f"/instances/{instance}/simplified-tags")["SOPInstanceUID"]
-    uuid = orthanc.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
-    path = next((orthanc.workdir / "storage").rglob(uuid))
-    data = bytearray(path.read_bytes())
-    for offset in range(len(data) - 200, len(data) - 100):
-        data[offset] ^= 0xFF
-    path.write_bytes(bytes(data))
+    sop = orthanc.corrupt_one_instance()  # behind Orthanc's back
     proc = run_cli("archive", "check", "Primary", "--sample", "3", "--json", data_dir=data_dir,
                    timeout=300)
     assert proc.returncode == 10, proc.stdout + proc.stderr

@@ -30,19 +30,6 @@ def _add_node(console: Console, name: str, ae: str, host: str, port: int) -> Non
                      f"{name} listed")
 
 
-def _corrupt_one_instance(orthanc) -> str:
-    """Flip pixel bytes of one stored file in Orthanc's storage, behind its back."""
-    instance = orthanc.rest("GET", "/instances")[0]
-    sop = orthanc.rest("GET", f"/instances/{instance}/simplified-tags")["SOPInstanceUID"]
-    uuid = orthanc.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
-    path = next((orthanc.workdir / "storage").rglob(uuid))
-    data = bytearray(path.read_bytes())
-    for offset in range(len(data) - 200, len(data) - 100):
-        data[offset] ^= 0xFF
-    path.write_bytes(bytes(data))
-    return sop
-
-
 def test_spot_check_of_the_demo_pacs_then_a_changed_instance_on_orthanc(console, orthanc,
                                                                         _seeded_archive):
     _tests, check = _archive_tab(console, "Integrity spot-check")
@@ -67,7 +54,7 @@ def test_spot_check_of_the_demo_pacs_then_a_changed_instance_on_orthanc(console,
                          "Orthanc archive")
     console.click_button("Run spot-check", check)
     console.wait_text(status, "Orthanc archive: PASS — 3 of 3 studies", 120)
-    sop = _corrupt_one_instance(orthanc)
+    sop = orthanc.corrupt_one_instance()
     console.click_button("Run spot-check", check)
     console.wait_text(status, "Orthanc archive: WARN — 3 of 3 studies checked: 2 pass, 0 warn, "
                               "1 fail. Instances: 1 changed.", 120)
