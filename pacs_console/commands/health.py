@@ -47,8 +47,9 @@ def _plan(args, ctx):
 
 def grid(health) -> str:
     """Nodes down, checks across, as an engineer reads it on a terminal."""
-    checks = [c for c in ("route", "echo", "association", "tls", "find", "worklist", "store")
-              if any(r.check == c for r in health.results)]
+    from pacs_console.core.health.plan import CHECKS
+
+    checks = [c for c in CHECKS if any(r.check == c for r in health.results)]
     nodes = list(dict.fromkeys(r.node for r in health.results))
     cell = {(r.node, r.check): COLUMN[r.result] for r in health.results}
     width = max([len(n) for n in nodes] + [4])
@@ -85,7 +86,7 @@ def _print(health, as_json: bool) -> None:
 def _run_once(args, ctx, plan):
     from pacs_console.core.health.runner import run_health
 
-    steps = run_health(ctx.db, ctx.settings, plan, save=not args.no_save)
+    steps = run_health(ctx.db, ctx.settings, plan, save=not args.no_save, secrets=ctx.secrets)
     try:
         while True:
             step = next(steps)
@@ -98,7 +99,7 @@ def _run_once(args, ctx, plan):
 def _baseline(args, ctx, plan) -> int:
     from pacs_console.core.health.baseline import save_baseline, take_snapshot
 
-    snapshot = _drive(args, take_snapshot(ctx.db, ctx.settings, plan))
+    snapshot = _drive(args, take_snapshot(ctx.db, ctx.settings, plan, secrets=ctx.secrets))
     run_id = save_baseline(ctx.db, args.baseline, snapshot)
     reachable = [n for n, s in snapshot["nodes"].items() if s.get("reachable")]
     data = {"baseline": args.baseline, "site": plan.site, "run_id": run_id,
@@ -121,7 +122,7 @@ def _compare(args, ctx, plan) -> int:
     except ConsoleError as exc:
         print(f"health: {exc.diagnosis.what}; {exc.diagnosis.actions[0]}", file=sys.stderr)
         return EXIT_USAGE
-    after = _drive(args, take_snapshot(ctx.db, ctx.settings, plan,
+    after = _drive(args, take_snapshot(ctx.db, ctx.settings, plan, secrets=ctx.secrets,
                                        date_range=before["date_range"]))
     rows = compare_snapshots(before, after)
     health = HealthRun(plan.site, datetime.fromisoformat(after["taken_at"]), results=rows,
@@ -181,7 +182,8 @@ def register(subparsers) -> None:
         "health", help="run a site's health check plan and compare it with the last run",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Every node of the site gets the checks of its role (route, C-ECHO, "
-                    "association, TLS, study C-FIND, worklist; C-STORE only where the plan "
+                    "association, TLS, study C-FIND, worklist, DICOMweb QIDO-RS; C-STORE of a "
+                    "test image and a test ADT to an HL7 test interface only where the plan "
                     "allows), nodes in parallel, each result PASS, WARN or FAIL with the "
                     "console's diagnosis, and what got worse since the last run.",
         epilog="exit codes:\n  0   every check passed and nothing got worse\n"

@@ -4,11 +4,14 @@
   reports) and the exit code rule.
 - ``plan``: the check plan made from a site's address book (defaults per node role) or a plan
   file, validated and bounded.
-- ``checks``: one function per check kind (route, echo, association, find, worklist, tls,
-  store); each turns any failure into a FAIL with the console's diagnosis, never an exception.
+- ``checks``: one function per check kind (route, echo, association, tls, find, worklist,
+  dicomweb, hl7, store); each turns any failure into a FAIL with the console's diagnosis, never
+  an exception.
 - ``compare``: what got worse since the last run at the same site.
 - ``runner``: the generator that runs a plan with a concurrency bound, yields progress, stops
   when asked, saves the run as evidence.
+- ``baseline``: upgrade validation, a named snapshot before and the same compared after.
+- ``archive``: archive integrity spot-checks; ``dr``: primary vs disaster-recovery copy.
 
-May import core.dicom (operations), core.db and core.errors; never Qt.
+May import core.dicom (operations), core.dicomweb, core.hl7, core.db and core.errors; never Qt.
 """

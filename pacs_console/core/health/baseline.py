@@ -2,8 +2,10 @@
 after, and every difference with its severity (PASS only when nothing regressed).
 
 A snapshot holds per node: the capability matrix (SOP classes x transfer syntaxes accepted),
-the implementation identity, study counts for a fixed date range, the worklist count, and the
-C-ECHO p95. The date range is recorded with the baseline, so the comparison asks the same.
+the implementation identity, study counts for a fixed date range, the worklist count, the
+C-ECHO p95, the QIDO-RS study count of a DICOMweb node and the ACK code an HL7 test interface
+gives a test ADT (only with consent in the plan). The date range is recorded with the baseline,
+so the comparison asks the same.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def _drain(generator):
 
 
 def _count(target, model: str, keys: dict) -> int | None:
-    from pacs_console.core.dicom.ops.query import find
+    from pacs_console.core.dicom.query import find
 
     try:
         result = _drain(find(target, "STUDY", keys, model=model, limit=100_000))
@@ -39,9 +41,27 @@ def _count(target, model: str, keys: dict) -> int | None:
     return result.count if result.outcome != "failed" else None
 
 
-def _node_snapshot(target, node_plan, date_range: str) -> dict:
-    from pacs_console.core.dicom.ops.echo import echo_target
-    from pacs_console.core.dicom.ops.probe import probe
+def _node_snapshot(target, node_plan, date_range: str, run=None) -> dict:
+    snapshot = _dicom_snapshot(target, node_plan, date_range) if "echo" in node_plan.checks \
+        else {"reachable": True}
+    if run is not None and "dicomweb" in node_plan.checks:
+        from pacs_console.core.health.checks import qido_studies
+
+        try:
+            result = qido_studies(run, date_range, 100_000)
+            snapshot["qido_studies"] = len(result.matches) if result.ok else None
+        except ConsoleError:
+            snapshot["qido_studies"] = None
+    if run is not None and "hl7" in node_plan.checks and node_plan.allow_hl7:
+        from pacs_console.core.health.checks import hl7
+
+        snapshot["hl7_ack"] = hl7(run).metrics.get("ack_code")
+    return snapshot
+
+
+def _dicom_snapshot(target, node_plan, date_range: str) -> dict:
+    from pacs_console.core.dicom.echo import echo_target
+    from pacs_console.core.dicom.probe import probe
 
     echoes = [echo_target(target) for _ in range(5)]
     ok = [e for e in echoes if e.ok]
@@ -67,10 +87,10 @@ def _node_snapshot(target, node_plan, date_range: str) -> dict:
     return snapshot
 
 
-def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None
+def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None, secrets=None
                   ) -> Generator[Progress, None, dict]:
     from pacs_console.core.db.nodes import list_nodes
-    from pacs_console.core.dicom.wire.target import Target
+    from pacs_console.core.dicom.target import Target
 
     today = datetime.now(UTC).date()
     date_range = date_range or f"{today - timedelta(days=365):%Y%m%d}-{today:%Y%m%d}"
@@ -79,8 +99,12 @@ def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None
            "date_range": date_range, "nodes": {}}
     for n, node_plan in enumerate(plan.nodes):
         yield Progress(n, len(plan.nodes), f"Snapshot of {node_plan.node}")
-        target = Target.from_node(nodes[node_plan.node], settings)
-        out["nodes"][node_plan.node] = _node_snapshot(target, node_plan, date_range)
+        from pacs_console.core.health.checks import NodeRun
+
+        node = nodes[node_plan.node]
+        target = Target.from_node(node, settings)
+        run = NodeRun(node, target, node_plan, plan.thresholds, secrets=secrets)
+        out["nodes"][node_plan.node] = _node_snapshot(target, node_plan, date_range, run)
     yield Progress(len(plan.nodes), len(plan.nodes), "Snapshot taken")
     return out
 
@@ -127,9 +151,11 @@ def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
             continue
         if not old.get("reachable"):
             continue
-        rows += [_capabilities(node, old, new), _identity(node, old, new),
-                 _speed(node, old, new)]
-        for key, label in (("studies", "study count"), ("worklist", "worklist count")):
+        if "capabilities" in old:
+            rows += [_capabilities(node, old, new), _identity(node, old, new),
+                     _speed(node, old, new)]
+        for key, label in (("studies", "study count"), ("worklist", "worklist count"),
+                           ("qido_studies", "QIDO-RS study count"), ("hl7_ack", "HL7 ACK code")):
             if key in old:
                 same = old[key] == new.get(key)
                 rows.append(_row(node, key, PASS if same else FAIL,
@@ -147,7 +173,7 @@ def _capabilities(node: str, old: dict, new: dict) -> CheckResult:
         if not now:
             lost.append(names.get(uid, uid))
         elif set(syntaxes) - now:
-            from pacs_console.core.dicom.wire.association import uid_name
+            from pacs_console.core.dicom.association import uid_name
 
             gone = ", ".join(uid_name(ts) for ts in sorted(set(syntaxes) - now))
             narrowed.append(f"{names.get(uid, uid)} no longer in {gone}")

@@ -25,6 +25,7 @@ class NodeRun:
     thresholds: Thresholds
     previous: dict[str, CheckResult] = field(default_factory=dict)
     scratch: dict = field(default_factory=dict)  # e.g. the echo's association report
+    secrets: object = None  # the secret store, for a DICOMweb endpoint's credentials
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
 
 
@@ -221,6 +222,69 @@ def store(run: NodeRun) -> CheckResult:
                    start=start)
 
 
+def dicomweb_url(run: NodeRun) -> str:
+    scheme = "https" if run.target.tls is not None else "http"
+    return run.plan.dicomweb_url or f"{scheme}://{run.target.host}:{run.target.port}/dicom-web"
+
+
+def qido_studies(run: NodeRun, date_range: str, limit: int):
+    """A QIDO-RS study search over ``date_range``: the WebResult (ConsoleError when the
+    endpoint cannot be used, e.g. an unreadable CA file)."""
+    from pacs_console.core.dicomweb.auth import Credentials, load_credentials
+    from pacs_console.core.dicomweb.client import Endpoint, qido
+
+    url = dicomweb_url(run)
+    creds = load_credentials(run.secrets, url) if run.secrets is not None else Credentials()
+    endpoint = Endpoint(url, creds, run.target.timeouts.connect, run.target.timeouts.dimse,
+                        getattr(run.node, "tls_ca_file", "") or True)
+    return qido(endpoint, "study", {"StudyDate": date_range}, limit=limit)
+
+
+def dicomweb(run: NodeRun) -> CheckResult:
+    """A QIDO-RS study search for the last days (at most a few matches), timed."""
+    start = time.perf_counter()
+    url = dicomweb_url(run)
+    since = run.today - timedelta(days=run.plan.find_days)
+    try:
+        result = qido_studies(run, f"{since:%Y%m%d}-{run.today:%Y%m%d}", 10)
+    except ConsoleError as exc:
+        return _result(run, "dicomweb", FAIL, f"QIDO-RS not possible: {exc.diagnosis.what}",
+                       diagnosis=exc.diagnosis, start=start)
+    metrics = {"url": url, "status": result.status, "matches": len(result.matches),
+               "duration_ms": round(result.duration_ms, 3)}
+    if not result.ok:
+        return _result(run, "dicomweb", FAIL, result.summary(), diagnosis=result.diagnosis,
+                       metrics=metrics, start=start)
+    return _result(run, "dicomweb", PASS, f"QIDO-RS {url}: HTTP {result.status}, "
+                   f"{len(result.matches)} studies of the last {run.plan.find_days} days "
+                   f"(at most 10) in {result.duration_ms:.0f} ms", metrics=metrics, start=start)
+
+
+def hl7(run: NodeRun) -> CheckResult:
+    """A test ADT^A04 (processing ID T, a synthetic patient) to an HL7 test interface, only with
+    the engineer's consent in the plan; PASS on an accepting ACK."""
+    start = time.perf_counter()
+    if not run.plan.allow_hl7:
+        return _result(run, "hl7", SKIPPED, "Test ADT not allowed for this interface by the "
+                       "plan (allow_hl7)", start=start)
+    from pacs_console.core.hl7.mllp import send
+    from pacs_console.core.hl7.templates import render, test_patient_fields
+
+    port = run.plan.hl7_port or run.target.port
+    message = render("adt-a04", test_patient_fields(), processing_id="T",
+                     sending_app=run.target.calling_ae, receiving_app=run.target.called_ae)
+    result = send(run.target.host, port, message, connect_timeout=run.target.timeouts.connect,
+                  ack_timeout=run.target.timeouts.dimse, tls=run.target.tls)
+    ack = result.ack.code if result.ack else None
+    metrics = {"port": port, "ack_code": ack, "connect_ms": result.connect_ms,
+               "ack_ms": result.ack_ms, "control_id": result.message.get("control_id", ""),
+               "message_type": result.message.get("type", "")}
+    verdict = {"ok": PASS, "warning": WARN}.get(result.outcome, FAIL)
+    return _result(run, "hl7", verdict, result.summary(), diagnosis=result.diagnosis,
+                   metrics=metrics, start=start)
+
+
 CHECK_FUNCTIONS: dict[str, Callable[[NodeRun], CheckResult]] = {
     "route": route, "echo": echo, "association": association, "tls": tls,
-    "find": find_studies, "worklist": worklist, "store": store}
+    "find": find_studies, "worklist": worklist, "dicomweb": dicomweb, "hl7": hl7,
+    "store": store}

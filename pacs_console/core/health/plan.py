@@ -1,9 +1,13 @@
 """The check plan: which checks run on which node, made from the site's address book.
 
-Defaults follow the node's role (its tags): every node gets route, echo and association; a
-PACS or archive a study-level C-FIND over a bounded date range; a RIS a worklist query; a node
-with TLS a certificate check. A C-STORE of one generated test image runs only where the plan
-file allows it. A plan file (JSON) may change any of this per node.
+Defaults follow the node's role (its tags): every node gets route; every DICOM node echo and
+association; a PACS or archive a study-level C-FIND over a bounded date range; a RIS a worklist
+query; a node with TLS a certificate check; a DICOMweb node a QIDO-RS study search; an HL7
+interface the HL7 check. A node tagged only dicomweb or hl7 is not spoken DICOM to. Two checks
+change the site's data and run only with the engineer's consent in the plan file: the C-STORE of
+one generated test image (``allow_store``) and the test ADT sent to an HL7 test interface
+(``allow_hl7``); without it they show as skipped. A plan file (JSON) may change any of this per
+node.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
-CHECKS = ("route", "echo", "association", "tls", "find", "worklist", "store")
+CHECKS = ("route", "echo", "association", "tls", "find", "worklist", "dicomweb", "hl7", "store")
+NON_DICOM_ROLES = {"dicomweb", "hl7"}  # a node tagged only with these does not speak DICOM
 MAX_PLAN_BYTES = 256 * 1024
 MAX_NODES = 500
 
@@ -35,6 +40,9 @@ class NodePlan:
     station_ae: str = ""
     find_days: int = 30
     echo_count: int = 5
+    dicomweb_url: str = ""  # empty: http://HOST:PORT/dicom-web of the node
+    allow_hl7: bool = False  # consent: a test ADT^A04 (processing ID T) to this interface
+    hl7_port: int = 0  # 0: the node's port
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,9 @@ class Plan:
         return {"site": self.site, "thresholds": vars(self.thresholds).copy(),
                 "nodes": {n.node: {"checks": list(n.checks), "allow_store": n.allow_store,
                                    "station_ae": n.station_ae, "find_days": n.find_days,
-                                   "echo_count": n.echo_count} for n in self.nodes}}
+                                   "echo_count": n.echo_count, "dicomweb_url": n.dicomweb_url,
+                                   "allow_hl7": n.allow_hl7, "hl7_port": n.hl7_port}
+                          for n in self.nodes}}
 
 
 def _tags(node) -> set[str]:
@@ -56,13 +66,19 @@ def _tags(node) -> set[str]:
 
 def default_checks(node) -> tuple[str, ...]:
     tags = _tags(node)
-    checks = ["route", "echo", "association"]
+    checks = ["route"]
+    if not tags or tags - NON_DICOM_ROLES:
+        checks += ["echo", "association"]
     if getattr(node, "tls", False):
         checks.append("tls")
     if tags & {"pacs", "archive", "demo"}:
         checks.append("find")
     if tags & {"ris", "worklist"}:
         checks.append("worklist")
+    if "dicomweb" in tags:
+        checks.append("dicomweb")
+    if "hl7" in tags:
+        checks.append("hl7")
     return tuple(checks)
 
 
@@ -123,9 +139,18 @@ def apply_plan(plan: Plan, data) -> Plan:
         station = spec.get("station_ae", current.station_ae)
         if not isinstance(station, str) or len(station) > 16:
             raise _fail(f"station_ae of {name!r} must be an AE title", repr(station)[:40])
+        url = spec.get("dicomweb_url", current.dicomweb_url)
+        if not isinstance(url, str) or len(url) > 500 or (
+                url and not url.lower().startswith(("http://", "https://"))):
+            raise _fail(f"dicomweb_url of {name!r} must be an http(s) URL", repr(url)[:60])
+        for key in ("allow_store", "allow_hl7"):
+            if not isinstance(spec.get(key, False), bool):
+                raise _fail(f"{key} of {name!r} must be true or false", repr(spec[key])[:20])
         nodes[name] = replace(
             current, checks=tuple(dict.fromkeys(checks)),
-            allow_store=bool(spec.get("allow_store", current.allow_store)), station_ae=station,
+            allow_store=spec.get("allow_store", current.allow_store), station_ae=station,
+            dicomweb_url=url, allow_hl7=spec.get("allow_hl7", current.allow_hl7),
+            hl7_port=int(_number(spec.get("hl7_port", current.hl7_port), "hl7_port", 0, 65535)),
             find_days=int(_number(spec.get("find_days", current.find_days), "find_days", 1, 3650)),
             echo_count=int(_number(spec.get("echo_count", current.echo_count), "echo_count", 1, 50)))
     return Plan(plan.site, tuple(nodes.values()), thresholds)

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from pacs_console.core.health.checks import CHECK_FUNCTIONS, NodeRun
 from pacs_console.core.health.compare import compare
 from pacs_console.core.health.model import FAIL, SKIPPED, CheckResult, HealthRun
-from pacs_console.core.health.plan import Plan
+from pacs_console.core.health.plan import CHECKS, Plan
 from pacs_console.core.models import Progress
 
 EVIDENCE_KIND = "health"
-ORDER = ("route", "echo", "association", "tls", "find", "worklist", "store")
+ORDER = CHECKS  # the plan's order: route first, C-STORE last
 MAX_PARALLEL_NODES = 8
 
 
@@ -46,7 +46,7 @@ def _node_checks(run: NodeRun, stop: threading.Event, done) -> None:
 
 
 def run_health(db, settings, plan: Plan, *, stop: threading.Event | None = None,
-               save: bool = True, parallel: int | None = None
+               save: bool = True, parallel: int | None = None, secrets=None
                ) -> Generator[Progress, None, HealthRun]:
     from pacs_console.core.db.nodes import list_nodes
     from pacs_console.core.dicom.wire.target import Target
@@ -61,7 +61,7 @@ def run_health(db, settings, plan: Plan, *, stop: threading.Event | None = None,
         node = nodes[node_plan.node]
         runs.append(NodeRun(node, Target.from_node(node, settings), node_plan, plan.thresholds,
                             {check: r for (name, check), r in before.items()
-                             if name == node_plan.node}))
+                             if name == node_plan.node}, secrets=secrets))
     total = sum(len(r.plan.checks) for r in runs)
     health = HealthRun(plan.site, datetime.now(UTC), previous_run=last.uuid if last else None)
     lock, finished = threading.Lock(), []

@@ -27,7 +27,8 @@ from pacs_console.core.context import Context
 from pacs_console.ui import workers
 
 CHECK_NAMES = {"route": "Route", "echo": "C-ECHO", "association": "Association", "tls": "TLS",
-               "find": "Study C-FIND", "worklist": "Worklist", "store": "Test C-STORE"}
+               "find": "Study C-FIND", "worklist": "Worklist", "dicomweb": "DICOMweb",
+               "hl7": "HL7 test ADT", "store": "Test C-STORE"}
 COLOURS = {"pass": "#c8e6c9", "warn": "#ffe0b2", "fail": "#ffcdd2", "skipped": "#eeeeee"}
 # The site's verdict in words: WARN alone read as "a warning" beside "7 fail".
 VERDICTS = {"pass": "every check passed", "fail": "every check failed",
@@ -50,7 +51,8 @@ def _run(ctx: Context, site: str):
     nodes = [n for n in list_nodes(ctx.db) if n.site_id == record.id]
     if not nodes:
         return None
-    return (yield from run_health(ctx.db, ctx.settings, default_plan(record.name, nodes)))
+    return (yield from run_health(ctx.db, ctx.settings, default_plan(record.name, nodes),
+                                  secrets=ctx.secrets))
 
 
 class HealthTab(QWidget):
