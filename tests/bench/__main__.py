@@ -21,6 +21,7 @@ def all_cases() -> list[runner.Case]:
         frozen,
         gui_find,
         gui_stall,
+        health,
         incidents,
         kb,
         live_views,
@@ -36,7 +37,8 @@ def all_cases() -> list[runner.Case]:
     return (startup.cases() + gui_stall.cases() + viewer.cases() + viewer_large.cases()
             + incidents.cases()
             + whole.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
-            + sync.cases() + live_views.cases() + kb.cases() + relay.cases())
+            + sync.cases() + live_views.cases() + kb.cases() + relay.cases()
+            + health.cases())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from pacs_console.core.models import Progress
 
 MAX_SAMPLE = 1000
 MAX_STUDIES = 200_000
-MIN_QUERY_INTERVAL_S = 0.2  # politeness between queries to a production archive
+MIN_QUERY_INTERVAL_S = 0.2  # politeness: queries to a production archive start this far apart
 PROGRESS_EVERY, PROGRESS_EVERY_S = 250, 0.25  # matches or seconds between progress reports
 CHECK_KIND = "archive-check"
 MAX_SAVED_FINDINGS = 200
@@ -39,6 +39,21 @@ def _drain(generator, items: list | None = None):
                 items.append(item)
     except StopIteration as stop:
         return stop.value
+
+
+class Pacer:
+    """Starts of queries at least ``interval`` seconds apart: a bound on the query rate that
+    costs nothing when each query takes longer than that anyway."""
+
+    def __init__(self, interval: float = MIN_QUERY_INTERVAL_S) -> None:
+        self.interval, self.last = interval, None
+
+    def wait(self) -> None:
+        if self.last is not None:
+            left = self.interval - (time.monotonic() - self.last)
+            if left > 0:
+                time.sleep(left)
+        self.last = time.monotonic()
 
 
 def address_book_node(db, name: str):
@@ -94,10 +109,11 @@ class StudyCheck:
     changed: list[str] = field(default_factory=list)  # pixel digest differs from last check
     new: int = 0  # first time seen: digest recorded now
     problems: list[str] = field(default_factory=list)
+    short: int = 0  # instances the study level counts that never arrived (not listed by UID)
 
     @property
     def result(self) -> str:
-        if self.missing or self.corrupt or self.changed or self.unreadable:
+        if self.missing or self.corrupt or self.changed or self.unreadable or self.short:
             return "fail"
         return "warn" if self.problems else "pass"
 
@@ -114,6 +130,7 @@ class SpotCheck:
             out[s.result] += 1
             for key in ("missing", "unreadable", "corrupt", "changed"):
                 out[f"instances_{key}"] += len(getattr(s, key))
+            out["instances_missing"] += s.short
         return dict(out)
 
     def to_dict(self) -> dict:
@@ -140,10 +157,12 @@ class SpotCheck:
 
 def study_line(s: StudyCheck) -> str:
     """One sampled study as an engineer reads it (CLI, GUI table, visit report)."""
-    line = f"{s.received}/{s.listed} received"
+    line = f"{s.received}/{max(s.listed, s.expected or 0)} received"
     for key in FINDINGS:
         if getattr(s, key):
             line += f", {len(getattr(s, key))} {key}"
+    if s.short:
+        line += f", {s.short} never arrived"
     if s.new:
         line += f", {s.new} checksums recorded"
     if s.problems:
@@ -212,9 +231,12 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
                        (study.get("ModalitiesInStudy") or "").split("\\")[0],
                        int(expected) if str(expected or "").isdigit() else None)
     listed: list[dict] = []
-    _drain(find(target, "IMAGE", {"StudyInstanceUID": uid}), listed)
+    listing = _drain(find(target, "IMAGE", {"StudyInstanceUID": uid}), listed)
     check.listed = len(listed)
-    if check.expected is not None and check.expected != check.listed:
+    if listing.outcome == "failed":
+        what = listing.diagnosis.what if listing.diagnosis else "no answer"
+        check.problems.append(f"image-level C-FIND failed: {what}")
+    elif check.expected is not None and check.expected != check.listed:
         check.problems.append(f"study level says {check.expected} instances, image level lists "
                               f"{check.listed}")
     folder = Path(tempfile.mkdtemp(dir=scratch))
@@ -228,12 +250,13 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
         except Exception:  # noqa: BLE001 - unreadable as DICOM
             check.unreadable.append(path.name)
     check.received = len(by_uid)
-    for row in listed:
-        sop = row.get("SOPInstanceUID", "")
-        path = by_uid.get(sop)
-        if path is None:
-            check.missing.append(sop)
-            continue
+    listed_uids = [row.get("SOPInstanceUID", "") for row in listed]
+    check.missing = [sop for sop in listed_uids if sop not in by_uid]
+    expected = max(check.expected or 0, len(listed_uids))
+    if check.received < expected and not check.missing:
+        check.short = expected - check.received  # never arrived, UIDs unknown (no listing)
+    # Every instance that arrived is checked, listed or not.
+    for sop, path in by_uid.items():
         digest, problem = _pixel_digest(path)
         if problem:
             check.corrupt.append(f"{sop}: {problem}")
@@ -257,11 +280,12 @@ def spot_check(target, node_name: str, data_dir: Path, sample: int, *,
     outcome = SpotCheck(node_name, population=len(studies))
     path = digests_path(data_dir, node_name)
     known = _load_digests(path)
+    pacer = Pacer()
     with tempfile.TemporaryDirectory(prefix="pacs-archive-check-") as scratch:
         for n, study in enumerate(chosen):
             yield Progress(n, len(chosen), f"Study {n + 1} of {len(chosen)}")
+            pacer.wait()
             outcome.sampled.append(_check_study(target, study, known, Path(scratch)))
-            time.sleep(MIN_QUERY_INTERVAL_S)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
     temp.write_text(json.dumps(known, indent=0), encoding="utf-8")

@@ -1,6 +1,6 @@
 """Primary vs disaster-recovery copy: one study-level C-FIND on each archive over a date range;
 studies on one side only, series/instance count mismatches, the replication gap in studies and
-in hours. Queries are spaced (politeness) so a production PACS is not loaded.
+in hours. The two queries start apart (politeness) so a production PACS is not loaded.
 
 Every caller (CLI, GUI, benchmark) runs ``run_dr_compare``, which resolves the address-book
 names and keeps the report as evidence; ``compare_listings`` is the pure comparison.
@@ -12,7 +12,7 @@ import time
 from collections.abc import Generator
 from datetime import datetime
 
-from pacs_console.core.health.archive import MIN_QUERY_INTERVAL_S, address_book_node, list_studies
+from pacs_console.core.health.archive import Pacer, address_book_node, list_studies
 from pacs_console.core.models import Progress
 
 COMPARE_KIND = "archive-compare"
@@ -67,9 +67,11 @@ def dr_compare(primary, dr, date_from: str, date_to: str
     """Both listings (primary first, a pause between), then the comparison."""
     date_range = f"{date_from}-{date_to}"
     started = time.perf_counter()
+    pacer = Pacer()
     yield Progress(0, 2, f"Listing the studies of {primary.label}")
+    pacer.wait()
     left = yield from list_studies(primary, date_range)
-    time.sleep(MIN_QUERY_INTERVAL_S)
+    pacer.wait()
     yield Progress(1, 2, f"{len(left)} studies on the primary; listing the DR copy {dr.label}")
     right = yield from list_studies(dr, date_range)
     yield Progress(2, 2, f"{len(right)} studies on the DR copy; comparing")

@@ -267,6 +267,9 @@ class SpotCheckSection(_Runner):
         for key, label in labels.items():
             if getattr(study, key):
                 lines += ["", f"{label}:"] + [f"  {uid}" for uid in getattr(study, key)]
+        if study.short:
+            lines += ["", f"{study.short} instance(s) the study level counts never arrived (no "
+                          "listing named them)."]
         lines += [""] + study.problems if study.problems else []
         if study.new:
             lines += ["", f"{study.new} checksum(s) recorded for the next check."]

@@ -82,3 +82,70 @@ def test_spot_check_records_checksums_then_finds_a_corrupted_file(data_dir, orth
     assert "1 changed" in text and "FAIL" in text
     assert run_cli("archive", "check", "Primary", "--sample", "0",
                    data_dir=data_dir).returncode == 2
+
+
+def _drain(steps):
+    try:
+        while True:
+            next(steps)
+    except StopIteration as stop:
+        return stop.value
+
+
+def test_spot_check_names_a_missing_instance_on_dcmqrscp(data_dir, dcmqrscp):
+    import pydicom
+
+    from pacs_console.core.dicom.store import store
+    from pacs_console.core.dicom.target import Target
+
+    study = _studies()[0]
+    sent = _drain(store(Target(dcmqrscp.host, dcmqrscp.dicom_port, dcmqrscp.aet, "PACSCONSOLE"),
+                        study))
+    assert sent.sent == 3
+    gone = str(study[1].SOPInstanceUID)
+    # The file gone from the archive's disk behind its back: its index still lists it.
+    next(p for p in dcmqrscp.files()
+         if str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID) == gone).unlink()
+    _nodes(data_dir, ("Archive", dcmqrscp))
+    proc = run_cli("archive", "check", "Archive", "--sample", "1", "--json", data_dir=data_dir,
+                   timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the only study sampled failed
+    (check,) = json.loads(proc.stdout)["checks"]
+    assert check["result"] == "fail" and check["missing"] == [gone], check
+    assert check["listed"] == 3 and check["received"] == 2
+
+
+def test_spot_check_reports_corrupt_pixels_and_instances_that_never_arrived(data_dir, orthanc):
+    made = _studies()
+    broken = made[1][2]
+    broken.PixelData = broken.PixelData[:100]  # the header says 32x32, the pixels are cut short
+    for study in made:
+        for ds in study:
+            orthanc.upload(part10(ds))
+    # One file gone from the storage behind Orthanc's back: Orthanc then fails the study's
+    # image-level C-FIND and stops the C-GET, so the report counts what never arrived.
+    gone = str(made[0][1].SOPInstanceUID)
+    instance = next(f["ID"] for f in orthanc.rest("POST", "/tools/lookup", gone.encode(),
+                                                  content_type="text/plain")
+                    if f["Type"] == "Instance")
+    uuid = orthanc.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
+    next((orthanc.workdir / "storage").rglob(uuid)).unlink()
+    _nodes(data_dir, ("Primary", orthanc))
+    proc = run_cli("archive", "check", "Primary", "--sample", "3", "--json", data_dir=data_dir,
+                   timeout=300)
+    assert proc.returncode == 10, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    by_study = {c["study_uid"]: c for c in report["checks"]}
+    first = by_study[str(made[0][0].StudyInstanceUID)]
+    assert first["result"] == "fail" and first["received"] < 3, first
+    assert first["short"] == 3 - first["received"]
+    assert any(p.startswith("image-level C-FIND failed") for p in first["problems"])
+    second = by_study[str(made[1][0].StudyInstanceUID)]
+    assert second["result"] == "fail" and len(second["corrupt"]) == 1, second
+    assert second["corrupt"][0].startswith(str(broken.SOPInstanceUID) + ": ")
+    assert by_study[str(made[2][0].StudyInstanceUID)]["result"] == "pass"
+    assert report["counts"]["instances_missing"] == first["short"]
+    assert report["counts"]["instances_corrupt"] == 1
+    text = run_cli("archive", "check", "Primary", "--sample", "3", data_dir=data_dir,
+                   timeout=300).stdout
+    assert "never arrived" in text and "3/3 received, 1 corrupt" in text
