@@ -114,7 +114,12 @@ def _baseline(args, ctx, plan) -> int:
 
 
 def _compare(args, ctx, plan) -> int:
-    from pacs_console.core.health.baseline import compare_snapshots, load_baseline, take_snapshot
+    from pacs_console.core.health.baseline import (
+        compare_snapshots,
+        load_baseline,
+        save_validation,
+        take_snapshot,
+    )
     from pacs_console.core.health.model import HealthRun
 
     try:
@@ -127,6 +132,8 @@ def _compare(args, ctx, plan) -> int:
     rows = compare_snapshots(before, after)
     health = HealthRun(plan.site, datetime.fromisoformat(after["taken_at"]), results=rows,
                        finished_at=datetime.now(UTC))
+    if not args.no_save:
+        health.run_id = save_validation(ctx.db, health, args.compare, before["taken_at"])
     if args.json:
         print(json.dumps({**health.to_dict(), "baseline": args.compare,
                           "baseline_taken_at": before["taken_at"]}, ensure_ascii=False, indent=2))

@@ -20,6 +20,7 @@ from pacs_console.core.health.plan import Plan
 from pacs_console.core.models import Progress
 
 BASELINE_KIND = "health-baseline"
+VALIDATION_KIND = "health-validation"
 SLOWER_PCT, SLOWER_MS = 50.0, 20.0
 
 
@@ -132,6 +133,24 @@ def load_baseline(db, site: str, name: str) -> dict:
         "health-baseline-unknown", f"No baseline {name!r} for {site}",
         ("It was never recorded on this laptop, or under another name",),
         (f"Record it before the upgrade: pacs-console health {site!r} --baseline {name}",)))
+
+
+def save_validation(db, health, baseline: str, taken_at: str) -> str:
+    """The post-upgrade validation report kept as evidence (History, incidents, the visit
+    report's Site health section)."""
+    from pacs_console.core.db.testruns import save_test_run
+
+    regressed = [r for r in health.results if r.result != PASS]
+    run = save_test_run(
+        db, kind=VALIDATION_KIND, node_label=f"site:{health.site}",
+        outcome="ok" if not regressed else "failed" if health.verdict == FAIL else "warning",
+        parameters={"site": health.site, "baseline": baseline, "baseline_taken_at": taken_at},
+        started_at=health.started_at,
+        summary=f"Post-upgrade validation of {health.site} against baseline {baseline!r}: "
+                + ("PASS" if not regressed else f"{len(regressed)} regression(s)"),
+        metrics={"checks": [r.to_dict() for r in health.results],
+                 "verdict": PASS if not regressed else health.verdict})
+    return run.uuid
 
 
 def _row(node: str, check: str, result: str, summary: str, **metrics) -> CheckResult:

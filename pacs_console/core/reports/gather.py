@@ -113,8 +113,10 @@ def health_item(run) -> HealthItem:
     changes = tuple(f"{c.get('node')} {c.get('check')}: {c.get('text')}"
                     for c in m.get("changes", []))
     started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
-    return HealthItem(str((run.parameters or {}).get("site", "")), started,
-                      str(m.get("verdict", run.outcome)), rows, changes)
+    site = str((run.parameters or {}).get("site", ""))
+    if run.kind == "health-validation":  # the post-upgrade validation report
+        site += f", post-upgrade validation against baseline {run.parameters.get('baseline')!r}"
+    return HealthItem(site, started, str(m.get("verdict", run.outcome)), rows, changes)
 
 
 def _started(run) -> datetime:
@@ -158,7 +160,8 @@ def dr_compare_item(run) -> DrCompareItem:
         float(gap) if isinstance(gap, int | float) and gap == gap else None, rows)
 
 
-SECTION_KINDS = {"health", "archive-check", "archive-compare"}  # their own sections
+HEALTH_KINDS = ("health", "health-validation")
+SECTION_KINDS = {*HEALTH_KINDS, "archive-check", "archive-compare"}  # their own sections
 
 
 def capability_item(node) -> CapabilityMatrixItem | None:
@@ -260,7 +263,7 @@ def gather(db: Database, settings: Settings, visit_id: int, extras: Extras | Non
         purpose=visit.purpose, visit_notes=visit.notes, arrived_at=visit.arrived_at,
         departed_at=visit.departed_at, incidents=incidents,
         test_runs=tuple(test_run_item(r) for r in runs if r.kind not in SECTION_KINDS),
-        health=tuple(health_item(r) for r in runs if r.kind == "health"),
+        health=tuple(health_item(r) for r in runs if r.kind in HEALTH_KINDS),
         archive_checks=tuple(archive_check_item(r) for r in runs if r.kind == "archive-check"),
         dr_compares=tuple(dr_compare_item(r) for r in runs if r.kind == "archive-compare"),
         audit_head=_audit_head(db),

@@ -146,3 +146,12 @@ def test_upgrade_validation_compares_hl7_ack_and_qido_counts(site, data_dir, ort
     assert ack["result"] == "fail" and ack["summary"] == "HL7 ACK code AA before, AE now"
     qido = rows[("Main PACS", "qido_studies")]
     assert qido["result"] == "fail" and qido["metrics"] == {"before": 1, "after": 0}
+    from pacs_console.core.db.testruns import list_test_runs
+
+    (saved,) = list_test_runs(ctx.db, kind="health-validation")  # kept as evidence
+    regressions = sum(c["result"] != "pass" for c in after["checks"])
+    assert regressions >= 3  # the ACK code, the QIDO count and the C-FIND study count
+    assert saved.summary == (f"Post-upgrade validation of {SITE} against baseline "
+                             f"'before-upgrade': {regressions} regression(s)")
+    assert saved.parameters["baseline"] == "before-upgrade" and saved.outcome == "warning"
+    assert after["run_id"] == saved.uuid
