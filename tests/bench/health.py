@@ -80,7 +80,7 @@ def _closed_port() -> int:
 def _health_setup() -> None:
     from pacs_console.core.context import Context
     from pacs_console.core.db.nodes import save_node
-    from pacs_console.core.dicom.ae import make_ae
+    from pacs_console.core.dicom.wire.ae import make_ae
     from pacs_console.core.health.plan import default_plan
     from pacs_console.core.health.runner import run_health
     from pacs_console.core.incidents.sites import save_site
@@ -169,7 +169,7 @@ def _health_once() -> dict[str, float]:
 _STUDIES = """
 import sys
 from pathlib import Path
-from pacs_console.core.dicom.synth import generate_study, write_study
+from pacs_console.core.dicom.synth.studies import generate_study, write_study
 count, images, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 for n in range(count):
     modality = ("CT", "MR", "CR", "US")[n % 4]

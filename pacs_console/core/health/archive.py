@@ -73,7 +73,7 @@ def list_studies(target, date_range: str | None, limit: int = MAX_STUDIES
                  ) -> Generator[Progress, None, list[dict]]:
     """One study-level C-FIND; progress every few hundred matches or a quarter second, so a
     cancel is seen soon. Closing it cancels the query (C-CANCEL)."""
-    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.ops.query import find
 
     rows: list[dict] = []
     keys = {"date": date_range} if date_range else {}
@@ -222,8 +222,8 @@ def _pixel_digest(path: Path) -> tuple[str | None, str]:
 
 
 def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> StudyCheck:
-    from pacs_console.core.dicom.query import find
-    from pacs_console.core.dicom.retrieve import get
+    from pacs_console.core.dicom.ops.query import find
+    from pacs_console.core.dicom.ops.retrieve import get
 
     uid = study.get("StudyInstanceUID", "")
     expected = study.get("NumberOfStudyRelatedInstances")
@@ -317,7 +317,7 @@ def run_spot_check(db, settings, data_dir: Path, node_name: str, sample: int, *,
                    since: str | None = None, seed: int | None = None, save: bool = True
                    ) -> Generator[Progress, None, SpotCheck]:
     """Spot-check the address-book node ``node_name`` and keep the outcome as evidence."""
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.wire.target import Target
 
     node = address_book_node(db, node_name)
     outcome = yield from spot_check(Target.from_node(node, settings), node_name, data_dir,

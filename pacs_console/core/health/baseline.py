@@ -33,7 +33,7 @@ def _drain(generator):
 
 
 def _count(target, model: str, keys: dict) -> int | None:
-    from pacs_console.core.dicom.query import find
+    from pacs_console.core.dicom.ops.query import find
 
     try:
         result = _drain(find(target, "STUDY", keys, model=model, limit=100_000))
@@ -61,8 +61,8 @@ def _node_snapshot(target, node_plan, date_range: str, run=None) -> dict:
 
 
 def _dicom_snapshot(target, node_plan, date_range: str) -> dict:
-    from pacs_console.core.dicom.echo import echo_target
-    from pacs_console.core.dicom.probe import probe
+    from pacs_console.core.dicom.ops.echo import echo_target
+    from pacs_console.core.dicom.ops.probe import probe
 
     echoes = [echo_target(target) for _ in range(5)]
     ok = [e for e in echoes if e.ok]
@@ -91,7 +91,7 @@ def _dicom_snapshot(target, node_plan, date_range: str) -> dict:
 def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None, secrets=None
                   ) -> Generator[Progress, None, dict]:
     from pacs_console.core.db.nodes import list_nodes
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.wire.target import Target
 
     today = datetime.now(UTC).date()
     date_range = date_range or f"{today - timedelta(days=365):%Y%m%d}-{today:%Y%m%d}"
@@ -192,7 +192,7 @@ def _capabilities(node: str, old: dict, new: dict) -> CheckResult:
         if not now:
             lost.append(names.get(uid, uid))
         elif set(syntaxes) - now:
-            from pacs_console.core.dicom.association import uid_name
+            from pacs_console.core.dicom.wire.association import uid_name
 
             gone = ", ".join(uid_name(ts) for ts in sorted(set(syntaxes) - now))
             narrowed.append(f"{names.get(uid, uid)} no longer in {gone}")

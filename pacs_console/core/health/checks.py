@@ -20,7 +20,7 @@ class NodeRun:
     """What one node's checks share: the node, how to reach it, its plan and the last run."""
 
     node: object  # NodeRecord
-    target: object  # core.dicom.target.Target
+    target: object  # core.dicom.wire.target.Target
     plan: NodePlan
     thresholds: Thresholds
     previous: dict[str, CheckResult] = field(default_factory=dict)

@@ -121,7 +121,7 @@ def save_dr_compare(db, primary_name: str, dr_name: str, report: dict,
 def run_dr_compare(db, settings, primary_name: str, dr_name: str, date_from: str, date_to: str,
                    *, save: bool = True) -> Generator[Progress, None, dict]:
     """Compare the address-book nodes ``primary_name`` and ``dr_name``; keep it as evidence."""
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.wire.target import Target
 
     primary = address_book_node(db, primary_name)
     dr = address_book_node(db, dr_name)

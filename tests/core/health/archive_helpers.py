@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.paths import app_paths
 
 

@@ -95,8 +95,8 @@ def _drain(steps):
 def test_spot_check_names_a_missing_instance_on_dcmqrscp(data_dir, dcmqrscp):
     import pydicom
 
-    from pacs_console.core.dicom.store import store
-    from pacs_console.core.dicom.target import Target
+    from pacs_console.core.dicom.ops.store import store
+    from pacs_console.core.dicom.wire.target import Target
 
     study = _studies()[0]
     sent = _drain(store(Target(dcmqrscp.host, dcmqrscp.dicom_port, dcmqrscp.aet, "PACSCONSOLE"),

@@ -14,7 +14,7 @@ import pytest
 
 from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import save_node
-from pacs_console.core.dicom.synth import generate_study
+from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.hl7.listener import Hl7Listener, ListenerOptions
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.paths import app_paths
