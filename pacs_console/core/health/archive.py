@@ -221,6 +221,28 @@ def _pixel_digest(path: Path) -> tuple[str | None, str]:
         return None, f"{type(exc).__name__}: {exc}"[:200]
 
 
+def study_digests(target, study_uid: str) -> tuple[object, dict[str, str]]:
+    """C-GET one study into a scratch folder (removed after): the RetrieveResult and, per SOP
+    Instance UID received, the SHA-256 of its pixel data (or "unreadable: why")."""
+    import pydicom
+
+    from pacs_console.core.dicom.ops.retrieve import get
+
+    digests: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="pacs-health-retrieve-") as folder:
+        result = _drain(get(target, "STUDY", {"StudyInstanceUID": study_uid}, folder))
+        for path in result.files:
+            try:
+                sop = str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)
+            except Exception as exc:  # noqa: BLE001 - unreadable as DICOM: this file's finding
+                digests[path.name] = f"unreadable: {type(exc).__name__}"
+                continue
+            digest, problem = _pixel_digest(path)
+            digests[sop] = digest or f"unreadable: {problem}"
+        result.files = []  # gone with the folder
+    return result, digests
+
+
 def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> StudyCheck:
     from pacs_console.core.dicom.ops.query import find
     from pacs_console.core.dicom.ops.retrieve import get

@@ -3,7 +3,8 @@ after, and every difference with its severity (PASS only when nothing regressed)
 
 A snapshot holds per node: the capability matrix (SOP classes x transfer syntaxes accepted),
 the implementation identity, study counts for a fixed date range, the worklist count, the
-C-ECHO p95, the QIDO-RS study count of a DICOMweb node and the ACK code an HL7 test interface
+C-ECHO p95, the pixel checksums of a known study (``retrieve_study_uid``), the QIDO-RS study
+count of a DICOMweb node and the ACK code an HL7 test interface
 gives a test ADT (only with consent in the plan). The date range is recorded with the baseline,
 so the comparison asks the same.
 """
@@ -53,6 +54,11 @@ def _node_snapshot(target, node_plan, date_range: str, run=None) -> dict:
             snapshot["qido_studies"] = len(result.matches) if result.ok else None
         except ConsoleError:
             snapshot["qido_studies"] = None
+    if node_plan.retrieve_study_uid and snapshot.get("reachable"):
+        from pacs_console.core.health.archive import study_digests
+
+        _result, digests = study_digests(target, node_plan.retrieve_study_uid)
+        snapshot["study_checksums"] = digests
     if run is not None and "hl7" in node_plan.checks and node_plan.allow_hl7:
         from pacs_console.core.health.checks import hl7
 
@@ -173,6 +179,8 @@ def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
         if "capabilities" in old:
             rows += [_capabilities(node, old, new), _identity(node, old, new),
                      _speed(node, old, new)]
+        if "study_checksums" in old:
+            rows.append(_checksums(node, old["study_checksums"], new.get("study_checksums", {})))
         for key, label in (("studies", "study count"), ("worklist", "worklist count"),
                            ("qido_studies", "QIDO-RS study count"), ("hl7_ack", "HL7 ACK code")):
             if key in old:
@@ -182,6 +190,19 @@ def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
                                  f"{label} {old[key]} before, {new.get(key)} now",
                                  before=old[key], after=new.get(key)))
     return rows
+
+
+def _checksums(node: str, old: dict, new: dict) -> CheckResult:
+    """The known study's pixel checksums, instance by instance."""
+    missing = sorted(set(old) - set(new))
+    changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
+    if not missing and not changed:
+        return _row(node, "study_checksums", PASS,
+                    f"{len(old)} instance(s) of the known study unchanged")
+    parts = [f"{len(missing)} instance(s) no longer retrieved"] if missing else []
+    parts += [f"{len(changed)} instance(s) with different pixel data"] if changed else []
+    return _row(node, "study_checksums", FAIL, "Known study: " + ", ".join(parts),
+                missing=missing[:20], changed=changed[:20])
 
 
 def _capabilities(node: str, old: dict, new: dict) -> CheckResult:

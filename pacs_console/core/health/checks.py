@@ -227,6 +227,35 @@ def dicomweb_url(run: NodeRun) -> str:
     return run.plan.dicomweb_url or f"{scheme}://{run.target.host}:{run.target.port}/dicom-web"
 
 
+def retrieve(run: NodeRun) -> CheckResult:
+    """C-GET of the plan's known study into the console (a scratch folder): every instance
+    arrives and decodes; throughput."""
+    from pacs_console.core.health.archive import study_digests
+
+    start = time.perf_counter()
+    uid = run.plan.retrieve_study_uid
+    if not uid:
+        return _result(run, "retrieve", SKIPPED, "No known study in the plan "
+                       "(retrieve_study_uid)", start=start)
+    result, digests = study_digests(run.target, uid)
+    bad = sorted(k for k, v in digests.items() if v.startswith("unreadable"))
+    metrics = {"study_uid": uid, "completed": result.completed, "failed": result.failed,
+               "received": len(digests), "undecodable": bad[:20],
+               "mb_per_s": round(result.mb_per_s, 3),
+               "images_per_s": round(result.images_per_s, 3),
+               "duration_ms": round(result.duration_ms, 3)}
+    if result.outcome == "failed" or not digests:
+        what = result.diagnosis.what if result.diagnosis else "no instance arrived"
+        return _result(run, "retrieve", FAIL, f"C-GET of the known study failed: {what}",
+                       diagnosis=result.diagnosis, metrics=metrics, start=start)
+    text = (f"C-GET {len(digests)} instance(s) in {result.duration_ms:.0f} ms "
+            f"({result.mb_per_s:.1f} MB/s)")
+    if result.failed or bad:
+        return _result(run, "retrieve", WARN, text + f", {result.failed} failed, {len(bad)} "
+                       "undecodable", diagnosis=result.diagnosis, metrics=metrics, start=start)
+    return _result(run, "retrieve", PASS, text, metrics=metrics, start=start)
+
+
 def qido_studies(run: NodeRun, date_range: str, limit: int):
     """A QIDO-RS study search over ``date_range``: the WebResult (ConsoleError when the
     endpoint cannot be used, e.g. an unreadable CA file)."""
@@ -286,5 +315,6 @@ def hl7(run: NodeRun) -> CheckResult:
 
 CHECK_FUNCTIONS: dict[str, Callable[[NodeRun], CheckResult]] = {
     "route": route, "echo": echo, "association": association, "tls": tls,
-    "find": find_studies, "worklist": worklist, "dicomweb": dicomweb, "hl7": hl7,
+    "find": find_studies, "worklist": worklist, "retrieve": retrieve, "dicomweb": dicomweb,
+    "hl7": hl7,
     "store": store}

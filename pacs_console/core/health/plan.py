@@ -2,7 +2,8 @@
 
 Defaults follow the node's role (its tags): every node gets route; every DICOM node echo and
 association; a PACS or archive a study-level C-FIND over a bounded date range; a RIS a worklist
-query; a node with TLS a certificate check; a DICOMweb node a QIDO-RS study search; an HL7
+query; a node with TLS a certificate check; a node given a known study in the plan
+(``retrieve_study_uid``) a C-GET of that study into the console; a DICOMweb node a QIDO-RS study search; an HL7
 interface the HL7 check. A node tagged only dicomweb or hl7 is not spoken DICOM to. Two checks
 change the site's data and run only with the engineer's consent in the plan file: the C-STORE of
 one generated test image (``allow_store``) and the test ADT sent to an HL7 test interface
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
-CHECKS = ("route", "echo", "association", "tls", "find", "worklist", "dicomweb", "hl7", "store")
+CHECKS = ("route", "echo", "association", "tls", "find", "worklist", "retrieve", "dicomweb",
+          "hl7", "store")
 NON_DICOM_ROLES = {"dicomweb", "hl7"}  # a node tagged only with these does not speak DICOM
 MAX_PLAN_BYTES = 256 * 1024
 MAX_NODES = 500
@@ -43,6 +45,7 @@ class NodePlan:
     dicomweb_url: str = ""  # empty: http://HOST:PORT/dicom-web of the node
     allow_hl7: bool = False  # consent: a test ADT^A04 (processing ID T) to this interface
     hl7_port: int = 0  # 0: the node's port
+    retrieve_study_uid: str = ""  # a known study: C-GET it into the console (adds "retrieve")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class Plan:
                 "nodes": {n.node: {"checks": list(n.checks), "allow_store": n.allow_store,
                                    "station_ae": n.station_ae, "find_days": n.find_days,
                                    "echo_count": n.echo_count, "dicomweb_url": n.dicomweb_url,
-                                   "allow_hl7": n.allow_hl7, "hl7_port": n.hl7_port}
+                                   "allow_hl7": n.allow_hl7, "hl7_port": n.hl7_port,
+                                   "retrieve_study_uid": n.retrieve_study_uid}
                           for n in self.nodes}}
 
 
@@ -143,6 +147,13 @@ def apply_plan(plan: Plan, data) -> Plan:
         if not isinstance(url, str) or len(url) > 500 or (
                 url and not url.lower().startswith(("http://", "https://"))):
             raise _fail(f"dicomweb_url of {name!r} must be an http(s) URL", repr(url)[:60])
+        known = spec.get("retrieve_study_uid", current.retrieve_study_uid)
+        if not isinstance(known, str) or len(known) > 64 or not all(
+                c.isdigit() or c == "." for c in known):
+            raise _fail(f"retrieve_study_uid of {name!r} must be a Study Instance UID",
+                        repr(known)[:70])
+        if known and "retrieve" not in checks:
+            checks = [*checks, "retrieve"]
         for key in ("allow_store", "allow_hl7"):
             if not isinstance(spec.get(key, False), bool):
                 raise _fail(f"{key} of {name!r} must be true or false", repr(spec[key])[:20])
@@ -150,6 +161,7 @@ def apply_plan(plan: Plan, data) -> Plan:
             current, checks=tuple(dict.fromkeys(checks)),
             allow_store=spec.get("allow_store", current.allow_store), station_ae=station,
             dicomweb_url=url, allow_hl7=spec.get("allow_hl7", current.allow_hl7),
+            retrieve_study_uid=known,
             hl7_port=int(_number(spec.get("hl7_port", current.hl7_port), "hl7_port", 0, 65535)),
             find_days=int(_number(spec.get("find_days", current.find_days), "find_days", 1, 3650)),
             echo_count=int(_number(spec.get("echo_count", current.echo_count), "echo_count", 1, 50)))

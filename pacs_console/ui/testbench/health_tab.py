@@ -27,7 +27,8 @@ from pacs_console.core.context import Context
 from pacs_console.ui import workers
 
 CHECK_NAMES = {"route": "Route", "echo": "C-ECHO", "association": "Association", "tls": "TLS",
-               "find": "Study C-FIND", "worklist": "Worklist", "dicomweb": "DICOMweb",
+               "find": "Study C-FIND", "worklist": "Worklist", "retrieve": "C-GET study",
+               "dicomweb": "DICOMweb",
                "hl7": "HL7 test ADT", "store": "Test C-STORE"}
 COLOURS = {"pass": "#c8e6c9", "warn": "#ffe0b2", "fail": "#ffcdd2", "skipped": "#eeeeee"}
 # The site's verdict in words: WARN alone read as "a warning" beside "7 fail".

@@ -1,4 +1,4 @@
-"""DICOMweb (QIDO-RS) and HL7 checks of the health plan against real peers: Orthanc's DICOMweb
+"""DICOMweb (QIDO-RS), HL7 and known-study retrieve checks of the health plan against real peers: Orthanc's DICOMweb
 plugin and the console's own HL7 listener as the site's HL7 test interface (a test ADT only
 with the engineer's consent in the plan), a closed web port, and an interface reconfigured
 between baseline and compare."""
@@ -155,3 +155,36 @@ def test_upgrade_validation_compares_hl7_ack_and_qido_counts(site, data_dir, ort
                              f"'before-upgrade': {regressions} regression(s)")
     assert saved.parameters["baseline"] == "before-upgrade" and saved.outcome == "warning"
     assert after["run_id"] == saved.uuid
+
+
+def test_known_study_is_retrieved_and_its_checksums_compared_after_an_upgrade(site, data_dir,
+                                                                             orthanc, tmp_path):
+    ctx, record = site
+    study = generate_study("MR", images=4, series=1, size=32, seed=9)
+    for ds in study:
+        orthanc.upload(part10(ds))
+    uid = str(study[0].StudyInstanceUID)
+    save_node(ctx.db, "Main PACS", orthanc.aet, orthanc.host, orthanc.dicom_port, tags="pacs",
+              site_id=record.id)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"nodes": {"Main PACS": {"retrieve_study_uid": uid}}}),
+                    encoding="utf-8")
+    proc, report = _health(data_dir, "--plan", str(plan))
+    assert proc.returncode == 0, proc.stdout
+    got = _by(report)[("Main PACS", "retrieve")]
+    assert got["result"] == "pass" and got["metrics"]["received"] == 4
+    assert got["summary"].startswith("C-GET 4 instance(s) in ")
+    assert run_cli("health", SITE, "--plan", str(plan), "--baseline", "v1",
+                   data_dir=data_dir, timeout=180).returncode == 0
+    orthanc.corrupt_one_instance(str(study[2].SOPInstanceUID))  # the archive's disk decays
+    proc, after = _health(data_dir, "--plan", str(plan), "--compare", "v1")
+    assert proc.returncode == 10, proc.stdout
+    sums = _by(after)[("Main PACS", "study_checksums")]
+    assert sums["result"] == "fail"
+    assert sums["summary"] == "Known study: 1 instance(s) with different pixel data"
+    assert sums["metrics"]["changed"] == [str(study[2].SOPInstanceUID)]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"nodes": {"Main PACS": {"retrieve_study_uid": "../etc"}}}),
+                   encoding="utf-8")
+    proc = run_cli("health", SITE, "--plan", str(bad), data_dir=data_dir)
+    assert proc.returncode == 2 and "must be a Study Instance UID" in proc.stderr
