@@ -1,7 +1,7 @@
-"""DICOMweb (QIDO-RS), HL7 and known-study retrieve checks of the health plan against real peers: Orthanc's DICOMweb
-plugin and the console's own HL7 listener as the site's HL7 test interface (a test ADT only
-with the engineer's consent in the plan), a closed web port, and an interface reconfigured
-between baseline and compare."""
+"""DICOMweb (QIDO-RS), HL7 and known-study retrieve checks of the health plan against real
+peers: Orthanc (its DICOMweb plugin, a study whose file decays on disk) and the console's own
+HL7 listener as the site's HL7 test interface (a test ADT only with the engineer's consent in
+the plan), a closed web port, and an interface reconfigured between baseline and compare."""
 
 from __future__ import annotations
 
