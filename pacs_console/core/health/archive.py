@@ -1,9 +1,9 @@
 """Archive integrity: spot-check a sample of studies (primary-vs-DR comparison: ``dr``).
 
 Spot-check: a random sample of studies, stratified by year and modality; for each, the counts
-C-FIND gives at study and image level must agree, every instance must arrive over C-GET, decode,
-and match the SHA-256 of its pixel data recorded at the last check (kept in the data folder:
-``archive/<node>.json``, SOP Instance UID -> digest). Every caller (CLI, GUI, benchmark) runs
+C-FIND gives at study, series and image level must agree, every instance must arrive over
+C-GET, decode, and match the SHA-256 of its pixel data recorded at the last check (kept in the
+data folder: ``archive/<node>.json``, SOP Instance UID -> digest). Every caller (CLI, GUI, benchmark) runs
 ``run_spot_check``, which resolves the address-book name and keeps the outcome as evidence.
 """
 
@@ -243,6 +243,31 @@ def study_digests(target, study_uid: str) -> tuple[object, dict[str, str]]:
     return result, digests
 
 
+def _number(value) -> int | None:
+    return int(value) if str(value or "").strip().isdigit() else None
+
+
+def _series_counts(target, study: dict, check: StudyCheck) -> None:
+    """The series level against the study level: how many series, and their instances."""
+    from pacs_console.core.dicom.ops.query import find
+
+    rows: list[dict] = []
+    listing = _drain(find(target, "SERIES", {"StudyInstanceUID": check.study_uid}), rows)
+    if listing.outcome == "failed":
+        what = listing.diagnosis.what if listing.diagnosis else "no answer"
+        check.problems.append(f"series-level C-FIND failed: {what}")
+        return
+    series = _number(study.get("NumberOfStudyRelatedSeries"))
+    if series is not None and series != len(rows):
+        check.problems.append(f"study level says {series} series, series level lists "
+                              f"{len(rows)}")
+    counts = [_number(r.get("NumberOfSeriesRelatedInstances")) for r in rows]
+    if rows and None not in counts and check.expected is not None \
+            and sum(counts) != check.expected:
+        check.problems.append(f"study level says {check.expected} instances, its series "
+                              f"{sum(counts)}")
+
+
 def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> StudyCheck:
     from pacs_console.core.dicom.ops.query import find
     from pacs_console.core.dicom.ops.retrieve import get
@@ -252,6 +277,7 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
     check = StudyCheck(uid, (study.get("StudyDate") or "")[:4],
                        (study.get("ModalitiesInStudy") or "").split("\\")[0],
                        int(expected) if str(expected or "").isdigit() else None)
+    _series_counts(target, study, check)
     listed: list[dict] = []
     listing = _drain(find(target, "IMAGE", {"StudyInstanceUID": uid}), listed)
     check.listed = len(listed)
