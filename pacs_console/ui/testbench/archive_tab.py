@@ -12,12 +12,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -27,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
 from pacs_console.ui.testbench.health_tab import COLOURS
+from pacs_console.ui.testbench.run_parts import RunnerWidget, row_of
 from pacs_console.ui.widgets.panel_parts import resizable
 
 DATE_FORMAT = "yyyy-MM-dd"
@@ -78,105 +74,12 @@ def _dr_compare(ctx: Context, primary: str, dr: str, date_from: str, date_to: st
     return (yield from run_dr_compare(ctx.db, ctx.settings, primary, dr, date_from, date_to))
 
 
-class _Runner(QWidget):
-    """Run and Cancel buttons, a progress bar and a status line around one worker."""
-
-    run_saved = Signal(object)
-    busy_text = ""
-
-    def __init__(self, ctx: Context, panel, prefix: str, run_text: str) -> None:
-        super().__init__()
-        self.ctx, self.panel, self.worker = ctx, panel, None
-        self.run_button = QPushButton(run_text)
-        self.run_button.setObjectName(f"{prefix}-run")
-        self.run_button.clicked.connect(lambda: self.start())
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName(f"{prefix}-cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(lambda: self.cancel())
-        self.progress = QProgressBar()
-        self.status = QLabel()
-        self.status.setObjectName(f"{prefix}-status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        table = getattr(panel, "table", None)
-        if table is not None:  # the address book above changed: offer its names at once
-            model = table.model()
-            for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
-                signal.connect(lambda *_: self.refresh_nodes())
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        self.refresh_nodes()
-
-    def refresh_nodes(self) -> None:
-        raise NotImplementedError
-
-    def node_names(self) -> list[str]:
-        return [n.name for n in getattr(self.panel, "nodes", [])]
-
-    def fill_combo(self, combo: QComboBox, preferred: int = 0) -> None:
-        current, names = combo.currentText(), self.node_names()
-        if names == [combo.itemText(i) for i in range(combo.count())]:
-            return
-        combo.clear()
-        combo.addItems(names)
-        if current in names:
-            combo.setCurrentText(current)
-        elif names:
-            combo.setCurrentIndex(min(preferred, len(names) - 1))
-
-    def launch(self, fn, *args) -> None:
-        self.progress.setRange(0, 0)  # busy until the first counted step
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status.setText(self.busy_text)
-        self.worker = workers.start(fn, self.ctx, *args, on_progress=self._progress,
-                                    on_result=self._result, on_error=self._failed,
-                                    on_finished=self._finished)
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.status.setText("Stopping…")
-
-    def _progress(self, step) -> None:
-        if step.total:
-            self.progress.setRange(0, step.total)
-            self.progress.setValue(step.done)
-        self.status.setText(step.message)
-
-    def _result(self, outcome) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.show_outcome(outcome)
-        self.run_saved.emit(outcome)
-
-    def _failed(self, exc: Exception) -> None:
-        diagnosis = getattr(exc, "diagnosis", None)
-        self.status.setText(diagnosis.text() if diagnosis else f"Unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled:
-            self.status.setText("Cancelled: no result saved.")
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
-        self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-
-    def start(self) -> None:
-        raise NotImplementedError
-
-    def show_outcome(self, outcome) -> None:
-        raise NotImplementedError
-
-
-class SpotCheckSection(_Runner):
+class SpotCheckSection(RunnerWidget):
     busy_text = "Listing the archive's studies…"
 
     def __init__(self, ctx: Context, panel) -> None:
         super().__init__(ctx, panel, "archive-check", "Run spot-check")
+        self.follow_address_book()
         self.node = QComboBox()
         self.node.setObjectName("archive-check-node")
         self.node.setMinimumWidth(180)
@@ -202,13 +105,9 @@ class SpotCheckSection(_Runner):
                             "the counts agree, every instance arrives (C-GET), decodes and "
                             "matches its checksum from the last check.")
         self.outcome = None
-        row = QHBoxLayout()
-        for widget in (QLabel("Archive"), self.node, QLabel("Sample"), self.sample,
-                       self.use_since, self.since, self.run_button, self.cancel_button):
-            row.addWidget(widget)
-        row.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        layout.addLayout(row_of("Archive", self.node, "Sample", self.sample, self.use_since,
+                                self.since, self.run_button, self.cancel_button))
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(resizable(self.table, self.details, stretch=(3, 1)), 1)
@@ -276,11 +175,12 @@ class SpotCheckSection(_Runner):
         self.details.setPlainText("\n".join(lines))
 
 
-class DrCompareSection(_Runner):
+class DrCompareSection(RunnerWidget):
     busy_text = "Listing the primary's studies…"
 
     def __init__(self, ctx: Context, panel) -> None:
         super().__init__(ctx, panel, "dr-compare", "Compare")
+        self.follow_address_book()
         self.primary = QComboBox()
         self.primary.setObjectName("dr-primary")
         self.dr = QComboBox()
@@ -294,14 +194,10 @@ class DrCompareSection(_Runner):
         self.status.setText("One study-level C-FIND on each archive for the dates: studies on "
                             "one side only, series and instance counts that differ, and how "
                             "far the DR copy is behind.")
-        row = QHBoxLayout()
-        for widget in (QLabel("Primary"), self.primary, QLabel("DR copy"), self.dr,
-                       QLabel("From"), self.date_from, QLabel("To"), self.date_to,
-                       self.run_button, self.cancel_button):
-            row.addWidget(widget)
-        row.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        layout.addLayout(row_of("Primary", self.primary, "DR copy", self.dr, "From",
+                                self.date_from, "To", self.date_to, self.run_button,
+                                self.cancel_button))
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)

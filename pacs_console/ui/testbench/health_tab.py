@@ -10,12 +10,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -25,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.testbench.run_parts import RunnerWidget, row_of
 
 CHECK_NAMES = {"route": "Route", "echo": "C-ECHO", "association": "Association", "tls": "TLS",
                "find": "Study C-FIND", "worklist": "Worklist", "retrieve": "C-GET study",
@@ -56,27 +53,18 @@ def _run(ctx: Context, site: str):
                                   secrets=ctx.secrets))
 
 
-class HealthTab(QWidget):
+class HealthTab(RunnerWidget):
+    busy_text = "Checking…"
+    stopping_text = "Stopping after the checks under way…"
+
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, "health", "Run health check")
         self.health = None
-        self.worker: workers.Worker | None = None
         self.site = QComboBox()
         self.site.setObjectName("health-site")
         self.site.setMinimumWidth(220)
-        self.start_button = QPushButton("Run health check")
-        self.start_button.setObjectName("health-run")
-        self.start_button.clicked.connect(lambda: self.start())
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("health-cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(lambda: self.cancel())
-        self.progress = QProgressBar()
-        self.status = QLabel("Pick a site and run its health check: every node of the site "
-                             "gets the checks of its role, compared with the last run.")
-        self.status.setObjectName("health-status")
-        self.status.setWordWrap(True)
+        self.status.setText("Pick a site and run its health check: every node of the site "
+                            "gets the checks of its role, compared with the last run.")
         self.grid = QTableWidget(0, 0)
         self.grid.setObjectName("health-grid")
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -87,29 +75,22 @@ class HealthTab(QWidget):
         self.details.setObjectName("health-details")
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Click a cell to see its evidence.")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Site"))
-        row.addWidget(self.site)
-        row.addWidget(self.start_button)
-        row.addWidget(self.cancel_button)
-        row.addStretch(1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.grid)
         split.addWidget(self.details)
         split.setSizes([300, 160])
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        layout.addLayout(row_of("Site", self.site, self.run_button, self.cancel_button))
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
 
+    def refresh_nodes(self) -> None:
+        self.refresh()
+
     def refresh(self) -> None:
         workers.start(_sites, self.ctx, on_result=self._sites_loaded,
                       on_error=lambda exc: self.status.setText(f"Sites not loaded: {exc}"))
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        self.refresh()
 
     def _sites_loaded(self, names: list[str]) -> None:
         current = self.site.currentText()
@@ -127,26 +108,10 @@ class HealthTab(QWidget):
             return
         self.grid.setRowCount(0)
         self.details.clear()
-        self.progress.setValue(0)
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.launch(_run, site)
         self.status.setText(f"Checking {site}…")
-        self.worker = workers.start(_run, self.ctx, site, on_progress=self._progress,
-                                    on_result=self._done, on_error=self._failed,
-                                    on_finished=self._finished)
 
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.status.setText("Stopping after the checks under way…")
-
-    def _progress(self, step) -> None:
-        if step.total:
-            self.progress.setMaximum(step.total)
-            self.progress.setValue(step.done)
-        self.status.setText(step.message)
-
-    def _done(self, health) -> None:
+    def show_outcome(self, health) -> None:
         if health is None:
             self.status.setText("This site has no node in the address book: give nodes this "
                                 "site first.")
@@ -198,14 +163,3 @@ class HealthTab(QWidget):
             lines += [f"  {k}: {json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v}"
                       for k, v in result.metrics.items()]
         self.details.setPlainText("\n".join(lines))
-
-    def _failed(self, exc: Exception) -> None:
-        diagnosis = getattr(exc, "diagnosis", None)
-        self.status.setText(diagnosis.text() if diagnosis else f"Unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled:
-            self.status.setText("Cancelled: no result saved.")
-        self.worker = None
-        self.start_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
