@@ -20,3 +20,15 @@ class Progress:
         if not self.total:
             return None
         return min(1.0, self.done / self.total)
+
+
+def drain(generator, items: list | None = None):
+    """Run a core generator to its end (keeping what it yields in ``items`` when given);
+    its return value."""
+    try:
+        while True:
+            item = next(generator)
+            if items is not None:
+                items.append(item)
+    except StopIteration as stop:
+        return stop.value

@@ -84,6 +84,7 @@ def _health_setup() -> None:
     from pacs_console.core.health.plan import default_plan
     from pacs_console.core.health.runner import run_health
     from pacs_console.core.incidents.sites import save_site
+    from pacs_console.core.models import drain
     from pacs_console.paths import app_paths
 
     servers = []
@@ -109,7 +110,7 @@ def _health_setup() -> None:
         seconds = {}
         for name, _port in nodes:
             start = time.perf_counter()
-            _drain(run_health(ctx.db, ctx.settings, default_plan(SITE, [by_name[name]]),
+            drain(run_health(ctx.db, ctx.settings, default_plan(SITE, [by_name[name]]),
                               save=False))
             seconds[name] = time.perf_counter() - start
         slowest = max(seconds, key=seconds.get)
@@ -120,14 +121,6 @@ def _health_setup() -> None:
         ctx.close()
     _state.update(servers=servers, silent=silent, health_dir=folder, slowest=slowest,
                   alone_s=seconds)
-
-
-def _drain(steps):
-    try:
-        while True:
-            next(steps)
-    except StopIteration as stop:
-        return stop.value
 
 
 def _health_teardown() -> None:

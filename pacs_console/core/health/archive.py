@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
-from pacs_console.core.models import Progress
+from pacs_console.core.models import Progress, drain
 
 MAX_SAMPLE = 1000
 MAX_STUDIES = 200_000
@@ -29,16 +29,6 @@ PROGRESS_EVERY, PROGRESS_EVERY_S = 250, 0.25  # matches or seconds between progr
 CHECK_KIND = "archive-check"
 MAX_SAVED_FINDINGS = 200
 FINDINGS = ("missing", "corrupt", "changed", "unreadable")
-
-
-def _drain(generator, items: list | None = None):
-    try:
-        while True:
-            item = next(generator)
-            if items is not None:
-                items.append(item)
-    except StopIteration as stop:
-        return stop.value
 
 
 class Pacer:
@@ -230,7 +220,7 @@ def study_digests(target, study_uid: str) -> tuple[object, dict[str, str]]:
 
     digests: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="pacs-health-retrieve-") as folder:
-        result = _drain(get(target, "STUDY", {"StudyInstanceUID": study_uid}, folder))
+        result = drain(get(target, "STUDY", {"StudyInstanceUID": study_uid}, folder))
         for path in result.files:
             try:
                 sop = str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)
@@ -252,7 +242,7 @@ def _series_counts(target, study: dict, check: StudyCheck) -> None:
     from pacs_console.core.dicom.ops.query import find
 
     rows: list[dict] = []
-    listing = _drain(find(target, "SERIES", {"StudyInstanceUID": check.study_uid}), rows)
+    listing = drain(find(target, "SERIES", {"StudyInstanceUID": check.study_uid}), rows)
     if listing.outcome == "failed":
         what = listing.diagnosis.what if listing.diagnosis else "no answer"
         check.problems.append(f"series-level C-FIND failed: {what}")
@@ -279,7 +269,7 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
                        int(expected) if str(expected or "").isdigit() else None)
     _series_counts(target, study, check)
     listed: list[dict] = []
-    listing = _drain(find(target, "IMAGE", {"StudyInstanceUID": uid}), listed)
+    listing = drain(find(target, "IMAGE", {"StudyInstanceUID": uid}), listed)
     check.listed = len(listed)
     if listing.outcome == "failed":
         what = listing.diagnosis.what if listing.diagnosis else "no answer"
@@ -288,7 +278,7 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
         check.problems.append(f"study level says {check.expected} instances, image level lists "
                               f"{check.listed}")
     folder = Path(tempfile.mkdtemp(dir=scratch))
-    result = _drain(get(target, "STUDY", {"StudyInstanceUID": uid}, folder))
+    result = drain(get(target, "STUDY", {"StudyInstanceUID": uid}, folder))
     by_uid: dict[str, Path] = {}
     for path in result.files:
         try:

@@ -18,26 +18,18 @@ from datetime import UTC, datetime, timedelta
 from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.health.model import FAIL, PASS, WARN, CheckResult
 from pacs_console.core.health.plan import Plan
-from pacs_console.core.models import Progress
+from pacs_console.core.models import Progress, drain
 
 BASELINE_KIND = "health-baseline"
 VALIDATION_KIND = "health-validation"
 SLOWER_PCT, SLOWER_MS = 50.0, 20.0
 
 
-def _drain(generator):
-    try:
-        while True:
-            next(generator)
-    except StopIteration as stop:
-        return stop.value
-
-
 def _count(target, model: str, keys: dict) -> int | None:
     from pacs_console.core.dicom.ops.query import find
 
     try:
-        result = _drain(find(target, "STUDY", keys, model=model, limit=100_000))
+        result = drain(find(target, "STUDY", keys, model=model, limit=100_000))
     except ConsoleError:
         return None
     return result.count if result.outcome != "failed" else None
@@ -77,7 +69,7 @@ def _dicom_snapshot(target, node_plan, date_range: str) -> dict:
                 if echoes[-1].diagnosis else None}
     times = sorted(e.total_ms or 0.0 for e in ok)
     peer = (ok[0].association or {}).get("peer", {})
-    matrix = _drain(probe(target, storage=True))
+    matrix = drain(probe(target, storage=True))
     snapshot = {"reachable": True,
                 "implementation": {k: peer.get(k) for k in (
                     "implementation_class_uid", "implementation_version_name", "max_pdu")},

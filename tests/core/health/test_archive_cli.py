@@ -11,7 +11,7 @@ import pytest
 from pacs_console.core.context import Context
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
-from tests.core.dicom_ops.helpers import part10
+from tests.core.dicom_ops.helpers import drain, part10
 from tests.core.health.archive_helpers import nodes as _nodes
 from tests.core.health.archive_helpers import studies as _studies
 
@@ -84,14 +84,6 @@ def test_spot_check_records_checksums_then_finds_a_corrupted_file(data_dir, orth
                    data_dir=data_dir).returncode == 2
 
 
-def _drain(steps):
-    try:
-        while True:
-            next(steps)
-    except StopIteration as stop:
-        return stop.value
-
-
 def test_spot_check_names_a_missing_instance_on_dcmqrscp(data_dir, dcmqrscp):
     import pydicom
 
@@ -99,7 +91,7 @@ def test_spot_check_names_a_missing_instance_on_dcmqrscp(data_dir, dcmqrscp):
     from pacs_console.core.dicom.wire.target import Target
 
     study = _studies()[0]
-    sent = _drain(store(Target(dcmqrscp.host, dcmqrscp.dicom_port, dcmqrscp.aet, "PACSCONSOLE"),
+    _items, sent = drain(store(Target(dcmqrscp.host, dcmqrscp.dicom_port, dcmqrscp.aet, "PACSCONSOLE"),
                         study))
     assert sent.sent == 3
     gone = str(study[1].SOPInstanceUID)
