@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -192,8 +193,9 @@ def _load_digests(path: Path) -> dict[str, str]:
         return {}
 
 
-def _pixel_digest(path: Path) -> tuple[str | None, str]:
-    """(SHA-256 of the pixel data, problem): problem is '' when it decodes."""
+def read_instance(path: Path) -> tuple[str | None, str | None, str]:
+    """One read of a received file: (SOP Instance UID, SHA-256 of its pixel data, problem).
+    The UID is None when the file is not readable DICOM; problem is '' when the pixels decode."""
     import warnings
 
     import pydicom
@@ -202,33 +204,32 @@ def _pixel_digest(path: Path) -> tuple[str | None, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(path)
+            sop = str(ds.SOPInstanceUID)
+    except Exception as exc:  # noqa: BLE001 - not DICOM: this file's finding
+        return None, None, f"{type(exc).__name__}: {exc}"[:200]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             if "PixelData" not in ds:
-                return None, "no pixel data"
+                return sop, None, "no pixel data"
             digest = hashlib.sha256(ds.PixelData).hexdigest()
             ds.pixel_array  # noqa: B018 - decoding is the check
-        return digest, ""
+        return sop, digest, ""
     except Exception as exc:  # noqa: BLE001 - any failure is this instance's finding
-        return None, f"{type(exc).__name__}: {exc}"[:200]
+        return sop, None, f"{type(exc).__name__}: {exc}"[:200]
 
 
 def study_digests(target, study_uid: str) -> tuple[object, dict[str, str]]:
     """C-GET one study into a scratch folder (removed after): the RetrieveResult and, per SOP
     Instance UID received, the SHA-256 of its pixel data (or "unreadable: why")."""
-    import pydicom
-
     from pacs_console.core.dicom.ops.retrieve import get
 
     digests: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="pacs-health-retrieve-") as folder:
         result = drain(get(target, "STUDY", {"StudyInstanceUID": study_uid}, folder))
         for path in result.files:
-            try:
-                sop = str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)
-            except Exception as exc:  # noqa: BLE001 - unreadable as DICOM: this file's finding
-                digests[path.name] = f"unreadable: {type(exc).__name__}"
-                continue
-            digest, problem = _pixel_digest(path)
-            digests[sop] = digest or f"unreadable: {problem}"
+            sop, digest, problem = read_instance(path)
+            digests[sop or path.name] = digest or f"unreadable: {problem}"
         result.files = []  # gone with the folder
     return result, digests
 
@@ -279,23 +280,21 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
                               f"{check.listed}")
     folder = Path(tempfile.mkdtemp(dir=scratch))
     result = drain(get(target, "STUDY", {"StudyInstanceUID": uid}, folder))
-    by_uid: dict[str, Path] = {}
+    read: dict[str, tuple[str | None, str]] = {}  # SOP Instance UID -> (digest, problem)
     for path in result.files:
-        try:
-            import pydicom
-
-            by_uid[str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)] = path
-        except Exception:  # noqa: BLE001 - unreadable as DICOM
+        sop, digest, problem = read_instance(path)
+        if sop is None:
             check.unreadable.append(path.name)
-    check.received = len(by_uid)
+        else:
+            read[sop] = (digest, problem)
+    check.received = len(read)
     listed_uids = [row.get("SOPInstanceUID", "") for row in listed]
-    check.missing = [sop for sop in listed_uids if sop not in by_uid]
+    check.missing = [sop for sop in listed_uids if sop not in read]
     expected = max(check.expected or 0, len(listed_uids))
     if check.received < expected and not check.missing:
         check.short = expected - check.received  # never arrived, UIDs unknown (no listing)
     # Every instance that arrived is checked, listed or not.
-    for sop, path in by_uid.items():
-        digest, problem = _pixel_digest(path)
+    for sop, (digest, problem) in read.items():
         if problem:
             check.corrupt.append(f"{sop}: {problem}")
         elif sop in known and known[sop] != digest:
@@ -303,6 +302,7 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
         elif sop not in known:
             known[sop] = digest
             check.new += 1
+    shutil.rmtree(folder, ignore_errors=True)  # the study's files are checked: free the disk
     return check
 
 
