@@ -45,10 +45,9 @@ def compare_listings(primary_rows: list[dict], dr_rows: list[dict], date_from: s
     newest_primary = max((t for t in map(_when, left.values()) if t), default=None)
     replicated = [t for t in (_when(left[u]) for u in set(left) & set(right)) if t]
     newest_dr = max(replicated, default=None)
-    gap_hours = None
-    if newest_primary and only_primary:
-        gap_hours = round(((newest_primary - newest_dr).total_seconds() / 3600)
-                          if newest_dr else float("nan"), 2)
+    gap_hours = None  # also when the DR copy holds none of the studies: no point to count from
+    if newest_primary and newest_dr and only_primary:
+        gap_hours = round((newest_primary - newest_dr).total_seconds() / 3600, 2)
     checks = [{"node": "DR", "check": "missing-on-dr", "study_uid": u, "result": "fail",
                "diagnosis": None} for u in only_primary]
     checks += [{"node": "primary", "check": "missing-on-primary", "study_uid": u,
