@@ -27,6 +27,8 @@ from pacs_console.ui.widgets.image_view import ImageView
 from pacs_console.ui.widgets.qimages import tile
 
 STRIP_ICON = 64
+READ_AHEAD = 3  # slices decoded ahead of the one on screen, in the direction of travel
+TAGS_SETTLE_MS = 150  # the tag browser follows a scroll once it pauses this long
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -62,6 +64,15 @@ class SeriesViewer(QWidget):
         self._strip_worker = None
         self._new_series = False
         self._pending: tuple[str, int] | None = None
+        self._row_of: dict[str, int] = {}  # SOP Instance UID -> strip row
+        self._slice_of: dict[str, int] = {}  # SOP Instance UID -> its first slice
+        self._loading: set[tuple[str, int]] = set()  # frames asked of a worker, not back yet
+        self._direction = 1
+        # While slices fly past (a held key, cine), the tag browser follows once they settle.
+        self._tags_timer = QTimer(self)
+        self._tags_timer.setSingleShot(True)
+        self._tags_timer.setInterval(TAGS_SETTLE_MS)
+        self._tags_timer.timeout.connect(lambda: self.instance_shown.emit(self.shown_path))
         self.strip = QListWidget()
         self.strip.setObjectName("instance-strip")
         self.strip.setViewMode(QListView.ViewMode.IconMode)
@@ -69,6 +80,11 @@ class SeriesViewer(QWidget):
         self.strip.setWrapping(False)
         self.strip.setIconSize(QSize(STRIP_ICON, STRIP_ICON))
         self.strip.setFixedHeight(STRIP_ICON + 34)
+        # A 2,000-slice series: items laid out in batches, all of one size, so a click on the
+        # series never waits for the whole strip to be measured.
+        self.strip.setUniformItemSizes(True)
+        self.strip.setLayoutMode(QListView.LayoutMode.Batched)
+        self.strip.setBatchSize(200)
         self.strip.currentRowChanged.connect(self._strip_selected)
         self.view = ImageView()
         self.view.slice_step.connect(self.step)
@@ -121,6 +137,11 @@ class SeriesViewer(QWidget):
         self.set_playing(False)
         self.slices = [(inst, f) for inst in instances if inst.has_pixels
                        for f in range(max(inst.frames, 1))]
+        self._row_of = {inst.sop_uid: row for row, inst in enumerate(instances)}
+        self._slice_of = {}
+        for i, (inst, _) in enumerate(self.slices):
+            self._slice_of.setdefault(inst.sop_uid, i)
+        self._loading.clear()
         self.strip.blockSignals(True)
         self.strip.clear()
         self.strip_items.clear()
@@ -150,6 +171,7 @@ class SeriesViewer(QWidget):
         self.slider.setRange(0, max(len(self.slices) - 1, 0))
         self.slider.blockSignals(False)
         self._new_series = True
+        self.shown_path = ""
         if self.slices:
             self.show_slice(0)
         else:
@@ -167,13 +189,15 @@ class SeriesViewer(QWidget):
         i = max(0, min(int(i), len(self.slices) - 1))
         if i == self.current:
             return
+        if self.current >= 0:
+            self._direction = 1 if i > self.current else -1
         self.current = i
         self.slider.blockSignals(True)
         self.slider.setValue(i)
         self.slider.blockSignals(False)
         inst, frame_index = self.slices[i]
         self.slice_label.setText(f"{i + 1} / {len(self.slices)}")
-        row = list(self.strip_items).index(inst.sop_uid) if inst.sop_uid in self.strip_items else -1
+        row = self._row_of.get(inst.sop_uid, -1)
         if row >= 0 and self.strip.currentRow() != row:
             self.strip.blockSignals(True)
             self.strip.setCurrentRow(row)
@@ -184,14 +208,46 @@ class SeriesViewer(QWidget):
             self._display(i, self.frames[key])
         else:
             self._pending = key
-            workers.start(self.loader.load_keyed, inst.path, frame_index,
-                          on_result=self._loaded, on_error=self._frame_failed)
+            self._load(key, on_error=self._frame_failed)
+        self._read_ahead(i)
         if inst.path != self.shown_path:
+            first = not self.shown_path
             self.shown_path = inst.path
-            self.instance_shown.emit(inst.path)
+            if first:  # the first image of a series: its tags at once
+                self.instance_shown.emit(inst.path)
+            else:
+                self._tags_timer.start()
+
+    def _load(self, key: tuple[str, int], on_error) -> None:
+        if key in self._loading:
+            return  # already asked (read ahead): its answer is shown when it comes
+        self._loading.add(key)
+        workers.start(self.loader.load_keyed, *key, on_result=self._loaded, on_error=on_error)
+
+    def _read_ahead(self, i: int) -> None:
+        """Decode the next few slices in the direction of travel, so scrolling and cine find
+        them ready instead of waiting for each file in turn."""
+        for step in range(1, READ_AHEAD + 1):
+            j = i + step * self._direction
+            if not 0 <= j < len(self.slices):
+                return
+            inst, frame_index = self.slices[j]
+            key = (inst.path, frame_index)
+            if key not in self.frames:
+                self._load(key, on_error=self._ahead_failed)
+
+    def _ahead_failed(self, exc: Exception) -> None:
+        """A slice read ahead failed: which one is not known here, so anything still awaited is
+        forgotten and the slice on screen, if not decoded yet, is asked again with its diagnosis."""
+        self._loading.clear()
+        if 0 <= self.current < len(self.slices):
+            inst, index = self.slices[self.current]
+            if (inst.path, index) not in self.frames:
+                self._load((inst.path, index), on_error=self._frame_failed)
 
     def _loaded(self, answer) -> None:
         key, frame = answer
+        self._loading.discard(key)
         self.frames[key] = frame
         while len(self.frames) > 64:
             self.frames.popitem(last=False)
@@ -201,6 +257,7 @@ class SeriesViewer(QWidget):
                 self._display(self.current, frame)
 
     def _frame_failed(self, exc: Exception) -> None:
+        self._loading.clear()
         from pacs_console.core.imaging.render import explain_decode_error
 
         self.view.set_message(explain_decode_error(exc))
@@ -221,11 +278,9 @@ class SeriesViewer(QWidget):
     def _strip_selected(self, row: int) -> None:
         if row < 0:
             return
-        sop = self.strip.item(row).data(ROLE)
-        for i, (inst, _) in enumerate(self.slices):
-            if inst.sop_uid == sop:
-                self.show_slice(i)
-                return
+        i = self._slice_of.get(self.strip.item(row).data(ROLE))
+        if i is not None:
+            self.show_slice(i)
 
     # -- window presets and cine ---------------------------------------------------------------------
     def _fill_presets(self, frame) -> None:
