@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "archive",
     "kb",
     "relay",
+    "assess",
 )
 # Which module registers each command (aliases included): cli.py imports only that module when
 # the command line names it, so `pacs-console echo` never builds the other parsers. A command
@@ -34,5 +35,5 @@ COMMAND_HOMES: dict[str, str] = {
     "demo-pacs": "demo", "report": "reports", "profile": "profile", "hl7": "integration",
     "dicomweb": "integration", "workflow": "integration", "sync": "sync", "helpdesk": "sync",
     "bundle": "bundle", "scp": "scp", "node": "nodes", "health": "health", "archive": "archive",
-    "kb": "kb", "relay": "relay", "trace": "relay",
+    "kb": "kb", "relay": "relay", "trace": "relay", "assess": "assess",
 }

@@ -1,0 +1,181 @@
+"""`pacs-console assess`: a non-destructive security assessment of a site's imaging network."""
+
+from __future__ import annotations
+
+import argparse
+
+from pacs_console.commands import exit_codes
+from pacs_console.commands.dimse_common import (
+    UsageProblem,
+    emit_json,
+    opened_context,
+    run_guarded,
+    say,
+)
+
+FINDINGS_ABOVE_LOW = 10  # the issue's contract: 0 nothing above low, 10 otherwise
+EPILOG = """score:
+  node score = max(0, 100 - sum of penalties of its findings: critical 40, high 25,
+  medium 10, low 3, info 0); site score = the lowest node score.
+
+exit codes:
+  0    assessed; nothing above low found (or --explain)
+  2    usage error: unknown check, bad targets or ports, unknown site
+  10   assessed; at least one medium, high or critical finding
+  130  interrupted
+
+Checks are polite: one connection at a time per node (--interval apart), at most
+--concurrency nodes at once, one login attempt with default credentials, no data changed
+except the opt-in test image (--allow-store-test) and test HL7 message (--allow-hl7-test).
+--explain lists exactly what each check sends."""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "assess", help="security assessment of a site or subnet (non-destructive)",
+        allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        description="Assess SITE (its address-book nodes and last sweep) or TARGETS (CIDR, "
+                    "ranges, addresses; swept first): DICOM access control, TLS, web/REST "
+                    "surfaces, HL7 and software age. Every finding has host, port, check, "
+                    "severity (info, low, medium, high, critical), evidence and remedy.")
+    p.add_argument("targets", nargs="+", metavar="SITE|TARGETS")
+    p.add_argument("--checks", metavar="LIST",
+                   help="families (dicom, transport, web, hl7, software) or check names, "
+                        "comma separated; default all")
+    p.add_argument("--allow-store-test", action="store_true",
+                   help="test storage acceptance with ONE generated test image")
+    p.add_argument("--allow-hl7-test", action="store_true",
+                   help="send ONE test message (generated test patient) to HL7 listeners")
+    p.add_argument("--explain", action="store_true",
+                   help="list what each check sends, and exit without sending anything")
+    p.add_argument("--ports", metavar="LIST", help="DICOM ports to sweep (TARGETS)")
+    p.add_argument("--web-ports", metavar="LIST", help="HTTP ports to sweep (TARGETS); 'none'")
+    p.add_argument("--hl7-ports", metavar="LIST", help="HL7 MLLP ports (default 2575); 'none'")
+    p.add_argument("--timeout", type=float, metavar="S", help="per connect and answer (3 s)")
+    p.add_argument("--concurrency", type=int, metavar="N", help="nodes at once (default 8)")
+    p.add_argument("--interval", type=float, metavar="S",
+                   help="between two connections to one node (default 0.1 s)")
+    p.add_argument("--allow-public", action="store_true",
+                   help="allow addresses outside private and loopback ranges")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(handler=run_guarded(run_assess))
+
+
+def _number(value, low, high, name):
+    if value is not None and not low <= value <= high:
+        raise UsageProblem(f"{name} {value:g} is outside {low:g}-{high:g}")
+    return value
+
+
+def _ports(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    from pacs_console.core.discovery.targets import parse_ports
+
+    if text is None:
+        return default
+    return () if text.strip().lower() == "none" else parse_ports(text)
+
+
+def _options(args, ctx):
+    from pacs_console.core.assess.catalog import parse_checks
+    from pacs_console.core.assess.model import AssessOptions
+
+    values = {"families": parse_checks(args.checks), "allow_store_test": args.allow_store_test,
+              "allow_hl7_test": args.allow_hl7_test, "calling_ae": ctx.settings.ae_title}
+    for key, value in (("timeout", _number(args.timeout, 0.1, 60, "--timeout")),
+                       ("concurrency", _number(args.concurrency, 1, 64, "--concurrency")),
+                       ("interval", _number(args.interval, 0, 10, "--interval"))):
+        if value is not None:
+            values[key] = value
+    return AssessOptions(**values)
+
+
+def _site_hosts(ctx, name: str):
+    from pacs_console.core.assess.plan import from_site
+    from pacs_console.core.db.nodes import list_nodes
+    from pacs_console.core.db.sweeps import list_sweeps, site_id_for, sweep_findings
+
+    site_id = site_id_for(ctx.db, name, create=False)
+    if site_id is None:
+        return None
+    nodes = [n for n in list_nodes(ctx.db) if n.site_id == site_id]
+    sweeps = list_sweeps(ctx.db, site_id, limit=1)
+    findings = sweep_findings(ctx.db, sweeps[0].id) if sweeps else []
+    hosts = from_site(nodes, findings)
+    if not hosts:
+        raise UsageProblem(f"site {name!r} has no nodes in the address book and no sweep: "
+                           "give TARGETS, or scan the site first")
+    return hosts
+
+
+def _run(args, ctx, options):
+    from pacs_console.core.assess import runner
+    from pacs_console.core.discovery.models import SweepOptions
+    from pacs_console.core.discovery.session import with_known_titles
+    from pacs_console.core.discovery.targets import DICOM_PORTS, WEB_PORTS, parse_targets
+
+    hl7_ports = _ports(args.hl7_ports, runner.hl7_checks.DEFAULT_PORTS)
+    text = " ".join(args.targets)
+    hosts = _site_hosts(ctx, text) if not any(ch.isdigit() for ch in text[:1]) else None
+    if hosts is not None:
+        return text, runner.run_assessment(hosts, options, site=text, targets=text,
+                                           hl7_ports=hl7_ports)
+    targets = parse_targets(text, allow_public=args.allow_public)
+    sweep = SweepOptions.from_settings(ctx.settings, ports=_ports(args.ports, DICOM_PORTS),
+                                       web_ports=_ports(args.web_ports, WEB_PORTS),
+                                       timeout=min(options.timeout, 1.5))
+    sweep = with_known_titles(ctx.db, sweep, ctx.settings.default_site or None)
+    titles = {key: (value if isinstance(value, str) else value[0])
+              for key, value in sweep.known.items()}
+    return "", runner.assess_targets(targets, options, sweep, hl7_ports=hl7_ports,
+                                     titles=titles)
+
+
+def _line(f) -> str:
+    return f"  {f.severity.upper():8} {f.host}:{f.port}  {f.check}: {f.evidence}\n" \
+           f"           fix: {f.remedy}"
+
+
+def run_assess(args) -> int:
+    from pacs_console.core.assess.catalog import FAMILIES, explain, parse_checks
+    from pacs_console.core.assess.model import rank
+    from pacs_console.core.errors import ConsoleError
+
+    try:
+        families = parse_checks(args.checks)
+    except ConsoleError as exc:
+        raise UsageProblem(exc.diagnosis.what + f" ({exc.diagnosis.actions[0]})") from None
+    if args.explain:
+        if args.json:
+            emit_json({"command": "assess", "explain": {f: s for f, s in FAMILIES.items()
+                                                        if not families or f in families}})
+        else:
+            print(explain(families))
+        return exit_codes.OK
+    with opened_context(args) as ctx:
+        try:
+            options = _options(args, ctx)
+            _, generator = _run(args, ctx, options)
+        except ConsoleError as exc:
+            raise UsageProblem(exc.diagnosis.what) from None
+        try:
+            while True:
+                progress = next(generator)
+                if progress.node is not None:
+                    say(args, progress.message)
+        except StopIteration as stop:
+            assessment = stop.value
+        finally:
+            generator.close()
+    if args.json:
+        emit_json({"command": "assess", **assessment.to_dict()})
+    else:
+        for node in assessment.nodes:
+            say(args, f"{node.host}  score {node.score}")
+            for f in sorted(node.findings, key=lambda f: -rank(f.severity)):
+                say(args, _line(f))
+        counts = ", ".join(f"{n} {s}" for s, n in assessment.counts().items() if n)
+        say(args, f"{len(assessment.nodes)} nodes, {len(assessment.findings)} findings "
+                  f"({counts or 'none'}), {len(assessment.not_tested)} checks not run; site "
+                  f"score {assessment.score}; {assessment.duration_s:.1f} s")
+    return FINDINGS_ABOVE_LOW if assessment.above_low else exit_codes.OK

@@ -1,0 +1,132 @@
+"""Every finding class the assessment can report, its family and base severity, what fixes it,
+and exactly what each family sends on the wire (``--explain``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pacs_console.core.errors import ConsoleError, Diagnosis
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    family: str
+    severity: str
+    title: str
+    remedy: str
+
+
+_C = Check
+CHECKS: dict[str, Check] = {c.name: c for c in (
+    _C("dicom-any-called-ae", "dicom", "high", "Accepts any called AE title",
+       "configure the node to accept only its own AE title (Orthanc: DicomCheckCalledAet true)"),
+    _C("dicom-any-calling-ae", "dicom", "medium", "Accepts associations from unknown calling AEs",
+       "accept associations only from configured AE titles and their addresses (Orthanc: "
+       "DicomAlwaysAllowEcho/Store false, DicomCheckModalityHost true; dcmqrscp: AE access in "
+       "the AETable)"),
+    _C("dicom-find-open", "dicom", "critical", "Answers C-FIND with patient data to an unknown AE",
+       "restrict queries to configured AE titles and addresses"),
+    _C("dicom-store-open", "dicom", "high", "Stores images sent by an unknown AE",
+       "accept C-STORE only from configured modalities (Orthanc: DicomAlwaysAllowStore false; "
+       "storescp: do not run it with --accept-all on a clinical network)"),
+    _C("dicom-move-anywhere", "dicom", "high", "Accepts C-MOVE to a destination it was not given",
+       "send C-MOVE results only to configured destination AE titles"),
+    _C("dicom-default-ae", "dicom", "low", "Default or well-known AE title",
+       "give the node a site-specific AE title (defaults are the first an attacker tries)"),
+    _C("dicom-no-tls", "transport", "medium", "DICOM without TLS",
+       "offer DICOM over TLS (PS3.15 BCP 195, often port 2762) and move peers to it"),
+    _C("tls-old-protocol", "transport", "high", "TLS below 1.2 accepted",
+       "disable TLS 1.0 and 1.1; allow TLS 1.2 and 1.3 only"),
+    _C("tls-weak-cipher", "transport", "medium", "Weak TLS cipher negotiated",
+       "allow only AEAD ciphers with forward secrecy (BCP 195)"),
+    _C("tls-self-signed", "transport", "medium", "Self-signed TLS certificate",
+       "use a certificate signed by the hospital's CA so peers can verify it"),
+    _C("tls-expired", "transport", "high", "Expired TLS certificate",
+       "renew the certificate"),
+    _C("tls-expiring", "transport", "low", "TLS certificate expires within 30 days",
+       "renew the certificate before it expires"),
+    _C("tls-wrong-host", "transport", "medium", "TLS certificate not issued for this host",
+       "reissue the certificate with the node's host name or IP in its subjectAltName"),
+    _C("tls-weak-key", "transport", "medium", "TLS key under 2048-bit RSA",
+       "reissue the certificate with RSA 2048+ or an EC P-256 key"),
+    _C("orthanc-auth-off", "web", "critical", "Orthanc REST API without authentication",
+       "set AuthenticationEnabled true with strong RegisteredUsers, RemoteAccessAllowed only "
+       "where needed"),
+    _C("orthanc-default-credentials", "web", "critical", "Orthanc default credentials valid",
+       "remove orthanc:orthanc from RegisteredUsers; give each user a strong password"),
+    _C("dicomweb-open", "web", "high", "DICOMweb answers QIDO without authentication",
+       "require authentication on the DICOMweb root (reverse proxy or Orthanc's "
+       "AuthenticationEnabled)"),
+    _C("http-no-tls", "web", "medium", "Web service over plain HTTP",
+       "serve the web interface over HTTPS only; credentials cross the network in clear "
+       "otherwise"),
+    _C("hl7-open", "hl7", "high", "HL7 listener accepts messages from anyone",
+       "accept HL7 only from the RIS/HIS addresses (firewall or the interface engine's ACL)"),
+    _C("hl7-no-tls", "hl7", "medium", "HL7 MLLP without TLS",
+       "carry HL7 over TLS (or a VPN) between the RIS and the PACS"),
+    _C("software-old", "software", "medium", "Old software release",
+       "ask the vendor for the current release and its security fixes"),
+    _C("software-identified", "software", "info", "Software identified",
+       "keep the vendor's release notes at hand for follow-up"),
+)}
+FAMILIES: dict[str, str] = {
+    "dicom": (
+        "per DICOM port, at most 6 associations, one at a time: A-ASSOCIATE-RQ (Verification) to "
+        "called AE 'PROBE-NO-SUCH-AE' (any called AE); A-ASSOCIATE-RQ with calling AE "
+        "'PCA-UNKNOWN-AE' (any calling AE); on that association one C-FIND-RQ, Study Root, "
+        "STUDY level, return keys StudyInstanceUID only: answers are counted, their content is "
+        "discarded unread, and the query is cancelled after 100; with --allow-store-test only, "
+        "one C-STORE-RQ of one generated 64x64 CR image marked as test data (patient "
+        "'PCA^ASSESSMENT TEST IMAGE', ID 'PCA-TEST-IMAGE'); one C-MOVE-RQ to destination AE "
+        "'PCA-NO-SUCH-DEST' for a random StudyInstanceUID that matches nothing (nothing can be "
+        "moved); each association ends with A-RELEASE-RQ. The AE title itself is compared with "
+        "a list of well-known defaults (nothing sent)."),
+    "transport": (
+        "per service: one TLS ClientHello (TLS 1.2/1.3, certificate not verified) to read the "
+        "protocol, cipher and certificate; one ClientHello offering only TLS 1.0/1.1; nothing "
+        "else is sent over TLS by this family. On a plain DICOM port nothing is sent beyond the "
+        "dicom family's associations."),
+    "web": (
+        "per HTTP port: GET /system without credentials; when it asks for credentials, ONE "
+        "GET /system with orthanc:orthanc (never a second password); GET "
+        "<dicomweb root>/studies?limit=1 (QIDO-RS, one study at most, the answer counted only)."),
+    "hl7": (
+        "per HL7 port (default 2575): one TCP connect and one TLS ClientHello; with "
+        "--allow-hl7-test only, one ADT^A08 for a generated test patient (processing ID 'T', "
+        "test), and the ACK code is kept."),
+    "software": (
+        "nothing is sent: the implementation class UID and version name from the A-ASSOCIATE-AC "
+        "and Orthanc's /system version are compared with a table of release dates."),
+}
+
+
+def parse_checks(text: str | None) -> tuple[str, ...]:
+    """``"dicom,web"`` or class names (``"tls-expired"``) -> the families to run; "" = all."""
+    if not text or text.strip().lower() in ("all", ""):
+        return ()
+    families: list[str] = []
+    for part in (p.strip().lower() for p in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        family = part if part in FAMILIES else CHECKS[part].family if part in CHECKS else None
+        if family is None:
+            raise ConsoleError(Diagnosis(
+                "assess-unknown-check", f"{part!r} is not a check",
+                actions=(f"use families {', '.join(FAMILIES)} or check names (see --explain)",),
+                evidence={"check": part}))
+        if family not in families:
+            families.append(family)
+    return tuple(families)
+
+
+def explain(families: tuple[str, ...] = ()) -> str:
+    lines = []
+    for family, sends in FAMILIES.items():
+        if families and family not in families:
+            continue
+        lines.append(f"{family}: {sends}")
+        for check in CHECKS.values():
+            if check.family == family:
+                lines.append(f"  {check.name} [{check.severity}] {check.title}")
+    return "\n".join(lines)

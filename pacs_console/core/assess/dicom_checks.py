@@ -1,0 +1,225 @@
+"""DICOM access control: any called AE, any calling AE, C-FIND/C-STORE from an unknown AE, C-MOVE
+to a destination the node was not given, default AE titles. Over the lean Upper Layer: every PDU
+read goes through ``dicom.wire.pdu``'s bounded reader."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+
+from pacs_console.core.dicom.wire import ul
+from pacs_console.core.dicom.wire.params import Timeouts
+from pacs_console.core.dicom.wire.target import Target
+from pacs_console.core.dicom.wire.tls import TlsConfig
+from pacs_console.core.discovery.aetitles import DICTIONARY
+from pacs_console.core.discovery.probe import PROBE_AE
+from pacs_console.core.errors import ConsoleError
+
+VERIFICATION = "1.2.840.10008.1.1"
+STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+STUDY_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
+CR_STORAGE = "1.2.840.10008.5.1.4.1.1.1"
+IMPLICIT, EXPLICIT = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
+SYNTAXES = [EXPLICIT, IMPLICIT]
+NO_SUCH_DEST = "PCA-NO-SUCH-DEST"
+FIND_CAP = 100  # answers counted before the query is cancelled
+ANSWER_LIMIT = 64 << 10  # one study-level answer with one key is tiny; more is refused
+PENDING = (0xFF00, 0xFF01)
+C_FIND, C_MOVE, C_STORE, C_CANCEL = 0x0020, 0x0021, 0x0001, 0x0FFF
+WELL_KNOWN = frozenset(DICTIONARY)  # the titles a guesser (nmap dicom-brute, ours) tries first
+
+
+def _element(group: int, element: int, vr: str, value: bytes, explicit: bool) -> bytes:
+    if len(value) % 2:
+        value += b"\x00" if vr == "UI" else b" "
+    if explicit:
+        return struct.pack("<HH2sH", group, element, vr.encode(), len(value)) + value
+    return struct.pack("<HHI", group, element, len(value)) + value
+
+
+def identifier(explicit: bool, study_uid: str = "") -> bytes:
+    """QueryRetrieveLevel STUDY and StudyInstanceUID (empty: return key): nothing else."""
+    return (_element(0x0008, 0x0052, "CS", b"STUDY", explicit)
+            + _element(0x0020, 0x000D, "UI", study_uid.encode(), explicit))
+
+
+def _target(service, called: str, calling: str, timeout: float) -> Target:
+    tls = TlsConfig(verify=False) if service.kind == "dicom-tls" else None
+    return Target(service.host, service.port, called, calling,
+                  Timeouts(connect=timeout, acse=timeout, dimse=timeout, network=timeout), tls=tls)
+
+
+def _open(run, service, called: str, calling: str, contexts):
+    """``(LeanAssociation, "")`` or ``(None, why)``; a rejection's diagnosis code is the why."""
+    run.pace()
+    target = _target(service, called, calling, run.options.timeout)
+    try:
+        assoc = ul.open_lean(target, [(sop, list(SYNTAXES)) for sop in contexts])
+    except ConsoleError as exc:
+        return None, exc.diagnosis.code
+    except ul.Fallback as exc:
+        return None, f"no association ({str(exc)[:120]})"
+    assoc.message_limit = ANSWER_LIMIT
+    run.identity(service, assoc.implementation_class_uid, assoc.implementation_version_name)
+    return assoc, ""
+
+
+def _status(fields: dict) -> int:
+    return int(fields.get(0x0900, 0xC000))
+
+
+def _count_find(assoc, timeout: float) -> tuple[int, int | None]:
+    """Answers to a universal study-level C-FIND, counted and dropped; (count, final status)."""
+    cx = assoc.context_for(STUDY_FIND)
+    explicit = cx.transfer_syntax == EXPLICIT
+    assoc.send(cx.context_id, ul.encode_command({0x0002: STUDY_FIND, 0x0100: C_FIND, 0x0110: 1,
+                                                 0x0700: 0, 0x0800: 0}), identifier(explicit))
+    count = 0
+    while True:
+        _, fields, data = assoc.receive(timeout)
+        del data  # never kept, never read: only whether an answer came
+        status = _status(fields)
+        if status not in PENDING:
+            return count, status
+        count += 1
+        if count >= FIND_CAP:
+            assoc.send(cx.context_id, ul.encode_command({0x0100: C_CANCEL, 0x0120: 1,
+                                                         0x0800: ul.NO_DATASET}))
+            return count, None
+
+
+def _test_image(explicit: bool) -> tuple[str, bytes]:
+    """One generated 64x64 CR image, marked as test data: (SOP instance UID, dataset bytes)."""
+    from pynetdicom.dsutils import encode
+
+    from pacs_console.core.dicom.synth.studies import generate_study
+
+    ds = generate_study("CR", images=1, series=1, size=64)[0]
+    ds.PatientName = "PCA^ASSESSMENT TEST IMAGE"
+    ds.PatientID = "PCA-TEST-IMAGE"
+    ds.PatientBirthDate = ""
+    ds.StudyDescription = "TEST DATA - PACS Console security assessment, delete me"
+    ds.SeriesDescription = "TEST DATA"
+    ds.ImageComments = "Test image sent by a security assessment; not a patient"
+    ds.PatientIdentityRemoved = "YES"
+    ds.BurnedInAnnotation = "NO"
+    return str(ds.SOPInstanceUID), encode(ds, not explicit, True)
+
+
+def _store(assoc, timeout: float) -> int:
+    cx = assoc.context_for(CR_STORAGE)
+    explicit = cx.transfer_syntax == EXPLICIT
+    sop_uid, data = _test_image(explicit)
+    assoc.send(cx.context_id, ul.encode_command({0x0002: CR_STORAGE, 0x0100: C_STORE,
+                                                 0x0110: 2, 0x0700: 0, 0x0800: 0,
+                                                 0x1000: sop_uid}), data)
+    _, fields, _ = assoc.receive(timeout)
+    return _status(fields)
+
+
+def _move(assoc, timeout: float) -> tuple[int, int]:
+    """C-MOVE of a study that does not exist to a destination nobody configured."""
+    cx = assoc.context_for(STUDY_MOVE)
+    explicit = cx.transfer_syntax == EXPLICIT
+    study = f"2.25.{uuid.uuid4().int}"
+    assoc.send(cx.context_id, ul.encode_command({0x0002: STUDY_MOVE, 0x0100: C_MOVE,
+                                                 0x0110: 3, 0x0600: NO_SUCH_DEST, 0x0700: 0,
+                                                 0x0800: 0}), identifier(explicit, study))
+    pending = 0
+    while True:
+        _, fields, _ = assoc.receive(timeout)
+        status = _status(fields)
+        if status not in PENDING:
+            return status, pending
+        pending += 1
+        if pending > 1000:
+            raise ul.Lost("endless pending C-MOVE answers", protocol=True)
+
+
+def assess(run, service) -> None:
+    """All DICOM access checks on one DICOM (or DICOM-TLS) port."""
+    options = run.options
+    any_called = service.any_ae
+    assoc, _ = _open(run, service, PROBE_AE, options.calling_ae, [VERIFICATION])
+    if assoc is not None:
+        assoc.release()
+        any_called = True
+    if any_called:
+        run.add("dicom-any-called-ae", service,
+                f"A-ASSOCIATE-RQ to called AE {PROBE_AE!r} (a title no node uses) was accepted")
+    called = service.ae_title or (PROBE_AE if any_called else "")
+    if service.ae_title and service.ae_title.strip().upper() in WELL_KNOWN:
+        run.add("dicom-default-ae", service,
+                f"AE title {service.ae_title!r} is in the list of well-known default titles")
+    if not called:
+        for check in ("dicom-any-calling-ae", "dicom-find-open", "dicom-store-open",
+                      "dicom-move-anywhere"):
+            run.skip(check, service, "the node's called AE title is unknown (add it to the "
+                     "address book, or scan with --guess-ae)")
+        return
+    _unknown_caller(run, service, called)
+    _move_check(run, service, called)
+
+
+def _unknown_caller(run, service, called: str) -> None:
+    options = run.options
+    contexts = [VERIFICATION, STUDY_FIND] + ([CR_STORAGE] if options.allow_store_test else [])
+    assoc, _ = _open(run, service, called, options.unknown_ae, contexts)
+    if not options.allow_store_test:
+        run.skip("dicom-store-open", service, "storage acceptance not tested: it needs "
+                 "--allow-store-test (one test image is stored)")
+    if assoc is None:
+        return  # refused: unknown callers get nothing, the secure answer
+    run.add("dicom-any-calling-ae", service,
+            f"an association from unknown calling AE {options.unknown_ae!r} to {called!r} was "
+            "accepted")
+    try:
+        if assoc.context_for(STUDY_FIND):
+            count, status = _count_find(assoc, options.timeout)
+            if count:
+                more = "+" if status is None else ""
+                run.add("dicom-find-open", service,
+                        f"a universal study-level C-FIND from {options.unknown_ae!r} was "
+                        f"answered with {count}{more} studies (counted only, content discarded "
+                        "unread)")
+        if options.allow_store_test:
+            if assoc.context_for(CR_STORAGE):
+                status = _store(assoc, options.timeout)
+                if status == 0 or 0xB000 <= status <= 0xBFFF:
+                    run.add("dicom-store-open", service,
+                            f"C-STORE of one test image (patient 'PCA^ASSESSMENT TEST IMAGE') from "
+                            f"{options.unknown_ae!r} answered status 0x{status:04X}: stored; "
+                            "delete the test study")
+            else:
+                run.skip("dicom-store-open", service, "CR Image Storage was not accepted")
+        assoc.release()
+    except ul.Lost as lost:
+        run.skip("dicom-find-open", service, f"the association ended: {lost}")
+        assoc.abort()
+
+
+def _move_check(run, service, called: str) -> None:
+    options = run.options
+    assoc, why = _open(run, service, called, options.calling_ae, [STUDY_MOVE])
+    if assoc is None:
+        run.skip("dicom-move-anywhere", service,
+                 f"no Study Root C-MOVE association as {options.calling_ae!r}: {why}")
+        return
+    try:
+        status, pending = _move(assoc, options.timeout)
+        assoc.release()
+    except ul.Lost as lost:
+        assoc.abort()
+        run.skip("dicom-move-anywhere", service, f"the association ended: {lost}")
+        return
+    if status == 0xA801:
+        return  # move destination unknown: refused, the secure answer
+    if status == 0 or pending or 0xB000 <= status <= 0xBFFF:
+        run.add("dicom-move-anywhere", service,
+                f"C-MOVE to destination AE {NO_SUCH_DEST!r} (configured nowhere) answered "
+                f"0x{status:04X} after {pending} pending: the node did not refuse the unknown "
+                "destination (0xA801) and resolves it to an address it was not given")
+    else:
+        run.skip("dicom-move-anywhere", service,
+                 f"C-MOVE refused with 0x{status:04X}, not 'destination unknown' (0xA801): "
+                 "the node refused this console before checking the destination")
