@@ -108,6 +108,8 @@ def assess_node(run: NodeRun, services: list[Service]) -> NodeReport:
                     dicom_checks.assess(run, service)
             elif service.kind in ("http", "https") and (wants("web") or wants("software")):
                 web_checks.assess(run, service)
+            elif service.kind == "hl7" and wants("hl7"):
+                hl7_checks.assess(run, service)
         if wants("hl7"):
             for port in run.hl7_ports:
                 if all(s.port != port for s in services) and hl7_checks.is_open(run, run.host,

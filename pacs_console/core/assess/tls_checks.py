@@ -8,6 +8,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
+import warnings
 
 from pacs_console.core.dicom.diagnosis.diagnose_tls import diagnose_tls_error, is_tls_error
 from pacs_console.core.dicom.wire.tls import TlsConfig, client_context
@@ -50,24 +51,28 @@ def handshake(host: str, port: int, timeout: float) -> dict:
             raw.close()
 
 
-def old_protocol(host: str, port: int, timeout: float) -> str:
-    """The TLS version below 1.2 the service accepts, or ""."""
+def old_protocol(host: str, port: int, timeout: float) -> dict:
+    """The handshake facts when the service accepts TLS below 1.2, else {}."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        context.minimum_version = ssl.TLSVersion.TLSv1
-        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        with warnings.catch_warnings():  # deprecated on purpose: this asks for the old ones
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
         context.set_ciphers("DEFAULT:@SECLEVEL=0")
     except (ValueError, ssl.SSLError):
-        return ""  # this OpenSSL cannot even offer the old versions
+        return {}  # this OpenSSL cannot even offer the old versions
     raw = None
     try:
         raw = _connect(host, port, timeout)
         with context.wrap_socket(raw) as tls:
-            return tls.version() or ""
+            cipher = tls.cipher() or ("", "", 0)
+            return {"protocol": tls.version() or "", "cipher": cipher[0], "bits": cipher[2],
+                    "der": tls.getpeercert(binary_form=True) or b""}
     except (ssl.SSLError, OSError):
-        return ""
+        return {}
     finally:
         if raw is not None:
             raw.close()
@@ -149,9 +154,11 @@ def assess(run, service) -> dict | None:
     old = old_protocol(service.host, service.port, run.options.timeout)
     if old:
         run.add("tls-old-protocol", service, f"a handshake offering only TLS 1.0/1.1 succeeded "
-                                             f"with {old}")
+                                             f"with {old['protocol']} ({old['cipher']})")
     if facts.get("modern_refused"):
-        return facts
+        if not old:
+            return facts
+        facts = old  # only old versions: judge the cipher and certificate it showed there
     if weak_cipher(facts["protocol"], facts["cipher"]):
         run.add("tls-weak-cipher", service, f"{facts['protocol']} negotiated {facts['cipher']}")
     for check, evidence in certificate_findings(facts["der"], service.host):
