@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
@@ -13,6 +14,11 @@ from pacs_console.commands.dimse_common import (
     say,
 )
 
+
+class ReportNotSigned(Exception):
+    """The assessment ran (and was saved) but its report could not be signed: exit 1."""
+
+
 FINDINGS_ABOVE_LOW = 10  # the issue's contract: 0 nothing above low, 10 otherwise
 EPILOG = """score:
   node score = max(0, 100 - sum of penalties of its findings: critical 40, high 25,
@@ -20,6 +26,7 @@ EPILOG = """score:
 
 exit codes:
   0    assessed; nothing above low found (or --explain)
+  1    assessed and saved, but the --report could not be signed (profile, passphrase)
   2    usage error: unknown check, bad targets or ports, unknown site
   10   assessed; at least one medium, high or critical finding
   130  interrupted
@@ -58,6 +65,15 @@ def register(subparsers) -> None:
                    help="between two connections to one node (default 0.1 s)")
     p.add_argument("--allow-public", action="store_true",
                    help="allow addresses outside private and loopback ranges")
+    p.add_argument("--site", metavar="NAME",
+                   help="with TARGETS: the site the assessment belongs to (history, incidents)")
+    p.add_argument("--report", metavar="PDF",
+                   help="write the signed security assessment report (signed like visit "
+                        "reports) with the comparison against the previous assessment")
+    p.add_argument("--incidents", action="store_true",
+                   help="open an incident (category security) for each finding above low")
+    p.add_argument("--no-save", action="store_true",
+                   help="keep no history (the next assessment will not compare with this)")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(handler=run_guarded(run_assess))
 
@@ -127,8 +143,9 @@ def _run(args, ctx, options):
     sweep = with_known_titles(ctx.db, sweep, ctx.settings.default_site or None)
     titles = {key: (value if isinstance(value, str) else value[0])
               for key, value in sweep.known.items()}
-    return "", runner.assess_targets(targets, options, sweep, hl7_ports=hl7_ports,
-                                     titles=titles)
+    site = args.site or ctx.settings.default_site or ""
+    return site, runner.assess_targets(targets, options, sweep, hl7_ports=hl7_ports,
+                                       titles=titles, site=site)
 
 
 def _line(f) -> str:
@@ -155,7 +172,7 @@ def run_assess(args) -> int:
     with opened_context(args) as ctx:
         try:
             options = _options(args, ctx)
-            _, generator = _run(args, ctx, options)
+            site, generator = _run(args, ctx, options)
         except ConsoleError as exc:
             raise UsageProblem(exc.diagnosis.what) from None
         try:
@@ -167,8 +184,14 @@ def run_assess(args) -> int:
             assessment = stop.value
         finally:
             generator.close()
+        data = assessment.to_dict()
+        try:
+            extra = _afterwards(args, ctx, data, site)
+        except ReportNotSigned as exc:
+            print(f"pacs-console assess: report not signed: {exc}", file=sys.stderr)
+            return exit_codes.FAILED
     if args.json:
-        emit_json({"command": "assess", **assessment.to_dict()})
+        emit_json({"command": "assess", **data, **extra})
     else:
         for node in assessment.nodes:
             say(args, f"{node.host}  score {node.score}")
@@ -178,4 +201,53 @@ def run_assess(args) -> int:
         say(args, f"{len(assessment.nodes)} nodes, {len(assessment.findings)} findings "
                   f"({counts or 'none'}), {len(assessment.not_tested)} checks not run; site "
                   f"score {assessment.score}; {assessment.duration_s:.1f} s")
+        comparison = extra.get("comparison")
+        if comparison and comparison.get("previous"):
+            say(args, f"Since {comparison['previous'][:19]}: {len(comparison['fixed'])} fixed, "
+                      f"{len(comparison['new'])} new, {len(comparison['still_open'])} still open")
+        if extra.get("report"):
+            say(args, f"Signed report: {extra['report']}")
+        if extra.get("incidents"):
+            say(args, f"Incidents: {', '.join(str(i) for i in extra['incidents'])}")
     return FINDINGS_ABOVE_LOW if assessment.above_low else exit_codes.OK
+
+
+def _afterwards(args, ctx, data: dict, site: str) -> dict:
+    """History and comparison, the signed report, incidents: what the assessment leaves."""
+    from pathlib import Path
+
+    from pacs_console.core.assess import history
+
+    key = site or data["targets"]
+    before = history.previous(ctx.paths.data, key, data["started_at"])
+    comparison = history.compare(before, data)
+    extra: dict = {"comparison": comparison}
+    if not args.no_save:
+        extra["saved"] = str(history.save(ctx.paths.data, data))
+    if args.report:
+        from pacs_console.commands.reports import _interactive_ask
+        from pacs_console.core.assess.report import signed_pdf
+        from pacs_console.core.errors import ConsoleError
+        from pacs_console.core.profile import load_profile
+        from pacs_console.core.reports.certs import load_signer
+
+        profile = load_profile(ctx.settings)
+        try:
+            signer, info = load_signer(ctx.paths.data, ctx.secrets, engineer=profile.name,
+                                       organisation=profile.organisation, ask=_interactive_ask())
+        except ConsoleError as exc:
+            raise ReportNotSigned(exc.diagnosis.what) from None
+        target = Path(args.report)
+        target.write_bytes(signed_pdf(data, comparison, signer, info, location=site))
+        extra["report"] = str(target)
+    if args.incidents:
+        from pacs_console.core.assess.incidents import to_incident
+        from pacs_console.core.assess.model import rank
+        from pacs_console.core.db.sweeps import site_id_for
+
+        known = site if site and site_id_for(ctx.db, site, create=False) else None
+        extra["incidents"] = [
+            to_incident(ctx.db, f, site=known, actor=ctx.settings.engineer_name,
+                        assessed_at=data["started_at"])[0].id
+            for f in data["findings"] if rank(f["severity"]) > rank("low")]
+    return extra
