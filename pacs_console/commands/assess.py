@@ -225,7 +225,7 @@ def _afterwards(args, ctx, data: dict, site: str) -> dict:
     if not args.no_save:
         extra["saved"] = str(history.save(ctx.paths.data, data))
     if args.report:
-        from pacs_console.commands.reports import _interactive_ask
+        from pacs_console.commands.reports import interactive_ask
         from pacs_console.core.assess.report import signed_pdf
         from pacs_console.core.errors import ConsoleError
         from pacs_console.core.profile import load_profile
@@ -234,7 +234,7 @@ def _afterwards(args, ctx, data: dict, site: str) -> dict:
         profile = load_profile(ctx.settings)
         try:
             signer, info = load_signer(ctx.paths.data, ctx.secrets, engineer=profile.name,
-                                       organisation=profile.organisation, ask=_interactive_ask())
+                                       organisation=profile.organisation, ask=interactive_ask())
         except ConsoleError as exc:
             raise ReportNotSigned(exc.diagnosis.what) from None
         target = Path(args.report)

@@ -50,7 +50,7 @@ def _ask(prompt: str) -> str | None:
                       hint="set PACS_CONSOLE_SIGNING_PASSPHRASE for scripts") or None
 
 
-def _interactive_ask():
+def interactive_ask():
     """The prompt only where a person can answer it; otherwise signing says what is missing."""
     return _ask if sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty() else None
 
@@ -92,7 +92,7 @@ def _build(args) -> int:
         steps = build_report(
             source, ctx.paths.data, ctx.secrets, out=Path(args.out), register=not args.sample,
             sign=not args.no_sign, engineer=profile.name, organisation=profile.organisation,
-            tsa_url=settings.extra.get("tsa_url") or None, ask=_interactive_ask(),
+            tsa_url=settings.extra.get("tsa_url") or None, ask=interactive_ask(),
             logo=profile.logo or settings.extra.get("report_logo") or None,
             notify=lambda text: print(text, file=sys.stderr), sample=args.sample)
         try:
@@ -198,7 +198,7 @@ def _cert(args) -> int:
             profile = load_profile(ctx.settings)
             _, info = certs.load_signer(ctx.paths.data, ctx.secrets, engineer=profile.name,
                                         organisation=profile.organisation,
-                                        ask=_interactive_ask(),
+                                        ask=interactive_ask(),
                                         notify=lambda text: print(text, file=sys.stderr))
         if args.json:
             print(json.dumps(info.to_dict(), ensure_ascii=False, indent=2))
