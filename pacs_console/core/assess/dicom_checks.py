@@ -65,7 +65,9 @@ def _open(run, service, called: str, calling: str, contexts):
 
 
 def _status(fields: dict) -> int:
-    return int(fields.get(0x0900, 0xC000))
+    """The Status element; a malformed one (not a 2-byte US) counts as a failure."""
+    value = fields.get(0x0900, 0xC000)
+    return value if isinstance(value, int) else 0xC000
 
 
 def _count_find(assoc, timeout: float) -> tuple[int, int | None]:

@@ -105,14 +105,19 @@ def certificate_findings(der: bytes, host: str, now: dt.datetime | None = None
                          ) -> list[tuple[str, str]]:
     """``[(check, evidence)]`` for one DER certificate; a malformed one is itself reported."""
     from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import dsa, rsa
 
     if not der or len(der) > MAX_CERT:
         return [("tls-self-signed", f"no usable certificate ({len(der)} bytes)")]
     try:
-        cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        return [("tls-self-signed", f"the certificate does not parse: {str(exc)[:120]}")]
+        return _judge(x509.load_der_x509_certificate(der), host, now)
+    except Exception as exc:  # noqa: BLE001 - a hostile certificate becomes a finding, not a crash
+        return [("tls-self-signed", f"the certificate does not parse: "
+                                    f"{type(exc).__name__}: {str(exc)[:120]}")]
+
+
+def _judge(cert, host: str, now: dt.datetime | None) -> list[tuple[str, str]]:
+    from cryptography.hazmat.primitives.asymmetric import dsa, rsa
+
     now = now or dt.datetime.now(dt.UTC)
     out: list[tuple[str, str]] = []
     subject = cert.subject.rfc4514_string()[:120]

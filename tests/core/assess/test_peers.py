@@ -22,6 +22,7 @@ from tests.core.assess.peers import (
     make_certs,
     tls_orthanc,
 )
+from tests.core.dicom_ops.helpers import drain
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer
 from tests.peers.net import addr, free_port
 
@@ -134,11 +135,7 @@ def _assess(hosts):
 
 
 def _drain(generator):
-    try:
-        while True:
-            next(generator)
-    except StopIteration as stop:
-        return stop.value
+    return drain(generator)[1]
 
 
 def test_every_finding_class_from_an_insecure_peer_and_none_from_a_secure_one(lab):

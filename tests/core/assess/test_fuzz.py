@@ -1,0 +1,99 @@
+"""Fuzzing the assessment's doors the way tests/core/test_wire_fuzz.py does: hostile DICOM
+answers after an accepted association, hostile certificates, hostile HTTP answers. A check may
+only turn them into findings or 'not tested' lines, never into an exception."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pacs_console.core.assess import dicom_checks, tls_checks, web_checks
+from pacs_console.core.assess.catalog import CHECKS
+from pacs_console.core.assess.model import AssessOptions, Service
+from pacs_console.core.assess.runner import NodeRun
+from pacs_console.core.dicom.wire import pdu, ul
+from tests.core.test_wire_fuzz import mutated, random_pdu
+from tests.core.wire_peers import ScriptedAcceptor
+
+FUZZ = settings(max_examples=40, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+QUICK = AssessOptions(timeout=0.5, interval=0.0)
+EXPLICIT = dicom_checks.EXPLICIT
+_AC = pdu.associate_ac(b"X".ljust(16), b"Y".ljust(16),
+                       [pdu.Context(n, transfer_syntaxes=[EXPLICIT]) for n in (1, 3, 5)],
+                       pdu.UserInfo(16384, "1.2.3", "FUZZ"))
+_PENDING = ul.encode_command({0x0120: 1, 0x0100: 0x8020, 0x0800: 0, 0x0900: 0xFF00})
+_ANSWER = pdu.pdu(pdu.P_DATA_TF, pdu.pdv_header(1, len(_PENDING), 0x03) + _PENDING)
+
+
+def _run(service: Service) -> NodeRun:
+    return NodeRun(service.host, QUICK, threading.Event(), ())
+
+
+@FUZZ
+@given(data=st.one_of(mutated(_ANSWER), random_pdu, st.binary(max_size=256)))
+def test_fuzzed_dimse_answers_become_findings_or_not_tested(data):
+    peer = ScriptedAcceptor(_AC + data, then_close=True)
+    try:
+        service = Service("127.0.0.1", peer.port, "dicom", ae_title="FUZZ")
+        run = _run(service)
+        dicom_checks.assess(run, service)
+        assert all(f.check in CHECKS for f in run.report.findings)
+    finally:
+        peer.close()
+
+
+@FUZZ
+@given(data=st.one_of(mutated(_AC), random_pdu))
+def test_fuzzed_association_answers(data):
+    peer = ScriptedAcceptor(data, then_close=True)
+    try:
+        service = Service("127.0.0.1", peer.port, "dicom", ae_title="FUZZ")
+        dicom_checks.assess(_run(service), service)
+    finally:
+        peer.close()
+
+
+def _der() -> bytes:
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.pki import _cert, _name
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert(_name("fuzz"), _name("fuzz"), key, key, ca=False, days=(-1, 10))
+    assert cert.not_valid_after_utc > dt.datetime.now(dt.UTC)
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+DER = _der()
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(data=st.one_of(mutated(DER), st.binary(max_size=2048)))
+def test_fuzzed_certificates_are_judged_never_crash(data):
+    for check, evidence in tls_checks.certificate_findings(data, "127.0.0.1"):
+        assert check in CHECKS and isinstance(evidence, str)
+
+
+_BODY = json.dumps({"DicomAet": "ORTHANC", "DicomPort": 4242, "Version": "1.10.1"}).encode()
+_HTTP = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+         + str(len(_BODY)).encode() + b"\r\nConnection: close\r\n\r\n" + _BODY)
+
+
+@FUZZ
+@given(data=st.one_of(mutated(_HTTP), st.binary(max_size=512)))
+def test_fuzzed_http_answers(data):
+    peer = ScriptedAcceptor(data, then_close=True)
+    try:
+        service = Service("127.0.0.1", peer.port, "http")
+        run = _run(service)
+        web_checks.assess(run, service)
+        assert all(f.check in CHECKS for f in run.report.findings)
+    finally:
+        peer.close()
