@@ -106,56 +106,25 @@ def _options(args, ctx):
     return AssessOptions(**values)
 
 
-def _site_hosts(ctx, name: str):
-    from pacs_console.core.assess.plan import from_site
-    from pacs_console.core.db.nodes import list_nodes
-    from pacs_console.core.db.sweeps import list_sweeps, site_id_for, sweep_findings
+def _scope(args, ctx):
+    from pacs_console.core.assess.hl7_checks import DEFAULT_PORTS
+    from pacs_console.core.assess.session import Scope
 
-    site_id = site_id_for(ctx.db, name, create=False)
-    if site_id is None:
-        return None
-    nodes = [n for n in list_nodes(ctx.db) if n.site_id == site_id]
-    sweeps = list_sweeps(ctx.db, site_id, limit=1)
-    findings = sweep_findings(ctx.db, sweeps[0].id) if sweeps else []
-    hosts = from_site(nodes, findings)
-    if not hosts:
-        raise UsageProblem(f"site {name!r} has no nodes in the address book and no sweep: "
-                           "give TARGETS, or scan the site first")
-    return hosts
+    return Scope(" ".join(args.targets), site=args.site or ctx.settings.default_site or "",
+                 ports=None if args.ports is None else _ports(args.ports, ()),
+                 web_ports=None if args.web_ports is None else _ports(args.web_ports, ()),
+                 hl7_ports=_ports(args.hl7_ports, DEFAULT_PORTS), allow_public=args.allow_public)
 
 
-def _run(args, ctx, options):
-    from pacs_console.core.assess import runner
-    from pacs_console.core.discovery.models import SweepOptions
-    from pacs_console.core.discovery.session import with_known_titles
-    from pacs_console.core.discovery.targets import DICOM_PORTS, WEB_PORTS, parse_targets
-
-    hl7_ports = _ports(args.hl7_ports, runner.hl7_checks.DEFAULT_PORTS)
-    text = " ".join(args.targets)
-    hosts = _site_hosts(ctx, text) if not any(ch.isdigit() for ch in text[:1]) else None
-    if hosts is not None:
-        return text, runner.run_assessment(hosts, options, site=text, targets=text,
-                                           hl7_ports=hl7_ports)
-    targets = parse_targets(text, allow_public=args.allow_public)
-    sweep = SweepOptions.from_settings(ctx.settings, ports=_ports(args.ports, DICOM_PORTS),
-                                       web_ports=_ports(args.web_ports, WEB_PORTS),
-                                       timeout=min(options.timeout, 1.5))
-    sweep = with_known_titles(ctx.db, sweep, ctx.settings.default_site or None)
-    titles = {key: (value if isinstance(value, str) else value[0])
-              for key, value in sweep.known.items()}
-    site = args.site or ctx.settings.default_site or ""
-    return site, runner.assess_targets(targets, options, sweep, hl7_ports=hl7_ports,
-                                       titles=titles, site=site)
-
-
-def _line(f) -> str:
-    return f"  {f.severity.upper():8} {f.host}:{f.port}  {f.check}: {f.evidence}\n" \
-           f"           fix: {f.remedy}"
+def _line(f: dict) -> str:
+    return (f"  {f['severity'].upper():8} {f['host']}:{f['port']}  {f['check']}: "
+            f"{f['evidence']}\n           fix: {f['remedy']}")
 
 
 def run_assess(args) -> int:
     from pacs_console.core.assess.catalog import FAMILIES, explain, parse_checks
     from pacs_console.core.assess.model import rank
+    from pacs_console.core.assess.session import assess_and_save, summary
     from pacs_console.core.errors import ConsoleError
 
     try:
@@ -172,35 +141,31 @@ def run_assess(args) -> int:
     with opened_context(args) as ctx:
         try:
             options = _options(args, ctx)
-            site, generator = _run(args, ctx, options)
-        except ConsoleError as exc:
-            raise UsageProblem(exc.diagnosis.what) from None
-        try:
+            generator = assess_and_save(ctx.db, ctx.settings, ctx.paths.data, _scope(args, ctx),
+                                        options, save=not args.no_save)
             while True:
                 progress = next(generator)
                 if progress.node is not None:
                     say(args, progress.message)
+        except ConsoleError as exc:
+            raise UsageProblem(exc.diagnosis.what) from None
         except StopIteration as stop:
-            assessment = stop.value
-        finally:
-            generator.close()
-        data = assessment.to_dict()
+            saved = stop.value
+        data = saved.data
         try:
-            extra = _afterwards(args, ctx, data, site)
+            extra = _afterwards(args, ctx, saved)
         except ReportNotSigned as exc:
             print(f"pacs-console assess: report not signed: {exc}", file=sys.stderr)
             return exit_codes.FAILED
     if args.json:
         emit_json({"command": "assess", **data, **extra})
     else:
-        for node in assessment.nodes:
-            say(args, f"{node.host}  score {node.score}")
-            for f in sorted(node.findings, key=lambda f: -rank(f.severity)):
+        for node in data["nodes"]:
+            say(args, f"{node['host']}  score {node['score']}")
+            for f in sorted((f for f in data["findings"] if f["host"] == node["host"]),
+                            key=lambda f: -rank(f["severity"])):
                 say(args, _line(f))
-        counts = ", ".join(f"{n} {s}" for s, n in assessment.counts().items() if n)
-        say(args, f"{len(assessment.nodes)} nodes, {len(assessment.findings)} findings "
-                  f"({counts or 'none'}), {len(assessment.not_tested)} checks not run; site "
-                  f"score {assessment.score}; {assessment.duration_s:.1f} s")
+        say(args, summary(data))
         comparison = extra.get("comparison")
         if comparison and comparison.get("previous"):
             say(args, f"Since {comparison['previous'][:19]}: {len(comparison['fixed'])} fixed, "
@@ -209,21 +174,18 @@ def run_assess(args) -> int:
             say(args, f"Signed report: {extra['report']}")
         if extra.get("incidents"):
             say(args, f"Incidents: {', '.join(str(i) for i in extra['incidents'])}")
-    return FINDINGS_ABOVE_LOW if assessment.above_low else exit_codes.OK
+    above_low = any(rank(f["severity"]) > rank("low") for f in data["findings"])
+    return FINDINGS_ABOVE_LOW if above_low else exit_codes.OK
 
 
-def _afterwards(args, ctx, data: dict, site: str) -> dict:
-    """History and comparison, the signed report, incidents: what the assessment leaves."""
+def _afterwards(args, ctx, saved) -> dict:
+    """The comparison, the signed report, incidents: what the assessment leaves."""
     from pathlib import Path
 
-    from pacs_console.core.assess import history
-
-    key = site or data["targets"]
-    before = history.previous(ctx.paths.data, key, data["started_at"])
-    comparison = history.compare(before, data)
+    data, comparison, site = saved.data, saved.comparison, saved.site
     extra: dict = {"comparison": comparison}
-    if not args.no_save:
-        extra["saved"] = str(history.save(ctx.paths.data, data))
+    if saved.path is not None:
+        extra["saved"] = str(saved.path)
     if args.report:
         from pacs_console.commands.reports import interactive_ask
         from pacs_console.core.assess.report import signed_pdf
