@@ -188,19 +188,19 @@ def _afterwards(args, ctx, saved) -> dict:
         extra["saved"] = str(saved.path)
     if args.report:
         from pacs_console.commands.reports import interactive_ask
-        from pacs_console.core.assess.report import signed_pdf
+        from pacs_console.core.assess.report import sign_with_profile
         from pacs_console.core.errors import ConsoleError
         from pacs_console.core.profile import load_profile
-        from pacs_console.core.reports.certs import load_signer
 
         profile = load_profile(ctx.settings)
         try:
-            signer, info = load_signer(ctx.paths.data, ctx.secrets, engineer=profile.name,
-                                       organisation=profile.organisation, ask=interactive_ask())
+            pdf = sign_with_profile(ctx.paths.data, ctx.secrets, data, comparison,
+                                    engineer=profile.name, organisation=profile.organisation,
+                                    ask=interactive_ask())
         except ConsoleError as exc:
             raise ReportNotSigned(exc.diagnosis.what) from None
         target = Path(args.report)
-        target.write_bytes(signed_pdf(data, comparison, signer, info, location=site))
+        target.write_bytes(pdf)
         extra["report"] = str(target)
     if args.incidents:
         from pacs_console.core.assess.incidents import to_incident

@@ -134,3 +134,34 @@ def signed_pdf(data: dict, comparison: dict | None, signer, cert_info, *,
     pdf, _ = sign_report(rendered, signer, cert_info, engineer=cert_info.name,
                          organisation=cert_info.organisation, location=location)
     return pdf
+
+
+def sign_with_profile(data_dir, secrets, data: dict, comparison: dict | None, *, engineer: str,
+                      organisation: str, ask=None) -> bytes:
+    """Signed with the engineer's certificate, exactly as visit reports are (ConsoleError when
+    the profile, the certificate or its passphrase is missing)."""
+    from pacs_console.core.reports.certs import load_signer
+
+    signer, info = load_signer(data_dir, secrets, engineer=engineer, organisation=organisation,
+                               ask=ask)
+    return signed_pdf(data, comparison, signer, info, location=data.get("site") or "")
+
+
+def save_in_reports(data_dir, pdf: bytes, data: dict):
+    """Keep the signed PDF beside the visit reports: ``reports/security-assessment-….pdf``."""
+    import os
+    import re
+
+    from pacs_console.core.reports.store import reports_dir
+    from pacs_console.core.safepath import join
+
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", data.get("site") or data.get("targets") or "")
+    stamp = re.sub(r"[^0-9]", "", str(data["started_at"]))[:14]
+    folder = reports_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = join(folder, f"security-assessment-{slug.strip('-').lower()[:40] or 'site'}-"
+                        f"{stamp}.pdf")
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_bytes(pdf)
+    os.replace(temp, path)
+    return path

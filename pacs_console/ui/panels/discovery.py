@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +28,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.models.findings import FindingsModel
+from pacs_console.ui.widgets.assessment_view import AssessmentView
 from pacs_console.ui.widgets.columns import size_columns
 from pacs_console.ui.widgets.panel_parts import panel_heading
 
@@ -152,14 +154,21 @@ class DiscoveryPanel(QWidget):
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
+        sweep_page = QWidget()
+        sweep = QVBoxLayout(sweep_page)
+        sweep.setContentsMargins(0, 0, 0, 0)
+        sweep.addLayout(form)
+        sweep.addLayout(run)
+        sweep.addWidget(self.status)
+        sweep.addWidget(splitter, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(sweep_page, "Sweep")
+        self.tabs.addTab(AssessmentView(self.ctx), "Security assessment")  # issue 19
         layout = QVBoxLayout(self)
         layout.addWidget(panel_heading(
             "Discovery", "Sweep a network for DICOM and web devices, add what you find to the "
             "address book, and see what changed at a site since its last sweep."))
-        layout.addLayout(form)
-        layout.addLayout(run)
-        layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.tabs, 1)
 
     # --- inputs -----------------------------------------------------------------------------
 

@@ -1,0 +1,291 @@
+"""Security assessment view (issue 19): site or targets, which checks, run; nodes × check
+families with severity colours, each node's findings, one click to an incident, the signed
+report. Thin: the work is core.assess's, run by ui.workers."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.ui import workers
+
+FAMILY_LABELS = {"dicom": "DICOM access", "transport": "Transport (TLS)", "web": "Web / REST",
+                 "hl7": "HL7", "software": "Software age"}
+COLOURS = {"critical": "#8b0000", "high": "#d0342c", "medium": "#e08a00", "low": "#c9b300",
+           "info": "#5b6670"}
+
+
+def _item(text: str, severity: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if severity:
+        item.setBackground(QBrush(QColor(COLOURS[severity])))
+        item.setForeground(QBrush(QColor("white")))
+    return item
+
+
+class AssessmentView(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("assessment-view")
+        self.ctx = ctx
+        self.worker: workers.Worker | None = None
+        self.saved = None  # core.assess.session.Saved of the last run
+        self.shown: list[dict] = []  # the findings listed for the selected node
+        self.scope = QLineEdit()
+        self.scope.setPlaceholderText("a site's name, or targets: 192.168.1.0/24, 10.0.0.7")
+        self.families = {name: QCheckBox(label) for name, label in FAMILY_LABELS.items()}
+        for box in self.families.values():
+            box.setChecked(True)
+        self.store_test = QCheckBox("Test storage acceptance (stores ONE test image)")
+        self.hl7_test = QCheckBox("Send ONE HL7 test message (test patient)")
+        self.start_button = QPushButton("Start assessment")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel assessment")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.status = QLabel("No assessment yet: give a site or targets and press Start "
+                             "assessment. Nothing is changed on the nodes unless you tick a test "
+                             "above.")
+        self.status.setWordWrap(True)
+        self.nodes = QTableWidget(0, 2 + len(FAMILY_LABELS))
+        self.nodes.setHorizontalHeaderLabels(["Node", "Score", *FAMILY_LABELS.values()])
+        self.findings = QTableWidget(0, 4)
+        self.findings.setHorizontalHeaderLabels(["Severity", "Service", "Check", "Evidence"])
+        for table in (self.nodes, self.findings):
+            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            table.verticalHeader().setVisible(False)
+            table.horizontalHeader().setStretchLastSection(True)
+        self.nodes.itemSelectionChanged.connect(self._node_chosen)
+        self.findings.itemSelectionChanged.connect(self._finding_chosen)
+        self.incident_button = QPushButton("Make incident")
+        self.incident_button.setEnabled(False)
+        self.incident_button.clicked.connect(self.make_incident)
+        self.report_button = QPushButton("Save signed report")
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.save_report)
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Evidence and what to fix for the selected finding; "
+                                        "the comparison with the previous assessment.")
+        self._build_layout()
+
+    def _build_layout(self) -> None:
+        form = QFormLayout()
+        form.addRow("Site or targets", self.scope)
+        checks = QHBoxLayout()
+        for box in self.families.values():
+            checks.addWidget(box)
+        checks.addStretch(1)
+        form.addRow("Checks", checks)
+        tests = QHBoxLayout()
+        tests.addWidget(self.store_test)
+        tests.addWidget(self.hl7_test)
+        tests.addStretch(1)
+        form.addRow("Opt-in tests", tests)
+        run = QHBoxLayout()
+        run.addWidget(self.start_button)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.progress, 1)
+        actions = QHBoxLayout()
+        actions.addWidget(self.incident_button)
+        actions.addWidget(self.report_button)
+        actions.addStretch(1)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.findings, 2)
+        lower_layout.addLayout(actions)
+        lower_layout.addWidget(self.details, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.nodes)
+        splitter.addWidget(lower)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(run)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+
+    # --- running ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        from pacs_console.core.assess.model import AssessOptions
+        from pacs_console.core.assess.session import Scope, assess_and_save
+
+        text = self.scope.text().strip()
+        families = tuple(n for n, box in self.families.items() if box.isChecked())
+        if not text or not families:
+            self.status.setText("Give a site or targets, and tick at least one family of checks.")
+            return
+        options = AssessOptions(families=families if len(families) < len(self.families) else (),
+                                allow_store_test=self.store_test.isChecked(),
+                                allow_hl7_test=self.hl7_test.isChecked(),
+                                calling_ae=self.ctx.settings.ae_title)
+        self.nodes.setRowCount(0)
+        self.findings.setRowCount(0)
+        self.details.clear()
+        self.saved = None
+        self._running(True)
+        self.progress.setRange(0, 0)
+        self.status.setText(f"Assessing {text} ...")
+        self.worker = workers.start(
+            assess_and_save, self.ctx.db, self.ctx.settings, self.ctx.paths.data,
+            Scope(text, site=self.ctx.settings.default_site or ""), options,
+            on_progress=self._progress, on_result=self._done, on_error=self.show_error,
+            on_finished=self._finished)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Cancelling ...")
+
+    def _running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.report_button.setEnabled(not running and self.saved is not None)
+
+    def _finished(self) -> None:
+        if self.worker is not None and self.worker.cancelled:
+            self.status.setText("Cancelled: the assessment was not kept.")
+        self.worker = None
+        self._running(False)
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+
+    def _progress(self, progress) -> None:
+        if progress.total:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+        phase = "Discovery: " if progress.phase == "discover" else ""
+        self.status.setText(phase + progress.message)
+
+    def _done(self, saved) -> None:
+        from pacs_console.core.assess.session import summary
+
+        self.saved = saved
+        self._fill_nodes(saved.data)
+        comparison = saved.comparison
+        text = summary(saved.data)
+        if comparison.get("previous"):
+            text += (f". Since {comparison['previous'][:16]}: {len(comparison['fixed'])} fixed, "
+                     f"{len(comparison['new'])} new, {len(comparison['still_open'])} still open")
+        self.status.setText(text)
+        self.report_button.setEnabled(True)
+
+    def _fill_nodes(self, data: dict) -> None:
+        from pacs_console.core.assess.catalog import CHECKS
+        from pacs_console.core.assess.model import rank
+
+        self.nodes.setRowCount(len(data["nodes"]))
+        for row, node in enumerate(data["nodes"]):
+            self.nodes.setItem(row, 0, _item(node["host"]))
+            self.nodes.setItem(row, 1, _item(str(node["score"])))
+            for col, family in enumerate(FAMILY_LABELS, start=2):
+                found = [f for f in data["findings"] if f["host"] == node["host"]
+                         and CHECKS[f["check"]].family == family]
+                worst = max((f["severity"] for f in found), key=rank, default="")
+                text = f"{worst} ({len(found)})" if found else "-"
+                self.nodes.setItem(row, col, _item(text, worst))
+        self.nodes.resizeColumnsToContents()
+        if data["nodes"]:
+            self.nodes.selectRow(0)
+
+    def _node_chosen(self) -> None:
+        from pacs_console.core.assess.model import rank
+
+        rows = self.nodes.selectionModel().selectedRows()
+        if self.saved is None or not rows:
+            return
+        host = self.saved.data["nodes"][rows[0].row()]["host"]
+        self.shown = sorted((f for f in self.saved.data["findings"] if f["host"] == host),
+                            key=lambda f: -rank(f["severity"]))
+        self.findings.setRowCount(len(self.shown))
+        for row, f in enumerate(self.shown):
+            self.findings.setItem(row, 0, _item(f["severity"], f["severity"]))
+            self.findings.setItem(row, 1, _item(f"{f['host']}:{f['port']}"))
+            self.findings.setItem(row, 2, _item(f["title"] or f["check"]))
+            self.findings.setItem(row, 3, _item(f["evidence"]))
+        self.incident_button.setEnabled(False)
+
+    def _selected_finding(self) -> dict | None:
+        rows = self.findings.selectionModel().selectedRows()
+        return self.shown[rows[0].row()] if rows and self.shown else None
+
+    def _finding_chosen(self) -> None:
+        finding = self._selected_finding()
+        if finding is None:
+            return
+        self.details.setPlainText(f"{finding['title']} ({finding['check']}, "
+                                  f"{finding['severity']}) on {finding['host']}:"
+                                  f"{finding['port']}\n\nEvidence: {finding['evidence']}\n\n"
+                                  f"What to fix: {finding['remedy']}")
+        self.incident_button.setEnabled(finding["severity"] != "info")
+
+    # --- what the assessment leaves -----------------------------------------------------------
+
+    def make_incident(self) -> None:
+        from pacs_console.core.assess.incidents import to_incident
+        from pacs_console.core.db.sweeps import site_id_for
+
+        finding = self._selected_finding()
+        if finding is None or self.saved is None:
+            return
+        site = self.saved.site
+        known = site if site and site_id_for(self.ctx.db, site, create=False) else None
+        try:
+            record, created = to_incident(self.ctx.db, finding, site=known,
+                                          actor=self.ctx.settings.engineer_name,
+                                          assessed_at=self.saved.data["started_at"])
+        except (ConsoleError, ValueError) as exc:
+            self.show_error(exc)
+            return
+        self.status.setText(f"Incident #{record.id} {'opened' if created else 'already open'}: "
+                            f"{record.title}")
+
+    def save_report(self) -> None:
+        from pacs_console.core.assess.report import save_in_reports, sign_with_profile
+        from pacs_console.core.profile import load_profile
+
+        if self.saved is None:
+            return
+        profile = load_profile(self.ctx.settings)
+        data, comparison = self.saved.data, self.saved.comparison
+
+        def build():
+            pdf = sign_with_profile(self.ctx.paths.data, self.ctx.secrets, data, comparison,
+                                    engineer=profile.name, organisation=profile.organisation)
+            return save_in_reports(self.ctx.paths.data, pdf, data)
+
+        self.report_button.setEnabled(False)
+        self.status.setText("Signing the security assessment report ...")
+        workers.start(build, on_result=lambda path: self.status.setText(
+                          f"Signed report saved: {path}"),
+                      on_error=self.show_error,
+                      on_finished=lambda: self.report_button.setEnabled(True))
+
+    def show_error(self, exc: Exception) -> None:
+        if isinstance(exc, ConsoleError):
+            self.status.setText(exc.diagnosis.what)
+            self.details.setPlainText(exc.diagnosis.text())
+        else:
+            self.status.setText(f"Failed: {type(exc).__name__}: {exc}")
