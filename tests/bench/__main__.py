@@ -17,6 +17,7 @@ from tests.bench import runner
 
 def all_cases() -> list[runner.Case]:
     from tests.bench import (
+        assess,
         discovery,
         frozen,
         gui_find,
@@ -38,7 +39,7 @@ def all_cases() -> list[runner.Case]:
             + incidents.cases()
             + whole.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
             + sync.cases() + live_views.cases() + kb.cases() + relay.cases()
-            + health.cases())
+            + health.cases() + assess.cases())
 
 
 def main(argv: list[str] | None = None) -> int:
