@@ -48,8 +48,8 @@ def register(subparsers) -> None:
                     "severity (info, low, medium, high, critical), evidence and remedy.")
     p.add_argument("targets", nargs="+", metavar="SITE|TARGETS")
     p.add_argument("--checks", metavar="LIST",
-                   help="families (dicom, transport, web, hl7, software) or check names, "
-                        "comma separated; default all")
+                   help="families (dicom, transport, web, hl7, software) or check names "
+                        "(a name runs its whole family), comma separated; default all")
     p.add_argument("--allow-store-test", action="store_true",
                    help="test storage acceptance with ONE generated test image")
     p.add_argument("--allow-hl7-test", action="store_true",

@@ -72,16 +72,17 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
 )}
 FAMILIES: dict[str, str] = {
     "dicom": (
-        "per DICOM port, at most 6 associations, one at a time: A-ASSOCIATE-RQ (Verification) to "
-        "called AE 'PROBE-NO-SUCH-AE' (any called AE); A-ASSOCIATE-RQ with calling AE "
-        "'PCA-UNKNOWN-AE' (any calling AE); on that association one C-FIND-RQ, Study Root, "
-        "STUDY level, return keys StudyInstanceUID only: answers are counted, their content is "
-        "discarded unread, and the query is cancelled after 100; with --allow-store-test only, "
-        "one C-STORE-RQ of one generated 64x64 CR image marked as test data (patient "
-        "'PCA^ASSESSMENT TEST IMAGE', ID 'PCA-TEST-IMAGE'); one C-MOVE-RQ to destination AE "
+        "per DICOM port, at most 4 associations, one at a time, each ended with A-RELEASE-RQ: "
+        "(1) A-ASSOCIATE-RQ (Verification) to called AE 'PROBE-NO-SUCH-AE' (any called AE); "
+        "(2) A-ASSOCIATE-RQ with calling AE 'PCA-UNKNOWN-AE' (any calling AE) and on it one "
+        "C-FIND-RQ, Study Root, STUDY level, return key StudyInstanceUID only: answers are "
+        "counted, their content is discarded unread, and the query is cancelled after 100; "
+        "(3) with --allow-store-test only, as 'PCA-UNKNOWN-AE', one C-STORE-RQ of one generated "
+        "64x64 CR image marked as test data (patient 'PCA^ASSESSMENT TEST IMAGE', ID "
+        "'PCA-TEST-IMAGE'); (4) as this console's AE, one C-MOVE-RQ to destination AE "
         "'PCA-NO-SUCH-DEST' for a random StudyInstanceUID that matches nothing (nothing can be "
-        "moved); each association ends with A-RELEASE-RQ. The AE title itself is compared with "
-        "a list of well-known defaults (nothing sent)."),
+        "moved). The AE title itself is compared with a list of well-known defaults (nothing "
+        "sent)."),
     "transport": (
         "per service: one TLS ClientHello (TLS 1.2/1.3, certificate not verified) to read the "
         "protocol, cipher and certificate; one ClientHello offering only TLS 1.0/1.1; nothing "

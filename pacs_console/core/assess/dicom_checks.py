@@ -164,12 +164,10 @@ def assess(run, service) -> None:
 
 
 def _unknown_caller(run, service, called: str) -> None:
+    """Association, C-FIND and (opt-in) C-STORE as an unknown calling AE; each on its own
+    association, since a node that refuses one operation may abort the association."""
     options = run.options
-    contexts = [VERIFICATION, STUDY_FIND] + ([CR_STORAGE] if options.allow_store_test else [])
-    assoc, _ = _open(run, service, called, options.unknown_ae, contexts)
-    if not options.allow_store_test:
-        run.skip("dicom-store-open", service, "storage acceptance not tested: it needs "
-                 "--allow-store-test (one test image is stored)")
+    assoc, _ = _open(run, service, called, options.unknown_ae, [VERIFICATION, STUDY_FIND])
     if assoc is None:
         return  # refused: unknown callers get nothing, the secure answer
     run.add("dicom-any-calling-ae", service,
@@ -184,20 +182,29 @@ def _unknown_caller(run, service, called: str) -> None:
                         f"a universal study-level C-FIND from {options.unknown_ae!r} was "
                         f"answered with {count}{more} studies (counted only, content discarded "
                         "unread)")
-        if options.allow_store_test:
-            if assoc.context_for(CR_STORAGE):
-                status = _store(assoc, options.timeout)
-                if status == 0 or 0xB000 <= status <= 0xBFFF:
-                    run.add("dicom-store-open", service,
-                            f"C-STORE of one test image (patient 'PCA^ASSESSMENT TEST IMAGE') from "
-                            f"{options.unknown_ae!r} answered status 0x{status:04X}: stored; "
-                            "delete the test study")
-            else:
-                run.skip("dicom-store-open", service, "CR Image Storage was not accepted")
         assoc.release()
     except ul.Lost as lost:
         run.skip("dicom-find-open", service, f"the association ended: {lost}")
         assoc.abort()
+    if not options.allow_store_test:
+        run.skip("dicom-store-open", service, "storage acceptance not tested: it needs "
+                 "--allow-store-test (one test image is stored)")
+        return
+    assoc, _ = _open(run, service, called, options.unknown_ae, [CR_STORAGE])
+    if assoc is None:
+        return  # storage from unknown callers refused (or CR Image Storage not accepted)
+    try:
+        status = _store(assoc, options.timeout)
+        assoc.release()
+    except ul.Lost as lost:
+        assoc.abort()
+        run.skip("dicom-store-open", service, f"the association ended: {lost}")
+        return
+    if status == 0 or 0xB000 <= status <= 0xBFFF:
+        run.add("dicom-store-open", service,
+                f"C-STORE of one test image (patient 'PCA^ASSESSMENT TEST IMAGE') from "
+                f"{options.unknown_ae!r} answered status 0x{status:04X}: stored; delete the "
+                "test study")
 
 
 def _move_check(run, service, called: str) -> None:

@@ -3,6 +3,7 @@ from the same kind of peer configured securely (no false positives)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 
@@ -25,6 +26,7 @@ from tests.core.assess.peers import (
 from tests.core.dicom_ops.helpers import drain
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer
 from tests.peers.net import addr, free_port
+from tests.pki import https_dicomweb
 
 OPTIONS = AssessOptions(allow_store_test=True, allow_hl7_test=True, timeout=3.0, interval=0.02)
 OPEN_ORTHANC = {"DicomCheckCalledAet": False}
@@ -51,6 +53,7 @@ def lab(tmp_path_factory):
     """(insecure hosts, secure hosts): host -> [Service]; every peer stopped afterwards."""
     folder = tmp_path_factory.mktemp("assess")
     started, insecure, secure = [], {}, {}
+    stack = contextlib.ExitStack()
 
     def start(peer):
         peer.start()
@@ -105,6 +108,11 @@ def lab(tmp_path_factory):
         (p,) = _ports(h, 1)
         started.append(OldTlsServer(h, p, certs["weakkey"]).start())  # AES128-SHA needs RSA
         insecure[h] = [Service(h, p, "hl7")]
+        # DICOMweb over HTTPS with an expired certificate, answering QIDO to anyone.
+        certs = make_certs(folder, "127.0.0.1")
+        url = stack.enter_context(https_dicomweb(certs["expired"]))
+        web_port = int(url.split(":")[2].split("/")[0])
+        insecure["127.0.0.1"] = [Service("127.0.0.1", web_port, "https", dicomweb_url=url)]
 
         # Secure: Orthanc with a strong password, AE checks, DICOM TLS with a valid certificate.
         h = addr(121)
@@ -126,6 +134,7 @@ def lab(tmp_path_factory):
         secure[h] = [Service(h, listener.port, "hl7")]
         yield insecure, secure
     finally:
+        stack.close()
         for peer in reversed(started):
             peer.stop()
 
@@ -145,7 +154,7 @@ def test_every_finding_class_from_an_insecure_peer_and_none_from_a_secure_one(la
     assert found == set(CHECKS), f"missing: {set(CHECKS) - found}"
     by_host = {n.host: {f.check for f in n.findings} for n in bad.nodes}
     assert {"orthanc-auth-off", "dicom-any-called-ae", "dicom-no-tls", "dicom-default-ae",
-            "dicomweb-open"} <= by_host[addr(101)]
+            "dicomweb-open", "dicom-store-open"} <= by_host[addr(101)]
     assert {"dicom-store-open", "dicom-any-calling-ae"} <= by_host[addr(107)]
     assert {"orthanc-default-credentials", "tls-self-signed"} <= by_host[addr(102)]
     assert "tls-expired" in by_host[addr(103)] and "tls-wrong-host" in by_host[addr(104)]
@@ -154,6 +163,8 @@ def test_every_finding_class_from_an_insecure_peer_and_none_from_a_secure_one(la
     assert "dicom-move-anywhere" in by_host[addr(108)]
     assert {"hl7-open", "hl7-no-tls"} <= by_host[addr(109)]
     assert {"tls-old-protocol", "tls-weak-cipher"} <= by_host[addr(110)]
+    assert {"tls-expired", "dicomweb-open"} <= by_host["127.0.0.1"]
+    assert "http-no-tls" not in by_host["127.0.0.1"]
     assert bad.above_low and bad.score < 50
 
     good = _assess(secure)
