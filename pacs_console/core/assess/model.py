@@ -124,6 +124,8 @@ class Assessment:
     options: AssessOptions
     duration_s: float = 0.0
     discovery_s: float = 0.0
+    quiet_hosts: list[str] = field(default_factory=list)  # tried, no service answered
+
 
     @property
     def findings(self) -> list[Finding]:
@@ -134,8 +136,9 @@ class Assessment:
         return [t for n in self.nodes for t in n.not_tested]
 
     @property
-    def score(self) -> int:
-        return min((n.score for n in self.nodes), default=100)
+    def score(self) -> int | None:
+        """The weakest node's score; None when no service answered (nothing was assessed)."""
+        return min((n.score for n in self.nodes), default=None)
 
     @property
     def above_low(self) -> bool:
@@ -149,7 +152,7 @@ class Assessment:
                 "started_at": self.started_at.isoformat(),
                 "duration_s": round(self.duration_s, 3), "discovery_s": round(self.discovery_s, 3),
                 "score": self.score, "score_formula": SCORE_FORMULA, "counts": self.counts(),
-                "nodes": [n.to_dict() for n in self.nodes],
+                "nodes": [n.to_dict() for n in self.nodes], "quiet_hosts": self.quiet_hosts,
                 "findings": [f.to_dict() for f in self.findings],
                 "not_tested": [t.to_dict() for t in self.not_tested],
                 "options": {"checks": list(self.options.families) or "all",

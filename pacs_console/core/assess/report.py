@@ -64,7 +64,8 @@ def story(data: dict, comparison: dict | None, engineer: str, organisation: str,
                     f"{data['duration_s']:.1f} s", "Body"),
                  Paragraph("Summary", s["H1"])]
     counts = data["counts"]
-    out.append(_p(f"Site score {data['score']} of 100. Findings: " + ", ".join(
+    score = "none (no service answered)" if data["score"] is None else f"{data['score']} of 100"
+    out.append(_p(f"Site score {score}. Findings: " + ", ".join(
         f"{counts[k]} {k}" for k in reversed(SEVERITIES)) + ".", "Body"))
     out.append(_p(f"Score: {SCORE_FORMULA}.", "Small"))
     rows = [[_p("Node", "CellBold"), _p("Score", "CellBold"), _p("Worst", "CellBold"),

@@ -160,9 +160,9 @@ def run_assessment(hosts: dict[str, list[Service]], options: AssessOptions, *, s
             for future in done:
                 report = future.result()
                 reports.append(report)
-                yield AssessProgress(len(reports), total,
-                                     f"{report.host}: {len(report.findings)} findings, score "
-                                     f"{report.score}", node=report)
+                text = (f"{report.host}: {len(report.findings)} findings, score {report.score}"
+                        if report.services else f"{report.host}: no service answered")
+                yield AssessProgress(len(reports), total, text, node=report)
             if not done:
                 yield AssessProgress(len(reports), total, f"{len(reports)} of {total} nodes")
     finally:
@@ -170,8 +170,9 @@ def run_assessment(hosts: dict[str, list[Service]], options: AssessOptions, *, s
         pool.shutdown(wait=True, cancel_futures=True)
     order = list(hosts)
     reports.sort(key=lambda r: order.index(r.host))
-    return Assessment(site, targets, started_at, reports, options,
-                      time.perf_counter() - start + discovery_s, discovery_s)
+    quiet = [r.host for r in reports if not r.services and not r.findings and not r.not_tested]
+    return Assessment(site, targets, started_at, [r for r in reports if r.host not in quiet],
+                      options, time.perf_counter() - start + discovery_s, discovery_s, quiet)
 
 
 def assess_targets(target_set, options: AssessOptions, sweep_options, *, site: str = "",

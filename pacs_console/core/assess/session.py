@@ -94,6 +94,9 @@ def assess_and_save(db, settings, data_dir: Path, scope: Scope, options: AssessO
 
 def summary(data: dict) -> str:
     """One line: nodes, findings by severity, what was not run, the score, the time."""
+    if not data["nodes"]:
+        return (f"No service answered on {data['targets']}: nothing was assessed "
+                f"({len(data['quiet_hosts'])} hosts tried; {data['duration_s']:.1f} s)")
     counts = ", ".join(f"{n} {s}" for s, n in data["counts"].items() if n)
     return (f"{len(data['nodes'])} nodes, {len(data['findings'])} findings "
             f"({counts or 'none'}), {len(data['not_tested'])} checks not run; site score "
