@@ -4,6 +4,7 @@ history with comparison, the signed report and incidents, against real peers on 
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -84,6 +85,12 @@ def test_targets_json_contract_history_report_and_incidents(open_orthanc, data_d
     assert pdf.read_bytes().startswith(b"%PDF")
     verified = run_cli("report", "verify", str(pdf), data_dir=data_dir)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for part in ("Security assessment report", "Compared with the previous assessment",
+                 "still open", "Not tested, and why", "--allow-store-test", "CRITICAL",
+                 "AuthenticationEnabled", "What to fix", "Method: what each family"):
+        assert part in text, part
     above_low = [f for f in again["findings"] if f["severity"] in ("medium", "high", "critical")]
     assert len(again["incidents"]) == len(above_low)
     listed = run_cli("incidents", "export", "--format", "json", data_dir=data_dir)

@@ -50,7 +50,7 @@ def _findings_table(findings: list[dict], width: float) -> Table:
         style.append(("BACKGROUND", (0, n + 1), (0, n + 1),
                       colors.HexColor(COLOURS.get(f["severity"], "#5b6670"))))
         style.append(("TEXTCOLOR", (0, n + 1), (0, n + 1), colors.white))
-    widths = [18 * mm, 30 * mm, 38 * mm]
+    widths = [22 * mm, 30 * mm, 36 * mm]
     widths += [(width - sum(widths)) * 0.55, (width - sum(widths)) * 0.45]
     return _table(rows, widths, extra=style)
 
