@@ -42,11 +42,9 @@ def _down() -> None:
 
 
 def _drain(generator):
-    try:
-        while True:
-            next(generator)
-    except StopIteration as stop:
-        return stop.value
+    from tests.core.dicom_ops.helpers import drain
+
+    return drain(generator)[1]
 
 
 def _run() -> dict[str, float]:

@@ -48,11 +48,9 @@ class Recorder:
 
 
 def _drain(generator):
-    try:
-        while True:
-            next(generator)
-    except StopIteration as stop:
-        return stop.value
+    from tests.core.dicom_ops.helpers import drain
+
+    return drain(generator)[1]
 
 
 def test_connections_to_one_node_are_paced():
