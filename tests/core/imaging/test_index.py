@@ -137,12 +137,15 @@ def test_closing_the_generator_keeps_what_was_read(tmp_path, mixed_folder):
     try:
         gen = index_source(index, root, tmp_path)
         next(gen)  # listing
-        next(gen)  # the first image, written at once so the viewer can show it
-        next(gen)  # then a batch of two
+        # The first image is written at once (so the viewer can show it), then batches of two,
+        # or fewer when a quarter second passes (a loaded machine): read until 3 are reported.
+        reported = 0
+        while reported < 3:
+            reported = next(gen).done
         gen.close()
     finally:
         module._BATCH = old
-    assert len(index.known(str(root.resolve()))) >= 3
+    assert len(index.known(str(root.resolve()))) >= reported
 
 
 def test_headers_read_ahead_in_the_pool_match_in_process_reads(mixed_folder):
