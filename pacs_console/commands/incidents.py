@@ -8,7 +8,7 @@ import sys
 
 from pacs_console.commands.dimse_common import with_context
 
-EXIT_OK, EXIT_FAILED, EXIT_TAMPERED = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_TAMPERED, EXIT_UNKEYED = 0, 1, 3, 4
 SEVERITY_CHOICES = ("critical", "high", "medium", "low")
 
 
@@ -253,17 +253,64 @@ def _export(args, ctx) -> int:
     return EXIT_OK
 
 
+AUDIT_EXITS = f"""exit codes:
+  {EXIT_OK}  the chain and every audited record check out
+  {EXIT_FAILED}  the helpdesk (--helpdesk) could not be read: nothing was verified
+  2  bad input (a --head that is not ENTRY:HASH)
+  {EXIT_TAMPERED}  tampering found (entries edited, removed or rewritten, a handed-over head
+     no longer in the chain, records changed outside the app)
+  {EXIT_UNKEYED}  no tampering found, but the newest entries are unkeyed: written while the
+     keyring was locked or absent, and no keyed entry covers them yet (the next change made
+     with the keyring unlocked does)"""
+
+
+def _head(text: str) -> dict:
+    from pacs_console.core.incidents.audit import parse_head
+
+    try:
+        return parse_head(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _helpdesk_heads(ctx) -> list[tuple[str, dict]]:
+    from pacs_console.core.errors import ConsoleError
+    from pacs_console.core.sync import helpdesk
+    from pacs_console.core.sync.adapters.base import HelpdeskError
+    from pacs_console.core.sync.tickets import handed_heads
+
+    client = helpdesk.adapter(ctx)  # not configured: a diagnosis, exit 1
+    try:
+        generator = handed_heads(ctx.db, client)
+        while True:
+            try:
+                next(generator)
+            except StopIteration as stop:
+                return stop.value
+    except HelpdeskError as exc:  # unreachable, refused: nothing verified, one line, exit 1
+        raise ConsoleError(exc.diagnosis) from None
+    finally:
+        client.close()
+
+
 def _audit_verify(args, ctx) -> int:
     from pacs_console.core.incidents.audit import verify
     from pacs_console.core.reports.store import handed_over_heads
 
-    report = verify(ctx.db, handed_over_heads(ctx.paths.data))
-    lines = [f"{'OK' if report.ok else 'TAMPERING FOUND'}: {report.entries} audit entries, "
+    handed = handed_over_heads(ctx.paths.data)
+    handed += [(f"head given on the command line ({h['id']}:{h['hash'][:16]}…)", h)
+               for h in args.head]
+    if args.helpdesk:
+        handed += _helpdesk_heads(ctx)
+    report = verify(ctx.db, handed)
+    title = {"ok": "OK", "unkeyed": "UNKEYED ENTRIES", "tampered": "TAMPERING FOUND"}
+    lines = [f"{title[report.state]}: {report.entries} audit entries, "
              f"{report.checked_rows} records checked"]
     lines += [f"  [{p.kind}] {p.message}" for p in report.problems]
+    lines += [f"  [unkeyed] {report.unkeyed_text()}"] if report.unkeyed else []
     lines += [f"  anchor checked: {anchor}" for anchor in report.anchors]
     emit(args, report.to_dict(), "\n".join(lines))
-    return EXIT_OK if report.ok else EXIT_TAMPERED
+    return {"ok": EXIT_OK, "unkeyed": EXIT_UNKEYED, "tampered": EXIT_TAMPERED}[report.state]
 
 
 def register(subparsers) -> None:
@@ -349,5 +396,14 @@ def register(subparsers) -> None:
 
     audit = subparsers.add_parser("audit", help="the tamper-evident audit trail")
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    add_command(sub, "verify", _audit_verify, "check the hash chain and every audited record; "
-         f"exit {EXIT_TAMPERED} when tampering is found")
+    p = add_command(sub, "verify", _audit_verify, "check the hash chain and every audited record; "
+             f"exit {EXIT_TAMPERED} when tampering is found, {EXIT_UNKEYED} when entries are "
+             "unkeyed (written while the keyring was locked)")
+    p.epilog = AUDIT_EXITS
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("--head", action="append", default=[], type=_head, metavar="ENTRY:HASH",
+                   help="an audit head seen elsewhere (e.g. the 'Audit head: entry N HASH' "
+                        "line of a helpdesk ticket): it must still be in the chain (repeatable)")
+    p.add_argument("--helpdesk", action="store_true",
+                   help="also check every head this laptop carried to the helpdesk (read back "
+                        "from its tickets and comments)")

@@ -6,18 +6,20 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session
 
 from pacs_console.core.db.engine import Database
 from pacs_console.core.db.tables import AuditLog
+from pacs_console.core.incidents.audit_report import AuditProblem, AuditReport
 
 GENESIS = "0" * 64
 _HASHED = "id, at, actor, action, entity, entity_id, before_digest, after_digest, detail"
@@ -30,16 +32,19 @@ _UNAUDITED_ALLOWED = {"site"}
 
 
 KEYED = "hmac:"  # prefix of a hash made with the chain key (unprefixed: plain SHA-256)
+# Prefix of a plain SHA-256 the app wrote after the chain was keyed, because the keyring was
+# locked or absent at that moment: not protected by the key, but not a rewrite either.
+UNKEYED = "unkeyed:"
 
 
 def canonical(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _hash(prev: str, raw: tuple, key: bytes | None = None) -> str:
+def _hash(prev: str, raw: tuple, key: bytes | None = None, prefix: str = "") -> str:
     data = prev.encode() + canonical(list(raw))
     if key is None:
-        return hashlib.sha256(data).hexdigest()
+        return prefix + hashlib.sha256(data).hexdigest()
     return KEYED + hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
@@ -155,7 +160,11 @@ def record(session: Session, *, actor: str, action: str, entity: str, entity_id=
         "SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1", (row.id,)).scalar()
     raw = connection.exec_driver_sql(f"SELECT {_HASHED} FROM audit_log WHERE id = ?",
                                      (row.id,)).first()
-    digest = _hash(prev or GENESIS, tuple(raw), chain_key(connection, create_at=row.id).key)
+    key = chain_key(connection, create_at=row.id).key
+    # The chain is keyed (its last entry says so) but the key cannot be had now: say so in
+    # the entry itself, so verify tells "written while the keyring was locked" from a rewrite.
+    marked = UNKEYED if key is None and (prev or "").startswith((KEYED, UNKEYED)) else ""
+    digest = _hash(prev or GENESIS, tuple(raw), key, marked)
     connection.exec_driver_sql("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?",
                                (prev or GENESIS, digest, row.id))
     session.info["audit_head"] = (row.id, digest)
@@ -196,33 +205,6 @@ def audited_session(db: Database) -> Iterator[Session]:
         _write_anchor(db, head)
 
 
-@dataclass(frozen=True)
-class AuditProblem:
-    kind: str  # edited, chain-broken, truncated, changed-outside, deleted-outside, added-outside
-    message: str
-    audit_id: int | None = None
-    entity: str = ""
-    entity_id: str = ""
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    entries: int
-    checked_rows: int
-    problems: tuple[AuditProblem, ...] = field(default_factory=tuple)
-    anchors: tuple[str, ...] = ()  # what the chain was checked against, in words
-    keyed: bool = False  # the chain key was available (entries made with it were checked)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict:
-        return {"ok": self.ok, "entries": self.entries, "checked_rows": self.checked_rows,
-                "keyed": self.keyed, "anchors": list(self.anchors),
-                "problems": [p.__dict__ for p in self.problems]}
-
-
 def head(db: Database) -> dict | None:
     """The newest entry of the chain, ``{"id", "hash"}``: carried in every signed report, so
     a chain rewritten later no longer matches what was already handed over."""
@@ -230,6 +212,34 @@ def head(db: Database) -> dict | None:
         row = connection.exec_driver_sql(
             "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").first()
     return {"id": int(row[0]), "hash": str(row[1])} if row else None
+
+
+# How a head travels in text (every ticket and comment the sync sends to the helpdesk), so
+# the office sees which head the laptop had when it sent each item, and verify can read it back.
+HEAD_LINE = "Audit head: entry {id} {hash}"
+_HEAD_RE = re.compile(r"Audit head: entry (\d{1,12}) ((?:hmac:|unkeyed:)?[0-9a-f]{64})\b")
+
+
+def head_line(db: Database) -> str:
+    """The line for the current head; '' while the log is empty."""
+    current = head(db)
+    return HEAD_LINE.format(**current) if current else ""
+
+
+def heads_in(text: str) -> list[dict]:
+    """Every head line in a text (bounded: at most 100 per text)."""
+    return [{"id": int(m.group(1)), "hash": m.group(2)}
+            for m in list(_HEAD_RE.finditer(text or ""))[:100]]
+
+
+def parse_head(text: str) -> dict:
+    """``ENTRY:HASH`` or a whole head line, as seen on the helpdesk; ValueError when neither."""
+    found = heads_in(text) or heads_in(HEAD_LINE.format(
+        id=text.partition(":")[0].strip(), hash=text.partition(":")[2].strip()))
+    if not found:
+        raise ValueError(f"not an audit head: {text[:80]!r} (expected ENTRY:HASH, e.g. "
+                         "42:hmac:3f…, or the 'Audit head: entry …' line)")
+    return found[0]
 
 
 def _handed_over(connection, handed: list[tuple[str, dict]], anchors: list[str],
@@ -257,7 +267,10 @@ def verify(db: Database, handed: list[tuple[str, dict]] | None = None) -> AuditR
     problems: list[AuditProblem] = []
     latest: dict[tuple[str, str], str] = {}
     anchors: list[str] = []
-    keyed = unkeyed_after = 0
+    keyed = 0
+    unkeyed: list[int] = []  # written without the key after keying, marked by the app
+    plain_after: list[int] = []  # plain hashes after keying: vouched only by a later keyed one
+    vouched = 0
     with db.engine.connect() as connection:
         key = chain_key(connection)
         prev, last_id, count = GENESIS, 0, 0
@@ -273,11 +286,18 @@ def verify(db: Database, handed: list[tuple[str, dict]] | None = None) -> AuditR
             if stored_hash.startswith(KEYED):
                 keyed += 1
                 valid = key.key is not None and _hash(stored_prev, raw, key.key) == stored_hash
+                if valid:  # its HMAC covers every entry before it: those were not rewritten
+                    vouched = len(unkeyed) + len(plain_after)
+                    unkeyed += plain_after
+                    plain_after = []
+            elif stored_hash.startswith(UNKEYED):
+                valid = _hash(stored_prev, raw, prefix=UNKEYED) == stored_hash
+                if valid:
+                    unkeyed.append(audit_id)
             else:
                 valid = _hash(stored_prev, raw) == stored_hash
-                if key.since is not None and audit_id >= key.since:
-                    unkeyed_after += 1
-                    valid = False  # the chain was keyed from key.since on: rewritten without it
+                if valid and key.since is not None and audit_id >= key.since:
+                    plain_after.append(audit_id)
             if not valid and (key.key is not None or not stored_hash.startswith(KEYED)):
                 problems.append(AuditProblem(
                     "edited", f"Audit entry {audit_id} was edited outside the app", audit_id,
@@ -295,11 +315,14 @@ def verify(db: Database, handed: list[tuple[str, dict]] | None = None) -> AuditR
             problems.append(AuditProblem(
                 "key-missing", f"{keyed} audit entries are keyed but the chain key is not in "
                 f"this computer's keyring ({key.status}): they cannot be checked"))
-        if unkeyed_after:
+        if plain_after:  # unmarked, and no keyed entry after them
             problems.append(AuditProblem(
-                "rewritten", f"{unkeyed_after} audit entries from entry {key.since} on carry a "
-                "plain hash although the chain is keyed from there: the chain was rewritten "
-                "(or written where the keyring was unavailable)"))
+                "edited", f"Audit entry {plain_after[0]} carries a plain hash where the app "
+                "writes a keyed or marked one: edited outside the app", plain_after[0]))
+            problems.append(AuditProblem(
+                "rewritten", f"{len(plain_after)} audit entries from entry {plain_after[0]} on "
+                f"carry a plain hash although the chain is keyed from entry {key.since}: the "
+                "chain was rewritten without the key"))
         anchors.append(key.status if key.key is None else
                        f"{key.status}: {keyed} keyed entries checked")
         anchor = _read_anchor(db)
@@ -316,7 +339,8 @@ def verify(db: Database, handed: list[tuple[str, dict]] | None = None) -> AuditR
             anchors.append(f"head file {anchor_path(db).name}: none yet")
         _handed_over(connection, handed or [], anchors, problems)
         checked = _check_states(connection, latest, problems)
-    return AuditReport(count, checked, tuple(problems), tuple(anchors), key.key is not None)
+    return AuditReport(count, checked, tuple(problems), tuple(anchors), key.key is not None,
+                       tuple(sorted(unkeyed)), vouched)
 
 
 def _check_states(connection, latest: dict[tuple[str, str], str],

@@ -51,8 +51,9 @@ def _device_line(item: outbox.OutboxRecord) -> str:
     return text + (f" (device clock offset {offset:+.1f} s)" if offset else "")
 
 
-def ticket_content(payload: dict, item: outbox.OutboxRecord) -> str:
-    """The new ticket's body: the incident as logged, with its original device times (SLA)."""
+def ticket_content(payload: dict, item: outbox.OutboxRecord, audit_line: str = "") -> str:
+    """The new ticket's body: the incident as logged, with its original device times (SLA)
+    and the audit chain's head when it was sent."""
     lines = [payload.get("description") or payload.get("subject", ""), ""]
     for label, key in (("Severity", "severity"), ("Category", "category"), ("Site", "site"),
                        ("Reporter", "reporter"), ("Contact", "contact"),
@@ -61,6 +62,8 @@ def ticket_content(payload: dict, item: outbox.OutboxRecord) -> str:
         if payload.get(key):
             lines.append(f"{label}: {payload[key]}")
     lines.append(_device_line(item))
+    if audit_line:
+        lines.append(audit_line)
     return "\n".join(lines)
 
 
@@ -85,8 +88,13 @@ RETRY_GRACE_S = 2.0
 
 def deliver(adapter: Adapter, db: Database, item: outbox.OutboxRecord,
             attachments_dir: Path) -> str:
-    """Send one item; returns the ticket id. Safe to repeat: every step looks before it acts."""
+    """Send one item; returns the ticket id. Safe to repeat: every step looks before it acts.
+    Every ticket and comment carries the audit chain's head as it is now, so the office can
+    see which head the laptop had and `audit verify --helpdesk` can check it later."""
+    from pacs_console.core.incidents.audit import head_line
+
     payload = item.payload
+    audit_line = head_line(db)
     if item.kind == "create":
         found = adapter.find_by_key(item.key)
         if not found and item.attempts > 1:
@@ -96,7 +104,8 @@ def deliver(adapter: Adapter, db: Database, item: outbox.OutboxRecord,
             found = adapter.find_by_key(item.key)
         if not found:
             title = f"[{payload.get('severity', '').upper()}] {payload.get('subject', '')}".strip()
-            ticket = adapter.create_ticket(item.key, title[:200], ticket_content(payload, item),
+            ticket = adapter.create_ticket(item.key, title[:200],
+                                           ticket_content(payload, item, audit_line),
                                            item.device_time)
             # Look again after creating: if a lost earlier attempt landed meanwhile, both
             # tickets carry the key and the lowest one wins.
@@ -111,6 +120,7 @@ def deliver(adapter: Adapter, db: Database, item: outbox.OutboxRecord,
     files = _file(payload, attachments_dir)
     if not _delivered_before(adapter, ticket, item):
         text = f"{payload.get('text', '')}\n\n{_device_line(item)}"
+        text += f"\n{audit_line}" if audit_line else ""
         adapter.comment(ticket, item.key, payload.get("subject", item.kind), text, files)
     if item.kind == "status" and payload.get("to_status"):
         adapter.set_status(ticket, adapter.remote_status(payload["to_status"]))

@@ -244,3 +244,18 @@ def pull(db: Database, adapter: Adapter) -> Generator[Progress, None, PullResult
                 row.pulled_at = max(_aware(row.pulled_at) or started, started)
                 session.add(row)
     return PullResult(len(all_links), stored, applied, conflicts, tuple(errors))
+
+
+def handed_heads(db: Database, adapter: Adapter) -> Generator[Progress, None,
+                                                               list[tuple[str, dict]]]:
+    """The audit heads this laptop carried to the helpdesk: ``(where, head)`` read back from
+    the body and comments of every ticket its incidents became, for ``audit verify``."""
+    from pacs_console.core.incidents.audit import heads_in
+
+    found: list[tuple[str, dict]] = []
+    all_links = links(db)
+    for index, link in enumerate(all_links):
+        for text in adapter.texts(link.ticket_id):
+            found += [(f"helpdesk ticket {link.ticket_id}", h) for h in heads_in(text)]
+        yield Progress(index + 1, len(all_links), f"Read ticket {link.ticket_id}")
+    return found

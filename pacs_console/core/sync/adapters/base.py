@@ -155,6 +155,10 @@ class Adapter(ABC):
         """Ids of tickets changed since ``when`` (None: unknown, look at every ticket)."""
         return None
 
+    def texts(self, ticket: str) -> list[str]:
+        """The plain texts on a ticket (its body and every comment), oldest first."""
+        return []
+
     @abstractmethod
     def status_of(self, ticket: str) -> str:
         """The ticket's status on the helpdesk."""

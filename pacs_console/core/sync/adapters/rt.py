@@ -25,6 +25,7 @@ _TO_RT = {"new": "new", "on_hold": "stalled", "resolved": "resolved", "closed": 
 _FROM_RT = {"open": "acknowledged", "stalled": "on_hold", "resolved": "resolved",
             "rejected": "closed", "deleted": "closed"}
 PROBE_KEY = "pacs-console-connection-probe"
+MAX_TEXT = 1_000_000  # characters of one ticket text read back
 
 
 def _classify(exc: httpx.HTTPError, what: str) -> HelpdeskError:
@@ -227,6 +228,12 @@ class RTAdapter(Adapter):
         items = self._pages("/tickets", "Looking for changed tickets",
                             {"query": query, "fields": "LastUpdated"})
         return {str(item["id"]) for item in items}
+
+    def texts(self, ticket: str) -> list[str]:
+        items = self._pages(f"/ticket/{ticket}/attachments", f"Reading ticket {ticket}'s texts",
+                            {"fields": "Content,ContentType,Filename"})
+        return [str(i.get("Content") or "")[:MAX_TEXT] for i in items
+                if i.get("ContentType") == "text/plain" and not i.get("Filename")]
 
     def _transaction_text(self, transaction: int) -> str:
         items = self._pages(f"/transaction/{transaction}/attachments", "Reading a reply",
