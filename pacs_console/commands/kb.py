@@ -14,10 +14,11 @@ def _guarded(handler):
     def run(args, ctx) -> int:
         from pacs_console.core.kb.model import ArticleProblem
         from pacs_console.core.kb.store import ArticleNotFound
+        from pacs_console.core.sync.articles import NoConflict
 
         try:
             return handler(args, ctx)
-        except (ArticleProblem, ArticleNotFound) as exc:
+        except (ArticleProblem, ArticleNotFound, NoConflict) as exc:
             print(f"pacs-console kb {args.kb_command}: {exc}",
                   file=sys.stderr)
             return exit_codes.USAGE
@@ -71,6 +72,18 @@ def _show(args, ctx) -> int:
                  describe(ctx.db, article))
 
 
+def _resolve(args, ctx) -> int:
+    from pacs_console.core.kb.store import get_article
+    from pacs_console.core.sync.articles import resolve
+
+    article = get_article(ctx.db, args.id)
+    done = resolve(ctx.db, article.id, "mine" if args.keep_mine else "theirs")
+    text = (f"Article {done.id}: your version is kept and goes to the helpdesk at the next sync"
+            if args.keep_mine else
+            f"Article {done.id}: the helpdesk's version replaced yours here")
+    return _emit(args, done.to_dict(), text)
+
+
 def _suggest(args, ctx) -> int:
     from pacs_console.core.kb.model import normalise_code
     from pacs_console.core.kb.store import suggest
@@ -105,22 +118,6 @@ def share_articles(ctx, article_class: str = "PACS Field"):
         adapter.close()
 
 
-def say_shared_articles(args, ctx) -> bool:
-    """For `pacs-console sync`: articles go out and come back too. False when they failed;
-    a helpdesk without the article class is a note, not a failure of the ticket sync."""
-    result = share_articles(ctx)
-    missing = [e for e in result.errors if e.get("code") == "helpdesk-no-article-class"]
-    if missing:
-        print(f"Articles not shared: {missing[0]['what']}", file=sys.stderr)
-        return True
-    if not getattr(args, "json", False):
-        print(f"Articles: sent {result.sent}, received {result.received}, "
-              f"{result.conflicts} conflict(s) to review")
-    for error in result.errors[:10]:
-        print(f"  article: {error.get('what', error)}", file=sys.stderr)
-    return not result.errors
-
-
 def _sync(args, ctx) -> int:
     result = share_articles(ctx, args.article_class)  # not configured: a diagnosis, exit 1
     ok = not result.errors
@@ -152,6 +149,14 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, default=20)
     p = _add(sub, "show", _show, "one article")
     p.add_argument("id", help="number, UUID or UUID prefix")
+    p = _add(sub, "resolve", _resolve, "answer a conflict (an article changed here and on the "
+             "helpdesk): keep yours or take the helpdesk's; `kb show ID` shows both side by side")
+    p.add_argument("id", help="number, UUID or UUID prefix")
+    choice = p.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--keep-mine", action="store_true",
+                        help="send this laptop's version over the helpdesk's at the next sync")
+    choice.add_argument("--take-theirs", action="store_true",
+                        help="replace this laptop's version with the helpdesk's")
     p = _add(sub, "suggest", _suggest, "known fixes for diagnosis codes, best first")
     p.add_argument("--code", action="append", required=True, help="repeatable")
     p.add_argument("--vendor", default=None)

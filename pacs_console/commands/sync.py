@@ -67,10 +67,7 @@ def _sync(args: argparse.Namespace, ctx) -> int:
     failures = result.drain.failures if result.drain else []
     # Success means everything is at the helpdesk: nothing pending, in flight or failed.
     ok = not failures and not (result.pull and result.pull.errors) and not left["count"]
-    if not args.dry_run:  # knowledge articles go out and come back, too (kb sync alone)
-        from pacs_console.commands.kb import say_shared_articles
-
-        ok = say_shared_articles(args, ctx) and ok
+    ok = ok and result.articles_ok  # knowledge articles go out and come back, too
     if args.json:
         print(json.dumps({"ok": ok, **result.to_dict(), "counts": counts, "undelivered": left},
                          indent=2, default=str))
@@ -84,6 +81,7 @@ def _sync(args: argparse.Namespace, ctx) -> int:
             print(f"  #{item['id']} {item['kind']:<7} incident {item['incident_uuid'][:8]} "
                   f"{item['summary'][:60]}{flag}")
         _say_undelivered(left)
+        _say_articles_left(result.articles_left)
         return EXIT_OK if ok else EXIT_FAILED
     drained = result.drain
     print(f"Delivered {drained.delivered}, deferred {drained.deferred} (retried later), "
@@ -92,6 +90,7 @@ def _sync(args: argparse.Namespace, ctx) -> int:
     if result.pull:
         print(f"Pulled back {result.pull.events} change(s) from {result.pull.tickets} ticket(s), "
               f"{result.pull.conflicts} conflict(s) to review")
+    _say_articles(result)
     if result.timestamped:
         print(f"Timestamped {result.timestamped} report(s) signed offline")
     if result.timestamp_problem:
@@ -101,7 +100,28 @@ def _sync(args: argparse.Namespace, ctx) -> int:
         for action in failure.get("actions", []):
             print(f"    What to try: {action}", file=sys.stderr)
     _say_undelivered(left)
+    _say_articles_left(result.articles_left)
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _say_articles(result) -> None:
+    if result.articles_note:
+        print(result.articles_note, file=sys.stderr)
+    shared = result.articles
+    if shared is None:
+        return
+    print(f"Articles: sent {shared.sent}, received {shared.received}, "
+          f"{shared.conflicts} conflict(s) to review")
+    for error in shared.errors[:10]:
+        print(f"  article: {error.get('what', error)}", file=sys.stderr)
+
+
+def _say_articles_left(left: dict) -> None:
+    if left.get("articles_pending"):
+        print(f"{left['articles_pending']} article(s) not sent yet", file=sys.stderr)
+    if left.get("articles_conflict"):
+        print(f"{left['articles_conflict']} article(s) changed on both sides: resolve with "
+              "`pacs-console kb resolve ID --keep-mine|--take-theirs`", file=sys.stderr)
 
 
 def _say_undelivered(left: dict) -> None:

@@ -82,6 +82,7 @@ def _conflict(db: Database, article_id: int, item: RemoteArticle) -> None:
     """Keep the local version, and the helpdesk's beside it for the engineer to reconcile."""
     _mark(db, article_id, sync_state="conflict", remote_id=item.id,
           remote_copy=json.dumps({"title": item.title, **item.fields, "codes": list(item.codes),
+                                  "attachments": list(item.attachments),
                                   "updated_at": _stamp(item)}))
 
 
@@ -188,6 +189,16 @@ def sync_articles(db: Database, remote: RTArticles, *, base_url: str = "") -> Ar
     return result
 
 
+def unsent(db: Database) -> dict[str, int]:
+    """Articles not at the helpdesk yet: written or edited here and not sent
+    (``articles_pending``), or changed on both sides and waiting for the engineer
+    (``articles_conflict``). Counted with the outbox wherever "delivered" is claimed."""
+    found = dict(_rows(db, "SELECT sync_state, count(*) FROM kb_article WHERE sync_state IN "
+                           "('pending', 'conflict') GROUP BY sync_state"))
+    return {"articles_pending": int(found.get("pending", 0)),
+            "articles_conflict": int(found.get("conflict", 0))}
+
+
 def conflict_copy(db: Database, article_id: int) -> dict | None:
     """The helpdesk's version of a conflicting article, to show beside the local one."""
     rows = _rows(db, "SELECT remote_copy FROM kb_article WHERE id = ? AND sync_state = 'conflict'",
@@ -199,10 +210,66 @@ def conflict_copy(db: Database, article_id: int) -> dict | None:
 
 
 def describe(db: Database, article: Article) -> str:
-    """The article as text, with the helpdesk's version beside it when they conflict."""
+    """The article as text, with the fields that differ from the helpdesk's version side by
+    side when they conflict, and the two ways out."""
     text = article.text()
-    theirs = conflict_copy(db, article.id)
-    if theirs:
-        text += "\n\nCONFLICT: the helpdesk's version differs (changed on both sides):\n"
-        text += "\n".join(f"  {key}: {value}" for key, value in theirs.items() if value)
+    rows = side_by_side(db, article)
+    if rows:
+        text += ("\n\nCONFLICT: changed here and on the helpdesk since the last sync. "
+                 "Field by field (here | on the helpdesk):\n")
+        for name, mine, theirs in rows:
+            text += f"  {name}:\n    here:     {_one_line(mine)}\n    helpdesk: {_one_line(theirs)}\n"
+        text += (f"Resolve: pacs-console kb resolve {article.id} --keep-mine (send this one) "
+                 "or --take-theirs (keep the helpdesk's)")
     return text
+
+
+def _one_line(value: str) -> str:
+    return " / ".join(line.strip() for line in value.splitlines() if line.strip()) or "-"
+
+
+class NoConflict(ValueError):
+    """Resolve was asked for an article that is not in conflict."""
+
+
+def _theirs_digest(theirs: dict) -> str:
+    return _digest(theirs.get("title", ""), {name: theirs.get(name, "") for name in FIELDS},
+                   theirs.get("codes", ()), theirs.get("attachments", ()))
+
+
+def resolve(db: Database, article_id: int, choice: str) -> Article:
+    """The engineer's answer to a conflict. 'mine': the local version goes to the helpdesk at
+    the next sync, over the version shown beside it (if the helpdesk changed again since, that
+    is a new conflict, never a silent overwrite). 'theirs': the helpdesk's version replaces
+    the local one here; nothing is sent."""
+    theirs = conflict_copy(db, article_id)
+    if theirs is None:
+        raise NoConflict(f"article {article_id} is not in conflict: nothing to resolve")
+    base = _theirs_digest(theirs)  # the helpdesk's version the engineer saw and answered
+    if choice == "mine":
+        _mark(db, article_id, sync_state="pending", remote_digest=base, remote_copy=None)
+    elif choice == "theirs":
+        update_article(db, article_id, title=theirs.get("title") or get_article(
+            db, article_id).title, codes=tuple(theirs.get("codes") or ()),
+            attachments=tuple(theirs.get("attachments") or ()), sync_state="synced",
+            **{name: theirs.get(name, "") for name in FIELDS})
+        _mark(db, article_id, remote_digest=base, remote_copy=None,
+              remote_updated=theirs.get("updated_at", ""),
+              remote_synced_at=datetime.now(UTC).isoformat())
+    else:
+        raise ValueError(f"choice must be 'mine' or 'theirs', not {choice!r}")
+    return get_article(db, article_id)
+
+
+def side_by_side(db: Database, article: Article) -> list[tuple[str, str, str]]:
+    """(field, here, on the helpdesk) for every field that differs in a conflict."""
+    theirs = conflict_copy(db, article.id)
+    if theirs is None:
+        return []
+    rows = [("title", article.title, theirs.get("title", ""))]
+    rows += [(name, getattr(article, name), theirs.get(name, "")) for name in FIELDS]
+    rows += [("codes", " ".join(article.codes), " ".join(theirs.get("codes") or ())),
+             ("attachments", "\n".join(article.attachments),
+              "\n".join(theirs.get("attachments") or ()))]
+    return [(name, mine or "", other or "") for name, mine, other in rows
+            if (mine or "").strip() != (other or "").strip()]

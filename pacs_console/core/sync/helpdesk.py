@@ -17,6 +17,7 @@ from pacs_console.core.sync.adapters.base import TOKEN_SECRET, Adapter, Helpdesk
 # The database layer (outbox, runner, pull-back) loads on first use: the Sync panel reads the
 # settings through this module while the window is still starting.
 if TYPE_CHECKING:
+    from pacs_console.core.sync.articles import ArticleSyncResult
     from pacs_console.core.sync.runner import Backoff, DrainResult
     from pacs_console.core.sync.tickets import PullResult
 
@@ -73,12 +74,28 @@ class SyncResult:
     dry_run: list[dict] = field(default_factory=list)
     timestamped: int = 0  # reports signed offline that got their document timestamp now
     timestamp_problem: str = ""
+    articles: ArticleSyncResult | None = None  # knowledge articles, both ways
+    articles_note: str = ""  # why articles were not shared (no article class on the helpdesk)
+    articles_left: dict = field(default_factory=dict)  # articles not at the helpdesk after it
+
+    @property
+    def articles_ok(self) -> bool:
+        """Articles went and came back without error and none is left unsent or in conflict
+        (a helpdesk without the article class is a note, not a failure)."""
+        return not (self.articles and self.articles.errors) and not any(
+            self.articles_left.values())
+
+    def articles_dict(self) -> dict:
+        counts = self.articles.to_dict() if self.articles else {
+            "sent": 0, "received": 0, "conflicts": 0, "duplicates_found": 0, "errors": []}
+        return {**counts, "shared": self.articles is not None, "note": self.articles_note,
+                "not_delivered": self.articles_left, "ok": self.articles_ok}
 
     def to_dict(self) -> dict:
         return {"drain": self.drain.to_dict() if self.drain else None,
                 "pull": self.pull.to_dict() if self.pull else None,
                 "would_send": self.dry_run, "timestamped_reports": self.timestamped,
-                "timestamp_problem": self.timestamp_problem}
+                "timestamp_problem": self.timestamp_problem, "articles": self.articles_dict()}
 
 
 def plan(ctx: Context) -> list[dict]:
@@ -107,7 +124,9 @@ def sync_once(ctx: Context, *, dry_run: bool = False, workers: int | None = None
 
     result = SyncResult()
     if dry_run:
-        result.dry_run = plan(ctx)
+        from pacs_console.core.sync.articles import unsent
+
+        result.dry_run, result.articles_left = plan(ctx), unsent(ctx.db)
         return result
     client = adapter(ctx)
     try:
@@ -117,10 +136,29 @@ def sync_once(ctx: Context, *, dry_run: bool = False, workers: int | None = None
                                         backoff=backoff)
         if not result.drain.stopped:
             result.pull = yield from pull(ctx.db, client)
+            yield from _share_articles(ctx, client, result)
             yield from _timestamp_reports(ctx, result)
     finally:
         client.close()
+    from pacs_console.core.sync.articles import unsent
+
+    result.articles_left = unsent(ctx.db)
     return result
+
+
+def _share_articles(ctx: Context, client: Adapter, result: SyncResult):
+    """Knowledge articles go out and come back with every sync (the CLI's and Sync now)."""
+    from pacs_console.core.sync.adapters.rt_articles import RTArticles
+    from pacs_console.core.sync.articles import sync_articles
+
+    yield Progress(0, None, "Sharing knowledge articles")
+    shared = sync_articles(ctx.db, RTArticles(client), base_url=client.config.url)
+    missing = [e for e in shared.errors if e.get("code") == "helpdesk-no-article-class"]
+    if missing:
+        result.articles_note = f"Articles not shared: {missing[0]['what']}"
+        return
+    result.articles = shared
+    yield Progress(1, 1, f"Articles: sent {shared.sent}, received {shared.received}")
 
 
 def _timestamp_reports(ctx: Context, result: SyncResult):

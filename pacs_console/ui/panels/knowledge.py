@@ -1,4 +1,5 @@
-"""Knowledge panel: search the team's articles (FTS5, best first), read one, write a new one."""
+"""Knowledge panel: search the team's articles (FTS5, best first), read one, write a new one,
+answer a conflict with the helpdesk's version (side by side: Keep mine / Take theirs)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
+from pacs_console.ui.widgets.article_conflict import ArticleConflict
 from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 
 RECENT = 200
@@ -45,6 +47,8 @@ class KnowledgePanel(QWidget):
         self.article_view = QPlainTextEdit()
         self.article_view.setObjectName("kb-article")
         self.article_view.setReadOnly(True)
+        self.conflict = ArticleConflict(ctx)
+        self.conflict.resolved.connect(self._resolved)
         self.status = QLabel("")
         self.status.setObjectName("kb-status")
         self.empty = empty_state("No articles yet. Write one with New article…, save an "
@@ -55,7 +59,12 @@ class KnowledgePanel(QWidget):
         top.addWidget(self.new_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.results)
-        splitter.addWidget(self.article_view)
+        reading = QWidget()
+        reading_layout = QVBoxLayout(reading)
+        reading_layout.setContentsMargins(0, 0, 0, 0)
+        reading_layout.addWidget(self.conflict)
+        reading_layout.addWidget(self.article_view, 1)
+        splitter.addWidget(reading)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([400, 600])  # in proportion: the list gets 2/5 of the width
@@ -103,6 +112,7 @@ class KnowledgePanel(QWidget):
             self.results.setCurrentRow(0)
         else:
             self.article_view.clear()
+            self.conflict.hide()
 
     def _selected(self, item, _previous) -> None:
         if item is not None:
@@ -118,6 +128,11 @@ class KnowledgePanel(QWidget):
             self.status.setText(str(exc))
             return
         self.article_view.setPlainText(describe(self.ctx.db, article))
+        self.conflict.show_for(article)
+
+    def _resolved(self, article_id: int, text: str) -> None:
+        self.show_article(article_id)
+        self.status.setText(text)
 
     def new_article(self) -> None:
         from pacs_console.ui.widgets.article_dialog import ArticleDialog

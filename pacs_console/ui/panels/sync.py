@@ -37,8 +37,17 @@ def undelivered_text(counts: dict) -> str:
     never '0 pending' while items are in flight or failed."""
     parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("pending", "in_flight", "failed")
              if counts.get(k)]
-    total = sum(counts.get(k, 0) for k in ("pending", "in_flight", "failed"))
+    # Knowledge articles not at the helpdesk are undelivered too (core/sync/articles.unsent).
+    parts += [f"{counts[k]} {label}" for k, label in (
+        ("articles_pending", "article(s) not sent"),
+        ("articles_conflict", "article(s) in conflict")) if counts.get(k)]
+    total = undelivered_count(counts)
     return f"Not delivered {total}: " + " · ".join(parts) if total else "All delivered"
+
+
+def undelivered_count(counts: dict) -> int:
+    return sum(counts.get(k, 0) for k in ("pending", "in_flight", "failed", "articles_pending",
+                                          "articles_conflict"))
 
 
 FILTERS = {"All": ("pending", "in_flight", "done", "failed", "cancelled"), "Pending": ("pending",), "In flight": ("in_flight",),
@@ -66,20 +75,21 @@ def _snapshot(ctx: Context, states: tuple[str, ...], generation: int = 0) -> tup
     items = outbox.list_items(ctx.db, states, limit=1000)
     conflicts = [f"Incident {e.incident_id}, ticket {e.ticket_id}: {e.conflict}"
                  for e in tickets.events(ctx.db, conflicts_only=True)]
-    return generation, [_row(i) for i in items], outbox.counts(ctx.db), conflicts
+    return generation, [_row(i) for i in items], _counts(ctx), conflicts
 
 
 def _probe(ctx: Context) -> tuple:
     """Worker: is the helpdesk there, and how much is waiting."""
-    from pacs_console.core.sync import connectivity, outbox
+    from pacs_console.core.sync import connectivity
 
-    return connectivity.check(helpdesk.load_config(ctx).url, timeout=5.0), outbox.counts(ctx.db)
+    return connectivity.check(helpdesk.load_config(ctx).url, timeout=5.0), _counts(ctx)
 
 
 def _counts(ctx: Context) -> dict:
-    from pacs_console.core.sync import outbox
+    """The outbox's counts and the knowledge articles not at the helpdesk yet."""
+    from pacs_console.core.sync import articles, outbox
 
-    return outbox.counts(ctx.db)
+    return {**outbox.counts(ctx.db), **articles.unsent(ctx.db)}
 
 
 def _test(ctx: Context):
@@ -266,6 +276,14 @@ class SyncPanel(QWidget):
                 f"failed {drained.failed}.")
         if pulled:
             text += f" Pulled back {pulled.events} change(s), {pulled.conflicts} conflict(s)."
+        shared = result.articles
+        if shared is not None:
+            text += (f"\nArticles: sent {shared.sent}, received {shared.received}, "
+                     f"{shared.conflicts} conflict(s) to review.")
+            text += "".join(f"\nArticle not shared: {e.get('what', e)}"
+                            for e in shared.errors[:3])
+        if result.articles_note:
+            text += f"\n{result.articles_note}."
         for failure in drained.failures[:3]:
             text += f"\n{failure['what']} — " + "; ".join(failure.get("actions", []))
         self.message.setText(text)
@@ -345,8 +363,7 @@ class SyncPanel(QWidget):
     def _show_counts(self, counts: dict) -> None:
         self.counts_label.setText(undelivered_text(counts) + f" · done {counts['done']}")
         if self._connectivity is not None:
-            self.status_changed.emit(self._connectivity, counts["pending"]
-                                     + counts["in_flight"] + counts["failed"])
+            self.status_changed.emit(self._connectivity, undelivered_count(counts))
 
     def tick(self) -> None:
         workers.start(_probe, self.ctx, on_result=self._probed)
@@ -370,7 +387,8 @@ class SyncPanel(QWidget):
         came_back = state.helpdesk and not self.online
         self.online = state.helpdesk
         # The outbox drains by itself once the helpdesk answers.
-        if (configured and state.helpdesk and counts["pending"] and self.sync_worker is None
+        waiting = counts["pending"] or counts["articles_pending"]
+        if (configured and state.helpdesk and waiting and self.sync_worker is None
                 and helpdesk.token(self.ctx)):
             self.sync_now(wake=came_back)  # otherwise backoffs run their course
         elif self.isVisible():

@@ -1,0 +1,83 @@
+"""An article changed here and on the helpdesk: both versions side by side, Keep mine / Take theirs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pacs_console.core.context import Context
+
+
+class ArticleConflict(QWidget):
+    """Hidden unless the shown article is in conflict. ``resolved`` carries a line to show."""
+
+    resolved = Signal(int, str)
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("kb-conflict")
+        self.ctx, self.article_id = ctx, None
+        self.title = QLabel("Changed here and on the helpdesk since the last sync: choose "
+                            "which version to keep.")
+        self.title.setWordWrap(True)
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("kb-conflict-table")
+        self.table.setHorizontalHeaderLabels(["Field", "Here (mine)", "On the helpdesk"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.keep_button = QPushButton("Keep mine")
+        self.keep_button.setToolTip("Send this laptop's version to the helpdesk at the next sync")
+        self.take_button = QPushButton("Take theirs")
+        self.take_button.setToolTip("Replace this laptop's version with the helpdesk's")
+        self.keep_button.clicked.connect(lambda: self._resolve("mine"))
+        self.take_button.clicked.connect(lambda: self._resolve("theirs"))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.keep_button)
+        buttons.addWidget(self.take_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        self.hide()
+
+    def show_for(self, article) -> None:
+        from pacs_console.core.sync.articles import side_by_side
+
+        rows = side_by_side(self.ctx.db, article) if article.sync_state == "conflict" else []
+        self.article_id = article.id if rows else None
+        self.table.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.resizeRowsToContents()
+        self.setVisible(bool(rows))
+
+    def _resolve(self, choice: str) -> None:
+        from pacs_console.core.sync.articles import NoConflict, resolve
+
+        if self.article_id is None:
+            return
+        article_id = self.article_id
+        try:
+            resolve(self.ctx.db, article_id, choice)
+        except NoConflict as exc:
+            self.resolved.emit(article_id, str(exc))
+            return
+        self.hide()
+        self.resolved.emit(article_id, (
+            f"Article #{article_id}: your version is kept; it goes to the helpdesk at the "
+            "next sync" if choice == "mine" else
+            f"Article #{article_id}: the helpdesk's version replaced yours"))
