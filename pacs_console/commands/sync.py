@@ -67,7 +67,7 @@ def _sync(args: argparse.Namespace, ctx) -> int:
     failures = result.drain.failures if result.drain else []
     # Success means everything is at the helpdesk: nothing pending, in flight or failed.
     ok = not failures and not (result.pull and result.pull.errors) and not left["count"]
-    ok = ok and result.articles_ok  # knowledge articles go out and come back, too
+    ok = ok and result.articles_ok and result.inventory_ok  # articles and site assets too
     if args.json:
         print(json.dumps({"ok": ok, **result.to_dict(), "counts": counts, "undelivered": left},
                          indent=2, default=str))
@@ -91,6 +91,7 @@ def _sync(args: argparse.Namespace, ctx) -> int:
         print(f"Pulled back {result.pull.events} change(s) from {result.pull.tickets} ticket(s), "
               f"{result.pull.conflicts} conflict(s) to review")
     _say_articles(result)
+    _say_inventory(result)
     if result.timestamped:
         print(f"Timestamped {result.timestamped} report(s) signed offline")
     if result.timestamp_problem:
@@ -114,6 +115,18 @@ def _say_articles(result) -> None:
           f"{shared.conflicts} conflict(s) to review")
     for error in shared.errors[:10]:
         print(f"  article: {error.get('what', error)}", file=sys.stderr)
+
+
+def _say_inventory(result) -> None:
+    if result.inventory_note:
+        print(result.inventory_note, file=sys.stderr)
+    found = result.inventory
+    if found is None:
+        return
+    print(f"Site inventory: {found.queued} node(s) queued, {found.received} new and "
+          f"{found.updated} changed from the helpdesk, {found.open_conflicts} conflict(s)")
+    for error in found.errors[:10]:
+        print(f"  asset: {error.get('what', error)}", file=sys.stderr)
 
 
 def _say_articles_left(left: dict) -> None:

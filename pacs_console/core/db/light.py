@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 # The newest migration's revision (engine.py re-exports it; a test checks it against Alembic).
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 _INSERT = ("INSERT INTO test_run (uuid, node_id, node_label, kind, parameters, started_at, "
            "duration_ms, outcome, summary, metrics, diagnosis, association) "

@@ -159,12 +159,17 @@ def duplicate_node(db: Database, node_id: int) -> NodeRecord:
                      tags=original.tags, notes=original.notes, **values)
 
 
-def set_capabilities(db: Database, node_id: int, capabilities: dict[str, Any]) -> NodeRecord:
+def set_capabilities(db: Database, node_id: int, capabilities: dict[str, Any], *,
+                     probed: bool = True) -> NodeRecord:
+    """Store a probe's capabilities (``probed``: stamped now), or change what is kept beside
+    them without a new probe (``probed=False``: the probe time stays)."""
     with db.session() as session:
         node = session.get(Node, node_id)
         if node is None:
             raise KeyError(f"no node with id {node_id}")
-        node.capabilities, node.capabilities_at = capabilities, utcnow()
+        node.capabilities = capabilities
+        if probed:
+            node.capabilities_at = utcnow()
         session.add(node)
         session.flush()
         return _record(node)

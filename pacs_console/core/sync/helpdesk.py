@@ -18,6 +18,7 @@ from pacs_console.core.sync.adapters.base import TOKEN_SECRET, Adapter, Helpdesk
 # settings through this module while the window is still starting.
 if TYPE_CHECKING:
     from pacs_console.core.sync.articles import ArticleSyncResult
+    from pacs_console.core.sync.inventory import InventoryResult
     from pacs_console.core.sync.runner import Backoff, DrainResult
     from pacs_console.core.sync.tickets import PullResult
 
@@ -77,6 +78,14 @@ class SyncResult:
     articles: ArticleSyncResult | None = None  # knowledge articles, both ways
     articles_note: str = ""  # why articles were not shared (no article class on the helpdesk)
     articles_left: dict = field(default_factory=dict)  # articles not at the helpdesk after it
+    inventory: InventoryResult | None = None  # site nodes as assets, both ways
+    inventory_note: str = ""  # why the inventory was not shared (no asset catalog)
+
+    @property
+    def inventory_ok(self) -> bool:
+        """No inventory error and no node in conflict (its items count with the outbox)."""
+        inventory = self.inventory
+        return not (inventory and (inventory.errors or inventory.open_conflicts))
 
     @property
     def articles_ok(self) -> bool:
@@ -95,7 +104,10 @@ class SyncResult:
         return {"drain": self.drain.to_dict() if self.drain else None,
                 "pull": self.pull.to_dict() if self.pull else None,
                 "would_send": self.dry_run, "timestamped_reports": self.timestamped,
-                "timestamp_problem": self.timestamp_problem, "articles": self.articles_dict()}
+                "timestamp_problem": self.timestamp_problem, "articles": self.articles_dict(),
+                "inventory": {**(self.inventory.to_dict() if self.inventory else {}),
+                              "shared": self.inventory is not None,
+                              "note": self.inventory_note}}
 
 
 def plan(ctx: Context) -> list[dict]:
@@ -130,6 +142,7 @@ def sync_once(ctx: Context, *, dry_run: bool = False, workers: int | None = None
         return result
     client = adapter(ctx)
     try:
+        _queue_inventory(ctx, client, result)
         result.drain = yield from drain(ctx.db, client, attachments_dir=ctx.paths.data /
                                         "attachments", wait_s=wait_s,
                                         workers=workers or max(1, client.config.workers),
@@ -137,6 +150,7 @@ def sync_once(ctx: Context, *, dry_run: bool = False, workers: int | None = None
         if not result.drain.stopped:
             result.pull = yield from pull(ctx.db, client)
             yield from _share_articles(ctx, client, result)
+            yield from _pull_inventory(ctx, client, result)
             yield from _timestamp_reports(ctx, result)
     finally:
         client.close()
@@ -144,6 +158,30 @@ def sync_once(ctx: Context, *, dry_run: bool = False, workers: int | None = None
 
     result.articles_left = unsent(ctx.db)
     return result
+
+
+def _queue_inventory(ctx: Context, client: Adapter, result: SyncResult) -> None:
+    """Site nodes changed since the last sync go into the outbox, to be drained with the
+    rest; a helpdesk without the asset catalog is a note, and nothing is queued."""
+    from pacs_console.core.sync import inventory
+    from pacs_console.core.sync.adapters.base import HelpdeskError
+
+    try:
+        inventory.remote_for(client).catalog_id()
+    except HelpdeskError as exc:  # no catalog, or the helpdesk not answering: the drain says
+        result.inventory_note = f"Site inventory not shared: {exc.diagnosis.what}"
+        return
+    result.inventory = inventory.InventoryResult(queued=inventory.queue_changes(ctx.db))
+
+
+def _pull_inventory(ctx: Context, client: Adapter, result: SyncResult):
+    from pacs_console.core.sync import inventory
+
+    if result.inventory is None:
+        return
+    yield Progress(0, None, "Pulling the site inventory")
+    inventory.pull(ctx.db, inventory.remote_for(client), result.inventory,
+                   base_url=client.config.url)
 
 
 def _share_articles(ctx: Context, client: Adapter, result: SyncResult):

@@ -94,6 +94,10 @@ def deliver(adapter: Adapter, db: Database, item: outbox.OutboxRecord,
     from pacs_console.core.incidents.audit import head_line
 
     payload = item.payload
+    if item.kind == "asset":  # a site node for the shared inventory (core/sync/inventory.py)
+        from pacs_console.core.sync import inventory
+
+        return inventory.deliver(inventory.remote_for(adapter), db, item)
     audit_line = head_line(db)
     if item.kind == "create":
         found = adapter.find_by_key(item.key)

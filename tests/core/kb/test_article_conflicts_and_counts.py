@@ -80,7 +80,7 @@ def test_sync_counts_articles_and_never_claims_them_delivered_when_they_are_not(
 def test_a_conflict_is_shown_side_by_side_and_answered_from_the_command_line(laptops):
     tamale, ho = laptops
     (t_dir, t_ctx), (h_dir, h_ctx) = tamale, ho
-    article, copy = _conflict(tamale, ho, "CR reader calibration drift")
+    article, copy = _conflict(tamale, ho, "CR plate reader drift, answered on the command line")
     code, body, proc = _sync(t_dir)
     assert code == 1 and body["articles"]["conflicts"] == 1, proc.stdout
     assert body["articles"]["not_delivered"]["articles_conflict"] == 1

@@ -41,7 +41,7 @@ def test_sync_now_shares_articles_and_a_conflict_is_answered_side_by_side(consol
     add_article_class(rt_peer)
     ctx = console.ctx
     _configure(ctx, rt_peer)
-    article = create_article(ctx.db, Article(title="CR reader calibration drift",
+    article = create_article(ctx.db, Article(title="CR plate reader drift, answered in the panel",
                                              fix="Recalibrate monthly"))
     console.choose_nav("Sync")
     console.wait_for(lambda: "All delivered" in _counts(console)

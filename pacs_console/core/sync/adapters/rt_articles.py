@@ -45,7 +45,7 @@ def _values(item: dict) -> dict[str, str]:
     for field in item.get("CustomFields") or []:
         if isinstance(field, dict) and field.get("name"):
             values = field.get("values") or []
-            found[str(field["name"])] = str(values[0])[:MAX_FIELD] if values else ""
+            found[str(field["name"])] = str(values[0] or "")[:MAX_FIELD] if values else ""
     return found
 
 

@@ -1,0 +1,119 @@
+"""RT Assets (REST 2.0 /assets) for the shared site inventory, over RTAdapter's plumbing.
+
+Each site node is one asset in one catalog (default 'PACS Sites'); its DICOM details are custom
+fields on the catalog (see the README's helpdesk section). RT has no idempotency key for
+assets, so every asset carries its console key in the AssetKey field and is searched for
+before creating, as tickets and articles are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
+from pacs_console.core.sync.adapters.rt import RTAdapter, _rt_time
+from pacs_console.core.sync.adapters.rt_articles import _values
+
+CATALOG = "PACS Sites"
+KEY_FIELD = "AssetKey"
+# Snapshot field -> custom field on the catalog (the asset's Name is the node's name).
+FIELDS = {"site": "Site", "ae_title": "AETitle", "host": "Host", "port": "Port",
+          "role": "Role", "vendor": "Vendor", "capabilities": "Capabilities",
+          "last_seen": "LastSeen", "cert_expiry": "CertExpiry"}
+MAX_FIELD = 4_000
+
+
+@dataclass(frozen=True)
+class RemoteAsset:
+    id: str
+    key: str
+    snapshot: dict[str, str]  # name and FIELDS, as text
+    updated_at: datetime
+    updated_by: str
+    status: str
+
+
+class RTAssets:
+    def __init__(self, adapter: RTAdapter, catalog: str = CATALOG) -> None:
+        self.adapter, self.catalog = adapter, catalog
+        self._catalog_id: str | None = None
+
+    def catalog_id(self) -> str:
+        if self._catalog_id is None:
+            try:
+                answer = self.adapter._call("GET", f"/catalog/{quote(self.catalog)}",
+                                            "Looking up the site inventory catalog")
+                self._catalog_id = str(answer.json().get("id") or "")
+            except HelpdeskError as exc:
+                if exc.diagnosis.code not in ("helpdesk-forbidden", "helpdesk-not-found"):
+                    raise
+                self._catalog_id = ""
+            if not self._catalog_id:
+                raise permanent("helpdesk-no-asset-catalog",
+                                f"The helpdesk has no asset catalog {self.catalog!r} this user "
+                                "may see", "Ask the helpdesk admin to create it and grant "
+                                "ShowCatalog, ShowAsset, CreateAsset, ModifyAsset (README: "
+                                "Site inventory)")
+        return self._catalog_id
+
+    def _search(self, conditions: list[dict], what: str) -> list[dict]:
+        conditions = [{"field": "Catalog", "value": self.catalog_id()}, *conditions]
+        return self.adapter._pages("/assets", what, {
+            "query": json.dumps(conditions), "orderby": "id",
+            "fields": "Name,Status,LastUpdated,LastUpdatedBy,CustomFields"})
+
+    def find(self, key: str) -> list[str]:
+        items = self._search([{"field": f"CustomField.{{{KEY_FIELD}}}", "value": key}],
+                             "Searching the helpdesk for the asset key")
+        return [str(i) for i in sorted({int(item["id"]) for item in items
+                                        if item.get("Status") != "deleted"})]
+
+    @staticmethod
+    def _custom_fields(snapshot: dict) -> dict[str, str]:
+        return {cf: str(snapshot.get(name, ""))[:MAX_FIELD] for name, cf in FIELDS.items()}
+
+    def create(self, key: str, snapshot: dict) -> str:
+        answer = self.adapter._call("POST", "/asset", "Creating the asset", json={
+            "Catalog": self.catalog_id(), "Name": snapshot["name"],
+            "CustomFields": {KEY_FIELD: key, **self._custom_fields(snapshot)}})
+        asset_id = str(answer.json().get("id") or "")
+        if not asset_id:
+            raise permanent("helpdesk-asset-unconfirmed", "The helpdesk did not confirm the "
+                            "new asset", "Run sync again; the asset is searched for first")
+        return asset_id
+
+    def update(self, asset_id: str, snapshot: dict) -> None:
+        self.adapter._call("PUT", f"/asset/{asset_id}", "Updating the asset", json={
+            "Name": snapshot["name"], "CustomFields": self._custom_fields(snapshot)})
+
+    def retire(self, asset_id: str) -> None:
+        """A duplicate made by a create whose answer was lost: marked deleted (RT keeps it)."""
+        self.adapter._call("PUT", f"/asset/{asset_id}", f"Retiring duplicate asset {asset_id}",
+                           json={"Status": "deleted"})
+
+    def get(self, asset_id: str) -> RemoteAsset:
+        item = self.adapter._call("GET", f"/asset/{asset_id}", "Reading the asset").json()
+        item.setdefault("id", asset_id)
+        return self._remote(item)
+
+    def changed_since(self, when: datetime | None) -> list[RemoteAsset]:
+        conditions = []
+        if when is not None:
+            conditions.append({"field": "LastUpdated", "operator": ">=",
+                               "value": when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")})
+        return [self._remote(item) for item in self._search(conditions, "Pulling site assets")
+                if item.get("Status") != "deleted"]
+
+    @staticmethod
+    def _remote(item: dict) -> RemoteAsset:
+        values = _values(item)
+        snapshot = {"name": str(item.get("Name") or "")[:200]}
+        snapshot.update({name: values.get(cf, "")[:MAX_FIELD] for name, cf in FIELDS.items()})
+        by = item.get("LastUpdatedBy")
+        return RemoteAsset(id=str(item.get("id")), key=values.get(KEY_FIELD, "").strip(),
+                           snapshot=snapshot, updated_at=_rt_time(item.get("LastUpdated")),
+                           updated_by=str(by.get("id") if isinstance(by, dict) else by or ""),
+                           status=str(item.get("Status") or ""))

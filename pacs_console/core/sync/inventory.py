@@ -1,0 +1,342 @@
+"""The shared site inventory: every site's nodes as RT assets, both ways, through the outbox.
+
+Out: at the start of each sync, every site node whose state changed since it was last queued
+becomes an outbox item (kind 'asset', grouped by the asset's key), so it is delivered like a
+ticket: leased, retried with backoff, reclaimed from a killed sync, exactly once (the helpdesk
+is searched for the key before any create; of duplicates the lowest id is kept, the others
+retired). An asset changed on the helpdesk since this laptop last saw it is never overwritten:
+the item fails as a conflict, with the helpdesk's version kept beside the node.
+Back: assets added or changed by colleagues or the office since the last pull become nodes
+here (marked as from the helpdesk, with who and when), unless the node changed here too:
+then it is a conflict, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid as uuid_module
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pacs_console.core.db.engine import Database
+from pacs_console.core.db.nodes import (
+    NodeRecord,
+    get_node,
+    list_nodes,
+    save_node,
+    set_capabilities,
+    update_node,
+)
+from pacs_console.core.sync import outbox
+from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
+from pacs_console.core.sync.adapters.rt_assets import FIELDS, RemoteAsset, RTAssets
+
+KIND = "asset"
+RETRY_GRACE_S = 2.0
+_SNAPSHOT = ("name", *FIELDS)
+
+
+@dataclass
+class InventoryResult:
+    queued: int = 0
+    received: int = 0
+    updated: int = 0
+    conflicts: int = 0  # found by this pull
+    open_conflicts: int = 0  # nodes in conflict after this sync, waiting for the engineer
+    errors: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+# -- what a node is, as the helpdesk sees it ----------------------------------------------------
+
+def _summary(entries: dict) -> str:
+    accepted = [e for e in entries.values() if e.get("transfer_syntaxes")]
+    services = sorted({str(e.get("service", "")) for e in accepted} - {""})
+    return f"{len(accepted)} SOP classes accepted ({', '.join(services)})" if accepted else ""
+
+
+def snapshot(node: NodeRecord, site: str) -> dict[str, str]:
+    """Name, site, AE, host, port, role, vendor fingerprint, capabilities summary, last seen
+    and certificate expiry, as text (what the asset's fields hold)."""
+    caps = node.capabilities or {}
+    told = caps.get("helpdesk") or {}  # what the helpdesk said, for a node never probed here
+    entries = caps.get("entries") or {}
+    seen = node.capabilities_at
+    if seen is not None and seen.tzinfo is None:
+        seen = seen.replace(tzinfo=UTC)
+    values = {"name": node.name, "site": site, "ae_title": node.ae_title, "host": node.host,
+              "port": str(node.port), "role": node.tags,
+              "vendor": str(caps.get("vendor") or told.get("vendor", "")),
+              "capabilities": _summary(entries) or str(told.get("capabilities", "")),
+              "last_seen": seen.isoformat(timespec="seconds") if entries and seen
+              else str(told.get("last_seen", "")),
+              "cert_expiry": str(caps.get("certificate_expiry") or told.get("cert_expiry", ""))}
+    return {k: str(v).strip() for k, v in values.items()}
+
+
+def digest(values: dict) -> str:
+    data = {k: str(values.get(k, "")).strip() for k in _SNAPSHOT}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+# -- the site_asset rows ------------------------------------------------------------------------
+
+def _rows(db: Database, sql: str, params: tuple = ()) -> list:
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(sql, params).all()
+
+
+def _set(db: Database, key: str, **values) -> None:
+    values["updated_at"] = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE site_asset SET {assignments} WHERE key = ?",
+                                   (*values.values(), key))
+
+
+def _insert(connection, key: str, node_id: int | None, origin: str) -> None:
+    connection.exec_driver_sql(
+        "INSERT INTO site_asset (key, node_id, origin, updated_at) VALUES (?, ?, ?, ?)",
+        (key, node_id, origin, datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")))
+
+
+_COLUMNS = ("key", "node_id", "remote_id", "queued_digest", "remote_digest", "remote_updated",
+            "remote_by", "sync_state", "remote_copy", "origin")
+
+
+def assets(db: Database) -> list[dict]:
+    """Every site node's asset state (for `sync --json` and the Sync panel)."""
+    rows = _rows(db, f"SELECT {', '.join(_COLUMNS)} FROM site_asset ORDER BY id")
+    found = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+    for row in found:
+        if isinstance(row["remote_copy"], str):
+            row["remote_copy"] = json.loads(row["remote_copy"])
+    return found
+
+
+def _row(db: Database, where: str, value) -> dict | None:
+    rows = _rows(db, f"SELECT {', '.join(_COLUMNS)} FROM site_asset WHERE {where} = ?", (value,))
+    return dict(zip(_COLUMNS, rows[0], strict=True)) if rows else None
+
+
+def _site_names(db: Database) -> dict[int, str]:
+    return dict(_rows(db, "SELECT id, name FROM site"))
+
+
+# -- out: queue what changed --------------------------------------------------------------------
+
+def queue_changes(db: Database) -> int:
+    """Put every site node changed since it was last queued in the outbox (one transaction)."""
+    sites = _site_names(db)
+    nodes = [n for n in list_nodes(db) if n.site_id in sites and not n.is_demo]
+    queued = 0
+    with db.session() as session:
+        connection = session.connection()
+        known = {r[0]: r for r in connection.exec_driver_sql(
+            "SELECT node_id, key, queued_digest, remote_digest, sync_state FROM site_asset "
+            "WHERE node_id IS NOT NULL")}
+        for node in nodes:
+            values = snapshot(node, sites[node.site_id])
+            now = digest(values)
+            row = known.get(node.id)
+            if row is None:
+                key = str(uuid_module.uuid4())
+                _insert(connection, key, node.id, "local")
+                row = (node.id, key, "", "", "synced")
+            _, key, queued_digest, remote_digest, state = row
+            if state == "conflict" or now in (queued_digest, remote_digest):
+                continue
+            outbox.enqueue(session, incident_uuid=key, incident_id=None, kind=KIND, payload={
+                "subject": f"Asset {node.name} ({values['site']})", "key": key,
+                "snapshot": values, "digest": now})
+            connection.exec_driver_sql("UPDATE site_asset SET queued_digest = ? WHERE key = ?",
+                                       (now, key))
+            queued += 1
+    return queued
+
+
+def _stamp(remote: RemoteAsset) -> str:
+    return remote.updated_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _conflict(db: Database, key: str, remote: RemoteAsset) -> None:
+    _set(db, key, sync_state="conflict", remote_id=remote.id, remote_by=remote.updated_by,
+         remote_copy=json.dumps({**remote.snapshot, "by": remote.updated_by,
+                                 "at": _stamp(remote)}))
+
+
+def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
+    """Send one asset item; returns the asset id. Safe to repeat: it looks before it acts."""
+    key, values, ours = item.payload["key"], item.payload["snapshot"], item.payload["digest"]
+    row = _row(db, "key", key) or {}
+    asset_id = row.get("remote_id") or ""
+    if not asset_id:
+        found = remote.find(key)
+        if not found and item.attempts > 1:
+            time.sleep(RETRY_GRACE_S)  # an earlier attempt's create may still be committing
+            found = remote.find(key)
+        if not found:
+            made = remote.create(key, values)
+            found = sorted(set(remote.find(key)) | {made}, key=int)
+        for extra in found[1:]:
+            remote.retire(extra)
+        asset_id = found[0]
+        _set(db, key, remote_id=asset_id)  # before anything else can fail
+    current = remote.get(asset_id)
+    theirs, base = digest(current.snapshot), row.get("remote_digest") or ""
+    if theirs != ours and base and theirs != base:
+        _conflict(db, key, current)
+        raise permanent("asset-conflict", f"Asset {values['name']} was changed on the "
+                        f"helpdesk by {current.updated_by or 'someone'} since this laptop "
+                        "last saw it, and here too", "Compare both versions (`pacs-console "
+                        "sync --json`, inventory conflicts), fix the node, then Retry",
+                        asset=asset_id)
+    if theirs != ours:
+        remote.update(asset_id, values)
+        current = remote.get(asset_id)
+    dropped = [name for name in _SNAPSHOT
+               if str(current.snapshot.get(name, "")).strip() != values.get(name, "")]
+    if dropped:  # RT answers 200 and drops values it will not store: trust only a read-back
+        raise permanent("helpdesk-field-dropped", f"Asset {asset_id} did not keep "
+                        f"{', '.join(dropped)}", "Ask the helpdesk admin to apply the "
+                        "catalog's custom fields (README: Site inventory) and let the API "
+                        "user modify them", asset=asset_id)
+    _set(db, key, remote_digest=digest(current.snapshot), remote_updated=_stamp(current),
+         remote_by=current.updated_by, sync_state="synced", remote_copy=None)
+    return asset_id
+
+
+def remote_for(adapter) -> RTAssets:
+    """The adapter's asset catalog, looked up once per sync (kept on the adapter)."""
+    found = getattr(adapter, "_site_assets", None)
+    if found is None:
+        found = RTAssets(adapter)
+        adapter._site_assets = found
+    return found
+
+
+# -- back: what colleagues and the office changed -----------------------------------------------
+
+def _key(item: RemoteAsset, base_url: str) -> str:
+    try:
+        return str(uuid_module.UUID(item.key))
+    except ValueError:  # made in the helpdesk itself: a stable key from its address
+        return str(uuid_module.uuid5(uuid_module.NAMESPACE_URL, f"{base_url}/asset/{item.id}"))
+
+
+def _site_id(db: Database, name: str) -> int | None:
+    from pacs_console.core.incidents.sites import save_site
+
+    if not name:
+        return None
+    found = [i for i, n in _site_names(db).items() if n == name]
+    return found[0] if found else save_site(db, name, actor="helpdesk").id
+
+
+def _free_name(db: Database, name: str, node_id: int | None) -> str:
+    taken = {n.name for n in list_nodes(db) if n.id != node_id}
+    candidate, counter = name, 2
+    while candidate in taken:
+        candidate, counter = f"{name} (helpdesk {counter})", counter + 1
+    return candidate
+
+
+def _apply(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
+    """The helpdesk's version into a node (made when ``node_id`` is None)."""
+    values = item.snapshot
+    try:
+        port = int(values.get("port") or 0)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536 or not values.get("ae_title") or not values.get("host"):
+        raise ValueError(f"asset {item.id} has no usable AE title, host and port")
+    fields = {"ae_title": values["ae_title"][:16], "host": values["host"][:255], "port": port,
+              "tags": values.get("role", "")[:200], "site_id": _site_id(db, values["site"])}
+    name = _free_name(db, values["name"] or f"Asset {item.id}", node_id)
+    if node_id is None:
+        node = save_node(db, name, notes=f"From the helpdesk (asset {item.id}), changed by "
+                         f"{item.updated_by or '?'} at {_stamp(item)} UTC", **fields)
+    else:
+        node = update_node(db, node_id, name=name, **fields)
+    caps = dict(node.capabilities or {})
+    caps["helpdesk"] = {k: values.get(k, "") for k in ("vendor", "capabilities", "last_seen",
+                                                        "cert_expiry")}
+    caps["helpdesk"].update(by=item.updated_by, at=_stamp(item), asset=item.id)
+    return set_capabilities(db, node.id, caps, probed=False)
+
+
+def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: str = "") -> None:
+    since = _rows(db, "SELECT max(remote_updated) FROM site_asset WHERE remote_updated != ''")
+    when = (datetime.strptime(since[0][0], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+            if since and since[0][0] else None)
+    try:
+        items = remote.changed_since(when)
+    except HelpdeskError as exc:
+        result.errors.append({"pull": True, **exc.diagnosis.to_dict()})
+        return
+    for item in items:
+        try:
+            _pull_one(db, item, result, base_url)
+        except (ValueError, KeyError) as exc:  # one bad asset is reported, the rest go on
+            result.errors.append({"asset": item.id, "what": f"Asset {item.id} not taken: {exc}"})
+    result.open_conflicts = len(_rows(db, "SELECT 1 FROM site_asset WHERE sync_state = "
+                                          "'conflict'"))
+
+
+def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url: str) -> None:
+    key, theirs = _key(item, base_url), digest(item.snapshot)
+    row = _row(db, "key", key) or _row(db, "remote_id", item.id)
+    if row is not None and row["remote_digest"] == theirs:
+        _set(db, row["key"], remote_updated=_stamp(item), remote_by=item.updated_by)
+        return  # the version this laptop has (often its own push coming back)
+    node = get_node(db, row["node_id"]) if row and row["node_id"] else None
+    if row is None:  # a node of the same name at the same site is the same device
+        same = get_node(db, item.snapshot.get("name", ""))
+        sites = _site_names(db)
+        if same is not None and sites.get(same.site_id) == item.snapshot.get("site"):
+            node = same
+        with db.engine.begin() as connection:
+            _insert(connection, key, node.id if node else None, "helpdesk")
+        row = _row(db, "key", key)
+    if node is None:
+        node = _apply(db, None, item)
+        _set(db, key, node_id=node.id, remote_id=item.id)
+        result.received += 1
+    else:
+        mine = digest(snapshot(node, _site_names(db).get(node.site_id, "")))
+        unchanged_here = (bool(row["remote_digest"]) and not _unsent(db, key)
+                          and mine in (row["remote_digest"], row["queued_digest"]))
+        if mine != theirs and not unchanged_here:
+            _conflict(db, key, item)
+            result.conflicts += 1
+            return
+        if mine != theirs:
+            node = _apply(db, node.id, item)
+            result.updated += 1
+    now = digest(snapshot(node, _site_names(db).get(node.site_id, "")))
+    _set(db, key, remote_id=item.id, remote_digest=theirs, queued_digest=now,
+         remote_updated=_stamp(item), remote_by=item.updated_by, sync_state="synced",
+         remote_copy=None)
+
+
+def _unsent(db: Database, key: str) -> bool:
+    return bool(_rows(db, "SELECT 1 FROM outbox_item WHERE incident_uuid = ? AND state IN "
+                          "('pending', 'in_flight', 'failed') LIMIT 1", (key,)))
+
+
+def conflicts(db: Database) -> list[dict]:
+    """Nodes changed here and on the helpdesk: the local state and the helpdesk's, side by side."""
+    found = []
+    sites = _site_names(db)
+    for row in assets(db):
+        if row["sync_state"] != "conflict":
+            continue
+        node = get_node(db, row["node_id"]) if row["node_id"] else None
+        found.append({"key": row["key"], "asset": row["remote_id"],
+                      "here": snapshot(node, sites.get(node.site_id, "")) if node else None,
+                      "helpdesk": row["remote_copy"]})
+    return found
