@@ -34,13 +34,13 @@ class RemoteArticle:
     updated_at: datetime
 
 
-def _rt_time(text: str | None) -> datetime:
+def rt_time(text: str | None) -> datetime:
     if not text:
         return datetime.now(UTC)
     return datetime.strptime(text.replace("Z", ""), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
 
 
-def _values(item: dict) -> dict[str, str]:
+def custom_field_values(item: dict) -> dict[str, str]:
     found = {}
     for field in item.get("CustomFields") or []:
         if isinstance(field, dict) and field.get("name"):
@@ -119,11 +119,11 @@ class RTArticles:
 
     @staticmethod
     def _remote(item: dict) -> RemoteArticle:
-        values = _values(item)
+        values = custom_field_values(item)
         fields = {name: values.get(cf, "") for name, cf in FIELDS.items()}
         return RemoteArticle(
             id=str(item.get("id")), key=values.get(KEY_FIELD, "").strip(),
             title=str(item.get("Name") or item.get("Summary") or "")[:200], fields=fields,
             codes=tuple(values.get("Codes", "").split()),
             attachments=tuple(a for a in values.get("Attachments", "").splitlines() if a),
-            updated_at=_rt_time(item.get("LastUpdated")))
+            updated_at=rt_time(item.get("LastUpdated")))

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
-from pacs_console.core.sync.adapters.rt import RTAdapter, _rt_time
-from pacs_console.core.sync.adapters.rt_articles import _values
+from pacs_console.core.sync.adapters.rt import RTAdapter
+from pacs_console.core.sync.adapters.rt_articles import custom_field_values, rt_time
 
 CATALOG = "PACS Sites"
 KEY_FIELD = "AssetKey"
@@ -109,11 +109,11 @@ class RTAssets:
 
     @staticmethod
     def _remote(item: dict) -> RemoteAsset:
-        values = _values(item)
+        values = custom_field_values(item)
         snapshot = {"name": str(item.get("Name") or "")[:200]}
         snapshot.update({name: values.get(cf, "")[:MAX_FIELD] for name, cf in FIELDS.items()})
         by = item.get("LastUpdatedBy")
         return RemoteAsset(id=str(item.get("id")), key=values.get(KEY_FIELD, "").strip(),
-                           snapshot=snapshot, updated_at=_rt_time(item.get("LastUpdated")),
+                           snapshot=snapshot, updated_at=rt_time(item.get("LastUpdated")),
                            updated_by=str(by.get("id") if isinstance(by, dict) else by or ""),
                            status=str(item.get("Status") or ""))
