@@ -10,27 +10,19 @@ from pacs_console.core.context import Context
 from pacs_console.core.kb.model import Article
 from pacs_console.core.kb.store import create_article, get_article, search, update_article
 from pacs_console.core.sync import helpdesk
-from pacs_console.core.sync.adapters.base import HelpdeskConfig
 from pacs_console.core.sync.adapters.rt_articles import RTArticles
 from pacs_console.core.sync.articles import conflict_copy, sync_articles
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
 from tests.core.kb.rt_articles import ARTICLE_CLASS, add_article_class
+from tests.core.sync.conftest import laptops_on
 
 
 @pytest.fixture
 def laptops(tmp_path, rt_peer):
     add_article_class(rt_peer)
-    opened = []
-    for name in ("tamale", "ho"):
-        ctx = Context.open(app_paths(tmp_path / name).ensure())
-        helpdesk.save_config(ctx, HelpdeskConfig(kind="rt", url=rt_peer.url,
-                                                 queue=rt_peer.queue, user=rt_peer.user,
-                                                 timeout=10.0), rt_peer.token)
-        opened.append(ctx)
-    yield opened
-    for ctx in opened:
-        ctx.close()
+    with laptops_on(tmp_path, rt_peer) as opened:
+        yield opened
 
 
 def _sync(ctx):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from pacs_console.core.sync import helpdesk
@@ -24,3 +26,23 @@ def run(generator):
             next(generator)
         except StopIteration as stop:
             return stop.value
+
+
+@contextmanager
+def laptops_on(folder, rt_peer, names=("tamale", "ho")):
+    """Engineers' laptops (one console data folder each), all set up for the session RT."""
+    from pacs_console.core.context import Context
+    from pacs_console.paths import app_paths
+
+    opened = []
+    try:
+        for name in names:
+            ctx = Context.open(app_paths(folder / name).ensure())
+            opened.append(ctx)
+            helpdesk.save_config(ctx, HelpdeskConfig(kind="rt", url=rt_peer.url,
+                                                     queue=rt_peer.queue, user=rt_peer.user,
+                                                     timeout=10.0), rt_peer.token)
+        yield opened
+    finally:
+        for ctx in opened:
+            ctx.close()

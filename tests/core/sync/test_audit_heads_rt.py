@@ -5,11 +5,11 @@ back and `--head` checks one seen there: a chain rewritten afterwards no longer 
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from pacs_console.core.incidents import audit, service
 from pacs_console.core.sync import helpdesk, outbox, tickets
 from tests.conftest import run_cli
+from tests.core.incidents.test_audit import _forge
 from tests.core.sync.conftest import run
 
 
@@ -18,22 +18,6 @@ def _texts(rt_peer, ticket_id) -> list[str]:
         items = client.get(f"/ticket/{ticket_id}/attachments", params={
             "fields": "Content,ContentType,Filename", "per_page": 100}).json()["items"]
     return [i["Content"] for i in items if i["ContentType"] == "text/plain"]
-
-
-def _rewrite_without_the_key(db) -> None:
-    """Edit the first entry and recompute every hash after it with plain SHA-256."""
-    con = sqlite3.connect(db.path)
-    try:
-        con.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = 1")
-        prev = audit.GENESIS
-        for raw in con.execute(f"SELECT {audit._HASHED} FROM audit_log ORDER BY id").fetchall():
-            digest = audit._hash(prev, tuple(raw))
-            con.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?",
-                        (prev, digest, raw[0]))
-            prev = digest
-        con.commit()
-    finally:
-        con.close()
 
 
 def test_heads_go_to_rt_with_each_item_and_verify_checks_them(rt_ctx, rt_peer):
@@ -64,7 +48,7 @@ def test_heads_go_to_rt_with_each_item_and_verify_checks_them(rt_ctx, rt_peer):
     proc = run_cli("audit", "verify", "--head", seen, data_dir=data_dir)
     assert proc.returncode == 0 and "head given on the command line" in proc.stdout
 
-    _rewrite_without_the_key(ctx.db)
+    _forge(ctx.db, 1, "mallory")  # edited, every hash recomputed, head file rewritten
     proc = run_cli("audit", "verify", "--helpdesk", "--json", data_dir=data_dir)
     body = json.loads(proc.stdout)
     assert proc.returncode == 3 and body["state"] == "tampered"

@@ -18,10 +18,9 @@ from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import get_node, save_node, update_node
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.core.sync import helpdesk, inventory, outbox
-from pacs_console.core.sync.adapters.base import HelpdeskConfig
 from pacs_console.paths import app_paths
 from tests.conftest import ROOT, run_cli
-from tests.core.sync.conftest import run
+from tests.core.sync.conftest import laptops_on, run
 from tests.core.sync.rt_assets import add_asset_catalog
 
 SITE = "Tamale Teaching Hospital"
@@ -30,16 +29,8 @@ SITE = "Tamale Teaching Hospital"
 @pytest.fixture
 def laptops(tmp_path, rt_peer):
     add_asset_catalog(rt_peer)
-    opened = []
-    for name in ("tamale", "ho"):
-        ctx = Context.open(app_paths(tmp_path / name).ensure())
-        helpdesk.save_config(ctx, HelpdeskConfig(kind="rt", url=rt_peer.url,
-                                                 queue=rt_peer.queue, user=rt_peer.user,
-                                                 timeout=10.0), rt_peer.token)
-        opened.append(ctx)
-    yield opened
-    for ctx in opened:
-        ctx.close()
+    with laptops_on(tmp_path, rt_peer) as opened:
+        yield opened
 
 
 def _assets_with_key(rt_peer, key: str) -> list[dict]:

@@ -49,6 +49,20 @@ def custom_field_values(item: dict) -> dict[str, str]:
     return found
 
 
+def container_id(adapter: RTAdapter, path: str, what: str, missing: HelpdeskError) -> str:
+    """The id of an article class or asset catalog; ``missing`` when it does not exist or is
+    not visible (RT answers 403 for both)."""
+    try:
+        found = str(adapter._call("GET", path, what).json().get("id") or "")
+    except HelpdeskError as exc:
+        if exc.diagnosis.code not in ("helpdesk-forbidden", "helpdesk-not-found"):
+            raise
+        found = ""
+    if not found:
+        raise missing
+    return found
+
+
 class RTArticles:
     def __init__(self, adapter: RTAdapter, article_class: str = ARTICLE_CLASS) -> None:
         self.adapter, self.article_class = adapter, article_class
@@ -56,21 +70,12 @@ class RTArticles:
 
     def class_id(self) -> str:
         if self._class_id is None:
-            try:
-                answer = self.adapter._call("GET", f"/class/{quote(self.article_class)}",
-                                            "Looking up the knowledge-base class")
-                self._class_id = str(answer.json().get("id") or "")
-            except HelpdeskError as exc:
-                # RT answers 403 both for a class that does not exist and one not visible.
-                if exc.diagnosis.code not in ("helpdesk-forbidden", "helpdesk-not-found"):
-                    raise
-                self._class_id = ""
-            if not self._class_id:
-                raise permanent("helpdesk-no-article-class",
-                                f"The helpdesk has no article class {self.article_class!r} "
-                                "this user may see",
-                                "Ask the helpdesk admin to create it and grant SeeClass "
-                                "(README: Knowledge base)")
+            self._class_id = container_id(
+                self.adapter, f"/class/{quote(self.article_class)}",
+                "Looking up the knowledge-base class", permanent(
+                    "helpdesk-no-article-class", f"The helpdesk has no article class "
+                    f"{self.article_class!r} this user may see", "Ask the helpdesk admin to "
+                    "create it and grant SeeClass (README: Knowledge base)"))
         return self._class_id
 
     def _search(self, conditions: list[dict], what: str) -> list[dict]:

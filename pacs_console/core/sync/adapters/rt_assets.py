@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
+from pacs_console.core.sync.adapters.base import permanent
 from pacs_console.core.sync.adapters.rt import RTAdapter
-from pacs_console.core.sync.adapters.rt_articles import custom_field_values, rt_time
+from pacs_console.core.sync.adapters.rt_articles import (
+    container_id,
+    custom_field_values,
+    rt_time,
+)
 
 CATALOG = "PACS Sites"
 KEY_FIELD = "AssetKey"
@@ -43,20 +47,13 @@ class RTAssets:
 
     def catalog_id(self) -> str:
         if self._catalog_id is None:
-            try:
-                answer = self.adapter._call("GET", f"/catalog/{quote(self.catalog)}",
-                                            "Looking up the site inventory catalog")
-                self._catalog_id = str(answer.json().get("id") or "")
-            except HelpdeskError as exc:
-                if exc.diagnosis.code not in ("helpdesk-forbidden", "helpdesk-not-found"):
-                    raise
-                self._catalog_id = ""
-            if not self._catalog_id:
-                raise permanent("helpdesk-no-asset-catalog",
-                                f"The helpdesk has no asset catalog {self.catalog!r} this user "
-                                "may see", "Ask the helpdesk admin to create it and grant "
-                                "ShowCatalog, ShowAsset, CreateAsset, ModifyAsset (README: "
-                                "Site inventory)")
+            self._catalog_id = container_id(
+                self.adapter, f"/catalog/{quote(self.catalog)}",
+                "Looking up the site inventory catalog", permanent(
+                    "helpdesk-no-asset-catalog", f"The helpdesk has no asset catalog "
+                    f"{self.catalog!r} this user may see", "Ask the helpdesk admin to create "
+                    "it and grant ShowCatalog, ShowAsset, CreateAsset, ModifyAsset (README: "
+                    "Shared site inventory)"))
         return self._catalog_id
 
     def _search(self, conditions: list[dict], what: str) -> list[dict]:
