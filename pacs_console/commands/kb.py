@@ -84,6 +84,17 @@ def _resolve(args, ctx) -> int:
     return _emit(args, done.to_dict(), text)
 
 
+def _attach(args, ctx) -> int:
+    from pathlib import Path
+
+    from pacs_console.core.kb.files import attach
+
+    article = attach(ctx.db, ctx.paths.data / "kb-files", args.id, Path(args.file),
+                     confirm_no_phi=args.confirm_no_phi)
+    return _emit(args, article.to_dict(), f"Article {article.id}: {Path(args.file).name} "
+                 "attached (it goes to the helpdesk at the next sync)")
+
+
 def _suggest(args, ctx) -> int:
     from pacs_console.core.kb.model import normalise_code
     from pacs_console.core.kb.store import suggest
@@ -112,7 +123,8 @@ def share_articles(ctx, article_class: str = "PACS Field"):
 
     adapter = helpdesk.adapter(ctx)
     try:
-        return sync_articles(ctx.db, RTArticles(adapter, article_class),
+        return sync_articles(ctx.db, RTArticles(adapter, article_class,
+                                                files_dir=ctx.paths.data / "kb-files"),
                              base_url=adapter.config.url)
     finally:
         adapter.close()
@@ -157,6 +169,13 @@ def register(subparsers) -> None:
                         help="send this laptop's version over the helpdesk's at the next sync")
     choice.add_argument("--take-theirs", action="store_true",
                         help="replace this laptop's version with the helpdesk's")
+    p = _add(sub, "attach", _attach, "attach a file to an article: a text file (log, trace, "
+             "config; patient data scrubbed) or a screenshot (PNG/JPEG, with --confirm-no-phi); "
+             "at most 1 MiB each, 5 per article; DICOM and PDF are refused")
+    p.add_argument("id", help="number, UUID or UUID prefix")
+    p.add_argument("file")
+    p.add_argument("--confirm-no-phi", action="store_true",
+                   help="for a screenshot: you checked it shows no patient data")
     p = _add(sub, "suggest", _suggest, "known fixes for diagnosis codes, best first")
     p.add_argument("--code", action="append", required=True, help="repeatable")
     p.add_argument("--vendor", default=None)

@@ -25,6 +25,7 @@ def all_cases() -> list[runner.Case]:
         health,
         incidents,
         kb,
+        kb_pull,
         live_views,
         relay,
         reports,
@@ -39,7 +40,7 @@ def all_cases() -> list[runner.Case]:
             + incidents.cases()
             + whole.cases() + gui_find.cases() + discovery.cases() + frozen.cases() + reports.cases()
             + sync.cases() + live_views.cases() + kb.cases() + relay.cases()
-            + health.cases() + assess.cases())
+            + health.cases() + assess.cases() + kb_pull.cases())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,6 +162,7 @@ def pull(db: Database, remote: RTArticles, result: ArticleSyncResult, *,
         if local_id is None:
             made = create_article(db, incoming)
             _synced(db, made.id, item)
+            _fetch_files(remote, made.attachments, item, result)
             result.received += 1
             continue
         local = get_article(db, local_id)
@@ -178,7 +179,41 @@ def pull(db: Database, remote: RTArticles, result: ArticleSyncResult, *,
                        attachments=incoming.attachments, sync_state="synced",
                        **{name: getattr(incoming, name) for name in item.fields})
         _synced(db, local_id, item)
+        _fetch_files(remote, incoming.attachments, item, result)
         result.received += 1
+
+
+def _fetch_files(remote: RTArticles, attachments, item: RemoteArticle,
+                 result: ArticleSyncResult) -> None:
+    """The files an article lists that this laptop does not have yet, from the Files field;
+    each is checked against the digest the article names (and scrubbed like a local one)."""
+    from pacs_console.core.kb import files
+
+    if remote.files_dir is None:
+        return
+    urls = dict(item.files)
+    for listed in attachments:
+        name, sha = files.parse(listed)
+        if sha is None or files.read(remote.files_dir, listed) is not None:
+            continue
+        if name not in urls:
+            result.errors.append({"remote_article": item.id, "what": f"Article file {name} is "
+                                  "listed but not in the helpdesk's Files field (yet)"})
+            continue
+        try:
+            data = remote.download(urls.get(name, ""), files.MAX_FILE)
+            kept = files.checked(name, data, confirm_no_phi=True)  # confirmed where attached
+        except HelpdeskError as exc:
+            result.errors.append({"remote_article": item.id, **exc.diagnosis.to_dict()})
+            continue
+        except ArticleProblem as exc:
+            result.errors.append({"remote_article": item.id, "what": str(exc)})
+            continue
+        if hashlib.sha256(kept).hexdigest() != sha:
+            result.errors.append({"remote_article": item.id, "what": f"Article file {name} "
+                                  "on the helpdesk is not the one the article names"})
+            continue
+        files.store(remote.files_dir, kept)
 
 
 def sync_articles(db: Database, remote: RTArticles, *, base_url: str = "") -> ArticleSyncResult:

@@ -190,7 +190,9 @@ def _share_articles(ctx: Context, client: Adapter, result: SyncResult):
     from pacs_console.core.sync.articles import sync_articles
 
     yield Progress(0, None, "Sharing knowledge articles")
-    shared = sync_articles(ctx.db, RTArticles(client), base_url=client.config.url)
+    files_dir = ctx.paths.data / "kb-files"
+    shared = sync_articles(ctx.db, RTArticles(client, files_dir=files_dir),
+                           base_url=client.config.url)
     missing = [e for e in shared.errors if e.get("code") == "helpdesk-no-article-class"]
     if missing:
         result.articles_note = f"Articles not shared: {missing[0]['what']}"

@@ -11,7 +11,8 @@ ARTICLE_FIELDS = {"ArticleKey": "FreeformSingle", "Symptoms": "TextSingle",
                   "Cause": "TextSingle", "Fix": "TextSingle", "Steps": "TextSingle",
                   "Codes": "FreeformSingle", "Vendor": "FreeformSingle",
                   "Model": "FreeformSingle", "Site": "FreeformSingle",
-                  "Author": "FreeformSingle", "Attachments": "FreeformSingle"}
+                  "Author": "FreeformSingle", "Attachments": "FreeformSingle",
+                  "Files": "BinaryMultiple"}
 KB_DATA = """\
 @Classes = ({{ Name => '{cls}', Description => 'PACS Console knowledge base' }});
 @CustomFields = (

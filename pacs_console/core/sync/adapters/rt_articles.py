@@ -7,9 +7,11 @@ article carries its console UUID in the ArticleKey field and is searched for bef
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
@@ -17,6 +19,7 @@ from pacs_console.core.sync.adapters.rt import RTAdapter
 
 ARTICLE_CLASS = "PACS Field"
 KEY_FIELD = "ArticleKey"
+FILES_FIELD = "Files"  # Binary custom field holding the article's files
 # Article field -> custom field on the class.
 FIELDS = {"symptoms": "Symptoms", "cause": "Cause", "fix": "Fix", "body": "Steps",
           "vendor": "Vendor", "model": "Model", "site": "Site", "author": "Author"}
@@ -32,6 +35,7 @@ class RemoteArticle:
     codes: tuple[str, ...]
     attachments: tuple[str, ...]
     updated_at: datetime
+    files: tuple[tuple[str, str], ...] = ()  # (file name, download URL) of the Files field
 
 
 def rt_time(text: str | None) -> datetime:
@@ -64,8 +68,12 @@ def container_id(adapter: RTAdapter, path: str, what: str, missing: HelpdeskErro
 
 
 class RTArticles:
-    def __init__(self, adapter: RTAdapter, article_class: str = ARTICLE_CLASS) -> None:
-        self.adapter, self.article_class = adapter, article_class
+    """``files_dir``: where this laptop keeps article files (core/kb/files.py); with it the
+    files go out in the class's Files field (Binary, several values) and come back."""
+
+    def __init__(self, adapter: RTAdapter, article_class: str = ARTICLE_CLASS,
+                 files_dir: Path | None = None) -> None:
+        self.adapter, self.article_class, self.files_dir = adapter, article_class, files_dir
         self._class_id: str | None = None
 
     def class_id(self) -> str:
@@ -93,7 +101,26 @@ class RTArticles:
         values = {cf: getattr(article, name) for name, cf in FIELDS.items()}
         values["Codes"] = " ".join(article.codes)
         values["Attachments"] = "\n".join(article.attachments)
+        if self.files_dir is not None:
+            from pacs_console.core.kb import files
+
+            kept = [f for f in (files.read(self.files_dir, a) for a in article.attachments) if f]
+            values[FILES_FIELD] = [{"FileName": name, "FileType": files.media_type(name),
+                                    "FileContent": base64.b64encode(data).decode()}
+                                   for name, data in kept]
         return values
+
+    def download(self, url: str, limit: int) -> bytes:
+        """One file of the Files field, from this helpdesk only, at most ``limit`` bytes."""
+        base = self.adapter.config.url.rstrip("/") + "/REST/2.0/download/cf/"
+        if not url.startswith(base) or not url[len(base):].isdigit():
+            raise permanent("helpdesk-file-url", "The helpdesk named a file somewhere else",
+                            "Look at the article on the helpdesk", url=url[:200])
+        answer = self.adapter._call("GET", url, "Downloading an article file")
+        if len(answer.content) > limit:
+            raise permanent("helpdesk-file-too-big", f"An article file is larger than {limit} "
+                            "bytes", "Make the file smaller on the helpdesk", url=url)
+        return answer.content
 
     def create(self, article) -> str:
         answer = self.adapter._call("POST", "/article", "Creating the article", json={
@@ -123,7 +150,16 @@ class RTArticles:
         return [self._remote(item) for item in self._search(conditions, "Pulling articles")]
 
     @staticmethod
-    def _remote(item: dict) -> RemoteArticle:
+    def _files(item: dict) -> tuple[tuple[str, str], ...]:
+        found = []
+        for field in item.get("CustomFields") or []:
+            if isinstance(field, dict) and field.get("name") == FILES_FIELD:
+                found += [(str(v.get("filename") or ""), str(v.get("_url") or ""))
+                          for v in (field.get("values") or []) if isinstance(v, dict)]
+        return tuple(found[:20])
+
+    @classmethod
+    def _remote(cls, item: dict) -> RemoteArticle:
         values = custom_field_values(item)
         fields = {name: values.get(cf, "") for name, cf in FIELDS.items()}
         return RemoteArticle(
@@ -131,4 +167,4 @@ class RTArticles:
             title=str(item.get("Name") or item.get("Summary") or "")[:200], fields=fields,
             codes=tuple(values.get("Codes", "").split()),
             attachments=tuple(a for a in values.get("Attachments", "").splitlines() if a),
-            updated_at=rt_time(item.get("LastUpdated")))
+            updated_at=rt_time(item.get("LastUpdated")), files=cls._files(item))
