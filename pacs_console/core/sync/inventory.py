@@ -238,9 +238,8 @@ def _site_id(db: Database, name: str) -> int | None:
 
 
 def _free_name(db: Database, name: str, node_id: int | None) -> str:
-    taken = {n.name for n in list_nodes(db) if n.id != node_id}
     candidate, counter = name, 2
-    while candidate in taken:
+    while _rows(db, "SELECT 1 FROM node WHERE name = ? AND id IS NOT ?", (candidate, node_id)):
         candidate, counter = f"{name} (helpdesk {counter})", counter + 1
     return candidate
 
