@@ -339,3 +339,14 @@ def conflicts(db: Database) -> list[dict]:
                       "here": snapshot(node, sites.get(node.site_id, "")) if node else None,
                       "helpdesk": row["remote_copy"]})
     return found
+
+
+def conflict_text(conflict: dict) -> str:
+    """A site node changed here and on the helpdesk, both versions on one line."""
+    here, there = conflict["here"] or {}, conflict["helpdesk"] or {}
+
+    def side(values: dict) -> str:
+        return f"{values.get('ae_title', '?')}@{values.get('host', '?')}:{values.get('port', '?')}"
+    return (f"Node {here.get('name') or there.get('name')} (asset {conflict['asset']}): here "
+            f"{side(here)}, on the helpdesk {side(there)} (by {there.get('by') or '?'} at "
+            f"{there.get('at') or '?'}) — fix the node, then Retry its item")

@@ -70,12 +70,14 @@ def _row(item) -> dict:
 
 def _snapshot(ctx: Context, states: tuple[str, ...], generation: int = 0) -> tuple:
     """Worker: the table rows, counts and conflicts, read in one go off the GUI thread."""
-    from pacs_console.core.sync import outbox, tickets
+    from pacs_console.core.sync import inventory, outbox, tickets
 
     items = outbox.list_items(ctx.db, states, limit=1000)
     conflicts = [f"Incident {e.incident_id}, ticket {e.ticket_id}: {e.conflict}"
                  for e in tickets.events(ctx.db, conflicts_only=True)]
+    conflicts += [inventory.conflict_text(c) for c in inventory.conflicts(ctx.db)]
     return generation, [_row(i) for i in items], _counts(ctx), conflicts
+
 
 
 def _probe(ctx: Context) -> tuple:
