@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
+import httpx
+
+from pacs_console.core.sync.adapters.base import HelpdeskError, permanent, transient
 from pacs_console.core.sync.adapters.rt import RTAdapter
 
 ARTICLE_CLASS = "PACS Field"
@@ -116,11 +118,23 @@ class RTArticles:
         if not url.startswith(base) or not url[len(base):].isdigit():
             raise permanent("helpdesk-file-url", "The helpdesk named a file somewhere else",
                             "Look at the article on the helpdesk", url=url[:200])
-        answer = self.adapter._call("GET", url, "Downloading an article file")
-        if len(answer.content) > limit:
-            raise permanent("helpdesk-file-too-big", f"An article file is larger than {limit} "
-                            "bytes", "Make the file smaller on the helpdesk", url=url)
-        return answer.content
+        data = bytearray()
+        try:  # read in chunks and stop past the limit: never more than that in memory
+            with self.adapter.client.stream("GET", url) as answer:
+                if answer.status_code >= 400:
+                    raise permanent("helpdesk-file-missing", f"The helpdesk answered HTTP "
+                                    f"{answer.status_code} for an article file",
+                                    "Look at the article on the helpdesk", url=url)
+                for chunk in answer.iter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise permanent("helpdesk-file-too-big", "An article file is larger "
+                                        f"than {limit} bytes", "Make the file smaller on the "
+                                        "helpdesk", url=url)
+        except httpx.HTTPError as exc:
+            raise transient("helpdesk-unreachable", f"Downloading an article file: "
+                            f"{type(exc).__name__}", ambiguous=False) from exc
+        return bytes(data)
 
     def create(self, article) -> str:
         answer = self.adapter._call("POST", "/article", "Creating the article", json={
