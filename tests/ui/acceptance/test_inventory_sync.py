@@ -4,23 +4,14 @@ versions, against the real Request Tracker 5."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QListWidget
+from PySide6.QtWidgets import QListWidget
 
 from pacs_console.core.db.nodes import get_node, save_node, update_node
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.core.sync import helpdesk
 from tests.core.sync.conftest import laptops_on, run
 from tests.core.sync.rt_assets import add_asset_catalog
-
-
-def _sync_now(console) -> None:
-    sync = console.choose_nav("Sync")
-    button = console.find(name="sync-now", parent=sync)
-    console.wait_for(button.isEnabled, 60, "Sync now enabled (an automatic sync may run)")
-    console.click(button)
-    message = console.find(QLabel, "sync-message", sync)
-    console.wait_for(lambda: button.isEnabled() and "Delivered" in message.text(), 60,
-                     "the sync's result", observe=message.text)
+from tests.ui.acceptance.test_knowledge_conflicts import sync_now
 
 
 def test_a_colleagues_node_arrives_and_a_conflict_shows_both_versions(console, rt_peer,
@@ -33,7 +24,7 @@ def test_a_colleagues_node_arrives_and_a_conflict_shows_both_versions(console, r
                          site_id=site.id)
         assert run(helpdesk.sync_once(ho)).drain.delivered == 1
         helpdesk.save_config(ctx, helpdesk.load_config(ho), rt_peer.token)
-        _sync_now(console)
+        sync_now(console, "Delivered")
         console.wait_for(lambda: get_node(ctx.db, "Ho CT") is not None, 30,
                          "the colleague's node here")
         here = get_node(ctx.db, "Ho CT")
@@ -46,7 +37,7 @@ def test_a_colleagues_node_arrives_and_a_conflict_shows_both_versions(console, r
         update_node(ho.db, made.id, port=10405)
         assert run(helpdesk.sync_once(ho)).drain.delivered == 1
     update_node(ctx.db, here.id, ae_title="HOCT2")
-    _sync_now(console)
+    sync_now(console, "Delivered")
     conflicts = console.find(QListWidget, "sync-conflicts", console.panel("Sync"))
     line = console.wait_for(lambda: next((conflicts.item(i).text() for i in range(
         conflicts.count()) if conflicts.item(i).text().startswith("Node Ho CT")), None), 30,

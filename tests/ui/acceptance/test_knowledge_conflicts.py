@@ -21,13 +21,15 @@ def _configure(ctx, rt_peer) -> None:
                                              user=rt_peer.user, timeout=10.0), rt_peer.token)
 
 
-def _sync_now(console) -> str:
+def sync_now(console, result: str = "Articles:") -> str:
+    """Go to the Sync panel, press Sync now (once no automatic sync runs), wait for the line
+    that says what it did."""
     sync = console.choose_nav("Sync")
     button = console.find(name="sync-now", parent=sync)
     console.wait_for(button.isEnabled, 60, "Sync now enabled (an automatic sync may run)")
     console.click(button)
     message = console.find(QLabel, "sync-message", sync)
-    console.wait_for(lambda: button.isEnabled() and "Articles:" in message.text(), 60,
+    console.wait_for(lambda: button.isEnabled() and result in message.text(), 60,
                      "the sync's result", observe=message.text)
     return message.text()
 
@@ -47,7 +49,7 @@ def test_sync_now_shares_articles_and_a_conflict_is_answered_side_by_side(consol
     console.wait_for(lambda: "All delivered" in _counts(console)
                      or "article(s) not sent" in _counts(console), 30, "the header's counts",
                      observe=lambda: _counts(console))
-    text = _sync_now(console)
+    text = sync_now(console)
     assert "Articles: sent" in text
     console.wait_for(lambda: "All delivered" in _counts(console), 30, "everything delivered",
                      observe=lambda: _counts(console))
@@ -64,7 +66,7 @@ def test_sync_now_shares_articles_and_a_conflict_is_answered_side_by_side(consol
     finally:
         ho.close()
     update_article(ctx.db, article.id, fix="Replace the reader's lamp")
-    _sync_now(console)
+    sync_now(console)
     console.wait_for(lambda: "1 article(s) in conflict" in _counts(console), 30,
                      "the conflict counted as not delivered", observe=lambda: _counts(console))
     assert "All delivered" not in _counts(console)
@@ -82,7 +84,7 @@ def test_sync_now_shares_articles_and_a_conflict_is_answered_side_by_side(consol
     console.wait_text(console.find(name="kb-status", parent=knowledge), "your version is kept")
     console.wait_for(lambda: not table.isVisible(), 10, "the conflict view gone")
 
-    text = _sync_now(console)
+    text = sync_now(console)
     assert "Articles: sent 1" in text, text
     console.wait_for(lambda: "All delivered" in _counts(console), 30, "everything delivered",
                      observe=lambda: _counts(console))
