@@ -139,6 +139,6 @@ def _run() -> dict[str, float]:
 
 def cases() -> list[Case]:
     return [Case(f"First sync pulls {ARTICLES:,} articles and {ASSETS:,} assets vs a plain "
-                 "httpx loop over the same pages", _run, "first_sync_s", target=1.2, unit="x",
+                 "httpx loop over the same pages", _run, "first_sync_s", target=1.2, unit="s",
                  ratio=True, peer_metric="httpx_loop_s", peer_name="httpx loop, same pages",
                  setup=_setup, teardown=_teardown)]
