@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import ipaddress
 import json
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.httpd import ReplyHandler, serving
 
 LOOPBACK = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
 # label -> (subjectAltName entries, validity in days relative to now)
@@ -70,19 +70,11 @@ QIDO_STUDY = {"0020000D": {"vr": "UI", "Value": ["1.2.3.4"]},
               "00100020": {"vr": "LO", "Value": ["KB123456"]}}
 
 
-class _Qido(http.server.BaseHTTPRequestHandler):
+class _Qido(ReplyHandler):
     """Answers every GET with one study, as a QIDO-RS search would."""
 
     def do_GET(self):  # noqa: N802 - http.server's name
-        body = json.dumps([QIDO_STUDY]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/dicom+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.reply(json.dumps([QIDO_STUDY]).encode(), "application/dicom+json")
 
 
 @contextmanager
@@ -92,14 +84,7 @@ def https_dicomweb(cert_and_key: tuple[str, str]) -> Iterator[str]:
     In-process: Debian 12's Orthanc 1.10.1 resets every HTTPS connection right after the TLS
     handshake on this platform, so the real peer cannot serve https:// here.
     """
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Qido)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*cert_and_key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Qido, tls=context) as server:
         yield f"https://127.0.0.1:{server.server_address[1]}/dicom-web"
-    finally:
-        server.shutdown()
-        server.server_close()

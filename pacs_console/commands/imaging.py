@@ -34,14 +34,6 @@ def register(subparsers) -> None:
     export.set_defaults(handler=run_export)
 
 
-def _drain(generator):
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value
-
-
 def _open(args):
     from pacs_console.core.context import Context
     from pacs_console.paths import app_paths
@@ -105,95 +97,101 @@ def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
     return results
 
 
-def run_index(args: argparse.Namespace) -> int:
+def _on_source(args: argparse.Namespace, work) -> int:
+    """Index SOURCE into the viewer's cache index, then ``work(args, ctx, index, result)``;
+    a SOURCE that cannot be opened is reported as its diagnosis (exit 1)."""
     from pacs_console.core.errors import ConsoleError
-    from pacs_console.core.imaging.header import REASONS
     from pacs_console.core.imaging.index import ImageIndex, index_source
+    from pacs_console.core.streams import run_to_end
 
     ctx = _open(args)
     try:
         index = ImageIndex.for_cache(ctx.paths.cache)
         try:
-            result = _drain(index_source(index, args.source, ctx.paths.cache))
+            result = run_to_end(index_source(index, args.source, ctx.paths.cache))
         except ConsoleError as exc:
             return _fail(args, exc.diagnosis)
-        thumbs = _thumbnails(index, result.source, args.thumbnails, ctx.paths.cache) \
-            if args.thumbnails else {}
-        files = []
-        for row in index.files([result.source]):
-            entry = {"path": row.path, "status": row.status}
-            if row.status == "ok":
-                entry.update(patient_id=row.patient_id, study_uid=row.study_uid,
-                             series_uid=row.series_uid, sop_instance_uid=row.sop_uid,
-                             transfer_syntax=row.transfer_syntax)
-                if row.detail:
-                    entry["notes"] = row.detail
-            else:
-                entry.update(reason=row.reason, reason_text=REASONS.get(row.reason, row.reason),
-                             detail=row.detail)
-            entry.update(thumbs.get(row.path, {}))
-            files.append(entry)
-        summary = {"source": result.source, "kind": result.kind, "files": result.total,
-                   "read": result.read, "unchanged": result.unchanged, "ok": result.ok,
-                   "refused": result.refused, "seconds": round(result.seconds, 3),
-                   "notes": list(result.notes)}
-        if args.json:
-            json.dump({"ok": result.refused == 0, "summary": summary, "files": files},
-                      sys.stdout, indent=2)
-            print()
-        else:
-            for entry in files:
-                if entry["status"] == "ok":
-                    print(f"ok       {entry['path']}  patient={entry['patient_id']} "
-                          f"study={entry['study_uid']} series={entry['series_uid']} "
-                          f"sop={entry['sop_instance_uid']} ts={entry['transfer_syntax']}"
-                          + (f"  [{entry['thumbnail_error']}]" if "thumbnail_error" in entry
-                             else ""))
-                else:
-                    print(f"{entry['status']:<8} {entry['path']}  {entry['reason_text']}"
-                          + (f": {entry['detail']}" if entry["detail"] else ""))
-            for note in result.notes:
-                print(f"note: {note}")
-            print(f"{result.total} files ({result.kind}): {result.ok} ok, {result.refused} "
-                  f"refused; {result.read} read, {result.unchanged} unchanged since the last "
-                  f"index, {result.seconds:.2f} s")
-        return 0  # every file reported: refusals are findings, counted in the summary
+        return work(args, ctx, index, result)
     finally:
         ctx.close()
+
+
+def run_index(args: argparse.Namespace) -> int:
+    return _on_source(args, _report_index)
+
+
+def _report_index(args, ctx, index, result) -> int:
+    from pacs_console.core.imaging.header import REASONS
+
+    thumbs = _thumbnails(index, result.source, args.thumbnails, ctx.paths.cache) \
+        if args.thumbnails else {}
+    files = []
+    for row in index.files([result.source]):
+        entry = {"path": row.path, "status": row.status}
+        if row.status == "ok":
+            entry.update(patient_id=row.patient_id, study_uid=row.study_uid,
+                         series_uid=row.series_uid, sop_instance_uid=row.sop_uid,
+                         transfer_syntax=row.transfer_syntax)
+            if row.detail:
+                entry["notes"] = row.detail
+        else:
+            entry.update(reason=row.reason, reason_text=REASONS.get(row.reason, row.reason),
+                         detail=row.detail)
+        entry.update(thumbs.get(row.path, {}))
+        files.append(entry)
+    summary = {"source": result.source, "kind": result.kind, "files": result.total,
+               "read": result.read, "unchanged": result.unchanged, "ok": result.ok,
+               "refused": result.refused, "seconds": round(result.seconds, 3),
+               "notes": list(result.notes)}
+    if args.json:
+        json.dump({"ok": result.refused == 0, "summary": summary, "files": files},
+                  sys.stdout, indent=2)
+        print()
+    else:
+        for entry in files:
+            if entry["status"] == "ok":
+                print(f"ok       {entry['path']}  patient={entry['patient_id']} "
+                      f"study={entry['study_uid']} series={entry['series_uid']} "
+                      f"sop={entry['sop_instance_uid']} ts={entry['transfer_syntax']}"
+                      + (f"  [{entry['thumbnail_error']}]" if "thumbnail_error" in entry
+                         else ""))
+            else:
+                print(f"{entry['status']:<8} {entry['path']}  {entry['reason_text']}"
+                      + (f": {entry['detail']}" if entry["detail"] else ""))
+        for note in result.notes:
+            print(f"note: {note}")
+        print(f"{result.total} files ({result.kind}): {result.ok} ok, {result.refused} "
+              f"refused; {result.read} read, {result.unchanged} unchanged since the last "
+              f"index, {result.seconds:.2f} s")
+    return 0  # every file reported: refusals are findings, counted in the summary
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from pacs_console.core.errors import ConsoleError
-    from pacs_console.core.imaging.deid import export_deid
-    from pacs_console.core.imaging.index import ImageIndex, index_source
+    return _on_source(args, _export)
 
-    ctx = _open(args)
-    try:
-        index = ImageIndex.for_cache(ctx.paths.cache)
-        try:
-            result = _drain(index_source(index, args.source, ctx.paths.cache))
-        except ConsoleError as exc:
-            return _fail(args, exc.diagnosis)
-        paths = [row.path for row in index.files([result.source]) if row.status == "ok"]
-        report = _drain(export_deid(paths, args.out))
-        refused = [(row.path, row.reason) for row in index.files([result.source])
-                   if row.status == "refused"]
-        if args.json:
-            json.dump({"ok": not report.failed, "out": str(report.out_dir),
-                       "written": len(report.written), "failed": report.failed,
-                       "not_exported": refused, "warnings": report.warnings,
-                       "uids_remapped": report.uids_remapped,
-                       "seconds": round(report.seconds, 3)}, sys.stdout, indent=2)
-            print()
-        else:
-            for path, reason in report.failed:
-                print(f"failed   {path}: {reason}")
-            for path, reason in refused:
-                print(f"skipped  {path}: {reason}")
-            for warning in report.warnings:
-                print(f"WARNING: {warning}")
-            print(f"{len(report.written)} instances de-identified into {report.out_dir} "
-                  f"({report.uids_remapped} UIDs remapped, {report.seconds:.2f} s)")
-        return 0 if not report.failed else 1
-    finally:
-        ctx.close()
+
+def _export(args, ctx, index, result) -> int:
+    from pacs_console.core.imaging.deid import export_deid
+    from pacs_console.core.streams import run_to_end
+
+    paths = [row.path for row in index.files([result.source]) if row.status == "ok"]
+    report = run_to_end(export_deid(paths, args.out))
+    refused = [(row.path, row.reason) for row in index.files([result.source])
+               if row.status == "refused"]
+    if args.json:
+        json.dump({"ok": not report.failed, "out": str(report.out_dir),
+                   "written": len(report.written), "failed": report.failed,
+                   "not_exported": refused, "warnings": report.warnings,
+                   "uids_remapped": report.uids_remapped,
+                   "seconds": round(report.seconds, 3)}, sys.stdout, indent=2)
+        print()
+    else:
+        for path, reason in report.failed:
+            print(f"failed   {path}: {reason}")
+        for path, reason in refused:
+            print(f"skipped  {path}: {reason}")
+        for warning in report.warnings:
+            print(f"WARNING: {warning}")
+        print(f"{len(report.written)} instances de-identified into {report.out_dir} "
+              f"({report.uids_remapped} UIDs remapped, {report.seconds:.2f} s)")
+    return 0 if not report.failed else 1

@@ -1,4 +1,5 @@
-"""Generator helpers: batch a stream of items so a GUI gets a few signals a second, not thousands."""
+"""Generator helpers: batch a stream of items so a GUI gets a few signals a second, not thousands;
+run one to its end where nobody watches its progress."""
 
 from __future__ import annotations
 
@@ -31,3 +32,12 @@ def batched(source: Generator, max_items: int = 500, max_seconds: float = 0.05
                 batch, last = [], now
     finally:
         source.close()
+
+
+def run_to_end(generator: Generator) -> Any:
+    """Drive a core generator whose progress nobody watches; returns its return value."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value

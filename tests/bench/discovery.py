@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 
+from tests.bench.qt_loop import Heartbeat, pump_until, settle
 from tests.bench.runner import Case
 
 NMAP = "/usr/bin/nmap"
@@ -15,7 +16,6 @@ DICOM_PORTS = (104, 11112, 4242, 2761, 2762, 2345)
 WEB_PORTS = (8042, 8080)
 # The highest rate the settings allow; on loopback nothing reaches a real network.
 RATE, CONCURRENCY = 5000, 256
-TICK_MS = 5
 _state: dict = {}
 
 
@@ -131,28 +131,18 @@ def _gui_teardown() -> None:
 
 
 def _gui_run() -> dict[str, float]:
-    from PySide6.QtCore import QTimer
-
     _app, panel = _state["app"], _state["panel"]
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
+    heartbeat = Heartbeat()
+    heartbeat.start()
     start = time.perf_counter()
     panel.start_sweep()
-    while panel.worker is not None or not panel.start_button.isEnabled():
-        _pump()
-        time.sleep(0.001)
+    pump_until(lambda: panel.worker is None and panel.start_button.isEnabled())
     elapsed = time.perf_counter() - start
-    for _ in range(10):
-        _pump()
-        time.sleep(0.005)
-    timer.stop()
+    settle(10)
+    heartbeat.stop()
     if panel.model.rowCount() < 5:
         raise RuntimeError(f"sweep found too little: {panel.status.text()}")
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    return {"max_stall_ms": max(0.0, max(gaps) * 1000 - TICK_MS), "sweep_s": elapsed,
+    return {"max_stall_ms": heartbeat.max_stall_ms, "sweep_s": elapsed,
             "rows": panel.model.rowCount()}
 
 
@@ -169,17 +159,3 @@ def cases() -> list[Case]:
         Case("GUI stall during a /22 discovery sweep (guess AE on)", _gui_run, "max_stall_ms",
              target=50.0, unit="ms", repeat=3, setup=_gui_setup, teardown=_gui_teardown),
     ]
-
-
-_LOOP = None
-
-
-def _pump() -> None:
-    """One pass of the event loop. QEventLoop.processEvents, not QApplication.processEvents:
-    PySide6 6.12's static one drops a reference to None per call and crashes long loops."""
-    global _LOOP
-    from PySide6.QtCore import QEventLoop
-
-    if _LOOP is None:
-        _LOOP = QEventLoop()
-    _LOOP.processEvents()

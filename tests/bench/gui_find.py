@@ -7,9 +7,9 @@ import sys
 import tempfile
 import time
 
+from tests.bench.qt_loop import Heartbeat, pump, pump_until
 from tests.bench.runner import Case
 
-TICK_MS = 5
 STUDIES = 5000
 _state: dict = {}
 
@@ -57,7 +57,7 @@ def _setup() -> None:
     panel.show()
     panel.refresh()
     while panel.table.rowCount() == 0:
-        _pump()
+        pump()
     _state.update(app=app, ctx=ctx, server=server, panel=panel)
 
 
@@ -69,42 +69,20 @@ def _teardown() -> None:
 
 
 def _run() -> dict[str, float]:
-    from PySide6.QtCore import QTimer
-
     _app, panel = _state["app"], _state["panel"]
     query = panel.operation_tabs["Query"]
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
+    heartbeat = Heartbeat()
+    heartbeat.start()
     start = time.perf_counter()
     query.search()
-    while query.worker is not None:
-        _pump()
-        time.sleep(0.001)
+    pump_until(lambda: query.worker is None)
     elapsed = time.perf_counter() - start
-    timer.stop()
+    heartbeat.stop()
     if query.results.rowCount() != STUDIES:
         raise RuntimeError(f"expected {STUDIES} matches, got {query.results.rowCount()}")
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    return {"max_stall_ms": max(0.0, max(gaps) * 1000 - TICK_MS), "find_s": elapsed}
+    return {"max_stall_ms": heartbeat.max_stall_ms, "find_s": elapsed}
 
 
 def cases() -> list[Case]:
     return [Case(f"GUI stall while {STUDIES:,} C-FIND matches stream in", _run, "max_stall_ms",
                  target=50.0, unit="ms", repeat=3, setup=_setup, teardown=_teardown)]
-
-
-_LOOP = None
-
-
-def _pump() -> None:
-    """One pass of the event loop. QEventLoop.processEvents, not QApplication.processEvents:
-    PySide6 6.12's static one drops a reference to None per call and crashes long loops."""
-    global _LOOP
-    from PySide6.QtCore import QEventLoop
-
-    if _LOOP is None:
-        _LOOP = QEventLoop()
-    _LOOP.processEvents()

@@ -6,9 +6,9 @@ import socket
 import tempfile
 import time
 
+from tests.bench.qt_loop import Heartbeat, pump_until, settle
 from tests.bench.runner import Case
 
-TICK_MS = 5
 _state: dict = {}
 
 
@@ -72,33 +72,22 @@ def _move(demo, study_uid: str) -> int:
 
 
 def _run() -> dict[str, float]:
-    from PySide6.QtCore import QTimer
-
     from pacs_console.ui import workers
 
     _app, demo = _state["app"], _state["demo"]
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    heartbeat = Heartbeat()
     done: list = []
-    timer.start()
+    heartbeat.start()
     start = time.perf_counter()
     workers.start(_move, demo, _state["study_uid"], on_result=done.append,
                   on_error=lambda exc: done.append(exc))
-    while not done:
-        _pump()
-        time.sleep(0.001)
+    pump_until(lambda: bool(done))
     elapsed = time.perf_counter() - start
-    for _ in range(20):  # let the bridge drain the last arrivals
-        _pump()
-        time.sleep(0.005)
-    timer.stop()
+    settle(20)  # let the bridge drain the last arrivals
+    heartbeat.stop()
     if isinstance(done[0], Exception) or not done[0]:
         raise RuntimeError(f"C-MOVE failed: {done[0]!r}")
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    stall_ms = max(0.0, max(gaps) * 1000 - TICK_MS)
-    return {"max_stall_ms": stall_ms, "move_s": elapsed,
+    return {"max_stall_ms": heartbeat.max_stall_ms, "move_s": elapsed,
             "move_mb_s": _state["size"] / 1e6 / elapsed}
 
 
@@ -106,17 +95,3 @@ def cases() -> list[Case]:
     return [Case("GUI stall while the demo PACS serves a C-MOVE (100 x 512² CT)", _run,
                  "max_stall_ms", target=50.0, unit="ms", repeat=5, setup=_setup,
                  teardown=_teardown)]
-
-
-_LOOP = None
-
-
-def _pump() -> None:
-    """One pass of the event loop. QEventLoop.processEvents, not QApplication.processEvents:
-    PySide6 6.12's static one drops a reference to None per call and crashes long loops."""
-    global _LOOP
-    from PySide6.QtCore import QEventLoop
-
-    if _LOOP is None:
-        _LOOP = QEventLoop()
-    _LOOP.processEvents()

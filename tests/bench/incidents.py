@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.bench.qt_loop import pump
 from tests.bench.runner import Case
 
 N_INCIDENTS = 100_000
@@ -143,14 +144,14 @@ def _open_panel() -> dict[str, float]:
     if old is not None:
         old.close()
         old.deleteLater()
-        _pump()
+        pump()
     began = time.perf_counter()
     panel = IncidentsPanel(_state["ctx"])
     panel.status_filter.setCurrentIndex(panel.status_filter.findData(""))  # all 100,000
     panel.resize(1100, 700)
     panel.show()
     while panel.model.rowCount() == 0:
-        _pump()
+        pump()
         time.sleep(0.0005)
     panel.table.viewport().repaint()
     elapsed = time.perf_counter() - began
@@ -172,7 +173,7 @@ def _scroll() -> dict[str, float]:
         began = time.perf_counter()
         bar.setValue(position)
         panel.table.viewport().repaint()
-        _pump()
+        pump()
         worst = max(worst, time.perf_counter() - began)
         steps += 1
     return {"max_stall_ms": worst * 1000, "steps": float(steps)}
@@ -188,17 +189,3 @@ def cases() -> list[Case]:
         Case("incidents: scroll 100,000 (longest GUI stall)", _scroll, "max_stall_ms",
              target=50.0, unit="ms", setup=_setup, teardown=_teardown),
     ]
-
-
-_LOOP = None
-
-
-def _pump() -> None:
-    """One pass of the event loop. QEventLoop.processEvents, not QApplication.processEvents:
-    PySide6 6.12's static one drops a reference to None per call and crashes long loops."""
-    global _LOOP
-    from PySide6.QtCore import QEventLoop
-
-    if _LOOP is None:
-        _LOOP = QEventLoop()
-    _LOOP.processEvents()

@@ -12,9 +12,9 @@ import tempfile
 import threading
 import time
 
+from tests.bench.qt_loop import Heartbeat, pump
 from tests.bench.runner import Case
 
-TICK_MS = 5
 CHANGES = 8
 _state: dict = {}
 WRITER = """
@@ -71,19 +71,14 @@ def _wait(check, seconds: float) -> None:
     while not check():
         if time.monotonic() > deadline:
             raise RuntimeError("the window never caught up")
-        _pump()
+        pump()
         time.sleep(0.001)
 
 
 def _run() -> dict[str, float]:
-    from PySide6.QtCore import QTimer
-
     panel = _state["panel"]
     before = _shown(panel)
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    heartbeat = Heartbeat()
     commits: list[float] = []
     child = subprocess.Popen([sys.executable, "-c", WRITER, str(_state["ctx"].paths.database),
                               str(CHANGES)], stdout=subprocess.PIPE, text=True)
@@ -91,23 +86,22 @@ def _run() -> dict[str, float]:
                               daemon=True)
     reader.start()
     seen: dict[int, float] = {}
-    timer.start()
+    heartbeat.start()
     deadline = time.monotonic() + 60
     while len(seen) < CHANGES and time.monotonic() < deadline:
-        _pump()
+        pump()
         shown = _shown(panel) - before
         now = time.time()
         for k in range(1, shown + 1):
             seen.setdefault(k, now)
         time.sleep(0.001)
-    timer.stop()
+    heartbeat.stop()
     child.wait(30)
     reader.join(5)
     if len(seen) < CHANGES or len(commits) < CHANGES:
         raise RuntimeError(f"saw {len(seen)} of {CHANGES} changes ({len(commits)} committed)")
     latencies = [seen[k + 1] - commits[k] for k in range(CHANGES)]
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    return {"max_stall_ms": max(0.0, max(gaps) * 1000 - TICK_MS),
+    return {"max_stall_ms": heartbeat.max_stall_ms,
             "worst_latency_s": max(latencies), "median_latency_s": sorted(latencies)[CHANGES // 2]}
 
 
@@ -117,16 +111,3 @@ def cases() -> list[Case]:
              _run, "max_stall_ms", target=50.0, unit="ms", repeat=3, setup=_setup,
              teardown=_teardown),
     ]
-
-
-_LOOP = None
-
-
-def _pump() -> None:
-    """One pass of the event loop (QEventLoop.processEvents; see gui_stall._pump)."""
-    global _LOOP
-    from PySide6.QtCore import QEventLoop
-
-    if _LOOP is None:
-        _LOOP = QEventLoop()
-    _LOOP.processEvents()

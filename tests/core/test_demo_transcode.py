@@ -18,6 +18,7 @@ from pacs_console.core.dicom.wire.ae import make_ae
 from tests.core.test_demo_pacs import query
 from tests.peers.dcmtk import StorescpPeer
 from tests.peers.net import addr, free_port
+from tests.peers.plugin import peer_running
 
 pytestmark = pytest.mark.peers
 GETSCU = "/usr/bin/getscu"
@@ -34,12 +35,7 @@ def _studies():
 @pytest.fixture(scope="module")
 def plain_storescp():
     host = addr(23)
-    peer = StorescpPeer("PLAINDEST", host, free_port(host), accept_all=False)
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()
+    yield from peer_running(StorescpPeer("PLAINDEST", host, free_port(host), accept_all=False))
 
 
 @pytest.fixture(scope="module")

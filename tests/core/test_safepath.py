@@ -5,9 +5,7 @@ de-identified export) is fed `..`, `/`, absolute, NUL, over-long and Unicode nam
 
 from __future__ import annotations
 
-import http.server
 import io
-import threading
 import zipfile
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from pacs_console.core.imaging.deid import export_deid
 from pacs_console.core.imaging.sources import _extract_zip, list_source
 from tests.core.dicom_ops.helpers import QUICK, drain
 from tests.dicom_samples import ct_series
+from tests.httpd import ReplyHandler, serving
 
 HOSTILE = ["..", ".", "../..", "/", "/etc/passwd", "a/../../b", "1.2\x00/../x", "9" * 65,
            "1.2.3." + "4" * 70, "é.1", "..\\..\\x", "", " ", "1..2", ".1.2", "1.2."]
@@ -135,33 +134,22 @@ def _part10(ds) -> bytes:
     return buf.getvalue()
 
 
-class _EvilWado(http.server.BaseHTTPRequestHandler):
+class _EvilWado(ReplyHandler):
     parts: list[bytes] = []
 
     def do_GET(self):  # noqa: N802 - http.server's name
         body = b"".join(b"--B\r\nContent-Type: application/dicom\r\n\r\n" + p + b"\r\n"
                         for p in self.parts) + b"--B--\r\n"
-        self.send_response(200)
-        self.send_header("Content-Type", 'multipart/related; type="application/dicom"; boundary=B')
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.reply(body, 'multipart/related; type="application/dicom"; boundary=B')
 
 
 def test_wado_with_hostile_uids_stays_in_the_store(tmp_path):
     _EvilWado.parts = [_part10(_hostile("..", "..")), _part10(_hostile("/etc", "é/..")),
                        b"not dicom at all"]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EvilWado)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     store = tmp_path / "y" / "store"
-    try:
+    with serving(_EvilWado) as server:
         endpoint = client.Endpoint(f"http://127.0.0.1:{server.server_address[1]}/dicom-web")
         _, result = drain(client.wado(endpoint, store, "1.2.3"))
-    finally:
-        server.shutdown()
     written = _only_inside(store, tmp_path)
     assert len(written) == len(result.files) == 2
     assert len(result.failed) == 1 and result.diagnosis.code == "partial-wado"

@@ -35,7 +35,9 @@ WLMSCPFS_AET, WLMSCPFS_HOST = "WLMSCPFS", addr(14)
 WLMSCPFS_PORT = session_port("WLMSCPFS", WLMSCPFS_HOST)
 
 
-def _session_peer(peer):
+def peer_running(peer):
+    """For a fixture: ``yield from peer_running(SomePeer(...))`` starts the peer, yields it and
+    stops it however the tests that used it ended."""
     peer.start()
     try:
         yield peer
@@ -46,7 +48,7 @@ def _session_peer(peer):
 @pytest.fixture(scope="session")
 def orthanc_peer():
     """Orthanc ORTHANC on addr(11), DICOM and REST/DICOMweb on session ports."""
-    yield from _session_peer(
+    yield from peer_running(
         OrthancPeer(
             ORTHANC_AET, ORTHANC_HOST, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, modalities=KNOWN_PEERS
         )
@@ -56,7 +58,7 @@ def orthanc_peer():
 @pytest.fixture(scope="session")
 def dcmqrscp_peer():
     """DCMTK dcmqrscp DCMQRSCP on addr(12), a session port."""
-    yield from _session_peer(
+    yield from peer_running(
         DcmqrscpPeer(DCMQRSCP_AET, DCMQRSCP_HOST, DCMQRSCP_PORT, hosts=KNOWN_PEERS)
     )
 
@@ -64,13 +66,13 @@ def dcmqrscp_peer():
 @pytest.fixture(scope="session")
 def storescp_peer():
     """DCMTK storescp STORESCP on addr(13), a session port."""
-    yield from _session_peer(StorescpPeer(STORESCP_AET, STORESCP_HOST, STORESCP_PORT))
+    yield from peer_running(StorescpPeer(STORESCP_AET, STORESCP_HOST, STORESCP_PORT))
 
 
 @pytest.fixture(scope="session")
 def wlmscpfs_peer():
     """DCMTK wlmscpfs WLMSCPFS on addr(14) with DCMTK's ten example worklist items."""
-    yield from _session_peer(WlmscpfsPeer(WLMSCPFS_AET, WLMSCPFS_HOST, WLMSCPFS_PORT))
+    yield from peer_running(WlmscpfsPeer(WLMSCPFS_AET, WLMSCPFS_HOST, WLMSCPFS_PORT))
 
 
 @pytest.fixture

@@ -28,6 +28,15 @@ def _kill_all() -> None:
 atexit.register(_kill_all)
 
 
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL a peer started with ``start_new_session=True``, its children too, and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fail clearly when host:port is taken (another peer, a stale run, a wildcard listener)."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -167,11 +176,7 @@ class PeerProcess:
     def stop(self, *, remove_workdir: bool = True) -> None:
         """SIGKILL the process group and reap it (SIGTERM costs Orthanc ~3 s for nothing)."""
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+            kill_group(self.proc)
             self.proc = None
         _LIVE.discard(self)
         if remove_workdir and self.workdir is not None:

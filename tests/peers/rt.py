@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.peers.process import check_port_free
+from tests.peers.process import check_port_free, kill_group
 
 RT_LIB = Path("/usr/share/request-tracker5/lib")
 RT_SERVER = Path("/usr/share/request-tracker5/libexec/rt-server")
@@ -175,11 +174,7 @@ class RequestTracker:
 
     def stop(self) -> None:
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+            kill_group(self.proc)
             self.proc = None
         # The listening socket goes with the process; wait until the port is really free.
         deadline = time.monotonic() + 5

@@ -82,14 +82,7 @@ def save_node(db: Database, name: str, ae_title: str, host: str, port: int, *,
             node = Node(name=name, ae_title=ae_title, host=host, port=port)
         node.ae_title, node.host, node.port = ae_title, host, port
         node.tags, node.notes, node.is_demo = tags, notes, is_demo
-        for key, value in extra.items():
-            if key not in EDITABLE:
-                raise ValueError(f"unknown node field {key!r}")
-            setattr(node, key, value)
-        node.updated_at = utcnow()
-        session.add(node)
-        session.flush()
-        return _record(node)
+        return _edited(session, node, extra)
 
 
 def save_nodes(db: Database, records: list[NodeRecord]) -> int:
@@ -127,14 +120,19 @@ def update_node(db: Database, node_id: int, **changes: Any) -> NodeRecord:
         node = session.get(Node, node_id)
         if node is None:
             raise KeyError(f"no node with id {node_id}")
-        for key, value in changes.items():
-            if key not in EDITABLE:
-                raise ValueError(f"unknown node field {key!r}")
-            setattr(node, key, value)
-        node.updated_at = utcnow()
-        session.add(node)
-        session.flush()
-        return _record(node)
+        return _edited(session, node, changes)
+
+
+def _edited(session, node: Node, changes: dict[str, Any]) -> NodeRecord:
+    """Set the editable ``changes`` on ``node``, stamp it and write it in ``session``."""
+    for key, value in changes.items():
+        if key not in EDITABLE:
+            raise ValueError(f"unknown node field {key!r}")
+        setattr(node, key, value)
+    node.updated_at = utcnow()
+    session.add(node)
+    session.flush()
+    return _record(node)
 
 
 def delete_node(db: Database, node_id: int) -> None:

@@ -160,7 +160,6 @@ def flatten_json(item: dict) -> dict[str, str]:
 def qido(endpoint: Endpoint, level: str = "study", filters: dict | None = None, *,
          study_uid: str = "", limit: int | None = None) -> WebResult:
     """Search; ``filters`` are DICOM keywords or tags with values (QIDO-RS matching rules)."""
-    import httpx
 
     if level not in LEVELS:
         raise ValueError(f"level {level!r} not one of {', '.join(LEVELS)}")
@@ -171,20 +170,11 @@ def qido(endpoint: Endpoint, level: str = "study", filters: dict | None = None, 
         f"/{LEVELS[level]}"
     result = WebResult("qido", endpoint, parameters={"level": level, "filters": params,
                                                      "study_uid": study_uid})
-    start = time.perf_counter()
-    try:
-        with endpoint.client() as client:
-            response = client.get(endpoint.base + path, params=params,
-                                  headers={"Accept": DICOM_JSON})
-            body = response.content
-    except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, _timeout_for(exc, endpoint),
-                                              ca_file=endpoint.ca_file)
-        result.duration_ms = (time.perf_counter() - start) * 1000
+    response = _request(endpoint, result, "GET", path, params=params,
+                        headers={"Accept": DICOM_JSON})
+    if response is None:
         return result
-    result.duration_ms = (time.perf_counter() - start) * 1000
-    result.status, result.content_type = response.status_code, response.headers.get(
-        "content-type", "")
+    body = response.content
     result.diagnosis = diagnose_response(response, body, "qido", "json")
     if result.diagnosis is None and response.status_code != 204 and body.strip():
         try:
@@ -195,6 +185,27 @@ def qido(endpoint: Endpoint, level: str = "study", filters: dict | None = None, 
                 ("a proxy or another web service answered",), ("check the base URL",),
                 {"body start": body[:160].decode("utf-8", "replace")})
     return result
+
+
+def _request(endpoint: Endpoint, result: WebResult, method: str, path: str, **kwargs):
+    """One request below the endpoint's root, read whole and timed into ``result`` with its
+    status and content type; a transport failure becomes the result's diagnosis (None back)."""
+    import httpx
+
+    start = time.perf_counter()
+    try:
+        with endpoint.client() as client:
+            response = client.request(method, endpoint.base + path, **kwargs)
+            response.read()
+    except httpx.HTTPError as exc:
+        result.diagnosis = diagnose_transport(exc, endpoint.base, _timeout_for(exc, endpoint),
+                                              ca_file=endpoint.ca_file)
+        return None
+    finally:
+        result.duration_ms = (time.perf_counter() - start) * 1000
+    result.status, result.content_type = response.status_code, response.headers.get(
+        "content-type", "")
+    return response
 
 
 def _timeout_for(exc: Exception, endpoint: Endpoint) -> float:
@@ -302,7 +313,6 @@ def _read_stow_answer(result: WebResult, body: bytes, sent: int) -> None:
 def stow(endpoint: Endpoint, sources: Iterable, *, study_uid: str = ""
          ) -> Generator[Progress, None, WebResult]:
     """Store files (paths) or pydicom Datasets in one request; yields progress as parts go out."""
-    import httpx
     from pydicom import Dataset
 
     items = list(sources)
@@ -323,23 +333,14 @@ def stow(endpoint: Endpoint, sources: Iterable, *, study_uid: str = ""
             yield data
 
     content_type, body = multipart.build(parts())
-    start = time.perf_counter()
-    try:
-        with endpoint.client() as client:
-            response = client.post(endpoint.base + "/studies" + (f"/{study_uid}" if study_uid
-                                                                 else ""),
-                                   content=body, headers={"Content-Type": content_type,
-                                                          "Accept": DICOM_JSON})
-            answer = response.content
-    except httpx.HTTPError as exc:
-        result.diagnosis = diagnose_transport(exc, endpoint.base, _timeout_for(exc, endpoint),
-                                              ca_file=endpoint.ca_file)
-        result.duration_ms = (time.perf_counter() - start) * 1000
+    response = _request(endpoint, result, "POST", "/studies" + (f"/{study_uid}" if study_uid
+                                                                else ""),
+                        content=body, headers={"Content-Type": content_type,
+                                               "Accept": DICOM_JSON})
+    if response is None:
         return result
-    result.duration_ms = (time.perf_counter() - start) * 1000
+    answer = response.content
     yield from progress
-    result.status, result.content_type = response.status_code, response.headers.get(
-        "content-type", "")
     if response.status_code in (200, 202, 409) and not is_html_type(result.content_type):
         _read_stow_answer(result, answer, len(items))
     if response.status_code in (202, 409) or result.failed:

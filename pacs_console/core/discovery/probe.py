@@ -130,6 +130,19 @@ async def release(loop, sock: socket.socket, timeout: float) -> None:
         pass
 
 
+async def _ask(loop, sock: socket.socket, called: str, *, options: m.SweepOptions, version: str,
+               sockets: set) -> Answer | None:
+    """One A-ASSOCIATE-RQ calling ``called``, released when accepted; the socket is closed."""
+    try:
+        answer, _ = await exchange(loop, sock, called, options.calling_ae, version,
+                                   options.timeout)
+        if answer is not None and answer.kind == "accepted":
+            await release(loop, sock, options.timeout)
+    finally:
+        close(sock, sockets)
+    return answer
+
+
 def _fingerprint(answer: Answer, ae_title: str, port: int) -> dict:
     fp = fingerprint(answer.implementation_class_uid, answer.implementation_version_name,
                      called_ae=ae_title, port=port)
@@ -148,13 +161,7 @@ async def probe_dicom(loop, sock: socket.socket, host: str, port: int, latency_m
     wait briefly for the host's web probe and the DNS-SD browse.
     """
     base = dict(host=host, port=port, service="dicom", latency_ms=round(latency_ms, 2))
-    try:
-        answer, _ = await exchange(loop, sock, PROBE_AE, options.calling_ae, version,
-                                   options.timeout)
-        if answer is not None and answer.kind == "accepted":
-            await release(loop, sock, options.timeout)
-    finally:
-        close(sock, sockets)
+    answer = await _ask(loop, sock, PROBE_AE, options=options, version=version, sockets=sockets)
     if answer is None:
         return m.Finding(**base, verdict=m.SILENT,
                          detail=f"accepted TCP, no answer to A-ASSOCIATE-RQ within {options.timeout:g} s")
@@ -192,13 +199,7 @@ async def guess(loop, host: str, port: int, base: dict, *, options: m.SweepOptio
         if sock is None:
             detail += f"; stopped guessing: connect {error}"
             break
-        try:
-            answer, _ = await exchange(loop, sock, title, options.calling_ae, version,
-                                       options.timeout)
-            if answer is not None and answer.kind == "accepted":
-                await release(loop, sock, options.timeout)
-        finally:
-            close(sock, sockets)
+        answer = await _ask(loop, sock, title, options=options, version=version, sockets=sockets)
         if answer is not None and answer.kind == "accepted":
             return m.Finding(**base, verdict=m.CHECKS_AE, ae_title=title, ae_source=source,
                              guesses=tried, detail=f"{detail}; {title} accepted",

@@ -110,47 +110,42 @@ def _connect(step: StepResult, target: Target, contexts, **kwargs):
     return assoc
 
 
-def mpps_create(target: Target, ds) -> tuple[StepResult, str]:
-    step = StepResult("mpps-create", target=target)
+def _mpps(step: StepResult, service: str, send, summary_if_ok: str) -> None:
+    """One MPPS request on its own association, timed: ``send(assoc)`` returns (status, attrs)."""
     start = time.perf_counter()
-    from pydicom.uid import generate_uid
-
-    uid = generate_uid()
-    assoc = _connect(step, target, [ModalityPerformedProcedureStep])
+    assoc = _connect(step, step.target, [ModalityPerformedProcedureStep])
     try:
         if assoc is not None:
             assoc_mod.require_context(assoc, ModalityPerformedProcedureStep)
-            status, _attrs = assoc.send_n_create(ds, ModalityPerformedProcedureStep, uid)
-            _dimse_failure(step, "n-create", status, "MPPS N-CREATE")
+            status, _attrs = send(assoc)
+            _dimse_failure(step, service, status, f"MPPS {service.upper()}")
     except ConsoleError as exc:
         step.diagnosis = exc.diagnosis
     finally:
         assoc_mod.release(assoc)
         step.duration_ms = (time.perf_counter() - start) * 1000
-    step.details["mpps_uid"] = uid
-    step.summary = (f"IN PROGRESS created ({uid})" if step.ok
+    step.summary = (summary_if_ok if step.ok
                     else (step.diagnosis.what if step.diagnosis else "failed"))
+
+
+def mpps_create(target: Target, ds) -> tuple[StepResult, str]:
+    from pydicom.uid import generate_uid
+
+    step = StepResult("mpps-create", target=target)
+    uid = generate_uid()
+    _mpps(step, "n-create",
+          lambda assoc: assoc.send_n_create(ds, ModalityPerformedProcedureStep, uid),
+          f"IN PROGRESS created ({uid})")
+    step.details["mpps_uid"] = uid
     return step, uid
 
 
 def mpps_set(target: Target, uid: str, ds) -> StepResult:
     step = StepResult("mpps-set", target=target)
-    start = time.perf_counter()
-    assoc = _connect(step, target, [ModalityPerformedProcedureStep])
-    try:
-        if assoc is not None:
-            assoc_mod.require_context(assoc, ModalityPerformedProcedureStep)
-            status, _attrs = assoc.send_n_set(ds, ModalityPerformedProcedureStep, uid)
-            _dimse_failure(step, "n-set", status, "MPPS N-SET")
-    except ConsoleError as exc:
-        step.diagnosis = exc.diagnosis
-    finally:
-        assoc_mod.release(assoc)
-        step.duration_ms = (time.perf_counter() - start) * 1000
     final = str(ds.PerformedProcedureStepStatus)
+    _mpps(step, "n-set", lambda assoc: assoc.send_n_set(ds, ModalityPerformedProcedureStep, uid),
+          f"{final} ({uid})")
     step.details.update({"mpps_uid": uid, "status_set": final})
-    step.summary = (f"{final} ({uid})" if step.ok
-                    else (step.diagnosis.what if step.diagnosis else "failed"))
     return step
 
 

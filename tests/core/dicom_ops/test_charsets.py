@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.peers.dcmtk import WlmscpfsPeer
 from tests.peers.net import addr, free_port
+from tests.peers.plugin import peer_running
 
 pytestmark = pytest.mark.peers
 
@@ -54,15 +55,10 @@ def wlmscpfs_undeclared():
     """wlmscpfs with DCMTK's examples plus a UTF-8 item and a Latin-1 item, neither declaring
     its character set (wlmscpfs answers without one by default in any case)."""
     host = addr(24)
-    peer = WlmscpfsPeer("WLMSCPFS", host, free_port(host), extra_items={
+    yield from peer_running(WlmscpfsPeer("WLMSCPFS", host, free_port(host), extra_items={
         "utf8": _item("ACC-UTF8", "Owusu^Kɔfi", "Ɛkwan CT"),
         "latin1": _item("ACC-LAT1", "Müller^José", "Tête CT").encode("latin-1"),
-    })
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()
+    }))
 
 
 def _find(peer, accession, data_dir, *extra):

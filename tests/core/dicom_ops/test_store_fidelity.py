@@ -26,7 +26,7 @@ from tests.core.dicom_ops.helpers import QUICK, drain, target_of
 from tests.peers.dcmtk import StorescpPeer
 from tests.peers.net import addr, free_port, free_ports
 from tests.peers.orthanc import OrthancPeer
-from tests.peers.plugin import KNOWN_PEERS, SCU_AET
+from tests.peers.plugin import KNOWN_PEERS, SCU_AET, peer_running
 
 pytestmark = pytest.mark.peers
 
@@ -67,25 +67,15 @@ def _received_identities(files) -> set[tuple]:
 def plain_storescp():
     """DCMTK storescp with its default transfer syntaxes: uncompressed only, no deflate."""
     host = addr(21)
-    peer = StorescpPeer("PLAINSTORE", host, free_port(host), accept_all=False)
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()
+    yield from peer_running(StorescpPeer("PLAINSTORE", host, free_port(host), accept_all=False))
 
 
 @pytest.fixture(scope="module")
 def plain_orthanc():
     """Orthanc with every compressed (and the deflated) transfer syntax disabled."""
     host = addr(22)
-    peer = OrthancPeer("PLAINORTHANC", host, *free_ports(host, 2), modalities=KNOWN_PEERS,
-                       accepted_syntaxes=UNCOMPRESSED)
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()
+    yield from peer_running(OrthancPeer("PLAINORTHANC", host, *free_ports(host, 2),
+                                        modalities=KNOWN_PEERS, accepted_syntaxes=UNCOMPRESSED))
 
 
 def test_dcmqrscp_uncompressed_only_takes_every_decompressed_file_under_its_own_uid(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.discovery.targets import DICOM_PORTS, WEB_PORTS
+from tests.httpd import ReplyHandler
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer
 from tests.peers.net import addr
 from tests.peers.orthanc import OrthancPeer
@@ -22,19 +23,14 @@ ORTHANC_WEB_PORT = WEB_PORTS[0]
 DCMTK_PORT = DICOM_PORTS[1]
 
 
-class QuietHandler(http.server.BaseHTTPRequestHandler):
+class QuietHandler(ReplyHandler):
     """A plain web server: a page at /, 404 elsewhere, nothing DICOM about it."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
-        body = b"<html>intranet</html>" if self.path == "/" else b"not found"
-        self.send_response(200 if self.path == "/" else 404)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        if self.path == "/":
+            self.reply(b"<html>intranet</html>", "text/html")
+        else:
+            self.reply(b"not found", "text/html", status=404)
 
 
 def http_server(host: str, port: int) -> http.server.ThreadingHTTPServer:

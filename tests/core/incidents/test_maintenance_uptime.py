@@ -16,6 +16,7 @@ from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.incidents import audit, service, sites
 from pacs_console.core.incidents.uptime import uptime_report
+from pacs_console.core.streams import run_to_end
 
 T0 = datetime(2025, 6, 2, 8, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -28,14 +29,6 @@ def _diagnosed(code: str, call):
     return caught.value.diagnosis
 
 
-def _drain(generator):
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value
-
-
 @pytest.fixture
 def echoed(db, tamale):
     """A node at Tamale with real C-ECHO evidence: up at T0 and T0+5 min, down from T0+10."""
@@ -46,7 +39,7 @@ def echoed(db, tamale):
         up = echo("127.0.0.1", pacs.port, "DEMOPACS", timeouts=Timeouts(2, 2, 2, 2))
         assert up.ok
         save_test_run(db, node_id=node.id, started_at=T0, **up.evidence())
-        stats = _drain(echo_series(Target("127.0.0.1", pacs.port, "DEMOPACS", "PACSCONSOLE",
+        stats = run_to_end(echo_series(Target("127.0.0.1", pacs.port, "DEMOPACS", "PACSCONSOLE",
                                           Timeouts(2, 2, 2, 2)), count=3, interval=0))
         save_test_run(db, node_id=node.id, started_at=T0 + 5 * MIN, **stats.evidence())
         port = pacs.port

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 
 import pytest
 
@@ -12,8 +10,10 @@ from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.dicomweb import auth, client
 from pacs_console.core.dicomweb.client import Endpoint
 from tests.core.dicom_ops.helpers import drain, free_port, part10
+from tests.httpd import ReplyHandler, serving
 from tests.peers.net import addr, free_ports
 from tests.peers.orthanc import OrthancPeer
+from tests.peers.plugin import peer_running
 
 
 def _endpoint(orthanc, **kwargs) -> Endpoint:
@@ -70,31 +70,19 @@ def test_connection_refused():
     assert result.diagnosis.code == "connection-refused"
 
 
-class _Proxy(http.server.BaseHTTPRequestHandler):
+class _Proxy(ReplyHandler):
     def do_GET(self):  # noqa: N802 - http.server's naming
-        body = b"<html><head><title>Access denied - Hospital Proxy</title></head></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.reply(b"<html><head><title>Access denied - Hospital Proxy</title></head></html>",
+                   "text/html; charset=utf-8")
 
 
 def test_proxy_html_page_instead_of_json():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(_Proxy) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/dicom-web"
         result = client.qido(Endpoint(url), "study")
         assert result.diagnosis.code == "dicomweb-html-page"
         assert result.diagnosis.evidence["page title"] == "Access denied - Hospital Proxy"
         assert "proxy" in result.diagnosis.what.lower() or "Proxy" in result.diagnosis.what
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_credentials_live_in_the_keyring(ctx):
@@ -125,12 +113,7 @@ class _AuthOrthanc(OrthancPeer):
 @pytest.fixture(scope="module")
 def auth_orthanc():
     host = addr(31)
-    peer = _AuthOrthanc("AUTHORTHANC", host, *free_ports(host, 2))
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()
+    yield from peer_running(_AuthOrthanc("AUTHORTHANC", host, *free_ports(host, 2)))
 
 
 def test_basic_auth_against_orthanc(auth_orthanc, ctx):

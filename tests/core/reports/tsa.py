@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import threading
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.httpd import ReplyHandler, serving
 
 
 def make_timestamper():
@@ -43,25 +44,16 @@ class LoopbackTsa:
 
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(ReplyHandler):
             def do_POST(self):  # noqa: N802 - http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 reply = owner.stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
                 owner.requests += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                self.reply(reply, "application/timestamp-reply")
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
+        self._stack = ExitStack()
+        server = self._stack.enter_context(serving(Handler))
+        return f"http://127.0.0.1:{server.server_address[1]}/tsa"
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stack.close()

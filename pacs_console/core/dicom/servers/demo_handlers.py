@@ -217,15 +217,7 @@ def on_move(event: evt.Event, pacs: DemoPacs) -> Iterator:
         "evt_handlers": [(evt.EVT_ESTABLISHED, lambda e: established.append(e.assoc))]}
     yield len(selected)
     accepted = _accepted(established[0].accepted_contexts) if established else set()
-    sent = 0
-    for ds in selected:
-        if event.is_cancelled:
-            pacs.record(**record, count=sent, status=CANCEL)
-            yield CANCEL, None
-            return
-        sent += 1
-        yield PENDING, deliverable(ds, accepted)
-    pacs.record(**record, count=sent, status=0x0000)
+    yield from _send_each(event, pacs, record, selected, accepted)
 
 
 def on_get(event: evt.Event, pacs: DemoPacs) -> Iterator:
@@ -241,6 +233,13 @@ def on_get(event: evt.Event, pacs: DemoPacs) -> Iterator:
         return
     yield len(selected)
     accepted = _accepted(event.assoc.accepted_contexts)
+    yield from _send_each(event, pacs, record, selected, accepted)
+
+
+def _send_each(event: evt.Event, pacs: DemoPacs, record: dict, selected: list,
+               accepted: set[tuple[str, str]]) -> Iterator:
+    """The sub-operations of a C-MOVE or C-GET: each dataset as the peer accepted it, until the
+    requestor cancels; the journal gets how many went and how it ended."""
     sent = 0
     for ds in selected:
         if event.is_cancelled:
