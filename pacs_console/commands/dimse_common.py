@@ -13,6 +13,30 @@ from pacs_console.commands import exit_codes
 DESCRIPTION_TAIL = "\n\n" + exit_codes.HELP
 
 
+def dimse_parser(subparsers, name: str, help_text: str, description: str
+                 ) -> argparse.ArgumentParser:
+    """A DICOM subcommand's parser: its description followed by the exit codes, and the options
+    that say which node to reach and how (``add_target_options``)."""
+    parser = subparsers.add_parser(name, help=help_text, allow_abbrev=False,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   description=description + DESCRIPTION_TAIL)
+    add_target_options(parser)
+    return parser
+
+
+def add_model_options(parser: argparse.ArgumentParser, *, worklist: bool = False) -> None:
+    """-S/-P (and for C-FIND -W): the information model; Study Root unless told otherwise."""
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("-S", "--study", dest="model", action="store_const", const="study",
+                       help="Study Root information model (default)")
+    model.add_argument("-P", "--patient", dest="model", action="store_const", const="patient",
+                       help="Patient Root information model")
+    if worklist:
+        model.add_argument("-W", "--worklist", dest="model", action="store_const",
+                           const="worklist", help="Modality Worklist")
+    parser.set_defaults(model="study")
+
+
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("host", nargs="?", help="host name or IP address of the node")
     parser.add_argument("port", nargs="?", type=int, help="TCP port of the node")
@@ -31,19 +55,37 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-pdu", "--max-pdu", type=int, metavar="N",
                         help="maximum PDU length to receive, 4096-16777216 (default from settings, "
                              "1 MiB; 0 = that default)")
-    tls = parser.add_argument_group("TLS")
-    tls.add_argument("--tls", action="store_true", help="DICOM over TLS")
-    tls.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the node's")
-    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
-    tls.add_argument("--tls-key", metavar="PEM", help="client private key")
-    tls.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
+    add_tls_options(parser, "DICOM")
     parser.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
     parser.add_argument("--no-save", action="store_true",
                         help="do not save this run as evidence in the local database")
 
 
+def add_tls_options(parser: argparse.ArgumentParser, protocol: str, *,
+                    insecure: bool = False) -> None:
+    """The TLS client options (``--tls``, the CA to trust, a client certificate and key, the
+    expected host name), the same for every protocol the console speaks over TLS."""
+    tls = parser.add_argument_group("TLS")
+    tls.add_argument("--tls", action="store_true", help=f"{protocol} over TLS")
+    tls.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the node's")
+    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="client private key")
+    tls.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
+    if insecure:
+        tls.add_argument("--insecure", action="store_true", help="do not verify the certificate")
+
+
 class UsageProblem(Exception):
     """A command line that cannot work: printed as one line, exit code 2."""
+
+
+@contextmanager
+def opened_target(args):
+    """(ctx, target, node) for a DICOM subcommand: the context opened (and closed after) and the
+    node to reach, from the address book and/or the command line."""
+    with opened_context(args) as ctx:
+        target, node = build_target(args, ctx)
+        yield ctx, target, node
 
 
 @contextmanager
@@ -134,6 +176,12 @@ def save_evidence(args, ctx, node, result) -> int | None:
     return save_test_run(ctx.db, node_id=node.id if node else None, **evidence).id
 
 
+def emit_run(command: str, ok: bool, run_id: int | None, code: int, **fields: Any) -> None:
+    """A DICOM subcommand's one JSON document: what ran, whether it was OK, its own fields, the
+    evidence row it was saved as and the exit code."""
+    emit_json({"command": command, "ok": ok, **fields, "test_run_id": run_id, "exit_code": code})
+
+
 def emit_json(data: Any) -> None:
     from pacs_console.core.dicom.ops.results import json_safe
 
@@ -186,6 +234,15 @@ def run_guarded(handler):
             return exit_codes.INTERRUPTED
 
     return wrapped
+
+
+def say_diagnosis(args, ctx, diagnosis, what: str | None = None) -> None:
+    """A failure for a person: ``what`` (when its line is not on screen yet), the causes,
+    actions and evidence, then the known fixes from the knowledge base."""
+    if what is not None:
+        say(args, what)
+    say(args, diagnosis_lines(diagnosis))
+    say_known_fixes(args, ctx, diagnosis)
 
 
 def say_known_fixes(args, ctx, diagnosis, vendor: str | None = None) -> None:

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
-    DESCRIPTION_TAIL,
-    add_target_options,
-    build_target,
-    diagnosis_lines,
-    emit_json,
-    opened_context,
+    dimse_parser,
+    emit_run,
+    opened_target,
     run_guarded,
     save_evidence,
     say,
-    say_known_fixes,
+    say_diagnosis,
 )
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "echo", help="verify a node with C-ECHO", allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Verify a DICOM node with C-ECHO, once or continuously, and diagnose any "
-                    "failure. Example: pacs-console echo -aec ORTHANC 127.0.0.11 4242"
-                    + DESCRIPTION_TAIL)
-    add_target_options(parser)
+    parser = dimse_parser(
+        subparsers, "echo", "verify a node with C-ECHO",
+        "Verify a DICOM node with C-ECHO, once or continuously, and diagnose any failure. "
+        "Example: pacs-console echo -aec ORTHANC 127.0.0.11 4242")
     parser.add_argument("--count", "-c", type=int, default=1, metavar="N",
                         help="number of echoes (default 1; 0 = until Ctrl+C)")
     parser.add_argument("--interval", "-i", type=float, default=1.0, metavar="SECONDS",
@@ -45,20 +37,17 @@ def _line(n: int, result) -> str:
 def run(args) -> int:
     from pacs_console.core.dicom.ops.echo import echo_series, echo_target
 
-    with opened_context(args) as ctx:
-        target, node = build_target(args, ctx)
+    with opened_target(args) as (ctx, target, node):
         if args.count == 1:
             result = echo_target(target)
             if args.json:
                 run_id = save_evidence(args, ctx, node, result)
-                emit_json({"command": "echo", "ok": result.ok, "result": result,
-                           "test_run_id": run_id,
-                           "exit_code": _code(result.ok, result.diagnosis, False)})
+                emit_run("echo", result.ok, run_id, _code(result.ok, result.diagnosis, False),
+                         result=result)
             else:
                 say(args, _line(1, result))
                 if result.diagnosis:
-                    say(args, diagnosis_lines(result.diagnosis))
-                    say_known_fixes(args, ctx, result.diagnosis)
+                    say_diagnosis(args, ctx, result.diagnosis)
                 elif result.peer:
                     say(args, f"  peer: {result.peer.get('implementation_version_name', '')} "
                               f"({result.peer.get('implementation_class_uid', '')})")
@@ -81,16 +70,14 @@ def run(args) -> int:
         ok_all = bool(results) and stats.ok == stats.sent
         code = _code(ok_all, stats.last_diagnosis, 0 < stats.ok < stats.sent)
         if args.json:
-            emit_json({"command": "echo", "ok": ok_all, "stats": stats, "results": results,
-                       "test_run_id": run_id, "exit_code": code})
+            emit_run("echo", ok_all, run_id, code, stats=stats, results=results)
         else:
             rt = stats.round_trip
             say(args, f"{stats.sent} sent, {stats.ok} OK, loss {stats.loss_pct:g} %; round trip "
                       f"min/median/p95/max {rt['min']}/{rt['median']}/{rt['p95']}/{rt['max']} ms, "
                       f"jitter {rt['jitter']} ms")
             if stats.last_diagnosis:
-                say(args, diagnosis_lines(stats.last_diagnosis))
-                say_known_fixes(args, ctx, stats.last_diagnosis)
+                say_diagnosis(args, ctx, stats.last_diagnosis)
         return code
 
 

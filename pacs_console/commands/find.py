@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 
 from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
-    DESCRIPTION_TAIL,
     UsageProblem,
-    add_target_options,
-    build_target,
-    diagnosis_lines,
-    emit_json,
-    opened_context,
+    add_model_options,
+    dimse_parser,
+    emit_run,
+    opened_target,
     run_guarded,
     save_evidence,
     say,
-    say_known_fixes,
+    say_diagnosis,
 )
 
 CONVENIENCE = (("name", "patient name, wildcards * and ?"), ("patient_id", "patient ID"),
@@ -29,19 +26,11 @@ CONVENIENCE = (("name", "patient name, wildcards * and ?"), ("patient_id", "pati
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "find", help="query a node with C-FIND or Modality Worklist", allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Query a node with C-FIND. Example: pacs-console find -aec ORTHANC "
-                    "--name 'MENSAH*' --date 20260101- 127.0.0.11 4242" + DESCRIPTION_TAIL)
-    add_target_options(parser)
-    model = parser.add_mutually_exclusive_group()
-    model.add_argument("-S", "--study", dest="model", action="store_const", const="study",
-                       help="Study Root information model (default)")
-    model.add_argument("-P", "--patient", dest="model", action="store_const", const="patient",
-                       help="Patient Root information model")
-    model.add_argument("-W", "--worklist", dest="model", action="store_const", const="worklist",
-                       help="Modality Worklist")
+    parser = dimse_parser(
+        subparsers, "find", "query a node with C-FIND or Modality Worklist",
+        "Query a node with C-FIND. Example: pacs-console find -aec ORTHANC --name 'MENSAH*' "
+        "--date 20260101- 127.0.0.11 4242")
+    add_model_options(parser, worklist=True)
     parser.add_argument("-L", "--level", default="STUDY", type=str.upper,
                         choices=("PATIENT", "STUDY", "SERIES", "IMAGE"), help="query level")
     for name, text in CONVENIENCE:
@@ -51,7 +40,7 @@ def register(subparsers) -> None:
                              "or -k 0008,0050= to ask for it back (repeatable)")
     parser.add_argument("--limit", type=int, metavar="N", help="stop (C-CANCEL) after N matches")
     parser.add_argument("--csv", metavar="FILE", help="also write the matches to a CSV file")
-    parser.set_defaults(handler=run_guarded(run), model="study")
+    parser.set_defaults(handler=run_guarded(run))
 
 
 def parse_keys(pairs: list[str]) -> dict[str, str]:
@@ -73,8 +62,7 @@ def run(args) -> int:
     keys = {name: getattr(args, name) for name, _ in CONVENIENCE if getattr(args, name) is not None}
     extra = parse_keys(args.key)
     level = "WORKLIST" if args.model == "worklist" else args.level
-    with opened_context(args) as ctx:
-        target, node = build_target(args, ctx)
+    with opened_target(args) as (ctx, target, node):
         from pacs_console.core.dicom.identifiers import MATCH_COLUMNS
 
         columns = MATCH_COLUMNS[level]
@@ -98,19 +86,16 @@ def run(args) -> int:
             _write_csv(args.csv, matches)
         code = _code(result)
         if args.json:
-            emit_json({"command": "find", "ok": code == 0, "level": level, "model": args.model,
-                       "count": result.count, "matches": matches, "result": result,
-                       "test_run_id": run_id, "exit_code": code})
+            emit_run("find", code == 0, run_id, code, level=level, model=args.model,
+                     count=result.count, matches=matches, result=result)
         else:
             say(args, result.summary())
             if result.charset_assumed:
                 say(args, "Note: the node sent no Specific Character Set; text read as "
                           f"{result.charset_assumed}")
             if result.diagnosis:
-                say(args, ("Note: " if code == 0 else "") + result.diagnosis.what)
-                say(args, diagnosis_lines(result.diagnosis))
-
-                say_known_fixes(args, ctx, result.diagnosis)
+                say_diagnosis(args, ctx, result.diagnosis,
+                              ("Note: " if code == 0 else "") + result.diagnosis.what)
         return code
 
 

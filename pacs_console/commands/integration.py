@@ -5,17 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pacs_console.commands import exit_codes
-from pacs_console.commands.dimse_common import run_guarded
-
-
-def _tls_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("TLS")
-    group.add_argument("--tls", action="store_true", help="MLLP over TLS")
-    group.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) to trust")
-    group.add_argument("--tls-cert", metavar="PEM", help="client (or listener) certificate")
-    group.add_argument("--tls-key", metavar="PEM", help="its private key")
-    group.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
-    group.add_argument("--insecure", action="store_true", help="do not verify the certificate")
+from pacs_console.commands.dimse_common import add_tls_options, run_guarded
 
 
 def _register_hl7(subparsers) -> None:
@@ -49,7 +39,7 @@ def _register_hl7(subparsers) -> None:
     send.add_argument("--loose", action="store_true",
                       help="repair a pasted message: line endings, stray bytes, blank lines")
     send.add_argument("--show", action="store_true", help="print the message sent")
-    _tls_options(send)
+    add_tls_options(send, "MLLP", insecure=True)
     send.add_argument("--json", action="store_true", help="one JSON document on stdout")
     send.add_argument("--no-save", action="store_true", help="do not save the run as evidence")
     send.set_defaults(handler=run_guarded(_hl7_send))

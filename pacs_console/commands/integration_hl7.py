@@ -11,7 +11,7 @@ from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
     UsageProblem,
     diagnosis_lines,
-    emit_json,
+    emit_run,
     opened_context,
     save_evidence,
     say,
@@ -104,8 +104,7 @@ def run_send(args) -> int:
         run_id = save_evidence(args, ctx, None, result)
         code = hl7_exit_code(result)
         if args.json:
-            emit_json({"command": "hl7 send", "ok": result.ok, "result": result,
-                       "test_run_id": run_id, "exit_code": code})
+            emit_run("hl7 send", result.ok, run_id, code, result=result)
             return code
         say(args, ("OK " if result.ok else "FAILED ") + result.summary())
         if result.ack is not None:

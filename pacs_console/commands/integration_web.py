@@ -13,6 +13,7 @@ from pacs_console.commands.dimse_common import (
     UsageProblem,
     diagnosis_lines,
     emit_json,
+    emit_run,
     opened_context,
     run_guarded,
     save_evidence,
@@ -203,8 +204,7 @@ def _run_web(args) -> int:
             exit_codes.PARTIAL if result.diagnosis and result.diagnosis.code == "partial-stow"
             else _web_code(result.diagnosis.code))
         if args.json:
-            emit_json({"command": f"dicomweb {args.web_command}", "ok": result.ok,
-                       "result": result, "test_run_id": run_id, "exit_code": code})
+            emit_run(f"dicomweb {args.web_command}", result.ok, run_id, code, result=result)
             return code
         say(args, ("OK " if result.ok else "FAILED ") + result.summary())
         for row in result.matches[:200]:

@@ -6,13 +6,12 @@ import argparse
 
 from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
-    DESCRIPTION_TAIL,
     UsageProblem,
-    add_target_options,
-    build_target,
+    add_model_options,
     diagnosis_lines,
-    emit_json,
-    opened_context,
+    dimse_parser,
+    emit_run,
+    opened_target,
     run_guarded,
     save_evidence,
     say,
@@ -25,26 +24,18 @@ RETRIEVE_KEYS = (("patient_id", "PatientID"), ("study_uid", "StudyInstanceUID"),
 
 
 def _parser(subparsers, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-    return subparsers.add_parser(name, help=help_text, allow_abbrev=False,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 description=f"{help_text[0].upper()}{help_text[1:]}. "
-                                             f"Example: {example}" + DESCRIPTION_TAIL)
+    return dimse_parser(subparsers, name, help_text,
+                        f"{help_text[0].upper()}{help_text[1:]}. Example: {example}")
 
 
 def _retrieve_options(parser: argparse.ArgumentParser) -> None:
-    add_target_options(parser)
-    model = parser.add_mutually_exclusive_group()
-    model.add_argument("-S", "--study", dest="model", action="store_const", const="study",
-                       help="Study Root (default)")
-    model.add_argument("-P", "--patient", dest="model", action="store_const", const="patient",
-                       help="Patient Root")
+    add_model_options(parser)
     parser.add_argument("-L", "--level", type=str.upper, choices=("PATIENT", "STUDY", "SERIES", "IMAGE"),
                         help="retrieve level (default: the most specific level of the keys given)")
     for name, keyword in RETRIEVE_KEYS:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="VALUE", help=keyword)
     parser.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE",
                         help="any other identifying key (repeatable)")
-    parser.set_defaults(model="study")
 
 
 MAX_GENERATE = 5000  # generated images are built in memory: 5,000 CT slices are ~2.5 GB
@@ -68,13 +59,10 @@ def register(subparsers) -> None:
     _retrieve_options(get)
     get.add_argument("--out", metavar="DIR", help="where to write files (default: the local store)")
     get.set_defaults(handler=run_guarded(run_get))
-    store = subparsers.add_parser(
-        "store", help="send files, folders or a generated test study with C-STORE",
-        allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Send DICOM files, folders (recursively) or a generated test study with "
-                    "C-STORE. Example: pacs-console store -aec ORTHANC 127.0.0.11 4242 ./cd/DICOM"
-                    + DESCRIPTION_TAIL)
-    add_target_options(store)
+    store = dimse_parser(
+        subparsers, "store", "send files, folders or a generated test study with C-STORE",
+        "Send DICOM files, folders (recursively) or a generated test study with C-STORE. "
+        "Example: pacs-console store -aec ORTHANC 127.0.0.11 4242 ./cd/DICOM")
     store.add_argument("files", nargs="*", metavar="FILE", help="files or folders to send")
     store.add_argument("--generate", type=int, metavar="N",
                        help="send a generated test study of N images (at most "
@@ -88,7 +76,6 @@ def register(subparsers) -> None:
     store.set_defaults(handler=run_guarded(run_store))
     probe = _parser(subparsers, "probe", "probe which SOP classes and transfer syntaxes a node accepts",
                     "pacs-console probe -aec ORTHANC 127.0.0.11 4242")
-    add_target_options(probe)
     probe.add_argument("--no-storage", action="store_true", help="skip the storage SOP classes")
     probe.set_defaults(handler=run_guarded(run_probe))
 
@@ -141,8 +128,7 @@ def _finish(args, ctx, node, command: str, result, extra: dict | None = None) ->
     run_id = save_evidence(args, ctx, node, result)
     code = outcome_code(result)
     if args.json:
-        emit_json({"command": command, "ok": code == 0, "result": result, **(extra or {}),
-                   "test_run_id": run_id, "exit_code": code})
+        emit_run(command, code == 0, run_id, code, result=result, **(extra or {}))
     else:
         say(args, result.summary())
         if result.diagnosis:
@@ -175,8 +161,7 @@ def run_move(args) -> int:
     from pacs_console.core.dicom.ops.retrieve import move
 
     level, keys = _keys(args)
-    with opened_context(args) as ctx:
-        target, node = build_target(args, ctx)
+    with opened_target(args) as (ctx, target, node):
         destination = args.move_destination or ctx.settings.ae_title
         scp = None
         own = destination.strip() == ctx.settings.ae_title.strip()
@@ -217,8 +202,7 @@ def run_get(args) -> int:
     from pacs_console.core.dicom.ops.retrieve import get
 
     level, keys = _keys(args)
-    with opened_context(args) as ctx:
-        target, node = build_target(args, ctx)
+    with opened_target(args) as (ctx, target, node):
         out = args.out or str(ctx.paths.store)
         say(args, f"C-GET {level} from {target.label} into {out}")
         result = _drive(args, get(target, level, keys, out, model=args.model), _retrieve_line)
@@ -241,8 +225,7 @@ def run_store(args) -> int:
         raise UsageProblem("nothing to send: give files or folders, or --generate N")
     if args.parallel < 1:
         raise UsageProblem("--parallel must be at least 1")
-    with opened_context(args) as ctx:
-        target, node = build_target(args, ctx)
+    with opened_target(args) as (ctx, target, node):
         say(args, f"C-STORE to {target.label} ({args.parallel} association(s))")
 
         def line(p) -> str:
@@ -262,8 +245,7 @@ def run_store(args) -> int:
 def run_probe(args) -> int:
     from pacs_console.core.dicom.ops.probe import probe
 
-    with opened_context(args) as ctx:
-        target, node = build_target(args, ctx)
+    with opened_target(args) as (ctx, target, node):
         say(args, f"Probing {target.label}…")
         matrix = _drive(args, probe(target, storage=not args.no_storage),
                         lambda p: f"  {p.message}" if getattr(p, "message", "") else "")
@@ -279,8 +261,7 @@ def run_probe(args) -> int:
         code = exit_codes.OK if matrix.accepted else exit_codes.for_diagnosis(
             matrix.diagnosis.code if matrix.diagnosis else None)
         if args.json:
-            emit_json({"command": "probe", "ok": code == 0, "result": matrix,
-                       "test_run_id": run_id, "exit_code": code})
+            emit_run("probe", code == 0, run_id, code, result=matrix)
         else:
             say(args, matrix.summary())
         return code
