@@ -99,6 +99,18 @@ def random_patient(rng: np.random.Generator, index: int | None = None) -> Patien
     return PatientInfo(name, f"{code}{int(rng.integers(100000, 999999)):06d}", born.strftime("%Y%m%d"), sex)
 
 
+def _patient_dataset(patient: PatientInfo) -> Dataset:
+    """A dataset holding the patient's identification (in the synthetic data's character set):
+    the start of every study and worklist item made here."""
+    ds = Dataset()
+    ds.SpecificCharacterSet = CHARSET
+    ds.PatientName = patient.name
+    ds.PatientID = patient.patient_id
+    ds.PatientBirthDate = patient.birth_date
+    ds.PatientSex = patient.sex
+    return ds
+
+
 def _age(birth: str, on: dt.date) -> str:
     b = dt.datetime.strptime(birth, "%Y%m%d").date()
     years = on.year - b.year - ((on.month, on.day) < (b.month, b.day))
@@ -135,12 +147,7 @@ def generate_study(
     site = patient.patient_id[:2] if patient.patient_id[:2] in INSTITUTIONS else "KB"
     when = dt.datetime(2025, 1, 6, 7, 30) + dt.timedelta(
         days=int(rng.integers(0, 330)), minutes=int(rng.integers(0, 600)))
-    study = Dataset()
-    study.SpecificCharacterSet = CHARSET
-    study.PatientName = patient.name
-    study.PatientID = patient.patient_id
-    study.PatientBirthDate = patient.birth_date
-    study.PatientSex = patient.sex
+    study = _patient_dataset(patient)
     study.PatientAge = _age(patient.birth_date, when.date())
     # The UID key holds every argument that changes the study except compression: a lossless
     # copy is the same instance, while another patient or size under one seed must not collide.
@@ -335,12 +342,7 @@ def worklist_items(
         start = dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(8)) + dt.timedelta(
             minutes=30 * i)
         site = patient.patient_id[:2]
-        item = Dataset()
-        item.SpecificCharacterSet = CHARSET
-        item.PatientName = patient.name
-        item.PatientID = patient.patient_id
-        item.PatientBirthDate = patient.birth_date
-        item.PatientSex = patient.sex
+        item = _patient_dataset(patient)
         item.AccessionNumber = f"{site}{start:%y}{int(rng.integers(0, 10**6)):06d}"
         item.ReferringPhysicianName = PHYSICIANS[int(rng.integers(len(PHYSICIANS)))]
         item.StudyInstanceUID = _uid(seed, "worklist", i)
