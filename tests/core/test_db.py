@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from pacs_console.core.db import engine as db_engine
 from pacs_console.core.db.engine import Database, current_revision, head_revision, upgrade
 from pacs_console.core.db.nodes import (
@@ -13,6 +15,14 @@ from pacs_console.core.db.nodes import (
     register_demo_node,
     save_node,
 )
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A new database file, upgraded to the head schema on opening; closed after the test."""
+    database = Database(tmp_path / "x.sqlite3")
+    yield database
+    database.close()
 
 
 def test_schema_head_constant_matches_alembic():
@@ -33,66 +43,45 @@ def test_upgrade_from_an_empty_file(tmp_path):
         db.close()
 
 
-def test_downgrade_to_base_and_upgrade_again(tmp_path):
+def test_downgrade_to_base_and_upgrade_again(db):
     from alembic import command
 
-    db = Database(tmp_path / "x.sqlite3")
-    try:
-        with db.engine.begin() as connection:
-            command.downgrade(db_engine._alembic_config(connection), "base")
-        assert current_revision(db.engine) is None
-        upgrade(db.engine)
-        assert db.is_current()
-    finally:
-        db.close()
+    with db.engine.begin() as connection:
+        command.downgrade(db_engine._alembic_config(connection), "base")
+    assert current_revision(db.engine) is None
+    upgrade(db.engine)
+    assert db.is_current()
 
 
-def test_wal_and_foreign_keys_are_on(tmp_path):
-    db = Database(tmp_path / "x.sqlite3")
-    try:
-        with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    finally:
-        db.close()
+def test_wal_and_foreign_keys_are_on(db):
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-def test_foreign_key_to_a_missing_site_is_refused(tmp_path):
-    import pytest
+def test_foreign_key_to_a_missing_site_is_refused(db):
     from sqlalchemy.exc import IntegrityError
 
     from pacs_console.core.db.tables import Node
 
-    db = Database(tmp_path / "x.sqlite3")
-    try:
-        with pytest.raises(IntegrityError), db.session() as session:
-            session.add(Node(name="n", ae_title="A", host="h", port=1, site_id=999))
-    finally:
-        db.close()
+    with pytest.raises(IntegrityError), db.session() as session:
+        session.add(Node(name="n", ae_title="A", host="h", port=1, site_id=999))
 
 
-def test_nodes_save_update_and_list(tmp_path):
-    db = Database(tmp_path / "x.sqlite3")
-    try:
-        save_node(db, "Main PACS", "MAINPACS", "10.0.0.5", 104, tags="pacs")
-        save_node(db, "CT1", "CT_KBTH", "10.0.0.9", 104, tags="modality")
-        save_node(db, "CT1", "CT_KBTH", "10.0.0.10", 11120, tags="modality")
-        assert [n.name for n in list_nodes(db)] == ["CT1", "Main PACS"]
-        assert get_node(db, "CT1").port == 11120
-        assert get_node(db, "nope") is None
-    finally:
-        db.close()
+def test_nodes_save_update_and_list(db):
+    save_node(db, "Main PACS", "MAINPACS", "10.0.0.5", 104, tags="pacs")
+    save_node(db, "CT1", "CT_KBTH", "10.0.0.9", 104, tags="modality")
+    save_node(db, "CT1", "CT_KBTH", "10.0.0.10", 11120, tags="modality")
+    assert [n.name for n in list_nodes(db)] == ["CT1", "Main PACS"]
+    assert get_node(db, "CT1").port == 11120
+    assert get_node(db, "nope") is None
 
 
-def test_demo_node_is_refreshed_not_duplicated(tmp_path):
-    db = Database(tmp_path / "x.sqlite3")
-    try:
-        register_demo_node(db, "DEMOPACS", "127.0.0.1", 40001)
-        register_demo_node(db, "DEMOPACS", "127.0.0.1", 40002)
-        demo = [n for n in list_nodes(db) if n.is_demo]
-        assert len(demo) == 1 and demo[0].name == DEMO_NODE_NAME and demo[0].port == 40002
-    finally:
-        db.close()
+def test_demo_node_is_refreshed_not_duplicated(db):
+    register_demo_node(db, "DEMOPACS", "127.0.0.1", 40001)
+    register_demo_node(db, "DEMOPACS", "127.0.0.1", 40002)
+    demo = [n for n in list_nodes(db) if n.is_demo]
+    assert len(demo) == 1 and demo[0].name == DEMO_NODE_NAME and demo[0].port == 40002
 
 
 def test_every_past_schema_version_upgrades_with_its_data(tmp_path):

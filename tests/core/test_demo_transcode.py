@@ -16,9 +16,6 @@ from pacs_console.core.dicom.servers.demo import DemoPacs
 from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.dicom.wire.ae import make_ae
 from tests.core.test_demo_pacs import query
-from tests.peers.dcmtk import StorescpPeer
-from tests.peers.net import addr, free_port
-from tests.peers.plugin import peer_running
 
 pytestmark = pytest.mark.peers
 GETSCU = "/usr/bin/getscu"
@@ -30,12 +27,6 @@ def _studies():
     return [generate_study("CT", images=8, series=2, size=32, seed=31),
             generate_study("MR", images=8, series=1, size=32, seed=32, compression="rle"),
             generate_study("CT", images=8, series=1, size=32, seed=33, compression="jpeg2000")]
-
-
-@pytest.fixture(scope="module")
-def plain_storescp():
-    host = addr(23)
-    yield from peer_running(StorescpPeer("PLAINDEST", host, free_port(host), accept_all=False))
 
 
 @pytest.fixture(scope="module")

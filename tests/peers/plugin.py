@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer, WlmscpfsPeer
-from tests.peers.net import addr, session_port
+from tests.peers.net import addr, free_port, session_port
 from tests.peers.orthanc import OrthancPeer
 
 # The AE title the tests call from, and the tests' own C-MOVE destination (a pynetdicom SCP
@@ -73,6 +73,15 @@ def storescp_peer():
 def wlmscpfs_peer():
     """DCMTK wlmscpfs WLMSCPFS on addr(14) with DCMTK's ten example worklist items."""
     yield from peer_running(WlmscpfsPeer(WLMSCPFS_AET, WLMSCPFS_HOST, WLMSCPFS_PORT))
+
+
+@pytest.fixture(scope="module")
+def plain_storescp():
+    """DCMTK storescp PLAINSTORE with its default transfer syntaxes (uncompressed only, no
+    deflate): a destination the console and the demo PACS must convert for. One per test
+    module, on addr(23) and a free port."""
+    host = addr(23)
+    yield from peer_running(StorescpPeer("PLAINSTORE", host, free_port(host), accept_all=False))
 
 
 @pytest.fixture

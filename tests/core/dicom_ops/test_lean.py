@@ -127,6 +127,12 @@ class _FussySCP:
         self.server = ae.serve(("127.0.0.1", 0), [(evt.EVT_C_STORE, self.on_store)])
         self.target = Target("127.0.0.1", self.server.server_address[1], "FUSSY", timeouts=QUICK)
 
+    def __enter__(self) -> _FussySCP:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+
     def on_store(self, event):
         with self.lock:
             n = len(self.received)
@@ -150,11 +156,8 @@ def test_lean_store_fragments_to_a_small_pdu_and_reports_each_status(tmp_path):
     from tests.core.dicom_ops.helpers import drain
 
     study = _ct_folder(tmp_path, 4)
-    peer = _FussySCP(refuse=1)
-    try:
+    with _FussySCP(refuse=1) as peer:
         _, result = drain(store(peer.target, tmp_path))
-    finally:
-        peer.server.shutdown()
     assert result.sent == 3 and result.failed == 1
     assert result.diagnosis.code == "dimse-failure-a700"
     assert [f["status"] for f in result.files].count(0xA700) == 1
@@ -168,11 +171,8 @@ def test_lean_store_peer_abort_fails_that_file_and_reconnects_for_the_rest(tmp_p
     from tests.core.dicom_ops.helpers import drain
 
     _ct_folder(tmp_path, 5)
-    peer = _FussySCP(abort_on=1)
-    try:
+    with _FussySCP(abort_on=1) as peer:
         _, result = drain(store(peer.target, tmp_path))
-    finally:
-        peer.server.shutdown()
     assert result.sent == 4 and result.failed == 1
     assert result.diagnosis.code == "association-aborted"
     assert [f["status"] for f in result.files] == [0, None, 0, 0, 0]

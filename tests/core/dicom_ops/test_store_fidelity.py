@@ -23,8 +23,7 @@ from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.dicom.wire.target import Target
 from tests.conftest import run_cli
 from tests.core.dicom_ops.helpers import QUICK, drain, target_of
-from tests.peers.dcmtk import StorescpPeer
-from tests.peers.net import addr, free_port, free_ports
+from tests.peers.net import addr, free_ports
 from tests.peers.orthanc import OrthancPeer
 from tests.peers.plugin import KNOWN_PEERS, SCU_AET, peer_running
 
@@ -61,13 +60,6 @@ def _sent_identities(names) -> set[tuple]:
 
 def _received_identities(files) -> set[tuple]:
     return {_identity(dcmread(f)) for f in files}
-
-
-@pytest.fixture(scope="module")
-def plain_storescp():
-    """DCMTK storescp with its default transfer syntaxes: uncompressed only, no deflate."""
-    host = addr(21)
-    yield from peer_running(StorescpPeer("PLAINSTORE", host, free_port(host), accept_all=False))
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,8 @@ from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.imaging.header import Header, Refusal, read_header
 from pacs_console.core.imaging.index import SCHEMA_VERSION, ImageIndex, index_source
+from tests.core.dicom_ops.helpers import drain
 from tests.core.imaging.conftest import BUNDLED, bundled
-
-
-def drain(gen):
-    progress = []
-    while True:
-        try:
-            progress.append(next(gen))
-        except StopIteration as stop:
-            return stop.value, progress
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
@@ -36,7 +28,7 @@ def test_bundled_files_index_ok(name):
 def test_folder_lists_every_file_with_a_reason(tmp_path, mixed_folder):
     root, expected = mixed_folder
     index = ImageIndex(tmp_path / "cache" / "index.sqlite3")
-    result, progress = drain(index_source(index, root, tmp_path / "cache"))
+    progress, result = drain(index_source(index, root, tmp_path / "cache"))
     rows = {Path(r.path).name: r for r in index.files([result.source])}
     assert len(rows) == result.total == sum(len(files) for _, _, files in os.walk(root))
     for name, reason in expected.items():
@@ -58,14 +50,14 @@ def test_folder_lists_every_file_with_a_reason(tmp_path, mixed_folder):
 def test_reindex_reads_only_what_changed(tmp_path, mixed_folder):
     root, _ = mixed_folder
     index = ImageIndex(tmp_path / "index.sqlite3")
-    first, _ = drain(index_source(index, root, tmp_path))
+    _, first = drain(index_source(index, root, tmp_path))
     assert first.read == first.total
-    again, _ = drain(index_source(index, root, tmp_path))
+    _, again = drain(index_source(index, root, tmp_path))
     assert again.read == 0 and again.unchanged == first.total
     victim = next((root / "ct").iterdir())
     shutil.copy(bundled("MR_small.dcm"), victim)
     (root / "broken" / "zero.dcm").unlink()
-    third, _ = drain(index_source(index, root, tmp_path))
+    _, third = drain(index_source(index, root, tmp_path))
     assert third.read == 1 and third.removed == 1 and third.total == first.total - 1
 
 
@@ -88,9 +80,9 @@ def test_dicomdir_from_pydicom_fileset(tmp_path):
         fs.add(ds)
     fs.write(tmp_path / "disc")
     index = ImageIndex(tmp_path / "index.sqlite3")
-    result, _ = drain(index_source(index, tmp_path / "disc", tmp_path))
+    _, result = drain(index_source(index, tmp_path / "disc", tmp_path))
     assert result.kind == "dicomdir" and result.total == 3 and result.ok == 3
-    direct, _ = drain(index_source(index, tmp_path / "disc" / "DICOMDIR", tmp_path))
+    _, direct = drain(index_source(index, tmp_path / "disc" / "DICOMDIR", tmp_path))
     assert direct.kind == "dicomdir" and direct.ok == 3
 
 
@@ -101,7 +93,7 @@ def test_zip_source_and_unsafe_member(tmp_path):
         zf.write(bundled("MR_small_RLE.dcm"), "CD/IMG2")
         zf.writestr("../escape.dcm", b"x")
     index = ImageIndex(tmp_path / "index.sqlite3")
-    result, _ = drain(index_source(index, archive, tmp_path / "cache"))
+    _, result = drain(index_source(index, archive, tmp_path / "cache"))
     assert result.kind == "zip" and result.ok == 2 and result.total == 2
     assert any("unsafe" in note for note in result.notes)
     assert not (tmp_path / "cache" / "escape.dcm").exists()
@@ -109,7 +101,7 @@ def test_zip_source_and_unsafe_member(tmp_path):
 
 def test_single_file_and_missing_source(tmp_path):
     index = ImageIndex(tmp_path / "index.sqlite3")
-    result, _ = drain(index_source(index, bundled("MR_small.dcm"), tmp_path))
+    _, result = drain(index_source(index, bundled("MR_small.dcm"), tmp_path))
     assert result.kind == "file" and result.ok == 1
     with pytest.raises(ConsoleError) as info:
         drain(index_source(index, tmp_path / "no-such-cd", tmp_path))
