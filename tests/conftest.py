@@ -74,3 +74,28 @@ def run_cli(*args: str, data_dir: Path | None = None, timeout: float = 120, env=
         cmd += ["--data-dir", str(data_dir)]
     return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def finished_visit(data_dir: Path, *, hours: float = 2, incident: str = "") -> int:
+    """A visit to Ho Teaching Hospital by Esi Ɔwusu, ended ``hours`` after it began, with one
+    low-severity incident titled ``incident`` when given, in ``data_dir``: the visit's id."""
+    from datetime import UTC, datetime, timedelta
+
+    from pacs_console.core.context import Context
+    from pacs_console.core.incidents import service, sites
+    from pacs_console.paths import app_paths
+
+    ctx = Context.open(app_paths(data_dir))
+    try:
+        sites.save_site(ctx.db, "Ho Teaching Hospital")
+        start = datetime(2025, 6, 10, 8, 0, tzinfo=UTC)
+        visit = sites.start_visit(ctx.db, "Ho Teaching Hospital", engineer="Esi Ɔwusu",
+                                  arrived_at=start)
+        if incident:
+            service.create_incident(ctx.db, title=incident, severity="low",
+                                    site="Ho Teaching Hospital", reported_at=start,
+                                    visit_id=visit.id)
+        sites.end_visit(ctx.db, visit.id, departed_at=start + timedelta(hours=hours))
+        return visit.id
+    finally:
+        ctx.close()

@@ -18,7 +18,7 @@ import termios
 import time
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, finished_visit
 
 NO_KEYRING = "keyring.backends.fail.Keyring"
 SAMPLE = "SAMPLE - not a real signature"
@@ -160,27 +160,8 @@ def _in_a_terminal(args: list[str], data_dir: Path, prompt: bytes, env: dict[str
     return proc.returncode, typed, seen.decode("utf-8", "replace")
 
 
-def _a_finished_visit(data_dir: Path) -> int:
-    from datetime import UTC, datetime, timedelta
-
-    from pacs_console.core.context import Context
-    from pacs_console.core.incidents import sites
-    from pacs_console.paths import app_paths
-
-    ctx = Context.open(app_paths(data_dir))
-    try:
-        sites.save_site(ctx.db, "Ho Teaching Hospital")
-        start = datetime(2025, 6, 10, 8, 0, tzinfo=UTC)
-        visit = sites.start_visit(ctx.db, "Ho Teaching Hospital", engineer="Esi Ɔwusu",
-                                  arrived_at=start)
-        sites.end_visit(ctx.db, visit.id, departed_at=start + timedelta(hours=2))
-        return visit.id
-    finally:
-        ctx.close()
-
-
 def test_ctrl_d_at_the_signing_passphrase_prompt_is_one_line_and_exit_2(data_dir, tmp_path):
-    visit = _a_finished_visit(data_dir)
+    visit = finished_visit(data_dir)
     profile = _run("profile", "set", "--name", "Esi Ɔwusu", "--org", "Volta Imaging Services",
                    data_dir=data_dir)
     assert profile.returncode == 0, profile.stderr

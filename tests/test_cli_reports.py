@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import finished_visit, run_cli
 
 PASS = {"PACS_CONSOLE_SIGNING_PASSPHRASE": "cli pass ɔ 7"}
 
@@ -58,31 +58,14 @@ def test_sample_build_verify_and_tampering(data_dir, tmp_path):
 
 
 def test_visit_build_is_listed_and_unsigned_reports_fail_verification(data_dir, tmp_path):
-    from datetime import UTC, datetime, timedelta
-
-    from pacs_console.core.context import Context
-    from pacs_console.core.incidents import service, sites
-    from pacs_console.paths import app_paths
-
-    ctx = Context.open(app_paths(data_dir))
-    try:
-        sites.save_site(ctx.db, "Ho Teaching Hospital")
-        start = datetime(2025, 6, 10, 8, 0, tzinfo=UTC)
-        visit = sites.start_visit(ctx.db, "Ho Teaching Hospital", engineer="Esi Ɔwusu",
-                                  arrived_at=start)
-        service.create_incident(ctx.db, title="Archive full", severity="low",
-                                site="Ho Teaching Hospital", reported_at=start,
-                                visit_id=visit.id)
-        sites.end_visit(ctx.db, visit.id, departed_at=start + timedelta(hours=3))
-    finally:
-        ctx.close()
+    visit = finished_visit(data_dir, hours=3, incident="Archive full")
     out = tmp_path / "visit.pdf"
-    proc = run_cli("report", "build", "--visit", str(visit.id), "--out", str(out),
+    proc = run_cli("report", "build", "--visit", str(visit), "--out", str(out),
                    data_dir=data_dir, env=PASS)
     assert proc.returncode == 1 and "profile set" in proc.stderr  # who signs is never guessed
     assert run_cli("profile", "set", "--name", "Esi Ɔwusu", "--org", "Volta Imaging Services",
                    data_dir=data_dir).returncode == 0
-    proc = run_cli("report", "build", "--visit", str(visit.id), "--out", str(out),
+    proc = run_cli("report", "build", "--visit", str(visit), "--out", str(out),
                    data_dir=data_dir, env=PASS)
     assert proc.returncode == 0, proc.stderr
     assert "Creating your signing certificate for CN=Esi Ɔwusu" in proc.stderr
@@ -90,7 +73,7 @@ def test_visit_build_is_listed_and_unsigned_reports_fail_verification(data_dir, 
     # Another computer knows no pin: intact but unknown until given the fingerprint.
     assert run_cli("report", "verify", str(out)).returncode == 7
     listed = json.loads(run_cli("report", "list", "--json", data_dir=data_dir).stdout)
-    assert len(listed) == 1 and listed[0]["visit_id"] == visit.id and listed[0]["signed"]
+    assert len(listed) == 1 and listed[0]["visit_id"] == visit and listed[0]["signed"]
     assert Path(listed[0]["path"]).read_bytes() == out.read_bytes()
     cert = json.loads(run_cli("report", "cert", "--json", data_dir=data_dir, env=PASS).stdout)
     assert cert["self_signed"] and "Esi Ɔwusu" in cert["subject"]
@@ -98,7 +81,7 @@ def test_visit_build_is_listed_and_unsigned_reports_fail_verification(data_dir, 
     assert proc.returncode == 0, proc.stdout
 
     unsigned = tmp_path / "unsigned.pdf"
-    proc = run_cli("report", "build", "--visit", str(visit.id), "--no-sign", "--out",
+    proc = run_cli("report", "build", "--visit", str(visit), "--no-sign", "--out",
                    str(unsigned), data_dir=data_dir)
     assert proc.returncode == 0, proc.stderr
     assert run_cli("report", "verify", str(unsigned)).returncode == 5
