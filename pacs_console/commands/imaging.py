@@ -102,13 +102,13 @@ def _on_source(args: argparse.Namespace, work) -> int:
     a SOURCE that cannot be opened is reported as its diagnosis (exit 1)."""
     from pacs_console.core.errors import ConsoleError
     from pacs_console.core.imaging.index import ImageIndex, index_source
-    from pacs_console.core.streams import run_to_end
+    from pacs_console.core.models import drain
 
     ctx = _open(args)
     try:
         index = ImageIndex.for_cache(ctx.paths.cache)
         try:
-            result = run_to_end(index_source(index, args.source, ctx.paths.cache))
+            result = drain(index_source(index, args.source, ctx.paths.cache))
         except ConsoleError as exc:
             return _fail(args, exc.diagnosis)
         return work(args, ctx, index, result)
@@ -172,10 +172,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 def _export(args, ctx, index, result) -> int:
     from pacs_console.core.imaging.deid import export_deid
-    from pacs_console.core.streams import run_to_end
+    from pacs_console.core.models import drain
 
     paths = [row.path for row in index.files([result.source]) if row.status == "ok"]
-    report = run_to_end(export_deid(paths, args.out))
+    report = drain(export_deid(paths, args.out))
     refused = [(row.path, row.reason) for row in index.files([result.source])
                if row.status == "refused"]
     if args.json:

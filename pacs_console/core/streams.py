@@ -1,5 +1,4 @@
-"""Generator helpers: batch a stream of items so a GUI gets a few signals a second, not thousands;
-run one to its end where nobody watches its progress."""
+"""Generator helpers: batch a stream of items so a GUI gets a few signals a second, not thousands."""
 
 from __future__ import annotations
 
@@ -32,12 +31,3 @@ def batched(source: Generator, max_items: int = 500, max_seconds: float = 0.05
                 batch, last = [], now
     finally:
         source.close()
-
-
-def run_to_end(generator: Generator) -> Any:
-    """Drive a core generator whose progress nobody watches; returns its return value."""
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value

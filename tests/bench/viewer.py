@@ -63,16 +63,16 @@ def _header_loop(paths) -> float:
 
 def _index() -> dict[str, float]:
     from pacs_console.core.imaging.index import ImageIndex, index_source
-    from pacs_console.core.streams import run_to_end
+    from pacs_console.core.models import drain
 
     cache = Path(tempfile.mkdtemp(prefix="pacs-bench-idx-"))
     try:
         index = ImageIndex(cache / "index.sqlite3")
         start = time.perf_counter()
-        result = run_to_end(index_source(index, _state["folder"], cache))
+        result = drain(index_source(index, _state["folder"], cache))
         first = time.perf_counter() - start
         start = time.perf_counter()
-        again = run_to_end(index_source(index, _state["folder"], cache))
+        again = drain(index_source(index, _state["folder"], cache))
         reopen = time.perf_counter() - start
         assert result.ok == IMAGES and again.unchanged == IMAGES
         paths = sorted(_state["folder"].iterdir())
@@ -85,24 +85,24 @@ def _index() -> dict[str, float]:
 def _thumbs() -> dict[str, float]:
     from pacs_console.core.imaging.index import ImageIndex, index_source
     from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails
-    from pacs_console.core.streams import run_to_end
+    from pacs_console.core.models import drain
 
     cache = Path(tempfile.mkdtemp(prefix="pacs-bench-th-"))
     try:
         index = ImageIndex(cache / "index.sqlite3")
-        result = run_to_end(index_source(index, _state["folder"], cache))
+        result = drain(index_source(index, _state["folder"], cache))
         study = index.studies([result.source])[0]
         reps = [s.representative for s in index.series(study.study_uid, [result.source])]
         jobs = [ThumbJob(r.sop_uid, r.path, r.sop_uid, r.mtime_ns) for r in reps]
         start = time.perf_counter()
-        summary = run_to_end(generate_thumbnails(jobs, ThumbCache(cache / "thumbs")))
+        summary = drain(generate_thumbnails(jobs, ThumbCache(cache / "thumbs")))
         series_s = time.perf_counter() - start
         assert summary.done == SERIES and summary.failed == 0
         every = [ThumbJob(r.sop_uid, r.path, r.sop_uid, r.mtime_ns)
                  for s in index.series(study.study_uid, [result.source])
                  for r in index.instances(s.series_uid, [result.source])]
         start = time.perf_counter()
-        run_to_end(generate_thumbnails(every, ThumbCache(cache / "thumbs-all")))
+        drain(generate_thumbnails(every, ThumbCache(cache / "thumbs-all")))
         all_s = time.perf_counter() - start
         return {"series_thumbs_s": series_s, "all_1000_thumbs_s": all_s,
                 "plain_loop_series_s": _plain_loop([r.path for r in reps]),

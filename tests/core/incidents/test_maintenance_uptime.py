@@ -16,7 +16,7 @@ from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.incidents import audit, service, sites
 from pacs_console.core.incidents.uptime import uptime_report
-from pacs_console.core.streams import run_to_end
+from pacs_console.core.models import drain
 
 T0 = datetime(2025, 6, 2, 8, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -39,7 +39,7 @@ def echoed(db, tamale):
         up = echo("127.0.0.1", pacs.port, "DEMOPACS", timeouts=Timeouts(2, 2, 2, 2))
         assert up.ok
         save_test_run(db, node_id=node.id, started_at=T0, **up.evidence())
-        stats = run_to_end(echo_series(Target("127.0.0.1", pacs.port, "DEMOPACS", "PACSCONSOLE",
+        stats = drain(echo_series(Target("127.0.0.1", pacs.port, "DEMOPACS", "PACSCONSOLE",
                                           Timeouts(2, 2, 2, 2)), count=3, interval=0))
         save_test_run(db, node_id=node.id, started_at=T0 + 5 * MIN, **stats.evidence())
         port = pacs.port

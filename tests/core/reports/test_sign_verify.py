@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pacs_console.core.errors import ConsoleError
+from pacs_console.core.models import drain
 from pacs_console.core.reports import certs
 from pacs_console.core.reports.gather import gather
 from pacs_console.core.reports.sign import add_document_timestamp
@@ -22,17 +23,15 @@ from pacs_console.core.reports.verify import (
     verify_on_this_laptop,
 )
 from pacs_console.core.settings import updated
-from pacs_console.core.streams import run_to_end
 from tests.core.reports.conftest import ENGINEER, ORGANISATION
 from tests.core.reports.tsa import LoopbackTsa
 
 
 def build(ctx, visit, **kw):
-    return run_to_end(build_report(lambda: gather(ctx.db, ctx.settings, visit.id,
-                                                  data_dir=ctx.paths.data),
-                                   ctx.paths.data, ctx.secrets,
-                                   engineer=ctx.settings.engineer_name,
-                                   organisation=ctx.settings.organisation, **kw))
+    return drain(build_report(lambda: gather(ctx.db, ctx.settings, visit.id,
+                                             data_dir=ctx.paths.data),
+                              ctx.paths.data, ctx.secrets, engineer=ctx.settings.engineer_name,
+                              organisation=ctx.settings.organisation, **kw))
 
 
 @pytest.fixture
@@ -201,7 +200,7 @@ def test_rfc3161_timestamp_online_and_document_timestamp_later(ctx, visit):
     with tsa as url:
         from pacs_console.core.reports.sign import HttpxTimeStamper
 
-        assert run_to_end(timestamp_pending(ctx.paths.data, HttpxTimeStamper(url))) == 1
+        assert drain(timestamp_pending(ctx.paths.data, HttpxTimeStamper(url))) == 1
     assert tsa.requests >= 1  # pyHanko asks once more to size the signature
     later = verify_file(Path(offline.path))
     assert later.ok, later.text()
