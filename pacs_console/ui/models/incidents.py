@@ -40,10 +40,12 @@ class IncidentTableModel(QAbstractTableModel):
         self._now = datetime.now(UTC)
         self._rows: dict[int, tuple] = {}
 
-    def set_ids(self, ids: list[int]) -> None:
+    def set_ids(self, ids: list[int], pages: dict[int, list] | None = None) -> None:
+        """New rows; ``pages`` (page number to records) read on a worker spare the GUI a fetch."""
         self.beginResetModel()
         self._ids = ids
         self._pages.clear()
+        self._pages.update(pages or {})
         self._rows.clear()
         self.endResetModel()
 
@@ -129,9 +131,10 @@ class IncidentTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, SLA_COLUMN),
                                   self.index(len(self._ids) - 1, SLA_COLUMN))
 
-    def invalidate(self) -> None:
-        """Records changed (not the order): drop the cache and repaint."""
+    def invalidate(self, pages: dict[int, list] | None = None) -> None:
+        """Records changed (not the order): drop the cache (keeping fresh ``pages``), repaint."""
         self._pages.clear()
+        self._pages.update(pages or {})
         self._rows.clear()
         if self._ids:
             self.dataChanged.emit(self.index(0, 0),

@@ -92,12 +92,18 @@ class IncidentDetail(QWidget):
         layout.addWidget(self.message)
         self._enable_actions()
 
-    def show_record(self, record) -> None:
+    def show_record(self, record, *, events: list | None = None,
+                    fixes: list | None = None) -> None:
+        """Show ``record``; its timeline and known fixes are read here unless a worker did
+        (``events``, ``fixes``)."""
         from pacs_console.core.incidents.service import timeline
 
         self.current = record
         self._enable_actions()
-        self.known_fixes.show_for_incident(record)
+        if fixes is None:
+            self.known_fixes.show_for_incident(record)
+        else:
+            self.known_fixes.show_suggestions(fixes)
         if record is None:
             self.heading.setText("Select an incident.")
             self.timeline_view.clear()
@@ -113,7 +119,7 @@ class IncidentDetail(QWidget):
             f"{sla.due_at:%Y-%m-%d %H:%M} UTC: <b>{sla.state}</b> {sla.countdown()}"
             f"<br><small>{record.uuid}</small>")
         lines = [f"{e.at:%Y-%m-%d %H:%M}  {e.kind:<10} {e.author}: {e.text}"
-                 for e in timeline(self.ctx.db, record.id)]
+                 for e in (timeline(self.ctx.db, record.id) if events is None else events)]
         text = "\n".join(lines)
         if text != self.timeline_view.toPlainText():  # a reload keeps the reader's place
             self.timeline_view.setPlainText(text)

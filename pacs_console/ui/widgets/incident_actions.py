@@ -1,0 +1,157 @@
+"""The Incidents panel's action row: new incident (blank or from a failed test run), CSV export
+(on a worker: the query and the file write never block the window), audit check, and the site
+and maintenance editors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QWidget
+
+from pacs_console.core.context import Context
+from pacs_console.core.errors import ConsoleError
+from pacs_console.ui import workers
+from pacs_console.ui.widgets.incident_detail import actor_of, clock_offset_of
+from pacs_console.ui.widgets.incident_log import IncidentLog
+
+
+def export_csv_file(ctx: Context, flt, path: str, actor: str) -> str:
+    """Worker thread: the filtered list as CSV at ``path`` (the export is audited)."""
+    from pacs_console.core.incidents.queries import export_incidents
+
+    text = export_incidents(ctx.db, "csv", flt, actor=actor, destination=path)
+    Path(path).write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+class IncidentActions(QWidget):
+    """Buttons beside the panel's heading; ``sites_changed`` after the site editor saved."""
+
+    sites_changed = Signal()
+
+    def __init__(self, ctx: Context, log: IncidentLog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.log = ctx, log
+        self.message = log.detail.message
+        self.new_button = QPushButton("New…")
+        self.new_button.setToolTip("New incident (Ctrl+N)")
+        self.new_button.clicked.connect(lambda: self.new_incident())
+        self.from_run_button = QPushButton("From failed test…")
+        self.from_run_button.setToolTip("New incident pre-filled from the latest failed test run")
+        self.from_run_button.clicked.connect(lambda: self.new_from_failed_run())
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(lambda: self.export_csv())
+        self.verify_button = QPushButton("Verify audit")
+        self.verify_button.setToolTip("Check the audit trail for edits made outside the app")
+        self.verify_button.clicked.connect(self.verify_audit)
+        self.sites_button = QPushButton("Sites…")
+        self.sites_button.setToolTip("Add or edit sites and their business calendars")
+        self.sites_button.clicked.connect(lambda: self.edit_sites())
+        self.maintenance_button = QPushButton("Maintenance…")
+        self.maintenance_button.setToolTip("Scheduled maintenance windows, excluded from uptime")
+        self.maintenance_button.clicked.connect(lambda: self.edit_maintenance())
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for button in (self.new_button, self.from_run_button, self.export_button,
+                       self.verify_button, self.sites_button, self.maintenance_button):
+            row.addWidget(button)
+
+    # creating -------------------------------------------------------------------------------
+
+    def new_incident(self, draft=None, *, exec_dialog: bool = True):
+        """Open the dialog (tests pass exec_dialog=False and accept it themselves)."""
+        from pacs_console.core.db.nodes import list_nodes
+        from pacs_console.ui.widgets.incident_dialog import IncidentDialog
+
+        dialog = IncidentDialog(self.log.sites, list_nodes(self.ctx.db), draft, self.window())
+        dialog.accepted.connect(lambda: self.create_from(dialog.value()))
+        if exec_dialog:
+            dialog.open()
+        return dialog
+
+    def new_from_failed_run(self, *, exec_dialog: bool = True):
+        from pacs_console.core.db.testruns import list_test_runs
+        from pacs_console.core.incidents.evidence import draft_from_test_run
+
+        failed = next((r for r in list_test_runs(self.ctx.db, limit=500)
+                       if r.outcome != "ok"), None)
+        if failed is None:
+            self.message.setText("No failed test run to start from.")
+            return None
+        return self.new_incident(draft_from_test_run(self.ctx.db, failed.id),
+                                 exec_dialog=exec_dialog)
+
+    def create_from(self, values: dict) -> None:
+        from pacs_console.core.incidents.service import create_incident
+
+        try:
+            record = create_incident(self.ctx.db, actor=actor_of(self.ctx),
+                                     clock_offset_s=clock_offset_of(self.ctx), **values)
+        except ConsoleError as exc:
+            self.log.show_error(exc)
+            return
+        self.log.detail.current = record
+        self.message.setText(f"Incident #{record.id} created")
+        self.log.refresh()
+
+    # exporting and checking -----------------------------------------------------------------
+
+    def export_csv(self, path: str | None = None) -> workers.Worker | None:
+        """Ask where (unless given), then query and write on a worker."""
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export incidents", "incidents.csv",
+                                                  "CSV (*.csv)")
+        if not path:
+            return None
+        self.export_button.setEnabled(False)
+        self.message.setText(f"Exporting to {path}…")
+        return workers.start(export_csv_file, self.ctx, self.log.filters.value(), path,
+                             actor_of(self.ctx), on_result=self._exported,
+                             on_error=self.log.show_error, on_finished=self._export_finished)
+
+    def _exported(self, path: str) -> None:
+        self.message.setText(f"Exported to {path}")
+
+    def _export_finished(self) -> None:
+        self.export_button.setEnabled(True)
+
+    def verify_audit(self) -> None:
+        from pacs_console.core.incidents.audit import verify
+
+        self.verify_button.setEnabled(False)
+        self.message.setText("Verifying the audit trail…")
+        workers.start(verify, self.ctx.db, on_result=self.show_audit,
+                      on_error=self.log.show_error, on_finished=self._verified)
+
+    def _verified(self) -> None:
+        self.verify_button.setEnabled(True)
+
+    def show_audit(self, report) -> None:
+        if report.ok:
+            self.message.setText(f"Audit trail intact: {report.entries} entries, "
+                                 f"{report.checked_rows} records checked.")
+        else:
+            lines = [f"TAMPERING FOUND ({len(report.problems)} problem(s)):"]
+            lines += [p.message for p in report.problems[:10]]
+            self.message.setText("\n".join(lines))
+
+    # sites and maintenance --------------------------------------------------------------------
+
+    def edit_sites(self, *, exec_dialog: bool = True):
+        """The site editor (tests pass exec_dialog=False and drive it themselves)."""
+        from pacs_console.ui.widgets.site_dialog import SiteDialog
+
+        dialog = SiteDialog(self.ctx, self.window())
+        dialog.saved.connect(lambda _site: self.sites_changed.emit())
+        if exec_dialog:
+            dialog.open()
+        return dialog
+
+    def edit_maintenance(self, *, exec_dialog: bool = True):
+        from pacs_console.ui.widgets.maintenance_dialog import MaintenanceDialog
+
+        dialog = MaintenanceDialog(self.ctx, self.window())
+        if exec_dialog:
+            dialog.open()
+        return dialog
