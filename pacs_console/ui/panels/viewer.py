@@ -1,11 +1,14 @@
-"""Viewer panel: open folders, DICOMDIRs, zips, files and received studies; browse and export."""
+"""Viewer panel: open folders, DICOMDIRs, zips, files and received studies; browse and export.
+
+A container: the study tree (widgets/study_tree.py), the series viewer and the tag browser do
+their own work; the panel opens sources, indexes arrivals and exports."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -14,40 +17,21 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.core.imaging.render import FrameLoader
-from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails, warm_pool
+from pacs_console.core.imaging.thumbs import ThumbCache, warm_pool
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
-from pacs_console.ui.widgets.qimages import tile
 from pacs_console.ui.widgets.series_viewer import SeriesViewer, thumbnail_threads
+from pacs_console.ui.widgets.study_tree import StudyTree
 from pacs_console.ui.widgets.tag_browser import TagBrowser
-
-SERIES_ICON, STRIP_ICON = 72, 64
-ROLE = Qt.ItemDataRole.UserRole
-
-
-def _read_tags(path: str) -> tuple[str, list]:
-    from pacs_console.core.imaging.tags import read_tags
-
-    return path, read_tags(path)
-
 
 ARRIVAL_DELAY_MS = 1000  # gather a second of arrivals before indexing them
 
-
-
-def _tree_data(index, sources: list, generation: int):
-    """Worker thread: everything the study tree shows, read from the index in one go."""
-    studies = [(study, index.series(study.study_uid, sources)) for study in index.studies(sources)]
-    refused = [f for f in index.files(sources) if f.status == "refused"]
-    return generation, studies, refused
 
 class ViewerPanel(QWidget):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
@@ -59,12 +43,7 @@ class ViewerPanel(QWidget):
         self.thumbs = ThumbCache(ctx.paths.cache / "thumbs")
         self.loader = FrameLoader()
         self.sources: list[str] = []
-        self.series_items: dict[str, QTreeWidgetItem] = {}
-        self.series_tiles: set[str] = set()  # series whose tile (or placeholder) is shown
-        self.tag_path = ""
-        self._series_worker = None
-        self.busy = 0
-        self._tree_generation = 0
+        self._busy = 0
         self._warming = False
         # Arrivals during a retrieve come every few milliseconds; indexing them and rebuilding
         # the tree each time would stall the GUI, so they are gathered and handled in one go.
@@ -93,16 +72,16 @@ class ViewerPanel(QWidget):
                        self.export_button):
             bar.addWidget(widget)
         bar.addWidget(self.status, 1)
-        self.tree = QTreeWidget()
-        self.tree.setObjectName("study-tree")
-        self.tree.setHeaderHidden(True)
-        self.tree.setIconSize(QSize(SERIES_ICON, SERIES_ICON))
-        self.tree.currentItemChanged.connect(self._tree_selected)
+        self.tree = StudyTree(self.thumbs)
+        self.tree.series_chosen.connect(self.open_series)
+        self.tree.failed.connect(self._failed)
+        self.series_items, self.series_tiles = self.tree.series_items, self.tree.series_tiles
         self.series = SeriesViewer(self.thumbs, self.loader)
-        self.series.instance_shown.connect(self._instance_shown)
-        self.series.failed.connect(self._failed)
         self.view = self.series.view
         self.tags = TagBrowser()
+        self.tags.failed.connect(self._failed)
+        self.series.instance_shown.connect(self.tags.show_file)
+        self.series.failed.connect(self._failed)
         # Until something is open the image area says what to do first.
         self.image_area = QStackedWidget()
         self.image_area.addWidget(empty_state(
@@ -146,6 +125,14 @@ class ViewerPanel(QWidget):
             workers.start(warm_pool, pool=thumbnail_threads(), on_error=lambda _exc: None)
         super().showEvent(event)
 
+    # The thumbnail worker of the tree (the viewer tests wait for it by this name).
+    _series_worker = property(lambda self: self.tree.thumb_worker)
+
+    @property
+    def busy(self) -> int:
+        """Work still running: indexing, exporting, reading the tree."""
+        return self._busy + self.tree.busy
+
     @property
     def index(self):
         if self._index is None:
@@ -171,7 +158,7 @@ class ViewerPanel(QWidget):
     def open_source(self, path: str) -> workers.Worker:
         from pacs_console.core.imaging.index import index_source
 
-        self.busy += 1
+        self._busy += 1
         self.status.setText(f"Indexing {path}…")
         return workers.start(index_source, self.index, path, self.ctx.paths.cache,
                              on_progress=self._index_progress, on_result=self._indexed,
@@ -191,13 +178,13 @@ class ViewerPanel(QWidget):
         paths, self._arrived = self._arrived, []
         if not paths:
             return
-        self.busy += 1
+        self._busy += 1
         store = str(Path(self.ctx.paths.store).resolve())
         workers.start(index_files, self.index, store, paths, prune=False, kind="received",
                       on_result=self._indexed, on_error=self._failed, on_finished=self._done)
 
     def _done(self) -> None:
-        self.busy -= 1
+        self._busy -= 1
 
     def _index_progress(self, progress) -> None:
         self.status.setText(progress.message)
@@ -233,98 +220,9 @@ class ViewerPanel(QWidget):
                 self.open_source(url.toLocalFile())
         event.acceptProposedAction()
 
-    # -- tree and thumbnails -----------------------------------------------------------------------
+    # -- tree and series ---------------------------------------------------------------------------
     def refresh_tree(self) -> None:
-        """Reload the study tree; the index queries run on a worker, the items are built here."""
-        self._tree_generation += 1
-        self.busy += 1
-        workers.start(_tree_data, self.index, list(self.sources), self._tree_generation,
-                      on_result=self._build_tree, on_error=self._failed,
-                      on_finished=self._done)
-
-    def _build_tree(self, data) -> None:
-        generation, studies, refused = data
-        if generation != self._tree_generation:
-            return  # a newer refresh is on its way; this snapshot is already stale
-        current = self.tree.currentItem()
-        selected = current.data(0, ROLE) if current else None
-        selected_text = current.text(0) if current else ""
-        self.tree.blockSignals(True)
-        self.tree.clear()
-        self.series_items.clear()
-        self.series_tiles.clear()
-        jobs = []
-        for study, series_list in studies:
-            label = " · ".join(filter(None, [study.patient_name.replace("^", " "), study.study_date,
-                                              study.description or study.modalities]))
-            top = QTreeWidgetItem(self.tree, [f"{label} ({study.series_count} series)"])
-            top.setData(0, ROLE, ("study", study.study_uid))
-            top.setExpanded(True)
-            for series in series_list:
-                text = (f"Se {series.number if series.number is not None else '?'} "
-                        f"{series.description} · {series.modality} · {series.instance_count} "
-                        f"image{'s' if series.instance_count != 1 else ''}")
-                item = QTreeWidgetItem(top, [text])
-                item.setData(0, ROLE, ("series", series.series_uid))
-                self.series_items[series.series_uid] = item
-                rep = series.representative
-                if rep is not None and rep.has_pixels:
-                    jobs.append(ThumbJob(series.series_uid, rep.path, rep.sop_uid, rep.mtime_ns))
-                else:
-                    item.setIcon(0, QIcon(tile(None, "no image", SERIES_ICON)))
-                    self.series_tiles.add(series.series_uid)
-        if refused:
-            node = QTreeWidgetItem(self.tree, [f"Refused files ({len(refused)})"])
-            node.setData(0, ROLE, ("refused", ""))
-            from pacs_console.core.imaging.header import REASONS
-
-            for row in refused:
-                child = QTreeWidgetItem(node, [f"{Path(row.path).name}: "
-                                               f"{REASONS.get(row.reason, row.reason)}"])
-                child.setToolTip(0, f"{row.path}\n{row.detail}")
-                child.setData(0, ROLE, ("file", row.path))
-        self.tree.blockSignals(False)
-        if jobs:  # before the series opens: its frame and tag loads would queue ahead of these
-            if self._series_worker is not None:
-                self._series_worker.cancel()
-            self._series_worker = workers.start(
-                generate_thumbnails, jobs, self.thumbs, pool=thumbnail_threads(),
-                on_progress=self._series_icon,
-                on_error=self._failed)
-        self._reselect(selected, selected_text)
-
-    def _reselect(self, selected, text: str = "") -> None:
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            for item in [top] + [top.child(j) for j in range(top.childCount())]:
-                if item.data(0, ROLE) == selected:
-                    # The same series, unchanged, stays as the engineer left it (slice, window,
-                    # zoom): a refresh (arrivals, another source) must not reopen it at slice 1.
-                    unchanged = item.text(0) == text and selected and selected[0] == "series"
-                    self.tree.blockSignals(bool(unchanged))
-                    self.tree.setCurrentItem(item)
-                    self.tree.blockSignals(False)
-                    return
-        if selected is None and self.series_items:
-            self.tree.setCurrentItem(next(iter(self.series_items.values())))
-
-    def _series_icon(self, progress) -> None:
-        result = progress.item
-        item = self.series_items.get(result.key)
-        if item is not None:
-            item.setIcon(0, QIcon(tile(result.image, result.reason, SERIES_ICON)))
-            self.series_tiles.add(result.key)
-            if result.reason:
-                item.setToolTip(0, result.reason)
-
-    def _tree_selected(self, item: QTreeWidgetItem | None, _previous=None) -> None:
-        if item is None:
-            return
-        kind, key = item.data(0, ROLE) or ("", "")
-        if kind == "study" and item.childCount():
-            self.tree.setCurrentItem(item.child(0))
-        elif kind == "series":
-            self.open_series(key)
+        self.tree.refresh(self.index, self.sources)
 
     def open_series(self, series_uid: str) -> None:
         self.series.open_series(self.index.instances(series_uid, self.sources))
@@ -332,30 +230,12 @@ class ViewerPanel(QWidget):
     def cancel_work(self) -> None:
         """Stop thumbnail generation (the panel is going away or the app quits)."""
         self.series.cancel_work()
-        if self._series_worker is not None:
-            self._series_worker.cancel()
-
-    def _instance_shown(self, path: str) -> None:
-        self._load_tags(path)
-
-    def _load_tags(self, path: str) -> None:
-        self.tag_path = path
-        workers.start(_read_tags, path, on_result=self._tags_loaded, on_error=self._failed)
-
-    def _tags_loaded(self, answer) -> None:
-        path, rows = answer
-        if path == self.tag_path:
-            self.tags.set_rows(rows)
+        self.tree.cancel_work()
 
     # -- export ------------------------------------------------------------------------------------------
     def selected_paths(self) -> list[str]:
-        item = self.tree.currentItem()
-        if item is None:
-            return []
-        kind, key = item.data(0, ROLE) or ("", "")
-        if kind == "series" and item.parent() is not None:
-            kind, key = item.parent().data(0, ROLE)  # export the whole study by default
-        if kind != "study":
+        key = self.tree.selected_study()  # a series exports its whole study by default
+        if key is None:
             return []
         return [inst.path for series in self.index.series(key, self.sources)
                 for inst in self.index.instances(series.series_uid, self.sources)]
@@ -372,7 +252,7 @@ class ViewerPanel(QWidget):
         if not paths:
             self.status.setText("Select a study or series to export.")
             return None
-        self.busy += 1
+        self._busy += 1
         return workers.start(export_deid, paths, folder, on_result=self._exported,
                              on_progress=self._index_progress, on_error=self._failed,
                              on_finished=self._done)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,12 +16,24 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.imaging.tags import TagRow
+from pacs_console.ui import workers
 from pacs_console.ui.models.tags import TagTableModel
 
 
+def _read_tags(path: str) -> tuple[str, list]:
+    from pacs_console.core.imaging.tags import read_tags
+
+    return path, read_tags(path)
+
+
 class TagBrowser(QWidget):
+    """``show_file(path)`` reads a file's tags on a worker; ``failed(exc)`` when it cannot."""
+
+    failed = Signal(object)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.path = ""
         self.model = TagTableModel(self)
         self.search = QLineEdit()
         self.search.setObjectName("tag-search")
@@ -60,6 +72,18 @@ class TagBrowser(QWidget):
 
     def set_rows(self, rows: list[TagRow]) -> None:
         self.model.set_rows(rows)
+
+    def show_file(self, path: str) -> None:
+        self.path = path
+        workers.start(_read_tags, path, on_result=self._file_read, on_error=self._failed)
+
+    def _file_read(self, answer) -> None:
+        path, rows = answer
+        if path == self.path:  # a later file's tags are on their way: this answer is stale
+            self.set_rows(rows)
+
+    def _failed(self, exc: Exception) -> None:
+        self.failed.emit(exc)
 
     def copy(self) -> str:
         selected = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
