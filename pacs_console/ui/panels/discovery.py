@@ -1,12 +1,11 @@
-"""Discovery panel: pick an interface and targets, sweep, watch results stream, keep the nodes."""
+"""Discovery panel: pick an interface and targets, sweep, watch results stream, keep the nodes.
+
+The panel holds the sweep form and its run; what was found, and the actions on a row, are the
+FindingsView (widgets/findings_view.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -14,11 +13,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,30 +23,15 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
-from pacs_console.ui.models.findings import FindingsModel
 from pacs_console.ui.widgets.assessment_view import AssessmentView
-from pacs_console.ui.widgets.columns import size_columns
+from pacs_console.ui.widgets.findings_view import FindingsView
 from pacs_console.ui.widgets.panel_parts import panel_heading
-
-HAS_CAPABILITY_PROBE = importlib.util.find_spec("pacs_console.core.dicom.ops.probe") is not None
 
 
 def _sites(ctx: Context) -> list[str]:
     from pacs_console.core.incidents.sites import list_sites
 
     return [s.name for s in list_sites(ctx.db)]
-
-
-def _inventory(ctx: Context, site: str):
-    from pacs_console.core.db.sweeps import site_inventory_diff
-
-    return site_inventory_diff(ctx.db, site)
-
-
-def _add_node(ctx: Context, finding, site: str | None):
-    from pacs_console.core.discovery.session import add_to_address_book
-
-    return add_to_address_book(ctx.db, finding, site=site)
 
 
 def _eta(seconds: float | None) -> str:
@@ -92,31 +73,13 @@ class DiscoveryPanel(QWidget):
                              "(your network is filled in) and press Start sweep; what answers "
                              "is listed below.")
         self.status.setWordWrap(True)
-        self.model = FindingsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(True)
-        self.table.verticalHeader().setVisible(False)
-        size_columns(self.table, {"Host": "192.168.100.200", "Port": "11112",
-                                  "Verdict": "DICOM, any AE (insecure)", "AE title": "ORTHANC_ARCH",
-                                  "Vendor": "Siemens", "Version": "1.12.4",
-                                  "Latency (ms)": "12.3"}, ("Product", "Implementation"))
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.add_button = QPushButton("Add to address book")
-        self.add_button.setEnabled(False)
-        self.add_button.clicked.connect(self.add_selected)
-        self.probe_button = QPushButton("Probe capabilities")
-        self.probe_button.setEnabled(False)
-        self.probe_button.setVisible(HAS_CAPABILITY_PROBE)
-        self.probe_button.clicked.connect(self.probe_selected)
-        self.inventory_button = QPushButton("Changes since last sweep")
-        self.inventory_button.clicked.connect(self.show_inventory)
-        self.details = QPlainTextEdit()
-        self.details.setReadOnly(True)
-        self.details.setPlaceholderText("Details of the selected row, and what changed at the "
-                                        "site since its previous sweep.")
+        self.findings = FindingsView(ctx, self.site.currentText)
+        self.findings.status.connect(self.status.setText)
+        self.findings.node_added.connect(self._added)
+        f = self.findings  # the parts a person (and a test) reaches, under their old names
+        self.model, self.table, self.details = f.model, f.table, f.details
+        self.add_button, self.probe_button = f.add_button, f.probe_button
+        self.inventory_button, self.show_inventory = f.inventory_button, f.show_inventory
         self._build_layout()
         self.load_interfaces()
 
@@ -139,28 +102,13 @@ class DiscoveryPanel(QWidget):
         run.addWidget(self.start_button)
         run.addWidget(self.cancel_button)
         run.addWidget(self.progress, 1)
-        actions = QHBoxLayout()
-        actions.addWidget(self.add_button)
-        actions.addWidget(self.probe_button)
-        actions.addWidget(self.inventory_button)
-        actions.addStretch(1)
-        lower = QWidget()
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addLayout(actions)
-        lower_layout.addWidget(self.details)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(lower)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
         sweep_page = QWidget()
         sweep = QVBoxLayout(sweep_page)
         sweep.setContentsMargins(0, 0, 0, 0)
         sweep.addLayout(form)
         sweep.addLayout(run)
         sweep.addWidget(self.status)
-        sweep.addWidget(splitter, 1)
+        sweep.addWidget(self.findings, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(sweep_page, "Sweep")
         self.tabs.addTab(AssessmentView(self.ctx), "Security assessment")  # issue 19
@@ -305,90 +253,13 @@ class DiscoveryPanel(QWidget):
             self.details.appendPlainText("Since the previous sweep of this site:\n"
                                          + saved.diff.text())
 
-    # --- actions on a row -------------------------------------------------------------------
+    # --- after a row was added ---------------------------------------------------------------
 
-    def selected(self):
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.finding(rows[0].row()) if rows else None
-
-    def _selection_changed(self, *_args) -> None:
-        finding = self.selected()
-        dicom = finding is not None and finding.is_dicom
-        self.add_button.setEnabled(dicom)
-        self.probe_button.setEnabled(dicom)
-        if finding is not None:
-            self.details.setPlainText(self._describe(finding))
-
-    @staticmethod
-    def _describe(f) -> str:
-        lines = [f"{f.host}:{f.port}  {f.verdict}", f.detail]
-        if f.ae_title:
-            lines.append(f"AE title {f.ae_title} (from {f.ae_source}, {f.guesses} tried)")
-        if f.implementation_class_uid:
-            lines.append(f"Implementation {f.implementation_class_uid} "
-                         f"{f.implementation_version_name}")
-        if f.vendor:
-            lines.append(f"Fingerprint: {f.vendor} / {f.product} {f.version} "
-                         f"(confidence {f.confidence})")
-        if f.dicomweb_url:
-            lines.append(f"DICOMweb: {f.dicomweb_url}")
-        return "\n".join(line for line in lines if line)
-
-    def add_selected(self) -> None:
-        finding = self.selected()
-        if finding is None:
-            return
-        site = self.site.currentText().strip() or None
-        workers.start(_add_node, self.ctx, finding, site, on_result=self._added,
-                      on_error=self.show_error)
-
-    def _added(self, node) -> None:
-        self.status.setText(f"Added {node.name} ({node.label}) to the address book")
+    def _added(self, _node) -> None:
         window = self.window()
         tests = getattr(window, "panels", {}).get("Tests")
         if tests is not None and hasattr(tests, "refresh"):
             tests.refresh()
 
-    def probe_selected(self) -> None:
-        finding = self.selected()
-        if finding is None:
-            return
-        from pacs_console.core.dicom.ops.probe import probe
-        from pacs_console.core.dicom.wire.target import Target
-
-        settings = self.ctx.settings
-        target = Target(finding.host, finding.port, finding.ae_title or "ANY-SCP",
-                        settings.ae_title, settings.timeouts())
-        self.details.appendPlainText(f"Probing {target.label} ...")
-        self.probe_button.setEnabled(False)
-        workers.start(probe, target, on_result=self._probed, on_error=self.show_error,
-                      on_finished=self._probe_finished)
-
-    def _probe_finished(self) -> None:
-        self.probe_button.setEnabled(self.selected() is not None)
-
-    def _probed(self, matrix) -> None:
-        self.details.appendPlainText(matrix.summary())
-        if matrix.diagnosis is not None:
-            self.details.appendPlainText(matrix.diagnosis.text())
-
-    def show_inventory(self) -> None:
-        site = self.site.currentText().strip()
-        if not site:
-            self.details.setPlainText("Choose a site to compare its last two sweeps.")
-            return
-        workers.start(_inventory, self.ctx, site, on_result=self._show_diff,
-                      on_error=self.show_error)
-
-    def _show_diff(self, diff) -> None:
-        if diff is None:
-            self.details.setPlainText("This site has fewer than two sweeps: nothing to compare.")
-            return
-        when = diff.sweeps.get("before", {}).get("started_at", "")[:16].replace("T", " ")
-        self.details.setPlainText(f"Since the sweep of {when} UTC:\n{diff.text()}")
-
     def show_error(self, exc: Exception) -> None:
-        diagnosis = getattr(exc, "diagnosis", None)
-        self.status.setText(diagnosis.what if diagnosis else f"Unexpected error: {exc}")
-        if diagnosis is not None:
-            self.details.setPlainText(diagnosis.text())
+        self.findings.show_error(exc)  # the diagnosis in the status line, its text in details
