@@ -120,3 +120,21 @@ def test_private_names_are_never_imported_across_modules():
                 if private:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module} {private}")
     assert not found, "private names imported across modules:\n" + "\n".join(found)
+
+
+def test_no_class_has_more_than_25_methods():
+    """A class a newcomer can hold in mind: every class in pacs_console defines at most 25
+    methods in its body (properties and Qt overrides count); a bigger one is split in parts."""
+    import ast
+
+    too_big = []
+    for path in sorted((ROOT / "pacs_console").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                methods = [item.name for item in node.body
+                           if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+                if len(methods) > 25:
+                    too_big.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} has "
+                                   f"{len(methods)} methods")
+    assert not too_big, "split these classes into parts:\n" + "\n".join(too_big)
