@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -10,7 +9,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -18,7 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
+from pacs_console.ui.testbench.run_tab import RunTab, status_line
+from pacs_console.ui.widgets.panel_parts import resizable
 
 COLUMNS = ("Service", "SOP class", "Accepted transfer syntaxes", "Role")
 
@@ -34,20 +33,18 @@ def _probe_and_save(ctx: Context, node_id: int, target, storage: bool):
     return matrix, run
 
 
-class ProbeTab(QWidget):
-    run_saved = Signal(object)
+class ProbeTab(RunTab):
+    error_text = "The probe stopped on an unexpected error"
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.storage = QCheckBox("Include every storage SOP class (slower)")
         self.storage.setChecked(True)
         self.start_button = QPushButton("Probe capabilities")
         self.start_button.clicked.connect(self.start)
+        self.start_buttons = (self.start_button,)
         self.progress = QProgressBar()
-        self.status = QLabel("")
-        self.status.setObjectName("probe-status")
-        self.status.setWordWrap(True)
+        self.status = status_line("probe-status")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         header = self.table.horizontalHeader()
@@ -88,30 +85,20 @@ class ProbeTab(QWidget):
         report_layout.setContentsMargins(0, 0, 0, 0)
         report_layout.addWidget(QLabel("Association report"))
         report_layout.addWidget(self.association)
-        self.output = QSplitter(Qt.Orientation.Vertical)
-        self.output.addWidget(self.table)
-        self.output.addWidget(report)
-        self.output.setStretchFactor(0, 3)
-        self.output.setStretchFactor(1, 2)
-        self.output.setChildrenCollapsible(False)
+        self.output = resizable(self.table, report, stretch=(3, 2))
         layout.addWidget(self.output, 1)
-        self.worker: workers.Worker | None = None
 
     def start(self) -> None:
-        node = self.panel.selected_node()
-        if node is None or self.worker is not None:
-            self.status.setText("Select a node in the address book first.")
+        node = self.node_to_test()
+        if node is None:
             return
         from pacs_console.core.dicom.wire.target import Target
 
         target = Target.from_node(node, self.ctx.settings)
         self.status.setText(f"Probing {target.label}…")
         self.progress.setRange(0, 0)
-        self.worker = workers.start(_probe_and_save, self.ctx, node.id, target,
-                                    self.storage.isChecked(), on_progress=self.on_progress,
-                                    on_result=self.on_done, on_error=self.on_error,
-                                    on_finished=self._finished)
-        self.start_button.setEnabled(False)
+        self.launch(_probe_and_save, self.ctx, node.id, target, self.storage.isChecked(),
+                    on_progress=self.on_progress)
 
     def on_progress(self, p) -> None:
         if p.total:
@@ -141,14 +128,9 @@ class ProbeTab(QWidget):
     def on_done(self, outcome) -> None:
         matrix, run = outcome
         self.show_matrix(matrix.entries)
-        text = matrix.summary()
-        if matrix.diagnosis is not None:
-            text += "\n" + matrix.diagnosis.text()
-        self.status.setText(text)
         if matrix.association:
             self.show_association(matrix.association)
-        if run is not None:
-            self.run_saved.emit(run)
+        self.report(matrix, run)
         self.panel.refresh()
 
     def show_association(self, report: dict) -> None:
@@ -162,11 +144,6 @@ class ProbeTab(QWidget):
                 item.setToolTip(value)
                 self.association.setItem(row, col, item)
 
-    def on_error(self, exc: Exception) -> None:
-        self.status.setText(f"The probe stopped on an unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        self.worker = None
-        self.start_button.setEnabled(True)
+    def after_run(self) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(1)

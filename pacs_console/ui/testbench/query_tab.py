@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
 from pacs_console.ui.models.rows_model import RowsModel
+from pacs_console.ui.testbench.run_tab import RunTab, status_line
 
 MODELS = (("Study Root", "study"), ("Patient Root", "patient"), ("Modality Worklist", "worklist"))
 FIELDS = (("name", "Patient name", "MENSAH* (wildcards * ?)"), ("patient_id", "Patient ID", ""),
@@ -33,13 +33,13 @@ FIELDS = (("name", "Patient name", "MENSAH* (wildcards * ?)"), ("patient_id", "P
           ("station_ae", "Station AE (worklist)", ""))
 
 
-class QueryTab(QWidget):
-    run_saved = Signal(object)
+class QueryTab(RunTab):
     retrieve_requested = Signal(dict)
+    error_text = "The query stopped on an unexpected error"
+    cancelling_text = "Cancelled (C-CANCEL sent)."
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.model_box = QComboBox()
         self.model_box.setObjectName("query-model")
         for label, value in MODELS:
@@ -93,9 +93,8 @@ class QueryTab(QWidget):
                        self.retrieve_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        self.status = QLabel("")
-        self.status.setObjectName("query-status")
-        self.status.setWordWrap(True)
+        self.start_buttons = (self.search_button,)
+        self.status = status_line("query-status")
         self.results = RowsModel(parent=self)
         self.view = QTableView()
         self.view.setModel(self.results)
@@ -111,7 +110,6 @@ class QueryTab(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(self.view, 1)
-        self.worker: workers.Worker | None = None
         self._t0 = 0.0
 
     def _model_changed(self) -> None:
@@ -127,9 +125,8 @@ class QueryTab(QWidget):
         return keys, extra
 
     def search(self) -> None:
-        node = self.panel.selected_node()
-        if node is None or self.worker is not None:
-            self.status.setText("Select a node in the address book first.")
+        node = self.node_to_test()
+        if node is None:
             return
         from pacs_console.core.db.testruns import run_recorded
         from pacs_console.core.dicom.identifiers import MATCH_COLUMNS as COLUMNS
@@ -150,16 +147,8 @@ class QueryTab(QWidget):
         self.status.setText(f"Searching {target.label}…")
         operation = batched(find(target, level, keys, model=model, extra=extra,
                                  limit=self.limit.value() or None))
-        self.worker = workers.start(run_recorded, self.ctx.db, node.id, operation,
-                                    on_progress=self.on_batch, on_result=self.on_done,
-                                    on_error=self.on_error, on_finished=self._finished)
-        self.search_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()  # closing the generator sends C-CANCEL
-            self.status.setText("Cancelled (C-CANCEL sent).")
+        # Cancel closes the generator, which sends C-CANCEL.
+        self.launch(run_recorded, self.ctx.db, node.id, operation, on_progress=self.on_batch)
 
     def on_batch(self, batch: list) -> None:
         self.results.append_rows(batch)
@@ -177,22 +166,8 @@ class QueryTab(QWidget):
             self.view.setColumnWidth(column, wanted)
 
     def on_done(self, outcome) -> None:
-        result, run = outcome
         self._fit_columns()
-        text = result.summary()
-        if result.diagnosis is not None:
-            text += "\n" + result.diagnosis.text()
-        self.status.setText(text)
-        if run is not None:
-            self.run_saved.emit(run)
-
-    def on_error(self, exc: Exception) -> None:
-        self.status.setText(f"The query stopped on an unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        self.worker = None
-        self.search_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        super().on_done(outcome)
 
     def export_csv(self, path: str | None = None) -> None:
         if not path:

@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.testbench.run_tab import RunTab, log_box, status_line
 from pacs_console.ui.widgets.live_plot import LivePlot
+from pacs_console.ui.widgets.panel_parts import resizable
 
 KEYS = (("StudyInstanceUID", "Study UID"), ("SeriesInstanceUID", "Series UID"),
         ("PatientID", "Patient ID"), ("AccessionNumber", "Accession"))
 
 
-class RetrieveTab(QWidget):
-    run_saved = Signal(object)
+class RetrieveTab(RunTab):
+    error_text = "The retrieve stopped on an unexpected error"
+    cancelling_text = "Cancelling (C-CANCEL sent)…"
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.method = QComboBox()
         self.method.setObjectName("retrieve-method")
         self.method.addItem("C-MOVE to this console", "move")
@@ -62,30 +61,20 @@ class RetrieveTab(QWidget):
         for button in (self.preflight_button, self.start_button, self.cancel_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.start_buttons = (self.start_button,)
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setObjectName("retrieve-status")
+        self.status = status_line("retrieve-status")
         self.plot = LivePlot("Retrieve throughput", ("MB/s",), "Throughput (MB/s)", "Time (s)")
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(2000)
+        self.log = log_box("Fill the keys (or pick a match in Query and press Retrieve "
+                           "selected), run the pre-flight check, then Retrieve.")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        self.log.setPlaceholderText("Fill the keys (or pick a match in Query and press Retrieve "
-                                    "selected), run the pre-flight check, then Retrieve.")
-        self.output = QSplitter(Qt.Orientation.Vertical)
-        self.output.addWidget(self.plot)
-        self.output.addWidget(self.log)
-        self.output.setStretchFactor(0, 3)
-        self.output.setStretchFactor(1, 1)
-        self.output.setChildrenCollapsible(False)
+        self.output = resizable(self.plot, self.log, stretch=(3, 1))
         layout.addWidget(self.output, 1)
-        self.worker: workers.Worker | None = None
 
     def fill(self, match: dict) -> None:
         """Take the identifying keys of a query match (the Query tab's 'Retrieve selected')."""
@@ -172,16 +161,7 @@ class RetrieveTab(QWidget):
         self.plot.clear()
         self.progress.setRange(0, 0)
         self.status.setText(f"{self.method.currentText()}: {level} from {target.label}…")
-        self.worker = workers.start(run_recorded, self.ctx.db, node.id, operation,
-                                    on_progress=self.on_progress, on_result=self.on_done,
-                                    on_error=self.on_error, on_finished=self._finished)
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.status.setText("Cancelling (C-CANCEL sent)…")
+        self.launch(run_recorded, self.ctx.db, node.id, operation, on_progress=self.on_progress)
 
     def on_progress(self, p) -> None:
         done = p.completed + p.failed + p.warning
@@ -196,24 +176,9 @@ class RetrieveTab(QWidget):
         result, run = outcome
         self.progress.setRange(0, max(1, result.completed + result.failed + result.warning))
         self.progress.setValue(result.completed + result.failed + result.warning)
-        text = result.summary()
-        if result.diagnosis is not None:
-            text += "\n" + result.diagnosis.text()
-        self.status.setText(text)
-        self.log.appendPlainText(text)
-        if run is not None:
-            self.run_saved.emit(run)
+        self.log.appendPlainText(self.report(result, run))
 
-    def on_error(self, exc: Exception) -> None:
-        self.status.setText(f"The retrieve stopped on an unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled:
-            # No result comes after a cancel: say so rather than leave "Retrieving…" on screen.
-            self.status.setText(f"Cancelled after {self.progress.value()} images; what arrived "
-                                "before the cancel is kept.")
-        self.worker = None
-        self.start_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
+    def cancelled_text(self) -> str:
+        # No result comes after a cancel: say so rather than leave "Retrieving…" on screen.
+        return (f"Cancelled after {self.progress.value()} images; what arrived before the "
+                "cancel is kept.")

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
+from pacs_console.ui.testbench.run_tab import RunTab, log_box, status_line
 from pacs_console.ui.widgets.live_plot import LivePlot
+from pacs_console.ui.widgets.panel_parts import resizable
 
 
 def _generated(modality: str, images: int, compression: str | None) -> list:
@@ -29,12 +27,11 @@ def _generated(modality: str, images: int, compression: str | None) -> list:
     return generate_study(modality, images=images, compression=compression)
 
 
-class StoreTab(QWidget):
-    run_saved = Signal(object)
+class StoreTab(RunTab):
+    error_text = "Sending stopped on an unexpected error"
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.sources = QListWidget()
         self.sources.setMaximumHeight(90)
         add_files = QPushButton("Add files…")
@@ -72,15 +69,13 @@ class StoreTab(QWidget):
         for button in (add_files, add_folder, clear, self.send_button, self.cancel_button):
             row.addWidget(button)
         row.addStretch(1)
+        self.start_buttons = (self.send_button,)
         self.progress = QProgressBar()
-        self.status = QLabel("")
-        self.status.setObjectName("store-status")
-        self.status.setWordWrap(True)
+        self.status = status_line("store-status")
         self.plot = LivePlot("C-STORE throughput", ("images/s", "MB/s"), "Rate (images/s, MB/s)",
                              "Time (s)")
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
+        self.log = log_box("Add files or a folder, or ask for a generated test study, then Send.",
+                           5000)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Files and folders to send"))
         layout.addWidget(self.sources)
@@ -88,16 +83,8 @@ class StoreTab(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        self.log.setPlaceholderText("Add files or a folder, or ask for a generated test study, "
-                                    "then Send.")
-        self.output = QSplitter(Qt.Orientation.Vertical)
-        self.output.addWidget(self.plot)
-        self.output.addWidget(self.log)
-        self.output.setStretchFactor(0, 3)
-        self.output.setStretchFactor(1, 1)
-        self.output.setChildrenCollapsible(False)
+        self.output = resizable(self.plot, self.log, stretch=(3, 1))
         layout.addWidget(self.output, 1)
-        self.worker: workers.Worker | None = None
         self._last_x, self._bytes = -1.0, 0
 
     def _add_files(self) -> None:
@@ -113,9 +100,8 @@ class StoreTab(QWidget):
         self.sources.addItem(path)
 
     def start(self) -> None:
-        node = self.panel.selected_node()
-        if node is None or self.worker is not None:
-            self.status.setText("Select a node in the address book first.")
+        node = self.node_to_test()
+        if node is None:
             return
         paths = [self.sources.item(i).text() for i in range(self.sources.count())]
         if not paths and not self.generate.value():
@@ -128,13 +114,9 @@ class StoreTab(QWidget):
         self._last_x, self._bytes = -1.0, 0
         self.progress.setRange(0, 0)
         self.status.setText(f"Sending to {target.label}…")
-        self.worker = workers.start(self._send, node.id, target, paths, self.generate.value(),
-                                    self.modality.currentText(), self.compression.currentData(),
-                                    self.parallel.value(), on_progress=self.on_progress,
-                                    on_result=self.on_done, on_error=self.on_error,
-                                    on_finished=self._finished)
-        self.send_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.launch(self._send, node.id, target, paths, self.generate.value(),
+                    self.modality.currentText(), self.compression.currentData(),
+                    self.parallel.value(), on_progress=self.on_progress)
 
     def _send(self, node_id, target, paths, generate, modality, compression, parallel):
         """Worker thread: generating a study takes seconds, so it happens here too."""
@@ -146,11 +128,6 @@ class StoreTab(QWidget):
             sources += _generated(modality, generate, compression)
         return (yield from run_recorded(self.ctx.db, node_id, store(target, sources,
                                                                     parallel=parallel)))
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.status.setText("Cancelling…")
 
     def on_progress(self, p) -> None:
         self.progress.setRange(0, p.images_total)
@@ -166,26 +143,12 @@ class StoreTab(QWidget):
         self.status.setText(f"{p.images_done} of {p.images_total} sent")
 
     def on_done(self, outcome) -> None:
-        result, run = outcome
-        text = result.summary()
+        result, _run = outcome
         for skipped in result.skipped[:20]:
             self.log.appendPlainText(f"skipped {skipped['path']}: {skipped['reason']}")
-        if result.diagnosis is not None:
-            text += "\n" + result.diagnosis.text()
-        self.status.setText(text)
-        if run is not None:
-            self.run_saved.emit(run)
+        super().on_done(outcome)
 
-    def on_error(self, exc: Exception) -> None:
-        self.status.setText(f"Sending stopped on an unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled:
-            # No result comes after a cancel: say so rather than leave "Sending…" on screen.
-            self.status.setText(f"Cancelled after {max(self.progress.value(), 0)} of "
-                                f"{self.progress.maximum()} sent.")
-        self.worker = None
-        self.send_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
+    def cancelled_text(self) -> str:
+        # No result comes after a cancel: say so rather than leave "Sending…" on screen.
+        return (f"Cancelled after {max(self.progress.value(), 0)} of "
+                f"{self.progress.maximum()} sent.")

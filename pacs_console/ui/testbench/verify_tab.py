@@ -5,32 +5,29 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
+from pacs_console.ui.testbench.run_tab import RunTab, log_box, status_line
 from pacs_console.ui.widgets.live_plot import LivePlot
+from pacs_console.ui.widgets.panel_parts import resizable
 
 SERIES = ("TCP connect", "association", "C-ECHO round trip")
 
 
-class VerifyTab(QWidget):
-    run_saved = Signal(object)
+class VerifyTab(RunTab):
+    error_text = "Echo stopped by an unexpected error"
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.count = QSpinBox()
         self.count.setObjectName("echo-count")
         self.count.setRange(0, 1_000_000)
@@ -49,13 +46,11 @@ class VerifyTab(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
-        self.stats = QLabel("No echo yet.")
-        self.stats.setObjectName("echo-stats")
-        self.stats.setWordWrap(True)
+        self.start_buttons, self.cancel_button = (self.once_button, self.series_button), self.stop_button
+        self.stats = status_line("echo-stats", "No echo yet.")
         self.plot = LivePlot("C-ECHO latency", SERIES, "Latency (ms)", "Time since start (s)")
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(2000)
+        self.log = log_box("Pick a node above, then press C-ECHO once (or Start continuous). "
+                           "Each echo is logged here.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.once_button)
         buttons.addSpacing(16)
@@ -68,28 +63,19 @@ class VerifyTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.stats)
-        self.log.setPlaceholderText("Pick a node above, then press C-ECHO once (or Start "
-                                    "continuous). Each echo is logged here.")
-        self.output = QSplitter(Qt.Orientation.Vertical)  # the person decides chart vs log
-        self.output.addWidget(self.plot)
-        self.output.addWidget(self.log)
-        self.output.setStretchFactor(0, 3)
-        self.output.setStretchFactor(1, 1)
-        self.output.setChildrenCollapsible(False)
+        # The person decides chart vs log.
+        self.output = resizable(self.plot, self.log, stretch=(3, 1))
         layout.addWidget(self.output, 1)
         self._stop = threading.Event()
         self._t0 = 0.0
         self._sent = self._ok = 0
-        self.worker: workers.Worker | None = None
 
-    @property
-    def running(self) -> bool:
-        return self.worker is not None
+    def say(self, text: str) -> None:
+        self.log.appendPlainText(text)
 
     def start(self, count: int | None) -> None:
-        node = self.panel.selected_node()
-        if node is None or self.running:
-            self.log.appendPlainText("Select a node in the address book first.")
+        node = self.node_to_test()
+        if node is None:
             return
         from pacs_console.core.db.testruns import run_recorded
         from pacs_console.core.dicom.ops.echo import echo_series
@@ -103,19 +89,11 @@ class VerifyTab(QWidget):
                                  f"({'until stopped' if count is None else count} × every "
                                  f"{self.interval.value():g} s)")
         operation = echo_series(target, count, self.interval.value(), stop=self._stop)
-        self.worker = workers.start(run_recorded, self.ctx.db, node.id, operation,
-                                    on_progress=self.on_echo, on_result=self.on_done,
-                                    on_error=self.on_error, on_finished=self._finished)
-        self._set_running(True)
+        self.launch(run_recorded, self.ctx.db, node.id, operation, on_progress=self.on_echo)
 
     def stop(self) -> None:
         # The stop event (not Worker.cancel) lets the series finish and return its statistics.
         self._stop.set()
-
-    def _set_running(self, running: bool) -> None:
-        self.once_button.setEnabled(not running)
-        self.series_button.setEnabled(not running)
-        self.stop_button.setEnabled(running)
 
     def on_echo(self, result) -> None:
         x = time.perf_counter() - self._t0
@@ -146,10 +124,3 @@ class VerifyTab(QWidget):
         if run is not None:
             self.log.appendPlainText(f"Saved as test run #{run.id}.")
             self.run_saved.emit(run)
-
-    def on_error(self, exc: Exception) -> None:
-        self.log.appendPlainText(f"Echo stopped by an unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        self.worker = None
-        self._set_running(False)

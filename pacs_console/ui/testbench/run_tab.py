@@ -1,0 +1,119 @@
+"""What every test tab does around its run, written once: pick the node, start the core
+generator on a worker, switch the buttons, cancel, say how it ended, save the run, and the
+parts each tab shows (a status line, a log, a chart over a log a person can resize)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton, QWidget
+
+from pacs_console.core.context import Context
+from pacs_console.ui import workers
+
+
+def status_line(name: str, text: str = "") -> QLabel:
+    """The wrapped status label under a tab's buttons (``name`` is its objectName)."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    return label
+
+
+def log_box(placeholder: str, max_lines: int = 2000) -> QPlainTextEdit:
+    """A read-only log that keeps its last ``max_lines`` lines."""
+    log = QPlainTextEdit()
+    log.setReadOnly(True)
+    log.setMaximumBlockCount(max_lines)
+    log.setPlaceholderText(placeholder)
+    return log
+
+
+class RunTab(QWidget):
+    """Base of the test tabs. A subclass builds its form, sets ``start_buttons`` (enabled when
+    idle), ``cancel_button`` and ``progress`` (optional), ``status`` and ``error_text``, and
+    calls ``launch``; it overrides ``on_done`` and, if it wants, ``cancelled_text``."""
+
+    run_saved = Signal(object)
+    error_text = "The run stopped on an unexpected error"
+    cancelling_text = "Cancelling…"
+
+    def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.panel = ctx, panel
+        self.worker: workers.Worker | None = None
+        self.start_buttons: tuple[QPushButton, ...] = ()
+        self.cancel_button: QPushButton | None = None
+        self.progress: QProgressBar | None = None
+        self.status = QLabel("")
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def say(self, text: str) -> None:
+        """Where the tab tells the person what happens (its status line unless overridden)."""
+        self.status.setText(text)
+
+    def node_to_test(self):
+        """The node picked in the address book, or None (said) when none is or a run is on."""
+        node = self.panel.selected_node()
+        if node is None or self.worker is not None:
+            self.say("Select a node in the address book first.")
+            return None
+        return node
+
+    def launch(self, fn: Callable[..., Any], *args: Any,
+               on_progress: Callable[[Any], None] | None = None, **kwargs: Any) -> workers.Worker:
+        """Run ``fn`` (a core generator) on a worker; the buttons follow until it finishes."""
+        self.worker = workers.start(fn, *args, on_progress=on_progress, on_result=self.on_done,
+                                    on_error=self.on_error, on_finished=self._finished,
+                                    **kwargs)
+        self.set_running(True)
+        return self.worker
+
+    def set_running(self, running: bool) -> None:
+        for button in self.start_buttons:
+            button.setEnabled(not running)
+        if self.cancel_button is not None:
+            self.cancel_button.setEnabled(running)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.say(self.cancelling_text)
+
+    def on_done(self, outcome) -> None:
+        """A ``(result, run)`` outcome: its summary and diagnosis said, the run saved."""
+        result, run = outcome
+        self.report(result, run)
+
+    def report(self, result, run, text: str = "") -> str:
+        text = text or result.summary()
+        if getattr(result, "diagnosis", None) is not None:
+            text += "\n" + result.diagnosis.text()
+        self.say(text)
+        if run is not None:
+            self.run_saved.emit(run)
+        return text
+
+    def on_error(self, exc: Exception) -> None:
+        self.say(f"{self.error_text}: {exc}")
+
+    def cancelled_text(self) -> str:
+        """What to say after a cancel (no result comes then); empty: leave the status alone."""
+        return ""
+
+    def _finished(self) -> None:
+        if self.worker is not None and self.worker.cancelled and self.cancelled_text():
+            self.say(self.cancelled_text())
+        self.worker = None
+        self.set_running(False)
+        self.after_run()
+
+    def after_run(self) -> None:
+        """A busy (0, 0) progress bar left by a run that never said its total stops spinning."""
+        if self.progress is not None and self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
