@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import queue
 import re
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -13,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -21,8 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
-from pacs_console.ui.bridge import QueueBridge
+from pacs_console.ui.testbench.run_tab import RunTab, output_box, port_box
 from pacs_console.ui.widgets.panel_parts import resizable
 
 _ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
@@ -53,12 +49,9 @@ def _web_operation(ctx: Context, url: str, action: str, argument: str, creds, sa
     return result
 
 
-class DicomWebSection(QWidget):
-    run_saved = Signal(object)
-
+class DicomWebSection(RunTab):
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.url = QLineEdit("http://127.0.0.1:8042/dicom-web")
         self.url.setObjectName("dicomweb-url")
         self.auth = QComboBox()
@@ -80,9 +73,8 @@ class DicomWebSection(QWidget):
         self.argument.setPlaceholderText("PatientID=KB123456   or a study UID   or a folder")
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self.run)
-        self.result = QPlainTextEdit()
-        self.result.setReadOnly(True)
-        self.result.setObjectName("dicomweb-result")
+        self.start_buttons = (self.run_button,)
+        self.result = output_box("dicomweb-result")
         form = QFormLayout()
         form.addRow("DICOMweb root", self.url)
         auth_row = QHBoxLayout()
@@ -96,7 +88,6 @@ class DicomWebSection(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.run_button)
         layout.addWidget(self.result, 1)
-        self.worker = None
 
     def run(self) -> None:
         from pacs_console.core.dicomweb.auth import Credentials
@@ -105,17 +96,13 @@ class DicomWebSection(QWidget):
             return
         creds = Credentials(self.auth.currentText(), self.user.text(), self.secret.text())
         self.result.setPlainText("Running…")
-        self.run_button.setEnabled(False)
-        self.worker = workers.start(
-            _web_operation, self.ctx, self.url.text().strip(), self.action.currentData(),
-            self.argument.text(), creds, self.save.isChecked(), self.ca_file.text().strip(),
-            on_progress=lambda p: self.result.setPlainText(p.message),
-            on_result=self.show_result, on_error=self.show_error,
-            on_finished=self._finished)
+        self.launch(_web_operation, self.ctx, self.url.text().strip(), self.action.currentData(),
+                    self.argument.text(), creds, self.save.isChecked(),
+                    self.ca_file.text().strip(), on_progress=self._progress,
+                    on_result=self.show_result, on_error=self.show_error)
 
-    def _finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
+    def _progress(self, progress) -> None:
+        self.result.setPlainText(progress.message)
 
     def show_error(self, exc: Exception) -> None:
         diagnosis = getattr(exc, "diagnosis", None)
@@ -160,12 +147,9 @@ def _run_workflow(ctx: Context, specs: dict, default, report_port: int, finish: 
     return (yield from run_workflow(plan, ctx.db))
 
 
-class WorkflowSection(QWidget):
-    run_saved = Signal(object)
-
+class WorkflowSection(RunTab):
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.roles = {}
         form = QFormLayout()
         for role, label in (("worklist", "Worklist (MWL)"), ("mpps", "MPPS"),
@@ -184,19 +168,13 @@ class WorkflowSection(QWidget):
         form.addRow("End the step as", self.finish)
         self.run_button = QPushButton("Run the modality workflow")
         self.run_button.clicked.connect(self.run)
-        self.steps = QPlainTextEdit()
-        self.steps.setReadOnly(True)
-        self.steps.setObjectName("workflow-steps")
-        self.scp_port = QSpinBox()
-        self.scp_port.setObjectName("site-scp-port")
-        self.scp_port.setRange(0, 65535)
-        self.scp_port.setValue(11115)
+        self.start_buttons = (self.run_button,)
+        self.steps = output_box("workflow-steps")
+        self.scp_port = port_box("site-scp-port", 11115)
         self.scp_ae = QLineEdit(ctx.settings.ae_title)
         self.scp_button = QPushButton("Play the site (MWL, MPPS, commitment SCP)")
         self.scp_button.clicked.connect(self.toggle_scp)
-        self.events = QPlainTextEdit()
-        self.events.setObjectName("site-scp-events")
-        self.events.setReadOnly(True)
+        self.events = output_box("site-scp-events")
         scp_row = QHBoxLayout()
         for widget in (QLabel("AE"), self.scp_ae, QLabel("port"), self.scp_port, self.scp_button):
             scp_row.addWidget(widget)
@@ -205,10 +183,7 @@ class WorkflowSection(QWidget):
         layout.addWidget(self.run_button)
         layout.addWidget(resizable(self.steps, (scp_row, self.events), stretch=(2, 1)), 1)
         self.scp = None
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.bridge = QueueBridge(self.queue, parent=self)
-        self.bridge.received.connect(self.show_events)
-        self.worker = None
+        self.follow_events(self.show_events)
 
     def run(self) -> None:
         if self.worker is not None:
@@ -219,16 +194,12 @@ class WorkflowSection(QWidget):
             self.steps.setPlainText("Select a node in the address book or name one per role.")
             return
         self.steps.setPlainText("")
-        self.run_button.setEnabled(False)
-        self.worker = workers.start(_run_workflow, self.ctx, specs, default,
-                                    self.report_port.value(), self.finish.currentText(),
-                                    on_progress=self.show_step, on_result=self.show_result,
-                                    on_error=lambda e: self.steps.appendPlainText(str(e)),
-                                    on_finished=self._finished)
+        self.launch(_run_workflow, self.ctx, specs, default, self.report_port.value(),
+                    self.finish.currentText(), on_progress=self.show_step,
+                    on_result=self.show_result, on_error=self._failed)
 
-    def _finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
+    def _failed(self, exc: Exception) -> None:
+        self.steps.appendPlainText(str(exc))
 
     def show_step(self, step) -> None:
         mark = {"ok": "PASS", "warning": "PASS", "skipped": "SKIP"}.get(step.outcome, "FAIL")

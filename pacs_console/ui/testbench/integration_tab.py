@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,15 +15,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
-from pacs_console.ui.bridge import QueueBridge
+from pacs_console.ui.testbench.run_tab import RunTab, output_box, port_box
 from pacs_console.ui.widgets.panel_parts import resizable
 
 
@@ -48,21 +45,15 @@ def _template_text(name: str, ae_title: str) -> str:
     return render(name, test_patient_fields(), sending_app=ae_title)
 
 
-class Hl7Section(QWidget):
+class Hl7Section(RunTab):
     """Send a message (template or pasted) and read the ACK; run a listener that answers."""
 
-    run_saved = Signal(object)
-
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, panel, parent)
         from pacs_console.core.hl7.templates import TEMPLATES
 
-        self.ctx, self.panel = ctx, panel
         self.host = QLineEdit("127.0.0.1")
-        self.port = QSpinBox()
-        self.port.setObjectName("hl7-port")
-        self.port.setRange(1, 65535)
-        self.port.setValue(2575)
+        self.port = port_box("hl7-port", 2575, minimum=1)
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(0.1, 600)
         self.timeout.setValue(30)
@@ -79,9 +70,8 @@ class Hl7Section(QWidget):
         self.message.setPlaceholderText("Paste an HL7 v2 message or fill one from a template.")
         self.send_button = QPushButton("Send")
         self.send_button.clicked.connect(self.send)
-        self.result = QPlainTextEdit()
-        self.result.setReadOnly(True)
-        self.result.setObjectName("hl7-result")
+        self.start_buttons = (self.send_button,)
+        self.result = output_box("hl7-result")
         form = QFormLayout()
         target = QHBoxLayout()
         target.addWidget(self.host, 2)
@@ -94,19 +84,14 @@ class Hl7Section(QWidget):
         templates.addWidget(fill)
         form.addRow("Template", templates)
         # listener
-        self.listen_port = QSpinBox()
-        self.listen_port.setObjectName("hl7-listen-port")
-        self.listen_port.setRange(0, 65535)
-        self.listen_port.setValue(2575)
+        self.listen_port = port_box("hl7-listen-port", 2575)
         self.answer = QComboBox()
         self.answer.addItems(["AA", "AE", "AR", "CA", "CE", "CR", "none"])
         self.mask = QCheckBox("Mask patient fields")
         self.mask.setChecked(True)
         self.listen_button = QPushButton("Start listener")
         self.listen_button.clicked.connect(self.toggle_listener)
-        self.received = QPlainTextEdit()
-        self.received.setReadOnly(True)
-        self.received.setObjectName("hl7-received")
+        self.received = output_box("hl7-received")
         listen_row = QHBoxLayout()
         for widget in (QLabel("Listen on port"), self.listen_port, QLabel("answer"), self.answer,
                        self.mask, self.listen_button):
@@ -121,10 +106,7 @@ class Hl7Section(QWidget):
         layout.addWidget(resizable(self.message, (send_row, self.result),
                                    (listen_row, self.received), stretch=(2, 1, 1)), 1)
         self.listener = None
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.bridge = QueueBridge(self.queue, parent=self)
-        self.bridge.received.connect(self.show_received)
-        self.worker = None
+        self.follow_events(self.show_received)
 
     def fill_template(self) -> None:
         self.message.setPlainText(_template_text(self.template.currentData(),
@@ -137,16 +119,10 @@ class Hl7Section(QWidget):
         if not text.strip():
             self.fill_template()
             text = self.message.toPlainText()
-        self.send_button.setEnabled(False)
         self.result.setPlainText("Sending…")
-        self.worker = workers.start(_send_and_save, self.ctx, self.host.text().strip(),
-                                    self.port.value(), text, self.timeout.value(),
-                                    self.loose.isChecked(), on_result=self.show_result,
-                                    on_error=self.show_error, on_finished=self._finished)
-
-    def _finished(self) -> None:
-        self.worker = None
-        self.send_button.setEnabled(True)
+        self.launch(_send_and_save, self.ctx, self.host.text().strip(), self.port.value(), text,
+                    self.timeout.value(), self.loose.isChecked(), on_result=self.show_result,
+                    on_error=self.show_error)
 
     def show_error(self, exc: Exception) -> None:
         self.result.setPlainText(f"Failed: {exc}")

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QWidget
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.bridge import QueueBridge
 
 
 def status_line(name: str, text: str = "") -> QLabel:
@@ -22,13 +23,31 @@ def status_line(name: str, text: str = "") -> QLabel:
     return label
 
 
+def output_box(name: str = "", placeholder: str = "") -> QPlainTextEdit:
+    """A read-only text area for results and events (``name`` is its objectName)."""
+    box = QPlainTextEdit()
+    box.setReadOnly(True)
+    if name:
+        box.setObjectName(name)
+    if placeholder:
+        box.setPlaceholderText(placeholder)
+    return box
+
+
 def log_box(placeholder: str, max_lines: int = 2000) -> QPlainTextEdit:
     """A read-only log that keeps its last ``max_lines`` lines."""
-    log = QPlainTextEdit()
-    log.setReadOnly(True)
+    log = output_box(placeholder=placeholder)
     log.setMaximumBlockCount(max_lines)
-    log.setPlaceholderText(placeholder)
     return log
+
+
+def port_box(name: str, value: int, minimum: int = 0) -> QSpinBox:
+    """A TCP port field (0, where allowed, lets the OS choose)."""
+    box = QSpinBox()
+    box.setObjectName(name)
+    box.setRange(minimum, 65535)
+    box.setValue(value)
+    return box
 
 
 class RunTab(QWidget):
@@ -47,7 +66,7 @@ class RunTab(QWidget):
         self.start_buttons: tuple[QPushButton, ...] = ()
         self.cancel_button: QPushButton | None = None
         self.progress: QProgressBar | None = None
-        self.status = QLabel("")
+        self.status: QLabel  # built by the subclass (status_line), unless it overrides say()
 
     @property
     def running(self) -> bool:
@@ -66,13 +85,27 @@ class RunTab(QWidget):
         return node
 
     def launch(self, fn: Callable[..., Any], *args: Any,
-               on_progress: Callable[[Any], None] | None = None, **kwargs: Any) -> workers.Worker:
-        """Run ``fn`` (a core generator) on a worker; the buttons follow until it finishes."""
-        self.worker = workers.start(fn, *args, on_progress=on_progress, on_result=self.on_done,
-                                    on_error=self.on_error, on_finished=self._finished,
-                                    **kwargs)
+               on_progress: Callable[[Any], None] | None = None,
+               on_result: Callable[[Any], None] | None = None,
+               on_error: Callable[[Exception], None] | None = None,
+               **kwargs: Any) -> workers.Worker:
+        """Run ``fn`` (a core generator) on a worker; the buttons follow until it finishes.
+        The result goes to ``on_done`` and a failure to ``on_error`` unless others are given."""
+        self.worker = workers.start(fn, *args, on_progress=on_progress,
+                                    on_result=on_result or self.on_done,
+                                    on_error=on_error or self.on_error,
+                                    on_finished=self._finished, **kwargs)
         self.set_running(True)
         return self.worker
+
+    def follow_events(self, slot: Callable[[list], None]):
+        """A queue a server thread puts events in; ``slot`` gets them in batches on this thread."""
+        import queue
+
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.bridge = QueueBridge(self.queue, parent=self)
+        self.bridge.received.connect(slot)
+        return self.queue
 
     def set_running(self, running: bool) -> None:
         for button in self.start_buttons:
