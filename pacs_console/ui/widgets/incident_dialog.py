@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.incidents.model import CATEGORIES
 from pacs_console.core.incidents.sla import SEVERITY_LEVELS
+from pacs_console.ui.widgets.panel_parts import datetime_edit, dialog_buttons, form_rows
 
 
 def _target_text(level) -> str:
@@ -56,28 +56,18 @@ class IncidentDialog(QDialog):
             item = QListWidgetItem(f"{node.name} ({node.ae_title})", self.nodes)
             item.setData(Qt.ItemDataRole.UserRole, node.id)
             item.setCheckState(Qt.CheckState.Unchecked)
-        self.reported = QDateTimeEdit(QDateTime.currentDateTime())
-        self.reported.setCalendarPopup(True)
-        self.reported.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.reported = datetime_edit(QDateTime.currentDateTime())
         self.reporter, self.contact = QLineEdit(), QLineEdit()
         self.description = QPlainTextEdit()
         self.test_run_id = None
-        form = QFormLayout(self)
-        form.addRow("Title", self.title)
-        form.addRow("Severity", self.severity)
-        form.addRow("", self.definition)
-        form.addRow("Category", self.category)
-        form.addRow("Site", self.site)
-        form.addRow("Affected nodes", self.nodes)
-        form.addRow("Reported at", self.reported)
-        form.addRow("Reported by", self.reporter)
-        form.addRow("Contact", self.contact)
-        form.addRow("Description", self.description)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        form.addRow(self.buttons)
+        self.buttons = dialog_buttons(QDialogButtonBox.StandardButton.Ok
+                                      | QDialogButtonBox.StandardButton.Cancel,
+                                      self.accept, self.reject)
+        form_rows((("Title", self.title), ("Severity", self.severity), ("", self.definition),
+                   ("Category", self.category), ("Site", self.site),
+                   ("Affected nodes", self.nodes), ("Reported at", self.reported),
+                   ("Reported by", self.reporter), ("Contact", self.contact),
+                   ("Description", self.description), (None, self.buttons)), QFormLayout(self))
         self.title.textChanged.connect(self._validate)
         self.severity.setCurrentIndex(self.severity.findData("high"))
         self._show_definition()

@@ -4,37 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
+from pacs_console.ui.widgets import panel_parts as parts
 from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
 
 COLUMNS = ("#", "Start", "End", "Applies to", "Reason")
-
-
-def _edit(value: QDateTime) -> QDateTimeEdit:
-    edit = QDateTimeEdit(value)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd HH:mm")
-    return edit
 
 
 def _aware(edit: QDateTimeEdit) -> datetime:
@@ -61,57 +48,34 @@ class MaintenanceDialog(QDialog):
         for node in list_nodes(ctx.db):
             self.node.addItem(f"{node.name} ({node.label})", node.id)
         now = QDateTime.currentDateTime()
-        self.start, self.end = _edit(now), _edit(now.addSecs(2 * 3600))
+        self.start = parts.datetime_edit(now)
+        self.end = parts.datetime_edit(now.addSecs(2 * 3600))
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("e.g. archive firmware upgrade, UPS replacement")
         self.add_button = QPushButton("Add window")
         self.add_button.clicked.connect(self.add_window)
         self.delete_button = QPushButton("Delete selected")
         self.delete_button.clicked.connect(self.delete_selected)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = parts.record_table(COLUMNS)
         self.message = QLabel("" if self.site.count() else "Add a site first (Sites…).")
         self.message.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Site", self.site)
-        form.addRow("Node", self.node)
-        form.addRow("Starts (local)", self.start)
-        form.addRow("Ends (local)", self.end)
-        form.addRow("Reason", self.reason)
-        actions = QHBoxLayout()
-        actions.addWidget(self.add_button)
-        actions.addStretch(1)
-        actions.addWidget(self.delete_button)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(form)
-        layout.addLayout(actions)
-        layout.addWidget(self.message)
-        layout.addWidget(close)
+        form = parts.form_rows((("Site", self.site), ("Node", self.node),
+                                ("Starts (local)", self.start), ("Ends (local)", self.end),
+                                ("Reason", self.reason)))
+        close = parts.dialog_buttons(QDialogButtonBox.StandardButton.Close, self.accept,
+                                     self.reject)
+        parts.column(self, (self.table, 1), form,
+                     parts.row(self.add_button, 1, self.delete_button), self.message, close)
         self.reload()
 
     def reload(self) -> None:
         from pacs_console.core.incidents.sites import list_maintenance
 
         self.windows = list_maintenance(self.ctx.db)
-        self.table.setRowCount(len(self.windows))
-        for row, window in enumerate(self.windows):
-            cells = (str(window.id), f"{window.starts_at.astimezone():%Y-%m-%d %H:%M}",
-                     f"{window.ends_at.astimezone():%Y-%m-%d %H:%M}", window.scope,
-                     window.reason)
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, window.id)
-                self.table.setItem(row, column, item)
+        parts.fill_table(self.table, (
+            (w.id, (str(w.id), f"{w.starts_at.astimezone():%Y-%m-%d %H:%M}",
+                    f"{w.ends_at.astimezone():%Y-%m-%d %H:%M}", w.scope, w.reason))
+            for w in self.windows))
         self.delete_button.setEnabled(bool(self.windows))
 
     def add_window(self) -> int | None:

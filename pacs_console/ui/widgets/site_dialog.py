@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QGridLayout,
     QLabel,
     QLineEdit,
@@ -28,6 +27,7 @@ from pacs_console.core.incidents.sla import (
     parse_hours,
 )
 from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
+from pacs_console.ui.widgets.panel_parts import dialog_buttons, form_rows, stack
 
 DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
                                 "Saturday", "Sunday"), strict=True))
@@ -88,27 +88,16 @@ class SiteDialog(QDialog):
             edit.editingFinished.connect(self._check)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Site", self.chooser)
-        form.addRow("Name", self.name)
-        form.addRow("Region", self.region)
-        form.addRow("Facility type", self.facility_type)
-        form.addRow("Address", self.address)
-        form.addRow("Contacts", self.contacts)
-        form.addRow("Time zone", self.timezone)
-        form.addRow("Business hours", grid)
-        form.addRow("Holiday country", self.holiday_country)
-        form.addRow("Closed days", self.closed_days)
-        form.addRow("Notes", self.notes)
-        form.addRow("", self.calendar_error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Close)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
+        form = form_rows((("Site", self.chooser), ("Name", self.name), ("Region", self.region),
+                          ("Facility type", self.facility_type), ("Address", self.address),
+                          ("Contacts", self.contacts), ("Time zone", self.timezone),
+                          ("Business hours", grid), ("Holiday country", self.holiday_country),
+                          ("Closed days", self.closed_days), ("Notes", self.notes),
+                          ("", self.calendar_error)))
+        self.buttons = dialog_buttons(QDialogButtonBox.StandardButton.Save
+                                      | QDialogButtonBox.StandardButton.Close,
+                                      self.save, self.reject)
+        stack(QVBoxLayout(self), form, self.message, self.buttons)
         self.reload()
 
     def reload(self, select_id: int | None = None) -> None:

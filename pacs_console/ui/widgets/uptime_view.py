@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -24,6 +22,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.incidents.uptime import MIN_MONITORED, MIN_SAMPLES, duration_text
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.incident_detail import diagnosis_text
+from pacs_console.ui.widgets.panel_parts import datetime_edit, record_table
 
 COLUMNS = ("Node", "Site", "Uptime", "99.9% target", "Monitored", "Downtime",
            "Maintenance", "Echo samples")
@@ -62,24 +61,15 @@ class UptimeView(QWidget):
         self.loaded = False
         self.report: list = []
         now = QDateTime.currentDateTime()
-        self.since = QDateTimeEdit(now.addDays(-DEFAULT_DAYS))
-        self.until = QDateTimeEdit(now)
+        self.since = datetime_edit(now.addDays(-DEFAULT_DAYS))
+        self.until = datetime_edit(now)
         self._auto_until = now  # "until" follows the clock until the engineer changes it
-        for edit in (self.since, self.until):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.site = QComboBox()
         self.site.addItem("All nodes", None)
         self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self.compute)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = record_table(COLUMNS, stretch_last=False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.message = QLabel("Uptime counts the time between echo results (each holds up to "
                               "15 min); time without results is 'not monitored', and "
                               "maintenance windows are excluded.")

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QWidget
 
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
+from pacs_console.ui.widgets.panel_parts import column, fill_table, record_table, row
 
 NO_SITE = "Add a site first (Sites…)."
 COLUMNS = ("#", "Site", "Engineer", "Arrived", "Left", "Purpose", "Incidents")
@@ -64,32 +53,13 @@ class VisitsView(QWidget):
         self.incident_ref.setPlaceholderText("Incident number or UUID")
         self.link_button = QPushButton("Link incident to selected visit")
         self.link_button.clicked.connect(self.link_incident)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.table = record_table(COLUMNS)
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        start = QHBoxLayout()
-        start.addWidget(QLabel("Site"))
-        start.addWidget(self.site)
-        start.addWidget(self.purpose, 1)
-        start.addWidget(self.start_button)
-        start.addWidget(self.end_button)
-        link = QHBoxLayout()
-        link.addWidget(self.incident_ref, 1)
-        link.addWidget(self.link_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(start)
-        layout.addWidget(self.engineer)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(link)
-        layout.addWidget(self.message)
+        start = row(QLabel("Site"), self.site, (self.purpose, 1), self.start_button,
+                    self.end_button)
+        column(self, start, self.engineer, (self.table, 1),
+               row((self.incident_ref, 1), self.link_button), self.message)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -146,18 +116,14 @@ class VisitsView(QWidget):
     def _fill_visits(self, visits: list) -> None:
         selected = self.selected_visit()
         self.visits = visits
-        self.table.setRowCount(len(self.visits))
-        for row, visit in enumerate(self.visits):
-            links = ", ".join(f"#{i}" for i in visit.incident_ids)
-            cells = (str(visit.id), visit.site_name, visit.engineer, _local(visit.arrived_at),
-                     _local(visit.departed_at), visit.purpose, links)
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, visit.id)
-                self.table.setItem(row, column, item)
-            if selected is not None and visit.id == selected.id:
-                self.table.selectRow(row)
-        if selected is None and self.visits:
+        fill_table(self.table, ((v.id, (str(v.id), v.site_name, v.engineer, _local(v.arrived_at),
+                                        _local(v.departed_at), v.purpose,
+                                        ", ".join(f"#{i}" for i in v.incident_ids)))
+                                for v in visits))
+        ids = [v.id for v in visits]
+        if selected is not None and selected.id in ids:
+            self.table.selectRow(ids.index(selected.id))
+        elif selected is None and self.visits:
             self.table.selectRow(0)
 
     def selected_visit(self):
