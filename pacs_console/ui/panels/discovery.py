@@ -8,15 +8,12 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -25,7 +22,7 @@ from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.assessment_view import AssessmentView
 from pacs_console.ui.widgets.findings_view import FindingsView
-from pacs_console.ui.widgets.panel_parts import panel_heading
+from pacs_console.ui.widgets.panel_parts import column, form_rows, pane, panel_heading, row
 
 
 def _sites(ctx: Context) -> list[str]:
@@ -84,39 +81,18 @@ class DiscoveryPanel(QWidget):
         self.load_interfaces()
 
     def _build_layout(self) -> None:
-        form = QFormLayout()
-        form.addRow("Interface", self.interface)
-        form.addRow("Targets", self.targets)
-        ports = QHBoxLayout()
-        ports.addWidget(self.ports, 2)
-        ports.addWidget(QLabel("HTTP ports"))
-        ports.addWidget(self.web_ports, 1)
-        form.addRow("DICOM ports", ports)
-        form.addRow("Site", self.site)
-        checks = QHBoxLayout()
-        checks.addWidget(self.guess_ae)
-        checks.addWidget(self.dns_sd)
-        checks.addStretch(1)
-        form.addRow("", checks)
-        run = QHBoxLayout()
-        run.addWidget(self.start_button)
-        run.addWidget(self.cancel_button)
-        run.addWidget(self.progress, 1)
-        sweep_page = QWidget()
-        sweep = QVBoxLayout(sweep_page)
-        sweep.setContentsMargins(0, 0, 0, 0)
-        sweep.addLayout(form)
-        sweep.addLayout(run)
-        sweep.addWidget(self.status)
-        sweep.addWidget(self.findings, 1)
+        form = form_rows((
+            ("Interface", self.interface), ("Targets", self.targets),
+            ("DICOM ports", row((self.ports, 2), QLabel("HTTP ports"), (self.web_ports, 1))),
+            ("Site", self.site), ("", row(self.guess_ae, self.dns_sd, 1))))
+        sweep_page = pane(form, row(self.start_button, self.cancel_button, (self.progress, 1)),
+                          self.status, (self.findings, 1))
         self.tabs = QTabWidget()
         self.tabs.addTab(sweep_page, "Sweep")
         self.tabs.addTab(AssessmentView(self.ctx), "Security assessment")  # issue 19
-        layout = QVBoxLayout(self)
-        layout.addWidget(panel_heading(
+        column(self, panel_heading(
             "Discovery", "Sweep a network for DICOM and web devices, add what you find to the "
-            "address book, and see what changed at a site since its last sweep."))
-        layout.addWidget(self.tabs, 1)
+            "address book, and see what changed at a site since its last sweep."), (self.tabs, 1))
 
     # --- inputs -----------------------------------------------------------------------------
 

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -37,7 +36,7 @@ from pacs_console.core.reports.model import Extras, PartUsed, TimeEntry
 from pacs_console.ui import workers
 from pacs_console.ui.models.rows_model import RowsModel
 from pacs_console.ui.widgets.page_preview import PagePreview
-from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
+from pacs_console.ui.widgets.panel_parts import column, empty_state, pane, panel_heading, split
 from pacs_console.ui.widgets.signature_pad import SignatureCapture
 
 SAMPLE = -1  # the combo's "sample visit" entry
@@ -159,26 +158,11 @@ class ReportsPanel(QWidget):
             "Pick a visit and press Preview to see its report here; Generate and sign makes the "
             "PDF you hand over. No visit yet? Start one in Incidents → Visits, or preview the "
             "sample visit.")
-        preview_box = QWidget()
-        preview_column = QVBoxLayout(preview_box)
-        preview_column.setContentsMargins(0, 0, 0, 0)
-        preview_column.addWidget(self.preview_empty)
-        preview_column.addWidget(self.preview, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(tabs)
-        split.addWidget(preview_box)
-        split.setSizes([520, 420])
-        vertical = QSplitter(Qt.Orientation.Vertical)
-        vertical.addWidget(split)
-        vertical.addWidget(self.table)
-        vertical.setSizes([520, 160])
-        layout = QVBoxLayout(self)
-        layout.addWidget(panel_heading(
+        content = split(tabs, pane(self.preview_empty, (self.preview, 1)), sizes=(520, 420))
+        column(self, panel_heading(
             "Reports", "Turn a site visit into a signed PDF report: summary, incidents, tests, "
-            "parts and both signatures."))
-        layout.addLayout(top)
-        layout.addWidget(self.status)
-        layout.addWidget(vertical, 1)
+            "parts and both signatures."), top, self.status,
+            (split(content, self.table, vertical=True, sizes=(520, 160)), 1))
 
     # -- loading ---------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -28,7 +28,7 @@ from pacs_console.ui import workers
 from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.rows_model import RowsModel
 from pacs_console.ui.widgets.columns import size_columns
-from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
+from pacs_console.ui.widgets.panel_parts import empty_state, pane, panel_heading
 
 COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
            "Error")
@@ -188,11 +188,7 @@ class SyncPanel(QWidget):
         self.empty = empty_state(
             "Nothing to send yet. Set up the helpdesk on the right (URL, queue, user, API "
             "token), press Test connection, then Sync now; incidents you log are queued here.")
-        outbox_box = QWidget()
-        outbox_layout = QVBoxLayout(outbox_box)
-        outbox_layout.setContentsMargins(0, 0, 0, 0)
-        outbox_layout.addWidget(self.empty)
-        outbox_layout.addWidget(self.table, 1)
+        outbox_box = pane(self.empty, (self.table, 1))
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             signal.connect(lambda *_: self.empty.setVisible(self.model.rowCount() == 0))
         splitter.addWidget(outbox_box)

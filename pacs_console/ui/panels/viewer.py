@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -25,7 +24,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.imaging.render import FrameLoader
 from pacs_console.core.imaging.thumbs import ThumbCache, warm_pool
 from pacs_console.ui import workers
-from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
+from pacs_console.ui.widgets.panel_parts import column, empty_state, panel_heading, split
 from pacs_console.ui.widgets.series_viewer import SeriesViewer, thumbnail_threads
 from pacs_console.ui.widgets.study_tree import StudyTree
 from pacs_console.ui.widgets.tag_browser import TagBrowser
@@ -103,17 +102,10 @@ class ViewerPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setVisible(False)
         self.log.textChanged.connect(lambda: self.log.setVisible(bool(self.log.toPlainText())))
-        body = QSplitter(Qt.Orientation.Vertical)
-        body.addWidget(splitter)
-        body.addWidget(self.log)
-        body.setStretchFactor(0, 1)
-        body.setSizes([600, 80])
-        layout = QVBoxLayout(self)
-        layout.addWidget(panel_heading(
+        body = split(splitter, self.log, vertical=True, stretch=(1,), sizes=(600, 80))
+        column(self, panel_heading(
             "Viewer", "Open studies from a CD, USB drive, zip or what the console received; "
-            "browse images and tags, and export de-identified copies."))
-        layout.addLayout(bar)
-        layout.addWidget(body, 1)
+            "browse images and tags, and export de-identified copies."), bar, (body, 1))
 
     def _show_image_area(self, *_args) -> None:
         self.image_area.setCurrentIndex(1 if self.tree.topLevelItemCount() else 0)

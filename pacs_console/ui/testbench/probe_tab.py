@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QPushButton, QWidget
 
 from pacs_console.core.context import Context
 from pacs_console.ui.testbench.run_tab import RunTab, status_line
-from pacs_console.ui.widgets.panel_parts import resizable
-
-COLUMNS = ("Service", "SOP class", "Accepted transfer syntaxes", "Role")
+from pacs_console.ui.widgets.capability_tables import AssociationTable, CapabilityTable
+from pacs_console.ui.widgets.panel_parts import column, pane, resizable, row
 
 
 def _probe_and_save(ctx: Context, node_id: int, target, storage: bool):
@@ -45,48 +33,14 @@ class ProbeTab(RunTab):
         self.start_buttons = (self.start_button,)
         self.progress = QProgressBar()
         self.status = status_line("probe-status")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        for table in (self.table,):
-            table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSortingEnabled(True)
-        self.table.setObjectName("capability-table")
-        # The association report as labelled rows (names, not UIDs or JSON).
-        self.association = QTableWidget(0, 3)
-        self.association.setObjectName("association-report")
-        self.association.setHorizontalHeaderLabels(("Section", "Item", "Value"))
-        self.association.verticalHeader().setVisible(False)
-        self.association.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.association.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents)
-        self.association.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.Interactive)
-        self.association.setColumnWidth(1, 320)
-        self.association.horizontalHeader().setStretchLastSection(True)
-        self.association.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table = CapabilityTable()
+        self.association = AssociationTable()
         self.status.setText("Pick a node above and press Probe capabilities: it proposes every "
                             "SOP class and transfer syntax and lists what the node accepts.")
-        row = QHBoxLayout()
-        row.addWidget(self.storage)
-        row.addWidget(self.start_button)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        report = QWidget()
-        report_layout = QVBoxLayout(report)
-        report_layout.setContentsMargins(0, 0, 0, 0)
-        report_layout.addWidget(QLabel("Association report"))
-        report_layout.addWidget(self.association)
+        report = pane(QLabel("Association report"), self.association)
         self.output = resizable(self.table, report, stretch=(3, 2))
-        layout.addWidget(self.output, 1)
+        column(self, row(self.storage, self.start_button, 1), self.progress, self.status,
+               (self.output, 1))
 
     def start(self) -> None:
         node = self.node_to_test()
@@ -107,42 +61,15 @@ class ProbeTab(RunTab):
         self.status.setText(p.message or "Probing…")
 
     def show_matrix(self, entries: dict) -> None:
-        accepted = [(e["service"], e["name"], e["transfer_syntaxes"], e.get("role", ""))
-                    for e in entries.values() if e["transfer_syntaxes"]]
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(accepted))
-        from pacs_console.core.dicom.names import uid_name
-
-        uids = {e["name"]: uid for uid, e in entries.items()}
-        for row, (service, name, syntaxes, role) in enumerate(sorted(accepted)):
-            names = ", ".join(uid_name(ts) for ts in syntaxes)
-            for col, value in enumerate((service, uid_name(name), names, role)):
-                item = QTableWidgetItem(str(value))
-                if col == 1:
-                    item.setToolTip(uids.get(name, ""))
-                elif col == 2:
-                    item.setToolTip("\n".join(f"{uid_name(ts)}: {ts}" for ts in syntaxes))
-                self.table.setItem(row, col, item)
-        self.table.setSortingEnabled(True)
+        self.table.show_matrix(entries)
 
     def on_done(self, outcome) -> None:
         matrix, run = outcome
         self.show_matrix(matrix.entries)
         if matrix.association:
-            self.show_association(matrix.association)
+            self.association.show_report(matrix.association)
         self.report(matrix, run)
         self.panel.refresh()
-
-    def show_association(self, report: dict) -> None:
-        from pacs_console.core.dicom.names import association_rows
-
-        rows = association_rows(report)
-        self.association.setRowCount(len(rows))
-        for row, values in enumerate(rows):
-            for col, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                item.setToolTip(value)
-                self.association.setItem(row, col, item)
 
     def after_run(self) -> None:
         self.progress.setRange(0, 1)
