@@ -7,13 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QWidget
 
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.incident_detail import actor_of, clock_offset_of
 from pacs_console.ui.widgets.incident_log import IncidentLog
+from pacs_console.ui.widgets.panel_parts import button, stack
 
 
 def export_csv_file(ctx: Context, flt, path: str, actor: str) -> str:
@@ -34,28 +35,20 @@ class IncidentActions(QWidget):
         super().__init__(parent)
         self.ctx, self.log = ctx, log
         self.message = log.detail.message
-        self.new_button = QPushButton("New…")
-        self.new_button.setToolTip("New incident (Ctrl+N)")
-        self.new_button.clicked.connect(lambda: self.new_incident())
-        self.from_run_button = QPushButton("From failed test…")
-        self.from_run_button.setToolTip("New incident pre-filled from the latest failed test run")
-        self.from_run_button.clicked.connect(lambda: self.new_from_failed_run())
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.clicked.connect(lambda: self.export_csv())
-        self.verify_button = QPushButton("Verify audit")
-        self.verify_button.setToolTip("Check the audit trail for edits made outside the app")
-        self.verify_button.clicked.connect(self.verify_audit)
-        self.sites_button = QPushButton("Sites…")
-        self.sites_button.setToolTip("Add or edit sites and their business calendars")
-        self.sites_button.clicked.connect(lambda: self.edit_sites())
-        self.maintenance_button = QPushButton("Maintenance…")
-        self.maintenance_button.setToolTip("Scheduled maintenance windows, excluded from uptime")
-        self.maintenance_button.clicked.connect(lambda: self.edit_maintenance())
+        self.new_button = button("New…", self.new_incident, "New incident (Ctrl+N)")
+        self.from_run_button = button("From failed test…", self.new_from_failed_run,
+                                      "New incident pre-filled from the latest failed test run")
+        self.export_button = button("Export CSV…", self.export_csv)
+        self.verify_button = button("Verify audit", self.verify_audit,
+                                    "Check the audit trail for edits made outside the app")
+        self.sites_button = button("Sites…", self.edit_sites,
+                                   "Add or edit sites and their business calendars")
+        self.maintenance_button = button("Maintenance…", self.edit_maintenance,
+                                         "Scheduled maintenance windows, excluded from uptime")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for button in (self.new_button, self.from_run_button, self.export_button,
-                       self.verify_button, self.sites_button, self.maintenance_button):
-            row.addWidget(button)
+        stack(row, self.new_button, self.from_run_button, self.export_button,
+              self.verify_button, self.sites_button, self.maintenance_button)
 
     # creating -------------------------------------------------------------------------------
 

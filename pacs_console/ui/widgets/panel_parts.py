@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLayout,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -176,3 +177,12 @@ def dialog_buttons(buttons, accepted, rejected) -> QDialogButtonBox:
     box.accepted.connect(accepted)
     box.rejected.connect(rejected)
     return box
+
+
+def button(text: str, slot, tip: str = "") -> QPushButton:
+    """A push button that calls ``slot()`` (never with ``clicked``'s checked flag)."""
+    widget = QPushButton(text)
+    if tip:
+        widget.setToolTip(tip)
+    widget.clicked.connect(lambda: slot())
+    return widget
