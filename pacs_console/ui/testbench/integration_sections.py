@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui.testbench.run_tab import RunTab, output_box, port_box
+from pacs_console.ui.testbench.run_tab import RunTab, ServerSwitch, output_box, port_box
 from pacs_console.ui.widgets.panel_parts import resizable
 
 _ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
@@ -71,9 +71,7 @@ class DicomWebSection(RunTab):
             self.action.addItem(text, key)
         self.argument = QLineEdit()
         self.argument.setPlaceholderText("PatientID=KB123456   or a study UID   or a folder")
-        self.run_button = QPushButton("Run")
-        self.run_button.clicked.connect(self.run)
-        self.start_buttons = (self.run_button,)
+        self.run_button = self.start_button_for("Run", self.run)
         self.result = output_box("dicomweb-result")
         form = QFormLayout()
         form.addRow("DICOMweb root", self.url)
@@ -166,14 +164,11 @@ class WorkflowSection(RunTab):
         self.finish = QComboBox()
         self.finish.addItems(["COMPLETED", "DISCONTINUED"])
         form.addRow("End the step as", self.finish)
-        self.run_button = QPushButton("Run the modality workflow")
-        self.run_button.clicked.connect(self.run)
-        self.start_buttons = (self.run_button,)
+        self.run_button = self.start_button_for("Run the modality workflow", self.run)
         self.steps = output_box("workflow-steps")
         self.scp_port = port_box("site-scp-port", 11115)
         self.scp_ae = QLineEdit(ctx.settings.ae_title)
         self.scp_button = QPushButton("Play the site (MWL, MPPS, commitment SCP)")
-        self.scp_button.clicked.connect(self.toggle_scp)
         self.events = output_box("site-scp-events")
         scp_row = QHBoxLayout()
         for widget in (QLabel("AE"), self.scp_ae, QLabel("port"), self.scp_port, self.scp_button):
@@ -182,8 +177,9 @@ class WorkflowSection(RunTab):
         layout.addLayout(form)
         layout.addWidget(self.run_button)
         layout.addWidget(resizable(self.steps, (scp_row, self.events), stretch=(2, 1)), 1)
-        self.scp = None
         self.follow_events(self.show_events)
+        self.switch = ServerSwitch(self.scp_button, self.scp_port, self.events, self._play_site,
+                                   "Stop the site SCP", lambda exc: f"Cannot start: {exc}")
 
     def run(self) -> None:
         if self.worker is not None:
@@ -214,24 +210,19 @@ class WorkflowSection(RunTab):
                                    "runs saved")
         self.run_saved.emit(result)
 
-    def toggle_scp(self) -> None:
-        if self.scp is not None:
-            self.shutdown()
-            return
+    scp = property(lambda self: self.switch.server, doc="The running site SCP")
+
+    def _play_site(self):
         from pacs_console.core.dicom.synth.studies import worklist_items
         from pacs_console.core.workflow.scp import WorkflowSCP
 
-        try:
-            self.scp = WorkflowSCP(self.scp_ae.text().strip(), self.scp_port.value(),
-                                   items=worklist_items(10), timeouts=self.ctx.settings.timeouts(),
-                                   notify=self.queue).start()
-        except (OSError, ValueError) as exc:
-            self.events.appendPlainText(f"Cannot start: {exc}")
-            self.scp = None
-            return
-        self.scp_port.setValue(self.scp.port)
-        self.scp_button.setText("Stop the site SCP")
-        self.events.appendPlainText(f"{self.scp.ae_title} listening on port {self.scp.port}")
+        scp = WorkflowSCP(self.scp_ae.text().strip(), self.scp_port.value(),
+                          items=worklist_items(10), timeouts=self.ctx.settings.timeouts(),
+                          notify=self.queue).start()
+        return scp, f"{scp.ae_title} listening on port {scp.port}"
+
+    def toggle_scp(self) -> None:
+        self.switch.toggle()
 
     def show_events(self, batch: list) -> None:
         for event in batch:
@@ -240,7 +231,4 @@ class WorkflowSection(RunTab):
                                         f"{event.detail}")
 
     def shutdown(self) -> None:
-        if self.scp is not None:
-            self.scp.stop()
-            self.scp = None
-            self.scp_button.setText("Play the site (MWL, MPPS, commitment SCP)")
+        self.switch.stop()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui.testbench.run_tab import RunTab, output_box, port_box
+from pacs_console.ui.testbench.run_tab import RunTab, ServerSwitch, output_box, port_box
 from pacs_console.ui.widgets.panel_parts import resizable
 
 
@@ -68,9 +68,7 @@ class Hl7Section(RunTab):
         self.message = QPlainTextEdit()
         self.message.setObjectName("hl7-message")
         self.message.setPlaceholderText("Paste an HL7 v2 message or fill one from a template.")
-        self.send_button = QPushButton("Send")
-        self.send_button.clicked.connect(self.send)
-        self.start_buttons = (self.send_button,)
+        self.send_button = self.start_button_for("Send", self.send)
         self.result = output_box("hl7-result")
         form = QFormLayout()
         target = QHBoxLayout()
@@ -90,7 +88,6 @@ class Hl7Section(RunTab):
         self.mask = QCheckBox("Mask patient fields")
         self.mask.setChecked(True)
         self.listen_button = QPushButton("Start listener")
-        self.listen_button.clicked.connect(self.toggle_listener)
         self.received = output_box("hl7-received")
         listen_row = QHBoxLayout()
         for widget in (QLabel("Listen on port"), self.listen_port, QLabel("answer"), self.answer,
@@ -105,8 +102,11 @@ class Hl7Section(RunTab):
         layout.addLayout(form)
         layout.addWidget(resizable(self.message, (send_row, self.result),
                                    (listen_row, self.received), stretch=(2, 1, 1)), 1)
-        self.listener = None
         self.follow_events(self.show_received)
+        self.switch = ServerSwitch(
+            self.listen_button, self.listen_port, self.received, self._listen, "Stop listener",
+            lambda exc: f"Cannot listen on port {self.listen_port.value()}: "
+                        f"{getattr(exc, 'strerror', None) or exc}")
 
     def fill_template(self) -> None:
         self.message.setPlainText(_template_text(self.template.currentData(),
@@ -144,33 +144,23 @@ class Hl7Section(RunTab):
         self.result.setPlainText("\n".join(lines))
         self.run_saved.emit(result)
 
-    def toggle_listener(self) -> None:
-        if self.listener is not None:
-            self.stop_listener()
-            return
+    listener = property(lambda self: self.switch.server, doc="The running HL7 listener")
+
+    def _listen(self):
         from pacs_console.core.hl7.listener import Hl7Listener, ListenerOptions
 
         options = ListenerOptions(answer=self.answer.currentText(),
                                   mask_phi=self.mask.isChecked(),
                                   application=self.ctx.settings.ae_title)
-        try:
-            self.listener = Hl7Listener(self.listen_port.value(), options=options,
-                                        notify=self.queue).start()
-        except OSError as exc:
-            self.received.appendPlainText(f"Cannot listen on port {self.listen_port.value()}: "
-                                          f"{exc.strerror or exc}")
-            self.listener = None
-            return
-        self.listen_port.setValue(self.listener.port)
-        self.listen_button.setText("Stop listener")
-        self.received.appendPlainText(f"Listening on port {self.listener.port}, answering "
-                                      f"{options.answer}")
+        listener = Hl7Listener(self.listen_port.value(), options=options,
+                               notify=self.queue).start()
+        return listener, f"Listening on port {listener.port}, answering {options.answer}"
+
+    def toggle_listener(self) -> None:
+        self.switch.toggle()
 
     def stop_listener(self) -> None:
-        if self.listener is not None:
-            self.listener.stop()
-            self.listener = None
-            self.listen_button.setText("Start listener")
+        self.switch.stop()
 
     def show_received(self, batch: list) -> None:
         for record in batch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QWidget
 
 from pacs_console.core.context import Context
 from pacs_console.ui.testbench.run_tab import RunTab, status_line
@@ -28,9 +28,7 @@ class ProbeTab(RunTab):
         super().__init__(ctx, panel, parent)
         self.storage = QCheckBox("Include every storage SOP class (slower)")
         self.storage.setChecked(True)
-        self.start_button = QPushButton("Probe capabilities")
-        self.start_button.clicked.connect(self.start)
-        self.start_buttons = (self.start_button,)
+        self.start_button = self.start_button_for("Probe capabilities", self.start)
         self.progress = QProgressBar()
         self.status = status_line("probe-status")
         self.table = CapabilityTable()

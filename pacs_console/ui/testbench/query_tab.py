@@ -40,6 +40,7 @@ class QueryTab(RunTab):
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(ctx, panel, parent)
+        self._t0 = 0.0  # when the running search started
         self.model_box = QComboBox()
         self.model_box.setObjectName("query-model")
         for label, value in MODELS:
@@ -78,12 +79,8 @@ class QueryTab(RunTab):
         form.addWidget(self.extra, 1)
         form.addWidget(QLabel("Stop after"))
         form.addWidget(self.limit)
-        self.search_button = QPushButton("Search")
+        self.search_button, self.cancel_button = self.run_buttons("Search", self.search)
         self.search_button.setShortcut("Ctrl+F")
-        self.search_button.clicked.connect(self.search)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(lambda: self.export_csv())
         self.retrieve_button = QPushButton("Retrieve selected")
@@ -93,7 +90,6 @@ class QueryTab(RunTab):
                        self.retrieve_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        self.start_buttons = (self.search_button,)
         self.status = status_line("query-status")
         self.results = RowsModel(parent=self)
         self.view = QTableView()
@@ -110,7 +106,6 @@ class QueryTab(RunTab):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(self.view, 1)
-        self._t0 = 0.0
 
     def _model_changed(self) -> None:
         self.level_box.setEnabled(self.model_box.currentData() != "worklist")

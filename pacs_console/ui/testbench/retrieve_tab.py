@@ -5,12 +5,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -18,7 +16,7 @@ from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.testbench.run_tab import RunTab, log_box, status_line
 from pacs_console.ui.widgets.live_plot import LivePlot
-from pacs_console.ui.widgets.panel_parts import resizable
+from pacs_console.ui.widgets.panel_parts import column, resizable, row
 
 KEYS = (("StudyInstanceUID", "Study UID"), ("SeriesInstanceUID", "Series UID"),
         ("PatientID", "Patient ID"), ("AccessionNumber", "Accession"))
@@ -44,37 +42,24 @@ class RetrieveTab(RunTab):
         form.addWidget(self.level, 0, 3)
         for index, (keyword, label) in enumerate(KEYS):
             self.inputs[keyword] = QLineEdit()
-            row, col = 1 + index // 2, (index % 2) * 2
-            form.addWidget(QLabel(label), row, col)
-            form.addWidget(self.inputs[keyword], row, col + 1)
+            line, col = 1 + index // 2, (index % 2) * 2
+            form.addWidget(QLabel(label), line, col)
+            form.addWidget(self.inputs[keyword], line, col + 1)
         form.setColumnStretch(1, 1)
         form.setColumnStretch(3, 1)
         self.preflight_button = QPushButton("Pre-flight check")
         self.preflight_button.setToolTip("Is this console reachable for a C-MOVE? What must the PACS know?")
         self.preflight_button.clicked.connect(self.preflight)
-        self.start_button = QPushButton("Retrieve")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        for button in (self.preflight_button, self.start_button, self.cancel_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        self.start_buttons = (self.start_button,)
+        self.start_button, self.cancel_button = self.run_buttons("Retrieve", self.start)
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m")
         self.status = status_line("retrieve-status")
         self.plot = LivePlot("Retrieve throughput", ("MB/s",), "Throughput (MB/s)", "Time (s)")
         self.log = log_box("Fill the keys (or pick a match in Query and press Retrieve "
                            "selected), run the pre-flight check, then Retrieve.")
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
         self.output = resizable(self.plot, self.log, stretch=(3, 1))
-        layout.addWidget(self.output, 1)
+        column(self, form, row(self.preflight_button, self.start_button, self.cancel_button, 1),
+               self.progress, self.status, (self.output, 1))
 
     def fill(self, match: dict) -> None:
         """Take the identifying keys of a query match (the Query tab's 'Retrieve selected')."""

@@ -68,6 +68,26 @@ class RunTab(QWidget):
         self.progress: QProgressBar | None = None
         self.status: QLabel  # built by the subclass (status_line), unless it overrides say()
 
+    def run_buttons(self, text: str, slot: Callable[[], None],
+                    name: str = "") -> tuple[QPushButton, QPushButton]:
+        """The tab's start button (``text``, calling ``slot``) and its Cancel, as idle; with
+        ``name``, their objectNames are ``name-run`` and ``name-cancel``."""
+        start, cancel = self.start_button_for(text, slot), QPushButton("Cancel")
+        cancel.clicked.connect(lambda: self.cancel())
+        cancel.setEnabled(False)
+        if name:
+            start.setObjectName(f"{name}-run")
+            cancel.setObjectName(f"{name}-cancel")
+        self.cancel_button = cancel
+        return start, cancel
+
+    def start_button_for(self, text: str, slot: Callable[[], None]) -> QPushButton:
+        """The button that starts the tab's run (disabled while it runs)."""
+        start = QPushButton(text)
+        start.clicked.connect(lambda: slot())
+        self.start_buttons = (start,)
+        return start
+
     @property
     def running(self) -> bool:
         return self.worker is not None
@@ -150,3 +170,37 @@ class RunTab(QWidget):
         """A busy (0, 0) progress bar left by a run that never said its total stops spinning."""
         if self.progress is not None and self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
+
+
+class ServerSwitch:
+    """A button that starts a server on its own threads (the HL7 listener, the site SCP) and
+    stops it again. ``start()`` returns the started server and the line to log; the port box
+    then shows the port it took (0 asks the OS for one)."""
+
+    def __init__(self, button: QPushButton, port: QSpinBox, log: QPlainTextEdit,
+                 start: Callable[[], tuple[Any, str]], running_text: str,
+                 failed: Callable[[Exception], str]) -> None:
+        self.button, self.port, self.log = button, port, log
+        self.start, self.failed = start, failed
+        self.idle_text, self.running_text = button.text(), running_text
+        self.server = None
+        button.clicked.connect(lambda: self.toggle())
+
+    def toggle(self) -> None:
+        if self.server is not None:
+            self.stop()
+            return
+        try:
+            self.server, started = self.start()
+        except (OSError, ValueError) as exc:
+            self.log.appendPlainText(self.failed(exc))
+            return
+        self.port.setValue(self.server.port)
+        self.button.setText(self.running_text)
+        self.log.appendPlainText(started)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+            self.button.setText(self.idle_text)

@@ -11,14 +11,13 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.ui.testbench.run_tab import RunTab, log_box, status_line
 from pacs_console.ui.widgets.live_plot import LivePlot
-from pacs_console.ui.widgets.panel_parts import resizable
+from pacs_console.ui.widgets.panel_parts import column, resizable, row
 
 
 def _generated(modality: str, images: int, compression: str | None) -> list:
@@ -60,31 +59,17 @@ class StoreTab(RunTab):
                 form.addWidget(QLabel(label))
             form.addWidget(widget)
         form.addStretch(1)
-        self.send_button = QPushButton("Send")
-        self.send_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        row = QHBoxLayout()
-        for button in (add_files, add_folder, clear, self.send_button, self.cancel_button):
-            row.addWidget(button)
-        row.addStretch(1)
-        self.start_buttons = (self.send_button,)
+        self.send_button, self.cancel_button = self.run_buttons("Send", self.start)
         self.progress = QProgressBar()
         self.status = status_line("store-status")
         self.plot = LivePlot("C-STORE throughput", ("images/s", "MB/s"), "Rate (images/s, MB/s)",
                              "Time (s)")
         self.log = log_box("Add files or a folder, or ask for a generated test study, then Send.",
                            5000)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Files and folders to send"))
-        layout.addWidget(self.sources)
-        layout.addLayout(form)
-        layout.addLayout(row)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
         self.output = resizable(self.plot, self.log, stretch=(3, 1))
-        layout.addWidget(self.output, 1)
+        buttons = row(add_files, add_folder, clear, self.send_button, self.cancel_button, 1)
+        column(self, QLabel("Files and folders to send"), self.sources, form, buttons,
+               self.progress, self.status, (self.output, 1))
         self._last_x, self._bytes = -1.0, 0
 
     def _add_files(self) -> None:
