@@ -28,7 +28,7 @@ from pacs_console.ui import workers
 from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.rows_model import RowsModel
 from pacs_console.ui.widgets.columns import size_columns
-from pacs_console.ui.widgets.panel_parts import empty_state, pane, panel_heading
+from pacs_console.ui.widgets.panel_parts import button, empty_state, pane, panel_heading
 
 COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
            "Error")
@@ -142,12 +142,8 @@ class SyncPanel(QWidget):
         self.state_label.setObjectName("sync-state")
         self.counts_label = QLabel()
         self.counts_label.setObjectName("sync-counts")
-        self.sync_button = QPushButton("Sync now")
-        self.sync_button.setObjectName("sync-now")
-        self.sync_button.clicked.connect(self.sync_now)
-        self.test_button = QPushButton("Test connection")
-        self.test_button.setObjectName("sync-test")
-        self.test_button.clicked.connect(self.test_connection)
+        self.sync_button = button("Sync now", self.sync_now, name="sync-now")
+        self.test_button = button("Test connection", self.test_connection, name="sync-test")
         for widget in (self.state_label, self.counts_label):
             top.addWidget(widget)
         top.addStretch(1)

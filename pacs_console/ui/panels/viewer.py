@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QWidget,
@@ -24,7 +23,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.imaging.render import FrameLoader
 from pacs_console.core.imaging.thumbs import ThumbCache, warm_pool
 from pacs_console.ui import workers
-from pacs_console.ui.widgets.panel_parts import column, empty_state, panel_heading, split
+from pacs_console.ui.widgets.panel_parts import button, column, empty_state, panel_heading, split
 from pacs_console.ui.widgets.series_viewer import SeriesViewer, thumbnail_threads
 from pacs_console.ui.widgets.study_tree import StudyTree
 from pacs_console.ui.widgets.tag_browser import TagBrowser
@@ -55,16 +54,12 @@ class ViewerPanel(QWidget):
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.open_folder_button = QPushButton("Open folder…")
-        self.open_folder_button.clicked.connect(self.choose_folder)
-        self.open_file_button = QPushButton("Open file…")
-        self.open_file_button.setToolTip("A DICOMDIR, a zip or a single DICOM file")
-        self.open_file_button.clicked.connect(self.choose_file)
-        self.received_button = QPushButton("Received files")
-        self.received_button.setToolTip("What the console's Storage SCP received (C-MOVE, C-GET)")
-        self.received_button.clicked.connect(self.open_received)
-        self.export_button = QPushButton("Export de-identified…")
-        self.export_button.clicked.connect(self.choose_export)
+        self.open_folder_button = button("Open folder…", self.choose_folder)
+        self.open_file_button = button("Open file…", self.choose_file,
+                                       "A DICOMDIR, a zip or a single DICOM file")
+        self.received_button = button("Received files", self.open_received,
+                                      "What the console's Storage SCP received (C-MOVE, C-GET)")
+        self.export_button = button("Export de-identified…", self.choose_export)
         self.status = QLabel("Drop a folder, DICOMDIR, zip or file here.")
         bar = QHBoxLayout()
         for widget in (self.open_folder_button, self.open_file_button, self.received_button,

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.incidents.model import STATUS_LABELS, next_step
+from pacs_console.ui.widgets.panel_parts import button
 
 
 def actor_of(ctx: Context) -> str:
@@ -50,13 +51,10 @@ class IncidentDetail(QWidget):
         self.heading.setTextFormat(Qt.TextFormat.RichText)
         self.timeline_view = QPlainTextEdit()
         self.timeline_view.setReadOnly(True)
-        self.next_button = QPushButton("Next step")
-        self.next_button.setToolTip("Move to the next step of the process (Ctrl+Return)")
-        self.next_button.clicked.connect(self.advance)
-        self.hold_button = QPushButton("On hold…")
-        self.hold_button.clicked.connect(self.put_on_hold)
-        self.resolve_button = QPushButton("Resolved")
-        self.resolve_button.clicked.connect(lambda: self.change_status("resolved"))
+        self.next_button = button("Next step", self.advance,
+                                  "Move to the next step of the process (Ctrl+Return)")
+        self.hold_button = button("On hold…", self.put_on_hold)
+        self.resolve_button = button("Resolved", lambda: self.change_status("resolved"))
         self.article_button = QPushButton("Save as article…")
         self.article_button.setToolTip("Save this incident's resolution in the knowledge base")
         self.article_button.clicked.connect(self.save_as_article)
@@ -75,9 +73,9 @@ class IncidentDetail(QWidget):
 
         self.known_fixes = KnownFixes(ctx)  # articles matching its runs' codes and vendor
         buttons = QHBoxLayout()
-        for button in (self.next_button, self.hold_button, self.resolve_button,
+        for widget in (self.next_button, self.hold_button, self.resolve_button,
                        self.article_button):
-            buttons.addWidget(button)
+            buttons.addWidget(widget)
         evidence = QHBoxLayout()
         evidence.addWidget(self.attach_run_button)
         evidence.addWidget(self.attach_file_button)
@@ -129,9 +127,9 @@ class IncidentDetail(QWidget):
     def _enable_actions(self) -> None:
         record = self.current
         has = record is not None
-        for button in (self.hold_button, self.resolve_button, self.attach_run_button,
+        for widget in (self.hold_button, self.resolve_button, self.attach_run_button,
                        self.attach_file_button):
-            button.setEnabled(has)
+            widget.setEnabled(has)
         self.note_edit.setEnabled(has)
         self.next_button.setEnabled(has and next_step(record.status) is not None)
         self.article_button.setEnabled(has and record.status in ("resolved", "closed"))

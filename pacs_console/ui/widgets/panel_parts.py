@@ -179,10 +179,13 @@ def dialog_buttons(buttons, accepted, rejected) -> QDialogButtonBox:
     return box
 
 
-def button(text: str, slot, tip: str = "") -> QPushButton:
-    """A push button that calls ``slot()`` (never with ``clicked``'s checked flag)."""
+def button(text: str, slot, tip: str = "", name: str = "") -> QPushButton:
+    """A push button that calls ``slot()`` (never with ``clicked``'s checked flag); ``name``
+    is its objectName."""
     widget = QPushButton(text)
     if tip:
         widget.setToolTip(tip)
+    if name:
+        widget.setObjectName(name)
     widget.clicked.connect(lambda: slot())
     return widget
