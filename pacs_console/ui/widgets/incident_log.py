@@ -39,6 +39,7 @@ class LogSnapshot:
     pages: dict[int, list] = field(default_factory=dict)
     row: int = -1  # the row to select (the incident selected before, else the first)
     kept: bool = False  # the incident selected before is still listed (at ``row``)
+    selected_id: int | None = None  # the incident selected when the reload started
     events: list | None = None  # the selected incident's timeline
     fixes: list | None = None  # knowledge articles matching it
 
@@ -51,7 +52,7 @@ def load_snapshot(ctx: Context, flt, sort: str, descending: bool, generation: in
     from pacs_console.core.kb.draft import suggest_for_incident
 
     ids = incident_ids(ctx.db, flt, sort=sort, descending=descending)
-    snapshot = LogSnapshot(generation, ids)
+    snapshot = LogSnapshot(generation, ids, selected_id=selected_id)
     if not ids:
         return snapshot
     try:
@@ -182,13 +183,17 @@ class IncidentLog(QWidget):
             self.refresh()
 
     def populate(self, snapshot: LogSnapshot) -> None:
-        ids, row = snapshot.ids, snapshot.row
-        if ids:
+        ids, row, kept = snapshot.ids, snapshot.row, snapshot.kept
+        shown = self.detail.current.id if self.detail.current else None
+        if shown != snapshot.selected_id and shown in ids:
+            # Another incident was picked while the worker read: keep that one (read here).
+            row, kept = ids.index(shown), True
+        elif ids:
             self._prefetched = (ids[row], snapshot.events, snapshot.fixes)
         if ids and ids == self.model.ids():
             # Same rows: records may have changed (status, notes) but scroll and selection stay.
             self.model.invalidate(snapshot.pages)
-            if snapshot.kept:
+            if kept:
                 self.show_row(row)
         else:
             self.model.set_ids(ids, snapshot.pages)
