@@ -94,6 +94,7 @@ class IncidentLog(QWidget):
         self._generation = 0
         self._seen_marker: tuple | None = None
         self._reload_again = False
+        self._holding = False  # the detail keeps an incident the list no longer holds
         self._prefetched: tuple | None = None  # (incident id, timeline, fixes) from a reload
         self.sites: list = []
         self.filters = IncidentFilterBar(self)
@@ -114,7 +115,7 @@ class IncidentLog(QWidget):
             lambda current, _previous: self.show_row(current.row()))
         self.count_label = QLabel("")
         self.detail = IncidentDetail(ctx)
-        self.detail.changed.connect(lambda _record: self.model.invalidate())
+        self.detail.changed.connect(self._detail_changed)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -157,6 +158,13 @@ class IncidentLog(QWidget):
             self.sites = sites
             self.filters.set_sites(sites)
 
+    def _detail_changed(self, _record) -> None:
+        """The detail changed its incident: a reload read before that change would put the old
+        record back on screen, so it is dropped and the list read again."""
+        self.model.invalidate()
+        if self.loaded:
+            self.refresh()
+
     def _filters_changed(self, *_) -> None:
         if self.loaded:  # before the first show the initial load picks the filters up
             self.refresh()
@@ -196,12 +204,18 @@ class IncidentLog(QWidget):
             if kept:
                 self.show_row(row)
         else:
+            # The incident a person is working on left the list (resolved under an "Open"
+            # filter, say): its detail stays on screen until they pick another.
+            self._holding = (not kept and shown is not None and shown == snapshot.selected_id)
             self.model.set_ids(ids, snapshot.pages)
             self.count_label.setText(
                 f"{len(ids):,} incident(s)" if ids else
                 "0 incident(s) match. To log one press New… (Ctrl+N), or "
                 "From failed test… to start from a failed test run.")
-            if ids:
+            if self._holding:
+                self.count_label.setText(self.count_label.text().split(". ")[0] + f"; #{shown} "
+                                         "is still shown but no longer matches the filters.")
+            elif ids:
                 self.table.selectRow(row)
             else:
                 self.show_row(-1)
@@ -225,6 +239,9 @@ class IncidentLog(QWidget):
     # the detail ------------------------------------------------------------------------------
 
     def show_row(self, row: int) -> None:
+        if row < 0 and self._holding:
+            return  # the list lost its rows, not the person their incident
+        self._holding = False
         record = self.model.record(row) if row >= 0 else None
         prefetched = self._prefetched
         if record is not None and prefetched is not None and prefetched[0] == record.id:
