@@ -3,7 +3,7 @@ line around one worker (ui/workers.py), and a row of labelled inputs."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from pacs_console.core.context import Context
@@ -46,9 +46,15 @@ class RunnerWidget(QWidget):
         """Offer the address book's names at once when it changes above (refresh_nodes)."""
         table = getattr(self.panel, "table", None)
         if table is not None:
+            # One refresh after the table settles: filling it emits a signal per cell, and a
+            # refresh per cell of a 10,000-node import never finished.
+            self._nodes_timer = QTimer(self)
+            self._nodes_timer.setSingleShot(True)
+            self._nodes_timer.setInterval(0)
+            self._nodes_timer.timeout.connect(self.refresh_nodes)
             model = table.model()
             for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
-                signal.connect(lambda *_: self.refresh_nodes())
+                signal.connect(lambda *_: self._nodes_timer.start())
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
