@@ -20,7 +20,7 @@ STORESCU = "/usr/bin/storescu"
 PLANTED = ("Owusu-Plantedname", "PLANT20ID")
 
 
-def _relayed_trace(tmp_path):
+def relayed_trace(tmp_path):
     scp, scp_info = serve(tmp_path / "scp", "scp", "--port", "0", "--bind", "127.0.0.1",
                           "--accept-any")
     trace = tmp_path / "session.trace"
@@ -44,7 +44,7 @@ def _relayed_trace(tmp_path):
 
 
 def test_a_trace_is_attached_as_its_redacted_timeline(tmp_path, data_dir):
-    trace = _relayed_trace(tmp_path)
+    trace = relayed_trace(tmp_path)
     raw = trace.read_bytes()
     assert all(p.encode() in raw for p in PLANTED)  # the raw trace does hold patient data
     made = run_cli("incident", "new", "--title", "CT stores slow", "--severity", "medium",
