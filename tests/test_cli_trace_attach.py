@@ -13,7 +13,8 @@ from pydicom import dcmwrite
 
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
-from tests.core.wire_peers import serve, stop
+from tests.core.relay.support import cli_relay_to_scp
+from tests.core.wire_peers import stop
 from tests.dicom_samples import ct_series
 
 STORESCU = "/usr/bin/storescu"
@@ -21,11 +22,8 @@ PLANTED = ("Owusu-Plantedname", "PLANT20ID")
 
 
 def relayed_trace(tmp_path):
-    scp, scp_info = serve(tmp_path / "scp", "scp", "--port", "0", "--bind", "127.0.0.1",
-                          "--accept-any")
     trace = tmp_path / "session.trace"
-    relay, first = serve(tmp_path / "relay", "relay", "0", "--bind", "127.0.0.1", "--to",
-                         f"127.0.0.1:{scp_info['port']}", "--out", str(trace))
+    scp, _, relay, first = cli_relay_to_scp(tmp_path, trace)
     files = []
     for n, ds in enumerate(ct_series(2, patient_name=f"{PLANTED[0]}^Akosua",
                                      patient_id=PLANTED[1])):
