@@ -3,6 +3,7 @@ history with comparison, the signed report and incidents, against real peers on 
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 
@@ -85,6 +86,19 @@ def test_targets_json_contract_history_report_and_incidents(open_orthanc, data_d
     assert pdf.read_bytes().startswith(b"%PDF")
     verified = run_cli("report", "verify", str(pdf), data_dir=data_dir)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from pacs_console.core.reports.verify import attachment
+
+    reader = PdfFileReader(io.BytesIO(pdf.read_bytes()))
+    (signature,) = reader.embedded_signatures
+    assert signature.sig_object["/Reason"] == \
+        "Security assessment report certified by the field engineer"
+    names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    embedded = [str(names[n]) for n in range(0, len(names), 2)]
+    assert embedded == ["security-assessment.json"]  # not visit-report.json
+    attached = json.loads(attachment(reader))
+    assert attached["assessment"]["started_at"] == again["started_at"]
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     for part in ("Security assessment report", "Compared with the previous assessment",

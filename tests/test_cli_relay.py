@@ -10,18 +10,16 @@ import sys
 import pytest
 from pydicom import dcmwrite
 
-from tests.core.wire_peers import ROOT, serve, stop
+from tests.core.relay.support import cli_relay_to_scp
+from tests.core.wire_peers import ROOT, stop
 from tests.dicom_samples import ct_series
 
 STORESCU, ECHOSCU = "/usr/bin/storescu", "/usr/bin/echoscu"
 
 
 def test_relay_json_lines_and_the_trace_it_leaves(tmp_path):
-    scp, scp_info = serve(tmp_path / "scp", "scp", "--port", "0", "--bind", "127.0.0.1",
-                          "--accept-any")
     trace = tmp_path / "session.trace"
-    relay, first = serve(tmp_path / "relay", "relay", "0", "--bind", "127.0.0.1", "--to",
-                         f"127.0.0.1:{scp_info['port']}", "--out", str(trace))
+    scp, scp_info, relay, first = cli_relay_to_scp(tmp_path, trace)
     files = []
     for n, ds in enumerate(ct_series(2, patient_name="Darko^Abena")):
         files.append(tmp_path / f"{n}.dcm")

@@ -222,8 +222,9 @@ def _incident_note(args, ctx) -> int:
 def _incident_attach(args, ctx) -> int:
     from pathlib import Path
 
-    from pacs_console.core.incidents.evidence import attach_file
+    from pacs_console.core.incidents.evidence import attach_file, attach_trace
     from pacs_console.core.incidents.service import attach_test_run
+    from pacs_console.core.relay.evidence import NOTE, is_trace_or_capture
 
     done = []
     if args.test_run is not None or not args.files:
@@ -231,11 +232,17 @@ def _incident_attach(args, ctx) -> int:
                                 clock_offset_s=_offset(ctx))
         done.append({"test_run_id": entry.test_run_id})
     for name in args.files:
+        if is_trace_or_capture(Path(name)):  # patient data inside: the redacted timeline only
+            item = attach_trace(ctx.db, ctx.paths.data / "attachments", args.ref, Path(name),
+                                actor=actor_name(ctx))
+            done.append({**item.to_dict(), "from": Path(name).name, "note": NOTE})
+            continue
         item = attach_file(ctx.db, ctx.paths.data / "attachments", args.ref, Path(name),
                            actor=actor_name(ctx))
         done.append(item.to_dict())
-    return emit(args, done, "\n".join(f"Attached {d.get('filename') or 'test run ' + str(d['test_run_id'])}"
-                                       for d in done))
+    return emit(args, done, "\n".join(
+        f"Attached {d.get('filename') or 'test run ' + str(d['test_run_id'])}"
+        + (f" ({d['note']})" if d.get("note") else "") for d in done))
 
 
 def _export(args, ctx) -> int:
@@ -381,7 +388,9 @@ def register(subparsers) -> None:
     p = add_command(sub, "note", _incident_note, "add a note to the timeline")
     p.add_argument("ref")
     p.add_argument("text")
-    p = add_command(sub, "attach", _incident_attach, "attach files, or a test run (default: latest)")
+    p = add_command(sub, "attach", _incident_attach,
+                    "attach files, or a test run (default: latest); a relay trace or pcap is "
+                    "attached as its redacted decoded timeline, never the raw bytes")
     p.add_argument("ref")
     p.add_argument("files", nargs="*")
     p.add_argument("--test-run", type=int, nargs="?", const=0)

@@ -128,12 +128,13 @@ def render(data: dict, comparison: dict | None, *, engineer: str = "",
 
 def signed_pdf(data: dict, comparison: dict | None, signer, cert_info, *,
                location: str = "") -> bytes:
-    from pacs_console.core.reports.sign import sign_report
+    from pacs_console.core.reports.sign import ASSESSMENT, sign_report
 
     rendered = render(data, comparison, engineer=cert_info.name,
                       organisation=cert_info.organisation)
     pdf, _ = sign_report(rendered, signer, cert_info, engineer=cert_info.name,
-                         organisation=cert_info.organisation, location=location)
+                         organisation=cert_info.organisation, location=location,
+                         kind=ASSESSMENT)
     return pdf
 
 

@@ -24,8 +24,10 @@ def attachment_path(attachments_dir: Path, sha256: str) -> Path:
 
 
 def attach_file(db: Database, attachments_dir: Path, ref: int | str, source: Path, *,
-                actor: str = "", media_type: str | None = None) -> AttachmentRecord:
-    """Copy a screenshot, log or DICOM file into the content-addressed store and attach it."""
+                actor: str = "", media_type: str | None = None,
+                what: str = "") -> AttachmentRecord:
+    """Copy a screenshot, log or DICOM file into the content-addressed store and attach it
+    (``what``: said in the timeline entry, after the name and size)."""
     source = Path(source)
     if not source.is_file():
         raise invalid("attachment-missing", f"{source} is not a readable file",
@@ -60,10 +62,39 @@ def attach_file(db: Database, attachments_dir: Path, ref: int | str, source: Pat
         audit.record(session, actor=actor, action="create", entity="attachment",
                      entity_id=item.id, after=audit.state_digest(session, "attachment", item.id),
                      detail={"sha256": item.sha256, "filename": item.filename})
-        add_entry(session, incident, "attachment", actor, f"Attached {source.name} ({size} bytes)",
+        add_entry(session, incident, "attachment", actor, f"Attached {source.name} ({size} bytes)" + (f": {what}" if what else ""),
                attachment_id=item.id)
         return AttachmentRecord(item.id or 0, incident.id or 0, item.sha256, item.filename,
                                 item.media_type, item.size, aware(item.added_at))
+
+
+def attach_timeline(db: Database, attachments_dir: Path, ref: int | str, name: str,
+                    document: bytes, *, actor: str = "") -> AttachmentRecord:
+    """Attach a relay trace's or capture's redacted timeline (``core.relay.evidence``)."""
+    from pacs_console.core.relay.evidence import NOTE
+
+    with tempfile.TemporaryDirectory(prefix="timeline-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(document)
+        return attach_file(db, attachments_dir, ref, path, actor=actor,
+                           media_type="application/json", what=NOTE)
+
+
+def attach_trace(db: Database, attachments_dir: Path, ref: int | str, source: Path, *,
+                 actor: str = "") -> AttachmentRecord:
+    """A relay trace or pcap/pcapng capture, attached as its redacted decoded timeline: the raw
+    bytes hold patient data and are never copied."""
+    from pacs_console.core.relay.capture import CaptureError
+    from pacs_console.core.relay.evidence import timeline_name, timeline_of
+
+    source = Path(source)
+    try:
+        document = timeline_of(source)
+    except (CaptureError, OSError) as exc:
+        raise invalid("trace-unreadable", f"{source.name} cannot be decoded as a trace: {exc}",
+                      "Check the file with `pacs-console trace FILE`", path=str(source)) from exc
+    return attach_timeline(db, attachments_dir, ref, timeline_name(source.name), document,
+                           actor=actor)
 
 
 def attachments(db: Database, ref: int | str) -> list[AttachmentRecord]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,10 +18,25 @@ from pyhanko.stamp.static import StaticStampStyle
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.reports.pdf import RenderedReport
+from pacs_console.core.reports.verify import ATTACHMENT_NAMES
 
 log = logging.getLogger(__name__)
 FIELD_NAME = "EngineerSignature"
-ATTACHMENT_NAME = "visit-report.json"
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """What a signed PDF is: the signature's reason and the name of its JSON attachment."""
+
+    reason: str
+    attachment: str
+    description: str
+
+
+VISIT = ReportKind("Visit report certified by the field engineer", ATTACHMENT_NAMES[0],
+                   "Visit data")
+ASSESSMENT = ReportKind("Security assessment report certified by the field engineer",
+                        ATTACHMENT_NAMES[1], "Security assessment data")
 
 
 class HttpxTimeStamper(TimeStamper):
@@ -103,21 +119,23 @@ def stamp_pdf(width: float, height: float, signer_name: str, organisation: str,
     return buffer.getvalue()
 
 
-def _embed_json(writer: IncrementalPdfFileWriter, data: bytes, digest: str, when: datetime):
+def _embed_json(writer: IncrementalPdfFileWriter, data: bytes, digest: str, when: datetime,
+                kind: ReportKind = VISIT):
     params = embed.EmbeddedFileParams(embed_size=True, embed_checksum=True,
                                       creation_date=when, modification_date=when)
     spec = embed.FileSpec(
-        file_spec_string=ATTACHMENT_NAME, file_name=ATTACHMENT_NAME,
+        file_spec_string=kind.attachment, file_name=kind.attachment,
         embedded_data=embed.EmbeddedFileObject.from_file_data(
             writer, data=data, mime_type="application/json", params=params),
-        description=f"Visit data; SHA-256 {digest}")
+        description=f"{kind.description}; SHA-256 {digest}")
     embed.embed_file(writer, spec)
 
 
-def unsigned_pdf(rendered: RenderedReport, when: datetime | None = None) -> bytes:
+def unsigned_pdf(rendered: RenderedReport, when: datetime | None = None,
+                 kind: ReportKind = VISIT) -> bytes:
     """The report with its JSON attached but no signature (drafts, previews)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(rendered.pdf))
-    _embed_json(writer, rendered.json_bytes, rendered.sha256, when or datetime.now(UTC))
+    _embed_json(writer, rendered.json_bytes, rendered.sha256, when or datetime.now(UTC), kind)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -125,8 +143,10 @@ def unsigned_pdf(rendered: RenderedReport, when: datetime | None = None) -> byte
 
 def sign_report(rendered: RenderedReport, signer, cert_info, *, engineer: str,
                 organisation: str = "", location: str = "",
-                timestamper: TimeStamper | None = None) -> tuple[bytes, bool]:
-    """(signed PDF bytes, whether an RFC 3161 timestamp is in it).
+                timestamper: TimeStamper | None = None,
+                kind: ReportKind = VISIT) -> tuple[bytes, bool]:
+    """(signed PDF bytes, whether an RFC 3161 timestamp is in it). ``kind`` names the
+    signature's reason and the attachment (visit report unless told).
 
     One incremental update holds the JSON attachment and the certification signature, so the
     attachment is covered too. A TSA that fails is skipped: the report is signed offline and a
@@ -140,13 +160,13 @@ def sign_report(rendered: RenderedReport, signer, cert_info, *, engineer: str,
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, certify=True, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256", name=engineer,
-        reason="Visit report certified by the field engineer", location=location or None)
+        reason=kind.reason, location=location or None)
     spec = fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=rendered.signature_page,
                                box=(int(x1), int(y1), int(x2), int(y2)))
 
     def attempt(ts: TimeStamper | None) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(rendered.pdf))
-        _embed_json(writer, rendered.json_bytes, rendered.sha256, when)
+        _embed_json(writer, rendered.json_bytes, rendered.sha256, when, kind)
         pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=ts, stamp_style=stamp,
                                        new_field_spec=spec)
         out = io.BytesIO()

@@ -35,6 +35,8 @@ ORIGIN_TEXT = {
 TRUSTED_ORIGINS = ("this-laptop", "this-laptop-previous", "given-fingerprint", "company-ca",
                    "public-ca")
 SAMPLE_MARK = "not a real signature"
+# The JSON each kind of signed PDF carries (core.reports.sign.KINDS names them when signing).
+ATTACHMENT_NAMES = ("visit-report.json", "security-assessment.json")
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ class VerifyReport:
                 lines.append(f"    certificate SHA-256 {s.signer_fingerprint}")
                 lines.append("    certificate: " + ORIGIN_TEXT.get(s.origin, s.origin))
         if self.attachment_sha256:
-            lines.append(f"  attached visit data SHA-256 {self.attachment_sha256}")
+            lines.append(f"  attached data SHA-256 {self.attachment_sha256}")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -202,14 +204,16 @@ def _quiet_pyhanko():
         logger.setLevel(previous)
 
 
-def attachment(reader, name: str = "visit-report.json") -> bytes | None:
-    """The embedded visit data, from the document's EmbeddedFiles name tree."""
+def attachment(reader, names=ATTACHMENT_NAMES) -> bytes | None:
+    """The embedded data (visit or security assessment), from the document's EmbeddedFiles
+    name tree; ``names`` is one name or several."""
+    wanted = (names,) if isinstance(names, str) else tuple(names)
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     except KeyError:
         return None
     for index in range(0, len(names), 2):
-        if str(names[index]) == name:
+        if str(names[index]) in wanted:
             spec = names[index + 1].get_object()
             return spec["/EF"]["/F"].get_object().data
     return None

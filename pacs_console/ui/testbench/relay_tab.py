@@ -5,6 +5,7 @@ HL7 connection; a row shows its summary, findings and timeline (patient data red
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.widgets.panel_parts import button
 
 COLUMNS = ("Started", "Calling → Called", "Result", "Messages", "Findings")
 TROUBLE = "#ffcdd2"
@@ -38,6 +41,15 @@ def _open(path: str):
     return read_any(path)
 
 
+def _attach(ctx: Context, ref: int, source: str, kind: str, report: dict, actor: str):
+    """One conversation, as the redacted timeline document ``incident attach`` makes."""
+    from pacs_console.core.incidents.evidence import attach_timeline
+    from pacs_console.core.relay.evidence import timeline_json, timeline_name
+
+    return attach_timeline(ctx.db, ctx.paths.data / "attachments", ref, timeline_name(source),
+                           timeline_json(source, kind, [report], []), actor=actor)
+
+
 class RelayTab(QWidget):
     ended = Signal(dict)  # emitted on a relay thread; delivered on the GUI thread
 
@@ -46,6 +58,7 @@ class RelayTab(QWidget):
         self.ctx, self.panel = ctx, panel
         self.relay = None
         self.trace = None
+        self.source = ("", "")  # (file name, kind) of what the rows came from
         self.reports: list[dict] = []
         self.port = QSpinBox()
         self.port.setObjectName("relay-port")
@@ -86,6 +99,10 @@ class RelayTab(QWidget):
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Click an association to see its findings and timeline.")
         self.ended.connect(self.add_report)
+        self.attach_button = button("Attach to incident…", self.attach,
+                                    "Attach the selected conversation's decoded timeline, "
+                                    "patient data redacted (never the raw bytes)", "relay-attach")
+        self.attach_button.setEnabled(False)
         live = QHBoxLayout()
         live.addWidget(QLabel("Listen on"))
         live.addWidget(self.bind)
@@ -108,6 +125,10 @@ class RelayTab(QWidget):
         layout.addLayout(offline)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.attach_button)
+        layout.addLayout(actions)
 
     # -- live -----------------------------------------------------------------------------------
     def toggle(self) -> None:
@@ -128,6 +149,7 @@ class RelayTab(QWidget):
                                       *target), trace=self.trace,
                           on_end=lambda _i, report: self.ended.emit(report))
             relay.start()
+            self.source = (path.name, "relay trace")
         except (OSError, ValueError) as exc:
             if self.trace is not None:
                 self.trace.finish()
@@ -173,7 +195,8 @@ class RelayTab(QWidget):
                       on_finished=lambda: self.open_button.setEnabled(True))
 
     def _opened(self, result) -> None:
-        _kind, reports, problems = result
+        kind, reports, problems = result
+        self.source = (Path(self.capture.text().strip()).name, kind)
         self.table.setRowCount(0)
         self.reports = []
         for report in reports:
@@ -209,6 +232,37 @@ class RelayTab(QWidget):
         from pacs_console.core.relay.text import describe, timeline
 
         rows = self.table.selectionModel().selectedRows()
+        self.attach_button.setEnabled(bool(rows) and rows[0].row() < len(self.reports))
         if rows and rows[0].row() < len(self.reports):
             report = self.reports[rows[0].row()]
             self.details.setPlainText(describe(report) + "\n\nTimeline\n" + timeline(report))
+
+    # -- evidence -------------------------------------------------------------------------------
+    def attach(self) -> None:
+        from pacs_console.core.incidents.queries import IncidentFilter, list_incidents
+        from pacs_console.ui.widgets.incident_detail import actor_of
+
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.reports):
+            return
+        report = self.reports[rows[0].row()]
+        incidents = list_incidents(self.ctx.db, IncidentFilter(open_only=True), limit=200)
+        if not incidents:
+            self.status.setText("No open incident to attach to: open one in Incidents first.")
+            return
+        labels = [f"#{i.id} {i.title}" for i in incidents]
+        choice, ok = QInputDialog.getItem(self, "Attach to incident",
+                                          "Attach this conversation's timeline (patient data "
+                                          "redacted) to:", labels, 0, False)
+        if not ok:
+            return
+        ref = incidents[labels.index(choice)].id
+        name, kind = self.source
+        self.attach_button.setEnabled(False)
+        workers.start(_attach, self.ctx, ref, name or "relay", kind or "relay trace", report,
+                      actor_of(self.ctx),
+                      on_result=lambda item: self.status.setText(
+                          f"Attached {item.filename} to incident #{ref}: the decoded timeline "
+                          "with patient data redacted; the raw trace stays on this laptop."),
+                      on_error=lambda exc: self.status.setText(f"Not attached: {exc}"),
+                      on_finished=lambda: self.attach_button.setEnabled(True))
