@@ -117,8 +117,8 @@ class ViewerPanel(QWidget):
 
     @property
     def busy(self) -> int:
-        """Work still running: indexing, exporting, reading the tree."""
-        return self._busy + self.tree.busy
+        """Work still running: indexing, exporting, reading the tree or a series."""
+        return self._busy + self.tree.busy + self.series.reading
 
     @property
     def index(self):
@@ -212,7 +212,8 @@ class ViewerPanel(QWidget):
         self.tree.refresh(self.index, self.sources)
 
     def open_series(self, series_uid: str) -> None:
-        self.series.open_series(self.index.instances(series_uid, self.sources))
+        # 2,000 rows of SQLite are read on a worker: the click never waits for them.
+        self.series.read_series(self.index.instances, series_uid, list(self.sources))
 
     def cancel_work(self) -> None:
         """Stop thumbnail generation (the panel is going away or the app quits)."""

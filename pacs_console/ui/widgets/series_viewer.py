@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListView,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -21,15 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.imaging.render import CT_PRESETS, FrameLoader
-from pacs_console.core.imaging.thumbs import ThumbCache, ThumbJob, generate_thumbnails
+from pacs_console.core.imaging.thumbs import ThumbCache
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.image_view import ImageView
-from pacs_console.ui.widgets.qimages import tile
+from pacs_console.ui.widgets.instance_strip import InstanceStrip
 
-STRIP_ICON = 64
 READ_AHEAD = 3  # slices decoded ahead of the one on screen, in the direction of travel
 TAGS_SETTLE_MS = 150  # the tag browser follows a scroll once it pauses this long
-ROLE = Qt.ItemDataRole.UserRole
 
 
 _THREADS: QThreadPool | None = None
@@ -57,11 +51,10 @@ class SeriesViewer(QWidget):
         self.thumbs, self.loader = thumbs, loader or FrameLoader()
         self.slices: list[tuple[object, int]] = []  # (InstanceRow, frame index)
         self.current = -1
-        self.strip_items: dict[str, QListWidgetItem] = {}
-        self.strip_tiles: set[str] = set()
         self.frames: OrderedDict[tuple[str, int], object] = OrderedDict()
         self.shown_path = ""
-        self._strip_worker = None
+        self.reading = 0  # series lists being read on a worker
+        self._asked = 0  # the latest series asked for: an answer to an earlier one is dropped
         self._new_series = False
         self._pending: tuple[str, int] | None = None
         self._row_of: dict[str, int] = {}  # SOP Instance UID -> strip row
@@ -73,19 +66,9 @@ class SeriesViewer(QWidget):
         self._tags_timer.setSingleShot(True)
         self._tags_timer.setInterval(TAGS_SETTLE_MS)
         self._tags_timer.timeout.connect(lambda: self.instance_shown.emit(self.shown_path))
-        self.strip = QListWidget()
-        self.strip.setObjectName("instance-strip")
-        self.strip.setViewMode(QListView.ViewMode.IconMode)
-        self.strip.setFlow(QListView.Flow.LeftToRight)
-        self.strip.setWrapping(False)
-        self.strip.setIconSize(QSize(STRIP_ICON, STRIP_ICON))
-        self.strip.setFixedHeight(STRIP_ICON + 34)
-        # A 2,000-slice series: items laid out in batches, all of one size, so a click on the
-        # series never waits for the whole strip to be measured.
-        self.strip.setUniformItemSizes(True)
-        self.strip.setLayoutMode(QListView.LayoutMode.Batched)
-        self.strip.setBatchSize(200)
-        self.strip.currentRowChanged.connect(self._strip_selected)
+        self.strip = InstanceStrip(thumbs, thumbnail_threads())
+        self.strip.row_chosen.connect(self._strip_selected)
+        self.strip.failed.connect(self.failed.emit)
         self.view = ImageView()
         self.view.slice_step.connect(self.step)
         self.view.window_changed.connect(self._window_changed)
@@ -120,17 +103,28 @@ class SeriesViewer(QWidget):
 
     def cancel_work(self) -> None:
         self.set_playing(False)
-        if self._strip_worker is not None:
-            self._strip_worker.cancel()
+        self.strip.cancel_work()
 
-    def _set_icon(self, progress) -> None:
-        result = progress.item
-        item = self.strip_items.get(result.key)
-        if item is not None:
-            item.setIcon(QIcon(tile(result.image, result.reason, STRIP_ICON)))
-            self.strip_tiles.add(result.key)
-            if result.reason:
-                item.setToolTip(result.reason)
+    def read_series(self, read, *args) -> workers.Worker:
+        """Read a series' instances on a worker (``read(*args)``) and show them when they are
+        in, unless another series was asked for meanwhile (the latest click wins)."""
+        self._asked += 1
+        self.reading += 1
+        # Until the list is in, the last series' slices are gone: keys and the wheel do nothing
+        # rather than step through a series that is no longer chosen.
+        self.set_playing(False)
+        self.slices, self.current = [], -1
+        self.view.set_message("Reading the series…")
+        return workers.start(_tagged, self._asked, read, *args, on_result=self._series_read,
+                             on_error=self.failed.emit, on_finished=self._read_done)
+
+    def _series_read(self, answer: tuple[int, list]) -> None:
+        asked, instances = answer
+        if asked == self._asked:
+            self.open_series(instances)
+
+    def _read_done(self) -> None:
+        self.reading -= 1
 
     def open_series(self, instances: list) -> None:
         """Show a series: one slice per frame of every instance that has pixels."""
@@ -142,30 +136,8 @@ class SeriesViewer(QWidget):
         for i, (inst, _) in enumerate(self.slices):
             self._slice_of.setdefault(inst.sop_uid, i)
         self._loading.clear()
-        self.strip.blockSignals(True)
-        self.strip.clear()
-        self.strip_items.clear()
-        self.strip_tiles.clear()
-        jobs = []
-        for inst in instances:
-            item = QListWidgetItem(f"{inst.instance_number if inst.instance_number is not None else ''}"
-                                   + (f" ({inst.frames} fr)" if inst.frames > 1 else ""))
-            item.setData(ROLE, inst.sop_uid)
-            item.setSizeHint(QSize(STRIP_ICON + 12, STRIP_ICON + 26))
-            self.strip.addItem(item)
-            self.strip_items[inst.sop_uid] = item
-            if inst.has_pixels:
-                jobs.append(ThumbJob(inst.sop_uid, inst.path, inst.sop_uid, inst.mtime_ns))
-            else:
-                item.setIcon(QIcon(tile(None, "no image", STRIP_ICON)))
-                self.strip_tiles.add(inst.sop_uid)
-        self.strip.blockSignals(False)
-        if self._strip_worker is not None:
-            self._strip_worker.cancel()
-        self._strip_worker = workers.start(
-            generate_thumbnails, jobs, self.thumbs, pool=thumbnail_threads(),
-            on_progress=self._set_icon,
-            on_error=self.failed.emit) if jobs else None
+        # The strip is a model reset (no items built) and its thumbnails come from a worker.
+        self.strip.show_instances(instances)
         self.current = -1
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(len(self.slices) - 1, 0))
@@ -198,10 +170,8 @@ class SeriesViewer(QWidget):
         inst, frame_index = self.slices[i]
         self.slice_label.setText(f"{i + 1} / {len(self.slices)}")
         row = self._row_of.get(inst.sop_uid, -1)
-        if row >= 0 and self.strip.currentRow() != row:
-            self.strip.blockSignals(True)
-            self.strip.setCurrentRow(row)
-            self.strip.blockSignals(False)
+        if row >= 0 and self.strip.current_row() != row:
+            self.strip.set_current_row(row)
         key = (inst.path, frame_index)
         if key in self.frames:
             self.frames.move_to_end(key)
@@ -278,7 +248,7 @@ class SeriesViewer(QWidget):
     def _strip_selected(self, row: int) -> None:
         if row < 0:
             return
-        i = self._slice_of.get(self.strip.item(row).data(ROLE))
+        i = self._slice_of.get(self.strip.sop_uid(row))
         if i is not None:
             self.show_slice(i)
 
@@ -319,3 +289,7 @@ class SeriesViewer(QWidget):
 
     def _cine_tick(self) -> None:
         self.show_slice((self.current + 1) % len(self.slices) if self.slices else 0)
+
+
+def _tagged(asked: int, read, *args) -> tuple[int, list]:
+    return asked, read(*args)
