@@ -36,6 +36,7 @@ def test_refusals_presets_zoom_pan_and_reset(console, tmp_path):
     view = console.find(name="image-view", parent=viewer)
     slice_label = next(w for w in viewer.findChildren(QLabel) if w.isVisible() and " / " in w.text())
     console.wait_text(slice_label, "1 / 3", 20)
+    console.wait_for(lambda: view.frame is not None, 10, "the image on screen")
 
     presets = console.find(QComboBox, "window-presets", viewer)
     names = [presets.itemText(i) for i in range(presets.count())]
