@@ -25,18 +25,25 @@ def test_refusals_presets_zoom_pan_and_reset(console, tmp_path):
     viewer = console.choose_nav("Viewer")
     _open_folder(console, viewer, tmp_path / "cd")
     tree = console.find(QTreeWidget, "study-tree", viewer)
-    console.wait_for(lambda: tree.topLevelItemCount() >= 2, 10, "the study and the refusals")
+    def read_reasons() -> str:
+        tops = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+        refused = [t for t in tops if t.text(0).startswith("Refused files")]
+        return " ".join(r.child(i).text(0) for r in refused for i in range(r.childCount()))
+
+    # Files are refused as the index reaches them: the person waits until it has read them all.
+    console.wait_for(lambda: tree.topLevelItemCount() >= 2 and "not DICOM" in read_reasons()
+                     and "truncated" in read_reasons() and "empty file" in read_reasons(), 20,
+                     "the study and every refusal", observe=read_reasons)
+    reasons = read_reasons()
     tops = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
-    refused = next(t for t in tops if t.text(0).startswith("Refused files"))
-    reasons = " ".join(refused.child(i).text(0) for i in range(refused.childCount()))
     assert "truncated" in reasons and "empty file" in reasons and "not DICOM" in reasons
 
     study = next(t for t in tops if "(1 series)" in t.text(0))
     console.click(tree.viewport(), tree.visualItemRect(study.child(0)).center())
     view = console.find(name="image-view", parent=viewer)
+    console.wait_for(lambda: view.frame is not None, 20, "the image on screen")
     slice_label = next(w for w in viewer.findChildren(QLabel) if w.isVisible() and " / " in w.text())
     console.wait_text(slice_label, "1 / 3", 20)
-    console.wait_for(lambda: view.frame is not None, 10, "the image on screen")
 
     presets = console.find(QComboBox, "window-presets", viewer)
     names = [presets.itemText(i) for i in range(presets.count())]

@@ -56,9 +56,10 @@ def test_open_the_retrieved_study_scroll_window_level_tags_and_export(console, t
     series = top.child(multi)
     console.click(tree.viewport(), tree.visualItemRect(series).center())
     view = console.find(name="image-view", parent=viewer)
+    # The series is read off the GUI thread: the person waits for its first image.
+    console.wait_for(lambda: view.frame is not None, 20, "the first image on screen")
     slice_label = next(label for label in viewer.findChildren(QLabel)
                        if label.isVisible() and " / " in label.text())
-    console.wait_for(lambda: view.frame is not None, 20, "the first image on screen")
     assert console.text(slice_label).startswith("1 / ")
     total = int(console.text(slice_label).split(" / ")[1])
 
