@@ -81,7 +81,7 @@ def test_fuzzed_certificates_are_judged_never_crash(data):
         assert check in CHECKS and isinstance(evidence, str)
 
 
-_BODY = json.dumps({"DicomAet": "ORTHANC", "DicomPort": 4242, "Version": "1.10.1"}).encode()
+_BODY = json.dumps({"DicomAet": "ORTHANC", "DicomPort": 24242, "Version": "1.10.1"}).encode()
 _HTTP = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
          + str(len(_BODY)).encode() + b"\r\nConnection: close\r\n\r\n" + _BODY)
 

@@ -11,7 +11,7 @@ import dpkt
 
 from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, records
 
-CLIENT, SERVER = ("10.20.0.5", 50123), ("10.20.0.9", 4242)  # inside the capture file only
+CLIENT, SERVER = ("10.20.0.5", 50123), ("10.20.0.9", 24242)  # inside the capture file only
 
 
 def session(trace: Path) -> list[tuple[str, bytes, float]]:

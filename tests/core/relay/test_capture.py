@@ -85,7 +85,7 @@ def test_the_relay_trace_reads_back_as_the_session(relayed):
 def test_a_capture_on_an_unusual_port_is_found_by_pdu_structure(relayed, tmp_path, writer):
     path = writer(tmp_path / "capture", frames(session(relayed)))
     [report], problems = read_capture(path)
-    assert problems == [] and SERVER[1] not in (104, 11112)
+    assert problems == [] and SERVER[1] not in (104, 11_112)  # not a well-known DICOM port
     assert report["protocol"] == "dicom" and report["calling_ae"] == "CTSCANNER"
     assert report["client"] == f"{CLIENT[0]}:{CLIENT[1]}" and not report["mid_association"]
     assert report["result"] == "released" and _stores(report) == ["0x0000"] * 3

@@ -52,7 +52,7 @@ def _node(ctx, name: str, ae: str, port: int):
 
 def test_a_node_added_on_one_laptop_appears_on_the_other_and_edits_travel(laptops, rt_peer):
     tamale, ho = laptops
-    node = _node(tamale, "Tamale archive", "TAMALEPACS", 11112)
+    node = _node(tamale, "Tamale archive", "TAMALEPACS", 21112)
     first = run(helpdesk.sync_once(tamale))
     assert first.inventory.queued == 1 and first.drain.delivered == 1, first.to_dict()
     assert outbox.undelivered(tamale.db)["count"] == 0
@@ -60,7 +60,7 @@ def test_a_node_added_on_one_laptop_appears_on_the_other_and_edits_travel(laptop
     remote = _assets_with_key(rt_peer, key)
     assert len(remote) == 1 and remote[0]["Name"] == "Tamale archive"
     fields = {cf["name"]: cf["values"] for cf in remote[0]["CustomFields"]}
-    assert fields["AETitle"] == ["TAMALEPACS"] and fields["Port"] == ["11112"]
+    assert fields["AETitle"] == ["TAMALEPACS"] and fields["Port"] == ["21112"]
     assert fields["Site"] == [SITE]
     again = run(helpdesk.sync_once(tamale))  # nothing changed: nothing queued, nothing new
     assert (again.inventory.queued, again.inventory.received, again.drain.delivered) == (0, 0, 0)
@@ -68,18 +68,18 @@ def test_a_node_added_on_one_laptop_appears_on_the_other_and_edits_travel(laptop
     pulled = run(helpdesk.sync_once(ho))
     assert pulled.inventory.received >= 1 and not pulled.inventory.errors
     copy = get_node(ho.db, "Tamale archive")
-    assert (copy.ae_title, copy.port, copy.tags) == ("TAMALEPACS", 11112, "pacs")
+    assert (copy.ae_title, copy.port, copy.tags) == ("TAMALEPACS", 21112, "pacs")
     assert "From the helpdesk" in copy.notes and rt_peer.user in copy.notes
     assert copy.capabilities["helpdesk"]["by"] == rt_peer.user
     assert run(helpdesk.sync_once(ho)).inventory.queued == 0  # not sent back
     assert len(_assets_with_key(rt_peer, key)) == 1
 
     # Ho changes the port; Tamale gets it with its next sync.
-    update_node(ho.db, copy.id, port=11113)
+    update_node(ho.db, copy.id, port=21113)
     assert run(helpdesk.sync_once(ho)).drain.delivered == 1
     back = run(helpdesk.sync_once(tamale))
     assert back.inventory.updated == 1 and back.inventory.conflicts == 0
-    assert get_node(tamale.db, node.id).port == 11113
+    assert get_node(tamale.db, node.id).port == 21113
 
     # The office edits the asset in RT itself: pulled as from the helpdesk, by 'office'.
     asset_id = _assets_with_key(rt_peer, key)[0]["id"]
@@ -119,7 +119,7 @@ def test_a_node_changed_on_both_sides_is_a_conflict_never_overwritten(laptops, r
 
 def test_a_create_whose_answer_was_lost_is_found_not_repeated(laptops, rt_peer):
     tamale, _ho = laptops
-    node = _node(tamale, "Lost answer PACS", "LOSTPACS", 4242)
+    node = _node(tamale, "Lost answer PACS", "LOSTPACS", 24242)
     client = helpdesk.adapter(tamale)
     try:
         inventory.queue_changes(tamale.db)
