@@ -198,23 +198,16 @@ def _checksums(node: str, old: dict, new: dict) -> CheckResult:
 
 
 def _capabilities(node: str, old: dict, new: dict) -> CheckResult:
-    lost, narrowed = [], []
-    names = {**old.get("names", {}), **new.get("names", {})}
-    for uid, syntaxes in old["capabilities"].items():
-        now = set(new.get("capabilities", {}).get(uid, []))
-        if not now:
-            lost.append(names.get(uid, uid))
-        elif set(syntaxes) - now:
-            from pacs_console.core.dicom.wire.association import uid_name
+    """SOP classes or transfer syntaxes no longer accepted fail; new ones are named."""
+    from pacs_console.core.health.contexts import context_changes
 
-            gone = ", ".join(uid_name(ts) for ts in sorted(set(syntaxes) - now))
-            narrowed.append(f"{names.get(uid, uid)} no longer in {gone}")
-    if not lost and not narrowed:
+    diff = context_changes(old["capabilities"], new.get("capabilities", {}))
+    lines = diff.lines()
+    if not diff.regressed:
         return _row(node, "capabilities", PASS,
-                    f"{len(old['capabilities'])} SOP classes accepted as before")
-    parts = [f"no longer accepted: {', '.join(lost)}"] if lost else []
-    return _row(node, "capabilities", FAIL, "; ".join(parts + narrowed), lost=lost,
-                narrowed=narrowed)
+                    f"{len(old['capabilities'])} SOP classes accepted as before"
+                    + (f" ({'; '.join(lines)})" if lines else ""), **diff.to_dict())
+    return _row(node, "capabilities", FAIL, "; ".join(lines), **diff.to_dict())
 
 
 def _identity(node: str, old: dict, new: dict) -> CheckResult:

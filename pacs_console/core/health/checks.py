@@ -98,25 +98,24 @@ def echo(run: NodeRun) -> CheckResult:
 
 
 def association(run: NodeRun) -> CheckResult:
-    """What the node says about itself, against what it said last time."""
-    start = time.perf_counter()
-    report = run.scratch.get("association")
-    if report is None:
-        from pacs_console.core.dicom.ops.echo import echo_target
+    """What the node says about itself and the presentation contexts it accepts (one
+    association proposing the common services and image classes), against the last run."""
+    from pacs_console.core.health.contexts import accepted_contexts, context_changes
 
-        result = echo_target(run.target)
-        if not result.ok:
-            return _result(run, "association", FAIL,
-                           f"No association: {result.diagnosis.what if result.diagnosis else '?'}",
-                           diagnosis=result.diagnosis, start=start)
-        report = result.association or {}
+    start = time.perf_counter()
+    contexts, probed, failure = accepted_contexts(run.target)
+    report = run.scratch.get("association") or probed
+    if report is None:
+        what = failure.what if failure else "?"
+        return _result(run, "association", FAIL, f"No association: {what}",
+                       diagnosis=failure, start=start)
     peer = report.get("peer", {})
     metrics = {"implementation_class_uid": peer.get("implementation_class_uid", ""),
                "implementation_version_name": peer.get("implementation_version_name", ""),
-               "max_pdu": peer.get("max_pdu"),
-               "accepted": sorted(c.get("abstract_syntax", "") for c in report.get("accepted", ()))}
+               "max_pdu": peer.get("max_pdu"), "accepted": sorted(contexts or ()),
+               "contexts": contexts}
     text = (f"{metrics['implementation_version_name'] or 'no version name'}, max PDU "
-            f"{metrics['max_pdu']}")
+            f"{metrics['max_pdu']}, {len(contexts or ())} of the proposed SOP classes accepted")
     before = run.previous.get("association")
     changed = []
     if before is not None and before.metrics:
@@ -125,6 +124,10 @@ def association(run: NodeRun) -> CheckResult:
                            ("max_pdu", "max PDU")):
             if before.metrics.get(key) != metrics[key]:
                 changed.append(f"{label} {before.metrics.get(key)} -> {metrics[key]}")
+        if isinstance(before.metrics.get("contexts"), dict) and contexts is not None:
+            diff = context_changes(before.metrics["contexts"], contexts)
+            metrics["context_changes"] = diff.to_dict()
+            changed += diff.lines()
     if changed:
         return _result(run, "association", WARN, "Changed since the last run: "
                        + "; ".join(changed), metrics=metrics, start=start)

@@ -253,3 +253,37 @@ def test_health_runs_feed_uptime(site, data_dir):
     echoes = list_test_runs(ctx.db, node_id=node.id, kind="echo-series")
     assert len(echoes) == 1 and echoes[0].outcome == "ok"
     assert echoes[0].metrics["round_trip_ms"]["p95"] > 0
+
+
+US = "1.2.840.10008.5.1.4.1.1.6.1"
+
+
+def test_association_names_contexts_added_and_removed_since_the_last_run(site, data_dir):
+    ctx, record = site
+    port = _closed_port()
+    _node(ctx, record, "Vendor router", ("MODALITY1", "127.0.0.1", port), "router")
+    server = _vendor_scp(port, "ROUTER_4.1", {CT: [ELE, ILE, J2K], MR: [ELE, ILE]})
+    try:
+        proc, first = _health(data_dir)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, proc.stdout
+    contexts = _by(first)[("Vendor router", "association")]["metrics"]["contexts"]
+    assert sorted(contexts[CT]) == sorted([ELE, ILE, J2K]) and MR in contexts
+    # The vendor's update: MR and JPEG 2000 for CT gone, ultrasound now accepted; same version.
+    server = _vendor_scp(port, "ROUTER_4.1", {CT: [ELE, ILE], US: [ELE]})
+    try:
+        proc, second = _health(data_dir)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 10, proc.stdout
+    association = _by(second)[("Vendor router", "association")]
+    assert association["result"] == "warn"
+    summary = association["summary"]
+    assert "no longer accepted: MR Image Storage" in summary, summary
+    assert "CT Image Storage no longer in JPEG 2000" in summary, summary
+    assert "newly accepted: Ultrasound Image Storage" in summary, summary
+    changes = association["metrics"]["context_changes"]
+    assert changes["classes_removed"] == [MR] and changes["classes_added"] == [US]
+    assert changes["syntaxes_removed"] == {CT: [J2K]}
+    assert any("MR Image Storage" in c["text"] for c in second["changes"])

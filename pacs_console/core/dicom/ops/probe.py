@@ -115,11 +115,12 @@ def _batches(items):
         yield batch
 
 
-def probe(target: Target, *, storage: bool = True
+def probe(target: Target, *, storage: bool = True, items: list | None = None
           ) -> Generator[Progress, None, CapabilityMatrix]:
-    """Propose each SOP class once per transfer syntax; progress per association."""
+    """Propose each SOP class once per transfer syntax; progress per association. ``items``
+    ((uid, service, syntaxes) as ``plan`` gives) proposes only those."""
     start = time.perf_counter()
-    items = plan(storage)
+    items = items if items is not None else plan(storage)
     batches = list(_batches(items))
     matrix = CapabilityMatrix(proposed=len(items), target=target)
     for uid, service, _ in items:
