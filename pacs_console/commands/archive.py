@@ -54,10 +54,14 @@ def _check(args, ctx) -> int:
 
     try:
         outcome = _drive(run_spot_check(ctx.db, ctx.settings, ctx.paths.data, args.node,
-                                        args.sample, since=args.since), args.json)
+                                        args.sample, since=args.since,
+                                        retrieve=args.retrieve), args.json)
     except ConsoleError as exc:
         if _unknown_node(exc):
             return EXIT_USAGE
+        if exc.diagnosis.code == "archive-move-port-busy":
+            print(f"archive: {exc.diagnosis.what}; {exc.diagnosis.actions[0]}", file=sys.stderr)
+            return 1
         raise
     if args.json:
         print(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
@@ -107,11 +111,16 @@ def register(subparsers) -> None:
     p = sub.add_parser("check", help="spot-check a random sample of studies",
                        description="A sample of studies stratified by year and modality: counts "
                                    "at study and image level agree, every instance arrives "
-                                   "(C-GET), decodes, and matches its pixel checksum from the "
-                                   "last check. Exit 0 all pass, 10 some problems, 1 all fail.")
+                                   "(C-GET, or C-MOVE with --retrieve move), decodes, and "
+                                   "matches its pixel checksum from the last check. Exit 0 all "
+                                   "pass, 10 some problems, 1 all fail.")
     p.add_argument("node", help="address-book name of the archive")
     p.add_argument("--sample", type=_sample, required=True, metavar="N")
     p.add_argument("--since", type=_date, metavar="DATE", help="only studies from this date")
+    p.add_argument("--retrieve", choices=("get", "move"), default="get",
+                   help="C-GET (default: needs no set-up on the archive) or C-MOVE to this "
+                        "console's AE title, received on its receiving port (the archive must "
+                        "know the console as a move destination)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=with_context(_check))
     p = sub.add_parser("compare", help="compare a primary archive with its DR copy",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -114,6 +113,7 @@ class SpotCheck:
     node: str
     sampled: list[StudyCheck] = field(default_factory=list)
     population: int = 0
+    retrieve: str = "get"  # how the instances were brought in: C-GET or C-MOVE
 
     def counts(self) -> dict:
         out = defaultdict(int)
@@ -126,6 +126,7 @@ class SpotCheck:
 
     def to_dict(self) -> dict:
         return {"node": self.node, "population": self.population, "counts": self.counts(),
+                "retrieve": self.retrieve,
                 "checks": [{"node": self.node, "check": "study", "study_uid": s.study_uid,
                             "result": s.result, "diagnosis": None, **asdict(s)}
                            for s in self.sampled]}
@@ -259,9 +260,8 @@ def _series_counts(target, study: dict, check: StudyCheck) -> None:
                               f"{sum(counts)}")
 
 
-def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> StudyCheck:
+def _check_study(target, study: dict, known: dict[str, str], fetcher) -> StudyCheck:
     from pacs_console.core.dicom.ops.query import find
-    from pacs_console.core.dicom.ops.retrieve import get
 
     uid = study.get("StudyInstanceUID", "")
     expected = study.get("NumberOfStudyRelatedInstances")
@@ -278,11 +278,11 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
     elif check.expected is not None and check.expected != check.listed:
         check.problems.append(f"study level says {check.expected} instances, image level lists "
                               f"{check.listed}")
-    folder = Path(tempfile.mkdtemp(dir=scratch))
-    result = drain(get(target, "STUDY", {"StudyInstanceUID": uid}, folder))
+    _result, files = fetcher.fetch(uid)
     read: dict[str, tuple[str | None, str]] = {}  # SOP Instance UID -> (digest, problem)
-    for path in result.files:
+    for path in files:
         sop, digest, problem = read_instance(path)
+        path.unlink(missing_ok=True)  # checked: free the disk
         if sop is None:
             check.unreadable.append(path.name)
         else:
@@ -302,28 +302,32 @@ def _check_study(target, study: dict, known: dict[str, str], scratch: Path) -> S
         elif sop not in known:
             known[sop] = digest
             check.new += 1
-    shutil.rmtree(folder, ignore_errors=True)  # the study's files are checked: free the disk
     return check
 
 
 def spot_check(target, node_name: str, data_dir: Path, sample: int, *,
-               since: str | None = None, seed: int | None = None
-               ) -> Generator[Progress, None, SpotCheck]:
+               since: str | None = None, seed: int | None = None, retrieve: str = "get",
+               settings=None) -> Generator[Progress, None, SpotCheck]:
+    """``retrieve``: "get" (C-GET) or "move" (C-MOVE to this console, received on the
+    receiving port of ``settings``)."""
+    from pacs_console.core.health.fetch import fetcher
+
     if not 1 <= sample <= MAX_SAMPLE:
         raise ValueError(f"sample must be 1-{MAX_SAMPLE}")
     yield Progress(0, None, f"Listing the studies of {node_name}")
     studies = yield from list_studies(target, f"{since}-" if since else None)
     rng = random.Random(seed)
     chosen = stratified_sample(studies, sample, rng)
-    outcome = SpotCheck(node_name, population=len(studies))
+    outcome = SpotCheck(node_name, population=len(studies), retrieve=retrieve)
     path = digests_path(data_dir, node_name)
     known = _load_digests(path)
     pacer = Pacer()
-    with tempfile.TemporaryDirectory(prefix="pacs-archive-check-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="pacs-archive-check-") as scratch, \
+            fetcher(retrieve, target, settings, Path(scratch)) as fetch:
         for n, study in enumerate(chosen):
             yield Progress(n, len(chosen), f"Study {n + 1} of {len(chosen)}")
             pacer.wait()
-            outcome.sampled.append(_check_study(target, study, known, Path(scratch)))
+            outcome.sampled.append(_check_study(target, study, known, fetch))
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
     temp.write_text(json.dumps(known, indent=0), encoding="utf-8")
@@ -344,7 +348,8 @@ def save_spot_check(db, outcome: SpotCheck, *, sample: int, since: str | None,
     run = save_test_run(db, kind=CHECK_KIND, node_id=node_id, node_label=outcome.node,
                         summary=outcome.summary(),
                         outcome={"pass": "ok", "warn": "warning"}.get(outcome.result, "failed"),
-                        parameters={"node": outcome.node, "sample": sample, "since": since},
+                        parameters={"node": outcome.node, "sample": sample, "since": since,
+                                    "retrieve": outcome.retrieve},
                         metrics={"population": outcome.population, **outcome.counts(),
                                  "sampled": len(outcome.sampled), "result": outcome.result,
                                  "findings": findings})
@@ -352,14 +357,15 @@ def save_spot_check(db, outcome: SpotCheck, *, sample: int, since: str | None,
 
 
 def run_spot_check(db, settings, data_dir: Path, node_name: str, sample: int, *,
-                   since: str | None = None, seed: int | None = None, save: bool = True
-                   ) -> Generator[Progress, None, SpotCheck]:
+                   since: str | None = None, seed: int | None = None, save: bool = True,
+                   retrieve: str = "get") -> Generator[Progress, None, SpotCheck]:
     """Spot-check the address-book node ``node_name`` and keep the outcome as evidence."""
     from pacs_console.core.dicom.wire.target import Target
 
     node = address_book_node(db, node_name)
     outcome = yield from spot_check(Target.from_node(node, settings), node_name, data_dir,
-                                    sample, since=since, seed=seed)
+                                    sample, since=since, seed=seed, retrieve=retrieve,
+                                    settings=settings)
     if save:
         save_spot_check(db, outcome, sample=sample, since=since, node_id=node.id)
     return outcome

@@ -141,3 +141,40 @@ def test_spot_check_reports_corrupt_pixels_and_instances_that_never_arrived(data
     text = run_cli("archive", "check", "Primary", "--sample", "3", data_dir=data_dir,
                    timeout=300).stdout
     assert "never arrived" in text and "3/3 received, 1 corrupt" in text
+
+
+def test_spot_check_over_c_move_receives_on_the_console_port(data_dir, orthanc):
+    """--retrieve move: the archive moves each sampled study to the console's AE title, which
+    a private Storage SCP receives on the settings' port; a changed file is found the same."""
+    from pacs_console.core.settings import Settings, save_settings
+    from tests.peers.plugin import MOVE_DEST_HOST, SCU_PORT
+
+    save_settings(app_paths(data_dir).settings_file,
+                  Settings(scp_port=SCU_PORT, scp_bind=MOVE_DEST_HOST))
+    for study in _studies():
+        for ds in study:
+            orthanc.upload(part10(ds))
+    _nodes(data_dir, ("Primary", orthanc))
+    proc = run_cli("archive", "check", "Primary", "--sample", "3", "--retrieve", "move",
+                   "--json", data_dir=data_dir, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first = json.loads(proc.stdout)
+    assert first["retrieve"] == "move"
+    assert all(c["received"] == c["listed"] == 3 and c["new"] == 3 for c in first["checks"])
+    sop = orthanc.corrupt_one_instance()
+    proc = run_cli("archive", "check", "Primary", "--sample", "3", "--retrieve", "move",
+                   "--json", data_dir=data_dir, timeout=300)
+    assert proc.returncode == 10, proc.stdout + proc.stderr
+    failed = [c for c in json.loads(proc.stdout)["checks"] if c["result"] == "fail"]
+    assert len(failed) == 1 and failed[0]["changed"] == [sop]
+    # The receiving port taken (the GUI's Storage SCP, say): one line, exit 1, no traceback.
+    import socket
+
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the TIME_WAITs
+        busy.bind((MOVE_DEST_HOST, SCU_PORT))
+        busy.listen()
+        proc = run_cli("archive", "check", "Primary", "--sample", "1", "--retrieve", "move",
+                       data_dir=data_dir, timeout=300)
+    assert proc.returncode == 1 and "port" in proc.stderr and "Traceback" not in proc.stderr, \
+        proc.stderr
