@@ -4,8 +4,9 @@ process against peers on loopback, compared with a measurement taken in the same
 - ``health SITE`` of 20 nodes (18 answering, one silent, one refusing) against the same command
   for a site holding only the slowest of those nodes (found first, each node alone); every
   check must also end within the timeouts configured for it.
-- ``archive check NODE --sample 100`` of 100 studies x 50 instances on Orthanc, in instances
-  per second, against a C-MOVE of the same 5,000 instances (movescu into storescp).
+- ``archive check NODE --sample 100 --retrieve move`` of 100 studies x 50 instances on
+  Orthanc, in instances per second, against a C-MOVE of the same 5,000 instances (movescu into
+  storescp): C-MOVE against C-MOVE, the console receiving on its own Storage SCP.
 - ``archive compare`` of two archives with 10,000 studies over one year against the two
   study-level C-FINDs it needs (two findscu processes). The archives are pynetdicom C-FIND
   SCPs answering from memory (loading 20,000 studies into two Orthancs takes far longer than
@@ -210,7 +211,8 @@ def _spot_once() -> dict[str, float]:
     assert len(sink.files()) == total, len(sink.files())
     start = time.perf_counter()
     proc = subprocess.run(env.console("archive", "check", "Orthanc archive", "--sample",
-                                      str(SPOT_STUDIES), "--json", data=_state["spot_dir"]),
+                                      str(SPOT_STUDIES), "--retrieve", "move", "--json",
+                                      data=_state["spot_dir"]),
                           capture_output=True, text=True, cwd=env.ROOT, env=env.PY_ENV,
                           timeout=1800)
     check_s = time.perf_counter() - start

@@ -196,10 +196,17 @@ def _load_digests(path: Path) -> dict[str, str]:
 
 def read_instance(path: Path) -> tuple[str | None, str | None, str]:
     """One read of a received file: (SOP Instance UID, SHA-256 of its pixel data, problem).
-    The UID is None when the file is not readable DICOM; problem is '' when the pixels decode."""
+    The UID is None when the file is not readable DICOM; problem is '' when the pixels decode.
+    Native little-endian pixel data is read from the bytes (``pixels``), the rest by pydicom."""
     import warnings
 
     import pydicom
+
+    from pacs_console.core.health.pixels import native_read
+
+    fast = native_read(path)
+    if fast is not None:
+        return fast
 
     try:
         with warnings.catch_warnings():

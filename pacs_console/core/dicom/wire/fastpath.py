@@ -69,8 +69,19 @@ def find_uids(buf, implicit: bool, wanted: tuple[int, ...] = (STUDY_UID, SERIES_
 def walk(buf, implicit: bool, wanted: tuple[int, ...] = IDENTITY) -> dict[int, str]:
     """Like ``find_uids``, but every top-level element is stepped over to the very end, so a
     truncated or padded dataset raises ScanError (values are skipped, never copied)."""
-    found: dict[int, str] = {}
-    pos, end = 0, len(buf)
+    try:
+        return {tag: bytes(value).rstrip(b"\x00 ").decode("ascii")
+                for tag, value in values(buf, implicit, wanted).items()}
+    except UnicodeDecodeError as exc:
+        raise ScanError(str(exc)) from exc
+
+
+def values(buf, implicit: bool, wanted) -> dict[int, memoryview]:
+    """The raw top-level values of ``wanted`` tags (views into ``buf``, never copied), every
+    element stepped over to the very end: a truncated dataset raises ScanError. A wanted
+    element of undefined length (a sequence, encapsulated pixel data) is not returned."""
+    found: dict[int, memoryview] = {}
+    view, pos, end = memoryview(buf), 0, len(buf)
     try:
         while pos < end:
             if pos + 8 > end:
@@ -85,9 +96,9 @@ def walk(buf, implicit: bool, wanted: tuple[int, ...] = IDENTITY) -> dict[int, s
                 raise ScanError(f"element ({group:04X},{elem:04X}) runs {pos + length - end} "
                                 "bytes past the end: the dataset is truncated")
             if tag in wanted:
-                found[tag] = bytes(buf[pos:pos + length]).rstrip(b"\x00 ").decode("ascii")
+                found[tag] = view[pos:pos + length]
             pos += length
-    except (struct.error, UnicodeDecodeError) as exc:
+    except struct.error as exc:
         raise ScanError(str(exc)) from exc
     return found
 
