@@ -146,6 +146,30 @@ def _compare(args, ctx, plan) -> int:
     return health.exit_code()
 
 
+def _remove_test_data(args, ctx, plan) -> int:
+    """Exit 0 when no test study is left at the site, 10 when some are left for the PACS
+    administrator (listed by UID) or could not be removed."""
+    from pacs_console.core.health.cleanup import GONE, REMOVED, remove_test_data
+
+    studies = _drive(args, remove_test_data(ctx.db, ctx.settings, plan, secrets=ctx.secrets,
+                                            save=not args.no_save))
+    left = [s for s in studies if s.result not in (REMOVED, GONE)]
+    if args.json:
+        print(json.dumps({"site": plan.site, "studies": [s.to_dict() for s in studies],
+                          "left": len(left)}, ensure_ascii=False, indent=2))
+    elif not studies:
+        print(f"No test data of the health checks left at {clean(plan.site)}.")
+    else:
+        for s in studies:
+            print(f"{s.result.upper():<12} {clean(s.node)} study {s.study_uid}: {clean(s.text)}")
+            if s.result not in (REMOVED, GONE):
+                print(f"             series {s.series_uid or '?'}; instances "
+                      f"{', '.join(s.instances) or '(not recorded)'}")
+        print(f"{len(studies) - len(left)} of {len(studies)} test studies removed"
+              + (f"; {len(left)} left for the PACS administrator (UIDs above)" if left else ""))
+    return 10 if left else 0
+
+
 def _drive(args, steps):
     try:
         while True:
@@ -172,6 +196,8 @@ def _health(args, ctx) -> int:
         return _baseline(args, ctx, plan)
     if args.compare:
         return _compare(args, ctx, plan)
+    if args.remove_test_data:
+        return _remove_test_data(args, ctx, plan)
     try:
         while True:
             health = _run_once(args, ctx, plan)
@@ -206,6 +232,11 @@ def register(subparsers) -> None:
     mode.add_argument("--compare", metavar="NAME", type=_name,
                       help="after the upgrade: the same snapshot against baseline NAME, every "
                            "difference with its severity (the post-upgrade validation report)")
+    mode.add_argument("--remove-test-data", action="store_true",
+                      help="remove the test studies this site's health checks stored (C-STORE "
+                           "check): through Orthanc's REST API where the plan gives rest_url, "
+                           "only studies still tagged as the console's test data; otherwise "
+                           "list their UIDs for the PACS administrator (exit 10)")
     mode.add_argument("--repeat", type=_minutes, metavar="MIN",
                    help="run again every MIN minutes until Ctrl+C (feeds the uptime figures)")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout per run")

@@ -14,6 +14,10 @@ from pacs_console.core.errors import ConsoleError
 from pacs_console.core.health.model import FAIL, PASS, SKIPPED, WARN, CheckResult
 from pacs_console.core.health.plan import NodePlan, Thresholds
 
+# How the test C-STORE's study is tagged: removal deletes nothing without both.
+TEST_DESCRIPTION = "PACS CONSOLE HEALTH CHECK - TEST DATA"
+TEST_PATIENT_ID = "PACSCONSOLE-TEST"
+
 
 @dataclass
 class NodeRun:
@@ -204,9 +208,9 @@ def store(run: NodeRun) -> CheckResult:
 
     study = generate_study("CT", images=1, series=1, size=64)
     for ds in study:  # tagged so the site can find and remove it
-        ds.StudyDescription = "PACS CONSOLE HEALTH CHECK - TEST DATA"
+        ds.StudyDescription = TEST_DESCRIPTION
         ds.PatientName = "TEST^HEALTHCHECK"
-        ds.PatientID = "PACSCONSOLE-TEST"
+        ds.PatientID = TEST_PATIENT_ID
     try:
         generator = send(run.target, study)
         while True:
@@ -217,11 +221,14 @@ def store(run: NodeRun) -> CheckResult:
         return _result(run, "store", FAIL, f"C-STORE failed: {exc.diagnosis.what}",
                        diagnosis=exc.diagnosis, start=start)
     metrics = {"sent": result.sent, "failed": result.failed,
-               "study_uid": str(study[0].StudyInstanceUID)}
+               "study_uid": str(study[0].StudyInstanceUID),
+               "series_uid": str(study[0].SeriesInstanceUID),
+               "instances": [str(ds.SOPInstanceUID) for ds in study]}
     if result.failed or not result.sent:
         return _result(run, "store", FAIL, result.summary(), metrics=metrics, start=start)
     return _result(run, "store", PASS, "Test image stored (study "
-                   f"{metrics['study_uid']}, remove it after the visit)", metrics=metrics,
+                   f"{metrics['study_uid']}; remove it after the visit: health SITE "
+                   "--remove-test-data)", metrics=metrics,
                    start=start)
 
 

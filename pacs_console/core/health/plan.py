@@ -7,8 +7,10 @@ query; a node with TLS a certificate check; a node given a known study in the pl
 interface the HL7 check. A node tagged only dicomweb or hl7 is not spoken DICOM to. Two checks
 change the site's data and run only with the engineer's consent in the plan file: the C-STORE of
 one generated test image (``allow_store``) and the test ADT sent to an HL7 test interface
-(``allow_hl7``); without it they show as skipped. A plan file (JSON) may change any of this per
-node.
+(``allow_hl7``); without it they show as skipped. The test studies are removed afterwards
+(``health SITE --remove-test-data``) through Orthanc's REST API where the plan gives its root
+(``rest_url``), else listed by UID for the PACS administrator. A plan file (JSON) may change any
+of this per node.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class NodePlan:
     allow_hl7: bool = False  # consent: a test ADT^A04 (processing ID T) to this interface
     hl7_port: int = 0  # 0: the node's port
     retrieve_study_uid: str = ""  # a known study: C-GET it into the console (adds "retrieve")
+    rest_url: str = ""  # Orthanc's REST API root: the test C-STORE's studies removed through it
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class Plan:
                                    "station_ae": n.station_ae, "find_days": n.find_days,
                                    "echo_count": n.echo_count, "dicomweb_url": n.dicomweb_url,
                                    "allow_hl7": n.allow_hl7, "hl7_port": n.hl7_port,
-                                   "retrieve_study_uid": n.retrieve_study_uid}
+                                   "retrieve_study_uid": n.retrieve_study_uid,
+                                   "rest_url": n.rest_url}
                           for n in self.nodes}}
 
 
@@ -115,6 +119,13 @@ def _number(value, name: str, low: float, high: float) -> float:
     return float(value)
 
 
+def _url(url, key: str, name: str) -> str:
+    if not isinstance(url, str) or len(url) > 500 or (
+            url and not url.lower().startswith(("http://", "https://"))):
+        raise _fail(f"{key} of {name!r} must be an http(s) URL", repr(url)[:60])
+    return url
+
+
 def apply_plan(plan: Plan, data) -> Plan:
     if not isinstance(data, dict):
         raise _fail("The plan file must hold a JSON object", type(data).__name__)
@@ -143,10 +154,8 @@ def apply_plan(plan: Plan, data) -> Plan:
         station = spec.get("station_ae", current.station_ae)
         if not isinstance(station, str) or len(station) > 16:
             raise _fail(f"station_ae of {name!r} must be an AE title", repr(station)[:40])
-        url = spec.get("dicomweb_url", current.dicomweb_url)
-        if not isinstance(url, str) or len(url) > 500 or (
-                url and not url.lower().startswith(("http://", "https://"))):
-            raise _fail(f"dicomweb_url of {name!r} must be an http(s) URL", repr(url)[:60])
+        url, rest = (_url(spec.get(key, getattr(current, key)), key, name)
+                     for key in ("dicomweb_url", "rest_url"))
         known = spec.get("retrieve_study_uid", current.retrieve_study_uid)
         if not isinstance(known, str) or len(known) > 64 or not all(
                 c.isdigit() or c == "." for c in known):
@@ -160,7 +169,7 @@ def apply_plan(plan: Plan, data) -> Plan:
         nodes[name] = replace(
             current, checks=tuple(dict.fromkeys(checks)),
             allow_store=spec.get("allow_store", current.allow_store), station_ae=station,
-            dicomweb_url=url, allow_hl7=spec.get("allow_hl7", current.allow_hl7),
+            dicomweb_url=url, rest_url=rest, allow_hl7=spec.get("allow_hl7", current.allow_hl7),
             retrieve_study_uid=known,
             hl7_port=int(_number(spec.get("hl7_port", current.hl7_port), "hl7_port", 0, 65535)),
             find_days=int(_number(spec.get("find_days", current.find_days), "find_days", 1, 3650)),
