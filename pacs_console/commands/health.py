@@ -128,7 +128,7 @@ def _compare(args, ctx, plan) -> int:
         print(f"health: {exc.diagnosis.what}; {exc.diagnosis.actions[0]}", file=sys.stderr)
         return EXIT_USAGE
     after = _drive(args, take_snapshot(ctx.db, ctx.settings, plan, secrets=ctx.secrets,
-                                       date_range=before["date_range"]))
+                                       baseline=before))
     rows = compare_snapshots(before, after)
     health = HealthRun(plan.site, datetime.fromisoformat(after["taken_at"]), results=rows,
                        finished_at=datetime.now(UTC))

@@ -35,9 +35,42 @@ def _count(target, model: str, keys: dict) -> int | None:
     return result.count if result.outcome != "failed" else None
 
 
-def _node_snapshot(target, node_plan, date_range: str, run=None) -> dict:
-    snapshot = _dicom_snapshot(target, node_plan, date_range) if "echo" in node_plan.checks \
-        else {"reachable": True}
+MAX_NAMES = 50  # non-ASCII patient names kept per node: the character-set sample
+
+
+def _studies(target, date_range: str, watch=()) -> tuple[int | None, dict]:
+    """The study count for ``date_range`` and how the answers' text decodes: the patient names
+    that are not plain ASCII (at most MAX_NAMES, and those of the ``watch`` studies), and the
+    character set the console had to assume for answers that declared none. Names are kept as
+    digests (patient data never sits in evidence), with the non-ASCII characters they held."""
+    import hashlib
+
+    from pacs_console.core.dicom.ops.query import find
+
+    names: dict[str, str] = {}
+    chars: set[str] = set()
+    watch = set(watch)
+    steps = find(target, "STUDY", {"date": date_range}, limit=100_000)
+    try:
+        while True:
+            row = next(steps)
+            uid, name = row.get("StudyInstanceUID", ""), row.get("PatientName", "")
+            if uid in watch or (not name.isascii() and len(names) < MAX_NAMES):
+                names[uid] = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+                chars.update(c for c in name if not c.isascii())
+    except StopIteration as stop:
+        result = stop.value
+    except ConsoleError:
+        return None, {}
+    if result.outcome == "failed":
+        return None, {}
+    return result.count, {"assumed": result.charset_assumed, "names": names,
+                          "characters": "".join(sorted(chars))}
+
+
+def _node_snapshot(target, node_plan, date_range: str, run=None, watch=()) -> dict:
+    snapshot = _dicom_snapshot(target, node_plan, date_range, watch) \
+        if "echo" in node_plan.checks else {"reachable": True}
     if run is not None and "dicomweb" in node_plan.checks:
         from pacs_console.core.health.checks import qido_studies
 
@@ -58,7 +91,7 @@ def _node_snapshot(target, node_plan, date_range: str, run=None) -> dict:
     return snapshot
 
 
-def _dicom_snapshot(target, node_plan, date_range: str) -> dict:
+def _dicom_snapshot(target, node_plan, date_range: str, watch=()) -> dict:
     from pacs_console.core.dicom.ops.echo import echo_target
     from pacs_console.core.dicom.ops.probe import probe
 
@@ -79,19 +112,23 @@ def _dicom_snapshot(target, node_plan, date_range: str) -> dict:
                 "echo_p95_ms": round(times[-1] if len(times) < 2 else
                                      statistics.quantiles(times, n=20, method="inclusive")[-1], 3)}
     if "find" in node_plan.checks:
-        snapshot["studies"] = _count(target, "study", {"date": date_range})
+        snapshot["studies"], snapshot["charset"] = _studies(target, date_range, watch)
     if "worklist" in node_plan.checks:
         snapshot["worklist"] = _count(target, "worklist", {"station_ae": node_plan.station_ae}
                                       if node_plan.station_ae else {})
     return snapshot
 
 
-def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None, secrets=None
-                  ) -> Generator[Progress, None, dict]:
+def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None, secrets=None,
+                  baseline: dict | None = None) -> Generator[Progress, None, dict]:
+    """``baseline``: the snapshot this one is compared with (its date range is asked again and
+    the names of its character-set sample are read again)."""
     from pacs_console.core.db.nodes import list_nodes
     from pacs_console.core.dicom.wire.target import Target
 
     today = datetime.now(UTC).date()
+    if baseline is not None:
+        date_range = baseline["date_range"]
     date_range = date_range or f"{today - timedelta(days=365):%Y%m%d}-{today:%Y%m%d}"
     nodes = {n.name: n for n in list_nodes(db)}
     out = {"site": plan.site, "taken_at": datetime.now(UTC).isoformat(),
@@ -103,7 +140,9 @@ def take_snapshot(db, settings, plan: Plan, *, date_range: str | None = None, se
         node = nodes[node_plan.node]
         target = Target.from_node(node, settings)
         run = NodeRun(node, target, node_plan, plan.thresholds, secrets=secrets)
-        out["nodes"][node_plan.node] = _node_snapshot(target, node_plan, date_range, run)
+        watch = (((baseline or {}).get("nodes", {}).get(node_plan.node) or {}).get("charset")
+                 or {}).get("names", {})
+        out["nodes"][node_plan.node] = _node_snapshot(target, node_plan, date_range, run, watch)
     yield Progress(len(plan.nodes), len(plan.nodes), "Snapshot taken")
     return out
 
@@ -171,6 +210,8 @@ def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
         if "capabilities" in old:
             rows += [_capabilities(node, old, new), _identity(node, old, new),
                      _speed(node, old, new)]
+        if old.get("charset"):
+            rows.append(_charset(node, old["charset"], new.get("charset") or {}))
         if "study_checksums" in old:
             rows.append(_checksums(node, old["study_checksums"], new.get("study_checksums", {})))
         for key, label in (("studies", "study count"), ("worklist", "worklist count"),
@@ -182,6 +223,27 @@ def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
                                  f"{label} {old[key]} before, {new.get(key)} now",
                                  before=old[key], after=new.get(key)))
     return rows
+
+
+def _charset(node: str, old: dict, new: dict) -> CheckResult:
+    """Character set handling: the same patient names must read the same, and answers must
+    not start (or stop) leaving the character set for the console to guess."""
+    before, after = old.get("names", {}), new.get("names", {})
+    changed = {uid: (name, after.get(uid)) for uid, name in before.items()
+               if uid in after and after[uid] != name}
+    problems = [f"{len(changed)} patient name(s) read differently (non-ASCII characters "
+                f"{old.get('characters') or 'none'} before, {new.get('characters') or 'none'} "
+                "now)"] if changed else []
+    if old.get("assumed", "") != new.get("assumed", ""):
+        problems.append("answers without a Specific Character Set: "
+                        f"{old.get('assumed') or 'none'} before, {new.get('assumed') or 'none'} now")
+    if problems:
+        return _row(node, "charset", FAIL, "Character set handling changed: "
+                    + "; ".join(problems), changed=sorted(changed)[:20],
+                    assumed_before=old.get("assumed", ""), assumed_after=new.get("assumed", ""))
+    return _row(node, "charset", PASS, f"{len(before)} non-ASCII patient name(s) read as "
+                "before" if before else "Character set handling as before (no non-ASCII names "
+                "in the sample)")
 
 
 def _checksums(node: str, old: dict, new: dict) -> CheckResult:

@@ -287,3 +287,47 @@ def test_association_names_contexts_added_and_removed_since_the_last_run(site, d
     assert changes["classes_removed"] == [MR] and changes["classes_added"] == [US]
     assert changes["syntaxes_removed"] == {CT: [J2K]}
     assert any("MR Image Storage" in c["text"] for c in second["changes"])
+
+
+@pytest.mark.peers
+def test_upgrade_validation_flags_changed_character_set_handling(site, data_dir, orthanc):
+    """The 'upgrade' switches Orthanc's answers from UTF-8 to Latin-1 (as a reconfigured PACS
+    does): a Ghanaian name with ɛ no longer reads the same, and the report says so."""
+    from datetime import UTC, datetime
+
+    from pacs_console.core.dicom.synth.studies import generate_study
+    from tests.core.dicom_ops.helpers import part10
+
+    ctx, record = site
+    orthanc.clear()
+    _node(ctx, record, "Main PACS", orthanc, "pacs")
+    for ds in generate_study("CT", images=1, series=1, size=32, seed=11):
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        ds.PatientName = "Mensah^Ɛfua"
+        ds.StudyDate = f"{datetime.now(UTC):%Y%m%d}"
+        orthanc.upload(part10(ds))
+    proc = run_cli("health", SITE, "--baseline", "utf8", data_dir=data_dir, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc, same = _health(data_dir, "--compare", "utf8")
+    assert "1 non-ASCII patient name(s) read as before" in _by(same)[("Main PACS", "charset")][
+        "summary"]
+    import urllib.request
+
+    def encoding(name: bytes) -> None:  # Orthanc answers the new encoding as plain text
+        request = urllib.request.Request(orthanc.url + "/tools/default-encoding", data=name,
+                                         method="PUT")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.read().strip() == name
+
+    encoding(b"Latin1")
+    try:
+        proc, after = _health(data_dir, "--compare", "utf8")
+    finally:
+        encoding(b"Utf8")
+    assert proc.returncode == 10, proc.stdout
+    charset = _by(after)[("Main PACS", "charset")]
+    assert charset["result"] == "fail", charset
+    assert "Character set handling changed" in charset["summary"]
+    assert "non-ASCII characters Ɛ before, none now" in charset["summary"], charset["summary"]
+    assert "Mensah" not in proc.stdout  # names are digests in the evidence, never the text
+    assert _by(after)[("Main PACS", "studies")]["result"] == "pass"  # same count: only text
