@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, datetime
 
 from pacs_console.commands.dimse_common import with_context
 from pacs_console.core.errors import ConsoleError
@@ -33,16 +32,9 @@ def _name(text: str) -> str:
 
 
 def _plan(args, ctx):
-    from pacs_console.core.db.nodes import list_nodes
-    from pacs_console.core.health.plan import default_plan, load_plan
-    from pacs_console.core.incidents.sites import get_site
+    from pacs_console.core.health.plan import site_plan
 
-    site = get_site(ctx.db, args.site)
-    nodes = [n for n in list_nodes(ctx.db) if n.site_id == site.id]
-    if not nodes:
-        return site, None
-    return site, (load_plan(args.plan, site.name, nodes) if args.plan
-                  else default_plan(site.name, nodes))
+    return site_plan(ctx.db, args.site, args.plan)
 
 
 def grid(health) -> str:
@@ -97,10 +89,10 @@ def _run_once(args, ctx, plan):
 
 
 def _baseline(args, ctx, plan) -> int:
-    from pacs_console.core.health.baseline import save_baseline, take_snapshot
+    from pacs_console.core.health.baseline import record_baseline
 
-    snapshot = _drive(args, take_snapshot(ctx.db, ctx.settings, plan, secrets=ctx.secrets))
-    run_id = save_baseline(ctx.db, args.baseline, snapshot)
+    snapshot, run_id = _drive(args, record_baseline(ctx.db, ctx.settings, plan, args.baseline,
+                                                    secrets=ctx.secrets))
     reachable = [n for n, s in snapshot["nodes"].items() if s.get("reachable")]
     data = {"baseline": args.baseline, "site": plan.site, "run_id": run_id,
             "date_range": snapshot["date_range"], "nodes": snapshot["nodes"]}
@@ -114,26 +106,15 @@ def _baseline(args, ctx, plan) -> int:
 
 
 def _compare(args, ctx, plan) -> int:
-    from pacs_console.core.health.baseline import (
-        compare_snapshots,
-        load_baseline,
-        save_validation,
-        take_snapshot,
-    )
-    from pacs_console.core.health.model import HealthRun
+    from pacs_console.core.health.baseline import validate
 
     try:
-        before = load_baseline(ctx.db, plan.site, args.compare)
+        before, health = _drive(args, validate(ctx.db, ctx.settings, plan, args.compare,
+                                               secrets=ctx.secrets, save=not args.no_save))
     except ConsoleError as exc:
         print(f"health: {exc.diagnosis.what}; {exc.diagnosis.actions[0]}", file=sys.stderr)
         return EXIT_USAGE
-    after = _drive(args, take_snapshot(ctx.db, ctx.settings, plan, secrets=ctx.secrets,
-                                       baseline=before))
-    rows = compare_snapshots(before, after)
-    health = HealthRun(plan.site, datetime.fromisoformat(after["taken_at"]), results=rows,
-                       finished_at=datetime.now(UTC))
-    if not args.no_save:
-        health.run_id = save_validation(ctx.db, health, args.compare, before["taken_at"])
+    rows = health.results
     if args.json:
         print(json.dumps({**health.to_dict(), "baseline": args.compare,
                           "baseline_taken_at": before["taken_at"]}, ensure_ascii=False, indent=2))

@@ -172,6 +172,38 @@ def load_baseline(db, site: str, name: str) -> dict:
         (f"Record it before the upgrade: pacs-console health {site!r} --baseline {name}",)))
 
 
+def list_baselines(db, site: str) -> list[str]:
+    """Names of the baselines recorded for ``site``, newest first."""
+    from pacs_console.core.db.testruns import list_test_runs
+
+    names = [run.parameters.get("name", "") for run in list_test_runs(db, kind=BASELINE_KIND,
+                                                                      limit=1000)
+             if run.parameters.get("site") == site]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def record_baseline(db, settings, plan: Plan, name: str, *, secrets=None
+                    ) -> Generator[Progress, None, tuple[dict, str]]:
+    """Take the snapshot and keep it as baseline ``name``: (the snapshot, its run id)."""
+    snapshot = yield from take_snapshot(db, settings, plan, secrets=secrets)
+    return snapshot, save_baseline(db, name, snapshot)
+
+
+def validate(db, settings, plan: Plan, name: str, *, secrets=None, save: bool = True
+             ) -> Generator[Progress, None, tuple[dict, object]]:
+    """The post-upgrade validation against baseline ``name``: (the baseline, a HealthRun whose
+    results are the comparison rows). ConsoleError when there is no such baseline."""
+    from pacs_console.core.health.model import HealthRun
+
+    before = load_baseline(db, plan.site, name)
+    after = yield from take_snapshot(db, settings, plan, secrets=secrets, baseline=before)
+    health = HealthRun(plan.site, datetime.fromisoformat(after["taken_at"]),
+                       results=compare_snapshots(before, after), finished_at=datetime.now(UTC))
+    if save:
+        health.run_id = save_validation(db, health, name, before["taken_at"])
+    return before, health
+
+
 def save_validation(db, health, baseline: str, taken_at: str) -> str:
     """The post-upgrade validation report kept as evidence (History, incidents, the visit
     report's Site health section)."""

@@ -94,6 +94,21 @@ def default_plan(site: str, nodes) -> Plan:
     return Plan(site, tuple(NodePlan(n.name, default_checks(n)) for n in nodes))
 
 
+def site_plan(db, site: str, plan_file: Path | str | None = None) -> tuple[object, Plan | None]:
+    """(the site, its plan: the defaults of its nodes' roles with the plan file's changes);
+    the plan is None when the site has no node. ConsoleError for an unknown site or an unusable
+    plan file."""
+    from pacs_console.core.db.nodes import list_nodes
+    from pacs_console.core.incidents.sites import get_site
+
+    record = get_site(db, site)
+    nodes = [n for n in list_nodes(db) if n.site_id == record.id]
+    if not nodes:
+        return record, None
+    return record, (load_plan(Path(plan_file), record.name, nodes) if plan_file
+                    else default_plan(record.name, nodes))
+
+
 def _fail(what: str, why: str) -> ConsoleError:
     return ConsoleError(Diagnosis("health-plan", what, (why,),
                                   ("Fix the plan file: see README, Site health check",)))

@@ -55,3 +55,97 @@ def test_health_grid_from_clicks(console):
         assert "try:" in console.text(details)
     finally:
         server.shutdown()
+
+
+CT, MR = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4"
+ELE, ILE, J2K = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.90"
+
+
+def _router(port: int, version: str, contexts: dict):
+    ae = make_ae("ROUTER", supported=[VERIFICATION])
+    ae.implementation_version_name = version
+    ae.require_called_aet = False
+    ae.maximum_associations = 32
+    for uid, syntaxes in contexts.items():
+        ae.add_supported_context(uid, syntaxes)
+    return ae.start_server(("127.0.0.1", port), block=False)
+
+
+def test_plan_file_baseline_compare_worse_marks_and_repeat_from_clicks(console, tmp_path):
+    """A person types a plan file, records a baseline, sees what got worse after the vendor's
+    update marked in the grid and in the post-upgrade comparison, then lets the plan repeat."""
+    import json
+
+    from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit
+
+    port = free_port()
+    server = _router(port, "ROUTER_4.1", {CT: [ELE, ILE, J2K], MR: [ELE, ILE]})
+    site = save_site(console.ctx.db, "Tamale Teaching Hospital")
+    save_node(console.ctx.db, "Vendor router", "ROUTER", "127.0.0.1", port, tags="router",
+              site_id=site.id)
+    plan = tmp_path / "tamale.json"  # fewer echoes, a generous p95 threshold on a loaded box
+    plan.write_text(json.dumps({"nodes": {"Vendor router": {"echo_count": 2}},
+                                "thresholds": {"echo_p95_warn_ms": 5000}}), encoding="utf-8")
+    tests = console.choose_nav("Tests")
+    console.choose_tab(tests.tabs, "Site health")
+    tab = tests.tabs.currentWidget()
+    sites = console.find(QComboBox, "health-site", tab)
+    console.wait_for(lambda: sites.findText("Tamale Teaching Hospital") >= 0, 10, "the site")
+    if console.text(sites) != "Tamale Teaching Hospital":
+        console.choose_combo(sites, "Tamale Teaching Hospital")
+    grid = console.find(QTableWidget, "health-grid", tab)
+    status = console.find(QLabel, "health-status", tab)
+    run = console.button("Run health check", tab)
+
+    def finished(what: str, timeout: float = 120) -> str:
+        console.wait_for(lambda: what in console.text(status) and run.isEnabled(), timeout,
+                         what, observe=lambda: console.text(status))
+        return console.text(status)
+
+    def cell(column: str) -> str:
+        columns = [grid.horizontalHeaderItem(c).text() for c in range(grid.columnCount())]
+        assert column in columns, columns
+        return grid.item(0, columns.index(column)).text()
+
+    # A plan file that is not there: one line saying so, no grid.
+    console.type_into(console.find(QLineEdit, "health-plan", tab), str(tmp_path / "nope.json"))
+    console.click(run)
+    finished("No plan file")
+    console.type_into(console.find(QLineEdit, "health-plan", tab), str(plan))
+    try:
+        console.click(run)
+        finished("every check passed")
+        assert cell("Association") == "PASS" and cell("C-ECHO") == "PASS"
+        baseline = console.find(QComboBox, "health-baseline", tab)
+        console.type_into(baseline, "before-4.2")
+        console.click_button("Record baseline", tab)
+        finished("Baseline 'before-4.2' of Tamale Teaching Hospital recorded: 1 of 1")
+    finally:
+        server.shutdown()
+    server = _router(port, "ROUTER_4.2", {CT: [ELE, ILE]})  # the vendor's update
+    try:
+        console.click(run)
+        shown = finished("Worse than last time")
+        assert cell("Association") == "WARN ▼", cell("Association")
+        assert "no longer accepted: MR Image Storage" in shown, shown
+        console.click(grid.viewport(), grid.visualItemRect(grid.item(0, 2)).center())
+        details = console.find(QPlainTextEdit, "health-details", tab)
+        console.wait_text(details, "Worse: ", 5)
+        console.click_button("Compare with baseline", tab)
+        shown = finished("Post-upgrade validation of Tamale Teaching Hospital against "
+                         "baseline 'before-4.2'")
+        assert "regression(s)" in shown, shown
+        assert cell("Capabilities") == "FAIL ▼" and cell("Association") == "WARN ▼"
+        # Repeat mode: every 0.1 min (6 s); the next run comes by itself, unticking stops it.
+        console.type_into(console.find(QDoubleSpinBox, "health-repeat-minutes", tab), "0.1")
+        repeat = console.find(QCheckBox, "health-repeat", tab)
+        console.click(repeat)
+        console.click(run)
+        first = finished("Next run at")
+        console.wait_for(lambda: "Next run at" in console.text(status)
+                         and console.text(status) != first and run.isEnabled(), 60,
+                         "the repeated run", observe=lambda: console.text(status))
+        console.click(repeat)
+        console.wait_text(status, "Repeat stopped.", 5)
+    finally:
+        server.shutdown()
