@@ -9,22 +9,24 @@ data folder: ``archive/<node>.json``, SOP Instance UID -> digest). Every caller 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.health.pixels import read_instance
 from pacs_console.core.models import Progress, drain
 
 MAX_SAMPLE = 1000
 MAX_STUDIES = 200_000
 MIN_QUERY_INTERVAL_S = 0.2  # politeness: queries to a production archive start this far apart
+PARALLEL_STUDIES = 2  # politeness: studies checked at once (their starts still paced)
 PROGRESS_EVERY, PROGRESS_EVERY_S = 250, 0.25  # matches or seconds between progress reports
 CHECK_KIND = "archive-check"
 MAX_SAVED_FINDINGS = 200
@@ -36,14 +38,17 @@ class Pacer:
     costs nothing when each query takes longer than that anyway."""
 
     def __init__(self, interval: float = MIN_QUERY_INTERVAL_S) -> None:
-        self.interval, self.last = interval, None
+        import threading
+
+        self.interval, self.last, self.lock = interval, None, threading.Lock()
 
     def wait(self) -> None:
-        if self.last is not None:
-            left = self.interval - (time.monotonic() - self.last)
-            if left > 0:
-                time.sleep(left)
-        self.last = time.monotonic()
+        with self.lock:  # threads sharing a pacer start one at a time, spaced
+            if self.last is not None:
+                left = self.interval - (time.monotonic() - self.last)
+                if left > 0:
+                    time.sleep(left)
+            self.last = time.monotonic()
 
 
 def address_book_node(db, name: str):
@@ -194,39 +199,6 @@ def _load_digests(path: Path) -> dict[str, str]:
         return {}
 
 
-def read_instance(path: Path) -> tuple[str | None, str | None, str]:
-    """One read of a received file: (SOP Instance UID, SHA-256 of its pixel data, problem).
-    The UID is None when the file is not readable DICOM; problem is '' when the pixels decode.
-    Native little-endian pixel data is read from the bytes (``pixels``), the rest by pydicom."""
-    import warnings
-
-    import pydicom
-
-    from pacs_console.core.health.pixels import native_read
-
-    fast = native_read(path)
-    if fast is not None:
-        return fast
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path)
-            sop = str(ds.SOPInstanceUID)
-    except Exception as exc:  # noqa: BLE001 - not DICOM: this file's finding
-        return None, None, f"{type(exc).__name__}: {exc}"[:200]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if "PixelData" not in ds:
-                return sop, None, "no pixel data"
-            digest = hashlib.sha256(ds.PixelData).hexdigest()
-            ds.pixel_array  # noqa: B018 - decoding is the check
-        return sop, digest, ""
-    except Exception as exc:  # noqa: BLE001 - any failure is this instance's finding
-        return sop, None, f"{type(exc).__name__}: {exc}"[:200]
-
-
 def study_digests(target, study_uid: str) -> tuple[object, dict[str, str]]:
     """C-GET one study into a scratch folder (removed after): the RetrieveResult and, per SOP
     Instance UID received, the SHA-256 of its pixel data (or "unreadable: why")."""
@@ -267,9 +239,12 @@ def _series_counts(target, study: dict, check: StudyCheck) -> None:
                               f"{sum(counts)}")
 
 
-def _check_study(target, study: dict, known: dict[str, str], fetcher) -> StudyCheck:
+def _examine(target, study: dict, fetcher, pacer: Pacer) -> tuple[StudyCheck, dict]:
+    """A worker thread's part: the counts at every level, the retrieval and the read of every
+    file (SOP Instance UID -> (digest, problem)); compared with the known digests after."""
     from pacs_console.core.dicom.ops.query import find
 
+    pacer.wait()
     uid = study.get("StudyInstanceUID", "")
     expected = study.get("NumberOfStudyRelatedInstances")
     check = StudyCheck(uid, (study.get("StudyDate") or "")[:4],
@@ -300,6 +275,11 @@ def _check_study(target, study: dict, known: dict[str, str], fetcher) -> StudyCh
     expected = max(check.expected or 0, len(listed_uids))
     if check.received < expected and not check.missing:
         check.short = expected - check.received  # never arrived, UIDs unknown (no listing)
+    return check, read
+
+
+def _verify(check: StudyCheck, read: dict, known: dict[str, str]) -> StudyCheck:
+    """Against the digests of the last check (one thread: ``known`` is not shared)."""
     # Every instance that arrived is checked, listed or not.
     for sop, (digest, problem) in read.items():
         if problem:
@@ -328,13 +308,22 @@ def spot_check(target, node_name: str, data_dir: Path, sample: int, *,
     outcome = SpotCheck(node_name, population=len(studies), retrieve=retrieve)
     path = digests_path(data_dir, node_name)
     known = _load_digests(path)
-    pacer = Pacer()
+    pacer, results = Pacer(), {}
     with tempfile.TemporaryDirectory(prefix="pacs-archive-check-") as scratch, \
-            fetcher(retrieve, target, settings, Path(scratch)) as fetch:
-        for n, study in enumerate(chosen):
-            yield Progress(n, len(chosen), f"Study {n + 1} of {len(chosen)}")
-            pacer.wait()
-            outcome.sampled.append(_check_study(target, study, known, fetch))
+            fetcher(retrieve, target, settings, Path(scratch)) as fetch, \
+            ThreadPoolExecutor(PARALLEL_STUDIES, thread_name_prefix="spot-check") as pool:
+        futures = {pool.submit(_examine, target, study, fetch, pacer): n
+                   for n, study in enumerate(chosen)}
+        try:
+            for future in as_completed(futures):
+                check, read = future.result()
+                results[futures[future]] = _verify(check, read, known)
+                yield Progress(len(results), len(chosen), f"Study {len(results)} of "
+                               f"{len(chosen)} checked")
+        except GeneratorExit:  # cancelled: the studies under way finish, no new one starts
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    outcome.sampled = [results[n] for n in sorted(results)]
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
     temp.write_text(json.dumps(known, indent=0), encoding="utf-8")

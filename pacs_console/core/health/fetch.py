@@ -3,13 +3,14 @@ association, or C-MOVE to the console's own AE title, received by a private Stor
 console's receiving port (the lean receive path of ``servers.storage``) into a scratch folder.
 
 Either way ``fetch(study_uid)`` gives the RetrieveResult and the paths of the files that
-arrived; the caller reads and then deletes them.
+arrived; the caller reads and then deletes them. Several threads may fetch at once.
 """
 
 from __future__ import annotations
 
 import queue
 import tempfile
+import threading
 from pathlib import Path
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
@@ -51,6 +52,9 @@ class MoveFetcher:
 
         self.target, self.settings = target, settings
         self.arrivals: queue.SimpleQueue = queue.SimpleQueue()
+        # Studies fetched at once: an arrival of another thread's study waits here for it.
+        self.pending: dict[str, list[Path]] = {}
+        self.lock = threading.Lock()
         # Only the node moved from may store (move() adds its AE title before each C-MOVE).
         self.scp = StorageSCP(Path(scratch), settings.ae_title, settings.scp_port,
                               host=settings.scp_bind, timeouts=settings.timeouts(),
@@ -82,12 +86,14 @@ class MoveFetcher:
                             {"StudyInstanceUID": study_uid}, scp=self.scp))
         # Each C-STORE is answered after its file is written and announced, so every arrival
         # of this C-MOVE is queued by its final response.
-        paths = []
-        while True:
-            try:
-                paths.append(self.arrivals.get_nowait().path)
-            except queue.Empty:
-                break
+        with self.lock:
+            while True:
+                try:
+                    received = self.arrivals.get_nowait()
+                except queue.Empty:
+                    break
+                self.pending.setdefault(received.study_uid, []).append(received.path)
+            paths = self.pending.pop(study_uid, [])
         result.files = paths
         return result, paths
 

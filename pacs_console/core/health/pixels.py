@@ -1,6 +1,6 @@
-"""The integrity read of one received file without pydicom, for the common case: native
-(uncompressed) little-endian pixel data. The SOP Instance UID and the pixel data come straight
-from the bytes; "decodes" means the pixel data holds every byte that rows x columns x samples x
+"""The integrity read of one received file (``read_instance``): without pydicom for the common
+case, native (uncompressed) little-endian pixel data. The SOP Instance UID and the pixel data
+come straight from the bytes; "decodes" means the pixel data holds every byte that rows x columns x samples x
 bits x frames need (what pydicom's decoder checks for native data). Anything else (compressed
 syntaxes, YBR 4:2:2, odd layouts) gives None, and the caller reads the file with pydicom.
 """
@@ -62,3 +62,34 @@ def native_read(path: Path) -> tuple[str, str | None, str] | None:
         return sop, None, (f"pixel data holds {len(pixels)} bytes, {rows}x{columns}x{samples} "
                            f"x {bits} bits x {frames} frame(s) need {expected}")
     return sop, hashlib.sha256(pixels).hexdigest(), ""
+
+
+def read_instance(path: Path) -> tuple[str | None, str | None, str]:
+    """One read of a received file: (SOP Instance UID, SHA-256 of its pixel data, problem).
+    The UID is None when the file is not readable DICOM; problem is '' when the pixels decode.
+    Native little-endian pixel data is read from the bytes (``pixels``), the rest by pydicom."""
+    import warnings
+
+    import pydicom
+
+    fast = native_read(path)
+    if fast is not None:
+        return fast
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path)
+            sop = str(ds.SOPInstanceUID)
+    except Exception as exc:  # noqa: BLE001 - not DICOM: this file's finding
+        return None, None, f"{type(exc).__name__}: {exc}"[:200]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if "PixelData" not in ds:
+                return sop, None, "no pixel data"
+            digest = hashlib.sha256(ds.PixelData).hexdigest()
+            ds.pixel_array  # noqa: B018 - decoding is the check
+        return sop, digest, ""
+    except Exception as exc:  # noqa: BLE001 - any failure is this instance's finding
+        return sop, None, f"{type(exc).__name__}: {exc}"[:200]
