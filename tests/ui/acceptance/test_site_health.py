@@ -8,9 +8,22 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QTableWidget
 from pacs_console.core.db.nodes import save_node
 from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.core.incidents.sites import save_site
+from tests.core.health.test_health_cli import CT, ELE, ILE, J2K, MR, _vendor_scp
 from tests.ui.acceptance.window import free_port
 
 VERIFICATION = "1.2.840.10008.1.1"
+
+
+def _site_health(console, site: str):
+    """Tests > Site health, the site chosen in its list: the tab."""
+    tests = console.choose_nav("Tests")
+    console.choose_tab(tests.tabs, "Site health")
+    tab = tests.tabs.currentWidget()
+    sites = console.find(QComboBox, "health-site", tab)
+    console.wait_for(lambda: sites.findText(site) >= 0, 10, "the site")
+    if console.text(sites) != site:
+        console.choose_combo(sites, site)
+    return tab
 
 
 def test_health_grid_from_clicks(console):
@@ -24,13 +37,7 @@ def test_health_grid_from_clicks(console):
                   server.server_address[1], tags="workstation", site_id=site.id)
         save_node(console.ctx.db, "Old CR", "OLDCR", "127.0.0.1", free_port(), tags="modality",
                   site_id=site.id)  # nothing listens there
-        tests = console.choose_nav("Tests")
-        console.choose_tab(tests.tabs, "Site health")
-        tab = tests.tabs.currentWidget()
-        sites = console.find(QComboBox, "health-site", tab)
-        console.wait_for(lambda: sites.findText("Ho Teaching Hospital") >= 0, 10, "the site")
-        if console.text(sites) != "Ho Teaching Hospital":
-            console.choose_combo(sites, "Ho Teaching Hospital")
+        tab = _site_health(console, "Ho Teaching Hospital")
         console.click_button("Run health check", tab)
         grid = console.find(QTableWidget, "health-grid", tab)
         status = console.find(QLabel, "health-status", tab)
@@ -57,20 +64,6 @@ def test_health_grid_from_clicks(console):
         server.shutdown()
 
 
-CT, MR = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4"
-ELE, ILE, J2K = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.90"
-
-
-def _router(port: int, version: str, contexts: dict):
-    ae = make_ae("ROUTER", supported=[VERIFICATION])
-    ae.implementation_version_name = version
-    ae.require_called_aet = False
-    ae.maximum_associations = 32
-    for uid, syntaxes in contexts.items():
-        ae.add_supported_context(uid, syntaxes)
-    return ae.start_server(("127.0.0.1", port), block=False)
-
-
 def test_plan_file_baseline_compare_worse_marks_and_repeat_from_clicks(console, tmp_path):
     """A person types a plan file, records a baseline, sees what got worse after the vendor's
     update marked in the grid and in the post-upgrade comparison, then lets the plan repeat."""
@@ -79,20 +72,14 @@ def test_plan_file_baseline_compare_worse_marks_and_repeat_from_clicks(console, 
     from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit
 
     port = free_port()
-    server = _router(port, "ROUTER_4.1", {CT: [ELE, ILE, J2K], MR: [ELE, ILE]})
+    server = _vendor_scp(port, "ROUTER_4.1", {CT: [ELE, ILE, J2K], MR: [ELE, ILE]})
     site = save_site(console.ctx.db, "Tamale Teaching Hospital")
-    save_node(console.ctx.db, "Vendor router", "ROUTER", "127.0.0.1", port, tags="router",
+    save_node(console.ctx.db, "Vendor router", "MODALITY1", "127.0.0.1", port, tags="router",
               site_id=site.id)
     plan = tmp_path / "tamale.json"  # fewer echoes, a generous p95 threshold on a loaded box
     plan.write_text(json.dumps({"nodes": {"Vendor router": {"echo_count": 2}},
                                 "thresholds": {"echo_p95_warn_ms": 5000}}), encoding="utf-8")
-    tests = console.choose_nav("Tests")
-    console.choose_tab(tests.tabs, "Site health")
-    tab = tests.tabs.currentWidget()
-    sites = console.find(QComboBox, "health-site", tab)
-    console.wait_for(lambda: sites.findText("Tamale Teaching Hospital") >= 0, 10, "the site")
-    if console.text(sites) != "Tamale Teaching Hospital":
-        console.choose_combo(sites, "Tamale Teaching Hospital")
+    tab = _site_health(console, "Tamale Teaching Hospital")
     grid = console.find(QTableWidget, "health-grid", tab)
     status = console.find(QLabel, "health-status", tab)
     run = console.button("Run health check", tab)
@@ -122,7 +109,7 @@ def test_plan_file_baseline_compare_worse_marks_and_repeat_from_clicks(console, 
         finished("Baseline 'before-4.2' of Tamale Teaching Hospital recorded: 1 of 1")
     finally:
         server.shutdown()
-    server = _router(port, "ROUTER_4.2", {CT: [ELE, ILE]})  # the vendor's update
+    server = _vendor_scp(port, "ROUTER_4.2", {CT: [ELE, ILE]})  # the vendor's update
     try:
         console.click(run)
         shown = finished("Worse than last time")
