@@ -61,11 +61,11 @@ def _cell(text: str, result: str | None = None) -> QTableWidgetItem:
     return item
 
 
-def _spot_check(ctx: Context, node: str, sample: int, since: str | None):
+def _spot_check(ctx: Context, node: str, sample: int, since: str | None, retrieve: str):
     from pacs_console.core.health.archive import run_spot_check
 
     return (yield from run_spot_check(ctx.db, ctx.settings, ctx.paths.data, node, sample,
-                                      since=since))
+                                      since=since, retrieve=retrieve))
 
 
 def _dr_compare(ctx: Context, primary: str, dr: str, date_from: str, date_to: str):
@@ -93,6 +93,12 @@ class SpotCheckSection(RunnerWidget):
         self.since = _date_edit("archive-check-since", QDate.currentDate().addYears(-1))
         self.since.setEnabled(False)
         self.use_since.toggled.connect(self.since.setEnabled)
+        self.retrieve = QComboBox()  # C-MOVE: received on this console's port (SCP stopped)
+        self.retrieve.setObjectName("archive-check-retrieve")
+        self.retrieve.addItems(["C-GET", "C-MOVE"])
+        self.retrieve.setToolTip("C-GET needs nothing set up on the archive. C-MOVE sends the "
+                                 "study to this console's AE title and receiving port (the "
+                                 "archive must know it; stop the Storage SCP first).")
         self.table = _table("archive-check-results",
                             ["Result", "Year", "Modality", "Study Instance UID", "Findings"])
         self.table.itemSelectionChanged.connect(lambda: self.show_study())
@@ -107,7 +113,8 @@ class SpotCheckSection(RunnerWidget):
         self.outcome = None
         layout = QVBoxLayout(self)
         layout.addLayout(row_of("Archive", self.node, "Sample", self.sample, self.use_since,
-                                self.since, self.run_button, self.cancel_button))
+                                self.since, "over", self.retrieve, self.run_button,
+                                self.cancel_button))
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(resizable(self.table, self.details, stretch=(3, 1)), 1)
@@ -125,7 +132,8 @@ class SpotCheckSection(RunnerWidget):
         self.table.setRowCount(0)
         self.details.clear()
         since = self.since.date().toString("yyyyMMdd") if self.use_since.isChecked() else None
-        self.launch(_spot_check, node, self.sample.value(), since)
+        self.launch(_spot_check, node, self.sample.value(), since,
+                    self.retrieve.currentText()[2:].lower())
 
     def show_outcome(self, outcome) -> None:
         from pacs_console.core.health.archive import study_line

@@ -44,6 +44,26 @@ def test_spot_check_of_the_demo_pacs_then_a_changed_instance_on_orthanc(console,
     rows = console.rows(table)
     assert len(rows) == 3 and {r[0] for r in rows} == {"PASS"}
     assert all(" received" in r[4] and "checksums recorded" in r[4] for r in rows)
+    # Again over C-MOVE: the demo PACS moves each study to this console's receiving port. The
+    # console's Storage SCP holds that port: the status says so; stopped, the check runs.
+    console.choose_combo(console.find(name="archive-check-retrieve", parent=check), "C-MOVE")
+    console.click_button("Run spot-check", check)
+    console.wait_text(status, "Cannot receive the C-MOVE: port", 60)
+    assert "stop the running Storage SCP" in console.text(status)
+    scp = console.find(name="scp-state")
+    console.click(scp)
+    console.wait_text(scp, "Storage SCP: stopped", 5)
+    console.click_button("Run spot-check", check)
+    console.wait_for(lambda: "Saved in History" in console.text(status)
+                     and "3 of 8 studies checked" in console.text(status)
+                     and console.button("Run spot-check", check).isEnabled(), 120,
+                     "the C-MOVE spot-check", observe=lambda: console.text(status))
+    assert "Demo PACS: PASS" in console.text(status), console.text(status)
+    rows = console.rows(table)
+    assert len(rows) == 3 and {r[0] for r in rows} == {"PASS"}, rows
+    console.click(scp)
+    console.wait_text(scp, "Storage SCP: listening", 5)
+    console.choose_combo(console.find(name="archive-check-retrieve", parent=check), "C-GET")
 
     for study in _seeded_archive[:3]:
         for ds in study:
