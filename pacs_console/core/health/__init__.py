@@ -12,6 +12,10 @@
   when asked, saves the run as evidence.
 - ``baseline``: upgrade validation, a named snapshot before and the same compared after.
 - ``archive``: archive integrity spot-checks; ``dr``: primary vs disaster-recovery copy.
+- ``contexts``: the presentation contexts a node accepts and what changed in them.
+- ``cleanup``: removing (or listing) the test studies the C-STORE check left at a site.
+- ``fetch``: how a study is brought in (C-GET, or C-MOVE to a private Storage SCP).
+- ``pixels``: the integrity read of a received file (native pixel data without pydicom).
 
 May import core.dicom (operations), core.dicomweb, core.hl7, core.db and core.errors; never Qt.
 """
