@@ -198,7 +198,8 @@ def validate(db, settings, plan: Plan, name: str, *, secrets=None, save: bool = 
     before = load_baseline(db, plan.site, name)
     after = yield from take_snapshot(db, settings, plan, secrets=secrets, baseline=before)
     health = HealthRun(plan.site, datetime.fromisoformat(after["taken_at"]),
-                       results=compare_snapshots(before, after), finished_at=datetime.now(UTC))
+                       results=compare_snapshots(before, after, plan.thresholds.p95_increase_pct),
+                       finished_at=datetime.now(UTC))
     if save:
         health.run_id = save_validation(db, health, name, before["taken_at"])
     return before, health
@@ -226,7 +227,8 @@ def _row(node: str, check: str, result: str, summary: str, **metrics) -> CheckRe
     return CheckResult(node, check, result, summary, None, metrics)
 
 
-def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
+def compare_snapshots(before: dict, after: dict, slower_pct: float = SLOWER_PCT
+                      ) -> list[CheckResult]:
     """One row per node and aspect: PASS where nothing regressed, else WARN or FAIL naming it."""
     rows: list[CheckResult] = []
     for node, old in before["nodes"].items():
@@ -241,7 +243,7 @@ def compare_snapshots(before: dict, after: dict) -> list[CheckResult]:
             continue
         if "capabilities" in old:
             rows += [_capabilities(node, old, new), _identity(node, old, new),
-                     _speed(node, old, new)]
+                     _speed(node, old, new, slower_pct)]
         if old.get("charset"):
             rows.append(_charset(node, old["charset"], new.get("charset") or {}))
         if "study_checksums" in old:
@@ -312,8 +314,9 @@ def _identity(node: str, old: dict, new: dict) -> CheckResult:
                 changed=changed)
 
 
-def _speed(node: str, old: dict, new: dict) -> CheckResult:
+def _speed(node: str, old: dict, new: dict, slower_pct: float) -> CheckResult:
+    """Slower answers: the C-ECHO p95 up by more than the plan's p95_increase_pct (and 20 ms)."""
     was, now = old.get("echo_p95_ms") or 0.0, new.get("echo_p95_ms") or 0.0
-    slower = was > 0 and now - was > SLOWER_MS and (now - was) / was * 100 > SLOWER_PCT
+    slower = was > 0 and now - was > SLOWER_MS and (now - was) / was * 100 > slower_pct
     return _row(node, "speed", WARN if slower else PASS,
                 f"C-ECHO p95 {was:.1f} ms -> {now:.1f} ms", before=was, after=now)
