@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pacs_console.core.db.engine import Database
 from pacs_console.core.db.nodes import (
     NodeRecord,
+    add_nodes,
+    as_record,
     get_node,
     list_nodes,
     save_node,
@@ -205,8 +207,10 @@ def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
                         f"{', '.join(dropped)}", "Ask the helpdesk admin to apply the "
                         "catalog's custom fields (README: Site inventory) and let the API "
                         "user modify them", asset=asset_id)
-    _set(db, key, remote_digest=digest(current.snapshot), remote_updated=_stamp(current),
-         remote_by=current.updated_by, sync_state="synced", remote_copy=None)
+    # remote_updated is the pull's watermark: only a pull moves it (an asset sent before the
+    # first pull is newer than the team's older assets, which that pull must still fetch)
+    _set(db, key, remote_digest=digest(current.snapshot), remote_by=current.updated_by,
+         sync_state="synced", remote_copy=None)
     return asset_id
 
 
@@ -244,8 +248,8 @@ def _free_name(db: Database, name: str, node_id: int | None) -> str:
     return candidate
 
 
-def _apply(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
-    """The helpdesk's version into a node (made when ``node_id`` is None)."""
+def _node_fields(item: RemoteAsset) -> dict:
+    """What an asset says of its node, checked (ValueError when it names no usable address)."""
     values = item.snapshot
     try:
         port = int(values.get("port") or 0)
@@ -253,19 +257,73 @@ def _apply(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
         port = 0
     if not 0 < port < 65536 or not values.get("ae_title") or not values.get("host"):
         raise ValueError(f"asset {item.id} has no usable AE title, host and port")
-    fields = {"ae_title": values["ae_title"][:16], "host": values["host"][:255], "port": port,
-              "tags": values.get("role", "")[:200], "site_id": _site_id(db, values["site"])}
-    name = _free_name(db, values["name"] or f"Asset {item.id}", node_id)
+    return {"ae_title": values["ae_title"][:16], "host": values["host"][:255], "port": port,
+            "tags": values.get("role", "")[:200]}
+
+
+def _told(item: RemoteAsset, capabilities: dict | None = None) -> dict:
+    """The node's capabilities with what the helpdesk says of it beside them."""
+    caps = dict(capabilities or {})
+    caps["helpdesk"] = {k: item.snapshot.get(k, "") for k in ("vendor", "capabilities",
+                                                              "last_seen", "cert_expiry")}
+    caps["helpdesk"].update(by=item.updated_by, at=_stamp(item), asset=item.id)
+    return caps
+
+
+def _notes(item: RemoteAsset) -> str:
+    return (f"From the helpdesk (asset {item.id}), changed by {item.updated_by or '?'} at "
+            f"{_stamp(item)} UTC")
+
+
+def _apply(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
+    """The helpdesk's version into a node (made when ``node_id`` is None)."""
+    fields = {**_node_fields(item), "site_id": _site_id(db, item.snapshot["site"])}
+    name = _free_name(db, item.snapshot["name"] or f"Asset {item.id}", node_id)
     if node_id is None:
-        node = save_node(db, name, notes=f"From the helpdesk (asset {item.id}), changed by "
-                         f"{item.updated_by or '?'} at {_stamp(item)} UTC", **fields)
+        node = save_node(db, name, notes=_notes(item), **fields)
     else:
         node = update_node(db, node_id, name=name, **fields)
-    caps = dict(node.capabilities or {})
-    caps["helpdesk"] = {k: values.get(k, "") for k in ("vendor", "capabilities", "last_seen",
-                                                        "cert_expiry")}
-    caps["helpdesk"].update(by=item.updated_by, at=_stamp(item), asset=item.id)
-    return set_capabilities(db, node.id, caps, probed=False)
+    return set_capabilities(db, node.id, _told(item, node.capabilities), probed=False)
+
+
+def _add_new(db: Database, fresh: list[tuple[str, RemoteAsset]], result: InventoryResult) -> None:
+    """Assets this laptop has never seen (a first sync: thousands) become nodes and asset rows
+    in two transactions, not a dozen each. A sync killed between the two finds the nodes by
+    name and site next time, as it would any same-named node, so nothing is added twice."""
+    taken = {name for (name,) in _rows(db, "SELECT name FROM node")}
+    site_ids: dict[str, int | None] = {}
+    records, rows = [], []
+    for key, item in fresh:
+        try:
+            fields = _node_fields(item)
+        except ValueError as exc:  # one bad asset is reported, the rest go on
+            result.errors.append({"asset": item.id, "what": f"Asset {item.id} not taken: {exc}"})
+            continue
+        base = item.snapshot.get("name") or f"Asset {item.id}"
+        name, counter = base, 2
+        while name in taken:
+            name, counter = f"{base} (helpdesk {counter})", counter + 1
+        taken.add(name)
+        site = item.snapshot.get("site", "")
+        if site not in site_ids:
+            site_ids[site] = _site_id(db, site)
+        record = as_record(name=name, site_id=site_ids[site], notes=_notes(item),
+                           capabilities=_told(item), **fields)
+        records.append(record)
+        rows.append((key, item, digest(snapshot(record, site))))
+    if not records:
+        return
+    ids = add_nodes(db, records)
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO site_asset (key, node_id, origin, remote_id, remote_digest, "
+            "queued_digest, remote_updated, remote_by, sync_state, updated_at) "
+            "VALUES (?, ?, 'helpdesk', ?, ?, ?, ?, ?, 'synced', ?)",
+            [(key, ids[record.name], item.id, digest(item.snapshot), mine, _stamp(item),
+              item.updated_by, now) for record, (key, item, mine) in zip(records, rows,
+                                                                       strict=True)])
+    result.received += len(records)
 
 
 def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: str = "") -> None:
@@ -277,11 +335,24 @@ def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: s
     except HelpdeskError as exc:
         result.errors.append({"pull": True, **exc.diagnosis.to_dict()})
         return
+    known = {v for row in _rows(db, "SELECT key, remote_id FROM site_asset") for v in row if v}
+    # a node of the same name (or AE title: get_node's fallback) is the slow path's to judge
+    named = {(name, site_id) for *names, site_id in _rows(
+        db, "SELECT name, ae_title, site_id FROM node") for name in names}
+    sites = _site_names(db)
+    fresh: list[tuple[str, RemoteAsset]] = []
     for item in items:
+        key = _key(item, base_url)
+        site_id = next((i for i, n in sites.items() if n == item.snapshot.get("site")), None)
+        if key not in known and item.id not in known and (
+                item.snapshot.get("name", ""), site_id) not in named:
+            fresh.append((key, item))  # never seen here: added in one go below
+            continue
         try:
             _pull_one(db, item, result, base_url)
         except (ValueError, KeyError) as exc:  # one bad asset is reported, the rest go on
             result.errors.append({"asset": item.id, "what": f"Asset {item.id} not taken: {exc}"})
+    _add_new(db, fresh, result)
     result.open_conflicts = len(_rows(db, "SELECT 1 FROM site_asset WHERE sync_state = "
                                           "'conflict'"))
 

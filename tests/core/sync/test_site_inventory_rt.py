@@ -15,7 +15,7 @@ import time
 import pytest
 
 from pacs_console.core.context import Context
-from pacs_console.core.db.nodes import get_node, save_node, update_node
+from pacs_console.core.db.nodes import get_node, list_nodes, save_node, update_node
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.core.sync import helpdesk, inventory, outbox
 from pacs_console.paths import app_paths
@@ -167,3 +167,31 @@ def test_sync_killed_with_sigkill_mid_way_leaves_no_duplicate_asset(tmp_path, rt
                 [int(row["remote_id"])]
     finally:
         ctx.close()
+
+
+def test_a_first_pull_adds_new_assets_in_bulk_and_still_judges_each_one(laptops, rt_peer):
+    """A laptop's first pull takes the team's assets in one go (issue 21's pull target), yet
+    an asset without a usable address is reported and skipped, a node of the same name at the
+    same site is never overwritten (a conflict), and the next sync sends nothing back."""
+    _, ho = laptops
+    mine = _node(ho, "Wa imaging desk", "WAHOME", 21120)
+    office = [("Wa CT", "WACT", "21121"), ("Wa MR", "WAMR", "21122"),
+              ("Wa broken", "WABROKEN", ""), ("Wa imaging desk", "WAOFFICE", "21123")]
+    with rt_peer.client() as client:
+        catalog_id = client.get("/catalog/PACS%20Sites").json()["id"]
+        for number, (name, ae, port) in enumerate(office):
+            client.post("/asset", json={"Catalog": catalog_id, "Name": name, "CustomFields": {
+                "AssetKey": f"00000000-0000-4000-a000-{number:012d}", "Site": SITE,
+                "AETitle": ae, "Host": "127.0.0.1", "Port": port, "Role": "modality"}
+            }).raise_for_status()
+    result = run(helpdesk.sync_once(ho)).inventory
+    assert result.received >= 2, result.to_dict()
+    assert (get_node(ho.db, "Wa CT").ae_title, get_node(ho.db, "Wa MR").port) == ("WACT", 21122)
+    assert get_node(ho.db, "Wa broken") is None
+    assert any("no usable AE title" in e["what"] for e in result.errors), result.errors
+    assert get_node(ho.db, mine.id).ae_title == "WAHOME"  # the engineer's own entry stays
+    assert result.conflicts >= 1 and any(
+        c["helpdesk"]["ae_title"] == "WAOFFICE" for c in inventory.conflicts(ho.db))
+    count = len(list_nodes(ho.db))
+    again = run(helpdesk.sync_once(ho)).inventory
+    assert again.received == 0 and len(list_nodes(ho.db)) == count  # nothing added twice
