@@ -37,7 +37,7 @@ from pacs_console.core.sync.adapters.rt_assets import FIELDS, RemoteAsset, RTAss
 
 KIND = "asset"
 RETRY_GRACE_S = 2.0
-_SNAPSHOT = ("name", *FIELDS)
+SNAPSHOT_FIELDS = ("name", *FIELDS)
 
 
 @dataclass
@@ -81,7 +81,7 @@ def snapshot(node: NodeRecord, site: str) -> dict[str, str]:
 
 
 def digest(values: dict) -> str:
-    data = {k: str(values.get(k, "")).strip() for k in _SNAPSHOT}
+    data = {k: str(values.get(k, "")).strip() for k in SNAPSHOT_FIELDS}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -92,7 +92,7 @@ def _rows(db: Database, sql: str, params: tuple = ()) -> list:
         return connection.exec_driver_sql(sql, params).all()
 
 
-def _set(db: Database, key: str, **values) -> None:
+def set_asset(db: Database, key: str, **values) -> None:
     values["updated_at"] = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     assignments = ", ".join(f"{name} = ?" for name in values)
     with db.engine.begin() as connection:
@@ -125,7 +125,7 @@ def _row(db: Database, where: str, value) -> dict | None:
     return dict(zip(_COLUMNS, rows[0], strict=True)) if rows else None
 
 
-def _site_names(db: Database) -> dict[int, str]:
+def site_names(db: Database) -> dict[int, str]:
     return dict(_rows(db, "SELECT id, name FROM site"))
 
 
@@ -133,7 +133,7 @@ def _site_names(db: Database) -> dict[int, str]:
 
 def queue_changes(db: Database) -> int:
     """Put every site node changed since it was last queued in the outbox (one transaction)."""
-    sites = _site_names(db)
+    sites = site_names(db)
     nodes = [n for n in list_nodes(db) if n.site_id in sites and not n.is_demo]
     queued = 0
     with db.session() as session:
@@ -166,7 +166,7 @@ def _stamp(remote: RemoteAsset) -> str:
 
 
 def _conflict(db: Database, key: str, remote: RemoteAsset) -> None:
-    _set(db, key, sync_state="conflict", remote_id=remote.id, remote_by=remote.updated_by,
+    set_asset(db, key, sync_state="conflict", remote_id=remote.id, remote_by=remote.updated_by,
          remote_copy=json.dumps({**remote.snapshot, "by": remote.updated_by,
                                  "at": _stamp(remote)}))
 
@@ -187,7 +187,7 @@ def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
         for extra in found[1:]:
             remote.retire(extra)
         asset_id = found[0]
-        _set(db, key, remote_id=asset_id)  # before anything else can fail
+        set_asset(db, key, remote_id=asset_id)  # before anything else can fail
     current = remote.get(asset_id)
     theirs, base = digest(current.snapshot), row.get("remote_digest") or ""
     if theirs != ours and base and theirs != base:
@@ -200,7 +200,7 @@ def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
     if theirs != ours:
         remote.update(asset_id, values)
         current = remote.get(asset_id)
-    dropped = [name for name in _SNAPSHOT
+    dropped = [name for name in SNAPSHOT_FIELDS
                if str(current.snapshot.get(name, "")).strip() != values.get(name, "")]
     if dropped:  # RT answers 200 and drops values it will not store: trust only a read-back
         raise permanent("helpdesk-field-dropped", f"Asset {asset_id} did not keep "
@@ -209,7 +209,7 @@ def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
                         "user modify them", asset=asset_id)
     # remote_updated is the pull's watermark: only a pull moves it (an asset sent before the
     # first pull is newer than the team's older assets, which that pull must still fetch)
-    _set(db, key, remote_digest=digest(current.snapshot), remote_by=current.updated_by,
+    set_asset(db, key, remote_digest=digest(current.snapshot), remote_by=current.updated_by,
          sync_state="synced", remote_copy=None)
     return asset_id
 
@@ -237,7 +237,7 @@ def _site_id(db: Database, name: str) -> int | None:
 
     if not name:
         return None
-    found = [i for i, n in _site_names(db).items() if n == name]
+    found = [i for i, n in site_names(db).items() if n == name]
     return found[0] if found else save_site(db, name, actor="helpdesk").id
 
 
@@ -275,7 +275,7 @@ def _notes(item: RemoteAsset) -> str:
             f"{_stamp(item)} UTC")
 
 
-def _apply(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
+def apply_remote(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
     """The helpdesk's version into a node (made when ``node_id`` is None)."""
     fields = {**_node_fields(item), "site_id": _site_id(db, item.snapshot["site"])}
     name = _free_name(db, item.snapshot["name"] or f"Asset {item.id}", node_id)
@@ -339,7 +339,7 @@ def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: s
     # a node of the same name (or AE title: get_node's fallback) is the slow path's to judge
     named = {(name, site_id) for *names, site_id in _rows(
         db, "SELECT name, ae_title, site_id FROM node") for name in names}
-    sites = _site_names(db)
+    sites = site_names(db)
     fresh: list[tuple[str, RemoteAsset]] = []
     for item in items:
         key = _key(item, base_url)
@@ -361,23 +361,23 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
     key, theirs = _key(item, base_url), digest(item.snapshot)
     row = _row(db, "key", key) or _row(db, "remote_id", item.id)
     if row is not None and row["remote_digest"] == theirs:
-        _set(db, row["key"], remote_updated=_stamp(item), remote_by=item.updated_by)
+        set_asset(db, row["key"], remote_updated=_stamp(item), remote_by=item.updated_by)
         return  # the version this laptop has (often its own push coming back)
     node = get_node(db, row["node_id"]) if row and row["node_id"] else None
     if row is None:  # a node of the same name at the same site is the same device
         same = get_node(db, item.snapshot.get("name", ""))
-        sites = _site_names(db)
+        sites = site_names(db)
         if same is not None and sites.get(same.site_id) == item.snapshot.get("site"):
             node = same
         with db.engine.begin() as connection:
             _insert(connection, key, node.id if node else None, "helpdesk")
         row = _row(db, "key", key)
     if node is None:
-        node = _apply(db, None, item)
-        _set(db, key, node_id=node.id, remote_id=item.id)
+        node = apply_remote(db, None, item)
+        set_asset(db, key, node_id=node.id, remote_id=item.id)
         result.received += 1
     else:
-        mine = digest(snapshot(node, _site_names(db).get(node.site_id, "")))
+        mine = digest(snapshot(node, site_names(db).get(node.site_id, "")))
         unchanged_here = (bool(row["remote_digest"]) and not _unsent(db, key)
                           and mine in (row["remote_digest"], row["queued_digest"]))
         if mine != theirs and not unchanged_here:
@@ -385,10 +385,10 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
             result.conflicts += 1
             return
         if mine != theirs:
-            node = _apply(db, node.id, item)
+            node = apply_remote(db, node.id, item)
             result.updated += 1
-    now = digest(snapshot(node, _site_names(db).get(node.site_id, "")))
-    _set(db, key, remote_id=item.id, remote_digest=theirs, queued_digest=now,
+    now = digest(snapshot(node, site_names(db).get(node.site_id, "")))
+    set_asset(db, key, remote_id=item.id, remote_digest=theirs, queued_digest=now,
          remote_updated=_stamp(item), remote_by=item.updated_by, sync_state="synced",
          remote_copy=None)
 
@@ -396,28 +396,3 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
 def _unsent(db: Database, key: str) -> bool:
     return bool(_rows(db, "SELECT 1 FROM outbox_item WHERE incident_uuid = ? AND state IN "
                           "('pending', 'in_flight', 'failed') LIMIT 1", (key,)))
-
-
-def conflicts(db: Database) -> list[dict]:
-    """Nodes changed here and on the helpdesk: the local state and the helpdesk's, side by side."""
-    found = []
-    sites = _site_names(db)
-    for row in assets(db):
-        if row["sync_state"] != "conflict":
-            continue
-        node = get_node(db, row["node_id"]) if row["node_id"] else None
-        found.append({"key": row["key"], "asset": row["remote_id"],
-                      "here": snapshot(node, sites.get(node.site_id, "")) if node else None,
-                      "helpdesk": row["remote_copy"]})
-    return found
-
-
-def conflict_text(conflict: dict) -> str:
-    """A site node changed here and on the helpdesk, both versions on one line."""
-    here, there = conflict["here"] or {}, conflict["helpdesk"] or {}
-
-    def side(values: dict) -> str:
-        return f"{values.get('ae_title', '?')}@{values.get('host', '?')}:{values.get('port', '?')}"
-    return (f"Node {here.get('name') or there.get('name')} (asset {conflict['asset']}): here "
-            f"{side(here)}, on the helpdesk {side(there)} (by {there.get('by') or '?'} at "
-            f"{there.get('at') or '?'}) — fix the node, then Retry its item")

@@ -17,7 +17,7 @@ import pytest
 from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import get_node, list_nodes, save_node, update_node
 from pacs_console.core.incidents.sites import save_site
-from pacs_console.core.sync import helpdesk, inventory, outbox
+from pacs_console.core.sync import helpdesk, inventory, inventory_conflicts, outbox
 from pacs_console.paths import app_paths
 from tests.conftest import ROOT, run_cli
 from tests.core.sync.conftest import laptops_on, run
@@ -108,13 +108,41 @@ def test_a_node_changed_on_both_sides_is_a_conflict_never_overwritten(laptops, r
     fields = {cf["name"]: cf["values"] for cf in _assets_with_key(rt_peer, key)[0]
               ["CustomFields"]}
     assert fields["AETitle"] == ["HOCT2"]  # nor there
-    found = inventory.conflicts(tamale.db)
+    found = inventory_conflicts.conflicts(tamale.db)
     assert found[0]["here"]["ae_title"] == "HOCT-NEW" and found[0]["helpdesk"]["ae_title"] == \
         "HOCT2"
     proc = run_cli("sync", "--json", data_dir=tamale.paths.data.parent)
     body = json.loads(proc.stdout)
     assert proc.returncode == 1 and body["ok"] is False
     assert body["inventory"]["open_conflicts"] == 1
+
+    # The engineer keeps Tamale's version: it goes over the helpdesk's at the next sync.
+    kept = run_cli("node", "resolve", "Ho modality", "--keep-mine", data_dir=tamale.paths.data.parent)
+    assert kept.returncode == 0 and "is kept" in kept.stdout, kept.stderr
+    after = run(helpdesk.sync_once(tamale))
+    assert after.drain.delivered == 1 and after.inventory.open_conflicts == 0, after.to_dict()
+    fields = {cf["name"]: cf["values"] for cf in _assets_with_key(rt_peer, key)[0]
+              ["CustomFields"]}
+    assert fields["AETitle"] == ["HOCT-NEW"]
+    assert run_cli("sync", "--json", data_dir=tamale.paths.data.parent).returncode == 0
+
+    # Both change again; this time Ho takes the helpdesk's (Tamale's) version.
+    run(helpdesk.sync_once(ho))
+    assert get_node(ho.db, copy.id).ae_title == "HOCT-NEW"
+    update_node(tamale.db, node.id, port=11)
+    run(helpdesk.sync_once(tamale))
+    update_node(ho.db, copy.id, port=12)
+    assert run(helpdesk.sync_once(ho)).inventory.open_conflicts == 1
+    taken = run_cli("node", "resolve", "Ho modality", "--take-theirs", "--json",
+                    data_dir=ho.paths.data.parent)
+    assert taken.returncode == 0 and json.loads(taken.stdout)["port"] == 11, taken.stderr
+    assert get_node(ho.db, copy.id).port == 11
+    settled = run(helpdesk.sync_once(ho))
+    assert settled.inventory.open_conflicts == 0 and settled.drain.failed == 0
+    assert settled.inventory.queued == 0  # the helpdesk's version is not sent back to it
+    again = run_cli("node", "resolve", "Ho modality", "--keep-mine", data_dir=ho.paths.data.parent)
+    assert again.returncode == 2 and "not in conflict" in again.stderr
+    assert again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
 
 
 def test_a_create_whose_answer_was_lost_is_found_not_repeated(laptops, rt_peer):
@@ -191,7 +219,7 @@ def test_a_first_pull_adds_new_assets_in_bulk_and_still_judges_each_one(laptops,
     assert any("no usable AE title" in e["what"] for e in result.errors), result.errors
     assert get_node(ho.db, mine.id).ae_title == "WAHOME"  # the engineer's own entry stays
     assert result.conflicts >= 1 and any(
-        c["helpdesk"]["ae_title"] == "WAOFFICE" for c in inventory.conflicts(ho.db))
+        c["helpdesk"]["ae_title"] == "WAOFFICE" for c in inventory_conflicts.conflicts(ho.db))
     count = len(list_nodes(ho.db))
     again = run(helpdesk.sync_once(ho)).inventory
     assert again.received == 0 and len(list_nodes(ho.db)) == count  # nothing added twice
