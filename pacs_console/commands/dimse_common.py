@@ -199,6 +199,16 @@ def diagnosis_lines(diagnosis) -> str:
     return "\n".join("  " + line for line in diagnosis.text().splitlines()[1:])
 
 
+def add_conflict_choice(parser: argparse.ArgumentParser) -> None:
+    """--keep-mine | --take-theirs (one required): answering a change made here and on the
+    helpdesk (articles, site nodes)."""
+    choice = parser.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--keep-mine", action="store_true",
+                        help="send this laptop's version over the helpdesk's at the next sync")
+    choice.add_argument("--take-theirs", action="store_true",
+                        help="replace this laptop's version with the helpdesk's")
+
+
 def with_context(handler):
     """For handlers taking ``(args, ctx)``: open the context, close it, and print a ConsoleError's
     diagnosis (as JSON with --json) with exit code 1 instead of a traceback."""

@@ -6,7 +6,7 @@ import json
 import sys
 
 from pacs_console.commands import exit_codes
-from pacs_console.commands.dimse_common import with_context
+from pacs_console.commands.dimse_common import add_conflict_choice, with_context
 
 
 def _guarded(handler):
@@ -164,11 +164,7 @@ def register(subparsers) -> None:
     p = _add(sub, "resolve", _resolve, "answer a conflict (an article changed here and on the "
              "helpdesk): keep yours or take the helpdesk's; `kb show ID` shows both side by side")
     p.add_argument("id", help="number, UUID or UUID prefix")
-    choice = p.add_mutually_exclusive_group(required=True)
-    choice.add_argument("--keep-mine", action="store_true",
-                        help="send this laptop's version over the helpdesk's at the next sync")
-    choice.add_argument("--take-theirs", action="store_true",
-                        help="replace this laptop's version with the helpdesk's")
+    add_conflict_choice(p)
     p = _add(sub, "attach", _attach, "attach a file to an article: a text file (log, trace, "
              "config; patient data scrubbed) or a screenshot (PNG/JPEG, with --confirm-no-phi); "
              "at most 1 MiB each, 5 per article; DICOM and PDF are refused")

@@ -1,4 +1,4 @@
-"""`pacs-console node add|list|remove|import|export`: the address book from the command line."""
+"""`pacs-console node add|list|remove|import|export|resolve`: the address book from the command line."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import sys
 
 from pacs_console.commands import exit_codes
-from pacs_console.commands.dimse_common import with_context
+from pacs_console.commands.dimse_common import add_conflict_choice, with_context
 
 EXPORT_FORMATS = ("csv", "json", "orthanc", "dcmqrscp")
 
@@ -116,6 +116,30 @@ def _export(args, ctx) -> int:
     return exit_codes.OK
 
 
+def _resolve(args, ctx) -> int:
+    from pacs_console.core.db.nodes import get_node
+    from pacs_console.core.sync.inventory_conflicts import NoNodeConflict, resolve
+    from pacs_console.core.terminal import clean
+
+    node = get_node(ctx.db, args.name)
+    if node is None:
+        return _say_error(args, f"no node called {args.name!r}")
+    choice = "mine" if args.keep_mine else "theirs"
+    try:
+        done = resolve(ctx.db, node.id, choice)
+    except NoNodeConflict as exc:
+        return _say_error(args, str(exc))
+    text = (f"{clean(done.name)}: your version ({clean(done.label)}) is kept and goes to the "
+            "helpdesk at the next sync" if choice == "mine" else
+            f"{clean(done.name)}: the helpdesk's version ({clean(done.label)}) replaced yours")
+    if args.json:
+        print(json.dumps({"ok": True, "node": done.name, "kept": choice, "ae_title":
+                          done.ae_title, "host": done.host, "port": done.port}))
+    else:
+        print(text)
+    return exit_codes.OK
+
+
 def _port(text: str) -> int:
     import argparse
 
@@ -129,7 +153,7 @@ def _port(text: str) -> int:
 
 
 def register(subparsers) -> None:
-    node = subparsers.add_parser("node", help="the address book: add, list, remove, import, export",
+    node = subparsers.add_parser("node", help="the address book: add, list, remove, import, export, resolve",
                                  description="The address book from the command line (the demo "
                                              "PACS learns move destinations from it).")
     sub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
@@ -161,3 +185,12 @@ def register(subparsers) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     p.set_defaults(handler=with_context(_export))
+
+    p = sub.add_parser("resolve", help="answer a node changed here and on the helpdesk",
+                       description="A site node changed on this laptop and on the helpdesk "
+                                   "since they last agreed: keep yours (sent at the next sync) "
+                                   "or take the helpdesk's.")
+    p.add_argument("name", metavar="NAME")
+    add_conflict_choice(p)
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(handler=with_context(_resolve))

@@ -114,6 +114,23 @@ def save_nodes(db: Database, records: list[NodeRecord]) -> int:
     return len(records)
 
 
+def add_nodes(db: Database, records: list[NodeRecord]) -> dict[str, int]:
+    """New nodes (names not taken), capabilities included, in one transaction; their ids by
+    name. For bulk arrivals such as a first pull of a team's inventory."""
+    from sqlalchemy import insert
+
+    now = utcnow()
+    rows = [{**{key: getattr(record, key) for key in EDITABLE}, "is_demo": False,
+             "capabilities": record.capabilities, "created_at": now, "updated_at": now}
+            for record in records]
+    if not rows:
+        return {}
+    with db.session() as session:
+        session.execute(insert(Node), rows)
+        ids = dict(session.exec(select(Node.name, Node.id)).all())
+    return {record.name: ids[record.name] for record in records}
+
+
 def update_node(db: Database, node_id: int, **changes: Any) -> NodeRecord:
     """Change some fields of one node (renames included)."""
     with db.session() as session:

@@ -18,7 +18,12 @@ from datetime import UTC, datetime
 
 from pacs_console.core.db.engine import Database
 from pacs_console.core.kb.model import Article, ArticleProblem
-from pacs_console.core.kb.store import create_article, get_article, update_article
+from pacs_console.core.kb.store import (
+    create_article,
+    create_articles,
+    get_article,
+    update_article,
+)
 from pacs_console.core.sync.adapters.base import HelpdeskError
 from pacs_console.core.sync.adapters.rt_articles import FIELDS, RemoteArticle, RTArticles
 
@@ -73,9 +78,13 @@ def _base_digest(db: Database, article_id: int) -> str:
     return _rows(db, "SELECT remote_digest FROM kb_article WHERE id = ?", (article_id,))[0][0]
 
 
-def _synced(db: Database, article_id: int, item: RemoteArticle) -> None:
-    _mark(db, article_id, sync_state="synced", remote_updated=_stamp(item),
-          remote_digest=_remote_digest(item), remote_synced_at=datetime.now(UTC).isoformat())
+def _synced(db: Database, article_id: int, item: RemoteArticle, *, pulled: bool = True) -> None:
+    """Both sides agree on ``item``. Only a pull moves the pull's watermark (remote_updated):
+    an article sent before the first pull is newer than the team's older articles, which the
+    pull must still fetch."""
+    stamp = {"remote_updated": _stamp(item)} if pulled else {}
+    _mark(db, article_id, sync_state="synced", remote_digest=_remote_digest(item),
+          remote_synced_at=datetime.now(UTC).isoformat(), **stamp)
 
 
 def _conflict(db: Database, article_id: int, item: RemoteArticle) -> None:
@@ -118,7 +127,7 @@ def push(db: Database, remote: RTArticles, result: ArticleSyncResult) -> None:
         except HelpdeskError as exc:
             result.errors.append({"article": article_id, **exc.diagnosis.to_dict()})
             continue  # still pending: the next sync tries again (searching first)
-        _synced(db, article_id, fresh)
+        _synced(db, article_id, fresh, pulled=False)
         result.sent += 1
 
 
@@ -152,35 +161,75 @@ def pull(db: Database, remote: RTArticles, result: ArticleSyncResult, *,
     except HelpdeskError as exc:
         result.errors.append({"pull": True, **exc.diagnosis.to_dict()})
         return
+    batch: dict[str, tuple[Article, RemoteArticle]] = {}
+    later: list[RemoteArticle] = []
     for item in items:
-        local_id = _local_for(db, item)
+        if _local_for(db, item) is not None:
+            _pull_one(db, remote, item, result, base_url)
+            continue
         try:
             incoming = _as_article(item, base_url).cleaned()
         except ArticleProblem as exc:
             result.errors.append({"remote_article": item.id, "what": str(exc)})
             continue
-        if local_id is None:
-            made = create_article(db, incoming)
-            _synced(db, made.id, item)
-            _fetch_files(remote, made.attachments, item, result)
-            result.received += 1
-            continue
-        local = get_article(db, local_id)
-        if _base_digest(db, local_id) == _remote_digest(item):
-            continue  # the version we have (often our own push coming back)
-        if local.sync_state != "synced" and _local_digest(local) == _remote_digest(item):
-            _synced(db, local_id, item)  # both sides say the same
-            continue
-        if local.sync_state in ("pending", "conflict"):
-            _conflict(db, local_id, item)  # refreshes the helpdesk's side of a known conflict
-            result.conflicts += local.sync_state == "pending"
-            continue
-        update_article(db, local_id, title=incoming.title, codes=incoming.codes,
-                       attachments=incoming.attachments, sync_state="synced",
-                       **{name: getattr(incoming, name) for name in item.fields})
-        _synced(db, local_id, item)
+        if incoming.uuid in batch:  # the same key twice: the second meets the first below
+            later.append(item)
+        else:
+            batch[incoming.uuid] = (incoming, item)
+    _add_new(db, remote, list(batch.values()), result)
+    for item in later:
+        _pull_one(db, remote, item, result, base_url)
+
+
+def _add_new(db: Database, remote: RTArticles, new: list[tuple[Article, RemoteArticle]],
+             result: ArticleSyncResult) -> None:
+    """Articles never seen here (a first sync: a team's whole knowledge) in one transaction,
+    then marked synced in one more; each one's files fetched after."""
+    if not new:
+        return
+    create_articles(db, [incoming for incoming, _ in new])
+    now = datetime.now(UTC).isoformat()
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE kb_article SET sync_state = 'synced', remote_updated = ?, remote_digest = ?, "
+            "remote_synced_at = ? WHERE uuid = ?",
+            [(_stamp(item), _remote_digest(item), now, incoming.uuid) for incoming, item in new])
+    for incoming, item in new:
         _fetch_files(remote, incoming.attachments, item, result)
+    result.received += len(new)
+
+
+def _pull_one(db: Database, remote: RTArticles, item: RemoteArticle, result: ArticleSyncResult,
+              base_url: str) -> None:
+    local_id = _local_for(db, item)
+    try:
+        incoming = _as_article(item, base_url).cleaned()
+    except ArticleProblem as exc:
+        result.errors.append({"remote_article": item.id, "what": str(exc)})
+        return
+    if local_id is None:
+        made = create_article(db, incoming)
+        _synced(db, made.id, item)
+        _fetch_files(remote, made.attachments, item, result)
         result.received += 1
+        return
+    local = get_article(db, local_id)
+    if _base_digest(db, local_id) == _remote_digest(item):
+        _mark(db, local_id, remote_updated=_stamp(item))  # the watermark passes it
+        return  # the version we have (often our own push coming back)
+    if local.sync_state != "synced" and _local_digest(local) == _remote_digest(item):
+        _synced(db, local_id, item)  # both sides say the same
+        return
+    if local.sync_state in ("pending", "conflict"):
+        _conflict(db, local_id, item)  # refreshes the helpdesk's side of a known conflict
+        result.conflicts += local.sync_state == "pending"
+        return
+    update_article(db, local_id, title=incoming.title, codes=incoming.codes,
+                   attachments=incoming.attachments, sync_state="synced",
+                   **{name: getattr(incoming, name) for name in item.fields})
+    _synced(db, local_id, item)
+    _fetch_files(remote, incoming.attachments, item, result)
+    result.received += 1
 
 
 def _fetch_files(remote: RTArticles, attachments, item: RemoteArticle,

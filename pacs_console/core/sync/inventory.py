@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pacs_console.core.db.engine import Database
 from pacs_console.core.db.nodes import (
     NodeRecord,
+    add_nodes,
+    as_record,
     get_node,
     list_nodes,
     save_node,
@@ -35,7 +37,7 @@ from pacs_console.core.sync.adapters.rt_assets import FIELDS, RemoteAsset, RTAss
 
 KIND = "asset"
 RETRY_GRACE_S = 2.0
-_SNAPSHOT = ("name", *FIELDS)
+SNAPSHOT_FIELDS = ("name", *FIELDS)
 
 
 @dataclass
@@ -79,7 +81,7 @@ def snapshot(node: NodeRecord, site: str) -> dict[str, str]:
 
 
 def digest(values: dict) -> str:
-    data = {k: str(values.get(k, "")).strip() for k in _SNAPSHOT}
+    data = {k: str(values.get(k, "")).strip() for k in SNAPSHOT_FIELDS}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -90,7 +92,7 @@ def _rows(db: Database, sql: str, params: tuple = ()) -> list:
         return connection.exec_driver_sql(sql, params).all()
 
 
-def _set(db: Database, key: str, **values) -> None:
+def set_asset(db: Database, key: str, **values) -> None:
     values["updated_at"] = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     assignments = ", ".join(f"{name} = ?" for name in values)
     with db.engine.begin() as connection:
@@ -123,7 +125,7 @@ def _row(db: Database, where: str, value) -> dict | None:
     return dict(zip(_COLUMNS, rows[0], strict=True)) if rows else None
 
 
-def _site_names(db: Database) -> dict[int, str]:
+def site_names(db: Database) -> dict[int, str]:
     return dict(_rows(db, "SELECT id, name FROM site"))
 
 
@@ -131,7 +133,7 @@ def _site_names(db: Database) -> dict[int, str]:
 
 def queue_changes(db: Database) -> int:
     """Put every site node changed since it was last queued in the outbox (one transaction)."""
-    sites = _site_names(db)
+    sites = site_names(db)
     nodes = [n for n in list_nodes(db) if n.site_id in sites and not n.is_demo]
     queued = 0
     with db.session() as session:
@@ -164,7 +166,7 @@ def _stamp(remote: RemoteAsset) -> str:
 
 
 def _conflict(db: Database, key: str, remote: RemoteAsset) -> None:
-    _set(db, key, sync_state="conflict", remote_id=remote.id, remote_by=remote.updated_by,
+    set_asset(db, key, sync_state="conflict", remote_id=remote.id, remote_by=remote.updated_by,
          remote_copy=json.dumps({**remote.snapshot, "by": remote.updated_by,
                                  "at": _stamp(remote)}))
 
@@ -185,7 +187,7 @@ def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
         for extra in found[1:]:
             remote.retire(extra)
         asset_id = found[0]
-        _set(db, key, remote_id=asset_id)  # before anything else can fail
+        set_asset(db, key, remote_id=asset_id)  # before anything else can fail
     current = remote.get(asset_id)
     theirs, base = digest(current.snapshot), row.get("remote_digest") or ""
     if theirs != ours and base and theirs != base:
@@ -198,15 +200,17 @@ def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
     if theirs != ours:
         remote.update(asset_id, values)
         current = remote.get(asset_id)
-    dropped = [name for name in _SNAPSHOT
+    dropped = [name for name in SNAPSHOT_FIELDS
                if str(current.snapshot.get(name, "")).strip() != values.get(name, "")]
     if dropped:  # RT answers 200 and drops values it will not store: trust only a read-back
         raise permanent("helpdesk-field-dropped", f"Asset {asset_id} did not keep "
                         f"{', '.join(dropped)}", "Ask the helpdesk admin to apply the "
                         "catalog's custom fields (README: Site inventory) and let the API "
                         "user modify them", asset=asset_id)
-    _set(db, key, remote_digest=digest(current.snapshot), remote_updated=_stamp(current),
-         remote_by=current.updated_by, sync_state="synced", remote_copy=None)
+    # remote_updated is the pull's watermark: only a pull moves it (an asset sent before the
+    # first pull is newer than the team's older assets, which that pull must still fetch)
+    set_asset(db, key, remote_digest=digest(current.snapshot), remote_by=current.updated_by,
+         sync_state="synced", remote_copy=None)
     return asset_id
 
 
@@ -233,7 +237,7 @@ def _site_id(db: Database, name: str) -> int | None:
 
     if not name:
         return None
-    found = [i for i, n in _site_names(db).items() if n == name]
+    found = [i for i, n in site_names(db).items() if n == name]
     return found[0] if found else save_site(db, name, actor="helpdesk").id
 
 
@@ -244,8 +248,8 @@ def _free_name(db: Database, name: str, node_id: int | None) -> str:
     return candidate
 
 
-def _apply(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
-    """The helpdesk's version into a node (made when ``node_id`` is None)."""
+def _node_fields(item: RemoteAsset) -> dict:
+    """What an asset says of its node, checked (ValueError when it names no usable address)."""
     values = item.snapshot
     try:
         port = int(values.get("port") or 0)
@@ -253,19 +257,73 @@ def _apply(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
         port = 0
     if not 0 < port < 65536 or not values.get("ae_title") or not values.get("host"):
         raise ValueError(f"asset {item.id} has no usable AE title, host and port")
-    fields = {"ae_title": values["ae_title"][:16], "host": values["host"][:255], "port": port,
-              "tags": values.get("role", "")[:200], "site_id": _site_id(db, values["site"])}
-    name = _free_name(db, values["name"] or f"Asset {item.id}", node_id)
+    return {"ae_title": values["ae_title"][:16], "host": values["host"][:255], "port": port,
+            "tags": values.get("role", "")[:200]}
+
+
+def _told(item: RemoteAsset, capabilities: dict | None = None) -> dict:
+    """The node's capabilities with what the helpdesk says of it beside them."""
+    caps = dict(capabilities or {})
+    caps["helpdesk"] = {k: item.snapshot.get(k, "") for k in ("vendor", "capabilities",
+                                                              "last_seen", "cert_expiry")}
+    caps["helpdesk"].update(by=item.updated_by, at=_stamp(item), asset=item.id)
+    return caps
+
+
+def _notes(item: RemoteAsset) -> str:
+    return (f"From the helpdesk (asset {item.id}), changed by {item.updated_by or '?'} at "
+            f"{_stamp(item)} UTC")
+
+
+def apply_remote(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
+    """The helpdesk's version into a node (made when ``node_id`` is None)."""
+    fields = {**_node_fields(item), "site_id": _site_id(db, item.snapshot["site"])}
+    name = _free_name(db, item.snapshot["name"] or f"Asset {item.id}", node_id)
     if node_id is None:
-        node = save_node(db, name, notes=f"From the helpdesk (asset {item.id}), changed by "
-                         f"{item.updated_by or '?'} at {_stamp(item)} UTC", **fields)
+        node = save_node(db, name, notes=_notes(item), **fields)
     else:
         node = update_node(db, node_id, name=name, **fields)
-    caps = dict(node.capabilities or {})
-    caps["helpdesk"] = {k: values.get(k, "") for k in ("vendor", "capabilities", "last_seen",
-                                                        "cert_expiry")}
-    caps["helpdesk"].update(by=item.updated_by, at=_stamp(item), asset=item.id)
-    return set_capabilities(db, node.id, caps, probed=False)
+    return set_capabilities(db, node.id, _told(item, node.capabilities), probed=False)
+
+
+def _add_new(db: Database, fresh: list[tuple[str, RemoteAsset]], result: InventoryResult) -> None:
+    """Assets this laptop has never seen (a first sync: thousands) become nodes and asset rows
+    in two transactions, not a dozen each. A sync killed between the two finds the nodes by
+    name and site next time, as it would any same-named node, so nothing is added twice."""
+    taken = {name for (name,) in _rows(db, "SELECT name FROM node")}
+    site_ids: dict[str, int | None] = {}
+    records, rows = [], []
+    for key, item in fresh:
+        try:
+            fields = _node_fields(item)
+        except ValueError as exc:  # one bad asset is reported, the rest go on
+            result.errors.append({"asset": item.id, "what": f"Asset {item.id} not taken: {exc}"})
+            continue
+        base = item.snapshot.get("name") or f"Asset {item.id}"
+        name, counter = base, 2
+        while name in taken:
+            name, counter = f"{base} (helpdesk {counter})", counter + 1
+        taken.add(name)
+        site = item.snapshot.get("site", "")
+        if site not in site_ids:
+            site_ids[site] = _site_id(db, site)
+        record = as_record(name=name, site_id=site_ids[site], notes=_notes(item),
+                           capabilities=_told(item), **fields)
+        records.append(record)
+        rows.append((key, item, digest(snapshot(record, site))))
+    if not records:
+        return
+    ids = add_nodes(db, records)
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO site_asset (key, node_id, origin, remote_id, remote_digest, "
+            "queued_digest, remote_updated, remote_by, sync_state, updated_at) "
+            "VALUES (?, ?, 'helpdesk', ?, ?, ?, ?, ?, 'synced', ?)",
+            [(key, ids[record.name], item.id, digest(item.snapshot), mine, _stamp(item),
+              item.updated_by, now) for record, (key, item, mine) in zip(records, rows,
+                                                                       strict=True)])
+    result.received += len(records)
 
 
 def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: str = "") -> None:
@@ -277,11 +335,24 @@ def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: s
     except HelpdeskError as exc:
         result.errors.append({"pull": True, **exc.diagnosis.to_dict()})
         return
+    known = {v for row in _rows(db, "SELECT key, remote_id FROM site_asset") for v in row if v}
+    # a node of the same name (or AE title: get_node's fallback) is the slow path's to judge
+    named = {(name, site_id) for *names, site_id in _rows(
+        db, "SELECT name, ae_title, site_id FROM node") for name in names}
+    sites = site_names(db)
+    fresh: list[tuple[str, RemoteAsset]] = []
     for item in items:
+        key = _key(item, base_url)
+        site_id = next((i for i, n in sites.items() if n == item.snapshot.get("site")), None)
+        if key not in known and item.id not in known and (
+                item.snapshot.get("name", ""), site_id) not in named:
+            fresh.append((key, item))  # never seen here: added in one go below
+            continue
         try:
             _pull_one(db, item, result, base_url)
         except (ValueError, KeyError) as exc:  # one bad asset is reported, the rest go on
             result.errors.append({"asset": item.id, "what": f"Asset {item.id} not taken: {exc}"})
+    _add_new(db, fresh, result)
     result.open_conflicts = len(_rows(db, "SELECT 1 FROM site_asset WHERE sync_state = "
                                           "'conflict'"))
 
@@ -290,23 +361,23 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
     key, theirs = _key(item, base_url), digest(item.snapshot)
     row = _row(db, "key", key) or _row(db, "remote_id", item.id)
     if row is not None and row["remote_digest"] == theirs:
-        _set(db, row["key"], remote_updated=_stamp(item), remote_by=item.updated_by)
+        set_asset(db, row["key"], remote_updated=_stamp(item), remote_by=item.updated_by)
         return  # the version this laptop has (often its own push coming back)
     node = get_node(db, row["node_id"]) if row and row["node_id"] else None
     if row is None:  # a node of the same name at the same site is the same device
         same = get_node(db, item.snapshot.get("name", ""))
-        sites = _site_names(db)
+        sites = site_names(db)
         if same is not None and sites.get(same.site_id) == item.snapshot.get("site"):
             node = same
         with db.engine.begin() as connection:
             _insert(connection, key, node.id if node else None, "helpdesk")
         row = _row(db, "key", key)
     if node is None:
-        node = _apply(db, None, item)
-        _set(db, key, node_id=node.id, remote_id=item.id)
+        node = apply_remote(db, None, item)
+        set_asset(db, key, node_id=node.id, remote_id=item.id)
         result.received += 1
     else:
-        mine = digest(snapshot(node, _site_names(db).get(node.site_id, "")))
+        mine = digest(snapshot(node, site_names(db).get(node.site_id, "")))
         unchanged_here = (bool(row["remote_digest"]) and not _unsent(db, key)
                           and mine in (row["remote_digest"], row["queued_digest"]))
         if mine != theirs and not unchanged_here:
@@ -314,10 +385,10 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
             result.conflicts += 1
             return
         if mine != theirs:
-            node = _apply(db, node.id, item)
+            node = apply_remote(db, node.id, item)
             result.updated += 1
-    now = digest(snapshot(node, _site_names(db).get(node.site_id, "")))
-    _set(db, key, remote_id=item.id, remote_digest=theirs, queued_digest=now,
+    now = digest(snapshot(node, site_names(db).get(node.site_id, "")))
+    set_asset(db, key, remote_id=item.id, remote_digest=theirs, queued_digest=now,
          remote_updated=_stamp(item), remote_by=item.updated_by, sync_state="synced",
          remote_copy=None)
 
@@ -325,28 +396,3 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
 def _unsent(db: Database, key: str) -> bool:
     return bool(_rows(db, "SELECT 1 FROM outbox_item WHERE incident_uuid = ? AND state IN "
                           "('pending', 'in_flight', 'failed') LIMIT 1", (key,)))
-
-
-def conflicts(db: Database) -> list[dict]:
-    """Nodes changed here and on the helpdesk: the local state and the helpdesk's, side by side."""
-    found = []
-    sites = _site_names(db)
-    for row in assets(db):
-        if row["sync_state"] != "conflict":
-            continue
-        node = get_node(db, row["node_id"]) if row["node_id"] else None
-        found.append({"key": row["key"], "asset": row["remote_id"],
-                      "here": snapshot(node, sites.get(node.site_id, "")) if node else None,
-                      "helpdesk": row["remote_copy"]})
-    return found
-
-
-def conflict_text(conflict: dict) -> str:
-    """A site node changed here and on the helpdesk, both versions on one line."""
-    here, there = conflict["here"] or {}, conflict["helpdesk"] or {}
-
-    def side(values: dict) -> str:
-        return f"{values.get('ae_title', '?')}@{values.get('host', '?')}:{values.get('port', '?')}"
-    return (f"Node {here.get('name') or there.get('name')} (asset {conflict['asset']}): here "
-            f"{side(here)}, on the helpdesk {side(there)} (by {there.get('by') or '?'} at "
-            f"{there.get('at') or '?'}) — fix the node, then Retry its item")

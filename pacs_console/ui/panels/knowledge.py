@@ -1,5 +1,6 @@
 """Knowledge panel: search the team's articles (FTS5, best first), read one, write a new one,
-answer a conflict with the helpdesk's version (side by side: Keep mine / Take theirs)."""
+answer a conflict with the helpdesk's version (side by side: Keep mine / Take theirs), and the
+article's files (attach, save a copy)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui.widgets.article_conflict import ArticleConflict
+from pacs_console.ui.widgets.article_files import ArticleFiles
 from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
 
 RECENT = 200
@@ -49,8 +51,11 @@ class KnowledgePanel(QWidget):
         self.article_view.setReadOnly(True)
         self.conflict = ArticleConflict(ctx)
         self.conflict.resolved.connect(self._resolved)
+        self.files = ArticleFiles(ctx)
+        self.files.changed.connect(self._resolved)
         self.status = QLabel("")
         self.status.setObjectName("kb-status")
+        self.files.said.connect(self.status.setText)
         self.empty = empty_state("No articles yet. Write one with New article…, save an "
                                  "incident's fix from the Incidents panel, or sync to get "
                                  "the team's articles from the helpdesk.")
@@ -64,6 +69,7 @@ class KnowledgePanel(QWidget):
         reading_layout.setContentsMargins(0, 0, 0, 0)
         reading_layout.addWidget(self.conflict)
         reading_layout.addWidget(self.article_view, 1)
+        reading_layout.addWidget(self.files)
         splitter.addWidget(reading)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
@@ -113,6 +119,7 @@ class KnowledgePanel(QWidget):
         else:
             self.article_view.clear()
             self.conflict.hide()
+            self.files.show_for(None)
 
     def _selected(self, item, _previous) -> None:
         if item is not None:
@@ -129,6 +136,7 @@ class KnowledgePanel(QWidget):
             return
         self.article_view.setPlainText(describe(self.ctx.db, article))
         self.conflict.show_for(article)
+        self.files.show_for(article)
 
     def _resolved(self, article_id: int, text: str) -> None:
         self.show_article(article_id)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPushButton,
     QSplitter,
     QTableView,
@@ -28,6 +27,7 @@ from pacs_console.ui import workers
 from pacs_console.ui.db_watch import follow
 from pacs_console.ui.models.rows_model import RowsModel
 from pacs_console.ui.widgets.columns import size_columns
+from pacs_console.ui.widgets.node_conflicts import NodeConflicts
 from pacs_console.ui.widgets.panel_parts import button, empty_state, pane, panel_heading
 
 COLUMNS = ("#", "State", "Kind", "Incident", "What", "Device time", "Attempts", "Updated",
@@ -70,12 +70,13 @@ def _row(item) -> dict:
 
 def _snapshot(ctx: Context, states: tuple[str, ...], generation: int = 0) -> tuple:
     """Worker: the table rows, counts and conflicts, read in one go off the GUI thread."""
-    from pacs_console.core.sync import inventory, outbox, tickets
+    from pacs_console.core.sync import inventory_conflicts, outbox, tickets
 
     items = outbox.list_items(ctx.db, states, limit=1000)
-    conflicts = [f"Incident {e.incident_id}, ticket {e.ticket_id}: {e.conflict}"
+    conflicts = [(f"Incident {e.incident_id}, ticket {e.ticket_id}: {e.conflict}", None)
                  for e in tickets.events(ctx.db, conflicts_only=True)]
-    conflicts += [inventory.conflict_text(c) for c in inventory.conflicts(ctx.db)]
+    conflicts += [(inventory_conflicts.conflict_text(c), c["node_id"])
+                  for c in inventory_conflicts.conflicts(ctx.db)]
     return generation, [_row(i) for i in items], _counts(ctx), conflicts
 
 
@@ -192,8 +193,8 @@ class SyncPanel(QWidget):
         column = QVBoxLayout(side)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(QLabel("Changed on both sides (review):"))
-        self.conflicts = QListWidget()
-        self.conflicts.setObjectName("sync-conflicts")
+        self.conflicts = NodeConflicts(self.ctx)
+        self.conflicts.resolved.connect(self._resolved)
         column.addWidget(self.conflicts, 1)
         column.addWidget(self._credentials_box())
         splitter.addWidget(side)
@@ -345,10 +346,11 @@ class SyncPanel(QWidget):
                 if item["#"] in selected:
                     self.table.selectRow(row)
         self._show_counts(counts)
-        conflicts = conflicts or ["(none)"]
-        if conflicts != [self.conflicts.item(i).text() for i in range(self.conflicts.count())]:
-            self.conflicts.clear()
-            self.conflicts.addItems(conflicts)
+        self.conflicts.show_conflicts(conflicts)
+
+    def _resolved(self, message: str) -> None:
+        self.message.setText(message)
+        self.refresh()
 
     def _count_if_hidden(self) -> None:
         if not self.isVisible():

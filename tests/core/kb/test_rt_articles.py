@@ -178,3 +178,23 @@ def test_kb_sync_killed_with_sigkill_mid_way_leaves_no_duplicate(tmp_path, rt_pe
         assert ctx.db.integrity_ok()
     finally:
         ctx.close()
+
+
+def test_a_laptop_that_sends_before_its_first_pull_still_gets_the_teams_older_articles(
+        laptops, rt_peer):
+    """Sync sends first, then pulls. The pull must not start from the time of what this laptop
+    just sent: the team's articles are older than that and would never arrive."""
+    tamale, ho = laptops
+    older = [create_article(tamale.db, Article(
+        title=f"Archive {n} refuses stores after a disk swap", symptoms="C-STORE 0xA700",
+        fix=f"Free space on volume {n}", codes=("0xA700",), author="ama")) for n in range(3)]
+    assert _sync(tamale).sent == 3
+    create_article(ho.db, Article(title="Ho: worklist empty on Mondays", symptoms="MWL 0 rows",
+                                  fix="Restart the RIS bridge", codes=("mwl-empty",),
+                                  author="kofi"))
+    first = _sync(ho)  # sends its own article (newest on the helpdesk), then pulls
+    assert first.sent == 1 and not first.errors, first
+    for article in older:
+        assert get_article(ho.db, article.uuid[:8]).title == article.title
+    again = _sync(ho)
+    assert (again.sent, again.received, again.conflicts) == (0, 0, 0)

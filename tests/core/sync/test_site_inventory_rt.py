@@ -15,9 +15,9 @@ import time
 import pytest
 
 from pacs_console.core.context import Context
-from pacs_console.core.db.nodes import get_node, save_node, update_node
+from pacs_console.core.db.nodes import get_node, list_nodes, save_node, update_node
 from pacs_console.core.incidents.sites import save_site
-from pacs_console.core.sync import helpdesk, inventory, outbox
+from pacs_console.core.sync import helpdesk, inventory, inventory_conflicts, outbox
 from pacs_console.paths import app_paths
 from tests.conftest import ROOT, run_cli
 from tests.core.sync.conftest import laptops_on, run
@@ -108,13 +108,41 @@ def test_a_node_changed_on_both_sides_is_a_conflict_never_overwritten(laptops, r
     fields = {cf["name"]: cf["values"] for cf in _assets_with_key(rt_peer, key)[0]
               ["CustomFields"]}
     assert fields["AETitle"] == ["HOCT2"]  # nor there
-    found = inventory.conflicts(tamale.db)
+    found = inventory_conflicts.conflicts(tamale.db)
     assert found[0]["here"]["ae_title"] == "HOCT-NEW" and found[0]["helpdesk"]["ae_title"] == \
         "HOCT2"
     proc = run_cli("sync", "--json", data_dir=tamale.paths.data.parent)
     body = json.loads(proc.stdout)
     assert proc.returncode == 1 and body["ok"] is False
     assert body["inventory"]["open_conflicts"] == 1
+
+    # The engineer keeps Tamale's version: it goes over the helpdesk's at the next sync.
+    kept = run_cli("node", "resolve", "Ho modality", "--keep-mine", data_dir=tamale.paths.data.parent)
+    assert kept.returncode == 0 and "is kept" in kept.stdout, kept.stderr
+    after = run(helpdesk.sync_once(tamale))
+    assert after.drain.delivered == 1 and after.inventory.open_conflicts == 0, after.to_dict()
+    fields = {cf["name"]: cf["values"] for cf in _assets_with_key(rt_peer, key)[0]
+              ["CustomFields"]}
+    assert fields["AETitle"] == ["HOCT-NEW"]
+    assert run_cli("sync", "--json", data_dir=tamale.paths.data.parent).returncode == 0
+
+    # Both change again; this time Ho takes the helpdesk's (Tamale's) version.
+    run(helpdesk.sync_once(ho))
+    assert get_node(ho.db, copy.id).ae_title == "HOCT-NEW"
+    update_node(tamale.db, node.id, port=11)
+    run(helpdesk.sync_once(tamale))
+    update_node(ho.db, copy.id, port=12)
+    assert run(helpdesk.sync_once(ho)).inventory.open_conflicts == 1
+    taken = run_cli("node", "resolve", "Ho modality", "--take-theirs", "--json",
+                    data_dir=ho.paths.data.parent)
+    assert taken.returncode == 0 and json.loads(taken.stdout)["port"] == 11, taken.stderr
+    assert get_node(ho.db, copy.id).port == 11
+    settled = run(helpdesk.sync_once(ho))
+    assert settled.inventory.open_conflicts == 0 and settled.drain.failed == 0
+    assert settled.inventory.queued == 0  # the helpdesk's version is not sent back to it
+    again = run_cli("node", "resolve", "Ho modality", "--keep-mine", data_dir=ho.paths.data.parent)
+    assert again.returncode == 2 and "not in conflict" in again.stderr
+    assert again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
 
 
 def test_a_create_whose_answer_was_lost_is_found_not_repeated(laptops, rt_peer):
@@ -167,3 +195,31 @@ def test_sync_killed_with_sigkill_mid_way_leaves_no_duplicate_asset(tmp_path, rt
                 [int(row["remote_id"])]
     finally:
         ctx.close()
+
+
+def test_a_first_pull_adds_new_assets_in_bulk_and_still_judges_each_one(laptops, rt_peer):
+    """A laptop's first pull takes the team's assets in one go (issue 21's pull target), yet
+    an asset without a usable address is reported and skipped, a node of the same name at the
+    same site is never overwritten (a conflict), and the next sync sends nothing back."""
+    _, ho = laptops
+    mine = _node(ho, "Wa imaging desk", "WAHOME", 21120)
+    office = [("Wa CT", "WACT", "21121"), ("Wa MR", "WAMR", "21122"),
+              ("Wa broken", "WABROKEN", ""), ("Wa imaging desk", "WAOFFICE", "21123")]
+    with rt_peer.client() as client:
+        catalog_id = client.get("/catalog/PACS%20Sites").json()["id"]
+        for number, (name, ae, port) in enumerate(office):
+            client.post("/asset", json={"Catalog": catalog_id, "Name": name, "CustomFields": {
+                "AssetKey": f"00000000-0000-4000-a000-{number:012d}", "Site": SITE,
+                "AETitle": ae, "Host": "127.0.0.1", "Port": port, "Role": "modality"}
+            }).raise_for_status()
+    result = run(helpdesk.sync_once(ho)).inventory
+    assert result.received >= 2, result.to_dict()
+    assert (get_node(ho.db, "Wa CT").ae_title, get_node(ho.db, "Wa MR").port) == ("WACT", 21122)
+    assert get_node(ho.db, "Wa broken") is None
+    assert any("no usable AE title" in e["what"] for e in result.errors), result.errors
+    assert get_node(ho.db, mine.id).ae_title == "WAHOME"  # the engineer's own entry stays
+    assert result.conflicts >= 1 and any(
+        c["helpdesk"]["ae_title"] == "WAOFFICE" for c in inventory_conflicts.conflicts(ho.db))
+    count = len(list_nodes(ho.db))
+    again = run(helpdesk.sync_once(ho)).inventory
+    assert again.received == 0 and len(list_nodes(ho.db)) == count  # nothing added twice

@@ -4,7 +4,7 @@ versions, against the real Request Tracker 5."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QListWidget
+from PySide6.QtWidgets import QLabel, QListWidget
 
 from pacs_console.core.db.nodes import get_node, save_node, update_node
 from pacs_console.core.incidents.sites import save_site
@@ -44,3 +44,23 @@ def test_a_colleagues_node_arrives_and_a_conflict_shows_both_versions(console, r
         "the node's conflict listed")
     assert "here HOCT2@127.0.0.1:10404" in line and "on the helpdesk HOCT@127.0.0.1:10405" in line
     assert get_node(ctx.db, here.id).ae_title == "HOCT2"  # never overwritten
+
+    # The engineer checks with the modality: the colleague's version is right. Take theirs.
+    sync = console.panel("Sync")
+    take = console.button("Take theirs", sync)
+    assert not take.isEnabled()  # nothing chosen yet
+    row = next(i for i in range(conflicts.count())
+               if conflicts.item(i).text().startswith("Node Ho CT"))
+    console.click(conflicts.viewport(), conflicts.visualItemRect(conflicts.item(row)).center())
+    console.wait_for(take.isEnabled, 5, "Take theirs enabled for the node's conflict")
+    console.click(take)
+    message = console.find(QLabel, "sync-message", sync)
+    console.wait_text(message, "the helpdesk's version (HOCT@127.0.0.1:10405) replaced yours", 30)
+    console.wait_for(lambda: not any(conflicts.item(i).text().startswith("Node Ho CT")
+                                     for i in range(conflicts.count())), 30,
+                     "the conflict gone from the list")
+    settled = get_node(ctx.db, here.id)
+    assert (settled.ae_title, settled.port) == ("HOCT", 10405)
+    sync_now(console, "Delivered")  # and nothing fails or goes back
+    counts = console.find(QLabel, "sync-counts", sync)
+    console.wait_text(counts, "All delivered", 30)

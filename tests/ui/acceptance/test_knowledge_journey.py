@@ -129,3 +129,47 @@ def test_known_fixes_appear_beside_a_failed_echo(console):
     console.click_row(tests.table, [r[0] for r in console.rows(tests.table)].index("Demo PACS"))
     console.click_button("C-ECHO once", tests.verify)
     console.wait_for(lambda: not fixes.isVisible(), 15, "known fixes hidden after a success")
+
+
+def test_files_are_attached_scrubbed_refused_and_saved_from_the_article(console, tmp_path):
+    """Knowledge panel → an article → Attach file… (a trace with a planted patient, a DICOM
+    file, a screenshot whose owner will not vouch for it) → Save a copy…"""
+    from tests.core.kb.test_article_files import TRACE
+    from tests.ui.acceptance.window import choose_file, press
+
+    create_article(console.ctx.db, Article(title="Archive rejects CT after IP change",
+                                           codes=("called-ae-rejected",)))
+    knowledge = console.choose_nav("Knowledge")
+    results = console.find(QListWidget, "kb-results", knowledge)
+    console.wait_for(lambda: results.count() == 1, 10, "the article listed")
+    console.click_row(results, 0)
+    status = console.find(name="kb-status", parent=knowledge)
+    files = console.find(QListWidget, "kb-files", knowledge)
+    trace = tmp_path / "association-trace.log"
+    trace.write_text(TRACE)
+    with console.dialogs(choose_file(trace)):
+        console.click_button("Attach file…", knowledge)
+    console.wait_text(status, "association-trace.log attached", 15)
+    console.wait_for(lambda: files.count() == 1 and files.item(0).text() ==
+                     "association-trace.log", 10, "the file under the article",
+                     observe=lambda: [files.item(i).text() for i in range(files.count())])
+
+    dicom = tmp_path / "image.dcm"
+    dicom.write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 64)
+    with console.dialogs(choose_file(dicom)):
+        console.click_button("Attach file…", knowledge)
+    console.wait_text(status, "Not attached: image.dcm is a DICOM file", 15)
+    shot = tmp_path / "screen.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    with console.dialogs(choose_file(shot), press("No")):
+        console.click_button("Attach file…", knowledge)
+    console.wait_text(status, "needs your word that it shows no patient", 15)
+    assert files.count() == 1
+
+    copy = tmp_path / "copy.log"
+    console.click_row(files, 0)
+    with console.dialogs(choose_file(copy)):
+        console.click_button("Save a copy…", knowledge)
+    console.wait_text(status, f"Saved a copy to {copy}", 15)
+    saved = copy.read_text()
+    assert "A-ASSOCIATE-RJ" in saved and "DOE" not in saved and "998877" not in saved
