@@ -65,8 +65,9 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
        "accept HL7 only from the RIS/HIS addresses (firewall or the interface engine's ACL)"),
     _C("hl7-no-tls", "hl7", "medium", "HL7 MLLP without TLS",
        "carry HL7 over TLS (or a VPN) between the RIS and the PACS"),
-    _C("software-old", "software", "medium", "Old software release",
-       "ask the vendor for the current release and its security fixes"),
+    _C("software-old", "software", "low", "Old software release (over three years)",
+       "ask the vendor for the current release and its security fixes; for a distribution "
+       "package, install the distribution's security updates and check the package revision"),
     _C("software-identified", "software", "info", "Software identified",
        "keep the vendor's release notes at hand for follow-up"),
 )}
