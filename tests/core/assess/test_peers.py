@@ -26,6 +26,7 @@ from tests.core.assess.peers import (
 from tests.core.dicom_ops.helpers import drain
 from tests.peers.dcmtk import DcmqrscpPeer, StorescpPeer
 from tests.peers.net import addr, free_port
+from tests.peers.tlsproxy import TcpFront
 from tests.pki import https_dicomweb
 
 OPTIONS = AssessOptions(allow_store_test=True, allow_hl7_test=True, timeout=3.0, interval=0.02)
@@ -33,8 +34,7 @@ OPEN_ORTHANC = {"DicomCheckCalledAet": False}
 SECURE_ORTHANC = {"AuthenticationEnabled": True, "RegisteredUsers": {"admin": STRONG_PASSWORD},
                   "DicomCheckCalledAet": True, "DicomAlwaysAllowEcho": False,
                   "DicomAlwaysAllowStore": False, "DicomCheckModalityHost": True}
-# What a secure node may still show: the release it runs, and (Orthanc 1.10.1 cannot serve
-# HTTPS on this platform, see tests/pki.py) plain HTTP in front of a strong password.
+# What a secure node may still show: the release it runs (its age is a follow-up, low at most).
 SOFTWARE = {"software-old", "software-identified"}
 
 
@@ -114,12 +114,19 @@ def lab(tmp_path_factory):
         web_port = int(url.split(":")[2].split("/")[0])
         insecure["127.0.0.1"] = [Service("127.0.0.1", web_port, "https", dicomweb_url=url)]
 
-        # Secure: Orthanc with a strong password, AE checks, DICOM TLS with a valid certificate.
-        h = addr(121)
+        # Secure: Orthanc with a strong password, AE checks, DICOM TLS with a valid certificate,
+        # its REST API behind a TLS-terminating reverse proxy (Orthanc 1.10.1 cannot serve
+        # HTTPS here, see tests/pki.py). Orthanc itself listens on an address the site does not
+        # use (as a server's localhost would be); the node's address has only the fronts.
+        h, inside = addr(121), addr(221)
         certs = make_certs(folder, h)
-        d, w = _ports(h, 2)
-        start(tls_orthanc("HOSP-ARCH-7X", h, d, w, certs["good"], certs["ca"], **SECURE_ORTHANC))
-        secure[h] = [Service(h, d, "probe"), Service(h, w, "http")]
+        d, w = _ports(inside, 2)
+        start(tls_orthanc("HOSP-ARCH-7X", inside, d, w, certs["good"], certs["ca"],
+                          **SECURE_ORTHANC))
+        dicom_front = TcpFront(h, (inside, d)).start()  # DICOM TLS passed through
+        https_front = TcpFront(h, (inside, w), cert=certs["good"]).start()
+        started.extend((dicom_front, https_front))
+        secure[h] = [Service(h, dicom_front.port, "probe"), Service(h, https_front.port, "https")]
         # dcmqrscp serving only its HostTable's peers.
         h = addr(122)
         (d,) = _ports(h, 1)
@@ -169,13 +176,19 @@ def test_every_finding_class_from_an_insecure_peer_and_none_from_a_secure_one(la
 
     good = _assess(secure)
     for node in good.nodes:
-        allowed = SOFTWARE | ({"http-no-tls"} if node.host == addr(121) else set())
+        allowed = set(SOFTWARE)
         if node.host == addr(122):  # secure access control; dcmqrscp here has no TLS to offer
             allowed |= {"dicom-no-tls"}
         assert {f.check for f in node.findings} <= allowed, (node.host, node.findings)
     # Each secure service was really assessed, not skipped for being unreachable.
     kinds = {(s.host, s.kind) for n in good.nodes for s in n.services}
     assert (addr(121), "dicom-tls") in kinds and (addr(123), "hl7") in kinds
+    assert (addr(121), "https") in kinds
+    # Orthanc answered through the HTTPS front and asked for credentials: no web finding.
+    assert not any(f.check.startswith("orthanc-") or f.check == "http-no-tls"
+                   for f in good.findings)
+    # Plain HTTP is still reported where it is served.
+    assert "http-no-tls" in by_host[addr(101)] and "http-no-tls" in by_host[addr(102)]
 
 
 def test_findings_carry_evidence_and_remedy_and_no_patient_data(lab):
