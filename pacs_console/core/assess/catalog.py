@@ -58,6 +58,12 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
     _C("dicomweb-open", "web", "high", "DICOMweb answers QIDO without authentication",
        "require authentication on the DICOMweb root (reverse proxy or Orthanc's "
        "AuthenticationEnabled)"),
+    _C("admin-page-open", "web", "high", "Administration page reachable without a login",
+       "require authentication on the administration UI, and allow it only from the "
+       "administrators' workstations (firewall, VPN or the reverse proxy's allow list)"),
+    _C("admin-page-login", "web", "info", "Administration page reachable (behind a login)",
+       "allow the administration UI only from the administrators' workstations; keep its "
+       "passwords strong and unique"),
     _C("http-no-tls", "web", "medium", "Web service over plain HTTP",
        "serve the web interface over HTTPS only; credentials cross the network in clear "
        "otherwise"),
@@ -92,7 +98,12 @@ FAMILIES: dict[str, str] = {
     "web": (
         "per HTTP port: GET /system without credentials; when it asks for credentials, ONE "
         "GET /system with orthanc:orthanc (never a second password); GET "
-        "<dicomweb root>/studies?limit=1 (QIDO-RS, one study at most, the answer counted only)."),
+        "<dicomweb root>/studies?limit=1 (QIDO-RS, one study at most, the answer counted only); "
+        "then ONE GET each, without credentials, of the administration pages "
+        "/app/explorer.html (Orthanc Explorer), /ui/app/ (Orthanc Explorer 2), "
+        "/dcm4chee-arc/ui2/ (dcm4chee), /admin and /manager/html (Tomcat): only the status, the "
+        "authentication header or login redirect and the page title are kept; nothing is "
+        "posted and no password is tried."),
     "hl7": (
         "per HL7 port (default 2575): one TCP connect and one TLS ClientHello; with "
         "--allow-hl7-test only, one ADT^A08 for a generated test patient (processing ID 'T', "

@@ -1,9 +1,12 @@
 """Web and REST surfaces: Orthanc's REST API without authentication or with its default
-credentials (ONE attempt), DICOMweb QIDO-RS without authentication, HTTP without TLS."""
+credentials (ONE attempt), DICOMweb QIDO-RS without authentication, administration pages
+(``admin_pages``), HTTP without TLS."""
 
 from __future__ import annotations
 
 import json
+
+from pacs_console.core.assess import admin_pages
 
 DEFAULT_CREDENTIALS = ("orthanc", "orthanc")
 MAX_BODY = 256 << 10  # /system and one QIDO study are a few kB
@@ -19,8 +22,9 @@ def client(timeout: float):
                         follow_redirects=False, headers={"User-Agent": "PACS-Console-assessment"})
 
 
-def get(http, url: str, **kwargs) -> tuple[int, dict, object]:
-    """``(status, headers, parsed JSON or None)``; the body is read up to MAX_BODY only."""
+def fetch(http, url: str, **kwargs) -> tuple[int, dict, bytes | None]:
+    """``(status, headers, body)``: the body read up to MAX_BODY only (None beyond it); status
+    0 and ``headers["error"]`` when no HTTP answer came."""
     import httpx
 
     try:
@@ -30,13 +34,19 @@ def get(http, url: str, **kwargs) -> tuple[int, dict, object]:
                 body += chunk
                 if len(body) > MAX_BODY:
                     return response.status_code, dict(response.headers), None
-            try:
-                data = json.loads(bytes(body)) if body else None
-            except (ValueError, UnicodeDecodeError):
-                data = None
-            return response.status_code, dict(response.headers), data
+            return response.status_code, dict(response.headers), bytes(body)
     except httpx.HTTPError as exc:
         return 0, {"error": f"{type(exc).__name__}"}, None
+
+
+def get(http, url: str, **kwargs) -> tuple[int, dict, object]:
+    """``(status, headers, parsed JSON or None)``; the body is read up to MAX_BODY only."""
+    status, headers, body = fetch(http, url, **kwargs)
+    try:
+        data = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    return status, headers, data
 
 
 def assess(run, service) -> None:
@@ -64,6 +74,7 @@ def assess(run, service) -> None:
                 run.add("orthanc-default-credentials", service,
                         f"GET {base}/system with orthanc:orthanc answered 200 (one attempt)")
         _qido(run, service, http, base)
+        admin_pages.assess(run, service, base, lambda url: fetch(http, url))
         if scheme == "http":
             run.add("http-no-tls", service,
                     f"{base} serves HTTP without TLS" + (

@@ -10,7 +10,7 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pacs_console.core.assess import dicom_checks, tls_checks, web_checks
+from pacs_console.core.assess import admin_pages, dicom_checks, tls_checks, web_checks
 from pacs_console.core.assess.catalog import CHECKS
 from pacs_console.core.assess.model import AssessOptions, Service
 from pacs_console.core.assess.runner import NodeRun
@@ -97,3 +97,40 @@ def test_fuzzed_http_answers(data):
         assert all(f.check in CHECKS for f in run.report.findings)
     finally:
         peer.close()
+
+
+_PAGE = (b"<!DOCTYPE html><html><head><title>Orthanc Explorer</title></head><body>"
+         b"<div id='orthanc'>admin tomcat dcm4che</div></body></html>")
+_HTML = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+         + str(len(_PAGE)).encode() + b"\r\nConnection: close\r\n\r\n" + _PAGE)
+
+
+@FUZZ
+@given(data=st.one_of(mutated(_HTML), st.binary(max_size=512)))
+def test_fuzzed_admin_page_answers(data):
+    """Every administration page GET gets a hostile answer: findings or nothing, never a crash,
+    and the evidence stays one bounded printable line."""
+    peer = ScriptedAcceptor(data, then_close=True)
+    try:
+        service = Service("127.0.0.1", peer.port, "http")
+        run = _run(service)
+        base = f"http://127.0.0.1:{peer.port}"
+        with web_checks.client(QUICK.timeout) as http:
+            admin_pages.assess(run, service, base, lambda url: web_checks.fetch(http, url))
+        for f in run.report.findings:
+            assert f.check in ("admin-page-open", "admin-page-login")
+            assert len(f.evidence) < 500 and "\n" not in f.evidence
+    finally:
+        peer.close()
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(status=st.integers(0, 999), headers=st.dictionaries(
+    st.sampled_from(["Content-Type", "WWW-Authenticate", "Location", "X"]),
+    st.text(max_size=300), max_size=4), body=st.one_of(st.none(), mutated(_PAGE),
+                                                      st.binary(max_size=4096)))
+def test_fuzzed_admin_page_judgement(status, headers, body):
+    for page in admin_pages.PAGES:
+        found = admin_pages.judge(page, "http://127.0.0.1:1" + page.path, status, headers, body)
+        assert found is None or (found[0] in CHECKS and isinstance(found[1], str))
+    assert len(admin_pages.title(body)) <= 80

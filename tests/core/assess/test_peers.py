@@ -167,6 +167,10 @@ def test_every_finding_class_from_an_insecure_peer_and_none_from_a_secure_one(la
     assert "tls-expired" in by_host[addr(103)] and "tls-wrong-host" in by_host[addr(104)]
     assert {"tls-weak-key", "tls-expiring"} <= by_host[addr(105)]
     assert "dicom-find-open" in by_host[addr(106)]
+    # Orthanc Explorer: open without authentication, behind a login with it; the DICOMweb
+    # server answering every path with JSON is no administration page.
+    assert "admin-page-open" in by_host[addr(101)] and "admin-page-login" in by_host[addr(102)]
+    assert not {"admin-page-open", "admin-page-login"} & by_host["127.0.0.1"]
     assert "dicom-move-anywhere" in by_host[addr(108)]
     assert {"hl7-open", "hl7-no-tls"} <= by_host[addr(109)]
     assert {"tls-old-protocol", "tls-weak-cipher"} <= by_host[addr(110)]
@@ -176,7 +180,7 @@ def test_every_finding_class_from_an_insecure_peer_and_none_from_a_secure_one(la
 
     good = _assess(secure)
     for node in good.nodes:
-        allowed = set(SOFTWARE)
+        allowed = SOFTWARE | {"admin-page-login"}  # an admin UI behind a login over HTTPS
         if node.host == addr(122):  # secure access control; dcmqrscp here has no TLS to offer
             allowed |= {"dicom-no-tls"}
         assert {f.check for f in node.findings} <= allowed, (node.host, node.findings)
@@ -187,6 +191,8 @@ def test_every_finding_class_from_an_insecure_peer_and_none_from_a_secure_one(la
     # Orthanc answered through the HTTPS front and asked for credentials: no web finding.
     assert not any(f.check.startswith("orthanc-") or f.check == "http-no-tls"
                    for f in good.findings)
+    login = next(f for f in good.findings if f.check == "admin-page-login")
+    assert login.severity == "info" and "https://" in login.evidence and "401" in login.evidence
     # Plain HTTP is still reported where it is served.
     assert "http-no-tls" in by_host[addr(101)] and "http-no-tls" in by_host[addr(102)]
 
