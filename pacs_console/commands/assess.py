@@ -33,7 +33,8 @@ exit codes:
 
 Checks are polite: one connection at a time per node (--interval apart), at most
 --concurrency nodes at once, one login attempt with default credentials, no data changed
-except the opt-in test image (--allow-store-test) and test HL7 message (--allow-hl7-test).
+except the opt-in test image (--allow-store-test) and test HL7 message (--allow-hl7-test);
+--allow-move-test asks to move one existing study to an unconfigured AE (refused here).
 --explain lists exactly what each check sends."""
 
 
@@ -54,6 +55,10 @@ def register(subparsers) -> None:
                    help="test storage acceptance with ONE generated test image")
     p.add_argument("--allow-hl7-test", action="store_true",
                    help="send ONE test message (generated test patient) to HL7 listeners")
+    p.add_argument("--allow-move-test", action="store_true",
+                   help="ask to move ONE existing study to an unconfigured AE (this console "
+                        "listens and refuses what comes; a node that resolves the title "
+                        "elsewhere may send it there)")
     p.add_argument("--explain", action="store_true",
                    help="list what each check sends, and exit without sending anything")
     p.add_argument("--ports", metavar="LIST", help="DICOM ports to sweep (TARGETS)")
@@ -97,7 +102,8 @@ def _options(args, ctx):
     from pacs_console.core.assess.model import AssessOptions
 
     values = {"families": parse_checks(args.checks), "allow_store_test": args.allow_store_test,
-              "allow_hl7_test": args.allow_hl7_test, "calling_ae": ctx.settings.ae_title}
+              "allow_hl7_test": args.allow_hl7_test, "allow_move_test": args.allow_move_test,
+              "calling_ae": ctx.settings.ae_title, "move_listen_port": ctx.settings.scp_port}
     for key, value in (("timeout", _number(args.timeout, 0.1, 60, "--timeout")),
                        ("concurrency", _number(args.concurrency, 1, 64, "--concurrency")),
                        ("interval", _number(args.interval, 0, 10, "--interval"))):

@@ -79,16 +79,23 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
 )}
 FAMILIES: dict[str, str] = {
     "dicom": (
-        "per DICOM port, at most 4 associations, one at a time, each ended with A-RELEASE-RQ: "
+        "per DICOM port, at most 5 associations, one at a time, each ended with A-RELEASE-RQ: "
         "(1) A-ASSOCIATE-RQ (Verification) to called AE 'PROBE-NO-SUCH-AE' (any called AE); "
         "(2) A-ASSOCIATE-RQ with calling AE 'PCA-UNKNOWN-AE' (any calling AE) and on it one "
         "C-FIND-RQ, Study Root, STUDY level, return key StudyInstanceUID only: answers are "
         "counted, their content is discarded unread, and the query is cancelled after 100; "
         "(3) with --allow-store-test only, as 'PCA-UNKNOWN-AE', one C-STORE-RQ of one generated "
         "64x64 CR image marked as test data (patient 'PCA^ASSESSMENT TEST IMAGE', ID "
-        "'PCA-TEST-IMAGE'); (4) as this console's AE, one C-MOVE-RQ to destination AE "
-        "'PCA-NO-SUCH-DEST' for a random StudyInstanceUID that matches nothing (nothing can be "
-        "moved). The AE title itself is compared with a list of well-known defaults (nothing "
+        "'PCA-TEST-IMAGE'); (4) with --allow-move-test only, as this console's AE, the same "
+        "C-FIND cancelled after its first answer, whose StudyInstanceUID is used for the next "
+        "request only (never kept or reported); (5) as this console's AE, one C-MOVE-RQ to "
+        "destination AE 'PCA-NO-SUCH-DEST' of that study (without --allow-move-test: of a "
+        "random StudyInstanceUID that matches nothing, so nothing can be moved). During the "
+        "move this console listens on its own address (its Storage SCP port from Settings, or "
+        "an OS-assigned port when that is busy) and refuses with A-ASSOCIATE-RJ every "
+        "association the node opens to it, so no image is received; a node that connects "
+        "there was never given that address for the title. The AE title itself is compared "
+        "with a list of well-known defaults (nothing "
         "sent)."),
     "transport": (
         "per service: one TLS ClientHello (TLS 1.2/1.3, certificate not verified) to read the "

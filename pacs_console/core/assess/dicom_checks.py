@@ -4,9 +4,12 @@ read goes through ``dicom.wire.pdu``'s bounded reader."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import struct
 import uuid
 
+from pacs_console.core.assess.move_listener import MoveListener, local_address
 from pacs_console.core.dicom.wire import ul
 from pacs_console.core.dicom.wire.params import Timeouts
 from pacs_console.core.dicom.wire.target import Target
@@ -26,6 +29,9 @@ FIND_CAP = 100  # answers counted before the query is cancelled
 ANSWER_LIMIT = 64 << 10  # one study-level answer with one key is tiny; more is refused
 PENDING = (0xFF00, 0xFF01)
 C_FIND, C_MOVE, C_STORE, C_CANCEL = 0x0020, 0x0021, 0x0001, 0x0FFF
+_LONG_VRS = (b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR",
+             b"UT", b"UV")
+_UID = re.compile(r"[0-9]+(\.[0-9]+){1,40}")
 WELL_KNOWN = frozenset(DICTIONARY)  # the titles a guesser (nmap dicom-brute, ours) tries first
 
 
@@ -119,11 +125,10 @@ def _store(assoc, timeout: float) -> int:
     return _status(fields)
 
 
-def _move(assoc, timeout: float) -> tuple[int, int]:
-    """C-MOVE of a study that does not exist to a destination nobody configured."""
+def _move(assoc, timeout: float, study: str) -> tuple[int, int]:
+    """C-MOVE of ``study`` to a destination nobody configured: (final status, pendings)."""
     cx = assoc.context_for(STUDY_MOVE)
     explicit = cx.transfer_syntax == EXPLICIT
-    study = f"2.25.{uuid.uuid4().int}"
     assoc.send(cx.context_id, ul.encode_command({0x0002: STUDY_MOVE, 0x0100: C_MOVE,
                                                  0x0110: 3, 0x0600: NO_SUCH_DEST, 0x0700: 0,
                                                  0x0800: 0}), identifier(explicit, study))
@@ -207,28 +212,121 @@ def _unknown_caller(run, service, called: str) -> None:
                 "test study")
 
 
+def study_uid(data: bytes | None, explicit: bool) -> str:
+    """StudyInstanceUID (0020,000D) from a C-FIND answer identifier, or "" (bounded walk of
+    little-endian elements; anything odd ends the walk)."""
+    if not data:
+        return ""
+    at, end = 0, min(len(data), ANSWER_LIMIT)
+    while at + 8 <= end:
+        group, element = struct.unpack_from("<HH", data, at)
+        if explicit:
+            vr = data[at + 4:at + 6]
+            if vr in _LONG_VRS:
+                if at + 12 > end:
+                    return ""
+                length, at = struct.unpack_from("<I", data, at + 8)[0], at + 12
+            else:
+                length, at = struct.unpack_from("<H", data, at + 6)[0], at + 8
+        else:
+            length, at = struct.unpack_from("<I", data, at + 4)[0], at + 8
+        if length == 0xFFFFFFFF or at + length > end:
+            return ""
+        if (group, element) == (0x0020, 0x000D):
+            value = data[at:at + length].rstrip(b"\x00 ").decode("ascii", "replace")
+            return value if len(value) <= 64 and _UID.fullmatch(value) else ""
+        at += length
+    return ""
+
+
+def _first_study(run, service, called: str) -> str:
+    """One StudyInstanceUID the node holds, asked as this console (kept in memory for the
+    move request only, never reported); "" when none comes."""
+    assoc, _ = _open(run, service, called, run.options.calling_ae, [STUDY_FIND])
+    if assoc is None:
+        return ""
+    uid = ""
+    try:
+        cx = assoc.context_for(STUDY_FIND)
+        if cx is not None:
+            explicit = cx.transfer_syntax == EXPLICIT
+            assoc.send(cx.context_id, ul.encode_command({
+                0x0002: STUDY_FIND, 0x0100: C_FIND, 0x0110: 4, 0x0700: 0, 0x0800: 0}),
+                identifier(explicit))
+            _, fields, data = assoc.receive(run.options.timeout)
+            if _status(fields) in PENDING:
+                uid = study_uid(data, explicit)
+                assoc.send(cx.context_id, ul.encode_command({0x0100: C_CANCEL, 0x0120: 4,
+                                                             0x0800: ul.NO_DATASET}))
+        assoc.release()
+    except ul.Lost:
+        assoc.abort()
+    return uid
+
+
 def _move_check(run, service, called: str) -> None:
     options = run.options
+    study = _first_study(run, service, called) if options.allow_move_test else ""
     assoc, why = _open(run, service, called, options.calling_ae, [STUDY_MOVE])
     if assoc is None:
         run.skip("dicom-move-anywhere", service,
                  f"no Study Root C-MOVE association as {options.calling_ae!r}: {why}")
         return
+    ear = None
+    address = local_address(assoc.sock)
     try:
-        status, pending = _move(assoc, options.timeout)
-        assoc.release()
+        ear = MoveListener(address, options.move_listen_port, options.timeout) if address \
+            else None
+    except OSError:
+        ear = None  # no listener: only the answer's status can be judged
+    try:
+        with ear if ear is not None else contextlib.nullcontext():
+            status, pending = _move(assoc, options.timeout, study or f"2.25.{uuid.uuid4().int}")
+            assoc.release()
+            if ear is not None and not ear.seen and status != 0xA801:
+                ear.wait(min(0.5, options.timeout))  # a node may connect after its answer
     except ul.Lost as lost:
         assoc.abort()
-        run.skip("dicom-move-anywhere", service, f"the association ended: {lost}")
+        if not _heard(run, service, ear, study):
+            run.skip("dicom-move-anywhere", service, f"the association ended: {lost}")
         return
+    if _heard(run, service, ear, study):
+        return
+    what = "an existing study" if study else "a study that does not exist"
     if status == 0xA801:
+        if not study:
+            run.skip("dicom-move-anywhere", service, "the unknown destination was refused "
+                     "(0xA801) for a study that does not exist; moving an existing one "
+                     "(--allow-move-test) would also catch nodes that check the destination "
+                     "only after matching")
         return  # move destination unknown: refused, the secure answer
     if status == 0 or pending or 0xB000 <= status <= 0xBFFF:
         run.add("dicom-move-anywhere", service,
-                f"C-MOVE to destination AE {NO_SUCH_DEST!r} (configured nowhere) answered "
-                f"0x{status:04X} after {pending} pending: the node did not refuse the unknown "
-                "destination (0xA801) and resolves it to an address it was not given")
-    else:
+                f"C-MOVE of {what} to destination AE {NO_SUCH_DEST!r} (configured nowhere) "
+                f"answered 0x{status:04X} after {pending} pending: the node did not refuse "
+                "the unknown destination (0xA801)" + (
+                    f", and nothing reached this console's listener {ear.address}:{ear.port}: "
+                    "it resolved the title to some other address" if ear and study else ""))
+    elif not study:
         run.skip("dicom-move-anywhere", service,
                  f"C-MOVE refused with 0x{status:04X}, not 'destination unknown' (0xA801): "
                  "the node refused this console before checking the destination")
+    # else: this console may query and move here (it found the study), the move of an existing
+    # study failed, and nothing reached the listener: the destination was refused (Orthanc says
+    # 0xC000 'Unknown modality for AET' rather than 0xA801).
+
+
+def _heard(run, service, ear, study: str) -> bool:
+    """Flag the move when the node opened an association to our listener for it."""
+    if ear is None:
+        return False
+    ours = [a for a in ear.seen if a.called_ae == NO_SUCH_DEST or a.address == service.host]
+    if not ours:
+        return False
+    what = "an existing study" if study else "a study that does not exist"
+    run.add("dicom-move-anywhere", service,
+            f"during a C-MOVE of {what} to destination AE {NO_SUCH_DEST!r} (configured "
+            f"nowhere), {ours[0].text()} to this console's listener {ear.address}:{ear.port}, "
+            "an address the node was never given for that title; refused (A-ASSOCIATE-RJ), "
+            "no image received")
+    return True

@@ -74,6 +74,10 @@ class AssessOptions:
     families: tuple[str, ...] = ()  # () = every family; see catalog.FAMILIES
     allow_store_test: bool = False
     allow_hl7_test: bool = False
+    # Ask to move ONE existing study to an unconfigured AE (a node that resolves the title
+    # anywhere may send it there; our listener refuses what comes to us).
+    allow_move_test: bool = False
+    move_listen_port: int = 0  # where the C-MOVE check listens (0: OS-assigned; busy: same)
     calling_ae: str = "PACSCONSOLE"  # this console's title (configured on the nodes, maybe)
     unknown_ae: str = "PCA-UNKNOWN-AE"  # a calling AE no node is configured for
     timeout: float = 3.0
@@ -157,4 +161,5 @@ class Assessment:
                 "not_tested": [t.to_dict() for t in self.not_tested],
                 "options": {"checks": list(self.options.families) or "all",
                             "allow_store_test": self.options.allow_store_test,
-                            "allow_hl7_test": self.options.allow_hl7_test}}
+                            "allow_hl7_test": self.options.allow_hl7_test,
+                            "allow_move_test": self.options.allow_move_test}}

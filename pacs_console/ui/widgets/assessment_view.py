@@ -57,6 +57,10 @@ class AssessmentView(QWidget):
             box.setChecked(True)
         self.store_test = QCheckBox("Test storage acceptance (stores ONE test image)")
         self.hl7_test = QCheckBox("Send ONE HL7 test message (test patient)")
+        self.move_test = QCheckBox("Test C-MOVE routing with ONE existing study")
+        self.move_test.setToolTip("Asks each archive to move one study to an AE title nobody "
+                                  "configured. This console listens and refuses what comes "
+                                  "to it; a node that sends it elsewhere is the finding.")
         self.start_button = QPushButton("Start assessment")
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel assessment")
@@ -101,6 +105,7 @@ class AssessmentView(QWidget):
         tests = QHBoxLayout()
         tests.addWidget(self.store_test)
         tests.addWidget(self.hl7_test)
+        tests.addWidget(self.move_test)
         tests.addStretch(1)
         form.addRow("Opt-in tests", tests)
         run = QHBoxLayout()
@@ -140,7 +145,9 @@ class AssessmentView(QWidget):
         options = AssessOptions(families=families if len(families) < len(self.families) else (),
                                 allow_store_test=self.store_test.isChecked(),
                                 allow_hl7_test=self.hl7_test.isChecked(),
-                                calling_ae=self.ctx.settings.ae_title)
+                                allow_move_test=self.move_test.isChecked(),
+                                calling_ae=self.ctx.settings.ae_title,
+                                move_listen_port=self.ctx.settings.scp_port)
         self.nodes.setRowCount(0)
         self.findings.setRowCount(0)
         self.details.clear()

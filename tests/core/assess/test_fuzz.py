@@ -134,3 +134,49 @@ def test_fuzzed_admin_page_judgement(status, headers, body):
         found = admin_pages.judge(page, "http://127.0.0.1:1" + page.path, status, headers, body)
         assert found is None or (found[0] in CHECKS and isinstance(found[1], str))
     assert len(admin_pages.title(body)) <= 80
+
+
+_RQ = pdu.associate_rq("PCA-NO-SUCH-DEST", "SOME-PACS", [("1.2.840.10008.5.1.4.1.1.2",
+                                                        [EXPLICIT])],
+                       pdu.UserInfo(16384, "1.2.3", "FUZZ"))
+
+
+@FUZZ
+@given(data=st.one_of(mutated(_RQ), random_pdu, st.binary(max_size=256)))
+def test_fuzzed_sub_associations_reaching_the_move_listener(data):
+    """Whatever a node sends to the C-MOVE listener is noted (or noted as malformed) and
+    refused; the listener never crashes, never reads past its bound, never accepts."""
+    import socket
+
+    from pacs_console.core.assess.move_listener import MoveListener
+
+    with MoveListener("127.0.0.1", 0, timeout=0.5) as ear:
+        answer = b""
+        with socket.create_connection(("127.0.0.1", ear.port), timeout=2) as conn:
+            try:  # the listener may already have refused and closed: that is its right
+                conn.sendall(data)
+                conn.shutdown(socket.SHUT_WR)
+                while chunk := conn.recv(4096):
+                    answer += chunk
+            except OSError:
+                pass
+        assert ear.wait(3)
+    (attempt,) = ear.seen
+    assert len(attempt.text()) < 300 and not answer.startswith(bytes([pdu.ASSOCIATE_AC]))
+    if attempt.called_ae:  # a well-formed request was refused, permanently
+        assert answer == pdu.associate_rj(1, 1, 7)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(data=st.one_of(st.binary(max_size=512), mutated(
+    dicom_checks.identifier(True, "1.2.840.113619.2.55.3.604688119.868.1234567890.1"))),
+    explicit=st.booleans())
+def test_fuzzed_find_answers_give_a_uid_or_nothing(data, explicit):
+    uid = dicom_checks.study_uid(data, explicit)
+    assert uid == "" or (len(uid) <= 64 and set(uid) <= set("0123456789."))
+
+
+def test_the_study_uid_is_read_from_both_encodings():
+    uid = "1.2.840.113619.2.55.3.604688119.868.1234567890.1"
+    for explicit in (True, False):
+        assert dicom_checks.study_uid(dicom_checks.identifier(explicit, uid), explicit) == uid
