@@ -24,6 +24,11 @@ def test_explain_lists_every_check_and_sends_nothing():
     for name in CHECKS:
         assert name in proc.stdout
     assert "orthanc:orthanc" in proc.stdout and "ONE" in proc.stdout
+    # The administration pages and the C-MOVE listener say exactly what they send and do.
+    for path in ("/app/explorer.html", "/ui/app/", "/dcm4chee-arc/ui2/", "/admin",
+                 "/manager/html"):
+        assert path in proc.stdout
+    assert "--allow-move-test" in proc.stdout and "A-ASSOCIATE-RJ" in proc.stdout
     data = json.loads(run_cli("assess", "--explain", "--checks", "web", "--json",
                               "127.0.0.1").stdout)
     assert list(data["explain"]) == ["web"]
