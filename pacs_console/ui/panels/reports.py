@@ -15,10 +15,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
-    QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -296,59 +293,10 @@ class ReportsPanel(QWidget):
             on_finished=lambda: self._busy(False))
 
     def _signing_secret(self, profile):
-        """Everything signing must ask the engineer, asked here on the GUI thread: the profile,
-        what a first signing creates, the passphrase (twice when it is new). False = stop."""
-        from pacs_console.core.reports.certs import creating_certificate, needs_passphrase
+        """Everything signing must ask, asked here on the GUI thread (False = stop)."""
+        from pacs_console.ui.widgets.signing_secret import signing_secret
 
-        data, secrets = self.ctx.paths.data, self.ctx.secrets
-        if not profile.complete:
-            self.status.setText("Not signed: set your name and organisation first "
-                                "(File > Settings > Engineer profile).")
-            QMessageBox.information(self, "Engineer profile needed",
-                                    "Reports are signed in your name. Set your name and "
-                                    "organisation in File > Settings first.")
-            return False
-        creating = creating_certificate(data, profile.name, profile.organisation)
-        if creating:
-            answer = QMessageBox.question(
-                self, "Create your signing certificate",
-                "Signing creates your personal signing certificate from your profile:\n\n"
-                f"    CN={profile.name}, O={profile.organisation}\n\n"
-                "Every report you sign names this person and organisation. Continue?")
-            if answer != QMessageBox.StandardButton.Yes:
-                self.status.setText("Not signed.")
-                return False
-        if not needs_passphrase(data, secrets, profile.name, profile.organisation):
-            return None
-        secret = self.ask_passphrase(new=creating)
-        if not secret:
-            self.status.setText("Not signed: the certificate's passphrase is needed.")
-            return False
-        return lambda _prompt: secret  # asked here, on the GUI thread
-
-    def ask_passphrase(self, new: bool = False) -> str | None:
-        if not new:
-            text, ok = QInputDialog.getText(self, "Signing certificate",
-                                            "Passphrase of your signing certificate:",
-                                            QLineEdit.EchoMode.Password)
-            return text if ok and text else None
-        for _attempt in range(3):
-            first, ok = QInputDialog.getText(
-                self, "Choose a passphrase",
-                "The OS keyring cannot keep a passphrase now, so choose one (at least 8 "
-                "characters). You will type it each session:", QLineEdit.EchoMode.Password)
-            if not ok or not first:
-                return None
-            again, ok = QInputDialog.getText(self, "Confirm the passphrase",
-                                             "Type the same passphrase again:",
-                                             QLineEdit.EchoMode.Password)
-            if not ok:
-                return None
-            if again == first and len(first) >= 8:
-                return first
-            QMessageBox.warning(self, "Passphrase", "The two passphrases differ or are shorter "
-                                "than 8 characters; try again.")
-        return None
+        return signing_secret(self, self.ctx, profile, self.status.setText)
 
     def _busy(self, busy: bool) -> None:
         for button in (self.preview_button, self.sign_button):

@@ -272,15 +272,21 @@ class AssessmentView(QWidget):
     def save_report(self) -> None:
         from pacs_console.core.assess.report import save_in_reports, sign_with_profile
         from pacs_console.core.profile import load_profile
+        from pacs_console.ui.widgets.signing_secret import signing_secret
 
         if self.saved is None:
             return
         profile = load_profile(self.ctx.settings)
+        # The profile, a first certificate, the passphrase: asked here, before the work starts.
+        ask = signing_secret(self, self.ctx, profile, self.status.setText)
+        if ask is False:
+            return
         data, comparison = self.saved.data, self.saved.comparison
 
         def build():
             pdf = sign_with_profile(self.ctx.paths.data, self.ctx.secrets, data, comparison,
-                                    engineer=profile.name, organisation=profile.organisation)
+                                    engineer=profile.name, organisation=profile.organisation,
+                                    ask=ask)
             return save_in_reports(self.ctx.paths.data, pdf, data)
 
         self.report_button.setEnabled(False)

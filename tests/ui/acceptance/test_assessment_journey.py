@@ -4,10 +4,14 @@ save the signed report, and see the comparison with the previous assessment."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QTabWidget
+import subprocess
+from pathlib import Path
+
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QTabWidget
 
 from tests.core.assess.peers import ConfiguredOrthanc
 from tests.peers.net import addr, free_port
+from tests.ui.acceptance.dialogs import press
 from tests.ui.acceptance.window import Console
 
 SITE = "Cape Coast Teaching"
@@ -72,11 +76,15 @@ def test_assess_a_site_make_an_incident_and_sign_the_report(console):
         console.wait_text(view.status, "already open", 10)
 
         # Signed in the engineer's name: without a profile the view says what is missing.
-        console.click_button("Save signed report", view)
+        with console.dialogs(press("OK")) as seen:
+            console.click_button("Save signed report", view)
+        assert seen[0].title == "Engineer profile needed"
         console.wait_text(view.status, "profile", 60)
         with console.dialogs(_settings):
             console.menu("File", "Settings…")
-        console.click_button("Save signed report", view)
+        with console.dialogs(press("Yes")) as seen:  # the first signing makes the certificate
+            console.click_button("Save signed report", view)
+        assert seen[0].title == "Create your signing certificate"
         console.wait_text(view.status, "Signed report saved", 120)
         assert "security-assessment-cape-coast-teaching" in console.text(view.status)
 
@@ -85,3 +93,65 @@ def test_assess_a_site_make_an_incident_and_sign_the_report(console):
         console.wait_text(view.status, "still open", 90)
     finally:
         peer.stop()
+
+
+KNOWN = "Ekwan pa 2026 lagoon"  # typed by the engineer (QTest types Latin-1 keys only)
+
+
+def _type_passphrase(text: str):
+    """Handler: the passphrase dialog shows a masked field; type ``text`` and press OK."""
+    def handler(dialog) -> None:
+        assert dialog.title == "Signing certificate"
+        field = dialog.find(QLineEdit)
+        assert field.echoMode() == QLineEdit.EchoMode.Password  # nobody reads it over a shoulder
+        dialog.type_into(field, text)
+        dialog.click("OK")
+    return handler
+
+
+def test_the_report_asks_for_the_passphrase_it_cannot_find(console, monkeypatch):
+    """A certificate whose passphrase is in no keyring (made elsewhere, or the keyring forgot
+    it): saving the signed report asks for it in a masked dialog; a wrong one and a cancel
+    sign nothing; the right one signs, and the session does not ask again."""
+    from pacs_console.core.reports import certs
+    from pacs_console.core.settings import updated
+
+    ctx = console.ctx
+    ctx.save_settings(updated(ctx.settings, engineer_name="Akosua Mensah",
+                              organisation="Central Imaging Services"))
+    monkeypatch.setenv(certs.PASSPHRASE_ENV, KNOWN)
+    certs.generate_certificate(ctx.paths.data, ctx.secrets, "Akosua Mensah",
+                               "Central Imaging Services")
+    monkeypatch.delenv(certs.PASSPHRASE_ENV)
+    ctx.secrets.delete(certs.PASSPHRASE_KEY)  # made with the environment's: kept nowhere
+
+    panel = console.choose_nav("Discovery")
+    tabs = console.find(QTabWidget, parent=panel)
+    console.choose_tab(tabs, "Security assessment")
+    view = tabs.currentWidget()
+    console.type_into(console.field_for_label(view, "Site or targets"), addr(162))
+    console.click_button("Start assessment", view)
+    console.wait_text(view.status, "nothing was assessed", 90)  # nobody answers there
+
+    with console.dialogs(_type_passphrase("not the passphrase")):
+        console.click_button("Save signed report", view)
+    console.wait_text(view.status, "does not open", 60)
+    with console.dialogs(press("Cancel")) as seen:
+        console.click_button("Save signed report", view)
+    assert seen[0].title == "Signing certificate"
+    console.wait_text(view.status, "Not signed: the certificate's passphrase is needed", 10)
+
+    with console.dialogs(_type_passphrase(KNOWN)):
+        console.click_button("Save signed report", view)
+    status = console.wait_text(view.status, "Signed report saved", 120)
+    path = status.split("Signed report saved: ", 1)[1].strip()
+    signature = subprocess.run(["pdfsig", path], capture_output=True, text=True).stdout
+    assert "Akosua Mensah" in signature
+
+    # This session remembers it: the report is signed again without any dialog.
+    first = Path(path).stat().st_mtime_ns
+    with console.dialogs():  # no handler: any dialog would fail the test
+        console.click_button("Save signed report", view)
+        console.wait_for(lambda: Path(path).stat().st_mtime_ns != first
+                         and "Signed report saved" in console.text(view.status), 120,
+                         "the report signed again", observe=lambda: console.text(view.status))
