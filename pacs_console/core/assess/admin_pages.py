@@ -80,9 +80,12 @@ def judge(page: Page, url: str, status: int, headers: dict, body: bytes | None
 
 
 def assess(run, service, base: str, fetch) -> None:
-    """One GET per known page, paced; ``fetch(url) -> (status, headers, body)``."""
+    """One GET per known page; ``fetch(url) -> (status, headers, body)`` on the web checks'
+    keep-alive client, so the five small GETs are one paced burst on one connection (a
+    browser opening one page sends more; a server closing each connection gets five short
+    ones back to back)."""
+    run.pace()
     for page in PAGES:
-        run.pace()
         url = base + page.path
         status, headers, body = fetch(url)
         if status == 0:

@@ -283,7 +283,7 @@ def _move_check(run, service, called: str) -> None:
         with ear if ear is not None else contextlib.nullcontext():
             status, pending = _move(assoc, options.timeout, study or f"2.25.{uuid.uuid4().int}")
             assoc.release()
-            if ear is not None and not ear.seen and status != 0xA801:
+            if ear is not None and not ear.seen and status != 0xA801 and (study or pending):
                 ear.wait(min(0.5, options.timeout))  # a node may connect after its answer
     except ul.Lost as lost:
         assoc.abort()
@@ -295,10 +295,12 @@ def _move_check(run, service, called: str) -> None:
     what = "an existing study" if study else "a study that does not exist"
     if status == 0xA801:
         if not study:
+            why = ("this console's C-FIND found no study to move, so a node that checks the "
+                   "destination only after matching is not caught" if options.allow_move_test
+                   else "moving an existing one (--allow-move-test) would also catch a node "
+                   "that checks the destination only after matching")
             run.skip("dicom-move-anywhere", service, "the unknown destination was refused "
-                     "(0xA801) for a study that does not exist; moving an existing one "
-                     "(--allow-move-test) would also catch nodes that check the destination "
-                     "only after matching")
+                     f"(0xA801) for a study that does not exist; {why}")
         return  # move destination unknown: refused, the secure answer
     if status == 0 or pending or 0xB000 <= status <= 0xBFFF:
         run.add("dicom-move-anywhere", service,
