@@ -75,6 +75,23 @@ def test_echo_that_saves_prints_the_result_before_opening_the_database(orthanc, 
         ("| pacs_console.core.dicom.wire.ul", "| pacs_console.core.dicom.ops.echo")))
 
 
+# Standard-library modules an echo that worked has no use for (together ~15 ms of a start):
+# typing, statistics (a series' figures), uuid (platform), tempfile (saving settings), shutil
+# (argparse's terminal width), logging.handlers (a log file nothing was written to).
+UNNEEDED = ("typing", "statistics", "uuid", "platform", "tempfile", "shutil", "logging.handlers")
+
+
+def test_an_echo_that_saves_through_the_light_path_loads_no_unneeded_module(orthanc, data_dir):
+    target = ("-aec", "ORTHANC", orthanc.host, str(orthanc.dicom_port))
+    first, _ = _imported("--data-dir", str(data_dir), "echo", *target)  # creates the database
+    assert first.returncode == 0, first.stderr[-2000:]
+    proc, names = _imported("--data-dir", str(data_dir), "echo", *target)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "pacs_console.core.db.light" in names  # the evidence row was appended ...
+    assert not _heavy(names), sorted(_heavy(names))  # ... without the ORM
+    assert not names & set(UNNEEDED), sorted(names & set(UNNEEDED))
+
+
 def test_command_homes_name_the_module_that_registers_each_command():
     from pacs_console.commands import COMMAND_HOMES, COMMAND_MODULES
 

@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from contextlib import contextmanager
-from typing import Any
 
 from pacs_console.commands import exit_codes
+
+TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
+if TYPE_CHECKING:
+    from typing import Any
 
 DESCRIPTION_TAIL = "\n\n" + exit_codes.HELP
 

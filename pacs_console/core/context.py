@@ -7,12 +7,12 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pacs_console.core.secrets import SecretStore
 from pacs_console.core.settings import Settings, SettingsError, load_settings, save_settings
 from pacs_console.paths import AppPaths
 
+TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
 if TYPE_CHECKING:  # the database and pynetdicom load on first use, after the window shows
     from pacs_console.core.db.engine import Database
     from pacs_console.core.dicom.servers.storage import StorageSCP

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
+if TYPE_CHECKING:
+    from typing import Any
 
 REDACTED = "<redacted>"
 
@@ -68,23 +71,43 @@ _UPPER = "A-Z\u00c0-\u00de\u0100-\u024f\u0186\u0190"
 # key, separator (= or : or a VR such as "PN:" or "LO"), value: quoted, bracketed, or a
 # run of words where the later words start with a capital (both words of "Kofi Mensah",
 # but not "from CT1") and are not themselves the next key ("PatientID=").
-_KEY_RE = re.compile(
+# The patterns below are compiled on first use (compiling them costs more than a whole echo's
+# network work); ``redact_text`` runs each only over text that can hold its match at all.
+_KEY_SOURCE = (
     rf"(?<![\w'])(?P<key>{_KEY_ALT})(?P<sep>\s*(?:[:=]\s*|\s+(?-i:[A-Z]{{2}}):?\s*)|\"?\s*:\s*)"
     rf"(?P<val>'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\]|"
-    rf"(?>[^\s,;)}}\]&\"'<>]+)(?>\s+(?-i:(?=[{_UPPER}]))(?!(?:{_KEY_ALT})\s*[=:])[^\s=:,;)}}\]&\"'<>]++)*)",
-    re.IGNORECASE)
+    rf"(?>[^\s,;)}}\]&\"'<>]+)(?>\s+(?-i:(?=[{_UPPER}]))(?!(?:{_KEY_ALT})\s*[=:])[^\s=:,;)}}\]&\"'<>]++)*)")
 # "(0010,0010) PN [Mensah^Efua]" and pydicom's "(0010,0010) Patient's Name  PN: 'X'".
-_TAG_RE = re.compile(
+_TAG_SOURCE = (
     r"\((?P<tag>" + "|".join(f"{t[:4]},{t[4:]}" for t in DICOM_TAGS) + r")\)"
-    r"(?P<mid>[^\[\n]*?)(?P<val>\[[^\]\n]*\]|(?<=[:\s])'[^'\n]*')", re.IGNORECASE)
+    r"(?P<mid>[^\[\n]*?)(?P<val>\[[^\]\n]*\]|(?<=[:\s])'[^'\n]*')")
 # Person names in DICOM/HL7 form: letters, then ^-separated letter components (not "ORM^O01").
-_CARET_NAME_RE = re.compile(
-    r"(?<![\w^])[^\W\d_][^\W\d_'\u2019\-]*(?:\^[^\W\d_'\u2019\- ]*)+(?![\w^])")
-_PERCENT_NAME_RE = re.compile(r"(?<![\w%])[^\W\d_]+(?:%5E[^\W\d_]*)+(?![\w%])", re.IGNORECASE)
+_CARET_NAME_SOURCE = r"(?<![\w^])[^\W\d_][^\W\d_'\u2019\-]*(?:\^[^\W\d_'\u2019\- ]*)+(?![\w^])"
+_PERCENT_NAME_SOURCE = r"(?<![\w%])[^\W\d_]+(?:%5E[^\W\d_]*)+(?![\w%])"
 # A URL's query string can carry any search key, tag or keyword: none of it is kept.
-_URL_QUERY_RE = re.compile(r"(?P<url>\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)\?[^\s#\"'<>]*",
-                           re.IGNORECASE)
-_HL7_SEGMENT_RE = re.compile(r"(?:(?<=^)|(?<=[\r\n]))(?:" + "|".join(HL7_FIELDS) + r")\|[^\r\n]*")
+_URL_QUERY_SOURCE = r"(?P<url>\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)\?[^\s#\"'<>]*"
+_HL7_SEGMENT_SOURCE = r"(?:(?<=^)|(?<=[\r\n]))(?:" + "|".join(HL7_FIELDS) + r")\|[^\r\n]*"
+# For ASCII text (lower-cased): a pattern can match only where one of its words occurs. Every
+# key of _KEY_ALT holds one of _KEY_WORDS (a test checks it); non-ASCII text is always searched
+# (IGNORECASE lets a few non-ASCII letters stand for ASCII ones).
+_KEY_WORDS = ("patient", "name", "birth", "dob", "military", "medicalrecord", "0010", "0038")
+_TRIGGERS = {"hl7": ("|",), "url": ("://",), "tag": ("(0010,", "(0038,"), "key": _KEY_WORDS,
+             "caret": ("^",), "percent": ("%5e",)}
+_SOURCES = {"hl7": (_HL7_SEGMENT_SOURCE, 0), "url": (_URL_QUERY_SOURCE, re.IGNORECASE),
+            "tag": (_TAG_SOURCE, re.IGNORECASE), "key": (_KEY_SOURCE, re.IGNORECASE),
+            "caret": (_CARET_NAME_SOURCE, 0), "percent": (_PERCENT_NAME_SOURCE, re.IGNORECASE)}
+_compiled: dict[str, re.Pattern] = {}
+
+
+def _pattern(name: str) -> re.Pattern:
+    pattern = _compiled.get(name)
+    if pattern is None:
+        pattern = _compiled[name] = re.compile(*_SOURCES[name])
+    return pattern
+
+
+def _may_match(name: str, text: str, lowered: str | None) -> bool:
+    return lowered is None or any(word in lowered for word in _TRIGGERS[name])
 
 
 def mask_hl7(text: str, mask: str = "***") -> str:
@@ -104,12 +127,20 @@ def redact_text(text: str) -> str:
     """Patient names, IDs and birth dates out of free text; keys are kept so it still reads."""
     if not text:
         return text
-    text = _HL7_SEGMENT_RE.sub(lambda m: mask_hl7(m.group(0), REDACTED).rstrip("\r"), text)
-    text = _URL_QUERY_RE.sub(lambda m: f"{m['url']}?{REDACTED}", text)
-    text = _TAG_RE.sub(lambda m: f"({m['tag']}){m['mid']}{_wrap(m['val'])}", text)
-    text = _KEY_RE.sub(_keep_key, text)
-    text = _CARET_NAME_RE.sub(REDACTED, text)
-    return _PERCENT_NAME_RE.sub(REDACTED, text)
+    lowered = text.lower() if text.isascii() else None
+    if _may_match("hl7", text, lowered):
+        text = _pattern("hl7").sub(lambda m: mask_hl7(m.group(0), REDACTED).rstrip("\r"), text)
+    if _may_match("url", text, lowered):
+        text = _pattern("url").sub(lambda m: f"{m['url']}?{REDACTED}", text)
+    if _may_match("tag", text, lowered):
+        text = _pattern("tag").sub(lambda m: f"({m['tag']}){m['mid']}{_wrap(m['val'])}", text)
+    if _may_match("key", text, lowered):
+        text = _pattern("key").sub(_keep_key, text)
+    if _may_match("caret", text, lowered):
+        text = _pattern("caret").sub(REDACTED, text)
+    if _may_match("percent", text, lowered):
+        text = _pattern("percent").sub(REDACTED, text)
+    return text
 
 
 def _keep_key(match: re.Match) -> str:

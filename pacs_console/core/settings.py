@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
 
 from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
+
+TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
+if TYPE_CHECKING:
+    from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +203,8 @@ def save_settings(path: Path, settings: Settings) -> None:
         raise SettingsError("; ".join(f"{k}: {v}" for k, v in problems.items()))
     data = {"schema_version": SCHEMA_VERSION, **asdict(settings)}
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only when saving (it imports shutil, random and more)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2, ensure_ascii=False)

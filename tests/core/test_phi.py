@@ -57,6 +57,37 @@ def test_lines_without_patient_data_are_kept(line):
     assert phi.redact_text(line) == line
 
 
+def _every_pattern(text: str) -> str:
+    """redact_text without its pre-check: every pattern over the whole text."""
+    for name, replace in (("hl7", lambda m: phi.mask_hl7(m.group(0), phi.REDACTED).rstrip("\r")),
+                          ("url", lambda m: f"{m['url']}?{phi.REDACTED}"),
+                          ("tag", lambda m: f"({m['tag']}){m['mid']}{phi._wrap(m['val'])}"),
+                          ("key", phi._keep_key), ("caret", phi.REDACTED),
+                          ("percent", phi.REDACTED)):
+        text = phi._pattern(name).sub(replace, text)
+    return text
+
+
+def test_the_pre_check_skips_only_patterns_that_cannot_match():
+    # Every key the key pattern knows holds one of the words that make redact_text search.
+    for key in phi._TEXT_KEYS:
+        assert any(word in key.lower() for word in phi._KEY_WORDS), key
+    for tag in phi.DICOM_TAGS:
+        assert f"({tag[:4]}," in phi._TRIGGERS["tag"], tag
+    lines = [
+        "Name: Kofi Mensah", "PatientName=Kofi Mensah PatientID=GH-77123",
+        "(0010,0020) LO [GH-77123]", "matched MENSAH^KOFI in CT1", "00100010=MENSAH%5EKOFI",
+        "GET https://pacs/dicom-web/studies?PatientID=GH-77123 200",
+        "MSH|^~\\&|RIS|H\rPID|1||GH-77123^^^H^MR||MENSAH^KOFI||19790214|M",
+        "C-ECHO OK in 3.1 ms (connect 1.0, associate 1.2, echo 0.9)", "OFFIS_DCMTK_367",
+        "1.2.276.0.7230010.3.0.3.6.7", "DOB 19790214", "date_of_birth: 19790214",
+        # IGNORECASE lets dotless i, long s and the Kelvin sign stand for ASCII letters
+        "pat\u0131ent_name=Kofi Mensah", "PATIENT_NAME=\u212aofi", "Name: Ko\u017fi Mensah",
+    ]
+    for line in lines:
+        assert phi.redact_text(line) == _every_pattern(line), line
+
+
 def test_both_words_of_a_name_but_not_the_words_after_it():
     assert phi.redact_text("PatientName=Kofi Mensah from CT1") == "PatientName=<redacted> from CT1"
 

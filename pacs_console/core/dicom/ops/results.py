@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from pacs_console.core.errors import Diagnosis
+
+TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 def json_safe(value: Any) -> Any:
@@ -37,6 +39,8 @@ def summary_stats(values: Sequence[float]) -> dict[str, float | None]:
     """min/median/p95/max/jitter in ms; jitter is the mean change between consecutive samples."""
     if not values:
         return {"min": None, "median": None, "p95": None, "max": None, "jitter": None}
+    import statistics  # only for a series (it imports fractions, decimal and random)
+
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
     jitter = (statistics.fmean(abs(b - a) for a, b in zip(values, values[1:], strict=False))
