@@ -90,7 +90,8 @@ _HL7_SEGMENT_SOURCE = r"(?:(?<=^)|(?<=[\r\n]))(?:" + "|".join(HL7_FIELDS) + r")\
 # For ASCII text (lower-cased): a pattern can match only where one of its words occurs. Every
 # key of _KEY_ALT holds one of _KEY_WORDS (a test checks it); non-ASCII text is always searched
 # (IGNORECASE lets a few non-ASCII letters stand for ASCII ones).
-_KEY_WORDS = ("patient", "name", "birth", "dob", "military", "medicalrecord", "0010", "0038")
+_KEY_WORDS = ("patient", "name", "birth", "dob", "military", "medicalrecord", *DICOM_TAGS,
+              *(f"{t[:4]},{t[4:]}" for t in DICOM_TAGS))
 _TRIGGERS = {"hl7": ("|",), "url": ("://",), "tag": ("(0010,", "(0038,"), "key": _KEY_WORDS,
              "caret": ("^",), "percent": ("%5e",)}
 _SOURCES = {"hl7": (_HL7_SEGMENT_SOURCE, 0), "url": (_URL_QUERY_SOURCE, re.IGNORECASE),

@@ -8,7 +8,6 @@ path is then checked to lie inside its root.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -29,6 +28,8 @@ def is_uid(value: str) -> bool:
 
 def hashed(value: object, prefix: str = "x") -> str:
     """A stable, safe name for any value: ``prefix-`` and 24 hex digits of its SHA-256."""
+    import hashlib  # ~1-2 ms (OpenSSL) that most commands never need
+
     raw = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
     return f"{prefix}-{hashlib.sha256(raw).hexdigest()[:24]}"
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +84,10 @@ def _copy_bounded(src, out, budget: int) -> int:
 
 def _extract_zip(archive: Path, cache_dir: Path, *, max_entries: int = ZIP_MAX_ENTRIES,
                  max_bytes: int = ZIP_MAX_BYTES) -> tuple[Path, list[str]]:
+    import hashlib  # the zip path's modules load only for a zip (a store never needs them)
+    import shutil
+    import zipfile
+
     stat = archive.stat()
     digest = hashlib.sha1(f"{archive.resolve()}|{stat.st_mtime_ns}|{stat.st_size}".encode()).hexdigest()
     target = cache_dir / "zips" / digest[:16]
@@ -161,6 +162,8 @@ def list_source(source: str | os.PathLike[str], cache_dir: Path) -> SourceListin
             return SourceListing("folder", key, path.parent, walk_folder(path.parent), (note,))
     if not path.is_file():  # a device or pipe: listed, and refused unread by read_header
         return SourceListing("file", key, path.parent, [path])
+    import zipfile
+
     if zipfile.is_zipfile(path):
         try:
             root, notes = _extract_zip(path, cache_dir)
