@@ -9,6 +9,7 @@ the target applies to median(metric) / median(peer metric), both measured in the
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import time
@@ -43,6 +44,9 @@ class Outcome:
     case: Case
     samples: list[dict[str, float]] = field(default_factory=list)
     error: str = ""  # why it was not measured (an exception during setup or a sample)
+    # The machine's 1-minute load average when the case began and when it ended: on a shared
+    # machine a figure means little without it (compare ratios measured under like loads).
+    load: dict[str, float] = field(default_factory=dict)
 
     @property
     def measured(self) -> bool:
@@ -86,7 +90,8 @@ class Outcome:
         data = {"name": case.name, "metric": case.metric, "unit": case.unit, "target": case.target,
                 "target_on": "ratio to peer" if case.ratio else "metric",
                 "lower_is_better": case.lower_is_better, "met": self.met,
-                "verdict": self.verdict, "repeats": len(self.samples), "samples": self.samples}
+                "verdict": self.verdict, "repeats": len(self.samples), "samples": self.samples,
+                "load_average": self.load}
         if not self.measured:
             data.update(measured=False, why=self.not_measured_why)
             return data
@@ -114,6 +119,7 @@ def run_cases(cases: list[Case], repeat: int | None = None) -> list[Outcome]:
         outcomes.append(outcome)
         if case.skip:
             continue
+        outcome.load["start"] = _load()
         try:
             if case.setup:
                 case.setup()
@@ -124,6 +130,7 @@ def run_cases(cases: list[Case], repeat: int | None = None) -> list[Outcome]:
             outcome.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             traceback.print_exc()
         finally:
+            outcome.load["end"] = _load()
             if case.teardown:
                 try:
                     case.teardown()
@@ -131,6 +138,13 @@ def run_cases(cases: list[Case], repeat: int | None = None) -> list[Outcome]:
                     traceback.print_exc()
         print(f"[bench] {case.name}: {outcome.verdict}", flush=True)
     return outcomes
+
+
+def _load() -> float:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -155,7 +169,10 @@ def render(outcomes: list[Outcome]) -> str:
             peer = (f"{case.peer_name} {_fmt(data['peer_median'], case.unit)} "
                     f"[{peer_spread['min']:.4g}-{peer_spread['max']:.4g}]")
             ratio = f"{data['ratio']:.2f}x" if data["ratio"] else "-"
-        rows.append((case.name, value, peer, ratio, target, outcome.verdict))
+        load = outcome.load
+        verdict = (f"{outcome.verdict} (load {load['start']:.1f}-{load['end']:.1f})"
+                   if "end" in load else outcome.verdict)
+        rows.append((case.name, value, peer, ratio, target, verdict))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     for outcome in outcomes:
@@ -172,11 +189,11 @@ def render(outcomes: list[Outcome]) -> str:
 
 def report(outcomes: list[Outcome]) -> dict:
     try:
-        load = list(__import__("os").getloadavg())
+        load = list(os.getloadavg())
     except OSError:
         load = []
     return {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": platform.platform(),
-            "python": platform.python_version(), "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(), "cpus": os.cpu_count(),
             "load_average_at_end": load, "min_samples": MIN_SAMPLES,
             "results": [o.to_dict() for o in outcomes]}
 

@@ -61,7 +61,9 @@ def table(reports: list[dict]) -> str:
               "(min-max) | ratio | target | verdict |", "|---|---|---|---|---|---|---|"]
     for n, result in latest.values():
         row = _row(result)
-        lines.append(row.replace(" | ", f" | {n} | ", 1))
+        load = result.get("load_average") or {}
+        run = f"{n} (load {load['start']:.1f}-{load['end']:.1f})" if "end" in load else str(n)
+        lines.append(row.replace(" | ", f" | {run} | ", 1))
     return "\n".join(lines)
 
 
