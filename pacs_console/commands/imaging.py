@@ -102,13 +102,18 @@ def _on_source(args: argparse.Namespace, work) -> int:
     a SOURCE that cannot be opened is reported as its diagnosis (exit 1)."""
     from pacs_console.core.errors import ConsoleError
     from pacs_console.core.imaging.index import ImageIndex, index_source
+    from pacs_console.core.imaging.thumbs import RENDER_PRELOAD, configure_pool
     from pacs_console.core.models import drain
 
+    # No window to keep responsive: the user waits on these workers (normal priority), and a
+    # header-only index has its forkserver load the header reader, not the renderer.
+    configure_pool(nice=0, preload=RENDER_PRELOAD if getattr(args, "thumbnails", None)
+                   else ("pacs_console.core.imaging.index", "pydicom"))
     ctx = _open(args)
     try:
         index = ImageIndex.for_cache(ctx.paths.cache)
         try:
-            result = drain(index_source(index, args.source, ctx.paths.cache))
+            result = drain(index_source(index, args.source, ctx.paths.cache, first_here=False))
         except ConsoleError as exc:
             return _fail(args, exc.diagnosis)
         return work(args, ctx, index, result)

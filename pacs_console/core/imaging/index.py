@@ -215,9 +215,10 @@ def _row(source: str, path: str, st: os.stat_result | None, result: Header | Ref
 
 
 def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune: bool = True,
-                kind: str = "files", notes: Sequence[str] = ()) -> Generator[Progress, None,
-                                                                              IndexResult]:
-    """Index ``files`` under ``source``; unchanged files (same mtime and size) are not re-read."""
+                kind: str = "files", notes: Sequence[str] = (), first_here: bool = True
+                ) -> Generator[Progress, None, IndexResult]:
+    """Index ``files`` under ``source``; unchanged files (same mtime and size) are not re-read.
+    ``first_here``: as ``read_ahead``."""
     start = time.perf_counter()
     result = IndexResult(source, kind, total=len(files), notes=tuple(notes))
     known = index.known(source)
@@ -233,7 +234,8 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
             stats.append(exc)
     headers = read_ahead([path for path, st in zip(files, stats, strict=True)
                           if not isinstance(st, OSError)
-                          and known.get(str(path)) != (st.st_mtime_ns, st.st_size)])
+                          and known.get(str(path)) != (st.st_mtime_ns, st.st_size)],
+                         first_here=first_here)
     try:
         for i, (path, st) in enumerate(zip(files, stats, strict=True)):
             key = str(path)
@@ -274,14 +276,18 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
     return result
 
 
-def read_ahead(paths: Sequence[Path], chunk: int = 24) -> Generator[Header | Refusal, None, None]:
-    """``read_header`` of each path, in order: the first at once on this thread, the rest in
-    the decode pool's processes, a few chunks ahead, so header parsing never competes with the
-    GUI for this process's GIL (and uses every core)."""
+def read_ahead(paths: Sequence[Path], chunk: int = 24, *, first_here: bool = True
+               ) -> Generator[Header | Refusal, None, None]:
+    """``read_header`` of each path, in order: the first at once on this thread (with
+    ``first_here``: a window shows it while the rest is read), the rest in the decode pool's
+    processes, a few chunks ahead, so header parsing never competes with the GUI for this
+    process's GIL (and uses every core). The command line has nothing to show early: without
+    ``first_here`` its process never loads pydicom for an index of more than one chunk."""
     if not paths:
         return
-    yield read_header(paths[0])
-    rest = list(paths[1:])
+    rest = list(paths)
+    if first_here:
+        yield read_header(rest.pop(0))
     if len(rest) <= chunk:
         for path in rest:
             yield read_header(path)
@@ -322,11 +328,12 @@ def read_ahead(paths: Sequence[Path], chunk: int = 24) -> Generator[Header | Ref
                 future.cancel()
 
 
-def index_source(index: ImageIndex, source: str | os.PathLike[str],
-                 cache_dir: Path) -> Generator[Progress, None, IndexResult]:
-    """Open a folder, DICOMDIR, zip or file and index it (raises ConsoleError if it is gone)."""
+def index_source(index: ImageIndex, source: str | os.PathLike[str], cache_dir: Path, *,
+                 first_here: bool = True) -> Generator[Progress, None, IndexResult]:
+    """Open a folder, DICOMDIR, zip or file and index it (raises ConsoleError if it is gone);
+    ``first_here``: as ``read_ahead``."""
     yield Progress(0, None, f"Listing {source}")
     listing = list_source(source, cache_dir)
     result = yield from index_files(index, listing.key, listing.files, kind=listing.kind,
-                                    notes=listing.notes)
+                                    notes=listing.notes, first_here=first_here)
     return result

@@ -15,9 +15,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from pacs_console.core.models import Progress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # numpy loads where an image is handled: an index's own process needs none
+    import numpy as np
 
 THUMB_SIZE = 128
 
@@ -69,6 +71,8 @@ class ThumbCache:
         return self.root / digest[:2] / digest
 
     def get(self, sop_uid: str, mtime_ns: int) -> tuple[np.ndarray | None, str] | None:
+        import numpy as np
+
         base = self._base(sop_uid, mtime_ns)
         try:
             return np.load(base.with_suffix(".npy"), allow_pickle=False), ""
@@ -85,6 +89,8 @@ class ThumbCache:
         tmp = base.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             if image is not None:
+                import numpy as np
+
                 with open(tmp, "wb") as fh:
                     np.save(fh, image, allow_pickle=False)
                 os.replace(tmp, base.with_suffix(".npy"))
@@ -100,6 +106,17 @@ _POOL_LOCK = threading.Lock()
 _WARM = threading.Event()  # the current pool's processes are up
 _SHUTDOWNS = 0  # explicit shutdown_pool() calls: work running then stops instead of restarting
 _STALL_S = 60.0  # no tile for this long: the decoders are wedged, not slow (a tile takes ~0.1 s)
+# How the pool's processes start (configure_pool): niceness, and what the forkserver preloads.
+RENDER_PRELOAD = ("pacs_console.core.imaging.render", "pydicom", "numpy")
+_OPTIONS: dict = {"nice": 10, "preload": RENDER_PRELOAD}
+
+
+def configure_pool(*, nice: int = 10, preload: Sequence[str] = RENDER_PRELOAD) -> None:
+    """How the decode pool starts next time it starts: its processes' niceness (10 keeps a
+    window responsive while every core decodes; the command line has no window, and a user
+    waiting on it gets the workers at normal priority, 0) and the modules the forkserver loads
+    once for all of them (a header-only index needs no renderer)."""
+    _OPTIONS.update(nice=nice, preload=tuple(preload))
 
 
 def pool(workers: int | None = None) -> ProcessPoolExecutor:
@@ -113,18 +130,20 @@ def pool(workers: int | None = None) -> ProcessPoolExecutor:
             method = "forkserver" if "forkserver" in methods else "spawn"
             context = multiprocessing.get_context(method)
             if method == "forkserver":
-                context.set_forkserver_preload(["pacs_console.core.imaging.render", "pydicom",
-                                                "numpy"])
+                context.set_forkserver_preload(list(_OPTIONS["preload"]))
             _POOL = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2,
-                                        mp_context=context, initializer=_background_priority)
+                                        mp_context=context, initializer=_background_priority,
+                                        initargs=(_OPTIONS["nice"],))
         return _POOL
 
 
-def _background_priority() -> None:
+def _background_priority(nice: int = 10) -> None:
     """Pool processes yield the CPU to the GUI: with one decoder per core busy, the window
     would otherwise wait for a time slice and stutter while thumbnails are made."""
+    if not nice:
+        return
     try:
-        os.nice(10)
+        os.nice(nice)
     except (AttributeError, OSError):
         pass  # Windows has no nice(); its scheduler already favours the foreground window
 
@@ -269,6 +288,8 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
 
 def write_png(path: str | os.PathLike[str], image: np.ndarray) -> None:
     """A minimal PNG writer (grey or RGB, 8-bit) so the CLI needs no imaging library."""
+    import numpy as np
+
     image = np.ascontiguousarray(image, dtype=np.uint8)
     height, width = image.shape[:2]
     color = 2 if image.ndim == 3 else 0

@@ -149,6 +149,8 @@ def test_headers_read_ahead_in_the_pool_match_in_process_reads(mixed_folder):
     assert len(paths) > 6
     expected = [read_header(p) for p in paths]
     assert list(read_ahead(paths, chunk=2)) == expected  # in order, refusals included
+    # The command line's way: every header from the pool, none read first on this thread.
+    assert list(read_ahead(paths, chunk=2, first_here=False)) == expected
     reader = read_ahead(paths, chunk=2)
     first = [next(reader) for _ in range(3)]
     shutdown_pool()  # the pool goes away mid-read: the rest is read here, nothing lost
