@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 
 from pacs_console.core import phi
 from pacs_console.core.relay.conversation import RQ, Conversation
 
 QUEUE_LIMIT = 20000  # rows waiting for the view; beyond: dropped and counted
+ENDED_KEPT = 256  # ended associations whose count is kept (a late call adds nothing)
 
 
 class LiveFeed:
@@ -23,16 +25,19 @@ class LiveFeed:
         self.queue: queue.Queue = queue.Queue(limit)
         self.dropped = 0
         self.seen: dict[int, int] = {}  # association -> events already queued
+        self.ended: deque[int] = deque()
         self.lock = threading.Lock()
 
     def __call__(self, assoc_id: int, conv: Conversation) -> None:
         with self.lock:
             start = self.seen.get(assoc_id, 0)
             new = conv.events[start:]
-            if conv.closed:
-                self.seen.pop(assoc_id, None)
-            elif new:
+            if new:
                 self.seen[assoc_id] = start + len(new)
+            if conv.closed and assoc_id not in self.ended:
+                self.ended.append(assoc_id)  # remembered a while, then forgotten
+                if len(self.ended) > ENDED_KEPT:
+                    self.seen.pop(self.ended.popleft(), None)
         for event in new:
             self._put(assoc_id, conv, event)
 
