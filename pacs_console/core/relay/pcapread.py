@@ -54,8 +54,12 @@ class _Buffer:
         raise CaptureError(f"the capture is cut short ({len(self.data)} bytes where {n} were "
                            "expected)")
 
+    def ready(self, n: int) -> bool:
+        """Whether n bytes are there from ``pos``, reading more when fewer are (as ``fill``)."""
+        return len(self.data) - self.pos >= n or self.fill(n)
+
     def take(self, n: int) -> bytes | None:
-        if len(self.data) - self.pos < n and not self.fill(n):
+        if not self.ready(n):
             return None
         self.pos += n
         return self.data[self.pos - n:self.pos]
@@ -85,18 +89,12 @@ def packets(fp):
 
 def _pcap(buf: _Buffer, order: str, unit: float, link: int):
     record = struct.Struct(order + "IIII")
-    while True:
-        data, pos = buf.data, buf.pos
-        if len(data) - pos < 16:
-            if not buf.fill(16):
-                return
-            data, pos = buf.data, 0
-        seconds, fraction, length, _ = record.unpack_from(data, pos)
+    while buf.ready(16):
+        seconds, fraction, length, _ = record.unpack_from(buf.data, buf.pos)
         if length > RECORD_LIMIT:
             raise CaptureError(f"the capture is damaged (a record of {length} bytes)")
-        if len(data) - pos < 16 + length:
-            buf.fill(16 + length)
-            data, pos = buf.data, 0
+        buf.ready(16 + length)
+        data, pos = buf.data, buf.pos
         buf.pos = pos + 16 + length
         yield seconds + fraction * unit, link, data[pos + 16:pos + 16 + length]
 
@@ -107,12 +105,8 @@ def _pcapng(buf: _Buffer):
     obsolete packet blocks; every other block is skipped by its length."""
     order, header, epb = "<", struct.Struct("<II"), struct.Struct("<IIIII")
     interfaces: list[tuple[int, float, float]] = []  # (link, seconds per unit, offset)
-    while True:
+    while buf.ready(12):
         data, pos = buf.data, buf.pos
-        if len(data) - pos < 12:
-            if not buf.fill(12):
-                return
-            data, pos = buf.data, 0
         kind, length = header.unpack_from(data, pos)
         if kind == 0x0A0D0D0A:  # a section header: its byte order, interfaces anew
             magic = data[pos + 8:pos + 12]
@@ -124,9 +118,8 @@ def _pcapng(buf: _Buffer):
             length, interfaces = header.unpack_from(data, pos)[1], []
         if length < 12 or length % 4 or length > BLOCK_LIMIT:
             raise CaptureError(f"the capture is damaged (a block of {length} bytes)")
-        if len(data) - pos < length:
-            buf.fill(length)
-            data, pos = buf.data, 0
+        buf.ready(length)
+        data, pos = buf.data, buf.pos
         buf.pos = pos + length
         body = pos + 8
         if kind == 6 and length >= 32:  # enhanced packet
