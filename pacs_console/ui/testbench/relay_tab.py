@@ -74,6 +74,13 @@ class RelayTab(QWidget):
         self.target = QLineEdit()
         self.target.setObjectName("relay-target")
         self.target.setPlaceholderText("PACS address:port, e.g. 10.1.2.3:104")
+        self.cert = QLineEdit()
+        self.cert.setObjectName("relay-cert")
+        self.cert.setPlaceholderText("empty: the modality sends plain DICOM")
+        self.cert.setToolTip("DICOM over TLS from the modality: this console's certificate (PEM)")
+        self.key = QLineEdit()
+        self.key.setObjectName("relay-key")
+        self.key.setPlaceholderText("its private key (PEM)")
         self.start_button = QPushButton("Start relay")
         self.start_button.setObjectName("relay-start")
         self.start_button.clicked.connect(lambda: self.toggle())
@@ -124,6 +131,11 @@ class RelayTab(QWidget):
         live.addWidget(QLabel("→ PACS"))
         live.addWidget(self.target, 1)
         live.addWidget(self.start_button)
+        secure = QHBoxLayout()
+        secure.addWidget(QLabel("TLS from the modality: certificate"))
+        secure.addWidget(self.cert, 2)
+        secure.addWidget(QLabel("key"))
+        secure.addWidget(self.key, 1)
         offline = QHBoxLayout()
         offline.addWidget(QLabel("Capture"))
         offline.addWidget(self.capture, 1)
@@ -136,6 +148,7 @@ class RelayTab(QWidget):
         split.setSizes([200, 200, 160])
         layout = QVBoxLayout(self)
         layout.addLayout(live)
+        layout.addLayout(secure)
         layout.addLayout(offline)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
@@ -158,12 +171,23 @@ class RelayTab(QWidget):
         if isinstance(target, str):
             self.status.setText(f"PACS address: {target}")
             return
+        listen_tls = None
+        if self.cert.text().strip():
+            from pacs_console.core.dicom.wire.tls import TlsConfig, server_context
+
+            listen_tls = TlsConfig(cert_file=self.cert.text().strip(),
+                                   key_file=self.key.text().strip())
+            try:
+                server_context(listen_tls.cert_file, listen_tls.key_file)
+            except (OSError, ValueError) as exc:
+                self.status.setText(f"TLS certificate or key not usable: {exc}")
+                return
         path = self.ctx.paths.data / "traces" / time.strftime("relay-%Y%m%d-%H%M%S.trace")
         try:
             self.trace = TraceWriter(path)
             feed = LiveFeed()
             relay = Relay(RelayConfig(self.bind.text().strip() or "0.0.0.0", self.port.value(),
-                                      *target), trace=self.trace,
+                                      *target, listen_tls=listen_tls), trace=self.trace,
                           on_end=lambda _i, report: self.ended.emit(report), on_event=feed)
             relay.start()
             self.source = (path.name, "relay trace")
@@ -177,8 +201,8 @@ class RelayTab(QWidget):
         self.bridge = QueueBridge(feed.queue, interval_ms=100, max_batch=LIVE_ROWS, parent=self)
         self.bridge.received.connect(self.add_live)
         host, port = relay.address
-        self.status.setText(f"Listening on {host}:{port}, forwarding to {target[0]}:{target[1]}; "
-                            f"trace {path}")
+        self.status.setText(f"Listening on {host}:{port}{' (TLS)' if listen_tls else ''}, "
+                            f"forwarding to {target[0]}:{target[1]}; trace {path}")
         self.start_button.setText("Stop relay")
 
     def stop(self) -> None:
