@@ -53,6 +53,10 @@ class _Connection:
     # -- TCP ----------------------------------------------------------------------------------
     def segment(self, src: tuple, seq: int, flags: int, data: bytes, when: float) -> None:
         half = self.halves[src]
+        if seq == half.next and data and not flags & 0x07 and not half.pending:
+            half.next = (seq + len(data)) & 0xFFFFFFFF  # the common case: the next bytes
+            self._deliver(src, data, when)
+            return
         if flags & 0x02:  # SYN (a late copy must not rewind what was already read)
             if half.next is None:
                 half.next = (seq + 1) & 0xFFFFFFFF
@@ -185,7 +189,7 @@ def _name(end: tuple) -> str:
 def read_capture(path: Path) -> tuple[list[dict], list[str]]:
     """(a summary per DICOM association and HL7 connection, problems); CaptureError if the file
     cannot be read at all. A damaged tail is a problem: what came before is still decoded."""
-    connections: dict[frozenset, _Connection] = {}
+    connections: dict[tuple, _Connection] = {}  # (source, destination) either way round
     done: list[_Connection] = []
     problems: list[str] = []
     packets = skipped = 0
@@ -213,7 +217,7 @@ def read_capture(path: Path) -> tuple[list[dict], list[str]]:
         problems.append(f"{count} frame(s) of link type {link} are not read (Ethernet, Linux "
                         "cooked, loopback and raw IP are)")
     reports = []
-    for conn in [*done, *connections.values()]:
+    for conn in [*done, *dict.fromkeys(connections.values())]:
         conn.flush()
         report = conn.report()
         if report is not None:
@@ -225,14 +229,14 @@ def read_capture(path: Path) -> tuple[list[dict], list[str]]:
 def _segment(connections: dict, done: list, src, dst, seq: int, flags: int, data,
              when: float) -> None:
     """One TCP segment to its connection (a new one when the ports are reused)."""
-    key = frozenset((src, dst))
-    conn = connections.get(key)
+    conn = connections.get((src, dst))
     if conn is not None and flags & 0x02 and not flags & 0x10 and any(
             h.fin for h in conn.halves.values()):
-        done.append(connections.pop(key))  # the ports were reused: a new connection
+        done.append(conn)  # the ports were reused: a new connection
         conn = None
     if conn is None:
-        conn = connections[key] = _Connection(src, dst, src if flags & 0x02 else None)
+        conn = connections[(src, dst)] = connections[(dst, src)] = _Connection(
+            src, dst, src if flags & 0x02 else None)
     conn.segment(src, seq, flags, bytes(data), when)
 
 

@@ -58,6 +58,12 @@ class _Buffer:
         """Whether n bytes are there from ``pos``, reading more when fewer are (as ``fill``)."""
         return len(self.data) - self.pos >= n or self.fill(n)
 
+    def at(self, pos: int, n: int) -> tuple[bytes, int] | None:
+        """(data, pos) with n bytes from the loop's ``pos`` on, after reading more; None at a
+        clean end of the file (the loops keep data and pos in locals between packets)."""
+        self.pos = pos
+        return (self.data, self.pos) if self.fill(n) else None
+
     def take(self, n: int) -> bytes | None:
         if not self.ready(n):
             return None
@@ -89,14 +95,20 @@ def packets(fp):
 
 def _pcap(buf: _Buffer, order: str, unit: float, link: int):
     record = struct.Struct(order + "IIII")
-    while buf.ready(16):
-        seconds, fraction, length, _ = record.unpack_from(buf.data, buf.pos)
+    data, pos = buf.data, buf.pos
+    while True:
+        if len(data) - pos < 16:
+            got = buf.at(pos, 16)
+            if got is None:
+                return
+            data, pos = got
+        seconds, fraction, length, _ = record.unpack_from(data, pos)
         if length > RECORD_LIMIT:
             raise CaptureError(f"the capture is damaged (a record of {length} bytes)")
-        buf.ready(16 + length)
-        data, pos = buf.data, buf.pos
-        buf.pos = pos + 16 + length
-        yield seconds + fraction * unit, link, data[pos + 16:pos + 16 + length]
+        if len(data) - pos < 16 + length:  # the header is there: the rest or CaptureError
+            data, pos = buf.at(pos, 16 + length)
+        pos += 16 + length
+        yield seconds + fraction * unit, link, data[pos - length:pos]
 
 
 def _pcapng(buf: _Buffer):
@@ -105,8 +117,13 @@ def _pcapng(buf: _Buffer):
     obsolete packet blocks; every other block is skipped by its length."""
     order, header, epb = "<", struct.Struct("<II"), struct.Struct("<IIIII")
     interfaces: list[tuple[int, float, float]] = []  # (link, seconds per unit, offset)
-    while buf.ready(12):
-        data, pos = buf.data, buf.pos
+    data, pos = buf.data, buf.pos
+    while True:
+        if len(data) - pos < 12:
+            got = buf.at(pos, 12)
+            if got is None:
+                return
+            data, pos = got
         kind, length = header.unpack_from(data, pos)
         if kind == 0x0A0D0D0A:  # a section header: its byte order, interfaces anew
             magic = data[pos + 8:pos + 12]
@@ -118,10 +135,9 @@ def _pcapng(buf: _Buffer):
             length, interfaces = header.unpack_from(data, pos)[1], []
         if length < 12 or length % 4 or length > BLOCK_LIMIT:
             raise CaptureError(f"the capture is damaged (a block of {length} bytes)")
-        buf.ready(length)
-        data, pos = buf.data, buf.pos
-        buf.pos = pos + length
-        body = pos + 8
+        if len(data) - pos < length:  # 12 bytes are there: the rest or CaptureError
+            data, pos = buf.at(pos, length)
+        body, pos = pos + 8, pos + length
         if kind == 6 and length >= 32:  # enhanced packet
             interface, high, low, captured, _ = epb.unpack_from(data, body)
             if interface < len(interfaces) and captured <= length - 32:
@@ -136,7 +152,7 @@ def _pcapng(buf: _Buffer):
                 link, unit, offset = interfaces[interface]
                 yield ((high << 32) | low) * unit + offset, link, data[body + 20:body + 20 + captured]
         elif kind == 1 and length >= 20:  # an interface
-            interfaces.append(_interface(order, memoryview(data)[body:pos + length - 4]))
+            interfaces.append(_interface(order, memoryview(data)[body:pos - 4]))
 
 
 def _interface(order: str, body) -> tuple[int, float, float]:
@@ -172,7 +188,8 @@ def _network(link: int, frame) -> int:
     return 0 if link in RAW else -1
 
 
-_IP4_TCP = struct.Struct(">BxH2xHxB2x4s4sHHI4xBB")  # an IPv4 header without options, then TCP
+_IP4_TCP = struct.Struct(">BxH2xHxB2x8x4xI4xBB")  # IPv4 without options, then TCP: version and
+# length, total length, fragment, protocol; sequence number, data offset, flags
 
 
 def tcp_segment(link: int, frame: bytes):
@@ -180,12 +197,12 @@ def tcp_segment(link: int, frame: bytes):
     addresses are (text, port) and the payload a slice of the frame."""
     if link == ETHERNET and frame[12:14] == b"\x08\x00" and len(frame) >= 54:
         # the common case in one unpack: Ethernet, IPv4 without options, TCP
-        first, total, frag, proto, src, dst, sport, dport, seq, offset, flags = \
-            _IP4_TCP.unpack_from(frame, 14)
+        first, total, frag, proto, seq, offset, flags = _IP4_TCP.unpack_from(frame, 14)
         if first == 0x45 and proto == 6 and not frag & 0x3FFF:
+            raw = frame[26:38]  # addresses and ports
+            src, dst = _ENDS.get(raw) or _ends(raw)
             end = 14 + total if total else len(frame)
-            return ((_ipv4(src), sport), (_ipv4(dst), dport), seq, flags,
-                    frame[34 + (offset >> 4) * 4:end])
+            return src, dst, seq, flags, frame[34 + (offset >> 4) * 4:end]
     off = _network(link, frame)
     if off < 0 or len(frame) < off + 20:
         return None
@@ -218,6 +235,15 @@ def tcp_segment(link: int, frame: bytes):
 
 
 _NAMES: dict[bytes, str] = {}  # addresses already written out (a capture has few)
+_ENDS: dict[bytes, tuple] = {}  # IPv4 addresses and ports -> the two (address, port) ends
+
+
+def _ends(raw: bytes) -> tuple[tuple[str, int], tuple[str, int]]:
+    if len(_ENDS) > 65536:  # a hostile capture with ever new connections
+        _ENDS.clear()
+    sport, dport = struct.unpack_from(">HH", raw, 8)
+    ends = _ENDS[raw] = (_ipv4(raw[0:4]), sport), (_ipv4(raw[4:8]), dport)
+    return ends
 
 
 def _ipv4(raw: bytes) -> str:
