@@ -69,6 +69,10 @@ def test_relay_text_first_line_names_address_and_port(tmp_path):
     (["relay", "0", "--to", "127.0.0.1:104", "--bind", "laptop"], "not an IP address"),
     (["relay", "0", "--to", "127.0.0.1:104", "--max-associations", "0"], "at least 1"),
     (["relay", "0", "--to", "127.0.0.1:104", "--tls", "--ca-file", "/nowhere/ca.pem"], "TLS files"),
+    (["relay", "0", "--to", "127.0.0.1:104", "--cert", "c.pem"], "belong to --listen-tls"),
+    (["relay", "0", "--to", "127.0.0.1:104", "--listen-tls"], "needs --cert"),
+    (["relay", "0", "--to", "127.0.0.1:104", "--listen-tls", "--cert", "/nowhere/c.pem",
+      "--key", "/nowhere/k.pem"], "--listen-tls files"),
 ])
 def test_relay_bad_input_is_one_line_and_exit_2(tmp_path, args, words):
     done = subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir", str(tmp_path), *args],

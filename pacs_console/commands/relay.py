@@ -40,12 +40,20 @@ def register(subparsers) -> None:
     relay.add_argument("--no-stdin", action="store_true",
                        help="keep relaying when standard input closes (background use)")
     relay.add_argument("--json", action="store_true", help="one JSON object per association")
-    secure = relay.add_argument_group("TLS to the PACS (the modality's side stays plain)")
+    secure = relay.add_argument_group("TLS to the PACS")
     secure.add_argument("--tls", action="store_true", help="DICOM over TLS to the PACS")
     secure.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the PACS's")
     secure.add_argument("--tls-cert", metavar="PEM", help="client certificate")
     secure.add_argument("--tls-key", metavar="PEM", help="client private key")
     secure.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
+    listen = relay.add_argument_group("TLS from the modality (the relay decrypts, decodes and "
+                                      "forwards the same PDUs)")
+    listen.add_argument("--listen-tls", action="store_true",
+                        help="accept DICOM over TLS from the modality (needs --cert and --key)")
+    listen.add_argument("--cert", metavar="PEM", help="the console's certificate the modality sees")
+    listen.add_argument("--key", metavar="PEM", help="the console's private key")
+    listen.add_argument("--ca", metavar="PEM", help="require a modality certificate signed by "
+                        "this CA (mutual TLS)")
     relay.set_defaults(handler=run_relay, serves=True)
 
     trace = subparsers.add_parser("trace", help="decode a pcap/pcapng capture or a relay trace",
@@ -65,6 +73,10 @@ def _relay_usage(args) -> str | None:
         ipaddress.ip_address(args.bind)
     except ValueError:
         return f"--bind {args.bind!r} is not an IP address"
+    if (args.cert or args.key or args.ca) and not args.listen_tls:
+        return "--cert, --key and --ca belong to --listen-tls"
+    if args.listen_tls and not args.cert:
+        return "--listen-tls needs --cert (and --key unless the certificate file holds it)"
     if args.max_associations < 1:
         return "--max-associations must be at least 1"
     from pacs_console.core.relay.server import parse_target
@@ -116,10 +128,21 @@ def run_relay(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             trace.finish()
             return exit_codes.USAGE
-    relay = Relay(RelayConfig(args.bind, args.listen_port, host, port,
-                              max_associations=args.max_associations, rate=args.rate,
-                              upstream_tls=secure),
-                  trace=trace, on_end=ended)
+    listening = None
+    if args.listen_tls:
+        from pacs_console.core.dicom.wire.tls import TlsConfig
+
+        listening = TlsConfig(ca_file=args.ca or "", cert_file=args.cert, key_file=args.key or "")
+    try:
+        relay = Relay(RelayConfig(args.bind, args.listen_port, host, port,
+                                  max_associations=args.max_associations, rate=args.rate,
+                                  upstream_tls=secure, listen_tls=listening),
+                      trace=trace, on_end=ended)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        print(f"pacs-console relay: --listen-tls files: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)
+        trace.finish()
+        return exit_codes.USAGE
     try:
         relay.start()
     except OSError as exc:
@@ -131,9 +154,11 @@ def run_relay(args: argparse.Namespace) -> int:
     bound_host, bound_port = relay.address
     if args.json:
         print(json.dumps({"listening": bound_host, "port": bound_port, "to": f"{host}:{port}",
-                          "tls": secure is not None, "trace": str(out)}), flush=True)
+                          "tls": secure is not None, "listen_tls": listening is not None,
+                          "trace": str(out)}), flush=True)
     else:
-        print(f"Relay listening on {bound_host}:{bound_port}, forwarding to {host}:{port}"
+        print(f"Relay listening on {bound_host}:{bound_port}{' (TLS)' if listening else ''}, "
+              f"forwarding to {host}:{port}"
               f"{' over TLS' if secure else ''}; "
               f"trace {out}. Stop with Ctrl+C"
               + ("." if args.no_stdin else " or by closing standard input (Ctrl+D)."), flush=True)

@@ -7,7 +7,6 @@ import logging
 import queue
 import socket
 import socketserver
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -197,8 +196,9 @@ class Hl7Listener:
     def start(self) -> Hl7Listener:
         context = None
         if self.cert_file:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(self.cert_file, self.key_file or None)
+            from pacs_console.core.dicom.wire.tls import server_context
+
+            context = server_context(self.cert_file, self.key_file)
         self._server = _Server((self.host, self.port), self.options, self.notify, context)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,

@@ -1,51 +1,28 @@
 """Open a pcap or pcapng capture offline: TCP reassembled, DICOM and HL7 found and decoded.
 
-dpkt (BSD licence) reads the file formats and the Ethernet/IP/TCP headers; scapy is GPL and
-cannot ship in the bundle, and pyshark needs tshark, which a field laptop may not have. TCP is
-reassembled per direction by sequence number: retransmissions are trimmed, segments that
-arrive early wait (bounded), and a hole that never fills is skipped with the decoder told so
-it looks for the next PDU. DICOM is recognised on any port by the PDU structure; a capture
+``pcapread`` reads the file formats and the link/IP/TCP headers (a library's reader cost a
+minute per gigabyte: see there). TCP is reassembled per direction by sequence number:
+retransmissions are trimmed, segments that arrive early wait (bounded), and a hole that never
+fills is skipped with the decoder told so it looks for the next PDU. DICOM is recognised on any port by the PDU structure; a capture
 that starts mid-association is decoded from the first PDU boundary found.
 """
 
 from __future__ import annotations
 
-import socket
-import struct
 from pathlib import Path
 
+from pacs_console.core.relay import pcapread
 from pacs_console.core.relay.conversation import AC, RQ, Conversation
 from pacs_console.core.relay.findings import summary
 from pacs_console.core.relay.hl7_stream import Hl7Conversation
+from pacs_console.core.relay.pcapread import LINK_TYPES, CaptureError, tcp_segment
 from pacs_console.core.relay.stream import find_boundary
 
 PENDING_LIMIT = 8 << 20  # early segments held per direction before a hole is given up on
+BATCH = 256 << 10  # in-order bytes of one side fed to the decoder at once (not per segment)
+BATCH_SPAN = 0.05  # seconds of capture one batch may span (its time is its first segment's)
 HEAD_LIMIT = (1 << 20) + (64 << 10)  # bytes per side looked at to decide what a connection
 # carries: a capture begun inside a P-DATA-TF of 1 MB (a common maximum) still finds the next
-PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
-PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-_RAW = {12, 14, 101, 228, 229}
-
-
-class CaptureError(ValueError):
-    """Not a capture this reader understands, or damaged before anything could be read."""
-
-
-class _BoundedFile:
-    """A file whose reads never ask for more than is left, so a lying length field in a
-    record header cannot make the reader allocate gigabytes."""
-
-    def __init__(self, fp, size: int) -> None:
-        self.fp, self.left = fp, size
-
-    def read(self, n: int = -1) -> bytes:
-        n = self.left if n is None or n < 0 else min(n, self.left)
-        data = self.fp.read(n)
-        self.left -= len(data)
-        return data
-
-    def __getattr__(self, name):
-        return getattr(self.fp, name)
 
 
 class _Half:
@@ -69,10 +46,17 @@ class _Connection:
         self.scanned: dict[tuple, int] = {}
         self.decoder: Conversation | Hl7Conversation | None = None
         self.roles: dict[tuple, str] = {}
+        self.batch = bytearray()
+        self.batch_from: tuple | None = None
+        self.batch_when = 0.0
 
     # -- TCP ----------------------------------------------------------------------------------
     def segment(self, src: tuple, seq: int, flags: int, data: bytes, when: float) -> None:
         half = self.halves[src]
+        if seq == half.next and data and not flags & 0x07 and not half.pending:
+            half.next = (seq + len(data)) & 0xFFFFFFFF  # the common case: the next bytes
+            self._deliver(src, data, when)
+            return
         if flags & 0x02:  # SYN (a late copy must not rewind what was already read)
             if half.next is None:
                 half.next = (seq + 1) & 0xFFFFFFFF
@@ -121,6 +105,7 @@ class _Connection:
         first = min(half.pending, key=lambda s: (s - half.next) % (1 << 32))
         half.next = first
         if isinstance(self.decoder, Conversation) and src in self.roles:
+            self._feed()
             self.decoder.gap(self.roles[src])
         self._drain(src, half, when)
 
@@ -137,7 +122,17 @@ class _Connection:
             self._classify(src)
             return
         if self.decoder is not None:
-            self.decoder.feed(self.roles[src], data, when)
+            if src != self.batch_from or len(self.batch) >= BATCH or \
+                    when - self.batch_when > BATCH_SPAN:
+                self._feed()
+                self.batch_from, self.batch_when = src, when
+            self.batch += data
+
+    def _feed(self) -> None:
+        """The batch to the decoder: one call per run of one side's bytes, not per segment."""
+        if self.batch:
+            self.decoder.feed(self.roles[self.batch_from], bytes(self.batch), self.batch_when)
+            self.batch = bytearray()
 
     def _classify(self, src: tuple) -> None:
         buf = self.sides[src]
@@ -174,6 +169,8 @@ class _Connection:
         return self.ends[1] if end == self.ends[0] else self.ends[0]
 
     def report(self) -> dict | None:
+        if self.decoder is not None:
+            self._feed()
         if isinstance(self.decoder, Conversation):
             self.decoder.mid_association = self.syn_from is None
             self.decoder.close("end of the capture" if not any(
@@ -189,130 +186,58 @@ def _name(end: tuple) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _packets(path: Path):
-    import dpkt
-
-    size = path.stat().st_size
-    fp = open(path, "rb")  # noqa: SIM115 - closed in the finally below
-    try:
-        magic = fp.read(4)
-        fp.seek(0)
-        bounded = _BoundedFile(fp, size)
-        if magic == PCAPNG_MAGIC:
-            reader = dpkt.pcapng.Reader(bounded)
-        elif magic in PCAP_MAGICS:
-            reader = dpkt.pcap.Reader(bounded)
-        else:
-            raise CaptureError("not a pcap or pcapng capture (unknown first bytes)")
-        link = reader.datalink()
-        for when, frame in reader:
-            yield when, link, frame
-    except (dpkt.NeedData, dpkt.UnpackError, ValueError) as exc:
-        if isinstance(exc, CaptureError):
-            raise
-        detail = str(exc) or type(exc).__name__
-        raise CaptureError(f"the capture is damaged or cut short ({detail})") from exc
-    finally:
-        fp.close()
-
-
-def _ipv4_tcp(link: int, frame: bytes):
-    """The common case (IPv4, unfragmented, over Ethernet, loopback or raw IP) read with two
-    struct calls; None sends the frame to dpkt's full parsers."""
-    if link == 1 and frame[12:14] == b"\x08\x00":
-        off = 14
-    elif link in (0, 108) and len(frame) > 4 and frame[4] >> 4 == 4:
-        off = 4
-    elif link in _RAW and frame[:1] and frame[0] >> 4 == 4:
-        off = 0
-    else:
-        return None
-    if len(frame) < off + 40 or frame[off + 9] != 6 or struct.unpack_from(">H", frame, off + 6)[0] & 0x3FFF:
-        return None  # not TCP, or a fragment
-    ihl = (frame[off] & 15) * 4
-    total = struct.unpack_from(">H", frame, off + 2)[0]
-    tcp = off + ihl
-    if ihl < 20 or len(frame) < tcp + 20:
-        return None
-    sport, dport, seq = struct.unpack_from(">HHI", frame, tcp)
-    start = tcp + (frame[tcp + 12] >> 4) * 4
-    end = off + total if total else len(frame)  # 0 under TCP segmentation offload
-    src = socket.inet_ntoa(frame[off + 12:off + 16])
-    dst = socket.inet_ntoa(frame[off + 16:off + 20])
-    return (src, sport), (dst, dport), seq, frame[tcp + 13], frame[start:min(end, len(frame))]
-
-
-def _tcp(link: int, frame: bytes):
-    fast = _ipv4_tcp(link, frame)
-    if fast is not None:
-        return fast
-    import dpkt
-
-    if link == 1:
-        ip = dpkt.ethernet.Ethernet(frame).data
-    elif link in (0, 108):
-        ip = dpkt.loopback.Loopback(frame).data
-    elif link == 113:
-        ip = dpkt.sll.SLL(frame).data
-    elif link == 276:
-        ip = dpkt.sll2.SLL2(frame).data
-    elif link in _RAW:
-        ip = dpkt.ip.IP(frame) if frame[:1] and frame[0] >> 4 == 4 else dpkt.ip6.IP6(frame)
-    else:
-        return None
-    if isinstance(ip, dpkt.ip.IP):
-        family, tcp = socket.AF_INET, ip.data
-    elif isinstance(ip, dpkt.ip6.IP6):
-        family, tcp = socket.AF_INET6, ip.data
-    else:
-        return None
-    if not isinstance(tcp, dpkt.tcp.TCP):
-        return None
-    src, dst = socket.inet_ntop(family, ip.src), socket.inet_ntop(family, ip.dst)
-    return (src, tcp.sport), (dst, tcp.dport), tcp.seq, tcp.flags, bytes(tcp.data)
-
-
 def read_capture(path: Path) -> tuple[list[dict], list[str]]:
     """(a summary per DICOM association and HL7 connection, problems); CaptureError if the file
     cannot be read at all. A damaged tail is a problem: what came before is still decoded."""
-    connections: dict[frozenset, _Connection] = {}
+    connections: dict[tuple, _Connection] = {}  # (source, destination) either way round
     done: list[_Connection] = []
     problems: list[str] = []
     packets = skipped = 0
-    try:
-        for when, link, frame in _packets(Path(path)):
-            packets += 1
-            try:
-                parsed = _tcp(link, frame)
-            except Exception:  # noqa: BLE001 - one mangled frame is skipped, not fatal
-                skipped += 1
-                continue
-            if parsed is None:
-                continue
-            src, dst, seq, flags, data = parsed
-            key = frozenset((src, dst))
-            conn = connections.get(key)
-            if conn is not None and flags & 0x02 and not flags & 0x10 and any(
-                    h.fin for h in conn.halves.values()):
-                done.append(connections.pop(key))  # the ports were reused: a new connection
-                conn = None
-            if conn is None:
-                conn = connections[key] = _Connection(src, dst, src if flags & 0x02 else None)
-            conn.segment(src, seq, flags, data, when)
-    except CaptureError as exc:
-        if not packets:
-            raise
-        problems.append(f"{exc} (after {packets} packets; what came before is decoded)")
+    foreign: dict[int, int] = {}  # link type -> frames not read
+    with open(Path(path), "rb") as fp:
+        reader = pcapread.packets(fp)  # CaptureError: not a capture at all
+        try:
+            for when, link, frame in reader:
+                packets += 1
+                if link not in LINK_TYPES:
+                    foreign[link] = foreign.get(link, 0) + 1
+                    continue
+                try:
+                    parsed = tcp_segment(link, frame)
+                except Exception:  # noqa: BLE001 - one mangled frame is skipped, not fatal
+                    skipped += 1
+                    continue
+                if parsed is not None:
+                    _segment(connections, done, *parsed, when)
+        except CaptureError as exc:
+            problems.append(f"{exc} (after {packets} packets; what came before is decoded)")
     if skipped:
         problems.append(f"{skipped} frame(s) could not be parsed and were skipped")
+    for link, count in sorted(foreign.items()):
+        problems.append(f"{count} frame(s) of link type {link} are not read (Ethernet, Linux "
+                        "cooked, loopback and raw IP are)")
     reports = []
-    for conn in [*done, *connections.values()]:
+    for conn in [*done, *dict.fromkeys(connections.values())]:
         conn.flush()
         report = conn.report()
         if report is not None:
             reports.append(report)
     reports.sort(key=lambda r: r.get("started") or 0.0)
     return reports, problems
+
+
+def _segment(connections: dict, done: list, src, dst, seq: int, flags: int, data,
+             when: float) -> None:
+    """One TCP segment to its connection (a new one when the ports are reused)."""
+    conn = connections.get((src, dst))
+    if conn is not None and flags & 0x02 and not flags & 0x10 and any(
+            h.fin for h in conn.halves.values()):
+        done.append(conn)  # the ports were reused: a new connection
+        conn = None
+    if conn is None:
+        conn = connections[(src, dst)] = connections[(dst, src)] = _Connection(
+            src, dst, src if flags & 0x02 else None)
+    conn.segment(src, seq, flags, bytes(data), when)
 
 
 def read_any(path: Path) -> tuple[str, list[dict], list[str]]:

@@ -73,6 +73,7 @@ class Conversation:
         self.healing = resync  # a capture: a decode failure means a false PDU boundary
         self.orphans: dict[int, tuple[str, dict, dict, float]] = {}  # responses seen first
         self.held = 0  # bytes of dataset headers waiting for resolve()
+        self.tls: dict[str, str] = {}  # side ("modality", "PACS") -> "TLSv1.3 <cipher>"
 
     # -- input --------------------------------------------------------------------------------
     def feed(self, direction: str, data, when: float | None = None) -> None:
@@ -93,6 +94,11 @@ class Conversation:
                 break
         if stream.error is not None and not had_error:
             self._broken(direction, stream.error)
+
+    def tls_event(self, side: str, version: str, cipher: str) -> None:
+        """The TLS handshake with one side succeeded (the relay decrypts and re-encrypts)."""
+        self.tls[side] = f"{version} {cipher}".strip()
+        self._event("", "TLS", f"TLS with the {side}: {self.tls[side]}")
 
     def gap(self, direction: str) -> None:
         self.streams[direction].gap()

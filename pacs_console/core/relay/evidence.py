@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from pacs_console.core import phi
-from pacs_console.core.relay.capture import PCAP_MAGICS, PCAPNG_MAGIC, read_any
+from pacs_console.core.relay.capture import read_any
+from pacs_console.core.relay.pcapread import PCAP_MAGICS, PCAPNG_MAGIC
 from pacs_console.core.relay.tracefile import MAGIC
 
 FORMAT = "pacs-console-trace-timeline/1"

@@ -253,7 +253,7 @@ def summary(conv: Conversation) -> dict:
                      for cid, (abstract, syntaxes) in conv.proposed.items()],
         "messages": phi.redact_json(messages), "messages_not_kept": conv.messages_dropped,
         "timeline": phi.redact_json(conv.events), "events_not_kept": conv.events_dropped,
-        "mid_association": conv.mid_association,
+        "mid_association": conv.mid_association, "tls": dict(conv.tls),
         "diagnosis": phi.redact_json([d.to_dict() for d in diagnose_conversation(conv)]),
     }
     return data

@@ -34,8 +34,10 @@ class RelayConfig:
     rate: int = 0  # bytes per second over all associations; 0 = unlimited
     connect_timeout: float = 10.0
     idle_timeout: float = 600.0  # a silent association is cut after this long
-    upstream_tls: tls.TlsConfig | None = None  # DICOM over TLS to the PACS (the modality's
-    # side stays plain: the relay decodes what the modality sends, then encrypts it)
+    upstream_tls: tls.TlsConfig | None = None  # DICOM over TLS to the PACS
+    listen_tls: tls.TlsConfig | None = None  # DICOM over TLS from the modality: the console's
+    # cert_file/key_file, and ca_file to require modality certificates signed by that CA.
+    # The relay decrypts, decodes and forwards the same PDU bytes (re-encrypted if upstream_tls).
 
 
 def parse_target(text: str) -> tuple[str, int] | str:
@@ -69,7 +71,8 @@ class _Bucket:
 
 
 class Relay:
-    """``on_event(assoc_id, conversation)`` on every chunk decoded (for live views) and
+    """``on_event(assoc_id, conversation)`` on every chunk decoded and once at the end (for
+    live views, e.g. ``live.LiveFeed``) and
     ``on_end(assoc_id, summary)`` as each association ends; ``trace`` (a TraceWriter) gets
     every byte. Callbacks run on pump threads and must be quick; their failures are ignored."""
 
@@ -88,6 +91,9 @@ class Relay:
         self.ended: list[dict] = []
         self.refused = 0
         self.thread: threading.Thread | None = None
+        side = config.listen_tls
+        self.listen_context = (None if side is None else  # a bad PEM raises here, not per call
+                               tls.server_context(side.cert_file, side.key_file, side.ca_file))
 
     @property
     def address(self) -> tuple[str, int]:
@@ -135,7 +141,7 @@ class Relay:
                 return
             if not self.slots.acquire(blocking=False):
                 self.refused += 1
-                threading.Thread(target=_refuse, args=(client,), daemon=True).start()
+                threading.Thread(target=self._refuse, args=(client,), daemon=True).start()
                 continue
             with self.lock:
                 self.next_id += 1
@@ -148,6 +154,10 @@ class Relay:
         cfg = self.config
         conv = Conversation(f"{address[0]}:{address[1]}", f"{cfg.upstream_host}:{cfg.upstream_port}")
         try:
+            if self.listen_context is not None:
+                client = self._accept_tls(assoc_id, client, conv)
+                if client is None:
+                    return
             try:
                 upstream = socket.create_connection((cfg.upstream_host, cfg.upstream_port),
                                                     timeout=cfg.connect_timeout)
@@ -185,7 +195,10 @@ class Relay:
         cfg, config = self.config, self.config.upstream_tls
         name = tls.server_name(config, cfg.upstream_host)
         try:
-            return tls.client_context(config).wrap_socket(upstream, server_hostname=name)
+            secure = tls.client_context(config).wrap_socket(upstream, server_hostname=name)
+            cipher = secure.cipher()
+            conv.tls_event("PACS", secure.version() or "", cipher[0] if cipher else "")
+            return secure
         except (OSError, ValueError) as exc:
             _close(upstream)
             conv.problems.append(diagnose_tls.diagnose_tls_error(
@@ -195,6 +208,46 @@ class Relay:
                     exc, cfg.upstream_host, cfg.upstream_port, cfg.connect_timeout))
             conv.result = "PACS TLS failed"
             return None
+
+    def _accept_tls(self, assoc_id: int, client: socket.socket, conv: Conversation):
+        """The modality's TLS handshake, bounded by the connect timeout (a caller that never
+        finishes it holds one slot that long); None, and the diagnosis kept, when it fails."""
+        try:
+            secure = self.listen_context.wrap_socket(client, server_side=True,
+                                                     do_handshake_on_connect=False)
+        except OSError as exc:
+            conv.problems.append(diagnose_tls.diagnose_tls_accept_error(exc, conv.client))
+            conv.result = "modality TLS failed"
+            _close(client)
+            return None
+        with self.lock:
+            self.live[assoc_id] = (secure, None)  # stop() can cut a handshake short
+        try:
+            secure.settimeout(self.config.connect_timeout)
+            secure.do_handshake()
+        except (OSError, ValueError) as exc:
+            ca = self.config.listen_tls.ca_file if self.config.listen_tls else ""
+            conv.problems.append(diagnose_tls.diagnose_tls_accept_error(exc, conv.client,
+                                                                        ca_file=ca))
+            conv.result = "modality TLS failed"
+            _close(secure)
+            return None
+        cipher = secure.cipher()
+        conv.tls_event("modality", secure.version() or "", cipher[0] if cipher else "")
+        return secure
+
+    def _refuse(self, client: socket.socket) -> None:
+        """Over the limit: read the A-ASSOCIATE-RQ header, answer 'local limit exceeded', close
+        (over TLS when the modality's side is TLS)."""
+        try:
+            client.settimeout(5)
+            if self.listen_context is not None:
+                client = self.listen_context.wrap_socket(client, server_side=True)
+            client.recv(pdu.HEADER)
+            client.sendall(pdu.associate_rj(2, 3, 2))
+        except (OSError, ValueError):
+            pass
+        _close(client)
 
     def _pump(self, assoc_id: int, src: socket.socket, dst: socket.socket, direction: str,
               conv: Conversation, lock: threading.Lock) -> None:
@@ -225,6 +278,8 @@ class Relay:
 
     def _finish(self, assoc_id: int, conv: Conversation) -> None:
         conv.close()
+        if self.on_event is not None:  # the close, and anything decoded last
+            _quietly(self.on_event, assoc_id, conv)
         report = summary(conv)
         report["id"] = assoc_id
         with self.lock:
@@ -235,17 +290,6 @@ class Relay:
             _quietly(self.trace.close, assoc_id, report)
         if self.on_end is not None:
             _quietly(self.on_end, assoc_id, report)
-
-
-def _refuse(client: socket.socket) -> None:
-    """Over the limit: read the A-ASSOCIATE-RQ header, answer 'local limit exceeded', close."""
-    try:
-        client.settimeout(5)
-        client.recv(pdu.HEADER)
-        client.sendall(pdu.associate_rj(2, 3, 2))
-    except OSError:
-        pass
-    _close(client)
 
 
 def _close(sock: socket.socket) -> None:

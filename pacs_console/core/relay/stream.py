@@ -63,11 +63,13 @@ class PduStream:
         self.error: pdu.ProtocolError | None = None
         self.skipped = 0  # bytes dropped while looking for a boundary
         self.total = 0
+        self.need = 0  # bytes the PDU begun in buf needs in all: nothing to do before then
 
     def gap(self) -> None:
         """Bytes were lost (a capture gap) or a boundary was false: drop what is half read
         and look for the next boundary."""
         self.buf.clear()
+        self.need = 0
         self.resyncing = self.error is None
         self.resyncs += 1
 
@@ -76,6 +78,9 @@ class PduStream:
         if self.error is not None:
             return []
         self.buf += data
+        if len(self.buf) < self.need:  # the middle of a big P-DATA-TF: its header is read
+            return []
+        self.need = 0
         out: list[tuple[int, bytes]] = []
         pos, buf = 0, self.buf
         while True:
@@ -96,6 +101,7 @@ class PduStream:
                 self.buf = bytearray()
                 return out
             if len(buf) - pos - pdu.HEADER < length:
+                self.need = pdu.HEADER + length
                 break
             start = pos + pdu.HEADER
             out.append((kind, bytes(buf[start:start + length])))

@@ -32,6 +32,8 @@ from pacs_console.ui import workers
 from pacs_console.ui.widgets.panel_parts import button
 
 COLUMNS = ("Started", "Calling → Called", "Result", "Messages", "Findings")
+LIVE_COLUMNS = ("Time", "Association", "From", "Message")
+LIVE_ROWS = 500  # the live list keeps the latest rows only
 TROUBLE = "#ffcdd2"
 
 
@@ -60,6 +62,8 @@ class RelayTab(QWidget):
         self.trace = None
         self.source = ("", "")  # (file name, kind) of what the rows came from
         self.reports: list[dict] = []
+        self.feed = None
+        self.bridge = None
         self.port = QSpinBox()
         self.port.setObjectName("relay-port")
         self.port.setRange(0, 65535)
@@ -70,6 +74,13 @@ class RelayTab(QWidget):
         self.target = QLineEdit()
         self.target.setObjectName("relay-target")
         self.target.setPlaceholderText("PACS address:port, e.g. 10.1.2.3:104")
+        self.cert = QLineEdit()
+        self.cert.setObjectName("relay-cert")
+        self.cert.setPlaceholderText("empty: the modality sends plain DICOM")
+        self.cert.setToolTip("DICOM over TLS from the modality: this console's certificate (PEM)")
+        self.key = QLineEdit()
+        self.key.setObjectName("relay-key")
+        self.key.setPlaceholderText("its private key (PEM)")
         self.start_button = QPushButton("Start relay")
         self.start_button.setObjectName("relay-start")
         self.start_button.clicked.connect(lambda: self.toggle())
@@ -94,6 +105,15 @@ class RelayTab(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(lambda: self.show_row())
+        self.live = QTableWidget(0, len(LIVE_COLUMNS))
+        self.live.setObjectName("relay-live")
+        self.live.setHorizontalHeaderLabels(list(LIVE_COLUMNS))
+        self.live.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.live.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.live.verticalHeader().setVisible(False)
+        self.live.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.live.horizontalHeader().setStretchLastSection(True)
+        self.live.setToolTip("What passes, as it passes (the latest rows; patient data redacted)")
         self.details = QPlainTextEdit()
         self.details.setObjectName("relay-details")
         self.details.setReadOnly(True)
@@ -111,6 +131,11 @@ class RelayTab(QWidget):
         live.addWidget(QLabel("→ PACS"))
         live.addWidget(self.target, 1)
         live.addWidget(self.start_button)
+        secure = QHBoxLayout()
+        secure.addWidget(QLabel("TLS from the modality: certificate"))
+        secure.addWidget(self.cert, 2)
+        secure.addWidget(QLabel("key"))
+        secure.addWidget(self.key, 1)
         offline = QHBoxLayout()
         offline.addWidget(QLabel("Capture"))
         offline.addWidget(self.capture, 1)
@@ -118,10 +143,12 @@ class RelayTab(QWidget):
         offline.addWidget(self.open_button)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
+        split.addWidget(self.live)
         split.addWidget(self.details)
-        split.setSizes([260, 200])
+        split.setSizes([200, 200, 160])
         layout = QVBoxLayout(self)
         layout.addLayout(live)
+        layout.addLayout(secure)
         layout.addLayout(offline)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
@@ -135,19 +162,33 @@ class RelayTab(QWidget):
         if self.relay is not None:
             self.stop()
             return
+        from pacs_console.core.relay.live import LiveFeed
         from pacs_console.core.relay.server import Relay, RelayConfig, parse_target
         from pacs_console.core.relay.tracefile import TraceWriter
+        from pacs_console.ui.bridge import QueueBridge
 
         target = parse_target(self.target.text().strip())
         if isinstance(target, str):
             self.status.setText(f"PACS address: {target}")
             return
+        listen_tls = None
+        if self.cert.text().strip():
+            from pacs_console.core.dicom.wire.tls import TlsConfig, server_context
+
+            listen_tls = TlsConfig(cert_file=self.cert.text().strip(),
+                                   key_file=self.key.text().strip())
+            try:
+                server_context(listen_tls.cert_file, listen_tls.key_file)
+            except (OSError, ValueError) as exc:
+                self.status.setText(f"TLS certificate or key not usable: {exc}")
+                return
         path = self.ctx.paths.data / "traces" / time.strftime("relay-%Y%m%d-%H%M%S.trace")
         try:
             self.trace = TraceWriter(path)
+            feed = LiveFeed()
             relay = Relay(RelayConfig(self.bind.text().strip() or "0.0.0.0", self.port.value(),
-                                      *target), trace=self.trace,
-                          on_end=lambda _i, report: self.ended.emit(report))
+                                      *target, listen_tls=listen_tls), trace=self.trace,
+                          on_end=lambda _i, report: self.ended.emit(report), on_event=feed)
             relay.start()
             self.source = (path.name, "relay trace")
         except (OSError, ValueError) as exc:
@@ -156,16 +197,22 @@ class RelayTab(QWidget):
                 self.trace = None
             self.status.setText(f"Cannot start the relay: {getattr(exc, 'strerror', None) or exc}")
             return
-        self.relay = relay
+        self.relay, self.feed = relay, feed
+        self.bridge = QueueBridge(feed.queue, interval_ms=100, max_batch=LIVE_ROWS, parent=self)
+        self.bridge.received.connect(self.add_live)
         host, port = relay.address
-        self.status.setText(f"Listening on {host}:{port}, forwarding to {target[0]}:{target[1]}; "
-                            f"trace {path}")
+        self.status.setText(f"Listening on {host}:{port}{' (TLS)' if listen_tls else ''}, "
+                            f"forwarding to {target[0]}:{target[1]}; trace {path}")
         self.start_button.setText("Stop relay")
 
     def stop(self) -> None:
         relay, self.relay = self.relay, None
         if relay is not None:
             relay.stop()
+        if self.bridge is not None:
+            self.bridge.drain()  # the last rows, then no more polling
+            self.bridge.stop()
+            self.bridge = None
         if self.trace is not None:
             self.trace.finish()
             self.trace = None
@@ -227,6 +274,36 @@ class RelayTab(QWidget):
         if self.relay is not None:
             self.status.setText(self.status.text().split(" — ")[0]
                                 + f" — {len(self.reports)} association(s) so far")
+
+    def add_live(self, rows: list[dict]) -> None:
+        """A batch of rows from the relay's threads (one call per tick, however fast the store):
+        appended with updates off, the oldest dropped beyond LIVE_ROWS."""
+        rows = rows[-LIVE_ROWS:]
+        table = self.live
+        table.setUpdatesEnabled(False)
+        try:
+            extra = table.rowCount() + len(rows) - LIVE_ROWS
+            for _ in range(max(0, extra)):
+                table.removeRow(0)
+            for row in rows:
+                at = table.rowCount()
+                table.insertRow(at)
+                who = f"#{row['association']} {row['calling_ae'] or '?'} → {row['called_ae'] or '?'}"
+                text = row["text"] if row["text"].startswith(row["kind"]) else \
+                    f"{row['kind']}: {row['text']}"
+                cells = (time.strftime("%H:%M:%S", time.localtime(row["at"])) +
+                         f".{int(row['at'] * 1000) % 1000:03d}", who, row["from"], text)
+                trouble = row["kind"] in ("A-ABORT", "A-ASSOCIATE-RJ", "decode-failed") or (
+                    "status 0x" in text and "status 0x0000" not in text
+                    and "status 0xFF0" not in text)
+                for column, value in enumerate(cells):
+                    item = QTableWidgetItem(value)
+                    if trouble:
+                        item.setBackground(QBrush(QColor(TROUBLE)))
+                    table.setItem(at, column, item)
+        finally:
+            table.setUpdatesEnabled(True)
+        table.scrollToBottom()
 
     def show_row(self) -> None:
         from pacs_console.core.relay.text import describe, timeline

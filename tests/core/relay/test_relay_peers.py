@@ -4,126 +4,36 @@ destination. A recording tap between relay and PACS proves the bytes pass unchan
 
 from __future__ import annotations
 
-import hashlib
 import socket
-import subprocess
-import threading
-from contextlib import contextmanager
 
 import pytest
-from pydicom import dcmwrite
 
 from pacs_console.core.dicom.wire import pdu
-from pacs_console.core.relay.server import Relay, RelayConfig
-from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, TraceWriter, records
+from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, records
 from tests.core.relay.pdus import CT, EXPLICIT, ct_dataset, encode, store_rq
-from tests.core.relay.support import wait_for
-from tests.dicom_samples import ct_series
+from tests.core.relay.support import ct_files, dcmtk, relaying, stored_hashes, wait_for
 from tests.peers.plugin import MOVE_DEST_AET, SCU_AET
 
 pytestmark = pytest.mark.peers
-BIN = "/usr/bin/"
-
-
-class Tap:
-    """Between the relay and the PACS: forwards and records each direction's bytes."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.to_peer, self.from_peer = bytearray(), bytearray()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._copy, args=(client, upstream, self.to_peer), daemon=True).start()
-            threading.Thread(target=self._copy, args=(upstream, client, self.from_peer), daemon=True).start()
-
-    @staticmethod
-    def _copy(src, dst, record: bytearray) -> None:
-        try:
-            while data := src.recv(1 << 16):
-                record += data
-                dst.sendall(data)
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@contextmanager
-def relaying(tmp_path, host: str, port: int, *, tap: bool = False):
-    """(relay address, ended reports, trace path, tap) for a relay to host:port."""
-    tapper = Tap(host, port) if tap else None
-    trace_path = tmp_path / "relay.trace"
-    trace = TraceWriter(trace_path)
-    ended: list[dict] = []
-    relay = Relay(RelayConfig("127.0.0.1", 0, "127.0.0.1" if tap else host,
-                              tapper.port if tapper else port),
-                  trace=trace, on_end=lambda _i, report: ended.append(report))
-    relay.start()
-    try:
-        yield relay.address, ended, trace_path, tapper
-    finally:
-        relay.stop()
-        trace.finish()
-        if tapper:
-            tapper.close()
-
-
-def dcmtk(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN + args[0], *args[1:]], capture_output=True, text=True, timeout=120)
 
 
 def codes(report: dict) -> list[str]:
     return [d["code"] for d in report["diagnosis"]]
 
 
-def _files(tmp_path, count: int, **kw):
-    paths = []
-    for n, ds in enumerate(ct_series(count, size=128, **kw)):
-        paths.append(tmp_path / f"ct{n}.dcm")
-        dcmwrite(paths[-1], ds, enforce_file_format=True)
-    return paths
-
-
-def _stored(orthanc) -> dict[str, str]:
-    out = {}
-    for instance in orthanc.rest("GET", "/instances"):
-        uid = orthanc.rest("GET", f"/instances/{instance}/simplified-tags")["SOPInstanceUID"]
-        raw = urllib_get(orthanc.url + f"/instances/{instance}/file")
-        out[uid] = hashlib.sha256(raw).hexdigest()
-    return out
-
-
-def urllib_get(url: str) -> bytes:
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return response.read()
-
-
 def test_storescu_to_orthanc_byte_for_byte(orthanc, tmp_path):
-    files = _files(tmp_path, 4)
+    files = ct_files(tmp_path, 4)
     direct = dcmtk("storescu", "-aet", SCU_AET, "-aec", orthanc.aet, orthanc.host,
                    str(orthanc.dicom_port), *map(str, files))
     assert direct.returncode == 0, direct.stderr
-    stored_directly = _stored(orthanc)
+    stored_directly = stored_hashes(orthanc)
     orthanc.clear()
     with relaying(tmp_path, orthanc.host, orthanc.dicom_port, tap=True) as (address, ended, trace, tap):
         done = dcmtk("storescu", "-aet", SCU_AET, "-aec", orthanc.aet, address[0],
                      str(address[1]), *map(str, files))
         assert done.returncode == 0, done.stderr
         [report] = wait_for(ended)
-    assert _stored(orthanc) == stored_directly and len(stored_directly) == 4
+    assert stored_hashes(orthanc) == stored_directly and len(stored_directly) == 4
     sent = b"".join(p for kind, _, _, p in records(trace) if kind == DATA_RQ)
     answered = b"".join(p for kind, _, _, p in records(trace) if kind == DATA_AC)
     assert bytes(tap.to_peer) == sent and bytes(tap.from_peer) == answered
@@ -148,7 +58,7 @@ def test_worklist_queries_through_the_relay(wlmscpfs, tmp_path):
 
 
 def test_movescu_to_dcmqrscp_into_a_relay_unaware_destination(dcmqrscp, console_scp, tmp_path):
-    files = _files(tmp_path, 2)
+    files = ct_files(tmp_path, 2)
     stored = dcmtk("storescu", "-aet", SCU_AET, "-aec", dcmqrscp.aet, dcmqrscp.host,
                    str(dcmqrscp.dicom_port), *map(str, files))
     assert stored.returncode == 0, stored.stderr

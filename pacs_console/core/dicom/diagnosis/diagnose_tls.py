@@ -88,3 +88,48 @@ def diagnose_tls_error(exc: BaseException, host: str, port: int, *, server_name:
             evidence)
     return Diagnosis("tls-handshake-failed", f"TLS handshake with {where} failed: {reason or exc}",
                      ("a TLS configuration mismatch",), ("check the node's TLS settings",), evidence)
+
+
+def diagnose_tls_accept_error(exc: BaseException, client: str, *, ca_file: str = "") -> Diagnosis:
+    """A caller's TLS handshake with the console (listening) failed: name why, from our side."""
+    reason = str(getattr(exc, "reason", "") or "")
+    evidence = {"error": str(exc), "from": client,
+                "client CA": ca_file or "(no client certificate asked for)"}
+    if any(r in reason for r in _NOT_TLS_REASONS):
+        return Diagnosis(
+            "tls-caller-not-tls", f"{client} did not start TLS on the console's TLS port",
+            ("the modality sends plain DICOM (TLS is off in its network settings)",
+             "something else than a DICOM node connected"),
+            ("turn TLS on for this destination in the modality, or run the relay without "
+             "--listen-tls",), evidence)
+    if isinstance(exc, ssl.SSLCertVerificationError) or "PEER_DID_NOT_RETURN_A_CERTIFICATE" in reason:
+        return Diagnosis(
+            "tls-caller-certificate-refused", f"{client} gave no client certificate signed by "
+            "the CA the console asks for",
+            ("the modality has no client certificate configured",
+             "its certificate is signed by another CA or has expired"),
+            ("install a certificate from the hospital CA in the modality",
+             "or give the CA that signed the modality's certificate"), evidence)
+    if any(r in reason for r in _CLIENT_CERT_REASONS):
+        return Diagnosis(
+            "tls-caller-refused-certificate", f"{client} refused the console's TLS certificate",
+            ("the modality does not trust the CA that signed the console's certificate",
+             "the certificate has expired or names another host"),
+            ("import the CA that signed the console's certificate into the modality",
+             "or use a certificate the modality already trusts"), evidence)
+    if any(r in reason for r in _PROTOCOL_REASONS):
+        return Diagnosis(
+            "tls-caller-protocol-mismatch", f"{client} and the console share no TLS version or "
+            "cipher", ("the modality supports only TLS 1.0/1.1 or old ciphers",),
+            ("update the modality's TLS settings to TLS 1.2 or later",), evidence)
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | TimeoutError | ConnectionError) \
+            or "EOF" in str(exc):
+        return Diagnosis(
+            "tls-caller-gave-up", f"{client} closed the connection or went silent during the TLS "
+            "handshake", ("the modality rejected the console's certificate without saying why",
+                          "a scanner or health check probed the port"),
+            ("check the modality's log for a certificate error",), evidence)
+    return Diagnosis("tls-caller-handshake-failed", f"TLS handshake from {client} failed: "
+                     f"{reason or exc}", ("a TLS configuration mismatch",),
+                     ("compare the modality's TLS settings with the console's certificate",),
+                     evidence)

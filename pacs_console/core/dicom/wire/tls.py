@@ -1,4 +1,5 @@
-"""DICOM over TLS: client configuration, SSL contexts and a timed handshake for diagnosis."""
+"""DICOM over TLS: client configuration, SSL contexts (requestor and acceptor) and a timed
+handshake for diagnosis."""
 
 from __future__ import annotations
 
@@ -38,6 +39,19 @@ def client_context(cfg: TlsConfig) -> ssl.SSLContext:
         context.verify_mode = ssl.CERT_NONE
     if cfg.cert_file:
         context.load_cert_chain(cfg.cert_file, cfg.key_file or None)
+    return context
+
+
+def server_context(cert_file: str, key_file: str = "", ca_file: str = "") -> ssl.SSLContext:
+    """An SSL context for the console as an acceptor (a listener the modality calls): TLS 1.2+,
+    the console's certificate and key; with ``ca_file``, a caller must present a certificate
+    signed by that CA (mutual TLS). OSError/ssl.SSLError when a file cannot be used."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=ca_file or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_file, key_file or None)
+    context.verify_mode = ssl.CERT_REQUIRED if ca_file else ssl.CERT_NONE
     return context
 
 
