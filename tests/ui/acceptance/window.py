@@ -23,7 +23,8 @@ API (all on the ``Console`` object the fixture yields)::
     console.click(widget, pos=None, button=Left)    mouse click (waits until visible+enabled)
     console.click_button("Search", parent)          button() then click()
     console.double_click(widget, pos)
-    console.type_into(widget, "text", enter=False) click, select all, type (line/spin/plain edits)
+    console.type_into(widget, "text", enter=False) click, select all, type (line/spin/plain edits;
+                                                    "Abɛna": non-ASCII as an input method commits it)
     console.key(widget, Qt.Key_Down, modifiers)     one key press
     console.choose_tab(tab_widget, "Query")         click the tab's rect in the tab bar
     console.choose_combo(combo, "SERIES")           click to open the popup, arrow keys, Enter
@@ -111,6 +112,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def type_text(widget: QWidget, text: str) -> None:
+    """Type ``text`` into ``widget`` the way it arrives from a person: letters a keyboard has
+    as key presses, and the rest (ɛ, ɔ, Ŋ, é ...) as an input method delivers them: a
+    QInputMethodEvent whose commit string is the composed text, sent to the focused field (a
+    Ghanaian keyboard layout or an IME does exactly that). QTest's key events carry no text
+    beyond what a key produces, so ``keyClicks("Abɛna")`` would lose the "ɛ"."""
+    from PySide6.QtGui import QInputMethodEvent
+
+    start = 0
+    while start < len(text):
+        ascii_run = text[start].isascii()
+        end = start
+        while end < len(text) and text[end].isascii() == ascii_run:
+            end += 1
+        if ascii_run:
+            QTest.keyClicks(widget, text[start:end])
+        else:
+            event = QInputMethodEvent("", [])
+            event.setCommitString(text[start:end])
+            QApplication.sendEvent(widget, event)
+        start = end
 
 
 # ---- the console --------------------------------------------------------------------------------
@@ -248,7 +272,7 @@ class Console:
         keys = widget.lineEdit() if isinstance(widget, QComboBox) and widget.lineEdit() else widget
         QTest.keyClick(keys, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         if text:
-            QTest.keyClicks(keys, text)
+            type_text(keys, text)  # non-ASCII as an input method commits it
         else:
             QTest.keyClick(keys, Qt.Key.Key_Delete)
         if enter:
@@ -393,7 +417,7 @@ def _send_move(widget: QWidget, point: QPoint, button) -> None:
 
 # ---- building the window ------------------------------------------------------------------------
 
-def open_console(data_dir: Path, demo: bool = True, timeout: float = 30.0) -> Console:
+def open_console(data_dir: Path, demo: bool = True, timeout: float = 60.0) -> Console:
     """``pacs-console --demo --data-dir DATA_DIR`` (app.start_window), minus app.exec(), with the
     demo PACS and the Storage SCP on ports the OS assigns when they bind."""
     from pacs_console.app import configure_application, start_window
