@@ -114,8 +114,7 @@ class Settings:
         elif self.ae_title != self.ae_title.strip():
             notes["ae_title"] = "Leading or trailing spaces are often trimmed by peers"
         if self.scp_port == 0:
-            notes["scp_port"] = ("Any free port: the port changes between starts; configure the "
-                                 "remote PACS with the port the status bar shows")
+            notes["scp_port"] = "Changes between starts: the status bar shows it"
         elif self.scp_port < 1024:
             notes["scp_port"] = "Ports below 1024 need administrator rights on Linux and macOS"
         return notes

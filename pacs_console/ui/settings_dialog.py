@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -95,10 +98,22 @@ class SettingsDialog(QDialog):
                                         QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        # Thirty fields are taller than a 1366×768 laptop: they scroll, the buttons stay put.
+        fields = QWidget()
+        fields.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setObjectName("settings-fields")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(fields)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.buttons)
         self.validate()
+        screen = (parent.screen() if parent is not None else QGuiApplication.primaryScreen())
+        room = screen.availableGeometry().height() - 80 if screen is not None else 700
+        self.resize(fields.sizeHint().width() + 40,
+                    min(fields.sizeHint().height() + self.buttons.sizeHint().height() + 40, room))
 
     def _add_row(self, form: QFormLayout, name: str, label: str, editor: QWidget) -> None:
         message = QLabel()

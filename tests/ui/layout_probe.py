@@ -202,6 +202,75 @@ def _start(folder: Path, demo: bool):
     return console
 
 
+# What a field engineer's log holds: titles as people write them, a site with its full name.
+SITE = "Tamale Teaching Hospital"
+TITLES = ("Slow retrieves from the archive after 16:00",
+          "CT cannot send studies to the archive",
+          "Reading room monitor calibration overdue")
+
+
+def _records_from_the_command_line(folder: Path) -> None:
+    """A site and incidents logged with the CLI (another process) before the window opens."""
+    import os
+    import subprocess
+
+    def cli(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir", str(folder), *args],
+                       check=True, capture_output=True, timeout=120, env=dict(os.environ))
+
+    cli("site", "add", SITE)
+    for title in TITLES:
+        cli("incident", "new", "--severity", "high", "--title", title, "--site", SITE)
+
+
+def tooltip_at(view, index) -> str:
+    """What a person sees when the mouse rests on the cell."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    QToolTip.hideText()
+    pos = view.visualRect(index).center()
+    QApplication.sendEvent(view.viewport(), QHelpEvent(
+        QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos)))
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def cut_cells(view) -> list[dict]:
+    """Every visible cell whose text is wider than its column: its header, its text, and
+    whether hovering it shows the whole text."""
+    model, found = view.model(), []
+    metrics = view.fontMetrics()
+    for row in range(min(model.rowCount(), 30)):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            text = str(index.data() or "")
+            rect = view.visualRect(index)
+            if not text or view.isColumnHidden(column) or rect.width() <= 0:
+                continue
+            if metrics.horizontalAdvance(text) > rect.width() - 8:  # the cell's own margins
+                found.append({"header": str(model.headerData(column, Qt.Orientation.Horizontal)),
+                              "text": text, "width": rect.width(),
+                              "tooltip": text in tooltip_at(view, index)})
+    return found
+
+
+def record_panels(console, out: dict) -> None:
+    """The Incidents log and the Sync outbox with those records: cut columns, clipped text."""
+    incidents = console.choose_nav("Incidents")
+    log = console.find(QTableView, parent=incidents)
+    console.wait_for(lambda: log.model().rowCount() >= len(TITLES), 30, "the incidents listed")
+    console.settle(0.5)
+    out["cells"] = {"Incidents": cut_cells(log)}
+    out["clipped"]["Incidents/log"] = clipped(incidents)
+    sync = console.choose_nav("Sync")
+    outbox = console.find(QTableView, "outbox-table", sync)
+    console.wait_for(lambda: outbox.model().rowCount() >= len(TITLES), 30, "the outbox listed")
+    console.settle(0.5)
+    out["cells"]["Sync"] = cut_cells(outbox)
+    out["clipped"]["Sync/outbox"] = clipped(sync)
+
+
 def _idle(console) -> None:
     """Until the background work the window started is done (slow on a loaded machine)."""
     from pacs_console.ui import workers
@@ -297,8 +366,10 @@ def measure(data_dir: Path) -> dict:
         fresh_panels(fresh, out)
     finally:
         close_console(fresh)
+    _records_from_the_command_line(data_dir / "demo")
     console = _start(data_dir / "demo", demo=True)
     try:
+        record_panels(console, out)
         tests_panel(console, out)
         out["viewer"] = viewer(console, data_dir / "cd")
         out["clipped"]["Viewer/study"] = clipped(console.window.panels["Viewer"])

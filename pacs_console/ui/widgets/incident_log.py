@@ -25,6 +25,7 @@ from pacs_console.ui.widgets.columns import size_columns
 from pacs_console.ui.widgets.incident_detail import IncidentDetail, diagnosis_text
 from pacs_console.ui.widgets.incident_filters import IncidentFilterBar
 
+SIDE_BY_SIDE = 1400  # px: narrower (a 1366×768 laptop), the detail goes under the list
 COLUMN_SAMPLES = {"#": "99999", "Severity": "Critical", "Status": "acknowledged",
                   "SLA": "running 62:36:11", "Site": "Korle Bu",
                   "Reported (UTC)": "2026-12-05 01:15", "Response due": "2026-12-05 01:15"}
@@ -122,7 +123,7 @@ class IncidentLog(QWidget):
         left_layout.addWidget(self.filters)
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.count_label)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 2)
@@ -131,6 +132,19 @@ class IncidentLog(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Beside the list on a wide screen; under it on a laptop, so the list has the whole
+        width and a title reads whole ("Slow retrieves from the archive after 16:00")."""
+        super().resizeEvent(event)
+        wanted = (Qt.Orientation.Horizontal if self.width() >= SIDE_BY_SIDE
+                  else Qt.Orientation.Vertical)
+        if self.splitter.orientation() != wanted:
+            self.splitter.setOrientation(wanted)
+            whole = self.width() if wanted == Qt.Orientation.Horizontal else self.height()
+            self.splitter.setSizes([whole * 11 // 20, whole * 9 // 20]
+                                   if wanted == Qt.Orientation.Vertical
+                                   else [whole * 2 // 3, whole // 3])
 
     # loading -------------------------------------------------------------------------------
 
