@@ -262,6 +262,13 @@ def record_panels(console, out: dict) -> None:
     console.wait_for(lambda: log.model().rowCount() >= len(TITLES), 30, "the incidents listed")
     console.settle(0.5)
     out["cells"] = {"Incidents": cut_cells(log)}
+    console.click_row(log, 0)
+    console.wait_for(lambda: any(label.isVisible() and "<h3>#" in label.text()
+                                 for label in incidents.findChildren(QLabel)), 10, "the detail")
+    out["incident_detail"] = [label.text() for label in incidents.findChildren(QLabel)
+                              if _visible(label) and label.text()]
+    share = console.window.panels["Incidents"]
+    out["incident_split"] = {"table": log.height(), "panel": share.height()}
     out["clipped"]["Incidents/log"] = clipped(incidents)
     sync = console.choose_nav("Sync")
     outbox = console.find(QTableView, "outbox-table", sync)

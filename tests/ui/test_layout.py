@@ -107,6 +107,14 @@ def test_text_columns_read_whole_and_any_cut_value_shows_in_its_tooltip(seen, pa
     assert all(c["tooltip"] for c in cells), [c for c in cells if not c["tooltip"]]
 
 
+def test_the_incident_detail_reads_without_a_uuid_and_leaves_the_list_room(seen):
+    shown = " ".join(seen["incident_detail"])
+    assert "Slow retrieves from the archive after 16:00" in shown or "#" in shown, shown
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", shown), shown
+    split = seen["incident_split"]
+    assert split["table"] >= split["panel"] // 3, split  # the list is not squeezed to 5 rows
+
+
 def test_nothing_is_clipped(seen):
     clipped = {view: found for view, found in seen["clipped"].items() if found}
     assert not clipped, clipped

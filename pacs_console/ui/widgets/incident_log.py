@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -141,10 +141,14 @@ class IncidentLog(QWidget):
                   else Qt.Orientation.Vertical)
         if self.splitter.orientation() != wanted:
             self.splitter.setOrientation(wanted)
-            whole = self.width() if wanted == Qt.Orientation.Horizontal else self.height()
-            self.splitter.setSizes([whole * 11 // 20, whole * 9 // 20]
-                                   if wanted == Qt.Orientation.Vertical
-                                   else [whole * 2 // 3, whole // 3])
+            QTimer.singleShot(0, self._share)  # once the layout has its final size
+
+    def _share(self) -> None:
+        """The list about half the height under each other, two thirds side by side."""
+        vertical = self.splitter.orientation() == Qt.Orientation.Vertical
+        whole = self.splitter.height() if vertical else self.splitter.width()
+        self.splitter.setSizes([whole // 2, whole - whole // 2] if vertical
+                               else [whole * 2 // 3, whole - whole * 2 // 3])
 
     # loading -------------------------------------------------------------------------------
 
