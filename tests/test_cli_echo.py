@@ -46,6 +46,28 @@ def test_closed_port_exits_4(data_dir):
     assert json.loads(proc.stdout)["result"]["diagnosis"]["code"] == "connection-refused"
 
 
+def test_a_series_nobody_answers_says_so_instead_of_none_figures(data_dir):
+    """No echo answered: no "median None ms", in the output or in the saved run's summary."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # released: nothing listens there
+    proc = run_cli("echo", "--count", "2", "--interval", "0", "127.0.0.1", str(port),
+                   data_dir=data_dir)
+    assert proc.returncode == exit_codes.REFUSED, proc.stdout + proc.stderr
+    assert "2 sent, 0 OK, loss 100 %; no round trip measured (no echo answered)" in proc.stdout
+    assert "None" not in proc.stdout + proc.stderr
+    from pacs_console.core.db.engine import Database
+    from pacs_console.core.db.testruns import list_test_runs
+    from pacs_console.paths import app_paths
+
+    database = Database(app_paths(data_dir).database, migrate=False)
+    try:
+        summaries = [run.summary for run in list_test_runs(database)]  # what History shows
+    finally:
+        database.close()
+    assert summaries == ["2 C-ECHO, 0 OK, loss 100 %"], summaries
+
+
 def test_silent_listener_times_out_at_the_given_acse_timeout(data_dir):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

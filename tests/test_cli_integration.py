@@ -13,7 +13,8 @@ from pacs_console.core.hl7 import mllp, templates
 from pacs_console.core.hl7.listener import Hl7Listener, ListenerOptions
 from pacs_console.core.workflow.scp import ScpBehaviour, WorkflowSCP
 from tests.conftest import ROOT, run_cli
-from tests.core.dicom_ops.helpers import QUICK, free_port
+from tests.core.dicom_ops.helpers import QUICK
+from tests.peers.net import announced_port
 
 
 def test_hl7_send_template_and_file(data_dir, tmp_path):
@@ -54,12 +55,12 @@ def test_hl7_send_ack_timeout_and_nack(data_dir):
 
 
 def test_hl7_listen_answers_and_masks(data_dir):
-    port = free_port()
     cmd = [sys.executable, "-m", "pacs_console", "--data-dir", str(data_dir), "hl7", "listen",
-           str(port), "--bind", "127.0.0.1", "--count", "1", "--duration", "30"]
+           "0", "--bind", "127.0.0.1", "--count", "1", "--duration", "30"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
+        port = announced_port(proc.stderr)  # any free port: the one it bound
         fields = templates.test_patient_fields(8)
         text = templates.render("orm", fields)
         for _ in range(100):

@@ -6,16 +6,15 @@ Only the places that must hold patient data (README: "Where patient data is kept
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 from pacs_console.core.dicom.synth.studies import PatientInfo, generate_study, write_study
 from tests.conftest import ROOT, run_cli
+from tests.peers.net import announced_port
 from tests.peers.plugin import SCU_PORT
 
 FAMILY, GIVEN, PID, BIRTH = "Quarshie", "Abenaa", "GH-PL4NT3D", "19670423"
@@ -23,12 +22,6 @@ NEEDLES = (FAMILY.lower(), GIVEN.lower(), PID.lower(), BIRTH)
 PASS = {"PACS_CONSOLE_SIGNING_PASSPHRASE": "planted pass 7"}
 # Relative to the --data-dir root: the local store of received images and the viewer's index.
 MUST_HOLD_PHI = ("data/store/", "cache/index.sqlite3")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _cli(data_dir: Path, *args: str, env=None) -> subprocess.CompletedProcess:
@@ -124,19 +117,12 @@ def test_a_planted_patient_leaves_no_trace_outside_the_store_and_index(orthanc, 
     assert qido["result"]["matches"] if "result" in qido else qido["matches"]
     _cli(data_dir, "dicomweb", "wado", web, study, "--json")
 
-    port = _free_port()
     listener = subprocess.Popen(
         [sys.executable, "-m", "pacs_console", "--data-dir", str(data_dir), "-v", "hl7",
-         "listen", str(port), "--bind", "127.0.0.1", "--count", "1", "--json"],
+         "listen", "0", "--bind", "127.0.0.1", "--count", "1", "--json"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        port = announced_port(listener.stderr)  # any free port, the one it bound
         message = tmp_path / "order.hl7"
         message.write_text(_hl7_message())
         _cli(data_dir, "hl7", "send", "127.0.0.1", str(port), str(message), "--json")

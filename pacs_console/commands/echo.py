@@ -73,9 +73,10 @@ def run(args) -> int:
             emit_run("echo", ok_all, run_id, code, stats=stats, results=results)
         else:
             rt = stats.round_trip
-            say(args, f"{stats.sent} sent, {stats.ok} OK, loss {stats.loss_pct:g} %; round trip "
-                      f"min/median/p95/max {rt['min']}/{rt['median']}/{rt['p95']}/{rt['max']} ms, "
-                      f"jitter {rt['jitter']} ms")
+            times = (f"round trip min/median/p95/max {rt['min']}/{rt['median']}/{rt['p95']}/"
+                     f"{rt['max']} ms, jitter {rt['jitter']} ms" if rt["median"] is not None
+                     else "no round trip measured (no echo answered)")
+            say(args, f"{stats.sent} sent, {stats.ok} OK, loss {stats.loss_pct:g} %; {times}")
             if stats.last_diagnosis:
                 say_diagnosis(args, ctx, stats.last_diagnosis)
         return code

@@ -100,6 +100,11 @@ class Context:
                                   min_free=max(0, settings.scp_min_free_mb) << 20)
         return self.scp
 
+    def scp_port(self) -> int:
+        """The port the Storage SCP listens on, else the configured one (0: any free port)."""
+        scp = self.scp
+        return scp.port if scp is not None and scp.running else self.settings.scp_port
+
     def known_aes(self) -> set[str]:
         """Calling AEs the Storage SCP accepts by default: the address book's and the demo's."""
         from pacs_console.core.db.nodes import list_nodes
@@ -117,7 +122,7 @@ class Context:
 
         def resolve(ae_title: str):
             if ae_title.strip() == self.settings.ae_title.strip():
-                return ("127.0.0.1", self.settings.scp_port)
+                return ("127.0.0.1", self.scp_port())
             for node in list_nodes(self.db):
                 if node.ae_title.strip() == ae_title.strip():
                     return (node.host, node.port)

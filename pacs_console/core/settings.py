@@ -34,7 +34,7 @@ class Settings:
     organisation_logo: str = ""
     default_site: str = ""
     ae_title: str = DEFAULT_AE_TITLE
-    scp_port: int = 11113
+    scp_port: int = 11113  # 0: any free port, chosen by the OS at each start (shown once bound)
     connect_timeout: float = 5.0
     acse_timeout: float = 10.0
     dimse_timeout: float = 30.0
@@ -64,8 +64,8 @@ class Settings:
         ae_problem = validate_ae_title(self.ae_title)
         if ae_problem:
             problems["ae_title"] = ae_problem
-        if not 1 <= self.scp_port <= 65535:
-            problems["scp_port"] = f"Port {self.scp_port} is outside 1-65535"
+        if not 0 <= self.scp_port <= 65535:
+            problems["scp_port"] = f"Port {self.scp_port} is outside 0-65535 (0: any free port)"
         for name in ("connect_timeout", "acse_timeout", "dimse_timeout", "network_timeout"):
             value = getattr(self, name)
             if not 0.1 <= value <= 3600:
@@ -113,7 +113,9 @@ class Settings:
             notes["ae_title"] = "Lower-case letters: many PACS compare AE titles case-sensitively"
         elif self.ae_title != self.ae_title.strip():
             notes["ae_title"] = "Leading or trailing spaces are often trimmed by peers"
-        if self.scp_port < 1024:
+        if self.scp_port == 0:
+            notes["scp_port"] = "Changes between starts: the status bar shows it"
+        elif self.scp_port < 1024:
             notes["scp_port"] = "Ports below 1024 need administrator rights on Linux and macOS"
         return notes
 

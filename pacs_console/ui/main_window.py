@@ -160,7 +160,9 @@ class MainWindow(QMainWindow):
         cert = certificate_info(self.ctx.paths.data)  # a 1 KB file: the public part only
         text = (f"{cert.name}, {cert.organisation}\nSHA-256 {cert.fingerprint_sha256}\n"
                 f"valid until {cert.not_after:%Y-%m-%d}" if cert else "")
-        dialog = SettingsDialog(self.ctx.settings, self, certificate=text)
+        scp = self.ctx.scp
+        dialog = SettingsDialog(self.ctx.settings, self, certificate=text,
+                                scp_listening=scp.port if scp is not None and scp.running else 0)
         if dialog.exec():
             self.ctx.save_settings(dialog.value())
             self.status.update_scp()

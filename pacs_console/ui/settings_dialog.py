@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,7 +30,7 @@ TEXT_FIELDS = (("engineer_name", "Engineer name"), ("engineer_id", "Engineer ID"
                ("default_site", "Default site"),
                ("ae_title", "Console AE title"),
                ("scp_bind", "Storage SCP listens on (IP address; 0.0.0.0 = all)"))
-INT_FIELDS = (("scp_port", "Storage SCP port", 1, 65535),
+INT_FIELDS = (("scp_port", "Storage SCP port (0 = any free port)", 0, 65535),
               ("scan_rate", "Scan rate (attempts/s)", 1, 5000),
               ("scan_concurrency", "Scan concurrency", 1, 512),
               ("max_pdu", "Maximum PDU received (bytes)", 0, 1 << 26),
@@ -45,7 +48,8 @@ CHECK_FIELDS = (("scp_accept_any", "Storage SCP accepts any calling AE (not only
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None, *,
-                 certificate: str = "") -> None:
+                 certificate: str = "", scp_listening: int = 0) -> None:
+        """``scp_listening``: the port the Storage SCP listens on now (0: not running)."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(480)  # long values and hints stay readable
@@ -65,6 +69,12 @@ class SettingsDialog(QDialog):
             spin.setObjectName(name)
             spin.valueChanged.connect(self.validate)
             self._add_row(form, name, label, spin)
+        self.editors["scp_port"].setSpecialValueText("Any free port")
+        self.listening = QLabel(f"Listening now on port {scp_listening}: the port to configure "
+                                "on the remote PACS" if scp_listening else "Not listening now")
+        self.listening.setObjectName("scp_port-listening")
+        self.listening.setWordWrap(True)
+        self.editors["scp_port"].parentWidget().layout().addWidget(self.listening)
         for name, label in FLOAT_FIELDS:
             spin = QDoubleSpinBox()
             spin.setRange(0.0, 3600.0)
@@ -88,10 +98,22 @@ class SettingsDialog(QDialog):
                                         QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        # Thirty fields are taller than a 1366×768 laptop: they scroll, the buttons stay put.
+        fields = QWidget()
+        fields.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setObjectName("settings-fields")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(fields)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.buttons)
         self.validate()
+        screen = (parent.screen() if parent is not None else QGuiApplication.primaryScreen())
+        room = screen.availableGeometry().height() - 80 if screen is not None else 700
+        self.resize(fields.sizeHint().width() + 40,
+                    min(fields.sizeHint().height() + self.buttons.sizeHint().height() + 40, room))
 
     def _add_row(self, form: QFormLayout, name: str, label: str, editor: QWidget) -> None:
         message = QLabel()

@@ -115,7 +115,8 @@ class ConsoleStatusBar(QStatusBar):
             if scp.accepts_any:
                 text += " · accepts any calling AE"
         else:
-            text = f"Storage SCP: stopped ({settings.ae_title}:{settings.scp_port})"
+            port = settings.scp_port or "any free port"
+            text = f"Storage SCP: stopped ({settings.ae_title}:{port})"
         self.scp_button.setText(text)
 
     def toggle_scp(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import tempfile
 import time
 
@@ -10,12 +9,6 @@ from tests.bench.qt_loop import Heartbeat, pump_until, settle
 from tests.bench.runner import Case
 
 _state: dict = {}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _setup() -> None:
@@ -32,7 +25,7 @@ def _setup() -> None:
     tune_interpreter_for_gui()  # as the real app does
     app = QApplication.instance() or QApplication([])
     ctx = Context.open(app_paths(tempfile.mkdtemp(prefix="pacs-bench-gui-")))
-    ctx.settings = Settings(scp_port=_free_port())
+    ctx.settings = Settings(scp_port=0)  # any free port: read back from scp.port
     scp = ctx.storage_scp()
     scp.host = "127.0.0.1"
     scp.start()

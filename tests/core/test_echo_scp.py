@@ -111,3 +111,23 @@ def test_storage_scp_port_in_use_raises_oserror(tmp_path):
             StorageSCP(tmp_path, "PACSCONSOLE", blocker.getsockname()[1], host="127.0.0.1").start()
     finally:
         blocker.close()
+
+
+def test_storage_scp_on_any_free_port_keeps_its_port_on_restart_while_free(tmp_path):
+    scp = StorageSCP(tmp_path, "PACSCONSOLE", 0, host="127.0.0.1").start()
+    first = scp.port
+    assert first != 0 and echo("127.0.0.1", first, "PACSCONSOLE").ok
+    scp.stop()
+    scp.start()  # the remote PACS was told this port: it stays while nobody took it
+    assert scp.port == first and echo("127.0.0.1", first, "PACSCONSOLE").ok
+    scp.stop()
+    taker = socket.socket()
+    taker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the echoes' TIME_WAIT
+    taker.bind(("127.0.0.1", first))
+    taker.listen()
+    try:
+        scp.start()  # taken meanwhile: any other free port, and it says which
+        assert scp.port not in (0, first) and echo("127.0.0.1", scp.port, "PACSCONSOLE").ok
+    finally:
+        scp.stop()
+        taker.close()

@@ -32,10 +32,16 @@ def test_valid_settings_have_no_errors_and_warn_on_lower_case():
     assert "case" in Settings(ae_title="pacsconsole").warnings()["ae_title"]
 
 
-@pytest.mark.parametrize("field, value", [("scp_port", 0), ("scp_port", 70000),
+@pytest.mark.parametrize("field, value", [("scp_port", -1), ("scp_port", 70000),
                                           ("connect_timeout", 0.0), ("scan_rate", 0)])
 def test_out_of_range_numbers_are_refused(field, value):
     assert field in Settings(**{field: value}).errors()
+
+
+def test_storage_scp_port_0_means_any_free_port_and_says_so():
+    settings = Settings(scp_port=0)
+    assert settings.errors() == {}
+    assert "status bar shows" in settings.warnings()["scp_port"]
 
 
 def test_round_trip_keeps_every_field(tmp_path):

@@ -53,3 +53,18 @@ def session_port(name: str, host: str = "127.0.0.1") -> int:
     if key not in os.environ:
         os.environ[key] = str(free_port(host))
     return int(os.environ[key])
+
+
+def announced_port(stream, pattern: str = r"listening on \S+:(\d+)") -> int:
+    """The port a child server announces once it listens (started on port 0, so the OS picked
+    it as it bound: nothing can take it between choosing and binding). Reads ``stream`` line by
+    line until ``pattern``'s first group; the rest stays for ``communicate()``."""
+    import re
+
+    seen = []
+    for line in iter(stream.readline, ""):
+        seen.append(line)
+        found = re.search(pattern, line)
+        if found:
+            return int(found.group(1))
+    raise AssertionError(f"the server never said it listens: {''.join(seen)[-2000:]}")

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -27,40 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 UID = re.compile(r"\b\d+(\.\d+){3,}\b")
-
-
-def wait(app, predicate, timeout: float = 60.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def settle(app, seconds: float = 0.3) -> None:
-    wait(app, lambda: False, seconds)
-
-
-def click(widget) -> None:
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def click_nav(app, window, name: str) -> None:
-    from pacs_console.ui.main_window import PANELS
-
-    item = window.nav.item(PANELS.index(name))
-    QTest.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton,
-                     pos=window.nav.visualItemRect(item).center())
-    settle(app)
-
-
-def click_tab(app, tabs, title: str) -> None:
-    bar = tabs.tabBar()
-    index = [tabs.tabText(i) for i in range(tabs.count())].index(title)
-    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
-    settle(app)
 
 
 def _visible(widget: QWidget) -> bool:
@@ -135,7 +100,7 @@ def panel_text(panel: QWidget) -> dict:
             "labels": labels}
 
 
-def address_book(app, tests) -> dict:
+def address_book(console, tests) -> dict:
     """How much height the address book takes above the tabs, collapsed and opened."""
     def tabs_top() -> int:
         return tests.tabs.mapTo(tests, tests.tabs.rect().topLeft()).y()
@@ -147,11 +112,11 @@ def address_book(app, tests) -> dict:
         table = tests.findChild(QTableView, "address-book")
         seen["opened_rows"] = table.model().rowCount() if table is not None and \
             table.isVisible() else 0
-        click(toggle)  # collapse to the strip
-        settle(app, 0.3)
+        console.click(toggle)  # collapse to the strip
+        console.settle(0.3)
         seen["tabs_top"] = tabs_top()
-        click(toggle)
-        settle(app, 0.3)
+        console.click(toggle)
+        console.settle(0.3)
         seen["tabs_top_again"] = tabs_top()
     return seen
 
@@ -195,16 +160,16 @@ def drop_folder(widget, folder: Path) -> None:
     QApplication.sendEvent(widget, drop)
 
 
-def viewer(app, window, folder: Path) -> dict:
+def viewer(console, folder: Path) -> dict:
     from pacs_console.core.dicom.synth.studies import generate_study, write_study
 
     write_study(generate_study("CT", images=4, series=1, size=64, seed=7), folder)
-    click_nav(app, window, "Viewer")
-    panel = window.panels["Viewer"]
+    panel = console.choose_nav("Viewer")
     drop_folder(panel, folder)
-    wait(app, lambda: panel.busy == 0 and panel.tree.topLevelItemCount() > 0, 60)
-    wait(app, lambda: panel.tags.model.rowCount() > 20, 30)
-    settle(app, 0.5)
+    console.wait_for(lambda: panel.busy == 0 and panel.tree.topLevelItemCount() > 0, 60,
+                     "the dropped study listed")
+    console.wait_for(lambda: panel.tags.model.rowCount() > 20, 30, "the tags shown")
+    console.settle(0.5)
     table = panel.tags.table
     model = table.model()
     widths = sum(table.columnWidth(c) for c in range(model.columnCount()))
@@ -219,97 +184,204 @@ def viewer(app, window, folder: Path) -> dict:
                 panel, panel.series.view.rect().bottomLeft()).y()}
 
 
-def measure(data_dir: Path) -> dict:
-    from pacs_console.core.context import Context
+def _start(folder: Path, demo: bool):
+    """``pacs-console [--demo] --data-dir FOLDER`` (app.start_window), the Storage SCP on any
+    free port: the window exactly as it opens, measured as it is."""
+    from pacs_console.app import configure_application, start_window
     from pacs_console.core.settings import Settings, save_settings
     from pacs_console.paths import app_paths
-    from pacs_console.ui import workers
-    from pacs_console.ui.main_window import PANELS, MainWindow
-    from tests.ui.acceptance.window import free_port
+    from tests.ui.acceptance.window import Console, wait_for_demo
 
-    app = QApplication.instance() or QApplication(["layout-probe"])
-    app.setStyle("Fusion")
-    paths = app_paths(data_dir).ensure()
-    save_settings(paths.settings_file, Settings(scp_port=free_port()))  # no fixed port
-    ctx = Context.open(paths)
-    out: dict = {"panels": {}, "clipped": {}}
-    window = MainWindow(ctx)
-    window.show()
-    settle(app, 1.0)
+    paths = app_paths(folder).ensure()
+    save_settings(paths.settings_file, Settings(scp_port=0))
+    configure_application(QApplication.instance())
+    window = start_window(paths, demo=demo, demo_port=0)
+    console = Console(window, window.ctx, data_dir=folder)
+    if demo:
+        wait_for_demo(console, 120)
+    return console
+
+
+# What a field engineer's log holds: titles as people write them, a site with its full name.
+SITE = "Tamale Teaching Hospital"
+TITLES = ("Slow retrieves from the archive after 16:00",
+          "CT cannot send studies to the archive",
+          "Reading room monitor calibration overdue")
+
+
+def _records_from_the_command_line(folder: Path) -> None:
+    """A site and incidents logged with the CLI (another process) before the window opens."""
+    import os
+    import subprocess
+
+    def cli(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir", str(folder), *args],
+                       check=True, capture_output=True, timeout=120, env=dict(os.environ))
+
+    cli("site", "add", SITE)
+    for title in TITLES:
+        cli("incident", "new", "--severity", "high", "--title", title, "--site", SITE)
+
+
+def tooltip_at(view, index) -> str:
+    """What a person sees when the mouse rests on the cell."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    QToolTip.hideText()
+    pos = view.visualRect(index).center()
+    QApplication.sendEvent(view.viewport(), QHelpEvent(
+        QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos)))
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def cut_cells(view) -> list[dict]:
+    """Every visible cell whose text is wider than its column: its header, its text, and
+    whether hovering it shows the whole text."""
+    model, found = view.model(), []
+    metrics = view.fontMetrics()
+    for row in range(min(model.rowCount(), 30)):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            text = str(index.data() or "")
+            rect = view.visualRect(index)
+            if not text or view.isColumnHidden(column) or rect.width() <= 0:
+                continue
+            if metrics.horizontalAdvance(text) > rect.width() - 8:  # the cell's own margins
+                found.append({"header": str(model.headerData(column, Qt.Orientation.Horizontal)),
+                              "text": text, "width": rect.width(),
+                              "tooltip": text in tooltip_at(view, index)})
+    return found
+
+
+def record_panels(console, out: dict) -> None:
+    """The Incidents log and the Sync outbox with those records: cut columns, clipped text."""
+    incidents = console.choose_nav("Incidents")
+    log = console.find(QTableView, parent=incidents)
+    console.wait_for(lambda: log.model().rowCount() >= len(TITLES), 30, "the incidents listed")
+    console.settle(0.5)
+    out["cells"] = {"Incidents": cut_cells(log)}
+    console.click_row(log, 0)
+    console.wait_for(lambda: any(label.isVisible() and "<h3>#" in label.text()
+                                 for label in incidents.findChildren(QLabel)), 10, "the detail")
+    out["incident_detail"] = [label.text() for label in incidents.findChildren(QLabel)
+                              if _visible(label) and label.text()]
+    share = console.window.panels["Incidents"]
+    out["incident_split"] = {"table": log.height(), "panel": share.height()}
+    out["clipped"]["Incidents/log"] = clipped(incidents)
+    sync = console.choose_nav("Sync")
+    outbox = console.find(QTableView, "outbox-table", sync)
+    console.wait_for(lambda: outbox.model().rowCount() >= len(TITLES), 30, "the outbox listed")
+    console.settle(0.5)
+    out["cells"]["Sync"] = cut_cells(outbox)
+    out["clipped"]["Sync/outbox"] = clipped(sync)
+
+
+def _idle(console) -> None:
+    """Until the background work the window started is done (slow on a loaded machine)."""
+    from pacs_console.ui import workers
+
+    console.wait_for(lambda: not workers._ACTIVE, 30, "background work done")  # noqa: SLF001
+
+
+def fresh_panels(console, out: dict) -> None:
+    """A fresh folder without the demo: every panel's heading, purpose and empty state."""
+    from pacs_console.ui.main_window import PANELS
+
+    window = console.window
+    console.settle(1.0)
     screen = window.screen().availableGeometry()
     frame = window.frameGeometry()
     out["screen"] = [screen.x(), screen.y(), screen.width(), screen.height()]
     out["frame"] = [frame.x(), frame.y(), frame.width(), frame.height()]
     hint = window.minimumSizeHint()
     out["minimum"] = [hint.width(), hint.height()]
-    # A fresh folder: every panel's heading, purpose and empty state.
     for name in PANELS:
-        click_nav(app, window, name)
-        # What the panel loads in the background first (slow on a loaded machine).
         started = time.monotonic()
-        wait(app, lambda: not workers._ACTIVE, 20)
+        panel = console.choose_nav(name)
+        _idle(console)
         out.setdefault("loaded_s", {})[name] = round(time.monotonic() - started, 2)
-        settle(app, 0.5)
-        out["panels"][name] = panel_text(window.panels[name])
-        out["clipped"][name] = clipped(window.panels[name])
-    # With the demo PACS: the tests a person runs, then what they see.
-    demo = ctx.start_demo(port=0)
-    if getattr(demo, "_ae", None) is not None:  # issue 14 item 4 is fixed on its own
-        demo._ae.maximum_associations = max(demo._ae.maximum_associations, 64)
-    window.demo_started(demo)
-    # The status bar at its fullest: the Storage SCP started with a click, the demo running.
-    bar = window.statusBar()
-    click(window.status.scp_button)
-    wait(app, lambda: "listening" in window.status.scp_button.text(), 20)
-    settle(app, 0.3)
+        console.settle(0.5)
+        out["panels"][name] = panel_text(panel)
+        out["clipped"][name] = clipped(panel)
+
+
+def tests_panel(console, out: dict) -> None:
+    """With the demo PACS: the tests a person runs, then what they see."""
+    bar = console.window.statusBar()
     out["clipped"]["Status bar"] = status_clipped(bar)
     out["status"] = [w.text() for w in bar.findChildren(QWidget)
                      if _visible(w) and hasattr(w, "text") and callable(w.text)]
-    tests = window.panels["Tests"]
-    click_nav(app, window, "Tests")
-    wait(app, lambda: tests.selected_node() is not None, 20)
-    click_tab(app, tests.tabs, "Verify")
-    verify = tests.verify
-    verify.count.selectAll()
-    QTest.keyClicks(verify.count, "4")
-    verify.interval.selectAll()
-    QTest.keyClicks(verify.interval, "0.2")
-    click(verify.series_button)
-    wait(app, lambda: not verify.running, 60)
-    settle(app, 0.5)
+    tests = console.choose_nav("Tests")
+    console.click_row(tests.table, [r[0] for r in console.rows(tests.table)].index("Demo PACS"))
+    console.choose_tab(tests.tabs, "Verify")
+    verify = tests.tabs.currentWidget()
+    console.type_into(console.find(name="echo-count", parent=verify), "4")
+    console.type_into(console.find(name="echo-interval", parent=verify), "0.2")
+    console.click_button("Start continuous", verify)
+    stats = console.find(name="echo-stats", parent=verify)
+    console.wait_text(stats, "round trip min", 60)
+    console.wait_for(lambda: console.button("C-ECHO once", verify).isEnabled(), 10, "idle")
+    console.settle(0.5)
     out["plots"] = {"Verify": plot_info(verify.plot)}
-    out["book"] = address_book(app, tests)
-    out["resizable"] = {title: isinstance(tab.log.parentWidget(), QSplitter) for title, tab in
-                        (("Verify", verify), ("Retrieve", tests.operation_tabs["Retrieve"]),
-                         ("Store", tests.operation_tabs["Store"]))}
+    out["book"] = address_book(console, tests)
     out["clipped"]["Tests/Verify"] = clipped(tests)
+    tabs = {"Verify": verify}
     for title in ("Retrieve", "Store"):
-        click_tab(app, tests.tabs, title)
-        out["plots"][title] = plot_info(tests.operation_tabs[title].plot)
+        console.choose_tab(tests.tabs, title)
+        tabs[title] = tests.tabs.currentWidget()
+        console.settle(0.3)
+        out["plots"][title] = plot_info(tabs[title].plot)
         out["clipped"][f"Tests/{title}"] = clipped(tests)
-    query = tests.operation_tabs["Query"]
-    click_tab(app, tests.tabs, "Query")
-    click(query.search_button)
-    wait(app, lambda: query.worker is None and query.results.rowCount() > 0, 60)
-    settle(app, 0.5)
-    model = query.view.model()
-    out["query"] = {"rows": model.rowCount(), "visible_rows": visible_rows(query.view),
+    out["resizable"] = {title: isinstance(tab.log.parentWidget(), QSplitter)
+                        for title, tab in tabs.items()}
+    console.choose_tab(tests.tabs, "Query")
+    query = tests.tabs.currentWidget()
+    console.click_button("Search", query)
+    status = console.find(name="query-status", parent=query)
+    view = console.find(QTableView, parent=query)
+    console.wait_for(lambda: console.button("Search", query).isEnabled()
+                     and "match" in console.text(status).lower()
+                     and "so far" not in console.text(status), 60, "the search done",
+                     observe=lambda: console.text(status))
+    console.settle(0.5)
+    model = view.model()
+    out["query"] = {"rows": model.rowCount(), "visible_rows": visible_rows(view),
                     "headers": [model.headerData(c, Qt.Orientation.Horizontal)
                                 for c in range(model.columnCount())]}
     out["clipped"]["Tests/Query"] = clipped(tests)
-    probe = tests.operation_tabs["Capabilities"]
-    click_tab(app, tests.tabs, "Capabilities")
-    click(probe.start_button)
-    wait(app, lambda: probe.worker is None and probe.table.rowCount() > 0, 120)
-    settle(app, 0.5)
+    console.choose_tab(tests.tabs, "Capabilities")
+    probe = tests.tabs.currentWidget()
+    console.click_button("Probe capabilities", probe)
+    console.wait_text(console.find(name="probe-status", parent=probe), "SOP classes accepted",
+                      180)
+    console.wait_for(lambda: console.button("Probe capabilities", probe).isEnabled(), 10, "idle")
+    console.settle(0.5)
     out["capabilities"] = {"table": table_text(probe.table),
                            "association": table_text(probe.association)}
     out["clipped"]["Tests/Capabilities"] = clipped(tests)
-    out["viewer"] = viewer(app, window, data_dir.parent / "cd")
-    out["clipped"]["Viewer/study"] = clipped(window.panels["Viewer"])
-    window.close()
-    workers.cancel_all()
-    ctx.close()
+
+
+def measure(data_dir: Path) -> dict:
+    from tests.ui.acceptance.window import close_console
+
+    QApplication.instance() or QApplication(["layout-probe"])
+    out: dict = {"panels": {}, "clipped": {}}
+    fresh = _start(data_dir / "fresh", demo=False)
+    try:
+        fresh_panels(fresh, out)
+    finally:
+        close_console(fresh)
+    _records_from_the_command_line(data_dir / "demo")
+    console = _start(data_dir / "demo", demo=True)
+    try:
+        record_panels(console, out)
+        tests_panel(console, out)
+        out["viewer"] = viewer(console, data_dir / "cd")
+        out["clipped"]["Viewer/study"] = clipped(console.window.panels["Viewer"])
+    finally:
+        close_console(console)
     return out
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -66,18 +65,12 @@ def main(argv: list[str]) -> int:
     return 1 if failed else 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _one(out: Path) -> int:
     from tests.ui.screens_fill import Shooter
 
     os.environ["PACS_CONSOLE_SIGNING_PASSPHRASE"] = "screenshots only"
     with tempfile.TemporaryDirectory(prefix="screens-data-") as data:
-        shooter = Shooter(Path(data), out, _free_port())
+        shooter = Shooter(Path(data), out)  # the Storage SCP on any free port
         try:
             shooter.run()
         finally:

@@ -13,7 +13,8 @@ ENGINEER = "Yaw Ɔsɛi-Bɔnsu"
 
 
 class Shooter:
-    def __init__(self, data: Path, out: Path, scp_port: int) -> None:
+    def __init__(self, data: Path, out: Path, scp_port: int = 0) -> None:
+        """``scp_port`` 0: the Storage SCP on any free port (it starts before the records)."""
         from PySide6.QtWidgets import QApplication
 
         from pacs_console.core.context import Context
@@ -64,11 +65,12 @@ class Shooter:
         # at work, so the demo gets room here whatever its default is.
         if getattr(demo, "_ae", None) is not None:
             demo._ae.maximum_associations = max(demo._ae.maximum_associations, 64)
+        self.ctx.storage_scp().start()  # its real port goes into the address book
         self._records()
         self.window = MainWindow(self.ctx)
         self.window.show()
         self.window.demo_started(self.ctx.demo)
-        self.window.status.toggle_scp()
+        self.window.status.update_scp()
         tests = self.window.panels["Tests"]
         self.wait(lambda: tests.table.rowCount() >= 3, what="address book")
         tests.select_node("Demo PACS")
@@ -101,7 +103,7 @@ class Shooter:
         save_node(db, "Demo PACS", demo.ae_title, demo.host, demo.port, tags="pacs,demo",
                   is_demo=True, site_id=site.id)
         save_node(db, "Console Storage SCP", self.ctx.settings.ae_title, "127.0.0.1",
-                  self.ctx.settings.scp_port, tags="workstation", site_id=site.id)
+                  self.ctx.scp_port(), tags="workstation", site_id=site.id)
         arrived = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
         visit = sites.start_visit(db, site.name, engineer=ENGINEER, purpose="Quarterly visit",
                                   arrived_at=arrived)
@@ -197,7 +199,7 @@ class Shooter:
         addresses with nothing listening fail; the first failed cell opened."""
         self.wait(lambda: tab.site.findText("Tamale Teaching Hospital") >= 0, 30, "health sites")
         tab.site.setCurrentIndex(tab.site.findText("Tamale Teaching Hospital"))
-        tab.start_button.click()
+        tab.run_button.click()
         self.wait(lambda: tab.worker is None and tab.grid.rowCount() > 0, 180, "health check")
         failed = [(r, c) for r in range(tab.grid.rowCount()) for c in range(tab.grid.columnCount())
                   if tab.grid.item(r, c) is not None and tab.grid.item(r, c).text() == "FAIL"]
@@ -210,7 +212,7 @@ class Shooter:
         self.settle()
         self.shoot("discovery-empty")
         panel.targets.setText("127.0.0.1")
-        panel.ports.setText(f"{self.ctx.demo.port},{self.ctx.settings.scp_port}")
+        panel.ports.setText(f"{self.ctx.demo.port},{self.ctx.scp_port()}")
         panel.web_ports.setText("")
         panel.dns_sd.setChecked(False)
         panel.site.setEditText("Tamale Teaching Hospital")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,12 +27,7 @@ from pacs_console.paths import app_paths
 
 STARTS = 20
 READY = re.compile(r"Demo PACS (\S+) on 127\.0\.0\.1:(\d+)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+SCP = re.compile(r"Storage SCP \S+ listening on \S+:(\d+)")
 
 
 def _echo(ae_title: str, port: int, calling: str = "FIRSTSTART") -> int | None:
@@ -51,10 +45,10 @@ def _echo(ae_title: str, port: int, calling: str = "FIRSTSTART") -> int | None:
 def _first_start(folder: Path) -> dict:
     """Start the app on a fresh folder; return what a person (and a peer) would find."""
     paths = app_paths(folder).ensure()
-    # Only the Storage SCP's port is chosen (by the OS), so two starts at once never collide;
-    # the database, store and logs are as new as on a first start.
-    scp_port = _free_port()
-    save_settings(paths.settings_file, Settings(scp_port=scp_port))
+    # Only the Storage SCP's port is set: "any free port" (the OS picks it when the app binds),
+    # so two starts at once never collide; the database, store and logs are as new as on a
+    # first start.
+    save_settings(paths.settings_file, Settings(scp_port=0))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.Popen([sys.executable, "-m", "pacs_console", "--data-dir", str(folder),
                              "--demo", "--quit-after", "90"], env=env,
@@ -63,12 +57,14 @@ def _first_start(folder: Path) -> dict:
     found = None
     try:
         deadline = time.monotonic() + 60
-        while found is None and proc.poll() is None and time.monotonic() < deadline:
+        listening = None
+        while (found is None or listening is None) and proc.poll() is None \
+                and time.monotonic() < deadline:
             time.sleep(0.2)
             text = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
-            found = READY.search(text)
-        outcome = {"ready": found is not None, "exit": proc.poll()}
-        if found is not None:
+            found, listening = READY.search(text), SCP.search(text)
+        outcome = {"ready": found is not None and listening is not None, "exit": proc.poll()}
+        if outcome["ready"]:
             database = Database(paths.database, migrate=False)
             try:
                 demo_nodes = [n for n in list_nodes(database) if n.name == DEMO_NODE_NAME]
@@ -79,7 +75,8 @@ def _first_start(folder: Path) -> dict:
                                     if demo_nodes else None)
             # The Storage SCP accepts the AEs it knows (the address book, the demo PACS): the
             # demo is the peer that moves studies into it.
-            outcome["scp_echo"] = _echo(Settings().ae_title, scp_port, calling="DEMOPACS")
+            outcome["scp_echo"] = _echo(Settings().ae_title, int(listening.group(1)),
+                                        calling="DEMOPACS")
             outcome["logged_port"] = int(found.group(2))
     finally:
         proc.terminate()

@@ -98,6 +98,23 @@ def test_viewer_tags_fit_without_scrolling_and_nothing_empty_below_the_image(see
     assert shown["below_image"] < 60, shown  # the slider row, not an empty box
 
 
+@pytest.mark.parametrize("panel, text_column", [("Incidents", "Title"), ("Sync", "What")])
+def test_text_columns_read_whole_and_any_cut_value_shows_in_its_tooltip(seen, panel, text_column):
+    """The free-text column takes the room (titles as people write them read whole at
+    1366×768); a value another column cuts short is shown whole when the mouse rests on it."""
+    cells = seen["cells"][panel]
+    assert not [c for c in cells if c["header"] == text_column], cells
+    assert all(c["tooltip"] for c in cells), [c for c in cells if not c["tooltip"]]
+
+
+def test_the_incident_detail_reads_without_a_uuid_and_leaves_the_list_room(seen):
+    shown = " ".join(seen["incident_detail"])
+    assert "Slow retrieves from the archive after 16:00" in shown or "#" in shown, shown
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", shown), shown
+    split = seen["incident_split"]
+    assert split["table"] >= split["panel"] // 3, split  # the list is not squeezed to 5 rows
+
+
 def test_nothing_is_clipped(seen):
     clipped = {view: found for view, found in seen["clipped"].items() if found}
     assert not clipped, clipped

@@ -53,16 +53,24 @@ def save_site(db: Database, name: str, *, actor: str = "", region: str | None = 
               business_hours: Mapping[str, str] | None = None,
               holiday_country: str | None = None, closed_days: Iterable[str] | None = None,
               notes: str | None = None, site_id: int | None = None,
-              replace_closed_days: bool = False) -> SiteRecord:
+              replace_closed_days: bool = False, new: bool = False) -> SiteRecord:
     """Create a site or update the fields given; the calendar is validated before saving.
 
     By name, or with ``site_id`` the site with that id (which may then be renamed). Closed days
     are added to the stored ones unless ``replace_closed_days`` (an editor sends the full list).
+    ``new``: a new site only; a name already taken (in any case) is refused, never updated.
     """
     name = name.strip()
     if not name:
         raise invalid("site-name", "A site needs a name", "Give the facility's usual name")
     with audit.audited_session(db) as session:
+        if new:
+            taken = next((s.name for s in session.exec(select(Site)).all()
+                          if s.name.casefold() == name.casefold()), None)
+            if taken is not None:
+                raise invalid("site-name-taken", f"A site called {taken!r} already exists",
+                              "Choose it in the Site list to edit it, or give the new site "
+                              "a different name", site=taken)
         named = session.exec(select(Site).where(Site.name == name)).first()
         site = find_site(session, site_id) if site_id is not None else named
         if named is not None and site is not None and named.id != site.id:

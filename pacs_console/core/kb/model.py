@@ -65,10 +65,13 @@ class Article:
             data[key] = value.isoformat() if value else None
         return data
 
-    def text(self) -> str:
-        """The article as plain text: `kb show` and the Knowledge view print the same."""
-        lines = [f"Article {self.id}  {self.uuid}", f"  {self.title}"]
-        meta = [f"origin {self.origin}"]
+    def text(self, reference: bool = True) -> str:
+        """The article as plain text: `kb show` and the Knowledge view print the same, except
+        the UUID (what `kb show` takes a prefix of), left out of the view (``reference``)."""
+        lines = [f"Article {self.id}  {self.uuid}" if reference else f"Article #{self.id}",
+                 f"  {self.title}"]
+        meta = [f"origin {self.origin}" if reference else
+                ("written on this console" if self.origin == "local" else "from the helpdesk")]
         if self.vendor or self.model:
             meta.append(f"vendor {' '.join(filter(None, (self.vendor, self.model)))}")
         if self.codes:

@@ -293,10 +293,10 @@ def conflict_copy(db: Database, article_id: int) -> dict | None:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def describe(db: Database, article: Article) -> str:
+def describe(db: Database, article: Article, *, reference: bool = True) -> str:
     """The article as text, with the fields that differ from the helpdesk's version side by
-    side when they conflict, and the two ways out."""
-    text = article.text()
+    side when they conflict, and the two ways out (``reference``: with its UUID)."""
+    text = article.text(reference)
     rows = side_by_side(db, article)
     if rows:
         text += ("\n\nCONFLICT: changed here and on the helpdesk since the last sync. "

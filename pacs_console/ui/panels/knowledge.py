@@ -134,7 +134,7 @@ class KnowledgePanel(QWidget):
         except ArticleNotFound as exc:
             self.status.setText(str(exc))
             return
-        self.article_view.setPlainText(describe(self.ctx.db, article))
+        self.article_view.setPlainText(describe(self.ctx.db, article, reference=False))
         self.conflict.show_for(article)
         self.files.show_for(article)
 

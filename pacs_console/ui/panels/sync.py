@@ -55,7 +55,7 @@ FILTERS = {"All": ("pending", "in_flight", "done", "failed", "cancelled"), "Pend
 
 
 def _time(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""  # as the incident log shows it
 
 
 def _row(item) -> dict:
@@ -180,8 +180,9 @@ class SyncPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.verticalHeader().setVisible(False)
         size_columns(self.table, {"#": "9999", "State": "in_flight", "Kind": "comment",
-                                  "Incident": "9999", "Device time": "2026-12-05 01:15:00",
-                                  "Updated": "2026-12-05 01:15:00"}, ("What", "Error"))
+                                  "Incident": "9999", "Device time": "2026-12-05 01:15",
+                                  "Updated": "2026-12-05 01:15", "Error": "HTTP 503"},
+                     ("What",))  # an error too long for its column is whole in the tooltip
         self.empty = empty_state(
             "Nothing to send yet. Set up the helpdesk on the right (URL, queue, user, API "
             "token), press Test connection, then Sync now; incidents you log are queued here.")
@@ -199,6 +200,7 @@ class SyncPanel(QWidget):
         column.addWidget(self._credentials_box())
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
+        splitter.setSizes([800, 200])  # the outbox has the room; the form is filled once
         layout.addWidget(splitter, 1)
 
     def _credentials_box(self) -> QGroupBox:

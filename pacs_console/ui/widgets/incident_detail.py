@@ -114,8 +114,9 @@ class IncidentDetail(QWidget):
             f"{record.severity.capitalize()} · {record.category} · "
             f"<b>{STATUS_LABELS[record.status]}</b>{hold}<br>Site: {record.site_name or '-'}; "
             f"nodes: {nodes}<br>Reported {record.reported_at:%Y-%m-%d %H:%M} UTC; response due "
-            f"{sla.due_at:%Y-%m-%d %H:%M} UTC: <b>{sla.state}</b> {sla.countdown()}"
-            f"<br><small>{record.uuid}</small>")
+            f"{sla.due_at:%Y-%m-%d %H:%M} UTC: <b>{sla.state}</b> {sla.countdown()}")
+        # The UUID names the incident on every console and the helpdesk: on hover, not in the text.
+        self.heading.setToolTip(f"Reference {record.uuid}")
         lines = [f"{e.at:%Y-%m-%d %H:%M}  {e.kind:<10} {e.author}: {e.text}"
                  for e in (timeline(self.ctx.db, record.id) if events is None else events)]
         text = "\n".join(lines)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -25,6 +25,7 @@ from pacs_console.ui.widgets.columns import size_columns
 from pacs_console.ui.widgets.incident_detail import IncidentDetail, diagnosis_text
 from pacs_console.ui.widgets.incident_filters import IncidentFilterBar
 
+SIDE_BY_SIDE = 1400  # px: narrower (a 1366×768 laptop), the detail goes under the list
 COLUMN_SAMPLES = {"#": "99999", "Severity": "Critical", "Status": "acknowledged",
                   "SLA": "running 62:36:11", "Site": "Korle Bu",
                   "Reported (UTC)": "2026-12-05 01:15", "Response due": "2026-12-05 01:15"}
@@ -122,7 +123,7 @@ class IncidentLog(QWidget):
         left_layout.addWidget(self.filters)
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.count_label)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 2)
@@ -131,6 +132,23 @@ class IncidentLog(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Beside the list on a wide screen; under it on a laptop, so the list has the whole
+        width and a title reads whole ("Slow retrieves from the archive after 16:00")."""
+        super().resizeEvent(event)
+        wanted = (Qt.Orientation.Horizontal if self.width() >= SIDE_BY_SIDE
+                  else Qt.Orientation.Vertical)
+        if self.splitter.orientation() != wanted:
+            self.splitter.setOrientation(wanted)
+            QTimer.singleShot(0, self._share)  # once the layout has its final size
+
+    def _share(self) -> None:
+        """The list about half the height under each other, two thirds side by side."""
+        vertical = self.splitter.orientation() == Qt.Orientation.Vertical
+        whole = self.splitter.height() if vertical else self.splitter.width()
+        self.splitter.setSizes([whole // 2, whole - whole // 2] if vertical
+                               else [whole * 2 // 3, whole - whole * 2 // 3])
 
     # loading -------------------------------------------------------------------------------
 

@@ -174,7 +174,9 @@ class SiteDialog(QDialog):
         from pacs_console.core.incidents.sites import save_site
 
         try:
-            site = save_site(self.ctx.db, actor=actor_of(self.ctx), **self.value())
+            values = self.value()  # "New site…" makes a new one, never updates a namesake
+            site = save_site(self.ctx.db, actor=actor_of(self.ctx),
+                             new=values["site_id"] is None, **values)
         except ConsoleError as exc:
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(diagnosis_text(exc))

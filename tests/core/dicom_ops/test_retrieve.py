@@ -62,11 +62,10 @@ def test_get_from_orthanc(orthanc, study_in_orthanc, tmp_path):
 
 def test_get_and_move_from_demo(tmp_path):
     study = generate_study("MR", images=4, series=1, size=32, seed=12, compression="rle")
-    dest_port = free_port()
-    scp = StorageSCP(tmp_path / "scp", "DEST", dest_port, host="127.0.0.1", timeouts=QUICK).start()
+    scp = StorageSCP(tmp_path / "scp", "DEST", 0, host="127.0.0.1", timeouts=QUICK).start()
     try:
         with DemoPacs(studies=[study], resolve_destination=lambda ae: (
-                ("127.0.0.1", dest_port) if ae == "DEST" else None)) as demo:
+                ("127.0.0.1", scp.port) if ae == "DEST" else None)) as demo:
             target = Target(demo.host, demo.port, demo.ae_title, timeouts=QUICK)
             _, got = drain(get(target, "SERIES", {"study_uid": study[0].StudyInstanceUID,
                                                   "series_uid": study[0].SeriesInstanceUID},

@@ -160,10 +160,9 @@ def test_orthanc_storage_commitment(orthanc, wlmscpfs):
 def test_orthanc_refuses_commitment_of_instances_it_does_not_have(orthanc):
     from pacs_console.core.workflow import steps as st
 
-    port = free_port()
-    orthanc.add_modality(MODALITY, MODALITY, "127.0.0.1", port)
-    listener = st.ReportListener(MODALITY, "127.0.0.1", port, QUICK)
+    listener = st.ReportListener(MODALITY, "127.0.0.1", 0, QUICK)  # any free port, then told
     try:
+        orthanc.add_modality(MODALITY, MODALITY, "127.0.0.1", listener.port)
         step = st.commit(target_of(orthanc, calling_ae=MODALITY),
                          [("1.2.840.10008.5.1.4.1.1.2", "1.2.3.999.1")], listener=listener,
                          wait=10)

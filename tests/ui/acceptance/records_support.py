@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tests.ui.acceptance.window import type_text
+
 ROOT = Path(__file__).resolve().parents[3]
 SCREEN = (1366, 768)
 LEFT = Qt.MouseButton.LeftButton
@@ -105,7 +107,7 @@ class Person:
         if clear:
             QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
             QTest.keyClick(widget, Qt.Key.Key_Delete)
-        QTest.keyClicks(widget, text)
+        type_text(widget, text)  # non-ASCII as an input method commits it
 
     def key(self, widget: QWidget, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
         QTest.keyClick(widget, key, modifier)

@@ -3,6 +3,7 @@ and known fixes appearing beside a real failed echo's diagnosis in the Tests pan
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import UTC, datetime
 
@@ -43,6 +44,10 @@ def test_search_read_and_write_articles(console):
     console.wait_for(lambda: results.count() == 1, 10, "one match")
     assert results.item(0).text().startswith("#1 Archive listener down after power cut")
     console.wait_text(view, "start on boot")
+    # A person reads a number and a title, not the article's UUID.
+    assert console.text(view).startswith("Article #1\n  Archive listener down after power cut")
+    assert "written on this console" in console.text(view)
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", console.text(view)), console.text(view)
     console.wait_text(console.find(name="kb-status", parent=knowledge), "1 article match")
 
     console.click_button("New article…", knowledge)

@@ -73,6 +73,28 @@ def test_site_visit_and_maintenance(person: Person):
     person.no_modal()
 
 
+def test_a_new_site_named_like_an_existing_one_is_refused_not_merged(person: Person):
+    """"New site…" with a name already taken (in another case) says so; the existing site is
+    left as it was, not silently updated."""
+    person.go_to("Incidents")
+    _add_site(person)
+    person.press("Sites…")
+    dialog = person.modal()
+    chooser = person.field(dialog, "Site")
+    assert chooser.currentText() == "New site…"
+    person.type_into(person.field(dialog, "Name"), SITE.upper())
+    person.type_into(person.field(dialog, "Region"), "Volta")
+    buttons = dialog.findChild(QDialogButtonBox)
+    person.click(buttons.button(QDialogButtonBox.StandardButton.Save))
+    person.wait_text(lambda: person.labels(dialog), f"A site called '{SITE}' already exists")
+    assert "Choose it in the Site list to edit it" in person.labels(dialog)
+    assert [chooser.itemText(i) for i in range(chooser.count())] == ["New site…", SITE]
+    person.choose(chooser, SITE)
+    assert person.field(dialog, "Region").text() == "Greater Accra"  # untouched
+    person.click(buttons.button(QDialogButtonBox.StandardButton.Close))
+    person.no_modal()
+
+
 def _echo_once(person: Person, times: int) -> None:
     person.pick_node("Demo PACS")
     person.tab(person.tab_widget_with("Verify"), "Verify")

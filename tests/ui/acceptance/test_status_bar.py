@@ -73,11 +73,10 @@ def test_the_storage_scp_says_when_it_accepts_any_calling_ae(console):
 
     with console.dialogs(doors):
         console.menu("File", "Settings…")
-    port = console.ctx.settings.scp_port
     console.click(button)
     console.wait_text(button, "Storage SCP: stopped", 5)
     console.click(button)
-    console.wait_text(button, f"Storage SCP: listening PACSCONSOLE:{port}", 5)
+    console.wait_text(button, "Storage SCP: listening PACSCONSOLE:", 5)
     assert "accepts any calling AE" in console.text(button)
     assert '"scp_accept_any": true' in console.ctx.paths.settings_file.read_text()
     console.wait_for(lambda: status_clipped(_bar(console)) == [], 5, "nothing clipped",

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QTableView, QTreeWidget
 
 from pacs_console.core.dicom.synth.studies import generate_study, write_study
 from tests.core.imaging.conftest import bundled, make_broken
-from tests.ui.acceptance.window import choose_file
+from tests.ui.acceptance.window import choose_file, scp_port_shown
 
 
 def _open_folder(console, viewer, folder) -> None:
@@ -113,7 +113,7 @@ def test_files_the_storage_scp_receives_appear_without_a_click(console):
     before = tree.topLevelItemCount()
     study = generate_study("CR", images=2, series=2, size=32, seed=7)
     ae = make_ae("DEMOPACS", requested=sorted({str(ds.SOPClassUID) for ds in study}))
-    assoc = ae.associate("127.0.0.1", console.ctx.settings.scp_port, ae_title="PACSCONSOLE")
+    assoc = ae.associate("127.0.0.1", scp_port_shown(console), ae_title="PACSCONSOLE")
     assert assoc.is_established
     try:
         statuses = [assoc.send_c_store(ds).Status for ds in study]

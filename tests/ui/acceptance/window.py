@@ -1,11 +1,12 @@
 """The real console window, driven like a person drives it: the ``console`` fixture and its helpers.
 
-``console`` builds the application the way ``pacs_console/app.py`` ``run_gui`` does with
-``--demo`` (a Context on a fresh data folder, the real MainWindow, the embedded demo PACS started
-on a worker, the console's Storage SCP started once the demo answers), shows it at 1366x768 and
+``console`` builds the application with ``pacs_console/app.py`` ``start_window``, as ``run_gui``
+does with ``--demo`` (a Context on a fresh data folder, the real MainWindow, the embedded demo
+PACS started on a worker, the console's Storage SCP started once the demo answers), at 1366x768 and
 waits until the status bar shows the demo running and "Demo PACS" is listed in the address book.
-The demo and the Storage SCP take OS-assigned ports (the Storage SCP's port is written to the
-fresh folder's settings file first, as an engineer would set it).
+The demo and the Storage SCP take OS-assigned ports when they bind (the Storage SCP's port
+setting is "any free port", 0, written to the fresh folder's settings file first, as an engineer
+would set it); ``scp_port_shown(console)`` reads the port it listens on from the status bar.
 
 A test then uses only what a person can: mouse clicks and keys on visible widgets, and reads
 only what a person can see. Never call a slot or a panel method from a test
@@ -22,7 +23,8 @@ API (all on the ``Console`` object the fixture yields)::
     console.click(widget, pos=None, button=Left)    mouse click (waits until visible+enabled)
     console.click_button("Search", parent)          button() then click()
     console.double_click(widget, pos)
-    console.type_into(widget, "text", enter=False) click, select all, type (line/spin/plain edits)
+    console.type_into(widget, "text", enter=False) click, select all, type (line/spin/plain edits;
+                                                    "Abɛna": non-ASCII as an input method commits it)
     console.key(widget, Qt.Key_Down, modifiers)     one key press
     console.choose_tab(tab_widget, "Query")         click the tab's rect in the tab bar
     console.choose_combo(combo, "SERIES")           click to open the popup, arrow keys, Enter
@@ -30,6 +32,7 @@ API (all on the ``Console`` object the fixture yields)::
     console.drag(widget, start, end, button)        press, move, release (window/level etc.)
     console.wheel(widget, steps)                    mouse-wheel steps (positive = up)
     console.wait_for(predicate, timeout=10, what="")  process events until predicate() is truthy
+    console.settle(seconds)                         let the window run a moment
     console.wait_text(label, "substring", timeout)  wait until a widget's visible text contains it
     console.text(widget)                            what a person reads on a label/button/edit/...
     console.rows(view)                              the visible table's rows as lists of strings
@@ -109,6 +112,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def type_text(widget: QWidget, text: str) -> None:
+    """Type ``text`` into ``widget`` the way it arrives from a person: letters a keyboard has
+    as key presses, and the rest (ɛ, ɔ, Ŋ, é ...) as an input method delivers them: a
+    QInputMethodEvent whose commit string is the composed text, sent to the focused field (a
+    Ghanaian keyboard layout or an IME does exactly that). QTest's key events carry no text
+    beyond what a key produces, so ``keyClicks("Abɛna")`` would lose the "ɛ"."""
+    from PySide6.QtGui import QInputMethodEvent
+
+    start = 0
+    while start < len(text):
+        ascii_run = text[start].isascii()
+        end = start
+        while end < len(text) and text[end].isascii() == ascii_run:
+            end += 1
+        if ascii_run:
+            QTest.keyClicks(widget, text[start:end])
+        else:
+            event = QInputMethodEvent("", [])
+            event.setCommitString(text[start:end])
+            QApplication.sendEvent(widget, event)
+        start = end
 
 
 # ---- the console --------------------------------------------------------------------------------
@@ -195,6 +221,11 @@ class Console:
                                      f"{what or predicate}{seen}")
             QTest.qWait(20)
 
+    @staticmethod
+    def settle(seconds: float) -> None:
+        """Let the window run for a moment (layouts, repaints), as a person glances at it."""
+        QTest.qWait(int(seconds * 1000))
+
     def wait_text(self, widget: QWidget, part: str, timeout: float = 10.0) -> str:
         return self.wait_for(lambda: part in self.text(widget) and self.text(widget), timeout,
                              f"{part!r} in {widget.objectName() or type(widget).__name__}",
@@ -241,7 +272,7 @@ class Console:
         keys = widget.lineEdit() if isinstance(widget, QComboBox) and widget.lineEdit() else widget
         QTest.keyClick(keys, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         if text:
-            QTest.keyClicks(keys, text)
+            type_text(keys, text)  # non-ASCII as an input method commits it
         else:
             QTest.keyClick(keys, Qt.Key.Key_Delete)
         if enter:
@@ -386,63 +417,53 @@ def _send_move(widget: QWidget, point: QPoint, button) -> None:
 
 # ---- building the window ------------------------------------------------------------------------
 
-def open_console(data_dir: Path, demo: bool = True, timeout: float = 30.0) -> Console:
-    """What ``run_gui`` does for ``pacs-console --demo --data-dir DATA_DIR``, minus app.exec()."""
-    from PySide6.QtGui import QIcon
-
-    from pacs_console.core.context import Context
+def open_console(data_dir: Path, demo: bool = True, timeout: float = 60.0) -> Console:
+    """``pacs-console --demo --data-dir DATA_DIR`` (app.start_window), minus app.exec(), with the
+    demo PACS and the Storage SCP on ports the OS assigns when they bind."""
+    from pacs_console.app import configure_application, start_window
     from pacs_console.core.settings import Settings, save_settings
-    from pacs_console.paths import app_paths, resource_path
-    from pacs_console.ui import workers
-    from pacs_console.ui.main_window import MainWindow
+    from pacs_console.paths import app_paths
 
     paths = app_paths(data_dir).ensure()
-    # The engineer's settings: the Storage SCP on a port the OS says is free (no fixed ports).
-    save_settings(paths.settings_file, Settings(scp_port=free_port()))
+    # The engineer's settings: the Storage SCP on "any free port" (the status bar shows which).
+    save_settings(paths.settings_file, Settings(scp_port=0))
     app = QApplication.instance()
-    app.setApplicationName("PACS Console")
-    app.setOrganizationName("PACS Console")
-    app.setWindowIcon(QIcon(str(resource_path("icons", "pacs-console.png"))))
-    app.setStyle("Fusion")
+    configure_application(app)
     # Qt's own file dialogs (what offscreen gets anyway): a test can type into them like a person.
     app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
-    ctx = Context.open(paths)
-    # First-start race (issue 14 item 1, fixed separately): two worker threads importing
-    # core.db for the first time at once could break start-up. Opening the database here on the
-    # main thread, before any background work, keeps this suite about the window, not that race.
-    ctx.db  # noqa: B018 - opens and migrates the database
-    window = MainWindow(ctx)
+    window = start_window(paths, demo=demo, demo_port=0)
     window.resize(WIDTH, HEIGHT)
     window.move(0, 0)
-    window.show()
-    console = Console(window, ctx, data_dir=data_dir)
+    console = Console(window, window.ctx, data_dir=data_dir)
     if demo:
-        state: dict = {}
-
-        def started(running) -> None:  # as run_gui's started()
-            window.demo_started(running)
-            if ctx.scp is None or not ctx.scp.running:
-                window.status.toggle_scp()
-            state["demo"] = running
-
-        def failed(exc: Exception) -> None:  # as run_gui's failed()
-            window.status.set_demo("failed")
-            window.status.showMessage(f"Demo PACS could not start: {exc}", 30000)
-            state["error"] = exc
-
-        window.status.set_demo("starting…")
-        # run_gui tries the well-known DEMO_PORT first; tests take an OS-assigned one.
-        workers.start(ctx.start_demo, port=0, on_result=started, on_error=failed)
-        console.wait_for(lambda: state, timeout, "the demo PACS to start")
-        assert "error" not in state, f"demo PACS failed: {state.get('error')}"
-        console.demo = state["demo"]
-        tests = window.panels["Tests"]
-        console.wait_for(lambda: any("Demo PACS" in row for row in console.rows(tests.table)),
-                         timeout, "Demo PACS in the address book",
-                         observe=lambda: console.rows(tests.table))
-        console.wait_for(lambda: "Storage SCP: listening" in console.status_text(), timeout,
-                         "Storage SCP listening", observe=console.status_text)
+        wait_for_demo(console, timeout)
     return console
+
+
+def wait_for_demo(console: Console, timeout: float = 30.0) -> None:
+    """Wait, as a person watches the window, until the demo PACS runs (status bar), is listed
+    in the address book and the Storage SCP listens; ``console.demo`` is then the demo."""
+    window = console.window
+    demo_state = console.find(name="demo-state", parent=window.statusBar())
+    console.wait_for(lambda: "@" in demo_state.text() or "failed" in demo_state.text(),
+                     timeout, "the demo PACS to start", observe=console.status_text)
+    assert "failed" not in demo_state.text(), console.status_text()
+    console.demo = console.ctx.demo
+    tests = window.panels["Tests"]
+    console.wait_for(lambda: any("Demo PACS" in row for row in console.rows(tests.table)),
+                     timeout, "Demo PACS in the address book",
+                     observe=lambda: console.rows(tests.table))
+    console.wait_for(lambda: "Storage SCP: listening" in console.status_text(), timeout,
+                     "Storage SCP listening", observe=console.status_text)
+
+
+def scp_port_shown(console: Console) -> int:
+    """The port the status bar says the Storage SCP listens on (what the remote is told)."""
+    import re
+
+    found = re.search(r"Storage SCP: listening \S+:(\d+)", console.status_text())
+    assert found, f"no listening Storage SCP in the status bar: {console.status_text()}"
+    return int(found.group(1))
 
 
 def close_console(console: Console, timeout: float = 30.0) -> None:

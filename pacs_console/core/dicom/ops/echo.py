@@ -134,8 +134,9 @@ class EchoStats:
 
     def evidence(self) -> dict:
         outcome = "ok" if self.sent and self.ok == self.sent else "failed" if not self.ok else "warning"
-        summary = (f"{self.sent} C-ECHO, {self.ok} OK, loss {self.loss_pct:g} %, "
-                   f"round trip median {self.round_trip['median']} ms")
+        summary = f"{self.sent} C-ECHO, {self.ok} OK, loss {self.loss_pct:g} %"
+        if self.round_trip["median"] is not None:  # no echo answered: no figure to give
+            summary += f", round trip median {self.round_trip['median']} ms"
         target = self.target or "unknown"
         return make_evidence("echo-series", target, outcome=outcome, metrics=self.to_dict(),
                              diagnosis=self.last_diagnosis, summary=summary,

@@ -63,8 +63,10 @@ class StorageSCP:
                  notify: queue.Queue | queue.SimpleQueue | None = None,
                  known_aes: Callable[[], Iterable[str]] | None = None,
                  limits: Limits | None = None, min_free: int = DEFAULT_MIN_FREE) -> None:
-        """``known_aes`` lists the calling AEs allowed to store (None: any calling AE)."""
+        """``known_aes`` lists the calling AEs allowed to store (None: any calling AE).
+        ``port`` 0 takes any free port; ``port`` is the bound one once started."""
         self.store, self.ae_title, self.host, self.port = store, ae_title, host, port
+        self.any_port, self._bound = port == 0, 0
         self.notify = notify
         self.timeouts = timeouts or Timeouts()
         self.known_aes, self.limits, self.min_free = known_aes, limits or Limits(), min_free
@@ -107,11 +109,19 @@ class StorageSCP:
         if problem:
             raise ValueError(problem)
         self.store.mkdir(parents=True, exist_ok=True)
-        self._server = LeanStorageServer(
-            self.host, self.port, self.ae_title, self.timeouts,
-            lambda sop: accepted if sop in storage else (), self._on_store,
-            limits=self.limits, accept=self._accepts)
-        self.port = self._server.server_address[1]
+        def listen(port: int):
+            return LeanStorageServer(self.host, port, self.ae_title, self.timeouts,
+                                     lambda sop: accepted if sop in storage else (),
+                                     self._on_store, limits=self.limits, accept=self._accepts)
+
+        try:
+            self._server = listen(self.port)
+        except OSError:
+            if not (self.any_port and self.port == self._bound):
+                raise
+            # "Any free port" restarted keeps the port the remote was told while it is free.
+            self._server = listen(0)
+        self.port = self._bound = self._server.server_address[1]
         log.info("Storage SCP %s listening on %s:%s", self.ae_title, self.host, self.port)
         return self
 
