@@ -5,27 +5,24 @@ and cancel; each finished run is kept as evidence (History, incidents, the visit
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QHeaderView,
-    QPlainTextEdit,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.ui.testbench.health_tab import COLOURS
-from pacs_console.ui.testbench.run_parts import RunnerWidget, row_of
-from pacs_console.ui.widgets.panel_parts import resizable
+from pacs_console.ui.testbench.run_parts import PickerTab
+from pacs_console.ui.testbench.run_tab import SectionsTab, output_box
+from pacs_console.ui.widgets.panel_parts import record_table, resizable, row
 
 DATE_FORMAT = "yyyy-MM-dd"
 
@@ -40,16 +37,8 @@ def _date_edit(name: str, value: QDate) -> QDateEdit:
 
 
 def _table(name: str, headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
+    table = record_table(headers)
     table.setObjectName(name)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
     return table
 
 
@@ -74,7 +63,7 @@ def _dr_compare(ctx: Context, primary: str, dr: str, date_from: str, date_to: st
     return (yield from run_dr_compare(ctx.db, ctx.settings, primary, dr, date_from, date_to))
 
 
-class SpotCheckSection(RunnerWidget):
+class SpotCheckSection(PickerTab):
     busy_text = "Listing the archive's studies…"
 
     def __init__(self, ctx: Context, panel) -> None:
@@ -102,19 +91,16 @@ class SpotCheckSection(RunnerWidget):
         self.table = _table("archive-check-results",
                             ["Result", "Year", "Modality", "Study Instance UID", "Findings"])
         self.table.itemSelectionChanged.connect(lambda: self.show_study())
-        self.details = QPlainTextEdit()
-        self.details.setObjectName("archive-check-details")
-        self.details.setReadOnly(True)
-        self.details.setPlaceholderText("Click a study to see every instance found missing, "
-                                        "corrupt or changed.")
+        self.details = output_box("archive-check-details", "Click a study to see every "
+                                  "instance found missing, corrupt or changed.")
         self.status.setText("A random sample of studies, spread over years and modalities: "
                             "the counts agree, every instance arrives (C-GET), decodes and "
                             "matches its checksum from the last check.")
         self.outcome = None
         layout = QVBoxLayout(self)
-        layout.addLayout(row_of("Archive", self.node, "Sample", self.sample, self.use_since,
-                                self.since, "over", self.retrieve, self.run_button,
-                                self.cancel_button))
+        layout.addLayout(row("Archive", self.node, "Sample", self.sample, self.use_since,
+                             self.since, "over", self.retrieve, self.run_button,
+                             self.cancel_button, 1))
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(resizable(self.table, self.details, stretch=(3, 1)), 1)
@@ -132,7 +118,7 @@ class SpotCheckSection(RunnerWidget):
         self.table.setRowCount(0)
         self.details.clear()
         since = self.since.date().toString("yyyyMMdd") if self.use_since.isChecked() else None
-        self.launch(_spot_check, node, self.sample.value(), since,
+        self.launch(_spot_check, self.ctx, node, self.sample.value(), since,
                     self.retrieve.currentText()[2:].lower())
 
     def show_outcome(self, outcome) -> None:
@@ -142,12 +128,12 @@ class SpotCheckSection(RunnerWidget):
         order = {"fail": 0, "warn": 1, "pass": 2}
         studies = sorted(outcome.sampled, key=lambda s: order[s.result])
         self.table.setRowCount(len(studies))
-        for row, s in enumerate(studies):
+        for line, s in enumerate(studies):
             for col, text in enumerate((s.result.upper(), s.year or "????", s.modality or "?",
                                         s.study_uid, study_line(s))):
                 item = _cell(text, s.result)
                 item.setData(Qt.ItemDataRole.UserRole, s)
-                self.table.setItem(row, col, item)
+                self.table.setItem(line, col, item)
         counts = outcome.counts()
         text = (f"{outcome.node}: {outcome.result.upper()} — {len(outcome.sampled)} of "
                 f"{outcome.population} studies checked: {counts.get('pass', 0)} pass, "
@@ -183,7 +169,7 @@ class SpotCheckSection(RunnerWidget):
         self.details.setPlainText("\n".join(lines))
 
 
-class DrCompareSection(RunnerWidget):
+class DrCompareSection(PickerTab):
     busy_text = "Listing the primary's studies…"
 
     def __init__(self, ctx: Context, panel) -> None:
@@ -203,9 +189,9 @@ class DrCompareSection(RunnerWidget):
                             "one side only, series and instance counts that differ, and how "
                             "far the DR copy is behind.")
         layout = QVBoxLayout(self)
-        layout.addLayout(row_of("Primary", self.primary, "DR copy", self.dr, "From",
-                                self.date_from, "To", self.date_to, self.run_button,
-                                self.cancel_button))
+        layout.addLayout(row("Primary", self.primary, "DR copy", self.dr, "From",
+                             self.date_from, "To", self.date_to, self.run_button,
+                             self.cancel_button, 1))
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
@@ -225,7 +211,7 @@ class DrCompareSection(RunnerWidget):
             self.status.setText("'From' is after 'To': pick the dates again.")
             return
         self.table.setRowCount(0)
-        self.launch(_dr_compare, primary, dr, self.date_from.date().toString("yyyyMMdd"),
+        self.launch(_dr_compare, self.ctx, primary, dr, self.date_from.date().toString("yyyyMMdd"),
                     self.date_to.date().toString("yyyyMMdd"))
 
     def show_outcome(self, report: dict) -> None:
@@ -233,10 +219,10 @@ class DrCompareSection(RunnerWidget):
 
         rows = finding_rows(report)
         self.table.setRowCount(len(rows))
-        for row, values in enumerate(rows):
+        for line, values in enumerate(rows):
             result = "warn" if values[0] == "Only on DR" else "fail"
             for col, text in enumerate(values):
-                self.table.setItem(row, col, _cell(text, result))
+                self.table.setItem(line, col, _cell(text, result))
         text = (f"{report['result'].upper()} — primary {report['primary_studies']} studies, "
                 f"DR copy {report['dr_studies']}: {len(report['only_on_primary'])} missing on "
                 f"the DR copy, {len(report['only_on_dr'])} only on the DR copy, "
@@ -249,19 +235,9 @@ class DrCompareSection(RunnerWidget):
         self.status.setText(text + " Saved in History.")
 
 
-class ArchiveTab(QWidget):
-    run_saved = Signal(object)
-
+class ArchiveTab(SectionsTab):
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.check = SpotCheckSection(ctx, panel)
-        self.compare = DrCompareSection(ctx, panel)
-        self.sections = QTabWidget()
         self.sections.setObjectName("archive-sections")
-        self.sections.addTab(self.check, "Integrity spot-check")
-        self.sections.addTab(self.compare, "DR comparison")
-        for section in (self.check, self.compare):
-            section.run_saved.connect(self.run_saved)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.sections)
+        self.check = self.add_section(SpotCheckSection(ctx, panel), "Integrity spot-check")
+        self.compare = self.add_section(DrCompareSection(ctx, panel), "DR comparison")

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -30,7 +29,9 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
-from pacs_console.ui.testbench.run_parts import RunnerWidget, row_of
+from pacs_console.ui.testbench.run_parts import PickerTab
+from pacs_console.ui.testbench.run_tab import output_box
+from pacs_console.ui.widgets.panel_parts import row
 
 CHECK_NAMES = {"route": "Route", "echo": "C-ECHO", "association": "Association", "tls": "TLS",
                "find": "Study C-FIND", "worklist": "Worklist", "retrieve": "C-GET study",
@@ -80,9 +81,9 @@ def _run(ctx: Context, site: str, plan_file: str, mode: str, name: str):
     return (yield from run_health(ctx.db, ctx.settings, plan, secrets=ctx.secrets))
 
 
-class HealthTab(RunnerWidget):
+class HealthTab(PickerTab):
     busy_text = "Checking…"
-    stopping_text = "Stopping after the checks under way…"
+    cancelling_text = "Stopping after the checks under way…"
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(ctx, panel, "health", "Run health check")
@@ -125,19 +126,16 @@ class HealthTab(RunnerWidget):
         self.compare_button = QPushButton("Compare with baseline")
         self.compare_button.clicked.connect(lambda: self.start("compare"))
         self.site.currentTextChanged.connect(lambda _text: self.load_baselines())
-        self.details = QPlainTextEdit()
-        self.details.setObjectName("health-details")
-        self.details.setReadOnly(True)
-        self.details.setPlaceholderText("Click a cell to see its evidence.")
+        self.details = output_box("health-details", "Click a cell to see its evidence.")
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.grid)
         split.addWidget(self.details)
         split.setSizes([300, 160])
         layout = QVBoxLayout(self)
-        layout.addLayout(row_of("Site", self.site, self.run_button, self.cancel_button,
-                                self.repeat, self.minutes))
-        layout.addLayout(row_of("Plan file", self.plan_file, browse, "Baseline", self.baseline,
-                                self.record_button, self.compare_button))
+        layout.addLayout(row("Site", self.site, self.run_button, self.cancel_button,
+                             self.repeat, self.minutes, 1))
+        layout.addLayout(row("Plan file", self.plan_file, browse, "Baseline", self.baseline,
+                             self.record_button, self.compare_button, 1))
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
@@ -198,13 +196,13 @@ class HealthTab(RunnerWidget):
         self.mode = mode
         self.grid.setRowCount(0)
         self.details.clear()
-        self.launch(_run, site, self.plan_file.text().strip(), mode, name)
+        self.launch(_run, self.ctx, site, self.plan_file.text().strip(), mode, name)
         self.status.setText({"run": f"Checking {site}…",
                              "baseline": f"Recording baseline {name!r} of {site}…",
                              "compare": f"Comparing {site} with baseline {name!r}…"}[mode])
 
-    def _failed(self, exc: Exception) -> None:
-        super()._failed(exc)
+    def on_error(self, exc: Exception) -> None:
+        super().on_error(exc)
         self.schedule()
 
     def schedule(self) -> None:
@@ -274,13 +272,13 @@ class HealthTab(RunnerWidget):
                 item.setFont(font)
             item.setData(Qt.ItemDataRole.UserRole, r)
             self.grid.setItem(nodes.index(r.node), checks.index(r.check), item)
-        for row in range(len(nodes)):  # a check the node's role does not get: say so
+        for line in range(len(nodes)):  # a check the node's role does not get: say so
             for column in range(len(checks)):
-                if self.grid.item(row, column) is None:
+                if self.grid.item(line, column) is None:
                     item = QTableWidgetItem("—")
                     item.setBackground(QBrush(QColor(COLOURS["skipped"])))
                     item.setToolTip("Not in this node's plan (its role does not get this check)")
-                    self.grid.setItem(row, column, item)
+                    self.grid.setItem(line, column, item)
 
     def show_cell(self) -> None:
         items = self.grid.selectedItems()

@@ -191,8 +191,8 @@ class WorkflowSection(RunTab):
             return
         self.steps.setPlainText("")
         self.launch(_run_workflow, self.ctx, specs, default, self.report_port.value(),
-                    self.finish.currentText(), on_progress=self.show_step,
-                    on_result=self.show_result, on_error=self._failed)
+                    self.finish.currentText(), on_result=self.show_result,
+                    on_error=self._failed)
 
     def _failed(self, exc: Exception) -> None:
         self.steps.appendPlainText(str(exc))

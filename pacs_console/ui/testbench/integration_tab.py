@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,13 +14,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui.testbench.run_tab import RunTab, ServerSwitch, output_box, port_box
+from pacs_console.ui.testbench.run_tab import (
+    RunTab,
+    SectionsTab,
+    ServerSwitch,
+    output_box,
+    port_box,
+)
 from pacs_console.ui.widgets.panel_parts import resizable
 
 
@@ -176,27 +180,16 @@ class Hl7Section(RunTab):
         self.bridge.stop()
 
 
-class IntegrationTab(QWidget):
+class IntegrationTab(SectionsTab):
     """HL7, DICOMweb and Workflow sub-tabs; every result is also saved as a test run."""
-
-    run_saved = Signal(object)
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from pacs_console.ui.testbench.integration_sections import DicomWebSection, WorkflowSection
 
-        self.hl7 = Hl7Section(ctx, panel)
-        self.dicomweb = DicomWebSection(ctx, panel)
-        self.workflow = WorkflowSection(ctx, panel)
-        self.sections = QTabWidget()
-        self.sections.addTab(self.hl7, "HL7 v2 / MLLP")
-        self.sections.addTab(self.dicomweb, "DICOMweb")
-        self.sections.addTab(self.workflow, "Modality workflow")
-        for section in (self.hl7, self.dicomweb, self.workflow):
-            section.run_saved.connect(self.run_saved)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.sections)
+        self.hl7 = self.add_section(Hl7Section(ctx, panel), "HL7 v2 / MLLP")
+        self.dicomweb = self.add_section(DicomWebSection(ctx, panel), "DICOMweb")
+        self.workflow = self.add_section(WorkflowSection(ctx, panel), "Modality workflow")
 
     def shutdown(self) -> None:
         for section in (self.hl7, self.workflow):

@@ -23,6 +23,7 @@ def _probe_and_save(ctx: Context, node_id: int, target, storage: bool):
 
 class ProbeTab(RunTab):
     error_text = "The probe stopped on an unexpected error"
+    busy_text = "Probing…"
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(ctx, panel, parent)
@@ -47,16 +48,8 @@ class ProbeTab(RunTab):
         from pacs_console.core.dicom.wire.target import Target
 
         target = Target.from_node(node, self.ctx.settings)
+        self.launch(_probe_and_save, self.ctx, node.id, target, self.storage.isChecked())
         self.status.setText(f"Probing {target.label}…")
-        self.progress.setRange(0, 0)
-        self.launch(_probe_and_save, self.ctx, node.id, target, self.storage.isChecked(),
-                    on_progress=self.on_progress)
-
-    def on_progress(self, p) -> None:
-        if p.total:
-            self.progress.setRange(0, p.total)
-            self.progress.setValue(p.done)
-        self.status.setText(p.message or "Probing…")
 
     def show_matrix(self, entries: dict) -> None:
         self.table.show_matrix(entries)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.testbench.run_tab import RunTab
 from pacs_console.ui.widgets.panel_parts import button
 
 COLUMNS = ("Started", "Calling → Called", "Result", "Messages", "Findings")
@@ -52,12 +53,13 @@ def _attach(ctx: Context, ref: int, source: str, kind: str, report: dict, actor:
                            timeline_json(source, kind, [report], []), actor=actor)
 
 
-class RelayTab(QWidget):
+class RelayTab(RunTab):
+    """Its run is reading a capture (Open capture); the live relay runs on its own threads."""
+
     ended = Signal(dict)  # emitted on a relay thread; delivered on the GUI thread
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx, self.panel = ctx, panel
+        super().__init__(ctx, panel, parent)
         self.relay = None
         self.trace = None
         self.source = ("", "")  # (file name, kind) of what the rows came from
@@ -87,9 +89,8 @@ class RelayTab(QWidget):
         self.capture = QLineEdit()
         self.capture.setObjectName("relay-capture")
         self.capture.setPlaceholderText("a .pcap, .pcapng or relay .trace file")
-        self.open_button = QPushButton("Open capture")
+        self.open_button = self.start_button_for("Open capture", self.open_capture)
         self.open_button.setObjectName("relay-open")
-        self.open_button.clicked.connect(lambda: self.open_capture())
         browse = QPushButton("Browse…")
         browse.setObjectName("relay-browse")
         browse.clicked.connect(lambda: self.browse())
@@ -237,9 +238,7 @@ class RelayTab(QWidget):
             self.status.setText("Give a capture file first.")
             return
         self.status.setText(f"Reading {path}…")
-        self.open_button.setEnabled(False)
-        workers.start(_open, path, on_result=self._opened, on_error=self._failed,
-                      on_finished=lambda: self.open_button.setEnabled(True))
+        self.launch(_open, path, on_result=self._opened, on_error=self._failed)
 
     def _opened(self, result) -> None:
         kind, reports, problems = result

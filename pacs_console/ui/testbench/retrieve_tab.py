@@ -144,7 +144,6 @@ class RetrieveTab(RunTab):
         else:
             operation = get(target, level, keys, self.ctx.paths.store)
         self.plot.clear()
-        self.progress.setRange(0, 0)
         self.status.setText(f"{self.method.currentText()}: {level} from {target.label}…")
         self.launch(run_recorded, self.ctx.db, node.id, operation, on_progress=self.on_progress)
 

@@ -1,46 +1,31 @@
-"""What every long-running testbench view shares: Run and Cancel, a progress bar and a status
-line around one worker (ui/workers.py), and a row of labelled inputs."""
+"""Test tabs that pick what they run on in their own boxes (an archive, a primary and its DR
+copy, a site) rather than the node selected above. The run plumbing is RunTab's
+(run_tab.py); this adds the boxes that follow the address book and the way these runs end:
+the core returns the record it saved, which the tab shows and hands on."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QComboBox, QProgressBar
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
+from pacs_console.ui.testbench.run_tab import RunTab, status_line
 
 
-def row_of(*widgets) -> QHBoxLayout:
-    """One row: texts become labels, widgets stay, a stretch after the last."""
-    row = QHBoxLayout()
-    for widget in widgets:
-        row.addWidget(QLabel(widget) if isinstance(widget, str) else widget)
-    row.addStretch(1)
-    return row
+class PickerTab(RunTab):
+    """A RunTab with Run and Cancel (objectNames ``prefix-run`` and ``prefix-cancel``), a
+    progress bar and a selectable status line (``prefix-status``). A subclass lays them out,
+    fills its boxes in ``refresh_nodes`` (called when it shows), starts in ``start`` and shows
+    the saved record in ``show_outcome``."""
 
-
-class RunnerWidget(QWidget):
-    """Run and Cancel buttons, a progress bar and a status line around one worker."""
-
-    run_saved = Signal(object)
-    busy_text = ""
-    stopping_text = "Stopping…"
+    error_text = "Unexpected error"
+    cancelling_text = "Stopping…"
 
     def __init__(self, ctx: Context, panel, prefix: str, run_text: str) -> None:
-        super().__init__()
-        self.ctx, self.panel, self.worker = ctx, panel, None
-        self.run_button = QPushButton(run_text)
-        self.run_button.setObjectName(f"{prefix}-run")
-        self.run_button.clicked.connect(lambda: self.start())
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName(f"{prefix}-cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(lambda: self.cancel())
+        super().__init__(ctx, panel)
+        self.run_button, self.cancel_button = self.run_buttons(run_text, self.start, prefix)
         self.progress = QProgressBar()
-        self.status = QLabel()
-        self.status.setObjectName(f"{prefix}-status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = status_line(f"{prefix}-status", selectable=True)
 
     def follow_address_book(self) -> None:
         """Offer the address book's names at once when it changes above (refresh_nodes)."""
@@ -63,11 +48,10 @@ class RunnerWidget(QWidget):
     def refresh_nodes(self) -> None:
         raise NotImplementedError
 
-    def node_names(self) -> list[str]:
-        return [n.name for n in getattr(self.panel, "nodes", [])]
-
     def fill_combo(self, combo: QComboBox, preferred: int = 0) -> None:
-        current, names = combo.currentText(), self.node_names()
+        """The address book's node names in ``combo``, keeping the choice made."""
+        current = combo.currentText()
+        names = [n.name for n in getattr(self.panel, "nodes", [])]
         if names == [combo.itemText(i) for i in range(combo.count())]:
             return
         combo.clear()
@@ -77,48 +61,23 @@ class RunnerWidget(QWidget):
         elif names:
             combo.setCurrentIndex(min(preferred, len(names) - 1))
 
-    def launch(self, fn, *args) -> None:
-        self.progress.setRange(0, 0)  # busy until the first counted step
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status.setText(self.busy_text)
-        self.worker = workers.start(fn, self.ctx, *args, on_progress=self._progress,
-                                    on_result=self._result, on_error=self._failed,
-                                    on_finished=self._finished)
+    def start(self) -> None:
+        raise NotImplementedError
 
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.status.setText(self.stopping_text)
-
-    def _progress(self, step) -> None:
-        if step.total:
-            self.progress.setRange(0, step.total)
-            self.progress.setValue(step.done)
-        self.status.setText(step.message)
-
-    def _result(self, outcome) -> None:
+    def on_done(self, outcome) -> None:
+        """The record the core saved: the bar full, the record shown and handed on."""
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.show_outcome(outcome)
         if outcome is not None:
             self.run_saved.emit(outcome)
 
-    def _failed(self, exc: Exception) -> None:
-        diagnosis = getattr(exc, "diagnosis", None)
-        self.status.setText(diagnosis.text() if diagnosis else f"Unexpected error: {exc}")
-
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled:
-            self.status.setText("Cancelled: no result saved.")
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
-        self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-
-    def start(self) -> None:
-        raise NotImplementedError
-
     def show_outcome(self, outcome) -> None:
         raise NotImplementedError
+
+    def on_error(self, exc: Exception) -> None:
+        diagnosis = getattr(exc, "diagnosis", None)
+        self.say(diagnosis.text() if diagnosis else f"{self.error_text}: {exc}")
+
+    def cancelled_text(self) -> str:
+        return "Cancelled: no result saved."

@@ -1,25 +1,38 @@
 """What every test tab does around its run, written once: pick the node, start the core
-generator on a worker, switch the buttons, cancel, say how it ended, save the run, and the
-parts each tab shows (a status line, a log, a chart over a log a person can resize)."""
+generator on a worker, switch the buttons, show its progress, cancel, say how it ended, save
+the run, and the parts each tab shows (a status line, a log, a chart over a log a person can
+resize). Tabs that pick their nodes in their own boxes build on it in run_parts.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.bridge import QueueBridge
 
 
-def status_line(name: str, text: str = "") -> QLabel:
-    """The wrapped status label under a tab's buttons (``name`` is its objectName)."""
+def status_line(name: str, text: str = "", selectable: bool = False) -> QLabel:
+    """The wrapped status label under a tab's buttons (``name`` is its objectName); a
+    ``selectable`` one lets a person copy its text."""
     label = QLabel(text)
     label.setObjectName(name)
     label.setWordWrap(True)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
 
@@ -58,6 +71,7 @@ class RunTab(QWidget):
     run_saved = Signal(object)
     error_text = "The run stopped on an unexpected error"
     cancelling_text = "Cancelling…"
+    busy_text = ""  # said as a run starts, and while a progress step has no message
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,14 +123,26 @@ class RunTab(QWidget):
                on_result: Callable[[Any], None] | None = None,
                on_error: Callable[[Exception], None] | None = None,
                **kwargs: Any) -> workers.Worker:
-        """Run ``fn`` (a core generator) on a worker; the buttons follow until it finishes.
-        The result goes to ``on_done`` and a failure to ``on_error`` unless others are given."""
-        self.worker = workers.start(fn, *args, on_progress=on_progress,
+        """Run ``fn`` (a core generator) on a worker; the buttons follow until it finishes and
+        the progress bar is busy until the first counted step. Progress goes to ``show_step``,
+        the result to ``on_done`` and a failure to ``on_error`` unless others are given."""
+        if self.progress is not None:
+            self.progress.setRange(0, 0)
+        if self.busy_text:
+            self.say(self.busy_text)
+        self.worker = workers.start(fn, *args, on_progress=on_progress or self.show_step,
                                     on_result=on_result or self.on_done,
                                     on_error=on_error or self.on_error,
                                     on_finished=self._finished, **kwargs)
         self.set_running(True)
         return self.worker
+
+    def show_step(self, step) -> None:
+        """A core ``Progress`` step: counted on the progress bar, its message said."""
+        if step.total and self.progress is not None:
+            self.progress.setRange(0, step.total)
+            self.progress.setValue(step.done)
+        self.say(step.message or self.busy_text)
 
     def follow_events(self, slot: Callable[[list], None]):
         """A queue a server thread puts events in; ``slot`` gets them in batches on this thread."""
@@ -170,6 +196,25 @@ class RunTab(QWidget):
         """A busy (0, 0) progress bar left by a run that never said its total stops spinning."""
         if self.progress is not None and self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
+
+
+class SectionsTab(QWidget):
+    """A test tab made of sections, each a sub-tab of its own (``sections``); the runs they
+    save are handed on as this tab's."""
+
+    run_saved = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sections = QTabWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.sections)
+
+    def add_section(self, section: RunTab, title: str) -> RunTab:
+        self.sections.addTab(section, title)
+        section.run_saved.connect(self.run_saved)
+        return section
 
 
 class ServerSwitch:

@@ -97,7 +97,6 @@ class StoreTab(RunTab):
         target = Target.from_node(node, self.ctx.settings)
         self.plot.clear()
         self._last_x, self._bytes = -1.0, 0
-        self.progress.setRange(0, 0)
         self.status.setText(f"Sending to {target.label}…")
         self.launch(self._send, node.id, target, paths, self.generate.value(),
                     self.modality.currentText(), self.compression.currentData(),

@@ -81,11 +81,13 @@ def resizable(*parts, stretch: tuple[int, ...] = ()) -> QSplitter:
 
 
 def stack(layout: QBoxLayout, *parts) -> QBoxLayout:
-    """Add ``parts`` in order to a box layout: a widget, a layout, ``(widget, stretch)``, or a
-    number (a stretch of that factor)."""
+    """Add ``parts`` in order to a box layout: a widget, a layout, ``(widget, stretch)``, a
+    text (a label) or a number (a stretch of that factor)."""
     for part in parts:
         if isinstance(part, tuple):
             layout.addWidget(*part)
+        elif isinstance(part, str):
+            layout.addWidget(QLabel(part))
         elif isinstance(part, int):
             layout.addStretch(part)
         elif isinstance(part, QLayout):
