@@ -112,9 +112,6 @@ class ViewerPanel(QWidget):
             workers.start(warm_pool, pool=thumbnail_threads(), on_error=lambda _exc: None)
         super().showEvent(event)
 
-    # The thumbnail worker of the tree (the viewer tests wait for it by this name).
-    _series_worker = property(lambda self: self.tree.thumb_worker)
-
     @property
     def busy(self) -> int:
         """Work still running: indexing, exporting, reading the tree or a series."""
