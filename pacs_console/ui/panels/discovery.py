@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
+from pacs_console.ui.run_control import RunControl
 from pacs_console.ui.widgets.assessment_view import AssessmentView
 from pacs_console.ui.widgets.findings_view import FindingsView
 from pacs_console.ui.widgets.panel_parts import column, form_rows, pane, panel_heading, row
@@ -37,12 +38,13 @@ def _eta(seconds: float | None) -> str:
     return f"ETA {seconds:.0f} s" if seconds < 90 else f"ETA {seconds / 60:.0f} min"
 
 
-class DiscoveryPanel(QWidget):
+class DiscoveryPanel(RunControl, QWidget):
+    cancelling_text = "Cancelling ..."
+
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel-discovery")
         self.ctx = ctx
-        self.worker: workers.Worker | None = None
         self.interface = QComboBox()
         self.interface.currentIndexChanged.connect(self._interface_chosen)
         self.targets = QLineEdit()
@@ -64,6 +66,7 @@ class DiscoveryPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.start_buttons = (self.start_button,)
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
         self.status = QLabel("Pick targets and start a sweep. No sweep yet: check the targets "
@@ -176,34 +179,16 @@ class DiscoveryPanel(QWidget):
             return
         self.model.clear()
         self.details.clear()
-        self.progress.setRange(0, 0)
-        self._running(True)
         site = self.site.currentText().strip() or None
         self.status.setText(f"Sweeping {len(targets):,} hosts at up to {options.rate:g} "
                             "attempts per second ...")
-        self.worker = workers.start(
-            sweep_and_save, self.ctx.db, targets, options, site=site,
-            engineer=self.ctx.settings.engineer_name, on_progress=self.on_progress,
-            on_result=self.on_result, on_error=self.show_error,
-            on_finished=self._finished)
+        self.launch(sweep_and_save, self.ctx.db, targets, options, site=site,
+                    engineer=self.ctx.settings.engineer_name, on_progress=self.on_progress,
+                    on_result=self.on_result, on_error=self.show_error)
 
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.status.setText("Cancelling ...")
-
-    def _running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
-
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled:
-            self.status.setText(f"Cancelled: {self.model.rowCount()} open ports found before "
-                                "the cancel; the sweep was not saved.")
-        self.worker = None
-        self._running(False)
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
+    def cancelled_text(self) -> str:
+        return (f"Cancelled: {self.model.rowCount()} open ports found before the cancel; the "
+                "sweep was not saved.")
 
     def on_progress(self, progress) -> None:
         self.model.append(getattr(progress, "findings", ()))

@@ -1,7 +1,7 @@
-"""What every test tab does around its run, written once: pick the node, start the core
-generator on a worker, switch the buttons, show its progress, cancel, say how it ended, save
-the run, and the parts each tab shows (a status line, a log, a chart over a log a person can
-resize). Tabs that pick their nodes in their own boxes build on it in run_parts.py."""
+"""What every test tab shares: the run plumbing (ui/run_control.py) on the node picked above,
+saving the run, and the parts each tab shows (a status line, a log, a chart over a log a
+person can resize, a server switch, sections as sub-tabs). Tabs that pick their nodes in their
+own boxes build on it in run_parts.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -21,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.ui import workers
 from pacs_console.ui.bridge import QueueBridge
+from pacs_console.ui.run_control import RunControl
 
 
 def status_line(name: str, text: str = "", selectable: bool = False) -> QLabel:
@@ -63,24 +62,17 @@ def port_box(name: str, value: int, minimum: int = 0) -> QSpinBox:
     return box
 
 
-class RunTab(QWidget):
-    """Base of the test tabs. A subclass builds its form, sets ``start_buttons`` (enabled when
-    idle), ``cancel_button`` and ``progress`` (optional), ``status`` and ``error_text``, and
-    calls ``launch``; it overrides ``on_done`` and, if it wants, ``cancelled_text``."""
+class RunTab(RunControl, QWidget):
+    """Base of the test tabs: the run plumbing of RunControl on the node picked above. A
+    subclass builds its form (``run_buttons`` gives Run and Cancel), sets ``status`` and
+    ``error_text``, and calls ``launch``; a ``(result, run)`` outcome is reported and the run
+    handed on (``run_saved``) unless it overrides ``on_done``."""
 
     run_saved = Signal(object)
-    error_text = "The run stopped on an unexpected error"
-    cancelling_text = "Cancelling…"
-    busy_text = ""  # said as a run starts, and while a progress step has no message
 
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.panel = ctx, panel
-        self.worker: workers.Worker | None = None
-        self.start_buttons: tuple[QPushButton, ...] = ()
-        self.cancel_button: QPushButton | None = None
-        self.progress: QProgressBar | None = None
-        self.status: QLabel  # built by the subclass (status_line), unless it overrides say()
 
     def run_buttons(self, text: str, slot: Callable[[], None],
                     name: str = "") -> tuple[QPushButton, QPushButton]:
@@ -102,14 +94,6 @@ class RunTab(QWidget):
         self.start_buttons = (start,)
         return start
 
-    @property
-    def running(self) -> bool:
-        return self.worker is not None
-
-    def say(self, text: str) -> None:
-        """Where the tab tells the person what happens (its status line unless overridden)."""
-        self.status.setText(text)
-
     def node_to_test(self):
         """The node picked in the address book, or None (said) when none is or a run is on."""
         node = self.panel.selected_node()
@@ -117,32 +101,6 @@ class RunTab(QWidget):
             self.say("Select a node in the address book first.")
             return None
         return node
-
-    def launch(self, fn: Callable[..., Any], *args: Any,
-               on_progress: Callable[[Any], None] | None = None,
-               on_result: Callable[[Any], None] | None = None,
-               on_error: Callable[[Exception], None] | None = None,
-               **kwargs: Any) -> workers.Worker:
-        """Run ``fn`` (a core generator) on a worker; the buttons follow until it finishes and
-        the progress bar is busy until the first counted step. Progress goes to ``show_step``,
-        the result to ``on_done`` and a failure to ``on_error`` unless others are given."""
-        if self.progress is not None:
-            self.progress.setRange(0, 0)
-        if self.busy_text:
-            self.say(self.busy_text)
-        self.worker = workers.start(fn, *args, on_progress=on_progress or self.show_step,
-                                    on_result=on_result or self.on_done,
-                                    on_error=on_error or self.on_error,
-                                    on_finished=self._finished, **kwargs)
-        self.set_running(True)
-        return self.worker
-
-    def show_step(self, step) -> None:
-        """A core ``Progress`` step: counted on the progress bar, its message said."""
-        if step.total and self.progress is not None:
-            self.progress.setRange(0, step.total)
-            self.progress.setValue(step.done)
-        self.say(step.message or self.busy_text)
 
     def follow_events(self, slot: Callable[[list], None]):
         """A queue a server thread puts events in; ``slot`` gets them in batches on this thread."""
@@ -152,17 +110,6 @@ class RunTab(QWidget):
         self.bridge = QueueBridge(self.queue, parent=self)
         self.bridge.received.connect(slot)
         return self.queue
-
-    def set_running(self, running: bool) -> None:
-        for button in self.start_buttons:
-            button.setEnabled(not running)
-        if self.cancel_button is not None:
-            self.cancel_button.setEnabled(running)
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.say(self.cancelling_text)
 
     def on_done(self, outcome) -> None:
         """A ``(result, run)`` outcome: its summary and diagnosis said, the run saved."""
@@ -177,25 +124,6 @@ class RunTab(QWidget):
         if run is not None:
             self.run_saved.emit(run)
         return text
-
-    def on_error(self, exc: Exception) -> None:
-        self.say(f"{self.error_text}: {exc}")
-
-    def cancelled_text(self) -> str:
-        """What to say after a cancel (no result comes then); empty: leave the status alone."""
-        return ""
-
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled and self.cancelled_text():
-            self.say(self.cancelled_text())
-        self.worker = None
-        self.set_running(False)
-        self.after_run()
-
-    def after_run(self) -> None:
-        """A busy (0, 0) progress bar left by a run that never said its total stops spinning."""
-        if self.progress is not None and self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
 
 
 class SectionsTab(QWidget):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
+from pacs_console.ui.run_control import RunControl
 
 FAMILY_LABELS = {"dicom": "DICOM access", "transport": "Transport (TLS)", "web": "Web / REST",
                  "hl7": "HL7", "software": "Software age"}
@@ -42,12 +43,13 @@ def _item(text: str, severity: str = "") -> QTableWidgetItem:
     return item
 
 
-class AssessmentView(QWidget):
+class AssessmentView(RunControl, QWidget):
+    cancelling_text = "Cancelling ..."
+
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("assessment-view")
         self.ctx = ctx
-        self.worker: workers.Worker | None = None
         self.saved = None  # core.assess.session.Saved of the last run
         self.shown: list[dict] = []  # the findings listed for the selected node
         self.scope = QLineEdit()
@@ -66,6 +68,7 @@ class AssessmentView(QWidget):
         self.cancel_button = QPushButton("Cancel assessment")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.start_buttons = (self.start_button,)
         self.progress = QProgressBar()
         self.status = QLabel("No assessment yet: give a site or targets and press Start "
                              "assessment. Nothing is changed on the nodes unless you tick a test "
@@ -152,32 +155,17 @@ class AssessmentView(QWidget):
         self.findings.setRowCount(0)
         self.details.clear()
         self.saved = None
-        self._running(True)
-        self.progress.setRange(0, 0)
         self.status.setText(f"Assessing {text} ...")
-        self.worker = workers.start(
-            assess_and_save, self.ctx.db, self.ctx.settings, self.ctx.paths.data,
-            Scope(text, site=self.ctx.settings.default_site or ""), options,
-            on_progress=self._progress, on_result=self._done, on_error=self.show_error,
-            on_finished=self._finished)
+        self.launch(assess_and_save, self.ctx.db, self.ctx.settings, self.ctx.paths.data,
+                    Scope(text, site=self.ctx.settings.default_site or ""), options,
+                    on_progress=self._progress, on_result=self._done, on_error=self.show_error)
 
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.status.setText("Cancelling ...")
-
-    def _running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
+    def set_running(self, running: bool) -> None:
+        super().set_running(running)
         self.report_button.setEnabled(not running and self.saved is not None)
 
-    def _finished(self) -> None:
-        if self.worker is not None and self.worker.cancelled:
-            self.status.setText("Cancelled: the assessment was not kept.")
-        self.worker = None
-        self._running(False)
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
+    def cancelled_text(self) -> str:
+        return "Cancelled: the assessment was not kept."
 
     def _progress(self, progress) -> None:
         if progress.total:
