@@ -4,6 +4,7 @@ that cannot be used."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 from pathlib import Path
@@ -34,6 +35,20 @@ def _number_problem(name: str, dest: str, value: int | float) -> str | None:
     if value > MAX_NUMBER:
         return f"{name} {value} is too large (at most {MAX_NUMBER})"
     return None
+
+
+def number_in(convert, low, high, not_a_number: str, outside: str):
+    """An argparse ``type``: ``convert(text)`` from ``low`` to ``high``, else one line,
+    ``not_a_number`` (``{text}`` is what was given) or ``outside`` (``{value}``)."""
+    def check(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(not_a_number.format(text=text)) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(outside.format(value=value))
+        return value
+    return check
 
 
 def _option_name(dest: str) -> str:

@@ -45,6 +45,7 @@ def register(subparsers) -> None:
 
 def _bundle(args: argparse.Namespace, ctx) -> int:
     from pacs_console.core.db.testruns import list_test_runs
+    from pacs_console.core.models import drain
     from pacs_console.core.sync.bundle import attach_bundle, build_bundle
 
     run_ids = list(args.runs) + [r.id for r in list_test_runs(ctx.db, limit=args.latest_runs)
@@ -56,12 +57,7 @@ def _bundle(args: argparse.Namespace, ctx) -> int:
                              test_run_ids=run_ids, reports=args.reports, images=images,
                              limit=int(args.limit_mb * 1024 * 1024), note=args.note,
                              include_pdfs=args.include_pdfs)
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            result = stop.value
-            break
+    result = drain(generator)
     attached = None
     if args.attach:
         attached = attach_bundle(ctx.db, ctx.paths.data / "attachments", args.attach, args.out,

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from pacs_console.commands.serving import add_serving_options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -22,11 +24,7 @@ def register(subparsers) -> None:
     parser.add_argument("--port", type=int, metavar="N",
                         help="port to listen on (default 11112, or a free one if taken; "
                              "0 = any free port)")
-    parser.add_argument("--no-stdin", action="store_true",
-                        help="keep serving when standard input closes (background use)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the listening address as one JSON document")
-    parser.set_defaults(handler=run, serves=True)
+    add_serving_options(parser, run)
 
 
 def run(args: argparse.Namespace) -> int:

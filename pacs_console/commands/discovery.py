@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from pacs_console.commands import exit_codes
-from pacs_console.commands.dimse_common import emit_json, opened_context, run_guarded, say
+from pacs_console.commands.dimse_common import (
+    UsageProblem,
+    emit_json,
+    opened_context,
+    run_guarded,
+    say,
+)
 
 
 def register(subparsers) -> None:
@@ -98,11 +103,9 @@ def run_scan(args) -> int:
             targets = parse_targets(" ".join(args.targets), allow_public=args.allow_public)
             options, problem = _options(args, ctx)
         except ConsoleError as exc:
-            print(f"pacs-console scan: {exc.diagnosis.text()}", file=sys.stderr)
-            return exit_codes.USAGE
+            raise UsageProblem(exc.diagnosis.text()) from None
         if options is None:
-            print(f"pacs-console scan: {problem}", file=sys.stderr)
-            return exit_codes.USAGE
+            raise UsageProblem(problem)
         site = args.site or ctx.settings.default_site or None
         say(args, f"Sweeping {len(targets):,} hosts x {len(options.ports) + len(options.web_ports)}"
                   f" ports at up to {options.rate:g}/s ...")
@@ -142,8 +145,7 @@ def run_inventory(args) -> int:
     with opened_context(args) as ctx:
         site_id = site_id_for(ctx.db, args.site, create=False)
         if site_id is None:
-            print(f"pacs-console inventory: no site {args.site!r}", file=sys.stderr)
-            return exit_codes.USAGE
+            raise UsageProblem(f"no site {args.site!r}")
         sweeps = list_sweeps(ctx.db, site_id, limit=10)
         changes = site_inventory_diff(ctx.db, site_id)
         if args.json:

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 
+from pacs_console.commands.argcheck import number_in
 from pacs_console.commands.dimse_common import with_context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.terminal import clean
@@ -15,14 +16,8 @@ EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 COLUMN = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skipped": "—"}
 
 
-def _minutes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
-    if not 1 <= value <= 1440:
-        raise argparse.ArgumentTypeError("--repeat takes 1 to 1440 minutes")
-    return value
+_minutes = number_in(float, 1, 1440, "{text!r} is not a number of minutes",
+                     "--repeat takes 1 to 1440 minutes")
 
 
 def _name(text: str) -> str:

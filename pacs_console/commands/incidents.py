@@ -282,18 +282,14 @@ def _head(text: str) -> dict:
 
 def _helpdesk_heads(ctx) -> list[tuple[str, dict]]:
     from pacs_console.core.errors import ConsoleError
+    from pacs_console.core.models import drain
     from pacs_console.core.sync import helpdesk
     from pacs_console.core.sync.adapters.base import HelpdeskError
     from pacs_console.core.sync.tickets import handed_heads
 
     client = helpdesk.adapter(ctx)  # not configured: a diagnosis, exit 1
     try:
-        generator = handed_heads(ctx.db, client)
-        while True:
-            try:
-                next(generator)
-            except StopIteration as stop:
-                return stop.value
+        return drain(handed_heads(ctx.db, client))
     except HelpdeskError as exc:  # unreachable, refused: nothing verified, one line, exit 1
         raise ConsoleError(exc.diagnosis) from None
     finally:

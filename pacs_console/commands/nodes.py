@@ -6,6 +6,7 @@ import json
 import sys
 
 from pacs_console.commands import exit_codes
+from pacs_console.commands.argcheck import number_in
 from pacs_console.commands.dimse_common import add_conflict_choice, with_context
 
 EXPORT_FORMATS = ("csv", "json", "orthanc", "dcmqrscp")
@@ -140,16 +141,7 @@ def _resolve(args, ctx) -> int:
     return exit_codes.OK
 
 
-def _port(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is outside 1-65535")
-    return value
+_port = number_in(int, 1, 65535, "{text!r} is not a port number", "port {value} is outside 1-65535")
 
 
 def register(subparsers) -> None:

@@ -7,6 +7,8 @@ import ipaddress
 import json
 import sys
 
+from pacs_console.commands.serving import add_serving_options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -23,11 +25,7 @@ def register(subparsers) -> None:
     parser.add_argument("--ae", metavar="AE", help="this SCP's AE title (default from settings)")
     parser.add_argument("--accept-any", action="store_true",
                         help="accept any calling AE title, not only the address book's")
-    parser.add_argument("--no-stdin", action="store_true",
-                        help="keep serving when standard input closes (background use)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the listening address as one JSON document")
-    parser.set_defaults(handler=run, serves=True)
+    add_serving_options(parser, run)
 
 
 def _usage(args) -> str | None:

@@ -7,6 +7,16 @@ import sys
 import threading
 
 
+def add_serving_options(parser, handler) -> None:
+    """The options every command that serves until stopped ends with (--no-stdin, --json for
+    the listening address); ``handler`` runs it."""
+    parser.add_argument("--no-stdin", action="store_true",
+                        help="keep serving when standard input closes (background use)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the listening address as one JSON document")
+    parser.set_defaults(handler=handler, serves=True)
+
+
 def _wait_for_stdin_eof(stop: threading.Event) -> None:
     try:
         while sys.stdin.readline():

@@ -90,8 +90,13 @@ def _sync(args: argparse.Namespace, ctx) -> int:
     if result.pull:
         print(f"Pulled back {result.pull.events} change(s) from {result.pull.tickets} ticket(s), "
               f"{result.pull.conflicts} conflict(s) to review")
-    _say_articles(result)
-    _say_inventory(result)
+    _say_part(result.articles_note, result.articles, "article",
+              lambda shared: f"Articles: sent {shared.sent}, received {shared.received}, "
+                             f"{shared.conflicts} conflict(s) to review")
+    _say_part(result.inventory_note, result.inventory, "asset",
+              lambda found: f"Site inventory: {found.queued} node(s) queued, {found.received} "
+                            f"new and {found.updated} changed from the helpdesk, "
+                            f"{found.open_conflicts} conflict(s)")
     if result.timestamped:
         print(f"Timestamped {result.timestamped} report(s) signed offline")
     if result.timestamp_problem:
@@ -105,28 +110,16 @@ def _sync(args: argparse.Namespace, ctx) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def _say_articles(result) -> None:
-    if result.articles_note:
-        print(result.articles_note, file=sys.stderr)
-    shared = result.articles
-    if shared is None:
+def _say_part(note: str, part, kind: str, line) -> None:
+    """A part of the sync beside the outbox (articles, site assets): why it did not run, or
+    ``line(part)`` and its first errors, each named ``kind``."""
+    if note:
+        print(note, file=sys.stderr)
+    if part is None:
         return
-    print(f"Articles: sent {shared.sent}, received {shared.received}, "
-          f"{shared.conflicts} conflict(s) to review")
-    for error in shared.errors[:10]:
-        print(f"  article: {error.get('what', error)}", file=sys.stderr)
-
-
-def _say_inventory(result) -> None:
-    if result.inventory_note:
-        print(result.inventory_note, file=sys.stderr)
-    found = result.inventory
-    if found is None:
-        return
-    print(f"Site inventory: {found.queued} node(s) queued, {found.received} new and "
-          f"{found.updated} changed from the helpdesk, {found.open_conflicts} conflict(s)")
-    for error in found.errors[:10]:
-        print(f"  asset: {error.get('what', error)}", file=sys.stderr)
+    print(line(part))
+    for error in part.errors[:10]:
+        print(f"  {kind}: {error.get('what', error)}", file=sys.stderr)
 
 
 def _say_articles_left(left: dict) -> None:

@@ -83,6 +83,7 @@ def _teardown() -> None:
 def _first_sync(peer) -> tuple[float, list[str], object]:
     """A fresh laptop's first sync; returns its time and the GET URLs it fetched."""
     from pacs_console.core.context import Context
+    from pacs_console.core.models import drain
     from pacs_console.core.sync import helpdesk
     from pacs_console.core.sync.adapters.base import HelpdeskConfig
     from pacs_console.paths import app_paths
@@ -101,13 +102,7 @@ def _first_sync(peer) -> tuple[float, list[str], object]:
     httpx.Client.send = send
     try:
         began = time.perf_counter()
-        generator = helpdesk.sync_once(ctx)
-        while True:
-            try:
-                next(generator)
-            except StopIteration as stop:
-                result = stop.value
-                break
+        result = drain(helpdesk.sync_once(ctx))
         elapsed = time.perf_counter() - began
     finally:
         httpx.Client.send = original
