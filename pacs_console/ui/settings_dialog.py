@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.settings import Settings
+from pacs_console.ui.widgets.panel_parts import dialog_buttons
 
 TEXT_FIELDS = (("engineer_name", "Engineer name"), ("engineer_id", "Engineer ID"),
                ("organisation", "Organisation"), ("engineer_role", "Role"),
@@ -94,10 +95,9 @@ class SettingsDialog(QDialog):
         self.certificate.setWordWrap(True)
         self.certificate.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Signing certificate", self.certificate)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                        QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(QDialogButtonBox.StandardButton.Ok |
+                                      QDialogButtonBox.StandardButton.Cancel,
+                                      self.accept, self.reject)
         # Thirty fields are taller than a 1366×768 laptop: they scroll, the buttons stay put.
         fields = QWidget()
         fields.setLayout(form)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.ui.widgets.article_conflict import ArticleConflict
 from pacs_console.ui.widgets.article_files import ArticleFiles
-from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
+from pacs_console.ui.widgets.panel_parts import empty_state, pane, panel_heading
 
 RECENT = 200
 
@@ -64,13 +64,7 @@ class KnowledgePanel(QWidget):
         top.addWidget(self.new_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.results)
-        reading = QWidget()
-        reading_layout = QVBoxLayout(reading)
-        reading_layout.setContentsMargins(0, 0, 0, 0)
-        reading_layout.addWidget(self.conflict)
-        reading_layout.addWidget(self.article_view, 1)
-        reading_layout.addWidget(self.files)
-        splitter.addWidget(reading)
+        splitter.addWidget(pane(self.conflict, (self.article_view, 1), self.files))
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([400, 600])  # in proportion: the list gets 2/5 of the width

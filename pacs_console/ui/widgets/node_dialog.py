@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.addressbook import validate_node
 from pacs_console.core.db.nodes import TAGS, NodeRecord
 from pacs_console.ui import workers
+from pacs_console.ui.widgets.panel_parts import dialog_buttons
 
 
 class NodeDialog(QDialog):
@@ -60,10 +61,9 @@ class NodeDialog(QDialog):
                               ("Client certificate", self.cert_file), ("Client key", self.key_file),
                               ("TLS server name", self.server_name)):
             form.addRow(label, widget)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                        QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.check_and_accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(QDialogButtonBox.StandardButton.Ok |
+                                      QDialogButtonBox.StandardButton.Cancel,
+                                      self.check_and_accept, self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)

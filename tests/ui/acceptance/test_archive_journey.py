@@ -30,6 +30,17 @@ def _add_node(console: Console, name: str, ae: str, host: str, port: int) -> Non
                      f"{name} listed")
 
 
+def _compare(console: Console, primary: str, copy: str):
+    """The DR comparison section with ``primary`` and its ``copy`` chosen and Compare pressed:
+    the section and its status line."""
+    _tests, compare = _archive_tab(console, "DR comparison")
+    status = console.find(name="dr-compare-status", parent=compare)
+    console.choose_combo(console.find(name="dr-primary", parent=compare), primary)
+    console.choose_combo(console.find(name="dr-copy", parent=compare), copy)
+    console.click_button("Compare", compare)
+    return compare, status
+
+
 def test_spot_check_of_the_demo_pacs_then_a_changed_instance_on_orthanc(console, orthanc,
                                                                         _seeded_archive):
     _tests, check = _archive_tab(console, "Integrity spot-check")
@@ -102,11 +113,7 @@ def test_dr_comparison_demo_pacs_against_an_orthanc_copy_with_gaps(console, orth
             orthanc.upload(part10(ds))
     orthanc.upload(part10(replicated[-1][0]))  # only one instance of the last study
     _add_node(console, "DR Orthanc", orthanc.aet, orthanc.host, orthanc.dicom_port)
-    _tests, compare = _archive_tab(console, "DR comparison")
-    status = console.find(name="dr-compare-status", parent=compare)
-    console.choose_combo(console.find(name="dr-primary", parent=compare), "Demo PACS")
-    console.choose_combo(console.find(name="dr-copy", parent=compare), "Demo PACS")
-    console.click_button("Compare", compare)
+    compare, status = _compare(console, "Demo PACS", "Demo PACS")
     assert "Choose two different archives" in console.text(status)
 
     console.choose_combo(console.find(name="dr-copy", parent=compare), "DR Orthanc")
@@ -128,11 +135,7 @@ def test_dr_comparison_can_be_cancelled_while_listing(console):
     peer = SlowPeer(delay=0.1)
     try:
         _add_node(console, "Slow PACS", peer.ae_title, peer.host, peer.port)
-        _tests, compare = _archive_tab(console, "DR comparison")
-        status = console.find(name="dr-compare-status", parent=compare)
-        console.choose_combo(console.find(name="dr-primary", parent=compare), "Slow PACS")
-        console.choose_combo(console.find(name="dr-copy", parent=compare), "Demo PACS")
-        console.click_button("Compare", compare)
+        compare, status = _compare(console, "Slow PACS", "Demo PACS")
         console.wait_text(status, "Listing the studies of", 20)
         console.click_button("Cancel", compare)
         console.wait_text(status, "Cancelled: no result saved.", 20)
