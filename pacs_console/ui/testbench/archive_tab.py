@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDateEdit,
     QSpinBox,
     QTableWidget,
@@ -68,10 +67,7 @@ class SpotCheckSection(PickerTab):
 
     def __init__(self, ctx: Context, panel) -> None:
         super().__init__(ctx, panel, "archive-check", "Run spot-check")
-        self.follow_address_book()
-        self.node = QComboBox()
-        self.node.setObjectName("archive-check-node")
-        self.node.setMinimumWidth(180)
+        self.node = self.node_box("archive-check-node", 180)
         self.sample = QSpinBox()
         self.sample.setObjectName("archive-check-sample")
         self.sample.setRange(1, 1000)
@@ -174,13 +170,8 @@ class DrCompareSection(PickerTab):
 
     def __init__(self, ctx: Context, panel) -> None:
         super().__init__(ctx, panel, "dr-compare", "Compare")
-        self.follow_address_book()
-        self.primary = QComboBox()
-        self.primary.setObjectName("dr-primary")
-        self.dr = QComboBox()
-        self.dr.setObjectName("dr-copy")
-        for combo in (self.primary, self.dr):
-            combo.setMinimumWidth(160)
+        self.primary = self.node_box("dr-primary", 160)
+        self.dr = self.node_box("dr-copy", 160)
         today = QDate.currentDate()
         self.date_from = _date_edit("dr-from", today.addYears(-1))
         self.date_to = _date_edit("dr-to", today)

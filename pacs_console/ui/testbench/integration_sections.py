@@ -8,18 +8,15 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
 from pacs_console.ui.testbench.run_tab import RunTab, ServerSwitch, output_box, port_box
-from pacs_console.ui.widgets.panel_parts import resizable
+from pacs_console.ui.widgets.panel_parts import column, form_rows, resizable, row
 
 _ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
 
@@ -73,19 +70,11 @@ class DicomWebSection(RunTab):
         self.argument.setPlaceholderText("PatientID=KB123456   or a study UID   or a folder")
         self.run_button = self.start_button_for("Run", self.run)
         self.result = output_box("dicomweb-result")
-        form = QFormLayout()
-        form.addRow("DICOMweb root", self.url)
-        auth_row = QHBoxLayout()
-        for widget in (self.auth, self.user, self.secret, self.save):
-            auth_row.addWidget(widget)
-        form.addRow("Authentication", auth_row)
-        form.addRow("TLS", self.ca_file)
-        form.addRow("Operation", self.action)
-        form.addRow("Argument", self.argument)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.run_button)
-        layout.addWidget(self.result, 1)
+        form = form_rows((("DICOMweb root", self.url),
+                          ("Authentication", row(self.auth, self.user, self.secret, self.save)),
+                          ("TLS", self.ca_file), ("Operation", self.action),
+                          ("Argument", self.argument)))
+        column(self, form, self.run_button, (self.result, 1))
 
     def run(self) -> None:
         from pacs_console.core.dicomweb.auth import Credentials
@@ -108,10 +97,10 @@ class DicomWebSection(RunTab):
 
     def show_result(self, result) -> None:
         lines = [("OK  " if result.ok else "FAILED  ") + result.summary()]
-        for row in result.matches[:200]:
-            lines.append("  ".join(f"{k}={row.get(k, '')}" for k in (
+        for match in result.matches[:200]:
+            lines.append("  ".join(f"{k}={match.get(k, '')}" for k in (
                 "PatientID", "StudyDate", "AccessionNumber", "ModalitiesInStudy",
-                "StudyInstanceUID") if row.get(k)))
+                "StudyInstanceUID") if match.get(k)))
         if result.diagnosis is not None:
             lines.append(result.diagnosis.text())
         self.result.setPlainText("\n".join(lines))
@@ -170,13 +159,9 @@ class WorkflowSection(RunTab):
         self.scp_ae = QLineEdit(ctx.settings.ae_title)
         self.scp_button = QPushButton("Play the site (MWL, MPPS, commitment SCP)")
         self.events = output_box("site-scp-events")
-        scp_row = QHBoxLayout()
-        for widget in (QLabel("AE"), self.scp_ae, QLabel("port"), self.scp_port, self.scp_button):
-            scp_row.addWidget(widget)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.run_button)
-        layout.addWidget(resizable(self.steps, (scp_row, self.events), stretch=(2, 1)), 1)
+        scp_row = row("AE", self.scp_ae, "port", self.scp_port, self.scp_button)
+        column(self, form, self.run_button,
+               (resizable(self.steps, (scp_row, self.events), stretch=(2, 1)), 1))
         self.follow_events(self.show_events)
         self.switch = ServerSwitch(self.scp_button, self.scp_port, self.events, self._play_site,
                                    "Stop the site SCP", lambda exc: f"Cannot start: {exc}")

@@ -8,13 +8,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -26,7 +22,7 @@ from pacs_console.ui.testbench.run_tab import (
     output_box,
     port_box,
 )
-from pacs_console.ui.widgets.panel_parts import resizable
+from pacs_console.ui.widgets.panel_parts import column, form_rows, resizable, row
 
 
 def _send_and_save(ctx: Context, host: str, port: int, text: str, timeout: float, loose: bool):
@@ -74,17 +70,8 @@ class Hl7Section(RunTab):
         self.message.setPlaceholderText("Paste an HL7 v2 message or fill one from a template.")
         self.send_button = self.start_button_for("Send", self.send)
         self.result = output_box("hl7-result")
-        form = QFormLayout()
-        target = QHBoxLayout()
-        target.addWidget(self.host, 2)
-        target.addWidget(self.port)
-        target.addWidget(QLabel("ACK timeout"))
-        target.addWidget(self.timeout)
-        form.addRow("Receiver", target)
-        templates = QHBoxLayout()
-        templates.addWidget(self.template, 1)
-        templates.addWidget(fill)
-        form.addRow("Template", templates)
+        form = form_rows((("Receiver", row((self.host, 2), self.port, "ACK timeout", self.timeout)),
+                          ("Template", row((self.template, 1), fill))))
         # listener
         self.listen_port = port_box("hl7-listen-port", 2575)
         self.answer = QComboBox()
@@ -93,19 +80,11 @@ class Hl7Section(RunTab):
         self.mask.setChecked(True)
         self.listen_button = QPushButton("Start listener")
         self.received = output_box("hl7-received")
-        listen_row = QHBoxLayout()
-        for widget in (QLabel("Listen on port"), self.listen_port, QLabel("answer"), self.answer,
-                       self.mask, self.listen_button):
-            listen_row.addWidget(widget)
-        listen_row.addStretch(1)
-        send_row = QHBoxLayout()
-        send_row.addWidget(self.loose)
-        send_row.addStretch(1)
-        send_row.addWidget(self.send_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(resizable(self.message, (send_row, self.result),
-                                   (listen_row, self.received), stretch=(2, 1, 1)), 1)
+        listen_row = row("Listen on port", self.listen_port, "answer", self.answer, self.mask,
+                         self.listen_button, 1)
+        send_row = row(self.loose, 1, self.send_button)
+        column(self, form, (resizable(self.message, (send_row, self.result),
+                                      (listen_row, self.received), stretch=(2, 1, 1)), 1))
         self.follow_events(self.show_received)
         self.switch = ServerSwitch(
             self.listen_button, self.listen_port, self.received, self._listen, "Stop listener",

@@ -27,6 +27,16 @@ class PickerTab(RunTab):
         self.progress = QProgressBar()
         self.status = status_line(f"{prefix}-status", selectable=True)
 
+    def node_box(self, name: str, width: int) -> QComboBox:
+        """A box of the address book's nodes (``name`` is its objectName), filled in
+        ``refresh_nodes``; the tab then follows the address book."""
+        if not hasattr(self, "_nodes_timer"):
+            self.follow_address_book()
+        box = QComboBox()
+        box.setObjectName(name)
+        box.setMinimumWidth(width)
+        return box
+
     def follow_address_book(self) -> None:
         """Offer the address book's names at once when it changes above (refresh_nodes)."""
         table = getattr(self.panel, "table", None)
