@@ -5,17 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.context import Context
+from pacs_console.ui.widgets import panel_parts as parts
 
 
 class ArticleConflict(QWidget):
@@ -36,21 +34,13 @@ class ArticleConflict(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
-        self.keep_button = QPushButton("Keep mine")
-        self.keep_button.setToolTip("Send this laptop's version to the helpdesk at the next sync")
-        self.take_button = QPushButton("Take theirs")
-        self.take_button.setToolTip("Replace this laptop's version with the helpdesk's")
-        self.keep_button.clicked.connect(lambda: self._resolve("mine"))
-        self.take_button.clicked.connect(lambda: self._resolve("theirs"))
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.keep_button)
-        buttons.addWidget(self.take_button)
-        layout = QVBoxLayout(self)
+        self.keep_button = parts.button("Keep mine", lambda: self._resolve("mine"),
+                                        "Send this laptop's version to the helpdesk at the next sync")
+        self.take_button = parts.button("Take theirs", lambda: self._resolve("theirs"),
+                                        "Replace this laptop's version with the helpdesk's")
+        layout = parts.column(self, self.title, self.table,
+                              parts.row(1, self.keep_button, self.take_button))
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
         self.hide()
 
     def show_for(self, article) -> None:

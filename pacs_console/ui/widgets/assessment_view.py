@@ -9,17 +9,13 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -27,6 +23,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.run_control import RunControl
+from pacs_console.ui.widgets import panel_parts as parts
 
 FAMILY_LABELS = {"dicom": "DICOM access", "transport": "Transport (TLS)", "web": "Web / REST",
                  "hl7": "HL7", "software": "Software age"}
@@ -98,41 +95,16 @@ class AssessmentView(RunControl, QWidget):
         self._build_layout()
 
     def _build_layout(self) -> None:
-        form = QFormLayout()
-        form.addRow("Site or targets", self.scope)
-        checks = QHBoxLayout()
-        for box in self.families.values():
-            checks.addWidget(box)
-        checks.addStretch(1)
-        form.addRow("Checks", checks)
-        tests = QHBoxLayout()
-        tests.addWidget(self.store_test)
-        tests.addWidget(self.hl7_test)
-        tests.addWidget(self.move_test)
-        tests.addStretch(1)
-        form.addRow("Opt-in tests", tests)
-        run = QHBoxLayout()
-        run.addWidget(self.start_button)
-        run.addWidget(self.cancel_button)
-        run.addWidget(self.progress, 1)
-        actions = QHBoxLayout()
-        actions.addWidget(self.incident_button)
-        actions.addWidget(self.report_button)
-        actions.addStretch(1)
-        lower = QWidget()
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(self.findings, 2)
-        lower_layout.addLayout(actions)
-        lower_layout.addWidget(self.details, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.nodes)
-        splitter.addWidget(lower)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(run)
-        layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
+        form = parts.form_rows((("Site or targets", self.scope),
+                                ("Checks", parts.row(*self.families.values(), 1)),
+                                ("Opt-in tests", parts.row(self.store_test, self.hl7_test,
+                                                           self.move_test, 1))))
+        lower = parts.pane((self.findings, 2),
+                           parts.row(self.incident_button, self.report_button, 1),
+                           (self.details, 1))
+        run = parts.row(self.start_button, self.cancel_button, (self.progress, 1))
+        parts.column(self, form, run, self.status,
+                     (parts.split(self.nodes, lower, vertical=True), 1))
 
     # --- running ----------------------------------------------------------------------------
 

@@ -6,19 +6,17 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from pacs_console.core.addressbook import validate_node
 from pacs_console.core.db.nodes import TAGS, NodeRecord
 from pacs_console.ui import workers
-from pacs_console.ui.widgets.panel_parts import dialog_buttons
+from pacs_console.ui.widgets.panel_parts import column, dialog_buttons, form_rows
 
 
 class NodeDialog(QDialog):
@@ -54,20 +52,15 @@ class NodeDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("node-dialog-message")
         self.message.setWordWrap(True)
-        form = QFormLayout()
-        for label, widget in (("Name", self.name), ("AE title", self.ae_title), ("Host", self.host),
-                              ("Port", self.port), ("Tags", self.tags), ("Notes", self.notes),
-                              ("", self.tls), ("CA file", self.ca_file),
-                              ("Client certificate", self.cert_file), ("Client key", self.key_file),
-                              ("TLS server name", self.server_name)):
-            form.addRow(label, widget)
+        form = form_rows((("Name", self.name), ("AE title", self.ae_title), ("Host", self.host),
+                          ("Port", self.port), ("Tags", self.tags), ("Notes", self.notes),
+                          ("", self.tls), ("CA file", self.ca_file),
+                          ("Client certificate", self.cert_file), ("Client key", self.key_file),
+                          ("TLS server name", self.server_name)))
         self.buttons = dialog_buttons(QDialogButtonBox.StandardButton.Ok |
                                       QDialogButtonBox.StandardButton.Cancel,
                                       self.check_and_accept, self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
+        column(self, form, self.message, self.buttons)
         for edit in (self.name, self.ae_title, self.host):
             edit.textChanged.connect(self.validate)
         self.port.valueChanged.connect(self.validate)
