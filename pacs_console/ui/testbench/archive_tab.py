@@ -9,11 +9,11 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDateEdit,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -21,7 +21,7 @@ from pacs_console.core.context import Context
 from pacs_console.ui.testbench.health_tab import COLOURS
 from pacs_console.ui.testbench.run_parts import PickerTab
 from pacs_console.ui.testbench.run_tab import SectionsTab, output_box
-from pacs_console.ui.widgets.panel_parts import record_table, resizable, row
+from pacs_console.ui.widgets.panel_parts import column, record_table, resizable, row
 
 DATE_FORMAT = "yyyy-MM-dd"
 
@@ -93,13 +93,9 @@ class SpotCheckSection(PickerTab):
                             "the counts agree, every instance arrives (C-GET), decodes and "
                             "matches its checksum from the last check.")
         self.outcome = None
-        layout = QVBoxLayout(self)
-        layout.addLayout(row("Archive", self.node, "Sample", self.sample, self.use_since,
-                             self.since, "over", self.retrieve, self.run_button,
-                             self.cancel_button, 1))
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(resizable(self.table, self.details, stretch=(3, 1)), 1)
+        column(self, row("Archive", self.node, "Sample", self.sample, self.use_since, self.since,
+                         "over", self.retrieve, self.run_button, self.cancel_button, 1),
+               self.progress, self.status, (resizable(self.table, self.details, stretch=(3, 1)), 1))
 
     def refresh_nodes(self) -> None:
         self.fill_combo(self.node)
@@ -179,13 +175,9 @@ class DrCompareSection(PickerTab):
         self.status.setText("One study-level C-FIND on each archive for the dates: studies on "
                             "one side only, series and instance counts that differ, and how "
                             "far the DR copy is behind.")
-        layout = QVBoxLayout(self)
-        layout.addLayout(row("Primary", self.primary, "DR copy", self.dr, "From",
-                             self.date_from, "To", self.date_to, self.run_button,
-                             self.cancel_button, 1))
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.table, 1)
+        column(self, row("Primary", self.primary, "DR copy", self.dr, "From", self.date_from,
+                         "To", self.date_to, self.run_button, self.cancel_button, 1),
+               self.progress, self.status, (self.table, 1))
 
     def refresh_nodes(self) -> None:
         self.fill_combo(self.primary)

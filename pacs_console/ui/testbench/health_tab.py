@@ -20,10 +20,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,7 +29,7 @@ from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.testbench.run_parts import PickerTab
 from pacs_console.ui.testbench.run_tab import output_box
-from pacs_console.ui.widgets.panel_parts import row
+from pacs_console.ui.widgets import panel_parts as parts
 
 CHECK_NAMES = {"route": "Route", "echo": "C-ECHO", "association": "Association", "tls": "TLS",
                "find": "Study C-FIND", "worklist": "Worklist", "retrieve": "C-GET study",
@@ -127,18 +125,12 @@ class HealthTab(PickerTab):
         self.compare_button.clicked.connect(lambda: self.start("compare"))
         self.site.currentTextChanged.connect(lambda _text: self.load_baselines())
         self.details = output_box("health-details", "Click a cell to see its evidence.")
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.grid)
-        split.addWidget(self.details)
-        split.setSizes([300, 160])
-        layout = QVBoxLayout(self)
-        layout.addLayout(row("Site", self.site, self.run_button, self.cancel_button,
-                             self.repeat, self.minutes, 1))
-        layout.addLayout(row("Plan file", self.plan_file, browse, "Baseline", self.baseline,
-                             self.record_button, self.compare_button, 1))
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(split, 1)
+        parts.column(self, parts.row("Site", self.site, self.run_button, self.cancel_button,
+                                     self.repeat, self.minutes, 1),
+                     parts.row("Plan file", self.plan_file, browse, "Baseline", self.baseline,
+                               self.record_button, self.compare_button, 1),
+                     self.progress, self.status,
+                     (parts.split(self.grid, self.details, vertical=True, sizes=(300, 160)), 1))
 
     def refresh_nodes(self) -> None:
         self.refresh()
