@@ -19,31 +19,25 @@ from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, TraceWriter, rec
 from tests.core.relay.pdus import CT, EXPLICIT, ct_dataset, encode, store_rq
 from tests.core.relay.support import wait_for
 from tests.dicom_samples import ct_series
+from tests.loopback import LoopbackListener
 from tests.peers.plugin import MOVE_DEST_AET, SCU_AET
 
 pytestmark = pytest.mark.peers
 BIN = "/usr/bin/"
 
 
-class Tap:
+class Tap(LoopbackListener):
     """Between the relay and the PACS: forwards and records each direction's bytes."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.to_peer, self.from_peer = bytearray(), bytearray()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._copy, args=(client, upstream, self.to_peer), daemon=True).start()
-            threading.Thread(target=self._copy, args=(upstream, client, self.from_peer), daemon=True).start()
+    def handle(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(self.target)
+        threading.Thread(target=self._copy, args=(client, upstream, self.to_peer), daemon=True).start()
+        threading.Thread(target=self._copy, args=(upstream, client, self.from_peer), daemon=True).start()
 
     @staticmethod
     def _copy(src, dst, record: bytearray) -> None:
@@ -54,9 +48,6 @@ class Tap:
             dst.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @contextmanager
