@@ -42,6 +42,17 @@ def invalid(code: str, what: str, action: str, **evidence: str) -> ConsoleError:
     return ConsoleError(Diagnosis(code, what, actions=(action,), evidence=evidence))
 
 
+def check_period(start: datetime, end: datetime, *, code: str, what: str, action: str,
+                 names: tuple[str, str] = ("start", "end")) -> None:
+    """A period that ends after it starts, both ends timezone-aware. ``what`` names it in the
+    diagnosis ("A maintenance window"); ``names`` are its ends' evidence keys."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError(f"{what} needs timezone-aware datetimes")
+    if end <= start:
+        raise invalid(code, f"{what} must end after it starts", action,
+                      **{names[0]: start.isoformat(), names[1]: end.isoformat()})
+
+
 def next_step(status: str) -> str | None:
     """The quick "next" button: the following step of the process, None once closed."""
     if status == "on_hold":
