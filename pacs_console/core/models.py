@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
+
+
+class Plain:
+    """For a dataclass whose fields are plain JSON values (or dataclasses of them): its
+    ``to_dict()`` is ``dataclasses.asdict``."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -24,21 +24,19 @@ from pacs_console.core.kb.store import (
     get_article,
     update_article,
 )
+from pacs_console.core.models import Plain
 from pacs_console.core.sync import mirror
 from pacs_console.core.sync.adapters.base import HelpdeskError
 from pacs_console.core.sync.adapters.rt_articles import FIELDS, RemoteArticle, RTArticles
 
 
 @dataclass
-class ArticleSyncResult:
+class ArticleSyncResult(Plain):
     sent: int = 0
     received: int = 0
     conflicts: int = 0
     duplicates_found: int = 0
     errors: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def _mark(db: Database, article_id: int, **values) -> None:

@@ -31,6 +31,7 @@ from pacs_console.core.db.nodes import (
     set_capabilities,
     update_node,
 )
+from pacs_console.core.models import Plain
 from pacs_console.core.sync import mirror, outbox
 from pacs_console.core.sync.adapters.base import permanent
 from pacs_console.core.sync.adapters.rt_assets import FIELDS, RemoteAsset, RTAssets
@@ -41,16 +42,13 @@ SNAPSHOT_FIELDS = ("name", *FIELDS)
 
 
 @dataclass
-class InventoryResult:
+class InventoryResult(Plain):
     queued: int = 0
     received: int = 0
     updated: int = 0
     conflicts: int = 0  # found by this pull
     open_conflicts: int = 0  # nodes in conflict after this sync, waiting for the engineer
     errors: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 # -- what a node is, as the helpdesk sees it ----------------------------------------------------
