@@ -37,12 +37,3 @@ class LoopbackListener:
         self.sock.close()
         for conn in self.held:
             conn.close()
-
-
-def shut(sock: socket.socket) -> None:
-    """Shut both directions and close, whatever state the peer left the socket in."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()

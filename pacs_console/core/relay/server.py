@@ -117,7 +117,7 @@ class Relay:
         with self.lock:
             sockets = [s for pair in self.live.values() for s in pair if s is not None]
         for sock in sockets:
-            _close(sock)
+            shut(sock)
         if self.thread is not None:
             self.thread.join(timeout=5)
         deadline = time.monotonic() + 5
@@ -155,12 +155,12 @@ class Relay:
                 conv.problems.append(diagnose.diagnose_socket_error(
                     exc, cfg.upstream_host, cfg.upstream_port, cfg.connect_timeout))
                 conv.result = "PACS unreachable"
-                _close(client)
+                shut(client)
                 return
             if cfg.upstream_tls is not None:
                 upstream = self._secure(upstream, conv)
                 if upstream is None:
-                    _close(client)
+                    shut(client)
                     return
             with self.lock:
                 self.live[assoc_id] = (client, upstream)
@@ -175,8 +175,8 @@ class Relay:
             back.start()
             self._pump(assoc_id, client, upstream, RQ, conv, lock)
             back.join()
-            _close(client)
-            _close(upstream)
+            shut(client)
+            shut(upstream)
         finally:
             self._finish(assoc_id, conv)
 
@@ -187,7 +187,7 @@ class Relay:
         try:
             return tls.client_context(config).wrap_socket(upstream, server_hostname=name)
         except (OSError, ValueError) as exc:
-            _close(upstream)
+            shut(upstream)
             conv.problems.append(diagnose_tls.diagnose_tls_error(
                 exc, cfg.upstream_host, cfg.upstream_port, server_name=name,
                 ca_file=config.ca_file, trust_action="give the PACS's CA certificate with --ca-file")
@@ -212,11 +212,11 @@ class Relay:
                 if self.on_event is not None:
                     _quietly(self.on_event, assoc_id, conv)
         except OSError:
-            _close(dst)  # a reset or timeout on one side ends both
-            _close(src)
+            shut(dst)  # a reset or timeout on one side ends both
+            shut(src)
             return
         if isinstance(dst, ssl.SSLSocket) or isinstance(src, ssl.SSLSocket):
-            _close(dst)  # TLS has no half-close: the side that ended has had its answer
+            shut(dst)  # TLS has no half-close: the side that ended has had its answer
             return
         try:
             dst.shutdown(socket.SHUT_WR)  # pass the half-close on, as TCP would
@@ -245,10 +245,11 @@ def _refuse(client: socket.socket) -> None:
         client.sendall(pdu.associate_rj(2, 3, 2))
     except OSError:
         pass
-    _close(client)
+    shut(client)
 
 
-def _close(sock: socket.socket) -> None:
+def shut(sock: socket.socket) -> None:
+    """Shut both directions and close, whatever state the peer left the socket in."""
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:

@@ -8,8 +8,9 @@ from collections import Counter
 
 from pacs_console.core.db.engine import Database
 from pacs_console.core.incidents import service
+from pacs_console.core.relay.server import shut
 from pacs_console.core.sync import outbox, tickets
-from tests.loopback import LoopbackListener, shut
+from tests.loopback import LoopbackListener
 
 
 def make_items(db: Database, incidents: int, notes: int, tag: str) -> int:
