@@ -94,6 +94,16 @@ def test_spot_check_of_the_demo_pacs_then_a_changed_instance_on_orthanc(console,
                      10, "both spot-checks of Orthanc in History")
 
 
+def _compare(console, primary: str, copy: str):
+    """Open DR comparison, choose the two archives, click Compare: (the tab, its status)."""
+    _tests, compare = _archive_tab(console, "DR comparison")
+    status = console.find(name="dr-compare-status", parent=compare)
+    console.choose_combo(console.find(name="dr-primary", parent=compare), primary)
+    console.choose_combo(console.find(name="dr-copy", parent=compare), copy)
+    console.click_button("Compare", compare)
+    return compare, status
+
+
 def test_dr_comparison_demo_pacs_against_an_orthanc_copy_with_gaps(console, orthanc,
                                                                   _seeded_archive):
     replicated = _seeded_archive[1:]  # the first study never reached the DR copy
@@ -102,11 +112,7 @@ def test_dr_comparison_demo_pacs_against_an_orthanc_copy_with_gaps(console, orth
             orthanc.upload(part10(ds))
     orthanc.upload(part10(replicated[-1][0]))  # only one instance of the last study
     _add_node(console, "DR Orthanc", orthanc.aet, orthanc.host, orthanc.dicom_port)
-    _tests, compare = _archive_tab(console, "DR comparison")
-    status = console.find(name="dr-compare-status", parent=compare)
-    console.choose_combo(console.find(name="dr-primary", parent=compare), "Demo PACS")
-    console.choose_combo(console.find(name="dr-copy", parent=compare), "Demo PACS")
-    console.click_button("Compare", compare)
+    compare, status = _compare(console, "Demo PACS", "Demo PACS")
     assert "Choose two different archives" in console.text(status)
 
     console.choose_combo(console.find(name="dr-copy", parent=compare), "DR Orthanc")
@@ -128,11 +134,7 @@ def test_dr_comparison_can_be_cancelled_while_listing(console):
     peer = SlowPeer(delay=0.1)
     try:
         _add_node(console, "Slow PACS", peer.ae_title, peer.host, peer.port)
-        _tests, compare = _archive_tab(console, "DR comparison")
-        status = console.find(name="dr-compare-status", parent=compare)
-        console.choose_combo(console.find(name="dr-primary", parent=compare), "Slow PACS")
-        console.choose_combo(console.find(name="dr-copy", parent=compare), "Demo PACS")
-        console.click_button("Compare", compare)
+        compare, status = _compare(console, "Slow PACS", "Demo PACS")
         console.wait_text(status, "Listing the studies of", 20)
         console.click_button("Cancel", compare)
         console.wait_text(status, "Cancelled: no result saved.", 20)
