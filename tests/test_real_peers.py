@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 
 import pytest
 from pydicom.dataset import Dataset
@@ -20,6 +19,7 @@ from pacs_console.core.dicom.wire.ae import Timeouts, make_ae
 from tests.dicom_samples import ct_series, to_bytes
 from tests.peers.plugin import MOVE_DEST_AET, MOVE_DEST_HOST, MOVE_DEST_PORT, SCU_AET
 from tests.peers.process import check_port_free
+from tests.receiving import Received
 
 pytestmark = pytest.mark.peers
 
@@ -28,25 +28,17 @@ PEERS = ["orthanc", "dcmqrscp", "storescp", "wlmscpfs"]
 ARCHIVES = ["orthanc", "dcmqrscp"]
 
 
-class StoreSink:
+class StoreSink(Received):
     """A pynetdicom Storage SCP (TESTSTORE) the peers C-MOVE into; collects what arrives."""
 
     def __init__(self) -> None:
-        self.received: list[Dataset] = []
-        self._lock = threading.Lock()
+        super().__init__()
         # pynetdicom does not check the called AE, so one SCP also serves "LATESTORE" below.
         self.ae = make_ae(MOVE_DEST_AET, QUICK, supported=[CTImageStorage])
         check_port_free(MOVE_DEST_HOST, MOVE_DEST_PORT)
         self.server = self.ae.serve(
-            (MOVE_DEST_HOST, MOVE_DEST_PORT), handlers=[(evt.EVT_C_STORE, self._on_store)]
+            (MOVE_DEST_HOST, MOVE_DEST_PORT), handlers=[(evt.EVT_C_STORE, self.on_store)]
         )
-
-    def _on_store(self, event) -> int:
-        ds = event.dataset
-        ds.file_meta = event.file_meta
-        with self._lock:
-            self.received.append(ds)
-        return 0x0000
 
 
 @pytest.fixture(scope="module")

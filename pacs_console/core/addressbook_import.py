@@ -15,7 +15,7 @@ from pathlib import Path
 from pacs_console.core.addressbook import AddressBookError, parse_rows, validate_node
 from pacs_console.core.db.engine import Database
 from pacs_console.core.db.nodes import DEMO_NODE_NAME, NodeRecord, list_nodes, save_nodes
-from pacs_console.core.safepath import FileRefused, read_regular
+from pacs_console.core.safepath import read_regular_or
 
 MAX_IMPORT_BYTES = 16 << 20  # a 200,000-node CSV is ~10 MB; anything larger is not an address book
 _COMPARED = ("ae_title", "host", "port", "tags", "notes", "tls", "tls_ca_file", "tls_cert_file",
@@ -67,12 +67,7 @@ class ImportReport:
 
 def read_book(path: str | os.PathLike[str]) -> str:
     """The text of an address-book file: a regular file, bounded, UTF-8 (a BOM is allowed)."""
-    try:
-        data = read_regular(path, MAX_IMPORT_BYTES)
-    except FileRefused as exc:
-        raise AddressBookError(str(exc)) from exc
-    except OSError as exc:
-        raise AddressBookError(f"Cannot read {os.fspath(path)}: {exc.strerror or exc}") from exc
+    data = read_regular_or(path, MAX_IMPORT_BYTES, AddressBookError)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

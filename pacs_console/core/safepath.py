@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 _UID = re.compile(r"[0-9]+(?:\.[0-9]+)*")
@@ -96,3 +97,15 @@ def read_regular(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise FileRefused(f"{os.fspath(path)} grew past {max_bytes} bytes while being read")
     return data
+
+
+def read_regular_or(path: str | os.PathLike[str], max_bytes: int,
+                    error: Callable[[str], Exception]) -> bytes:
+    """``read_regular`` for a caller with its own error type: ``error`` with one line saying
+    what was refused, or why the system could not read the file."""
+    try:
+        return read_regular(path, max_bytes)
+    except FileRefused as exc:
+        raise error(str(exc)) from exc
+    except OSError as exc:
+        raise error(f"Cannot read {os.fspath(path)}: {exc.strerror or exc}") from exc

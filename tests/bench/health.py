@@ -19,12 +19,12 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from datetime import date, timedelta
 
 from tests.bench import peers_env as env
 from tests.bench.runner import Case
+from tests.loopback import LoopbackListener
 
 SITE, ALONE = "Bench General Hospital", "Bench slowest node"
 ANSWERING = 18
@@ -51,29 +51,14 @@ def _settings_dir(prefix: str, *, short_timeouts: bool = False):
 
 
 # -- health of a 20-node site ---------------------------------------------------------------
-class _Silent:
+class _Silent(LoopbackListener):
     """Accepts TCP connections and never says a word (a hung PACS)."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
-        self.port = self.sock.getsockname()[1]
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(backlog=256)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-
-    def stop(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
+    def handle(self, conn: socket.socket) -> None:
+        self.hold(conn)
 
 
 def _closed_port() -> int:
@@ -131,7 +116,7 @@ def _health_setup() -> None:
 def _health_teardown() -> None:
     for server in _state.pop("servers", []):
         server.shutdown()
-    _state.pop("silent").stop()
+    _state.pop("silent").close()
 
 
 def _timeout_bound_ms(check: dict) -> float:
@@ -292,8 +277,8 @@ def _dr_setup() -> None:
 
 
 def _dr_teardown() -> None:
-    _state.pop("primary").stop()
-    _state.pop("dr").stop()
+    _state.pop("primary").close()
+    _state.pop("dr").close()
 
 
 def _findscu(archive: _Archive, first: str, last: str) -> float:

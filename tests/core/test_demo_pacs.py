@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -27,6 +26,7 @@ from pacs_console.core.dicom.servers import demo_handlers
 from pacs_console.core.dicom.servers.demo import STORAGE_SYNTAXES, DemoPacs
 from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.dicom.wire.ae import make_ae
+from tests.receiving import Received
 
 HOST = "127.0.0.1"
 QR = [Verification, PatientRootQueryRetrieveInformationModelFind,
@@ -34,13 +34,12 @@ QR = [Verification, PatientRootQueryRetrieveInformationModelFind,
       StudyRootQueryRetrieveInformationModelMove, ModalityWorklistInformationFind]
 
 
-class StoreScp:
+class StoreScp(Received):
     """A pynetdicom storage SCP acting as the C-MOVE destination."""
 
     def __init__(self) -> None:
-        self.received: list[Dataset] = []
+        super().__init__()
         self.contexts: list[list] = []
-        self.lock = threading.Lock()
         self.ae = make_ae("STORESCP", supported=[cx.abstract_syntax
                                                  for cx in AllStoragePresentationContexts],
                           transfer_syntaxes=STORAGE_SYNTAXES)
@@ -52,13 +51,6 @@ class StoreScp:
         with self.lock:
             self.contexts.append([(cx.abstract_syntax, cx.transfer_syntax[0])
                                   for cx in event.assoc.accepted_contexts])
-
-    def on_store(self, event) -> int:
-        ds = event.dataset
-        ds.file_meta = event.file_meta
-        with self.lock:
-            self.received.append(ds)
-        return 0x0000
 
     def reset(self) -> None:
         with self.lock:

@@ -59,7 +59,7 @@ def test_single_value_and_wildcards(keyword, query, value, expected):
     assert matching.match_element(elem(keyword, query), elem(keyword, value)) is expected
 
 
-@pytest.mark.parametrize(("query", "value", "expected"), [
+DATE_RANGES = [
     ("20240315", "20240315", True),
     ("20240315", "20240316", False),
     ("20240101-20241231", "20240615", True),
@@ -70,12 +70,8 @@ def test_single_value_and_wildcards(keyword, query, value, expected):
     ("-20241231", "20250101", False),
     ("20240315-20240315", "20240315", True),
     ("2024.03.15", "20240315", True),
-])
-def test_date_ranges(query, value, expected):
-    assert matching.match_element(elem("StudyDate", query), elem("StudyDate", value)) is expected
-
-
-@pytest.mark.parametrize(("query", "value", "expected"), [
+]
+TIME_RANGES = [
     ("080000-120000", "093000", True),
     ("080000-120000", "130000", False),
     ("0800-1200", "120059.5", True),  # a partial bound covers its whole minute
@@ -83,9 +79,14 @@ def test_date_ranges(query, value, expected):
     ("1400-", "093000", False),
     ("10", "103000", True),
     ("10:30:00", "103000", True),
-])
-def test_time_ranges(query, value, expected):
-    assert matching.match_element(elem("StudyTime", query), elem("StudyTime", value)) is expected
+]
+
+
+@pytest.mark.parametrize(("keyword", "query", "value", "expected"),
+                         [("StudyDate", *case) for case in DATE_RANGES]
+                         + [("StudyTime", *case) for case in TIME_RANGES])
+def test_date_and_time_ranges(keyword, query, value, expected):
+    assert matching.match_element(elem(keyword, query), elem(keyword, value)) is expected
 
 
 def test_datetime_ranges_and_offsets():

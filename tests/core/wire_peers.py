@@ -7,12 +7,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import psutil
 
 from pacs_console.core.dicom.ops.echo import echo
+from tests.loopback import LoopbackListener
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,36 +73,28 @@ def read_all(sock: socket.socket, limit: int = 1 << 16) -> bytes:
     return data
 
 
-class ScriptedAcceptor:
+class ScriptedAcceptor(LoopbackListener):
     """Accepts connections on an OS-assigned port; answers each request with ``answer``
     (bytes, or a function of the request) and keeps what the peer sent afterwards."""
 
     def __init__(self, answer, *, then_close: bool = False) -> None:
         self.answer, self.then_close = answer, then_close
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.connections = 0
         self.after: list[bytes] = []
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    def _run(self) -> None:
-        while True:
+    def handle(self, conn: socket.socket) -> None:
+        self.connections += 1
+        with conn:
+            conn.settimeout(3)
             try:
-                conn, _ = self.listener.accept()
+                request = conn.recv(65536)
+                answer = self.answer(request) if callable(self.answer) else self.answer
+                conn.sendall(answer)
             except OSError:
                 return
-            self.connections += 1
-            with conn:
-                conn.settimeout(3)
-                try:
-                    request = conn.recv(65536)
-                    answer = self.answer(request) if callable(self.answer) else self.answer
-                    conn.sendall(answer)
-                except OSError:
-                    continue
-                if not self.then_close:
-                    self.after.append(read_all(conn))
+            if not self.then_close:
+                self.after.append(read_all(conn))
 
     def sent_after(self, n: int = 1, timeout: float = 5) -> bytes:
         """What the peer sent after the answer on the ``n``-th connection (once it closed)."""
@@ -112,6 +104,3 @@ class ScriptedAcceptor:
         while len(self.after) < n and time.monotonic() < deadline:
             time.sleep(0.02)
         return self.after[n - 1]
-
-    def close(self) -> None:
-        self.listener.close()

@@ -46,8 +46,7 @@ class DcmqrscpPeer(PeerProcess):
 
     @property
     def storage_dir(self) -> Path:
-        assert self.workdir is not None, "peer not started"
-        return self.workdir / "storage"
+        return self.in_workdir("storage")
 
     def command(self) -> list[str]:
         assert self.workdir is not None
@@ -98,8 +97,7 @@ class StorescpPeer(PeerProcess):
 
     @property
     def output_dir(self) -> Path:
-        assert self.workdir is not None, "peer not started"
-        return self.workdir / "received"
+        return self.in_workdir("received")
 
     def command(self) -> list[str]:
         self.output_dir.mkdir(exist_ok=True)
@@ -136,8 +134,7 @@ class WlmscpfsPeer(PeerProcess):
 
     @property
     def data_dir(self) -> Path:
-        assert self.workdir is not None, "peer not started"
-        return self.workdir / "wlistdb"
+        return self.in_workdir("wlistdb")
 
     def command(self) -> list[str]:
         # wlmscpfs looks in <data-files-path>/<called AE>/ for *.wl files and a lockfile.

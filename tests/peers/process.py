@@ -92,10 +92,14 @@ class PeerProcess:
     def command(self) -> list[str]:
         raise NotImplementedError
 
+    def in_workdir(self, name: str) -> Path:
+        """A path in the peer's work folder (there once the peer has started)."""
+        assert self.workdir is not None, "peer not started"
+        return self.workdir / name
+
     @property
     def log_path(self) -> Path:
-        assert self.workdir is not None, "peer not started"
-        return self.workdir / f"{self.name}.log"
+        return self.in_workdir(f"{self.name}.log")
 
     @property
     def running(self) -> bool:

@@ -88,6 +88,7 @@ class Shooter:
         """Nodes, a site with a visit and incidents: what a field engineer's folder holds."""
         from pacs_console.core.db.nodes import save_node
         from pacs_console.core.incidents import service, sites
+        from tests.core.reports.story import visit_incidents
 
         db = self.ctx.db
         site = sites.save_site(db, "Tamale Teaching Hospital", region="Northern",
@@ -107,20 +108,7 @@ class Shooter:
         arrived = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
         visit = sites.start_visit(db, site.name, engineer=ENGINEER, purpose="Quarterly visit",
                                   arrived_at=arrived)
-        met = service.create_incident(db, title="CT cannot send studies to the archive",
-                                      severity="critical", site=site.name, nodes=["TTHPACS"],
-                                      reported_at=arrived - timedelta(minutes=30),
-                                      visit_id=visit.id, reporter="Radiology desk")
-        service.set_status(db, met.id, "acknowledged", at=arrived - timedelta(minutes=20))
-        service.add_note(db, met.id, "Root cause: archive AE title changed by a vendor update",
-                         at=arrived + timedelta(minutes=10))
-        service.set_status(db, met.id, "resolved", at=arrived + timedelta(hours=1),
-                           note="Updated the CT's destination AE title and re-sent the queue")
-        late = service.create_incident(db, title="Worklist empty on the maternity ultrasound",
-                                       severity="high", site=site.name,
-                                       reported_at=arrived - timedelta(hours=5),
-                                       visit_id=visit.id)
-        service.set_status(db, late.id, "acknowledged", at=arrived - timedelta(hours=2))
+        visit_incidents(db, site.name, visit.id, arrived, reporter="Radiology desk")
         service.create_incident(db, title="Reading room monitor shows stale priors",
                                 severity="medium", site=site.name, category="other")
         service.create_incident(db, title="Slow retrieves from the archive after 16:00",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from pacs_console.core.models import Progress
+from pacs_console.core.models import Plain, Progress
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 # CVSS v3 qualitative bands, taken at their upper ends: what one finding of each severity costs
@@ -21,7 +21,7 @@ def rank(severity: str) -> int:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Plain):
     """One weakness (or, at severity info, one noted fact) of one service."""
 
     host: str
@@ -36,21 +36,15 @@ class Finding:
     def key(self) -> tuple[str, int, str]:
         return (self.host, self.port, self.check)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class NotTested:
+class NotTested(Plain):
     """A check that did not run on a service, and why (listed in the report)."""
 
     host: str
     port: int
     check: str
     reason: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from pacs_console.core.discovery.models import DICOMWEB, Finding
+from pacs_console.core.models import Plain
 
 # Change kinds, in the order a visit report lists them.
 NEW = "new"
@@ -19,16 +20,13 @@ KINDS = (NEW, GONE, PORT_CLOSED, AE_CHANGED, VERSION_CHANGED, DICOMWEB_APPEARED,
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(Plain):
     kind: str
     host: str
     port: int
     before: str = ""
     after: str = ""
     text: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

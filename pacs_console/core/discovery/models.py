@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from pacs_console.core.discovery.targets import DICOM_PORTS, WEB_PORTS, TargetSet
-from pacs_console.core.models import Progress
+from pacs_console.core.models import Plain, Progress
 
 # DICOM port verdicts
 ANY_AE = "dicom-any-ae"  # accepts any called AE title: insecure
@@ -90,7 +90,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Announcement:
+class Announcement(Plain):
     """A DNS-SD service instance: DICOM nodes may announce themselves with their AE title."""
 
     service_type: str  # _dicom._tcp, _dicom-tls._tcp, _dicomweb._tcp
@@ -99,9 +99,6 @@ class Announcement:
     port: int
     ae_title: str = ""
     txt: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

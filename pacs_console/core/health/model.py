@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from pacs_console.core.models import Plain
 
 PASS, WARN, FAIL, SKIPPED = "pass", "warn", "fail", "skipped"
 EXIT_ALL_PASS, EXIT_ALL_FAIL, EXIT_SOME = 0, 1, 10
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Plain):
     node: str
     check: str
     result: str  # pass, warn, fail, skipped
@@ -19,9 +21,6 @@ class CheckResult:
     diagnosis: dict[str, Any] | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     duration_ms: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> CheckResult:
@@ -32,14 +31,11 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(Plain):
     node: str
     check: str
     severity: str  # warn, fail
     text: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

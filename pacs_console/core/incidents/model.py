@@ -42,6 +42,17 @@ def invalid(code: str, what: str, action: str, **evidence: str) -> ConsoleError:
     return ConsoleError(Diagnosis(code, what, actions=(action,), evidence=evidence))
 
 
+def check_period(start: datetime, end: datetime, *, code: str, what: str, action: str,
+                 names: tuple[str, str] = ("start", "end")) -> None:
+    """A period that ends after it starts, both ends timezone-aware. ``what`` names it in the
+    diagnosis ("A maintenance window"); ``names`` are its ends' evidence keys."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError(f"{what} needs timezone-aware datetimes")
+    if end <= start:
+        raise invalid(code, f"{what} must end after it starts", action,
+                      **{names[0]: start.isoformat(), names[1]: end.isoformat()})
+
+
 def next_step(status: str) -> str | None:
     """The quick "next" button: the following step of the process, None once closed."""
     if status == "on_hold":
@@ -89,6 +100,13 @@ def severity_key(severity: str) -> str:
     return key
 
 
+class Jsonable:
+    """``to_dict()`` of a record: its fields, datetimes as ISO 8601 text, tuples as lists."""
+
+    def to_dict(self) -> dict:
+        return _jsonable(self.__dict__)
+
+
 @dataclass(frozen=True)
 class SiteRecord:
     id: int
@@ -115,7 +133,7 @@ class SiteRecord:
 
 
 @dataclass(frozen=True)
-class VisitRecord:
+class VisitRecord(Jsonable):
     id: int
     uuid: str
     site_id: int
@@ -127,12 +145,9 @@ class VisitRecord:
     departed_at: datetime | None
     incident_ids: tuple[int, ...] = ()
 
-    def to_dict(self) -> dict:
-        return _jsonable(self.__dict__)
-
 
 @dataclass(frozen=True)
-class MaintenanceRecord:
+class MaintenanceRecord(Jsonable):
     """Scheduled downtime: for one node (node_id set) or every node of a site."""
 
     id: int
@@ -149,7 +164,7 @@ class MaintenanceRecord:
         return self.node_name or (f"all nodes at {self.site_name}" if self.site_name else "-")
 
     def to_dict(self) -> dict:
-        return {**_jsonable(self.__dict__), "scope": self.scope}
+        return {**super().to_dict(), "scope": self.scope}
 
 
 @dataclass(frozen=True)
@@ -200,7 +215,7 @@ class IncidentRecord:
 
 
 @dataclass(frozen=True)
-class TimelineRecord:
+class TimelineRecord(Jsonable):
     id: int
     incident_id: int
     at: datetime
@@ -213,12 +228,9 @@ class TimelineRecord:
     attachment_id: int | None = None
     clock_offset_s: float = 0.0
 
-    def to_dict(self) -> dict:
-        return _jsonable(self.__dict__)
-
 
 @dataclass(frozen=True)
-class AttachmentRecord:
+class AttachmentRecord(Jsonable):
     id: int
     incident_id: int
     sha256: str
@@ -226,9 +238,6 @@ class AttachmentRecord:
     media_type: str
     size: int
     added_at: datetime
-
-    def to_dict(self) -> dict:
-        return _jsonable(self.__dict__)
 
 
 def _jsonable(data: dict) -> dict:

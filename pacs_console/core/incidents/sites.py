@@ -22,6 +22,7 @@ from pacs_console.core.incidents.model import (
     SiteRecord,
     VisitRecord,
     aware,
+    check_period,
     invalid,
 )
 from pacs_console.core.incidents.sla import BusinessCalendar
@@ -190,12 +191,8 @@ def add_maintenance_window(db: Database, *, starts_at: datetime, ends_at: dateti
                            node_id: int | None = None, site: int | str | None = None,
                            reason: str = "", actor: str = "") -> int:
     """Scheduled downtime the uptime figure excludes; for one node or a whole site."""
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise ValueError("maintenance windows need timezone-aware datetimes")
-    if ends_at <= starts_at:
-        raise invalid("maintenance-times", "A maintenance window must end after it starts",
-                      "Check the start and end times", start=starts_at.isoformat(),
-                      end=ends_at.isoformat())
+    check_period(starts_at, ends_at, code="maintenance-times", what="A maintenance window",
+                 action="Check the start and end times")
     if node_id is None and site is None:
         raise invalid("maintenance-scope", "A maintenance window needs a site or a node",
                       "Give the site (for every node there) or the node it applies to")

@@ -191,15 +191,11 @@ def uptime_report(db: Database, start: datetime, end: datetime, *, node: int | s
                   max_gap: timedelta = DEFAULT_MAX_GAP) -> list[NodeUptime]:
     """Uptime of one node, of the nodes at a site, or of every node in the address book."""
     from pacs_console.core.db.nodes import get_node, list_nodes
-    from pacs_console.core.incidents.model import invalid
+    from pacs_console.core.incidents.model import check_period, invalid
     from pacs_console.core.incidents.sites import get_site, list_sites
 
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("uptime periods need timezone-aware datetimes")
-    if end <= start:
-        raise invalid("uptime-period", "The uptime period must end after it starts",
-                      "Check --since and --until", since=start.isoformat(),
-                      until=end.isoformat())
+    check_period(start, end, code="uptime-period", what="The uptime period",
+                 action="Check --since and --until", names=("since", "until"))
     if node is not None:
         found = get_node(db, node)
         if found is None:

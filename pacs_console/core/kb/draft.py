@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from pacs_console.core.db.engine import Database
-from pacs_console.core.kb.model import Article, ArticleProblem, normalise_code
+from pacs_console.core.kb.model import Article, valid_codes
 from pacs_console.core.kb.store import create_article, update_article
 
 _STATUS_CODE_RE = re.compile(r"^0x[0-9A-Fa-f]{4}$")
@@ -20,13 +20,7 @@ def diagnosis_codes(diagnosis: dict | None) -> list[str]:
         # DIMSE statuses such as 0xA801 are codes engineers search by, too.
         if isinstance(value, str) and _STATUS_CODE_RE.match(value.strip()):
             codes.append(value.strip())
-    found = []
-    for code in codes:
-        try:
-            found.append(normalise_code(code))
-        except ArticleProblem:
-            continue
-    return found
+    return valid_codes(codes)
 
 
 def association_vendor(association: dict | None) -> tuple[str, str]:

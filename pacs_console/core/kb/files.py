@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pacs_console.core.kb.model import ArticleProblem
 from pacs_console.core.phi import redact_text
-from pacs_console.core.safepath import FileRefused, read_regular
+from pacs_console.core.safepath import FileRefused, read_regular, read_regular_or
 
 MAX_FILE = 1 << 20
 MAX_FILES = 5
@@ -106,12 +106,7 @@ def attach(db, files_dir: Path, ref, source: Path, *, confirm_no_phi: bool = Fal
     kept = [a for a in article.attachments if parse(a)[1]]
     if len(kept) >= MAX_FILES:
         raise ArticleProblem(f"article {article.id} already has {MAX_FILES} files")
-    try:
-        data = read_regular(source, MAX_FILE)
-    except FileRefused as exc:
-        raise ArticleProblem(str(exc)) from None
-    except OSError as exc:
-        raise ArticleProblem(f"{source}: {exc.strerror or exc}") from None
+    data = read_regular_or(source, MAX_FILE, ArticleProblem)
     sha = store(files_dir, checked(Path(source).name, data, confirm_no_phi=confirm_no_phi))
     listed = entry(Path(source).name, sha)
     if listed in article.attachments:

@@ -33,6 +33,18 @@ def normalise_code(code: str) -> str:
     return text.lower()
 
 
+def valid_codes(codes) -> list[str]:
+    """The well-formed codes among ``codes``, normalised, in order; malformed ones are dropped
+    (codes read from saved diagnoses or typed in a search are not bad input)."""
+    found = []
+    for code in codes:
+        try:
+            found.append(normalise_code(code))
+        except ArticleProblem:
+            continue
+    return found
+
+
 @dataclass(frozen=True)
 class Article:
     title: str

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from pacs_console.core.db.engine import Database
-from pacs_console.core.kb.model import Article, ArticleProblem, normalise_code, scrub
+from pacs_console.core.kb.model import Article, ArticleProblem, scrub, valid_codes
 
 _COLUMNS = ("id", "uuid", "title", "symptoms", "body", "cause", "fix", "codes_text", "vendor",
             "model", "attachments", "origin", "author", "site", "incident_uuid", "created_at",
@@ -229,13 +229,7 @@ def suggest(db: Database, codes: Sequence[str], vendor: str | None = None, *,
             limit: int = 5) -> list[Suggestion]:
     """Articles for diagnosis codes (and/or a node's vendor), best first: most codes matched,
     then same vendor, then most recently updated. Malformed codes are ignored."""
-    wanted = []
-    for code in codes:
-        try:
-            wanted.append(normalise_code(code))
-        except ArticleProblem:
-            continue
-    wanted = list(dict.fromkeys(wanted))
+    wanted = list(dict.fromkeys(valid_codes(codes)))
     vendor = scrub(vendor or "")
     vendor_params = (vendor, vendor, vendor)
     limit = max(1, min(limit, 100))

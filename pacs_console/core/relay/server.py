@@ -123,7 +123,7 @@ class Relay:
         with self.lock:
             sockets = [s for pair in self.live.values() for s in pair if s is not None]
         for sock in sockets:
-            _close(sock)
+            shut(sock)
         if self.thread is not None:
             self.thread.join(timeout=5)
         deadline = time.monotonic() + 5
@@ -165,12 +165,12 @@ class Relay:
                 conv.problems.append(diagnose.diagnose_socket_error(
                     exc, cfg.upstream_host, cfg.upstream_port, cfg.connect_timeout))
                 conv.result = "PACS unreachable"
-                _close(client)
+                shut(client)
                 return
             if cfg.upstream_tls is not None:
                 upstream = self._secure(upstream, conv)
                 if upstream is None:
-                    _close(client)
+                    shut(client)
                     return
             with self.lock:
                 self.live[assoc_id] = (client, upstream)
@@ -185,8 +185,8 @@ class Relay:
             back.start()
             self._pump(assoc_id, client, upstream, RQ, conv, lock)
             back.join()
-            _close(client)
-            _close(upstream)
+            shut(client)
+            shut(upstream)
         finally:
             self._finish(assoc_id, conv)
 
@@ -200,7 +200,7 @@ class Relay:
             conv.tls_event("PACS", secure.version() or "", cipher[0] if cipher else "")
             return secure
         except (OSError, ValueError) as exc:
-            _close(upstream)
+            shut(upstream)
             conv.problems.append(diagnose_tls.diagnose_tls_error(
                 exc, cfg.upstream_host, cfg.upstream_port, server_name=name,
                 ca_file=config.ca_file, trust_action="give the PACS's CA certificate with --ca-file")
@@ -218,7 +218,7 @@ class Relay:
         except OSError as exc:
             conv.problems.append(diagnose_tls.diagnose_tls_accept_error(exc, conv.client))
             conv.result = "modality TLS failed"
-            _close(client)
+            shut(client)
             return None
         with self.lock:
             self.live[assoc_id] = (secure, None)  # stop() can cut a handshake short
@@ -230,7 +230,7 @@ class Relay:
             conv.problems.append(diagnose_tls.diagnose_tls_accept_error(exc, conv.client,
                                                                         ca_file=ca))
             conv.result = "modality TLS failed"
-            _close(secure)
+            shut(secure)
             return None
         cipher = secure.cipher()
         conv.tls_event("modality", secure.version() or "", cipher[0] if cipher else "")
@@ -247,7 +247,7 @@ class Relay:
             client.sendall(pdu.associate_rj(2, 3, 2))
         except (OSError, ValueError):
             pass
-        _close(client)
+        shut(client)
 
     def _pump(self, assoc_id: int, src: socket.socket, dst: socket.socket, direction: str,
               conv: Conversation, lock: threading.Lock) -> None:
@@ -265,11 +265,11 @@ class Relay:
                 if self.on_event is not None:
                     _quietly(self.on_event, assoc_id, conv)
         except OSError:
-            _close(dst)  # a reset or timeout on one side ends both
-            _close(src)
+            shut(dst)  # a reset or timeout on one side ends both
+            shut(src)
             return
         if isinstance(dst, ssl.SSLSocket) or isinstance(src, ssl.SSLSocket):
-            _close(dst)  # TLS has no half-close: the side that ended has had its answer
+            shut(dst)  # TLS has no half-close: the side that ended has had its answer
             return
         try:
             dst.shutdown(socket.SHUT_WR)  # pass the half-close on, as TCP would
@@ -292,7 +292,8 @@ class Relay:
             _quietly(self.on_end, assoc_id, report)
 
 
-def _close(sock: socket.socket) -> None:
+def shut(sock: socket.socket) -> None:
+    """Shut both directions and close, whatever state the peer left the socket in."""
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:

@@ -24,25 +24,19 @@ from pacs_console.core.kb.store import (
     get_article,
     update_article,
 )
+from pacs_console.core.models import Plain
+from pacs_console.core.sync import mirror
 from pacs_console.core.sync.adapters.base import HelpdeskError
 from pacs_console.core.sync.adapters.rt_articles import FIELDS, RemoteArticle, RTArticles
 
 
 @dataclass
-class ArticleSyncResult:
+class ArticleSyncResult(Plain):
     sent: int = 0
     received: int = 0
     conflicts: int = 0
     duplicates_found: int = 0
     errors: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def _rows(db: Database, sql: str, params: tuple = ()) -> list:
-    with db.engine.connect() as connection:
-        return connection.exec_driver_sql(sql, params).all()
 
 
 def _mark(db: Database, article_id: int, **values) -> None:
@@ -50,10 +44,6 @@ def _mark(db: Database, article_id: int, **values) -> None:
     with db.engine.begin() as connection:
         connection.exec_driver_sql(f"UPDATE kb_article SET {assignments} WHERE id = ?",
                                    (*values.values(), article_id))
-
-
-def _stamp(remote: RemoteArticle) -> str:
-    return remote.updated_at.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _digest(title: str, fields: dict, codes, attachments) -> str:
@@ -75,14 +65,14 @@ def _local_digest(article: Article) -> str:
 
 
 def _base_digest(db: Database, article_id: int) -> str:
-    return _rows(db, "SELECT remote_digest FROM kb_article WHERE id = ?", (article_id,))[0][0]
+    return mirror.rows(db, "SELECT remote_digest FROM kb_article WHERE id = ?", (article_id,))[0][0]
 
 
 def _synced(db: Database, article_id: int, item: RemoteArticle, *, pulled: bool = True) -> None:
     """Both sides agree on ``item``. Only a pull moves the pull's watermark (remote_updated):
     an article sent before the first pull is newer than the team's older articles, which the
     pull must still fetch."""
-    stamp = {"remote_updated": _stamp(item)} if pulled else {}
+    stamp = {"remote_updated": mirror.stamp(item)} if pulled else {}
     _mark(db, article_id, sync_state="synced", remote_digest=_remote_digest(item),
           remote_synced_at=datetime.now(UTC).isoformat(), **stamp)
 
@@ -92,13 +82,13 @@ def _conflict(db: Database, article_id: int, item: RemoteArticle) -> None:
     _mark(db, article_id, sync_state="conflict", remote_id=item.id,
           remote_copy=json.dumps({"title": item.title, **item.fields, "codes": list(item.codes),
                                   "attachments": list(item.attachments),
-                                  "updated_at": _stamp(item)}))
+                                  "updated_at": mirror.stamp(item)}))
 
 
 def push(db: Database, remote: RTArticles, result: ArticleSyncResult) -> None:
     """Send every pending article; search by key before creating. An article the helpdesk
     changed since this laptop last saw it is not overwritten: it becomes a conflict."""
-    for (article_id,) in _rows(db, "SELECT id FROM kb_article WHERE sync_state = 'pending' "
+    for (article_id,) in mirror.rows(db, "SELECT id FROM kb_article WHERE sync_state = 'pending' "
                                    "ORDER BY id"):
         article = get_article(db, article_id)
         try:
@@ -132,7 +122,7 @@ def push(db: Database, remote: RTArticles, result: ArticleSyncResult) -> None:
 
 
 def _local_for(db: Database, item: RemoteArticle) -> int | None:
-    rows = _rows(db, "SELECT id FROM kb_article WHERE remote_id = ? OR (uuid = ? AND ? != '') "
+    rows = mirror.rows(db, "SELECT id FROM kb_article WHERE remote_id = ? OR (uuid = ? AND ? != '') "
                      "ORDER BY id LIMIT 1", (item.id, item.key, item.key))
     return rows[0][0] if rows else None
 
@@ -153,13 +143,8 @@ def _as_article(item: RemoteArticle, base_url: str) -> Article:
 def pull(db: Database, remote: RTArticles, result: ArticleSyncResult, *,
          base_url: str = "") -> None:
     """Articles created or edited on the helpdesk (or by another laptop) since the last pull."""
-    since_rows = _rows(db, "SELECT max(remote_updated) FROM kb_article WHERE remote_updated != ''")
-    since = since_rows[0][0] if since_rows and since_rows[0][0] else None
-    when = datetime.strptime(since, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC) if since else None
-    try:
-        items = remote.changed_since(when)
-    except HelpdeskError as exc:
-        result.errors.append({"pull": True, **exc.diagnosis.to_dict()})
+    items = mirror.changed_since_last_pull(db, "kb_article", remote, result.errors)
+    if items is None:
         return
     batch: dict[str, tuple[Article, RemoteArticle]] = {}
     later: list[RemoteArticle] = []
@@ -193,7 +178,7 @@ def _add_new(db: Database, remote: RTArticles, new: list[tuple[Article, RemoteAr
         connection.exec_driver_sql(
             "UPDATE kb_article SET sync_state = 'synced', remote_updated = ?, remote_digest = ?, "
             "remote_synced_at = ? WHERE uuid = ?",
-            [(_stamp(item), _remote_digest(item), now, incoming.uuid) for incoming, item in new])
+            [(mirror.stamp(item), _remote_digest(item), now, incoming.uuid) for incoming, item in new])
     for incoming, item in new:
         _fetch_files(remote, incoming.attachments, item, result)
     result.received += len(new)
@@ -215,7 +200,7 @@ def _pull_one(db: Database, remote: RTArticles, item: RemoteArticle, result: Art
         return
     local = get_article(db, local_id)
     if _base_digest(db, local_id) == _remote_digest(item):
-        _mark(db, local_id, remote_updated=_stamp(item))  # the watermark passes it
+        _mark(db, local_id, remote_updated=mirror.stamp(item))  # the watermark passes it
         return  # the version we have (often our own push coming back)
     if local.sync_state != "synced" and _local_digest(local) == _remote_digest(item):
         _synced(db, local_id, item)  # both sides say the same
@@ -277,7 +262,7 @@ def unsent(db: Database) -> dict[str, int]:
     """Articles not at the helpdesk yet: written or edited here and not sent
     (``articles_pending``), or changed on both sides and waiting for the engineer
     (``articles_conflict``). Counted with the outbox wherever "delivered" is claimed."""
-    found = dict(_rows(db, "SELECT sync_state, count(*) FROM kb_article WHERE sync_state IN "
+    found = dict(mirror.rows(db, "SELECT sync_state, count(*) FROM kb_article WHERE sync_state IN "
                            "('pending', 'conflict') GROUP BY sync_state"))
     return {"articles_pending": int(found.get("pending", 0)),
             "articles_conflict": int(found.get("conflict", 0))}
@@ -285,7 +270,7 @@ def unsent(db: Database) -> dict[str, int]:
 
 def conflict_copy(db: Database, article_id: int) -> dict | None:
     """The helpdesk's version of a conflicting article, to show beside the local one."""
-    rows = _rows(db, "SELECT remote_copy FROM kb_article WHERE id = ? AND sync_state = 'conflict'",
+    rows = mirror.rows(db, "SELECT remote_copy FROM kb_article WHERE id = ? AND sync_state = 'conflict'",
                  (article_id,))
     if not rows or rows[0][0] is None:
         return None

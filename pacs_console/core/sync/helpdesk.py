@@ -167,7 +167,7 @@ def _queue_inventory(ctx: Context, client: Adapter, result: SyncResult) -> None:
     from pacs_console.core.sync.adapters.base import HelpdeskError
 
     try:
-        inventory.remote_for(client).catalog_id()
+        inventory.remote_for(client).container_id()
     except HelpdeskError as exc:  # no catalog, or the helpdesk not answering: the drain says
         result.inventory_note = f"Site inventory not shared: {exc.diagnosis.what}"
         return

@@ -31,8 +31,9 @@ from pacs_console.core.db.nodes import (
     set_capabilities,
     update_node,
 )
-from pacs_console.core.sync import outbox
-from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
+from pacs_console.core.models import Plain
+from pacs_console.core.sync import mirror, outbox
+from pacs_console.core.sync.adapters.base import permanent
 from pacs_console.core.sync.adapters.rt_assets import FIELDS, RemoteAsset, RTAssets
 
 KIND = "asset"
@@ -41,16 +42,13 @@ SNAPSHOT_FIELDS = ("name", *FIELDS)
 
 
 @dataclass
-class InventoryResult:
+class InventoryResult(Plain):
     queued: int = 0
     received: int = 0
     updated: int = 0
     conflicts: int = 0  # found by this pull
     open_conflicts: int = 0  # nodes in conflict after this sync, waiting for the engineer
     errors: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 # -- what a node is, as the helpdesk sees it ----------------------------------------------------
@@ -87,11 +85,6 @@ def digest(values: dict) -> str:
 
 # -- the site_asset rows ------------------------------------------------------------------------
 
-def _rows(db: Database, sql: str, params: tuple = ()) -> list:
-    with db.engine.connect() as connection:
-        return connection.exec_driver_sql(sql, params).all()
-
-
 def set_asset(db: Database, key: str, **values) -> None:
     values["updated_at"] = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     assignments = ", ".join(f"{name} = ?" for name in values)
@@ -112,7 +105,7 @@ _COLUMNS = ("key", "node_id", "remote_id", "queued_digest", "remote_digest", "re
 
 def assets(db: Database) -> list[dict]:
     """Every site node's asset state (for `sync --json` and the Sync panel)."""
-    rows = _rows(db, f"SELECT {', '.join(_COLUMNS)} FROM site_asset ORDER BY id")
+    rows = mirror.rows(db, f"SELECT {', '.join(_COLUMNS)} FROM site_asset ORDER BY id")
     found = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
     for row in found:
         if isinstance(row["remote_copy"], str):
@@ -121,12 +114,12 @@ def assets(db: Database) -> list[dict]:
 
 
 def _row(db: Database, where: str, value) -> dict | None:
-    rows = _rows(db, f"SELECT {', '.join(_COLUMNS)} FROM site_asset WHERE {where} = ?", (value,))
+    rows = mirror.rows(db, f"SELECT {', '.join(_COLUMNS)} FROM site_asset WHERE {where} = ?", (value,))
     return dict(zip(_COLUMNS, rows[0], strict=True)) if rows else None
 
 
 def site_names(db: Database) -> dict[int, str]:
-    return dict(_rows(db, "SELECT id, name FROM site"))
+    return dict(mirror.rows(db, "SELECT id, name FROM site"))
 
 
 # -- out: queue what changed --------------------------------------------------------------------
@@ -161,14 +154,10 @@ def queue_changes(db: Database) -> int:
     return queued
 
 
-def _stamp(remote: RemoteAsset) -> str:
-    return remote.updated_at.strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _conflict(db: Database, key: str, remote: RemoteAsset) -> None:
     set_asset(db, key, sync_state="conflict", remote_id=remote.id, remote_by=remote.updated_by,
          remote_copy=json.dumps({**remote.snapshot, "by": remote.updated_by,
-                                 "at": _stamp(remote)}))
+                                 "at": mirror.stamp(remote)}))
 
 
 def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
@@ -243,7 +232,7 @@ def _site_id(db: Database, name: str) -> int | None:
 
 def _free_name(db: Database, name: str, node_id: int | None) -> str:
     candidate, counter = name, 2
-    while _rows(db, "SELECT 1 FROM node WHERE name = ? AND id IS NOT ?", (candidate, node_id)):
+    while mirror.rows(db, "SELECT 1 FROM node WHERE name = ? AND id IS NOT ?", (candidate, node_id)):
         candidate, counter = f"{name} (helpdesk {counter})", counter + 1
     return candidate
 
@@ -266,13 +255,13 @@ def _told(item: RemoteAsset, capabilities: dict | None = None) -> dict:
     caps = dict(capabilities or {})
     caps["helpdesk"] = {k: item.snapshot.get(k, "") for k in ("vendor", "capabilities",
                                                               "last_seen", "cert_expiry")}
-    caps["helpdesk"].update(by=item.updated_by, at=_stamp(item), asset=item.id)
+    caps["helpdesk"].update(by=item.updated_by, at=mirror.stamp(item), asset=item.id)
     return caps
 
 
 def _notes(item: RemoteAsset) -> str:
     return (f"From the helpdesk (asset {item.id}), changed by {item.updated_by or '?'} at "
-            f"{_stamp(item)} UTC")
+            f"{mirror.stamp(item)} UTC")
 
 
 def apply_remote(db: Database, node_id: int | None, item: RemoteAsset) -> NodeRecord:
@@ -290,7 +279,7 @@ def _add_new(db: Database, fresh: list[tuple[str, RemoteAsset]], result: Invento
     """Assets this laptop has never seen (a first sync: thousands) become nodes and asset rows
     in two transactions, not a dozen each. A sync killed between the two finds the nodes by
     name and site next time, as it would any same-named node, so nothing is added twice."""
-    taken = {name for (name,) in _rows(db, "SELECT name FROM node")}
+    taken = {name for (name,) in mirror.rows(db, "SELECT name FROM node")}
     site_ids: dict[str, int | None] = {}
     records, rows = [], []
     for key, item in fresh:
@@ -320,24 +309,19 @@ def _add_new(db: Database, fresh: list[tuple[str, RemoteAsset]], result: Invento
             "INSERT INTO site_asset (key, node_id, origin, remote_id, remote_digest, "
             "queued_digest, remote_updated, remote_by, sync_state, updated_at) "
             "VALUES (?, ?, 'helpdesk', ?, ?, ?, ?, ?, 'synced', ?)",
-            [(key, ids[record.name], item.id, digest(item.snapshot), mine, _stamp(item),
+            [(key, ids[record.name], item.id, digest(item.snapshot), mine, mirror.stamp(item),
               item.updated_by, now) for record, (key, item, mine) in zip(records, rows,
                                                                        strict=True)])
     result.received += len(records)
 
 
 def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: str = "") -> None:
-    since = _rows(db, "SELECT max(remote_updated) FROM site_asset WHERE remote_updated != ''")
-    when = (datetime.strptime(since[0][0], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-            if since and since[0][0] else None)
-    try:
-        items = remote.changed_since(when)
-    except HelpdeskError as exc:
-        result.errors.append({"pull": True, **exc.diagnosis.to_dict()})
+    items = mirror.changed_since_last_pull(db, "site_asset", remote, result.errors)
+    if items is None:
         return
-    known = {v for row in _rows(db, "SELECT key, remote_id FROM site_asset") for v in row if v}
+    known = {v for row in mirror.rows(db, "SELECT key, remote_id FROM site_asset") for v in row if v}
     # a node of the same name (or AE title: get_node's fallback) is the slow path's to judge
-    named = {(name, site_id) for *names, site_id in _rows(
+    named = {(name, site_id) for *names, site_id in mirror.rows(
         db, "SELECT name, ae_title, site_id FROM node") for name in names}
     sites = site_names(db)
     fresh: list[tuple[str, RemoteAsset]] = []
@@ -353,7 +337,7 @@ def pull(db: Database, remote: RTAssets, result: InventoryResult, *, base_url: s
         except (ValueError, KeyError) as exc:  # one bad asset is reported, the rest go on
             result.errors.append({"asset": item.id, "what": f"Asset {item.id} not taken: {exc}"})
     _add_new(db, fresh, result)
-    result.open_conflicts = len(_rows(db, "SELECT 1 FROM site_asset WHERE sync_state = "
+    result.open_conflicts = len(mirror.rows(db, "SELECT 1 FROM site_asset WHERE sync_state = "
                                           "'conflict'"))
 
 
@@ -361,7 +345,7 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
     key, theirs = _key(item, base_url), digest(item.snapshot)
     row = _row(db, "key", key) or _row(db, "remote_id", item.id)
     if row is not None and row["remote_digest"] == theirs:
-        set_asset(db, row["key"], remote_updated=_stamp(item), remote_by=item.updated_by)
+        set_asset(db, row["key"], remote_updated=mirror.stamp(item), remote_by=item.updated_by)
         return  # the version this laptop has (often its own push coming back)
     node = get_node(db, row["node_id"]) if row and row["node_id"] else None
     if row is None:  # a node of the same name at the same site is the same device
@@ -389,10 +373,10 @@ def _pull_one(db: Database, item: RemoteAsset, result: InventoryResult, base_url
             result.updated += 1
     now = digest(snapshot(node, site_names(db).get(node.site_id, "")))
     set_asset(db, key, remote_id=item.id, remote_digest=theirs, queued_digest=now,
-         remote_updated=_stamp(item), remote_by=item.updated_by, sync_state="synced",
+         remote_updated=mirror.stamp(item), remote_by=item.updated_by, sync_state="synced",
          remote_copy=None)
 
 
 def _unsent(db: Database, key: str) -> bool:
-    return bool(_rows(db, "SELECT 1 FROM outbox_item WHERE incident_uuid = ? AND state IN "
+    return bool(mirror.rows(db, "SELECT 1 FROM outbox_item WHERE incident_uuid = ? AND state IN "
                           "('pending', 'in_flight', 'failed') LIMIT 1", (key,)))

@@ -4,47 +4,34 @@ only up to ``concurrency``, and closing the generator stops the assessment at on
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 from pacs_console.core.assess.model import AssessOptions, Service
 from pacs_console.core.assess.runner import run_assessment
 from pacs_console.core.dicom.wire import pdu
+from tests.loopback import LoopbackListener
 
 
-class Recorder:
+class Recorder(LoopbackListener):
     """Accepts on an OS-assigned loopback port, notes when, and answers ``answer`` (or
     nothing: a node that never speaks)."""
 
     def __init__(self, answer: bytes | None) -> None:
         self.answer = answer
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.times: list[float] = []
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__()
 
-    def _run(self) -> None:
-        while True:
+    def handle(self, conn: socket.socket) -> None:
+        self.times.append(time.monotonic())
+        if self.answer is None:
+            self.hold(conn)  # silent: keep it open, say nothing
+            return
+        with conn:
             try:
-                conn, _ = self.listener.accept()
+                conn.recv(65536)
+                conn.sendall(self.answer)
             except OSError:
-                return
-            self.times.append(time.monotonic())
-            if self.answer is None:
-                self.held.append(conn)  # silent: keep it open, say nothing
-                continue
-            with conn:
-                try:
-                    conn.recv(65536)
-                    conn.sendall(self.answer)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.listener.close()
-        for conn in self.held:
-            conn.close()
+                pass
 
 
 def _drain(generator):

@@ -22,6 +22,13 @@ def test_cidr_dash_ranges_and_host_lists():
     assert listed.loopback_only and not parse_targets("192.168.1.1").loopback_only
 
 
+def _refusal(text: str, **options):
+    """The diagnosis ``parse_targets`` refuses ``text`` with."""
+    with pytest.raises(ConsoleError) as caught:
+        parse_targets(text, **options)
+    return caught.value.diagnosis
+
+
 @pytest.mark.parametrize(("text", "code"), [
     ("10.0.0.0/15", "targets-too-large"),
     ("10.0.0.0/16 10.1.0.1", "targets-too-large"),
@@ -34,10 +41,8 @@ def test_cidr_dash_ranges_and_host_lists():
     ("", "targets-empty"),
 ])
 def test_unsafe_or_invalid_targets_are_refused_with_a_diagnosis(text, code):
-    with pytest.raises(ConsoleError) as caught:
-        parse_targets(text)
-    assert caught.value.diagnosis.code == code
-    assert caught.value.diagnosis.actions
+    diagnosis = _refusal(text)
+    assert diagnosis.code == code and diagnosis.actions
 
 
 def test_public_ranges_need_explicit_permission():
@@ -59,12 +64,9 @@ def test_public_ranges_need_explicit_permission():
     ("10.255.255.250-11.0.0.3", "targets-public"),
 ])
 def test_special_purpose_ranges_are_refused_or_asked(text, code):
-    with pytest.raises(ConsoleError) as caught:
-        parse_targets(text)
-    assert caught.value.diagnosis.code == code
-    if code == "targets-special":
-        with pytest.raises(ConsoleError):
-            parse_targets(text, allow_public=True)
+    assert _refusal(text).code == code
+    if code == "targets-special":  # refused even with permission for public ranges
+        _refusal(text, allow_public=True)
 
 
 def test_ports():

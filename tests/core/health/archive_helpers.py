@@ -6,6 +6,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import save_node
 from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.paths import app_paths
+from tests.core.dicom_ops.helpers import part10
 
 
 def studies():
@@ -26,3 +27,18 @@ def nodes(data_dir, *peers):
             save_node(ctx.db, name, peer.aet, peer.host, peer.dicom_port, tags="archive")
     finally:
         ctx.close()
+
+
+def half_replicated(data_dir, orthanc, dr_orthanc) -> list:
+    """The three studies on ``orthanc`` ("Primary"); on ``dr_orthanc`` ("DR site") the first
+    whole, one of the second's three instances and none of the third. Returns the studies."""
+    dr_orthanc.clear()
+    made = studies()
+    for study in made:
+        for ds in study:
+            orthanc.upload(part10(ds))
+    for ds in made[0]:
+        dr_orthanc.upload(part10(ds))
+    dr_orthanc.upload(part10(made[1][0]))
+    nodes(data_dir, ("Primary", orthanc), ("DR site", dr_orthanc))
+    return made

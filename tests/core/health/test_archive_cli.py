@@ -12,6 +12,7 @@ from pacs_console.core.context import Context
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
 from tests.core.dicom_ops.helpers import drain, part10
+from tests.core.health.archive_helpers import half_replicated
 from tests.core.health.archive_helpers import nodes as _nodes
 from tests.core.health.archive_helpers import studies as _studies
 
@@ -19,15 +20,7 @@ pytestmark = pytest.mark.peers
 
 
 def test_dr_compare_finds_missing_studies_and_count_mismatches(data_dir, orthanc, dr_orthanc):
-    dr_orthanc.clear()
-    studies = _studies()
-    for study in studies:
-        for ds in study:
-            orthanc.upload(part10(ds))
-    for ds in studies[0]:
-        dr_orthanc.upload(part10(ds))  # fully replicated
-    dr_orthanc.upload(part10(studies[1][0]))  # only 1 of 3 instances replicated
-    _nodes(data_dir, ("Primary", orthanc), ("DR site", dr_orthanc))
+    studies = half_replicated(data_dir, orthanc, dr_orthanc)
     proc = run_cli("archive", "compare", "Primary", "DR site", "--from", "2024-01-01",
                    "--to", f"{date.today():%Y-%m-%d}", "--json", data_dir=data_dir)
     assert proc.returncode == 10, proc.stdout + proc.stderr

@@ -12,8 +12,7 @@ from pacs_console.core.context import Context
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
-from tests.core.dicom_ops.helpers import part10
-from tests.core.health.archive_helpers import nodes, studies
+from tests.core.health.archive_helpers import half_replicated
 
 pytestmark = pytest.mark.peers
 SITE = "Tamale Teaching Hospital"
@@ -26,15 +25,7 @@ def _pdf_text(path) -> str:
 
 def test_visit_report_prints_archive_integrity_and_dr_comparison(data_dir, tmp_path, orthanc,
                                                                  dr_orthanc):
-    dr_orthanc.clear()
-    made = studies()
-    for study in made:
-        for ds in study:
-            orthanc.upload(part10(ds))
-    for ds in made[0]:
-        dr_orthanc.upload(part10(ds))
-    dr_orthanc.upload(part10(made[1][0]))  # 1 of 3 instances copied; made[2] never copied
-    nodes(data_dir, ("Primary", orthanc), ("DR site", dr_orthanc))
+    made = half_replicated(data_dir, orthanc, dr_orthanc)
     ctx = Context.open(app_paths(data_dir))
     try:
         save_site(ctx.db, SITE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+from contextlib import contextmanager
 
 import pytest
 
@@ -26,12 +27,26 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def _scp(port: int, version: str):
+@contextmanager
+def _scanner(port: int, version: str):
+    """The site's ultrasound answering C-ECHO on ``port`` as implementation ``version``, for
+    the block (down before and after it)."""
     ae = make_ae("MODALITY1", supported=[VERIFICATION])
     ae.implementation_version_name = version
     ae.require_called_aet = False
     ae.maximum_associations = 32  # back-to-back echoes: released ones may not have ended yet
-    return ae.start_server(("127.0.0.1", port), block=False)
+    server = ae.start_server(("127.0.0.1", port), block=False)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+def _us_node(ctx, site) -> int:
+    """The ultrasound "US 1" in the address book; its port, where nothing listens yet."""
+    port = _closed_port()
+    _node(ctx, site, "US 1", ("MODALITY1", "127.0.0.1", port), "modality")
+    return port
 
 
 @pytest.fixture
@@ -92,20 +107,13 @@ def test_whole_site_checked_with_a_closed_node(site, data_dir, orthanc, dcmqrscp
 
 def test_worse_than_last_run_is_named(site, data_dir):
     ctx, record = site
-    port = _closed_port()
-    _node(ctx, record, "US 1", ("MODALITY1", "127.0.0.1", port), "modality")
-    server = _scp(port, "SCANNER_V1")
-    try:
+    port = _us_node(ctx, record)
+    with _scanner(port, "SCANNER_V1"):
         proc, first = _health(data_dir)
         assert proc.returncode == 0, proc.stdout  # everything passed: exit 0
         assert first["verdict"] == "pass" and not first["changes"]
-    finally:
-        server.shutdown()
-    server = _scp(port, "SCANNER_V2")  # the vendor upgraded the scanner's software
-    try:
+    with _scanner(port, "SCANNER_V2"):  # the vendor upgraded the scanner's software
         proc, second = _health(data_dir)
-    finally:
-        server.shutdown()
     assert proc.returncode == 10 and second["previous_run"] == first["run_id"]
     association = _by(second)[("US 1", "association")]
     assert association["result"] == "warn" and "SCANNER_V1 -> SCANNER_V2" in association["summary"]
@@ -220,14 +228,10 @@ def test_visit_report_has_a_site_health_section(site, data_dir, tmp_path):
     import subprocess
 
     ctx, record = site
-    port = _closed_port()
-    _node(ctx, record, "US 1", ("MODALITY1", "127.0.0.1", port), "modality")
+    port = _us_node(ctx, record)
     assert run_cli("visit", "start", "--site", SITE, data_dir=data_dir).returncode == 0
-    server = _scp(port, "SCANNER_V1")
-    try:
+    with _scanner(port, "SCANNER_V1"):
         assert _health(data_dir)[0].returncode == 0
-    finally:
-        server.shutdown()
     assert _health(data_dir)[0].returncode == 1  # down now: worse than the run before
     assert run_cli("visit", "end", data_dir=data_dir).returncode == 0
     out = tmp_path / "visit.pdf"
@@ -242,13 +246,8 @@ def test_visit_report_has_a_site_health_section(site, data_dir, tmp_path):
 
 def test_health_runs_feed_uptime(site, data_dir):
     ctx, record = site
-    port = _closed_port()
-    _node(ctx, record, "US 1", ("MODALITY1", "127.0.0.1", port), "modality")
-    server = _scp(port, "SCANNER_V1")
-    try:
+    with _scanner(_us_node(ctx, record), "SCANNER_V1"):
         assert _health(data_dir)[0].returncode == 0
-    finally:
-        server.shutdown()
     from pacs_console.core.db.nodes import get_node
     from pacs_console.core.db.testruns import list_test_runs
 

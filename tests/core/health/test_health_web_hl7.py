@@ -62,29 +62,36 @@ def _by(report):
     return {(c["node"], c["check"]): c for c in report["checks"]}
 
 
-def _today_study(orthanc):
+def _plan(tmp_path, orthanc):
+    """A plan file: Main PACS's DICOMweb root, and consent to send HL7 to the RIS only."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"nodes": {
+        "Main PACS": {"dicomweb_url": orthanc.url + "/dicom-web"},
+        "RIS test interface": {"allow_hl7": True}}}), encoding="utf-8")
+    return plan
+
+
+def _main_pacs(ctx, record, orthanc) -> None:
+    """Orthanc as the site's "Main PACS" (DICOM and DICOMweb), holding one study of today."""
     for ds in generate_study("CT", images=1, series=1, size=32, seed=7):
         ds.StudyDate = f"{date.today():%Y%m%d}"
         orthanc.upload(part10(ds))
+    save_node(ctx.db, "Main PACS", orthanc.aet, orthanc.host, orthanc.dicom_port,
+              tags="pacs,dicomweb", site_id=record.id)
 
 
 def test_dicomweb_and_hl7_checks_follow_roles_and_consent(site, data_dir, orthanc, interface,
                                                           tmp_path):
     ctx, record = site
     listener, received = interface
-    _today_study(orthanc)
-    save_node(ctx.db, "Main PACS", orthanc.aet, orthanc.host, orthanc.dicom_port,
-              tags="pacs,dicomweb", site_id=record.id)
+    _main_pacs(ctx, record, orthanc)
     save_node(ctx.db, "Web viewer", "VIEWER", "127.0.0.1", _closed_port(), tags="dicomweb",
               site_id=record.id)
     save_node(ctx.db, "RIS test interface", "RIS", "127.0.0.1", listener.port, tags="hl7",
               site_id=record.id)
     save_node(ctx.db, "Billing HL7", "BILLING", "127.0.0.1", listener.port, tags="hl7",
               site_id=record.id)
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"nodes": {
-        "Main PACS": {"dicomweb_url": orthanc.url + "/dicom-web"},
-        "RIS test interface": {"allow_hl7": True}}}), encoding="utf-8")
+    plan = _plan(tmp_path, orthanc)
     proc, report = _health(data_dir, "--plan", str(plan))
     assert proc.returncode == 10, proc.stdout
     checks = _by(report)
@@ -116,15 +123,10 @@ def test_upgrade_validation_compares_hl7_ack_and_qido_counts(site, data_dir, ort
                                                              tmp_path):
     ctx, record = site
     listener, _received = interface
-    _today_study(orthanc)
-    save_node(ctx.db, "Main PACS", orthanc.aet, orthanc.host, orthanc.dicom_port,
-              tags="pacs,dicomweb", site_id=record.id)
+    _main_pacs(ctx, record, orthanc)
     save_node(ctx.db, "RIS test interface", "RIS", "127.0.0.1", listener.port, tags="hl7",
               site_id=record.id)
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"nodes": {
-        "Main PACS": {"dicomweb_url": orthanc.url + "/dicom-web"},
-        "RIS test interface": {"allow_hl7": True}}}), encoding="utf-8")
+    plan = _plan(tmp_path, orthanc)
     proc = run_cli("health", SITE, "--plan", str(plan), "--baseline", "before-upgrade",
                    "--json", data_dir=data_dir, timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr

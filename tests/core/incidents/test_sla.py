@@ -77,8 +77,12 @@ def _instant(draw, cal):
     return day + timedelta(minutes=draw(st.integers(0, 1439)))
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+# Checked against the minute-by-minute references, which are slow: no deadline, no too-slow check.
+against_minute_stepping = settings(max_examples=200, deadline=None, database=None,
+                                   suppress_health_check=[HealthCheck.too_slow])
+
+
+@against_minute_stepping
 @given(data=st.data())
 def test_add_business_time_matches_minute_stepping(data):
     cal = data.draw(calendars())
@@ -88,8 +92,7 @@ def test_add_business_time_matches_minute_stepping(data):
         reference_add(cal, start, minutes)
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@against_minute_stepping
 @given(data=st.data())
 def test_business_time_between_matches_minute_stepping(data):
     cal = data.draw(calendars())

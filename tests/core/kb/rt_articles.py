@@ -29,14 +29,7 @@ KB_DATA = """\
 
 def add_article_class(peer) -> None:
     """The class, fields and rights on the session's RT peer (idempotent per session)."""
-    from tests.peers.rt import SETUP_DATABASE
-
-    if getattr(peer, "kb_ready", False):
-        return
     fields = ",\n".join(
         f"  {{ Name => '{name}', Type => '{kind}', LookupType => 'RT::Class-RT::Article', "
         f"ApplyTo => ['{ARTICLE_CLASS}'] }}" for name, kind in ARTICLE_FIELDS.items())
-    data = peer.workdir / "kb-initialdata.pl"
-    data.write_text(KB_DATA.format(cls=ARTICLE_CLASS, user=peer.user, fields=fields))
-    peer._run(str(SETUP_DATABASE), "--action", "insert", "--datafile", str(data))
-    peer.kb_ready = True
+    peer.insert("kb", KB_DATA.format(cls=ARTICLE_CLASS, user=peer.user, fields=fields))

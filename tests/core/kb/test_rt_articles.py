@@ -6,16 +6,14 @@ import json
 
 import pytest
 
-from pacs_console.core.context import Context
 from pacs_console.core.kb.model import Article
 from pacs_console.core.kb.store import create_article, get_article, search, update_article
 from pacs_console.core.sync import helpdesk
 from pacs_console.core.sync.adapters.rt_articles import RTArticles
 from pacs_console.core.sync.articles import conflict_copy, sync_articles
-from pacs_console.paths import app_paths
 from tests.conftest import run_cli
 from tests.core.kb.rt_articles import ARTICLE_CLASS, add_article_class
-from tests.core.sync.conftest import laptops_on
+from tests.core.sync.conftest import cli_laptop, laptops_on
 
 
 @pytest.fixture
@@ -140,12 +138,8 @@ def test_kb_sync_killed_with_sigkill_mid_way_leaves_no_duplicate(tmp_path, rt_pe
     from tests.conftest import ROOT
 
     add_article_class(rt_peer)
-    env = {**os.environ, "PACS_CONSOLE_HELPDESK_TOKEN": rt_peer.token}
     data = tmp_path / "killed"
-    assert run_cli("helpdesk", "set", "--kind", "rt", "--url", rt_peer.url, "--queue",
-                   rt_peer.queue, "--user", rt_peer.user, data_dir=data, env=env).returncode == 0
-    ctx = Context.open(app_paths(data).ensure())
-    try:
+    with cli_laptop(data, rt_peer) as (ctx, env):
         total = create_articles(ctx.db, (Article(title=f"SIGKILL article {n}",
                                                  fix=f"step {n}") for n in range(40)))
         args = [sys.executable, "-m", "pacs_console", "--data-dir", str(data), "kb", "sync"]
@@ -176,8 +170,6 @@ def test_kb_sync_killed_with_sigkill_mid_way_leaves_no_duplicate(tmp_path, rt_pe
         for article in articles:
             assert _remote_with_key(rt_peer, article.uuid) == [int(article.remote_id)]
         assert ctx.db.integrity_ok()
-    finally:
-        ctx.close()
 
 
 def test_a_laptop_that_sends_before_its_first_pull_still_gets_the_teams_older_articles(

@@ -11,24 +11,18 @@ from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.relay.server import Relay, RelayConfig
 from tests.core.relay.pdus import CT, EXPLICIT, rq
 from tests.core.relay.support import wait_for
+from tests.loopback import LoopbackListener
 
 
-class Sink:
+class Sink(LoopbackListener):
     """A TCP peer that reads everything and answers nothing (bytes are bytes to the relay)."""
 
     def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.received = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+    def handle(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._read, args=(conn,), daemon=True).start()
 
     def _read(self, conn) -> None:
         with conn:
@@ -56,7 +50,7 @@ def test_over_the_association_limit_is_rejected_as_local_limit_exceeded():
         assert report["calling_ae"] == "MODALITY"
     finally:
         relay.stop()
-        sink.sock.close()
+        sink.close()
 
 
 def test_the_rate_limit_holds_bytes_back():
@@ -75,4 +69,4 @@ def test_the_rate_limit_holds_bytes_back():
         assert elapsed >= 1.5  # 200 kB at once (the bucket's depth), then 200 kB per second
     finally:
         relay.stop()
-        sink.sock.close()
+        sink.close()

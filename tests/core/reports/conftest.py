@@ -9,8 +9,9 @@ import pytest
 from pacs_console.core.db.nodes import save_node, set_capabilities
 from pacs_console.core.db.tables import Sweep, SweepFinding
 from pacs_console.core.db.testruns import save_test_run
-from pacs_console.core.incidents import service, sites
+from pacs_console.core.incidents import sites
 from pacs_console.core.settings import updated
+from tests.core.reports.story import visit_incidents
 
 ARRIVED = datetime(2025, 6, 13, 8, 0, tzinfo=UTC)
 ENGINEER = "Yaw Ɔsɛi-Bɔnsu"
@@ -53,18 +54,7 @@ def visit(ctx):
            [("10.20.0.5", 104, "TTHPACS"), ("10.20.0.9", 11120, "TTHWS03")])
     record = sites.start_visit(db, site.name, engineer=ENGINEER, purpose="Quarterly visit",
                                arrived_at=ARRIVED)
-    met = service.create_incident(db, title="CT cannot send studies to the archive",
-                                  severity="critical", site=site.name, nodes=["TTHPACS"],
-                                  reported_at=ARRIVED - timedelta(minutes=30), visit_id=record.id)
-    service.set_status(db, met.id, "acknowledged", at=ARRIVED - timedelta(minutes=20))
-    service.add_note(db, met.id, "Root cause: archive AE title changed by a vendor update",
-                     at=ARRIVED + timedelta(minutes=10))
-    service.set_status(db, met.id, "resolved", at=ARRIVED + timedelta(hours=1),
-                       note="Updated the CT's destination AE title and re-sent the queue")
-    late = service.create_incident(db, title="Worklist empty on the maternity ultrasound",
-                                   severity="high", site=site.name,
-                                   reported_at=ARRIVED - timedelta(hours=5), visit_id=record.id)
-    service.set_status(db, late.id, "acknowledged", at=ARRIVED - timedelta(hours=2))
+    visit_incidents(db, site.name, record.id, ARRIVED)
     save_test_run(db, kind="echo-series", outcome="ok", node_id=node.id,
                   node_label="TTHPACS@10.20.0.5:104", started_at=ARRIVED + timedelta(minutes=40),
                   duration_ms=20_000, summary="20 C-ECHO, 20 OK",

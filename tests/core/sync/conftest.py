@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -46,3 +47,21 @@ def laptops_on(folder, rt_peer, names=("tamale", "ho")):
     finally:
         for ctx in opened:
             ctx.close()
+
+
+@contextmanager
+def cli_laptop(folder, rt_peer):
+    """(context, environment) of a data folder set up for the session RT by `helpdesk set`,
+    the token in the environment as a `pacs-console` child process reads it."""
+    from pacs_console.core.context import Context
+    from pacs_console.paths import app_paths
+    from tests.conftest import run_cli
+
+    env = {**os.environ, "PACS_CONSOLE_HELPDESK_TOKEN": rt_peer.token}
+    assert run_cli("helpdesk", "set", "--kind", "rt", "--url", rt_peer.url, "--queue",
+                   rt_peer.queue, "--user", rt_peer.user, data_dir=folder, env=env).returncode == 0
+    ctx = Context.open(app_paths(folder).ensure())
+    try:
+        yield ctx, env
+    finally:
+        ctx.close()

@@ -8,7 +8,9 @@ from collections import Counter
 
 from pacs_console.core.db.engine import Database
 from pacs_console.core.incidents import service
+from pacs_console.core.relay.server import shut
 from pacs_console.core.sync import outbox, tickets
+from tests.loopback import LoopbackListener
 
 
 def make_items(db: Database, incidents: int, notes: int, tag: str) -> int:
@@ -70,34 +72,22 @@ def assert_exactly_once(db: Database, rt_peer) -> None:
     assert not problems, "\n".join(problems)
 
 
-class DroppingProxy:
+class DroppingProxy(LoopbackListener):
     """A loopback TCP proxy that forwards requests but throws away the reply to every
     ``every``-th POST (ticket create or comment): RT did the work, the client never hears."""
 
     def __init__(self, target: tuple[str, int], every: int = 3) -> None:
         self.target, self.every = target, every
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.posts = self.dropped = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+    def handle(self, client: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
         upstream = socket.create_connection(self.target)
@@ -116,7 +106,7 @@ class DroppingProxy:
             except OSError:
                 pass
             finally:
-                _shut(upstream)
+                shut(upstream)
 
         threading.Thread(target=requests, daemon=True).start()
         try:
@@ -127,13 +117,5 @@ class DroppingProxy:
         except OSError:
             pass
         finally:
-            _shut(client)
-            _shut(upstream)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
+            shut(client)
+            shut(upstream)

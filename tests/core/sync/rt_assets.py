@@ -25,15 +25,9 @@ INVENTORY_DATA = """\
 
 def add_asset_catalog(peer) -> None:
     """The catalog, fields and rights on the session's RT peer (idempotent per session)."""
-    from tests.peers.rt import SETUP_DATABASE
-
-    if getattr(peer, "inventory_ready", False):
-        return
     fields = ",\n".join(
         f"  {{ Name => '{name}', Type => 'FreeformSingle', "
         f"LookupType => 'RT::Catalog-RT::Asset', ApplyTo => ['{CATALOG}'] }}"
         for name in ASSET_FIELDS)
-    data = peer.workdir / "inventory-initialdata.pl"
-    data.write_text(INVENTORY_DATA.format(catalog=CATALOG, user=peer.user, fields=fields))
-    peer._run(str(SETUP_DATABASE), "--action", "insert", "--datafile", str(data))
-    peer.inventory_ready = True
+    peer.insert("inventory", INVENTORY_DATA.format(catalog=CATALOG, user=peer.user,
+                                                   fields=fields))

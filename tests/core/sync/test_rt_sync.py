@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from pacs_console.core.incidents import evidence, service
 from pacs_console.core.sync import helpdesk, outbox, tickets
-from pacs_console.core.sync.adapters.base import HelpdeskConfig
 from tests.core.sync.conftest import run
 
 
@@ -26,6 +26,11 @@ def _history(rt_peer, ticket_id):
     with rt_peer.client() as client:
         return client.get(f"/ticket/{ticket_id}/history", params={
             "fields": "Type,Creator,NewValue", "per_page": 100}).json()["items"]
+
+
+def _reconfigure(ctx, **changes) -> None:
+    """The helpdesk settings with ``changes`` (the token stays in the keyring)."""
+    helpdesk.save_config(ctx, replace(helpdesk.load_config(ctx), **changes))
 
 
 def test_incident_note_status_and_files_reach_rt_once(rt_ctx, rt_peer, tmp_path):
@@ -142,8 +147,7 @@ def test_wrong_token_fails_with_a_credentials_diagnosis_and_keeps_items(rt_ctx, 
 
 def test_unknown_queue_fails_that_item_and_the_check_names_the_queue(rt_ctx, rt_peer):
     ctx = rt_ctx
-    config = helpdesk.load_config(ctx)
-    helpdesk.save_config(ctx, HelpdeskConfig(**{**config.to_dict(), "queue": "No Such Queue"}))
+    _reconfigure(ctx, queue="No Such Queue")
     service.create_incident(ctx.db, title="Lost", severity="low")
     result = _sync(ctx)
     assert result.drain.failed == 1
@@ -158,16 +162,14 @@ def test_connection_check_passes_and_detects_a_missing_field(rt_ctx, rt_peer):
     report = helpdesk.adapter(ctx).check()
     assert report.ok, report.to_dict()
     assert [c.name for c in report.checks] == ["credentials", "queue", "custom fields", "writable"]
-    config = helpdesk.load_config(ctx)
-    helpdesk.save_config(ctx, HelpdeskConfig(**{**config.to_dict(), "key_field": "SyncKey"}))
+    _reconfigure(ctx, key_field="SyncKey")
     report = helpdesk.adapter(ctx).check()
     assert report.diagnosis.code == "helpdesk-field-missing" and "SyncKey" in report.diagnosis.what
 
 
 def test_dropped_custom_field_value_is_a_failure(rt_ctx, rt_peer):
     ctx = rt_ctx
-    config = helpdesk.load_config(ctx)
-    helpdesk.save_config(ctx, HelpdeskConfig(**{**config.to_dict(), "time_field": "NoSuchField"}))
+    _reconfigure(ctx, time_field="NoSuchField")
     service.create_incident(ctx.db, title="Dropped", severity="low")
     result = _sync(ctx)
     assert result.drain.failures[0]["code"] == "helpdesk-field-dropped"

@@ -14,13 +14,11 @@ import time
 
 import pytest
 
-from pacs_console.core.context import Context
 from pacs_console.core.db.nodes import get_node, list_nodes, save_node, update_node
 from pacs_console.core.incidents.sites import save_site
 from pacs_console.core.sync import helpdesk, inventory, inventory_conflicts, outbox
-from pacs_console.paths import app_paths
 from tests.conftest import ROOT, run_cli
-from tests.core.sync.conftest import laptops_on, run
+from tests.core.sync.conftest import cli_laptop, laptops_on, run
 from tests.core.sync.rt_assets import add_asset_catalog
 
 SITE = "Tamale Teaching Hospital"
@@ -163,12 +161,8 @@ def test_a_create_whose_answer_was_lost_is_found_not_repeated(laptops, rt_peer):
 
 def test_sync_killed_with_sigkill_mid_way_leaves_no_duplicate_asset(tmp_path, rt_peer):
     add_asset_catalog(rt_peer)
-    env = {**os.environ, "PACS_CONSOLE_HELPDESK_TOKEN": rt_peer.token}
     data = tmp_path / "killed"
-    assert run_cli("helpdesk", "set", "--kind", "rt", "--url", rt_peer.url, "--queue",
-                   rt_peer.queue, "--user", rt_peer.user, data_dir=data, env=env).returncode == 0
-    ctx = Context.open(app_paths(data).ensure())
-    try:
+    with cli_laptop(data, rt_peer) as (ctx, env):
         site = save_site(ctx.db, "Korle Bu Teaching Hospital", actor="ama")
         for n in range(30):
             save_node(ctx.db, f"KB node {n}", f"KBNODE{n}", "127.0.0.1", 20000 + n,
@@ -193,8 +187,6 @@ def test_sync_killed_with_sigkill_mid_way_leaves_no_duplicate_asset(tmp_path, rt
         for row in rows:
             assert [int(a["id"]) for a in _assets_with_key(rt_peer, row["key"])] == \
                 [int(row["remote_id"])]
-    finally:
-        ctx.close()
 
 
 def test_a_first_pull_adds_new_assets_in_bulk_and_still_judges_each_one(laptops, rt_peer):

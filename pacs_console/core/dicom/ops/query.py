@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
 from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation's public names
@@ -17,7 +17,7 @@ from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation'
     flatten,
     identifier_tree,
 )
-from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.ops.results import OperationResult
 from pacs_console.core.dicom.wire.find import find_rows
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
@@ -30,16 +30,12 @@ FIND_MODELS = {"study": "1.2.840.10008.5.1.4.1.2.2.1",
 
 
 @dataclass
-class FindResult:
+class FindResult(OperationResult):
+    kind = "find"
+
     count: int = 0
     status: int | None = None
-    duration_ms: float = 0.0
-    diagnosis: Diagnosis | None = None
-    association: dict | None = None
     matches_truncated: bool = False
-    cancelled: bool = False
-    target: Target | None = field(default=None, repr=False)
-    parameters: dict = field(default_factory=dict)
     # Answers without Specific Character Set: what their non-ASCII text was read as.
     charset_assumed: str = ""
 
@@ -79,13 +75,8 @@ class FindResult:
         self.status, self.cancelled = code, code == 0xFE00
         _, self.diagnosis = describe_status("find", code)
 
-    def evidence(self) -> dict:
-        return make_evidence("find", self.target or "unknown", outcome=self.outcome,
-                             parameters=self.parameters,
-                             metrics={"count": self.count, "status": self.status,
-                                      "truncated": self.matches_truncated},
-                             diagnosis=self.diagnosis, association=self.association,
-                             summary=self.summary(), duration_ms=self.duration_ms)
+    def metrics(self) -> dict:
+        return {"count": self.count, "status": self.status, "truncated": self.matches_truncated}
 
 
 def _is_broad(keys: dict, extra: dict | None) -> bool:

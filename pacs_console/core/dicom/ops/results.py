@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import Diagnosis
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
@@ -61,3 +63,40 @@ def make_evidence(kind: str, target, *, outcome: str, parameters: dict | None = 
             "diagnosis": diagnosis.to_dict() if diagnosis else None,
             "association": json_safe(association) if association else None,
             "summary": summary, "duration_ms": float(duration_ms or 0.0)}
+
+
+@dataclass(kw_only=True)
+class OperationResult:
+    """What a C-FIND, C-MOVE/C-GET or C-STORE result carries besides its own counts: how long it
+    took, what went wrong, the association it ran on, the node and the options it ran with.
+
+    A subclass names its evidence ``kind`` and gives ``outcome``, ``metrics()`` and ``summary()``;
+    ``evidence()`` turns them into a saved test run the same way for every operation.
+    """
+
+    duration_ms: float = 0.0
+    diagnosis: Diagnosis | None = None
+    association: dict | None = None
+    cancelled: bool = False
+    target: Target | None = field(default=None, repr=False)
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def outcome(self) -> str:
+        raise NotImplementedError
+
+    def metrics(self) -> dict:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        raise NotImplementedError
+
+    def evidence(self) -> dict:
+        return make_evidence(self.kind, self.target or "unknown", outcome=self.outcome,
+                             parameters=self.parameters, metrics=self.metrics(),
+                             diagnosis=self.diagnosis, association=self.association,
+                             summary=self.summary(), duration_ms=self.duration_ms)

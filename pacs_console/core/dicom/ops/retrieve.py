@@ -17,7 +17,7 @@ from pacs_console.core.dicom.diagnosis.dimse_status import (
     describe_status,
 )
 from pacs_console.core.dicom.identifiers import Tree, keyword_for, set_key
-from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.ops.results import OperationResult
 from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
 from pacs_console.core.dicom.wire.retrieve import Response, get_responses, move_responses
 from pacs_console.core.dicom.wire.target import Target
@@ -68,7 +68,7 @@ class RetrieveProgress:
 
 
 @dataclass
-class RetrieveResult:
+class RetrieveResult(OperationResult):
     service: str
     status: int | None = None
     meaning: str = ""
@@ -79,12 +79,10 @@ class RetrieveResult:
     failed_instances: list[str] = field(default_factory=list)
     bytes_received: int = 0
     files: list[Path] = field(default_factory=list)
-    duration_ms: float = 0.0
-    diagnosis: Diagnosis | None = None
-    association: dict | None = None
-    cancelled: bool = False
-    target: Target | None = field(default=None, repr=False)
-    parameters: dict = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.service
 
     @property
     def ok(self) -> bool:
@@ -126,12 +124,6 @@ class RetrieveResult:
             return f"C-{self.service.upper()} failed: {self.diagnosis.what}"
         return (f"C-{self.service.upper()} {self.meaning}: {self.completed} completed, "
                 f"{self.failed} failed, {self.warning} warnings, {self.mb_per_s:.1f} MB/s")
-
-    def evidence(self) -> dict:
-        return make_evidence(self.service, self.target or "unknown", outcome=self.outcome,
-                             parameters=self.parameters, metrics=self.metrics(),
-                             diagnosis=self.diagnosis, association=self.association,
-                             summary=self.summary(), duration_ms=self.duration_ms)
 
 
 def local_ipv4_addresses() -> list[str]:

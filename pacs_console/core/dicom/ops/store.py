@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
-from pacs_console.core.dicom.ops.results import make_evidence
+from pacs_console.core.dicom.ops.results import OperationResult
 from pacs_console.core.dicom.wire import fastpath
 from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
 from pacs_console.core.dicom.wire.store import UNCOMPRESSED, send_items
@@ -66,20 +66,16 @@ class StoreProgress:
 
 
 @dataclass
-class StoreResult:
+class StoreResult(OperationResult):
+    kind = "store"
+
     sent: int = 0
     failed: int = 0
     warnings: int = 0
     decompressed: int = 0
     bytes_sent: int = 0
-    duration_ms: float = 0.0
     files: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
-    diagnosis: Diagnosis | None = None
-    association: dict | None = None
-    cancelled: bool = False
-    target: Target | None = field(default=None, repr=False)
-    parameters: dict = field(default_factory=dict)
 
     @property
     def images_per_s(self) -> float:
@@ -113,12 +109,6 @@ class StoreResult:
         return (f"C-STORE: {self.sent} sent, {self.failed} failed, {self.warnings} warnings, "
                 f"{len(self.skipped)} skipped; {self.images_per_s:.1f} images/s, "
                 f"{self.mb_per_s:.1f} MB/s")
-
-    def evidence(self) -> dict:
-        return make_evidence("store", self.target or "unknown", outcome=self.outcome,
-                             parameters=self.parameters, metrics=self.metrics(),
-                             diagnosis=self.diagnosis, association=self.association,
-                             summary=self.summary(), duration_ms=self.duration_ms)
 
 
 def _from_file(path: Path) -> StoreItem:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+
+from pacs_console.core.models import Plain
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
-
 if TYPE_CHECKING:  # ssl loads only for a TLS node (a plain echo or find never needs it)
     import ssl
 
 
 @dataclass(frozen=True)
-class TlsConfig:
+class TlsConfig(Plain):
     """TLS for one node: a CA to trust, an optional client certificate and key, a host name."""
 
     ca_file: str = ""
@@ -22,9 +23,6 @@ class TlsConfig:
     key_file: str = ""
     server_name: str = ""  # the name the certificate must carry; the node's host when empty
     verify: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def client_context(cfg: TlsConfig) -> ssl.SSLContext:
@@ -60,7 +58,7 @@ def server_name(cfg: TlsConfig, host: str) -> str:
 
 
 @dataclass(frozen=True)
-class Handshake:
+class Handshake(Plain):
     """What a successful TLS handshake showed: timings, protocol, cipher, peer certificate."""
 
     connect_ms: float
@@ -70,9 +68,6 @@ class Handshake:
     peer_subject: str
     peer_issuer: str
     not_after: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _name(parts) -> str:

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pacs_console.core.errors import Diagnosis
+from pacs_console.core.models import Plain
 
 TOKEN_SECRET = "helpdesk-token"  # the SecretStore key of the API token
 
 
 @dataclass(frozen=True)
-class HelpdeskConfig:
+class HelpdeskConfig(Plain):
     """Where the helpdesk is and how tickets are filed; the token lives in the keyring only."""
 
     kind: str = "rt"
@@ -34,11 +35,6 @@ class HelpdeskConfig:
     @property
     def label(self) -> str:
         return f"{self.kind} {self.url.rstrip('/')}"
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "url": self.url, "queue": self.queue, "user": self.user,
-                "key_field": self.key_field, "time_field": self.time_field,
-                "timeout": self.timeout, "workers": self.workers}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> HelpdeskConfig:

@@ -8,18 +8,12 @@ before creating, as tickets and articles are.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import quote
+from datetime import datetime
 
-from pacs_console.core.sync.adapters.base import permanent
+from pacs_console.core.sync.adapters.base import HelpdeskError, permanent
 from pacs_console.core.sync.adapters.rt import RTAdapter
-from pacs_console.core.sync.adapters.rt_articles import (
-    container_id,
-    custom_field_values,
-    rt_time,
-)
+from pacs_console.core.sync.adapters.rt_records import RTRecords, custom_field_values, rt_time
 
 CATALOG = "PACS Sites"
 KEY_FIELD = "AssetKey"
@@ -40,33 +34,22 @@ class RemoteAsset:
     status: str
 
 
-class RTAssets:
+class RTAssets(RTRecords):
+    kind, container_kind, container_field = "asset", "catalog", "Catalog"
+    key_field, search_fields = KEY_FIELD, "Name,Status,LastUpdated,LastUpdatedBy,CustomFields"
+    looking_up, pulling = "Looking up the site inventory catalog", "Pulling site assets"
+
     def __init__(self, adapter: RTAdapter, catalog: str = CATALOG) -> None:
-        self.adapter, self.catalog = adapter, catalog
-        self._catalog_id: str | None = None
+        super().__init__(adapter, catalog)
 
-    def catalog_id(self) -> str:
-        if self._catalog_id is None:
-            self._catalog_id = container_id(
-                self.adapter, f"/catalog/{quote(self.catalog)}",
-                "Looking up the site inventory catalog", permanent(
-                    "helpdesk-no-asset-catalog", f"The helpdesk has no asset catalog "
-                    f"{self.catalog!r} this user may see", "Ask the helpdesk admin to create "
-                    "it and grant ShowCatalog, ShowAsset, CreateAsset, ModifyAsset (README: "
-                    "Shared site inventory)"))
-        return self._catalog_id
+    def _missing(self) -> HelpdeskError:
+        return permanent("helpdesk-no-asset-catalog", f"The helpdesk has no asset catalog "
+                         f"{self.container!r} this user may see", "Ask the helpdesk admin to "
+                         "create it and grant ShowCatalog, ShowAsset, CreateAsset, ModifyAsset "
+                         "(README: Shared site inventory)")
 
-    def _search(self, conditions: list[dict], what: str) -> list[dict]:
-        conditions = [{"field": "Catalog", "value": self.catalog_id()}, *conditions]
-        return self.adapter._pages("/assets", what, {
-            "query": json.dumps(conditions), "orderby": "id",
-            "fields": "Name,Status,LastUpdated,LastUpdatedBy,CustomFields"})
-
-    def find(self, key: str) -> list[str]:
-        items = self._search([{"field": f"CustomField.{{{KEY_FIELD}}}", "value": key}],
-                             "Searching the helpdesk for the asset key")
-        return [str(i) for i in sorted({int(item["id"]) for item in items
-                                        if item.get("Status") != "deleted"})]
+    def _live(self, item: dict) -> bool:
+        return item.get("Status") != "deleted"
 
     @staticmethod
     def _custom_fields(snapshot: dict) -> dict[str, str]:
@@ -74,7 +57,7 @@ class RTAssets:
 
     def create(self, key: str, snapshot: dict) -> str:
         answer = self.adapter._call("POST", "/asset", "Creating the asset", json={
-            "Catalog": self.catalog_id(), "Name": snapshot["name"],
+            "Catalog": self.container_id(), "Name": snapshot["name"],
             "CustomFields": {KEY_FIELD: key, **self._custom_fields(snapshot)}})
         asset_id = str(answer.json().get("id") or "")
         if not asset_id:
@@ -91,21 +74,7 @@ class RTAssets:
         self.adapter._call("PUT", f"/asset/{asset_id}", f"Retiring duplicate asset {asset_id}",
                            json={"Status": "deleted"})
 
-    def get(self, asset_id: str) -> RemoteAsset:
-        item = self.adapter._call("GET", f"/asset/{asset_id}", "Reading the asset").json()
-        item.setdefault("id", asset_id)
-        return self._remote(item)
-
-    def changed_since(self, when: datetime | None) -> list[RemoteAsset]:
-        conditions = []
-        if when is not None:
-            conditions.append({"field": "LastUpdated", "operator": ">=",
-                               "value": when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")})
-        return [self._remote(item) for item in self._search(conditions, "Pulling site assets")
-                if item.get("Status") != "deleted"]
-
-    @staticmethod
-    def _remote(item: dict) -> RemoteAsset:
+    def _remote(self, item: dict) -> RemoteAsset:
         values = custom_field_values(item)
         snapshot = {"name": str(item.get("Name") or "")[:200]}
         snapshot.update({name: values.get(cf, "")[:MAX_FIELD] for name, cf in FIELDS.items()})
