@@ -72,7 +72,7 @@ class Shooter:
         self.window.demo_started(self.ctx.demo)
         self.window.status.update_scp()
         tests = self.window.panels["Tests"]
-        self.wait(lambda: tests.table.rowCount() >= 3, what="address book")
+        self.wait(lambda: tests.table.model().rowCount() >= 3, what="address book")
         tests.select_node("Demo PACS")
         self._tests(tests)
         self._discovery()

@@ -1,4 +1,7 @@
-"""Tests panel: the address book beside tabs that verify, query, retrieve, store and probe a node."""
+"""Tests panel: the address book beside tabs that verify, query, retrieve, store and probe a node.
+
+The address book is read, changed, imported and exported on workers; its table and the node
+picker are models over the list read (ui/models/nodes.py), so a 10,000-node book shows at once."""
 
 from __future__ import annotations
 
@@ -15,8 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -24,17 +26,30 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.models.nodes import NodePickerModel, NodeTableModel
 from pacs_console.ui.testbench.history_tab import HistoryTab
 from pacs_console.ui.testbench.verify_tab import VerifyTab
 from pacs_console.ui.widgets.panel_parts import empty_state, panel_heading
-
-COLUMNS = ("Name", "AE title", "Host", "Port", "Tags")
 
 
 def _load_nodes(ctx: Context) -> list:
     from pacs_console.core.db.nodes import list_nodes
 
     return list_nodes(ctx.db)
+
+
+def _change(ctx: Context, name: str, *args, **kwargs) -> None:
+    """Worker thread: one address-book change, core.db.nodes' ``name``(db, *args, **kwargs)."""
+    from pacs_console.core.db import nodes
+
+    getattr(nodes, name)(ctx.db, *args, **kwargs)
+
+
+def _export(ctx: Context, nodes: list, fmt: str, path: str) -> str:
+    from pacs_console.core.addressbook import export_nodes
+
+    Path(path).write_text(export_nodes(nodes, fmt), encoding="utf-8")
+    return f"Exported {len(nodes)} node(s) to {path}"
 
 
 class TestsPanel(QWidget):
@@ -45,8 +60,11 @@ class TestsPanel(QWidget):
         self.setObjectName("panel-tests")
         self.ctx = ctx
         self.nodes: list = []  # NodeRecord
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self._loading: workers.Worker | None = None
+        self._load_again = False
+        self.model = NodeTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -57,10 +75,15 @@ class TestsPanel(QWidget):
             self.table.setColumnWidth(column, width)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        # Fixed row heights: the view never asks every row for its size.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.doubleClicked.connect(lambda _index: self.edit_node())
-        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda _selected, _deselected: self._selection_changed())
         self.table.setObjectName("address-book")
         self.node_picker = QComboBox()
+        self.node_picker.setModel(NodePickerModel(self.model, self))
+        self.node_picker.view().setUniformItemSizes(True)
         self.node_picker.setObjectName("node-picker")
         self.node_picker.setMinimumContentsLength(38)
         self.node_picker.setSizeAdjustPolicy(
@@ -168,25 +191,27 @@ class TestsPanel(QWidget):
     # ---- address book ----------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Load the address book off the GUI thread (the first call also opens the database)."""
-        workers.start(_load_nodes, self.ctx, on_result=self.populate, on_error=self.show_error)
+        """Load the address book off the GUI thread (the first call also opens the database).
+        While a load runs, further calls make one more load after it, not a pile of them."""
+        if self._loading is not None:
+            self._load_again = True
+            return
+        self._load_again = False
+        self._loading = workers.start(_load_nodes, self.ctx, on_result=self.populate,
+                                      on_error=self.show_error, on_finished=self._load_finished)
+
+    def _load_finished(self) -> None:
+        self._loading = None
+        if self._load_again:
+            self.refresh()
 
     def populate(self, nodes: list) -> None:
-        if nodes == self.nodes and self.table.rowCount() == len(nodes):
+        if nodes == self.nodes:
             return  # unchanged: keep the selection and scroll position as they are
         selected = self.selected_node()
         self.nodes = nodes
-        self.table.setRowCount(len(nodes))
-        for row, node in enumerate(nodes):
-            for col, value in enumerate((node.name, node.ae_title, node.host, str(node.port),
-                                         node.tags)):
-                item = QTableWidgetItem(value)
-                item.setData(Qt.ItemDataRole.UserRole, node.id)
-                self.table.setItem(row, col, item)
         self.node_picker.blockSignals(True)
-        self.node_picker.clear()
-        for node in nodes:
-            self.node_picker.addItem(f"{node.name} — {node.ae_title}@{node.host}:{node.port}")
+        self.model.set_nodes(nodes)  # one reset: the table and the picker ask for what they show
         self.node_picker.blockSignals(False)
         ids = [n.id for n in nodes]
         if selected is not None and selected.id in ids:
@@ -227,47 +252,40 @@ class TestsPanel(QWidget):
 
         return NodeDialog(node, {n.name for n in self.nodes}, self)
 
-    def add_node(self) -> None:
-        from pacs_console.core.db.nodes import save_node
+    def _save(self, name: str, *args, **kwargs) -> workers.Worker:
+        """Save an address-book change on a worker; the book is read again once it is saved."""
+        return workers.start(_change, self.ctx, name, *args, on_result=lambda _: self.refresh(),
+                             on_error=self.show_error, **kwargs)
 
+    def add_node(self) -> None:
         dialog = self._dialog()
         if dialog.exec():
             values = dialog.values()
-            save_node(self.ctx.db, values.pop("name"), values.pop("ae_title"), values.pop("host"),
-                      values.pop("port"), tags=values.pop("tags"), notes=values.pop("notes"),
-                      **values)
-            self.refresh()
+            self._save("save_node", values.pop("name"), values.pop("ae_title"),
+                       values.pop("host"), values.pop("port"), tags=values.pop("tags"),
+                       notes=values.pop("notes"), **values)
 
     def edit_node(self) -> None:
-        from pacs_console.core.db.nodes import update_node
-
         node = self.selected_node()
         if node is None:
             return
         dialog = self._dialog(node)
         if dialog.exec():
-            update_node(self.ctx.db, node.id, **dialog.values())
-            self.refresh()
+            self._save("update_node", node.id, **dialog.values())
 
     def duplicate_node(self) -> None:
-        from pacs_console.core.db.nodes import duplicate_node
-
         node = self.selected_node()
         if node is not None:
-            duplicate_node(self.ctx.db, node.id)
-            self.refresh()
+            self._save("duplicate_node", node.id)
 
     def delete_node(self) -> None:
-        from pacs_console.core.db.nodes import delete_node
-
         node = self.selected_node()
         if node is None:
             return
         answer = QMessageBox.question(self, "Delete node",
                                       f"Delete {node.name} ({node.label})? Its test runs are kept.")
         if answer == QMessageBox.StandardButton.Yes:
-            delete_node(self.ctx.db, node.id)
-            self.refresh()
+            self._save("delete_node", node.id)
 
     def import_nodes(self, path: str | None = None) -> None:
         """Read, validate and write on a worker thread; the report comes back as a message."""
@@ -289,18 +307,20 @@ class TestsPanel(QWidget):
                  for row in report.rows if row.action in ("refused", "changed")][:20]
         text = report.summary() + ("\n\n" + "\n".join(lines) if lines else "")
         if report.applied:  # said in the status bar: nothing to click away
-            bar = getattr(self.window(), "statusBar", None)
-            if callable(bar):
-                bar().showMessage(report.summary(), 15000)
+            self._say(report.summary())
             self.import_box = None
             return
         self.import_box = QMessageBox(QMessageBox.Icon.Warning, "Import failed", text,
                                       QMessageBox.StandardButton.Ok, self)
         self.import_box.open()  # not exec(): nothing waits on the person reading it
 
-    def export_nodes(self, path: str | None = None, fmt: str | None = None) -> None:
-        from pacs_console.core.addressbook import export_nodes
+    def _say(self, text: str) -> None:
+        bar = getattr(self.window(), "statusBar", None)
+        if callable(bar):
+            bar().showMessage(text, 15000)
 
+    def export_nodes(self, path: str | None = None, fmt: str | None = None) -> None:
+        """Ask where (unless given); the file is written on a worker."""
         if not path:
             path, chosen = QFileDialog.getSaveFileName(
                 self, "Export address book", "address-book.json",
@@ -310,8 +330,9 @@ class TestsPanel(QWidget):
                 return
             fmt = {"CSV": "csv", "Orthanc": "orthanc", "dcmqrscp": "dcmtk"}.get(
                 chosen.split(" ")[0], "json")
-        Path(path).write_text(export_nodes([n for n in self.nodes if not n.is_demo] or self.nodes,
-                                           fmt or "json"), encoding="utf-8")
+        self._say(f"Exporting the address book to {path}…")
+        workers.start(_export, self.ctx, [n for n in self.nodes if not n.is_demo] or self.nodes,
+                      fmt or "json", path, on_result=self._say, on_error=self.show_error)
 
     def show_error(self, exc: Exception) -> None:
         self.verify.log.appendPlainText(f"Unexpected error: {exc}")

@@ -28,6 +28,9 @@ class CapabilityTable(QTableWidget):
 
     def show_matrix(self, entries: dict) -> None:
         """``entries`` as a probe saves them: SOP class UID to service, name, syntaxes, role."""
+        if not entries:  # a node never probed: nothing to name (and no names module to load)
+            self.setRowCount(0)
+            return
         from pacs_console.core.dicom.names import uid_name
 
         accepted = [(e["service"], e["name"], e["transfer_syntaxes"], e.get("role", ""))
