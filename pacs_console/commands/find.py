@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 
 from pacs_console.commands import exit_codes
@@ -108,16 +107,11 @@ def _code(result) -> int:
 
 
 def _write_csv(path: str, matches: list[dict[str, str]]) -> None:
-    from pacs_console.core.csvsafe import safe_dict
+    from pacs_console.core.csvsafe import write_dicts
 
-    fields: list[str] = []
-    for match in matches:
-        fields += [k for k in match if k not in fields]
     handle = sys.stdout if path == "-" else open(path, "w", newline="", encoding="utf-8")
     try:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(safe_dict(match) for match in matches)
+        write_dicts(handle, matches)
     finally:
         if handle is not sys.stdout:
             handle.close()

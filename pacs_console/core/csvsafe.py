@@ -3,8 +3,9 @@ every export (address book, incidents, C-FIND matches)."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import IO, Any
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -24,6 +25,18 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
 
 def safe_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     return {key: safe_cell(value) for key, value in row.items()}
+
+
+def write_dicts(handle: IO[str], rows: list[Mapping[str, Any]]) -> int:
+    """``rows`` as CSV on ``handle``: a column per key in the order keys first appear, every
+    cell made safe. Returns the number of rows written."""
+    fields: list[str] = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    writer = csv.DictWriter(handle, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(safe_dict(row) for row in rows)
+    return len(rows)
 
 
 def unsafe_cell(value: str) -> str:

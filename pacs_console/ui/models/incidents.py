@@ -1,9 +1,10 @@
-"""Lazy incident table model: holds only the ordered ids, fetches records a page at a time."""
+"""Lazy incident table model: holds only the ordered ids; a page of records not yet read shows
+as "Loading…" rows and is asked for (``pageWanted``), to be read on a worker and handed back
+with add_pages(). The model itself never reads the database."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -12,6 +13,8 @@ from PySide6.QtGui import QBrush, QColor
 COLUMNS = ("#", "Severity", "Status", "SLA", "Title", "Site", "Reported (UTC)", "Response due")
 SORT_KEYS = ("id", "severity", "status", "due", "title", "site", "reported", "due")
 SLA_COLUMN = 3
+TITLE_COLUMN = 4
+LOADING = "Loading…"
 PAGE = 100
 MAX_PAGES = 40  # ~4,000 records cached: a few screens either side of where the user scrolled
 SLA_COLOURS = {"breached": "#c62828", "due-soon": "#ef6c00", "running": "#1565c0",
@@ -28,15 +31,17 @@ def _brush(colour: str) -> QBrush:
 
 
 class IncidentTableModel(QAbstractTableModel):
-    """``fetch(ids)`` returns IncidentRecords for those ids (a core query), in order."""
+    """Rows are incident ids; records arrive a page (PAGE ids) at a time through add_pages()."""
 
     sortRequested = Signal(str, bool)  # sort key, descending
+    pageWanted = Signal(int)  # a page in view has no records yet: read it, then add_pages()
 
-    def __init__(self, fetch: Callable[[Sequence[int]], list], parent=None) -> None:
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._fetch = fetch
         self._ids: list[int] = []
         self._pages: OrderedDict[int, list] = OrderedDict()
+        self._pending: set[int] = set()  # pages asked for and not yet added
+        self.epoch = 0  # counts resets and invalidations: a page read before one is stale
         self._now = datetime.now(UTC)
         self._rows: dict[int, tuple] = {}
 
@@ -46,7 +51,9 @@ class IncidentTableModel(QAbstractTableModel):
         self._ids = ids
         self._pages.clear()
         self._pages.update(pages or {})
+        self._pending.clear()
         self._rows.clear()
+        self.epoch += 1
         self.endResetModel()
 
     def ids(self) -> list[int]:
@@ -68,15 +75,41 @@ class IncidentTableModel(QAbstractTableModel):
             return None
         page = row // PAGE
         records = self._pages.get(page)
-        if records is None:
-            records = self._fetch(self._ids[page * PAGE:(page + 1) * PAGE])
-            self._pages[page] = records
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page)
+        if records is None:  # not read yet: ask once, show "Loading…" until it arrives
+            if page not in self._pending:
+                self._pending.add(page)
+                self.pageWanted.emit(page)
+            return None
+        self._pages.move_to_end(page)
         offset = row - page * PAGE
         return records[offset] if offset < len(records) else None
+
+    def page_ids(self, page: int) -> list[int]:
+        return self._ids[page * PAGE:(page + 1) * PAGE]
+
+    def add_pages(self, epoch: int, pages: dict[int, list]) -> None:
+        """Records read on a worker when the model was at ``epoch`` (dropped if the rows or
+        the records changed since: the reload that said so brings its own)."""
+        if epoch != self.epoch:
+            return
+        for page, records in pages.items():
+            self._pending.discard(page)
+            self._pages[page] = records
+            self._pages.move_to_end(page)
+            first, last = page * PAGE, min((page + 1) * PAGE, len(self._ids)) - 1
+            for row in range(first, last + 1):
+                self._rows.pop(row, None)
+            if first <= last:
+                self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+
+    def forget_pending(self, pages) -> None:
+        """Pages asked for but no longer in view: asked again when next shown."""
+        self._pending.difference_update(pages)
+
+    def is_pending(self, page: int) -> bool:
+        return page in self._pending
 
     def row_of(self, incident_id: int) -> int:
         try:
@@ -112,7 +145,7 @@ class IncidentTableModel(QAbstractTableModel):
             return None
         cells = self._cells(index.row())
         if cells is None:
-            return None
+            return LOADING if role == _DISPLAY and index.column() == TITLE_COLUMN else None
         record, texts, colours = cells
         column = index.column()
         if role == _DISPLAY:
@@ -135,7 +168,9 @@ class IncidentTableModel(QAbstractTableModel):
         """Records changed (not the order): drop the cache (keeping fresh ``pages``), repaint."""
         self._pages.clear()
         self._pages.update(pages or {})
+        self._pending.clear()
         self._rows.clear()
+        self.epoch += 1
         if self._ids:
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(len(self._ids) - 1, len(COLUMNS) - 1))

@@ -118,9 +118,7 @@ class IncidentsPanel(QWidget):
         super().hideEvent(event)
 
     def _sites_changed(self) -> None:
-        from pacs_console.core.incidents.sites import list_sites
-
-        self.log.show_sites(list_sites(self.ctx.db))  # the editor just saved: a small read
+        self.log.load_sites()  # the editor just saved: read on a worker
         for view in self._views.values():
             view.reload_sites()
         self.model.invalidate()  # a renamed site shows in the list

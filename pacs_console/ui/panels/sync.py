@@ -95,6 +95,22 @@ def _counts(ctx: Context) -> dict:
     return {**outbox.counts(ctx.db), **articles.unsent(ctx.db)}
 
 
+def _sync(ctx: Context, wake: bool):
+    """Worker: one sync; ``wake`` first, as "now" means now, also for items backing off."""
+    from pacs_console.core.sync import outbox
+
+    if wake:
+        outbox.wake(ctx.db)
+    return (yield from helpdesk.sync_once(ctx))
+
+
+def _outbox_change(ctx: Context, change: str, items: list[int]) -> int:
+    """Worker: outbox.retry or outbox.cancel on each item; how many changed."""
+    from pacs_console.core.sync import outbox
+
+    return sum(getattr(outbox, change)(ctx.db, item) for item in items)
+
+
 def _test(ctx: Context):
     client = helpdesk.adapter(ctx)
     try:
@@ -224,27 +240,41 @@ class SyncPanel(QWidget):
     # -- credentials --------------------------------------------------------------------------
 
     def load_credentials(self) -> None:
+        """The settings show at once; whether a token is stored is asked of the keyring (which
+        may be slow, or a file) on a worker."""
         config = helpdesk.load_config(self.ctx)
         self.url_edit.setText(config.url)
         self.queue_edit.setText(config.queue)
         self.user_edit.setText(config.user)
-        stored = helpdesk.token_stored(self.ctx)
-        # The value is never shown or put back into the field: only whether one is stored.
         self.token_edit.clear()
+        workers.start(helpdesk.token_stored, self.ctx, on_result=self._show_token_state,
+                      on_error=self._failed)
+
+    def _show_token_state(self, stored: bool) -> None:
+        # The value is never shown or put back into the field: only whether one is stored.
         self.token_edit.setPlaceholderText("stored — type to replace" if stored else "not stored")
         where = "OS keyring" if self.ctx.secrets.persistent else "this session only (no keyring)"
         self.token_state.setText(f"Token stored ({where})" if stored else "No token stored")
 
     def save_credentials(self) -> None:
+        """Validate and store on a worker (settings file, keyring); said once saved."""
         old = helpdesk.load_config(self.ctx)
-        config = HelpdeskConfig(**{**old.to_dict(), "url": self.url_edit.text().strip().rstrip("/"),
-                                   "queue": self.queue_edit.text().strip(),
-                                   "user": self.user_edit.text().strip()})
         try:
-            helpdesk.save_config(self.ctx, config, self.token_edit.text().strip() or None)
-        except Exception as exc:  # noqa: BLE001 - settings validation, keyring trouble
+            config = HelpdeskConfig(**{**old.to_dict(),
+                                       "url": self.url_edit.text().strip().rstrip("/"),
+                                       "queue": self.queue_edit.text().strip(),
+                                       "user": self.user_edit.text().strip()})
+        except Exception as exc:  # noqa: BLE001 - settings validation
             self.message.setText(f"Could not save: {exc}")
             return
+        self.save_button.setEnabled(False)
+        self.message.setText("Saving the helpdesk settings…")
+        workers.start(helpdesk.save_config, self.ctx, config,
+                      self.token_edit.text().strip() or None, on_result=self._saved,
+                      on_error=lambda exc: self.message.setText(f"Could not save: {exc}"),
+                      on_finished=lambda: self.save_button.setEnabled(True))
+
+    def _saved(self, _persistent: bool) -> None:
         self.load_credentials()
         self.message.setText("Helpdesk settings saved.")
         self.tick()
@@ -254,13 +284,9 @@ class SyncPanel(QWidget):
     def sync_now(self, *, wake: bool = True) -> None:
         if self.sync_worker is not None:
             return
-        from pacs_console.core.sync import outbox
-
-        if wake:
-            outbox.wake(self.ctx.db)  # "now" means now, also for items backing off
         self.sync_button.setEnabled(False)
         self.message.setText("Syncing…")
-        self.sync_worker = workers.start(helpdesk.sync_once, self.ctx,
+        self.sync_worker = workers.start(_sync, self.ctx, wake,
                                          on_progress=self._progress, on_result=self._synced,
                                          on_error=self._failed, on_finished=self._sync_done)
 
@@ -316,17 +342,18 @@ class SyncPanel(QWidget):
         return [int(self.model.rows[r]["#"]) for r in sorted(rows)]
 
     def retry_selected(self) -> None:
-        from pacs_console.core.sync import outbox
-
-        changed = sum(outbox.retry(self.ctx.db, item) for item in self._selected_ids())
-        self.message.setText(f"{changed} item(s) queued again.")
-        self.refresh()
+        workers.start(_outbox_change, self.ctx, "retry", self._selected_ids(),
+                      on_result=lambda n: self._changed(f"{n} item(s) queued again."),
+                      on_error=self._failed)
 
     def cancel_selected(self) -> None:
-        from pacs_console.core.sync import outbox
+        workers.start(_outbox_change, self.ctx, "cancel", self._selected_ids(),
+                      on_result=lambda n: self._changed(
+                          f"{n} item(s) cancelled: they will not be sent."),
+                      on_error=self._failed)
 
-        changed = sum(outbox.cancel(self.ctx.db, item) for item in self._selected_ids())
-        self.message.setText(f"{changed} item(s) cancelled: they will not be sent.")
+    def _changed(self, text: str) -> None:
+        self.message.setText(text)
         self.refresh()
 
     # -- periodic -----------------------------------------------------------------------------

@@ -38,11 +38,11 @@ def _load_nodes(ctx: Context) -> list:
     return list_nodes(ctx.db)
 
 
-def _change(ctx: Context, name: str, *args, **kwargs) -> None:
-    """Worker thread: one address-book change, core.db.nodes' ``name``(db, *args, **kwargs)."""
+def _change(ctx: Context, operation: str, /, *args, **kwargs) -> None:
+    """Worker thread: one address-book change, core.db.nodes' ``operation``(db, *args, **kwargs)."""
     from pacs_console.core.db import nodes
 
-    getattr(nodes, name)(ctx.db, *args, **kwargs)
+    getattr(nodes, operation)(ctx.db, *args, **kwargs)
 
 
 def _export(ctx: Context, nodes: list, fmt: str, path: str) -> str:
@@ -252,9 +252,9 @@ class TestsPanel(QWidget):
 
         return NodeDialog(node, {n.name for n in self.nodes}, self)
 
-    def _save(self, name: str, *args, **kwargs) -> workers.Worker:
+    def _save(self, operation: str, /, *args, **kwargs) -> workers.Worker:
         """Save an address-book change on a worker; the book is read again once it is saved."""
-        return workers.start(_change, self.ctx, name, *args, on_result=lambda _: self.refresh(),
+        return workers.start(_change, self.ctx, operation, *args, on_result=lambda _: self.refresh(),
                              on_error=self.show_error, **kwargs)
 
     def add_node(self) -> None:

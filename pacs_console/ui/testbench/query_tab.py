@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -31,6 +29,15 @@ FIELDS = (("name", "Patient name", "MENSAH* (wildcards * ?)"), ("patient_id", "P
           ("date", "Study date", "YYYYMMDD or YYYYMMDD-YYYYMMDD"),
           ("modality", "Modality", "CT, MR, CR, US ..."), ("description", "Description", ""),
           ("station_ae", "Station AE (worklist)", ""))
+
+
+def _write_matches(rows: list[dict], path: str) -> str:
+    """Worker thread: the matches as CSV at ``path``."""
+    from pacs_console.core.csvsafe import write_dicts
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        write_dicts(handle, rows)
+    return path
 
 
 class QueryTab(RunTab):
@@ -165,19 +172,12 @@ class QueryTab(RunTab):
         super().on_done(outcome)
 
     def export_csv(self, path: str | None = None) -> None:
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export matches", "matches.csv", "CSV (*.csv)")
-        if not path:
-            return
-        from pacs_console.core.csvsafe import safe_dict
+        """Ask where (unless given); the matches are written on a worker."""
+        from pacs_console.ui.widgets.file_export import export_file
 
-        fields: list[str] = []
-        for row in self.results.rows:
-            fields += [k for k in row if k not in fields]
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(safe_dict(row) for row in self.results.rows)
+        export_file(self, self.export_button, self.status, _write_matches,
+                    list(self.results.rows), path=path, title="Export matches",
+                    suggested="matches.csv")
 
     def _retrieve_selected(self) -> None:
         rows = self.view.selectionModel().selectedRows() if self.view.selectionModel() else []

@@ -44,6 +44,12 @@ def _open(path: str):
     return read_any(path)
 
 
+def _open_incidents(ctx: Context) -> list:
+    from pacs_console.core.incidents.queries import IncidentFilter, list_incidents
+
+    return list_incidents(ctx.db, IncidentFilter(open_only=True), limit=200)
+
+
 def _attach(ctx: Context, ref: int, source: str, kind: str, report: dict, actor: str):
     """One conversation, as the redacted timeline document ``incident attach`` makes."""
     from pacs_console.core.incidents.evidence import attach_timeline
@@ -315,14 +321,22 @@ class RelayTab(RunTab):
 
     # -- evidence -------------------------------------------------------------------------------
     def attach(self) -> None:
-        from pacs_console.core.incidents.queries import IncidentFilter, list_incidents
-        from pacs_console.ui.widgets.incident_detail import actor_of
-
+        """The open incidents are read on a worker; the choice is asked once they arrive."""
         rows = self.table.selectionModel().selectedRows()
         if not rows or rows[0].row() >= len(self.reports):
             return
         report = self.reports[rows[0].row()]
-        incidents = list_incidents(self.ctx.db, IncidentFilter(open_only=True), limit=200)
+        workers.start(_open_incidents, self.ctx, on_result=lambda found: self._attach_to(
+            report, found), on_error=self._attach_failed)
+
+    def _attach_failed(self, exc: Exception) -> None:
+        from pacs_console.ui.widgets.incident_detail import diagnosis_text
+
+        self.status.setText(diagnosis_text(exc))
+
+    def _attach_to(self, report, incidents: list) -> None:
+        from pacs_console.ui.widgets.incident_detail import actor_of
+
         if not incidents:
             self.status.setText("No open incident to attach to: open one in Incidents first.")
             return

@@ -1,29 +1,50 @@
 """The Incidents panel's action row: new incident (blank or from a failed test run), CSV export
 (on a worker: the query and the file write never block the window), audit check, and the site
-and maintenance editors."""
+and maintenance editors. Every read and write runs on a worker (ui/workers.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from pacs_console.core.context import Context
-from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
+from pacs_console.ui.widgets.file_export import export_file
 from pacs_console.ui.widgets.incident_detail import actor_of, clock_offset_of
 from pacs_console.ui.widgets.incident_log import IncidentLog
 from pacs_console.ui.widgets.panel_parts import button, stack
 
 
-def export_csv_file(ctx: Context, flt, path: str, actor: str) -> str:
+def export_csv_file(ctx: Context, flt, actor: str, path: str) -> str:
     """Worker thread: the filtered list as CSV at ``path`` (the export is audited)."""
     from pacs_console.core.incidents.queries import export_incidents
 
     text = export_incidents(ctx.db, "csv", flt, actor=actor, destination=path)
     Path(path).write_text(text, encoding="utf-8", newline="")
     return path
+
+
+def _nodes(ctx: Context) -> list:
+    from pacs_console.core.db.nodes import list_nodes
+
+    return list_nodes(ctx.db)
+
+
+def _failed_run_draft(ctx: Context):
+    """Worker thread: a draft from the latest failed test run (None when every run passed)."""
+    from pacs_console.core.db.testruns import list_test_runs
+    from pacs_console.core.incidents.evidence import draft_from_test_run
+
+    failed = next((r for r in list_test_runs(ctx.db, limit=500) if r.outcome != "ok"), None)
+    return None if failed is None else draft_from_test_run(ctx.db, failed.id)
+
+
+def _create(ctx: Context, values: dict, actor: str, clock_offset_s: float):
+    from pacs_console.core.incidents.service import create_incident
+
+    return create_incident(ctx.db, actor=actor, clock_offset_s=clock_offset_s, **values)
 
 
 class IncidentActions(QWidget):
@@ -53,37 +74,42 @@ class IncidentActions(QWidget):
     # creating -------------------------------------------------------------------------------
 
     def new_incident(self, draft=None, *, exec_dialog: bool = True):
-        """Open the dialog (tests pass exec_dialog=False and accept it themselves)."""
-        from pacs_console.core.db.nodes import list_nodes
+        """Open the dialog at once; its nodes arrive from a worker (tests pass
+        exec_dialog=False and accept it themselves)."""
         from pacs_console.ui.widgets.incident_dialog import IncidentDialog
 
-        dialog = IncidentDialog(self.log.sites, list_nodes(self.ctx.db), draft, self.window())
+        dialog = IncidentDialog(self.log.sites, None, draft, self.window())
         dialog.accepted.connect(lambda: self.create_from(dialog.value()))
+        workers.start(_nodes, self.ctx, on_result=dialog.set_nodes,
+                      on_error=lambda exc: self.log.show_error(exc))
         if exec_dialog:
             dialog.open()
         return dialog
 
-    def new_from_failed_run(self, *, exec_dialog: bool = True):
-        from pacs_console.core.db.testruns import list_test_runs
-        from pacs_console.core.incidents.evidence import draft_from_test_run
+    def new_from_failed_run(self, *, exec_dialog: bool = True) -> workers.Worker:
+        """Find the latest failed run and draft from it on a worker, then open the dialog."""
+        self.from_run_button.setEnabled(False)
+        self.message.setText("Looking for the latest failed test run…")
+        return workers.start(_failed_run_draft, self.ctx,
+                             on_result=lambda draft: self._drafted(draft, exec_dialog),
+                             on_error=self.log.show_error,
+                             on_finished=lambda: self.from_run_button.setEnabled(True))
 
-        failed = next((r for r in list_test_runs(self.ctx.db, limit=500)
-                       if r.outcome != "ok"), None)
-        if failed is None:
+    def _drafted(self, draft, exec_dialog: bool) -> None:
+        if draft is None:
             self.message.setText("No failed test run to start from.")
-            return None
-        return self.new_incident(draft_from_test_run(self.ctx.db, failed.id),
-                                 exec_dialog=exec_dialog)
-
-    def create_from(self, values: dict) -> None:
-        from pacs_console.core.incidents.service import create_incident
-
-        try:
-            record = create_incident(self.ctx.db, actor=actor_of(self.ctx),
-                                     clock_offset_s=clock_offset_of(self.ctx), **values)
-        except ConsoleError as exc:
-            self.log.show_error(exc)
             return
+        self.message.setText("")
+        self.new_incident(draft, exec_dialog=exec_dialog)
+
+    def create_from(self, values: dict) -> workers.Worker:
+        """Save the new incident on a worker; it is selected and said once saved."""
+        self.message.setText("Saving the new incident…")
+        return workers.start(_create, self.ctx, values, actor_of(self.ctx),
+                             clock_offset_of(self.ctx), on_result=self._created,
+                             on_error=self.log.show_error)
+
+    def _created(self, record) -> None:
         self.log.detail.current = record
         self.message.setText(f"Incident #{record.id} created")
         self.log.refresh()
@@ -92,22 +118,9 @@ class IncidentActions(QWidget):
 
     def export_csv(self, path: str | None = None) -> workers.Worker | None:
         """Ask where (unless given), then query and write on a worker."""
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export incidents", "incidents.csv",
-                                                  "CSV (*.csv)")
-        if not path:
-            return None
-        self.export_button.setEnabled(False)
-        self.message.setText(f"Exporting to {path}…")
-        return workers.start(export_csv_file, self.ctx, self.log.filters.value(), path,
-                             actor_of(self.ctx), on_result=self._exported,
-                             on_error=self.log.show_error, on_finished=self._export_finished)
-
-    def _exported(self, path: str) -> None:
-        self.message.setText(f"Exported to {path}")
-
-    def _export_finished(self) -> None:
-        self.export_button.setEnabled(True)
+        return export_file(self, self.export_button, self.message, export_csv_file, self.ctx,
+                           self.log.filters.value(), actor_of(self.ctx), path=path,
+                           title="Export incidents", suggested="incidents.csv")
 
     def verify_audit(self) -> None:
         from pacs_console.core.incidents.audit import verify

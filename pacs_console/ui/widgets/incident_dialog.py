@@ -1,4 +1,7 @@
-"""New-incident dialog: severity with its SLA definition shown, category, site, nodes, evidence."""
+"""New-incident dialog: severity with its SLA definition shown, category, site, nodes, evidence.
+
+It opens at once; the nodes to pick from are read on a worker and arrive through set_nodes()
+(``nodes=None`` shows "Loading nodes…" until then)."""
 
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ def _target_text(level) -> str:
 
 
 class IncidentDialog(QDialog):
-    def __init__(self, sites: list, nodes: list, draft=None, parent: QWidget | None = None) -> None:
+    def __init__(self, sites: list, nodes: list | None, draft=None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New incident")
         self.setMinimumWidth(580)  # long values and hints stay readable
@@ -52,10 +56,7 @@ class IncidentDialog(QDialog):
             self.site.addItem(site.name, site.id)
         self.nodes = QListWidget()
         self.nodes.setMaximumHeight(90)
-        for node in nodes:
-            item = QListWidgetItem(f"{node.name} ({node.ae_title})", self.nodes)
-            item.setData(Qt.ItemDataRole.UserRole, node.id)
-            item.setCheckState(Qt.CheckState.Unchecked)
+        self._draft_nodes: list = []
         self.reported = datetime_edit(QDateTime.currentDateTime())
         self.reporter, self.contact = QLineEdit(), QLineEdit()
         self.description = QPlainTextEdit()
@@ -73,13 +74,27 @@ class IncidentDialog(QDialog):
         self._show_definition()
         if draft is not None:
             self.prefill(draft)
+        self.set_nodes(nodes)
         self._validate()
+
+    def set_nodes(self, nodes: list | None) -> None:
+        """The address book's nodes (None: still being read), the draft's ones ticked."""
+        self.nodes.clear()
+        if nodes is None:
+            QListWidgetItem("Loading nodes…", self.nodes).setFlags(Qt.ItemFlag.NoItemFlags)
+            return
+        for node in nodes:
+            item = QListWidgetItem(f"{node.name} ({node.ae_title})", self.nodes)
+            item.setData(Qt.ItemDataRole.UserRole, node.id)
+            item.setCheckState(Qt.CheckState.Checked if node.id in self._draft_nodes
+                               else Qt.CheckState.Unchecked)
 
     def prefill(self, draft) -> None:
         self.title.setText(draft.title)
         self.description.setPlainText(draft.description)
         self.severity.setCurrentIndex(self.severity.findData(draft.severity))
         self.category.setCurrentIndex(self.category.findData(draft.category))
+        self._draft_nodes = list(draft.nodes)
         for row in range(self.nodes.count()):
             item = self.nodes.item(row)
             if item.data(Qt.ItemDataRole.UserRole) in draft.nodes:
@@ -95,8 +110,12 @@ class IncidentDialog(QDialog):
 
     def value(self) -> dict:
         """Keyword arguments for core's create_incident."""
-        nodes = [self.nodes.item(r).data(Qt.ItemDataRole.UserRole) for r in range(self.nodes.count())
-                 if self.nodes.item(r).checkState() == Qt.CheckState.Checked]
+        items = [self.nodes.item(r) for r in range(self.nodes.count())]
+        nodes = [i.data(Qt.ItemDataRole.UserRole) for i in items
+                 if i.data(Qt.ItemDataRole.UserRole) is not None
+                 and i.checkState() == Qt.CheckState.Checked]
+        if items and items[0].data(Qt.ItemDataRole.UserRole) is None:  # never arrived
+            nodes = list(self._draft_nodes)
         reported = self.reported.dateTime().toSecsSinceEpoch()
         return {"title": self.title.text().strip(), "severity": self.severity.currentData(),
                 "category": self.category.currentData(), "site": self.site.currentData(),

@@ -1,7 +1,9 @@
 """The Incidents panel's Log tab: filters, the lazy list with SLA badges, and the detail pane.
 
 Every (re)load runs on a worker: the ids, the records of the pages in view and the selected
-incident's timeline come back together, and the GUI thread only applies them."""
+incident's timeline come back together, and the GUI thread only applies them. A page scrolled
+into view later shows "Loading…" rows while a worker reads it (one read at a time; when it
+ends, only the pages then in view are read next: the latest scroll wins)."""
 
 from __future__ import annotations
 
@@ -71,6 +73,13 @@ def load_snapshot(ctx: Context, flt, sort: str, descending: bool, generation: in
     return snapshot
 
 
+def read_pages(ctx: Context, epoch: int, wanted: dict[int, list[int]]) -> tuple:
+    """Worker thread: the records of the pages ``wanted`` (page number to its ids)."""
+    from pacs_console.core.incidents.queries import incidents_by_id
+
+    return epoch, {page: incidents_by_id(ctx.db, page_ids) for page, page_ids in wanted.items()}
+
+
 def _load_sites(ctx: Context) -> list:
     from pacs_console.core.incidents.sites import list_sites
 
@@ -100,8 +109,15 @@ class IncidentLog(QWidget):
         self.sites: list = []
         self.filters = IncidentFilterBar(self)
         self.filters.changed.connect(self._filters_changed)
-        self.model = IncidentTableModel(self._fetch, self)
+        self.model = IncidentTableModel(self)
         self.model.sortRequested.connect(self._sort)
+        self.model.pageWanted.connect(lambda _page: self._page_timer.start())
+        self.page_worker: workers.Worker | None = None
+        self._pages_failed = False
+        self._page_timer = QTimer(self)  # the pages a paint asked for, read in one go
+        self._page_timer.setSingleShot(True)
+        self._page_timer.setInterval(0)
+        self._page_timer.timeout.connect(self._read_pages)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -187,13 +203,16 @@ class IncidentLog(QWidget):
         if self.loaded:  # before the first show the initial load picks the filters up
             self.refresh()
 
+    def _rows_in_view(self) -> tuple[int, int]:
+        top = max(self.table.rowAt(0), 0)
+        bottom = self.table.rowAt(self.table.viewport().height() - 1)
+        return top, top + 60 if bottom < 0 else bottom
+
     def refresh(self) -> None:
         """Re-run the query off the GUI thread, with the records in view and the selection."""
         self.loaded = True
         self._generation += 1
-        top = max(self.table.rowAt(0), 0)
-        bottom = self.table.rowAt(self.table.viewport().height() - 1)
-        bottom = top + 60 if bottom < 0 else bottom
+        top, bottom = self._rows_in_view()
         selected = self.detail.current.id if self.detail.current else None
         # Bound methods only: workers drops their results once the panel is destroyed.
         self.worker = workers.start(load_snapshot, self.ctx, self.filters.value(), self.sort,
@@ -239,11 +258,43 @@ class IncidentLog(QWidget):
                 self.show_row(-1)
         self._prefetched = None
 
-    def _fetch(self, ids):
-        """A page scrolled into view (the user's own scrolling; reloads bring theirs along)."""
-        from pacs_console.core.incidents.queries import incidents_by_id
+    def _read_pages(self) -> None:
+        """Pages scrolled into view (the person's own scrolling; reloads bring theirs along):
+        read those still in view on a worker, one read at a time."""
+        if self.page_worker is not None:
+            return  # asked again when it finishes, for what is in view then
+        model = self.model
+        top, bottom = self._rows_in_view()
+        in_view = set(range(top // PAGE, bottom // PAGE + 1))
+        current = self.table.currentIndex().row()
+        if current >= 0:
+            in_view.add(current // PAGE)
+        wanted = {page: model.page_ids(page) for page in sorted(in_view)
+                  if model.is_pending(page)}
+        model.forget_pending(set(range(len(model.ids()) // PAGE + 1)) - set(wanted))
+        if wanted:
+            self._pages_failed = False
+            self.page_worker = workers.start(read_pages, self.ctx, model.epoch, wanted,
+                                             on_result=self._pages_read,
+                                             on_error=self._page_error,
+                                             on_finished=self._pages_finished)
 
-        return incidents_by_id(self.ctx.db, ids)
+    def _page_error(self, exc: Exception) -> None:
+        self._pages_failed = True  # said once; the next scroll asks again
+        self.model.forget_pending(set(range(len(self.model.ids()) // PAGE + 1)))
+        self.show_error(exc)
+
+    def _pages_read(self, read: tuple) -> None:
+        epoch, pages = read
+        self.model.add_pages(epoch, pages)
+        current = self.table.currentIndex().row()
+        if current >= 0 and self.detail.current is None and current // PAGE in pages:
+            self.show_row(current)  # picked while its page was loading
+
+    def _pages_finished(self) -> None:
+        self.page_worker = None
+        if not self._pages_failed:
+            self._read_pages()
 
     def _sort(self, key: str, descending: bool) -> None:
         # Qt asks the model to sort when sorting is switched on and when the indicator is set:
@@ -261,6 +312,10 @@ class IncidentLog(QWidget):
             return  # the list lost its rows, not the person their incident
         self._holding = False
         record = self.model.record(row) if row >= 0 else None
+        if record is None and row >= 0:  # its page is being read: shown when it arrives
+            self.detail.show_record(None)
+            self.detail.heading.setText("Loading…")
+            return
         prefetched = self._prefetched
         if record is not None and prefetched is not None and prefetched[0] == record.id:
             self.detail.show_record(record, events=prefetched[1], fixes=prefetched[2])

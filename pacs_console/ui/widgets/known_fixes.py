@@ -10,6 +10,12 @@ from PySide6.QtWidgets import QLabel, QWidget
 from pacs_console.core.context import Context
 
 
+def _suggest(ctx: Context, codes: list, vendor: str | None, asked: int) -> tuple:
+    from pacs_console.core.kb.store import suggest
+
+    return asked, suggest(ctx.db, codes, vendor)
+
+
 class KnownFixes(QLabel):
     """Hidden until a run with a diagnosis code has matching articles. A click on an article
     emits ``article_requested(id)``."""
@@ -25,6 +31,7 @@ class KnownFixes(QLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.linkActivated.connect(lambda link: self.article_requested.emit(int(link)))
         self.suggestions: list = []
+        self._asked = 0
         self.hide()
 
     def show_for_run(self, run) -> None:
@@ -38,14 +45,20 @@ class KnownFixes(QLabel):
         self.show_for_codes(diagnosis_codes(diagnosis), vendor)
 
     def show_for_codes(self, codes, vendor: str = "") -> None:
-        from pacs_console.core.kb.store import suggest
+        """The articles matching ``codes`` are looked up on a worker (the latest ask wins)."""
+        from pacs_console.ui import workers
 
-        self.show_suggestions(suggest(self.ctx.db, codes, vendor or None) if codes else [])
+        self._asked += 1
+        if not codes:
+            self.show_suggestions([])
+            return
+        workers.start(_suggest, self.ctx, list(codes), vendor or None, self._asked,
+                      on_result=self._suggested)
 
-    def show_for_incident(self, record) -> None:
-        from pacs_console.core.kb.draft import suggest_for_incident
-
-        self.show_suggestions(suggest_for_incident(self.ctx.db, record.id) if record else [])
+    def _suggested(self, found: tuple) -> None:
+        asked, suggestions = found
+        if asked == self._asked:
+            self.show_suggestions(suggestions)
 
     def show_suggestions(self, suggestions: list) -> None:
         self.suggestions = suggestions

@@ -1,4 +1,7 @@
-"""Scheduled maintenance windows: list, add (site-wide or one node) and delete; all audited."""
+"""Scheduled maintenance windows: list, add (site-wide or one node) and delete; all audited.
+
+The dialog opens at once; its sites, nodes and windows are read, and every add or delete saved,
+on a worker (ui/workers.py). A change is said once the worker confirms it."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.core.errors import ConsoleError
+from pacs_console.ui import workers
 from pacs_console.ui.widgets import panel_parts as parts
 from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
 
@@ -30,23 +33,43 @@ def _aware(edit: QDateTimeEdit) -> datetime:
     return datetime.fromtimestamp(edit.dateTime().toSecsSinceEpoch(), UTC).replace(second=0)
 
 
+def _choices(ctx: Context) -> tuple[list, list]:
+    """Worker thread: the sites and nodes a window can apply to."""
+    from pacs_console.core.db.nodes import list_nodes
+    from pacs_console.core.incidents.sites import list_sites
+
+    return list_sites(ctx.db), list_nodes(ctx.db)
+
+
+def _windows(ctx: Context) -> list:
+    from pacs_console.core.incidents.sites import list_maintenance
+
+    return list_maintenance(ctx.db)
+
+
+def _add(ctx: Context, **values) -> int:
+    from pacs_console.core.incidents.sites import add_maintenance_window
+
+    return add_maintenance_window(ctx.db, **values)
+
+
+def _delete(ctx: Context, window_id: int, actor: str) -> int:
+    from pacs_console.core.incidents.sites import delete_maintenance_window
+
+    delete_maintenance_window(ctx.db, window_id, actor=actor)
+    return window_id
+
+
 class MaintenanceDialog(QDialog):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
-        from pacs_console.core.db.nodes import list_nodes
-        from pacs_console.core.incidents.sites import list_sites
-
         super().__init__(parent)
         self.setWindowTitle("Maintenance windows")
         self.resize(720, 460)
         self.ctx = ctx
         self.windows: list = []
-        self.site = QComboBox()
-        for site in list_sites(ctx.db):
-            self.site.addItem(site.name, site.id)
+        self.site = QComboBox()  # filled when the worker has read the sites
         self.node = QComboBox()
         self.node.addItem("(every node at the site)", None)
-        for node in list_nodes(ctx.db):
-            self.node.addItem(f"{node.name} ({node.label})", node.id)
         now = QDateTime.currentDateTime()
         self.start = parts.datetime_edit(now)
         self.end = parts.datetime_edit(now.addSecs(2 * 3600))
@@ -57,7 +80,7 @@ class MaintenanceDialog(QDialog):
         self.delete_button = QPushButton("Delete selected")
         self.delete_button.clicked.connect(self.delete_selected)
         self.table = parts.record_table(COLUMNS)
-        self.message = QLabel("" if self.site.count() else "Add a site first (Sites…).")
+        self.message = QLabel("Reading the sites and nodes…")
         self.message.setWordWrap(True)
         form = parts.form_rows((("Site", self.site), ("Node", self.node),
                                 ("Starts (local)", self.start), ("Ends (local)", self.end),
@@ -66,21 +89,36 @@ class MaintenanceDialog(QDialog):
                                      self.reject)
         parts.column(self, (self.table, 1), form,
                      parts.row(self.add_button, 1, self.delete_button), self.message, close)
+        self.delete_button.setEnabled(False)
+        self.add_button.setEnabled(False)  # until the sites and nodes are read
+        workers.start(_choices, ctx, on_result=self._show_choices, on_error=self._failed)
         self.reload()
 
-    def reload(self) -> None:
-        from pacs_console.core.incidents.sites import list_maintenance
+    def _show_choices(self, choices: tuple[list, list]) -> None:
+        sites, nodes = choices
+        self.add_button.setEnabled(True)
+        for site in sites:
+            self.site.addItem(site.name, site.id)
+        for node in nodes:
+            self.node.addItem(f"{node.name} ({node.label})", node.id)
+        self.message.setText("" if sites else "Add a site first (Sites…).")
 
-        self.windows = list_maintenance(self.ctx.db)
+    def _failed(self, exc: Exception) -> None:
+        self.message.setText(diagnosis_text(exc))
+
+    def reload(self) -> None:
+        """Read the windows on a worker; the table shows them when they arrive."""
+        workers.start(_windows, self.ctx, on_result=self._show_windows, on_error=self._failed)
+
+    def _show_windows(self, windows: list) -> None:
+        self.windows = windows
         parts.fill_table(self.table, (
             (w.id, (str(w.id), f"{w.starts_at.astimezone():%Y-%m-%d %H:%M}",
                     f"{w.ends_at.astimezone():%Y-%m-%d %H:%M}", w.scope, w.reason))
             for w in self.windows))
         self.delete_button.setEnabled(bool(self.windows))
 
-    def add_window(self) -> int | None:
-        from pacs_console.core.incidents.sites import add_maintenance_window
-
+    def add_window(self) -> workers.Worker | None:
         if self.site.currentData() is None:
             self.message.setText("Add a site first (Sites…).")
             return None
@@ -88,31 +126,32 @@ class MaintenanceDialog(QDialog):
             self.message.setText("Say why the node or site will be down (the reason is kept "
                                  "with the uptime figures).")
             return None
-        try:
-            window_id = add_maintenance_window(
-                self.ctx.db, starts_at=_aware(self.start), ends_at=_aware(self.end),
-                node_id=self.node.currentData(), site=self.site.currentData(),
-                reason=self.reason.text(), actor=actor_of(self.ctx))
-        except ConsoleError as exc:
-            self.message.setText(diagnosis_text(exc))
-            return None
+        self.add_button.setEnabled(False)
+        self.message.setText("Saving…")
+        return workers.start(_add, self.ctx, starts_at=_aware(self.start), ends_at=_aware(self.end),
+                             node_id=self.node.currentData(), site=self.site.currentData(),
+                             reason=self.reason.text(), actor=actor_of(self.ctx),
+                             on_result=self._added, on_error=self._failed,
+                             on_finished=lambda: self.add_button.setEnabled(True))
+
+    def _added(self, window_id: int) -> None:
         self.reason.clear()
         self.reload()
         self.message.setText(f"Maintenance window {window_id} added.")
-        return window_id
 
-    def delete_selected(self) -> None:
-        from pacs_console.core.incidents.sites import delete_maintenance_window
-
+    def delete_selected(self) -> workers.Worker | None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             self.message.setText("Select a window to delete.")
-            return
+            return None
         window = self.windows[rows[0].row()]
-        try:
-            delete_maintenance_window(self.ctx.db, window.id, actor=actor_of(self.ctx))
-        except ConsoleError as exc:
-            self.message.setText(diagnosis_text(exc))
-            return
+        self.delete_button.setEnabled(False)
+        self.message.setText("Deleting…")
+        return workers.start(_delete, self.ctx, window.id, actor_of(self.ctx),
+                             on_result=self._deleted, on_error=self._failed,
+                             on_finished=lambda: self.delete_button.setEnabled(
+                                 bool(self.windows)))
+
+    def _deleted(self, window_id: int) -> None:
         self.reload()
-        self.message.setText(f"Maintenance window {window.id} deleted.")
+        self.message.setText(f"Maintenance window {window_id} deleted.")

@@ -26,6 +26,7 @@ from pacs_console.core.incidents.sla import (
     BusinessCalendar,
     parse_hours,
 )
+from pacs_console.ui import workers
 from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
 from pacs_console.ui.widgets.panel_parts import dialog_buttons, form_rows, stack
 
@@ -36,6 +37,19 @@ ERROR_STYLE = "color: #c62828"
 
 def _what(exc: ConsoleError) -> str:
     return exc.diagnosis.what + (f" — {exc.diagnosis.actions[0]}" if exc.diagnosis.actions else "")
+
+
+def _sites(ctx: Context) -> list:
+    from pacs_console.core.incidents.sites import list_sites
+
+    return list_sites(ctx.db)
+
+
+def _save(ctx: Context, actor: str, values: dict):
+    from pacs_console.core.incidents.sites import save_site
+
+    # "New site…" makes a new one, never updates a namesake.
+    return save_site(ctx.db, actor=actor, new=values["site_id"] is None, **values)
 
 
 class SiteDialog(QDialog):
@@ -98,20 +112,35 @@ class SiteDialog(QDialog):
                                       | QDialogButtonBox.StandardButton.Close,
                                       self.save, self.reject)
         stack(QVBoxLayout(self), form, self.message, self.buttons)
+        self.chooser.addItem("New site…", None)
+        self._chosen()
         self.reload()
 
-    def reload(self, select_id: int | None = None) -> None:
-        from pacs_console.core.incidents.sites import list_sites
+    def reload(self, select_id: int | None = None, said: str = "") -> None:
+        """Read the sites on a worker; the chooser shows them (and ``said``) when they arrive."""
+        workers.start(_sites, self.ctx, on_result=lambda sites: self._show_sites(sites, select_id,
+                                                                                said),
+                      on_error=self._failed)
 
-        self.sites = list_sites(self.ctx.db)
+    def _failed(self, exc: Exception) -> None:
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setText(diagnosis_text(exc))
+
+    def _show_sites(self, sites: list, select_id: int | None, said: str = "") -> None:
+        self.sites = sites
+        before = self.chooser.currentData()
         self.chooser.blockSignals(True)
         self.chooser.clear()
         self.chooser.addItem("New site…", None)
         for site in self.sites:
             self.chooser.addItem(site.name, site.id)
-        self.chooser.setCurrentIndex(max(0, self.chooser.findData(select_id)))
+        wanted = select_id if select_id is not None else before
+        self.chooser.setCurrentIndex(max(0, self.chooser.findData(wanted)))
         self.chooser.blockSignals(False)
-        self._chosen()
+        if select_id is not None or self.chooser.currentData() != before:
+            self._chosen()  # else what was typed meanwhile stays
+        if said:
+            self.message.setText(said)
 
     def select(self, name: str) -> None:
         self.chooser.setCurrentIndex(max(0, self.chooser.findText(name)))
@@ -169,21 +198,15 @@ class SiteDialog(QDialog):
                 "closed_days": self._closed_days(), "notes": self.notes.text().strip(),
                 "site_id": self.chooser.currentData(), "replace_closed_days": True}
 
-    def save(self):
-        """Validate and save through core; returns the SiteRecord, or None with the diagnosis."""
-        from pacs_console.core.incidents.sites import save_site
-
-        try:
-            values = self.value()  # "New site…" makes a new one, never updates a namesake
-            site = save_site(self.ctx.db, actor=actor_of(self.ctx),
-                             new=values["site_id"] is None, **values)
-        except ConsoleError as exc:
-            self.message.setStyleSheet(ERROR_STYLE)
-            self.message.setText(diagnosis_text(exc))
-            return None
-        self.reload(site.id)
+    def save(self) -> workers.Worker:
+        """Validate and save through core on a worker: said (and ``saved`` emitted) once saved,
+        else the diagnosis."""
         self.message.setStyleSheet("")
-        self.message.setText(f"Saved {site.name} ({site.timezone}, holidays "
+        self.message.setText("Saving…")
+        return workers.start(_save, self.ctx, actor_of(self.ctx), self.value(),
+                             on_result=self._saved, on_error=self._failed)
+
+    def _saved(self, site) -> None:
+        self.reload(site.id, f"Saved {site.name} ({site.timezone}, holidays "
                              f"{site.holiday_country or 'none'}).")
         self.saved.emit(site)
-        return site

@@ -102,9 +102,7 @@ class UptimeView(QWidget):
             self.compute()
 
     def reload_sites(self) -> None:
-        from pacs_console.core.incidents.sites import list_sites
-
-        self._fill_sites(list_sites(self.ctx.db))
+        workers.start(_sites, self.ctx, on_result=self._fill_sites, on_error=self.show_error)
 
     def _fill_sites(self, sites: list) -> None:
         chosen = self.site.currentData()

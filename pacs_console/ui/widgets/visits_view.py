@@ -8,13 +8,19 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QWidget
 
 from pacs_console.core.context import Context
-from pacs_console.core.errors import ConsoleError
 from pacs_console.ui import workers
 from pacs_console.ui.widgets.incident_detail import actor_of, diagnosis_text
 from pacs_console.ui.widgets.panel_parts import column, fill_table, record_table, row
 
 NO_SITE = "Add a site first (Sites…)."
 COLUMNS = ("#", "Site", "Engineer", "Arrived", "Left", "Purpose", "Incidents")
+
+
+def _change(ctx: Context, change, *args, **kwargs) -> tuple:
+    """Worker thread: ``change(db, *args, **kwargs)`` (a core call), then the visits as saved."""
+    from pacs_console.core.incidents.sites import list_visits
+
+    return change(ctx.db, *args, **kwargs), list_visits(ctx.db)
 
 
 def _load(ctx: Context) -> tuple[list, list]:
@@ -39,6 +45,7 @@ class VisitsView(QWidget):
         self.current_incident = current_incident
         self.visits: list = []
         self.loaded = False
+        self._sites_shown = False  # the first read fills the sites (or says to add one)
         self.site = QComboBox()
         self.site.setMinimumContentsLength(18)
         self.purpose = QLineEdit()
@@ -72,8 +79,7 @@ class VisitsView(QWidget):
             self.incident_ref.setText(str(current.id))
         if not self.loaded:
             self.loaded = True
-            self.reload_sites()
-            self.reload()
+            self.refresh()
 
     def refresh(self) -> None:
         """Sites and visits again, read off the GUI thread (someone else changed them)."""
@@ -82,16 +88,15 @@ class VisitsView(QWidget):
 
     def _loaded(self, loaded: tuple[list, list]) -> None:
         sites, visits = loaded
-        if [(s.id, s.name) for s in sites] != [
+        if not self._sites_shown or [(s.id, s.name) for s in sites] != [
                 (self.site.itemData(i), self.site.itemText(i)) for i in range(self.site.count())]:
+            self._sites_shown = True
             self._fill_sites(sites)
         if visits != self.visits:
             self._fill_visits(visits)
 
     def reload_sites(self) -> None:
-        from pacs_console.core.incidents.sites import list_sites
-
-        self._fill_sites(list_sites(self.ctx.db))
+        self.refresh()  # read on a worker; the sites are refilled only if they changed
 
     def _fill_sites(self, sites: list) -> None:
         chosen = self.site.currentData()
@@ -109,9 +114,7 @@ class VisitsView(QWidget):
             self.message.clear()
 
     def reload(self) -> None:
-        from pacs_console.core.incidents.sites import list_visits
-
-        self._fill_visits(list_visits(self.ctx.db))
+        self.refresh()
 
     def _fill_visits(self, visits: list) -> None:
         selected = self.selected_visit()
@@ -132,16 +135,20 @@ class VisitsView(QWidget):
             return None
         return self.visits[rows[0].row()]
 
-    def _do(self, action, success: Callable[[object], str]) -> tuple[bool, object]:
-        """Run a core change; its Diagnosis, if any, becomes the message."""
-        try:
-            result = action()
-        except ConsoleError as exc:
-            self.message.setText(diagnosis_text(exc))
-            return False, None
-        self.reload()
-        self.message.setText(success(result))
-        return True, result
+    def _do(self, change, *args, success: Callable[[object], str], then=None,
+            **kwargs) -> workers.Worker:
+        """Save a core change on a worker; the visits are shown again, with ``success``, once
+        saved; its Diagnosis, if any, becomes the message."""
+        def done(outcome: tuple) -> None:
+            result, visits = outcome
+            self._fill_visits(visits)
+            self.message.setText(success(result))
+            if then is not None:
+                then(result)
+
+        return workers.start(_change, self.ctx, change, *args, on_result=done,
+                             on_error=lambda exc: self.message.setText(diagnosis_text(exc)),
+                             **kwargs)
 
     def start_visit(self) -> None:
         from pacs_console.core.incidents.sites import start_visit
@@ -151,20 +158,22 @@ class VisitsView(QWidget):
             self.message.setText(NO_SITE)
             return
         actor = actor_of(self.ctx)
-        ok, _ = self._do(lambda: start_visit(self.ctx.db, site, engineer=actor,
-                                             purpose=self.purpose.text().strip(), actor=actor),
-                         lambda v: f"Visit {v.id} started at {v.site_name}")
-        if ok:
+
+        def started(_visit) -> None:
             self.purpose.clear()
             self.table.selectRow(0)  # newest first: the visit just started
+
+        self._do(start_visit, site, engineer=actor, purpose=self.purpose.text().strip(),
+                 actor=actor, success=lambda v: f"Visit {v.id} started at {v.site_name}",
+                 then=started)
 
     def end_visit(self) -> None:
         from pacs_console.core.incidents.sites import end_visit
 
         selected = self.selected_visit()
         visit_id = selected.id if selected and selected.departed_at is None else None
-        self._do(lambda: end_visit(self.ctx.db, visit_id, actor=actor_of(self.ctx)),
-                 lambda v: f"Visit {v.id} at {v.site_name} ended")
+        self._do(end_visit, visit_id, actor=actor_of(self.ctx),
+                 success=lambda v: f"Visit {v.id} at {v.site_name} ended")
 
     def link_incident(self) -> None:
         from pacs_console.core.incidents.service import link_visit
@@ -177,8 +186,6 @@ class VisitsView(QWidget):
         if not ref:
             self.message.setText("Type the incident's number or UUID.")
             return
-        ok, _ = self._do(lambda: link_visit(self.ctx.db, visit.id, ref,
-                                            actor=actor_of(self.ctx)),
-                         lambda _: f"Incident {ref} linked to visit {visit.id}")
-        if ok:
-            self.linked.emit(visit)
+        self._do(link_visit, visit.id, ref, actor=actor_of(self.ctx),
+                 success=lambda _: f"Incident {ref} linked to visit {visit.id}",
+                 then=lambda _: self.linked.emit(visit))

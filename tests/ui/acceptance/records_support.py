@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QListWidget,
-    QTableWidget,
+    QTableView,
     QTabWidget,
     QWidget,
 )
@@ -167,8 +167,9 @@ class Person:
     def pick_node(self, name: str = "Demo PACS") -> None:
         """Click the node's row in the Tests panel's address book, once it is listed."""
         self.go_to("Tests")
-        book = self.visible(self.window, QTableWidget, lambda t: any(
-            t.horizontalHeaderItem(c).text() == "AE title" for c in range(t.columnCount())))[0]
+        book = self.visible(self.window, QTableView, lambda t: any(
+            t.model().headerData(c, Qt.Orientation.Horizontal) == "AE title"
+            for c in range(t.model().columnCount())))[0]
         self.qtbot.waitUntil(lambda: any(r[0] == name for r in self.rows(book)), timeout=15000)
         self.click_row(book, next(i for i, r in enumerate(self.rows(book)) if r[0] == name))
 

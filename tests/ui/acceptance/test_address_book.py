@@ -115,8 +115,10 @@ def test_export_json_and_csv_through_the_file_dialog(console, tmp_path):
     with console.dialogs(choose_file(target)) as seen:
         console.click_button("Export…", tests)
     assert seen[0].title == "Export address book"
-    data = json.loads(console.wait_for(lambda: target.exists() and target.read_text(), 5,
-                                       "the JSON file written"))
+    # Written on a worker; the status bar says when it is done.
+    console.wait_for(lambda: f"Exported 1 node(s) to {target}" in console.status_text(), 10,
+                     "the export confirmed", observe=console.status_text)
+    data = json.loads(target.read_text())
     assert [n["name"] for n in data["nodes"]] == ["Korle Bu PACS"]  # the demo is not exported
 
     def as_csv(dialog):
@@ -125,6 +127,8 @@ def test_export_json_and_csv_through_the_file_dialog(console, tmp_path):
 
     with console.dialogs(as_csv):
         console.click_button("Export…", tests)
+    console.wait_for(lambda: f"to {tmp_path / 'book.csv'}" in console.status_text(), 10,
+                     "the CSV export confirmed", observe=console.status_text)
     with open(tmp_path / "book.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["name"], r["ae_title"], r["port"]) for r in rows] == [("Korle Bu PACS", "KBTHPACS",

@@ -173,8 +173,12 @@ def test_a_failed_echo_drafts_the_new_incident(console):
         # Connection refused is a network matter; the echoed node is the one affected.
         assert console.text(console.field_for_label(dialog.widget, "Category")) == "Network"
         nodes = console.field_for_label(dialog.widget, "Affected nodes")
-        checked = [nodes.item(r).text() for r in range(nodes.count())
-                   if nodes.item(r).checkState() == Qt.CheckState.Checked]
+        # The dialog opens at once; the address book's nodes arrive a moment later.
+        checked = console.wait_for(
+            lambda: [nodes.item(r).text() for r in range(nodes.count())
+                     if nodes.item(r).checkState() == Qt.CheckState.Checked], 10,
+            "the echoed node ticked", observe=lambda: [nodes.item(r).text()
+                                                      for r in range(nodes.count())])
         assert checked == ["CT scanner (CT01)"], checked
         dialog.click("OK")
 

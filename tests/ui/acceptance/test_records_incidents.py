@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
@@ -83,6 +84,11 @@ def test_new_acknowledge_note_attach_run_and_close(person: Person):
         before = following.text()
         person.click(following)
         person.qtbot.waitUntil(lambda b=before, f=following: f.text() != b, timeout=10000)
-    person.wait_text(lambda: person.rows(log)[0][2], "closed")
+    # Closed, it leaves the "Open" list while its detail stays; "All statuses" lists it closed.
+    person.wait_text(person.labels, "<b>Closed</b>")
+    person.choose(person.visible(person.window, QComboBox,
+                                 lambda c: c.count() > 1 and c.itemText(0) == "Open")[0],
+                  "All statuses")
+    person.wait_text(lambda: (person.rows(log) or [["", "", ""]])[0][2], "closed")
     assert "<b>Closed</b>" in person.labels()
     assert not person.button("Closed").isEnabled()

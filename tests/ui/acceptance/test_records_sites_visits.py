@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QDialogButtonBox, QLabel, QLineEdit
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+)
 
 from tests.ui.acceptance import records_support
 from tests.ui.acceptance.records_support import Person, within
@@ -14,7 +21,7 @@ SITE = "Ridge Regional Hospital"
 
 
 def _visits_table(person: Person):
-    return next(t for t in person.visible(person.window, records_support.QTableWidget)
+    return next(t for t in person.visible(person.window, QTableWidget)
                 if t.horizontalHeaderItem(5) and t.horizontalHeaderItem(5).text() == "Purpose")
 
 
@@ -58,7 +65,8 @@ def test_site_visit_and_maintenance(person: Person):
     person.press("Maintenance…")
     dialog = person.modal()
     assert dialog.windowTitle() == "Maintenance windows"
-    assert person.field(dialog, "Site").currentText() == SITE
+    # The dialog opens at once; its sites and nodes arrive from a worker a moment later.
+    person.wait_text(lambda: person.field(dialog, "Site").currentText(), SITE)
     person.choose(person.field(dialog, "Node"), "Demo PACS")
     assert isinstance(person.field(dialog, "Starts (local)"), QDateTimeEdit)
     person.press("Add window", dialog)
@@ -66,7 +74,7 @@ def test_site_visit_and_maintenance(person: Person):
     person.type_into(person.field(dialog, "Reason"), "Archive firmware upgrade")
     person.press("Add window", dialog)
     person.wait_text(lambda: person.labels(dialog), "Maintenance window 1 added.")
-    windows = next(t for t in person.visible(dialog, records_support.QTableWidget))
+    windows = next(t for t in person.visible(dialog, QTableWidget))
     assert len(person.rows(windows)) == 1
     assert "Archive firmware upgrade" in person.rows(windows)[0]
     person.click(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close))
@@ -112,7 +120,7 @@ def test_uptime_follows_the_echo_history(person: Person):
     person.go_to("Incidents")
     person.tab(person.tab_widget_with("Uptime"), "Uptime")
     def table():
-        return next((t for t in person.visible(person.window, records_support.QTableWidget)
+        return next((t for t in person.visible(person.window, QTableWidget)
                      if t.horizontalHeaderItem(0) and t.horizontalHeaderItem(0).text() == "Node"),
                     None)
 

@@ -82,6 +82,8 @@ def test_uptime_says_when_there_is_too_little_data_and_excludes_maintenance(cons
     # The two failed minutes were planned maintenance: entered in the dialog, they no longer
     # count against the archive, and the site's nodes alone are shown.
     def maintenance(dialog) -> None:
+        site = console.field_for_label(dialog.widget, "Site")
+        console.wait_for(lambda: console.text(site), 10, "the sites read")  # from a worker
         starts, ends = [e for e in dialog.widget.findChildren(QDateTimeEdit) if e.isVisible()]
         console.type_into(ends, _local(t0 + 29 * MIN))
         console.type_into(starts, _local(t0 + 30 * MIN))

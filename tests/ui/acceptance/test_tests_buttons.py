@@ -44,7 +44,10 @@ def test_ctrl_n_adds_a_node_and_query_results_export_to_csv(console, tmp_path):
     with console.dialogs(choose_file(out)) as seen:
         console.click_button("Export CSV…", query)
     assert seen[0].title == "Export matches"
-    with open(console.wait_for(lambda: out.exists() and out, 5, "the CSV"), encoding="utf-8") as f:
+    # Written on a worker: the status line says where while it writes, then that it is done.
+    status = console.find(name="query-status", parent=query)
+    console.wait_text(status, f"Exported to {out}", 10)
+    with open(out, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(shown)
     assert sorted(r["PatientID"] for r in rows) == sorted(row[1] for row in shown)
