@@ -19,11 +19,38 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
+from pacs_console.ui import workers
 from pacs_console.ui.widgets.article_conflict import ArticleConflict
 from pacs_console.ui.widgets.article_files import ArticleFiles
 from pacs_console.ui.widgets.panel_parts import empty_state, pane, panel_heading
 
 RECENT = 200
+
+
+def _find(ctx: Context, text: str, asked: int) -> tuple:
+    """Worker thread: (asked, text, [(article, snippet)], problem with the search or "")."""
+    from pacs_console.core.kb.model import ArticleProblem
+    from pacs_console.core.kb.store import list_articles, search
+
+    try:
+        if text:
+            rows = [(h.article, h.snippet) for h in search(ctx.db, text, limit=100)]
+        else:
+            rows = [(a, "") for a in list_articles(ctx.db, limit=RECENT)]
+    except ArticleProblem as exc:
+        return asked, text, [], str(exc)
+    return asked, text, rows, ""
+
+
+def _read_article(ctx: Context, article_id: int) -> tuple:
+    """Worker thread: the article, its description and the conflict's rows (if any)."""
+    from pacs_console.core.kb.store import get_article
+    from pacs_console.core.sync.articles import describe
+    from pacs_console.ui.widgets.article_conflict import read_side_by_side
+
+    article = get_article(ctx.db, article_id)
+    return (article, describe(ctx.db, article, reference=False),
+            read_side_by_side(ctx.db, article))
 
 
 class KnowledgePanel(QWidget):
@@ -77,27 +104,29 @@ class KnowledgePanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         self.dialog = None
+        self._asked = 0  # the latest search asked for
+        self._shown: int | None = None  # the article asked for last
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self.refresh()
 
     def refresh(self) -> None:
-        """Search results best first, or the most recently updated articles without a search."""
-        from pacs_console.core.kb.model import ArticleProblem
-        from pacs_console.core.kb.store import list_articles, search
-
+        """Search results best first, or the most recently updated articles without a search:
+        read on a worker (the latest search wins)."""
         text = self.search_edit.text().strip()
-        try:
-            if text:
-                rows = [(h.article, h.snippet) for h in search(self.ctx.db, text, limit=100)]
-            else:
-                rows = [(a, "") for a in list_articles(self.ctx.db, limit=RECENT)]
-        except ArticleProblem as exc:
-            self.results.clear()
-            self.status.setText(str(exc))
-            return
+        self._asked += 1
+        workers.start(_find, self.ctx, text, self._asked, on_result=self._found,
+                      on_error=lambda exc: self.status.setText(str(exc)))
+
+    def _found(self, found: tuple) -> None:
+        asked, text, rows, problem = found
+        if asked != self._asked:
+            return  # a later search is on its way
         self.results.clear()
+        if problem:
+            self.status.setText(problem)
+            return
         for article, snippet in rows:
             label = f"#{article.id} {article.title}"
             if article.codes:
@@ -106,8 +135,8 @@ class KnowledgePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, article.id)
             item.setToolTip(snippet or article.symptoms[:200])
         self.empty.setVisible(not rows and not text)
-        found = f"{len(rows)} article{'s' * (len(rows) != 1)}"
-        self.status.setText(f"{found} match “{text}”" if text else f"{found}, newest first")
+        found_text = f"{len(rows)} article{'s' * (len(rows) != 1)}"
+        self.status.setText(f"{found_text} match “{text}”" if text else f"{found_text}, newest first")
         if rows:
             self.results.setCurrentRow(0)
         else:
@@ -119,22 +148,25 @@ class KnowledgePanel(QWidget):
         if item is not None:
             self.show_article(item.data(Qt.ItemDataRole.UserRole))
 
-    def show_article(self, article_id: int) -> None:
-        from pacs_console.core.kb.store import ArticleNotFound, get_article
-        from pacs_console.core.sync.articles import describe
+    def show_article(self, article_id: int, said: str = "") -> None:
+        """The article, its sync state and any conflict, read on a worker."""
+        self._shown = article_id
+        workers.start(_read_article, self.ctx, article_id,
+                      on_result=lambda read: self._show(read, said),
+                      on_error=lambda exc: self.status.setText(str(exc)))
 
-        try:
-            article = get_article(self.ctx.db, article_id)
-        except ArticleNotFound as exc:
-            self.status.setText(str(exc))
-            return
-        self.article_view.setPlainText(describe(self.ctx.db, article, reference=False))
-        self.conflict.show_for(article)
+    def _show(self, read: tuple, said: str) -> None:
+        article, description, conflict = read
+        if article.id != self._shown:
+            return  # another article was picked meanwhile
+        self.article_view.setPlainText(description)
+        self.conflict.show_for(article, conflict)
         self.files.show_for(article)
+        if said:
+            self.status.setText(said)
 
     def _resolved(self, article_id: int, text: str) -> None:
-        self.show_article(article_id)
-        self.status.setText(text)
+        self.show_article(article_id, text)
 
     def new_article(self) -> None:
         from pacs_console.ui.widgets.article_dialog import ArticleDialog
@@ -146,5 +178,4 @@ class KnowledgePanel(QWidget):
 
     def _saved(self, article) -> None:
         self.refresh()
-        self.show_article(article.id)
-        self.status.setText(f"Article #{article.id} saved")
+        self.show_article(article.id, f"Article #{article.id} saved")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
+from pacs_console.ui import workers
 from pacs_console.ui.widgets import panel_parts as parts
 
 
@@ -43,10 +44,10 @@ class ArticleConflict(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.hide()
 
-    def show_for(self, article) -> None:
-        from pacs_console.core.sync.articles import side_by_side
-
-        rows = side_by_side(self.ctx.db, article) if article.sync_state == "conflict" else []
+    def show_for(self, article, rows: list | None = None) -> None:
+        """``rows``: the two versions side by side, as read_side_by_side() reads them on a
+        worker (none: no conflict to answer)."""
+        rows = rows or []
         self.article_id = article.id if rows else None
         self.table.setRowCount(len(rows))
         for row, values in enumerate(rows):
@@ -56,18 +57,33 @@ class ArticleConflict(QWidget):
         self.setVisible(bool(rows))
 
     def _resolve(self, choice: str) -> None:
-        from pacs_console.core.sync.articles import NoConflict, resolve
-
         if self.article_id is None:
             return
-        article_id = self.article_id
-        try:
-            resolve(self.ctx.db, article_id, choice)
-        except NoConflict as exc:
-            self.resolved.emit(article_id, str(exc))
-            return
+        workers.start(_resolve, self.ctx, self.article_id, choice,
+                      on_result=self._answered, on_error=self._refused)
+
+    def _answered(self, answered: tuple) -> None:
+        article_id, choice = answered
         self.hide()
         self.resolved.emit(article_id, (
             f"Article #{article_id}: your version is kept; it goes to the helpdesk at the "
             "next sync" if choice == "mine" else
             f"Article #{article_id}: the helpdesk's version replaced yours"))
+
+    def _refused(self, exc: Exception) -> None:
+        if self.article_id is not None:
+            self.resolved.emit(self.article_id, str(exc))
+
+
+def read_side_by_side(db, article) -> list:
+    """Worker thread: the conflict's rows (mine, theirs), or none when there is no conflict."""
+    from pacs_console.core.sync.articles import side_by_side
+
+    return side_by_side(db, article) if article.sync_state == "conflict" else []
+
+
+def _resolve(ctx: Context, article_id: int, choice: str) -> tuple:
+    from pacs_console.core.sync.articles import resolve
+
+    resolve(ctx.db, article_id, choice)
+    return article_id, choice

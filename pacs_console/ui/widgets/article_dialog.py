@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
+from pacs_console.ui import workers
 
 _TEXT_FIELDS = (("symptoms", "Symptoms"), ("cause", "Cause"), ("fix", "Fix"),
                 ("body", "Steps / text"))
@@ -67,9 +68,15 @@ class ArticleDialog(QDialog):
             self._prefill()
 
     def _prefill(self) -> None:
-        from pacs_console.core.kb.draft import draft_from_incident
+        """The incident's draft is read on a worker; the fields fill when it arrives."""
+        self.message.setText("Reading the incident…")
+        self.buttons.setEnabled(False)  # saving waits for the draft
+        workers.start(_draft, self.ctx, self.incident_ref, on_result=self._drafted,
+                      on_error=lambda exc: self.message.setText(str(exc)),
+                      on_finished=lambda: self.buttons.setEnabled(True))
 
-        draft = draft_from_incident(self.ctx.db, self.incident_ref)
+    def _drafted(self, draft) -> None:
+        self.message.setText("")
         self.title.setText(draft.title)
         self.codes.setText(" ".join(draft.codes))
         self.vendor.setText(draft.vendor)
@@ -84,20 +91,33 @@ class ArticleDialog(QDialog):
         return data
 
     def save(self) -> None:
-        from pacs_console.core.kb.model import Article, ArticleProblem
-        from pacs_console.core.kb.store import create_article
+        """Save on a worker; the dialog closes (and ``saved`` is emitted) once saved, else the
+        problem is said and the dialog stays."""
+        self.buttons.setEnabled(False)
+        self.message.setText("Saving…")
+        workers.start(_save, self.ctx, self.incident_ref, self.author, self.values(),
+                      on_result=self._saved, on_error=lambda exc: self.message.setText(str(exc)),
+                      on_finished=lambda: self.buttons.setEnabled(True))
 
-        values = self.values()
-        try:
-            if self.incident_ref is not None:
-                from pacs_console.core.kb.draft import save_from_incident
-
-                article = save_from_incident(self.ctx.db, self.incident_ref,
-                                             author=self.author, **values)
-            else:
-                article = create_article(self.ctx.db, Article(author=self.author, **values))
-        except ArticleProblem as exc:
-            self.message.setText(str(exc))
-            return
+    def _saved(self, article) -> None:
         self.saved.emit(article)
         self.accept()
+
+
+def _draft(ctx: Context, incident_ref: int):
+    from pacs_console.core.kb.draft import draft_from_incident
+
+    return draft_from_incident(ctx.db, incident_ref)
+
+
+def _save(ctx: Context, incident_ref: int | None, author: str, values: dict):
+    """Worker thread: the article saved (from its incident, never twice, or new)."""
+    from pacs_console.core.kb.model import Article
+
+    if incident_ref is not None:
+        from pacs_console.core.kb.draft import save_from_incident
+
+        return save_from_incident(ctx.db, incident_ref, author=author, **values)
+    from pacs_console.core.kb.store import create_article
+
+    return create_article(ctx.db, Article(author=author, **values))

@@ -40,6 +40,16 @@ def _item(text: str, severity: str = "") -> QTableWidgetItem:
     return item
 
 
+def _to_incident(ctx: Context, finding: dict, site: str | None, assessed_at) -> tuple:
+    """Worker thread: the finding's incident (at its site when that site is known)."""
+    from pacs_console.core.assess.incidents import to_incident
+    from pacs_console.core.db.sweeps import site_id_for
+
+    known = site if site and site_id_for(ctx.db, site, create=False) else None
+    return to_incident(ctx.db, finding, site=known, actor=ctx.settings.engineer_name,
+                       assessed_at=assessed_at)
+
+
 class AssessmentView(RunControl, QWidget):
     cancelling_text = "Cancelling ..."
 
@@ -211,21 +221,16 @@ class AssessmentView(RunControl, QWidget):
     # --- what the assessment leaves -----------------------------------------------------------
 
     def make_incident(self) -> None:
-        from pacs_console.core.assess.incidents import to_incident
-        from pacs_console.core.db.sweeps import site_id_for
-
+        """Open (or find) the finding's incident on a worker; said once saved."""
         finding = self._selected_finding()
         if finding is None or self.saved is None:
             return
-        site = self.saved.site
-        known = site if site and site_id_for(self.ctx.db, site, create=False) else None
-        try:
-            record, created = to_incident(self.ctx.db, finding, site=known,
-                                          actor=self.ctx.settings.engineer_name,
-                                          assessed_at=self.saved.data["started_at"])
-        except (ConsoleError, ValueError) as exc:
-            self.show_error(exc)
-            return
+        workers.start(_to_incident, self.ctx, finding, self.saved.site,
+                      self.saved.data["started_at"], on_result=self._incident_made,
+                      on_error=self.show_error)
+
+    def _incident_made(self, made: tuple) -> None:
+        record, created = made
         self.status.setText(f"Incident #{record.id} {'opened' if created else 'already open'}: "
                             f"{record.title}")
 

@@ -47,17 +47,18 @@ def _windows(ctx: Context) -> list:
     return list_maintenance(ctx.db)
 
 
-def _add(ctx: Context, **values) -> int:
+def _add(ctx: Context, **values) -> tuple[int, list]:
+    """Worker thread: the new window's id and the windows as saved."""
     from pacs_console.core.incidents.sites import add_maintenance_window
 
-    return add_maintenance_window(ctx.db, **values)
+    return add_maintenance_window(ctx.db, **values), _windows(ctx)
 
 
-def _delete(ctx: Context, window_id: int, actor: str) -> int:
+def _delete(ctx: Context, window_id: int, actor: str) -> tuple[int, list]:
     from pacs_console.core.incidents.sites import delete_maintenance_window
 
     delete_maintenance_window(ctx.db, window_id, actor=actor)
-    return window_id
+    return window_id, _windows(ctx)
 
 
 class MaintenanceDialog(QDialog):
@@ -134,9 +135,10 @@ class MaintenanceDialog(QDialog):
                              on_result=self._added, on_error=self._failed,
                              on_finished=lambda: self.add_button.setEnabled(True))
 
-    def _added(self, window_id: int) -> None:
+    def _added(self, added: tuple[int, list]) -> None:
+        window_id, windows = added
         self.reason.clear()
-        self.reload()
+        self._show_windows(windows)
         self.message.setText(f"Maintenance window {window_id} added.")
 
     def delete_selected(self) -> workers.Worker | None:
@@ -152,6 +154,7 @@ class MaintenanceDialog(QDialog):
                              on_finished=lambda: self.delete_button.setEnabled(
                                  bool(self.windows)))
 
-    def _deleted(self, window_id: int) -> None:
-        self.reload()
+    def _deleted(self, deleted: tuple[int, list]) -> None:
+        window_id, windows = deleted
+        self._show_windows(windows)
         self.message.setText(f"Maintenance window {window_id} deleted.")

@@ -85,7 +85,7 @@ def _node_from_another_process(person: Person, code: str) -> None:
 
 
 def test_address_book_follows_node_changes_made_elsewhere(person: Person):
-    book = _table(person, QTableWidget, with_header="AE title")
+    book = _table(person, with_header="AE title")
     person.qtbot.waitUntil(lambda: "Demo PACS" in _column(person, book, "Name"), timeout=10000)
     _node_from_another_process(person, "nodes.save_node(db, 'Ridge CT', 'RIDGECT', "
                                        "'127.0.0.2', 104)")
