@@ -121,7 +121,8 @@ class IncidentsPanel(QWidget):
         self.log.load_sites()  # the editor just saved: read on a worker
         for view in self._views.values():
             view.reload_sites()
-        self.model.invalidate()  # a renamed site shows in the list
+        if self.log.loaded:
+            self.log.refresh()  # a renamed site shows in the list
 
     def _visit_linked(self, _visit) -> None:
         if self.current is not None:

@@ -240,8 +240,7 @@ class SyncPanel(QWidget):
     # -- credentials --------------------------------------------------------------------------
 
     def load_credentials(self) -> None:
-        """The settings show at once; whether a token is stored is asked of the keyring (which
-        may be slow, or a file) on a worker."""
+        """The settings at once; whether a token is stored is asked of the keyring on a worker."""
         config = helpdesk.load_config(self.ctx)
         self.url_edit.setText(config.url)
         self.queue_edit.setText(config.queue)
@@ -259,14 +258,9 @@ class SyncPanel(QWidget):
     def save_credentials(self) -> None:
         """Validate and store on a worker (settings file, keyring); said once saved."""
         old = helpdesk.load_config(self.ctx)
-        try:
-            config = HelpdeskConfig(**{**old.to_dict(),
-                                       "url": self.url_edit.text().strip().rstrip("/"),
-                                       "queue": self.queue_edit.text().strip(),
-                                       "user": self.user_edit.text().strip()})
-        except Exception as exc:  # noqa: BLE001 - settings validation
-            self.message.setText(f"Could not save: {exc}")
-            return
+        config = HelpdeskConfig(**{**old.to_dict(), "url": self.url_edit.text().strip().rstrip("/"),
+                                   "queue": self.queue_edit.text().strip(),
+                                   "user": self.user_edit.text().strip()})
         self.save_button.setEnabled(False)
         self.message.setText("Saving the helpdesk settings…")
         workers.start(helpdesk.save_config, self.ctx, config,
@@ -342,19 +336,14 @@ class SyncPanel(QWidget):
         return [int(self.model.rows[r]["#"]) for r in sorted(rows)]
 
     def retry_selected(self) -> None:
-        workers.start(_outbox_change, self.ctx, "retry", self._selected_ids(),
-                      on_result=lambda n: self._changed(f"{n} item(s) queued again."),
-                      on_error=self._failed)
+        self._outbox("retry", "{} item(s) queued again.")
 
     def cancel_selected(self) -> None:
-        workers.start(_outbox_change, self.ctx, "cancel", self._selected_ids(),
-                      on_result=lambda n: self._changed(
-                          f"{n} item(s) cancelled: they will not be sent."),
-                      on_error=self._failed)
+        self._outbox("cancel", "{} item(s) cancelled: they will not be sent.")
 
-    def _changed(self, text: str) -> None:
-        self.message.setText(text)
-        self.refresh()
+    def _outbox(self, change: str, said: str) -> None:
+        workers.start(_outbox_change, self.ctx, change, self._selected_ids(), on_error=self._failed,
+                      on_result=lambda n: (self.message.setText(said.format(n)), self.refresh()))
 
     # -- periodic -----------------------------------------------------------------------------
 

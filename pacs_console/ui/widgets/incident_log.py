@@ -193,9 +193,8 @@ class IncidentLog(QWidget):
             self.filters.set_sites(sites)
 
     def _detail_changed(self, _record) -> None:
-        """The detail changed its incident: a reload read before that change would put the old
-        record back on screen, so it is dropped and the list read again."""
-        self.model.invalidate()
+        """The detail changed its incident: the list is read again (a reload read before the
+        change is dropped by its generation, a page read before it by the model's epoch)."""
         if self.loaded:
             self.refresh()
 
