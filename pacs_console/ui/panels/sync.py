@@ -82,10 +82,11 @@ def _snapshot(ctx: Context, states: tuple[str, ...], generation: int = 0) -> tup
 
 
 def _probe(ctx: Context) -> tuple:
-    """Worker: is the helpdesk there, and how much is waiting."""
+    """Worker: is the helpdesk there, how much is waiting, is there a token to send with."""
     from pacs_console.core.sync import connectivity
 
-    return connectivity.check(helpdesk.load_config(ctx).url, timeout=5.0), _counts(ctx)
+    return (connectivity.check(helpdesk.load_config(ctx).url, timeout=5.0), _counts(ctx),
+            bool(helpdesk.token(ctx)))  # the keyring is asked here, not on the GUI thread
 
 
 def _counts(ctx: Context) -> dict:
@@ -391,7 +392,7 @@ class SyncPanel(QWidget):
         self._signature = signature
 
     def _probed(self, result) -> None:
-        state, counts = result
+        state, counts, has_token = result
         configured = helpdesk.load_config(self.ctx).configured
         text = state.label if configured else "not configured"
         self.state_label.setText(f"Helpdesk: {text}")
@@ -403,7 +404,7 @@ class SyncPanel(QWidget):
         # The outbox drains by itself once the helpdesk answers.
         waiting = counts["pending"] or counts["articles_pending"]
         if (configured and state.helpdesk and waiting and self.sync_worker is None
-                and helpdesk.token(self.ctx)):
+                and has_token):
             self.sync_now(wake=came_back)  # otherwise backoffs run their course
         elif self.isVisible():
             self.refresh()
