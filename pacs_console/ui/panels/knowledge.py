@@ -111,15 +111,17 @@ class KnowledgePanel(QWidget):
         super().showEvent(event)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, select_id: int | None = None, said: str = "") -> None:
         """Search results best first, or the most recently updated articles without a search:
-        read on a worker (the latest search wins)."""
+        read on a worker (the latest search wins); then ``select_id`` is shown (else the first)
+        and ``said`` replaces the count."""
         text = self.search_edit.text().strip()
         self._asked += 1
-        workers.start(_find, self.ctx, text, self._asked, on_result=self._found,
+        workers.start(_find, self.ctx, text, self._asked,
+                      on_result=lambda found: self._found(found, select_id, said),
                       on_error=lambda exc: self.status.setText(str(exc)))
 
-    def _found(self, found: tuple) -> None:
+    def _found(self, found: tuple, select_id: int | None = None, said: str = "") -> None:
         asked, text, rows, problem = found
         if asked != self._asked:
             return  # a later search is on its way
@@ -136,9 +138,13 @@ class KnowledgePanel(QWidget):
             item.setToolTip(snippet or article.symptoms[:200])
         self.empty.setVisible(not rows and not text)
         found_text = f"{len(rows)} article{'s' * (len(rows) != 1)}"
-        self.status.setText(f"{found_text} match “{text}”" if text else f"{found_text}, newest first")
-        if rows:
-            self.results.setCurrentRow(0)
+        self.status.setText(said or (f"{found_text} match “{text}”" if text
+                                     else f"{found_text}, newest first"))
+        ids = [article.id for article, _ in rows]
+        if select_id is not None and select_id not in ids:
+            self.show_article(select_id)  # saved, though the search does not find it
+        elif rows:
+            self.results.setCurrentRow(ids.index(select_id) if select_id in ids else 0)
         else:
             self.article_view.clear()
             self.conflict.hide()
@@ -177,5 +183,4 @@ class KnowledgePanel(QWidget):
         self.dialog.open()
 
     def _saved(self, article) -> None:
-        self.refresh()
-        self.show_article(article.id, f"Article #{article.id} saved")
+        self.refresh(article.id, f"Article #{article.id} saved")

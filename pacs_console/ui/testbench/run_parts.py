@@ -48,7 +48,8 @@ class PickerTab(RunTab):
             self._nodes_timer.setInterval(0)
             self._nodes_timer.timeout.connect(self.refresh_nodes)
             model = table.model()
-            for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
+            for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged,
+                           model.modelReset):
                 signal.connect(lambda *_: self._nodes_timer.start())
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override

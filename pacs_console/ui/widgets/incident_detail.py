@@ -189,19 +189,24 @@ class IncidentDetail(QWidget):
         self.message.setText("Saving…")
         self.busy = workers.start(apply_change, self.ctx, self.current.id, change, *args,
                                   on_result=lambda saved: self._saved(saved, success, on_saved),
-                                  on_error=self.show_error, on_finished=self._save_finished,
+                                  on_error=self._save_failed, on_finished=self._save_finished,
                                   **kwargs)
         self._enable_actions()
         return self.busy
 
     def _saved(self, saved: tuple, success: str, on_saved) -> None:
         record, events, fixes = saved
+        self.busy = None  # the buttons answer as soon as the change shows
         if self.current is not None and self.current.id == record.id:
             self.show_record(record, events=events, fixes=fixes)
         self.message.setText(success)
         if on_saved is not None:
             on_saved()
         self.changed.emit(record)
+
+    def _save_failed(self, exc: Exception) -> None:
+        self._save_finished()
+        self.show_error(exc)
 
     def _save_finished(self) -> None:
         self.busy = None

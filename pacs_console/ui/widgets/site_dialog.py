@@ -39,6 +39,12 @@ def _what(exc: ConsoleError) -> str:
     return exc.diagnosis.what + (f" — {exc.diagnosis.actions[0]}" if exc.diagnosis.actions else "")
 
 
+def _zone_names() -> list[str]:
+    from zoneinfo import available_timezones
+
+    return sorted(available_timezones())
+
+
 def _sites(ctx: Context) -> list:
     from pacs_console.core.incidents.sites import list_sites
 
@@ -59,8 +65,6 @@ class SiteDialog(QDialog):
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from zoneinfo import available_timezones
-
         self.setWindowTitle("Sites")
         self.setMinimumWidth(520)  # long values and hints stay readable
         self.ctx = ctx
@@ -70,10 +74,9 @@ class SiteDialog(QDialog):
         self.name, self.region, self.facility_type = QLineEdit(), QLineEdit(), QLineEdit()
         self.address, self.contacts = QLineEdit(), QLineEdit()
         self.timezone = QLineEdit()
-        completer = QCompleter(sorted(available_timezones()), self)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.timezone.setCompleter(completer)
+        # The zone names come from a scan of the time zone database (over a thousand files):
+        # a worker reads them, and the completer offers them once read.
+        workers.start(_zone_names, on_result=self._offer_zones)
         self.holiday_country = QLineEdit()
         self.holiday_country.setPlaceholderText("ISO code, e.g. GH; empty: no public holidays")
         self.closed_days = QPlainTextEdit()
@@ -115,6 +118,12 @@ class SiteDialog(QDialog):
         self.chooser.addItem("New site…", None)
         self._chosen()
         self.reload()
+
+    def _offer_zones(self, names: list[str]) -> None:
+        completer = QCompleter(names, self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.timezone.setCompleter(completer)
 
     def reload(self, select_id: int | None = None, said: str = "") -> None:
         """Read the sites on a worker; the chooser shows them (and ``said``) when they arrive."""

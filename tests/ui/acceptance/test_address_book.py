@@ -127,7 +127,8 @@ def test_export_json_and_csv_through_the_file_dialog(console, tmp_path):
 
     with console.dialogs(as_csv):
         console.click_button("Export…", tests)
-    console.wait_for(lambda: f"to {tmp_path / 'book.csv'}" in console.status_text(), 10,
+    console.wait_for(lambda: f"Exported 1 node(s) to {tmp_path / 'book.csv'}"
+                     in console.status_text(), 10,
                      "the CSV export confirmed", observe=console.status_text)
     with open(tmp_path / "book.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

@@ -96,8 +96,9 @@ def test_resolving_an_incident_offers_to_save_the_fix_as_an_article(console):
     console.wait_text(detail.message, "Save the fix as a knowledge article?")
     console.click_button("Save as article…", detail)
     dialog = _dialog(console)
-    assert console.text(console.find(QLineEdit, "article-title", dialog)) == \
-        "Archive refuses every store"
+    title = console.find(QLineEdit, "article-title", dialog)  # the draft arrives a moment later
+    console.wait_for(lambda: console.text(title), 10, "the draft from the incident")
+    assert console.text(title) == "Archive refuses every store"
     assert console.text(console.find(QLineEdit, "article-codes", dialog)) == "connection-refused"
     console.type_into(console.find(QPlainTextEdit, "article-fix", dialog),
                       "Started the archive's DICOM listener; enabled it at boot")

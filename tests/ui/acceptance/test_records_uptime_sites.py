@@ -162,6 +162,9 @@ def test_the_site_editor_refuses_what_core_refuses_and_a_visit_links_once(consol
     log = next(t for t in panel.findChildren(QTabWidget) if t.isVisible())
     console.wait_for(lambda: "#1 CT cannot send" in _labels(panel), 10, "the incident shown")
     console.choose_tab(log, "Visits")
+    # The visit's site is offered once the Visits tab has read the sites (on a worker).
+    console.wait_for(lambda: any(c.isVisible() and c.findText("Tamale Teaching") >= 0
+                                 for c in panel.findChildren(QComboBox)), 10, "the site offered")
     purpose = next(e for e in panel.findChildren(QLineEdit)
                    if e.isVisible() and e.placeholderText().startswith("Purpose"))
     console.type_into(purpose, "Archive not receiving from CT")
