@@ -138,16 +138,27 @@ def start(
 
 
 def _guarded(callback: Callable) -> Callable:
-    """Drop results for a widget closed while its work ran (its C++ object is already gone)."""
+    """Drop results for a widget closed while its work ran (its C++ object is already gone):
+    the widget of a bound method, or the widgets a lambda or local function closes over."""
     owner = getattr(callback, "__self__", None)
-    if not isinstance(owner, QObject):
+    owners = [owner] if isinstance(owner, QObject) else [
+        cell.cell_contents for cell in getattr(callback, "__closure__", None) or ()
+        if isinstance(_contents(cell), QObject)]
+    if not owners:
         return callback
 
     def call(*args: Any) -> None:
-        if shiboken6.isValid(owner):
+        if all(shiboken6.isValid(o) for o in owners):
             callback(*args)
 
     return call
+
+
+def _contents(cell) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a closure variable not assigned yet
+        return None
 
 
 def cancel_all(timeout_s: float = 5.0) -> None:
