@@ -149,6 +149,9 @@ def test_files_are_attached_scrubbed_refused_and_saved_from_the_article(console,
     results = console.find(QListWidget, "kb-results", knowledge)
     console.wait_for(lambda: results.count() == 1, 10, "the article listed")
     console.click_row(results, 0)
+    # The article is read on a worker: its files and buttons show a moment after the click.
+    console.wait_for(lambda: console.button("Attach file…", knowledge).isEnabled(), 10,
+                     "the article shown")
     status = console.find(name="kb-status", parent=knowledge)
     files = console.find(QListWidget, "kb-files", knowledge)
     trace = tmp_path / "association-trace.log"
