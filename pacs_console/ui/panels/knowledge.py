@@ -172,7 +172,8 @@ class KnowledgePanel(QWidget):
             self.status.setText(said)
 
     def _resolved(self, article_id: int, text: str) -> None:
-        self.show_article(article_id, text)
+        self.status.setText(text)  # the worker confirmed it: said at once, the article follows
+        self.show_article(article_id)
 
     def new_article(self) -> None:
         from pacs_console.ui.widgets.article_dialog import ArticleDialog
