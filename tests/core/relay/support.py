@@ -121,3 +121,8 @@ def urllib_get(url: str) -> bytes:
 
     with urllib.request.urlopen(url, timeout=30) as response:
         return response.read()
+
+
+def still_running(process: subprocess.Popen) -> bool:
+    """A peer tool started with Popen has not exited yet."""
+    return process.poll() is None

@@ -15,6 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QPushButton, QSpinBox, QTabWidget
 
 from pacs_console.ui.main_window import PANELS, MainWindow
+from tests.core.relay.support import still_running
 from tests.dicom_samples import ct_series
 from tests.ui.acceptance.test_relay_tab import _port, _type_into
 
@@ -70,7 +71,7 @@ def test_live_rows_appear_while_the_association_runs(qtbot, ctx, tmp_path):
         qtbot.waitUntil(lambda: any(t.startswith("C-STORE-RSP: status 0x0000") for t in _live(tab)),
                         timeout=20000)
         seen = _live(tab)
-        assert tab.table.rowCount() == 0 and modality.poll() is None  # still running
+        assert tab.table.rowCount() == 0 and still_running(modality)  # still running
         assert any(t.startswith("A-ASSOCIATE-RQ: CTSCANNER calls SLOWPACS") for t in seen)
         assert any(t.startswith("A-ASSOCIATE-AC") for t in seen)
         assert any(t.startswith("C-STORE-RQ") for t in seen)
@@ -87,7 +88,7 @@ def test_live_rows_appear_while_the_association_runs(qtbot, ctx, tmp_path):
         QTest.mouseClick(start, Qt.MouseButton.LeftButton)
         assert start.text() == "Start relay"
     finally:
-        if modality is not None and modality.poll() is None:
+        if modality is not None and still_running(modality):
             modality.kill()
         scp.terminate()
         scp.wait(timeout=10)
