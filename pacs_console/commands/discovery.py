@@ -56,6 +56,14 @@ def register(subparsers) -> None:
                     "gone, ports closed, AE titles and implementation versions changed, "
                     "DICOMweb appeared.")
     inventory.add_argument("site", metavar="SITE")
+    inventory.add_argument("--push", action="store_true",
+                           help="push the diff to the helpdesk: the changed site nodes' assets "
+                                "updated through the outbox (goes at the next sync)")
+    inventory.add_argument("--visit", type=int, metavar="ID",
+                           help="with --push: link the visit's ticket to each updated asset "
+                                "and comment the diff on it")
+    inventory.add_argument("--sync", action="store_true",
+                           help="with --push: sync now and say whether it was delivered")
     inventory.add_argument("--json", action="store_true", help="one JSON document on stdout")
     inventory.set_defaults(handler=run_guarded(run_inventory))
 
@@ -142,6 +150,11 @@ def run_scan(args) -> int:
 def run_inventory(args) -> int:
     from pacs_console.core.db.sweeps import list_sweeps, site_id_for, site_inventory_diff
 
+    if (args.visit is not None or args.sync) and not args.push:
+        print("pacs-console inventory: --visit and --sync go with --push", file=sys.stderr)
+        return exit_codes.USAGE
+    if args.push:
+        return _push(args)
     with opened_context(args) as ctx:
         site_id = site_id_for(ctx.db, args.site, create=False)
         if site_id is None:
@@ -163,3 +176,25 @@ def run_inventory(args) -> int:
         else:
             say(args, changes.text())
         return exit_codes.OK
+
+
+def _push(args) -> int:
+    from pacs_console.core.errors import ConsoleError
+    from pacs_console.core.sync.inventory_push import push_to_helpdesk
+
+    with opened_context(args) as ctx:
+        try:
+            generator = push_to_helpdesk(ctx, args.site, visit_id=args.visit, sync=args.sync)
+            while True:
+                say(args, next(generator).message)
+        except StopIteration as stop:
+            outcome = stop.value
+        except ConsoleError as exc:
+            print(f"pacs-console inventory: {exc.diagnosis.text()}", file=sys.stderr)
+            return exit_codes.USAGE
+        if args.json:
+            emit_json({"command": "inventory", "push": outcome})
+        else:
+            say(args, outcome["message"])
+        # asked to sync and not delivered: not a success, though the items wait in the outbox
+        return exit_codes.FAILED if args.sync and outcome["state"] == "queued" else exit_codes.OK

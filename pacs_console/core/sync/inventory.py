@@ -65,15 +65,17 @@ def snapshot(node: NodeRecord, site: str) -> dict[str, str]:
     caps = node.capabilities or {}
     told = caps.get("helpdesk") or {}  # what the helpdesk said, for a node never probed here
     entries = caps.get("entries") or {}
+    swept = caps.get("swept") or {}  # what a pushed sweep learned (core/sync/inventory_push)
     seen = node.capabilities_at
     if seen is not None and seen.tzinfo is None:
         seen = seen.replace(tzinfo=UTC)
+    probed = seen.isoformat(timespec="seconds") if entries and seen else ""
     values = {"name": node.name, "site": site, "ae_title": node.ae_title, "host": node.host,
               "port": str(node.port), "role": node.tags,
-              "vendor": str(caps.get("vendor") or told.get("vendor", "")),
+              "vendor": str(caps.get("vendor") or swept.get("vendor") or told.get("vendor", "")),
               "capabilities": _summary(entries) or str(told.get("capabilities", "")),
-              "last_seen": seen.isoformat(timespec="seconds") if entries and seen
-              else str(told.get("last_seen", "")),
+              "last_seen": max(probed, str(swept.get("seen", "")))
+              or str(told.get("last_seen", "")),
               "cert_expiry": str(caps.get("certificate_expiry") or told.get("cert_expiry", ""))}
     return {k: str(v).strip() for k, v in values.items()}
 

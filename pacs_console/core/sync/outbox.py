@@ -140,17 +140,24 @@ def _has_ticket_or_create(session: Session, incident_uuid: str) -> bool:
         OutboxItem.state != "cancelled")).first() is not None
 
 
+def ensure_ticket(session: Session, incident: Incident | int) -> None:
+    """An incident from before sync was set up gets its ticket's 'create' item first."""
+    if isinstance(incident, int):
+        incident = session.get(Incident, incident)
+    if incident is not None and not _has_ticket_or_create(session, incident.uuid):
+        enqueue(session, incident_uuid=incident.uuid, incident_id=incident.id, kind="create",
+                payload=_creation_payload(session, incident),
+                device_time=_aware(incident.reported_at))
+
+
 def enqueue_entry(session: Session, incident: Incident, entry: TimelineEntry) -> str | None:
     """The incidents service's hook: every timeline entry that the helpdesk should see."""
     kind = _KINDS.get(entry.kind)
     if kind is None or _SUPPRESS.get():
         return None
     at = _aware(entry.at) or utcnow()
-    if kind != "create" and not _has_ticket_or_create(session, incident.uuid):
-        # An incident from before sync was set up: its ticket is created first.
-        enqueue(session, incident_uuid=incident.uuid, incident_id=incident.id, kind="create",
-                payload=_creation_payload(session, incident),
-                device_time=_aware(incident.reported_at))
+    if kind != "create":
+        ensure_ticket(session, incident)
     if kind == "create":
         payload = _creation_payload(session, incident)
     else:

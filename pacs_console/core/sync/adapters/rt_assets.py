@@ -69,6 +69,26 @@ class RTAssets(RTRecords):
         self.adapter._call("PUT", f"/asset/{asset_id}", "Updating the asset", json={
             "Name": snapshot["name"], "CustomFields": self._custom_fields(snapshot)})
 
+    def linked(self, asset_id: str, ticket: str) -> bool:
+        """Whether the asset is referred to by the ticket (read from its _hyperlinks)."""
+        item = self.adapter._call("GET", f"/asset/{asset_id}", "Reading the asset's links").json()
+        return any(link.get("ref") == "referred-to-by" and link.get("type") == "ticket"
+                   and str(link.get("id")) == str(ticket)
+                   for link in item.get("_hyperlinks") or [] if isinstance(link, dict))
+
+    def link_ticket(self, asset_id: str, ticket: str) -> None:
+        """The ticket refers to the asset (RT keeps one such link: repeating is harmless);
+        trusted only once read back, as RT answers 200 to a link it refused."""
+        if self.linked(asset_id, ticket):
+            return
+        answer = self.adapter._call("PUT", f"/ticket/{ticket}", f"Linking ticket {ticket} to "
+                                    f"asset {asset_id}", json={"AddRefersTo": [f"asset:{asset_id}"]})
+        if not self.linked(asset_id, ticket):
+            raise permanent("helpdesk-link-refused", f"Ticket {ticket} was not linked to asset "
+                            f"{asset_id}", "Check the API user's ModifyTicket right on the "
+                            "queue and ShowAsset on the catalog",
+                            answer="; ".join(self.adapter._messages(answer))[:300])
+
     def retire(self, asset_id: str) -> None:
         """A duplicate made by a create whose answer was lost: marked deleted (RT keeps it)."""
         self.adapter._call("PUT", f"/asset/{asset_id}", f"Retiring duplicate asset {asset_id}",
