@@ -56,14 +56,15 @@ def register(subparsers) -> None:
                     "gone, ports closed, AE titles and implementation versions changed, "
                     "DICOMweb appeared.")
     inventory.add_argument("site", metavar="SITE")
-    inventory.add_argument("--push", action="store_true",
-                           help="push the diff to the helpdesk: the changed site nodes' assets "
-                                "updated through the outbox (goes at the next sync)")
-    inventory.add_argument("--visit", type=int, metavar="ID",
-                           help="with --push: link the visit's ticket to each updated asset "
-                                "and comment the diff on it")
-    inventory.add_argument("--sync", action="store_true",
-                           help="with --push: sync now and say whether it was delivered")
+    push = inventory.add_argument_group("push to the helpdesk (issue 21)")
+    for flag, what, extra in (
+            ("--push", "push the diff to the helpdesk: the changed site nodes' assets updated "
+                       "through the outbox (goes at the next sync)", {"action": "store_true"}),
+            ("--visit", "with --push: link the visit's ticket to each updated asset and "
+                        "comment the diff on it", {"type": int, "metavar": "ID"}),
+            ("--sync", "with --push: sync now and say whether it was delivered",
+             {"action": "store_true"})):
+        push.add_argument(flag, help=what, **extra)
     inventory.add_argument("--json", action="store_true", help="one JSON document on stdout")
     inventory.set_defaults(handler=run_guarded(run_inventory))
 

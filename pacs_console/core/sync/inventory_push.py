@@ -87,6 +87,19 @@ def visit_incident(db: Database, visit_id: int, site_id: int) -> Incident:
         return incident
 
 
+def visit_for(db: Database, site: str | int) -> int | None:
+    """The site's newest open visit that has an incident (its ticket is the visit's), if any:
+    what the Discovery panel's Push to helpdesk links to."""
+    from pacs_console.core.db.sweeps import site_id_for
+
+    site_id = site_id_for(db, site, create=False)
+    with db.session() as session:
+        return session.exec(select(Visit.id).join(
+            VisitIncident, col(VisitIncident.visit_id) == col(Visit.id)).where(
+            Visit.site_id == site_id, col(Visit.departed_at).is_(None)).order_by(
+            col(Visit.arrived_at).desc())).first()
+
+
 def _learned(db: Database, site_id: int, changes: InventoryDiff) -> tuple[list, list[str]]:
     """The site nodes at a changed host:port, with the sweep's news kept beside them."""
     from pacs_console.core.db.sweeps import list_sweeps, sweep_findings

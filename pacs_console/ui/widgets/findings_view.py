@@ -41,6 +41,14 @@ def _add_node(ctx: Context, finding, site: str | None):
     return add_to_address_book(ctx.db, finding, site=site)
 
 
+def _push(ctx: Context, site: str):
+    """The sweep's changes to the helpdesk (linked to the site's open visit's ticket, if any),
+    then a sync: the outcome says in words whether it was delivered or only queued."""
+    from pacs_console.core.sync.inventory_push import push_to_helpdesk, visit_for
+
+    return (yield from push_to_helpdesk(ctx, site, visit_id=visit_for(ctx.db, site)))
+
+
 def describe(f) -> str:
     """A finding in a few lines for the details box."""
     lines = [f"{f.host}:{f.port}  {f.verdict}", f.detail]
@@ -85,12 +93,17 @@ class FindingsView(QSplitter):
         self.probe_button.clicked.connect(self.probe_selected)
         self.inventory_button = QPushButton("Changes since last sweep")
         self.inventory_button.clicked.connect(self.show_inventory)
+        self.push_button = QPushButton("Push to helpdesk")
+        self.push_button.setToolTip("Send the changes since the last sweep to the helpdesk: "
+                                    "the site nodes' assets, linked to the open visit's ticket")
+        self.push_button.clicked.connect(self.push_inventory)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Details of the selected row, and what changed at the "
                                         "site since its previous sweep.")
         actions = QHBoxLayout()
-        for button in (self.add_button, self.probe_button, self.inventory_button):
+        for button in (self.add_button, self.probe_button, self.inventory_button,
+                       self.push_button):
             actions.addWidget(button)
         actions.addStretch(1)
         lower = QWidget()
@@ -163,6 +176,21 @@ class FindingsView(QSplitter):
             return
         when = diff.sweeps.get("before", {}).get("started_at", "")[:16].replace("T", " ")
         self.details.setPlainText(f"Since the sweep of {when} UTC:\n{diff.text()}")
+
+    def push_inventory(self) -> None:
+        site = self.site().strip()
+        if not site:
+            self.status.emit("Choose the swept site to push its changes to the helpdesk.")
+            return
+        self.push_button.setEnabled(False)
+        self.status.emit(f"Pushing the changes at {site} to the helpdesk ...")
+        workers.start(_push, self.ctx, site, on_progress=lambda p: self.status.emit(p.message),
+                      on_result=self._pushed, on_error=self.show_error,
+                      on_finished=lambda: self.push_button.setEnabled(True))
+
+    def _pushed(self, outcome: dict) -> None:
+        self.status.emit(outcome["message"])
+        self.details.appendPlainText(outcome["message"])
 
     def show_error(self, exc: Exception) -> None:
         diagnosis = getattr(exc, "diagnosis", None)

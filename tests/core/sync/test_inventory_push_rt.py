@@ -134,3 +134,11 @@ def test_cli_push_says_queued_and_refuses_bad_input_in_one_line(site):
     assert body["state"] == "queued" and body["synced"] is False
     assert "goes at the next sync" in body["message"] and body["links_queued"] == 1
     assert len(body["unmatched"]) == 1  # the CT answers but is not one of the site's nodes
+
+    # --sync: the push and everything queued before it delivered, and said so only then.
+    synced = run_cli("inventory", SITE, "--push", "--visit", str(visit.id), "--sync", "--json",
+                     data_dir=data)
+    assert synced.returncode == 0, synced.stderr
+    body = json.loads(synced.stdout)["push"]
+    assert body["state"] == "delivered" and body["synced"] is True, body
+    assert body["message"].startswith("Delivered to the helpdesk")
