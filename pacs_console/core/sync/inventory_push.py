@@ -153,6 +153,8 @@ def push(db: Database, site: str | int, *, visit_id: int | None = None,
     changes = site_diff(db, site_id)
     incident = visit_incident(db, visit_id, site_id) if visit_id is not None else None
     name = inventory.site_names(db)[site_id]
+    if not changes.changes:  # nothing changed: nothing is queued, not even a comment
+        return PushResult(name, 0, visit=visit_id, incident=incident.id if incident else None)
     nodes, unmatched = _learned(db, site_id, changes)
     result = PushResult(name, len(changes.changes), [n.name for n in nodes], unmatched,
                         visit=visit_id, incident=incident.id if incident else None)

@@ -142,3 +142,10 @@ def test_cli_push_says_queued_and_refuses_bad_input_in_one_line(site):
     body = json.loads(synced.stdout)["push"]
     assert body["state"] == "delivered" and body["synced"] is True, body
     assert body["message"].startswith("Delivered to the helpdesk")
+
+    # A sweep that finds the same: nothing to push, and nothing is queued (not even a comment).
+    _sweep(ctx)
+    before = outbox.counts(ctx.db)
+    same = run_cli("inventory", SITE, "--push", "--visit", str(visit.id), data_dir=data)
+    assert same.returncode == 0 and "nothing to push" in same.stdout, same.stderr
+    assert outbox.counts(ctx.db) == before
