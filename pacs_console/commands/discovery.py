@@ -152,8 +152,7 @@ def run_inventory(args) -> int:
     from pacs_console.core.db.sweeps import list_sweeps, site_id_for, site_inventory_diff
 
     if (args.visit is not None or args.sync) and not args.push:
-        print("pacs-console inventory: --visit and --sync go with --push", file=sys.stderr)
-        return exit_codes.USAGE
+        raise UsageProblem("--visit and --sync go with --push")
     if args.push:
         return _push(args)
     with opened_context(args) as ctx:
@@ -190,9 +189,9 @@ def _push(args) -> int:
                 say(args, next(generator).message)
         except StopIteration as stop:
             outcome = stop.value
-        except ConsoleError as exc:
-            print(f"pacs-console inventory: {exc.diagnosis.text()}", file=sys.stderr)
-            return exit_codes.USAGE
+        except ConsoleError as exc:  # bad site, no sweep, a visit without a ticket: one line
+            what = exc.diagnosis
+            raise UsageProblem(f"{what.what} ({'; '.join(what.actions)})") from None
         if args.json:
             emit_json({"command": "inventory", "push": outcome})
         else:
