@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -55,11 +56,12 @@ class ArticleFiles(QWidget):
         self.article_id: int | None = None
         self.list = QListWidget()
         self.list.setObjectName("kb-files")
-        self.list.setMaximumHeight(96)
+        self.list.setMaximumHeight(80)
         self.attach_button = QPushButton("Attach file…")
         self.attach_button.setToolTip("A log, trace or config (patient data scrubbed) or a "
                                       "screenshot with no patient on it; 1 MiB, 5 per article")
         self.attach_button.clicked.connect(self._choose)
+        self.attach_button.setEnabled(False)  # until an article is on screen
         self.save_button = QPushButton("Save a copy…")
         self.save_button.clicked.connect(self._save)
         self.save_button.setEnabled(False)
@@ -71,20 +73,27 @@ class ArticleFiles(QWidget):
         buttons.addStretch(1)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel("Files"))
         column.addWidget(self.list)
         column.addLayout(buttons)
 
     def show_for(self, article) -> None:
-        from pacs_console.core.kb.files import parse, read
+        from pacs_console.core.kb.files import parse, path_of
 
         self.article_id = article.id if article is not None else None
         self.list.clear()
-        for listed in (article.attachments if article is not None else ()):
+        listed_files = article.attachments if article is not None else ()
+        for listed in listed_files:
             name, sha = parse(listed)
-            here = sha is not None and read(self.files_dir, listed) is not None
+            # a look at the folder only; the copy itself is checked when it is saved out
+            here = sha is not None and path_of(self.files_dir, sha).is_file()
             item = QListWidgetItem(name if here else f"{name} (not on this laptop yet)")
             item.setData(ENTRY, listed if here else None)
             self.list.addItem(item)
+        if article is not None and not listed_files:
+            empty = QListWidgetItem("No files: attach a log, a trace or a screenshot")
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.list.addItem(empty)
         self.attach_button.setEnabled(self.article_id is not None)
         self.save_button.setEnabled(False)
 
