@@ -1,7 +1,7 @@
 """Open a pcap or pcapng capture offline: TCP reassembled, DICOM and HL7 found and decoded.
 
-``pcapread`` reads the file formats and the link/IP/TCP headers (a library's reader cost a
-minute per gigabyte: see there). TCP is reassembled per direction by sequence number:
+``pcapread`` reads the files with dpkt and unpacks the link/IP/TCP headers itself (see
+there). TCP is reassembled per direction by sequence number:
 retransmissions are trimmed, segments that arrive early wait (bounded), and a hole that never
 fills is skipped with the decoder told so it looks for the next PDU. DICOM is recognised on any port by the PDU structure; a capture
 that starts mid-association is decoded from the first PDU boundary found.
@@ -194,7 +194,7 @@ def read_capture(path: Path) -> tuple[list[dict], list[str]]:
     problems: list[str] = []
     packets = skipped = 0
     foreign: dict[int, int] = {}  # link type -> frames not read
-    with open(Path(path), "rb") as fp:
+    with open(Path(path), "rb", buffering=pcapread.READ) as fp:
         reader = pcapread.packets(fp)  # CaptureError: not a capture at all
         try:
             for when, link, frame in reader:

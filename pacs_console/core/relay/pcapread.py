@@ -1,16 +1,21 @@
-"""Read the packets of a pcap or pcapng capture fast, and the TCP segment in each frame.
+"""Read the packets of a pcap or pcapng capture, and the TCP segment in each frame.
 
-Why not a library: dpkt (the reader used first; BSD) took about a minute for a 1 GB capture of
-Ethernet-sized segments, with objects per packet and per header; scapy is GPL and pyshark
-needs tshark, which a field laptop may not have. This reader walks the blocks with
-``struct.unpack_from`` over big buffered reads and hands each frame on as a memoryview slice
-(one bytes object per frame, no object per header). Every door is hostile: a block or record length is checked
-against a limit and against what the file still holds before anything is kept, and a damaged
-or cut-short file raises ``CaptureError`` after the packets before the damage.
+The files are read by dpkt's readers (``dpkt.pcap.Reader``, ``dpkt.pcapng.Reader``): BSD
+licensed, pure Python, no tshark needed (pyshark needs tshark, which a field laptop may not
+have; scapy is GPL). Reading the file is not the cost (about 5 µs a packet); the frames are not
+handed to dpkt's per-header objects but unpacked here with ``struct`` (one unpack for the usual
+Ethernet/IPv4/TCP frame), with the (address, port) ends cached.
+
+Every door is hostile: dpkt takes record and block lengths from the file and reads that many
+bytes, so it reads through ``_Bounded``, which refuses a read longer than a record or block can
+be (or negative) before anything is allocated, and turns a file that ends inside a record into
+``CaptureError``; any other failure of dpkt's parsing is a ``CaptureError`` too, after the
+packets before the damage.
 
 Link types read: Ethernet (with 802.1Q/QinQ tags), BSD loopback/null, Linux cooked SLL and
 SLL2, raw IP; IPv4 (unfragmented) and IPv6 (with its usual extension headers) carrying TCP.
-Frames of other link types are counted, not read.
+Frames of other link types are counted, not read. pcapng as dpkt reads it: enhanced packet
+blocks, with the link type, time unit and offset of the first interface.
 """
 
 from __future__ import annotations
@@ -18,10 +23,9 @@ from __future__ import annotations
 import struct
 
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
-PCAP_MAGICS = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-               b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
-_BYTE_ORDERS = (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d")  # pcapng little-, big-endian
-READ = 4 << 20  # bytes read from the file at a time
+PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4",  # microseconds, either byte order
+               b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")  # nanoseconds
+READ = 1 << 20  # the file's buffer: dpkt reads each header and record from it
 RECORD_LIMIT = 1 << 18  # a pcap record (libpcap's largest snapshot length)
 BLOCK_LIMIT = 16 << 20  # a pcapng block (Wireshark's limit)
 ETHERNET, NULL, LOOP, SLL, SLL2 = 1, 0, 108, 113, 276
@@ -34,142 +38,64 @@ class CaptureError(ValueError):
     """Not a capture this reader understands, or damaged before anything could be read."""
 
 
-class _Buffer:
-    """Big reads from the file into ``data`` (bytes) from ``pos``; the block loops index it
-    directly and call ``fill(n)`` only when fewer than n bytes are left."""
+class _Bounded:
+    """The file as dpkt reads it: a read of a negative length or more than ``limit`` bytes
+    (a length field that lies) is refused before any allocation; a read the file ends inside
+    is a cut-short capture (dpkt would hand on the short record as a packet)."""
 
-    def __init__(self, fp) -> None:
-        self.fp, self.data, self.pos = fp, b"", 0
+    __slots__ = ("_read", "limit", "name")
 
-    def fill(self, n: int) -> bool:
-        """At least n bytes from ``pos`` (True); False at a clean end of the file; CaptureError
-        when the file ends inside them. Never reads more than n or READ bytes at once."""
-        rest = self.data[self.pos:]
-        more = self.fp.read(max(READ, n - len(rest)))
-        self.data, self.pos = rest + more, 0
-        if len(self.data) >= n:
-            return True
-        if not self.data:
-            return False
-        raise CaptureError(f"the capture is cut short ({len(self.data)} bytes where {n} were "
-                           "expected)")
+    def __init__(self, fp, limit: int) -> None:
+        self._read, self.limit = fp.read, limit
+        self.name = getattr(fp, "name", "<capture>")
 
-    def ready(self, n: int) -> bool:
-        """Whether n bytes are there from ``pos``, reading more when fewer are (as ``fill``)."""
-        return len(self.data) - self.pos >= n or self.fill(n)
-
-    def at(self, pos: int, n: int) -> tuple[bytes, int] | None:
-        """(data, pos) with n bytes from the loop's ``pos`` on, after reading more; None at a
-        clean end of the file (the loops keep data and pos in locals between packets)."""
-        self.pos = pos
-        return (self.data, self.pos) if self.fill(n) else None
-
-    def take(self, n: int) -> bytes | None:
-        if not self.ready(n):
-            return None
-        self.pos += n
-        return self.data[self.pos - n:self.pos]
+    def read(self, n: int = -1) -> bytes:
+        if not 0 <= n <= self.limit:
+            raise CaptureError(f"the capture is damaged (a record or block of {n} bytes)")
+        data = self._read(n)
+        if len(data) < n and data:
+            raise CaptureError(f"the capture is cut short ({len(data)} bytes where {n} were "
+                               "expected)")
+        return data
 
 
 def packets(fp):
-    """(time, link type, frame bytes) of every packet in an open capture file. The file header
-    is read now (CaptureError if it is not a capture), the packets as they are asked for
-    (CaptureError where the file is damaged or cut short)."""
-    buf = _Buffer(fp)
-    magic = buf.take(4)
-    if magic is None:
+    """(time, link type, frame bytes) of every packet in an open, seekable capture file. The
+    file header is read now (CaptureError if it is not a capture), the packets as they are
+    asked for (CaptureError where the file is damaged or cut short)."""
+    import dpkt  # here, not at import: its ~60 protocol modules cost the console's start 0.1-0.4 s
+
+    magic = fp.read(4)
+    fp.seek(-len(magic), 1)
+    if not magic:
         raise CaptureError("the file is empty")
     if magic == PCAPNG_MAGIC:
-        buf.pos -= 4
-        if not buf.fill(12) or buf.data[8:12] not in _BYTE_ORDERS:
-            raise CaptureError("not a pcapng capture (no byte-order magic)")
-        return _pcapng(buf)
-    if magic not in PCAP_MAGICS:
+        kind, name, limit = dpkt.pcapng.Reader, "pcapng", BLOCK_LIMIT
+    elif magic in PCAP_MAGICS:
+        kind, name, limit = dpkt.pcap.Reader, "pcap", RECORD_LIMIT
+    else:
         raise CaptureError("not a pcap or pcapng capture (unknown first bytes)")
-    order, unit = PCAP_MAGICS[magic]
-    header = buf.take(20)
-    if header is None:
-        raise CaptureError("the capture is cut short (no file header)")
-    return _pcap(buf, order, unit, struct.unpack_from(order + "I", header, 16)[0] & 0xFFFF)
+    try:
+        reader = kind(_Bounded(fp, limit))
+    except CaptureError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - dpkt's refusal of a damaged header, whatever it is
+        raise CaptureError(f"not a readable {name} capture ({_why(exc)})") from None
+    return _packets(reader, reader.datalink() & 0xFFFF)
 
 
-def _pcap(buf: _Buffer, order: str, unit: float, link: int):
-    record = struct.Struct(order + "IIII")
-    data, pos = buf.data, buf.pos
-    while True:
-        if len(data) - pos < 16:
-            got = buf.at(pos, 16)
-            if got is None:
-                return
-            data, pos = got
-        seconds, fraction, length, _ = record.unpack_from(data, pos)
-        if length > RECORD_LIMIT:
-            raise CaptureError(f"the capture is damaged (a record of {length} bytes)")
-        if len(data) - pos < 16 + length:  # the header is there: the rest or CaptureError
-            data, pos = buf.at(pos, 16 + length)
-        pos += 16 + length
-        yield seconds + fraction * unit, link, data[pos - length:pos]
+def _packets(reader, link: int):
+    try:
+        for when, frame in reader:
+            yield float(when), link, frame  # dpkt gives a Decimal for nanosecond pcap
+    except CaptureError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - dpkt parsing a damaged block, whatever it raises
+        raise CaptureError(f"the capture is damaged ({_why(exc)})") from None
 
 
-def _pcapng(buf: _Buffer):
-    """Blocks: a section header sets the byte order and forgets the interfaces; an interface
-    description gives a link type and time unit; packets come in enhanced, simple and the
-    obsolete packet blocks; every other block is skipped by its length."""
-    order, header, epb = "<", struct.Struct("<II"), struct.Struct("<IIIII")
-    interfaces: list[tuple[int, float, float]] = []  # (link, seconds per unit, offset)
-    data, pos = buf.data, buf.pos
-    while True:
-        if len(data) - pos < 12:
-            got = buf.at(pos, 12)
-            if got is None:
-                return
-            data, pos = got
-        kind, length = header.unpack_from(data, pos)
-        if kind == 0x0A0D0D0A:  # a section header: its byte order, interfaces anew
-            magic = data[pos + 8:pos + 12]
-            if magic not in _BYTE_ORDERS:
-                raise CaptureError("the capture is damaged (a section header without its "
-                                   "byte-order magic)")
-            order = "<" if magic == b"\x4d\x3c\x2b\x1a" else ">"
-            header, epb = struct.Struct(order + "II"), struct.Struct(order + "IIIII")
-            length, interfaces = header.unpack_from(data, pos)[1], []
-        if length < 12 or length % 4 or length > BLOCK_LIMIT:
-            raise CaptureError(f"the capture is damaged (a block of {length} bytes)")
-        if len(data) - pos < length:  # 12 bytes are there: the rest or CaptureError
-            data, pos = buf.at(pos, length)
-        body, pos = pos + 8, pos + length
-        if kind == 6 and length >= 32:  # enhanced packet
-            interface, high, low, captured, _ = epb.unpack_from(data, body)
-            if interface < len(interfaces) and captured <= length - 32:
-                link, unit, offset = interfaces[interface]
-                yield ((high << 32) | low) * unit + offset, link, data[body + 20:body + 20 + captured]
-        elif kind == 3 and length >= 16 and interfaces:  # simple packet (interface 0)
-            original = struct.unpack_from(order + "I", data, body)[0]
-            yield 0.0, interfaces[0][0], data[body + 4:body + 4 + min(original, length - 16)]
-        elif kind == 2 and length >= 32:  # the obsolete packet block
-            interface, _, high, low, captured = struct.unpack_from(order + "HHIII", data, body)
-            if interface < len(interfaces) and captured <= length - 32:
-                link, unit, offset = interfaces[interface]
-                yield ((high << 32) | low) * unit + offset, link, data[body + 20:body + 20 + captured]
-        elif kind == 1 and length >= 20:  # an interface
-            interfaces.append(_interface(order, memoryview(data)[body:pos - 4]))
-
-
-def _interface(order: str, body) -> tuple[int, float, float]:
-    link = struct.unpack_from(order + "H", body, 0)[0]
-    unit, offset, pos = 1e-6, 0.0, 8
-    while pos + 4 <= len(body):
-        code, size = struct.unpack_from(order + "HH", body, pos)
-        value = body[pos + 4:pos + 4 + size]
-        if code == 0 or len(value) < size:
-            break
-        if code == 9 and size >= 1:  # if_tsresol: a power of ten, or of two with the top bit
-            exp = value[0] & 0x7F
-            unit = 2.0 ** -exp if value[0] & 0x80 else 10.0 ** -exp
-        elif code == 14 and size >= 8:  # if_tsoffset, seconds
-            offset = float(struct.unpack_from(order + "q", value, 0)[0])
-        pos += 4 + size + (-size % 4)
-    return link, unit, offset
+def _why(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0][:120]
 
 
 def _network(link: int, frame) -> int:

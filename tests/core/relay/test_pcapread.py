@@ -1,14 +1,16 @@
-"""The capture reader against an independent writer (dpkt) and hand-built blocks: pcap in
-micro- and nanoseconds, pcapng in both byte orders with its time units and offsets, simple and
-obsolete packet blocks, unknown blocks, a second section; the link types tcpdump and Wireshark
-write (Ethernet with VLAN tags, Linux cooked SLL/SLL2, loopback/null, raw IP; IPv6 with an
-extension header) each decoding the same relayed session. Damage ends reading with a
-CaptureError where it is, never another exception."""
+"""The capture reader (dpkt's pcap and pcapng readers, bounded) against dpkt's own parsing
+and hand-built blocks: pcap in micro- and nanoseconds, pcapng in both byte orders with its time
+units and offsets, unknown blocks skipped; the link types tcpdump and Wireshark write (Ethernet
+with VLAN tags, Linux cooked SLL/SLL2, loopback/null, raw IP; IPv6 with an extension header)
+each decoding the same relayed session, and the frame-level fast path agreeing with dpkt's
+Ethernet/IP/TCP objects. Damage ends reading with a CaptureError where it is, never another
+exception, and a lying length is refused before it is read."""
 
 from __future__ import annotations
 
 import io
 import json
+import socket
 import struct
 
 import dpkt
@@ -70,17 +72,14 @@ def test_the_reader_sees_what_dpkt_wrote(relayed, tmp_path):
 def test_pcapng_in_both_byte_orders_with_units_offsets_and_other_blocks():
     frame = bytes(range(60))
     for order in "<>":
-        data = (_section(order) + _interface(1, order, tsresol=9) + _block(5, b"stats", order)
-                + _interface(101, order, tsresol=0x80 | 10, offset=100)
-                + _epb(frame, 1_500_000_000, order)
-                + _epb(frame[:20], 2048, order, interface=1)
-                + _block(3, struct.pack(order + "I", 60) + frame, order)
-                + _block(2, struct.pack(order + "HHIIII", 1, 0, 0, 1024, 10, 10) + frame[:10], order)
-                + _epb(frame, 7, order, interface=9)  # no such interface: skipped
-                + _section(order) + _interface(113, order) + _epb(frame, 3_000_000, order))
-        got = [(round(t, 6), link, frame) for t, link, frame in _read(data)]
-        assert got == [(1.5, 1, frame), (102.0, 101, frame[:20]), (0.0, 1, frame),
-                       (101.0, 101, frame[:10]), (3.0, 113, frame)]
+        for link, tsresol, offset, units, when in ((1, 9, 0, 1_500_000_000, 1.5),
+                                                   (101, 0x80 | 10, 100, 2048, 102.0),
+                                                   (113, None, 0, 3_000_000, 3.0)):
+            data = (_section(order) + _interface(link, order, tsresol, offset)
+                    + _block(5, b"stats", order) + _epb(frame, units, order)
+                    + _block(0xBAD, bytes(20), order) + _epb(frame[:20], units, order))
+            got = [(round(t, 6), lk, bytes(f)) for t, lk, f in _read(data)]
+            assert got == [(when, link, frame), (when, link, frame[:20])]
 
 
 def test_pcap_in_microseconds_and_nanoseconds_either_byte_order():
@@ -167,7 +166,18 @@ def test_a_frame_too_short_for_its_headers_is_no_segment():
     assert tcp_segment(1, ether)[4] == b"x"
 
 
-@pytest.mark.parametrize("damage", ["lying-block", "odd-length", "cut-block", "bad-section",
+def test_the_fast_path_agrees_with_dpkt_parsing_the_frames(relayed):
+    packets = frames(session(relayed), mss=700) + frames(session(relayed), mss=1460)
+    for _, _, frame in packets:
+        src, dst, seq, flags, payload = tcp_segment(1, frame)
+        ip = dpkt.ethernet.Ethernet(frame).data
+        tcp = ip.data
+        assert (src, dst) == ((socket.inet_ntoa(ip.src), tcp.sport),
+                              (socket.inet_ntoa(ip.dst), tcp.dport))
+        assert (seq, flags, bytes(payload)) == (tcp.seq, tcp.flags, bytes(tcp.data))
+
+
+@pytest.mark.parametrize("damage", ["lying-block", "short-block", "cut-block", "cut-header",
                                     "lying-record", "cut-record"])
 def test_damage_is_a_capture_error_where_it_is(damage):
     frame = bytes(range(60))
@@ -175,15 +185,26 @@ def test_damage_is_a_capture_error_where_it_is(damage):
     pcap = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     record = struct.pack("<IIII", 1, 0, 60, 60) + frame
     data = {"lying-block": good + struct.pack("<II", 6, 0xFFFFFFF0) + bytes(64),
-            "odd-length": good + struct.pack("<II", 6, 30) + bytes(30),
+            "short-block": good + struct.pack("<II", 6, 4) + bytes(30),
             "cut-block": good + _epb(frame, 2)[:-10],
-            "bad-section": good + _block(0x0A0D0D0A, bytes(16)),
+            "cut-header": good + _epb(frame, 2)[:5],
             "lying-record": pcap + record + struct.pack("<IIII", 1, 0, 1 << 30, 1 << 30),
             "cut-record": pcap + record + record[:40]}[damage]
     reader = pcapread.packets(io.BytesIO(data))
     assert bytes(next(reader)[2]) == frame
     with pytest.raises(CaptureError):
         next(reader)
+
+
+def test_a_damaged_tail_is_one_problem_after_the_packets_before_it(relayed, tmp_path):
+    path = write_pcapng(tmp_path / "c", frames(session(relayed)))
+    data = path.read_bytes()
+    path.write_bytes(data + struct.pack("<II", 6, 0xFFFFFFF0) + bytes(64))
+    [report], problems = read_capture(path)
+    assert _stores(report) == ["0x0000"] * 3
+    assert problems == [f"the capture is damaged (a record or block of {0xFFFFFFF0 - 8} bytes) "
+                        f"(after {len(frames(session(relayed)))} packets; what came before is "
+                        "decoded)"]
 
 
 def test_not_a_capture_is_refused_before_any_packet():
