@@ -106,9 +106,10 @@ def _on_source(args: argparse.Namespace, work) -> int:
     from pacs_console.core.models import drain
 
     # No window to keep responsive: the user waits on these workers (normal priority), and a
-    # header-only index has its forkserver load the header reader, not the renderer.
+    # header-only index has its forkserver load the header reader, not the renderer (nor
+    # pydicom: the lean reader reads plain files, a worker loads pydicom for the others).
     configure_pool(nice=0, preload=RENDER_PRELOAD if getattr(args, "thumbnails", None)
-                   else ("pacs_console.core.imaging.index", "pydicom"))
+                   else ("pacs_console.core.imaging.index",))
     ctx = _open(args)
     try:
         index = ImageIndex.for_cache(ctx.paths.cache)
