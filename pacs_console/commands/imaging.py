@@ -53,13 +53,9 @@ def _fail(args, diagnosis) -> int:
 def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
     from pathlib import Path
 
-    from pacs_console.core.imaging.thumbs import (
-        ThumbCache,
-        ThumbJob,
-        generate_thumbnails,
-        shutdown_pool,
-        write_png,
-    )
+    from pacs_console.core.imaging.thumb_files import PngJob, write_thumbnail_files
+    from pacs_console.core.imaging.thumbs import ThumbCache, shutdown_pool
+    from pacs_console.core.models import drain
     from pacs_console.core.safepath import instance_path, join, uid_name
 
     out = Path(out_dir)
@@ -74,27 +70,13 @@ def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
     for row in index.files([source]):
         if row.status == "ok" and row.has_pixels:  # every file, even two copies of one instance
             target = instance_path(out, row.study_uid, row.series_uid, row.sop_uid, ".png")
-            jobs.append(ThumbJob((row.path, target), row.path, row.sop_uid, row.mtime_ns))
-    results: dict[str, dict] = {}
-    try:
-        for progress in generate_thumbnails(jobs, ThumbCache(Path(cache_dir) / "thumbs")):
-            result = progress.item
-            path, target = result.key
-            if result.image is None:
-                results[path] = {"thumbnail_error": result.reason}
-                continue
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_png(target, result.image)
-                if path in reps:
-                    write_png(reps[path], result.image)
-            except OSError as exc:  # one unwritable thumbnail is reported, the rest go on
-                results[path] = {"thumbnail_error": f"cannot write {target}: {exc.strerror}"}
-                continue
-            results[path] = {"thumbnail": str(target)}
+            extra = (str(reps[row.path]),) if row.path in reps else ()
+            jobs.append(PngJob(row.path, row.sop_uid, row.mtime_ns, (str(target), *extra)))
+    try:  # the pool's workers decode and write the files: no pixels come back here
+        done = drain(write_thumbnail_files(jobs, ThumbCache(Path(cache_dir) / "thumbs")))
     finally:
         shutdown_pool()
-    return results
+    return {job.path: {key: text} for job, (key, text) in zip(jobs, done, strict=True)}
 
 
 def _on_source(args: argparse.Namespace, work) -> int:
@@ -106,9 +88,10 @@ def _on_source(args: argparse.Namespace, work) -> int:
     from pacs_console.core.models import drain
 
     # No window to keep responsive: the user waits on these workers (normal priority), and a
-    # header-only index has its forkserver load the header reader, not the renderer.
+    # header-only index has its forkserver load the header reader, not the renderer (nor
+    # pydicom: the lean reader reads plain files, a worker loads pydicom for the others).
     configure_pool(nice=0, preload=RENDER_PRELOAD if getattr(args, "thumbnails", None)
-                   else ("pacs_console.core.imaging.index", "pydicom"))
+                   else ("pacs_console.core.imaging.index",))
     ctx = _open(args)
     try:
         index = ImageIndex.for_cache(ctx.paths.cache)

@@ -9,6 +9,8 @@ import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pacs_console.core.imaging import header_lean
+
 # Reason codes are stable (scripts and tests match them); the text is what the engineer reads.
 REASONS = {
     "empty": "empty file (0 bytes)",
@@ -24,6 +26,7 @@ REASONS = {
     "malformed": "malformed header",
 }
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+_NATIVE = frozenset((header_lean.IMPLICIT_LE, header_lean.EXPLICIT_LE))  # decoded everywhere
 _DEFER = 4096  # large values (icons, private blobs) stay on disk until someone asks
 
 
@@ -205,12 +208,13 @@ def plausible_start(head: bytes, size: int) -> bool:
     return False
 
 
-def read_header(path: str | os.PathLike[str]) -> Header | Refusal:
+def read_header(path: str | os.PathLike[str], *, lean: bool = True) -> Header | Refusal:
     """Read up to the pixel data and classify; never raises for a bad file.
 
     Devices, pipes and folders are refused without reading; a file that neither starts with a
     preamble nor with a plausible element is refused after its first bytes. pydicom's warnings
-    are kept as this file's notes, never printed."""
+    are kept as this file's notes, never printed. ``lean=False``: pydicom reads even a plain
+    file (the lean reader's tests compare the two)."""
     path = Path(path)
     try:
         st = path.stat()
@@ -223,7 +227,7 @@ def read_header(path: str | os.PathLike[str]) -> Header | Refusal:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = _classify(path, st.st_size)
+            result = _classify(path, st.st_size) if lean else _classify_pydicom(path, st.st_size)
         except OSError as exc:
             result = Refusal("unreadable", exc.strerror or str(exc))
         except Exception as exc:  # noqa: BLE001 - a malformed element refuses this file only
@@ -239,6 +243,29 @@ def read_header(path: str | os.PathLike[str]) -> Header | Refusal:
 
 
 def _classify(path: Path, size: int) -> Header | Refusal:
+    """The lean reader for a plain file, pydicom for everything else (same result)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+            if not plausible_start(head, size):
+                return Refusal("not-dicom", "no DICM prefix and no plausible first element")
+            lean = None
+            if head[128:132] == b"DICM":
+                fh.seek(0)
+                lean = header_lean.read(fh, size)
+            if lean is not None:
+                ds, meta, at_pixels, offset = lean
+                fh.seek(offset)
+                pixel_problem = _pixel_truncation(fh, ds, size) if at_pixels else ""
+                return _judge(ds, meta, at_pixels, pixel_problem, size, [])
+    except OSError as exc:
+        return Refusal("unreadable", exc.strerror or str(exc))
+    except Exception:  # noqa: BLE001 - whatever the lean reader trips on, pydicom reads
+        pass
+    return _classify_pydicom(path, size)
+
+
+def _classify_pydicom(path: Path, size: int) -> Header | Refusal:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -271,11 +298,15 @@ def _classify(path: Path, size: int) -> Header | Refusal:
         return Refusal("unreadable", exc.strerror or str(exc))
     except Exception as exc:  # noqa: BLE001 - a malformed header refuses this file, not the run
         return Refusal("truncated" if size < 1024 else "not-dicom", f"{type(exc).__name__}: {exc}")
-    meta = getattr(ds, "file_meta", None)
+    return _judge(ds, getattr(ds, "file_meta", None), at_pixels, pixel_problem, size, notes)
+
+
+def _judge(ds, meta, at_pixels: bool, pixel_problem: str, size: int, notes: list[str]
+           ) -> Header | Refusal:
     sop_class = _str(ds, "SOPClassUID") or (_str(meta, "MediaStorageSOPClassUID") if meta else "")
     if sop_class == DICOMDIR_CLASS or "DirectoryRecordSequence" in ds:
         return Refusal("dicomdir")
-    if not at_pixels and _last_is_short(ds, size):
+    if not at_pixels and not isinstance(ds, header_lean.LeanHeader) and _last_is_short(ds, size):
         return Refusal("truncated", "the file ends in the middle of the header")
     ts = _str(meta, "TransferSyntaxUID") if meta is not None else ""
     if not ts:
@@ -290,7 +321,7 @@ def _classify(path: Path, size: int) -> Header | Refusal:
     if at_pixels:
         if pixel_problem:
             return Refusal("truncated", pixel_problem)
-        problem = transfer_syntax_problem(ts)
+        problem = None if ts in _NATIVE else transfer_syntax_problem(ts)
         if problem is not None:
             return problem
     elif has_image_module:

@@ -6,7 +6,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -218,7 +217,7 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
                 kind: str = "files", notes: Sequence[str] = (), first_here: bool = True
                 ) -> Generator[Progress, None, IndexResult]:
     """Index ``files`` under ``source``; unchanged files (same mtime and size) are not re-read.
-    ``first_here``: as ``read_ahead``."""
+    ``first_here``: as ``read_ahead``; without it (no window) rows go in fewer, larger writes."""
     start = time.perf_counter()
     result = IndexResult(source, kind, total=len(files), notes=tuple(notes))
     known = index.known(source)
@@ -250,8 +249,10 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
             now = time.perf_counter()
             # The first readable image goes in at once, so its series (and thumbnail) can show
             # while the rest is read; then batches by count or a quarter second.
-            first = not shown and bool(pending) and pending[-1][4] == "ok"
-            if first or len(pending) >= _BATCH or (pending and now - last_flush > 0.25):
+            # Without a window (first_here=False) nobody watches: fewer, larger writes.
+            first = first_here and not shown and bool(pending) and pending[-1][4] == "ok"
+            if first or len(pending) >= (_BATCH if first_here else 4 * _BATCH) or \
+                    (first_here and pending and now - last_flush > 0.25):
                 shown = True
                 index.write(pending)
                 pending, last_flush = [], now
@@ -278,54 +279,62 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
 
 def read_ahead(paths: Sequence[Path], chunk: int = 24, *, first_here: bool = True
                ) -> Generator[Header | Refusal, None, None]:
-    """``read_header`` of each path, in order: the first at once on this thread (with
-    ``first_here``: a window shows it while the rest is read), the rest in the decode pool's
-    processes, a few chunks ahead, so header parsing never competes with the GUI for this
-    process's GIL (and uses every core). The command line has nothing to show early: without
-    ``first_here`` its process never loads pydicom for an index of more than one chunk."""
+    """``read_header`` of each path, in order. The first at once on this thread (with
+    ``first_here``: a window shows it while the rest is read); the rest on this thread too
+    until the decode pool's processes are up (started in the background, unless already
+    warm), then chunk by chunk in them, a few chunks ahead, while this thread reads the chunk
+    in hand: the lean header reader is quick enough that waiting for a pool to start would
+    cost more than it saves, yet a large folder still gets every core."""
     if not paths:
         return
     rest = list(paths)
     if first_here:
         yield read_header(rest.pop(0))
-    if len(rest) <= chunk:
+    if len(rest) <= 4 * chunk:
         for path in rest:
             yield read_header(path)
         return
-    from pacs_console.core.imaging.thumbs import pool
+    from pacs_console.core.imaging.thumbs import pool, pool_warm, warm_pool
 
-    chunks = iter([rest[i:i + chunk] for i in range(0, len(rest), chunk)])
-    ahead: deque = deque()
-    executor = pool()
-
-    def submit() -> None:
-        nonlocal executor
-        batch = next(chunks, None)
-        if batch is None:
-            return
-        future = None
-        if executor is not None:
-            try:
-                future = executor.submit(read_headers, batch)
-            except RuntimeError:  # the pool was shut down or broke: read the rest here
-                executor = None
-        ahead.append((batch, future))
-
-    for _ in range(2 * (executor._max_workers or 1)):
-        submit()
+    chunks = [rest[i:i + chunk] for i in range(0, len(rest), chunk)]
+    starter = None if pool_warm() else threading.Thread(target=_start_quietly, args=(warm_pool,),
+                                                        name="pool-start", daemon=True)
+    if starter is not None:
+        starter.start()
+    executor, usable = None, True
+    ahead: dict[int, object] = {}
     try:
-        while ahead:
-            batch, future = ahead.popleft()
-            try:
-                results = future.result(timeout=60) if future is not None else None
-            except Exception:  # noqa: BLE001 - a worker died or hung: this chunk is read here
-                results = None
-            submit()
+        for i, batch in enumerate(chunks):
+            if executor is None and usable and pool_warm():
+                executor = pool()
+            if executor is not None:
+                for j in range(i + 1, min(len(chunks), i + 1 + 2 * (executor._max_workers or 1))):
+                    if j not in ahead:
+                        try:
+                            ahead[j] = executor.submit(read_headers, chunks[j])
+                        except RuntimeError:  # the pool was shut down or broke: read here
+                            executor, usable = None, False
+                            break
+            future = ahead.pop(i, None)
+            results = None
+            if future is not None:
+                try:
+                    results = future.result(timeout=60)
+                except Exception:  # noqa: BLE001 - a worker died or hung: this chunk is read here
+                    results = None
             yield from results if results is not None else (read_header(p) for p in batch)
     finally:
-        for _, future in ahead:
-            if future is not None:
-                future.cancel()
+        for future in ahead.values():
+            future.cancel()
+        if starter is not None:
+            starter.join(timeout=60)  # never leave a pool half started at exit
+
+
+def _start_quietly(start) -> None:
+    try:
+        start()
+    except Exception:  # noqa: BLE001 - no pool (no processes allowed): this thread reads all
+        pass
 
 
 def index_source(index: ImageIndex, source: str | os.PathLike[str], cache_dir: Path, *,
