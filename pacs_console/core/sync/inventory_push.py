@@ -12,7 +12,6 @@ delivered exactly once like any comment. Nothing here talks to the helpdesk: a s
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC
 
@@ -24,10 +23,8 @@ from pacs_console.core.db.tables import Incident, OutboxItem, Visit, VisitIncide
 from pacs_console.core.discovery.inventory import InventoryDiff, diff
 from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.sync import inventory, outbox
-from pacs_console.core.sync.adapters.base import permanent, transient
 
 LINK_KIND = "asset-link"
-TICKET_WAIT_S = 20.0  # an asset link waits this long for its ticket's create in flight
 
 
 @dataclass
@@ -186,41 +183,6 @@ def delivered(db: Database, keys: list[str]) -> bool:
         states = session.exec(select(OutboxItem.state).where(
             col(OutboxItem.key).in_(keys))).all()
     return len(states) == len(keys) and all(s == "done" for s in states)
-
-
-# -- delivery (called by the runner for 'asset-link' items) -------------------------------------
-
-def _ticket(db: Database, incident_uuid: str) -> str:
-    from pacs_console.core.sync.tickets import ticket_for
-
-    deadline = time.monotonic() + TICKET_WAIT_S
-    while True:
-        ticket = ticket_for(db, incident_uuid)
-        if ticket is not None:
-            return ticket
-        with db.session() as session:
-            states = set(session.exec(select(OutboxItem.state).where(
-                OutboxItem.incident_uuid == incident_uuid, OutboxItem.kind == "create")).all())
-        if "in_flight" in states and time.monotonic() < deadline:
-            time.sleep(0.25)  # its create is being delivered right now
-            continue
-        if states & {"pending", "in_flight"}:
-            raise transient("asset-link-waits", "The visit's ticket is not created yet",
-                            ambiguous=False)
-        raise permanent("asset-link-no-ticket", "The visit's incident has no helpdesk ticket",
-                        "Retry the incident's 'create' item, then this one")
-
-
-def deliver_link(adapter, db: Database, item: outbox.OutboxRecord) -> str:
-    """Link one asset to the visit's ticket; safe to repeat (RT keeps one link of a kind)."""
-    key = item.payload["key"]
-    asset_id = next((a["remote_id"] for a in inventory.assets(db) if a["key"] == key), "")
-    if not asset_id:
-        raise permanent("asset-link-no-asset", f"Node {item.payload.get('node', '')} is not "
-                        "on the helpdesk yet", "Retry its asset item, then this one")
-    ticket = _ticket(db, item.payload["ticket_of"])
-    inventory.remote_for(adapter).link_ticket(asset_id, ticket)
-    return ticket
 
 
 # -- the engineer's action (CLI and the Discovery panel) -----------------------------------------

@@ -99,9 +99,9 @@ def deliver(adapter: Adapter, db: Database, item: outbox.OutboxRecord,
 
         return inventory.deliver(inventory.remote_for(adapter), db, item)
     if item.kind == "asset-link":  # a site node's asset linked to a visit's ticket
-        from pacs_console.core.sync import inventory_push
+        from pacs_console.core.sync import asset_links
 
-        return inventory_push.deliver_link(adapter, db, item)
+        return asset_links.deliver_link(adapter, db, item)
     audit_line = head_line(db)
     if item.kind == "create":
         found = adapter.find_by_key(item.key)

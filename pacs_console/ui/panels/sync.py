@@ -212,7 +212,8 @@ class SyncPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(QLabel("Changed on both sides (review):"))
         self.conflicts = NodeConflicts(self.ctx)
-        self.conflicts.resolved.connect(self._resolved)
+        self.conflicts.resolved.connect(self.message.setText)  # said once the worker confirmed
+        self.conflicts.resolved.connect(lambda _said: self.refresh())
         column.addWidget(self.conflicts, 1)
         column.addWidget(self._credentials_box())
         splitter.addWidget(side)
@@ -366,10 +367,6 @@ class SyncPanel(QWidget):
                     self.table.selectRow(row)
         self._show_counts(counts)
         self.conflicts.show_conflicts(conflicts)
-
-    def _resolved(self, message: str) -> None:
-        self.message.setText(message)
-        self.refresh()
 
     def _count_if_hidden(self) -> None:
         if not self.isVisible():
