@@ -91,7 +91,7 @@ def run_relay(args: argparse.Namespace) -> int:
 
     from pacs_console.commands import exit_codes
     from pacs_console.commands.serving import serve_until_stopped
-    from pacs_console.core.relay.server import Relay, RelayConfig, parse_target
+    from pacs_console.core.relay.server import Relay, RelayConfig, parse_target, tls_to_pacs
     from pacs_console.core.relay.text import describe
     from pacs_console.core.relay.tracefile import TraceWriter
     from pacs_console.paths import app_paths
@@ -115,19 +115,14 @@ def run_relay(args: argparse.Namespace) -> int:
         with printing:
             print(json.dumps(report, default=str) if args.json else describe(report), flush=True)
 
-    secure = None
-    if args.tls or args.ca_file or args.tls_cert:
-        from pacs_console.core.dicom.wire.tls import TlsConfig, client_context
-
-        secure = TlsConfig(ca_file=args.ca_file or "", cert_file=args.tls_cert or "",
-                           key_file=args.tls_key or "", server_name=args.server_name or "")
-        try:
-            client_context(secure)  # a missing or unreadable PEM fails here, not per association
-        except (OSError, ValueError) as exc:
-            print(f"pacs-console relay: TLS files: {getattr(exc, 'strerror', None) or exc}",
-                  file=sys.stderr)
-            trace.finish()
-            return exit_codes.USAGE
+    try:  # a missing or unreadable PEM fails here, not per association
+        secure = tls_to_pacs(args.tls, args.ca_file or "", args.tls_cert or "",
+                             args.tls_key or "", args.server_name or "")
+    except (OSError, ValueError) as exc:
+        print(f"pacs-console relay: TLS files: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)
+        trace.finish()
+        return exit_codes.USAGE
     listening = None
     if args.listen_tls:
         from pacs_console.core.dicom.wire.tls import TlsConfig

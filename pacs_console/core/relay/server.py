@@ -51,6 +51,20 @@ def parse_target(text: str) -> tuple[str, int] | str:
     return host, int(port)
 
 
+def tls_to_pacs(enabled: bool, ca_file: str = "", cert_file: str = "", key_file: str = "",
+                server_name: str = "") -> tls.TlsConfig | None:
+    """``RelayConfig.upstream_tls`` as the CLI (--tls, --ca-file, --tls-cert, --tls-key,
+    --server-name) and the Relay tab ask for it: TLS when enabled or a CA or client certificate
+    is given, else None. The files are loaded now, so a missing or unreadable PEM raises
+    OSError/ValueError (ssl.SSLError is an OSError) here, not once per association."""
+    if not (enabled or ca_file or cert_file):
+        return None
+    secure = tls.TlsConfig(ca_file=ca_file, cert_file=cert_file, key_file=key_file,
+                           server_name=server_name)
+    tls.client_context(secure)
+    return secure
+
+
 class _Bucket:
     """A token bucket shared by every pump: ``take(n)`` sleeps until n bytes may pass."""
 

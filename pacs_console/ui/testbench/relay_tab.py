@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -89,6 +90,22 @@ class RelayTab(RunTab):
         self.key = QLineEdit()
         self.key.setObjectName("relay-key")
         self.key.setPlaceholderText("its private key (PEM)")
+        self.pacs_tls = QCheckBox("TLS to the PACS:")
+        self.pacs_tls.setObjectName("relay-pacs-tls")
+        self.pacs_tls.setToolTip("DICOM over TLS from this console to the PACS")
+        self.pacs_files = {}
+        for name, hint, tip in (
+                ("ca", "CA certificate (PEM)", "The CA that signed the PACS's certificate "
+                 "(empty: the system's trusted CAs)"),
+                ("cert", "client certificate", "This console's certificate, if the PACS asks"),
+                ("key", "its key", "The client certificate's private key (PEM)"),
+                ("name", "server name", "The host name the PACS's certificate carries "
+                 "(empty: the PACS address)")):
+            field = QLineEdit()
+            field.setObjectName(f"relay-pacs-{name}")
+            field.setPlaceholderText(hint)
+            field.setToolTip(tip)
+            self.pacs_files[name] = field
         self.start_button = QPushButton("Start relay")
         self.start_button.setObjectName("relay-start")
         self.start_button.clicked.connect(lambda: self.toggle())
@@ -143,6 +160,10 @@ class RelayTab(RunTab):
         secure.addWidget(self.cert, 2)
         secure.addWidget(QLabel("key"))
         secure.addWidget(self.key, 1)
+        upstream = QHBoxLayout()
+        upstream.addWidget(self.pacs_tls)
+        for name, stretch in (("ca", 2), ("cert", 2), ("key", 1), ("name", 1)):
+            upstream.addWidget(self.pacs_files[name], stretch)
         offline = QHBoxLayout()
         offline.addWidget(QLabel("Capture"))
         offline.addWidget(self.capture, 1)
@@ -156,6 +177,7 @@ class RelayTab(RunTab):
         layout = QVBoxLayout(self)
         layout.addLayout(live)
         layout.addLayout(secure)
+        layout.addLayout(upstream)
         layout.addLayout(offline)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
@@ -170,7 +192,7 @@ class RelayTab(RunTab):
             self.stop()
             return
         from pacs_console.core.relay.live import LiveFeed
-        from pacs_console.core.relay.server import Relay, RelayConfig, parse_target
+        from pacs_console.core.relay.server import Relay, RelayConfig, parse_target, tls_to_pacs
         from pacs_console.core.relay.tracefile import TraceWriter
         from pacs_console.ui.bridge import QueueBridge
 
@@ -189,12 +211,21 @@ class RelayTab(RunTab):
             except (OSError, ValueError) as exc:
                 self.status.setText(f"TLS certificate or key not usable: {exc}")
                 return
+        given = {name: field.text().strip() for name, field in self.pacs_files.items()}
+        try:
+            upstream_tls = tls_to_pacs(self.pacs_tls.isChecked(), given["ca"], given["cert"],
+                                       given["key"], given["name"])
+        except (OSError, ValueError) as exc:
+            self.status.setText("TLS to the PACS: CA, certificate or key not usable: "
+                                f"{getattr(exc, 'strerror', None) or exc}")
+            return
         path = self.ctx.paths.data / "traces" / time.strftime("relay-%Y%m%d-%H%M%S.trace")
         try:
             self.trace = TraceWriter(path)
             feed = LiveFeed()
             relay = Relay(RelayConfig(self.bind.text().strip() or "0.0.0.0", self.port.value(),
-                                      *target, listen_tls=listen_tls), trace=self.trace,
+                                      *target, listen_tls=listen_tls,
+                                      upstream_tls=upstream_tls), trace=self.trace,
                           on_end=lambda _i, report: self.ended.emit(report), on_event=feed)
             relay.start()
             self.source = (path.name, "relay trace")
@@ -209,7 +240,8 @@ class RelayTab(RunTab):
         self.bridge.received.connect(self.add_live)
         host, port = relay.address
         self.status.setText(f"Listening on {host}:{port}{' (TLS)' if listen_tls else ''}, "
-                            f"forwarding to {target[0]}:{target[1]}; trace {path}")
+                            f"forwarding to {target[0]}:{target[1]}"
+                            f"{' over TLS' if upstream_tls else ''}; trace {path}")
         self.start_button.setText("Stop relay")
 
     def stop(self) -> None:
