@@ -12,12 +12,12 @@ import subprocess
 from pydicom import dcmwrite
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit, QPushButton, QSpinBox, QTabWidget
+from PySide6.QtWidgets import QLineEdit, QPushButton, QTabWidget
 
-from pacs_console.ui.main_window import PANELS, MainWindow
+from pacs_console.ui.main_window import PANELS
 from tests.core.relay.support import still_running
 from tests.dicom_samples import ct_series
-from tests.ui.acceptance.test_relay_tab import _port, _type_into
+from tests.ui.acceptance.test_relay_tab import _port, _type_into, open_window, relay_to
 
 FILES = 5
 
@@ -49,17 +49,11 @@ def test_live_rows_appear_while_the_association_runs(qtbot, ctx, tmp_path):
     for n, ds in enumerate(ct_series(FILES, size=64)):
         files.append(tmp_path / f"ct{n}.dcm")
         dcmwrite(files[-1], ds, enforce_file_format=True)
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
+    window = open_window(qtbot, ctx)
     modality = None
     try:
         tab = _relay_tab(window)
-        _type_into(tab.findChild(QSpinBox, "relay-port").lineEdit(), "0")
-        _type_into(tab.findChild(QLineEdit, "relay-bind"), "127.0.0.1")
-        _type_into(tab.findChild(QLineEdit, "relay-target"), f"127.0.0.1:{up}")
+        relay_to(tab, up)
         start = tab.findChild(QPushButton, "relay-start")
         QTest.mouseClick(start, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(), timeout=10000)
@@ -103,16 +97,10 @@ def test_a_modality_over_tls_from_clicks(qtbot, ctx, tmp_path):
     ae = make_ae("WARD_WS", supported=["1.2.840.10008.1.1"])
     ae.require_called_aet = False
     server = ae.start_server(("127.0.0.1", up), block=False)
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
+    window = open_window(qtbot, ctx)
     try:
         tab = _relay_tab(window)
-        _type_into(tab.findChild(QSpinBox, "relay-port").lineEdit(), "0")
-        _type_into(tab.findChild(QLineEdit, "relay-bind"), "127.0.0.1")
-        _type_into(tab.findChild(QLineEdit, "relay-target"), f"127.0.0.1:{up}")
+        relay_to(tab, up)
         _type_into(tab.findChild(QLineEdit, "relay-cert"), str(tmp_path / "nowhere.pem"))
         start = tab.findChild(QPushButton, "relay-start")
         QTest.mouseClick(start, Qt.MouseButton.LeftButton)

@@ -11,13 +11,12 @@ import subprocess
 from pydicom import dcmwrite
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 
-from pacs_console.ui.main_window import MainWindow
 from tests.dicom_samples import ct_series
 from tests.pki import make_pki
 from tests.ui.acceptance.test_relay_live import _live, _relay_tab
-from tests.ui.acceptance.test_relay_tab import _port, _type_into
+from tests.ui.acceptance.test_relay_tab import _port, _type_into, open_window, relay_to
 
 
 def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_path):
@@ -31,16 +30,10 @@ def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_pat
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     image = tmp_path / "ct.dcm"
     dcmwrite(image, next(iter(ct_series(1, size=64))), enforce_file_format=True)
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
+    window = open_window(qtbot, ctx)
     try:
         tab = _relay_tab(window)
-        _type_into(tab.findChild(QSpinBox, "relay-port").lineEdit(), "0")
-        _type_into(tab.findChild(QLineEdit, "relay-bind"), "127.0.0.1")
-        _type_into(tab.findChild(QLineEdit, "relay-target"), f"127.0.0.1:{up}")
+        relay_to(tab, up)
         tick = tab.findChild(QCheckBox, "relay-pacs-tls")
         assert tick.isVisible() and not tick.isChecked()
         QTest.mouseClick(tick, Qt.MouseButton.LeftButton)

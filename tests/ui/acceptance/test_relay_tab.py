@@ -30,16 +30,29 @@ def _type_into(widget, text: str) -> None:
     QTest.keyClicks(widget, text)
 
 
-def test_relay_tab_from_clicks(qtbot, ctx):
-    up = _port()
-    ae = make_ae("WARD_WS", supported=[VERIFICATION])
-    ae.require_called_aet = False
-    server = ae.start_server(("127.0.0.1", up), block=False)
+def open_window(qtbot, ctx) -> MainWindow:
+    """The real main window at 1366x768, shown."""
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.resize(1366, 768)
     window.show()
     qtbot.waitExposed(window)
+    return window
+
+
+def relay_to(tab, port: int) -> None:
+    """Type what a person types to relay from an OS-assigned loopback port to 127.0.0.1:PORT."""
+    _type_into(tab.findChild(QSpinBox, "relay-port").lineEdit(), "0")
+    _type_into(tab.findChild(QLineEdit, "relay-bind"), "127.0.0.1")
+    _type_into(tab.findChild(QLineEdit, "relay-target"), f"127.0.0.1:{port}")
+
+
+def test_relay_tab_from_clicks(qtbot, ctx):
+    up = _port()
+    ae = make_ae("WARD_WS", supported=[VERIFICATION])
+    ae.require_called_aet = False
+    server = ae.start_server(("127.0.0.1", up), block=False)
+    window = open_window(qtbot, ctx)
     try:
         nav = window.nav
         QTest.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton,
