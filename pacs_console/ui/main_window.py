@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from pacs_console import __version__
 from pacs_console.core.context import Context
 from pacs_console.paths import resource_path
+from pacs_console.ui import workers
 from pacs_console.ui.bridge import QueueBridge
 from pacs_console.ui.db_watch import DataWatch, follow
 from pacs_console.ui.panels.coming import ComingPanel
@@ -39,6 +40,11 @@ _NAV_ICONS = {"Discovery": QStyle.StandardPixmap.SP_DriveNetIcon,
               "Reports": QStyle.StandardPixmap.SP_FileDialogDetailedView,
               "Sync": QStyle.StandardPixmap.SP_BrowserReload,
               "Knowledge": QStyle.StandardPixmap.SP_FileDialogInfoView}
+
+
+def _certificate_text(cert) -> str:
+    return (f"{cert.name}, {cert.organisation}\nSHA-256 {cert.fingerprint_sha256}\n"
+            f"valid until {cert.not_after:%Y-%m-%d}" if cert else "")
 
 
 class MainWindow(QMainWindow):
@@ -157,15 +163,27 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from pacs_console.core.reports.certs import certificate_info
 
-        cert = certificate_info(self.ctx.paths.data)  # a 1 KB file: the public part only
-        text = (f"{cert.name}, {cert.organisation}\nSHA-256 {cert.fingerprint_sha256}\n"
-                f"valid until {cert.not_after:%Y-%m-%d}" if cert else "")
+        # The certificate (a 1 KB file: the public part only) is read on a worker.
+        workers.start(certificate_info, self.ctx.paths.data,
+                      on_result=lambda cert: self._settings_dialog(_certificate_text(cert)),
+                      on_error=lambda exc: self._settings_dialog(
+                          f"Cannot read the signing certificate: {exc}"))
+
+    def _settings_dialog(self, text: str) -> None:
         scp = self.ctx.scp
         dialog = SettingsDialog(self.ctx.settings, self, certificate=text,
                                 scp_listening=scp.port if scp is not None and scp.running else 0)
         if dialog.exec():
-            self.ctx.save_settings(dialog.value())
-            self.status.update_scp()
+            # Written on a worker; the bar says so only once the file is written.
+            workers.start(self.ctx.save_settings, dialog.value(), on_result=self._settings_saved,
+                          on_error=self._settings_not_saved)
+
+    def _settings_saved(self, _none) -> None:
+        self.status.update_scp()
+        self.status.showMessage("Settings saved.", 5000)
+
+    def _settings_not_saved(self, exc: Exception) -> None:
+        self.status.showMessage(f"Settings not saved: {getattr(exc, 'strerror', None) or exc}")
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About PACS Console",

@@ -35,6 +35,7 @@ from pacs_console.ui.models.rows_model import RowsModel
 from pacs_console.ui.widgets.page_preview import PagePreview
 from pacs_console.ui.widgets.panel_parts import column, empty_state, pane, panel_heading, split
 from pacs_console.ui.widgets.signature_pad import SignatureCapture
+from pacs_console.ui.widgets.signing_secret import certificate_state, signing_secret
 
 SAMPLE = -1  # the combo's "sample visit" entry
 
@@ -47,6 +48,15 @@ def _load_visits(ctx: Context) -> list:
     from pacs_console.core.incidents.sites import list_visits
 
     return list_visits(ctx.db)
+
+
+def _prepare(ctx: Context, visit_id, extras: Extras, profile, sign: bool):
+    """On a worker: keep the visit's draft, then (signing a real visit) what the certificate
+    and keyring say signing must ask; None when nothing is to be asked."""
+    if visit_id == SAMPLE:
+        return None
+    report_store.save_extras(ctx.paths.data, visit_id, extras)
+    return certificate_state(ctx, profile) if sign else None
 
 
 def _list_with_state(data_dir: Path, company_ca: str = "") -> list[dict]:
@@ -138,7 +148,7 @@ class ReportsPanel(QWidget):
         text_scroll.setWidgetResizable(True)
         text_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         text_scroll.setWidget(text)
-        tabs = QTabWidget()
+        tabs = self.forms = QTabWidget()  # disabled while a visit's draft is read
         tabs.addTab(text_scroll, "Content")
         signatures_scroll = QScrollArea()
         signatures_scroll.setWidgetResizable(True)
@@ -206,7 +216,19 @@ class ReportsPanel(QWidget):
         visit_id = self.visit.currentData()
         if visit_id is None or visit_id == SAMPLE:
             return
-        self.set_extras(report_store.load_extras(self.ctx.paths.data, visit_id))
+        self.forms.setEnabled(False)  # nothing typed now is overwritten by the draft read
+        workers.start(report_store.load_extras, self.ctx.paths.data, visit_id,
+                      on_result=lambda extras: self._extras_loaded(visit_id, extras),
+                      on_error=self._extras_failed)
+
+    def _extras_loaded(self, visit_id, extras: Extras) -> None:
+        if self.visit.currentData() == visit_id:
+            self.set_extras(extras)
+            self.forms.setEnabled(True)
+
+    def _extras_failed(self, exc: Exception) -> None:
+        self.forms.setEnabled(True)
+        self.show_error(exc)
 
     # -- the free text ---------------------------------------------------------------------
     def extras(self) -> Extras:
@@ -266,22 +288,28 @@ class ReportsPanel(QWidget):
         if visit_id is None:
             self.status.setText("Pick a visit first (start one on the Incidents panel).")
             return
-        extras = self.extras()
-        if visit_id != SAMPLE:
-            report_store.save_extras(self.ctx.paths.data, visit_id, extras)
-        ask = None
+        extras, profile = self.extras(), load_profile(self.ctx.settings)
+        self._busy(True)
+        # The draft is saved and the certificate read on a worker; the dialogs then ask here.
+        workers.start(_prepare, self.ctx, visit_id, extras, profile, sign,
+                      on_result=lambda state: self._prepared(sign, visit_id, extras, profile,
+                                                             state),
+                      on_error=self._failed)
+
+    def _prepared(self, sign: bool, visit_id, extras: Extras, profile, state) -> None:
         settings = self.ctx.settings
-        profile = load_profile(settings)
         sample = visit_id == SAMPLE
-        if sign and not sample:
-            ask = self._signing_secret(profile)
+        ask = None
+        if state is not None:
+            # Everything signing must ask, asked here on the GUI thread (False = stop).
+            ask = signing_secret(self, profile, state, self.status.setText)
             if ask is False:
+                self._busy(False)
                 return
         # Only signed reports of real visits are kept and listed; previews and the sample
         # stay in a temporary folder.
         register = sign and not sample
         out = None if register else self.preview_dir / ("signed.pdf" if sign else "preview.pdf")
-        self._busy(True)
         self.worker = workers.start(
             report_store.build_report, self._source(visit_id, extras), self.ctx.paths.data,
             self.ctx.secrets, out=out, register=register, sign=sign, sample=sample,
@@ -292,11 +320,9 @@ class ReportsPanel(QWidget):
             on_result=self._built, on_error=self.show_error,
             on_finished=lambda: self._busy(False))
 
-    def _signing_secret(self, profile):
-        """Everything signing must ask, asked here on the GUI thread (False = stop)."""
-        from pacs_console.ui.widgets.signing_secret import signing_secret
-
-        return signing_secret(self, self.ctx, profile, self.status.setText)
+    def _failed(self, exc: Exception) -> None:
+        self._busy(False)
+        self.show_error(exc)
 
     def _busy(self, busy: bool) -> None:
         for button in (self.preview_button, self.sign_button):

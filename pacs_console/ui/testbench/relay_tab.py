@@ -45,6 +45,45 @@ def _open(path: str):
     return read_any(path)
 
 
+class _TlsUnusable(Exception):
+    """The listening certificate or key cannot be loaded (the cause says why)."""
+
+
+class _PacsTlsUnusable(Exception):
+    """The CA, certificate or key for TLS to the PACS cannot be loaded (the cause says why)."""
+
+
+def _start_relay(config, pacs_tls: tuple, path: Path, on_end):
+    """On a worker: load the TLS certificates and keys (``pacs_tls``: tls_to_pacs's arguments),
+    open the trace, listen. (relay, live feed, trace writer); nothing is left open on failure."""
+    from dataclasses import replace
+
+    from pacs_console.core.relay.live import LiveFeed
+    from pacs_console.core.relay.server import Relay, tls_to_pacs
+    from pacs_console.core.relay.tracefile import TraceWriter
+
+    if config.listen_tls is not None:
+        from pacs_console.core.dicom.wire.tls import server_context
+
+        try:
+            server_context(config.listen_tls.cert_file, config.listen_tls.key_file)
+        except (OSError, ValueError) as exc:
+            raise _TlsUnusable(str(exc)) from exc
+    try:
+        config = replace(config, upstream_tls=tls_to_pacs(*pacs_tls))
+    except (OSError, ValueError) as exc:
+        raise _PacsTlsUnusable(str(exc)) from exc
+    trace = TraceWriter(path)
+    try:
+        feed = LiveFeed()
+        relay = Relay(config, trace=trace, on_end=on_end, on_event=feed)
+        relay.start()
+    except BaseException:
+        trace.finish()
+        raise
+    return relay, feed, trace
+
+
 def _open_incidents(ctx: Context) -> list:
     from pacs_console.core.incidents.queries import IncidentFilter, list_incidents
 
@@ -191,10 +230,7 @@ class RelayTab(RunTab):
         if self.relay is not None:
             self.stop()
             return
-        from pacs_console.core.relay.live import LiveFeed
-        from pacs_console.core.relay.server import Relay, RelayConfig, parse_target, tls_to_pacs
-        from pacs_console.core.relay.tracefile import TraceWriter
-        from pacs_console.ui.bridge import QueueBridge
+        from pacs_console.core.relay.server import RelayConfig, parse_target
 
         target = parse_target(self.target.text().strip())
         if isinstance(target, str):
@@ -202,47 +238,50 @@ class RelayTab(RunTab):
             return
         listen_tls = None
         if self.cert.text().strip():
-            from pacs_console.core.dicom.wire.tls import TlsConfig, server_context
+            from pacs_console.core.dicom.wire.tls import TlsConfig
 
             listen_tls = TlsConfig(cert_file=self.cert.text().strip(),
                                    key_file=self.key.text().strip())
-            try:
-                server_context(listen_tls.cert_file, listen_tls.key_file)
-            except (OSError, ValueError) as exc:
-                self.status.setText(f"TLS certificate or key not usable: {exc}")
-                return
         given = {name: field.text().strip() for name, field in self.pacs_files.items()}
-        try:
-            upstream_tls = tls_to_pacs(self.pacs_tls.isChecked(), given["ca"], given["cert"],
-                                       given["key"], given["name"])
-        except (OSError, ValueError) as exc:
-            self.status.setText("TLS to the PACS: CA, certificate or key not usable: "
-                                f"{getattr(exc, 'strerror', None) or exc}")
-            return
+        pacs_tls = (self.pacs_tls.isChecked(), given["ca"], given["cert"], given["key"],
+                    given["name"])
+        config = RelayConfig(self.bind.text().strip() or "0.0.0.0", self.port.value(), *target,
+                             listen_tls=listen_tls)
         path = self.ctx.paths.data / "traces" / time.strftime("relay-%Y%m%d-%H%M%S.trace")
-        try:
-            self.trace = TraceWriter(path)
-            feed = LiveFeed()
-            relay = Relay(RelayConfig(self.bind.text().strip() or "0.0.0.0", self.port.value(),
-                                      *target, listen_tls=listen_tls,
-                                      upstream_tls=upstream_tls), trace=self.trace,
-                          on_end=lambda _i, report: self.ended.emit(report), on_event=feed)
-            relay.start()
-            self.source = (path.name, "relay trace")
-        except (OSError, ValueError) as exc:
-            if self.trace is not None:
-                self.trace.finish()
-                self.trace = None
-            self.status.setText(f"Cannot start the relay: {getattr(exc, 'strerror', None) or exc}")
-            return
-        self.relay, self.feed = relay, feed
-        self.bridge = QueueBridge(feed.queue, interval_ms=100, max_batch=LIVE_ROWS, parent=self)
+        # The certificates, the keys and the trace file are opened on a worker; the tab says it
+        # listens only once the relay does.
+        self.start_button.setEnabled(False)
+        self.status.setText("Starting the relay…")
+        workers.start(_start_relay, config, pacs_tls, path,
+                      lambda _i, report: self.ended.emit(report),
+                      on_result=lambda started: self._started(started, path),
+                      on_error=self._not_started,
+                      on_finished=lambda: self.start_button.setEnabled(True))
+
+    def _started(self, started, path: Path) -> None:
+        from pacs_console.ui.bridge import QueueBridge
+
+        self.relay, self.feed, self.trace = started
+        config = self.relay.config
+        self.source = (path.name, "relay trace")
+        self.bridge = QueueBridge(self.feed.queue, interval_ms=100, max_batch=LIVE_ROWS,
+                                  parent=self)
         self.bridge.received.connect(self.add_live)
-        host, port = relay.address
-        self.status.setText(f"Listening on {host}:{port}{' (TLS)' if listen_tls else ''}, "
-                            f"forwarding to {target[0]}:{target[1]}"
-                            f"{' over TLS' if upstream_tls else ''}; trace {path}")
+        host, port = self.relay.address
+        self.status.setText(f"Listening on {host}:{port}{' (TLS)' if config.listen_tls else ''}, "
+                            f"forwarding to {config.upstream_host}:{config.upstream_port}"
+                            f"{' over TLS' if config.upstream_tls else ''}; trace {path}")
         self.start_button.setText("Stop relay")
+
+    def _not_started(self, exc: Exception) -> None:
+        if isinstance(exc, _TlsUnusable):
+            self.status.setText(f"TLS certificate or key not usable: {exc.__cause__}")
+        elif isinstance(exc, _PacsTlsUnusable):
+            cause = exc.__cause__
+            self.status.setText("TLS to the PACS: CA, certificate or key not usable: "
+                                f"{getattr(cause, 'strerror', None) or cause}")
+        else:
+            self.status.setText(f"Cannot start the relay: {getattr(exc, 'strerror', None) or exc}")
 
     def stop(self) -> None:
         relay, self.relay = self.relay, None

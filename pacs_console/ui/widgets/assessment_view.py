@@ -235,31 +235,45 @@ class AssessmentView(RunControl, QWidget):
                             f"{record.title}")
 
     def save_report(self) -> None:
-        from pacs_console.core.assess.report import save_in_reports, sign_with_profile
         from pacs_console.core.profile import load_profile
-        from pacs_console.ui.widgets.signing_secret import signing_secret
+        from pacs_console.ui.widgets.signing_secret import certificate_state
 
         if self.saved is None:
             return
         profile = load_profile(self.ctx.settings)
+        self.report_button.setEnabled(False)
+        # The certificate and keyring are read on a worker; the dialogs then ask here.
+        workers.start(certificate_state, self.ctx, profile,
+                      on_result=lambda state: self._sign_report(profile, state),
+                      on_error=self._report_failed)
+
+    def _sign_report(self, profile, state) -> None:
+        from pacs_console.core.assess.report import save_in_reports, sign_with_profile
+        from pacs_console.ui.widgets.signing_secret import signing_secret
+
         # The profile, a first certificate, the passphrase: asked here, before the work starts.
-        ask = signing_secret(self, self.ctx, profile, self.status.setText)
-        if ask is False:
+        ask = signing_secret(self, profile, state, self.status.setText)
+        if ask is False or self.saved is None:
+            self.report_button.setEnabled(True)
             return
         data, comparison = self.saved.data, self.saved.comparison
+        data_dir, secrets = self.ctx.paths.data, self.ctx.secrets
 
         def build():
-            pdf = sign_with_profile(self.ctx.paths.data, self.ctx.secrets, data, comparison,
+            pdf = sign_with_profile(data_dir, secrets, data, comparison,
                                     engineer=profile.name, organisation=profile.organisation,
                                     ask=ask)
-            return save_in_reports(self.ctx.paths.data, pdf, data)
+            return save_in_reports(data_dir, pdf, data)
 
-        self.report_button.setEnabled(False)
         self.status.setText("Signing the security assessment report ...")
         workers.start(build, on_result=lambda path: self.status.setText(
                           f"Signed report saved: {path}"),
                       on_error=self.show_error,
                       on_finished=lambda: self.report_button.setEnabled(True))
+
+    def _report_failed(self, exc: Exception) -> None:
+        self.report_button.setEnabled(True)
+        self.show_error(exc)
 
     def show_error(self, exc: Exception) -> None:
         if isinstance(exc, ConsoleError):

@@ -1,6 +1,7 @@
 """What signing a report must ask the engineer, asked on the GUI thread before the work starts:
 the profile, whether a first signing creates the certificate, and the certificate's passphrase
-(a masked field; typed twice when it is new). Used by every window that signs (visit reports,
+(a masked field; typed twice when it is new); the files they depend on are read on a worker
+first (``certificate_state``). Used by every window that signs (visit reports,
 security assessment reports). The passphrase typed here is held in memory only: it goes to the
 signing work as the answer to its question, and the core keeps it for the session as it keeps
 any passphrase (``core.reports.certs``)."""
@@ -41,12 +42,24 @@ def ask_passphrase(parent: QWidget, new: bool = False) -> str | None:
     return None
 
 
-def signing_secret(parent: QWidget, ctx, profile, say: Callable[[str], None]):
-    """None: signing needs to ask nothing; a one-argument callable answering the signing
-    work's passphrase question; False: stop (``say`` has told the engineer why)."""
+def certificate_state(ctx, profile) -> tuple[bool, bool]:
+    """(whether signing creates the certificate, whether it must ask the passphrase): reads the
+    certificate and the keyring, so it runs on a worker before ``signing_secret`` asks."""
     from pacs_console.core.reports.certs import creating_certificate, needs_passphrase
 
-    data, secrets = ctx.paths.data, ctx.secrets
+    if not profile.complete:
+        return False, False
+    data = ctx.paths.data
+    return (creating_certificate(data, profile.name, profile.organisation),
+            needs_passphrase(data, ctx.secrets, profile.name, profile.organisation))
+
+
+def signing_secret(parent: QWidget, profile, state: tuple[bool, bool],
+                   say: Callable[[str], None]):
+    """None: signing needs to ask nothing; a one-argument callable answering the signing
+    work's passphrase question; False: stop (``say`` has told the engineer why). ``state`` is
+    what ``certificate_state`` found on a worker; only dialogs run here, on the GUI thread."""
+    creating, needs = state
     if not profile.complete:
         say("Not signed: set your name and organisation first "
             "(File > Settings > Engineer profile).")
@@ -54,7 +67,6 @@ def signing_secret(parent: QWidget, ctx, profile, say: Callable[[str], None]):
                                 "Reports are signed in your name. Set your name and "
                                 "organisation in File > Settings first.")
         return False
-    creating = creating_certificate(data, profile.name, profile.organisation)
     if creating:
         answer = QMessageBox.question(
             parent, "Create your signing certificate",
@@ -64,7 +76,7 @@ def signing_secret(parent: QWidget, ctx, profile, say: Callable[[str], None]):
         if answer != QMessageBox.StandardButton.Yes:
             say("Not signed.")
             return False
-    if not needs_passphrase(data, secrets, profile.name, profile.organisation):
+    if not needs:
         return None
     secret = ask_passphrase(parent, new=creating)
     if not secret:

@@ -11,6 +11,7 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtWidgets import QCheckBox, QLabel
 
+from tests.ui.acceptance.gui_thread import gui_thread_opens, gui_thread_sql
 from tests.ui.layout_probe import status_clipped
 
 
@@ -71,8 +72,13 @@ def test_the_storage_scp_says_when_it_accepts_any_calling_ae(console):
         assert accept_any.isChecked()
         dialog.click("OK")
 
-    with console.dialogs(doors):
-        console.menu("File", "Settings…")
+    with gui_thread_opens() as opened, gui_thread_sql() as sql:
+        with console.dialogs(doors):
+            console.menu("File", "Settings…")
+        # Said once the worker has written the file: the certificate was read there too.
+        console.wait_for(lambda: "Settings saved." in console.status_text(), 10,
+                         "the settings saved", observe=console.status_text)
+    assert opened == [] and sql == [], (opened, sql)
     console.click(button)
     console.wait_text(button, "Storage SCP: stopped", 5)
     console.click(button)
