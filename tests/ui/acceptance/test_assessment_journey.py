@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QTabWidget
 from tests.core.assess.peers import ConfiguredOrthanc
 from tests.peers.net import addr, free_port
 from tests.ui.acceptance.dialogs import press
+from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens, gui_thread_sql
 from tests.ui.acceptance.window import Console
 
 SITE = "Cape Coast Teaching"
@@ -82,6 +83,8 @@ def test_assess_a_site_make_an_incident_and_sign_the_report(console):
         console.wait_text(view.status, "profile", 60)
         with console.dialogs(_settings):
             console.menu("File", "Settings…")
+        console.wait_for(lambda: "Settings saved." in console.status_text(), 10,
+                         "the settings saved", observe=console.status_text)
         with console.dialogs(press("Yes")) as seen:  # the first signing makes the certificate
             console.click_button("Save signed report", view)
         assert seen[0].title == "Create your signing certificate"
@@ -133,19 +136,22 @@ def test_the_report_asks_for_the_passphrase_it_cannot_find(console, monkeypatch)
     console.click_button("Start assessment", view)
     console.wait_text(view.status, "nothing was assessed", 90)  # nobody answers there
 
-    with console.dialogs(_type_passphrase("not the passphrase")):
-        console.click_button("Save signed report", view)
-    console.wait_text(view.status, "does not open", 60)
-    with console.dialogs(press("Cancel")) as seen:
-        console.click_button("Save signed report", view)
-    assert seen[0].title == "Signing certificate"
-    console.wait_text(view.status, "Not signed: the certificate's passphrase is needed", 10)
+    # The certificate is read, and the report signed and saved, off the window's thread.
+    with gui_thread_opens() as opened, gui_thread_sql() as sql:
+        with console.dialogs(_type_passphrase("not the passphrase")):
+            console.click_button("Save signed report", view)
+        console.wait_text(view.status, "does not open", 60)
+        with console.dialogs(press("Cancel")) as seen:
+            console.click_button("Save signed report", view)
+        assert seen[0].title == "Signing certificate"
+        console.wait_text(view.status, "Not signed: the certificate's passphrase is needed", 10)
 
-    with console.dialogs(_type_passphrase(KNOWN)):
-        console.click_button("Save signed report", view)
-    status = console.wait_text(view.status, "Signed report saved", 120)
-    path = status.split("Signed report saved: ", 1)[1].strip()
-    signature = subprocess.run(["pdfsig", path], capture_output=True, text=True).stdout
+        with console.dialogs(_type_passphrase(KNOWN)):
+            console.click_button("Save signed report", view)
+        status = console.wait_text(view.status, "Signed report saved", 120)
+        path = status.split("Signed report saved: ", 1)[1].strip()
+        signature = subprocess.run(["pdfsig", path], capture_output=True, text=True).stdout
+    assert besides_known(opened) == [] and sql == [], (opened, sql)
     assert "Akosua Mensah" in signature
 
     # This session remembers it: the report is signed again without any dialog.

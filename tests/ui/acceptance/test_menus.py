@@ -21,6 +21,8 @@ def test_settings_from_the_file_menu_validates_and_saves(console):
 
     with console.dialogs(engineer):
         console.menu("File", "Settings…")
+    console.wait_for(lambda: "Settings saved." in console.status_text(), 10,
+                     "the settings saved", observe=console.status_text)
     assert console.ctx.settings.engineer_name == "Ama Owusu"
     assert '"engineer_name": "Ama Owusu"' in console.ctx.paths.settings_file.read_text()
 

@@ -88,6 +88,8 @@ def test_preview_sign_and_verify_a_visit_report(person: Person):
     assert "set your name and organisation first" in _status(person)
     with person.console.dialogs(_profile("Ama Mensah", "Northern Imaging Services")):
         person.console.menu("File", "Settings…")
+    person.console.wait_for(lambda: "Settings saved." in person.console.status_text(), 10,
+                            "the settings saved", observe=person.console.status_text)
     # The first signing makes the engineer's certificate from the profile, after asking.
     with person.console.dialogs(press("Yes")) as seen:
         person.press("Generate and sign", panel)

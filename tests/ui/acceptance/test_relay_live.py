@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLineEdit, QPushButton, QTabWidget
 from pacs_console.ui.main_window import PANELS
 from tests.core.relay.support import still_running
 from tests.dicom_samples import ct_series
+from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
 from tests.ui.acceptance.test_relay_tab import _port, _type_into, open_window, relay_to
 
 FILES = 5
@@ -103,14 +104,19 @@ def test_a_modality_over_tls_from_clicks(qtbot, ctx, tmp_path):
         relay_to(tab, up)
         _type_into(tab.findChild(QLineEdit, "relay-cert"), str(tmp_path / "nowhere.pem"))
         start = tab.findChild(QPushButton, "relay-start")
-        QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-        assert "TLS certificate or key not usable" in tab.status.text()
-        assert start.text() == "Start relay"
-        cert, key = pki["good"]
-        _type_into(tab.findChild(QLineEdit, "relay-cert"), cert)
-        _type_into(tab.findChild(QLineEdit, "relay-key"), key)
-        QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(), timeout=10000)
+        # The certificate and key are loaded, and the trace opened, off the window's thread.
+        with gui_thread_opens() as opened:
+            QTest.mouseClick(start, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: "TLS certificate or key not usable" in tab.status.text()
+                            and start.isEnabled(), timeout=10000)
+            assert start.text() == "Start relay"
+            cert, key = pki["good"]
+            _type_into(tab.findChild(QLineEdit, "relay-cert"), cert)
+            _type_into(tab.findChild(QLineEdit, "relay-key"), key)
+            QTest.mouseClick(start, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
+                            timeout=10000)
+        assert besides_known(opened) == [], opened
         assert "(TLS)" in tab.status.text()
         port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
         plain = subprocess.run(["/usr/bin/echoscu", "-aet", "CTSCANNER", "-aec", "WARD_WS",

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 
 from tests.dicom_samples import ct_series
 from tests.pki import make_pki
+from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
 from tests.ui.acceptance.test_relay_live import _live, _relay_tab
 from tests.ui.acceptance.test_relay_tab import _port, _type_into, open_window, relay_to
 
@@ -41,12 +42,17 @@ def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_pat
         ca = tab.findChild(QLineEdit, "relay-pacs-ca")
         _type_into(ca, str(tmp_path / "nowhere-ca.pem"))
         start = tab.findChild(QPushButton, "relay-start")
-        QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-        assert tab.status.text().startswith("TLS to the PACS: CA, certificate or key not usable")
-        assert start.text() == "Start relay"
-        _type_into(ca, pki["ca"])
-        QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(), timeout=10000)
+        with gui_thread_opens() as opened:  # the CA and the trace are opened by a worker
+            QTest.mouseClick(start, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: tab.status.text().startswith(
+                "TLS to the PACS: CA, certificate or key not usable") and start.isEnabled(),
+                timeout=10000)
+            assert start.text() == "Start relay"
+            _type_into(ca, pki["ca"])
+            QTest.mouseClick(start, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
+                            timeout=10000)
+        assert besides_known(opened) == [], opened
         assert f"forwarding to 127.0.0.1:{up} over TLS" in tab.status.text()
         port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
         done = subprocess.run(["/usr/bin/storescu", "-aet", "CTSCANNER", "-aec", "TLSPACS",

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLineEdit, QPushButton, QSpinBox, QTabWidget
 
 from pacs_console.core.dicom.wire.ae import make_ae
 from pacs_console.ui.main_window import PANELS, MainWindow
+from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
 
 VERIFICATION = "1.2.840.10008.1.1"
 
@@ -66,8 +67,11 @@ def test_relay_tab_from_clicks(qtbot, ctx):
         _type_into(tab.findChild(QLineEdit, "relay-bind"), "127.0.0.1")
         _type_into(tab.findChild(QLineEdit, "relay-target"), f"127.0.0.1:{up}")
         start = tab.findChild(QPushButton, "relay-start")
-        QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(), timeout=10000)
+        with gui_thread_opens() as opened:  # the trace file is opened by a worker
+            QTest.mouseClick(start, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
+                            timeout=10000)
+        assert besides_known(opened) == [], opened
         port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
         trace = re.search(r"trace (\S+)", tab.status.text())[1]
         assert start.text() == "Stop relay"

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QTableView, QTabWidget, QWidget
 
 from pacs_console.core.incidents import sites
 from pacs_console.core.settings import updated
+from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens, gui_thread_sql
 from tests.ui.acceptance.window import close_console, open_console, press
 
 SITE = "Tamale Teaching Hospital"
@@ -56,27 +57,30 @@ def test_sign_a_visit_report_with_drawn_signatures_and_find_the_draft_again(cons
     sites.save_site(ctx.db, SITE, region="Northern")
     sites.start_visit(ctx.db, SITE, engineer="Yaw Osei-Bonsu", purpose="CT to archive")
     panel = console.choose_nav("Reports")
-    _choose_visit(console, panel)
-    console.type_into(console.field_for_label(panel, "Executive summary"),
-                      "CT sends again; worklist pending the RIS vendor.")
-    console.type_into(console.field_for_label(panel, "Parts used\n(part; qty; serial; note)"),
-                      "Patch cable; 2; ; WS3")
-    console.type_into(console.field_for_label(panel, "Rating (1-5)"), "4")
+    # The draft, the certificate and the signing: none of it read or written by the window.
+    with gui_thread_opens() as opened, gui_thread_sql() as sql:
+        _choose_visit(console, panel)
+        console.type_into(console.field_for_label(panel, "Executive summary"),
+                          "CT sends again; worklist pending the RIS vendor.")
+        console.type_into(console.field_for_label(panel, "Parts used\n(part; qty; serial; note)"),
+                          "Patch cable; 2; ; WS3")
+        console.type_into(console.field_for_label(panel, "Rating (1-5)"), "4")
 
-    tabs = next(t for t in panel.findChildren(QTabWidget) if t.isVisible())
-    console.choose_tab(tabs, "Signatures")
-    captures = [p.parentWidget() for p in panel.findChildren(QWidget, "signature-pad")]
-    _sign_on_pad(console, captures[0], "Abena Serwaa", "Radiology supervisor")
-    assert "Printed name" in _status(captures[0])
-    engineer = console.field_for_label(captures[1], "Printed name")
-    assert console.text(engineer) == "Yaw Osei-Bonsu"  # from Settings
-    _sign_on_pad(console, captures[1], "Yaw Osei-Bonsu")
+        tabs = next(t for t in panel.findChildren(QTabWidget) if t.isVisible())
+        console.choose_tab(tabs, "Signatures")
+        captures = [p.parentWidget() for p in panel.findChildren(QWidget, "signature-pad")]
+        _sign_on_pad(console, captures[0], "Abena Serwaa", "Radiology supervisor")
+        assert "Printed name" in _status(captures[0])
+        engineer = console.field_for_label(captures[1], "Printed name")
+        assert console.text(engineer) == "Yaw Osei-Bonsu"  # from Settings
+        _sign_on_pad(console, captures[1], "Yaw Osei-Bonsu")
 
-    with console.dialogs(press("Yes")) as seen:
-        console.click_button("Generate and sign", panel)
-    assert seen[0].title == "Create your signing certificate"
-    console.wait_for(lambda: "pages, signed" in _status(panel), 120, "the signed report",
-                     observe=lambda: _status(panel))
+        with console.dialogs(press("Yes")) as seen:
+            console.click_button("Generate and sign", panel)
+        assert seen[0].title == "Create your signing certificate"
+        console.wait_for(lambda: "pages, signed" in _status(panel), 120, "the signed report",
+                         observe=lambda: _status(panel))
+    assert besides_known(opened) == [] and sql == [], (opened, sql)
     table = console.find(QTableView, "reports-table", panel)
     console.wait_for(lambda: len(console.rows(table)) == 1, 10, "the report listed")
     headers = [table.model().headerData(c, Qt.Orientation.Horizontal)

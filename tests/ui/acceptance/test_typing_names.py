@@ -21,6 +21,8 @@ def test_an_engineer_types_a_ghanaian_name_and_sees_it_saved_and_shown(console):
 
     with console.dialogs(profile):
         console.menu("File", "Settings…")
+    console.wait_for(lambda: "Settings saved." in console.status_text(), 10,
+                     "the settings saved", observe=console.status_text)
     assert seen["typed"] == NAME  # every letter arrived, in order
     saved = json.loads(console.ctx.paths.settings_file.read_text(encoding="utf-8"))
     assert saved["engineer_name"] == NAME
