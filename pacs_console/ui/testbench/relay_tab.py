@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
+from pacs_console.ui.testbench.relay_start import PacsTlsUnusable, TlsUnusable, start_relay
 from pacs_console.ui.testbench.run_tab import RunTab
 from pacs_console.ui.widgets.panel_parts import button
 
@@ -43,45 +44,6 @@ def _open(path: str):
     from pacs_console.core.relay.capture import read_any
 
     return read_any(path)
-
-
-class _TlsUnusable(Exception):
-    """The listening certificate or key cannot be loaded (the cause says why)."""
-
-
-class _PacsTlsUnusable(Exception):
-    """The CA, certificate or key for TLS to the PACS cannot be loaded (the cause says why)."""
-
-
-def _start_relay(config, pacs_tls: tuple, path: Path, on_end):
-    """On a worker: load the TLS certificates and keys (``pacs_tls``: tls_to_pacs's arguments),
-    open the trace, listen. (relay, live feed, trace writer); nothing is left open on failure."""
-    from dataclasses import replace
-
-    from pacs_console.core.relay.live import LiveFeed
-    from pacs_console.core.relay.server import Relay, tls_to_pacs
-    from pacs_console.core.relay.tracefile import TraceWriter
-
-    if config.listen_tls is not None:
-        from pacs_console.core.dicom.wire.tls import server_context
-
-        try:
-            server_context(config.listen_tls.cert_file, config.listen_tls.key_file)
-        except (OSError, ValueError) as exc:
-            raise _TlsUnusable(str(exc)) from exc
-    try:
-        config = replace(config, upstream_tls=tls_to_pacs(*pacs_tls))
-    except (OSError, ValueError) as exc:
-        raise _PacsTlsUnusable(str(exc)) from exc
-    trace = TraceWriter(path)
-    try:
-        feed = LiveFeed()
-        relay = Relay(config, trace=trace, on_end=on_end, on_event=feed)
-        relay.start()
-    except BaseException:
-        trace.finish()
-        raise
-    return relay, feed, trace
 
 
 def _open_incidents(ctx: Context) -> list:
@@ -252,7 +214,7 @@ class RelayTab(RunTab):
         # listens only once the relay does.
         self.start_button.setEnabled(False)
         self.status.setText("Starting the relay…")
-        workers.start(_start_relay, config, pacs_tls, path,
+        workers.start(start_relay, config, pacs_tls, path,
                       lambda _i, report: self.ended.emit(report),
                       on_result=lambda started: self._started(started, path),
                       on_error=self._not_started,
@@ -274,9 +236,9 @@ class RelayTab(RunTab):
         self.start_button.setText("Stop relay")
 
     def _not_started(self, exc: Exception) -> None:
-        if isinstance(exc, _TlsUnusable):
+        if isinstance(exc, TlsUnusable):
             self.status.setText(f"TLS certificate or key not usable: {exc.__cause__}")
-        elif isinstance(exc, _PacsTlsUnusable):
+        elif isinstance(exc, PacsTlsUnusable):
             cause = exc.__cause__
             self.status.setText("TLS to the PACS: CA, certificate or key not usable: "
                                 f"{getattr(cause, 'strerror', None) or cause}")

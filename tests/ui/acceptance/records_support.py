@@ -93,7 +93,8 @@ class Person:
 
     def click(self, widget: QWidget, pos: QPoint | None = None) -> None:
         assert widget.isVisible(), f"{widget!r} is not visible"
-        assert widget.isEnabled(), f"{widget.objectName() or widget!r} is disabled"
+        # A person waits for a field that is greyed out while its content loads.
+        self.qtbot.waitUntil(widget.isEnabled, timeout=10000)
         if pos is None:
             QTest.mouseClick(widget, LEFT)
         else:
