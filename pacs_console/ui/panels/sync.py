@@ -381,12 +381,15 @@ class SyncPanel(QWidget):
         workers.start(_probe, self.ctx, on_result=self._probed)
 
     def _network_changed(self) -> None:
+        """The network interfaces changed (cable in, Wi-Fi joined): probe now. Read on a worker."""
         from pacs_console.core.sync import connectivity
 
-        signature = connectivity.network_signature()
-        if self._signature is not None and signature != self._signature:
-            self.tick()
-        self._signature = signature
+        def compare(signature) -> None:
+            if self._signature is not None and signature != self._signature:
+                self.tick()
+            self._signature = signature
+
+        workers.start(connectivity.network_signature, on_result=compare)
 
     def _probed(self, result) -> None:
         state, counts, has_token = result
