@@ -105,16 +105,6 @@ def test_spot_check_of_the_demo_pacs_then_a_changed_instance_on_orthanc(console,
                      10, "both spot-checks of Orthanc in History")
 
 
-def _compare(console, primary: str, copy: str):
-    """Open DR comparison, choose the two archives, click Compare: (the tab, its status)."""
-    _tests, compare = _archive_tab(console, "DR comparison")
-    status = console.find(name="dr-compare-status", parent=compare)
-    console.choose_combo(console.find(name="dr-primary", parent=compare), primary)
-    console.choose_combo(console.find(name="dr-copy", parent=compare), copy)
-    console.click_button("Compare", compare)
-    return compare, status
-
-
 def test_dr_comparison_demo_pacs_against_an_orthanc_copy_with_gaps(console, orthanc,
                                                                   _seeded_archive):
     replicated = _seeded_archive[1:]  # the first study never reached the DR copy
