@@ -16,6 +16,7 @@ from pydicom import dcmwrite
 from pacs_console.core.relay.server import Relay, RelayConfig
 from pacs_console.core.relay.tracefile import TraceWriter
 from tests.dicom_samples import ct_series
+from tests.loopback import LoopbackListener
 
 BIN = "/usr/bin/"
 
@@ -40,25 +41,18 @@ def cli_relay_to_scp(tmp_path, trace):
     return scp, scp_info, relay, first
 
 
-class Tap:
+class Tap(LoopbackListener):
     """Between the relay and the PACS: forwards and records each direction's bytes."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.to_peer, self.from_peer = bytearray(), bytearray()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._copy, args=(client, upstream, self.to_peer), daemon=True).start()
-            threading.Thread(target=self._copy, args=(upstream, client, self.from_peer), daemon=True).start()
+    def handle(self, conn: socket.socket) -> None:
+        upstream = socket.create_connection(self.target)
+        threading.Thread(target=self._copy, args=(conn, upstream, self.to_peer), daemon=True).start()
+        threading.Thread(target=self._copy, args=(upstream, conn, self.from_peer), daemon=True).start()
 
     @staticmethod
     def _copy(src, dst, record: bytearray) -> None:
@@ -69,9 +63,6 @@ class Tap:
             dst.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @contextmanager
@@ -114,6 +105,17 @@ def stored_hashes(orthanc) -> dict[str, str]:
         raw = urllib_get(orthanc.url + f"/instances/{instance}/file")
         out[uid] = hashlib.sha256(raw).hexdigest()
     return out
+
+
+def store_directly(orthanc, files, calling_ae: str) -> dict[str, str]:
+    """Store ``files`` straight to Orthanc with storescu, read back what it kept (SOP Instance
+    UID -> SHA-256 of the file), then empty Orthanc for the run through the relay."""
+    direct = dcmtk("storescu", "-aet", calling_ae, "-aec", orthanc.aet, orthanc.host,
+                   str(orthanc.dicom_port), *map(str, files))
+    assert direct.returncode == 0, direct.stderr
+    stored = stored_hashes(orthanc)
+    orthanc.clear()
+    return stored
 
 
 def urllib_get(url: str) -> bytes:
