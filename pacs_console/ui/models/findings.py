@@ -7,6 +7,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from pacs_console.ui.models.rows_model import append_streamed
+
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Host", "Port", "Verdict", "AE title", "Vendor", "Product", "Version",
            "Implementation", "Latency (ms)")
@@ -37,13 +39,7 @@ class FindingsModel(QAbstractTableModel):
         self.endResetModel()
 
     def append(self, findings) -> None:
-        findings = list(findings)
-        if not findings:
-            return
-        start = len(self.findings)
-        self.beginInsertRows(QModelIndex(), start, start + len(findings) - 1)
-        self.findings.extend(findings)
-        self.endInsertRows()
+        append_streamed(self, self.findings, findings)
 
     def finding(self, row: int):
         return self.findings[row] if 0 <= row < len(self.findings) else None

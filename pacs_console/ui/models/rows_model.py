@@ -9,6 +9,17 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 Index = QModelIndex | QPersistentModelIndex
 
 
+def append_streamed(model: QAbstractTableModel, rows: list, new) -> None:
+    """Add the batch ``new`` at the end of ``rows``, the list behind ``model``, telling its views."""
+    new = list(new)
+    if not new:
+        return
+    start = len(rows)
+    model.beginInsertRows(QModelIndex(), start, start + len(new) - 1)
+    rows.extend(new)
+    model.endInsertRows()
+
+
 class RowsModel(QAbstractTableModel):
     """Rows are dicts; ``columns`` picks and orders the keys shown, ``titles`` (optional) names
     them for a person (the key itself is the header's tooltip)."""
@@ -31,12 +42,7 @@ class RowsModel(QAbstractTableModel):
         self.endResetModel()
 
     def append_rows(self, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        start = len(self.rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
-        self.rows.extend(rows)
-        self.endInsertRows()
+        append_streamed(self, self.rows, rows)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
         return 0 if parent.isValid() else len(self.rows)
