@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -31,7 +30,7 @@ from PySide6.QtWidgets import (
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
 from pacs_console.ui.testbench.relay_start import PacsTlsUnusable, TlsUnusable, start_relay
-from pacs_console.ui.testbench.run_tab import RunTab
+from pacs_console.ui.testbench.run_tab import RunTab, port_box
 from pacs_console.ui.widgets.panel_parts import button
 
 COLUMNS = ("Started", "Calling → Called", "Result", "Messages", "Findings")
@@ -74,10 +73,7 @@ class RelayTab(RunTab):
         self.reports: list[dict] = []
         self.feed = None
         self.bridge = None
-        self.port = QSpinBox()
-        self.port.setObjectName("relay-port")
-        self.port.setRange(0, 65535)
-        self.port.setValue(11112)
+        self.port = port_box("relay-port", 11112)
         self.port.setToolTip("The port the modality sends to (0 = any free port)")
         self.bind = QLineEdit("0.0.0.0")
         self.bind.setObjectName("relay-bind")
