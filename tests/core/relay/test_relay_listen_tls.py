@@ -13,15 +13,9 @@ import pytest
 
 from pacs_console.core.dicom.wire.tls import TlsConfig
 from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, records
+from tests.core.relay import support
 from tests.core.relay.pdus import CT, EXPLICIT, rq
-from tests.core.relay.support import (
-    ct_files,
-    dcmtk,
-    relaying,
-    store_directly,
-    stored_hashes,
-    wait_for,
-)
+from tests.core.relay.support import ct_files, dcmtk, relaying, stored_hashes, wait_for
 from tests.core.wire_peers import serve, stop
 from tests.peers.plugin import SCU_AET
 from tests.pki import make_pki
@@ -43,7 +37,7 @@ def _storescu_tls(pki, address, aet: str, files, *client_cert: str):
 
 def test_storescu_over_tls_through_the_relay_to_orthanc(orthanc, pki, tmp_path):
     files = ct_files(tmp_path, 4)
-    stored_directly = store_directly(orthanc, files, SCU_AET)
+    stored_directly = support.store_directly(orthanc, files, SCU_AET)
     cert, key = pki["good"]
     with relaying(tmp_path, orthanc.host, orthanc.dicom_port, tap=True,
                   listen_tls=TlsConfig(cert_file=cert, key_file=key)) as (address, ended, trace, tap):

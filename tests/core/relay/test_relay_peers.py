@@ -10,15 +10,9 @@ import pytest
 
 from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.relay.tracefile import DATA_AC, DATA_RQ, records
+from tests.core.relay import support
 from tests.core.relay.pdus import CT, EXPLICIT, ct_dataset, encode, store_rq
-from tests.core.relay.support import (
-    ct_files,
-    dcmtk,
-    relaying,
-    store_directly,
-    stored_hashes,
-    wait_for,
-)
+from tests.core.relay.support import ct_files, dcmtk, relaying, stored_hashes, wait_for
 from tests.peers.plugin import MOVE_DEST_AET, SCU_AET
 
 pytestmark = pytest.mark.peers
@@ -30,7 +24,7 @@ def codes(report: dict) -> list[str]:
 
 def test_storescu_to_orthanc_byte_for_byte(orthanc, tmp_path):
     files = ct_files(tmp_path, 4)
-    stored_directly = store_directly(orthanc, files, SCU_AET)
+    stored_directly = support.store_directly(orthanc, files, SCU_AET)
     with relaying(tmp_path, orthanc.host, orthanc.dicom_port, tap=True) as (address, ended, trace, tap):
         done = dcmtk("storescu", "-aet", SCU_AET, "-aec", orthanc.aet, address[0],
                      str(address[1]), *map(str, files))
