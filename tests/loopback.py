@@ -8,12 +8,13 @@ import threading
 
 
 class LoopbackListener:
-    """Accepts on 127.0.0.1 until ``close()`` and hands every connection to ``handle`` (on the
-    accepting thread: start a thread there for long work). A subclass sets its own attributes
-    before calling ``super().__init__()``, which starts accepting."""
+    """Accepts on ``host`` (a loopback address, 127.0.0.1 unless told) until ``close()`` and hands
+    every connection to ``handle`` (on the accepting thread: start a thread there for long work).
+    A subclass sets its own attributes before calling ``super().__init__()``, which starts
+    accepting."""
 
-    def __init__(self, backlog: int = 128) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=backlog)
+    def __init__(self, backlog: int = 128, host: str = "127.0.0.1") -> None:
+        self.sock = socket.create_server((host, 0), backlog=backlog)
         self.port = self.sock.getsockname()[1]
         self.held: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()

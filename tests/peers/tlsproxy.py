@@ -9,8 +9,10 @@ import socket
 import ssl
 import threading
 
+from tests.loopback import LoopbackListener
 
-class TcpFront:
+
+class TcpFront(LoopbackListener):
     """Accepts on ``(host, 0)`` and relays every connection to ``target``; with ``cert``
     (cert.pem, key.pem) the client side is TLS and the target side plain (TLS termination)."""
 
@@ -22,23 +24,16 @@ class TcpFront:
             self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.context.minimum_version = ssl.TLSVersion.TLSv1_2
             self.context.load_cert_chain(*cert)
-        self.listener = socket.create_server((host, 0))
-        self.port = self.listener.getsockname()[1]
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
+        super().__init__(host=host)
 
     def start(self) -> TcpFront:
-        self._thread.start()
+        """Already accepting (since construction); kept so a front reads ``TcpFront(...).start()``."""
         return self
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+    def handle(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         upstream = None
@@ -75,7 +70,7 @@ class TcpFront:
                 self._open.discard(s)
 
     def stop(self) -> None:
-        self.listener.close()
+        self.close()
         with self._lock:
             for s in list(self._open):
                 try:
@@ -84,4 +79,3 @@ class TcpFront:
                     pass
                 s.close()
             self._open.clear()
-        self._thread.join(timeout=5)
