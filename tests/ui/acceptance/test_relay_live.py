@@ -12,13 +12,19 @@ import subprocess
 from pydicom import dcmwrite
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit, QPushButton, QTabWidget
+from PySide6.QtWidgets import QLineEdit, QPushButton
 
-from pacs_console.ui.main_window import PANELS
 from tests.core.relay.support import still_running
 from tests.dicom_samples import ct_series
 from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
-from tests.ui.acceptance.test_relay_tab import _port, _type_into, open_window, relay_to
+from tests.ui.acceptance.relay_support import (
+    free_port,
+    open_window,
+    relay_tab,
+    relay_to,
+    type_into,
+    verification_scp,
+)
 
 FILES = 5
 
@@ -27,20 +33,8 @@ def _live(tab) -> list[str]:
     return [tab.live.item(r, 3).text() for r in range(tab.live.rowCount())]
 
 
-def _relay_tab(window):
-    """Tests in the navigation, then the Relay tab, clicked."""
-    nav = window.nav
-    QTest.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton,
-                     pos=nav.visualItemRect(nav.item(PANELS.index("Tests"))).center())
-    tabs = window.panels["Tests"].findChild(QTabWidget)
-    bar = tabs.tabBar()
-    index = next(i for i in range(bar.count()) if bar.tabText(i) == "Relay")
-    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
-    return tabs.currentWidget()
-
-
 def test_live_rows_appear_while_the_association_runs(qtbot, ctx, tmp_path):
-    up = _port()
+    up = free_port()
     store = tmp_path / "store"
     store.mkdir()
     scp = subprocess.Popen(["/usr/bin/storescp", "-aet", "SLOWPACS", "--sleep-during", "1",
@@ -53,7 +47,7 @@ def test_live_rows_appear_while_the_association_runs(qtbot, ctx, tmp_path):
     window = open_window(qtbot, ctx)
     modality = None
     try:
-        tab = _relay_tab(window)
+        tab = relay_tab(window)
         relay_to(tab, up)
         start = tab.findChild(QPushButton, "relay-start")
         QTest.mouseClick(start, Qt.MouseButton.LeftButton)
@@ -90,19 +84,15 @@ def test_live_rows_appear_while_the_association_runs(qtbot, ctx, tmp_path):
 
 
 def test_a_modality_over_tls_from_clicks(qtbot, ctx, tmp_path):
-    from pacs_console.core.dicom.wire.ae import make_ae
     from tests.pki import make_pki
 
     pki = make_pki(tmp_path)
-    up = _port()
-    ae = make_ae("WARD_WS", supported=["1.2.840.10008.1.1"])
-    ae.require_called_aet = False
-    server = ae.start_server(("127.0.0.1", up), block=False)
+    server, up = verification_scp("WARD_WS")
     window = open_window(qtbot, ctx)
     try:
-        tab = _relay_tab(window)
+        tab = relay_tab(window)
         relay_to(tab, up)
-        _type_into(tab.findChild(QLineEdit, "relay-cert"), str(tmp_path / "nowhere.pem"))
+        type_into(tab.findChild(QLineEdit, "relay-cert"), str(tmp_path / "nowhere.pem"))
         start = tab.findChild(QPushButton, "relay-start")
         # The certificate and key are loaded, and the trace opened, off the window's thread.
         with gui_thread_opens() as opened:
@@ -111,8 +101,8 @@ def test_a_modality_over_tls_from_clicks(qtbot, ctx, tmp_path):
                             and start.isEnabled(), timeout=10000)
             assert start.text() == "Start relay"
             cert, key = pki["good"]
-            _type_into(tab.findChild(QLineEdit, "relay-cert"), cert)
-            _type_into(tab.findChild(QLineEdit, "relay-key"), key)
+            type_into(tab.findChild(QLineEdit, "relay-cert"), cert)
+            type_into(tab.findChild(QLineEdit, "relay-key"), key)
             QTest.mouseClick(start, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
                             timeout=10000)

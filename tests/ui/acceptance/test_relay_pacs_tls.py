@@ -16,14 +16,14 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 from tests.dicom_samples import ct_series
 from tests.pki import make_pki
 from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
-from tests.ui.acceptance.test_relay_live import _live, _relay_tab
-from tests.ui.acceptance.test_relay_tab import _port, _type_into, open_window, relay_to
+from tests.ui.acceptance.relay_support import free_port, open_window, relay_tab, relay_to, type_into
+from tests.ui.acceptance.test_relay_live import _live
 
 
 def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_path):
     pki = make_pki(tmp_path)
     cert, key = pki["good"]
-    up = _port()
+    up = free_port()
     store = tmp_path / "store"
     store.mkdir()
     scp = subprocess.Popen(["/usr/bin/storescp", "+tls", key, cert, "-ic", "-aet", "TLSPACS",
@@ -33,14 +33,14 @@ def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_pat
     dcmwrite(image, next(iter(ct_series(1, size=64))), enforce_file_format=True)
     window = open_window(qtbot, ctx)
     try:
-        tab = _relay_tab(window)
+        tab = relay_tab(window)
         relay_to(tab, up)
         tick = tab.findChild(QCheckBox, "relay-pacs-tls")
         assert tick.isVisible() and not tick.isChecked()
         QTest.mouseClick(tick, Qt.MouseButton.LeftButton)
         assert tick.isChecked()
         ca = tab.findChild(QLineEdit, "relay-pacs-ca")
-        _type_into(ca, str(tmp_path / "nowhere-ca.pem"))
+        type_into(ca, str(tmp_path / "nowhere-ca.pem"))
         start = tab.findChild(QPushButton, "relay-start")
         with gui_thread_opens() as opened:  # the CA and the trace are opened by a worker
             QTest.mouseClick(start, Qt.MouseButton.LeftButton)
@@ -48,7 +48,7 @@ def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_pat
                 "TLS to the PACS: CA, certificate or key not usable") and start.isEnabled(),
                 timeout=10000)
             assert start.text() == "Start relay"
-            _type_into(ca, pki["ca"])
+            type_into(ca, pki["ca"])
             QTest.mouseClick(start, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
                             timeout=10000)
