@@ -53,7 +53,7 @@ def _check(args, ctx) -> int:
     from pacs_console.core.health.archive import run_spot_check, study_line
 
     try:
-        outcome = _drive(run_spot_check(ctx.db, ctx.settings, ctx.paths.data, args.node,
+        outcome = _drive(run_spot_check(ctx.db, ctx.receiving_settings(), ctx.paths.data, args.node,
                                         args.sample, since=args.since,
                                         retrieve=args.retrieve), args.json)
     except ConsoleError as exc:

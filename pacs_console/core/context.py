@@ -101,9 +101,18 @@ class Context:
         return self.scp
 
     def scp_port(self) -> int:
-        """The port the Storage SCP listens on, else the configured one (0: any free port)."""
+        """Where C-MOVEs to this console arrive: the port the Storage SCP listens on or last
+        listened on (what the PACS was told; a spot-check over C-MOVE receives there while the
+        SCP is stopped), else the configured one (0: any free port)."""
         scp = self.scp
-        return scp.port if scp is not None and scp.running else self.settings.scp_port
+        return scp.port if scp is not None and scp.port else self.settings.scp_port
+
+    def receiving_settings(self):
+        """The settings with ``scp_port()`` as the receiving port, for a retrieve that receives
+        on its own (the archive spot-check)."""
+        from dataclasses import replace
+
+        return replace(self.settings, scp_port=self.scp_port())
 
     def known_aes(self) -> set[str]:
         """Calling AEs the Storage SCP accepts by default: the address book's and the demo's."""

@@ -52,7 +52,7 @@ def _cell(text: str, result: str | None = None) -> QTableWidgetItem:
 def _spot_check(ctx: Context, node: str, sample: int, since: str | None, retrieve: str):
     from pacs_console.core.health.archive import run_spot_check
 
-    return (yield from run_spot_check(ctx.db, ctx.settings, ctx.paths.data, node, sample,
+    return (yield from run_spot_check(ctx.db, ctx.receiving_settings(), ctx.paths.data, node, sample,
                                       since=since, retrieve=retrieve))
 
 

@@ -96,7 +96,7 @@ def test_a_wedged_decoder_fails_its_tile_and_the_rest_go_on(tmp_path, monkeypatc
     # A FIFO named like a DICOM file blocks the worker that opens it, as a dead mount would.
     fifo = tmp_path / "stuck.dcm"
     os.mkfifo(fifo)
-    monkeypatch.setattr(thumbs, "_STALL_S", 1.0)
+    monkeypatch.setattr(thumbs, "_STALL_S", 5.0)  # a fresh worker must answer within it on a loaded machine
     good = jobs_for(tmp_path, ["CT_small.dcm"])
     stuck = ThumbJob("stuck", str(fifo), "uid-stuck", 1)
     results, summary = run([stuck] + good, ThumbCache(tmp_path / "thumbs"), inline_first=0,
