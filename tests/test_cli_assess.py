@@ -63,9 +63,14 @@ def test_targets_json_contract_history_report_and_incidents(open_orthanc, data_d
     peer = open_orthanc
     args = ("assess", peer.host, "--ports", str(peer.dicom_port), "--web-ports",
             str(peer.http_port), "--hl7-ports", "none", "--json", "--interval", "0.01")
-    first = run_cli(*args, data_dir=data_dir, env=PASS)
+    first = run_cli(*args, "--incidents", data_dir=data_dir, env=PASS)
     assert first.returncode == 10, first.stderr
     data = json.loads(first.stdout)
+    # No engineer name in Settings yet: the timeline still names who opened it (the login name).
+    shown = json.loads(run_cli("incident", "show", str(data["incidents"][0]), "--json",
+                               data_dir=data_dir).stdout)
+    assert shown["timeline"][0]["kind"] == "created"
+    assert shown["timeline"][0]["author"].strip()
     assert data["findings"] and all(FIELDS <= set(f) for f in data["findings"])
     assert all(f["severity"] in ("info", "low", "medium", "high", "critical")
                for f in data["findings"])
@@ -112,6 +117,7 @@ def test_targets_json_contract_history_report_and_incidents(open_orthanc, data_d
         assert part in text, part
     above_low = [f for f in again["findings"] if f["severity"] in ("medium", "high", "critical")]
     assert len(again["incidents"]) == len(above_low)
+    assert sorted(again["incidents"]) == sorted(data["incidents"])  # the same incidents again
     listed = run_cli("incidents", "export", "--format", "json", data_dir=data_dir)
     exported = json.loads(listed.stdout)
     rows = exported["incidents"] if isinstance(exported, dict) else exported

@@ -212,10 +212,11 @@ def _afterwards(args, ctx, saved) -> dict:
         from pacs_console.core.assess.incidents import to_incident
         from pacs_console.core.assess.model import rank
         from pacs_console.core.db.sweeps import site_id_for
+        from pacs_console.core.settings import actor
 
         known = site if site and site_id_for(ctx.db, site, create=False) else None
         extra["incidents"] = [
-            to_incident(ctx.db, f, site=known, actor=ctx.settings.engineer_name,
+            to_incident(ctx.db, f, site=known, actor=actor(ctx.settings),
                         assessed_at=data["started_at"])[0].id
             for f in data["findings"] if rank(f["severity"]) > rank("low")]
     return extra

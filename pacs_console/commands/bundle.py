@@ -60,8 +60,10 @@ def _bundle(args: argparse.Namespace, ctx) -> int:
     result = drain(generator)
     attached = None
     if args.attach:
+        from pacs_console.core.settings import actor
+
         attached = attach_bundle(ctx.db, ctx.paths.data / "attachments", args.attach, args.out,
-                                 actor=ctx.settings.engineer_name or "cli")
+                                 actor=actor(ctx.settings))
     if args.json:
         print(json.dumps({"ok": True, **result.to_dict(), "attached_to": args.attach
                           if attached is not None else None}, indent=2, default=str))

@@ -37,9 +37,9 @@ def add_command(sub, name: str, handler, help_text: str, json_flag: bool = True)
 
 
 def actor_name(ctx) -> str:
-    import getpass
+    from pacs_console.core.settings import actor
 
-    return ctx.settings.engineer_name or getpass.getuser()
+    return actor(ctx.settings)
 
 
 def _offset(ctx) -> float:

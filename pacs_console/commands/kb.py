@@ -38,9 +38,9 @@ def _emit(args, data, text: str) -> int:
 
 
 def _author(ctx) -> str:
-    import getpass
+    from pacs_console.core.settings import actor
 
-    return ctx.settings.engineer_name or getpass.getuser()
+    return actor(ctx.settings)
 
 
 def _new(args, ctx) -> int:

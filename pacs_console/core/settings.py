@@ -217,3 +217,11 @@ def save_settings(path: Path, settings: Settings) -> None:
 
 def updated(settings: Settings, **changes: Any) -> Settings:
     return replace(settings, **changes)
+
+
+def actor(settings: Settings) -> str:
+    """Who the audit trail and the incident timeline name: the engineer from Settings, else the
+    login name (never empty, so no entry reads as written by nobody)."""
+    import getpass
+
+    return settings.engineer_name or getpass.getuser()

@@ -197,7 +197,7 @@ class ReportsPanel(QWidget):
         self.visit.clear()
         for v in visits:
             end = f"{v.departed_at:%H:%M}" if v.departed_at else "on site"
-            self.visit.addItem(f"{v.id}: {v.site_name} — {v.arrived_at:%Y-%m-%d %H:%M}–{end}"
+            self.visit.addItem(f"{v.id}: {v.site_name} — {v.arrived_at:%Y-%m-%d %H:%M} – {end}"
                                f" ({v.engineer})", v.id)
         self.visit.addItem("Sample visit (template preview and training)", SAMPLE)
         index = self.visit.findData(current)

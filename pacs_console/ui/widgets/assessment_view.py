@@ -44,9 +44,10 @@ def _to_incident(ctx: Context, finding: dict, site: str | None, assessed_at) -> 
     """Worker thread: the finding's incident (at its site when that site is known)."""
     from pacs_console.core.assess.incidents import to_incident
     from pacs_console.core.db.sweeps import site_id_for
+    from pacs_console.core.settings import actor
 
     known = site if site and site_id_for(ctx.db, site, create=False) else None
-    return to_incident(ctx.db, finding, site=known, actor=ctx.settings.engineer_name,
+    return to_incident(ctx.db, finding, site=known, actor=actor(ctx.settings),
                        assessed_at=assessed_at)
 
 

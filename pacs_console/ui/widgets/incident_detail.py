@@ -27,9 +27,9 @@ from pacs_console.ui.widgets.panel_parts import button
 
 def actor_of(ctx: Context) -> str:
     """Who the audit trail names: the engineer from Settings, else the login name."""
-    import getpass
+    from pacs_console.core.settings import actor
 
-    return ctx.settings.engineer_name or getpass.getuser()
+    return actor(ctx.settings)
 
 
 def clock_offset_of(ctx: Context) -> float:

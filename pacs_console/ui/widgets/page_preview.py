@@ -32,7 +32,7 @@ class PagePreview(QWidget):
         self.out_button.setObjectName("preview-zoom-out")
         self.in_button = QPushButton("+")
         self.in_button.setObjectName("preview-zoom-in")
-        self.zoom_label = QLabel("Fit width")
+        self.zoom_label = QLabel("")  # the scale shown, e.g. "62%" (the button says "Fit width")
         self.zoom_label.setObjectName("preview-zoom")
         for button in (self.out_button, self.in_button):
             button.setFixedWidth(32)
@@ -81,7 +81,6 @@ class PagePreview(QWidget):
 
     def set_zoom(self, zoom: float | None) -> None:
         self.zoom = zoom
-        self.zoom_label.setText("Fit width" if zoom is None else f"{zoom:.0%}")
         self._scale()
 
     def _fit_factor(self) -> float:
@@ -92,6 +91,7 @@ class PagePreview(QWidget):
 
     def _scale(self) -> None:
         factor = self.zoom if self.zoom is not None else self._fit_factor()
+        self.zoom_label.setText(f"{factor:.0%}" if self.images else "")
         for n, image in enumerate(self.images):
             label = self.pages.itemAt(n).widget()
             if label is not None and not image.isNull():

@@ -42,6 +42,8 @@ def test_preview_zoom_and_verify_the_sample_then_sign_it_as_a_sample(console):
     console.click_button("Fit width", panel)
     console.wait_for(fits, 10, "fitted again",
                      observe=lambda: (page.pixmap().width(), scroll.viewport().width()))
+    # The label says the scale the page is shown at, not the button's words a second time.
+    assert console.text(console.find(name="preview-zoom", parent=panel)).endswith("%")
 
     console.wait_for(lambda: "preview (unsigned)" in _status(panel), 30, "the preview done")
     # The preview's file is a temporary one; "Open folder" would show it to a person.
