@@ -201,4 +201,10 @@ class MainWindow(QMainWindow):
         self.state.sync()
         self.bridge.stop()
         self.db_watch.stop()
+        # Servers a panel started (relay, HL7 listener, workflow SCP) stop with the window, and
+        # the relay's trace is finished rather than cut off at exit.
+        for panel in self.panels.values():
+            for widget in (panel, *panel.findChildren(QWidget)):
+                if callable(getattr(type(widget), "shutdown", None)):
+                    widget.shutdown()
         super().closeEvent(event)

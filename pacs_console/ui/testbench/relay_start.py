@@ -43,3 +43,22 @@ def start_relay(config, pacs_tls: tuple, path: Path, on_end):
         trace.finish()
         raise
     return relay, feed, trace
+
+
+class Starting:
+    """Delivers a started relay to its tab, or stops it when the tab was closed meanwhile (a plain
+    object, so the worker's result is never dropped with a closed widget: nothing keeps
+    listening behind a window that is gone)."""
+
+    def __init__(self, tab, path: Path) -> None:
+        self.tab, self.path, self.closed = tab, path, False
+
+    def deliver(self, started) -> None:
+        import shiboken6
+
+        if self.closed or not shiboken6.isValid(self.tab):
+            relay, _feed, trace = started
+            relay.stop()
+            trace.finish()
+            return
+        self.tab._started(started, self.path)

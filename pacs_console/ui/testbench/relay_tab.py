@@ -29,7 +29,12 @@ from PySide6.QtWidgets import (
 
 from pacs_console.core.context import Context
 from pacs_console.ui import workers
-from pacs_console.ui.testbench.relay_start import PacsTlsUnusable, TlsUnusable, start_relay
+from pacs_console.ui.testbench.relay_start import (
+    PacsTlsUnusable,
+    Starting,
+    TlsUnusable,
+    start_relay,
+)
 from pacs_console.ui.testbench.run_tab import RunTab, port_box
 from pacs_console.ui.widgets.panel_parts import button
 
@@ -68,6 +73,7 @@ class RelayTab(RunTab):
     def __init__(self, ctx: Context, panel, parent: QWidget | None = None) -> None:
         super().__init__(ctx, panel, parent)
         self.relay = None
+        self.starting: Starting | None = None
         self.trace = None
         self.source = ("", "")  # (file name, kind) of what the rows came from
         self.reports: list[dict] = []
@@ -210,9 +216,10 @@ class RelayTab(RunTab):
         # listens only once the relay does.
         self.start_button.setEnabled(False)
         self.status.setText("Starting the relay…")
+        self.starting = Starting(self, path)
         workers.start(start_relay, config, pacs_tls, path,
                       lambda _i, report: self.ended.emit(report),
-                      on_result=lambda started: self._started(started, path),
+                      on_result=self.starting.deliver,
                       on_error=self._not_started,
                       on_finished=lambda: self.start_button.setEnabled(True))
 
@@ -255,8 +262,16 @@ class RelayTab(RunTab):
         self.start_button.setText("Start relay")
         self.status.setText(f"Relay stopped; {len(self.reports)} association(s) shown.")
 
+    def shutdown(self) -> None:
+        """The window is closing: stop the relay (its trace finished), and one still starting
+        as soon as it has started."""
+        if self.starting is not None:
+            self.starting.closed = True
+        if self.relay is not None:
+            self.stop()
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.stop()
+        self.shutdown()
         super().closeEvent(event)
 
     # -- offline --------------------------------------------------------------------------------
@@ -385,3 +400,4 @@ class RelayTab(RunTab):
                           "with patient data redacted; the raw trace stays on this laptop."),
                       on_error=lambda exc: self.status.setText(f"Not attached: {exc}"),
                       on_finished=lambda: self.attach_button.setEnabled(True))
+
