@@ -17,6 +17,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
+from pacs_console.core.dicom.servers.serving import ServingMixin
 from pacs_console.core.dicom.servers.storage import ACCEPTED_TRANSFER_SYNTAXES
 from pacs_console.core.dicom.wire.ae import (
     STORAGE_SOP_CLASSES,
@@ -59,7 +60,7 @@ class ScpBehaviour:
     peers: dict[str, tuple[str, int]] = field(default_factory=dict)  # AE -> address for reports
 
 
-class WorkflowSCP:
+class WorkflowSCP(ServingMixin):
     """``WorkflowSCP('SITE', port, items=worklist_items()).start()``; handlers fill ``notify``."""
 
     def __init__(self, ae_title: str, port: int, *, host: str = "0.0.0.0", items=None,
@@ -90,15 +91,8 @@ class WorkflowSCP:
         log.info("Workflow SCP %s on %s:%s", self.ae_title, self.host, self.port)
         return self
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
+    def _stopped(self, server) -> None:
+        server.server_close()
 
     def _post(self, service: str, event, status: int, detail: str = "") -> None:
         log.info("Workflow SCP %s from %s: 0x%04X", service,

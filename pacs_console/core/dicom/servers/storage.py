@@ -14,6 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 from pacs_console.core import safepath
+from pacs_console.core.dicom.servers.serving import ServingMixin
 from pacs_console.core.dicom.wire import fastpath
 from pacs_console.core.dicom.wire.lean_scp import LeanStorageServer, Limits, StoreRequest
 from pacs_console.core.dicom.wire.params import (
@@ -55,7 +56,7 @@ class Received:
     size: int
 
 
-class StorageSCP:
+class StorageSCP(ServingMixin):
     """Listens for C-STORE (and C-ECHO); each arrival is written to disk, then put on ``notify``."""
 
     def __init__(self, store: Path, ae_title: str, port: int, *, host: str = "0.0.0.0",
@@ -75,10 +76,6 @@ class StorageSCP:
         self._lock = threading.Lock()
         self.received_count = 0
         self.received_bytes = 0  # read by C-MOVE progress for its throughput figure
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
 
     @property
     def accepts_any(self) -> bool:
@@ -125,11 +122,8 @@ class StorageSCP:
         log.info("Storage SCP %s listening on %s:%s", self.ae_title, self.host, self.port)
         return self
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            log.info("Storage SCP stopped")
+    def _stopped(self, server) -> None:
+        log.info("Storage SCP stopped")
 
     def _on_store(self, request: StoreRequest) -> int | tuple[int, str]:
         """Server thread: never touches a widget, only the disk and the notify queue."""
