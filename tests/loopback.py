@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import threading
 
+from pacs_console.core.streams import accepted
+
 
 class LoopbackListener:
     """Accepts on ``host`` (a loopback address, 127.0.0.1 unless told) until ``close()`` and hands
@@ -20,11 +22,7 @@ class LoopbackListener:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
+        for conn, _ in accepted(self.sock):
             self.handle(conn)
 
     def handle(self, conn: socket.socket) -> None:

@@ -1,10 +1,14 @@
-"""Generator helpers: batch a stream of items so a GUI gets a few signals a second, not thousands."""
+"""Generator helpers: batch a stream of items so a GUI gets a few signals a second, not thousands;
+the connections a listening socket accepts, one at a time, until it is closed."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
 
 
 def batched(source: Generator, max_items: int = 500, max_seconds: float = 0.05
@@ -31,3 +35,14 @@ def batched(source: Generator, max_items: int = 500, max_seconds: float = 0.05
                 batch, last = [], now
     finally:
         source.close()
+
+
+def accepted(listener: socket.socket) -> Iterator[tuple[socket.socket, Any]]:
+    """``(connection, peer address)`` for each connection ``listener`` accepts; ends when the
+    listener is closed or shut down (``accept()`` raises OSError), so a thread can loop on it."""
+    while True:
+        try:
+            connection = listener.accept()
+        except OSError:
+            return
+        yield connection

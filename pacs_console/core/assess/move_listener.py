@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pacs_console.core.dicom.wire import pdu, ul
 from pacs_console.core.dicom.wire.params import Timeouts
 from pacs_console.core.dicom.wire.target import Target
+from pacs_console.core.streams import accepted
 
 MAX_SEEN = 8  # associations noted per move; more are refused unread
 _REFUSE = pdu.associate_rj(1, 1, 7)  # rejected-permanent, service user, called AE not recognised
@@ -77,11 +78,7 @@ class MoveListener:
         self._thread.join(timeout=self.timeout + 1)
 
     def _accept(self) -> None:
-        while True:
-            try:
-                conn, peer = self._socket.accept()
-            except OSError:
-                return
+        for conn, peer in accepted(self._socket):
             with conn:
                 attempt = self._hear(conn, peer[0])
             with self._lock:
