@@ -1,4 +1,5 @@
-"""The attributes C-FIND and C-MOVE identifiers use, by keyword, tag and VR, without pydicom.
+"""The attributes C-FIND and C-MOVE identifiers use and the image index reads, by keyword, tag
+and VR, without pydicom.
 
 ``pacs-console find`` builds and reads identifiers of a few dozen attributes; loading pydicom's
 whole dictionary (and numpy with it) for them was most of a query's start-up. This is a subset
@@ -56,16 +57,23 @@ KNOWN: dict[str, tuple[int, str]] = {
     'StudyID': (0x00200010, 'SH'),
     'SeriesNumber': (0x00200011, 'IS'),
     'InstanceNumber': (0x00200013, 'IS'),
+    'ImagePositionPatient': (0x00200032, 'DS'),
+    'ImageOrientationPatient': (0x00200037, 'DS'),
     'Laterality': (0x00200060, 'CS'),
+    'SliceLocation': (0x00201041, 'DS'),
     'NumberOfPatientRelatedStudies': (0x00201200, 'IS'),
     'NumberOfPatientRelatedSeries': (0x00201202, 'IS'),
     'NumberOfPatientRelatedInstances': (0x00201204, 'IS'),
     'NumberOfStudyRelatedSeries': (0x00201206, 'IS'),
     'NumberOfStudyRelatedInstances': (0x00201208, 'IS'),
     'NumberOfSeriesRelatedInstances': (0x00201209, 'IS'),
+    'SamplesPerPixel': (0x00280002, 'US'),
+    'PhotometricInterpretation': (0x00280004, 'CS'),
     'NumberOfFrames': (0x00280008, 'IS'),
     'Rows': (0x00280010, 'US'),
     'Columns': (0x00280011, 'US'),
+    'BitsAllocated': (0x00280100, 'US'),
+    'BurnedInAnnotation': (0x00280301, 'CS'),
     'RequestedProcedureDescription': (0x00321060, 'LO'),
     'RequestedProcedureCodeSequence': (0x00321064, 'SQ'),
     'StudyComments': (0x00324000, 'LT'),

@@ -15,29 +15,23 @@ import io
 import re
 import struct
 
+from pacs_console.core.dicom.keywords import KNOWN
 from pacs_console.core.dicom.wire import fastpath
 
 IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 FIRST_READ = 8 << 10  # a CT header is a few KB; bigger headers are read in growing steps
 MAX_HEADER = 8 << 20  # beyond this pydicom reads the file (values deferred), not this reader
 
-# tag -> (keyword, VR) of every attribute the index (and its pixel check) reads
-WANTED = {
-    0x00080005: ("SpecificCharacterSet", "CS"), 0x00080016: ("SOPClassUID", "UI"),
-    0x00080018: ("SOPInstanceUID", "UI"), 0x00080020: ("StudyDate", "DA"),
-    0x00080030: ("StudyTime", "TM"), 0x00080050: ("AccessionNumber", "SH"),
-    0x00080060: ("Modality", "CS"), 0x00081030: ("StudyDescription", "LO"),
-    0x0008103E: ("SeriesDescription", "LO"), 0x00100010: ("PatientName", "PN"),
-    0x00100020: ("PatientID", "LO"), 0x00100030: ("PatientBirthDate", "DA"),
-    0x00100040: ("PatientSex", "CS"), 0x0020000D: ("StudyInstanceUID", "UI"),
-    0x0020000E: ("SeriesInstanceUID", "UI"), 0x00200011: ("SeriesNumber", "IS"),
-    0x00200013: ("InstanceNumber", "IS"), 0x00200032: ("ImagePositionPatient", "DS"),
-    0x00200037: ("ImageOrientationPatient", "DS"), 0x00201041: ("SliceLocation", "DS"),
-    0x00280002: ("SamplesPerPixel", "US"), 0x00280004: ("PhotometricInterpretation", "CS"),
-    0x00280008: ("NumberOfFrames", "IS"), 0x00280010: ("Rows", "US"),
-    0x00280011: ("Columns", "US"), 0x00280100: ("BitsAllocated", "US"),
-    0x00280301: ("BurnedInAnnotation", "CS"),
-}
+# Every attribute the index (and its pixel check) reads; tag and VR from the one keyword table.
+_INDEXED = (
+    "SpecificCharacterSet", "SOPClassUID", "SOPInstanceUID", "StudyDate", "StudyTime",
+    "AccessionNumber", "Modality", "StudyDescription", "SeriesDescription", "PatientName",
+    "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "SeriesInstanceUID",
+    "SeriesNumber", "InstanceNumber", "ImagePositionPatient", "ImageOrientationPatient",
+    "SliceLocation", "SamplesPerPixel", "PhotometricInterpretation", "NumberOfFrames", "Rows",
+    "Columns", "BitsAllocated", "BurnedInAnnotation",
+)
+WANTED = {KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _INDEXED}  # tag -> (kw, VR)
 _TAGS = frozenset(WANTED)
 _META = {0x00020002: "MediaStorageSOPClassUID", 0x00020003: "MediaStorageSOPInstanceUID",
          0x00020010: "TransferSyntaxUID"}
