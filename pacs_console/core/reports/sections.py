@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -135,6 +136,28 @@ def facts(rows: list[tuple[str, str]], width: float) -> Table:
                  key_column=True)
 
 
+def grid(header: list[str], rows: list[list], fractions: tuple[float, ...], width: float) -> Table:
+    """A table under a header row, each column the given fraction of ``width``."""
+    return table([header, *rows], [width * f for f in fractions])
+
+
+def listing(title: str, empty: str, header: list[str], rows: list[list],
+            fractions: tuple[float, ...], width: float) -> list:
+    """An H1 section with one table row per item, or the ``empty`` line when there is none."""
+    return [p(title, "H1"), grid(header, rows, fractions, width) if rows else p(empty)]
+
+
+def per_run(title: str, runs: Sequence, body: Callable[[object], list], intro: str = "") -> list:
+    """An H1 section (``intro`` in small print under it) with ``body(run)`` for each run;
+    nothing at all when there is no run."""
+    if not runs:
+        return []
+    out: list = [p(title, "H1")] + ([p(intro, "Small")] if intro else [])
+    for run in runs:
+        out += body(run)
+    return out
+
+
 def _title(r: VisitReport, logo: Path, width: float) -> list:
     image = Image(str(logo))
     scale = min(22 * mm / image.imageHeight, 45 * mm / image.imageWidth)
@@ -172,15 +195,12 @@ def _summary(r: VisitReport) -> list:
 
 
 def _incidents(r: VisitReport, width: float) -> list:
-    out: list = [p("Incidents handled", "H1")]
-    if not r.incidents:
-        return out + [p("No incident was linked to this visit.")]
-    rows = [["#", "Title", "Severity", "SLA response", "Status"]]
-    for i in r.incidents:
-        rows.append([str(i.id), i.title, i.severity.capitalize(),
-                     f"{SLA_TEXT.get(i.sla_state, i.sla_state)} ({minutes(i.response_minutes)})",
-                     i.status.replace("_", " ")])
-    out.append(table(rows, [width * f for f in (0.08, 0.47, 0.12, 0.2, 0.13)]))
+    rows = [[str(i.id), i.title, i.severity.capitalize(),
+             f"{SLA_TEXT.get(i.sla_state, i.sla_state)} ({minutes(i.response_minutes)})",
+             i.status.replace("_", " ")] for i in r.incidents]
+    out = listing("Incidents handled", "No incident was linked to this visit.",
+                  ["#", "Title", "Severity", "SLA response", "Status"], rows,
+                  (0.08, 0.47, 0.12, 0.2, 0.13), width)
     for i in r.incidents:
         detail = [("Severity / category", f"{i.severity.capitalize()} / {i.category}"),
                   ("Nodes", ", ".join(i.nodes) or "—"), ("Reported", when(i.reported_at)),
@@ -196,13 +216,11 @@ def _incidents(r: VisitReport, width: float) -> list:
 
 
 def _tests(r: VisitReport, width: float) -> list:
-    out: list = [p("Tests run", "H1")]
-    if not r.test_runs:
-        return out + [p("No DICOM test was recorded during the visit.")]
-    rows = [["Time", "Test", "Node", "Result", "Summary"]]
-    for t in r.test_runs:
-        rows.append([f"{t.started_at:%H:%M:%S}", t.kind, t.node_label, t.outcome, t.summary])
-    out.append(table(rows, [width * f for f in (0.1, 0.11, 0.24, 0.09, 0.46)]))
+    rows = [[f"{t.started_at:%H:%M:%S}", t.kind, t.node_label, t.outcome, t.summary]
+            for t in r.test_runs]
+    out = listing("Tests run", "No DICOM test was recorded during the visit.",
+                  ["Time", "Test", "Node", "Result", "Summary"], rows,
+                  (0.1, 0.11, 0.24, 0.09, 0.46), width)
     echoes = [t for t in r.test_runs if t.latency_ms is not None]
     if echoes:
         out += [p("Latency", "H2"), charts.latency_trend_chart(echoes, width)]
@@ -215,28 +233,22 @@ def _tests(r: VisitReport, width: float) -> list:
 
 
 def _health(r: VisitReport, width: float) -> list:
-    if not r.health:
-        return []
-    out: list = [p("Site health", "H1")]
-    for run in r.health:
-        out.append(p(f"{run.site}, {when(run.at)}: {run.verdict.upper()}", "H2"))
-        rows = [["Node", "Check", "Result", "Finding"]]
-        rows += [[node, check, result.upper(), summary] for node, check, result, summary in run.rows]
-        out.append(table(rows, [width * f for f in (0.22, 0.14, 0.1, 0.54)]))
+    def body(run) -> list:
+        rows = [[node, check, result.upper(), summary] for node, check, result, summary in run.rows]
+        out = [p(f"{run.site}, {when(run.at)}: {run.verdict.upper()}", "H2"),
+               grid(["Node", "Check", "Result", "Finding"], rows, (0.22, 0.14, 0.1, 0.54), width)]
         if run.changes:
             out.append(p("Worse than the run before:\n" + "\n".join(f"• {c}" for c in run.changes),
                          "Small"))
-    return out
+        return out
+
+    return per_run("Site health", r.health, body)
 
 
 def _inventory(r: VisitReport, width: float) -> list:
-    out: list = [p("Node inventory", "H1")]
-    if r.nodes:
-        rows = [["Name", "AE title", "Address", "Role"]]
-        rows += [[n.name, n.ae_title, f"{n.host}:{n.port}", n.tags] for n in r.nodes]
-        out.append(table(rows, [width * f for f in (0.34, 0.2, 0.26, 0.2)]))
-    else:
-        out.append(p("No node of this site is in the address book."))
+    rows = [[n.name, n.ae_title, f"{n.host}:{n.port}", n.tags] for n in r.nodes]
+    out = listing("Node inventory", "No node of this site is in the address book.",
+                  ["Name", "AE title", "Address", "Role"], rows, (0.34, 0.2, 0.26, 0.2), width)
     inv = r.inventory
     if inv.last_sweep_at:
         out.append(p(f"Discovery sweep of {when(inv.last_sweep_at)}: "
@@ -251,9 +263,9 @@ def _inventory(r: VisitReport, width: float) -> list:
         out.append(p("\n".join(inv.changes) + f"\n{inv.unchanged} unchanged."))
     for matrix in r.capabilities:
         out.append(p(f"Capabilities of {matrix.node} (probed {when(matrix.probed_at)})", "H2"))
-        rows = [["SOP class", "Service", "Transfer syntaxes", "Role"]]
-        rows += [[c.sop_class, c.service, c.syntaxes, c.role] for c in matrix.rows]
-        out.append(table(rows, [width * f for f in (0.4, 0.14, 0.34, 0.12)]))
+        rows = [[c.sop_class, c.service, c.syntaxes, c.role] for c in matrix.rows]
+        out.append(grid(["SOP class", "Service", "Transfer syntaxes", "Role"], rows,
+                        (0.4, 0.14, 0.34, 0.12), width))
     return out
 
 
@@ -282,9 +294,9 @@ def _follow_up(r: VisitReport, width: float) -> list:
                          else r.on_site_minutes)])
     out.append(table(rows, [width * 0.7, width * 0.3]))
     if x.parts:
-        rows = [["Part", "Quantity", "Serial", "Note"]]
-        rows += [[q.part, f"{q.quantity:g}", q.serial, q.note] for q in x.parts]
-        out += [Spacer(1, 3 * mm), table(rows, [width * f for f in (0.4, 0.12, 0.2, 0.28)])]
+        rows = [[q.part, f"{q.quantity:g}", q.serial, q.note] for q in x.parts]
+        out += [Spacer(1, 3 * mm), grid(["Part", "Quantity", "Serial", "Note"], rows,
+                                        (0.4, 0.12, 0.2, 0.28), width)]
     else:
         out.append(p("No parts used."))
     out.append(p("Customer feedback", "H1"))
