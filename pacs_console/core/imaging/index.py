@@ -138,42 +138,38 @@ class ImageIndex:
             con.executemany(f"INSERT OR REPLACE INTO files VALUES ({marks})", rows)
             con.executemany("DELETE FROM files WHERE source = ? AND path = ?", list(remove))
 
-    def _query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+    def _select(self, columns: str, sources: Sequence[str], rest: str = "",
+                args: Sequence = ()) -> list[tuple]:
+        """``SELECT columns FROM files`` of these sources, then ``rest`` (its marks: ``args``)."""
+        marks = ", ".join("?" * len(sources))
         with closing(self._connect()) as con:
-            return con.execute(sql, args).fetchall()
-
-    @staticmethod
-    def _in(sources: Sequence[str]) -> tuple[str, list[str]]:
-        return f"source IN ({', '.join('?' * len(sources))})", list(sources)
+            return con.execute(f"SELECT {columns} FROM files WHERE source IN ({marks}) {rest}",
+                               [*sources, *args]).fetchall()
 
     def files(self, sources: Sequence[str]) -> list[FileRow]:
-        where, args = self._in(sources)
-        rows = self._query(
-            "SELECT source, path, status, coalesce(reason, ''), coalesce(detail, ''), "
+        rows = self._select(
+            "source, path, status, coalesce(reason, ''), coalesce(detail, ''), "
             "coalesce(patient_id, ''), coalesce(study_uid, ''), coalesce(series_uid, ''), "
             "coalesce(sop_uid, ''), coalesce(transfer_syntax, ''), size, mtime_ns, "
-            "coalesce(has_pixels, 0) = 1 FROM files "
-            f"WHERE {where} ORDER BY path", args)
+            "coalesce(has_pixels, 0) = 1", sources, "ORDER BY path")
         return [FileRow(*r[:-1], bool(r[-1])) for r in rows]
 
     def studies(self, sources: Sequence[str]) -> list[StudyRow]:
-        where, args = self._in(sources)
-        rows = self._query(
-            "SELECT study_uid, max(patient_name), max(patient_id), max(study_date), "
-            "max(study_desc), max(accession), group_concat(DISTINCT modality), "
-            "count(DISTINCT series_uid), count(DISTINCT sop_uid) FROM files "
-            f"WHERE {where} AND status = 'ok' GROUP BY study_uid "
-            "ORDER BY max(study_date) DESC, max(study_time) DESC", args)
+        rows = self._select(
+            "study_uid, max(patient_name), max(patient_id), max(study_date), max(study_desc), "
+            "max(accession), group_concat(DISTINCT modality), count(DISTINCT series_uid), "
+            "count(DISTINCT sop_uid)", sources,
+            "AND status = 'ok' GROUP BY study_uid "
+            "ORDER BY max(study_date) DESC, max(study_time) DESC")
         return [StudyRow(r[0] or "", r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5] or "",
                          r[6] or "", r[7], r[8]) for r in rows]
 
     def series(self, study_uid: str, sources: Sequence[str]) -> list[SeriesRow]:
-        where, args = self._in(sources)
-        rows = self._query(
-            "SELECT series_uid, min(series_number), max(series_desc), max(modality), "
-            "count(DISTINCT sop_uid), sum(frames), max(coalesce(burned_in, '')) FROM files "
-            f"WHERE {where} AND status = 'ok' AND study_uid = ? GROUP BY series_uid "
-            "ORDER BY min(series_number), series_uid", [*args, study_uid])
+        rows = self._select(
+            "series_uid, min(series_number), max(series_desc), max(modality), "
+            "count(DISTINCT sop_uid), sum(frames), max(coalesce(burned_in, ''))", sources,
+            "AND status = 'ok' AND study_uid = ? GROUP BY series_uid "
+            "ORDER BY min(series_number), series_uid", [study_uid])
         out = []
         for uid, number, desc, modality, count, frames, burned in rows:
             members = self.instances(uid, sources)
@@ -184,13 +180,11 @@ class ImageIndex:
         return out
 
     def instances(self, series_uid: str, sources: Sequence[str]) -> list[InstanceRow]:
-        where, args = self._in(sources)
-        rows = self._query(
-            "SELECT path, mtime_ns, sop_uid, series_uid, instance_number, frames, rows, columns, "
-            "transfer_syntax, photometric, has_pixels FROM files "
-            f"WHERE {where} AND status = 'ok' AND series_uid = ? "
-            "ORDER BY instance_number IS NULL, instance_number, position DESC, path",
-            [*args, series_uid])
+        rows = self._select(
+            "path, mtime_ns, sop_uid, series_uid, instance_number, frames, rows, columns, "
+            "transfer_syntax, photometric, has_pixels", sources,
+            "AND status = 'ok' AND series_uid = ? "
+            "ORDER BY instance_number IS NULL, instance_number, position DESC, path", [series_uid])
         seen: set[str] = set()
         out = []
         for r in rows:
@@ -265,9 +259,7 @@ def index_files(index: ImageIndex, source: str, files: Sequence[Path], *, prune:
         headers.close()
         if pending:  # closed early (cancel): keep what was read, it is valid
             index.write(pending)
-    where, args = ImageIndex._in([source])
-    for status, count in index._query(f"SELECT status, count(*) FROM files WHERE {where} "
-                                      "GROUP BY status", args):
+    for status, count in index._select("status, count(*)", [source], "GROUP BY status"):
         if status == "ok":
             result.ok = count
         elif status == "refused":
