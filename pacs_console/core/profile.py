@@ -17,6 +17,10 @@ from pacs_console.core.settings import Settings
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TEXT = 120
+# Profile field -> (the Settings field that stores it, its name in messages): the one mapping.
+_STORED = {"name": ("engineer_name", "Name"), "organisation": ("organisation", "Organisation"),
+           "role": ("engineer_role", "Role"), "email": ("engineer_email", "Email"),
+           "phone": ("engineer_phone", "Phone"), "logo": ("organisation_logo", "Logo")}
 
 
 class ProfileError(ValueError):
@@ -47,8 +51,7 @@ class Profile:
 
 
 def load_profile(settings: Settings) -> Profile:
-    return Profile(settings.engineer_name, settings.organisation, settings.engineer_role,
-                   settings.engineer_email, settings.engineer_phone, settings.organisation_logo)
+    return Profile(**{name: getattr(settings, stored) for name, (stored, _) in _STORED.items()})
 
 
 def _clean(label: str, value: str) -> str:
@@ -62,9 +65,8 @@ def _clean(label: str, value: str) -> str:
 
 def validated(profile: Profile) -> Profile:
     """The profile with whitespace trimmed, or ProfileError naming the first unusable field."""
-    cleaned = Profile(*(_clean(label, value) for label, value in (
-        ("Name", profile.name), ("Organisation", profile.organisation), ("Role", profile.role),
-        ("Email", profile.email), ("Phone", profile.phone), ("Logo", profile.logo))))
+    cleaned = Profile(**{name: _clean(label, getattr(profile, name))
+                         for name, (_, label) in _STORED.items()})
     if cleaned.email and not _EMAIL.match(cleaned.email):
         raise ProfileError(f"Email {cleaned.email!r} is not an email address")
     if cleaned.logo:
@@ -82,6 +84,5 @@ def validated(profile: Profile) -> Profile:
 def with_profile(settings: Settings, profile: Profile) -> Settings:
     """Settings carrying this profile (validated)."""
     profile = validated(profile)
-    return replace(settings, engineer_name=profile.name, organisation=profile.organisation,
-                   engineer_role=profile.role, engineer_email=profile.email,
-                   engineer_phone=profile.phone, organisation_logo=profile.logo)
+    return replace(settings, **{stored: getattr(profile, name)
+                                for name, (stored, _) in _STORED.items()})
