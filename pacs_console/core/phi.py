@@ -111,6 +111,41 @@ def _may_match(name: str, text: str, lowered: str | None) -> bool:
     return lowered is None or any(word in lowered for word in _TRIGGERS[name])
 
 
+# The key pattern needs a key followed by its separator; in ASCII text, where no key is, none
+# can match ("version name 'X'" in a peer's fingerprint made every saved echo compile it).
+_KEY_TEXTS = tuple(sorted({key.lower().replace("_", " ") for key in _TEXT_KEYS}))
+
+
+def _key_may_match(text: str) -> bool:
+    if not text.isascii():
+        return True  # IGNORECASE lets a few non-ASCII letters stand for ASCII ones
+    spaced = text.lower().replace("_", " ")  # a key's space also matches "_" ([ _])
+    for key in _KEY_TEXTS:
+        at = spaced.find(key)
+        while at >= 0:
+            if _separator_at(text, at + len(key)):
+                return True
+            at = spaced.find(key, at + 1)
+    return False
+
+
+def _separator_at(text: str, end: int) -> bool:
+    """Whether the key pattern's separator can start at ``end``: blanks then = or :, blanks
+    then a two-capital VR ("PN"), or a quote, blanks and a colon (JSON)."""
+    size, at = len(text), end + (text[end:end + 1] == '"')
+    while at < size and text[at].isspace():
+        at += 1
+    if at < size and text[at] == ":":
+        return True
+    at = end
+    while at < size and text[at].isspace():
+        at += 1
+    if at < size and text[at] in ":=":
+        return True
+    pair = text[at:at + 2]
+    return at > end and len(pair) == 2 and all("A" <= c <= "Z" for c in pair)
+
+
 def mask_hl7(text: str, mask: str = "***") -> str:
     """An HL7 v2 message with the patient-identifying fields replaced by ``mask``."""
     def one(segment: str) -> str:
@@ -135,7 +170,7 @@ def redact_text(text: str) -> str:
         text = _pattern("url").sub(lambda m: f"{m['url']}?{REDACTED}", text)
     if _may_match("tag", text, lowered):
         text = _pattern("tag").sub(lambda m: f"({m['tag']}){m['mid']}{_wrap(m['val'])}", text)
-    if _may_match("key", text, lowered):
+    if _may_match("key", text, lowered) and _key_may_match(text):
         text = _pattern("key").sub(_keep_key, text)
     if _may_match("caret", text, lowered):
         text = _pattern("caret").sub(REDACTED, text)

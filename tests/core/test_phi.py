@@ -88,6 +88,37 @@ def test_the_pre_check_skips_only_patterns_that_cannot_match():
         assert phi.redact_text(line) == _every_pattern(line), line
 
 
+def test_the_key_pattern_is_skipped_where_no_key_has_its_separator():
+    """A peer's fingerprint names its "version name" in every saved echo: no key is followed
+    by =, :, a VR or '":' there, so redacting it never compiles the key pattern."""
+    basis = "version name 'OFFIS_DCMTK_367' and implementation UID; Orthanc reports DCMTK's"
+    assert not phi._key_may_match(basis) and phi.redact_text(basis) == basis
+    for line in ("Name: X", "name=X", "PatientName  PN: 'X'", '{"PatientName": "X"}',
+                 "Patient's_Name LO [X]", "patient name\t=X", "dob:X", "Date of Birth = X"):
+        assert phi._key_may_match(line), line
+
+
+def test_the_key_pre_check_never_skips_a_match():
+    """Random lines of keys, separators and values: the pre-checked redaction is the full one."""
+    import random
+
+    rng = random.Random(22)
+    keys = [*phi._TEXT_KEYS, "name", "NAME", "version name", "patient"]
+    seps = ["", " ", "  ", "=", ":", " = ", ": ", '"', '": ', '" :', " PN", " PN: ", "\tLO ",
+            " pn ", "\u00a0:", " Pn", " UID", ";", ",", "_", "'"]
+    values = ["Kofi Mensah", "'Kofi'", "[GH-77123]", '"19790214"', "OFFIS_DCMTK_367", "X",
+              "*", "", "from CT1", "Kofi", "GH-77123"]
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            key = rng.choice(keys)
+            key = rng.choice([key, key.lower(), key.upper(), key.replace(" ", "_")])
+            parts += [rng.choice(["", " ", "x", "'", "("]), key, rng.choice(seps),
+                      rng.choice(values)]
+        line = "".join(parts)
+        assert phi.redact_text(line) == _every_pattern(line), line
+
+
 def test_both_words_of_a_name_but_not_the_words_after_it():
     assert phi.redact_text("PatientName=Kofi Mensah from CT1") == "PatientName=<redacted> from CT1"
 

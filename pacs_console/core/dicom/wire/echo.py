@@ -8,11 +8,11 @@ precise diagnosis (and TLS echoes always do, for their handshake report).
 
 from __future__ import annotations
 
-import socket
 import time
 
 from pacs_console.core.dicom.diagnosis import diagnose
 from pacs_console.core.dicom.diagnosis.dimse_status import describe_status
+from pacs_console.core.dicom.wire.params import connect
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
@@ -20,7 +20,7 @@ from pacs_console.core.errors import ConsoleError, Diagnosis
 def tcp_connect_ms(host: str, port: int, timeout: float) -> float:
     """Time a bare TCP connect; raises OSError, which diagnose turns into a reason."""
     start = time.perf_counter()
-    with socket.create_connection((host, port), timeout=timeout):
+    with connect(host, port, timeout):
         return (time.perf_counter() - start) * 1000
 
 

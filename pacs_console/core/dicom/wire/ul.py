@@ -19,7 +19,7 @@ from pacs_console.core.dicom.wire import pdu, tls
 from pacs_console.core.dicom.wire.params import (
     IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID,
 )
-from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, set_nodelay
+from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, connect, set_nodelay
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 
@@ -286,7 +286,7 @@ def open_lean(target: Target, contexts: list[tuple[str, list[str]]],
         raise Fallback("context count")
     start = time.perf_counter()
     try:
-        sock = socket.create_connection((target.host, target.port), timeout=target.timeouts.connect)
+        sock = connect(target.host, target.port, target.timeouts.connect)
     except OSError as exc:
         raise Fallback(str(exc)) from None
     set_nodelay(sock)
