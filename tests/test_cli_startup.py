@@ -20,10 +20,15 @@ HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "pynetdicom", "pydicom", "numpy", 
 
 # The console's own entry point, then every module it loaded (sys.modules at exit: modules that
 # importlib.import_module loads never show in -X importtime's report).
-_RUN = ("import json, sys\n"
+# Also how many times the cyclic collector ran during main() (cli.CLI_GC_THRESHOLD).
+_RUN = ("import gc, json, sys\n"
         "from pacs_console.cli import main\n"
+        "runs = lambda: sum(s['collections'] for s in gc.get_stats())\n"
+        "before = runs()\n"
         "code = main(sys.argv[1:])\n"
+        "gc.disable()  # counting allocates: no collection from here on\n"
         "sys.stdout.flush()\n"
+        "print(f'COLLECTIONS {runs() - before} {gc.get_threshold()[0]}', file=sys.stderr)\n"
         "print('MODULES ' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
         "sys.exit(code)\n")
 
@@ -37,6 +42,13 @@ def _imported(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
 
 def _heavy(names: set[str]) -> set[str]:
     return {n for n in names if n.split(".")[0] in HEAVY}
+
+
+def _collections(proc: subprocess.CompletedProcess) -> tuple[int, int]:
+    """(collector runs during main(), the threshold main() left behind)."""
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("COLLECTIONS "))
+    runs, threshold = line.split()[1:]
+    return int(runs), int(threshold)
 
 
 def test_echo_no_save_loads_no_database_no_pynetdicom_no_pydicom(orthanc, data_dir):
@@ -92,6 +104,9 @@ def test_an_echo_that_saves_through_the_light_path_loads_no_unneeded_module(orth
     assert "pacs_console.core.db.light" in names  # the evidence row was appended ...
     assert not _heavy(names), sorted(_heavy(names))  # ... without the ORM
     assert not names & set(UNNEEDED), sorted(names & set(UNNEEDED))
+    # Start-up's long-lived objects are not walked by the cyclic collector again and again;
+    # main() gives its caller Python's default threshold back.
+    assert _collections(proc) == (0, 700)
 
 
 def test_command_homes_name_the_module_that_registers_each_command():

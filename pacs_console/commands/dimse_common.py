@@ -112,7 +112,6 @@ def build_target(args, ctx):
 
     from pacs_console.core.dicom.wire.params import Timeouts, validate_ae_title
     from pacs_console.core.dicom.wire.target import Target
-    from pacs_console.core.dicom.wire.tls import TlsConfig
 
     node = None
     if args.node:  # the database (SQLAlchemy) loads only when the address book is asked
@@ -156,6 +155,8 @@ def build_target(args, ctx):
             raise UsageProblem(f"-pdu: {problem}")
         changes["max_pdu"] = args.max_pdu
     if args.tls or args.ca_file or args.tls_cert:
+        from pacs_console.core.dicom.wire.tls import TlsConfig
+
         base = target.tls or TlsConfig()
         changes["tls"] = TlsConfig(ca_file=args.ca_file or base.ca_file,
                                    cert_file=args.tls_cert or base.cert_file,

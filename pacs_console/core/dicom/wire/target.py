@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts
-from pacs_console.core.dicom.wire.tls import TlsConfig
+
+TYPE_CHECKING = False  # TLS settings load with a node that has them: not for a plain echo
+if TYPE_CHECKING:
+    from pacs_console.core.dicom.wire.tls import TlsConfig
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Target:
         """Build from a ``NodeRecord`` and the console's settings (calling AE, timeouts)."""
         tls = None
         if getattr(node, "tls", False):
+            from pacs_console.core.dicom.wire.tls import TlsConfig
+
             tls = TlsConfig(ca_file=getattr(node, "tls_ca_file", "") or "",
                             cert_file=getattr(node, "tls_cert_file", "") or "",
                             key_file=getattr(node, "tls_key_file", "") or "",

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from pacs_console.core.dicom.diagnosis import diagnose
-from pacs_console.core.dicom.wire import pdu, tls
+from pacs_console.core.dicom.wire import pdu
 from pacs_console.core.dicom.wire.params import (
     IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID,
 )
@@ -293,6 +293,8 @@ def open_lean(target: Target, contexts: list[tuple[str, list[str]]],
     timing["connect_ms"] = (time.perf_counter() - start) * 1000
     try:
         if target.tls is not None:
+            from pacs_console.core.dicom.wire import tls
+
             context = tls.client_context(target.tls)
             sock = context.wrap_socket(sock, server_hostname=tls.server_name(target.tls, target.host))
         assoc = LeanAssociation(sock, target, proposed=list(contexts),
