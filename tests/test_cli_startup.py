@@ -58,6 +58,7 @@ def test_echo_no_save_loads_no_database_no_pynetdicom_no_pydicom(orthanc, data_d
     assert proc.stdout.startswith(f"#1 OK ORTHANC@{orthanc.host}:{orthanc.dicom_port}")
     assert "pacs_console.core.dicom.ops.echo" in names and "pacs_console.core.dicom.wire.ul" in names
     assert not _heavy(names), sorted(_heavy(names))
+    assert "pacs_console.core.dicom.wire.tls" not in names  # TLS settings: only when asked for
     # Only echo's parser is built: no other command's module is imported.
     from pacs_console.commands import COMMAND_MODULES
 
@@ -107,6 +108,28 @@ def test_an_echo_that_saves_through_the_light_path_loads_no_unneeded_module(orth
     # Start-up's long-lived objects are not walked by the cyclic collector again and again;
     # main() gives its caller Python's default threshold back.
     assert _collections(proc) == (0, 700)
+
+
+# A dataclass without a docstring gets one from inspect.signature() when it is created: ~0.2 ms
+# of every start for each such class an echo or a find loads.
+_UNDOCUMENTED = (
+    "import dataclasses, sys\n"
+    "import pacs_console.cli, pacs_console.commands.echo, pacs_console.commands.find\n"
+    "import pacs_console.core.dicom.ops.echo, pacs_console.core.dicom.ops.query\n"
+    "import pacs_console.core.context, pacs_console.logs, pacs_console.core.db.light\n"
+    "import pacs_console.core.dicom.wire.find\n"
+    "for name, module in sorted(sys.modules.items()):\n"
+    "    for value in vars(module).values() if name.startswith('pacs_console') else ():\n"
+    "        if (isinstance(value, type) and value.__module__ == name\n"
+    "                and dataclasses.is_dataclass(value)\n"
+    "                and (value.__doc__ or '').startswith(value.__name__ + '(')):\n"
+    "            print(name, value.__name__)\n")
+
+
+def test_the_dataclasses_an_echo_or_a_find_loads_have_their_own_docstrings():
+    proc = subprocess.run([sys.executable, "-c", _UNDOCUMENTED], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr[-2000:]
 
 
 def test_command_homes_name_the_module_that_registers_each_command():

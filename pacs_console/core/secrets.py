@@ -28,6 +28,8 @@ _TEST_BACKEND = "tests.memkeyring.MemoryKeyring"
 
 @dataclass(frozen=True)
 class KeyringStatus:
+    """The keyring backend in use, whether it keeps secrets safely, and why (or why not)."""
+
     name: str
     secure: bool
     reason: str

@@ -20,6 +20,9 @@ from pacs_console.core.errors import Diagnosis
 
 @dataclass
 class EchoResult:
+    """One C-ECHO: its status, the time of each phase, the peer's identity, and the
+    association report or the diagnosis."""
+
     ok: bool
     host: str
     port: int

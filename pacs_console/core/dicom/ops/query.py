@@ -31,6 +31,9 @@ FIND_MODELS = {"study": "1.2.840.10008.5.1.4.1.2.2.1",
 
 @dataclass
 class FindResult(OperationResult):
+    """A C-FIND: matches counted, the final status, truncation or cancel, and the character
+    set assumed for answers that declared none."""
+
     kind = "find"
 
     count: int = 0

@@ -73,6 +73,9 @@ class Context:
 
 @dataclass
 class UserInfo:
+    """The User Information item: maximum PDU length, implementation UID and version name,
+    asynchronous operations window."""
+
     max_pdu: int = 0
     implementation_class_uid: str = ""
     implementation_version_name: str = ""

@@ -50,6 +50,8 @@ class Lost(Exception):
 
 @dataclass
 class Accepted:
+    """A presentation context the peer accepted, with the transfer syntax it chose."""
+
     context_id: int
     abstract_syntax: str
     transfer_syntax: str
@@ -57,6 +59,9 @@ class Accepted:
 
 @dataclass
 class LeanAssociation:
+    """An established association on one socket, driven by its caller (send, receive,
+    release, abort)."""
+
     sock: socket.socket
     target: Target
     peer_max_pdu: int = 0
