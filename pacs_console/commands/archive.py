@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 
 from pacs_console.commands.dimse_common import with_context
+from pacs_console.commands.options import action_parsers
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.terminal import clean
 
@@ -106,8 +107,7 @@ def _compare(args, ctx) -> int:
 
 
 def register(subparsers) -> None:
-    archive = subparsers.add_parser("archive", help="archive integrity and DR comparison")
-    sub = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "archive", "archive integrity and DR comparison")
     p = sub.add_parser("check", help="spot-check a random sample of studies",
                        description="A sample of studies stratified by year and modality: counts "
                                    "at study and image level agree, every instance arrives "

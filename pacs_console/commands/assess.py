@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from pacs_console.commands import exit_codes
@@ -13,6 +12,7 @@ from pacs_console.commands.dimse_common import (
     run_guarded,
     say,
 )
+from pacs_console.commands.options import add_allow_public, add_json, described_parser
 
 
 class ReportNotSigned(Exception):
@@ -39,14 +39,12 @@ except the opt-in test image (--allow-store-test) and test HL7 message (--allow-
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "assess", help="security assessment of a site or subnet (non-destructive)",
-        allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=EPILOG,
-        description="Assess SITE (its address-book nodes and last sweep) or TARGETS (CIDR, "
-                    "ranges, addresses; swept first): DICOM access control, TLS, web/REST "
-                    "surfaces, HL7 and software age. Every finding has host, port, check, "
-                    "severity (info, low, medium, high, critical), evidence and remedy.")
+    p = described_parser(
+        subparsers, "assess", "security assessment of a site or subnet (non-destructive)",
+        "Assess SITE (its address-book nodes and last sweep) or TARGETS (CIDR, ranges, "
+        "addresses; swept first): DICOM access control, TLS, web/REST surfaces, HL7 and software "
+        "age. Every finding has host, port, check, severity (info, low, medium, high, critical), "
+        "evidence and remedy.", exit_codes_help=False, epilog=EPILOG)
     p.add_argument("targets", nargs="+", metavar="SITE|TARGETS")
     p.add_argument("--checks", metavar="LIST",
                    help="families (dicom, transport, web, hl7, software) or check names "
@@ -68,8 +66,7 @@ def register(subparsers) -> None:
     p.add_argument("--concurrency", type=int, metavar="N", help="nodes at once (default 8)")
     p.add_argument("--interval", type=float, metavar="S",
                    help="between two connections to one node (default 0.1 s)")
-    p.add_argument("--allow-public", action="store_true",
-                   help="allow addresses outside private and loopback ranges")
+    add_allow_public(p)
     p.add_argument("--site", metavar="NAME",
                    help="with TARGETS: the site the assessment belongs to (history, incidents)")
     p.add_argument("--report", metavar="PDF",
@@ -79,7 +76,7 @@ def register(subparsers) -> None:
                    help="open an incident (category security) for each finding above low")
     p.add_argument("--no-save", action="store_true",
                    help="keep no history (the next assessment will not compare with this)")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_json(p)
     p.set_defaults(handler=run_guarded(run_assess))
 
 

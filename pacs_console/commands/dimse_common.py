@@ -8,21 +8,18 @@ import sys
 from contextlib import contextmanager
 
 from pacs_console.commands import exit_codes
+from pacs_console.commands.options import add_json, described_parser
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
 if TYPE_CHECKING:
     from typing import Any
-
-DESCRIPTION_TAIL = "\n\n" + exit_codes.HELP
 
 
 def dimse_parser(subparsers, name: str, help_text: str, description: str
                  ) -> argparse.ArgumentParser:
     """A DICOM subcommand's parser: its description followed by the exit codes, and the options
     that say which node to reach and how (``add_target_options``)."""
-    parser = subparsers.add_parser(name, help=help_text, allow_abbrev=False,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter,
-                                   description=description + DESCRIPTION_TAIL)
+    parser = described_parser(subparsers, name, help_text, description)
     add_target_options(parser)
     return parser
 
@@ -65,12 +62,15 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_tls_options(parser: argparse.ArgumentParser, protocol: str, *,
-                    insecure: bool = False) -> None:
+                    insecure: bool = False, to: str | None = None) -> None:
     """The TLS client options (``--tls``, the CA to trust, a client certificate and key, the
-    expected host name), the same for every protocol the console speaks over TLS."""
-    tls = parser.add_argument_group("TLS")
-    tls.add_argument("--tls", action="store_true", help=f"{protocol} over TLS")
-    tls.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the node's")
+    expected host name), the same for every protocol the console speaks over TLS; ``to`` names
+    the peer where a command has more than one side (the relay: "the PACS")."""
+    tls = parser.add_argument_group(f"TLS to {to}" if to else "TLS")
+    tls.add_argument("--tls", action="store_true",
+                     help=f"{protocol} over TLS" + (f" to {to}" if to else ""))
+    tls.add_argument("--ca-file", metavar="PEM",
+                     help=f"CA certificate(s) that signed {to or 'the node'}'s")
     tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
     tls.add_argument("--tls-key", metavar="PEM", help="client private key")
     tls.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
@@ -211,6 +211,16 @@ def add_conflict_choice(parser: argparse.ArgumentParser) -> None:
                         help="send this laptop's version over the helpdesk's at the next sync")
     choice.add_argument("--take-theirs", action="store_true",
                         help="replace this laptop's version with the helpdesk's")
+
+
+def add_command(sub, name: str, handler, help_text: str, json_flag: bool = True):
+    """An action of a record-keeping command (site, incident, kb ...): ``handler(args, ctx)``
+    run through ``with_context``, the help repeated as its description, and --json."""
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=with_context(handler))
+    if json_flag:
+        add_json(parser)
+    return parser
 
 
 def with_context(handler):

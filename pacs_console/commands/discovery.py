@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
     UsageProblem,
@@ -12,17 +10,16 @@ from pacs_console.commands.dimse_common import (
     run_guarded,
     say,
 )
+from pacs_console.commands.options import add_allow_public, add_json, described_parser
 
 
 def register(subparsers) -> None:
-    scan = subparsers.add_parser(
-        "scan", help="find DICOM nodes and DICOMweb servers on a subnet", allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Sweep TARGETS (CIDR 192.168.1.0/24, ranges 10.0.0.5-40, addresses or "
-                    "host names; at most a /16) for DICOM and DICOMweb services, classify "
-                    "each open port, fingerprint the vendor and save the sweep to the site "
-                    "inventory. Example: pacs-console scan 192.168.10.0/24 --guess-ae "
-                    "--site 'Korle Bu'")
+    scan = described_parser(
+        subparsers, "scan", "find DICOM nodes and DICOMweb servers on a subnet",
+        "Sweep TARGETS (CIDR 192.168.1.0/24, ranges 10.0.0.5-40, addresses or host names; at "
+        "most a /16) for DICOM and DICOMweb services, classify each open port, fingerprint the "
+        "vendor and save the sweep to the site inventory. Example: pacs-console scan "
+        "192.168.10.0/24 --guess-ae --site 'Korle Bu'", exit_codes_help=False)
     scan.add_argument("targets", nargs="+", metavar="TARGETS")
     scan.add_argument("--ports", metavar="LIST",
                       help="DICOM ports (default 104,11112,4242,2761,2762,2345)")
@@ -41,13 +38,12 @@ def register(subparsers) -> None:
                            "those of the site, politely, one at a time")
     scan.add_argument("--dns-sd", action="store_true",
                       help="also browse DNS-SD (_dicom._tcp, _dicom-tls._tcp, _dicomweb._tcp)")
-    scan.add_argument("--allow-public", action="store_true",
-                      help="allow addresses outside private and loopback ranges")
+    add_allow_public(scan)
     scan.add_argument("--site", metavar="SITE",
                       help="save the sweep to this site's inventory (default: settings' "
                            "default site; created when new)")
     scan.add_argument("--no-save", action="store_true", help="do not save the sweep")
-    scan.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_json(scan)
     scan.set_defaults(handler=run_guarded(run_scan))
 
     inventory = subparsers.add_parser(
@@ -65,7 +61,7 @@ def register(subparsers) -> None:
             ("--sync", "with --push: sync now and say whether it was delivered",
              {"action": "store_true"})):
         push.add_argument(flag, help=what, **extra)
-    inventory.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_json(inventory)
     inventory.set_defaults(handler=run_guarded(run_inventory))
 
 

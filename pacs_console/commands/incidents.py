@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from pacs_console.commands.dimse_common import with_context
+from pacs_console.commands.dimse_common import add_command
+from pacs_console.commands.options import action_parsers
 
 EXIT_OK, EXIT_FAILED, EXIT_TAMPERED, EXIT_UNKEYED = 0, 1, 3, 4
 SEVERITY_CHOICES = ("critical", "high", "medium", "low")
@@ -26,14 +27,6 @@ def iso_time(text: str):
         return value.astimezone() if value.tzinfo is None else value
     except (OverflowError, OSError, ValueError) as exc:
         raise argparse.ArgumentTypeError(f"{text!r} cannot be placed in time: {exc}") from exc
-
-
-def add_command(sub, name: str, handler, help_text: str, json_flag: bool = True):
-    parser = sub.add_parser(name, help=help_text, description=help_text)
-    parser.set_defaults(handler=with_context(handler))
-    if json_flag:
-        parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    return parser
 
 
 def actor_name(ctx) -> str:
@@ -317,8 +310,7 @@ def _audit_verify(args, ctx) -> int:
 
 
 def register(subparsers) -> None:
-    site = subparsers.add_parser("site", help="sites and their business calendars")
-    sub = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "site", "sites and their business calendars")
     p = add_command(sub, "add", _site_add, "add a site or update the fields given")
     p.add_argument("name")
     for option in ("region", "facility-type", "address", "contacts", "timezone",
@@ -330,8 +322,7 @@ def register(subparsers) -> None:
                    help="an extra day the site is closed (repeatable)")
     add_command(sub, "list", _site_list, "list sites")
 
-    visit = subparsers.add_parser("visit", help="site visits")
-    sub = visit.add_subparsers(dest="visit_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "visit", "site visits")
     p = add_command(sub, "start", _visit_start, "arrive at a site")
     p.add_argument("--site", required=True)
     p.add_argument("--engineer")
@@ -351,8 +342,7 @@ def register(subparsers) -> None:
         p.add_argument("visit", type=int)
         p.add_argument("incident", help="incident id or UUID")
 
-    incident = subparsers.add_parser("incident", help="create, list, show and update incidents")
-    sub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "incident", "create, list, show and update incidents")
     p = add_command(sub, "new", _incident_new, "log a new incident")
     p.add_argument("--title")
     p.add_argument("--severity", required=True, type=str.lower, choices=SEVERITY_CHOICES)
@@ -391,16 +381,14 @@ def register(subparsers) -> None:
     p.add_argument("files", nargs="*")
     p.add_argument("--test-run", type=int, nargs="?", const=0)
 
-    incidents = subparsers.add_parser("incidents", help="bulk operations on incidents")
-    sub = incidents.add_subparsers(dest="incidents_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "incidents", "bulk operations on incidents")
     p = add_command(sub, "export", _export, "export the (filtered) list as CSV or JSON",
              json_flag=False)
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--output", "-o", metavar="FILE")
     _filter_options(p)
 
-    audit = subparsers.add_parser("audit", help="the tamper-evident audit trail")
-    sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "audit", "the tamper-evident audit trail")
     p = add_command(sub, "verify", _audit_verify, "check the hash chain and every audited record; "
              f"exit {EXIT_TAMPERED} when tampering is found, {EXIT_UNKEYED} when entries are "
              "unkeyed (written while the keyring was locked)")

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-
-from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import add_tls_options, run_guarded
+from pacs_console.commands.options import action_parsers, add_json, described_parser
 
 
 def _register_hl7(subparsers) -> None:
     from pacs_console.core.hl7.templates import TEMPLATES
 
-    hl7 = subparsers.add_parser("hl7", help="send or receive HL7 v2 messages over MLLP",
-                                allow_abbrev=False)
-    sub = hl7.add_subparsers(dest="hl7_command", metavar="ACTION", required=True)
-    send = sub.add_parser(
-        "send", help="send one message and explain the ACK", allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Send an HL7 v2 message over MLLP with hard connect and ACK timeouts and "
-                    "explain the ACK (MSA-1, ERR). Templates: "
-                    + "; ".join(f"{k}: {v}" for k, v in TEMPLATES.items())
-                    + ".\nExample: pacs-console hl7 send 10.0.0.5 2575 --template orm\n\n"
-                    + exit_codes.HELP)
+    sub = action_parsers(subparsers, "hl7", "send or receive HL7 v2 messages over MLLP",
+                         allow_abbrev=False)
+    send = described_parser(
+        sub, "send", "send one message and explain the ACK",
+        "Send an HL7 v2 message over MLLP with hard connect and ACK timeouts and explain the ACK "
+        "(MSA-1, ERR). Templates: " + "; ".join(f"{k}: {v}" for k, v in TEMPLATES.items())
+        + ".\nExample: pacs-console hl7 send 10.0.0.5 2575 --template orm")
     send.add_argument("host")
     send.add_argument("port", type=int)
     send.add_argument("file", nargs="?", help="a file holding the message ('-' = stdin)")
@@ -40,7 +34,7 @@ def _register_hl7(subparsers) -> None:
                       help="repair a pasted message: line endings, stray bytes, blank lines")
     send.add_argument("--show", action="store_true", help="print the message sent")
     add_tls_options(send, "MLLP", insecure=True)
-    send.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_json(send)
     send.add_argument("--no-save", action="store_true", help="do not save the run as evidence")
     send.set_defaults(handler=run_guarded(_hl7_send))
     listen = sub.add_parser(
@@ -61,7 +55,7 @@ def _register_hl7(subparsers) -> None:
                         help="stop after S seconds")
     listen.add_argument("--tls-cert", metavar="PEM", help="serve MLLP over TLS with this cert")
     listen.add_argument("--tls-key", metavar="PEM", help="its private key")
-    listen.add_argument("--json", action="store_true", help="JSON lines, one per message")
+    add_json(listen, "JSON lines, one per message")
     listen.set_defaults(handler=run_guarded(_hl7_listen), serves=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -19,6 +18,7 @@ from pacs_console.commands.dimse_common import (
     save_evidence,
     say,
 )
+from pacs_console.commands.options import action_parsers, add_json, described_parser
 
 _ADDRESS = re.compile(r"^(?P<ae>[^@]{1,16})@(?P<host>[^:]+):(?P<port>\d+)$")
 
@@ -39,9 +39,8 @@ def resolve_target(spec: str, ctx):
 
 
 def register_dicomweb(subparsers) -> None:
-    web = subparsers.add_parser("dicomweb", help="QIDO-RS, WADO-RS and STOW-RS",
-                                allow_abbrev=False)
-    sub = web.add_subparsers(dest="web_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "dicomweb", "QIDO-RS, WADO-RS and STOW-RS", dest="web_command",
+                         allow_abbrev=False)
 
     def common(parser):
         parser.add_argument("url", help="DICOMweb root, e.g. http://10.0.0.5:8042/dicom-web")
@@ -57,7 +56,7 @@ def register_dicomweb(subparsers) -> None:
         parser.add_argument("--ca-file", metavar="PEM",
                             help="trust this CA (PEM) for https:// instead of the system store")
         parser.add_argument("--insecure", action="store_true", help="do not verify TLS")
-        parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+        add_json(parser)
         parser.add_argument("--no-save", action="store_true", help="do not save as evidence")
 
     qido = sub.add_parser("qido", help="search studies, series or instances",
@@ -86,16 +85,14 @@ def register_dicomweb(subparsers) -> None:
 
 
 def register_workflow(subparsers) -> None:
-    wf = subparsers.add_parser("workflow", help="play a modality against the site, or the site",
-                               allow_abbrev=False)
-    sub = wf.add_subparsers(dest="workflow_command", metavar="ACTION", required=True)
-    run = sub.add_parser(
-        "run", help="MWL, MPPS, C-STORE, storage commitment, MPPS final: pass/fail per step",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Play a modality: NODE (address-book name or AE@HOST:PORT) serves every "
-                    "role unless --worklist/--mpps/--store/--commit name another ('-' skips a "
-                    "role). Each step is saved as a test run.\nExample: pacs-console workflow "
-                    "run RIS@10.0.0.4:104 --store PACS --commit PACS\n\n" + exit_codes.HELP)
+    sub = action_parsers(subparsers, "workflow", "play a modality against the site, or the site",
+                         allow_abbrev=False)
+    run = described_parser(
+        sub, "run", "MWL, MPPS, C-STORE, storage commitment, MPPS final: pass/fail per step",
+        "Play a modality: NODE (address-book name or AE@HOST:PORT) serves every role unless "
+        "--worklist/--mpps/--store/--commit name another ('-' skips a role). Each step is saved "
+        "as a test run.\nExample: pacs-console workflow run RIS@10.0.0.4:104 --store PACS "
+        "--commit PACS", allow_abbrev=True)
     run.add_argument("nodes", nargs="*", metavar="NODE")
     for role in ("worklist", "mpps", "store", "commit"):
         run.add_argument(f"--{role}", metavar="NODE", help=f"the {role} node")
@@ -110,7 +107,7 @@ def register_workflow(subparsers) -> None:
                           "Storage SCP port from settings; 0 = no listener)")
     run.add_argument("--report-bind", default="0.0.0.0", metavar="ADDRESS")
     run.add_argument("--commit-wait", type=float, default=30.0, metavar="S")
-    run.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_json(run)
     run.add_argument("--no-save", action="store_true", help="do not save the steps")
     run.set_defaults(handler=run_guarded(_run_workflow))
     serve = sub.add_parser("serve", help="play the site: worklist, MPPS, storage commitment SCP",

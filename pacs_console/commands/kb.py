@@ -6,7 +6,8 @@ import json
 import sys
 
 from pacs_console.commands import exit_codes
-from pacs_console.commands.dimse_common import add_conflict_choice, with_context
+from pacs_console.commands.dimse_common import add_command, add_conflict_choice
+from pacs_console.commands.options import action_parsers
 
 
 def _guarded(handler):
@@ -26,10 +27,7 @@ def _guarded(handler):
 
 
 def _add(sub, name: str, handler, help_text: str):
-    parser = sub.add_parser(name, help=help_text, description=help_text)
-    parser.set_defaults(handler=with_context(_guarded(handler)))
-    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    return parser
+    return add_command(sub, name, _guarded(handler), help_text)
 
 
 def _emit(args, data, text: str) -> int:
@@ -142,8 +140,7 @@ def _sync(args, ctx) -> int:
 
 
 def register(subparsers) -> None:
-    kb = subparsers.add_parser("kb", help="the knowledge base: articles, search, suggestions")
-    sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "kb", "the knowledge base: articles, search, suggestions")
     p = _add(sub, "new", _new, "write an article (an SOP, a checklist, a fix)")
     p.add_argument("--title", required=True)
     p.add_argument("--body", default="", metavar="TEXT", help="steps or the article's text")

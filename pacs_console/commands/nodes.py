@@ -8,6 +8,7 @@ import sys
 from pacs_console.commands import exit_codes
 from pacs_console.commands.argcheck import number_in
 from pacs_console.commands.dimse_common import add_conflict_choice, with_context
+from pacs_console.commands.options import action_parsers
 
 EXPORT_FORMATS = ("csv", "json", "orthanc", "dcmqrscp")
 
@@ -145,10 +146,10 @@ _port = number_in(int, 1, 65535, "{text!r} is not a port number", "port {value} 
 
 
 def register(subparsers) -> None:
-    node = subparsers.add_parser("node", help="the address book: add, list, remove, import, export, resolve",
-                                 description="The address book from the command line (the demo "
-                                             "PACS learns move destinations from it).")
-    sub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "node",
+                         "the address book: add, list, remove, import, export, resolve",
+                         description="The address book from the command line (the demo "
+                                     "PACS learns move destinations from it).")
     p = sub.add_parser("add", help="add a node (or change it with --replace)")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--ae", required=True, help="the node's AE title")

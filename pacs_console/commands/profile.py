@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from pacs_console.commands.options import action_parsers
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -83,8 +85,7 @@ def _set(args) -> int:
 
 
 def register(subparsers) -> None:
-    profile = subparsers.add_parser("profile", help="the engineer profile signed reports name")
-    sub = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "profile", "the engineer profile signed reports name")
     p = sub.add_parser("set", help="set your name, organisation and contact details",
                        description="The signing certificate is made from this profile (never "
                                    "from a visit's data); changing the name or organisation "

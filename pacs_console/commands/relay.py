@@ -8,6 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+from pacs_console.commands.dimse_common import add_tls_options
+from pacs_console.commands.options import add_json
+
 RELAY_HELP = """\
 Listen on LISTEN_PORT and forward every association to HOST:PORT byte for byte, decoding each
 as it passes. Point the modality at this laptop (its IP, LISTEN_PORT and the PACS's AE title).
@@ -39,13 +42,8 @@ def register(subparsers) -> None:
                        help="bytes per second over all associations (0 = unlimited)")
     relay.add_argument("--no-stdin", action="store_true",
                        help="keep relaying when standard input closes (background use)")
-    relay.add_argument("--json", action="store_true", help="one JSON object per association")
-    secure = relay.add_argument_group("TLS to the PACS")
-    secure.add_argument("--tls", action="store_true", help="DICOM over TLS to the PACS")
-    secure.add_argument("--ca-file", metavar="PEM", help="CA certificate(s) that signed the PACS's")
-    secure.add_argument("--tls-cert", metavar="PEM", help="client certificate")
-    secure.add_argument("--tls-key", metavar="PEM", help="client private key")
-    secure.add_argument("--server-name", metavar="NAME", help="host name expected in the certificate")
+    add_json(relay, "one JSON object per association")
+    add_tls_options(relay, "DICOM", to="the PACS")
     listen = relay.add_argument_group("TLS from the modality (the relay decrypts, decodes and "
                                       "forwards the same PDUs)")
     listen.add_argument("--listen-tls", action="store_true",
@@ -62,7 +60,7 @@ def register(subparsers) -> None:
     trace.add_argument("file", metavar="FILE", help="a .pcap, .pcapng or relay .trace file")
     trace.add_argument("--timeline", action="store_true", help="print every event, not only "
                        "each association's summary")
-    trace.add_argument("--json", action="store_true", help="one JSON document")
+    add_json(trace, "one JSON document")
     trace.set_defaults(handler=run_trace)
 
 

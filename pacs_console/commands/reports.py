@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from pacs_console.commands.options import action_parsers
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN, EXIT_MODIFIED, EXIT_UNSIGNED, EXIT_UNREADABLE = 3, 4, 5, 6
 EXIT_UNKNOWN_CERT, EXIT_SAMPLE = 7, 8
@@ -214,8 +216,7 @@ def _cert(args) -> int:
 
 
 def register(subparsers) -> None:
-    report = subparsers.add_parser("report", help="build, sign and verify PDF visit reports")
-    sub = report.add_subparsers(dest="report_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "report", "build, sign and verify PDF visit reports")
     p = sub.add_parser("build", help="build and sign a visit report",
                        description="Build a visit's PDF report and sign it with the engineer's "
                                    "certificate (made on first use). The passphrase comes from "

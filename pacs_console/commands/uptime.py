@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pacs_console.commands.dimse_common import with_context
-from pacs_console.commands.incidents import actor_name, add_command, emit, iso_time
+from pacs_console.commands.dimse_common import add_command, with_context
+from pacs_console.commands.incidents import actor_name, emit, iso_time
+from pacs_console.commands.options import action_parsers
 
 DEFAULT_PERIOD_DAYS = 7
 
@@ -85,9 +86,8 @@ def _uptime(args, ctx) -> int:
 
 
 def register(subparsers) -> None:
-    maintenance = subparsers.add_parser("maintenance",
-                                        help="scheduled maintenance windows (excluded from uptime)")
-    sub = maintenance.add_subparsers(dest="maintenance_command", metavar="ACTION", required=True)
+    sub = action_parsers(subparsers, "maintenance",
+                         "scheduled maintenance windows (excluded from uptime)")
     p = add_command(sub, "add", _maintenance_add, "enter a maintenance window for a site or one node")
     p.add_argument("--site", required=True, help="site name or id")
     p.add_argument("--node", help="only this node (name, AE title or id); default: whole site")
