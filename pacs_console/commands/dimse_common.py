@@ -15,12 +15,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def dimse_parser(subparsers, name: str, help_text: str, description: str
+def dimse_parser(subparsers, name: str, help_text: str, description: str, handler=None
                  ) -> argparse.ArgumentParser:
-    """A DICOM subcommand's parser: its description followed by the exit codes, and the options
-    that say which node to reach and how (``add_target_options``)."""
+    """A DICOM subcommand's parser: its description followed by the exit codes, the options
+    that say which node to reach and how (``add_target_options``) and, when given, the
+    ``handler(args)`` that runs it (through ``run_guarded``)."""
     parser = described_parser(subparsers, name, help_text, description)
     add_target_options(parser)
+    if handler is not None:
+        parser.set_defaults(handler=run_guarded(handler))
     return parser
 
 
@@ -178,6 +181,17 @@ def save_evidence(args, ctx, node, result) -> int | None:
     from pacs_console.core.db.testruns import save_test_run
 
     return save_test_run(ctx.db, node_id=node.id if node else None, **evidence).id
+
+
+def report_run(args, ctx, node, command: str, outcome, code: int, *, ok: bool | None = None,
+               **fields: Any) -> bool:
+    """The end of a DICOM subcommand: ``outcome`` saved as evidence (``save_evidence``) and,
+    with --json, the command's one JSON document of ``fields`` (``emit_run``; ok when ``code``
+    is 0 unless ``ok`` is given). True when the JSON was printed: human lines are left out."""
+    run_id = save_evidence(args, ctx, node, outcome)
+    if args.json:
+        emit_run(command, code == 0 if ok is None else ok, run_id, code, **fields)
+    return bool(args.json)
 
 
 def emit_run(command: str, ok: bool, run_id: int | None, code: int, **fields: Any) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
     dimse_parser,
-    emit_run,
     opened_target,
-    run_guarded,
-    save_evidence,
+    report_run,
     say,
     say_diagnosis,
 )
@@ -18,12 +16,11 @@ def register(subparsers) -> None:
     parser = dimse_parser(
         subparsers, "echo", "verify a node with C-ECHO",
         "Verify a DICOM node with C-ECHO, once or continuously, and diagnose any failure. "
-        "Example: pacs-console echo -aec ORTHANC 127.0.0.11 4242")
+        "Example: pacs-console echo -aec ORTHANC 127.0.0.11 4242", run)
     parser.add_argument("--count", "-c", type=int, default=1, metavar="N",
                         help="number of echoes (default 1; 0 = until Ctrl+C)")
     parser.add_argument("--interval", "-i", type=float, default=1.0, metavar="SECONDS",
                         help="pause between echoes (0 = back to back; default 1)")
-    parser.set_defaults(handler=run_guarded(run))
 
 
 def _line(n: int, result) -> str:
@@ -40,20 +37,17 @@ def run(args) -> int:
     with opened_target(args) as (ctx, target, node):
         if args.count == 1:
             result = echo_target(target)
-            if args.json:
-                run_id = save_evidence(args, ctx, node, result)
-                emit_run("echo", result.ok, run_id, _code(result.ok, result.diagnosis, False),
-                         result=result)
-            else:
+            code = _code(result.ok, result.diagnosis, False)
+            if not args.json:
                 say(args, _line(1, result))
                 if result.diagnosis:
                     say_diagnosis(args, ctx, result.diagnosis)
                 elif result.peer:
                     say(args, f"  peer: {result.peer.get('implementation_version_name', '')} "
                               f"({result.peer.get('implementation_class_uid', '')})")
-                # The result is on screen; the evidence (and the database) come after it.
-                save_evidence(args, ctx, node, result)
-            return _code(result.ok, result.diagnosis, False)
+            # The result is on screen; the evidence (and the database) come after it.
+            report_run(args, ctx, node, "echo", result, code, ok=result.ok, result=result)
+            return code
         results = []
         series = echo_series(target, args.count or None, args.interval)
         try:
@@ -66,12 +60,10 @@ def run(args) -> int:
 
         stats = EchoStats.from_results(results, target,
                                        sum(r.total_ms or 0.0 for r in results))
-        run_id = save_evidence(args, ctx, node, stats)
         ok_all = bool(results) and stats.ok == stats.sent
         code = _code(ok_all, stats.last_diagnosis, 0 < stats.ok < stats.sent)
-        if args.json:
-            emit_run("echo", ok_all, run_id, code, stats=stats, results=results)
-        else:
+        if not report_run(args, ctx, node, "echo", stats, code, ok=ok_all, stats=stats,
+                          results=results):
             rt = stats.round_trip
             times = (f"round trip min/median/p95/max {rt['min']}/{rt['median']}/{rt['p95']}/"
                      f"{rt['max']} ms, jitter {rt['jitter']} ms" if rt["median"] is not None

@@ -11,7 +11,6 @@ from pacs_console.commands.dimse_common import (
     dimse_parser,
     emit_run,
     opened_target,
-    run_guarded,
     save_evidence,
     say,
     say_diagnosis,
@@ -28,7 +27,7 @@ def register(subparsers) -> None:
     parser = dimse_parser(
         subparsers, "find", "query a node with C-FIND or Modality Worklist",
         "Query a node with C-FIND. Example: pacs-console find -aec ORTHANC --name 'MENSAH*' "
-        "--date 20260101- 127.0.0.11 4242")
+        "--date 20260101- 127.0.0.11 4242", run)
     add_model_options(parser, worklist=True)
     parser.add_argument("-L", "--level", default="STUDY", type=str.upper,
                         choices=("PATIENT", "STUDY", "SERIES", "IMAGE"), help="query level")
@@ -39,7 +38,6 @@ def register(subparsers) -> None:
                              "or -k 0008,0050= to ask for it back (repeatable)")
     parser.add_argument("--limit", type=int, metavar="N", help="stop (C-CANCEL) after N matches")
     parser.add_argument("--csv", metavar="FILE", help="also write the matches to a CSV file")
-    parser.set_defaults(handler=run_guarded(run))
 
 
 def parse_keys(pairs: list[str]) -> dict[str, str]:

@@ -11,9 +11,8 @@ from pacs_console.commands import exit_codes
 from pacs_console.commands.dimse_common import (
     UsageProblem,
     diagnosis_lines,
-    emit_run,
     opened_context,
-    save_evidence,
+    report_run,
     say,
 )
 
@@ -101,10 +100,8 @@ def run_send(args) -> int:
                       ack_timeout=args.timeout, tls=tls)
         result.parameters["template"] = args.template or ""
         result.parameters["loose_fixes"] = fixes
-        run_id = save_evidence(args, ctx, None, result)
         code = hl7_exit_code(result)
-        if args.json:
-            emit_run("hl7 send", result.ok, run_id, code, result=result)
+        if report_run(args, ctx, None, "hl7 send", result, code, ok=result.ok, result=result):
             return code
         say(args, ("OK " if result.ok else "FAILED ") + result.summary())
         if result.ack is not None:

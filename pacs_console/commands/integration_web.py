@@ -12,10 +12,9 @@ from pacs_console.commands.dimse_common import (
     UsageProblem,
     diagnosis_lines,
     emit_json,
-    emit_run,
     opened_context,
+    report_run,
     run_guarded,
-    save_evidence,
     say,
 )
 from pacs_console.commands.options import action_parsers, add_json, described_parser
@@ -196,12 +195,11 @@ def _run_web(args) -> int:
             if not items:
                 raise UsageProblem("no DICOM files in the given paths")
             result = _drive(client.stow(endpoint, [i.path for i in items]), args)
-        run_id = save_evidence(args, ctx, None, result)
         code = exit_codes.OK if result.ok else (
             exit_codes.PARTIAL if result.diagnosis and result.diagnosis.code == "partial-stow"
             else _web_code(result.diagnosis.code))
-        if args.json:
-            emit_run(f"dicomweb {args.web_command}", result.ok, run_id, code, result=result)
+        if report_run(args, ctx, None, f"dicomweb {args.web_command}", result, code,
+                      ok=result.ok, result=result):
             return code
         say(args, ("OK " if result.ok else "FAILED ") + result.summary())
         for row in result.matches[:200]:

@@ -10,9 +10,8 @@ from pacs_console.commands.dimse_common import (
     add_model_options,
     diagnosis_lines,
     dimse_parser,
-    emit_run,
     opened_target,
-    run_guarded,
+    report_run,
     save_evidence,
     say,
 )
@@ -23,9 +22,10 @@ RETRIEVE_KEYS = (("patient_id", "PatientID"), ("study_uid", "StudyInstanceUID"),
                  ("accession", "AccessionNumber"))
 
 
-def _parser(subparsers, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+def _parser(subparsers, name: str, help_text: str, example: str, handler
+            ) -> argparse.ArgumentParser:
     return dimse_parser(subparsers, name, help_text,
-                        f"{help_text[0].upper()}{help_text[1:]}. Example: {example}")
+                        f"{help_text[0].upper()}{help_text[1:]}. Example: {example}", handler)
 
 
 def _retrieve_options(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ MAX_GENERATE = 5000  # generated images are built in memory: 5,000 CT slices are
 
 def register(subparsers) -> None:
     move = _parser(subparsers, "move", "retrieve with C-MOVE to this console or another AE",
-                   "pacs-console move -aec ORTHANC --study-uid 1.2.3 127.0.0.11 4242")
+                   "pacs-console move -aec ORTHANC --study-uid 1.2.3 127.0.0.11 4242", run_move)
     _retrieve_options(move)
     move.add_argument("-aem", "--move-destination", metavar="AE",
                       help="destination AE (default: this console's AE from settings)")
@@ -53,16 +53,15 @@ def register(subparsers) -> None:
                       help="do not start this console's Storage SCP (moving elsewhere)")
     move.add_argument("--preflight", action="store_true",
                       help="first check that the node can connect back to this console")
-    move.set_defaults(handler=run_guarded(run_move))
     get = _parser(subparsers, "get", "retrieve with C-GET over the same association",
-                  "pacs-console get -aec ORTHANC --study-uid 1.2.3 127.0.0.11 4242 --out ./study")
+                  "pacs-console get -aec ORTHANC --study-uid 1.2.3 127.0.0.11 4242 --out ./study",
+                  run_get)
     _retrieve_options(get)
     get.add_argument("--out", metavar="DIR", help="where to write files (default: the local store)")
-    get.set_defaults(handler=run_guarded(run_get))
     store = dimse_parser(
         subparsers, "store", "send files, folders or a generated test study with C-STORE",
         "Send DICOM files, folders (recursively) or a generated test study with C-STORE. "
-        "Example: pacs-console store -aec ORTHANC 127.0.0.11 4242 ./cd/DICOM")
+        "Example: pacs-console store -aec ORTHANC 127.0.0.11 4242 ./cd/DICOM", run_store)
     store.add_argument("files", nargs="*", metavar="FILE", help="files or folders to send")
     store.add_argument("--generate", type=int, metavar="N",
                        help="send a generated test study of N images (at most "
@@ -73,11 +72,9 @@ def register(subparsers) -> None:
                        help="compress the generated study")
     store.add_argument("--parallel", type=int, default=1, metavar="N",
                        help="parallel associations (default 1)")
-    store.set_defaults(handler=run_guarded(run_store))
     probe = _parser(subparsers, "probe", "probe which SOP classes and transfer syntaxes a node accepts",
-                    "pacs-console probe -aec ORTHANC 127.0.0.11 4242")
+                    "pacs-console probe -aec ORTHANC 127.0.0.11 4242", run_probe)
     probe.add_argument("--no-storage", action="store_true", help="skip the storage SOP classes")
-    probe.set_defaults(handler=run_guarded(run_probe))
 
 
 def _keys(args) -> tuple[str, dict[str, str]]:
@@ -125,11 +122,8 @@ def _retrieve_line(p) -> str:
 
 
 def _finish(args, ctx, node, command: str, result, extra: dict | None = None) -> int:
-    run_id = save_evidence(args, ctx, node, result)
     code = outcome_code(result)
-    if args.json:
-        emit_run(command, code == 0, run_id, code, result=result, **(extra or {}))
-    else:
+    if not report_run(args, ctx, node, command, result, code, result=result, **(extra or {})):
         say(args, result.summary())
         if result.diagnosis:
             say(args, result.diagnosis.what)
@@ -257,11 +251,8 @@ def run_probe(args) -> int:
             for _uid, entry in sorted(matrix.accepted.items(), key=lambda kv: kv[1]["service"]):
                 say(args, f"  {entry['service']:<12} {entry['name']}: "
                           f"{len(entry['transfer_syntaxes'])} transfer syntaxes")
-        run_id = save_evidence(args, ctx, node, matrix)
         code = exit_codes.OK if matrix.accepted else exit_codes.for_diagnosis(
             matrix.diagnosis.code if matrix.diagnosis else None)
-        if args.json:
-            emit_run("probe", code == 0, run_id, code, result=matrix)
-        else:
+        if not report_run(args, ctx, node, "probe", matrix, code, result=matrix):
             say(args, matrix.summary())
         return code
