@@ -65,6 +65,22 @@ def ctx(paths):
     context.close()
 
 
+@pytest.fixture
+def stopped_after():
+    """``stopped_after(server)`` starts a server (anything with start() and stop()) for this
+    test and returns it; every server it started is stopped when the test ends, however it ended."""
+    servers = []
+
+    def start(server):
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 def run_cli(*args: str, data_dir: Path | None = None, timeout: float = 120, env=None):
     """Run ``python -m pacs_console`` as a child process, the way scripts and CI call it."""
     import subprocess

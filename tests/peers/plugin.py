@@ -84,32 +84,23 @@ def plain_storescp():
     yield from peer_running(StorescpPeer("PLAINSTORE", host, free_port(host), accept_all=False))
 
 
-@pytest.fixture
-def orthanc(orthanc_peer):
-    """The session Orthanc, emptied for this test."""
-    orthanc_peer.clear()
-    return orthanc_peer
+def _cleared(name: str, doc: str):
+    """The fixture NAME: the session fixture NAME_peer, cleared (``peer.clear()``) for each test."""
+    @pytest.fixture(name=name)
+    def fixture(request):
+        peer = request.getfixturevalue(f"{name}_peer")
+        peer.clear()
+        return peer
+
+    fixture.__doc__ = doc
+    return fixture
 
 
-@pytest.fixture
-def dcmqrscp(dcmqrscp_peer):
-    """The session dcmqrscp, emptied for this test."""
-    dcmqrscp_peer.clear()
-    return dcmqrscp_peer
-
-
-@pytest.fixture
-def storescp(storescp_peer):
-    """The session storescp, its output directory emptied for this test."""
-    storescp_peer.clear()
-    return storescp_peer
-
-
-@pytest.fixture
-def wlmscpfs(wlmscpfs_peer):
-    """The session worklist SCP (its items are read-only, nothing to reset)."""
-    wlmscpfs_peer.clear()
-    return wlmscpfs_peer
+orthanc = _cleared("orthanc", "The session Orthanc, emptied for this test.")
+dcmqrscp = _cleared("dcmqrscp", "The session dcmqrscp, emptied for this test.")
+storescp = _cleared("storescp", "The session storescp, its output directory emptied for this test.")
+wlmscpfs = _cleared("wlmscpfs",
+                    "The session worklist SCP (its items are read-only, nothing to reset).")
 
 
 @pytest.fixture(scope="module")

@@ -17,19 +17,13 @@ HOST = "127.0.0.1"
 
 
 @pytest.fixture
-def listener():
-    started = []
-
+def listener(stopped_after):
     def start(**options):
         notify: queue.SimpleQueue = queue.SimpleQueue()
-        server = Hl7Listener(0, host=HOST, options=ListenerOptions(**options), notify=notify)
-        server.start()
-        started.append(server)
-        return server, notify
+        return stopped_after(Hl7Listener(0, host=HOST, options=ListenerOptions(**options),
+                                         notify=notify)), notify
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
 
 
 @pytest.mark.parametrize("name", sorted(templates.TEMPLATES))

@@ -17,21 +17,17 @@ MODALITY = "WFMODALITY"
 
 
 @pytest.fixture
-def site():
+def site(stopped_after):
     """Start the console's workflow SCP with a chosen behaviour; stopped after the test."""
-    started = []
-
     def start(**behaviour):
         events: queue.SimpleQueue = queue.SimpleQueue()
-        scp = WorkflowSCP("SITESCP", 0, host="127.0.0.1", items=worklist_items(4, seed=5),
-                          behaviour=ScpBehaviour(**behaviour), timeouts=QUICK, notify=events)
-        scp.start()
-        started.append(scp)
+        scp = stopped_after(WorkflowSCP("SITESCP", 0, host="127.0.0.1",
+                                        items=worklist_items(4, seed=5),
+                                        behaviour=ScpBehaviour(**behaviour), timeouts=QUICK,
+                                        notify=events))
         return scp, Target("127.0.0.1", scp.port, "SITESCP", MODALITY, QUICK), events
 
-    yield start
-    for scp in started:
-        scp.stop()
+    return start
 
 
 def _by_step(result):
