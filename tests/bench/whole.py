@@ -221,6 +221,18 @@ def _ct10000():
     return env.large_study(10_000, 5, 512)
 
 
+def _index_cases(study: str, thumbs_study: str, folder_of, thumbs_limit: float) -> list[Case]:
+    """Indexing one study, headers only and with thumbnails, against the pydicom loops."""
+    return [
+        Case(f"cli: index {study} / header-only pydicom loop", _index_case(folder_of),
+             "console_s", 1.0, peer_metric="header_loop_s", peer_name="header loop", ratio=True,
+             setup=folder_of),
+        Case(f"cli: index --thumbnails {thumbs_study} / decode+window+PNG loop",
+             _thumbs_case(folder_of), "console_s", thumbs_limit, peer_metric="decode_png_loop_s",
+             peer_name="decode+PNG loop", ratio=True, setup=folder_of),
+    ]
+
+
 def cases() -> list[Case]:
     dimse = {"setup": env.orthanc, "teardown": env.stop_peers, "ratio": True}
     return [
@@ -242,18 +254,8 @@ def cases() -> list[Case]:
         Case(f"cli: move {MOVE_IMAGES} x 512² CT into its own SCP / movescu into storescp",
              _move, "console_s", 1.0, peer_metric="movescu_s", peer_name="movescu+storescp",
              **{**dimse, "setup": _move_setup}),
-        Case("cli: index 1,000 x 256² CT (whole process) / header-only pydicom loop",
-             _index_case(_ct1000), "console_s", 1.0, peer_metric="header_loop_s",
-             peer_name="header loop", ratio=True, setup=_ct1000),
-        Case("cli: index --thumbnails 1,000 x 256² CT / decode+window+PNG loop",
-             _thumbs_case(_ct1000), "console_s", 1.0, peer_metric="decode_png_loop_s",
-             peer_name="decode+PNG loop", ratio=True, setup=_ct1000),
-        Case("cli: index 10,000 x 512² CT in 5 series / header-only pydicom loop",
-             _index_case(_ct10000), "console_s", 1.0, peer_metric="header_loop_s",
-             peer_name="header loop", ratio=True, setup=_ct10000),
-        Case("cli: index --thumbnails 10,000 x 512² CT / decode+window+PNG loop",
-             _thumbs_case(_ct10000), "console_s", 0.7, peer_metric="decode_png_loop_s",
-             peer_name="decode+PNG loop", ratio=True, setup=_ct10000),
+        *_index_cases("1,000 x 256² CT (whole process)", "1,000 x 256² CT", _ct1000, 1.0),
+        *_index_cases("10,000 x 512² CT in 5 series", "10,000 x 512² CT", _ct10000, 0.7),
         Case("cli: index --thumbnails 10,000 x 512² CT, peak memory",
              _thumbs_case(_ct10000), "console_peak_rss_mb", 1024.0, unit="MB", setup=_ct10000),
     ]
