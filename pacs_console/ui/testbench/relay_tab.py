@@ -7,23 +7,19 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -36,7 +32,7 @@ from pacs_console.ui.testbench.relay_start import (
     start_relay,
 )
 from pacs_console.ui.testbench.run_tab import RunTab, port_box
-from pacs_console.ui.widgets.panel_parts import button
+from pacs_console.ui.widgets import panel_parts as parts
 
 COLUMNS = ("Started", "Calling → Called", "Result", "Messages", "Findings")
 LIVE_COLUMNS = ("Time", "Association", "From", "Message")
@@ -109,17 +105,13 @@ class RelayTab(RunTab):
             field.setPlaceholderText(hint)
             field.setToolTip(tip)
             self.pacs_files[name] = field
-        self.start_button = QPushButton("Start relay")
-        self.start_button.setObjectName("relay-start")
-        self.start_button.clicked.connect(lambda: self.toggle())
+        self.start_button = parts.button("Start relay", self.toggle, name="relay-start")
         self.capture = QLineEdit()
         self.capture.setObjectName("relay-capture")
         self.capture.setPlaceholderText("a .pcap, .pcapng or relay .trace file")
         self.open_button = self.start_button_for("Open capture", self.open_capture)
         self.open_button.setObjectName("relay-open")
-        browse = QPushButton("Browse…")
-        browse.setObjectName("relay-browse")
-        browse.clicked.connect(lambda: self.browse())
+        browse = parts.button("Browse…", self.browse, name="relay-browse")
         self.status = QLabel("Point the modality at this laptop, give the real PACS here and "
                              "start: every association is forwarded unchanged and decoded.")
         self.status.setObjectName("relay-status")
@@ -146,48 +138,22 @@ class RelayTab(RunTab):
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Click an association to see its findings and timeline.")
         self.ended.connect(self.add_report)
-        self.attach_button = button("Attach to incident…", self.attach,
+        self.attach_button = parts.button("Attach to incident…", self.attach,
                                     "Attach the selected conversation's decoded timeline, "
                                     "patient data redacted (never the raw bytes)", "relay-attach")
         self.attach_button.setEnabled(False)
-        live = QHBoxLayout()
-        live.addWidget(QLabel("Listen on"))
-        live.addWidget(self.bind)
-        live.addWidget(QLabel("port"))
-        live.addWidget(self.port)
-        live.addWidget(QLabel("→ PACS"))
-        live.addWidget(self.target, 1)
-        live.addWidget(self.start_button)
-        secure = QHBoxLayout()
-        secure.addWidget(QLabel("TLS from the modality: certificate"))
-        secure.addWidget(self.cert, 2)
-        secure.addWidget(QLabel("key"))
-        secure.addWidget(self.key, 1)
-        upstream = QHBoxLayout()
-        upstream.addWidget(self.pacs_tls)
-        for name, stretch in (("ca", 2), ("cert", 2), ("key", 1), ("name", 1)):
-            upstream.addWidget(self.pacs_files[name], stretch)
-        offline = QHBoxLayout()
-        offline.addWidget(QLabel("Capture"))
-        offline.addWidget(self.capture, 1)
-        offline.addWidget(browse)
-        offline.addWidget(self.open_button)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(self.live)
-        split.addWidget(self.details)
-        split.setSizes([200, 200, 160])
-        layout = QVBoxLayout(self)
-        layout.addLayout(live)
-        layout.addLayout(secure)
-        layout.addLayout(upstream)
-        layout.addLayout(offline)
-        layout.addWidget(self.status)
-        layout.addWidget(split, 1)
-        actions = QHBoxLayout()
-        actions.addStretch(1)
-        actions.addWidget(self.attach_button)
-        layout.addLayout(actions)
+        upstream = ((self.pacs_files[name], stretch)
+                    for name, stretch in (("ca", 2), ("cert", 2), ("key", 1), ("name", 1)))
+        outputs = parts.split(self.table, self.live, self.details, vertical=True,
+                              sizes=(200, 200, 160))
+        parts.column(self,
+                     parts.row("Listen on", self.bind, "port", self.port, "→ PACS",
+                               (self.target, 1), self.start_button),
+                     parts.row("TLS from the modality: certificate", (self.cert, 2), "key",
+                               (self.key, 1)),
+                     parts.row(self.pacs_tls, *upstream),
+                     parts.row("Capture", (self.capture, 1), browse, self.open_button),
+                     self.status, (outputs, 1), parts.row(1, self.attach_button))
 
     # -- live -----------------------------------------------------------------------------------
     def toggle(self) -> None:
