@@ -15,9 +15,10 @@ from pacs_console.ui import workers
 
 class RunControl:
     """Mixed into a QWidget (before it: ``class Tab(RunControl, QWidget)``). The widget sets
-    ``start_buttons`` (enabled when idle), ``cancel_button`` and ``progress`` (each optional)
-    and ``status`` (a label, unless it overrides ``say``), and calls ``launch``; it overrides
-    ``on_done`` and, if it wants, ``on_error``, ``cancelled_text`` and ``after_run``."""
+    ``start_buttons`` (enabled when idle), ``cancel_button`` (``run_buttons`` makes both) and
+    ``progress`` (each optional) and ``status`` (a label, unless it overrides ``say``), and
+    calls ``launch``; it overrides ``on_done`` and, if it wants, ``on_error``,
+    ``cancelled_text`` and ``after_run``."""
 
     worker: workers.Worker | None = None
     start_buttons: tuple[QPushButton, ...] = ()
@@ -27,6 +28,27 @@ class RunControl:
     error_text = "The run stopped on an unexpected error"
     cancelling_text = "Cancelling…"
     busy_text = ""  # said as a run starts, and while a progress step has no message
+
+    def run_buttons(self, text: str, slot: Callable[[], None], name: str = "",
+                    cancel_text: str = "Cancel") -> tuple[QPushButton, QPushButton]:
+        """The widget's start button (``text``, calling ``slot``) and its Cancel
+        (``cancel_text``), as idle; with ``name``, their objectNames are ``name-run`` and
+        ``name-cancel``."""
+        start, cancel = self.start_button_for(text, slot), QPushButton(cancel_text)
+        cancel.clicked.connect(lambda: self.cancel())
+        cancel.setEnabled(False)
+        if name:
+            start.setObjectName(f"{name}-run")
+            cancel.setObjectName(f"{name}-cancel")
+        self.cancel_button = cancel
+        return start, cancel
+
+    def start_button_for(self, text: str, slot: Callable[[], None]) -> QPushButton:
+        """The button that starts the widget's run (disabled while it runs)."""
+        start = QPushButton(text)
+        start.clicked.connect(lambda: slot())
+        self.start_buttons = (start,)
+        return start
 
     @property
     def running(self) -> bool:

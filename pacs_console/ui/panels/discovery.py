@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QTabWidget,
     QWidget,
 )
@@ -61,12 +60,7 @@ class DiscoveryPanel(RunControl, QWidget):
         self.guess_ae.setChecked(True)
         self.dns_sd = QCheckBox("Listen for DNS-SD announcements")
         self.dns_sd.setChecked(True)
-        self.start_button = QPushButton("Start sweep")
-        self.start_button.clicked.connect(self.start_sweep)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.start_buttons = (self.start_button,)
+        self.start_button, _ = self.run_buttons("Start sweep", self.start_sweep)
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
         self.status = QLabel("Pick targets and start a sweep. No sweep yet: check the targets "

@@ -74,26 +74,6 @@ class RunTab(RunControl, QWidget):
         super().__init__(parent)
         self.ctx, self.panel = ctx, panel
 
-    def run_buttons(self, text: str, slot: Callable[[], None],
-                    name: str = "") -> tuple[QPushButton, QPushButton]:
-        """The tab's start button (``text``, calling ``slot``) and its Cancel, as idle; with
-        ``name``, their objectNames are ``name-run`` and ``name-cancel``."""
-        start, cancel = self.start_button_for(text, slot), QPushButton("Cancel")
-        cancel.clicked.connect(lambda: self.cancel())
-        cancel.setEnabled(False)
-        if name:
-            start.setObjectName(f"{name}-run")
-            cancel.setObjectName(f"{name}-cancel")
-        self.cancel_button = cancel
-        return start, cancel
-
-    def start_button_for(self, text: str, slot: Callable[[], None]) -> QPushButton:
-        """The button that starts the tab's run (disabled while it runs)."""
-        start = QPushButton(text)
-        start.clicked.connect(lambda: slot())
-        self.start_buttons = (start,)
-        return start
-
     def node_to_test(self):
         """The node picked in the address book, or None (said) when none is or a run is on."""
         node = self.panel.selected_node()

@@ -71,12 +71,8 @@ class AssessmentView(RunControl, QWidget):
         self.move_test.setToolTip("Asks each archive to move one study to an AE title nobody "
                                   "configured. This console listens and refuses what comes "
                                   "to it; a node that sends it elsewhere is the finding.")
-        self.start_button = QPushButton("Start assessment")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel assessment")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.start_buttons = (self.start_button,)
+        self.start_button, _ = self.run_buttons("Start assessment", self.start,
+                                                cancel_text="Cancel assessment")
         self.progress = QProgressBar()
         self.status = QLabel("No assessment yet: give a site or targets and press Start "
                              "assessment. Nothing is changed on the nodes unless you tick a test "
