@@ -78,3 +78,15 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE, extend=True))
+
+
+@pytest.fixture
+def person(qtbot, console):
+    """The suite's console (real window, 1366×768, fresh data folder, demo PACS listed), with
+    the motions of the record-keeping journeys (records_support.Person)."""
+    from tests.ui.acceptance.records_support import Person
+
+    someone = Person(qtbot, console.window, console.data_dir)
+    someone.console = console
+    someone.go_to("Tests")
+    return someone

@@ -183,16 +183,6 @@ class Person:
         return result
 
 
-@pytest.fixture
-def person(qtbot, console):
-    """The suite's console (real window, 1366×768, fresh data folder, demo PACS listed), with
-    this module's motions for the record-keeping journeys."""
-    someone = Person(qtbot, console.window, console.data_dir)
-    someone.console = console
-    someone.go_to("Tests")
-    return someone
-
-
 def within(seconds: float, check) -> float:
     """Keep the event loop turning until ``check()`` holds; how long it took (or fail)."""
     start = time.monotonic()

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QTableView
 from tests.ui.acceptance import records_support
 from tests.ui.acceptance.records_support import Person
 
-person = records_support.person  # the fixture
 pytestmark = records_support.OFFSCREEN_NOTES
 
 TITLE = "Ultrasound cannot query the worklist"

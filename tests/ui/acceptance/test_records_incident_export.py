@@ -11,7 +11,6 @@ from tests.ui.acceptance import records_support
 from tests.ui.acceptance.records_support import Person
 from tests.ui.acceptance.window import choose_file
 
-person = records_support.person  # the fixture
 pytestmark = records_support.OFFSCREEN_NOTES
 
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QTableView, QTa
 from tests.ui.acceptance import records_support
 from tests.ui.acceptance.records_support import ROOT, Person, within
 
-person = records_support.person  # the fixture
 pytestmark = records_support.OFFSCREEN_NOTES
 
 LIVE_S = 2.0

@@ -19,7 +19,6 @@ from tests.ui.acceptance import records_support
 from tests.ui.acceptance.records_support import Person
 from tests.ui.acceptance.window import Dialog, press
 
-person = records_support.person  # the fixture
 pytestmark = records_support.OFFSCREEN_NOTES
 
 SITE = "Tamale Teaching Hospital"

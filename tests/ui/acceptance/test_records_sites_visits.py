@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
 from tests.ui.acceptance import records_support
 from tests.ui.acceptance.records_support import Person, within
 
-person = records_support.person  # the fixture
 pytestmark = records_support.OFFSCREEN_NOTES
 
 SITE = "Ridge Regional Hospital"
