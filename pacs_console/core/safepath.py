@@ -52,14 +52,18 @@ def uid_name(value: object, fallback: str = "unknown") -> str:
 def inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
     """``path`` if it lies inside ``root`` once symbolic links and ``..`` are resolved;
     raises UnsafePath otherwise."""
-    base = Path(root).resolve()
-    target = Path(path)
-    if not target.is_absolute():
-        target = base / target
-    resolved = target.resolve()
-    if resolved != base and base not in resolved.parents:
-        raise UnsafePath(f"{str(path)!r} would be written outside {str(base)!r}")
-    return target
+    # On strings (pathlib costs a received instance more than its checks): the same resolution
+    # (realpath is what Path.resolve uses) and the same containment, case-folded where the
+    # system folds case.
+    base = os.path.realpath(root)
+    target = os.fspath(path)
+    if not os.path.isabs(target):
+        target = os.path.join(base, target)
+    resolved = os.path.normcase(os.path.realpath(target))
+    folded = os.path.normcase(base)
+    if resolved != folded and not resolved.startswith(os.path.join(folded, "")):
+        raise UnsafePath(f"{str(path)!r} would be written outside {base!r}")
+    return Path(target)
 
 
 def join(root: str | os.PathLike[str], *names: str) -> Path:
@@ -67,7 +71,7 @@ def join(root: str | os.PathLike[str], *names: str) -> Path:
     for name in names:
         if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
             raise UnsafePath(f"{name!r} is not a single safe path component")
-    return inside(root, Path(root).joinpath(*names))
+    return inside(root, os.path.join(root, *names))
 
 
 def instance_path(root: str | os.PathLike[str], study_uid: object, series_uid: object,

@@ -177,3 +177,39 @@ def test_lean_store_peer_abort_fails_that_file_and_reconnects_for_the_rest(tmp_p
     assert result.diagnosis.code == "association-aborted"
     assert [f["status"] for f in result.files] == [0, None, 0, 0, 0]
     assert len(peer.received) == 5 and result.outcome == "warning"
+
+
+def test_a_file_larger_than_one_send_block_streams_whole_and_in_order(tmp_path):
+    """Files are read into the association's block; one over it (4 MB at a 4 KB PDU) goes a
+    block at a time, with the next block read ahead to mark the last fragment."""
+    from pacs_console.core.dicom.ops.store import store
+    from pacs_console.core.dicom.synth.studies import generate_study, write_study
+    from tests.core.dicom_ops.helpers import drain
+
+    big = generate_study("CT", images=2, series=1, size=1600, seed=32)  # 5 MB of pixels each
+    write_study(big, tmp_path)
+    assert all(p.stat().st_size > 4 << 20 for p in tmp_path.rglob("*.dcm"))
+    with _FussySCP() as peer:
+        _, result = drain(store(peer.target, tmp_path))
+    assert result.sent == 2 and result.failed == 0
+    sent = {ds.SOPInstanceUID: ds.PixelData for ds in big}
+    assert {ds.SOPInstanceUID: ds.PixelData for ds in peer.received} == sent
+
+
+def test_dataset_start_is_where_the_dataset_begins(tmp_path):
+    from pacs_console.core.dicom.ops.store import _SNIFF
+    from pacs_console.core.dicom.synth.studies import generate_study, write_study
+    from pacs_console.core.dicom.wire import fastpath
+    from pacs_console.core.imaging.header import SNIFF_BYTES
+
+    assert _SNIFF == SNIFF_BYTES
+    study = generate_study("CT", images=1, series=1, size=16, seed=33)
+    write_study(study, tmp_path)
+    raw = next(tmp_path.rglob("*.dcm")).read_bytes()
+    start = fastpath.dataset_start(raw)
+    assert raw[start:] == encode(study[0], False, True)  # what follows is the dataset alone
+    assert fastpath.dataset_offset(BytesIO(raw)) == start
+    with pytest.raises(fastpath.ScanError):
+        fastpath.dataset_start(raw[:100])  # no DICM prefix
+    with pytest.raises(fastpath.ScanError):
+        fastpath.dataset_start(raw[:start - 3])  # a file that ends inside its meta

@@ -18,7 +18,7 @@ from pacs_console.core.dicom.diagnosis.dimse_status import (
 )
 from pacs_console.core.dicom.identifiers import Tree, keyword_for, set_key
 from pacs_console.core.dicom.ops.results import OperationResult
-from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
+from pacs_console.core.dicom.wire.params import MAX_CONTEXTS, ascii_host
 from pacs_console.core.dicom.wire.retrieve import Response, get_responses, move_responses
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
@@ -145,7 +145,7 @@ def route_source_address(host: str, port: int) -> str | None:
     route and its source; no packet is sent); None when there is no route."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, socket.AF_INET, socket.SOCK_DGRAM)[0]
+            ascii_host(host), port, socket.AF_INET, socket.SOCK_DGRAM)[0]
         with socket.socket(family, kind, proto) as probe:
             probe.connect(address)
             return str(probe.getsockname()[0])

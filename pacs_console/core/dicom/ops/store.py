@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pydicom import Dataset
 
 EXPLICIT_VR_LE, IMPLICIT_VR_LE = UNCOMPRESSED
+_SNIFF = 132  # imaging.header.SNIFF_BYTES: preamble + "DICM" (a test keeps the two equal)
 _META_UIDS = (0x00020002, 0x00020003, 0x00020010)
 
 
@@ -114,15 +115,17 @@ class StoreResult(OperationResult):
 def _from_file(path: Path) -> StoreItem:
     import stat
 
-    from pacs_console.core.imaging.header import SNIFF_BYTES, plausible_start
-
-    st = path.stat()
+    st = path.stat()  # before opening: opening a pipe would wait for a writer
     size = st.st_size
     if not stat.S_ISREG(st.st_mode):
         raise ValueError("not a regular file (a device, pipe or socket)")
     with open(path, "rb") as fh:  # a zero-filled or random file is refused after 132 bytes
-        if not plausible_start(fh.read(SNIFF_BYTES), size):
-            raise ValueError("no DICM prefix and no plausible first element")
+        head = fh.read(_SNIFF)
+        if head[128:132] != b"DICM":  # (a Part 10 file needs no more sniffing)
+            from pacs_console.core.imaging.header import plausible_start
+
+            if not plausible_start(head, size):
+                raise ValueError("no DICM prefix and no plausible first element")
         fh.seek(0)
         try:
             meta = fastpath.read_meta(fh)
@@ -240,7 +243,7 @@ def store(target: Target, paths_or_datasets, *, parallel: int = 1
         return result
     workers_n = max(1, min(parallel, len(items)))
     shares = [items[i::workers_n] for i in range(workers_n)]
-    out: queue.Queue = queue.Queue()
+    out: queue.SimpleQueue = queue.SimpleQueue()  # (C: no lock dance per image)
     stop = threading.Event()
     workers = [_Worker(target, plan_batches(share), out, stop) for share in shares if share]
     for worker in workers:

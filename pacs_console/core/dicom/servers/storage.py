@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import queue
-import shutil
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -139,7 +139,7 @@ class StorageSCP(ServingMixin):
             log.warning("Refused a C-STORE from %s: %s", request.calling_ae, problem[1])
             return problem
         try:
-            if shutil.disk_usage(self.store).free - len(body) < self.min_free:
+            if _free_bytes(self.store) - len(body) < self.min_free:
                 log.error("Storage SCP: refused an instance, the disk is nearly full")
                 return 0xA700, "receiver's disk is nearly full"
         except OSError:
@@ -148,18 +148,11 @@ class StorageSCP(ServingMixin):
             study, series = identity.get("study", ""), identity.get("series", "")
             sop_uid = request.sop_instance_uid
             path = safepath.instance_path(self.store, study, series, sop_uid)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
             meta = fastpath.file_meta(
                 request.sop_class_uid, sop_uid, request.transfer_syntax,
                 str(PYNETDICOM_IMPLEMENTATION_UID), IMPLEMENTATION_VERSION, request.calling_ae)
-            with open(tmp, "wb") as handle:
-                # Written as received, never decoded and re-encoded: fast and byte-faithful.
-                handle.write(_PREAMBLE)
-                handle.write(meta)
-                handle.write(body)
-            size = len(_PREAMBLE) + len(meta) + len(body)
-            os.replace(tmp, path)  # a half-written file never looks like a received instance
+            # Written as received, never decoded and re-encoded: fast and byte-faithful.
+            size = write_file(path, (_PREAMBLE, meta, body))
         except safepath.UnsafePath as exc:
             log.error("Refused a received instance: %s", exc)
             return UNSAFE_NAME, "file name would leave the receiver's store"
@@ -180,6 +173,54 @@ class StorageSCP(ServingMixin):
 
 
 _PREAMBLE = b"\x00" * 128 + b"DICM"
+_CREATE = (os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+           | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+
+
+def write_file(path: Path, parts) -> int:
+    """``parts`` written to ``path`` through ``path.part`` renamed into place, so a half-written
+    file never looks like a received instance; its folders are made when missing. One gathered
+    write where the system has it; the byte count."""
+    tmp = path.with_suffix(".part")
+    try:
+        fd = os.open(tmp, _CREATE, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, _CREATE, 0o644)
+    views = [memoryview(part) for part in parts]
+    total = sum(len(view) for view in views)
+    try:
+        try:
+            while views:
+                done = os.writev(fd, views) if _WRITEV else os.write(fd, views[0])
+                if not done:
+                    raise OSError(errno.EIO, "nothing written")
+                while views and done >= len(views[0]):
+                    done -= len(views.pop(0))
+                if done:
+                    views[0] = views[0][done:]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # a disk that filled up keeps no half-written part
+        raise
+    return total
+
+
+_WRITEV = hasattr(os, "writev")  # not on Windows
+
+
+def _free_bytes(folder: Path) -> int:
+    """Free space for an unprivileged writer, as shutil.disk_usage says (without importing
+    shutil, its archive modules and their codecs, into every command that receives)."""
+    if hasattr(os, "statvfs"):
+        st = os.statvfs(folder)
+        return st.f_bavail * st.f_frsize
+    import shutil
+
+    return shutil.disk_usage(folder).free
 # Deflated Explicit VR Little Endian and Explicit VR Big Endian: read through pydicom.
 _NOT_PLAIN_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"})
 

@@ -82,21 +82,31 @@ def values(buf, implicit: bool, wanted) -> dict[int, memoryview]:
     element of undefined length (a sequence, encapsulated pixel data) is not returned."""
     found: dict[int, memoryview] = {}
     view, pos, end = memoryview(buf), 0, len(buf)
+    unpack, long_vrs = struct.unpack_from, _LONG_VRS  # (the loop runs for every element)
     try:
         while pos < end:
             if pos + 8 > end:
                 raise ScanError(f"{end - pos} stray bytes at the end")
-            group, elem = struct.unpack_from("<HH", buf, pos)
-            tag = group << 16 | elem
-            pos, length = _header(buf, pos, implicit)
+            if implicit:
+                group, elem, length = unpack("<HHI", buf, pos)
+                pos += 8
+            else:
+                group, elem, vr, length = unpack("<HH2sH", buf, pos)
+                if vr in long_vrs:
+                    length = unpack("<I", buf, pos + 8)[0]
+                    pos += 12
+                elif vr.isalpha():
+                    pos += 8
+                else:
+                    raise ScanError(f"no VR at offset {pos}")
             if length == _UNDEFINED:
                 pos = _skip_undefined(buf, pos, implicit)
                 continue
             if pos + length > end:
                 raise ScanError(f"element ({group:04X},{elem:04X}) runs {pos + length - end} "
                                 "bytes past the end: the dataset is truncated")
-            if tag in wanted:
-                found[tag] = view[pos:pos + length]
+            if group << 16 | elem in wanted:
+                found[group << 16 | elem] = view[pos:pos + length]
             pos += length
     except struct.error as exc:
         raise ScanError(str(exc)) from exc
@@ -143,24 +153,32 @@ def _skip_item(buf, pos: int, implicit: bool) -> int:
 
 def dataset_offset(fp) -> int:
     """Where a Part 10 file's dataset starts (after preamble, DICM and group 0002)."""
-    head = fp.read(132)
+    return dataset_start(fp.read(META_WINDOW))
+
+
+META_WINDOW = 132 + (64 << 10)  # preamble, DICM and a file meta group of up to 64 KB
+
+
+def dataset_start(head) -> int:
+    """Where the dataset starts in ``head``, the first bytes of a Part 10 file (at most
+    ``META_WINDOW`` are needed); ScanError when there is no DICM prefix, the group is not
+    explicit VR or it runs past ``head`` (where ``head`` is shorter than the file)."""
     if len(head) < 132 or head[128:132] != b"DICM":
         raise ScanError("no DICM prefix")
-    pos = 132
-    while True:
-        fp.seek(pos)
-        header = fp.read(12)
-        if len(header) < 8 or struct.unpack_from("<H", header)[0] != 0x0002:
-            return pos
-        vr = header[4:6]
+    pos, end = 132, len(head)
+    while pos + 8 <= end and head[pos] == 0x02 and head[pos + 1] == 0x00:
+        vr = bytes(head[pos + 4:pos + 6])
         if vr in _LONG_VRS:
-            if len(header) < 12:
+            if pos + 12 > end:
                 raise ScanError("file meta ends early")
-            pos += 12 + struct.unpack_from("<I", header, 8)[0]
+            pos += 12 + struct.unpack_from("<I", head, pos + 8)[0]
         elif vr.isalpha():
-            pos += 8 + struct.unpack_from("<H", header, 6)[0]
+            pos += 8 + struct.unpack_from("<H", head, pos + 6)[0]
         else:
             raise ScanError("file meta is not explicit VR")
+    if pos > end or (end - pos < 8 and end >= META_WINDOW):
+        raise ScanError("file meta ends early")
+    return pos
 
 
 PIXEL_DATA = 0x7FE00010

@@ -136,26 +136,35 @@ def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
     if isinstance(data, bytes):
         assoc.send(context_id, command, data)
     else:
-        with open(data, "rb") as fp:
-            try:
-                fp.seek(fastpath.dataset_offset(fp))
-            except fastpath.ScanError:
-                # An unusual file meta layout: let pydicom find the dataset and re-encode it.
-                from pydicom import dcmread
-                from pydicom.uid import UID
-                from pynetdicom.dsutils import encode
-
-                ds = dcmread(data)
-                fp.close()
-                uid = UID(item.transfer_syntax)
-                assoc.send(context_id, command,
-                           encode(ds, uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated))
-            else:
-                assoc.send(context_id, command, fp)
+        _send_file(assoc, context_id, command, data, item)
     while True:
         _, fields, _ = assoc.receive(target.timeouts.dimse)
         if fields.get(0x0100) == 0x8001 and fields.get(0x0120, msg_id) == msg_id:
             return int(fields.get(0x0900, 0xC000))
+
+
+def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
+    """The file's dataset as it lies on disk: read once into the association's block (a
+    larger file is streamed block by block), the dataset found in the bytes read."""
+    with open(path, "rb") as fp:
+        head = assoc.read_block(fp)
+        try:
+            if len(head) < len(assoc.blocks[0]):  # the whole file is in memory
+                assoc.send(context_id, command, head[fastpath.dataset_start(head):])
+                return
+            fp.seek(fastpath.dataset_start(head[:fastpath.META_WINDOW]))
+            assoc.send(context_id, command, fp)
+            return
+        except fastpath.ScanError:
+            pass
+    # An unusual file meta layout: let pydicom find the dataset and re-encode it.
+    from pydicom import dcmread
+    from pydicom.uid import UID
+    from pynetdicom.dsutils import encode
+
+    uid = UID(item.transfer_syntax)
+    assoc.send(context_id, command,
+               encode(dcmread(path), uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated))
 
 
 def _lost_diagnosis(exc: ul.Lost, target) -> Diagnosis:

@@ -43,12 +43,16 @@ def validate_ae_title(value: str) -> str | None:
     return None
 
 
+def ascii_host(host: str) -> str | bytes:
+    """An ASCII name or address as bytes, as the "idna" codec would send it to the resolver
+    (that codec, with stringprep and unicodedata, cost every command line ~2 ms to import);
+    only an international name needs it."""
+    return host.encode("ascii") if host.isascii() else host
+
+
 def connect(host: str, port: int, timeout: float | None) -> socket.socket:
-    """``socket.create_connection`` to ``host``: an ASCII name or address goes to the resolver
-    as bytes, as the "idna" codec would send it (that codec, with stringprep and unicodedata,
-    cost every command line ~2 ms to import); only an international name needs it."""
-    name = host.encode("ascii") if host.isascii() else host
-    return socket.create_connection((name, port), timeout=timeout)
+    """``socket.create_connection`` to ``host`` without the "idna" codec (``ascii_host``)."""
+    return socket.create_connection((ascii_host(host), port), timeout=timeout)
 
 
 def set_nodelay(sock: socket.socket | None) -> None:
