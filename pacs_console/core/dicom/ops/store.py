@@ -20,7 +20,7 @@ from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_st
 from pacs_console.core.dicom.ops.results import OperationResult
 from pacs_console.core.dicom.wire import fastpath
 from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
-from pacs_console.core.dicom.wire.store import UNCOMPRESSED, send_items
+from pacs_console.core.dicom.wire.store import UNCOMPRESSED, send_events, send_items
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import Diagnosis
 
@@ -208,7 +208,8 @@ def plan_batches(items: list[StoreItem]
 
 
 class _Worker(threading.Thread):
-    def __init__(self, target: Target, batches, out: queue.Queue, stop: threading.Event) -> None:
+    def __init__(self, target: Target, batches, out: queue.SimpleQueue,
+                 stop: threading.Event) -> None:
         super().__init__(daemon=True, name="c-store")
         self.target, self.batches, self.out, self.stop = target, batches, out, stop
 
@@ -217,12 +218,38 @@ class _Worker(threading.Thread):
             for contexts, items in self.batches:
                 if self.stop.is_set():
                     break
-                self._association(contexts, items)
+                send_items(self.target, contexts, items, self.out, self.stop)
         finally:
             self.out.put(("done", None))
 
-    def _association(self, contexts, items) -> None:
-        send_items(self.target, contexts, items, self.out, self.stop)
+
+def _inline(target: Target, batches, stop: threading.Event):
+    """One association's events, sent from this thread: no worker, no hand-off per image."""
+    for contexts, items in batches:
+        if stop.is_set():
+            break
+        yield from send_events(target, contexts, items, stop)
+
+
+def _threaded(target: Target, shares, stop: threading.Event):
+    """Parallel associations, one worker thread each; their events as they come."""
+    out: queue.SimpleQueue = queue.SimpleQueue()
+    workers = [_Worker(target, plan_batches(share), out, stop) for share in shares]
+    for worker in workers:
+        worker.start()
+    running = len(workers)
+    try:
+        while running:
+            event = out.get()
+            if event[0] == "done":
+                running -= 1
+            else:
+                yield event
+    finally:
+        if running:
+            stop.set()
+        for worker in workers:
+            worker.join(timeout=target.timeouts.dimse + target.timeouts.acse)
 
 
 def store(target: Target, paths_or_datasets, *, parallel: int = 1
@@ -243,18 +270,12 @@ def store(target: Target, paths_or_datasets, *, parallel: int = 1
         return result
     workers_n = max(1, min(parallel, len(items)))
     shares = [items[i::workers_n] for i in range(workers_n)]
-    out: queue.SimpleQueue = queue.SimpleQueue()  # (C: no lock dance per image)
     stop = threading.Event()
-    workers = [_Worker(target, plan_batches(share), out, stop) for share in shares if share]
-    for worker in workers:
-        worker.start()
-    running, done = len(workers), 0
+    events = (_inline(target, plan_batches(items), stop) if workers_n == 1
+              else _threaded(target, shares, stop))
+    done, finished = 0, False
     try:
-        while running:
-            kind, payload = out.get()
-            if kind == "done":
-                running -= 1
-                continue
+        for kind, payload in events:
             if kind == "association":
                 result.association = result.association or payload
                 continue
@@ -263,12 +284,12 @@ def store(target: Target, paths_or_datasets, *, parallel: int = 1
             meaning = _record(result, item, status, diag, decompressed)
             yield StoreProgress(item.name, item.sop_instance, status, item.size, done, len(items),
                                 time.perf_counter() - start, meaning)
+        finished = True
     finally:
-        if running:
+        if not finished:
             result.cancelled = True
             stop.set()
-        for worker in workers:
-            worker.join(timeout=target.timeouts.dimse + target.timeouts.acse)
+        events.close()  # inline: aborts the association; threaded: joins the workers
         result.duration_ms = (time.perf_counter() - start) * 1000
     return result
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections.abc import Generator
 
 from pacs_console.core.dicom.diagnosis import diagnose
 from pacs_console.core.dicom.wire import fastpath, pdu, ul
@@ -20,10 +20,11 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 MAX_LOSSES_IN_A_ROW = 3
 
 
-def send_batch(target, proposals: list[tuple[str, list[str]]], items, out: queue.Queue,
-               stop: threading.Event) -> bool:
-    """Send ``items`` on lean associations proposing (SOP class, transfer syntaxes); False
-    (nothing sent) means use pynetdicom."""
+def batch_events(target, proposals: list[tuple[str, list[str]]], items, stop: threading.Event
+                 ) -> Generator[tuple, None, bool]:
+    """Send ``items`` on lean associations proposing (SOP class, transfer syntaxes), yielding
+    ``("association", report)`` once and ``("file", ...)`` per item; returns False (nothing
+    sent) when pynetdicom should. Closed early, it aborts the association it is on."""
     timing: dict = {}
     try:
         assoc = ul.open_lean(target, proposals, timing)
@@ -31,40 +32,43 @@ def send_batch(target, proposals: list[tuple[str, list[str]]], items, out: queue
         return False
     except ConsoleError as exc:  # rejected, or a broken protocol: asking again changes nothing
         for item in items:
-            out.put(("file", (item, None, exc.diagnosis, False)))
+            yield "file", (item, None, exc.diagnosis, False)
         return True
-    out.put(("association", assoc.report(timing)))
-    losses, pending = 0, list(enumerate(items))
-    while pending:
-        lost, pending = _send_on(assoc, target, pending, out, stop)
-        if lost is None:
-            assoc.release()
-            return True
-        assoc.abort()
-        losses = losses + 1 if lost[1] else 1
-        if not pending or stop.is_set():
-            return True
-        if losses >= MAX_LOSSES_IN_A_ROW:
-            return _give_up(pending, lost[0], out)
-        try:
-            assoc = ul.open_lean(target, proposals, {})
-        except ConsoleError as exc:
-            return _give_up(pending, exc.diagnosis, out)
-        except ul.Fallback as exc:
-            return _give_up(pending, Diagnosis(
-                "reconnect-failed", f"The association was lost and re-connecting failed: {exc}",
-                lost[0].causes, lost[0].actions, {}), out)
-    assoc.release()
-    return True
+    try:
+        yield "association", assoc.report(timing)
+        losses, pending = 0, list(enumerate(items))
+        while pending:
+            lost, pending = yield from _send_on(assoc, target, pending, stop)
+            if lost is None:
+                break
+            assoc.abort()
+            losses = losses + 1 if lost[1] else 1
+            if not pending or stop.is_set():
+                return True
+            if losses >= MAX_LOSSES_IN_A_ROW:
+                return (yield from _give_up(pending, lost[0]))
+            try:
+                assoc = ul.open_lean(target, proposals, {})
+            except ConsoleError as exc:
+                return (yield from _give_up(pending, exc.diagnosis))
+            except ul.Fallback as exc:
+                return (yield from _give_up(pending, Diagnosis(
+                    "reconnect-failed", f"The association was lost and re-connecting failed: {exc}",
+                    lost[0].causes, lost[0].actions, {})))
+        assoc.release()
+        return True
+    finally:
+        if not assoc.released:  # closed mid-batch (cancelled): the peer is told at once
+            assoc.abort()
 
 
-def _give_up(pending, diagnosis: Diagnosis, out: queue.Queue) -> bool:
+def _give_up(pending, diagnosis: Diagnosis):
     for _, item in pending:
-        out.put(("file", (item, None, diagnosis, False)))
+        yield "file", (item, None, diagnosis, False)
     return True
 
 
-def _send_on(assoc, target, pending, out: queue.Queue, stop: threading.Event):
+def _send_on(assoc, target, pending, stop: threading.Event):
     """Send ``pending`` (index, item) pairs on one association until done or lost.
 
     Returns (None, []) when done, else ((diagnosis, lost-before-any-success?), the rest)."""
@@ -76,20 +80,20 @@ def _send_on(assoc, target, pending, out: queue.Queue, stop: threading.Event):
         try:
             payload = _payload(item, accepted)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-            out.put(("file", (item, None, file_error(item, exc), False)))
+            yield "file", (item, None, file_error(item, exc), False)
             continue
         if payload is None:
-            out.put(("file", (item, None, _no_context(assoc, item), False)))
+            yield "file", (item, None, _no_context(assoc, item), False)
             continue
         context_id, data, decompressed = payload
         try:
             status = _send(assoc, target, item, context_id, data, n % 65535 + 1)
         except ul.Lost as exc:
             lost = _lost_diagnosis(exc, target)
-            out.put(("file", (item, None, lost, decompressed)))
+            yield "file", (item, None, lost, decompressed)
             return (lost, first), pending[pos + 1:]
         first = False
-        out.put(("file", (item, status, None, decompressed)))
+        yield "file", (item, status, None, decompressed)
     return None, []
 
 

@@ -1,10 +1,11 @@
 """C-STORE on whichever wire path serves it: the one entry point ``ops.store`` calls.
 
-``send_items`` sends one planned batch: on the lean Upper Layer (``lean_store``) when it can
+``send_events`` sends one planned batch: on the lean Upper Layer (``lean_store``) when it can
 have an association, else through pynetdicom (TLS, or whatever the lean path hands back before
-anything was sent). Both re-connect after a lost association and report every item on ``out``
-as ``("file", (item, status or None, diagnosis or None, decompressed?))``, the association
-once as ``("association", report)``. pynetdicom and pydicom load only on the second path (and
+anything was sent). Both re-connect after a lost association and report every item as
+``("file", (item, status or None, diagnosis or None, decompressed?))``, the association once
+as ``("association", report)``: yielded to a caller that sends inline, or put on a worker
+thread's queue by ``send_items``. pynetdicom and pydicom load only on the second path (and
 pydicom on the first only for files that must be re-encoded).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Generator
 
 from pacs_console.core.dicom.wire import lean_store
 from pacs_console.core.dicom.wire.target import Target
@@ -20,17 +22,24 @@ from pacs_console.core.errors import ConsoleError, Diagnosis
 UNCOMPRESSED = lean_store.UNCOMPRESSED
 
 
+def send_events(target: Target, contexts: list[tuple[str, list[str]]], items,
+                stop: threading.Event) -> Generator[tuple, None, None]:
+    """Send ``items`` (``ops.store.StoreItem``) proposing ``contexts`` (SOP class, transfer
+    syntaxes), yielding every item's report (and the association's once), whatever happens.
+    Closed early, it ends the association it is on."""
+    if (yield from lean_store.batch_events(target, contexts, items, stop)):
+        return
+    yield from _send_pynetdicom(target, contexts, items, stop)
+
+
 def send_items(target: Target, contexts: list[tuple[str, list[str]]], items,
                out: queue.Queue, stop: threading.Event) -> None:
-    """Send ``items`` (``ops.store.StoreItem``) proposing ``contexts`` (SOP class, transfer
-    syntaxes); every item is reported on ``out``, whatever happens."""
-    if lean_store.send_batch(target, contexts, items, out, stop):
-        return
-    _send_pynetdicom(target, contexts, items, out, stop)
+    """``send_events`` onto ``out`` (a worker thread's queue)."""
+    for event in send_events(target, contexts, items, stop):
+        out.put(event)
 
 
-def _send_pynetdicom(target: Target, contexts, items, out: queue.Queue,
-                     stop: threading.Event) -> None:
+def _send_pynetdicom(target: Target, contexts, items, stop: threading.Event):
     from pynetdicom import _config, build_context
 
     from pacs_console.core.dicom.wire import association as assoc_mod
@@ -46,13 +55,13 @@ def _send_pynetdicom(target: Target, contexts, items, out: queue.Queue,
             assoc = assoc_mod.connect(target, built, timing=timing)
         except ConsoleError as exc:
             for _, item in pending:
-                out.put(("file", (item, None, exc.diagnosis, False)))
+                yield "file", (item, None, exc.diagnosis, False)
             return
         try:
             if first:
-                out.put(("association", assoc_mod.association_report(assoc, timing)))
+                yield "association", assoc_mod.association_report(assoc, timing)
                 first = False
-            sent_before, pending = _send_all(assoc, target, pending, out, stop)
+            sent_before, pending = yield from _send_all(assoc, target, pending, stop)
         finally:
             assoc_mod.release(assoc)
         # Lost: re-connect and go on, unless it keeps failing before anything is stored.
@@ -60,12 +69,11 @@ def _send_pynetdicom(target: Target, contexts, items, out: queue.Queue,
         if pending and (losses >= lean_store.MAX_LOSSES_IN_A_ROW or stop.is_set()):
             diag = assoc_mod.diagnose.diagnose_abort("during C-STORE")
             for _, item in pending:
-                out.put(("file", (item, None, diag, False)))
+                yield "file", (item, None, diag, False)
             return
 
 
-def _send_all(assoc, target: Target, pending, out: queue.Queue,
-              stop: threading.Event) -> tuple[bool, list]:
+def _send_all(assoc, target: Target, pending, stop: threading.Event):
     """Send on one association; (anything stored?, what is left after losing it)."""
     from pacs_console.core.dicom.wire import association as assoc_mod
 
@@ -78,23 +86,23 @@ def _send_all(assoc, target: Target, pending, out: queue.Queue,
         try:
             status, decompressed = _send_one(assoc, item, accepted, n % 65535 + 1)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-            out.put(("file", (item, None, lean_store.file_error(item, exc), False)))
+            yield "file", (item, None, lean_store.file_error(item, exc), False)
             continue
         if status is None:
             diag = assoc_mod.no_context(
                 assoc, f"{assoc_mod.uid_name(item.sop_class)} in "
                 f"{assoc_mod.uid_name(item.transfer_syntax)} or uncompressed")
-            out.put(("file", (item, None, diag, False)))
+            yield "file", (item, None, diag, False)
         elif not status:
             diag = (assoc_mod.diagnose.diagnose_abort("during C-STORE") if assoc.is_aborted
                     else Diagnosis("dimse-timeout", "No C-STORE response within "
                                    f"{target.timeouts.dimse:g} s",
                                    ("the node is slow to write or hung",),
                                    ("raise the DIMSE timeout",), {}))
-            out.put(("file", (item, None, diag, decompressed)))
+            yield "file", (item, None, diag, decompressed)
         else:
             sent = True
-            out.put(("file", (item, int(status.Status), None, decompressed)))
+            yield "file", (item, int(status.Status), None, decompressed)
         if not assoc.is_established:
             return sent, pending[pos + 1:]
     return sent, []
