@@ -213,3 +213,27 @@ def test_dataset_start_is_where_the_dataset_begins(tmp_path):
         fastpath.dataset_start(raw[:100])  # no DICM prefix
     with pytest.raises(fastpath.ScanError):
         fastpath.dataset_start(raw[:start - 3])  # a file that ends inside its meta
+
+
+def test_a_file_gone_since_it_was_listed_fails_alone(tmp_path):
+    from pacs_console.core.dicom.ops.store import store
+
+    _ct_folder(tmp_path, 4)
+    files = sorted(tmp_path.rglob("*.dcm"))
+    with _FussySCP() as peer:
+        run = store(peer.target, tmp_path)
+        first = next(run)
+        assert first.path == str(files[0]) and first.status == 0
+        files[2].unlink()  # removed while the store runs
+        progress = list(run_to_end(run))
+    statuses = {p.path: p.status for p in [first, *progress]}
+    assert statuses[str(files[2])] is None and [statuses[str(f)] for f in files].count(0) == 3
+    assert len(peer.received) == 3
+
+
+def run_to_end(run):
+    while True:
+        try:
+            yield next(run)
+        except StopIteration:
+            return

@@ -92,6 +92,9 @@ def _send_on(assoc, target, pending, stop: threading.Event):
             lost = _lost_diagnosis(exc, target)
             yield "file", (item, None, lost, decompressed)
             return (lost, first), pending[pos + 1:]
+        except _Unreadable as exc:  # nothing of it was sent: the association goes on
+            yield "file", (item, None, file_error(item, exc.__cause__ or exc), decompressed)
+            continue
         first = False
         yield "file", (item, status, None, decompressed)
     return None, []
@@ -147,28 +150,46 @@ def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
             return int(fields.get(0x0900, 0xC000))
 
 
+class _Unreadable(Exception):
+    """The file could not be read (or re-encoded) before any of it was sent."""
+
+
 def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
     """The file's dataset as it lies on disk: read once into the association's block (a
     larger file is streamed block by block), the dataset found in the bytes read."""
-    with open(path, "rb") as fp:
-        head = assoc.read_block(fp)
+    try:
+        fp = open(path, "rb")  # noqa: SIM115 - closed below, after the send
+    except OSError as exc:  # gone or unreadable since it was listed
+        raise _Unreadable(str(exc)) from exc
+    with fp:
         try:
-            if len(head) < len(assoc.blocks[0]):  # the whole file is in memory
-                assoc.send(context_id, command, head[fastpath.dataset_start(head):])
-                return
-            fp.seek(fastpath.dataset_start(head[:fastpath.META_WINDOW]))
-            assoc.send(context_id, command, fp)
-            return
+            head = assoc.read_block(fp)
+            start = fastpath.dataset_start(head if len(head) < len(assoc.blocks[0])
+                                           else head[:fastpath.META_WINDOW])
+        except OSError as exc:
+            raise _Unreadable(str(exc)) from exc
         except fastpath.ScanError:
-            pass
+            start = None
+        if start is not None:
+            if len(head) < len(assoc.blocks[0]):  # the whole file is in memory
+                assoc.send(context_id, command, head[start:])
+            else:
+                fp.seek(start)
+                assoc.send(context_id, command, fp)
+            return
     # An unusual file meta layout: let pydicom find the dataset and re-encode it.
-    from pydicom import dcmread
-    from pydicom.uid import UID
-    from pynetdicom.dsutils import encode
+    try:
+        from pydicom import dcmread
+        from pydicom.uid import UID
+        from pynetdicom.dsutils import encode
 
-    uid = UID(item.transfer_syntax)
-    assoc.send(context_id, command,
-               encode(dcmread(path), uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated))
+        uid = UID(item.transfer_syntax)
+        data = encode(dcmread(path), uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated)
+        if data is None:
+            raise ValueError(f"the dataset cannot be encoded in {uid_name(item.transfer_syntax)}")
+    except Exception as exc:  # noqa: BLE001 - whatever pydicom says, this one file failed
+        raise _Unreadable(str(exc)) from exc
+    assoc.send(context_id, command, data)
 
 
 def _lost_diagnosis(exc: ul.Lost, target) -> Diagnosis:
