@@ -111,13 +111,15 @@ def test_an_echo_that_saves_through_the_light_path_loads_no_unneeded_module(orth
 
 
 # A dataclass without a docstring gets one from inspect.signature() when it is created: ~0.2 ms
-# of every start for each such class an echo or a find loads.
+# of every start for each such class an echo, a find, a store or a move loads.
 _UNDOCUMENTED = (
     "import dataclasses, sys\n"
     "import pacs_console.cli, pacs_console.commands.echo, pacs_console.commands.find\n"
     "import pacs_console.core.dicom.ops.echo, pacs_console.core.dicom.ops.query\n"
     "import pacs_console.core.context, pacs_console.logs, pacs_console.core.db.light\n"
     "import pacs_console.core.dicom.wire.find\n"
+    "import pacs_console.core.dicom.ops.store, pacs_console.core.dicom.ops.retrieve\n"
+    "import pacs_console.core.dicom.servers.storage, pacs_console.commands.transfer\n"
     "for name, module in sorted(sys.modules.items()):\n"
     "    for value in vars(module).values() if name.startswith('pacs_console') else ():\n"
     "        if (isinstance(value, type) and value.__module__ == name\n"
@@ -126,7 +128,7 @@ _UNDOCUMENTED = (
     "            print(name, value.__name__)\n")
 
 
-def test_the_dataclasses_an_echo_or_a_find_loads_have_their_own_docstrings():
+def test_the_dataclasses_an_echo_a_find_a_store_or_a_move_loads_have_docstrings():
     proc = subprocess.run([sys.executable, "-c", _UNDOCUMENTED], capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr[-2000:]

@@ -55,6 +55,8 @@ GET_OTHER_CLASSES = [
 
 @dataclass(frozen=True)
 class RetrieveProgress:
+    """The sub-operation counts of a pending C-MOVE/C-GET response and the bytes received."""
+
     remaining: int | None
     completed: int
     failed: int
@@ -69,6 +71,8 @@ class RetrieveProgress:
 
 @dataclass
 class RetrieveResult(OperationResult):
+    """A C-MOVE or C-GET run: the final status, its counts and what arrived."""
+
     service: str
     status: int | None = None
     meaning: str = ""

@@ -41,6 +41,8 @@ def _is_dataset(value) -> bool:
 
 @dataclass
 class StoreItem:
+    """One instance to send: a file (Part 10 or a bare dataset) or a dataset in memory."""
+
     sop_class: str
     sop_instance: str
     transfer_syntax: str
@@ -56,6 +58,8 @@ class StoreItem:
 
 @dataclass(frozen=True)
 class StoreProgress:
+    """One instance answered (or failed), with the counts so far."""
+
     path: str
     sop_instance_uid: str
     status: int | None
@@ -68,6 +72,8 @@ class StoreProgress:
 
 @dataclass
 class StoreResult(OperationResult):
+    """A C-STORE run: counts, throughput and every file's status."""
+
     kind = "store"
 
     sent: int = 0
