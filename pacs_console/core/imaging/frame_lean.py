@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import struct
+import threading
 
 from pacs_console.core.imaging import header_lean
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 _GREY = frozenset(("MONOCHROME1", "MONOCHROME2"))
+REUSE_MAX = 32 << 20  # a larger frame gets memory of its own, given back when it is done
 
 
 def _count(value) -> int | None:
@@ -31,12 +33,25 @@ def _count(value) -> int | None:
         return None
 
 
-def read_frame(path: str | os.PathLike[str], index: int | None = None
+_LOCAL = threading.local()
+
+
+def _buffer(size: int) -> memoryview:
+    """This thread's frame buffer, grown to ``size``: a worker reading thousands of frames
+    reuses one, instead of paging in fresh memory for every frame."""
+    buf = getattr(_LOCAL, "buffer", None)
+    if buf is None or len(buf) < size:
+        buf = _LOCAL.buffer = bytearray(size)
+    return memoryview(buf)[:size]
+
+
+def read_frame(path: str | os.PathLike[str], index: int | None = None, *, reuse: bool = False
                ) -> tuple[header_lean.LeanHeader, np.ndarray, int, int] | None:
     """(header values, frame ``index`` (default: the middle one), its index, the frame
     count), or None: decode with pydicom. Reads no more than the header and that frame; a
     device, pipe or folder is opened without waiting for a writer and left to pydicom (whose
-    wait on a pipe is what the decode pool's stall guard is for)."""
+    wait on a pipe is what the decode pool's stall guard is for). ``reuse``: the frame is
+    read into this thread's buffer (writeable, and valid until its next ``reuse`` read)."""
     import numpy as np
 
     try:
@@ -77,15 +92,15 @@ def read_frame(path: str | os.PathLike[str], index: int | None = None
                     start + length > st.st_size:
                 return None  # short, cut off or encapsulated: pydicom says what is wrong
             fh.seek(start + index * frame_bytes)
-            data = fh.read(frame_bytes)
+            data = _buffer(frame_bytes) if reuse and frame_bytes <= REUSE_MAX \
+                else bytearray(frame_bytes)
+            if fh.readinto(data) != frame_bytes:
+                return None
     except OSError:
-        return None
-    if len(data) != frame_bytes:
         return None
     dtype = np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
     arr = np.frombuffer(data, dtype).reshape(rows, cols)
     if stored < bits:  # as pydicom: bits above Bits Stored are not part of the value
-        arr = arr.copy()
         np.left_shift(arr, bits - stored, out=arr)
         np.right_shift(arr, bits - stored, out=arr)
     return ds, arr, index, frames

@@ -241,7 +241,7 @@ def thumbnail(path: str | os.PathLike[str], size: int = 128) -> np.ndarray:
     plain file's frame read straight from the file, any other decoded by pydicom."""
     from pacs_console.core.imaging.frame_lean import read_frame
 
-    lean = read_frame(path)
+    lean = read_frame(path, reuse=True)  # no view of the buffer outlives this call
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if lean is not None:
