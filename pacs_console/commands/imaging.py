@@ -67,9 +67,14 @@ def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
                     out, uid_name(study.study_uid, "no-study"),
                     uid_name(series.series_uid, "no-series") + ".png")
     jobs = []
+    folders: dict[tuple[str, str], Path] = {}
     for row in index.files([source]):
         if row.status == "ok" and row.has_pixels:  # every file, even two copies of one instance
-            target = instance_path(out, row.study_uid, row.series_uid, row.sop_uid, ".png")
+            key = (row.study_uid, row.series_uid)
+            if key not in folders:  # checked once a series; its PNGs are single safe names,
+                # written without following a link (thumbs.write_png)
+                folders[key] = instance_path(out, *key, "", "").parent
+            target = folders[key] / (uid_name(row.sop_uid, "unknown-instance") + ".png")
             extra = (str(reps[row.path]),) if row.path in reps else ()
             # the viewer's cache keeps the study tree's tiles (a series' representative)
             jobs.append(PngJob(row.path, row.sop_uid, row.mtime_ns, (str(target), *extra),
