@@ -34,12 +34,11 @@ _INDEXED = (
 WANTED = {KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _INDEXED}  # tag -> (kw, VR)
 _TAGS = frozenset(WANTED)
 # What a thumbnail's decode reads besides (``read(..., decode=True)``): the pixel module and the
-# values that turn stored values into a picture. "xs": US or SS, as the file or the pixel
-# representation says (pydicom's reading of the ambiguous VR).
-DECODE = {**WANTED, 0x00280101: ("BitsStored", "US"), 0x00280103: ("PixelRepresentation", "US"),
-          0x00280120: ("PixelPaddingValue", "xs"), 0x00281050: ("WindowCenter", "DS"),
-          0x00281051: ("WindowWidth", "DS"), 0x00281052: ("RescaleIntercept", "DS"),
-          0x00281053: ("RescaleSlope", "DS")}
+# values that turn stored values into a picture. Pixel padding's "US or SS" is read as the file
+# or the pixel representation says (pydicom's reading of the ambiguous VR).
+_DECODED = ("BitsStored", "PixelRepresentation", "PixelPaddingValue", "WindowCenter",
+            "WindowWidth", "RescaleIntercept", "RescaleSlope")
+DECODE = {**WANTED, **{KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _DECODED}}
 _DECODE_TAGS = frozenset(DECODE)
 _META = {0x00020002: "MediaStorageSOPClassUID", 0x00020003: "MediaStorageSOPInstanceUID",
          0x00020010: "TransferSyntaxUID"}
@@ -125,7 +124,7 @@ def read(fh, size: int, *, decode: bool = False
     encoding = _ENCODINGS.get(charset)
     for tag, value in raw.items():
         keyword, vr = DECODE[tag]
-        if vr == "xs":
+        if vr == "US or SS":
             vr = _us_or_ss(head, implicit, raw.get(0x00280103))
         parsed = _value(bytes(value), vr, encoding if vr in ("PN", "LO", "SH") else None)
         if parsed is _REFUSE:
