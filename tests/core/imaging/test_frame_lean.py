@@ -24,7 +24,7 @@ from pacs_console.core.imaging.render import (
 )
 from pacs_console.core.imaging.thumbs import _make
 
-from .conftest import bundled
+from .conftest import bundled, with_voi_lut
 
 
 def _pydicom_thumbnail(path: Path, size: int = 64) -> np.ndarray:
@@ -108,13 +108,7 @@ def test_a_plain_frame_holds_the_values_pydicom_decodes(tmp_path: Path) -> None:
 
 def _others(folder: Path) -> dict[str, Path]:
     ct = generate_study("CT", images=1, series=1, size=64, seed=23)[0]
-    lut = copy.deepcopy(ct)
-    del lut.WindowCenter, lut.WindowWidth
-    item = Dataset()
-    item.LUTDescriptor = [4096, 0, 8]
-    item.LUTData = [min(255, v // 16) for v in range(4096)]
-    item.add_new(0x00283006, "US", item.LUTData)
-    lut.VOILUTSequence = [item]
+    lut = with_voi_lut(copy.deepcopy(ct))
     short = _save(folder, "short_pixels.dcm", ct)
     short.write_bytes(short.read_bytes()[:-500])
     wrong_vr = copy.deepcopy(ct)  # a padding value whose VR says unsigned: pydicom's reading
