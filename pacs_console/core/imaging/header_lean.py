@@ -33,12 +33,15 @@ _INDEXED = (
 )
 WANTED = {KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _INDEXED}  # tag -> (kw, VR)
 _TAGS = frozenset(WANTED)
-# What a thumbnail's decode reads besides (``read(..., decode=True)``): the pixel module and the
-# values that turn stored values into a picture. Pixel padding's "US or SS" is read as the file
-# or the pixel representation says (pydicom's reading of the ambiguous VR).
-_DECODED = ("BitsStored", "PixelRepresentation", "PixelPaddingValue", "WindowCenter",
-            "WindowWidth", "RescaleIntercept", "RescaleSlope")
-DECODE = {**WANTED, **{KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _DECODED}}
+# What a thumbnail's decode reads instead (``read(..., decode=True)``): the pixel module and the
+# values that turn stored values into a picture, no names or UIDs (the index has them). Pixel
+# padding's "US or SS" is read as the file or the pixel representation says (pydicom's reading
+# of the ambiguous VR).
+_DECODED = ("SamplesPerPixel", "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns",
+            "BitsAllocated", "BitsStored", "PixelRepresentation", "PixelPaddingValue",
+            "WindowCenter", "WindowWidth", "RescaleIntercept", "RescaleSlope")
+DECODE = {KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _DECODED}
+_BY_TAG = {**WANTED, **DECODE}
 _DECODE_TAGS = frozenset(DECODE)
 _META = {0x00020002: "MediaStorageSOPClassUID", 0x00020003: "MediaStorageSOPInstanceUID",
          0x00020010: "TransferSyntaxUID"}
@@ -81,7 +84,7 @@ def read(fh, size: int, *, decode: bool = False
          ) -> tuple[LeanHeader, LeanHeader, bool, int] | None:
     """(dataset values, file meta values, whether pixel data follows, its file offset) of a
     plain file, or None for anything pydicom must read. ``fh`` is at the file's start.
-    ``decode``: also the values a thumbnail's decode needs (``DECODE``)."""
+    ``decode``: the values a thumbnail's decode needs (``DECODE``) instead of the index's."""
     buf = fh.read(min(size, FIRST_READ))
     stream = io.BytesIO(buf)
     try:
@@ -123,7 +126,7 @@ def read(fh, size: int, *, decode: bool = False
         return None  # several values (ISO 2022 code extensions) or a multi-byte set
     encoding = _ENCODINGS.get(charset)
     for tag, value in raw.items():
-        keyword, vr = DECODE[tag]
+        keyword, vr = _BY_TAG[tag]
         if vr == "US or SS":
             vr = _us_or_ss(head, implicit, raw.get(0x00280103))
         parsed = _value(bytes(value), vr, encoding if vr in ("PN", "LO", "SH") else None)
