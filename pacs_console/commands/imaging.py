@@ -67,11 +67,18 @@ def _thumbnails(index, source: str, out_dir: str, cache_dir) -> dict[str, dict]:
                     out, uid_name(study.study_uid, "no-study"),
                     uid_name(series.series_uid, "no-series") + ".png")
     jobs = []
+    folders: dict[tuple[str, str], Path] = {}
     for row in index.files([source]):
         if row.status == "ok" and row.has_pixels:  # every file, even two copies of one instance
-            target = instance_path(out, row.study_uid, row.series_uid, row.sop_uid, ".png")
+            key = (row.study_uid, row.series_uid)
+            if key not in folders:  # checked once a series; its PNGs are single safe names,
+                # written without following a link (thumbs.write_png)
+                folders[key] = instance_path(out, *key, "", "").parent
+            target = folders[key] / (uid_name(row.sop_uid, "unknown-instance") + ".png")
             extra = (str(reps[row.path]),) if row.path in reps else ()
-            jobs.append(PngJob(row.path, row.sop_uid, row.mtime_ns, (str(target), *extra)))
+            # the viewer's cache keeps the study tree's tiles (a series' representative)
+            jobs.append(PngJob(row.path, row.sop_uid, row.mtime_ns, (str(target), *extra),
+                               cache=bool(extra)))
     try:  # the pool's workers decode and write the files: no pixels come back here
         done = drain(write_thumbnail_files(jobs, ThumbCache(Path(cache_dir) / "thumbs")))
     finally:
@@ -84,14 +91,15 @@ def _on_source(args: argparse.Namespace, work) -> int:
     a SOURCE that cannot be opened is reported as its diagnosis (exit 1)."""
     from pacs_console.core.errors import ConsoleError
     from pacs_console.core.imaging.index import ImageIndex, index_source
-    from pacs_console.core.imaging.thumbs import RENDER_PRELOAD, configure_pool
+    from pacs_console.core.imaging.thumbs import configure_pool
     from pacs_console.core.models import drain
 
-    # No window to keep responsive: the user waits on these workers (normal priority), and a
-    # header-only index has its forkserver load the header reader, not the renderer (nor
-    # pydicom: the lean reader reads plain files, a worker loads pydicom for the others).
-    configure_pool(nice=0, preload=RENDER_PRELOAD if getattr(args, "thumbnails", None)
-                   else ("pacs_console.core.imaging.index",))
+    # No window to keep responsive: the user waits on these workers (normal priority), and
+    # the forkserver loads the header reader, with thumbnails the renderer (numpy), but not
+    # pydicom: the lean readers read plain files, a worker loads pydicom for the others.
+    configure_pool(nice=0, preload=("pacs_console.core.imaging.index",) + (
+        ("pacs_console.core.imaging.thumb_files", "pacs_console.core.imaging.render",
+         "pacs_console.core.imaging.frame_lean") if getattr(args, "thumbnails", None) else ()))
     ctx = _open(args)
     try:
         index = ImageIndex.for_cache(ctx.paths.cache)

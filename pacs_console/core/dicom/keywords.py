@@ -1,5 +1,5 @@
-"""The attributes C-FIND and C-MOVE identifiers use and the image index reads, by keyword, tag
-and VR, without pydicom.
+"""The attributes C-FIND and C-MOVE identifiers use and the image index and its thumbnails
+read, by keyword, tag and VR, without pydicom.
 
 ``pacs-console find`` builds and reads identifiers of a few dozen attributes; loading pydicom's
 whole dictionary (and numpy with it) for them was most of a query's start-up. This is a subset
@@ -73,6 +73,13 @@ KNOWN: dict[str, tuple[int, str]] = {
     'Rows': (0x00280010, 'US'),
     'Columns': (0x00280011, 'US'),
     'BitsAllocated': (0x00280100, 'US'),
+    'BitsStored': (0x00280101, 'US'),
+    'PixelRepresentation': (0x00280103, 'US'),
+    'PixelPaddingValue': (0x00280120, 'US or SS'),
+    'WindowCenter': (0x00281050, 'DS'),
+    'WindowWidth': (0x00281051, 'DS'),
+    'RescaleIntercept': (0x00281052, 'DS'),
+    'RescaleSlope': (0x00281053, 'DS'),
     'BurnedInAnnotation': (0x00280301, 'CS'),
     'RequestedProcedureDescription': (0x00321060, 'LO'),
     'RequestedProcedureCodeSequence': (0x00321064, 'SQ'),

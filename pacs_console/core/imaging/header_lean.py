@@ -33,6 +33,16 @@ _INDEXED = (
 )
 WANTED = {KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _INDEXED}  # tag -> (kw, VR)
 _TAGS = frozenset(WANTED)
+# What a thumbnail's decode reads instead (``read(..., decode=True)``): the pixel module and the
+# values that turn stored values into a picture, no names or UIDs (the index has them). Pixel
+# padding's "US or SS" is read as the file or the pixel representation says (pydicom's reading
+# of the ambiguous VR).
+_DECODED = ("SamplesPerPixel", "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns",
+            "BitsAllocated", "BitsStored", "PixelRepresentation", "PixelPaddingValue",
+            "WindowCenter", "WindowWidth", "RescaleIntercept", "RescaleSlope")
+DECODE = {KNOWN[keyword][0]: (keyword, KNOWN[keyword][1]) for keyword in _DECODED}
+_BY_TAG = {**WANTED, **DECODE}
+_DECODE_TAGS = frozenset(DECODE)
 _META = {0x00020002: "MediaStorageSOPClassUID", 0x00020003: "MediaStorageSOPInstanceUID",
          0x00020010: "TransferSyntaxUID"}
 # Character sets whose decoding of printable ASCII (backslash excepted) is ASCII itself.
@@ -57,6 +67,11 @@ _ENCODINGS = {"ISO_IR 100": "latin_1", "ISO_IR 192": "utf_8"}
 # Elements this reader does not interpret and that change what pydicom's read means: a
 # DICOMDIR's record sequence, float pixel data (pydicom stops before it).
 _REFUSED_BYTES = (b"\x04\x00\x20\x12", b"\xe0\x7f\x08\x00", b"\xe0\x7f\x09\x00")
+# A decode also leaves to pydicom what changes the picture beyond rescale and window: a VOI LUT
+# sequence, a modality LUT sequence, a palette (matched anywhere: at worst pydicom reads).
+_DECODE_REFUSED = _REFUSED_BYTES + (b"\x28\x00\x10\x30", b"\x28\x00\x00\x30",
+                                    b"\x28\x00\x01\x12")
+_PADDING = b"\x28\x00\x20\x01"
 
 
 class LeanHeader(dict):
@@ -65,9 +80,11 @@ class LeanHeader(dict):
     original_encoding = (False, True)
 
 
-def read(fh, size: int) -> tuple[LeanHeader, LeanHeader, bool, int] | None:
+def read(fh, size: int, *, decode: bool = False
+         ) -> tuple[LeanHeader, LeanHeader, bool, int] | None:
     """(dataset values, file meta values, whether pixel data follows, its file offset) of a
-    plain file, or None for anything pydicom must read. ``fh`` is at the file's start."""
+    plain file, or None for anything pydicom must read. ``fh`` is at the file's start.
+    ``decode``: the values a thumbnail's decode needs (``DECODE``) instead of the index's."""
     buf = fh.read(min(size, FIRST_READ))
     stream = io.BytesIO(buf)
     try:
@@ -96,10 +113,10 @@ def read(fh, size: int) -> tuple[LeanHeader, LeanHeader, bool, int] | None:
     if not at_pixels and good != len(data):
         return None  # a truncated, malformed or unusual header: pydicom gives the reason
     head = bytes(data[:good])
-    if any(pattern in head for pattern in _REFUSED_BYTES):
+    if any(pattern in head for pattern in (_DECODE_REFUSED if decode else _REFUSED_BYTES)):
         return None
     try:
-        raw = fastpath.values(head, implicit, _TAGS)
+        raw = fastpath.values(head, implicit, _DECODE_TAGS if decode else _TAGS)
     except fastpath.ScanError:
         return None
     ds = LeanHeader()
@@ -109,7 +126,9 @@ def read(fh, size: int) -> tuple[LeanHeader, LeanHeader, bool, int] | None:
         return None  # several values (ISO 2022 code extensions) or a multi-byte set
     encoding = _ENCODINGS.get(charset)
     for tag, value in raw.items():
-        keyword, vr = WANTED[tag]
+        keyword, vr = _BY_TAG[tag]
+        if vr == "US or SS":
+            vr = _us_or_ss(head, implicit, raw.get(0x00280103))
         parsed = _value(bytes(value), vr, encoding if vr in ("PN", "LO", "SH") else None)
         if parsed is _REFUSE:
             return None
@@ -126,11 +145,22 @@ def _tag(data, pos: int) -> int:
     return group << 16 | element
 
 
+def _us_or_ss(head: bytes, implicit: bool, representation) -> str:
+    """Pixel padding's VR: the file's own (explicit VR), else by the pixel representation;
+    "" (refused) when it is anything else or cannot be told."""
+    if implicit:
+        return {b"\x00\x00": "US", b"\x01\x00": "SS"}.get(bytes(representation or b""), "")
+    found = [vr for vr in ("US", "SS") if head.count(_PADDING + vr.encode()) == 1]
+    return found[0] if len(found) == 1 and head.count(_PADDING) == 1 else ""
+
+
 def _value(raw: bytes, vr: str, encoding: str | None = None):
-    if vr == "US":
+    if vr in ("US", "SS"):
         if len(raw) == 0:
             return None
-        return struct.unpack("<H", raw)[0] if len(raw) == 2 else _REFUSE
+        return struct.unpack("<H" if vr == "US" else "<h", raw)[0] if len(raw) == 2 else _REFUSE
+    if not vr:
+        return _REFUSE
     text = raw.rstrip(b"\x00") if vr == "UI" else raw
     if vr == "DS" and b"\\" in text:
         parts = text.split(b"\\")

@@ -142,12 +142,14 @@ def overlay_info(ds) -> dict[str, str]:
     }
 
 
-def decode_frame(ds, index: int | None = None, size: int | None = None) -> Frame:
+def decode_frame(ds, index: int | None = None, size: int | None = None, *,
+                 auto: bool = True) -> Frame:
     """Decode frame ``index`` (default: the middle one) with rescale, VOI and colour handled;
     with ``size``, area-averaged to at most that many pixels a side first (thumbnails: the
     rescale, padding and window work then runs on a few thousand pixels, not a quarter million).
+    ``auto``: as ``frame_of``.
     """
-    from pydicom.pixels import apply_color_lut, apply_voi_lut, pixel_array
+    from pydicom.pixels import pixel_array
 
     from pacs_console.core.imaging.codecs import register
 
@@ -161,6 +163,14 @@ def decode_frame(ds, index: int | None = None, size: int | None = None) -> Frame
     if frames > 1 and arr.ndim >= 3 and arr.shape[0] == frames and \
             arr.ndim == (4 if int(ds.get("SamplesPerPixel") or 1) > 1 else 3):
         arr = arr[index]
+    return frame_of(arr, ds, index, frames, size, auto=auto)
+
+
+def frame_of(arr: np.ndarray, ds, index: int, frames: int, size: int | None = None, *,
+             auto: bool = True) -> Frame:
+    """``decode_frame`` once the stored values of frame ``index`` are in hand (from pydicom,
+    or read straight from a plain file); ``ds`` is anything with ``get(keyword)``. Without
+    ``auto`` the robust auto window is worked out only when the file has no window."""
     photometric = str(ds.get("PhotometricInterpretation", "")).upper()
     info = overlay_info(ds) if size is None else {}
     spacing = _floats(ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing"))
@@ -169,6 +179,8 @@ def decode_frame(ds, index: int | None = None, size: int | None = None) -> Frame
                   spacing=tuple(spacing[:2]) if len(spacing) >= 2 else None,
                   frame_time_ms=frame_time[0] if frame_time else None)
     if photometric == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+
         arr = apply_color_lut(arr, ds)
         if arr.dtype != np.uint8:  # 16-bit LUT entries
             arr = (arr >> 8).astype(np.uint8) if arr.max() > 255 else arr.astype(np.uint8)
@@ -201,6 +213,8 @@ def decode_frame(ds, index: int | None = None, size: int | None = None) -> Frame
     windows = file_windows(ds)
     units = str(ds.get("RescaleType", "") or ("HU" if ds.get("Modality") == "CT" else ""))
     if not windows and "VOILUTSequence" in ds:
+        from pydicom.pixels import apply_voi_lut
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             values = apply_voi_lut(values, ds).astype(np.float32)
@@ -209,7 +223,8 @@ def decode_frame(ds, index: int | None = None, size: int | None = None) -> Frame
     if mask is not None and mask.any():
         values[mask] = values[~mask].min() if (~mask).any() else 0
     return Frame(values, False, photometric == "MONOCHROME1", windows=windows,
-                 auto=auto_window(values, mask), units=units, **common)
+                 auto=auto_window(values, mask) if auto or not windows else (0.0, 1.0),
+                 units=units, **common)
 
 
 def render(frame: Frame, center: float | None = None, width: float | None = None) -> np.ndarray:
@@ -222,11 +237,18 @@ def render(frame: Frame, center: float | None = None, width: float | None = None
 
 
 def thumbnail(path: str | os.PathLike[str], size: int = 128) -> np.ndarray:
-    """A representative frame of the file, windowed and downscaled to ``size`` pixels."""
-    ds = read_dataset(path)
+    """A representative frame of the file, windowed and downscaled to ``size`` pixels: a
+    plain file's frame read straight from the file, any other decoded by pydicom."""
+    from pacs_console.core.imaging.frame_lean import read_frame
+
+    lean = read_frame(path, reuse=True)  # no view of the buffer outlives this call
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        frame = decode_frame(ds, size=size)
+        if lean is not None:
+            ds, arr, index, frames = lean
+            frame = frame_of(arr, ds, index, frames, size, auto=False)
+        else:
+            frame = decode_frame(read_dataset(path), size=size, auto=False)
     if frame.color:
         return np.ascontiguousarray(frame.values)
     c, w = frame.default_window

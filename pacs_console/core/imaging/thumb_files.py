@@ -1,6 +1,8 @@
 """Thumbnails written as PNG files by the decode pool itself (the command line's ``index
---thumbnails``): each worker decodes, fills the thumbnail cache and writes the PNGs for a chunk
-of images, so no pixels travel back to the calling process, which never loads numpy."""
+--thumbnails``): each worker decodes and writes the PNGs for a chunk of images, so no pixels
+travel back to the calling process, which never loads numpy. The viewer's thumbnail cache
+serves what it holds; it is filled only for the jobs that ask (the series' representative
+images, the study tree's tiles): a cache file for every image would double the files made."""
 
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ CHUNK = 8  # images per pool task: few round trips, yet both workers busy to the
 
 @dataclass(frozen=True)
 class PngJob:
-    """One image: where it is, its cache key, and every PNG file it becomes."""
+    """One image: where it is, its cache key, every PNG file it becomes, and whether a tile
+    made for it goes into the viewer's cache."""
 
     path: str
     sop_uid: str
     mtime_ns: int
     targets: tuple[str, ...]
+    cache: bool = True
 
 
 def _write_chunk(jobs: Sequence[PngJob], cache_root: str, size: int) -> list[tuple[str, str]]:
@@ -34,7 +38,8 @@ def _write_chunk(jobs: Sequence[PngJob], cache_root: str, size: int) -> list[tup
         hit = cache.get(job.sop_uid, job.mtime_ns)
         if hit is None:
             hit = thumbs._make(job.path, size)
-            cache.put(job.sop_uid, job.mtime_ns, *hit)
+            if job.cache:
+                cache.put(job.sop_uid, job.mtime_ns, *hit)
         image, reason = hit
         if image is None:
             out.append(("thumbnail_error", reason))

@@ -72,3 +72,16 @@ def mixed_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     write_study(generate_study("CR", images=1, series=1, size=64, seed=8), root / "cr")
     expected = make_broken(root / "broken")
     return root, expected
+
+
+def with_voi_lut(ds):
+    """``ds`` with its window replaced by a VOI LUT sequence (a 12-bit ramp to 8 bits)."""
+    from pydicom.dataset import Dataset
+
+    del ds.WindowCenter, ds.WindowWidth
+    lut = Dataset()
+    lut.LUTDescriptor = [4096, 0, 8]
+    lut.LUTData = [min(255, v // 16) for v in range(4096)]
+    lut.add_new(0x00283006, "US", lut.LUTData)
+    ds.VOILUTSequence = [lut]
+    return ds

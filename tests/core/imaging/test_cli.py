@@ -63,3 +63,36 @@ def test_export_deid_writes_clean_copies(tmp_path, data_dir):
         assert ds.PatientName == "" and ds.PatientIdentityRemoved == "YES"
         assert ds.StudyInstanceUID != study[0].StudyInstanceUID
     assert str(study[0].PatientName) not in proc.stdout
+
+
+def test_thumbnails_are_the_viewers_tiles_and_never_follow_a_planted_link(tmp_path, data_dir):
+    import zlib
+
+    import numpy as np
+
+    from pacs_console.core.imaging.render import apply_window, decode_frame, read_dataset
+
+    folder = tmp_path / "ct"
+    study = generate_study("CT", images=3, series=1, size=256, seed=8)
+    paths = write_study(study, folder)
+    thumbs = tmp_path / "thumbs"
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"keep")
+    first = study[0]
+    planted = thumbs / first.StudyInstanceUID / first.SeriesInstanceUID / \
+        f"{first.SOPInstanceUID}.png"
+    planted.parent.mkdir(parents=True)
+    planted.symlink_to(outside)
+    proc = run_cli("index", str(folder), "--thumbnails", str(thumbs), "--json",
+                   data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    files = {f["sop_instance_uid"]: f for f in json.loads(proc.stdout)["files"]}
+    assert outside.read_bytes() == b"keep"  # the link was not followed out of the folder
+    assert "cannot write" in files[first.SOPInstanceUID]["thumbnail_error"]
+    for ds, path in zip(study[1:], paths[1:], strict=True):  # as pydicom decodes them
+        png = open(files[ds.SOPInstanceUID]["thumbnail"], "rb").read()
+        raw = zlib.decompress(png[png.index(b"IDAT") + 4:png.index(b"IEND") - 8])
+        image = np.frombuffer(raw, np.uint8).reshape(128, 129)[:, 1:]
+        frame = decode_frame(read_dataset(path), size=128)
+        c, w = frame.default_window
+        assert np.array_equal(image, apply_window(frame.values, c, w, frame.invert))

@@ -15,7 +15,7 @@ from pacs_console.core.imaging.render import (
     render,
     thumbnail,
 )
-from tests.core.imaging.conftest import BUNDLED, bundled
+from tests.core.imaging.conftest import BUNDLED, bundled, with_voi_lut
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
@@ -99,15 +99,7 @@ def test_downscale_keeps_aspect_and_averages():
 
 
 def test_voi_lut_sequence_is_used_when_no_window():
-    from pydicom.dataset import Dataset
-
-    ds = generate_study("MR", images=1, series=1, size=32, seed=2)[0]
-    del ds.WindowCenter, ds.WindowWidth
-    lut = Dataset()
-    lut.LUTDescriptor = [4096, 0, 8]
-    lut.LUTData = [min(255, v // 16) for v in range(4096)]
-    lut.add_new(0x00283006, "US", lut.LUTData)
-    ds.VOILUTSequence = [lut]
+    ds = with_voi_lut(generate_study("MR", images=1, series=1, size=32, seed=2)[0])
     frame = decode_frame(ds)
     assert frame.windows and frame.windows[0][2] == "VOI LUT"
     assert frame.values.max() <= 255
