@@ -125,11 +125,11 @@ def _compare(args, ctx, plan) -> int:
 def _remove_test_data(args, ctx, plan) -> int:
     """Exit 0 when no test study is left at the site, 10 when some are left for the PACS
     administrator (listed by UID) or could not be removed."""
-    from pacs_console.core.health.cleanup import GONE, REMOVED, remove_test_data
+    from pacs_console.core.health.cleanup import DONE, remove_test_data
 
     studies = _drive(args, remove_test_data(ctx.db, ctx.settings, plan, secrets=ctx.secrets,
                                             save=not args.no_save))
-    left = [s for s in studies if s.result not in (REMOVED, GONE)]
+    left = [s for s in studies if s.result not in DONE]
     if args.json:
         print(json.dumps({"site": plan.site, "studies": [s.to_dict() for s in studies],
                           "left": len(left)}, ensure_ascii=False, indent=2))
@@ -138,7 +138,9 @@ def _remove_test_data(args, ctx, plan) -> int:
     else:
         for s in studies:
             print(f"{s.result.upper():<12} {clean(s.node)} study {s.study_uid}: {clean(s.text)}")
-            if s.result not in (REMOVED, GONE):
+            for kept in s.kept:
+                print(f"             kept {clean(kept)}")
+            if s.result not in DONE:
                 print(f"             series {s.series_uid or '?'}; instances "
                       f"{', '.join(s.instances) or '(not recorded)'}")
         print(f"{len(studies) - len(left)} of {len(studies)} test studies removed"

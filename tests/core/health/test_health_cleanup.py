@@ -1,6 +1,7 @@
 """`pacs-console health SITE --remove-test-data`: the test studies the C-STORE check left are
-deleted through Orthanc's REST API where the plan gives it, only while still tagged as the
-console's test data; elsewhere their UIDs are listed for the PACS administrator."""
+deleted through Orthanc's REST API where the plan gives it, instance by instance, only those the
+check stored and still tagged as the console's test data (any other instance is kept and named);
+elsewhere their UIDs are listed for the PACS administrator."""
 
 from __future__ import annotations
 
@@ -47,16 +48,26 @@ def test_test_data_removed_through_orthanc_rest_and_listed_elsewhere(site, data_
                   summary="tampered", metrics={"checks": [{
                       "node": "Main PACS", "check": "store", "result": "pass", "summary": "",
                       "metrics": {"sent": 1, "study_uid": str(real[0].StudyInstanceUID)}}]})
+    # Someone else's image filed into the last test study (same patient ID and study UID, so
+    # the same Orthanc study): every instance is looked at, and that one is kept.
+    mixed = _by(report)[("Main PACS", "store")]["metrics"]["study_uid"]
+    foreign = generate_study("CT", images=1, series=1, size=32, seed=8)[0]
+    foreign.StudyInstanceUID, foreign.PatientID = mixed, "PACSCONSOLE-TEST"
+    foreign.StudyDescription = "CT CHEST"
+    orthanc.upload(part10(foreign))
     proc = run_cli("health", SITE, "--plan", str(plan), "--remove-test-data", "--json",
                    data_dir=data_dir, timeout=180)
     assert proc.returncode == 10, proc.stdout + proc.stderr  # the archive's are left
     out = json.loads(proc.stdout)
     results = sorted((s["node"], s["result"]) for s in out["studies"])
     assert results == [("Archive", "listed"), ("Archive", "listed"), ("Main PACS", "refused"),
-                       ("Main PACS", "removed"), ("Main PACS", "removed")], results
-    assert _test_studies(orthanc) == []
-    left = [s["MainDicomTags"]["StudyInstanceUID"] for s in orthanc.rest("GET", "/studies?expand")]
-    assert left == [str(real[0].StudyInstanceUID)]
+                       ("Main PACS", "removed"), ("Main PACS", "removed, others kept")], results
+    partly = next(s for s in out["studies"] if s["result"] == "removed, others kept")
+    assert partly["study_uid"] == mixed and "kept" in partly["text"]
+    assert partly["kept"] == [f"{foreign.SOPInstanceUID}: not an instance the health check "
+                              "stored"], partly
+    left = {i["MainDicomTags"]["SOPInstanceUID"] for i in orthanc.rest("GET", "/instances?expand")}
+    assert left == {str(ds.SOPInstanceUID) for ds in real} | {str(foreign.SOPInstanceUID)}
     listed = [s for s in out["studies"] if s["node"] == "Archive"]
     assert all(s["instances"] and s["series_uid"] for s in listed)
     # Text for the engineer: the archive's UIDs to hand over; removed ones are not listed again.
