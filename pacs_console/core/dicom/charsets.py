@@ -55,15 +55,29 @@ def codec_note(used: set[str], asked: tuple[str, ...]) -> str:
     return f"{name}, the query's character set" if asked and codec == asked[0] else name
 
 
+def declared_term(ds: Dataset | None) -> dict[str, str]:
+    """{"SpecificCharacterSet": the term as declared} for a C-FIND answer; {} when it declares
+    none (a query row's key, which ``lean_query.take`` counts and drops)."""
+    term = _term(ds) if ds is not None else None
+    return {} if term is None else {"SpecificCharacterSet": term}
+
+
 def encoding_of(ds: Dataset) -> str | None:
     """The Python codec for a single-valued Specific Character Set; None for ISO 2022 ones
     (pydicom decodes those); "" when the dataset declares none."""
+    term = _term(ds)
+    return "" if term is None else CHARSETS.get(term)
+
+
+def _term(ds: Dataset) -> str | None:
+    """The dataset's Specific Character Set as text (values joined by backslashes); None when
+    it has none."""
     elem = ds.get_item(0x00080005)
     if elem is None:
-        return ""
+        return None
     from pydicom.multival import MultiValue
 
     raw = elem.value
     text = (raw.decode("ascii", "replace") if isinstance(raw, bytes) else
             "\\".join(raw) if isinstance(raw, MultiValue | list) else str(raw or ""))
-    return CHARSETS.get(text.strip().strip("\x00"))
+    return text.strip().strip("\x00")

@@ -40,23 +40,27 @@ MAX_NAMES = 50  # non-ASCII patient names kept per node: the character-set sampl
 
 def _studies(target, date_range: str, watch=()) -> tuple[int | None, dict]:
     """The study count for ``date_range`` and how the answers' text decodes: the patient names
-    that are not plain ASCII (at most MAX_NAMES, and those of the ``watch`` studies), and the
-    character set the console had to assume for answers that declared none. Names are kept as
-    digests (patient data never sits in evidence), with the non-ASCII characters they held."""
+    that are not plain ASCII (at most MAX_NAMES, and those of the ``watch`` studies) with the
+    Specific Character Set (0008,0005) each of those answers declared, how many answers
+    declared which, and the character set the console had to assume for answers that declared
+    none. Names are kept as digests (patient data never sits in evidence), with the non-ASCII
+    characters they held."""
     import hashlib
 
     from pacs_console.core.dicom.ops.query import find
 
     names: dict[str, str] = {}
+    declared: dict[str, str] = {}  # study UID -> its answer's Specific Character Set
     chars: set[str] = set()
     watch = set(watch)
-    steps = find(target, "STUDY", {"date": date_range}, limit=100_000)
+    steps = find(target, "STUDY", {"date": date_range}, limit=100_000, charset=True)
     try:
         while True:
             row = next(steps)
             uid, name = row.get("StudyInstanceUID", ""), row.get("PatientName", "")
             if uid in watch or (not name.isascii() and len(names) < MAX_NAMES):
                 names[uid] = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+                declared[uid] = row.get("SpecificCharacterSet", "")
                 chars.update(c for c in name if not c.isascii())
     except StopIteration as stop:
         result = stop.value
@@ -65,6 +69,7 @@ def _studies(target, date_range: str, watch=()) -> tuple[int | None, dict]:
     if result.outcome == "failed":
         return None, {}
     return result.count, {"assumed": result.charset_assumed, "names": names,
+                          "declared": declared, "declared_counts": result.charsets_declared,
                           "characters": "".join(sorted(chars))}
 
 
@@ -268,16 +273,43 @@ def _charset(node: str, old: dict, new: dict) -> CheckResult:
     problems = [f"{len(changed)} patient name(s) read differently (non-ASCII characters "
                 f"{old.get('characters') or 'none'} before, {new.get('characters') or 'none'} "
                 "now)"] if changed else []
+    problems += _declared_changes(old, new)
     if old.get("assumed", "") != new.get("assumed", ""):
         problems.append("answers without a Specific Character Set: "
                         f"{old.get('assumed') or 'none'} before, {new.get('assumed') or 'none'} now")
+    declared = {"declared_before": old.get("declared_counts", {}),
+                "declared_after": new.get("declared_counts", {})}
     if problems:
         return _row(node, "charset", FAIL, "Character set handling changed: "
                     + "; ".join(problems), changed=sorted(changed)[:20],
-                    assumed_before=old.get("assumed", ""), assumed_after=new.get("assumed", ""))
-    return _row(node, "charset", PASS, f"{len(before)} non-ASCII patient name(s) read as "
+                    assumed_before=old.get("assumed", ""), assumed_after=new.get("assumed", ""),
+                    **declared)
+    terms = _terms(old.get("declared_counts", {}))
+    return _row(node, "charset", PASS, (f"{len(before)} non-ASCII patient name(s) read as "
                 "before" if before else "Character set handling as before (no non-ASCII names "
-                "in the sample)")
+                "in the sample)") + (f"; answers declare {terms}" if terms else ""), **declared)
+
+
+def _terms(counts: dict) -> str:
+    """``ISO_IR 192 (40), none (2)`` for the declared Specific Character Set counts."""
+    return ", ".join(f"{term or 'none'} ({n})" for term, n in sorted(counts.items()))
+
+
+def _declared_changes(old: dict, new: dict) -> list[str]:
+    """The Specific Character Set the answers declare: which terms (a baseline from before
+    this was recorded has none to compare), and per sampled study."""
+    problems = []
+    before, after = old.get("declared_counts"), new.get("declared_counts")
+    if before is not None and after is not None and set(before) != set(after):
+        problems.append(f"Specific Character Set declared {_terms(before) or 'nothing'} "
+                        f"before, {_terms(after) or 'nothing'} now")
+    was, now = old.get("declared", {}), new.get("declared", {})
+    moved = sorted(uid for uid in was if uid in now and was[uid] != now[uid])
+    if moved:
+        pairs = sorted({f"{was[u] or 'none'} -> {now[u] or 'none'}" for u in moved})
+        problems.append(f"{len(moved)} sampled study(ies) declare another Specific Character "
+                        f"Set ({', '.join(pairs[:3])})")
+    return problems
 
 
 def _checksums(node: str, old: dict, new: dict) -> CheckResult:

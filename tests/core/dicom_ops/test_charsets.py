@@ -74,6 +74,8 @@ def test_utf8_names_from_wlmscpfs_without_charset_are_read_as_utf8(wlmscpfs_unde
     assert match["PatientName"] == "Owusu^Kɔfi" and "\ufffd" not in proc.stdout
     assert match["RequestedProcedureDescription"] == "Ɛkwan CT"
     assert doc["result"]["charset_assumed"] == "UTF-8 (ISO_IR 192), the query's character set"
+    # What the answer declared is counted ("" for none), not added to the match.
+    assert doc["result"]["charsets_declared"] == {"": 1} and "SpecificCharacterSet" not in match
     text = _find(wlmscpfs_undeclared, "ACC-UTF8", data_dir)
     assert "Owusu^Kɔfi" in text.stdout + text.stderr
     assert ("Note: the node sent no Specific Character Set; text read as UTF-8 (ISO_IR 192)"

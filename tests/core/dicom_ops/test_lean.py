@@ -58,6 +58,23 @@ def test_flat_row_equals_pydicom_flatten(implicit, undefined):
     assert "SpecificCharacterSet" not in row and "QueryRetrieveLevel" not in row
 
 
+@pytest.mark.parametrize("term", ["ISO_IR 192", "ISO 2022 IR 100"])
+def test_decode_row_names_the_declared_character_set_on_either_path(term):
+    """The answer's (0008,0005) as declared: straight from the bytes (ISO_IR 192) or through
+    pydicom (ISO 2022 text, which the lean decoder leaves to it); absent when none is."""
+    from pacs_console.core.dicom.wire.lean_query import decode_row
+
+    ds = _match(False)
+    ds.SpecificCharacterSet = term
+    ds.PatientName = "Mensah^Efua"
+    raw = encode(ds, False, True)
+    assert (flat_row(raw, False) is None) == (term != "ISO_IR 192")
+    row = decode_row(raw, False)
+    assert row["SpecificCharacterSet"] == term and row["PatientName"] == "Mensah^Efua"
+    del ds.SpecificCharacterSet
+    assert "SpecificCharacterSet" not in decode_row(encode(ds, False, True), False)
+
+
 def test_iso_2022_character_sets_are_left_to_pydicom():
     ds = Dataset()
     ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]

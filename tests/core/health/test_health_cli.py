@@ -311,8 +311,9 @@ def test_upgrade_validation_flags_changed_character_set_handling(site, data_dir,
     proc = run_cli("health", SITE, "--baseline", "utf8", data_dir=data_dir, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc, same = _health(data_dir, "--compare", "utf8")
-    assert "1 non-ASCII patient name(s) read as before" in _by(same)[("Main PACS", "charset")][
-        "summary"]
+    summary = _by(same)[("Main PACS", "charset")]["summary"]
+    assert "1 non-ASCII patient name(s) read as before; answers declare ISO_IR 192 (1)" in \
+        summary, summary
     import urllib.request
 
     def encoding(name: bytes) -> None:  # Orthanc answers the new encoding as plain text
@@ -331,5 +332,11 @@ def test_upgrade_validation_flags_changed_character_set_handling(site, data_dir,
     assert charset["result"] == "fail", charset
     assert "Character set handling changed" in charset["summary"]
     assert "non-ASCII characters Ɛ before, none now" in charset["summary"], charset["summary"]
+    # The term the answers declared (0008,0005) is recorded and compared, study by study too.
+    assert "Specific Character Set declared ISO_IR 192 (1) before, ISO_IR 100 (1) now" in \
+        charset["summary"], charset["summary"]
+    assert "1 sampled study(ies) declare another Specific Character Set (ISO_IR 192 -> " \
+        "ISO_IR 100)" in charset["summary"], charset["summary"]
+    assert charset["metrics"]["declared_before"] == {"ISO_IR 192": 1}
     assert "Mensah" not in proc.stdout  # names are digests in the evidence, never the text
     assert _by(after)[("Main PACS", "studies")]["result"] == "pass"  # same count: only text

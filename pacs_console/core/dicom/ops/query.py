@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
 from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation's public names
@@ -41,6 +41,10 @@ class FindResult(OperationResult):
     matches_truncated: bool = False
     # Answers without Specific Character Set: what their non-ASCII text was read as.
     charset_assumed: str = ""
+    # Specific Character Set (0008,0005) as the answers declared it -> how many ("" = none).
+    charsets_declared: dict = field(default_factory=dict)
+    # Keep the declared term in each row as "SpecificCharacterSet" (find(charset=True)).
+    keep_declared: bool = field(default=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -59,6 +63,7 @@ class FindResult(OperationResult):
                 "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
                 "association": self.association, "matches_truncated": self.matches_truncated,
                 "cancelled": self.cancelled, "charset_assumed": self.charset_assumed,
+                "charsets_declared": self.charsets_declared,
                 "parameters": self.parameters}
 
     def summary(self) -> str:
@@ -108,16 +113,21 @@ def no_match_hint(target: Target, broad: bool, association: dict | None) -> Diag
 
 
 def find(target: Target, level: str, keys: dict[str, str], *, model: str = "study",
-         extra: dict | None = None, limit: int | None = None
-         ) -> Generator[dict[str, str], None, FindResult]:
-    """Yield each match as it arrives; return a FindResult. Closing early sends C-CANCEL."""
+         extra: dict | None = None, limit: int | None = None, returns: list[str] | None = None,
+         charset: bool = False) -> Generator[dict[str, str], None, FindResult]:
+    """Yield each match as it arrives; return a FindResult. Closing early sends C-CANCEL.
+    ``returns``: only these return keys instead of the level's usual ones (a key the archive
+    does not index, e.g. Orthanc's SOP Class UID, makes it read every file). ``charset``:
+    each row also gives the Specific Character Set its answer declared ("SpecificCharacterSet",
+    "" for none); either way the result counts them (``charsets_declared``)."""
     sop_class = FIND_MODELS[model]
     result = FindResult(target=target, parameters={"level": level.upper(), "model": model,
                                                    "keys": dict(keys or {}),
-                                                   "extra": dict(extra or {}), "limit": limit})
+                                                   "extra": dict(extra or {}), "limit": limit},
+                        keep_declared=charset)
     start = time.perf_counter()
     try:
-        identifier = identifier_tree(level, keys, model, extra)
+        identifier = identifier_tree(level, keys, model, extra, returns)
         yield from find_rows(target, sop_class, identifier, result, limit)
     except ConsoleError as exc:
         result.diagnosis = exc.diagnosis

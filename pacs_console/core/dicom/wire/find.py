@@ -31,6 +31,7 @@ def find_rows(target: Target, sop_class: str, identifier: dict, result, limit: i
 
 def _find_pynetdicom(target: Target, sop_class: str, identifier: dict, result,
                      limit: int | None) -> Generator[dict[str, str], None, None]:
+    from pacs_console.core.dicom.charsets import declared_term
     from pacs_console.core.dicom.identifiers import flatten, to_dataset
     from pacs_console.core.dicom.wire import association as assoc_mod
     from pacs_console.core.errors import ConsoleError
@@ -53,7 +54,8 @@ def _find_pynetdicom(target: Target, sop_class: str, identifier: dict, result,
                 break
             last = time.perf_counter()
             state = yield from take(result, int(status.Status), limit, undeclared,
-                                    lambda ds=ds: flatten(ds, undeclared))
+                                    lambda ds=ds: {**flatten(ds, undeclared),
+                                                   **declared_term(ds)})
             if state != "more":
                 finished = state == "final"
                 break

@@ -33,6 +33,9 @@ _TEXT = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST",
          "UI", "UR", "UT"}
 
 
+DECLARED = "SpecificCharacterSet"  # a row's key for the term its answer declared
+
+
 class _Slow(Exception):
     """Something this decoder does not do (ISO 2022 text, ambiguous VRs): use pydicom."""
 
@@ -86,6 +89,13 @@ def _item(body: bytes) -> bytes:
 def flat_row(raw: bytes, implicit: bool, undeclared: tuple | None = None) -> dict[str, str] | None:
     """``query.flatten(decode(raw), undeclared)`` without the datasets; None when pydicom
     must do it. ``undeclared``: (codecs, used set) for text when no character set is given."""
+    parsed = _flat(raw, implicit, undeclared)
+    return None if parsed is None else parsed[0]
+
+
+def _flat(raw: bytes, implicit: bool, undeclared: tuple | None) -> tuple[dict, str | None] | None:
+    """(the flat row, the Specific Character Set the answer declared or None); None when
+    pydicom must do it."""
     from pacs_console.core.dicom.charsets import CHARSETS as _CHARSETS
     from pacs_console.core.dicom.identifiers import SKIP as _SKIP
     from pacs_console.core.dicom.identifiers import TEXT_VRS as _TEXT_VRS
@@ -97,7 +107,7 @@ def flat_row(raw: bytes, implicit: bool, undeclared: tuple | None = None) -> dic
         _parse(memoryview(raw), 0, len(raw), implicit, out, state, in_undefined_item=False)
     except (_Slow, struct.error, UnicodeDecodeError, IndexError):
         return None
-    return out
+    return out, state.get("declared")  # items' copies of the state never set the top level's
 
 
 def _parse(buf, pos: int, end: int, implicit: bool, out: dict, state: dict, *,
@@ -131,6 +141,7 @@ def _parse(buf, pos: int, end: int, implicit: bool, out: dict, state: dict, *,
         pos += length
         if tag == 0x00080005:
             text = value.decode("ascii", "replace").strip(" \x00")
+            state.setdefault("declared", text)
             encoding = state["charsets"].get(text)
             if encoding is None:
                 raise _Slow
@@ -184,17 +195,24 @@ def _sequence(buf, pos: int, length: int, implicit: bool, out: dict, state: dict
 
 
 def decode_row(data: bytes, implicit: bool, undeclared: tuple | None = None) -> dict[str, str]:
-    """A response identifier as a flat row: straight from the bytes, else through pydicom."""
-    row = flat_row(data, implicit, undeclared)
-    if row is not None:
+    """A response identifier as a flat row: straight from the bytes, else through pydicom;
+    with the Specific Character Set it declared as "SpecificCharacterSet" (``take`` counts it
+    and drops it unless the query keeps it)."""
+    parsed = _flat(data, implicit, undeclared)
+    if parsed is not None:
+        row, term = parsed
+        if term is not None:
+            row[DECLARED] = term
         return row
     from io import BytesIO
 
     from pynetdicom.dsutils import decode
 
+    from pacs_console.core.dicom.charsets import declared_term
     from pacs_console.core.dicom.identifiers import flatten
 
-    return flatten(decode(BytesIO(data), implicit, True), undeclared)
+    ds = decode(BytesIO(data), implicit, True)
+    return {**flatten(ds, undeclared), **declared_term(ds)}
 
 
 def identifier_bytes(tree: dict, implicit: bool) -> bytes:
@@ -275,6 +293,8 @@ def take(result, code: int, limit: int | None, undeclared: tuple, row_of
         return "final"
     truncated = result.matched(limit)
     row = row_of()
+    term = row.get(DECLARED, "") if result.keep_declared else row.pop(DECLARED, "")
+    result.charsets_declared[term] = result.charsets_declared.get(term, 0) + 1
     result.charset_assumed = codec_note(undeclared[1], undeclared[0])
     yield row
     return "truncated" if truncated else "more"
