@@ -33,6 +33,26 @@ def _sample(text: str) -> int:
     return int(text)
 
 
+def _interval(text: str) -> float:
+    from pacs_console.core.health.archive import MAX_INTERVAL_S
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= MAX_INTERVAL_S:
+        raise argparse.ArgumentTypeError(f"--interval takes 0 to {MAX_INTERVAL_S:g} seconds")
+    return value
+
+
+def _parallel(text: str) -> int:
+    from pacs_console.core.health.archive import MAX_PARALLEL
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PARALLEL:
+        raise argparse.ArgumentTypeError(f"--parallel takes 1 to {MAX_PARALLEL} studies")
+    return int(text)
+
+
 def _drive(steps, quiet: bool):
     try:
         while True:
@@ -51,12 +71,20 @@ def _unknown_node(exc: ConsoleError) -> bool:
 
 
 def _check(args, ctx) -> int:
-    from pacs_console.core.health.archive import run_spot_check, study_line
+    from pacs_console.core.health.archive import (
+        MIN_QUERY_INTERVAL_S,
+        PARALLEL_STUDIES,
+        run_spot_check,
+        study_line,
+    )
 
+    interval = MIN_QUERY_INTERVAL_S if args.interval is None else args.interval
+    parallel = PARALLEL_STUDIES if args.parallel is None else args.parallel
     try:
         outcome = _drive(run_spot_check(ctx.db, ctx.receiving_settings(), ctx.paths.data, args.node,
                                         args.sample, since=args.since,
-                                        retrieve=args.retrieve), args.json)
+                                        retrieve=args.retrieve, interval=interval,
+                                        parallel=parallel), args.json)
     except ConsoleError as exc:
         if _unknown_node(exc):
             return EXIT_USAGE
@@ -70,7 +98,8 @@ def _check(args, ctx) -> int:
         counts = outcome.counts()
         print(f"Archive spot-check of {clean(args.node)}: {len(outcome.sampled)} of "
               f"{outcome.population} studies; {counts.get('pass', 0)} pass, "
-              f"{counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail")
+              f"{counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail (studies "
+              f"{outcome.interval:g} s apart, {outcome.parallel} at once)")
         for s in outcome.sampled:
             print(clean(f"{s.result.upper():<5} {s.study_uid} ({s.year or '????'} "
                         f"{s.modality or '?'}): {study_line(s)}"))
@@ -121,6 +150,11 @@ def register(subparsers) -> None:
                    help="C-GET (default: needs no set-up on the archive) or C-MOVE to this "
                         "console's AE title, received on its receiving port (the archive must "
                         "know the console as a move destination)")
+    p.add_argument("--interval", type=_interval, default=None, metavar="SECONDS",
+                   help="politeness: seconds between the starts of two studies' checks "
+                        "(default 0.2)")
+    p.add_argument("--parallel", type=_parallel, default=None, metavar="N",
+                   help="politeness: studies checked at once (default 2)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=with_context(_check))
     p = sub.add_parser("compare", help="compare a primary archive with its DR copy",

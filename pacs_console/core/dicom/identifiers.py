@@ -100,8 +100,9 @@ def set_key(tree: Tree, keyword: str, value: str) -> None:
 
 
 def identifier_tree(level: str, keys: dict[str, str], model: str = "study",
-                    extra: dict | None = None) -> Tree:
-    """The C-FIND identifier: default return keys for the level, then the matching keys."""
+                    extra: dict | None = None, returns: list[str] | None = None) -> Tree:
+    """The C-FIND identifier: default return keys for the level (or only ``returns``), then
+    the matching keys."""
     level = level.upper()
     worklist = model == "worklist"
     tree: Tree = {}
@@ -114,7 +115,7 @@ def identifier_tree(level: str, keys: dict[str, str], model: str = "study",
                 "bad-query-level", f"{level!r} is not a query level", (),
                 (f"use one of {', '.join(LEVELS)}",)))
         tree[0x00080052] = ("CS", level)
-    for keyword in RETURN_KEYS["WORKLIST" if worklist else level]:
+    for keyword in RETURN_KEYS["WORKLIST" if worklist else level] if returns is None else returns:
         set_key(tree, keyword, "")
     if worklist:
         for keyword in SPS_KEYS:

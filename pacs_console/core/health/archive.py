@@ -27,6 +27,7 @@ MAX_SAMPLE = 1000
 MAX_STUDIES = 200_000
 MIN_QUERY_INTERVAL_S = 0.2  # politeness: queries to a production archive start this far apart
 PARALLEL_STUDIES = 2  # politeness: studies checked at once (their starts still paced)
+MAX_INTERVAL_S, MAX_PARALLEL = 60.0, 8  # the most an engineer may set either to
 PROGRESS_EVERY, PROGRESS_EVERY_S = 250, 0.25  # matches or seconds between progress reports
 CHECK_KIND = "archive-check"
 MAX_SAVED_FINDINGS = 200
@@ -119,6 +120,9 @@ class SpotCheck:
     sampled: list[StudyCheck] = field(default_factory=list)
     population: int = 0
     retrieve: str = "get"  # how the instances were brought in: C-GET or C-MOVE
+    # Politeness the check ran with: seconds between study starts, studies at once.
+    interval: float = MIN_QUERY_INTERVAL_S
+    parallel: int = PARALLEL_STUDIES
 
     def counts(self) -> dict:
         out = defaultdict(int)
@@ -132,6 +136,7 @@ class SpotCheck:
     def to_dict(self) -> dict:
         return {"node": self.node, "population": self.population, "counts": self.counts(),
                 "retrieve": self.retrieve,
+                "politeness": {"interval_s": self.interval, "parallel": self.parallel},
                 "checks": [{"node": self.node, "check": "study", "study_uid": s.study_uid,
                             "result": s.result, "diagnosis": None, **asdict(s)}
                            for s in self.sampled]}
@@ -239,34 +244,50 @@ def _series_counts(target, study: dict, check: StudyCheck) -> None:
                               f"{sum(counts)}")
 
 
-def _examine(target, study: dict, fetcher, pacer: Pacer) -> tuple[StudyCheck, dict]:
-    """A worker thread's part: the counts at every level, the retrieval and the read of every
-    file (SOP Instance UID -> (digest, problem)); compared with the known digests after."""
+def _listings(target, study: dict, check: StudyCheck) -> list[dict]:
+    """The counts at series level, then the image-level listing (series and SOP Instance UIDs
+    only: archives answer those from their index, where Orthanc reads every file for a SOP
+    Class UID)."""
     from pacs_console.core.dicom.ops.query import find
 
+    _series_counts(target, study, check)
+    listed: list[dict] = []
+    listing = drain(find(target, "IMAGE", {"StudyInstanceUID": check.study_uid},
+                         returns=["SeriesInstanceUID", "SOPInstanceUID"]), listed)
+    if listing.outcome == "failed":
+        what = listing.diagnosis.what if listing.diagnosis else "no answer"
+        check.problems.append(f"image-level C-FIND failed: {what}")
+    elif check.expected is not None and check.expected != len(listed):
+        check.problems.append(f"study level says {check.expected} instances, image level lists "
+                              f"{len(listed)}")
+    return listed
+
+
+def _examine(target, study: dict, fetcher, pacer: Pacer, queries) -> tuple[StudyCheck, dict]:
+    """A worker thread's part: the counts at every level (C-FINDs on the ``queries`` pool,
+    while the study arrives), the retrieval and the read of every file (SOP Instance UID ->
+    (digest, problem)); compared with the known digests after."""
     pacer.wait()
     uid = study.get("StudyInstanceUID", "")
     expected = study.get("NumberOfStudyRelatedInstances")
     check = StudyCheck(uid, (study.get("StudyDate") or "")[:4],
                        (study.get("ModalitiesInStudy") or "").split("\\")[0],
                        int(expected) if str(expected or "").isdigit() else None)
-    _series_counts(target, study, check)
-    listed: list[dict] = []
-    listing = drain(find(target, "IMAGE", {"StudyInstanceUID": uid}), listed)
+    listing = queries.submit(_listings, target, study, check)
+    try:
+        _result, files = fetcher.fetch(uid)
+    finally:
+        listed = listing.result()
     check.listed = len(listed)
-    if listing.outcome == "failed":
-        what = listing.diagnosis.what if listing.diagnosis else "no answer"
-        check.problems.append(f"image-level C-FIND failed: {what}")
-    elif check.expected is not None and check.expected != check.listed:
-        check.problems.append(f"study level says {check.expected} instances, image level lists "
-                              f"{check.listed}")
-    _result, files = fetcher.fetch(uid)
     read: dict[str, tuple[str | None, str]] = {}  # SOP Instance UID -> (digest, problem)
-    for path in files:
-        sop, digest, problem = read_instance(path)
-        path.unlink(missing_ok=True)  # checked: free the disk
+    for item in files:  # a file to read, or what was read from the bytes as they arrived
+        if isinstance(item, tuple):
+            sop, digest, problem = item
+        else:
+            sop, digest, problem = read_instance(item)
+            item.unlink(missing_ok=True)  # checked: free the disk
         if sop is None:
-            check.unreadable.append(path.name)
+            check.unreadable.append(item.name)
         else:
             read[sop] = (digest, problem)
     check.received = len(read)
@@ -294,25 +315,31 @@ def _verify(check: StudyCheck, read: dict, known: dict[str, str]) -> StudyCheck:
 
 def spot_check(target, node_name: str, data_dir: Path, sample: int, *,
                since: str | None = None, seed: int | None = None, retrieve: str = "get",
-               settings=None) -> Generator[Progress, None, SpotCheck]:
+               settings=None, interval: float = MIN_QUERY_INTERVAL_S,
+               parallel: int = PARALLEL_STUDIES) -> Generator[Progress, None, SpotCheck]:
     """``retrieve``: "get" (C-GET) or "move" (C-MOVE to this console, received on the
-    receiving port of ``settings``)."""
+    receiving port of ``settings``). Politeness: studies start at least ``interval`` seconds
+    apart, at most ``parallel`` at once."""
     from pacs_console.core.health.fetch import fetcher
 
     if not 1 <= sample <= MAX_SAMPLE:
         raise ValueError(f"sample must be 1-{MAX_SAMPLE}")
+    if not (0 <= interval <= MAX_INTERVAL_S and 1 <= parallel <= MAX_PARALLEL):
+        raise ValueError(f"interval 0-{MAX_INTERVAL_S:g} s, parallel 1-{MAX_PARALLEL}")
     yield Progress(0, None, f"Listing the studies of {node_name}")
     studies = yield from list_studies(target, f"{since}-" if since else None)
     rng = random.Random(seed)
     chosen = stratified_sample(studies, sample, rng)
-    outcome = SpotCheck(node_name, population=len(studies), retrieve=retrieve)
+    outcome = SpotCheck(node_name, population=len(studies), retrieve=retrieve,
+                        interval=interval, parallel=parallel)
     path = digests_path(data_dir, node_name)
     known = _load_digests(path)
-    pacer, results = Pacer(), {}
+    pacer, results = Pacer(interval), {}
     with tempfile.TemporaryDirectory(prefix="pacs-archive-check-") as scratch, \
             fetcher(retrieve, target, settings, Path(scratch)) as fetch, \
-            ThreadPoolExecutor(PARALLEL_STUDIES, thread_name_prefix="spot-check") as pool:
-        futures = {pool.submit(_examine, target, study, fetch, pacer): n
+            ThreadPoolExecutor(parallel, thread_name_prefix="spot-check-find") as queries, \
+            ThreadPoolExecutor(parallel, thread_name_prefix="spot-check") as pool:
+        futures = {pool.submit(_examine, target, study, fetch, pacer, queries): n
                    for n, study in enumerate(chosen)}
         try:
             for future in as_completed(futures):
@@ -345,7 +372,9 @@ def save_spot_check(db, outcome: SpotCheck, *, sample: int, since: str | None,
                         summary=outcome.summary(),
                         outcome={"pass": "ok", "warn": "warning"}.get(outcome.result, "failed"),
                         parameters={"node": outcome.node, "sample": sample, "since": since,
-                                    "retrieve": outcome.retrieve},
+                                    "retrieve": outcome.retrieve,
+                                    "interval_s": outcome.interval,
+                                    "parallel": outcome.parallel},
                         metrics={"population": outcome.population, **outcome.counts(),
                                  "sampled": len(outcome.sampled), "result": outcome.result,
                                  "findings": findings})
@@ -354,14 +383,15 @@ def save_spot_check(db, outcome: SpotCheck, *, sample: int, since: str | None,
 
 def run_spot_check(db, settings, data_dir: Path, node_name: str, sample: int, *,
                    since: str | None = None, seed: int | None = None, save: bool = True,
-                   retrieve: str = "get") -> Generator[Progress, None, SpotCheck]:
+                   retrieve: str = "get", interval: float = MIN_QUERY_INTERVAL_S,
+                   parallel: int = PARALLEL_STUDIES) -> Generator[Progress, None, SpotCheck]:
     """Spot-check the address-book node ``node_name`` and keep the outcome as evidence."""
     from pacs_console.core.dicom.wire.target import Target
 
     node = address_book_node(db, node_name)
     outcome = yield from spot_check(Target.from_node(node, settings), node_name, data_dir,
                                     sample, since=since, seed=seed, retrieve=retrieve,
-                                    settings=settings)
+                                    settings=settings, interval=interval, parallel=parallel)
     if save:
         save_spot_check(db, outcome, sample=sample, since=since, node_id=node.id)
     return outcome

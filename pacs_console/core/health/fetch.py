@@ -2,8 +2,10 @@
 association, or C-MOVE to the console's own AE title, received by a private Storage SCP on the
 console's receiving port (the lean receive path of ``servers.storage``) into a scratch folder.
 
-Either way ``fetch(study_uid)`` gives the RetrieveResult and the paths of the files that
-arrived; the caller reads and then deletes them. Several threads may fetch at once.
+Either way ``fetch(study_uid)`` gives the RetrieveResult and what arrived: paths of files, which
+the caller reads and then deletes, or, over C-MOVE for native little-endian pixel data, the
+integrity read already made from the received bytes in memory (``pixels.native_check``: SOP
+Instance UID, pixel digest, problem), never written to disk. Several threads may fetch at once.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class MoveFetcher:
 
     def __init__(self, target, settings, scratch: Path) -> None:
         from pacs_console.core.dicom.servers.storage import StorageSCP
+        from pacs_console.core.health.pixels import native_check
 
         self.target, self.settings = target, settings
         self.arrivals: queue.SimpleQueue = queue.SimpleQueue()
@@ -60,7 +63,8 @@ class MoveFetcher:
                               host=settings.scp_bind, timeouts=settings.timeouts(),
                               notify=self.arrivals, known_aes=tuple,
                               limits=settings.scp_limits(),
-                              min_free=max(0, settings.scp_min_free_mb) << 20)
+                              min_free=max(0, settings.scp_min_free_mb) << 20,
+                              examine=native_check)
 
     def __enter__(self) -> MoveFetcher:
         try:
@@ -92,7 +96,8 @@ class MoveFetcher:
                     received = self.arrivals.get_nowait()
                 except queue.Empty:
                     break
-                self.pending.setdefault(received.study_uid, []).append(received.path)
+                self.pending.setdefault(received.study_uid, []).append(
+                    received.path if received.examined is None else received.examined)
             paths = self.pending.pop(study_uid, [])
         result.files = paths
         return result, paths

@@ -39,13 +39,21 @@ def native_read(path: Path) -> tuple[str, str | None, str] | None:
             fp.seek(0)
             fp.seek(fastpath.dataset_offset(fp))
             data = fp.read(MAX_FILE + 1)
-        if len(data) > MAX_FILE:
-            return None
+    except (OSError, fastpath.ScanError, UnicodeDecodeError):
+        return None
+    return native_check(data, syntax)
+
+
+def native_check(data: bytes, syntax: str) -> tuple[str, str | None, str] | None:
+    """The same for a dataset's bytes in ``syntax`` (a C-STORE as received, never on disk)."""
+    if syntax not in NATIVE or len(data) > MAX_FILE:
+        return None
+    try:
         found = fastpath.values(data, NATIVE[syntax], WANTED)
         sop = _text(found.get(fastpath.SOP_INSTANCE_UID))
         photometric = _text(found.get(PHOTOMETRIC))
         frames = _text(found.get(FRAMES)) or "1"
-    except (OSError, fastpath.ScanError, UnicodeDecodeError):
+    except (fastpath.ScanError, UnicodeDecodeError):
         return None
     if not sop or photometric.startswith("YBR_FULL_422") or not frames.isdigit():
         return None

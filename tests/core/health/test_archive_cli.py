@@ -107,8 +107,8 @@ def test_spot_check_reports_corrupt_pixels_and_instances_that_never_arrived(data
     for study in made:
         for ds in study:
             orthanc.upload(part10(ds))
-    # One file gone from the storage behind Orthanc's back: Orthanc then fails the study's
-    # image-level C-FIND and stops the C-GET, so the report counts what never arrived.
+    # One file gone from the storage behind Orthanc's back: Orthanc stops the C-GET there,
+    # so the report names what never arrived.
     gone = str(made[0][1].SOPInstanceUID)
     instance = next(f["ID"] for f in orthanc.rest("POST", "/tools/lookup", gone.encode(),
                                                   content_type="text/plain")
@@ -123,17 +123,18 @@ def test_spot_check_reports_corrupt_pixels_and_instances_that_never_arrived(data
     by_study = {c["study_uid"]: c for c in report["checks"]}
     first = by_study[str(made[0][0].StudyInstanceUID)]
     assert first["result"] == "fail" and first["received"] < 3, first
-    assert first["short"] == 3 - first["received"]
-    assert any(p.startswith("image-level C-FIND failed") for p in first["problems"])
+    # The image level lists all three from Orthanc's index: what never arrived is named.
+    assert gone in first["missing"] and len(first["missing"]) == 3 - first["received"], first
     second = by_study[str(made[1][0].StudyInstanceUID)]
     assert second["result"] == "fail" and len(second["corrupt"]) == 1, second
     assert second["corrupt"][0].startswith(str(broken.SOPInstanceUID) + ": ")
     assert by_study[str(made[2][0].StudyInstanceUID)]["result"] == "pass"
-    assert report["counts"]["instances_missing"] == first["short"]
+    assert report["counts"]["instances_missing"] == len(first["missing"])
     assert report["counts"]["instances_corrupt"] == 1
     text = run_cli("archive", "check", "Primary", "--sample", "3", data_dir=data_dir,
                    timeout=300).stdout
-    assert "never arrived" in text and "3/3 received, 1 corrupt" in text
+    assert f"{first['received']}/3 received, {len(first['missing'])} missing" in text, text
+    assert "3/3 received, 1 corrupt" in text
 
 
 def test_spot_check_over_c_move_receives_on_the_console_port(data_dir, orthanc):
@@ -144,22 +145,38 @@ def test_spot_check_over_c_move_receives_on_the_console_port(data_dir, orthanc):
 
     save_settings(app_paths(data_dir).settings_file,
                   Settings(scp_port=SCU_PORT, scp_bind=MOVE_DEST_HOST))
-    for study in _studies():
+    made = _studies()
+    broken = made[2][1]
+    broken.PixelData = broken.PixelData[:100]  # checked from the bytes as they arrive
+    for study in made:
         for ds in study:
             orthanc.upload(part10(ds))
     _nodes(data_dir, ("Primary", orthanc))
     proc = run_cli("archive", "check", "Primary", "--sample", "3", "--retrieve", "move",
                    "--json", data_dir=data_dir, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 10, proc.stdout + proc.stderr
     first = json.loads(proc.stdout)
     assert first["retrieve"] == "move"
-    assert all(c["received"] == c["listed"] == 3 and c["new"] == 3 for c in first["checks"])
-    sop = orthanc.corrupt_one_instance()
+    assert first["politeness"] == {"interval_s": 0.2, "parallel": 2}  # the polite default
+    assert all(c["received"] == c["listed"] == 3 for c in first["checks"])
+    (bad,) = [c for c in first["checks"] if c["result"] == "fail"]
+    assert bad["corrupt"][0].startswith(f"{broken.SOPInstanceUID}: pixel data holds 100 bytes")
+    assert bad["new"] == 2 and sum(c["new"] for c in first["checks"]) == 8
+    sop = orthanc.corrupt_one_instance(str(made[0][0].SOPInstanceUID))
+    # The engineer's politeness settings: no spacing, three studies at once.
     proc = run_cli("archive", "check", "Primary", "--sample", "3", "--retrieve", "move",
-                   "--json", data_dir=data_dir, timeout=300)
+                   "--interval", "0", "--parallel", "3", "--json", data_dir=data_dir, timeout=300)
     assert proc.returncode == 10, proc.stdout + proc.stderr
-    failed = [c for c in json.loads(proc.stdout)["checks"] if c["result"] == "fail"]
-    assert len(failed) == 1 and failed[0]["changed"] == [sop]
+    second = json.loads(proc.stdout)
+    assert second["politeness"] == {"interval_s": 0.0, "parallel": 3}
+    changed = [c["changed"] for c in second["checks"] if c["changed"]]
+    assert changed == [[sop]], second["checks"]
+    for bad_option in (("--interval", "-1"), ("--interval", "soon"), ("--parallel", "0"),
+                       ("--parallel", "99")):
+        proc = run_cli("archive", "check", "Primary", "--sample", "1", *bad_option,
+                       data_dir=data_dir)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert bad_option[0] in proc.stderr, proc.stderr
     # The receiving port taken (the GUI's Storage SCP, say): one line, exit 1, no traceback.
     import socket
 

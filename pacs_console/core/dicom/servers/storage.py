@@ -47,13 +47,14 @@ UNSAFE_NAME = 0xC214  # a UID that would steer the file outside the store (safep
 class Received:
     """One stored instance, as handed to the GUI bridge."""
 
-    path: Path
+    path: Path | None  # None when ``examined`` took it in memory (never written)
     sop_class_uid: str
     sop_instance_uid: str
     study_uid: str
     series_uid: str
     calling_ae: str
     size: int
+    examined: object = None  # what the SCP's ``examine`` made of it
 
 
 class StorageSCP(ServingMixin):
@@ -63,14 +64,19 @@ class StorageSCP(ServingMixin):
                  timeouts: Timeouts | None = None,
                  notify: queue.Queue | queue.SimpleQueue | None = None,
                  known_aes: Callable[[], Iterable[str]] | None = None,
-                 limits: Limits | None = None, min_free: int = DEFAULT_MIN_FREE) -> None:
+                 limits: Limits | None = None, min_free: int = DEFAULT_MIN_FREE,
+                 examine: Callable[[bytes, str], object] | None = None) -> None:
         """``known_aes`` lists the calling AEs allowed to store (None: any calling AE).
-        ``port`` 0 takes any free port; ``port`` is the bound one once started."""
+        ``port`` 0 takes any free port; ``port`` is the bound one once started.
+        ``examine(dataset, transfer_syntax)``, when given, sees each instance that passed the
+        checks; when it returns something (not None) the instance is not written to disk and
+        the Received record carries it (an integrity check that needs only a digest)."""
         self.store, self.ae_title, self.host, self.port = store, ae_title, host, port
         self.any_port, self._bound = port == 0, 0
         self.notify = notify
         self.timeouts = timeouts or Timeouts()
         self.known_aes, self.limits, self.min_free = known_aes, limits or Limits(), min_free
+        self.examine = examine
         self._expected: set[str] = set()
         self._server = None
         self._lock = threading.Lock()
@@ -138,6 +144,12 @@ class StorageSCP(ServingMixin):
         if problem:
             log.warning("Refused a C-STORE from %s: %s", request.calling_ae, problem[1])
             return problem
+        examined = self.examine(body, request.transfer_syntax) if self.examine else None
+        if examined is not None:
+            return self._received(Received(
+                None, request.sop_class_uid, request.sop_instance_uid,
+                identity.get("study", ""), identity.get("series", ""),
+                request.calling_ae.strip(), len(body), examined))
         try:
             if _free_bytes(self.store) - len(body) < self.min_free:
                 log.error("Storage SCP: refused an instance, the disk is nearly full")
@@ -162,11 +174,13 @@ class StorageSCP(ServingMixin):
         except Exception:  # noqa: BLE001 - any decode problem becomes a DICOM failure status
             log.exception("Received instance could not be processed")
             return 0xC211
-        record = Received(path, request.sop_class_uid, sop_uid, study, series,
-                          request.calling_ae.strip(), size)
+        return self._received(Received(path, request.sop_class_uid, sop_uid, study, series,
+                                       request.calling_ae.strip(), size))
+
+    def _received(self, record: Received) -> int:
         with self._lock:
             self.received_count += 1
-            self.received_bytes += size
+            self.received_bytes += record.size
         if self.notify is not None:
             self.notify.put(record)
         return 0x0000

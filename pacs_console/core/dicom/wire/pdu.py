@@ -216,7 +216,7 @@ def _items(data: bytes, start: int, where: str):
 
 def _uid(raw: bytes, what: str) -> str:
     text = raw.rstrip(b"\x00 ")
-    if len(text) > 64 or any(c not in b"0123456789." for c in text):
+    if len(text) > 64 or text.translate(None, b"0123456789."):  # digits and dots only
         raise ProtocolError(f"{what} is not a UID")
     return text.decode("ascii")
 
