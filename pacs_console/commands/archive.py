@@ -81,10 +81,13 @@ def _check(args, ctx) -> int:
     interval = MIN_QUERY_INTERVAL_S if args.interval is None else args.interval
     parallel = PARALLEL_STUDIES if args.parallel is None else args.parallel
     try:
-        outcome = _drive(run_spot_check(ctx.db, ctx.receiving_settings(), ctx.paths.data, args.node,
+        # The node read and the evidence written without the ORM where the file allows.
+        outcome = _drive(run_spot_check(lambda: ctx.db, ctx.receiving_settings(),
+                                        ctx.paths.data, args.node,
                                         args.sample, since=args.since,
                                         retrieve=args.retrieve, interval=interval,
-                                        parallel=parallel), args.json)
+                                        parallel=parallel, database=ctx.paths.database),
+                         args.json)
     except ConsoleError as exc:
         if _unknown_node(exc):
             return EXIT_USAGE

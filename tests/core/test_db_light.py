@@ -79,3 +79,31 @@ def test_the_light_path_redacts_patient_data_like_the_orm(tmp_path):
     saved = get_test_run(db, run_id)
     assert saved.parameters["level"] == "STUDY" and "MENSAH" not in str(saved.parameters)
     db.close()
+
+
+def test_a_node_read_light_is_the_node_the_orm_finds(tmp_path):
+    """By id, exact name or unambiguous AE title, as ``nodes.get_node``; anything else None."""
+    from pacs_console.core.db.light import get_node_light
+    from pacs_console.core.db.nodes import get_node, save_node
+
+    path = tmp_path / "db.sqlite3"
+    assert get_node_light(path, "Main PACS") is None  # no database yet
+    db = Database(path)
+    try:
+        save_node(db, "Main PACS", "MAINPACS", "127.0.0.5", 4242, tls=True,
+                  tls_server_name="pacs.example")
+        save_node(db, "CT room", "SAMEAE", "127.0.0.6", 104)
+        save_node(db, "MR room", "SAMEAE", "127.0.0.7", 104)
+        orm = get_node(db, "Main PACS")
+        for key in ("Main PACS", str(orm.id), "MAINPACS"):
+            light = get_node_light(path, key)
+            for name in ("id", "name", "ae_title", "host", "port", "tls", "tls_server_name"):
+                assert getattr(light, name) == getattr(orm, name), (key, name)
+            assert light.label == orm.label
+        assert get_node_light(path, "SAMEAE") is None and get_node(db, "SAMEAE") is None
+        assert get_node_light(path, "Nowhere") is None
+        sqlite3.connect(path).execute("UPDATE alembic_version SET version_num = '0001'") \
+            .connection.commit()
+        assert get_node_light(path, "Main PACS") is None  # an older schema: the ORM migrates
+    finally:
+        db.close()

@@ -77,3 +77,44 @@ def save_test_run_light(path: Path, *, kind: str, outcome: str, node_id: int | N
         return None
     finally:
         connection.close()
+
+
+_NODE_COLUMNS = ("id", "name", "ae_title", "host", "port", "tls", "tls_ca_file", "tls_cert_file",
+                 "tls_key_file", "tls_server_name")
+
+
+def get_node_light(path: Path, name_or_id: str):
+    """The address-book node as ``nodes.get_node`` finds it (by id, exact name, or an
+    unambiguous AE title), read with sqlite3 into a plain namespace carrying what
+    ``Target.from_node`` and evidence need; None when it is not found or this path cannot
+    read it (no database yet, an older schema, a locked file): then ask the ORM."""
+    from types import SimpleNamespace
+
+    if not Path(path).is_file():
+        return None
+    select = f"SELECT {', '.join(_NODE_COLUMNS)} FROM node WHERE "
+    try:
+        connection = sqlite3.connect(path, timeout=5)  # is_file above: never creates one
+    except sqlite3.Error:
+        return None
+    try:
+        version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        if version is None or version[0] != SCHEMA_HEAD:
+            return None
+        rows = []
+        if str(name_or_id).isdigit():
+            rows = connection.execute(select + "id = ?", (int(name_or_id),)).fetchall()
+        rows = rows or connection.execute(select + "name = ?", (str(name_or_id),)).fetchall()
+        if not rows:
+            rows = connection.execute(select + "ae_title = ?", (str(name_or_id),)).fetchall()
+            rows = rows if len(rows) == 1 else []
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
+    if not rows:
+        return None
+    node = SimpleNamespace(**dict(zip(_NODE_COLUMNS, rows[0], strict=True)))
+    node.tls = bool(node.tls)
+    node.label = f"{node.ae_title}@{node.host}:{node.port}"
+    return node

@@ -359,39 +359,56 @@ def spot_check(target, node_name: str, data_dir: Path, sample: int, *,
     return outcome
 
 
-def save_spot_check(db, outcome: SpotCheck, *, sample: int, since: str | None,
-                    node_id: int | None = None) -> str:
-    """Kept as evidence (kind 'archive-check'): History, incidents, the visit report."""
-    from pacs_console.core.db.testruns import save_test_run
-
+def spot_check_evidence(outcome: SpotCheck, *, sample: int, since: str | None) -> dict:
+    """The evidence row's fields (kind 'archive-check'): History, incidents, the visit report."""
     findings = [{"study_uid": s.study_uid, "year": s.year, "modality": s.modality,
                  "result": s.result, "text": study_line(s),
                  **{key: getattr(s, key)[:20] for key in FINDINGS}}
                 for s in outcome.sampled if s.result != "pass"][:MAX_SAVED_FINDINGS]
-    run = save_test_run(db, kind=CHECK_KIND, node_id=node_id, node_label=outcome.node,
-                        summary=outcome.summary(),
-                        outcome={"pass": "ok", "warn": "warning"}.get(outcome.result, "failed"),
-                        parameters={"node": outcome.node, "sample": sample, "since": since,
-                                    "retrieve": outcome.retrieve,
-                                    "interval_s": outcome.interval,
-                                    "parallel": outcome.parallel},
-                        metrics={"population": outcome.population, **outcome.counts(),
-                                 "sampled": len(outcome.sampled), "result": outcome.result,
-                                 "findings": findings})
-    return run.uuid
+    return dict(kind=CHECK_KIND, node_label=outcome.node, summary=outcome.summary(),
+                outcome={"pass": "ok", "warn": "warning"}.get(outcome.result, "failed"),
+                parameters={"node": outcome.node, "sample": sample, "since": since,
+                            "retrieve": outcome.retrieve, "interval_s": outcome.interval,
+                            "parallel": outcome.parallel},
+                metrics={"population": outcome.population, **outcome.counts(),
+                         "sampled": len(outcome.sampled), "result": outcome.result,
+                         "findings": findings})
 
 
 def run_spot_check(db, settings, data_dir: Path, node_name: str, sample: int, *,
                    since: str | None = None, seed: int | None = None, save: bool = True,
                    retrieve: str = "get", interval: float = MIN_QUERY_INTERVAL_S,
-                   parallel: int = PARALLEL_STUDIES) -> Generator[Progress, None, SpotCheck]:
-    """Spot-check the address-book node ``node_name`` and keep the outcome as evidence."""
+                   parallel: int = PARALLEL_STUDIES, database: Path | None = None
+                   ) -> Generator[Progress, None, SpotCheck]:
+    """Spot-check the address-book node ``node_name`` and keep the outcome as evidence.
+
+    ``db``: the Database, or a callable giving it. With ``database`` (its SQLite file) the
+    node is read and the evidence appended with sqlite3 (``db.light``), so a command line
+    never loads the ORM (a second or more on a loaded laptop); ``db`` is asked only when that
+    path cannot serve (an unknown name, an older schema)."""
     from pacs_console.core.dicom.wire.target import Target
 
-    node = address_book_node(db, node_name)
+    def orm():
+        return db() if callable(db) else db
+
+    light = None
+    if database is not None:
+        from pacs_console.core.db.light import get_node_light
+
+        light = get_node_light(database, node_name)
+    node = light or address_book_node(orm(), node_name)
     outcome = yield from spot_check(Target.from_node(node, settings), node_name, data_dir,
                                     sample, since=since, seed=seed, retrieve=retrieve,
                                     settings=settings, interval=interval, parallel=parallel)
     if save:
-        save_spot_check(db, outcome, sample=sample, since=since, node_id=node.id)
+        evidence = spot_check_evidence(outcome, sample=sample, since=since)
+        saved = None
+        if light is not None:
+            from pacs_console.core.db.light import save_test_run_light
+
+            saved = save_test_run_light(database, node_id=node.id, **evidence)
+        if saved is None:
+            from pacs_console.core.db.testruns import save_test_run
+
+            save_test_run(orm(), node_id=node.id, **evidence)
     return outcome

@@ -75,6 +75,21 @@ def test_spot_check_records_checksums_then_finds_a_corrupted_file(data_dir, orth
     assert "1 changed" in text and "FAIL" in text
     assert run_cli("archive", "check", "Primary", "--sample", "0",
                    data_dir=data_dir).returncode == 2
+    bad = run_cli("archive", "check", "Nowhere", "--sample", "1", data_dir=data_dir)
+    assert bad.returncode == 2 and "no node 'Nowhere'" in bad.stderr, bad.stderr
+    # Each run kept as evidence (appended without the ORM), read back through it.
+    ctx = Context.open(app_paths(data_dir))
+    try:
+        from pacs_console.core.db.nodes import get_node
+        from pacs_console.core.db.testruns import list_test_runs
+
+        saved = list_test_runs(ctx.db, kind="archive-check")
+        node_id = get_node(ctx.db, "Primary").id
+    finally:
+        ctx.close()
+    assert [r.outcome for r in saved] == ["warning", "warning", "ok"], saved  # newest first
+    assert all(r.node_id == node_id and r.parameters["interval_s"] == 0.2 for r in saved)
+    assert saved[0].metrics["findings"][0]["changed"] == [sop]
 
 
 def test_spot_check_names_a_missing_instance_on_dcmqrscp(data_dir, dcmqrscp):
