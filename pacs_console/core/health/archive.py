@@ -2,9 +2,11 @@
 
 Spot-check: a random sample of studies, stratified by year and modality; for each, the counts
 C-FIND gives at study, series and image level must agree, every instance must arrive over
-C-GET, decode, and match the SHA-256 of its pixel data recorded at the last check (kept in the
-data folder: ``archive/<node>.json``, SOP Instance UID -> digest). Every caller (CLI, GUI, benchmark) runs
-``run_spot_check``, which resolves the address-book name and keeps the outcome as evidence.
+C-GET or C-MOVE (``fetch``), decode, and match the SHA-256 of its pixel data recorded at the
+last check (kept in the data folder: ``archive/<node>.json``, SOP Instance UID -> digest).
+Politeness is the engineer's: studies start ``interval`` seconds apart, ``parallel`` at once.
+Every caller (CLI, GUI, benchmark) runs ``run_spot_check``, which resolves the address-book
+name and keeps the outcome as evidence.
 """
 
 from __future__ import annotations
