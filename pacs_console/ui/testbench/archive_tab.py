@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDoubleSpinBox,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -49,11 +50,13 @@ def _cell(text: str, result: str | None = None) -> QTableWidgetItem:
     return item
 
 
-def _spot_check(ctx: Context, node: str, sample: int, since: str | None, retrieve: str):
+def _spot_check(ctx: Context, node: str, sample: int, since: str | None, retrieve: str,
+                interval: float, parallel: int):
     from pacs_console.core.health.archive import run_spot_check
 
     return (yield from run_spot_check(ctx.db, ctx.receiving_settings(), ctx.paths.data, node, sample,
-                                      since=since, retrieve=retrieve))
+                                      since=since, retrieve=retrieve, interval=interval,
+                                      parallel=parallel))
 
 
 def _dr_compare(ctx: Context, primary: str, dr: str, date_from: str, date_to: str):
@@ -84,6 +87,22 @@ class SpotCheckSection(PickerTab):
         self.retrieve.setToolTip("C-GET needs nothing set up on the archive. C-MOVE sends the "
                                  "study to this console's AE title and receiving port (the "
                                  "archive must know it; stop the Storage SCP first).")
+        # Politeness, the engineer's to set: studies start this far apart, this many at once.
+        self.interval = QDoubleSpinBox()
+        self.interval.setObjectName("archive-check-interval")
+        self.interval.setRange(0.0, 60.0)
+        self.interval.setDecimals(1)
+        self.interval.setSingleStep(0.1)
+        self.interval.setValue(0.2)
+        self.interval.setSuffix(" s apart")
+        self.interval.setToolTip("Seconds between the starts of two studies' checks: a bound "
+                                 "on the load put on a production archive.")
+        self.parallel = QSpinBox()
+        self.parallel.setObjectName("archive-check-parallel")
+        self.parallel.setRange(1, 8)
+        self.parallel.setValue(2)
+        self.parallel.setSuffix(" at once")
+        self.parallel.setToolTip("Studies checked at the same time.")
         self.table = _table("archive-check-results",
                             ["Result", "Year", "Modality", "Study Instance UID", "Findings"])
         self.table.itemSelectionChanged.connect(lambda: self.show_study())
@@ -94,7 +113,8 @@ class SpotCheckSection(PickerTab):
                             "matches its checksum from the last check.")
         self.outcome = None
         column(self, row("Archive", self.node, "Sample", self.sample, self.use_since, self.since,
-                         "over", self.retrieve, self.run_button, self.cancel_button, 1),
+                         "over", self.retrieve, self.interval, self.parallel, self.run_button,
+                         self.cancel_button, 1),
                self.progress, self.status, (resizable(self.table, self.details, stretch=(3, 1)), 1))
 
     def refresh_nodes(self) -> None:
@@ -111,7 +131,8 @@ class SpotCheckSection(PickerTab):
         self.details.clear()
         since = self.since.date().toString("yyyyMMdd") if self.use_since.isChecked() else None
         self.launch(_spot_check, self.ctx, node, self.sample.value(), since,
-                    self.retrieve.currentText()[2:].lower())
+                    self.retrieve.currentText()[2:].lower(), self.interval.value(),
+                    self.parallel.value())
 
     def show_outcome(self, outcome) -> None:
         from pacs_console.core.health.archive import study_line
@@ -129,7 +150,8 @@ class SpotCheckSection(PickerTab):
         counts = outcome.counts()
         text = (f"{outcome.node}: {outcome.result.upper()} — {len(outcome.sampled)} of "
                 f"{outcome.population} studies checked: {counts.get('pass', 0)} pass, "
-                f"{counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail.")
+                f"{counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail (studies "
+                f"{outcome.interval:g} s apart, {outcome.parallel} at once).")
         lost = [f"{counts[f'instances_{k}']} {k}" for k in ("missing", "corrupt", "changed",
                                                             "unreadable")
                 if counts.get(f"instances_{k}")]
