@@ -282,8 +282,8 @@ def _dr_setup() -> None:
 
 
 def _dr_teardown() -> None:
-    _state.pop("primary").close()
-    _state.pop("dr").close()
+    _state.pop("primary").stop()
+    _state.pop("dr").stop()
 
 
 def _findscu(archive: _Archive, first: str, last: str) -> float:
