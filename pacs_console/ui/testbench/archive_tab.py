@@ -50,6 +50,16 @@ def _cell(text: str, result: str | None = None) -> QTableWidgetItem:
     return item
 
 
+def _spin(box, name: str, bounds: tuple, value, suffix: str, tip: str):
+    """A spin box named for tests, with its range, starting value, unit and tooltip."""
+    box.setObjectName(name)
+    box.setRange(*bounds)
+    box.setValue(value)
+    box.setSuffix(suffix)
+    box.setToolTip(tip)
+    return box
+
+
 def _spot_check(ctx: Context, node: str, sample: int, since: str | None, retrieve: str,
                 interval: float, parallel: int):
     from pacs_console.core.health.archive import run_spot_check
@@ -88,21 +98,13 @@ class SpotCheckSection(PickerTab):
                                  "study to this console's AE title and receiving port (the "
                                  "archive must know it; stop the Storage SCP first).")
         # Politeness, the engineer's to set: studies start this far apart, this many at once.
-        self.interval = QDoubleSpinBox()
-        self.interval.setObjectName("archive-check-interval")
-        self.interval.setRange(0.0, 60.0)
+        self.interval = _spin(QDoubleSpinBox(), "archive-check-interval", (0.0, 60.0), 0.2,
+                              " s apart", "Seconds between the starts of two studies' checks: "
+                              "a bound on the load put on a production archive.")
         self.interval.setDecimals(1)
         self.interval.setSingleStep(0.1)
-        self.interval.setValue(0.2)
-        self.interval.setSuffix(" s apart")
-        self.interval.setToolTip("Seconds between the starts of two studies' checks: a bound "
-                                 "on the load put on a production archive.")
-        self.parallel = QSpinBox()
-        self.parallel.setObjectName("archive-check-parallel")
-        self.parallel.setRange(1, 8)
-        self.parallel.setValue(2)
-        self.parallel.setSuffix(" at once")
-        self.parallel.setToolTip("Studies checked at the same time.")
+        self.parallel = _spin(QSpinBox(), "archive-check-parallel", (1, 8), 2, " at once",
+                              "Studies checked at the same time.")
         self.table = _table("archive-check-results",
                             ["Result", "Year", "Modality", "Study Instance UID", "Findings"])
         self.table.itemSelectionChanged.connect(lambda: self.show_study())
