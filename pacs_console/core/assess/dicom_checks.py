@@ -125,8 +125,15 @@ def _store(assoc, timeout: float) -> int:
     return _status(fields)
 
 
-def _move(assoc, timeout: float, study: str) -> tuple[int, int]:
-    """C-MOVE of ``study`` to a destination nobody configured: (final status, pendings)."""
+def _count(fields: dict, element: int) -> int:
+    value = fields.get(element, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _move(assoc, timeout: float, study: str) -> tuple[int, int, int, int]:
+    """C-MOVE of ``study`` to a destination nobody configured: (final status, pendings,
+    failed sub-operations, sub-operations completed or with warnings), the counts as the final
+    answer gives them (PS3.4 C.4.2.1.4: 0000,1021-1023)."""
     cx = assoc.context_for(STUDY_MOVE)
     explicit = cx.transfer_syntax == EXPLICIT
     assoc.send(cx.context_id, ul.encode_command({0x0002: STUDY_MOVE, 0x0100: C_MOVE,
@@ -137,7 +144,8 @@ def _move(assoc, timeout: float, study: str) -> tuple[int, int]:
         _, fields, _ = assoc.receive(timeout)
         status = _status(fields)
         if status not in PENDING:
-            return status, pending
+            return (status, pending, _count(fields, 0x1022),
+                    _count(fields, 0x1021) + _count(fields, 0x1023))
         pending += 1
         if pending > 1000:
             raise ul.Lost("endless pending C-MOVE answers", protocol=True)
@@ -281,7 +289,8 @@ def _move_check(run, service, called: str) -> None:
         ear = None  # no listener: only the answer's status can be judged
     try:
         with ear if ear is not None else contextlib.nullcontext():
-            status, pending = _move(assoc, options.timeout, study or f"2.25.{uuid.uuid4().int}")
+            status, pending, failed, sent = _move(assoc, options.timeout,
+                                                  study or f"2.25.{uuid.uuid4().int}")
             assoc.release()
             if ear is not None and not ear.seen and status != 0xA801 and (study or pending):
                 ear.wait(min(0.5, options.timeout))  # a node may connect after its answer
@@ -302,7 +311,9 @@ def _move_check(run, service, called: str) -> None:
             run.skip("dicom-move-anywhere", service, "the unknown destination was refused "
                      f"(0xA801) for a study that does not exist; {why}")
         return  # move destination unknown: refused, the secure answer
-    if status == 0 or pending or 0xB000 <= status <= 0xBFFF:
+    if failed and not sent and not pending and status != 0:
+        _tried_elsewhere(run, service, ear, what, status, failed)
+    elif status == 0 or pending or 0xB000 <= status <= 0xBFFF:
         run.add("dicom-move-anywhere", service,
                 f"C-MOVE of {what} to destination AE {NO_SUCH_DEST!r} (configured nowhere) "
                 f"answered 0x{status:04X} after {pending} pending: the node did not refuse "
@@ -316,6 +327,19 @@ def _move_check(run, service, called: str) -> None:
     # else: this console may query and move here (it found the study), the move of an existing
     # study failed, and nothing reached the listener: the destination was refused (Orthanc says
     # 0xC000 'Unknown modality for AET' rather than 0xA801).
+
+
+def _tried_elsewhere(run, service, ear, what: str, status: int, failed: int) -> None:
+    """A failure that counts failed sub-operations: the node took the unknown destination and
+    tried to send there. A refusal has no sub-operation to fail (0xA801, counts 0 or absent);
+    the listener heard nothing, so the address it tried is not this console's."""
+    where = f" (this console's listener {ear.address}:{ear.port} heard nothing)" if ear else ""
+    run.add("dicom-move-anywhere", service,
+            f"C-MOVE of {what} to destination AE {NO_SUCH_DEST!r} (configured nowhere) answered "
+            f"0x{status:04X} with {failed} failed sub-operation(s): the node did not refuse the "
+            "unknown destination (a refusal is 0xA801 with no sub-operation) but resolved the "
+            f"title to some other address and tried to send the images there{where}; that "
+            "address did not take them this time")
 
 
 def _heard(run, service, ear, study: str) -> bool:

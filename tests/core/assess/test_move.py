@@ -2,7 +2,10 @@
 unknown destination answers 0xA801; a node that resolves the title anyway opens a
 sub-association somewhere, and when that is this console (the requester's address, as 'any AE
 to the requester' archives do) the assessment's listener sees it, refuses it, and flags the
-node. Real Orthanc (also with DicomAlwaysAllowMove) and dcmqrscp refuse: no finding."""
+node. A node that routes the title to a third address it cannot reach counts failed
+sub-operations (0xA702), which a refusal never has: that is flagged too, from the answer alone
+(an in-process router, and real dcmqrscp with a stale HostTable entry). Real Orthanc (also with
+DicomAlwaysAllowMove) and dcmqrscp refuse: no finding."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pacs_console.core.assess.runner import run_assessment
 from pacs_console.core.dicom.servers.demo import DemoPacs
 from pacs_console.core.dicom.synth.studies import generate_study, write_study
 from tests.core.assess.peers import ConfiguredOrthanc
+from tests.core.assess.routing_scp import STUDY_UID, RoutingArchive
 from tests.core.assess.test_peers import _store_one
 from tests.core.dicom_ops.helpers import drain
 from tests.peers.dcmtk import DcmqrscpPeer
@@ -106,3 +110,44 @@ def test_orthanc_and_dcmqrscp_refuse_the_unknown_destination(tmp_path, requester
         # Really asked (an existing study), not skipped: nothing about the move is untested.
         assert not [t for t in result.not_tested
                     if t.host == host and t.check == "dicom-move-anywhere"], result.not_tested
+
+
+def test_a_node_that_routes_the_unknown_ae_to_an_address_it_cannot_reach(requester_port):
+    # Every destination AE goes to a third address where nothing listens: the node does not
+    # refuse the title (no 0xA801), it tries, and every sub-operation fails (0xA702).
+    host, third = addr(136), addr(137)
+    archive = RoutingArchive(host, (third, free_port(third)))
+    try:
+        result = _assess({host: [Service(host, archive.port, "dicom", ae_title="ROUTER")]},
+                         requester_port)
+    finally:
+        archive.close()
+    assert [(ae, reached) for ae, _, reached in archive.attempts] == [
+        ("PCA-NO-SUCH-DEST", False)]  # it really tried the third address
+    (finding,) = _move_findings(result, host)
+    assert "0xA702 with 1 failed sub-operation(s)" in finding.evidence
+    assert "did not refuse the unknown destination" in finding.evidence
+    assert "some other address" in finding.evidence
+    assert f"listener {CONSOLE}:{requester_port} heard nothing" in finding.evidence
+    assert STUDY_UID not in repr(result.to_dict())  # the study found is never kept
+
+
+
+def test_dcmqrscp_routing_the_title_to_an_unreachable_address_is_told_from_a_refusal(
+        tmp_path, requester_port):
+    # Real DCMTK with the title in its HostTable pointing at a dead address (a stale entry, or
+    # a catch-all someone added): it answers 0xA702 with a failed sub-operation, not 0xA801.
+    host, third = addr(140), addr(141)
+    port = free_port(host)
+    qr = DcmqrscpPeer("QR-140", host, port,
+                      hosts={"PCA-NO-SUCH-DEST": (third, free_port(third))})
+    qr.start()
+    try:
+        _store_one(host, port, "QR-140", tmp_path)
+        result = _assess({host: [Service(host, port, "dicom", ae_title="QR-140")]},
+                         requester_port)
+    finally:
+        qr.stop()
+    (finding,) = _move_findings(result, host)
+    assert "0xA702 with 1 failed sub-operation(s)" in finding.evidence
+    assert "tried to send the images there" in finding.evidence
