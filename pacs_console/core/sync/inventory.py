@@ -34,11 +34,13 @@ from pacs_console.core.db.nodes import (
 from pacs_console.core.models import Plain
 from pacs_console.core.sync import mirror, outbox
 from pacs_console.core.sync.adapters.base import permanent
-from pacs_console.core.sync.adapters.rt_assets import FIELDS, RemoteAsset, RTAssets
+from pacs_console.core.sync.adapters.rt_assets import CORE, FIELDS, RemoteAsset, RTAssets
 
 KIND = "asset"
 RETRY_GRACE_S = 2.0
-SNAPSHOT_FIELDS = ("name", *FIELDS)
+SNAPSHOT_FIELDS = ("name", *FIELDS, *CORE)
+# Digested only when set, so the assets sent before these fields existed keep their digests.
+OPTIONAL = frozenset(CORE)
 
 
 @dataclass
@@ -60,8 +62,9 @@ def _summary(entries: dict) -> str:
 
 
 def snapshot(node: NodeRecord, site: str) -> dict[str, str]:
-    """Name, site, AE, host, port, role, vendor fingerprint, capabilities summary, last seen
-    and certificate expiry, as text (what the asset's fields hold)."""
+    """Name, site, AE, host, port, role, vendor fingerprint, capabilities summary, last seen,
+    certificate expiry and state (a node gone at the last pushed sweep says so), as text (what
+    the asset's fields hold)."""
     caps = node.capabilities or {}
     told = caps.get("helpdesk") or {}  # what the helpdesk said, for a node never probed here
     entries = caps.get("entries") or {}
@@ -76,12 +79,14 @@ def snapshot(node: NodeRecord, site: str) -> dict[str, str]:
               "capabilities": _summary(entries) or str(told.get("capabilities", "")),
               "last_seen": max(probed, str(swept.get("seen", "")))
               or str(told.get("last_seen", "")),
-              "cert_expiry": str(caps.get("certificate_expiry") or told.get("cert_expiry", ""))}
+              "cert_expiry": str(caps.get("certificate_expiry") or told.get("cert_expiry", "")),
+              "state": str(swept["state"] if "state" in swept else told.get("state", ""))}
     return {k: str(v).strip() for k, v in values.items()}
 
 
 def digest(values: dict) -> str:
-    data = {k: str(values.get(k, "")).strip() for k in SNAPSHOT_FIELDS}
+    data = {k: str(values.get(k, "")).strip() for k in SNAPSHOT_FIELDS
+            if k not in OPTIONAL or str(values.get(k, "")).strip()}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -126,8 +131,9 @@ def site_names(db: Database) -> dict[int, str]:
 
 # -- out: queue what changed --------------------------------------------------------------------
 
-def queue_changes(db: Database) -> int:
-    """Put every site node changed since it was last queued in the outbox (one transaction)."""
+def queue_changes(db: Database, queued_ids: list[int] | None = None) -> int:
+    """Put every site node changed since it was last queued in the outbox (one transaction);
+    their ids go into ``queued_ids`` when given."""
     sites = site_names(db)
     nodes = [n for n in list_nodes(db) if n.site_id in sites and not n.is_demo]
     queued = 0
@@ -153,6 +159,8 @@ def queue_changes(db: Database) -> int:
             connection.exec_driver_sql("UPDATE site_asset SET queued_digest = ? WHERE key = ?",
                                        (now, key))
             queued += 1
+            if queued_ids is not None:
+                queued_ids.append(node.id)
     return queued
 
 
@@ -256,7 +264,8 @@ def _told(item: RemoteAsset, capabilities: dict | None = None) -> dict:
     """The node's capabilities with what the helpdesk says of it beside them."""
     caps = dict(capabilities or {})
     caps["helpdesk"] = {k: item.snapshot.get(k, "") for k in ("vendor", "capabilities",
-                                                              "last_seen", "cert_expiry")}
+                                                              "last_seen", "cert_expiry",
+                                                              "state")}
     caps["helpdesk"].update(by=item.updated_by, at=mirror.stamp(item), asset=item.id)
     return caps
 

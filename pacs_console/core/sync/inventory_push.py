@@ -97,19 +97,55 @@ def visit_for(db: Database, site: str | int) -> int | None:
             col(Visit.arrived_at).desc())).first()
 
 
+GONE_KINDS = ("gone", "port-closed")
+
+
+def _moved_to(node, changes: InventoryDiff, now: dict, taken: set) -> tuple[str, int] | None:
+    """Where a node no longer answering turned up: the one new DICOM port whose AE title is the
+    node's, on the same host (a port change) or anywhere swept (an address change)."""
+    places = [(c.host, c.port) for c in changes.of_kind("new")
+              if (c.host, c.port) not in taken
+              and getattr(now.get((c.host, c.port)), "ae_title", "") == node.ae_title]
+    same_host = [p for p in places if p[0] == node.host]
+    found = same_host or places
+    return found[0] if len(found) == 1 else None
+
+
 def _learned(db: Database, site_id: int, changes: InventoryDiff) -> tuple[list, list[str]]:
-    """The site nodes at a changed host:port, with the sweep's news kept beside them."""
+    """The site nodes at a changed host:port, with the sweep's news kept beside them: what
+    answered (when, which implementation), a node gone says so in its state, a new AE title at
+    its address and a move to another port or address (found by its AE title) become the
+    node's own fields, so its asset's fields change with them."""
+    from pacs_console.core.db.nodes import update_node
     from pacs_console.core.db.sweeps import list_sweeps, sweep_findings
 
     latest = list_sweeps(db, site_id, limit=1)[0]
     now = {f.key: f for f in sweep_findings(db, latest.id)}
     seen = latest.started_at.astimezone(UTC).isoformat(timespec="seconds")
-    at = {(c.host, c.port): c for c in changes.changes}
+    at: dict[tuple[str, int], list] = {}
+    for change in changes.changes:
+        at.setdefault((change.host, change.port), []).append(change)
+    site_nodes = [n for n in list_nodes(db) if n.site_id == site_id and not n.is_demo]
+    taken = {(n.host, n.port) for n in site_nodes}
     nodes, matched = [], set()
-    for node in list_nodes(db):
-        if node.site_id != site_id or node.is_demo or (node.host, node.port) not in at:
+    for node in site_nodes:
+        here = at.get((node.host, node.port))
+        if not here:
             continue
         matched.add((node.host, node.port))
+        kinds = [c.kind for c in here]
+        edits: dict = {}
+        if any(k in GONE_KINDS for k in kinds):
+            moved = _moved_to(node, changes, now, taken)
+            if moved is not None:
+                matched.add(moved)
+                taken.add(moved)
+                edits = {"host": moved[0], "port": moved[1]}
+        for change in here:
+            if change.kind == "ae-changed" and change.after:
+                edits["ae_title"] = change.after[:16]
+        if edits:
+            node = update_node(db, node.id, **edits)
         caps = dict(node.capabilities or {})
         finding = now.get((node.host, node.port))
         swept = {"seen": seen} if finding else dict(caps.get("swept") or {})
@@ -117,11 +153,24 @@ def _learned(db: Database, site_id: int, changes: InventoryDiff) -> tuple[list, 
             product = finding.product if finding.product not in ("", "unknown") else ""
             swept["vendor"] = " ".join(filter(None, (finding.vendor or product,
                                                      finding.version))).strip()
-        swept["change"] = at[(node.host, node.port)].kind
+            swept["state"] = ""
+        else:
+            kind = next(k for k in kinds if k in GONE_KINDS)
+            swept["state"] = (f"Not answering at the sweep of {seen} ({kind}); last seen "
+                              f"{swept.get('seen') or 'never by a pushed sweep'}")
+        swept["change"] = ", ".join(kinds)
+        if edits:
+            swept["moved"] = {k: str(v) for k, v in edits.items()}
         caps["swept"] = swept
         nodes.append(set_capabilities(db, node.id, caps, probed=False))
     unmatched = [c.text for c in changes.changes if (c.host, c.port) not in matched]
     return nodes, unmatched
+
+
+def _news(node) -> str:
+    swept = (node.capabilities or {}).get("swept") or {}
+    moved = ", ".join(f"{k} now {v}" for k, v in (swept.get("moved") or {}).items())
+    return "".join(f": {t}" for t in (moved, swept.get("state", "")) if t)
 
 
 def _summary(site: str, changes: InventoryDiff, nodes: list, unmatched: list[str],
@@ -131,7 +180,7 @@ def _summary(site: str, changes: InventoryDiff, nodes: list, unmatched: list[str
              + (f", pushed by {engineer}" if engineer else "") + ":", changes.text(), ""]
     if nodes:
         lines.append("Site nodes updated on the helpdesk and linked to this ticket:")
-        lines += [f"- {n.name} ({n.ae_title}@{n.host}:{n.port})" for n in nodes]
+        lines += [f"- {n.name} ({n.ae_title}@{n.host}:{n.port}){_news(n)}" for n in nodes]
     if unmatched:
         lines.append("Not in the site's nodes (add them to the address book to share them):")
         lines += [f"- {text}" for text in unmatched]
@@ -150,12 +199,19 @@ def push(db: Database, site: str | int, *, visit_id: int | None = None,
     changes = site_diff(db, site_id)
     incident = visit_incident(db, visit_id, site_id) if visit_id is not None else None
     name = inventory.site_names(db)[site_id]
-    if not changes.changes:  # nothing changed: nothing is queued, not even a comment
-        return PushResult(name, 0, visit=visit_id, incident=incident.id if incident else None)
-    nodes, unmatched = _learned(db, site_id, changes)
-    result = PushResult(name, len(changes.changes), [n.name for n in nodes], unmatched,
-                        visit=visit_id, incident=incident.id if incident else None)
-    result.assets_queued = inventory.queue_changes(db)
+    nodes, unmatched = _learned(db, site_id, changes) if changes.changes else ([], [])
+    queued: list[int] = []
+    assets_queued = inventory.queue_changes(db, queued)
+    # the site's nodes edited here since they last went (AE, address, port, role) go too
+    edited = [n for n in list_nodes(db) if n.id in set(queued) and n.site_id == site_id
+              and n.id not in {m.id for m in nodes}]
+    if not changes.changes and not edited:  # nothing changed: nothing queued, not a comment
+        return PushResult(name, 0, visit=visit_id, incident=incident.id if incident else None,
+                          assets_queued=assets_queued)
+    nodes += edited
+    result = PushResult(name, len(changes.changes) + len(edited), [n.name for n in nodes],
+                        unmatched, visit=visit_id, incident=incident.id if incident else None)
+    result.assets_queued = assets_queued
     if incident is None:
         return result
     keys = {a["node_id"]: a["key"] for a in inventory.assets(db)}

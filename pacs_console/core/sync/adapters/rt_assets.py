@@ -21,6 +21,8 @@ KEY_FIELD = "AssetKey"
 FIELDS = {"site": "Site", "ae_title": "AETitle", "host": "Host", "port": "Port",
           "role": "Role", "vendor": "Vendor", "capabilities": "Capabilities",
           "last_seen": "LastSeen", "cert_expiry": "CertExpiry"}
+# Snapshot field -> the asset's own (core) field: no catalog set-up needed.
+CORE = {"state": "Description"}  # "not answering at the sweep of ..." for a node gone
 MAX_FIELD = 4_000
 
 
@@ -36,7 +38,8 @@ class RemoteAsset:
 
 class RTAssets(RTRecords):
     kind, container_kind, container_field = "asset", "catalog", "Catalog"
-    key_field, search_fields = KEY_FIELD, "Name,Status,LastUpdated,LastUpdatedBy,CustomFields"
+    key_field = KEY_FIELD
+    search_fields = "Name,Description,Status,LastUpdated,LastUpdatedBy,CustomFields"
     looking_up, pulling = "Looking up the site inventory catalog", "Pulling site assets"
 
     def __init__(self, adapter: RTAdapter, catalog: str = CATALOG) -> None:
@@ -55,9 +58,13 @@ class RTAssets(RTRecords):
     def _custom_fields(snapshot: dict) -> dict[str, str]:
         return {cf: str(snapshot.get(name, ""))[:MAX_FIELD] for name, cf in FIELDS.items()}
 
+    @staticmethod
+    def _core(snapshot: dict) -> dict[str, str]:
+        return {field: str(snapshot.get(name, ""))[:MAX_FIELD] for name, field in CORE.items()}
+
     def create(self, key: str, snapshot: dict) -> str:
         answer = self.adapter._call("POST", "/asset", "Creating the asset", json={
-            "Catalog": self.container_id(), "Name": snapshot["name"],
+            "Catalog": self.container_id(), "Name": snapshot["name"], **self._core(snapshot),
             "CustomFields": {KEY_FIELD: key, **self._custom_fields(snapshot)}})
         asset_id = str(answer.json().get("id") or "")
         if not asset_id:
@@ -67,7 +74,8 @@ class RTAssets(RTRecords):
 
     def update(self, asset_id: str, snapshot: dict) -> None:
         self.adapter._call("PUT", f"/asset/{asset_id}", "Updating the asset", json={
-            "Name": snapshot["name"], "CustomFields": self._custom_fields(snapshot)})
+            "Name": snapshot["name"], **self._core(snapshot),
+            "CustomFields": self._custom_fields(snapshot)})
 
     def linked(self, asset_id: str, ticket: str) -> bool:
         """Whether the asset is referred to by the ticket (read from its _hyperlinks)."""
@@ -98,6 +106,8 @@ class RTAssets(RTRecords):
         values = custom_field_values(item)
         snapshot = {"name": str(item.get("Name") or "")[:200]}
         snapshot.update({name: values.get(cf, "")[:MAX_FIELD] for name, cf in FIELDS.items()})
+        snapshot.update({name: str(item.get(field) or "").strip()[:MAX_FIELD]
+                         for name, field in CORE.items()})
         by = item.get("LastUpdatedBy")
         return RemoteAsset(id=str(item.get("id")), key=values.get(KEY_FIELD, "").strip(),
                            snapshot=snapshot, updated_at=rt_time(item.get("LastUpdated")),
