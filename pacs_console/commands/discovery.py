@@ -50,7 +50,8 @@ def register(subparsers) -> None:
         "inventory", help="a site's last sweep against the one before", allow_abbrev=False,
         description="Show what changed between the last two sweeps of SITE: new nodes, nodes "
                     "gone, ports closed, AE titles and implementation versions changed, "
-                    "DICOMweb appeared.")
+                    "DICOMweb appeared; then what changed since the last visit (the last "
+                    "sweep against the one made by the end of the previous visit).")
     inventory.add_argument("site", metavar="SITE")
     push = inventory.add_argument_group("push to the helpdesk (issue 21)")
     for flag, what, extra in (
@@ -135,17 +136,32 @@ def run_scan(args) -> int:
                    f"{sum(f.verdict == 'dicomweb' for f in result.findings)} DICOMweb; "
                    f"{result.attempts:,} attempts in {result.duration_s:.2f} s")
         if args.json:
+            visit = saved.since_visit
             emit_json({"command": "scan", **result.to_dict(), "sweep_id": saved.sweep_id,
-                       "site": site, "inventory_diff": changes.to_dict() if changes else None})
+                       "site": site, "inventory_diff": changes.to_dict() if changes else None,
+                       "since_last_visit": visit.to_dict() if visit else None})
         else:
             say(args, summary + (f"; saved as sweep {saved.sweep_id}" if saved.sweep_id else ""))
             if changes is not None:
                 say(args, "Since the previous sweep of this site:\n" + changes.text())
+            if saved.since_visit is not None:
+                say(args, _since_visit_text(saved.since_visit, ""))
         return exit_codes.OK
 
 
+def _since_visit_text(changes, why: str) -> str:
+    from pacs_console.core.db.sweeps import visit_heading
+
+    return f"{visit_heading(changes)}:\n{changes.text()}" if changes else why
+
+
 def run_inventory(args) -> int:
-    from pacs_console.core.db.sweeps import list_sweeps, site_id_for, site_inventory_diff
+    from pacs_console.core.db.sweeps import (
+        list_sweeps,
+        since_last_visit,
+        site_id_for,
+        site_inventory_diff,
+    )
 
     if (args.visit is not None or args.sync) and not args.push:
         raise UsageProblem("--visit and --sync go with --push")
@@ -157,12 +173,15 @@ def run_inventory(args) -> int:
             raise UsageProblem(f"no site {args.site!r}")
         sweeps = list_sweeps(ctx.db, site_id, limit=10)
         changes = site_inventory_diff(ctx.db, site_id)
+        visit, why = since_last_visit(ctx.db, site_id)
         if args.json:
             emit_json({"command": "inventory", "site": args.site,
                        "sweeps": [{"id": s.id, "started_at": s.started_at.isoformat(),
                                    "targets": s.targets, "findings": s.finding_count}
                                   for s in sweeps],
-                       "diff": changes.to_dict() if changes else None})
+                       "diff": changes.to_dict() if changes else None,
+                       "since_last_visit": visit.to_dict() if visit else None,
+                       "since_last_visit_why": why})
             return exit_codes.OK
         for s in sweeps:
             say(args, f"sweep {s.id}  {s.started_at:%Y-%m-%d %H:%M} UTC  {s.targets}  "
@@ -171,6 +190,7 @@ def run_inventory(args) -> int:
             say(args, "Fewer than two sweeps: nothing to compare yet.")
         else:
             say(args, changes.text())
+        say(args, _since_visit_text(visit, why))
         return exit_codes.OK
 
 

@@ -1,4 +1,5 @@
-"""Sweep queries: save a sweep with its findings, list a site's sweeps, diff the last two."""
+"""Sweep queries: save a sweep with its findings, list a site's sweeps, diff the last two, and
+the site's inventory now against what it was at the previous visit."""
 
 from __future__ import annotations
 
@@ -122,6 +123,60 @@ def site_inventory_diff(db: Database, site: int | str) -> InventoryDiff | None:
                          result.after_count,
                          {"before": {"id": previous.id, "started_at": previous.started_at.isoformat()},
                           "after": {"id": latest.id, "started_at": latest.started_at.isoformat()}})
+
+
+def _visit(visit) -> dict:
+    return {"id": visit.id, "engineer": visit.engineer,
+            "arrived_at": visit.arrived_at.isoformat(),
+            "departed_at": visit.departed_at.isoformat() if visit.departed_at else None}
+
+
+def since_last_visit(db: Database, site: int | str) -> tuple[InventoryDiff | None, str]:
+    """The site's latest sweep against its inventory at the previous visit: the last sweep made
+    by the end of that visit (during it, else the last one before it began). The previous visit
+    is the one before the visit the latest sweep belongs to (the open visit, else the one it
+    was made during; a sweep outside any visit: the newest visit begun before it).
+
+    ``(diff, "")``, or ``(None, why)`` in words when there is nothing to compare with."""
+    from pacs_console.core.incidents.sites import list_visits
+
+    site_id = site_id_for(db, site, create=False)
+    sweeps = list_sweeps(db, site_id, limit=500) if site_id is not None else []
+    if not sweeps:
+        return None, "This site has no sweep yet."
+    latest = sweeps[0]
+    visits = list_visits(db, site=site_id)  # newest first
+    current = next((v for v in visits if v.departed_at is None), None) or next(
+        (v for v in visits if v.arrived_at <= latest.started_at <= v.departed_at), None)
+    begun = current.arrived_at if current else latest.started_at
+    previous = next((v for v in visits if v.arrived_at < begun
+                     and (current is None or v.id != current.id)), None)
+    if previous is None:
+        return None, "No earlier visit is recorded at this site: nothing to compare yet."
+    end = min(previous.departed_at or begun, begun)
+    if latest.started_at <= end:
+        return None, (f"No sweep since the visit of {previous.arrived_at:%Y-%m-%d}: sweep the "
+                      "site to see what changed.")
+    then = next((s for s in sweeps if s.started_at <= end and s.id != latest.id), None)
+    if then is None:
+        return None, (f"No sweep was made by the end of the visit of "
+                      f"{previous.arrived_at:%Y-%m-%d} ({previous.engineer or 'no engineer'}): "
+                      "nothing to compare with.")
+    result = diff(sweep_findings(db, then.id), sweep_findings(db, latest.id))
+    return InventoryDiff(result.changes, result.unchanged, result.before_count,
+                         result.after_count, {
+                             "before": {"id": then.id, "started_at": then.started_at.isoformat()},
+                             "after": {"id": latest.id,
+                                       "started_at": latest.started_at.isoformat()},
+                             "visit": _visit(previous)}), ""
+
+
+def visit_heading(changes: InventoryDiff) -> str:
+    """'Since the visit of 2026-11-03 (Abena; sweep of 2026-11-03 09:12 UTC)'."""
+    visit, before = changes.sweeps.get("visit") or {}, changes.sweeps.get("before") or {}
+    return (f"Since the last visit, {str(visit.get('arrived_at', ''))[:10]} "
+            f"({visit.get('engineer') or 'no engineer'}; its sweep of "
+            f"{str(before.get('started_at', ''))[:16].replace('T', ' ')} UTC)")
 
 
 def known_titles(db: Database, site: int | str | None = None

@@ -16,6 +16,8 @@ class SavedSweep:
     sweep_id: int | None = None
     site: str | None = None
     diff: InventoryDiff | None = None  # against the site's previous sweep
+    since_visit: InventoryDiff | None = None  # against the site's inventory at the last visit
+    since_visit_why: str = ""  # why there is nothing to compare with (since_visit None)
 
 
 def with_known_titles(db, options: SweepOptions, site: str | None) -> SweepOptions:
@@ -35,7 +37,12 @@ def sweep_and_save(db, targets: TargetSet, options: SweepOptions, *, site: str |
     A cancelled sweep (the generator closed) saves nothing: half an inventory would show
     every node not reached yet as "gone" next time.
     """
-    from pacs_console.core.db.sweeps import save_sweep, site_id_for, site_inventory_diff
+    from pacs_console.core.db.sweeps import (
+        save_sweep,
+        since_last_visit,
+        site_id_for,
+        site_inventory_diff,
+    )
     from pacs_console.core.discovery.sweep import sweep
 
     result = yield from sweep(targets, with_known_titles(db, options, site))
@@ -43,8 +50,10 @@ def sweep_and_save(db, targets: TargetSet, options: SweepOptions, *, site: str |
         return SavedSweep(result, site=site)
     site_id = site_id_for(db, site, actor=engineer) if site else None
     record = save_sweep(db, result, site_id=site_id, engineer=engineer)
-    diff = site_inventory_diff(db, site_id) if site_id else None
-    return SavedSweep(result, record.id, site, diff)
+    if not site_id:
+        return SavedSweep(result, record.id, site)
+    return SavedSweep(result, record.id, site, site_inventory_diff(db, site_id),
+                      *since_last_visit(db, site_id))
 
 
 def add_to_address_book(db, finding, *, site: str | None = None):

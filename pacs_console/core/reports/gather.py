@@ -203,7 +203,12 @@ def laptop_info(data_dir=None) -> LaptopInfo:
 
 
 def _inventory(db: Database, site_id: int) -> InventoryItem:
-    from pacs_console.core.db.sweeps import list_sweeps, site_inventory_diff, sweep_findings
+    from pacs_console.core.db.sweeps import (
+        list_sweeps,
+        since_last_visit,
+        site_inventory_diff,
+        sweep_findings,
+    )
 
     sweeps = list_sweeps(db, site_id, limit=1)
     if not sweeps:
@@ -212,7 +217,8 @@ def _inventory(db: Database, site_id: int) -> InventoryItem:
         f"{f.host}:{f.port}  {f.verdict}" + (f"  {f.ae_title}" if f.ae_title else "")
         + (f"  {f.vendor} {f.product} {f.version}".rstrip() if f.vendor or f.product else "")
         for f in sweep_findings(db, sweeps[0].id))
-    change = site_inventory_diff(db, site_id)
+    # against the inventory at the previous visit; with none recorded, the previous sweep
+    change = since_last_visit(db, site_id)[0] or site_inventory_diff(db, site_id)
     return InventoryItem(sweeps[0].started_at, findings,
                          tuple(c.text for c in change.changes) if change else None,
                          change.unchanged if change else 0)

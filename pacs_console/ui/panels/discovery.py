@@ -5,6 +5,7 @@ FindingsView (widgets/findings_view.py)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -74,6 +75,11 @@ class DiscoveryPanel(RunControl, QWidget):
         self.model, self.table, self.details = f.model, f.table, f.details
         self.add_button, self.probe_button = f.add_button, f.probe_button
         self.inventory_button, self.show_inventory = f.inventory_button, f.show_inventory
+        self._visits_later = QTimer(self)  # the push's visit picker follows the site typed
+        self._visits_later.setSingleShot(True)
+        self._visits_later.setInterval(400)
+        self._visits_later.timeout.connect(self.findings.load_visits)
+        self.site.currentTextChanged.connect(lambda _text: self._visits_later.start())
         self._build_layout()
         self.load_interfaces()
 
@@ -117,6 +123,7 @@ class DiscoveryPanel(RunControl, QWidget):
         """Fill the site list (off the GUI thread: the first call opens the database)."""
         self._sites_loaded = True
         workers.start(_sites, self.ctx, on_result=self._set_sites, on_error=self.show_error)
+        self.findings.load_visits()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         # Sites load when the panel is first shown, not at start-up: the window comes first.
@@ -207,6 +214,10 @@ class DiscoveryPanel(RunControl, QWidget):
         if saved.diff is not None:
             self.details.appendPlainText("Since the previous sweep of this site:\n"
                                          + saved.diff.text())
+        if saved.site:
+            self.findings.show_since_visit((saved.since_visit, saved.since_visit_why),
+                                           append=True)
+            self.findings.load_visits()
 
     # --- after a row was added ---------------------------------------------------------------
 

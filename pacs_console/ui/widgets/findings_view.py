@@ -1,5 +1,6 @@
 """The Discovery panel's lower half: what the sweep found, and what to do with a row (add it to
-the address book, probe its capabilities, compare the site's last two sweeps)."""
+the address book, probe its capabilities, compare the site's last two sweeps or its inventory
+at the last visit, push the changes to the helpdesk for a chosen visit)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
+    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -35,18 +38,47 @@ def _inventory(ctx: Context, site: str):
     return site_inventory_diff(ctx.db, site)
 
 
+def _since_visit(ctx: Context, site: str):
+    from pacs_console.core.db.sweeps import since_last_visit
+
+    return since_last_visit(ctx.db, site)
+
+
+def _visits(ctx: Context, site: str) -> tuple[str, list, int | None]:
+    """(site, its visits newest first, the one a push links to by default)."""
+    from pacs_console.core.db.sweeps import site_id_for
+    from pacs_console.core.incidents.sites import list_visits
+    from pacs_console.core.sync.inventory_push import visit_for
+
+    if not site or site_id_for(ctx.db, site, create=False) is None:
+        return site, [], None
+    return site, list_visits(ctx.db, site=site), visit_for(ctx.db, site)
+
+
 def _add_node(ctx: Context, finding, site: str | None):
     from pacs_console.core.discovery.session import add_to_address_book
 
     return add_to_address_book(ctx.db, finding, site=site)
 
 
-def _push(ctx: Context, site: str):
-    """The sweep's changes to the helpdesk (linked to the site's open visit's ticket, if any),
-    then a sync: the outcome says in words whether it was delivered or only queued."""
+AUTO = "auto"  # the visit picker's default: the site's open visit with a ticket, if any
+
+
+def _push(ctx: Context, site: str, visit):
+    """The sweep's changes to the helpdesk, recorded against ``visit`` (an id, None for no
+    visit, AUTO for the site's open visit's ticket if any), then a sync: the outcome says in
+    words whether it was delivered or only queued."""
     from pacs_console.core.sync.inventory_push import push_to_helpdesk, visit_for
 
-    return (yield from push_to_helpdesk(ctx, site, visit_id=visit_for(ctx.db, site)))
+    visit_id = visit_for(ctx.db, site) if visit == AUTO else visit
+    return (yield from push_to_helpdesk(ctx, site, visit_id=visit_id))
+
+
+def visit_label(visit) -> str:
+    ended = f"to {visit.departed_at:%Y-%m-%d}" if visit.departed_at else "open"
+    ticket = "" if visit.incident_ids else ", no incident"
+    return (f"Visit {visit.id}: {visit.arrived_at:%Y-%m-%d %H:%M}, {ended} "
+            f"({visit.engineer or 'no engineer'}{ticket})")
 
 
 def describe(f) -> str:
@@ -97,12 +129,21 @@ class FindingsView(QSplitter):
         self.push_button.setToolTip("Send the changes since the last sweep to the helpdesk: "
                                     "the site nodes' assets, linked to the open visit's ticket")
         self.push_button.clicked.connect(self.push_inventory)
+        self.since_visit_button = QPushButton("Changes since last visit")
+        self.since_visit_button.clicked.connect(self.show_since_visit_of_site)
+        self.visit = QComboBox()  # which visit a push is recorded against
+        self.visit.setToolTip("The visit whose ticket the pushed changes are linked to and "
+                              "commented on")
+        self.visit.setMinimumContentsLength(24)
+        self._visits_site: str | None = None
+        self._fill_visits("", [], None)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Details of the selected row, and what changed at the "
                                         "site since its previous sweep.")
         actions = QHBoxLayout()
         for button in (self.add_button, self.probe_button, self.inventory_button,
+                       self.since_visit_button, QLabel("Push for"), self.visit,
                        self.push_button):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -177,14 +218,58 @@ class FindingsView(QSplitter):
         when = diff.sweeps.get("before", {}).get("started_at", "")[:16].replace("T", " ")
         self.details.setPlainText(f"Since the sweep of {when} UTC:\n{diff.text()}")
 
+    def show_since_visit_of_site(self) -> None:
+        site = self.site().strip()
+        if not site:
+            self.details.setPlainText("Choose a site to compare with its last visit.")
+            return
+        workers.start(_since_visit, self.ctx, site, on_result=self.show_since_visit,
+                      on_error=self.show_error)
+
+    def show_since_visit(self, found: tuple, append: bool = False) -> None:
+        from pacs_console.core.db.sweeps import visit_heading
+
+        changes, why = found
+        text = f"{visit_heading(changes)}:\n{changes.text()}" if changes else why
+        if append:
+            self.details.appendPlainText(text)
+        else:
+            self.details.setPlainText(text)
+
+    # -- the visit a push is recorded against --------------------------------------------------
+
+    def load_visits(self) -> None:
+        """The site's visits into the picker (read on a worker)."""
+        workers.start(_visits, self.ctx, self.site().strip(),
+                      on_result=lambda found: self._fill_visits(*found),
+                      on_error=self.show_error)
+
+    def _fill_visits(self, site: str, visits: list, default) -> None:
+        chosen = self.visit.currentData() if site == self._visits_site else AUTO
+        self._visits_site = site
+        self.visit.clear()
+        self.visit.addItem("The open visit (if it has an incident)", AUTO)
+        self.visit.addItem("No visit: update the assets only", None)
+        for visit in visits:
+            self.visit.addItem(visit_label(visit), visit.id)
+        index = self.visit.findData(chosen)
+        self.visit.setCurrentIndex(index if index >= 0 else 0)
+        if default is not None and chosen == AUTO:
+            self.visit.setItemText(0, f"The open visit ({default})")
+
     def push_inventory(self) -> None:
         site = self.site().strip()
         if not site:
             self.status.emit("Choose the swept site to push its changes to the helpdesk.")
             return
+        visit = self.visit.currentData()
+        if site != self._visits_site:  # the picker lists another site's: its open visit
+            visit = AUTO
+            self.load_visits()
         self.push_button.setEnabled(False)
         self.status.emit(f"Pushing the changes at {site} to the helpdesk ...")
-        workers.start(_push, self.ctx, site, on_progress=lambda p: self.status.emit(p.message),
+        workers.start(_push, self.ctx, site, visit,
+                      on_progress=lambda p: self.status.emit(p.message),
                       on_result=self._pushed, on_error=self.show_error,
                       on_finished=lambda: self.push_button.setEnabled(True))
 
