@@ -203,13 +203,16 @@ class FindingsView(QSplitter):
         if matrix.diagnosis is not None:
             self.details.appendPlainText(matrix.diagnosis.text())
 
-    def show_inventory(self) -> None:
+    def _compare(self, read, shown, against: str) -> None:
+        """Read a comparison of the site typed above on a worker; ``shown`` shows it."""
         site = self.site().strip()
         if not site:
-            self.details.setPlainText("Choose a site to compare its last two sweeps.")
+            self.details.setPlainText(f"Choose a site to compare {against}.")
             return
-        workers.start(_inventory, self.ctx, site, on_result=self._show_diff,
-                      on_error=self.show_error)
+        workers.start(read, self.ctx, site, on_result=shown, on_error=self.show_error)
+
+    def show_inventory(self) -> None:
+        self._compare(_inventory, self._show_diff, "its last two sweeps")
 
     def _show_diff(self, diff) -> None:
         if diff is None:
@@ -219,12 +222,7 @@ class FindingsView(QSplitter):
         self.details.setPlainText(f"Since the sweep of {when} UTC:\n{diff.text()}")
 
     def show_since_visit_of_site(self) -> None:
-        site = self.site().strip()
-        if not site:
-            self.details.setPlainText("Choose a site to compare with its last visit.")
-            return
-        workers.start(_since_visit, self.ctx, site, on_result=self.show_since_visit,
-                      on_error=self.show_error)
+        self._compare(_since_visit, self.show_since_visit, "with its last visit")
 
     def show_since_visit(self, found: tuple, append: bool = False) -> None:
         from pacs_console.core.db.sweeps import visit_heading
