@@ -33,6 +33,7 @@ from pacs_console.core.db.nodes import (
 )
 from pacs_console.core.models import Plain
 from pacs_console.core.sync import mirror, outbox
+from pacs_console.core.sync.adapters import rt_assets
 from pacs_console.core.sync.adapters.base import permanent
 from pacs_console.core.sync.adapters.rt_assets import CORE, FIELDS, RemoteAsset, RTAssets
 
@@ -80,7 +81,7 @@ def snapshot(node: NodeRecord, site: str) -> dict[str, str]:
               "last_seen": max(probed, str(swept.get("seen", "")))
               or str(told.get("last_seen", "")),
               "cert_expiry": str(caps.get("certificate_expiry") or told.get("cert_expiry", "")),
-              "state": str(swept["state"] if "state" in swept else told.get("state", ""))}
+              "state": rt_assets.description(str(told.get("state", "")), swept.get("state"))}
     return {k: str(v).strip() for k, v in values.items()}
 
 
@@ -189,7 +190,8 @@ def deliver(remote: RTAssets, db: Database, item: outbox.OutboxRecord) -> str:
         set_asset(db, key, remote_id=asset_id)  # before anything else can fail
     current = remote.get(asset_id)
     theirs, base = digest(current.snapshot), row.get("remote_digest") or ""
-    if theirs != ours and base and theirs != base:
+    # a base digested before the Description was read (state "") is the same version
+    if theirs != ours and base and base not in (theirs, digest({**current.snapshot, "state": ""})):
         _conflict(db, key, current)
         raise permanent("asset-conflict", f"Asset {values['name']} was changed on the "
                         f"helpdesk by {current.updated_by or 'someone'} since this laptop "

@@ -23,6 +23,7 @@ from pacs_console.core.db.tables import Incident, OutboxItem, Visit, VisitIncide
 from pacs_console.core.discovery.inventory import InventoryDiff, diff
 from pacs_console.core.errors import ConsoleError, Diagnosis
 from pacs_console.core.sync import inventory, outbox
+from pacs_console.core.sync.adapters.rt_assets import GONE
 
 LINK_KIND = "asset-link"
 
@@ -156,7 +157,7 @@ def _learned(db: Database, site_id: int, changes: InventoryDiff) -> tuple[list, 
             swept["state"] = ""
         else:
             kind = next(k for k in kinds if k in GONE_KINDS)
-            swept["state"] = (f"Not answering at the sweep of {seen} ({kind}); last seen "
+            swept["state"] = (f"{GONE} {seen} ({kind}); last seen "
                               f"{swept.get('seen') or 'never by a pushed sweep'}")
         swept["change"] = ", ".join(kinds)
         if edits:

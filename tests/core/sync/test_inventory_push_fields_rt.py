@@ -1,7 +1,8 @@
 """The push changes the assets' fields, not only their links (issue 21), against a real RT 5:
 after a sweep, a PACS reinstalled with its default AE title, a CT moved to another port and an
 ultrasound gone each change their asset (AETitle, Port, the asset's Description saying it no
-longer answers); the ultrasound back clears it; a role edited here goes with the next push.
+longer answers, beside what the office wrote there); the ultrasound back clears it, the
+office's words stay; a role edited here goes with the next push.
 The session RT is shared: everything is found by this test's own site and asset ids."""
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def test_gone_moved_and_retitled_nodes_change_their_assets(rt_ctx, rt_peer):
         assert first["state"] == "delivered", first
         rows = {a["node_id"]: a["remote_id"] for a in inventory.assets(ctx.db)}
         assert _asset(rt_peer, rows[us.id])["Description"] == ""
+        with rt_peer.client() as client:  # the office notes where the ultrasound stands
+            client.put(f"/asset/{rows[us.id]}",
+                       json={"Description": "Rack 2, radiology"}).raise_for_status()
+        pulled = run(helpdesk.sync_once(ctx))
+        assert pulled.drain.failed == 0, pulled.to_dict()
 
         servers["pacs"].shutdown()  # reinstalled with its out-of-the-box title
         servers["pacs"] = pynetdicom_scp("ORTHANC", pacs_host, pacs_port, check_called=True)
@@ -87,6 +93,7 @@ def test_gone_moved_and_retitled_nodes_change_their_assets(rt_ctx, rt_peer):
         assert _fields(ct_asset)["Port"] == str(ct_new) and ct_asset["Description"] == ""
         assert us_asset["Description"].startswith("Not answering at the sweep of"), us_asset
         assert "(gone)" in us_asset["Description"]
+        assert us_asset["Description"].endswith(" | Rack 2, radiology")  # the office's kept
         assert _fields(us_asset)["Port"] == str(us_port)  # where it was: kept
         ticket = tickets.ticket_for(ctx.db, service.get_incident(ctx.db, incident.id).uuid)
         for asset in (pacs_asset, ct_asset, us_asset):
@@ -102,7 +109,7 @@ def test_gone_moved_and_retitled_nodes_change_their_assets(rt_ctx, rt_peer):
         sweep()  # the ultrasound is back
         back = run(inventory_push.push_to_helpdesk(ctx, name, visit_id=visit.id))
         assert back["state"] == "delivered" and back["nodes"] == ["Nav US"], back
-        assert _asset(rt_peer, rows[us.id])["Description"] == ""
+        assert _asset(rt_peer, rows[us.id])["Description"] == "Rack 2, radiology"
 
         sweep()  # the same again: only an edit made here is left to push
         update_node(ctx.db, ct.id, tags="modality CT")

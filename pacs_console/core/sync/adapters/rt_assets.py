@@ -22,8 +22,21 @@ FIELDS = {"site": "Site", "ae_title": "AETitle", "host": "Host", "port": "Port",
           "role": "Role", "vendor": "Vendor", "capabilities": "Capabilities",
           "last_seen": "LastSeen", "cert_expiry": "CertExpiry"}
 # Snapshot field -> the asset's own (core) field: no catalog set-up needed.
-CORE = {"state": "Description"}  # "not answering at the sweep of ..." for a node gone
+CORE = {"state": "Description"}  # "Not answering at the sweep of ..." for a node gone
 MAX_FIELD = 4_000
+GONE = "Not answering at the sweep of"  # how the console's own part of a Description begins
+_PARTS = " | "
+DESCRIPTION_MAX = 255  # RT keeps an asset's Description in a varchar(255)
+
+
+def description(theirs: str, ours: str | None) -> str:
+    """An asset's Description with the console's word on the node (``ours``: "" when it
+    answers, None when no pushed sweep said anything) first, and whatever else the office
+    wrote there kept after it."""
+    if ours is None:
+        return theirs
+    kept = [p for p in theirs.split(_PARTS) if p.strip() and not p.startswith(GONE)]
+    return _PARTS.join(filter(None, [ours, *kept]))[:DESCRIPTION_MAX].strip()
 
 
 @dataclass(frozen=True)
