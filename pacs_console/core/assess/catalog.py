@@ -94,7 +94,11 @@ FAMILIES: dict[str, str] = {
         "move this console listens on its own address (its Storage SCP port from Settings, or "
         "an OS-assigned port when that is busy) and refuses with A-ASSOCIATE-RJ every "
         "association the node opens to it, so no image is received; a node that connects "
-        "there was never given that address for the title. The AE title itself is compared "
+        "there was never given that address for the title. A final answer counting failed "
+        "sub-operations (0xA702, or a failure with Number of Failed Sub-operations) means the "
+        "node resolved the title to some other address and tried to send there: flagged too; "
+        "0xA801 (destination unknown) is read as a refusal, though a node that could not reach "
+        "the address it resolved may also say it. The AE title itself is compared "
         "with a list of well-known defaults (nothing "
         "sent)."),
     "transport": (

@@ -311,7 +311,7 @@ def _move_check(run, service, called: str) -> None:
             run.skip("dicom-move-anywhere", service, "the unknown destination was refused "
                      f"(0xA801) for a study that does not exist; {why}")
         return  # move destination unknown: refused, the secure answer
-    if failed and not sent and not pending and status != 0:
+    if failed and not sent and status != 0:
         _tried_elsewhere(run, service, ear, what, status, failed)
     elif status == 0 or pending or 0xB000 <= status <= 0xBFFF:
         run.add("dicom-move-anywhere", service,
