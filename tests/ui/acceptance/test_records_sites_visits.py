@@ -42,8 +42,11 @@ def test_site_visit_and_maintenance(person: Person):
     person.tab(person.tab_widget_with("Visits"), "Visits")
     person.wait_text(person.labels, "Add a site first")
     _add_site(person)
-    site = person.visible(person.window, QComboBox, lambda c: c.findText(SITE) >= 0)
-    assert site, "the new site is not offered for a visit"
+    # The Visits tab reloads its sites on a worker once the site is saved: wait for it to show.
+    offered = lambda: person.visible(person.window, QComboBox,  # noqa: E731
+                                     lambda c: c.findText(SITE) >= 0)
+    person.qtbot.waitUntil(lambda: bool(offered()), timeout=10000)
+    site = offered()
     person.wait_text(lambda: site[0].currentText(), SITE)
     assert "Add a site first" not in person.labels()
 
