@@ -46,3 +46,23 @@ def accepted(listener: socket.socket) -> Iterator[tuple[socket.socket, Any]]:
         except OSError:
             return
         yield connection
+
+
+def answer_and_close(conn: socket.socket, answer: bytes, linger: float = 0.2) -> None:
+    """Send a last answer (an A-ASSOCIATE-RJ) and close so the peer can read it: what the peer
+    sent beyond what was read is drained for up to ``linger`` seconds first, since closing a
+    socket with unread input sends a reset, and a reset can discard the answer before the
+    peer reads it. Never raises; the connection is closed either way."""
+    import socket as _socket
+
+    try:
+        conn.settimeout(linger)
+        conn.sendall(answer)
+        conn.shutdown(_socket.SHUT_WR)
+        deadline = time.monotonic() + linger
+        while time.monotonic() < deadline and conn.recv(65536):
+            pass
+    except OSError:
+        pass  # gone, or silent: either way it is closed now
+    finally:
+        conn.close()

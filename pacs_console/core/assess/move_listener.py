@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pacs_console.core.dicom.wire import pdu, ul
 from pacs_console.core.dicom.wire.params import Timeouts
 from pacs_console.core.dicom.wire.target import Target
-from pacs_console.core.streams import accepted
+from pacs_console.core.streams import accepted, answer_and_close
 
 MAX_SEEN = 8  # associations noted per move; more are refused unread
 _REFUSE = pdu.associate_rj(1, 1, 7)  # rejected-permanent, service user, called AE not recognised
@@ -101,10 +101,7 @@ class MoveListener:
             return Attempt(address, "", "", f"no association request: {str(lost)[:100]}")
         except pdu.ProtocolError as exc:
             return Attempt(address, "", "", f"malformed A-ASSOCIATE-RQ: {exc.what[:100]}")
-        try:
-            conn.sendall(_REFUSE)
-        except OSError:
-            pass
+        answer_and_close(conn, _REFUSE)
         return Attempt(address, rq.called_ae[:16], rq.calling_ae[:16])
 
 

@@ -20,6 +20,7 @@ from pacs_console.core.dicom.diagnosis import diagnose, diagnose_tls
 from pacs_console.core.dicom.wire import pdu, tls
 from pacs_console.core.relay.conversation import AC, RQ, Conversation
 from pacs_console.core.relay.findings import summary
+from pacs_console.core.streams import answer_and_close
 
 CHUNK = 256 << 10
 
@@ -258,10 +259,12 @@ class Relay:
             if self.listen_context is not None:
                 client = self.listen_context.wrap_socket(client, server_side=True)
             client.recv(pdu.HEADER)
-            client.sendall(pdu.associate_rj(2, 3, 2))
         except (OSError, ValueError):
-            pass
-        shut(client)
+            shut(client)
+            return
+        # The rest of the request is drained before the close, so the answer is not lost to a
+        # reset (closing with unread input resets the connection).
+        answer_and_close(client, pdu.associate_rj(2, 3, 2))
 
     def _pump(self, assoc_id: int, src: socket.socket, dst: socket.socket, direction: str,
               conv: Conversation, lock: threading.Lock) -> None:

@@ -27,6 +27,7 @@ from pacs_console.core.dicom.wire.params import (
 )
 from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, Timeouts, set_nodelay
 from pacs_console.core.dicom.wire.target import Target
+from pacs_console.core.streams import answer_and_close
 
 log = logging.getLogger(__name__)
 VERIFICATION = "1.2.840.10008.1.1"
@@ -168,17 +169,7 @@ class LeanStorageServer:
             conn = self._rejects.get()
             if conn is None:
                 return
-            try:
-                conn.settimeout(0.2)
-                conn.sendall(_LIMIT_RJ)
-                conn.shutdown(socket.SHUT_WR)
-                deadline = time.monotonic() + 0.2
-                while time.monotonic() < deadline and conn.recv(65536):
-                    pass
-            except OSError:
-                pass  # gone, or silent: either way it is closed now
-            finally:
-                conn.close()
+            answer_and_close(conn, _LIMIT_RJ)
 
     def _serve(self, conn: socket.socket, address) -> None:
         assoc = None
