@@ -8,21 +8,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TextIO
 
+from pacs_console.core.models import Check
 from pacs_console.paths import app_paths, resource_path
 
 REPORT_FONT = ("fonts", "DejaVuSans.ttf")
 # Letters in Twi, Ga and Ewe names that Helvetica cannot print.
 REQUIRED_GLYPHS = "ɛɔƐƆŋ"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
 
 
 def _versions() -> Check:

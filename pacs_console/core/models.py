@@ -33,6 +33,15 @@ class Progress:
         return min(1.0, self.done / self.total)
 
 
+@dataclass(frozen=True)
+class Check:
+    """One named check and whether it passed: a line of ``--self-check``, of ``sync check``."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
 def drain(generator, items: list | None = None):
     """Run a core generator to its end (keeping what it yields in ``items`` when given);
     its return value."""

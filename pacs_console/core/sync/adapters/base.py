@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pacs_console.core.errors import Diagnosis
-from pacs_console.core.models import Plain
+from pacs_console.core.models import Check, Plain
 
 TOKEN_SECRET = "helpdesk-token"  # the SecretStore key of the API token
 
@@ -86,13 +86,6 @@ class RemoteChange:
     text: str = ""
     from_status: str = ""
     to_status: str = ""
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
 
 
 @dataclass(frozen=True)

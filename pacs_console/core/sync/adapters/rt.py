@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from pacs_console.core.models import Check
 from pacs_console.core.sync.adapters.base import (
     Adapter,
-    Check,
     CheckReport,
     FilePart,
     HelpdeskConfig,
