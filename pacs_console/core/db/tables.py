@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import types
 import uuid as uuid_module
+from dataclasses import MISSING, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_type_hints
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
+
+from pacs_console.core.discovery.models import Finding
 
 
 def utcnow() -> datetime:
@@ -215,29 +219,27 @@ class Sweep(SQLModel, table=True):
     engineer: str = ""
 
 
-class SweepFinding(SQLModel, table=True):
-    """One open host:port in a sweep, with its verdict, AE title and fingerprint."""
+def _record_table(name: str, record: type, body: dict[str, Any], **defaults: Any) -> Any:
+    """A table class: the columns in ``body``, then one column per field of the dataclass
+    ``record`` with its type and default (``defaults`` overrides some). For a table that
+    stores a plain record and reads it back, so the record's fields are written once."""
+    hints = get_type_hints(record)
+    body = {"__module__": __name__, "__qualname__": name, **body}
+    body["__annotations__"] = {**body.get("__annotations__", {}),
+                               **{f.name: hints[f.name] for f in fields(record)}}
+    for f in fields(record):
+        if f.name in defaults or f.default is not MISSING:
+            body[f.name] = defaults.get(f.name, f.default)
+    return types.new_class(name, (SQLModel,), {"table": True}, lambda ns: ns.update(body))
 
-    __tablename__ = "sweep_finding"
 
-    id: int | None = Field(default=None, primary_key=True)
-    sweep_id: int = Field(foreign_key="sweep.id", index=True, ondelete="CASCADE")
-    host: str
-    port: int
-    service: str = "dicom"  # dicom, http
-    verdict: str
-    latency_ms: float = 0.0
-    ae_title: str = ""
-    ae_source: str = ""
-    guesses: int = 0
-    implementation_class_uid: str = ""
-    implementation_version_name: str = ""
-    vendor: str = ""
-    product: str = ""
-    version: str = ""
-    confidence: str = ""
-    dicomweb_url: str = ""
-    detail: str = ""
+SweepFinding = _record_table("SweepFinding", Finding, {
+    "__doc__": "One open host:port in a sweep: a discovery Finding, saved and read back as one.",
+    "__tablename__": "sweep_finding",
+    "__annotations__": {"id": int | None, "sweep_id": int},
+    "id": Field(default=None, primary_key=True),
+    "sweep_id": Field(foreign_key="sweep.id", index=True, ondelete="CASCADE"),
+}, service="dicom")  # the migration's server default
 
 
 # Helpdesk sync: the outbox, incident ↔ ticket mapping, events pulled back (migration 0005).
