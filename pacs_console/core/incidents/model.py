@@ -108,7 +108,7 @@ class Jsonable:
 
 
 @dataclass(frozen=True)
-class SiteRecord:
+class SiteRecord(Jsonable):
     id: int
     name: str
     region: str = ""
@@ -126,10 +126,7 @@ class SiteRecord:
                                               self.holiday_country, self.closed_days)
 
     def to_dict(self) -> dict:
-        data = dict(self.__dict__)
-        data["business_hours"] = self.calendar().hours_text()
-        data["closed_days"] = list(self.closed_days)
-        return data
+        return {**super().to_dict(), "business_hours": self.calendar().hours_text()}
 
 
 @dataclass(frozen=True)
