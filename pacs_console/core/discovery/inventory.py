@@ -24,9 +24,9 @@ class Change(Plain):
     kind: str
     host: str
     port: int
-    before: str = ""
-    after: str = ""
-    text: str = ""
+    before: str
+    after: str
+    text: str
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ class NodeItem:
     ae_title: str
     host: str
     port: int
-    tags: str = ""
+    tags: str
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class CapabilityRow:
     sop_class: str
     service: str
     syntaxes: str
-    role: str = ""
+    role: str
 
 
 @dataclass(frozen=True)
@@ -180,12 +180,12 @@ class InventoryItem:
 
 @dataclass(frozen=True)
 class LaptopInfo:
-    hostname: str = ""
-    system: str = ""
-    console_version: str = ""
-    interfaces: tuple[str, ...] = ()
-    disk_free_gb: float | None = None
-    captured_at: datetime | None = None
+    hostname: str
+    system: str
+    console_version: str
+    interfaces: tuple[str, ...]
+    disk_free_gb: float | None
+    captured_at: datetime
 
 
 @dataclass(frozen=True)
@@ -204,15 +204,15 @@ class VisitReport:
     visit_notes: str
     arrived_at: datetime
     departed_at: datetime | None
-    incidents: tuple[IncidentItem, ...] = ()
-    test_runs: tuple[TestRunItem, ...] = ()
-    nodes: tuple[NodeItem, ...] = ()
-    inventory: InventoryItem = InventoryItem()
-    capabilities: tuple[CapabilityMatrixItem, ...] = ()
-    laptop: LaptopInfo = LaptopInfo()
-    extras: Extras = Extras()
+    incidents: tuple[IncidentItem, ...]
+    test_runs: tuple[TestRunItem, ...]
+    nodes: tuple[NodeItem, ...]
+    inventory: InventoryItem
+    capabilities: tuple[CapabilityMatrixItem, ...]
+    laptop: LaptopInfo
+    extras: Extras
     # What a person reads and quotes: site code, date, sequence (report_id stays for machines).
-    report_number: str = ""
+    report_number: str
     health: tuple[HealthItem, ...] = ()
     # The audit chain's newest entry when the report was made ({"id", "hash"}): signed with it,
     # so a chain rewritten afterwards no longer matches (``audit verify`` checks).
