@@ -52,7 +52,8 @@ class SweepOptions:
 
 @dataclass(frozen=True)
 class Finding:
-    """One open host:port and what answered there."""
+    """One open host:port and what answered there. Saved as a row of the sweep_finding table,
+    whose columns are these fields (core.db.tables): a field added here needs a migration."""
 
     host: str
     port: int
