@@ -105,6 +105,39 @@ def main(argv: list[str] | None = None) -> int:
         gc.set_threshold(*default_gc)
 
 
+def exit_quickly(code: int | None) -> None:
+    """End a finished command line without tearing the interpreter down: the exit handlers
+    run (the log is flushed and closed) and the output is flushed, then the process ends.
+    Freeing every module and object one by one (~5-10 ms a command) changes nothing the
+    system does not undo at exit. Returns (for the ordinary exit) when a thread that is not
+    a daemon still runs, which the interpreter would wait for, or the output cannot be
+    flushed, which the ordinary exit reports."""
+    threading = sys.modules.get("threading")
+    if threading is not None and any(
+            thread.is_alive() and not thread.daemon and thread is not threading.main_thread()
+            for thread in threading.enumerate()):
+        return
+    import atexit
+    import os
+
+    if not _flushed():
+        return
+    atexit._run_exitfuncs()
+    if not _flushed():
+        return
+    os._exit(code if isinstance(code, int) else 0)
+
+
+def _flushed() -> bool:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            return False
+    return True
+
+
 def _run(argv: list[str] | None, default_gc: tuple[int, ...]) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -12,7 +12,7 @@ from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Ver
 
 from pacs_console.core.dicom.ops.query import flatten
 from pacs_console.core.dicom.servers.demo import DemoPacs
-from pacs_console.core.dicom.wire import ul
+from pacs_console.core.dicom.wire import fastpath, ul
 from pacs_console.core.dicom.wire.lean_query import flat_row
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
@@ -254,3 +254,55 @@ def run_to_end(run):
             yield next(run)
         except StopIteration:
             return
+
+
+def _implicit_meta_copy(source, target) -> None:
+    """``source`` again with its file meta group written in implicit VR (as some old writers
+    did): pydicom reads it, the lean path cannot find the dataset in it."""
+    import struct
+
+    raw = source.read_bytes()
+    start = fastpath.dataset_start(raw)
+    pos, meta = 132, b""
+    while pos < start:
+        group, element = struct.unpack_from("<HH", raw, pos)
+        vr = raw[pos + 4:pos + 6]
+        if vr in (b"OB", b"OW", b"UN", b"SQ", b"UT", b"UC", b"UR", b"OD", b"OF", b"OL", b"OV"):
+            length, head = struct.unpack_from("<I", raw, pos + 8)[0], 12
+        else:
+            length, head = struct.unpack_from("<H", raw, pos + 6)[0], 8
+        meta += struct.pack("<HHI", group, element, length) + raw[pos + head:pos + head + length]
+        pos += head + length
+    target.write_bytes(raw[:132] + meta + raw[start:])
+
+
+def test_files_read_ahead_small_large_and_unusual_all_arrive_whole_in_order(tmp_path):
+    """While the peer stores one file the next one is read: a small file goes from the block
+    read ahead, a file over one block streams in its turn, and one whose file meta the lean
+    path cannot step over is encoded by pydicom, each arriving whole, in order."""
+    import warnings
+
+    import pydicom
+
+    from pacs_console.core.dicom.ops.store import store
+    from pacs_console.core.dicom.synth.studies import generate_study, write_study
+    from tests.core.dicom_ops.helpers import drain
+
+    small = tmp_path / "small"
+    _ct_folder(small, 3)
+    big = generate_study("CT", images=1, series=1, size=1600, seed=33)  # 5 MB of pixels
+    write_study(big, tmp_path / "big")
+    plain = sorted(small.rglob("*.dcm"))
+    _implicit_meta_copy(plain[1], plain[1])
+    files = [plain[0], next((tmp_path / "big").rglob("*.dcm")), plain[1], plain[2]]
+    with pytest.raises(fastpath.ScanError):
+        fastpath.dataset_start(files[2].read_bytes())
+    with _FussySCP() as peer:
+        _, result = drain(store(peer.target, files))
+    assert result.sent == 4 and result.failed == 0
+    assert [f["path"] for f in result.files] == [str(f) for f in files]
+    with warnings.catch_warnings():  # pydicom notes the implicit VR file meta
+        warnings.simplefilter("ignore")
+        expected = [pydicom.dcmread(f) for f in files]
+    assert [(ds.SOPInstanceUID, ds.PixelData) for ds in peer.received] == [
+        (ds.SOPInstanceUID, ds.PixelData) for ds in expected]

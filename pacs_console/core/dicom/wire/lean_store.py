@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator
+from functools import partial
 
 from pacs_console.core.dicom.diagnosis import diagnose
 from pacs_console.core.dicom.wire import fastpath, pdu, ul
@@ -74,6 +75,7 @@ def _send_on(assoc, target, pending, stop: threading.Event):
     Returns (None, []) when done, else ((diagnosis, lost-before-any-success?), the rest)."""
     accepted = {(cx.abstract_syntax, cx.transfer_syntax): cx.context_id for cx in assoc.accepted}
     first = True
+    ahead = _ReadAhead(assoc, accepted)
     for pos, (n, item) in enumerate(pending):
         if stop.is_set():
             break
@@ -86,8 +88,12 @@ def _send_on(assoc, target, pending, stop: threading.Event):
             yield "file", (item, None, _no_context(assoc, item), False)
             continue
         context_id, data, decompressed = payload
+        if not isinstance(data, bytes):
+            data = ahead.take(item) or data
+        following = pending[pos + 1][1] if pos + 1 < len(pending) else None
         try:
-            status = _send(assoc, target, item, context_id, data, n % 65535 + 1)
+            status = _send(assoc, target, item, context_id, data, n % 65535 + 1,
+                           partial(ahead.read, following))
         except ul.Lost as exc:
             lost = _lost_diagnosis(exc, target)
             yield "file", (item, None, lost, decompressed)
@@ -137,13 +143,19 @@ def streamable(item) -> bool:
     return item.path is not None and not item.raw and item.transfer_syntax != DEFLATED
 
 
-def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
+def _send(assoc, target, item, context_id: int, data, msg_id: int, meanwhile=None) -> int:
+    """Send one C-STORE-RQ and wait for its response; ``meanwhile()`` runs between the two
+    (the peer is writing the instance: the next file is read then, off the critical path)."""
     command = ul.encode_command({0x0002: item.sop_class, 0x0100: C_STORE_RQ, 0x0110: msg_id,
                                  0x0700: 0, 0x0800: 0, 0x1000: item.sop_instance})
     if isinstance(data, bytes):
         assoc.send(context_id, command, data)
+    elif isinstance(data, _Loaded):
+        _send_loaded(assoc, context_id, command, data, item)
     else:
         _send_file(assoc, context_id, command, data, item)
+    if meanwhile is not None:
+        meanwhile()
     while True:
         _, fields, _ = assoc.receive(target.timeouts.dimse)
         if fields.get(0x0100) == 0x8001 and fields.get(0x0120, msg_id) == msg_id:
@@ -152,6 +164,59 @@ def _send(assoc, target, item, context_id: int, data, msg_id: int) -> int:
 
 class _Unreadable(Exception):
     """The file could not be read (or re-encoded) before any of it was sent."""
+
+
+class _Loaded:
+    """A whole file read ahead into the association's first block: its bytes (valid until the
+    block is read into again), where its dataset starts (None: an unusual file meta layout),
+    or why it could not be read."""
+
+    __slots__ = ("item", "head", "start", "error")
+
+    def __init__(self, item, head=None, start: int | None = None,
+                 error: OSError | None = None) -> None:
+        self.item, self.head, self.start, self.error = item, head, start, error
+
+
+class _ReadAhead:
+    """The next file, read while the peer stores the current one: a file smaller than one
+    send block that goes to the wire as it lies on disk. Its send block is free by then
+    (``assoc.send`` returns once the socket took every byte)."""
+
+    def __init__(self, assoc, accepted: dict) -> None:
+        self.assoc, self.accepted, self.loaded = assoc, accepted, None
+
+    def read(self, item) -> None:
+        self.loaded = None
+        if item is None or not streamable(item) or item.size >= self.assoc._block_size() \
+                or self.accepted.get((item.sop_class, item.transfer_syntax)) is None:
+            return
+        try:
+            with open(item.path, "rb") as fp:
+                head = self.assoc.read_block(fp)
+        except OSError as exc:
+            self.loaded = _Loaded(item, error=exc)
+            return
+        if len(head) >= len(self.assoc.blocks[0]):
+            return  # grew past a block since it was listed: streamed in its turn
+        try:
+            start = fastpath.dataset_start(head)
+        except fastpath.ScanError:
+            start = None
+        self.loaded = _Loaded(item, head, start)
+
+    def take(self, item) -> _Loaded | None:
+        loaded, self.loaded = self.loaded, None
+        return loaded if loaded is not None and loaded.item is item else None
+
+
+def _send_loaded(assoc, context_id: int, command: bytes, loaded: _Loaded, item) -> None:
+    if loaded.error is not None:  # gone or unreadable since it was listed
+        raise _Unreadable(str(loaded.error)) from loaded.error
+    if loaded.start is None:
+        _send_encoded(assoc, context_id, command, item.path, item)
+        return
+    assoc.send(context_id, command, loaded.head[loaded.start:])
 
 
 def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
@@ -177,7 +242,11 @@ def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
                 fp.seek(start)
                 assoc.send(context_id, command, fp)
             return
-    # An unusual file meta layout: let pydicom find the dataset and re-encode it.
+    _send_encoded(assoc, context_id, command, path, item)
+
+
+def _send_encoded(assoc, context_id: int, command: bytes, path, item) -> None:
+    """An unusual file meta layout: pydicom finds the dataset and it is encoded again."""
     try:
         from pydicom import dcmread
         from pydicom.uid import UID
