@@ -7,6 +7,6 @@ if __name__ == "__main__":
     # Pool children of a frozen app re-run this executable; freeze_support() turns them into
     # workers before any argument parsing happens.
     multiprocessing.freeze_support()
-    from pacs_console.cli import main
+    from pacs_console.cli import entry
 
-    sys.exit(main())
+    sys.exit(entry())

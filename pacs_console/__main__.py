@@ -2,7 +2,7 @@
 
 import sys
 
-from pacs_console.cli import exit_quickly, main
+from pacs_console.cli import entry
 
 if __name__ == "__main__":
     if getattr(sys, "frozen", False):
@@ -12,7 +12,4 @@ if __name__ == "__main__":
         import multiprocessing
 
         multiprocessing.freeze_support()
-    code = main()
-    if "PySide6" not in sys.modules:  # the window's Qt objects are torn down as Qt expects
-        exit_quickly(code)
-    raise SystemExit(code)
+    raise SystemExit(entry())

@@ -105,6 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         gc.set_threshold(*default_gc)
 
 
+def entry() -> int:
+    """The process's own entry point (``python -m pacs_console``, the ``pacs-console`` script,
+    the frozen executable): ``main()``, then a finished command line ends through
+    ``exit_quickly``; after the window, Qt's objects are torn down as Qt expects."""
+    code = main()
+    if "PySide6" not in sys.modules:
+        exit_quickly(code)
+    return code
+
+
 def exit_quickly(code: int | None) -> None:
     """End a finished command line without tearing the interpreter down: the exit handlers
     run (the log is flushed and closed) and the output is flushed, then the process ends.
