@@ -12,17 +12,8 @@ import time
 
 from pacs_console.core.dicom.diagnosis import diagnose
 from pacs_console.core.dicom.diagnosis.dimse_status import describe_status
-from pacs_console.core.dicom.wire.params import connect
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
-
-
-def tcp_connect_ms(host: str, port: int, timeout: float) -> float:
-    """Time a bare TCP connect; raises OSError, which diagnose turns into a reason."""
-    start = time.perf_counter()
-    with connect(host, port, timeout):
-        return (time.perf_counter() - start) * 1000
-
 
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT_VR_LE = "1.2.840.10008.1.2"
@@ -43,19 +34,16 @@ def _lean_echo(target: Target, result) -> bool:
 
     timing: dict = {}
     start = time.perf_counter()
-    try:  # a bare connect first, as the full path does: refused, timeout and DNS told apart
-        timing["connect_ms"] = tcp_connect_ms(target.host, target.port, target.timeouts.connect)
-    except OSError as exc:
-        result.diagnosis = diagnose.diagnose_socket_error(exc, target.host, target.port,
-                                                          target.timeouts.connect)
-        _timing(result, timing, start)
-        return True
-    negotiated: dict = {}
-    asked = time.perf_counter()
     try:
-        assoc = ul.open_lean(target, [(VERIFICATION, [IMPLICIT_VR_LE])], timing=negotiated)
-    except ul.Fallback:
-        if time.perf_counter() - asked >= target.timeouts.acse * 0.95:
+        assoc = ul.open_lean(target, [(VERIFICATION, [IMPLICIT_VR_LE])], timing=timing)
+    except ul.Fallback as exc:
+        if exc.connect_error is not None:  # refused, timed out and DNS told apart here
+            result.diagnosis = diagnose.diagnose_socket_error(
+                exc.connect_error, target.host, target.port, target.timeouts.connect)
+            _timing(result, timing, start)
+            return True
+        asked = time.perf_counter() - start - timing.get("connect_ms", 0.0) / 1000
+        if asked >= target.timeouts.acse * 0.95:
             # No answer within the ACSE timeout: asking again through pynetdicom would only
             # make the engineer wait that long twice for the same verdict.
             result.diagnosis = diagnose.diagnose_acse_timeout(target.timeouts.acse)
@@ -66,7 +54,6 @@ def _lean_echo(target: Target, result) -> bool:
         result.diagnosis = exc.diagnosis
         _timing(result, timing, start)
         return True
-    timing["associate_ms"] = negotiated.get("associate_ms")
     try:
         context = assoc.context_for(VERIFICATION)
         t1 = time.perf_counter()

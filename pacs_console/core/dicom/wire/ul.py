@@ -48,7 +48,13 @@ def _fill(source, buffer: bytearray) -> int:
 
 
 class Fallback(Exception):
-    """The lean path cannot go on; nothing was done that the full path could not redo."""
+    """The lean path cannot go on; nothing was done that the full path could not redo.
+    ``connect_error``: the OSError of a TCP connect that failed (refused, timed out, a name
+    that does not resolve), for a caller that diagnoses it without connecting again."""
+
+    def __init__(self, what: str, connect_error: OSError | None = None) -> None:
+        super().__init__(what)
+        self.connect_error = connect_error
 
 
 class Lost(Exception):
@@ -368,7 +374,7 @@ def open_lean(target: Target, contexts: list[tuple[str, list[str]]],
     try:
         sock = connect(target.host, target.port, target.timeouts.connect)
     except OSError as exc:
-        raise Fallback(str(exc)) from None
+        raise Fallback(str(exc), exc) from None
     set_nodelay(sock)
     timing["connect_ms"] = (time.perf_counter() - start) * 1000
     try:
