@@ -11,6 +11,7 @@ from pacs_console.commands.dimse_common import (
     dimse_parser,
     emit_run,
     opened_target,
+    prepare_evidence,
     save_evidence,
     say,
     say_diagnosis,
@@ -67,6 +68,7 @@ def run(args) -> int:
         search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit)
         if not args.json:
             say(args, "  ".join(columns))
+        prepare_evidence(args)
         try:
             while True:
                 match = next(search)
