@@ -229,8 +229,13 @@ def emit_json(data: Any) -> None:
 
 
 def say(args, text: str) -> None:
-    """Human output; with --json, progress goes to stderr so stdout stays one JSON document."""
-    print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
+    """Human output; with --json, progress goes to stderr so stdout stays one JSON document.
+    Each line is written whole and flushed (a C-FIND streams its matches): one system call a
+    line where print() makes two on an unbuffered stream (PYTHONUNBUFFERED)."""
+    stream = sys.stderr if args.json else sys.stdout
+    if stream is not None:  # as print(): no console at all (a windowed build) prints nothing
+        stream.write(f"{text}\n")
+        stream.flush()
 
 
 def diagnosis_lines(diagnosis) -> str:
