@@ -20,6 +20,7 @@ from pacs_console.core.dicom.wire.params import (
     IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID,
 )
 from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, connect, set_nodelay
+from pacs_console.core.dicom.wire.reader import Reader
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
 
@@ -32,8 +33,6 @@ _US = {0x0100, 0x0110, 0x0120, 0x0700, 0x0800, 0x0900, 0x1020, 0x1021, 0x1022, 0
        0x1031}
 _UI = {0x0002, 0x0003, 0x1000, 0x1001}
 NO_DATASET = 0x0101
-READ_AHEAD = 64 << 10  # what one small read may take from the socket beyond its own bytes
-_NOTHING = memoryview(b"")
 
 
 def _fill(source, buffer: bytearray) -> int:
@@ -102,7 +101,7 @@ class LeanAssociation:
     # The file blocks sending reads into (the second only for files over one block).
     blocks: list = field(default_factory=lambda: [None, None], repr=False)
     gathered: int = 0  # dataset bytes of the message being received
-    _ahead = _NOTHING  # bytes received beyond the last read (not a field: set by _read only)
+    _reader = None  # the socket's reader.Reader, made by the first read (not a field)
 
     # -- sending ----------------------------------------------------------------------------
     def context_for(self, sop_class: str, syntaxes: tuple[str, ...] | None = None) -> Accepted | None:
@@ -183,7 +182,8 @@ class LeanAssociation:
     # -- receiving --------------------------------------------------------------------------
     def receive(self, timeout: float) -> tuple[int, dict, bytes | None]:
         """The next DIMSE message: (context ID, command elements, dataset bytes or None)."""
-        self.sock.settimeout(timeout)
+        if self.sock.gettimeout() != timeout:  # setting it is a system call every time
+            self.sock.settimeout(timeout)
         self.give_back()
         command, dataset = bytearray(), []
         self.gathered = 0
@@ -259,45 +259,17 @@ class LeanAssociation:
             raise Lost(exc.what, aborted=True, protocol=True) from None
 
     def _read(self, n: int) -> bytearray:
-        """Exactly ``n`` bytes, in a bytearray of their own. Small reads (PDU headers, command
-        sets, query answers) take what the socket already holds, up to ``READ_AHEAD``, and
-        keep the rest for the next ones: a 200-match C-FIND was ~1,600 system calls, four a
-        match. A large body is received straight into its own buffer, never copied again."""
-        ahead = self._ahead
-        if len(ahead) >= n:
-            self._ahead = ahead[n:]
-            return bytearray(ahead[:n])
-        buf = bytearray(n)
-        view, got = memoryview(buf), len(ahead)
-        view[:got], self._ahead = ahead, _NOTHING
+        """Exactly ``n`` bytes, in a bytearray of their own (``reader.Reader``)."""
+        if self._reader is None:
+            self._reader = Reader(self.sock)
         try:
-            while got < n:
-                if self.deadline is not None:
-                    remaining = self.deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise TimeoutError
-                    self.sock.settimeout(remaining)
-                if n - got >= READ_AHEAD:
-                    chunk = self.sock.recv_into(view[got:], n - got)
-                    if not chunk:
-                        raise Lost("the node closed the connection")
-                    got += chunk
-                    continue
-                data = self.sock.recv(READ_AHEAD)
-                if not data:
-                    raise Lost("the node closed the connection")
-                taken = min(len(data), n - got)
-                if taken < len(data):  # more than this read needs: kept for the next ones
-                    data = memoryview(data)
-                    self._ahead = data[taken:]
-                    data = data[:taken]
-                view[got:got + taken] = data
-                got += taken
+            return self._reader.read(n, self.deadline)
         except TimeoutError:
             raise Lost("no answer in time", timed_out=True) from None
+        except EOFError:
+            raise Lost("the node closed the connection") from None
         except OSError as exc:
             raise Lost(f"connection lost: {exc}") from None
-        return buf
 
     def _send_raw(self, data) -> None:
         try:
