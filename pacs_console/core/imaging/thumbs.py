@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # numpy loads where an image is handled: an index's own proce
     import numpy as np
 
 THUMB_SIZE = 128
+CHUNK = 8  # tiles a pool task once there are enough to keep every worker busy
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,13 @@ def cached_or_made(cache: ThumbCache, path: str, sop_uid: str, mtime_ns: int, *,
     return image, reason, False
 
 
-def _tile(path: str, root: str, size: int, sop_uid: str, mtime_ns: int
-          ) -> tuple[np.ndarray | None, str, bool]:
-    """Runs in a pool process: the cache lookup and write happen here too, so the viewer's
-    own process (whose GIL its GUI thread needs) only receives the tile."""
-    return cached_or_made(ThumbCache(Path(root), size), path, sop_uid, mtime_ns)
+def _tiles(root: str, size: int, jobs: Sequence[tuple[str, str, int]]
+           ) -> list[tuple[np.ndarray | None, str, bool]]:
+    """Runs in a pool process: each (path, SOP Instance UID, mtime) looked up in the cache or
+    made and cached here, so the viewer's own process (whose GIL its GUI thread needs) only
+    receives the tiles."""
+    cache = ThumbCache(Path(root), size)
+    return [cached_or_made(cache, *job) for job in jobs]
 
 
 class ThumbCache:
@@ -238,7 +241,7 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
     """Yield a Progress whose ``item`` is a ThumbResult for each job, as each completes.
 
     The pool's processes look each job up in the cache and make (and cache) what is missing,
-    a few jobs in flight at a time, so this process does no per-image file work: in the
+    a few tasks of up to ``CHUNK`` jobs in flight at a time, so this process does no per-image file work: in the
     viewer it shares its GIL with the GUI thread, and 2,000 cache lookups at a series click
     took ~75 ms of it. Unless the pool is already up, the first ``inline_first`` jobs
     (default 1) are looked up or made on this thread while it starts, so something paints
@@ -252,15 +255,22 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
     total = len(jobs)
     shutdowns = _SHUTDOWNS
     executor = pool() if len(jobs) > inline_first else None
-    limit = in_flight or 4 * (executor._max_workers if executor else 1)
-    running: dict[Future, ThumbJob] = {}
-    queue = list(reversed(jobs[inline_first:]))
+    workers = executor._max_workers if executor else 1
+    rest = list(jobs[inline_first:])
+    # A series' thousands of tiles go a few a task (each round trip costs this process's GIL:
+    # pickling, the pool's result thread, a wake-up); a handful go one a task, so a wedged
+    # or crashing file fails only itself.
+    per_task = max(1, min(CHUNK, len(rest) // (8 * workers)))
+    limit = in_flight or (4 if per_task == 1 else 2) * workers
+    running: dict[Future, list[ThumbJob]] = {}
+    queue = [rest[i:i + per_task] for i in range(0, len(rest), per_task)][::-1]
 
     def feed() -> None:
         nonlocal executor
         while queue and len(running) < limit:
             job = queue.pop()
-            args = (_tile, job.path, str(cache.root), cache.size, job.sop_uid, job.mtime_ns)
+            args = (_tiles, str(cache.root), cache.size,
+                    [(one.path, one.sop_uid, one.mtime_ns) for one in job])
             try:
                 future = executor.submit(*args)
             except (RuntimeError, BrokenProcessPool):  # shut down or a worker died: start anew
@@ -288,7 +298,7 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
                 if _SHUTDOWNS != shutdowns:  # shut down on purpose (quit): stop, do not restart
                     break
                 # Discarded as broken: hand the unfinished jobs to a new pool.
-                queue.extend(job for future, job in running.items() if not future.done())
+                queue.extend(chunk for future, chunk in running.items() if not future.done())
                 running = {f: j for f, j in running.items() if f.done()}
                 executor = pool()
                 feed()
@@ -299,21 +309,25 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
                 # Wedged decoders would otherwise hold this thread (and the app's exit) forever:
                 # fail what they hold, drop the pool, go on with the rest in a new one.
                 reason = f"the decoder did not answer within {_STALL_S:.0f} s"
-                for future, job in running.items():
+                for future, chunk in running.items():
                     future.cancel()  # not cached: the file may be fine once decoders answer
-                    yield result(job, None, reason)
+                    for job in chunk:
+                        yield result(job, None, reason)
                 running, last = {}, time.perf_counter()
                 _discard(executor)
                 _kill(executor)
                 executor = pool()
             for future in finished:
-                job = running.pop(future)
+                chunk = running.pop(future)
                 try:
                     got = future.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails one tile
-                    got = (None, f"decoder crashed: {type(exc).__name__}: {exc}")
-                    cache.put(job.sop_uid, job.mtime_ns, *got)
-                yield result(job, *got)
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its tiles
+                    crashed = (None, f"decoder crashed: {type(exc).__name__}: {exc}")
+                    for job in chunk:
+                        cache.put(job.sop_uid, job.mtime_ns, *crashed)
+                    got = [crashed] * len(chunk)
+                for job, tile in zip(chunk, got, strict=True):
+                    yield result(job, *tile)
             feed()
     finally:
         for future in running:
