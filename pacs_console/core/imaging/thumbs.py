@@ -241,11 +241,11 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
     """Yield a Progress whose ``item`` is a ThumbResult for each job, as each completes.
 
     The pool's processes look each job up in the cache and make (and cache) what is missing,
-    a few tasks of up to ``CHUNK`` jobs in flight at a time, so this process does no per-image file work: in the
-    viewer it shares its GIL with the GUI thread, and 2,000 cache lookups at a series click
-    took ~75 ms of it. Unless the pool is already up, the first ``inline_first`` jobs
-    (default 1) are looked up or made on this thread while it starts, so something paints
-    at once.
+    a few tasks of up to ``CHUNK`` jobs in flight at a time, so this process does no
+    per-image file work: in the viewer it shares its GIL with the GUI thread, and 2,000 cache
+    lookups at a series click took ~75 ms of it. Unless the pool is already up, the first
+    ``inline_first`` jobs (default 1) are looked up or made on this thread while it starts,
+    so something paints at once.
     """
     if inline_first is None:
         # A warm pool decodes without competing for this process's GIL: faster than inline.
@@ -268,9 +268,9 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
     def feed() -> None:
         nonlocal executor
         while queue and len(running) < limit:
-            job = queue.pop()
+            chunk = queue.pop()
             args = (_tiles, str(cache.root), cache.size,
-                    [(one.path, one.sop_uid, one.mtime_ns) for one in job])
+                    [(job.path, job.sop_uid, job.mtime_ns) for job in chunk])
             try:
                 future = executor.submit(*args)
             except (RuntimeError, BrokenProcessPool):  # shut down or a worker died: start anew
@@ -279,7 +279,7 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
                 _discard(executor)
                 executor = pool()
                 future = executor.submit(*args)
-            running[future] = job
+            running[future] = chunk
 
     def result(job: ThumbJob, image, reason: str, cached: bool = False) -> Progress:
         summary.done += 1
