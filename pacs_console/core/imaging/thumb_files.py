@@ -35,12 +35,8 @@ def _write_chunk(jobs: Sequence[PngJob], cache_root: str, size: int) -> list[tup
     cache = thumbs.ThumbCache(Path(cache_root), size)
     out, made = [], set()
     for job in jobs:
-        hit = cache.get(job.sop_uid, job.mtime_ns)
-        if hit is None:
-            hit = thumbs._make(job.path, size)
-            if job.cache:
-                cache.put(job.sop_uid, job.mtime_ns, *hit)
-        image, reason = hit
+        image, reason, _ = thumbs.cached_or_made(cache, job.path, job.sop_uid, job.mtime_ns,
+                                                 keep=job.cache)
         if image is None:
             out.append(("thumbnail_error", reason))
             continue

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # numpy loads where an image is handled: an index's own proce
     import numpy as np
 
 THUMB_SIZE = 128
+CHUNK = 8  # tiles a pool task once there are enough to keep every worker busy
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,28 @@ def _make(path: str, size: int) -> tuple[np.ndarray | None, str]:
         return thumbnail(path, size), ""
     except Exception as exc:  # noqa: BLE001 - any decoder failure becomes a placeholder
         return None, explain_decode_error(exc)
+
+
+def cached_or_made(cache: ThumbCache, path: str, sop_uid: str, mtime_ns: int, *,
+                   keep: bool = True) -> tuple[np.ndarray | None, str, bool]:
+    """(image, reason, whether it came from the cache): the cached tile, else one made now
+    (and cached, with ``keep``). Never raises for one image."""
+    hit = cache.get(sop_uid, mtime_ns)
+    if hit is not None:
+        return hit[0], hit[1], True
+    image, reason = _make(path, cache.size)
+    if keep:
+        cache.put(sop_uid, mtime_ns, image, reason)
+    return image, reason, False
+
+
+def _tiles(root: str, size: int, jobs: Sequence[tuple[str, str, int]]
+           ) -> list[tuple[np.ndarray | None, str, bool]]:
+    """Runs in a pool process: each (path, SOP Instance UID, mtime) looked up in the cache or
+    made and cached here, so the viewer's own process (whose GIL its GUI thread needs) only
+    receives the tiles."""
+    cache = ThumbCache(Path(root), size)
+    return [cached_or_made(cache, *job) for job in jobs]
 
 
 class ThumbCache:
@@ -217,9 +240,12 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
                         ) -> Generator[Progress, None, ThumbSummary]:
     """Yield a Progress whose ``item`` is a ThumbResult for each job, as each completes.
 
-    Cached tiles come first; unless the pool is already up, the first ``inline_first`` misses
-    (default 1) are made on this thread while it starts, so something paints at once; the rest
-    are fed to the pool a few at a time.
+    The pool's processes look each job up in the cache and make (and cache) what is missing,
+    a few tasks of up to ``CHUNK`` jobs in flight at a time, so this process does no
+    per-image file work: in the viewer it shares its GIL with the GUI thread, and 2,000 cache
+    lookups at a series click took ~75 ms of it. Unless the pool is already up, the first
+    ``inline_first`` jobs (default 1) are looked up or made on this thread while it starts,
+    so something paints at once.
     """
     if inline_first is None:
         # A warm pool decodes without competing for this process's GIL: faster than inline.
@@ -227,52 +253,52 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
     start = time.perf_counter()
     summary = ThumbSummary()
     total = len(jobs)
-    misses: list[ThumbJob] = []
-    for job in jobs:
-        hit = cache.get(job.sop_uid, job.mtime_ns)
-        if hit is None:
-            misses.append(job)
-            continue
-        summary.done += 1
-        summary.cached += 1
-        summary.failed += hit[0] is None
-        yield Progress(summary.done, total, "", ThumbResult(job.key, hit[0], hit[1], True))
     shutdowns = _SHUTDOWNS
-    executor = pool() if len(misses) > inline_first else None
-    limit = in_flight or 4 * (executor._max_workers if executor else 1)
-    running: dict[Future, ThumbJob] = {}
-    queue = list(reversed(misses[inline_first:]))
+    executor = pool() if len(jobs) > inline_first else None
+    workers = executor._max_workers if executor else 1
+    rest = list(jobs[inline_first:])
+    # A series' thousands of tiles go a few a task (each round trip costs this process's GIL:
+    # pickling, the pool's result thread, a wake-up); a handful go one a task, so a wedged
+    # or crashing file fails only itself.
+    per_task = max(1, min(CHUNK, len(rest) // (8 * workers)))
+    limit = in_flight or (4 if per_task == 1 else 2) * workers
+    running: dict[Future, list[ThumbJob]] = {}
+    queue = [rest[i:i + per_task] for i in range(0, len(rest), per_task)][::-1]
 
     def feed() -> None:
         nonlocal executor
         while queue and len(running) < limit:
-            job = queue.pop()
+            chunk = queue.pop()
+            args = (_tiles, str(cache.root), cache.size,
+                    [(job.path, job.sop_uid, job.mtime_ns) for job in chunk])
             try:
-                future = executor.submit(_make, job.path, cache.size)
+                future = executor.submit(*args)
             except (RuntimeError, BrokenProcessPool):  # shut down or a worker died: start anew
                 if _SHUTDOWNS != shutdowns:
                     return  # shut down on purpose: the loop below stops
                 _discard(executor)
                 executor = pool()
-                future = executor.submit(_make, job.path, cache.size)
-            running[future] = job
+                future = executor.submit(*args)
+            running[future] = chunk
+
+    def result(job: ThumbJob, image, reason: str, cached: bool = False) -> Progress:
+        summary.done += 1
+        summary.cached += cached
+        summary.failed += image is None
+        return Progress(summary.done, total, "", ThumbResult(job.key, image, reason, cached))
 
     try:
         if executor is not None:
             feed()  # the pool works on these while the first tiles are made here
-        for job in misses[:inline_first]:
-            image, reason = _make(job.path, cache.size)
-            cache.put(job.sop_uid, job.mtime_ns, image, reason)
-            summary.done += 1
-            summary.failed += image is None
-            yield Progress(summary.done, total, "", ThumbResult(job.key, image, reason))
+        for job in jobs[:inline_first]:
+            yield result(job, *cached_or_made(cache, job.path, job.sop_uid, job.mtime_ns))
         last = time.perf_counter()
         while running:
             if executor is not _POOL:
                 if _SHUTDOWNS != shutdowns:  # shut down on purpose (quit): stop, do not restart
                     break
                 # Discarded as broken: hand the unfinished jobs to a new pool.
-                queue.extend(job for future, job in running.items() if not future.done())
+                queue.extend(chunk for future, chunk in running.items() if not future.done())
                 running = {f: j for f, j in running.items() if f.done()}
                 executor = pool()
                 feed()
@@ -283,25 +309,25 @@ def generate_thumbnails(jobs: Sequence[ThumbJob], cache: ThumbCache, *,
                 # Wedged decoders would otherwise hold this thread (and the app's exit) forever:
                 # fail what they hold, drop the pool, go on with the rest in a new one.
                 reason = f"the decoder did not answer within {_STALL_S:.0f} s"
-                for future, job in running.items():
+                for future, chunk in running.items():
                     future.cancel()  # not cached: the file may be fine once decoders answer
-                    summary.done += 1
-                    summary.failed += 1
-                    yield Progress(summary.done, total, "", ThumbResult(job.key, None, reason))
+                    for job in chunk:
+                        yield result(job, None, reason)
                 running, last = {}, time.perf_counter()
                 _discard(executor)
                 _kill(executor)
                 executor = pool()
             for future in finished:
-                job = running.pop(future)
+                chunk = running.pop(future)
                 try:
-                    image, reason = future.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails one tile
-                    image, reason = None, f"decoder crashed: {type(exc).__name__}: {exc}"
-                cache.put(job.sop_uid, job.mtime_ns, image, reason)
-                summary.done += 1
-                summary.failed += image is None
-                yield Progress(summary.done, total, "", ThumbResult(job.key, image, reason))
+                    got = future.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its tiles
+                    crashed = (None, f"decoder crashed: {type(exc).__name__}: {exc}")
+                    for job in chunk:
+                        cache.put(job.sop_uid, job.mtime_ns, *crashed)
+                    got = [crashed] * len(chunk)
+                for job, tile in zip(chunk, got, strict=True):
+                    yield result(job, *tile)
             feed()
     finally:
         for future in running:
