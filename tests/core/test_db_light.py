@@ -107,3 +107,31 @@ def test_a_node_read_light_is_the_node_the_orm_finds(tmp_path):
         assert get_node_light(path, "Main PACS") is None  # an older schema: the ORM migrates
     finally:
         db.close()
+
+
+def test_evidence_left_in_the_log_by_quickly_exiting_processes_is_all_there(tmp_path):
+    """Command lines end without closing the light connection (no checkpoint at exit): each
+    one's commit is in the write-ahead log, which the next process and the ORM read."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "db.sqlite3"
+    Database(path).close()
+    program = ("import sys; from pathlib import Path; from pacs_console.cli import exit_quickly; "
+               "from pacs_console.core.db.light import get_node_light, save_test_run_light; "
+               "p = Path(sys.argv[1]); get_node_light(p, 'none'); "
+               "print(save_test_run_light(p, kind='echo', outcome='passed', summary=sys.argv[2])); "
+               "exit_quickly(0)")
+    ids = [subprocess.run([sys.executable, "-c", program, str(path), f"run {n}"], check=True,
+                          capture_output=True, text=True, timeout=60).stdout.strip()
+           for n in range(3)]
+    assert ids == ["1", "2", "3"]
+    assert path.with_name("db.sqlite3-wal").stat().st_size > 0  # not checkpointed at exit
+    db = Database(path)
+    try:
+        assert sorted(r.summary for r in list_test_runs(db)) == ["run 0", "run 1", "run 2"]
+    finally:
+        db.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    check.close()

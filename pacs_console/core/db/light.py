@@ -33,6 +33,42 @@ def uuid4_text() -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+_open: dict[tuple[str, int, int], sqlite3.Connection] = {}
+
+
+def _connection(path: Path) -> sqlite3.Connection | None:
+    """The process's one light connection to this database (None when it cannot be opened).
+
+    It stays open for the life of the process: closing the last connection to a WAL database
+    checkpoints it, and a checkpoint forces the log and the database to disk (four fdatasyncs,
+    ~10 ms of a command line's wall time) for nothing the commit had not already done with
+    ``synchronous=NORMAL`` (the engine's setting too: a commit is atomic and survives a crash of
+    the process; a power cut may lose the last commits, never corrupt the file). A command line
+    ends without closing it (``cli.exit_quickly``) and leaves the log to the next opener, whose
+    reads see it and whose commits checkpoint it once it grows (SQLite's auto-checkpoint)."""
+    try:  # a file replaced at the same path (a restored backup) gets a connection of its own
+        info = os.stat(path)
+    except OSError:
+        return None
+    key = (str(path), info.st_dev, info.st_ino)
+    connection = _open.get(key)
+    if connection is not None:
+        return connection
+    try:  # callers check is_file first: never creates a database
+        connection = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=5000")
+        # As the engine's connections (engine.py): in WAL mode a commit waits for no fsync.
+        connection.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error:
+        return None
+    for other in _open.values():  # one at a time: a test run opens many databases
+        other.close()
+    _open.clear()
+    _open[key] = connection
+    return connection
+
+
 def save_test_run_light(path: Path, *, kind: str, outcome: str, node_id: int | None = None,
                         node_label: str = "", parameters: dict | None = None,
                         started_at: datetime | None = None, duration_ms: float = 0.0,
@@ -54,15 +90,10 @@ def save_test_run_light(path: Path, *, kind: str, outcome: str, node_id: int | N
                json.dumps(metrics or {}), json.dumps(diagnosis), json.dumps(association))
     except (TypeError, ValueError):  # not JSON-able: the ORM path raises and says what
         return None
-    try:
-        connection = sqlite3.connect(path, timeout=5, isolation_level=None)
-    except sqlite3.Error:
+    connection = _connection(path)
+    if connection is None:
         return None
     try:
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA busy_timeout=5000")
-        # As the engine's connections (engine.py): in WAL mode a commit waits for no fsync.
-        connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("BEGIN IMMEDIATE")
         version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         if version is None or version[0] != SCHEMA_HEAD:
@@ -75,8 +106,6 @@ def save_test_run_light(path: Path, *, kind: str, outcome: str, node_id: int | N
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         return None
-    finally:
-        connection.close()
 
 
 _NODE_COLUMNS = ("id", "name", "ae_title", "host", "port", "tls", "tls_ca_file", "tls_cert_file",
@@ -93,9 +122,8 @@ def get_node_light(path: Path, name_or_id: str):
     if not Path(path).is_file():
         return None
     select = f"SELECT {', '.join(_NODE_COLUMNS)} FROM node WHERE "
-    try:
-        connection = sqlite3.connect(path, timeout=5)  # is_file above: never creates one
-    except sqlite3.Error:
+    connection = _connection(path)
+    if connection is None:
         return None
     try:
         version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -110,8 +138,6 @@ def get_node_light(path: Path, name_or_id: str):
             rows = rows if len(rows) == 1 else []
     except sqlite3.Error:
         return None
-    finally:
-        connection.close()
     if not rows:
         return None
     node = SimpleNamespace(**dict(zip(_NODE_COLUMNS, rows[0], strict=True)))
