@@ -33,16 +33,47 @@ class HandSignature:
 
 @dataclass(frozen=True)
 class PartUsed:
+    """A part used on the visit; written one a line as ``part; quantity; serial; note``."""
+
     part: str
     quantity: float = 1
     serial: str = ""
     note: str = ""
 
+    @classmethod
+    def from_line(cls, line: str) -> PartUsed:
+        """The part a line names; a missing or unreadable quantity is 1."""
+        fields = [f.strip() for f in line.split(";")] + ["", "", ""]
+        try:
+            quantity = float(fields[1] or 1)
+        except ValueError:
+            quantity = 1
+        return cls(fields[0], quantity, fields[2], fields[3])
+
+    @property
+    def line(self) -> str:
+        return f"{self.part}; {self.quantity:g}; {self.serial}; {self.note}"
+
 
 @dataclass(frozen=True)
 class TimeEntry:
+    """Time spent on one activity; written one a line as ``activity = minutes``."""
+
     activity: str
     minutes: float
+
+    @classmethod
+    def from_line(cls, line: str) -> TimeEntry | None:
+        """The entry a line states, or None when its minutes are not a number."""
+        activity, _, minutes = line.rpartition("=")
+        try:
+            return cls(activity.strip() or line, float(minutes))
+        except ValueError:
+            return None
+
+    @property
+    def line(self) -> str:
+        return f"{self.activity} = {self.minutes:g}"
 
 
 @dataclass(frozen=True)

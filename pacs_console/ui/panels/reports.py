@@ -232,20 +232,8 @@ class ReportsPanel(QWidget):
 
     # -- the free text ---------------------------------------------------------------------
     def extras(self) -> Extras:
-        times, parts = [], []
-        for line in _lines(self.time_spent):
-            activity, _, minutes = line.rpartition("=")
-            try:
-                times.append(TimeEntry(activity.strip() or line, float(minutes)))
-            except ValueError:
-                continue
-        for line in _lines(self.parts):
-            fields = [f.strip() for f in line.split(";")] + ["", "", ""]
-            try:
-                quantity = float(fields[1] or 1)
-            except ValueError:
-                quantity = 1
-            parts.append(PartUsed(fields[0], quantity, fields[2], fields[3]))
+        times = [t for t in map(TimeEntry.from_line, _lines(self.time_spent)) if t is not None]
+        parts = [PartUsed.from_line(line) for line in _lines(self.parts)]
         return Extras(self.summary.toPlainText().strip(), _lines(self.recommendations),
                       _lines(self.follow_ups), tuple(times), tuple(parts),
                       self.feedback.toPlainText().strip(), self.rating.value() or None,
@@ -255,10 +243,8 @@ class ReportsPanel(QWidget):
         self.summary.setPlainText(extras.summary)
         self.recommendations.setPlainText("\n".join(extras.recommendations))
         self.follow_ups.setPlainText("\n".join(extras.follow_ups))
-        self.time_spent.setPlainText("\n".join(f"{t.activity} = {t.minutes:g}"
-                                               for t in extras.time_spent))
-        self.parts.setPlainText("\n".join(f"{p.part}; {p.quantity:g}; {p.serial}; {p.note}"
-                                          for p in extras.parts))
+        self.time_spent.setPlainText("\n".join(t.line for t in extras.time_spent))
+        self.parts.setPlainText("\n".join(p.line for p in extras.parts))
         self.feedback.setPlainText(extras.feedback)
         self.rating.setValue(extras.feedback_rating or 0)
         self.customer.set_value(extras.customer)
