@@ -11,6 +11,11 @@ APP_NAME = "pacs-console"
 APP_AUTHOR = "PACSConsole"
 
 
+def _under(folder: str, name: str) -> property:
+    """A path named ``name`` in one of the four folders, read as an attribute."""
+    return property(lambda paths: getattr(paths, folder) / name)
+
+
 @dataclass(frozen=True)
 class AppPaths:
     """The four folders the console writes to; all of them sit under --data-dir when given."""
@@ -20,22 +25,11 @@ class AppPaths:
     cache: Path
     logs: Path
 
-    @property
-    def database(self) -> Path:
-        return self.data / "pacs-console.sqlite3"
-
-    @property
-    def settings_file(self) -> Path:
-        return self.config / "settings.json"
-
-    @property
-    def qt_state_file(self) -> Path:
-        return self.config / "window-state.ini"
-
-    @property
-    def store(self) -> Path:
-        """Files received by the local Storage SCP (C-MOVE, C-GET, C-STORE to the console)."""
-        return self.data / "store"
+    database = _under("data", "pacs-console.sqlite3")
+    settings_file = _under("config", "settings.json")
+    qt_state_file = _under("config", "window-state.ini")
+    # Files received by the local Storage SCP (C-MOVE, C-GET, C-STORE to the console).
+    store = _under("data", "store")
 
     def ensure(self) -> AppPaths:
         for folder in (self.data, self.config, self.cache, self.logs, self.store):

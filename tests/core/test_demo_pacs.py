@@ -26,6 +26,7 @@ from pacs_console.core.dicom.servers import demo_handlers
 from pacs_console.core.dicom.servers.demo import STORAGE_SYNTAXES, DemoPacs
 from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.dicom.wire.ae import make_ae
+from tests.core.dicom_ops.helpers import query
 from tests.receiving import Received
 
 HOST = "127.0.0.1"
@@ -93,15 +94,6 @@ def find(assoc, query: Dataset, model=StudyRootQueryRetrieveInformationModelFind
         else:
             final = status.Status
     return out, final
-
-
-def query(level: str, **keys) -> Dataset:
-    ds = Dataset()
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.QueryRetrieveLevel = level
-    for keyword, value in keys.items():
-        setattr(ds, keyword, value)
-    return ds
 
 
 def studies_of(pacs) -> dict[str, list[Dataset]]:
@@ -197,12 +189,7 @@ def test_modality_worklist_find(pacs, assoc):
     items = pacs.worklist
     target = items[0].ScheduledProcedureStepSequence[0]
     day = target.ScheduledProcedureStepStartDate
-    wl = Dataset()
-    wl.SpecificCharacterSet = "ISO_IR 192"
-    wl.PatientName = ""
-    wl.PatientID = ""
-    wl.AccessionNumber = ""
-    wl.RequestedProcedureID = ""
+    wl = query(None, PatientName="", PatientID="", AccessionNumber="", RequestedProcedureID="")
     step = Dataset()
     step.Modality = target.Modality
     step.ScheduledStationAETitle = ""

@@ -15,7 +15,7 @@ from pynetdicom.sop_class import MRImageStorage, StudyRootQueryRetrieveInformati
 from pacs_console.core.dicom.servers.demo import DemoPacs
 from pacs_console.core.dicom.synth.studies import generate_study
 from pacs_console.core.dicom.wire.ae import make_ae
-from tests.core.test_demo_pacs import query
+from tests.core.dicom_ops.helpers import query
 
 pytestmark = pytest.mark.peers
 GETSCU = "/usr/bin/getscu"

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.peers.process import PeerProcess
+from tests.peers.process import PeerProcess, workdir_path
 
 # Full paths: pynetdicom installs same-named console scripts that shadow DCMTK's on PATH.
 DCMQRSCP = "/usr/bin/dcmqrscp"
@@ -44,9 +44,7 @@ class DcmqrscpPeer(PeerProcess):
         super().__init__(aet, host, port)
         self.hosts = dict(hosts or {})
 
-    @property
-    def storage_dir(self) -> Path:
-        return self.in_workdir("storage")
+    storage_dir = workdir_path("storage")
 
     def command(self) -> list[str]:
         assert self.workdir is not None
@@ -95,9 +93,7 @@ class StorescpPeer(PeerProcess):
         super().__init__(aet, host, port)
         self.accept_all = accept_all
 
-    @property
-    def output_dir(self) -> Path:
-        return self.in_workdir("received")
+    output_dir = workdir_path("received")
 
     def command(self) -> list[str]:
         self.output_dir.mkdir(exist_ok=True)
@@ -132,9 +128,7 @@ class WlmscpfsPeer(PeerProcess):
         # as they are), e.g. items without Specific Character Set
         self.extra_items = dict(extra_items or {})
 
-    @property
-    def data_dir(self) -> Path:
-        return self.in_workdir("wlistdb")
+    data_dir = workdir_path("wlistdb")
 
     def command(self) -> list[str]:
         # wlmscpfs looks in <data-files-path>/<called AE>/ for *.wl files and a lockfile.

@@ -75,6 +75,11 @@ def echo(host: str, port: int, aet: str, *, calling: str = "PACSCONSOLE", timeou
         assoc.release()
 
 
+def workdir_path(name: str) -> property:
+    """A class attribute: ``name`` in the peer's work folder (there once the peer has started)."""
+    return property(lambda peer: peer.in_workdir(name))
+
+
 class PeerProcess:
     """A peer program run as a child in its own temp dir, pinned to one address by the shim."""
 

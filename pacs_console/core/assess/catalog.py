@@ -17,65 +17,85 @@ class Check:
     remedy: str
 
 
-_C = Check
+def _family(family: str, *rows: tuple[str, str, str, str]) -> tuple[Check, ...]:
+    """The checks of one family, each row (name, severity, title, remedy)."""
+    return tuple(Check(name, family, severity, title, remedy)
+                 for name, severity, title, remedy in rows)
+
+
 CHECKS: dict[str, Check] = {c.name: c for c in (
-    _C("dicom-any-called-ae", "dicom", "high", "Accepts any called AE title",
-       "configure the node to accept only its own AE title (Orthanc: DicomCheckCalledAet true)"),
-    _C("dicom-any-calling-ae", "dicom", "medium", "Accepts associations from unknown calling AEs",
-       "accept associations only from configured AE titles and their addresses (Orthanc: "
-       "DicomAlwaysAllowEcho/Store false, DicomCheckModalityHost true; dcmqrscp: AE access in "
-       "the AETable)"),
-    _C("dicom-find-open", "dicom", "critical", "Answers C-FIND with patient data to an unknown AE",
-       "restrict queries to configured AE titles and addresses"),
-    _C("dicom-store-open", "dicom", "high", "Stores images sent by an unknown AE",
-       "accept C-STORE only from configured modalities (Orthanc: DicomAlwaysAllowStore false; "
-       "storescp: do not run it with --accept-all on a clinical network)"),
-    _C("dicom-move-anywhere", "dicom", "high", "Accepts C-MOVE to a destination it was not given",
-       "send C-MOVE results only to configured destination AE titles"),
-    _C("dicom-default-ae", "dicom", "low", "Default or well-known AE title",
-       "give the node a site-specific AE title (defaults are the first an attacker tries)"),
-    _C("dicom-no-tls", "transport", "medium", "DICOM without TLS",
-       "offer DICOM over TLS (PS3.15 BCP 195, often port 2762) and move peers to it"),
-    _C("tls-old-protocol", "transport", "high", "TLS below 1.2 accepted",
-       "disable TLS 1.0 and 1.1; allow TLS 1.2 and 1.3 only"),
-    _C("tls-weak-cipher", "transport", "medium", "Weak TLS cipher negotiated",
-       "allow only AEAD ciphers with forward secrecy (BCP 195)"),
-    _C("tls-self-signed", "transport", "medium", "Self-signed TLS certificate",
-       "use a certificate signed by the hospital's CA so peers can verify it"),
-    _C("tls-expired", "transport", "high", "Expired TLS certificate",
-       "renew the certificate"),
-    _C("tls-expiring", "transport", "low", "TLS certificate expires within 30 days",
-       "renew the certificate before it expires"),
-    _C("tls-wrong-host", "transport", "medium", "TLS certificate not issued for this host",
-       "reissue the certificate with the node's host name or IP in its subjectAltName"),
-    _C("tls-weak-key", "transport", "medium", "TLS key under 2048-bit RSA",
-       "reissue the certificate with RSA 2048+ or an EC P-256 key"),
-    _C("orthanc-auth-off", "web", "critical", "Orthanc REST API without authentication",
-       "set AuthenticationEnabled true with strong RegisteredUsers, RemoteAccessAllowed only "
-       "where needed"),
-    _C("orthanc-default-credentials", "web", "critical", "Orthanc default credentials valid",
-       "remove orthanc:orthanc from RegisteredUsers; give each user a strong password"),
-    _C("dicomweb-open", "web", "high", "DICOMweb answers QIDO without authentication",
-       "require authentication on the DICOMweb root (reverse proxy or Orthanc's "
-       "AuthenticationEnabled)"),
-    _C("admin-page-open", "web", "high", "Administration page reachable without a login",
-       "require authentication on the administration UI, and allow it only from the "
-       "administrators' workstations (firewall, VPN or the reverse proxy's allow list)"),
-    _C("admin-page-login", "web", "info", "Administration page reachable (behind a login)",
-       "allow the administration UI only from the administrators' workstations; keep its "
-       "passwords strong and unique"),
-    _C("http-no-tls", "web", "medium", "Web service over plain HTTP",
-       "serve the web interface over HTTPS only; credentials cross the network in clear "
-       "otherwise"),
-    _C("hl7-open", "hl7", "high", "HL7 listener accepts messages from anyone",
-       "accept HL7 only from the RIS/HIS addresses (firewall or the interface engine's ACL)"),
-    _C("hl7-no-tls", "hl7", "medium", "HL7 MLLP without TLS",
-       "carry HL7 over TLS (or a VPN) between the RIS and the PACS"),
-    _C("software-old", "software", "low", "Old software release (over three years)",
-       "ask the vendor for the current release and its security fixes; for a distribution "
-       "package, install the distribution's security updates and check the package revision"),
-    _C("software-identified", "software", "info", "Software identified",
-       "keep the vendor's release notes at hand for follow-up"),
+    *_family(
+        "dicom",
+        ("dicom-any-called-ae", "high", "Accepts any called AE title",
+         "configure the node to accept only its own AE title (Orthanc: DicomCheckCalledAet true)"),
+        ("dicom-any-calling-ae", "medium", "Accepts associations from unknown calling AEs",
+         "accept associations only from configured AE titles and their addresses (Orthanc: "
+         "DicomAlwaysAllowEcho/Store false, DicomCheckModalityHost true; dcmqrscp: AE access in "
+         "the AETable)"),
+        ("dicom-find-open", "critical", "Answers C-FIND with patient data to an unknown AE",
+         "restrict queries to configured AE titles and addresses"),
+        ("dicom-store-open", "high", "Stores images sent by an unknown AE",
+         "accept C-STORE only from configured modalities (Orthanc: DicomAlwaysAllowStore false; "
+         "storescp: do not run it with --accept-all on a clinical network)"),
+        ("dicom-move-anywhere", "high", "Accepts C-MOVE to a destination it was not given",
+         "send C-MOVE results only to configured destination AE titles"),
+        ("dicom-default-ae", "low", "Default or well-known AE title",
+         "give the node a site-specific AE title (defaults are the first an attacker tries)"),
+    ),
+    *_family(
+        "transport",
+        ("dicom-no-tls", "medium", "DICOM without TLS",
+         "offer DICOM over TLS (PS3.15 BCP 195, often port 2762) and move peers to it"),
+        ("tls-old-protocol", "high", "TLS below 1.2 accepted",
+         "disable TLS 1.0 and 1.1; allow TLS 1.2 and 1.3 only"),
+        ("tls-weak-cipher", "medium", "Weak TLS cipher negotiated",
+         "allow only AEAD ciphers with forward secrecy (BCP 195)"),
+        ("tls-self-signed", "medium", "Self-signed TLS certificate",
+         "use a certificate signed by the hospital's CA so peers can verify it"),
+        ("tls-expired", "high", "Expired TLS certificate",
+         "renew the certificate"),
+        ("tls-expiring", "low", "TLS certificate expires within 30 days",
+         "renew the certificate before it expires"),
+        ("tls-wrong-host", "medium", "TLS certificate not issued for this host",
+         "reissue the certificate with the node's host name or IP in its subjectAltName"),
+        ("tls-weak-key", "medium", "TLS key under 2048-bit RSA",
+         "reissue the certificate with RSA 2048+ or an EC P-256 key"),
+    ),
+    *_family(
+        "web",
+        ("orthanc-auth-off", "critical", "Orthanc REST API without authentication",
+         "set AuthenticationEnabled true with strong RegisteredUsers, RemoteAccessAllowed only "
+         "where needed"),
+        ("orthanc-default-credentials", "critical", "Orthanc default credentials valid",
+         "remove orthanc:orthanc from RegisteredUsers; give each user a strong password"),
+        ("dicomweb-open", "high", "DICOMweb answers QIDO without authentication",
+         "require authentication on the DICOMweb root (reverse proxy or Orthanc's "
+         "AuthenticationEnabled)"),
+        ("admin-page-open", "high", "Administration page reachable without a login",
+         "require authentication on the administration UI, and allow it only from the "
+         "administrators' workstations (firewall, VPN or the reverse proxy's allow list)"),
+        ("admin-page-login", "info", "Administration page reachable (behind a login)",
+         "allow the administration UI only from the administrators' workstations; keep its "
+         "passwords strong and unique"),
+        ("http-no-tls", "medium", "Web service over plain HTTP",
+         "serve the web interface over HTTPS only; credentials cross the network in clear "
+         "otherwise"),
+    ),
+    *_family(
+        "hl7",
+        ("hl7-open", "high", "HL7 listener accepts messages from anyone",
+         "accept HL7 only from the RIS/HIS addresses (firewall or the interface engine's ACL)"),
+        ("hl7-no-tls", "medium", "HL7 MLLP without TLS",
+         "carry HL7 over TLS (or a VPN) between the RIS and the PACS"),
+    ),
+    *_family(
+        "software",
+        ("software-old", "low", "Old software release (over three years)",
+         "ask the vendor for the current release and its security fixes; for a distribution "
+         "package, install the distribution's security updates and check the package revision"),
+        ("software-identified", "info", "Software identified",
+         "keep the vendor's release notes at hand for follow-up"),
+    ),
 )}
 FAMILIES: dict[str, str] = {
     "dicom": (

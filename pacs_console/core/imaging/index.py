@@ -146,6 +146,11 @@ class ImageIndex:
             return con.execute(f"SELECT {columns} FROM files WHERE source IN ({marks}) {rest}",
                                [*sources, *args]).fetchall()
 
+    def _children(self, columns: str, sources: Sequence[str], parent: str, uid: str,
+                  rest: str) -> list[tuple]:
+        """The readable files of these sources whose ``parent`` column is ``uid``, then ``rest``."""
+        return self._select(columns, sources, f"AND status = 'ok' AND {parent} = ? {rest}", [uid])
+
     def files(self, sources: Sequence[str]) -> list[FileRow]:
         rows = self._select(
             "source, path, status, coalesce(reason, ''), coalesce(detail, ''), "
@@ -165,11 +170,10 @@ class ImageIndex:
                          r[6] or "", r[7], r[8]) for r in rows]
 
     def series(self, study_uid: str, sources: Sequence[str]) -> list[SeriesRow]:
-        rows = self._select(
+        rows = self._children(
             "series_uid, min(series_number), max(series_desc), max(modality), "
             "count(DISTINCT sop_uid), sum(frames), max(coalesce(burned_in, ''))", sources,
-            "AND status = 'ok' AND study_uid = ? GROUP BY series_uid "
-            "ORDER BY min(series_number), series_uid", [study_uid])
+            "study_uid", study_uid, "GROUP BY series_uid ORDER BY min(series_number), series_uid")
         out = []
         for uid, number, desc, modality, count, frames, burned in rows:
             members = self.instances(uid, sources)
@@ -180,11 +184,10 @@ class ImageIndex:
         return out
 
     def instances(self, series_uid: str, sources: Sequence[str]) -> list[InstanceRow]:
-        rows = self._select(
+        rows = self._children(
             "path, mtime_ns, sop_uid, series_uid, instance_number, frames, rows, columns, "
-            "transfer_syntax, photometric, has_pixels", sources,
-            "AND status = 'ok' AND series_uid = ? "
-            "ORDER BY instance_number IS NULL, instance_number, position DESC, path", [series_uid])
+            "transfer_syntax, photometric, has_pixels", sources, "series_uid", series_uid,
+            "ORDER BY instance_number IS NULL, instance_number, position DESC, path")
         seen: set[str] = set()
         out = []
         for r in rows:

@@ -25,29 +25,30 @@ Span = tuple[int, int]  # minutes since local midnight, [start, end), end may be
 @dataclass(frozen=True)
 class SeverityLevel:
     name: str
-    label: str
     response: timedelta
     business_hours: bool  # False: wall-clock target; True: counted in the site's business hours
     definition: str
 
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
 
-SEVERITY_LEVELS: dict[str, SeverityLevel] = {
-    "critical": SeverityLevel(
-        "critical", "Critical", timedelta(minutes=15), False,
-        "System-wide outage: no user can view, store or retrieve images (server down, network "
-        "failure cutting PACS access, archive unable to store or retrieve anything)."),
-    "high": SeverityLevel(
-        "high", "High", timedelta(hours=1), False,
-        "Significant degradation or partial outage for many users or a critical function "
-        "(slow retrieval, primary review impossible, a critical component failing)."),
-    "medium": SeverityLevel(
-        "medium", "Medium", timedelta(hours=4), True,
-        "Localised: one workstation slow, one modality connection failing, a non-essential "
-        "reporting feature."),
-    "low": SeverityLevel(
-        "low", "Low", timedelta(hours=8), True,
-        "Minor or cosmetic issue, small configuration request, enhancement request."),
-}
+
+SEVERITY_LEVELS: dict[str, SeverityLevel] = {level.name: level for level in (
+    SeverityLevel("critical", timedelta(minutes=15), False,
+                  "System-wide outage: no user can view, store or retrieve images (server down, "
+                  "network failure cutting PACS access, archive unable to store or retrieve "
+                  "anything)."),
+    SeverityLevel("high", timedelta(hours=1), False,
+                  "Significant degradation or partial outage for many users or a critical "
+                  "function (slow retrieval, primary review impossible, a critical component "
+                  "failing)."),
+    SeverityLevel("medium", timedelta(hours=4), True,
+                  "Localised: one workstation slow, one modality connection failing, a "
+                  "non-essential reporting feature."),
+    SeverityLevel("low", timedelta(hours=8), True,
+                  "Minor or cosmetic issue, small configuration request, enhancement request."),
+)}
 SEVERITIES = tuple(SEVERITY_LEVELS)
 
 

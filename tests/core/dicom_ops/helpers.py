@@ -29,6 +29,20 @@ def target_of(peer, **overrides) -> Target:
     return Target(**values)
 
 
+def query(level: str | None, **keys):
+    """A UTF-8 C-FIND identifier at ``level`` (None: a worklist query, which has no level) with
+    these keys."""
+    from pydicom import Dataset
+
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    if level is not None:
+        ds.QueryRetrieveLevel = level
+    for keyword, value in keys.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
 def part10(ds) -> bytes:
     buffer = BytesIO()
     ds.save_as(buffer, enforce_file_format=True)

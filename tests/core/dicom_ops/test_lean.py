@@ -16,20 +16,15 @@ from pacs_console.core.dicom.wire import fastpath, ul
 from pacs_console.core.dicom.wire.lean_query import flat_row
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
-from tests.core.dicom_ops.helpers import QUICK, free_port
+from tests.core.dicom_ops.helpers import QUICK, free_port, query
 
 EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
 
 
 def _match(undefined: bool) -> Dataset:
-    ds = Dataset()
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.QueryRetrieveLevel = "STUDY"
-    ds.PatientName = "Mensah^Ɛfua Ɔkyeame"
-    ds.PatientID = "KB123456"
-    ds.PatientBirthDate = ""
-    ds.ModalitiesInStudy = ["CT", "SR"]
-    ds.NumberOfStudyRelatedInstances = "12"
+    ds = query("STUDY", PatientName="Mensah^Ɛfua Ɔkyeame", PatientID="KB123456",
+               PatientBirthDate="", ModalitiesInStudy=["CT", "SR"],
+               NumberOfStudyRelatedInstances="12")
     ds.add_new(0x00280010, "US", 512)
     ds.add_new(0x00091010, "LO", "private text")
     item = Dataset()

@@ -29,6 +29,16 @@ def nodes(data_dir, *peers):
         ctx.close()
 
 
+def remove_behind_its_back(orthanc, sop_instance_uid: str) -> None:
+    """Delete one instance's file from Orthanc's storage folder while its index still lists the
+    instance (a disk that lost a file): a C-GET of its study stops there."""
+    found = orthanc.rest("POST", "/tools/lookup", sop_instance_uid.encode(),
+                         content_type="text/plain")
+    instance = next(f["ID"] for f in found if f["Type"] == "Instance")
+    uuid = orthanc.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
+    next((orthanc.workdir / "storage").rglob(uuid)).unlink()
+
+
 def half_replicated(data_dir, orthanc, dr_orthanc) -> list:
     """The three studies on ``orthanc`` ("Primary"); on ``dr_orthanc`` ("DR site") the first
     whole, one of the second's three instances and none of the third. Returns the studies."""

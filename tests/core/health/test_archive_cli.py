@@ -12,7 +12,7 @@ from pacs_console.core.context import Context
 from pacs_console.paths import app_paths
 from tests.conftest import run_cli
 from tests.core.dicom_ops.helpers import drain, part10
-from tests.core.health.archive_helpers import half_replicated
+from tests.core.health.archive_helpers import half_replicated, remove_behind_its_back
 from tests.core.health.archive_helpers import nodes as _nodes
 from tests.core.health.archive_helpers import studies as _studies
 
@@ -125,11 +125,7 @@ def test_spot_check_reports_corrupt_pixels_and_instances_that_never_arrived(data
     # One file gone from the storage behind Orthanc's back: Orthanc stops the C-GET there,
     # so the report names what never arrived.
     gone = str(made[0][1].SOPInstanceUID)
-    instance = next(f["ID"] for f in orthanc.rest("POST", "/tools/lookup", gone.encode(),
-                                                  content_type="text/plain")
-                    if f["Type"] == "Instance")
-    uuid = orthanc.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
-    next((orthanc.workdir / "storage").rglob(uuid)).unlink()
+    remove_behind_its_back(orthanc, gone)
     _nodes(data_dir, ("Primary", orthanc))
     proc = run_cli("archive", "check", "Primary", "--sample", "3", "--json", data_dir=data_dir,
                    timeout=300)

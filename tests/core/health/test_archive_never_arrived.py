@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.core.assess.peers import ConfiguredOrthanc
 from tests.core.dicom_ops.helpers import part10
-from tests.core.health.archive_helpers import nodes, studies
+from tests.core.health.archive_helpers import nodes, remove_behind_its_back, studies
 from tests.peers.net import addr, free_ports
 from tests.peers.plugin import KNOWN_PEERS
 
@@ -50,11 +50,7 @@ def test_instances_that_never_arrived_are_counted_when_the_archive_cannot_list_t
     for ds in study:
         orthanc.upload(part10(ds))
     gone = str(study[1].SOPInstanceUID)  # its file removed behind Orthanc's back
-    instance = next(f["ID"] for f in orthanc.rest("POST", "/tools/lookup", gone.encode(),
-                                                  content_type="text/plain")
-                    if f["Type"] == "Instance")
-    uuid = orthanc.rest("GET", f"/instances/{instance}/attachments/dicom/info")["Uuid"]
-    next((orthanc.workdir / "storage").rglob(uuid)).unlink()
+    remove_behind_its_back(orthanc, gone)
     nodes(data_dir, ("Series only", orthanc))
     proc = run_cli("archive", "check", "Series only", "--sample", "1", "--json",
                    data_dir=data_dir, timeout=300)

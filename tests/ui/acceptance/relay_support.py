@@ -1,9 +1,10 @@
 """What the Relay tab's journeys share: a free loopback port, typing into a field, the main
-window shown, the Relay tab opened by clicks and aimed at a PACS, and a Verification SCP to
-stand for the PACS."""
+window shown, the Relay tab opened by clicks and aimed at a PACS, the port it listens on once
+started, and a Verification SCP to stand for the PACS."""
 
 from __future__ import annotations
 
+import re
 import socket
 
 from PySide6.QtCore import Qt
@@ -66,3 +67,17 @@ def relay_to(tab, port: int) -> None:
     type_into(tab.findChild(QLineEdit, "relay-bind"), "127.0.0.1")
     type_into(tab.findChild(QLineEdit, "relay-target"), f"127.0.0.1:{port}")
 
+
+def open_relay(qtbot, ctx, pacs_port: int):
+    """The main window shown, its Relay tab opened by clicks and aimed at 127.0.0.1:PACS_PORT:
+    (window, tab)."""
+    window = open_window(qtbot, ctx)
+    tab = relay_tab(window)
+    relay_to(tab, pacs_port)
+    return window, tab
+
+
+def listening_port(qtbot, tab) -> int:
+    """Wait until the status line says the started relay listens; the port it names."""
+    qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(), timeout=10000)
+    return int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])

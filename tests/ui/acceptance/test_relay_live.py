@@ -6,7 +6,6 @@ with a certificate and key typed in, the relay takes DICOM over TLS from the mod
 
 from __future__ import annotations
 
-import re
 import subprocess
 
 from pydicom import dcmwrite
@@ -19,9 +18,8 @@ from tests.dicom_samples import ct_series
 from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
 from tests.ui.acceptance.relay_support import (
     free_port,
-    open_window,
-    relay_tab,
-    relay_to,
+    listening_port,
+    open_relay,
     type_into,
     verification_scp,
 )
@@ -44,15 +42,12 @@ def test_live_rows_appear_while_the_association_runs(qtbot, ctx, tmp_path):
     for n, ds in enumerate(ct_series(FILES, size=64)):
         files.append(tmp_path / f"ct{n}.dcm")
         dcmwrite(files[-1], ds, enforce_file_format=True)
-    window = open_window(qtbot, ctx)
     modality = None
     try:
-        tab = relay_tab(window)
-        relay_to(tab, up)
+        _, tab = open_relay(qtbot, ctx, up)
         start = tab.findChild(QPushButton, "relay-start")
         QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(), timeout=10000)
-        port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
+        port = listening_port(qtbot, tab)
         assert tab.live.isVisible() and tab.live.rowCount() == 0
         modality = subprocess.Popen(["/usr/bin/storescu", "-aet", "CTSCANNER", "-aec", "SLOWPACS",
                                      "127.0.0.1", str(port), *map(str, files)],
@@ -88,10 +83,8 @@ def test_a_modality_over_tls_from_clicks(qtbot, ctx, tmp_path):
 
     pki = make_pki(tmp_path)
     server, up = verification_scp("WARD_WS")
-    window = open_window(qtbot, ctx)
     try:
-        tab = relay_tab(window)
-        relay_to(tab, up)
+        _, tab = open_relay(qtbot, ctx, up)
         type_into(tab.findChild(QLineEdit, "relay-cert"), str(tmp_path / "nowhere.pem"))
         start = tab.findChild(QPushButton, "relay-start")
         # The certificate and key are loaded, and the trace opened, off the window's thread.
@@ -104,11 +97,9 @@ def test_a_modality_over_tls_from_clicks(qtbot, ctx, tmp_path):
             type_into(tab.findChild(QLineEdit, "relay-cert"), cert)
             type_into(tab.findChild(QLineEdit, "relay-key"), key)
             QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
-                            timeout=10000)
+            port = listening_port(qtbot, tab)
         assert besides_known(opened) == [], opened
         assert "(TLS)" in tab.status.text()
-        port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
         plain = subprocess.run(["/usr/bin/echoscu", "-aet", "CTSCANNER", "-aec", "WARD_WS",
                                 "127.0.0.1", str(port), "-to", "5"], capture_output=True, timeout=30)
         secure = subprocess.run(["/usr/bin/echoscu", "+tla", "+cf", pki["ca"], "-aet", "CTSCANNER",

@@ -5,7 +5,6 @@ storescp (DCMTK ``+tls``), the image arrives and the association row shows it re
 
 from __future__ import annotations
 
-import re
 import subprocess
 
 from pydicom import dcmwrite
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 from tests.dicom_samples import ct_series
 from tests.pki import make_pki
 from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
-from tests.ui.acceptance.relay_support import free_port, open_window, relay_tab, relay_to, type_into
+from tests.ui.acceptance.relay_support import free_port, listening_port, open_relay, type_into
 from tests.ui.acceptance.test_relay_live import _live
 
 
@@ -31,10 +30,8 @@ def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_pat
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     image = tmp_path / "ct.dcm"
     dcmwrite(image, next(iter(ct_series(1, size=64))), enforce_file_format=True)
-    window = open_window(qtbot, ctx)
     try:
-        tab = relay_tab(window)
-        relay_to(tab, up)
+        _, tab = open_relay(qtbot, ctx, up)
         tick = tab.findChild(QCheckBox, "relay-pacs-tls")
         assert tick.isVisible() and not tick.isChecked()
         QTest.mouseClick(tick, Qt.MouseButton.LeftButton)
@@ -50,11 +47,9 @@ def test_a_store_through_the_relay_to_a_tls_pacs_from_clicks(qtbot, ctx, tmp_pat
             assert start.text() == "Start relay"
             type_into(ca, pki["ca"])
             QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
-                            timeout=10000)
+            port = listening_port(qtbot, tab)
         assert besides_known(opened) == [], opened
         assert f"forwarding to 127.0.0.1:{up} over TLS" in tab.status.text()
-        port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
         done = subprocess.run(["/usr/bin/storescu", "-aet", "CTSCANNER", "-aec", "TLSPACS",
                                "127.0.0.1", str(port), str(image)], capture_output=True,
                               timeout=60)

@@ -12,9 +12,8 @@ from PySide6.QtWidgets import QLineEdit, QPushButton
 
 from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens
 from tests.ui.acceptance.relay_support import (
-    open_window,
-    relay_tab,
-    relay_to,
+    listening_port,
+    open_relay,
     type_into,
     verification_scp,
 )
@@ -22,17 +21,13 @@ from tests.ui.acceptance.relay_support import (
 
 def test_relay_tab_from_clicks(qtbot, ctx):
     server, up = verification_scp("WARD_WS")
-    window = open_window(qtbot, ctx)
     try:
-        tab = relay_tab(window)
-        relay_to(tab, up)
+        _, tab = open_relay(qtbot, ctx, up)
         start = tab.findChild(QPushButton, "relay-start")
         with gui_thread_opens() as opened:  # the trace file is opened by a worker
             QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(),
-                            timeout=10000)
+            port = listening_port(qtbot, tab)
         assert besides_known(opened) == [], opened
-        port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
         trace = re.search(r"trace (\S+)", tab.status.text())[1]
         assert start.text() == "Stop relay"
         done = subprocess.run(["/usr/bin/echoscu", "-aet", "CTSCANNER", "-aec", "WARD_WS",

@@ -3,7 +3,6 @@ one still starting when the person closed it (it must not go on listening behind
 
 from __future__ import annotations
 
-import re
 import socket
 
 from PySide6.QtCore import Qt, QThreadPool
@@ -12,9 +11,8 @@ from PySide6.QtWidgets import QPushButton, QSpinBox
 
 from tests.ui.acceptance.relay_support import (
     free_port,
-    open_window,
-    relay_tab,
-    relay_to,
+    listening_port,
+    open_relay,
     type_into,
     verification_scp,
 )
@@ -31,21 +29,16 @@ def refused(port: int) -> bool:
 def test_closing_the_window_stops_a_running_and_a_starting_relay(qtbot, ctx):
     server, up = verification_scp("WARD_WS")
     try:
-        window = open_window(qtbot, ctx)
-        tab = relay_tab(window)
-        relay_to(tab, up)
+        window, tab = open_relay(qtbot, ctx, up)
         QTest.mouseClick(tab.findChild(QPushButton, "relay-start"), Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "Listening on 127.0.0.1:" in tab.status.text(), timeout=10000)
-        port = int(re.search(r"Listening on 127\.0\.0\.1:(\d+)", tab.status.text())[1])
+        port = listening_port(qtbot, tab)
         assert not refused(port)
         window.close()
         assert refused(port)
 
         # A person who clicks Start and closes the window at once: the relay that was starting
         # on a worker is stopped as soon as it has started.
-        window = open_window(qtbot, ctx)
-        tab = relay_tab(window)
-        relay_to(tab, up)
+        window, tab = open_relay(qtbot, ctx, up)
         port = free_port()
         type_into(tab.findChild(QSpinBox, "relay-port").lineEdit(), str(port))
         QTest.mouseClick(tab.findChild(QPushButton, "relay-start"), Qt.MouseButton.LeftButton)

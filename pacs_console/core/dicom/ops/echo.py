@@ -24,10 +24,7 @@ class EchoResult:
     association report or the diagnosis."""
 
     ok: bool
-    host: str
-    port: int
-    called_ae: str
-    calling_ae: str
+    target: Target = field(repr=False)  # the node echoed: its host, port and AE titles
     status: int | None = None
     connect_ms: float | None = None
     associate_ms: float | None = None
@@ -36,11 +33,15 @@ class EchoResult:
     diagnosis: Diagnosis | None = None
     peer: dict[str, str] = field(default_factory=dict)
     tls_ms: float | None = None
-    target: Target | None = field(default=None, repr=False)
     _association: dict | None = field(default=None, repr=False)
     # The lean path's report, made on first use (it names UIDs through pydicom, which an echo
     # that is only printed never needs to load).
     report_later: Callable[[], dict] | None = field(default=None, repr=False, compare=False)
+
+    host = property(lambda self: self.target.host)
+    port = property(lambda self: self.target.port)
+    called_ae = property(lambda self: self.target.called_ae)
+    calling_ae = property(lambda self: self.target.calling_ae)
 
     @property
     def association(self) -> dict | None:
@@ -53,8 +54,10 @@ class EchoResult:
         self._association, self.report_later = value, None
 
     def to_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items()
-                if k not in ("diagnosis", "target", "report_later", "_association")}
+        data = {"ok": self.ok, "host": self.host, "port": self.port, "called_ae": self.called_ae,
+                "calling_ae": self.calling_ae}
+        data.update((k, v) for k, v in self.__dict__.items()
+                    if k not in ("ok", "diagnosis", "target", "report_later", "_association"))
         data["association"] = self.association
         data["diagnosis"] = self.diagnosis.to_dict() if self.diagnosis else None
         return data
@@ -70,10 +73,9 @@ class EchoResult:
         return f"C-ECHO failed: {self.diagnosis.what if self.diagnosis else 'unknown'}"
 
     def evidence(self) -> dict:
-        target = self.target or Target(self.host, self.port, self.called_ae, self.calling_ae)
         metrics = {k: getattr(self, k) for k in ("connect_ms", "tls_ms", "associate_ms", "echo_ms",
                                                  "total_ms", "status")}
-        return make_evidence("echo", target, outcome=self.outcome, metrics=metrics,
+        return make_evidence("echo", self.target, outcome=self.outcome, metrics=metrics,
                              diagnosis=self.diagnosis, association=self.association,
                              summary=self.summary(), duration_ms=self.total_ms or 0.0)
 
@@ -86,9 +88,7 @@ def echo(host: str, port: int, called_ae: str, calling_ae: str = DEFAULT_AE_TITL
 
 def echo_target(target: Target) -> EchoResult:
     """One C-ECHO to ``target`` (TLS included); never raises for network or peer failures."""
-    result = EchoResult(False, target.host, target.port, target.called_ae, target.calling_ae,
-                        target=target)
-    return echo_on(target, result)
+    return echo_on(target, EchoResult(False, target))
 
 
 SERIES_KEEP = 5000
