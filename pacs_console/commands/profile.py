@@ -50,7 +50,7 @@ def _show(args) -> int:
 def _set(args) -> int:
     from dataclasses import replace
 
-    from pacs_console.core.profile import ProfileError, with_profile
+    from pacs_console.core.profile import ProfileError, validated
     from pacs_console.core.settings import SettingsError, load_settings, save_settings
 
     paths = _paths(args)
@@ -61,7 +61,7 @@ def _set(args) -> int:
                                      ("role", args.role), ("email", args.email),
                                      ("phone", args.phone), ("logo", args.logo)) if v is not None}
         new = replace(old, **changes)
-        updated = with_profile(settings, new)
+        updated = replace(settings, profile=validated(new))
         if not (updated.profile.name and updated.profile.organisation):
             print("profile set: a profile needs both --name and --org", file=sys.stderr)
             return EXIT_USAGE

@@ -4,7 +4,7 @@ The signing certificate's subject is made from this profile and from nothing els
 visit's data), so the visible stamp, the certificate and ``report verify`` name the same person.
 Settings holds one Profile (``settings.profile``); the settings file keeps it under the flat keys
 of ``STORED`` (engineer_name, organisation, ...), as every earlier version wrote it. This module
-is the one way to validate and change it.
+is the one way to validate it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-
-TYPE_CHECKING = False  # the command line's start-up reads settings, and so this module
-if TYPE_CHECKING:
-    from pacs_console.core.settings import Settings
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TEXT = 120
@@ -91,8 +87,3 @@ def validated(profile: Profile) -> Profile:
             raise ProfileError("Logo is larger than 2 MB")
         cleaned = replace(cleaned, logo=str(logo.resolve()))
     return cleaned
-
-
-def with_profile(settings: Settings, profile: Profile) -> Settings:
-    """Settings carrying this profile (validated)."""
-    return replace(settings, profile=validated(profile))
