@@ -193,9 +193,8 @@ def _afterwards(args, ctx, saved) -> dict:
         from pacs_console.commands.reports import interactive_ask
         from pacs_console.core.assess.report import sign_with_profile
         from pacs_console.core.errors import ConsoleError
-        from pacs_console.core.profile import load_profile
 
-        profile = load_profile(ctx.settings)
+        profile = ctx.settings.profile
         try:
             pdf = sign_with_profile(ctx.paths.data, ctx.secrets, data, comparison,
                                     engineer=profile.name, organisation=profile.organisation,

@@ -116,7 +116,7 @@ def run_scan(args) -> int:
         say(args, f"Sweeping {len(targets):,} hosts x {len(options.ports) + len(options.web_ports)}"
                   f" ports at up to {options.rate:g}/s ...")
         generator = sweep_and_save(ctx.db, targets, options, site=site,
-                                   engineer=ctx.settings.engineer_name, save=not args.no_save)
+                                   engineer=ctx.settings.profile.name, save=not args.no_save)
         try:
             while True:
                 progress = next(generator)

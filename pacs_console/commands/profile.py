@@ -17,13 +17,12 @@ def _paths(args):
 
 
 def _show(args) -> int:
-    from pacs_console.core.profile import load_profile
     from pacs_console.core.reports.certs import certificate_info
     from pacs_console.core.settings import SettingsError, load_settings
 
     paths = _paths(args)
     try:
-        profile = load_profile(load_settings(paths.settings_file))
+        profile = load_settings(paths.settings_file).profile
     except SettingsError as exc:
         print(f"profile show: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -51,19 +50,19 @@ def _show(args) -> int:
 def _set(args) -> int:
     from dataclasses import replace
 
-    from pacs_console.core.profile import ProfileError, load_profile, with_profile
+    from pacs_console.core.profile import ProfileError, validated
     from pacs_console.core.settings import SettingsError, load_settings, save_settings
 
     paths = _paths(args)
     try:
         settings = load_settings(paths.settings_file)
-        old = load_profile(settings)
+        old = settings.profile
         changes = {k: v for k, v in (("name", args.name), ("organisation", args.org),
                                      ("role", args.role), ("email", args.email),
                                      ("phone", args.phone), ("logo", args.logo)) if v is not None}
         new = replace(old, **changes)
-        updated = with_profile(settings, new)
-        if not (updated.engineer_name and updated.organisation):
+        updated = replace(settings, profile=validated(new))
+        if not (updated.profile.name and updated.profile.organisation):
             print("profile set: a profile needs both --name and --org", file=sys.stderr)
             return EXIT_USAGE
         save_settings(paths.settings_file, updated)
@@ -73,7 +72,7 @@ def _set(args) -> int:
     except SettingsError as exc:
         print(f"profile set: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    profile = load_profile(updated)
+    profile = updated.profile
     if args.json:
         print(json.dumps(profile.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -87,10 +87,9 @@ def _build(args) -> int:
                 return gather(ctx.db, settings, args.visit,
                               extras or load_extras(ctx.paths.data, args.visit),
                               data_dir=ctx.paths.data)
-        from pacs_console.core.profile import load_profile
         from pacs_console.core.reports.store import build_report
 
-        profile = load_profile(settings)
+        profile = settings.profile
         steps = build_report(
             source, ctx.paths.data, ctx.secrets, out=Path(args.out), register=not args.sample,
             sign=not args.no_sign, engineer=profile.name, organisation=profile.organisation,
@@ -195,9 +194,7 @@ def _cert(args) -> int:
             info = certs.import_pkcs12(ctx.paths.data, ctx.secrets, Path(args.import_file),
                                        secret)
         else:
-            from pacs_console.core.profile import load_profile
-
-            profile = load_profile(ctx.settings)
+            profile = ctx.settings.profile
             _, info = certs.load_signer(ctx.paths.data, ctx.secrets, engineer=profile.name,
                                         organisation=profile.organisation,
                                         ask=interactive_ask(),

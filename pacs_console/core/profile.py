@@ -2,25 +2,24 @@
 
 The signing certificate's subject is made from this profile and from nothing else (never from a
 visit's data), so the visible stamp, the certificate and ``report verify`` name the same person.
-It lives in settings (engineer_* and organisation* fields); this module is the one way to read,
-validate and change it.
+Settings holds one Profile (``settings.profile``); the settings file keeps it under the flat keys
+of ``STORED`` (engineer_name, organisation, ...), as every earlier version wrote it. This module
+is the one way to validate it.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from pacs_console.core.settings import Settings
-
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TEXT = 120
-# Profile field -> (the Settings field that stores it, its name in messages): the one mapping.
+# Profile field -> (its key in the settings file, its name in messages): the one mapping.
 _STORED = {"name": ("engineer_name", "Name"), "organisation": ("organisation", "Organisation"),
            "role": ("engineer_role", "Role"), "email": ("engineer_email", "Email"),
            "phone": ("engineer_phone", "Phone"), "logo": ("organisation_logo", "Logo")}
+STORED = {name: stored for name, (stored, _) in _STORED.items()}  # Profile field -> file key
 
 
 class ProfileError(ValueError):
@@ -29,6 +28,8 @@ class ProfileError(ValueError):
 
 @dataclass(frozen=True)
 class Profile:
+    """Who signs reports: the person, the organisation they sign for and how to reach them."""
+
     name: str = ""
     organisation: str = ""
     role: str = ""
@@ -49,12 +50,19 @@ class Profile:
     def to_dict(self) -> dict:
         return {**asdict(self), "complete": self.complete}
 
+    def stored(self) -> dict[str, str]:
+        """The profile as the settings file keeps it (``engineer_name``, ...)."""
+        return {stored: getattr(self, name) for name, stored in STORED.items()}
 
-def load_profile(settings: Settings) -> Profile:
-    return Profile(**{name: getattr(settings, stored) for name, (stored, _) in _STORED.items()})
+    @classmethod
+    def from_stored(cls, data: dict) -> Profile:
+        """The profile from a settings file's keys; absent keys are empty."""
+        return cls(**{name: str(data.get(stored, "")) for name, stored in STORED.items()})
 
 
 def _clean(label: str, value: str) -> str:
+    import unicodedata
+
     value = value.strip()
     if len(value) > MAX_TEXT:
         raise ProfileError(f"{label} is longer than {MAX_TEXT} characters")
@@ -79,10 +87,3 @@ def validated(profile: Profile) -> Profile:
             raise ProfileError("Logo is larger than 2 MB")
         cleaned = replace(cleaned, logo=str(logo.resolve()))
     return cleaned
-
-
-def with_profile(settings: Settings, profile: Profile) -> Settings:
-    """Settings carrying this profile (validated)."""
-    profile = validated(profile)
-    return replace(settings, **{stored: getattr(profile, name)
-                                for name, (stored, _) in _STORED.items()})

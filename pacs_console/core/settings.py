@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
+from pacs_console.core.profile import Profile
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
 if TYPE_CHECKING:
@@ -24,14 +25,9 @@ SCHEMA_VERSION = 2
 class Settings:
     """Everything the engineer can set; secrets are never here (they live in the keyring)."""
 
-    engineer_name: str = ""
+    # Who signs reports (core/profile.py); the file keeps it as engineer_name, organisation, ...
+    profile: Profile = field(default_factory=Profile)
     engineer_id: str = ""
-    organisation: str = ""
-    # The rest of the engineer profile (core/profile.py): who signs reports.
-    engineer_role: str = ""
-    engineer_email: str = ""
-    engineer_phone: str = ""
-    organisation_logo: str = ""
     default_site: str = ""
     ae_title: str = DEFAULT_AE_TITLE
     scp_port: int = 11113  # 0: any free port, chosen by the OS at each start (shown once bound)
@@ -166,8 +162,8 @@ def migrate(data: dict) -> dict:
 
 
 def from_dict(data: dict) -> Settings:
-    known = {f.name: f for f in fields(Settings)}
-    values: dict[str, Any] = {}
+    known = {f.name: f for f in fields(Settings) if f.name != "profile"}
+    values: dict[str, Any] = {"profile": Profile.from_stored(data)}
     for key, value in data.items():
         if key in known:
             default = known[key].default
@@ -198,12 +194,19 @@ def load_settings(path: Path) -> Settings:
     return settings
 
 
+def to_dict(settings: Settings) -> dict:
+    """The settings as the file keeps them: the profile's facts as flat keys, as ever."""
+    data = asdict(settings)
+    data.pop("profile")
+    return {**settings.profile.stored(), **data}
+
+
 def save_settings(path: Path, settings: Settings) -> None:
     """Validate, then write atomically so a power cut never leaves half a file."""
     problems = settings.errors()
     if problems:
         raise SettingsError("; ".join(f"{k}: {v}" for k, v in problems.items()))
-    data = {"schema_version": SCHEMA_VERSION, **asdict(settings)}
+    data = {"schema_version": SCHEMA_VERSION, **to_dict(settings)}
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # only when saving (it imports shutil, random and more)
 
@@ -224,4 +227,4 @@ def actor(settings: Settings) -> str:
     login name (never empty, so no entry reads as written by nobody)."""
     import getpass
 
-    return settings.engineer_name or getpass.getuser()
+    return settings.profile.name or getpass.getuser()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pacs_console.core.profile import STORED
 from pacs_console.core.settings import Settings
 from pacs_console.ui.widgets.panel_parts import dialog_buttons
 
@@ -45,6 +46,14 @@ FLOAT_FIELDS = (("connect_timeout", "Connect timeout (s)"), ("acse_timeout", "As
                 ("scp_idle_timeout", "Storage SCP: idle association timeout (s)"))
 CHECK_FIELDS = (("scp_accept_any", "Storage SCP accepts any calling AE (not only the address "
                  "book's)"),)
+# Editors named by the settings file's keys; these hold the engineer profile's fields.
+PROFILE_EDITORS = {stored: name for name, stored in STORED.items()}
+
+
+def _current(settings: Settings, name: str):
+    if name in PROFILE_EDITORS:
+        return getattr(settings.profile, PROFILE_EDITORS[name])
+    return getattr(settings, name)
 
 
 class SettingsDialog(QDialog):
@@ -59,7 +68,7 @@ class SettingsDialog(QDialog):
         self.messages: dict[str, QLabel] = {}
         form = QFormLayout()
         for name, label in TEXT_FIELDS:
-            edit = QLineEdit(getattr(settings, name))
+            edit = QLineEdit(_current(settings, name))
             edit.setObjectName(name)
             edit.textChanged.connect(self.validate)
             self._add_row(form, name, label, edit)
@@ -130,13 +139,15 @@ class SettingsDialog(QDialog):
         self.editors[name], self.messages[name] = editor, message
 
     def value(self) -> Settings:
-        changes = {}
+        changes, profile = {}, {}
         for name, editor in self.editors.items():
             if isinstance(editor, QCheckBox):
                 changes[name] = editor.isChecked()
+            elif name in PROFILE_EDITORS:
+                profile[PROFILE_EDITORS[name]] = editor.text()
             else:
                 changes[name] = editor.text() if isinstance(editor, QLineEdit) else editor.value()
-        return replace(self.original, **changes)
+        return replace(self.original, profile=replace(self.original.profile, **profile), **changes)
 
     def validate(self) -> bool:
         candidate = self.value()

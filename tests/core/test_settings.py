@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pacs_console.core.context import Context
+from pacs_console.core.profile import Profile
 from pacs_console.core.settings import (
     SCHEMA_VERSION,
     Settings,
@@ -46,11 +47,32 @@ def test_storage_scp_port_0_means_any_free_port_and_says_so():
 
 def test_round_trip_keeps_every_field(tmp_path):
     path = tmp_path / "settings.json"
-    original = Settings(engineer_name="Kɔfi Owusu", engineer_id="ENG-7", organisation="Accra Imaging",
+    original = Settings(profile=Profile(name="Kɔfi Owusu", organisation="Accra Imaging",
+                                        email="kofi@example.org"), engineer_id="ENG-7",
                         ae_title="LAPTOP01", scp_port=11200, dimse_timeout=12.5)
     save_settings(path, original)
     assert load_settings(path) == original
     assert json.loads(path.read_text("utf-8"))["schema_version"] == SCHEMA_VERSION
+
+
+def test_the_profile_keeps_the_flat_keys_every_earlier_console_wrote(tmp_path):
+    """A version-2 file from before Settings held a Profile loads into it, and saving writes the
+    same keys back, so an older console on the same data folder still reads its engineer."""
+    path = tmp_path / "settings.json"
+    written = {"schema_version": 2, "engineer_name": "Ama Danso", "engineer_id": "ENG-3",
+               "organisation": "Korle Bu IT", "engineer_role": "Field engineer",
+               "engineer_email": "ama@example.org", "engineer_phone": "+233 20 000 0000",
+               "organisation_logo": "", "ae_title": "LAPTOP02"}
+    path.write_text(json.dumps(written), "utf-8")
+    settings = load_settings(path)
+    assert settings.profile == Profile(name="Ama Danso", organisation="Korle Bu IT",
+                                       role="Field engineer", email="ama@example.org",
+                                       phone="+233 20 000 0000")
+    assert settings.engineer_id == "ENG-3" and settings.ae_title == "LAPTOP02"
+    save_settings(path, settings)
+    saved = json.loads(path.read_text("utf-8"))
+    assert {key: saved[key] for key in written} == written
+    assert "profile" not in saved
 
 
 def test_save_refuses_invalid_settings_and_leaves_file_untouched(tmp_path):
@@ -69,7 +91,7 @@ def test_version_1_file_is_migrated_and_backed_up(tmp_path):
     assert settings.ae_title == "OLDLAPTOP"
     assert (settings.connect_timeout, settings.acse_timeout, settings.dimse_timeout,
             settings.network_timeout) == (10.0, 20.0, 20.0, 60.0)
-    assert settings.engineer_name == "Ama Danso"
+    assert settings.profile == Profile(name="Ama Danso")
     assert json.loads(path.read_text("utf-8"))["schema_version"] == SCHEMA_VERSION
     assert json.loads((tmp_path / "settings.v1.bak").read_text("utf-8"))["aet"] == "OLDLAPTOP"
 

@@ -18,6 +18,7 @@ class Shooter:
         from PySide6.QtWidgets import QApplication
 
         from pacs_console.core.context import Context
+        from pacs_console.core.profile import Profile
         from pacs_console.core.settings import updated
         from pacs_console.paths import app_paths
 
@@ -26,8 +27,8 @@ class Shooter:
         self.out, self.data = out, data
         self.ctx = Context.open(app_paths(data / "console").ensure())
         self.ctx.save_settings(updated(self.ctx.settings, scp_port=scp_port,
-                                       engineer_name=ENGINEER, engineer_id="FE-7",
-                                       organisation="Ɔdɔ Medical Systems"))
+                                       engineer_id="FE-7", profile=Profile(
+                                           name=ENGINEER, organisation="Ɔdɔ Medical Systems")))
         self.window = None
         self.shots: list[str] = []
 

@@ -14,44 +14,52 @@ ACK_CODES = {
     "CE": "Commit Error: the receiving system could not store the message",
     "CR": "Commit Reject: the receiving system refused the message (type, version, processing ID)",
 }
-# HL7 table 0357 (message error condition codes).
-ERROR_CODES = {
-    "0": "Message accepted", "100": "Segment sequence error", "101": "Required field missing",
-    "102": "Data type error", "103": "Table value not found", "104": "Value too long",
-    "200": "Unsupported message type", "201": "Unsupported event code",
-    "202": "Unsupported processing id", "203": "Unsupported version id",
-    "204": "Unknown key identifier", "205": "Duplicate key identifier",
-    "206": "Application record locked", "207": "Application internal error",
+# HL7 table 0357 (message error condition codes): code -> (its name, what to check).
+_TABLE_0357 = {
+    "0": ("Message accepted", ""),
+    "100": ("Segment sequence error",
+            "segments are in an order the receiver does not expect: check the message structure "
+            "against the interface specification"),
+    "101": ("Required field missing",
+            "a field the receiver requires is empty: fill the named field"),
+    "102": ("Data type error",
+            "a field has the wrong format (dates as YYYYMMDD[HHMM], numbers, coded values)"),
+    "103": ("Table value not found",
+            "a coded value is not in the receiver's table (procedure code, modality, sex)"),
+    "104": ("Value too long",
+            "a value is longer than the receiver allows"),
+    "200": ("Unsupported message type",
+            "the receiver is not configured for this message type (MSH-9)"),
+    "201": ("Unsupported event code",
+            "the receiver is not configured for this trigger event (MSH-9.2)"),
+    "202": ("Unsupported processing id",
+            "MSH-11 processing ID (P production, T training, D debug) does not match the "
+            "receiver's"),
+    "203": ("Unsupported version id",
+            "MSH-12 version is not one the receiver accepts"),
+    "204": ("Unknown key identifier",
+            "the receiver does not know the patient or order identifier"),
+    "205": ("Duplicate key identifier",
+            "the identifier already exists on the receiver (duplicate order or patient)"),
+    "206": ("Application record locked",
+            "the record is locked by another user or process on the receiver: retry later"),
+    "207": ("Application internal error",
+            "the receiving application failed internally: read its log at this time"),
 }
-_ERROR_ADVICE = {
-    "100": "segments are in an order the receiver does not expect: check the message structure "
-           "against the interface specification",
-    "101": "a field the receiver requires is empty: fill the named field",
-    "102": "a field has the wrong format (dates as YYYYMMDD[HHMM], numbers, coded values)",
-    "103": "a coded value is not in the receiver's table (procedure code, modality, sex)",
-    "104": "a value is longer than the receiver allows",
-    "200": "the receiver is not configured for this message type (MSH-9)",
-    "201": "the receiver is not configured for this trigger event (MSH-9.2)",
-    "202": "MSH-11 processing ID (P production, T training, D debug) does not match the receiver's",
-    "203": "MSH-12 version is not one the receiver accepts",
-    "204": "the receiver does not know the patient or order identifier",
-    "205": "the identifier already exists on the receiver (duplicate order or patient)",
-    "206": "the record is locked by another user or process on the receiver: retry later",
-    "207": "the receiving application failed internally: read its log at this time",
-}
+ERROR_CODES = {code: name for code, (name, _) in _TABLE_0357.items()}
 SEVERITY = {"E": "error", "W": "warning", "I": "information", "F": "fatal error"}
 
 
 @dataclass(frozen=True)
 class AckError:
-    """One ERR segment, explained."""
+    """One ERR segment, explained (each part '' where the segment leaves it out)."""
 
-    code: str = ""
-    text: str = ""
-    severity: str = ""
-    location: str = ""
-    detail: str = ""
-    advice: str = ""
+    code: str
+    text: str
+    severity: str
+    location: str
+    detail: str
+    advice: str
 
     def line(self) -> str:
         parts = [f"{self.code} {self.text}".strip() or "error"]
@@ -144,8 +152,8 @@ def _err(segment) -> AckError:
             code, text = sub[0], (sub[1] if len(sub) > 1 else "")
     severity = SEVERITY.get(part(4), part(4))
     detail = "; ".join(v for v in (part(5), part(7), part(8)) if v)
-    return AckError(code, text or ERROR_CODES.get(code, ""), severity, location.replace("^", "-"),
-                    detail, _ERROR_ADVICE.get(code, ""))
+    name, advice = _TABLE_0357.get(code, ("", ""))
+    return AckError(code, text or name, severity, location.replace("^", "-"), detail, advice)
 
 
 def parse_ack(text: str) -> AckInfo:

@@ -6,7 +6,7 @@ import os
 import stat
 import struct
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pacs_console.core.imaging import header_lean
@@ -32,33 +32,34 @@ _DEFER = 4096  # large values (icons, private blobs) stay on disk until someone 
 
 @dataclass(frozen=True)
 class Header:
-    """The keys and image facts the index keeps for one instance file."""
+    """The keys and image facts the index keeps for one instance file: all read from its
+    header (by ``_judge``), empty or None where the file leaves them out."""
 
-    patient_id: str = ""
-    patient_name: str = ""
-    birth_date: str = ""
-    sex: str = ""
-    study_uid: str = ""
-    study_date: str = ""
-    study_time: str = ""
-    study_desc: str = ""
-    accession: str = ""
-    series_uid: str = ""
-    series_number: int | None = None
-    series_desc: str = ""
-    modality: str = ""
-    sop_uid: str = ""
-    sop_class: str = ""
-    instance_number: int | None = None
-    transfer_syntax: str = ""
-    rows: int = 0
-    columns: int = 0
-    frames: int = 0
-    photometric: str = ""
-    has_pixels: bool = False
-    burned_in: str = ""
-    position: float | None = None
-    notes: tuple[str, ...] = field(default=())
+    patient_id: str
+    patient_name: str
+    birth_date: str
+    sex: str
+    study_uid: str
+    study_date: str
+    study_time: str
+    study_desc: str
+    accession: str
+    series_uid: str
+    series_number: int | None
+    series_desc: str
+    modality: str
+    sop_uid: str
+    sop_class: str
+    instance_number: int | None
+    transfer_syntax: str
+    rows: int
+    columns: int
+    frames: int
+    photometric: str
+    has_pixels: bool
+    burned_in: str
+    position: float | None
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from pacs_console.core.imaging.header import Header, Refusal, read_header, read_headers
@@ -16,11 +16,9 @@ from pacs_console.core.imaging.sources import list_source
 from pacs_console.core.models import Progress
 
 SCHEMA_VERSION = 1  # bump on any change below: the cache is dropped and rebuilt, never migrated
-_HEADER_COLUMNS = ("patient_id", "patient_name", "birth_date", "sex", "study_uid", "study_date",
-                   "study_time", "study_desc", "accession", "series_uid", "series_number",
-                   "series_desc", "modality", "sop_uid", "sop_class", "instance_number",
-                   "transfer_syntax", "rows", "columns", "frames", "photometric", "has_pixels",
-                   "burned_in", "position")
+# A column for each Header fact but its notes (those go in the detail column), in its order:
+# a change to Header's fields changes this table, so it bumps SCHEMA_VERSION too.
+_HEADER_COLUMNS = tuple(f.name for f in fields(Header) if f.name != "notes")
 _COLUMNS = ("source", "path", "mtime_ns", "size", "status", "reason", "detail") + _HEADER_COLUMNS
 _SCHEMA = f"""
 CREATE TABLE files ({', '.join(_COLUMNS)}, PRIMARY KEY (source, path));

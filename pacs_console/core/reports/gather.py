@@ -260,11 +260,11 @@ def gather(db: Database, settings: Settings, visit_id: int, extras: Extras | Non
         number = next_report_number(data_dir, site.name, now)
     return VisitReport(
         report_id=str(uuid.uuid4()), generated_at=now, report_number=number,
-        organisation=settings.organisation,
+        organisation=settings.profile.organisation,
         organisation_details=str(settings.extra.get("organisation_details", "")),
         # The profile names the engineer who signs; a visit opened before the profile was set
         # may carry only a login name.
-        engineer=settings.engineer_name or visit.engineer, engineer_id=settings.engineer_id,
+        engineer=settings.profile.name or visit.engineer, engineer_id=settings.engineer_id,
         site=site.name, site_details=details, visit_id=visit.id, visit_uuid=visit.uuid,
         purpose=visit.purpose, visit_notes=visit.notes, arrived_at=visit.arrived_at,
         departed_at=visit.departed_at, incidents=incidents,

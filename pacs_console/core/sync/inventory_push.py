@@ -278,7 +278,7 @@ def push_to_helpdesk(ctx, site: str | int, *, visit_id: int | None = None, sync:
     from pacs_console.core.sync import helpdesk
 
     yield Progress(0, None, "Queueing the inventory diff for the helpdesk")
-    result = push(ctx.db, site, visit_id=visit_id, engineer=ctx.settings.engineer_name)
+    result = push(ctx.db, site, visit_id=visit_id, engineer=ctx.settings.profile.name)
     outcome = {**result.to_dict(), "state": "queued", "synced": False}
     if not result.changes:
         return {**outcome, "state": "nothing", "message": f"No change at {result.site} since "

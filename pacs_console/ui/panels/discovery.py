@@ -184,7 +184,7 @@ class DiscoveryPanel(RunControl, QWidget):
         self.status.setText(f"Sweeping {len(targets):,} hosts at up to {options.rate:g} "
                             "attempts per second ...")
         self.launch(sweep_and_save, self.ctx.db, targets, options, site=site,
-                    engineer=self.ctx.settings.engineer_name, on_progress=self.on_progress,
+                    engineer=self.ctx.settings.profile.name, on_progress=self.on_progress,
                     on_result=self.on_result, on_error=self.show_error)
 
     def cancelled_text(self) -> str:

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from pacs_console.core.context import Context
-from pacs_console.core.profile import load_profile
 from pacs_console.core.reports import store as report_store
 from pacs_console.core.reports.model import Extras, PartUsed, TimeEntry
 from pacs_console.ui import workers
@@ -250,7 +249,7 @@ class ReportsPanel(QWidget):
         self.customer.set_value(extras.customer)
         engineer = extras.engineer
         if not engineer.name:
-            engineer = replace(engineer, name=self.ctx.settings.engineer_name,
+            engineer = replace(engineer, name=self.ctx.settings.profile.name,
                                role="Field engineer")
         self.engineer.set_value(engineer)
 
@@ -274,7 +273,7 @@ class ReportsPanel(QWidget):
         if visit_id is None:
             self.status.setText("Pick a visit first (start one on the Incidents panel).")
             return
-        extras, profile = self.extras(), load_profile(self.ctx.settings)
+        extras, profile = self.extras(), self.ctx.settings.profile
         self._busy(True)
         # The draft is saved and the certificate read on a worker; the dialogs then ask here.
         workers.start(_prepare, self.ctx, visit_id, extras, profile, sign,

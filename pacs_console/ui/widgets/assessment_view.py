@@ -232,12 +232,11 @@ class AssessmentView(RunControl, QWidget):
                             f"{record.title}")
 
     def save_report(self) -> None:
-        from pacs_console.core.profile import load_profile
         from pacs_console.ui.widgets.signing_secret import certificate_state
 
         if self.saved is None:
             return
-        profile = load_profile(self.ctx.settings)
+        profile = self.ctx.settings.profile
         self.report_button.setEnabled(False)
         # The certificate and keyring are read on a worker; the dialogs then ask here.
         workers.start(certificate_state, self.ctx, profile,

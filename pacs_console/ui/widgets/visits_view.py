@@ -71,7 +71,7 @@ class VisitsView(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         name = actor_of(self.ctx)
-        source = "from Settings" if self.ctx.settings.engineer_name else "login name; set your " \
+        source = "from Settings" if self.ctx.settings.profile.name else "login name; set your " \
             "name in Settings"
         self.engineer.setText(f"Engineer: <b>{name}</b> ({source})")
         current = self.current_incident()

@@ -10,6 +10,7 @@ from pacs_console.core.db.nodes import save_node, set_capabilities
 from pacs_console.core.db.tables import Sweep, SweepFinding
 from pacs_console.core.db.testruns import save_test_run
 from pacs_console.core.incidents import sites
+from pacs_console.core.profile import Profile
 from pacs_console.core.settings import updated
 from tests.core.reports.story import visit_incidents
 
@@ -33,8 +34,8 @@ def _sweep(db, site_id, at, findings):
 def visit(ctx):
     """A finished visit at Tamale with two incidents (SLA met and missed) and evidence."""
     db = ctx.db
-    ctx.save_settings(updated(ctx.settings, engineer_name=ENGINEER, engineer_id="FE-7",
-                              organisation=ORGANISATION,
+    ctx.save_settings(updated(ctx.settings, engineer_id="FE-7",
+                              profile=Profile(name=ENGINEER, organisation=ORGANISATION),
                               extra={"organisation_details": "Accra · +233 30 000 0000"}))
     site = sites.save_site(db, "Tamale Teaching Hospital", region="Northern",
                            contacts="Abɛna Sɛrwaa, +233 20 000 0000", actor="test")

@@ -12,8 +12,8 @@ from tests.core.incidents.test_audit import _forge
 
 def test_a_rewritten_chain_no_longer_matches_the_signed_report(ctx, visit, passphrase_env):
     steps = build_report(lambda: gather(ctx.db, ctx.settings, visit.id, data_dir=ctx.paths.data),
-                         ctx.paths.data, ctx.secrets, engineer=ctx.settings.engineer_name,
-                         organisation=ctx.settings.organisation)
+                         ctx.paths.data, ctx.secrets, engineer=ctx.settings.profile.name,
+                         organisation=ctx.settings.profile.organisation)
     for _ in steps:
         pass
     heads = handed_over_heads(ctx.paths.data)

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from cryptography.x509.oid import NameOID
 
+from pacs_console.core.profile import Profile
 from pacs_console.core.reports import certs
 from pacs_console.core.reports.gather import gather
 from pacs_console.core.reports.store import build_report, list_reports
@@ -59,8 +60,8 @@ def test_company_issued_certificate_verifies_against_the_company_ca(ctx, visit, 
     ca_pem, p12 = _company_pki(tmp_path)
     info = certs.import_pkcs12(ctx.paths.data, ctx.secrets, p12, "company pass")
     assert not info.self_signed and info.name == "Ama Owusu"
-    ctx.save_settings(updated(ctx.settings, engineer_name="Ama Owusu",
-                              organisation="Akwaaba Imaging Services"))
+    ctx.save_settings(updated(ctx.settings, profile=Profile(name="Ama Owusu",
+                                                         organisation="Akwaaba Imaging Services")))
     steps = build_report(lambda: gather(ctx.db, ctx.settings, visit.id, data_dir=ctx.paths.data),
                          ctx.paths.data, ctx.secrets, engineer="Ama Owusu",
                          organisation="Akwaaba Imaging Services")

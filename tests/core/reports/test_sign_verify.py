@@ -12,6 +12,7 @@ import pytest
 
 from pacs_console.core.errors import ConsoleError
 from pacs_console.core.models import drain
+from pacs_console.core.profile import Profile
 from pacs_console.core.reports import certs
 from pacs_console.core.reports.gather import gather
 from pacs_console.core.reports.sign import add_document_timestamp
@@ -30,8 +31,8 @@ from tests.core.reports.tsa import LoopbackTsa
 def build(ctx, visit, **kw):
     return drain(build_report(lambda: gather(ctx.db, ctx.settings, visit.id,
                                              data_dir=ctx.paths.data),
-                              ctx.paths.data, ctx.secrets, engineer=ctx.settings.engineer_name,
-                              organisation=ctx.settings.organisation, **kw))
+                              ctx.paths.data, ctx.secrets, engineer=ctx.settings.profile.name,
+                              organisation=ctx.settings.profile.organisation, **kw))
 
 
 @pytest.fixture
@@ -158,8 +159,8 @@ def test_wrong_passphrase_and_import(ctx, visit, tmp_path, passphrase_env, monke
     with pytest.raises(ConsoleError) as info:
         build(ctx, visit)
     assert info.value.diagnosis.code == "signing-profile-mismatch"
-    ctx.save_settings(updated(ctx.settings, engineer_name="Ama Dɔnkɔr",
-                              organisation="Hospital IT"))
+    ctx.save_settings(updated(ctx.settings, profile=Profile(name="Ama Dɔnkɔr",
+                                                         organisation="Hospital IT")))
     record = build(ctx, visit)
     result = verify_on_this_laptop(Path(record.path), ctx.paths.data)
     assert "Ama Dɔnkɔr" in result.signatures[0].signer and result.state == "valid"

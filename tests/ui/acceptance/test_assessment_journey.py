@@ -116,12 +116,13 @@ def test_the_report_asks_for_the_passphrase_it_cannot_find(console, monkeypatch)
     """A certificate whose passphrase is in no keyring (made elsewhere, or the keyring forgot
     it): saving the signed report asks for it in a masked dialog; a wrong one and a cancel
     sign nothing; the right one signs, and the session does not ask again."""
+    from pacs_console.core.profile import Profile
     from pacs_console.core.reports import certs
     from pacs_console.core.settings import updated
 
     ctx = console.ctx
-    ctx.save_settings(updated(ctx.settings, engineer_name="Akosua Mensah",
-                              organisation="Central Imaging Services"))
+    ctx.save_settings(updated(ctx.settings, profile=Profile(name="Akosua Mensah",
+                                                         organisation="Central Imaging Services")))
     monkeypatch.setenv(certs.PASSPHRASE_ENV, KNOWN)
     certs.generate_certificate(ctx.paths.data, ctx.secrets, "Akosua Mensah",
                                "Central Imaging Services")

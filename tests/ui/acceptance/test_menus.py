@@ -23,7 +23,7 @@ def test_settings_from_the_file_menu_validates_and_saves(console):
         console.menu("File", "Settings…")
     console.wait_for(lambda: "Settings saved." in console.status_text(), 10,
                      "the settings saved", observe=console.status_text)
-    assert console.ctx.settings.engineer_name == "Ama Owusu"
+    assert console.ctx.settings.profile.name == "Ama Owusu"
     assert '"engineer_name": "Ama Owusu"' in console.ctx.paths.settings_file.read_text()
 
     # Reopened with the keyboard (Alt+F, S) it shows what was saved; Cancel changes nothing.
@@ -34,7 +34,7 @@ def test_settings_from_the_file_menu_validates_and_saves(console):
 
     with console.dialogs(shows_saved):
         console.menu_by_keys("F", "S")
-    assert console.ctx.settings.engineer_name == "Ama Owusu"
+    assert console.ctx.settings.profile.name == "Ama Owusu"
     assert "Storage SCP: listening" in console.status_text()
 
 

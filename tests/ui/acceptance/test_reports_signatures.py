@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QTableView, QTabWidget, QWidget
 
 from pacs_console.core.incidents import sites
+from pacs_console.core.profile import Profile
 from pacs_console.core.settings import updated
 from tests.ui.acceptance.gui_thread import besides_known, gui_thread_opens, gui_thread_sql
 from tests.ui.acceptance.window import close_console, open_console, press
@@ -52,8 +53,8 @@ def test_sign_a_visit_report_with_drawn_signatures_and_find_the_draft_again(cons
     # The certificate's passphrase is the one the console makes and keeps in the keyring (an
     # environment passphrase would lose to another test's copy in the test keyring's memory).
     ctx = console.ctx
-    ctx.save_settings(updated(ctx.settings, engineer_name="Yaw Osei-Bonsu",
-                              organisation="Odo Medical Systems"))
+    ctx.save_settings(updated(ctx.settings, profile=Profile(name="Yaw Osei-Bonsu",
+                                                         organisation="Odo Medical Systems")))
     sites.save_site(ctx.db, SITE, region="Northern")
     sites.start_visit(ctx.db, SITE, engineer="Yaw Osei-Bonsu", purpose="CT to archive")
     panel = console.choose_nav("Reports")
