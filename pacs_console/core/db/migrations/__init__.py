@@ -1,0 +1,1 @@
+"""Alembic migrations of the console database: env.py runs them (engine.py calls it at open)."""
