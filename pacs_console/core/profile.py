@@ -10,16 +10,17 @@ is the one way to validate it.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TEXT = 120
-# Profile field -> (its key in the settings file, its name in messages): the one mapping.
-_STORED = {"name": ("engineer_name", "Name"), "organisation": ("organisation", "Organisation"),
-           "role": ("engineer_role", "Role"), "email": ("engineer_email", "Email"),
-           "phone": ("engineer_phone", "Phone"), "logo": ("organisation_logo", "Logo")}
-STORED = {name: stored for name, (stored, _) in _STORED.items()}  # Profile field -> file key
+
+
+def _kept(stored: str, label: str):
+    """A profile field: empty by default, kept under ``stored`` in the settings file and called
+    ``label`` in messages."""
+    return field(default="", metadata={"stored": stored, "label": label})
 
 
 class ProfileError(ValueError):
@@ -30,12 +31,12 @@ class ProfileError(ValueError):
 class Profile:
     """Who signs reports: the person, the organisation they sign for and how to reach them."""
 
-    name: str = ""
-    organisation: str = ""
-    role: str = ""
-    email: str = ""
-    phone: str = ""
-    logo: str = ""
+    name: str = _kept("engineer_name", "Name")
+    organisation: str = _kept("organisation", "Organisation")
+    role: str = _kept("engineer_role", "Role")
+    email: str = _kept("engineer_email", "Email")
+    phone: str = _kept("engineer_phone", "Phone")
+    logo: str = _kept("organisation_logo", "Logo")
 
     @property
     def complete(self) -> bool:
@@ -60,6 +61,10 @@ class Profile:
         return cls(**{name: str(data.get(stored, "")) for name, stored in STORED.items()})
 
 
+STORED = {f.name: f.metadata["stored"] for f in fields(Profile)}  # Profile field -> file key
+_LABELS = {f.name: f.metadata["label"] for f in fields(Profile)}
+
+
 def _clean(label: str, value: str) -> str:
     import unicodedata
 
@@ -74,7 +79,7 @@ def _clean(label: str, value: str) -> str:
 def validated(profile: Profile) -> Profile:
     """The profile with whitespace trimmed, or ProfileError naming the first unusable field."""
     cleaned = Profile(**{name: _clean(label, getattr(profile, name))
-                         for name, (_, label) in _STORED.items()})
+                         for name, label in _LABELS.items()})
     if cleaned.email and not _EMAIL.match(cleaned.email):
         raise ProfileError(f"Email {cleaned.email!r} is not an email address")
     if cleaned.logo:
