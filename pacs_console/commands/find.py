@@ -67,7 +67,7 @@ def run(args) -> int:
         matches: list[dict[str, str]] = []
         # What the end needs is imported while the node answers (after the query is out).
         search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit,
-                      sent=lambda: prepare_evidence(args))
+                      sent=lambda: prepare_evidence(args, ctx.paths.database))
         if not args.json:
             say(args, "  ".join(columns))
         try:
