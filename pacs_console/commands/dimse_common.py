@@ -168,12 +168,13 @@ def build_target(args, ctx):
     return replace(target, **changes), node
 
 
-def prepare_evidence(args) -> None:
-    """Import what ``save_evidence`` will need (sqlite3, datetime, the PHI rules: ~4 ms) on a
-    daemon thread, for a command that is about to wait on the network: it runs while this
-    thread waits for the node's first answer (a 200-study C-FIND waits ~20 ms for Orthanc's),
-    and costs nothing extra when there is no wait to fill, since the imports are needed
-    anyway. Import locks keep a module the main thread asks for meanwhile from loading twice."""
+def prepare_evidence(args, database=None) -> None:
+    """Import what ``save_evidence`` will need (sqlite3, datetime, the PHI rules: ~4 ms) and
+    open the light connection to ``database`` (when given) on a daemon thread, for a command
+    that is about to wait on the network: it runs while this thread waits for the node's
+    first answer (a 200-study C-FIND waits ~15-20 ms for Orthanc's), and costs nothing extra
+    when there is no wait to fill, since the work is needed anyway. Import locks keep a module
+    the main thread asks for meanwhile from loading twice; a lock, the connection."""
     if args.no_save or args.node:  # --node opens the ORM: nothing light to prepare
         return
     import threading
@@ -184,6 +185,11 @@ def prepare_evidence(args) -> None:
             try:
                 import_module(name)
             except Exception:  # noqa: BLE001 - save_evidence imports it again and says why
+                return
+        if database is not None:
+            try:
+                import_module("pacs_console.core.db.light").open_ahead(database)
+            except Exception:  # noqa: BLE001 - the save opens it itself and says why
                 return
 
     threading.Thread(target=load, name="prepare-evidence", daemon=True).start()

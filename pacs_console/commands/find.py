@@ -65,10 +65,11 @@ def run(args) -> int:
 
         columns = MATCH_COLUMNS[level]
         matches: list[dict[str, str]] = []
-        search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit)
+        # What the end needs is imported while the node answers (after the query is out).
+        search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit,
+                      sent=lambda: prepare_evidence(args, ctx.paths.database))
         if not args.json:
             say(args, "  ".join(columns))
-        prepare_evidence(args)
         try:
             while True:
                 match = next(search)

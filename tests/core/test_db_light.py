@@ -135,3 +135,24 @@ def test_evidence_left_in_the_log_by_quickly_exiting_processes_is_all_there(tmp_
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     check.close()
+
+
+def test_a_connection_opened_ahead_on_another_thread_is_the_one_the_save_uses(tmp_path):
+    import threading
+
+    from pacs_console.core.db.light import open_ahead
+
+    missing = tmp_path / "none.sqlite3"
+    open_ahead(missing)
+    assert not missing.exists()  # opening ahead never creates a database
+    path = tmp_path / "db.sqlite3"
+    Database(path).close()
+    openers = [threading.Thread(target=open_ahead, args=(path,)) for _ in range(4)]
+    for opener in openers:
+        opener.start()
+    first = save_test_run_light(path, **EVIDENCE)  # while the openers may still run
+    for opener in openers:
+        opener.join()
+    second = save_test_run_light(path, **EVIDENCE)
+    assert first is not None and second == first + 1
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM test_run").fetchone()[0] == 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,9 +35,21 @@ def uuid4_text() -> str:
 
 
 _open: dict[tuple[str, int, int], sqlite3.Connection] = {}
+_open_lock = threading.Lock()  # a command opens it ahead on a helper thread (``open_ahead``)
+
+
+def open_ahead(path: Path) -> None:
+    """Open this database's light connection now (while a command waits on the network), so
+    the save at its end finds it open; nothing when there is no database file yet."""
+    _connection(path)
 
 
 def _connection(path: Path) -> sqlite3.Connection | None:
+    with _open_lock:
+        return _opened(path)
+
+
+def _opened(path: Path) -> sqlite3.Connection | None:
     """The process's one light connection to this database (None when it cannot be opened).
 
     It stays open for the life of the process: closing the last connection to a WAL database

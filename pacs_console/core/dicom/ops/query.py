@@ -114,12 +114,14 @@ def no_match_hint(target: Target, broad: bool, association: dict | None) -> Diag
 
 def find(target: Target, level: str, keys: dict[str, str], *, model: str = "study",
          extra: dict | None = None, limit: int | None = None, returns: list[str] | None = None,
-         charset: bool = False) -> Generator[dict[str, str], None, FindResult]:
+         charset: bool = False, sent=None) -> Generator[dict[str, str], None, FindResult]:
     """Yield each match as it arrives; return a FindResult. Closing early sends C-CANCEL.
     ``returns``: only these return keys instead of the level's usual ones (a key the archive
     does not index, e.g. Orthanc's SOP Class UID, makes it read every file). ``charset``:
     each row also gives the Specific Character Set its answer declared ("SpecificCharacterSet",
-    "" for none); either way the result counts them (``charsets_declared``)."""
+    "" for none); either way the result counts them (``charsets_declared``). ``sent()``:
+    called once the query is out, before its first answer is read (not at all when no
+    association was had)."""
     sop_class = FIND_MODELS[model]
     result = FindResult(target=target, parameters={"level": level.upper(), "model": model,
                                                    "keys": dict(keys or {}),
@@ -128,7 +130,7 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
     start = time.perf_counter()
     try:
         identifier = identifier_tree(level, keys, model, extra, returns)
-        yield from find_rows(target, sop_class, identifier, result, limit)
+        yield from find_rows(target, sop_class, identifier, result, limit, sent)
     except ConsoleError as exc:
         result.diagnosis = exc.diagnosis
     finally:

@@ -18,19 +18,31 @@ from pacs_console.core.dicom.wire.lean_query import find_lean, take
 from pacs_console.core.dicom.wire.target import Target
 
 
-def find_rows(target: Target, sop_class: str, identifier: dict, result, limit: int | None
-              ) -> Generator[dict[str, str], None, None]:
+def find_rows(target: Target, sop_class: str, identifier: dict, result, limit: int | None,
+              sent=None) -> Generator[dict[str, str], None, None]:
     """Yield each match of ``identifier`` (an ``identifiers.identifier_tree``) as a flat row;
     ``result`` (``ops.query.FindResult``) records the association, matches, the final status
     or a diagnosis. Closing early cancels (C-CANCEL). Raises ``ConsoleError`` when no
-    association can be had."""
-    if (yield from find_lean(target, sop_class, identifier, result, limit)):
+    association can be had. ``sent()``: called once the request is out (at most once)."""
+    if sent is not None:
+        sent = _once(sent)
+    if (yield from find_lean(target, sop_class, identifier, result, limit, sent)):
         return
-    yield from _find_pynetdicom(target, sop_class, identifier, result, limit)
+    yield from _find_pynetdicom(target, sop_class, identifier, result, limit, sent)
+
+
+def _once(call):
+    done = []
+
+    def once() -> None:
+        if not done:
+            done.append(True)
+            call()
+    return once
 
 
 def _find_pynetdicom(target: Target, sop_class: str, identifier: dict, result,
-                     limit: int | None) -> Generator[dict[str, str], None, None]:
+                     limit: int | None, sent=None) -> Generator[dict[str, str], None, None]:
     from pacs_console.core.dicom.charsets import declared_term
     from pacs_console.core.dicom.identifiers import flatten, to_dataset
     from pacs_console.core.dicom.wire import association as assoc_mod
@@ -45,6 +57,8 @@ def _find_pynetdicom(target: Target, sop_class: str, identifier: dict, result,
         result.association = assoc_mod.association_report(assoc, timing)
         assoc_mod.require_context(assoc, sop_class)
         responses = assoc.send_c_find(to_dataset(identifier), sop_class, msg_id=1)
+        if sent is not None:
+            sent()
         last = time.perf_counter()
         for status, ds in responses:
             if not status:

@@ -238,10 +238,11 @@ def identifier_bytes(tree: dict, implicit: bool) -> bytes:
     return data
 
 
-def find_lean(target, sop_class: str, identifier: dict, result, limit: int | None
-              ) -> Generator[dict[str, str], None, bool]:
+def find_lean(target, sop_class: str, identifier: dict, result, limit: int | None,
+              sent=None) -> Generator[dict[str, str], None, bool]:
     """Run the query (an ``identifier_tree``) on a lean association; False (before any
-    match) means use pynetdicom."""
+    match) means use pynetdicom. ``sent()``, when given, runs once the request is out, before
+    the first answer is read: work the caller needs later fills the node's time to answer."""
     from pacs_console.core.dicom.diagnosis.diagnose import lost_query as _lost
 
     undeclared = (fallback_codecs(identifier), set())
@@ -255,10 +256,13 @@ def find_lean(target, sop_class: str, identifier: dict, result, limit: int | Non
     try:
         cx = assoc.context_for(sop_class)
         implicit = cx.transfer_syntax == IMPLICIT_VR_LE
-        result.association = assoc.report(timing)
         command = ul.encode_command({0x0002: sop_class, 0x0100: C_FIND_RQ, 0x0110: 1,
                                      0x0700: 0, 0x0800: 0})
         assoc.send(cx.context_id, command, identifier_bytes(identifier, implicit))
+        # The report (and the fingerprint module it loads) while the node works on the query.
+        result.association = assoc.report(timing)
+        if sent is not None:
+            sent()
         last = time.perf_counter()
         while True:
             try:
