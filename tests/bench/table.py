@@ -45,12 +45,17 @@ def _row(result: dict) -> str:
     return f"| {name} | {measured} | {peer} | {ratio} | {target} | {result['verdict']} |"
 
 
-def table(reports: list[dict]) -> str:
-    """One row per case; a case in several reports takes its row from the last one given."""
+def table(reports: list[dict], current: set[str] | None = None) -> str:
+    """One row per case; a case in several reports takes its row from the last one given.
+    With ``current`` (the names the bench defines today), a case renamed or removed since
+    gets no row: it is named once below the table, so an old verdict is not read as today's."""
     latest: dict[str, tuple[int, dict]] = {}
     for n, report in enumerate(reports, 1):
         for result in report["results"]:
             latest[result["name"]] = (n, result)
+    retired = sorted(name for name in latest if current is not None and name not in current)
+    for name in retired:
+        del latest[name]
     lines = []
     for n, report in enumerate(reports, 1):
         load = report.get("load_average_at_end") or []
@@ -64,6 +69,9 @@ def table(reports: list[dict]) -> str:
         load = result.get("load_average") or {}
         run = f"{n} (load {load['start']:.1f}-{load['end']:.1f})" if "end" in load else str(n)
         lines.append(row.replace(" | ", f" | {run} | ", 1))
+    if retired:
+        lines += ["", "Cases the bench no longer runs (renamed or replaced; their last results "
+                  "are in the JSON): " + "; ".join(retired) + "."]
     return "\n".join(lines)
 
 
@@ -82,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", type=Path, help="replace the table between the markers here")
     args = parser.parse_args(argv)
     reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.results]
-    text = table(reports)
+    from tests.bench.__main__ import all_cases
+
+    text = table(reports, {case.name for case in all_cases()})
     if args.readme:
         replace_in(args.readme, text)
     else:
