@@ -248,12 +248,17 @@ def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
 def _send_encoded(assoc, context_id: int, command: bytes, path, item) -> None:
     """An unusual file meta layout: pydicom finds the dataset and it is encoded again."""
     try:
+        import warnings
+
         from pydicom import dcmread
         from pydicom.uid import UID
         from pynetdicom.dsutils import encode
 
         uid = UID(item.transfer_syntax)
-        data = encode(dcmread(path), uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated)
+        with warnings.catch_warnings():  # pydicom's doubts about one file: not the terminal's
+            warnings.simplefilter("ignore")
+            data = encode(dcmread(path), uid.is_implicit_VR, uid.is_little_endian,
+                          uid.is_deflated)
         if data is None:
             raise ValueError(f"the dataset cannot be encoded in {uid_name(item.transfer_syntax)}")
     except Exception as exc:  # noqa: BLE001 - whatever pydicom says, this one file failed
