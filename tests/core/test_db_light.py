@@ -156,3 +156,18 @@ def test_a_connection_opened_ahead_on_another_thread_is_the_one_the_save_uses(tm
     second = save_test_run_light(path, **EVIDENCE)
     assert first is not None and second == first + 1
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM test_run").fetchone()[0] == 2
+
+
+def test_threads_saving_at_once_share_the_one_connection_without_losing_a_row(tmp_path):
+    """The light connection is one per process: statements of two threads never interleave
+    on it (a second BEGIN inside the first's transaction would fail and fall back)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "db.sqlite3"
+    Database(path).close()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda n: save_test_run_light(path, **{**EVIDENCE, "summary": f"{n}"}),
+                            range(200)))
+    assert None not in ids and sorted(ids) == list(range(1, 201))
+    rows = sqlite3.connect(path).execute("SELECT summary FROM test_run").fetchall()
+    assert sorted(int(summary) for (summary,) in rows) == list(range(200))

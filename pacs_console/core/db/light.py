@@ -35,7 +35,9 @@ def uuid4_text() -> str:
 
 
 _open: dict[tuple[str, int, int], sqlite3.Connection] = {}
-_open_lock = threading.Lock()  # a command opens it ahead on a helper thread (``open_ahead``)
+# Held while the connection is opened or used: a command opens it ahead on a helper thread
+# (``open_ahead``), and one connection must never carry two threads' statements at once.
+_open_lock = threading.RLock()
 
 
 def open_ahead(path: Path) -> None:
@@ -103,7 +105,11 @@ def save_test_run_light(path: Path, *, kind: str, outcome: str, node_id: int | N
                json.dumps(metrics or {}), json.dumps(diagnosis), json.dumps(association))
     except (TypeError, ValueError):  # not JSON-able: the ORM path raises and says what
         return None
-    connection = _connection(path)
+    with _open_lock:
+        return _append(_opened(path), row)
+
+
+def _append(connection: sqlite3.Connection | None, row: tuple) -> int | None:
     if connection is None:
         return None
     try:
@@ -135,13 +141,23 @@ def get_node_light(path: Path, name_or_id: str):
     if not Path(path).is_file():
         return None
     select = f"SELECT {', '.join(_NODE_COLUMNS)} FROM node WHERE "
-    connection = _connection(path)
-    if connection is None:
+    with _open_lock:
+        rows = _node_rows(_opened(path), select, str(name_or_id))
+    if not rows:
         return None
+    node = SimpleNamespace(**dict(zip(_NODE_COLUMNS, rows[0], strict=True)))
+    node.tls = bool(node.tls)
+    node.label = f"{node.ae_title}@{node.host}:{node.port}"
+    return node
+
+
+def _node_rows(connection: sqlite3.Connection | None, select: str, name_or_id: str) -> list:
+    if connection is None:
+        return []
     try:
         version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         if version is None or version[0] != SCHEMA_HEAD:
-            return None
+            return []
         rows = []
         if str(name_or_id).isdigit():
             rows = connection.execute(select + "id = ?", (int(name_or_id),)).fetchall()
@@ -150,10 +166,5 @@ def get_node_light(path: Path, name_or_id: str):
             rows = connection.execute(select + "ae_title = ?", (str(name_or_id),)).fetchall()
             rows = rows if len(rows) == 1 else []
     except sqlite3.Error:
-        return None
-    if not rows:
-        return None
-    node = SimpleNamespace(**dict(zip(_NODE_COLUMNS, rows[0], strict=True)))
-    node.tls = bool(node.tls)
-    node.label = f"{node.ae_title}@{node.host}:{node.port}"
-    return node
+        return []
+    return rows
