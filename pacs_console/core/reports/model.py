@@ -166,13 +166,13 @@ class DrCompareItem:
     result: str
     date_from: str
     date_to: str
-    primary_studies: int = 0
-    dr_studies: int = 0
-    missing_on_dr: int = 0
-    only_on_dr: int = 0
-    count_mismatches: int = 0
-    gap_hours: float | None = None
-    findings: tuple[tuple[str, str, str, str], ...] = ()  # finding, study UID, primary, DR
+    primary_studies: int
+    dr_studies: int
+    missing_on_dr: int
+    only_on_dr: int
+    count_mismatches: int
+    gap_hours: float | None
+    findings: tuple[tuple[str, str, str, str], ...]  # finding, study UID, primary, DR
 
 
 @dataclass(frozen=True)
