@@ -114,7 +114,9 @@ class KnowledgePanel(QWidget):
     def refresh(self, select_id: int | None = None, said: str = "") -> None:
         """Search results best first, or the most recently updated articles without a search:
         read on a worker (the latest search wins); then ``select_id`` is shown (else the first)
-        and ``said`` replaces the count."""
+        and ``said`` replaces the count. It reads the search box as it is now, so a search
+        still waiting for typing to pause is not needed (it would replace ``said``)."""
+        self._debounce.stop()
         text = self.search_edit.text().strip()
         self._asked += 1
         workers.start(_find, self.ctx, text, self._asked,
