@@ -51,3 +51,42 @@ def test_quick_exit_runs_exit_handlers_and_flushes_but_waits_for_live_threads():
     assert ordinary.returncode == 0, ordinary.stderr[-2000:]
     assert ordinary.stdout.split("\n") == [
         "result", "ordinary exit", "thread done", "exit handler ran", ""], ordinary.stdout
+
+
+_COLLECTS = """
+import gc, os, sys, threading
+from pacs_console import cli
+real_main, returned = cli.main, []
+
+def main():
+    code = real_main(["--data-dir", sys.argv[2], "store", "-aec", "X", "127.0.0.1", "9",
+                      os.path.join(sys.argv[2], "missing.dcm")])
+    returned.append(gc.get_count()[0])  # the young objects the command leaves behind
+    return code
+
+cli.main = main
+gc.callbacks.append(lambda phase, info: returned and phase == "start"
+                    and os.write(1, b"collected\\n"))
+waiting = threading.Event()
+if sys.argv[1] == "thread":  # alive until the end: the ordinary exit waits for it
+    threading.Thread(target=waiting.wait, args=(60,)).start()
+cli.entry()
+print(f"ordinary exit; collector enabled: {gc.isenabled()}, young objects: {returned[0]}")
+waiting.set()
+"""
+
+
+def test_the_quick_exit_walks_no_young_objects_and_the_ordinary_exit_collects_again(tmp_path):
+    """main() gives the collector back Python's threshold, and the command leaves thousands of
+    young objects: a process that ends at once does not walk them (~2.5 ms after a store); one
+    that waits for a live thread collects as ever."""
+    quick = subprocess.run([sys.executable, "-c", _COLLECTS, "none", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert quick.returncode == 2, quick.stderr[-2000:]  # nothing to send: usage
+    assert "collected" not in quick.stdout and "ordinary exit" not in quick.stdout
+    ordinary = subprocess.run([sys.executable, "-c", _COLLECTS, "thread", str(tmp_path)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert ordinary.returncode == 0, ordinary.stderr[-2000:]
+    line = next(x for x in ordinary.stdout.splitlines() if x.startswith("ordinary exit"))
+    assert line.startswith("ordinary exit; collector enabled: True"), ordinary.stdout
+    assert int(line.rsplit(" ", 1)[1]) > 700  # more than Python's threshold: it would collect

@@ -90,10 +90,9 @@ def _send_on(assoc, target, pending, stop: threading.Event):
         context_id, data, decompressed = payload
         if not isinstance(data, bytes):
             data = ahead.take(item) or data
-        following = pending[pos + 1][1] if pos + 1 < len(pending) else None
+        following = partial(ahead.read, *pending[pos + 1]) if pos + 1 < len(pending) else None
         try:
-            status = _send(assoc, target, item, context_id, data, n % 65535 + 1,
-                           partial(ahead.read, following))
+            status = _send(assoc, target, item, context_id, data, _message_id(n), following)
         except ul.Lost as exc:
             lost = _lost_diagnosis(exc, target)
             yield "file", (item, None, lost, decompressed)
@@ -143,17 +142,26 @@ def streamable(item) -> bool:
     return item.path is not None and not item.raw and item.transfer_syntax != DEFLATED
 
 
+def _message_id(n: int) -> int:
+    """The Message ID of the ``n``-th item of a batch (1-65535, then round again)."""
+    return n % 65535 + 1
+
+
+def _command(item, msg_id: int) -> bytes:
+    return ul.encode_command({0x0002: item.sop_class, 0x0100: C_STORE_RQ, 0x0110: msg_id,
+                              0x0700: 0, 0x0800: 0, 0x1000: item.sop_instance})
+
+
 def _send(assoc, target, item, context_id: int, data, msg_id: int, meanwhile=None) -> int:
     """Send one C-STORE-RQ and wait for its response; ``meanwhile()`` runs between the two
-    (the peer is writing the instance: the next file is read then, off the critical path)."""
-    command = ul.encode_command({0x0002: item.sop_class, 0x0100: C_STORE_RQ, 0x0110: msg_id,
-                                 0x0700: 0, 0x0800: 0, 0x1000: item.sop_instance})
+    (the peer is writing the instance: the next file is read and framed then, off the
+    critical path)."""
     if isinstance(data, bytes):
-        assoc.send(context_id, command, data)
+        assoc.send(context_id, _command(item, msg_id), data)
     elif isinstance(data, _Loaded):
-        _send_loaded(assoc, context_id, command, data, item)
+        _send_loaded(assoc, context_id, msg_id, data, item)
     else:
-        _send_file(assoc, context_id, command, data, item)
+        _send_file(assoc, context_id, _command(item, msg_id), data, item)
     if meanwhile is not None:
         meanwhile()
     while True:
@@ -167,29 +175,31 @@ class _Unreadable(Exception):
 
 
 class _Loaded:
-    """A whole file read ahead into the association's first block: its bytes (valid until the
-    block is read into again), where its dataset starts (None: an unusual file meta layout),
-    or why it could not be read."""
+    """A whole file read ahead: its C-STORE-RQ framed for the wire (``message``, with the
+    presentation context and Message ID it was framed for), None when its file meta layout
+    is unusual (it is encoded again in its turn), or why it could not be read."""
 
-    __slots__ = ("item", "head", "start", "error")
+    __slots__ = ("item", "message", "framed_for", "error")
 
-    def __init__(self, item, head=None, start: int | None = None,
+    def __init__(self, item, message: bytes | None = None, framed_for: tuple = (),
                  error: OSError | None = None) -> None:
-        self.item, self.head, self.start, self.error = item, head, start, error
+        self.item, self.message, self.framed_for, self.error = item, message, framed_for, error
 
 
 class _ReadAhead:
-    """The next file, read while the peer stores the current one: a file smaller than one
-    send block that goes to the wire as it lies on disk. Its send block is free by then
-    (``assoc.send`` returns once the socket took every byte)."""
+    """The next file, read and framed while the peer stores the current one: a file smaller
+    than one send block that goes to the wire as it lies on disk. Its send block is free by
+    then (``assoc.send`` returns once the socket took every byte); the framed message is a
+    copy, so the block is free again for the file after it."""
 
     def __init__(self, assoc, accepted: dict) -> None:
         self.assoc, self.accepted, self.loaded = assoc, accepted, None
 
-    def read(self, item) -> None:
+    def read(self, n: int, item) -> None:
+        """Read and frame ``item``, the ``n``-th of its batch, when it can go from memory."""
         self.loaded = None
-        if item is None or not streamable(item) or item.size >= self.assoc._block_size() \
-                or self.accepted.get((item.sop_class, item.transfer_syntax)) is None:
+        context_id = self.accepted.get((item.sop_class, item.transfer_syntax))
+        if context_id is None or not streamable(item) or item.size >= self.assoc._block_size():
             return
         try:
             with open(item.path, "rb") as fp:
@@ -202,21 +212,26 @@ class _ReadAhead:
         try:
             start = fastpath.dataset_start(head)
         except fastpath.ScanError:
-            start = None
-        self.loaded = _Loaded(item, head, start)
+            self.loaded = _Loaded(item)
+            return
+        msg_id = _message_id(n)
+        message = self.assoc.framed(context_id, _command(item, msg_id), head[start:])
+        self.loaded = _Loaded(item, message, (context_id, msg_id))
 
     def take(self, item) -> _Loaded | None:
         loaded, self.loaded = self.loaded, None
         return loaded if loaded is not None and loaded.item is item else None
 
 
-def _send_loaded(assoc, context_id: int, command: bytes, loaded: _Loaded, item) -> None:
+def _send_loaded(assoc, context_id: int, msg_id: int, loaded: _Loaded, item) -> None:
     if loaded.error is not None:  # gone or unreadable since it was listed
         raise _Unreadable(str(loaded.error)) from loaded.error
-    if loaded.start is None:
-        _send_encoded(assoc, context_id, command, item.path, item)
-        return
-    assoc.send(context_id, command, loaded.head[loaded.start:])
+    if loaded.message is None:
+        _send_encoded(assoc, context_id, _command(item, msg_id), item.path, item)
+    elif loaded.framed_for == (context_id, msg_id):
+        assoc.send_framed(loaded.message)
+    else:  # framed for another turn (never on the one path that reads ahead): read again
+        _send_file(assoc, context_id, _command(item, msg_id), item.path, item)
 
 
 def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
