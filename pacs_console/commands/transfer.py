@@ -11,6 +11,7 @@ from pacs_console.commands.dimse_common import (
     diagnosis_lines,
     dimse_parser,
     opened_target,
+    prepare_evidence,
     report_run,
     save_evidence,
     say,
@@ -230,7 +231,10 @@ def run_store(args) -> int:
                 return f"  [{p.images_done}/{p.images_total}] {state} {p.path}"
             return ""
 
-        result = _drive(args, store(target, sources, parallel=args.parallel), line)
+        # What the evidence save needs is imported (and the database opened) while the node
+        # stores the first instance, not after the last answer.
+        result = _drive(args, store(target, sources, parallel=args.parallel,
+                                    sent=lambda: prepare_evidence(args, ctx.paths.database)), line)
         for skipped in result.skipped:
             say(args, f"  skipped {skipped['path']}: {skipped['reason']}")
         return _finish(args, ctx, node, "store", result)

@@ -215,32 +215,35 @@ def plan_batches(items: list[StoreItem]
 
 class _Worker(threading.Thread):
     def __init__(self, target: Target, batches, out: queue.SimpleQueue,
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, sent=None) -> None:
         super().__init__(daemon=True, name="c-store")
         self.target, self.batches, self.out, self.stop = target, batches, out, stop
+        self.sent = sent
 
     def run(self) -> None:
         try:
-            for contexts, items in self.batches:
+            for n, (contexts, items) in enumerate(self.batches):
                 if self.stop.is_set():
                     break
-                send_items(self.target, contexts, items, self.out, self.stop)
+                send_items(self.target, contexts, items, self.out, self.stop,
+                           self.sent if n == 0 else None)
         finally:
             self.out.put(("done", None))
 
 
-def _inline(target: Target, batches, stop: threading.Event):
+def _inline(target: Target, batches, stop: threading.Event, sent=None):
     """One association's events, sent from this thread: no worker, no hand-off per image."""
-    for contexts, items in batches:
+    for n, (contexts, items) in enumerate(batches):
         if stop.is_set():
             break
-        yield from send_events(target, contexts, items, stop)
+        yield from send_events(target, contexts, items, stop, sent if n == 0 else None)
 
 
-def _threaded(target: Target, shares, stop: threading.Event):
+def _threaded(target: Target, shares, stop: threading.Event, sent=None):
     """Parallel associations, one worker thread each; their events as they come."""
     out: queue.SimpleQueue = queue.SimpleQueue()
-    workers = [_Worker(target, plan_batches(share), out, stop) for share in shares]
+    workers = [_Worker(target, plan_batches(share), out, stop, sent if n == 0 else None)
+               for n, share in enumerate(shares)]
     for worker in workers:
         worker.start()
     running = len(workers)
@@ -258,9 +261,11 @@ def _threaded(target: Target, shares, stop: threading.Event):
             worker.join(timeout=target.timeouts.dimse + target.timeouts.acse)
 
 
-def store(target: Target, paths_or_datasets, *, parallel: int = 1
+def store(target: Target, paths_or_datasets, *, parallel: int = 1, sent=None
           ) -> Generator[StoreProgress, None, StoreResult]:
-    """Send everything, yielding progress per instance; returns a StoreResult."""
+    """Send everything, yielding progress per instance; returns a StoreResult. ``sent()``,
+    when given, runs once while the node stores the first instance: work the caller needs
+    later (the evidence save) fills a wait instead of following the last answer."""
     start = time.perf_counter()
     items, skipped = collect(paths_or_datasets)
     result = StoreResult(skipped=skipped, target=target, parameters={
@@ -277,8 +282,8 @@ def store(target: Target, paths_or_datasets, *, parallel: int = 1
     workers_n = max(1, min(parallel, len(items)))
     shares = [items[i::workers_n] for i in range(workers_n)]
     stop = threading.Event()
-    events = (_inline(target, plan_batches(items), stop) if workers_n == 1
-              else _threaded(target, shares, stop))
+    events = (_inline(target, plan_batches(items), stop, sent) if workers_n == 1
+              else _threaded(target, shares, stop, sent))
     done, finished = 0, False
     try:
         for kind, payload in events:

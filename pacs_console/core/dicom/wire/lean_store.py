@@ -21,11 +21,12 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 MAX_LOSSES_IN_A_ROW = 3
 
 
-def batch_events(target, proposals: list[tuple[str, list[str]]], items, stop: threading.Event
-                 ) -> Generator[tuple, None, bool]:
+def batch_events(target, proposals: list[tuple[str, list[str]]], items, stop: threading.Event,
+                 sent=None) -> Generator[tuple, None, bool]:
     """Send ``items`` on lean associations proposing (SOP class, transfer syntaxes), yielding
     ``("association", report)`` once and ``("file", ...)`` per item; returns False (nothing
-    sent) when pynetdicom should. Closed early, it aborts the association it is on."""
+    sent) when pynetdicom should. Closed early, it aborts the association it is on.
+    ``sent()``, when given, runs once while the node stores the first instance."""
     timing: dict = {}
     try:
         assoc = ul.open_lean(target, proposals, timing)
@@ -35,11 +36,16 @@ def batch_events(target, proposals: list[tuple[str, list[str]]], items, stop: th
         for item in items:
             yield "file", (item, None, exc.diagnosis, False)
         return True
+    first = _FirstWait(assoc, timing, sent)
     try:
-        yield "association", assoc.report(timing)
         losses, pending = 0, list(enumerate(items))
+        if not pending:
+            yield first.event()
         while pending:
-            lost, pending = yield from _send_on(assoc, target, pending, stop)
+            sending = _send_on(assoc, target, pending, stop, None if first is None else first.run)
+            if first is not None:  # the first association's report comes before its files
+                sending, first = first.announce(sending), None
+            lost, pending = yield from sending
             if lost is None:
                 break
             assoc.abort()
@@ -63,14 +69,46 @@ def batch_events(target, proposals: list[tuple[str, list[str]]], items, stop: th
             assoc.abort()
 
 
+class _FirstWait:
+    """What a batch does once, while the node stores its first instance rather than before
+    that is sent: the association's report (and the module it loads) and the caller's
+    ``sent()``. The report is still yielded before any file's event."""
+
+    def __init__(self, assoc, timing: dict, sent) -> None:
+        self.assoc, self.timing, self.sent, self.report = assoc, timing, sent, None
+
+    def run(self) -> None:
+        if self.report is None:
+            self.report = self.assoc.report(self.timing)
+            if self.sent is not None:
+                self.sent()
+
+    def event(self) -> tuple[str, dict]:
+        self.run()  # at the latest now (nothing was sent before the first file's event)
+        return "association", self.report
+
+    def announce(self, events):
+        """``events`` with ``("association", report)`` before the first of them (at their
+        end when there is none)."""
+        try:
+            event = next(events)
+        except StopIteration as done:
+            yield self.event()
+            return done.value
+        yield self.event()
+        yield event
+        return (yield from events)
+
+
 def _give_up(pending, diagnosis: Diagnosis):
     for _, item in pending:
         yield "file", (item, None, diagnosis, False)
     return True
 
 
-def _send_on(assoc, target, pending, stop: threading.Event):
-    """Send ``pending`` (index, item) pairs on one association until done or lost.
+def _send_on(assoc, target, pending, stop: threading.Event, waiting=None):
+    """Send ``pending`` (index, item) pairs on one association until done or lost;
+    ``waiting()`` runs once the first of them is out (and the next read ahead).
 
     Returns (None, []) when done, else ((diagnosis, lost-before-any-success?), the rest)."""
     accepted = {(cx.abstract_syntax, cx.transfer_syntax): cx.context_id for cx in assoc.accepted}
@@ -90,9 +128,11 @@ def _send_on(assoc, target, pending, stop: threading.Event):
         context_id, data, decompressed = payload
         if not isinstance(data, bytes):
             data = ahead.take(item) or data
-        following = partial(ahead.read, *pending[pos + 1]) if pos + 1 < len(pending) else None
+        meanwhile = partial(ahead.read, *pending[pos + 1]) if pos + 1 < len(pending) else None
+        if waiting is not None:
+            meanwhile = partial(_in_turn, meanwhile, waiting)
         try:
-            status = _send(assoc, target, item, context_id, data, _message_id(n), following)
+            status = _send(assoc, target, item, context_id, data, _message_id(n), meanwhile)
         except ul.Lost as exc:
             lost = _lost_diagnosis(exc, target)
             yield "file", (item, None, lost, decompressed)
@@ -100,9 +140,15 @@ def _send_on(assoc, target, pending, stop: threading.Event):
         except _Unreadable as exc:  # nothing of it was sent: the association goes on
             yield "file", (item, None, file_error(item, exc.__cause__ or exc), decompressed)
             continue
-        first = False
+        first, waiting = False, None
         yield "file", (item, status, None, decompressed)
     return None, []
+
+
+def _in_turn(*calls) -> None:
+    for call in calls:
+        if call is not None:
+            call()
 
 
 def _payload(item, accepted: dict):

@@ -23,23 +23,24 @@ UNCOMPRESSED = lean_store.UNCOMPRESSED
 
 
 def send_events(target: Target, contexts: list[tuple[str, list[str]]], items,
-                stop: threading.Event) -> Generator[tuple, None, None]:
+                stop: threading.Event, sent=None) -> Generator[tuple, None, None]:
     """Send ``items`` (``ops.store.StoreItem``) proposing ``contexts`` (SOP class, transfer
     syntaxes), yielding every item's report (and the association's once), whatever happens.
-    Closed early, it ends the association it is on."""
-    if (yield from lean_store.batch_events(target, contexts, items, stop)):
+    Closed early, it ends the association it is on. ``sent()``, when given, runs once while
+    the node stores the first instance (through pynetdicom: before it is sent)."""
+    if (yield from lean_store.batch_events(target, contexts, items, stop, sent)):
         return
-    yield from _send_pynetdicom(target, contexts, items, stop)
+    yield from _send_pynetdicom(target, contexts, items, stop, sent)
 
 
 def send_items(target: Target, contexts: list[tuple[str, list[str]]], items,
-               out: queue.Queue, stop: threading.Event) -> None:
+               out: queue.Queue, stop: threading.Event, sent=None) -> None:
     """``send_events`` onto ``out`` (a worker thread's queue)."""
-    for event in send_events(target, contexts, items, stop):
+    for event in send_events(target, contexts, items, stop, sent):
         out.put(event)
 
 
-def _send_pynetdicom(target: Target, contexts, items, stop: threading.Event):
+def _send_pynetdicom(target: Target, contexts, items, stop: threading.Event, sent=None):
     from pynetdicom import _config, build_context
 
     from pacs_console.core.dicom.wire import association as assoc_mod
@@ -61,6 +62,8 @@ def _send_pynetdicom(target: Target, contexts, items, stop: threading.Event):
             if first:
                 yield "association", assoc_mod.association_report(assoc, timing)
                 first = False
+                if sent is not None:
+                    sent()
             sent_before, pending = yield from _send_all(assoc, target, pending, stop)
         finally:
             assoc_mod.release(assoc)
