@@ -121,9 +121,10 @@ def test_a_rejection_is_diagnosed_once_and_a_closed_port_falls_back():
 
 
 class _FussySCP:
-    """A 4 KB-PDU storage SCP that refuses one image and aborts on another."""
+    """A 4 KB-PDU storage SCP that refuses one image and aborts on another; with
+    ``hold_first``, it answers the first image only once that event is set (or 5 s passed)."""
 
-    def __init__(self, refuse: int = -1, abort_on: int = -1) -> None:
+    def __init__(self, refuse: int = -1, abort_on: int = -1, hold_first=None) -> None:
         import threading
 
         from pynetdicom import evt
@@ -134,6 +135,7 @@ class _FussySCP:
         self.received: list = []
         self.lock = threading.Lock()
         self.refuse, self.abort_on = refuse, abort_on
+        self.hold_first, self.held_until_set = hold_first, None
         ae = make_ae("FUSSY", QUICK, maximum_pdu=4096)
         ae.add_supported_context(CTImageStorage, [EXPLICIT, IMPLICIT])
         self.server = ae.serve(("127.0.0.1", 0), [(evt.EVT_C_STORE, self.on_store)])
@@ -149,6 +151,8 @@ class _FussySCP:
         with self.lock:
             n = len(self.received)
             self.received.append(event.dataset)
+        if n == 0 and self.hold_first is not None:
+            self.held_until_set = self.hold_first.wait(5)
         if n == self.abort_on:
             event.assoc.abort()
             return 0
@@ -189,6 +193,41 @@ def test_lean_store_peer_abort_fails_that_file_and_reconnects_for_the_rest(tmp_p
     assert result.diagnosis.code == "association-aborted"
     assert [f["status"] for f in result.files] == [0, None, 0, 0, 0]
     assert len(peer.received) == 5 and result.outcome == "warning"
+
+
+def test_sent_runs_once_while_the_node_holds_the_first_image_and_the_report_comes_first(
+        tmp_path):
+    """``sent()`` (the command line prepares its evidence save there) runs while the node
+    stores the first image, which it answers only once ``sent()`` has run; once only, though
+    the association is lost and made again, or the first file is gone before its turn. The
+    association's report is still the first event."""
+    import threading
+
+    from pacs_console.core.dicom.ops.store import collect, plan_batches
+    from pacs_console.core.dicom.wire.store import send_events
+
+    _ct_folder(tmp_path, 4)
+    ran, calls = threading.Event(), []
+
+    def sent() -> None:
+        calls.append(len(calls))
+        ran.set()
+
+    items, _ = collect(tmp_path)
+    [(contexts, batch)] = plan_batches(items)
+    with _FussySCP(abort_on=2, hold_first=ran) as peer:
+        events = list(send_events(peer.target, contexts, batch, threading.Event(), sent))
+    assert peer.held_until_set is True and calls == [0]
+    assert [kind for kind, _ in events] == ["association"] + ["file"] * 4
+    assert events[0][1]["peer"]["max_pdu"] == 4096
+    assert [status for _, (_, status, _, _) in events[1:]] == [0, 0, None, 0]
+
+    batch[0].path.unlink()  # gone before its turn: nothing sent, the report still first
+    calls.clear()
+    with _FussySCP() as peer:
+        events = list(send_events(peer.target, contexts, batch, threading.Event(), sent))
+    assert calls == [0] and [kind for kind, _ in events] == ["association"] + ["file"] * 4
+    assert [status for _, (_, status, _, _) in events[1:]] == [None, 0, 0, 0]
 
 
 def test_a_file_larger_than_one_send_block_streams_whole_and_in_order(tmp_path):
