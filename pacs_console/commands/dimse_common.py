@@ -86,12 +86,33 @@ class UsageProblem(Exception):
 
 
 @contextmanager
-def opened_target(args):
+def opened_target(args, *, request_first: bool = False):
     """(ctx, target, node) for a DICOM subcommand: the context opened (and closed after) and the
-    node to reach, from the address book and/or the command line."""
+    node to reach, from the address book and/or the command line. ``request_first``, for a
+    command that calls ``request_out`` once its request is out (and before anything that logs,
+    such as pynetdicom): a node given on the command line is reached with only the settings
+    read, the log and the rest of the context come up in ``request_out``, while the node works
+    (``starting.StartingContext``); the address book needs the database, opened first."""
+    if request_first and not args.node:
+        from pacs_console.commands.starting import starting_context
+
+        with starting_context(args, (UsageProblem, KeyboardInterrupt)) as ctx:
+            target, node = build_target(args, ctx)
+            yield ctx, target, node
+        return
     with opened_context(args) as ctx:
         target, node = build_target(args, ctx)
         yield ctx, target, node
+
+
+def request_out(args, ctx) -> None:
+    """Once a command's request is out (``opened_target(request_first=True)``): the rest of its
+    start, then the evidence prepared (``prepare_evidence``), while the node works on it."""
+    from pacs_console.commands.starting import StartingContext
+
+    if isinstance(ctx, StartingContext):
+        ctx.start()
+    prepare_evidence(args, ctx.paths.database)
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from pacs_console.commands.dimse_common import (
     dimse_parser,
     emit_run,
     opened_target,
-    prepare_evidence,
+    request_out,
     save_evidence,
     say,
     say_diagnosis,
@@ -60,14 +60,14 @@ def run(args) -> int:
     keys = {name: getattr(args, name) for name, _ in CONVENIENCE if getattr(args, name) is not None}
     extra = parse_keys(args.key)
     level = "WORKLIST" if args.model == "worklist" else args.level
-    with opened_target(args) as (ctx, target, node):
+    with opened_target(args, request_first=True) as (ctx, target, node):
         from pacs_console.core.dicom.identifiers import MATCH_COLUMNS
 
         columns = MATCH_COLUMNS[level]
         matches: list[dict[str, str]] = []
         # What the end needs is imported while the node answers (after the query is out).
         search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit,
-                      sent=lambda: prepare_evidence(args, ctx.paths.database))
+                      sent=lambda: request_out(args, ctx))
         if not args.json:
             say(args, "  ".join(columns))
         try:

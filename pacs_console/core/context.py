@@ -85,8 +85,15 @@ class Context:
         except SettingsError as exc:
             # Keep the file for the engineer to inspect; run on defaults rather than not at all.
             problem = str(exc)
-            log.error("Settings unusable, running on defaults: %s", exc)
             settings = Settings()
+        return cls.loaded(paths, settings, problem)
+
+    @classmethod
+    def loaded(cls, paths: AppPaths, settings: Settings, problem: str = "") -> Context:
+        """The context for settings read already; ``problem``: why they are the defaults (the
+        file was unusable), logged here (a command line reads them before its log is up)."""
+        if problem:
+            log.error("Settings unusable, running on defaults: %s", problem)
         return cls(paths, settings, settings_problem=problem)
 
     def save_settings(self, settings: Settings) -> None:

@@ -120,8 +120,8 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
     does not index, e.g. Orthanc's SOP Class UID, makes it read every file). ``charset``:
     each row also gives the Specific Character Set its answer declared ("SpecificCharacterSet",
     "" for none); either way the result counts them (``charsets_declared``). ``sent()``:
-    called once the query is out, before its first answer is read (not at all when no
-    association was had)."""
+    called once the query is out, before its first answer is read, else before pynetdicom asks
+    again (``wire.find.find_rows``)."""
     sop_class = FIND_MODELS[model]
     result = FindResult(target=target, parameters={"level": level.upper(), "model": model,
                                                    "keys": dict(keys or {}),

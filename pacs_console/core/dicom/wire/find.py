@@ -23,11 +23,15 @@ def find_rows(target: Target, sop_class: str, identifier: dict, result, limit: i
     """Yield each match of ``identifier`` (an ``identifiers.identifier_tree``) as a flat row;
     ``result`` (``ops.query.FindResult``) records the association, matches, the final status
     or a diagnosis. Closing early cancels (C-CANCEL). Raises ``ConsoleError`` when no
-    association can be had. ``sent()``: called once the request is out (at most once)."""
+    association can be had. ``sent()``: called once the request is out, else before pynetdicom
+    asks again (at most once): the caller's own start-up work (its log, which pynetdicom writes
+    to) may wait there, while the node works on the request."""
     if sent is not None:
         sent = _once(sent)
     if (yield from find_lean(target, sop_class, identifier, result, limit, sent)):
         return
+    if sent is not None:
+        sent()
     yield from _find_pynetdicom(target, sop_class, identifier, result, limit, sent)
 
 

@@ -1,0 +1,94 @@
+"""`find` puts its query on the wire first: the log and the console's context come up while the
+node works on it (``commands/starting.py``), and the run is the same as ever: what it prints,
+what it logs (an unusable or old settings file included), what it saves and its exit code.
+
+No timing here (speed lives in tests/bench): the child records which modules were loaded at
+the moment its C-FIND request went out.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+from tests.dicom_samples import ct_series, to_bytes
+
+# The console's own main(), with socket.sendall watched: at the first P-DATA-TF (the C-FIND
+# request; the A-ASSOCIATE-RQ is PDU type 1) the loaded modules of interest are noted.
+_WATCHED = ("logging", "pacs_console.logs", "pacs_console.core.context", "queue")
+_RUN = ("import json, socket, sys\n"
+        "send, seen = socket.socket.sendall, {}\n"
+        "def sendall(sock, data, *rest):\n"
+        "    if bytes(data[:1]) == b'\\x04' and 'at_request' not in seen:\n"
+        f"        seen['at_request'] = sorted(n for n in {_WATCHED!r} if n in sys.modules)\n"
+        "    return send(sock, data, *rest)\n"
+        "socket.socket.sendall = sendall\n"
+        "from pacs_console.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        f"seen['at_end'] = sorted(n for n in {_WATCHED!r} if n in sys.modules)\n"
+        "sys.stdout.flush()\n"
+        "print('SEEN ' + json.dumps(seen), file=sys.stderr)\n"
+        "sys.exit(code)\n")
+
+
+def _find(data_dir, orthanc, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = subprocess.run([sys.executable, "-c", _RUN, "--data-dir", str(data_dir), "find",
+                           "--name", "*", *extra, "-aec", "ORTHANC", orthanc.host,
+                           str(orthanc.dicom_port)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    line = next((x for x in proc.stderr.splitlines() if x.startswith("SEEN ")), "SEEN {}")
+    return proc, json.loads(line[len("SEEN "):])
+
+
+def _log(data_dir) -> str:
+    return (data_dir / "logs" / "pacs-console.log").read_text(encoding="utf-8")
+
+
+def _saved_runs(data_dir) -> list:
+    from pacs_console.core.db.engine import Database
+    from pacs_console.core.db.testruns import list_test_runs
+
+    db = Database(data_dir / "data" / "pacs-console.sqlite3")
+    try:
+        return list_test_runs(db)
+    finally:
+        db.close()
+
+
+def test_the_query_goes_out_before_the_log_and_an_unusable_settings_file_is_still_logged(
+        orthanc, data_dir):
+    for ds in ct_series(1, patient_id="WF-1"):
+        orthanc.upload(to_bytes(ds))
+    (data_dir / "config").mkdir()
+    (data_dir / "config" / "settings.json").write_text("{not json")
+    for _ in range(2):  # the first run creates the database (ORM), the second saves light
+        proc, seen = _find(data_dir, orthanc)
+        assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+        assert "WF-1" in proc.stdout and "C-FIND: 1 matches" in proc.stdout
+        assert seen["at_request"] == []  # nothing of the log or the context before the query ...
+        assert set(seen["at_end"]) == set(_WATCHED)  # ... all of it while the node answered
+    assert _log(data_dir).count("Settings unusable, running on defaults") == 2
+    runs = _saved_runs(data_dir)
+    assert [(r.kind, r.outcome) for r in runs] == [("find", "ok"), ("find", "ok")]
+    assert runs[0].metrics["count"] == 1 and runs[0].parameters == runs[1].parameters
+
+
+def test_an_old_settings_file_is_upgraded_and_logged_before_the_query(orthanc, data_dir):
+    for ds in ct_series(1, patient_id="WF-2"):
+        orthanc.upload(to_bytes(ds))
+    config = data_dir / "config"
+    config.mkdir()
+    (config / "settings.json").write_text(json.dumps({"schema_version": 1, "timeout": 7}))
+    proc, seen = _find(data_dir, orthanc, "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["count"] == 1
+    # The upgrade is logged, so the log comes up first in this run (once per installation).
+    assert "logging" in seen["at_request"]
+    assert "Settings upgraded from schema 1 to 2" in _log(data_dir)
+    upgraded = json.loads((config / "settings.json").read_text())
+    assert upgraded["schema_version"] == 2 and upgraded["acse_timeout"] == 7.0
+    assert (config / "settings.v1.bak").exists()
+    # The query ran on the upgraded settings.
+    assert _saved_runs(data_dir)[0].parameters["target"]["timeouts"]["acse"] == 7.0
