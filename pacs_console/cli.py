@@ -7,6 +7,7 @@ import gc
 import os
 import signal
 import sys
+import types
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -96,9 +97,37 @@ def _command_word(parser: argparse.ArgumentParser, argv: list[str]) -> str | Non
 CLI_GC_THRESHOLD = 50_000
 
 
+class _InspectOnFirstUse(types.ModuleType):
+    """What ``dataclasses`` knows as ``inspect`` until it first asks it for something."""
+
+    def __getattr__(self, name: str):
+        from importlib import import_module
+
+        inspect = import_module("inspect")
+        sys.modules["dataclasses"].inspect = inspect
+        return getattr(inspect, name)
+
+
+def _dataclasses_without_inspect() -> None:
+    """Import dataclasses without loading inspect (with ast, dis and tokenize: ~5 ms of every
+    start, before a command's request can go out). dataclasses (3.11-3.13) asks inspect only
+    for the signature it writes into a class that has no docstring, and every dataclass a
+    command loads has one (tests/test_cli_startup.py): it gets a stand-in that loads inspect
+    the first time anything is asked of it. Any other importer gets inspect itself."""
+    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+        return
+    stand_in = sys.modules["inspect"] = _InspectOnFirstUse("inspect")
+    try:
+        import dataclasses  # noqa: F401 - imported here, with the stand-in
+    finally:
+        if sys.modules.get("inspect") is stand_in:
+            del sys.modules["inspect"]
+
+
 def main(argv: list[str] | None = None) -> int:
     default_gc = gc.get_threshold()
     gc.set_threshold(CLI_GC_THRESHOLD, *default_gc[1:])
+    _dataclasses_without_inspect()
     try:
         return _run(argv, default_gc)
     finally:

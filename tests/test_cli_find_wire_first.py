@@ -92,3 +92,32 @@ def test_an_old_settings_file_is_upgraded_and_logged_before_the_query(orthanc, d
     assert (config / "settings.v1.bak").exists()
     # The query ran on the upgraded settings.
     assert _saved_runs(data_dir)[0].parameters["target"]["timeouts"]["acse"] == 7.0
+
+
+_LATE_DATACLASS = (
+    "import dataclasses, sys\n"
+    "@dataclasses.dataclass\n"
+    "class Late:\n"
+    "    a: int\n"
+    "print(Late.__doc__, dataclasses.inspect is sys.modules['inspect'])\n")
+
+
+def test_a_find_never_loads_inspect_and_dataclasses_still_get_their_signatures(
+        orthanc, data_dir):
+    """dataclasses imports inspect (~5 ms) only for the signature of a class without a
+    docstring: the command line gives it a stand-in that loads inspect when first asked."""
+    for ds in ct_series(1, patient_id="WF-3"):
+        orthanc.upload(to_bytes(ds))
+    code = ("import sys\n"
+            "from pacs_console.cli import main\n"
+            "code = main(sys.argv[1:])\n"
+            "print('INSPECT', 'inspect' in sys.modules)\n" + _LATE_DATACLASS)
+    for _ in range(2):  # the second run saves its evidence through the light path
+        proc = subprocess.run([sys.executable, "-c", code, "--data-dir", str(data_dir), "find",
+                               "--name", "*", "-aec", "ORTHANC", orthanc.host,
+                               str(orthanc.dicom_port)],
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "C-FIND: 1 matches" in proc.stdout
+    assert "INSPECT False" in proc.stdout  # the whole run: the query, its output, its evidence
+    assert proc.stdout.endswith("Late(a: int) True\n")  # ... and inspect when asked for
