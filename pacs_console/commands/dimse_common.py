@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from contextlib import contextmanager
 
@@ -249,6 +248,8 @@ def emit_run(command: str, ok: bool, run_id: int | None, code: int, **fields: An
 
 
 def emit_json(data: Any) -> None:
+    import json  # only to print (a find's query goes out first: ~1 ms of a start)
+
     from pacs_console.core.dicom.ops.results import json_safe
 
     json.dump(json_safe(data), sys.stdout, indent=2, ensure_ascii=False)
@@ -303,6 +304,8 @@ def with_context(handler):
             return handler(args, ctx)
         except ConsoleError as exc:
             if getattr(args, "json", False):
+                import json
+
                 print(json.dumps({"ok": False, "error": exc.diagnosis.to_dict()}))
             else:
                 print(exc.diagnosis.text(), file=sys.stderr)

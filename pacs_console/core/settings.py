@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -178,6 +177,8 @@ def load_settings(path: Path, *, upgrade: bool = True) -> Settings | None:
     logged); this module imports logging only to log an upgrade (~5 ms of a start)."""
     if not path.exists():
         return Settings()
+    import json  # with a file to read (a command line on defaults has none: ~1 ms of a start)
+
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -213,6 +214,7 @@ def save_settings(path: Path, settings: Settings) -> None:
         raise SettingsError("; ".join(f"{k}: {v}" for k, v in problems.items()))
     data = {"schema_version": SCHEMA_VERSION, **to_dict(settings)}
     path.parent.mkdir(parents=True, exist_ok=True)
+    import json
     import tempfile  # only when saving (it imports shutil, random and more)
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
