@@ -33,13 +33,16 @@ _RUN = ("import json, socket, sys\n"
         "sys.exit(code)\n")
 
 
-def _find(data_dir, orthanc, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
-    proc = subprocess.run([sys.executable, "-c", _RUN, "--data-dir", str(data_dir), "find",
-                           "--name", "*", *extra, "-aec", "ORTHANC", orthanc.host,
-                           str(orthanc.dicom_port)],
+def _watched(data_dir, orthanc, *command: str) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = subprocess.run([sys.executable, "-c", _RUN, "--data-dir", str(data_dir), *command,
+                           "-aec", "ORTHANC", orthanc.host, str(orthanc.dicom_port)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     line = next((x for x in proc.stderr.splitlines() if x.startswith("SEEN ")), "SEEN {}")
     return proc, json.loads(line[len("SEEN "):])
+
+
+def _find(data_dir, orthanc, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+    return _watched(data_dir, orthanc, "find", "--name", "*", *extra)
 
 
 def _log(data_dir) -> str:
@@ -121,3 +124,49 @@ def test_a_find_never_loads_inspect_and_dataclasses_still_get_their_signatures(
         assert "C-FIND: 1 matches" in proc.stdout
     assert "INSPECT False" in proc.stdout  # the whole run: the query, its output, its evidence
     assert proc.stdout.endswith("Late(a: int) True\n")  # ... and inspect when asked for
+
+
+def test_what_the_lean_path_hands_to_pynetdicom_is_logged_as_ever(data_dir):
+    """A peer that accepts TCP and closes without a word is asked again through pynetdicom,
+    which writes to the log: the log is up before it (find and echo)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def close_each() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.close()
+
+    threading.Thread(target=close_each, daemon=True).start()
+    port = str(listener.getsockname()[1])
+    try:
+        for command in (["find", "--name", "*"], ["echo"]):
+            proc = subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir",
+                                   str(data_dir), "-v", *command, "--no-save", "-to", "2",
+                                   "-ta", "2", "127.0.0.1", port],
+                                  capture_output=True, text=True, timeout=120, cwd=ROOT)
+            assert proc.returncode == 7, proc.stdout + proc.stderr[-2000:]  # aborted
+            assert "closed the connection without answering" in proc.stdout
+            log = _log(data_dir)
+            assert "pynetdicom" in log and "Requesting Association" in log, log[-2000:]
+            (data_dir / "logs" / "pacs-console.log").unlink()
+    finally:
+        listener.close()
+
+
+def test_an_echo_that_worked_never_sets_up_the_log_or_the_context(orthanc, data_dir):
+    first, _ = _watched(data_dir, orthanc, "echo")  # creates the database (ORM, logged)
+    assert first.returncode == 0, first.stderr[-2000:]
+    for extra in ((), ("--no-save",)):  # saved through the light path, then not saved
+        proc, seen = _watched(data_dir, orthanc, "echo", *extra)
+        assert proc.returncode == 0 and proc.stdout.startswith("#1 OK ORTHANC@"), proc.stderr
+        assert seen["at_request"] == seen["at_end"] == []
+    runs = _saved_runs(data_dir)
+    assert [(r.kind, r.outcome) for r in runs] == [("echo", "ok"), ("echo", "ok")]

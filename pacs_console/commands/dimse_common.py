@@ -88,9 +88,9 @@ class UsageProblem(Exception):
 def opened_target(args, *, request_first: bool = False):
     """(ctx, target, node) for a DICOM subcommand: the context opened (and closed after) and the
     node to reach, from the address book and/or the command line. ``request_first``, for a
-    command that calls ``request_out`` once its request is out (and before anything that logs,
-    such as pynetdicom): a node given on the command line is reached with only the settings
-    read, the log and the rest of the context come up in ``request_out``, while the node works
+    command that calls ``request_out`` once its request is out, or ``started`` before anything
+    that logs (pynetdicom): a node given on the command line is reached with only the settings
+    read, the log and the rest of the context come up then, or when first used
     (``starting.StartingContext``); the address book needs the database, opened first."""
     if request_first and not args.node:
         from pacs_console.commands.starting import starting_context
@@ -107,11 +107,17 @@ def opened_target(args, *, request_first: bool = False):
 def request_out(args, ctx) -> None:
     """Once a command's request is out (``opened_target(request_first=True)``): the rest of its
     start, then the evidence prepared (``prepare_evidence``), while the node works on it."""
+    started(ctx)
+    prepare_evidence(args, ctx.paths.database)
+
+
+def started(ctx) -> None:
+    """The log set up and the context opened, if ``opened_target(request_first=True)`` left
+    them for later (``starting.StartingContext``)."""
     from pacs_console.commands.starting import StartingContext
 
     if isinstance(ctx, StartingContext):
         ctx.start()
-    prepare_evidence(args, ctx.paths.database)
 
 
 @contextmanager

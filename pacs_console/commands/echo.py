@@ -9,6 +9,7 @@ from pacs_console.commands.dimse_common import (
     report_run,
     say,
     say_diagnosis,
+    started,
 )
 
 
@@ -34,9 +35,11 @@ def _line(n: int, result) -> str:
 def run(args) -> int:
     from pacs_console.core.dicom.ops.echo import echo_series, echo_target
 
-    with opened_target(args) as (ctx, target, node):
+    # The log and the context come up only when needed: pynetdicom (TLS, a peer the lean path
+    # hands over), the database, a diagnosis's known fixes; a lean echo may never need them.
+    with opened_target(args, request_first=True) as (ctx, target, node):
         if args.count == 1:
-            result = echo_target(target)
+            result = echo_target(target, before_pynetdicom=lambda: started(ctx))
             code = _code(result.ok, result.diagnosis, False)
             if not args.json:
                 say(args, _line(1, result))
@@ -48,6 +51,7 @@ def run(args) -> int:
             # The result is on screen; the evidence (and the database) come after it.
             report_run(args, ctx, node, "echo", result, code, ok=result.ok, result=result)
             return code
+        started(ctx)  # a run of echoes: its start-up is not what it measures
         results = []
         series = echo_series(target, args.count or None, args.interval)
         try:

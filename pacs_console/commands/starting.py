@@ -1,10 +1,12 @@
 """A DICOM subcommand that puts its request on the wire first: its log and the console's context
-come up while the node works on the request, instead of before the connection.
+come up while the node works on the request, or when first needed, instead of before the
+connection.
 
-A 200-study C-FIND waits ~16-20 ms for Orthanc's first answer; the log (logging: ~5 ms of a
+A 200-study C-FIND waits ~14-20 ms for Orthanc's first answer; the log (logging: ~5 ms of a
 start) and the context (queue, threading: ~3 ms) the request does not need are made in that
-wait. Before the request only the folders and the settings are read: the calling AE title,
-the timeouts and the PDU size it carries.
+wait. An echo that worked may never need them (its evidence goes through the light path).
+Before the request only the folders and the settings are read: the calling AE title, the
+timeouts and the PDU size it carries.
 """
 
 from __future__ import annotations

@@ -86,9 +86,10 @@ def echo(host: str, port: int, called_ae: str, calling_ae: str = DEFAULT_AE_TITL
     return echo_target(Target(host, port, called_ae, calling_ae, timeouts or Timeouts()))
 
 
-def echo_target(target: Target) -> EchoResult:
-    """One C-ECHO to ``target`` (TLS included); never raises for network or peer failures."""
-    return echo_on(target, EchoResult(False, target))
+def echo_target(target: Target, before_pynetdicom=None) -> EchoResult:
+    """One C-ECHO to ``target`` (TLS included); never raises for network or peer failures.
+    ``before_pynetdicom``: see ``wire.echo.echo_on``."""
+    return echo_on(target, EchoResult(False, target), before_pynetdicom)
 
 
 SERIES_KEEP = 5000

@@ -20,11 +20,16 @@ IMPLICIT_VR_LE = "1.2.840.10008.1.2"
 C_ECHO_RQ, C_ECHO_RSP = 0x0030, 0x8030
 
 
-def echo_on(target: Target, result):
+def echo_on(target: Target, result, before_pynetdicom=None):
     """One C-ECHO to ``target``, filling ``result`` (``ops.echo.EchoResult``): status, times,
-    peer, association report or diagnosis. Never raises for network or peer failures."""
+    peer, association report or diagnosis. Never raises for network or peer failures.
+    ``before_pynetdicom()``: called before pynetdicom takes over (TLS, or what the lean path
+    handed back), for what the caller has left until then (its log, which pynetdicom writes
+    to)."""
     if target.tls is None and _lean_echo(target, result):
         return result
+    if before_pynetdicom is not None:
+        before_pynetdicom()
     return _full_echo(target, result)
 
 
