@@ -101,10 +101,14 @@ class _InspectOnFirstUse(types.ModuleType):
     """What ``dataclasses`` knows as ``inspect`` until it first asks it for something."""
 
     def __getattr__(self, name: str):
+        if sys.modules.get("inspect") is self:  # asked while dataclasses is still importing
+            del sys.modules["inspect"]
         from importlib import import_module
 
         inspect = import_module("inspect")
-        sys.modules["dataclasses"].inspect = inspect
+        dataclasses = sys.modules.get("dataclasses")
+        if getattr(dataclasses, "inspect", None) is self:
+            dataclasses.inspect = inspect
         return getattr(inspect, name)
 
 
