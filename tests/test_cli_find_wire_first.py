@@ -71,7 +71,7 @@ def test_the_query_goes_out_before_the_log_and_an_unusable_settings_file_is_stil
         assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
         assert "WF-1" in proc.stdout and "C-FIND: 1 matches" in proc.stdout
         assert seen["at_request"] == []  # nothing of the log or the context before the query ...
-        assert set(seen["at_end"]) == set(_WATCHED)  # ... all of it while the node answered
+        assert set(seen["at_end"]) == set(_WATCHED)  # ... but the settings' problem is logged
     assert _log(data_dir).count("Settings unusable, running on defaults") == 2
     runs = _saved_runs(data_dir)
     assert [(r.kind, r.outcome) for r in runs] == [("find", "ok"), ("find", "ok")]
@@ -161,12 +161,16 @@ def test_what_the_lean_path_hands_to_pynetdicom_is_logged_as_ever(data_dir):
         listener.close()
 
 
-def test_an_echo_that_worked_never_sets_up_the_log_or_the_context(orthanc, data_dir):
+def test_a_find_or_an_echo_that_worked_never_sets_up_the_log_or_the_context(orthanc, data_dir):
+    for ds in ct_series(1, patient_id="WF-4"):
+        orthanc.upload(to_bytes(ds))
     first, _ = _watched(data_dir, orthanc, "echo")  # creates the database (ORM, logged)
     assert first.returncode == 0, first.stderr[-2000:]
-    for extra in ((), ("--no-save",)):  # saved through the light path, then not saved
-        proc, seen = _watched(data_dir, orthanc, "echo", *extra)
-        assert proc.returncode == 0 and proc.stdout.startswith("#1 OK ORTHANC@"), proc.stderr
-        assert seen["at_request"] == seen["at_end"] == []
+    for command in (("echo",), ("find", "--name", "*")):
+        for extra in ((), ("--no-save",)):  # saved through the light path, then not saved
+            proc, seen = _watched(data_dir, orthanc, *command, *extra)
+            assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+            assert "#1 OK ORTHANC@" in proc.stdout or "C-FIND: 1 matches" in proc.stdout
+            assert seen["at_request"] == seen["at_end"] == []
     runs = _saved_runs(data_dir)
-    assert [(r.kind, r.outcome) for r in runs] == [("echo", "ok"), ("echo", "ok")]
+    assert [(r.kind, r.outcome) for r in runs] == [("find", "ok"), ("echo", "ok"), ("echo", "ok")]

@@ -88,10 +88,10 @@ class UsageProblem(Exception):
 def opened_target(args, *, request_first: bool = False):
     """(ctx, target, node) for a DICOM subcommand: the context opened (and closed after) and the
     node to reach, from the address book and/or the command line. ``request_first``, for a
-    command that calls ``request_out`` once its request is out, or ``started`` before anything
-    that logs (pynetdicom): a node given on the command line is reached with only the settings
-    read, the log and the rest of the context come up then, or when first used
-    (``starting.StartingContext``); the address book needs the database, opened first."""
+    command that calls ``started`` before anything that logs (pynetdicom): a node given on the
+    command line is reached with only the settings read; the log and the rest of the context
+    come up then, when first used, or not at all (``starting.StartingContext``). The address
+    book needs the database, opened first."""
     if request_first and not args.node:
         from pacs_console.commands.starting import starting_context
 
@@ -102,13 +102,6 @@ def opened_target(args, *, request_first: bool = False):
     with opened_context(args) as ctx:
         target, node = build_target(args, ctx)
         yield ctx, target, node
-
-
-def request_out(args, ctx) -> None:
-    """Once a command's request is out (``opened_target(request_first=True)``): the rest of its
-    start, then the evidence prepared (``prepare_evidence``), while the node works on it."""
-    started(ctx)
-    prepare_evidence(args, ctx.paths.database)
 
 
 def started(ctx) -> None:

@@ -11,10 +11,11 @@ from pacs_console.commands.dimse_common import (
     dimse_parser,
     emit_run,
     opened_target,
-    request_out,
+    prepare_evidence,
     save_evidence,
     say,
     say_diagnosis,
+    started,
 )
 
 CONVENIENCE = (("name", "patient name, wildcards * and ?"), ("patient_id", "patient ID"),
@@ -65,9 +66,11 @@ def run(args) -> int:
 
         columns = MATCH_COLUMNS[level]
         matches: list[dict[str, str]] = []
-        # What the end needs is imported while the node answers (after the query is out).
+        # What the end needs is imported while the node answers (after the query is out); the
+        # log and the context come up only when needed (opened_target's request_first).
         search = find(target, args.level, keys, model=args.model, extra=extra, limit=args.limit,
-                      sent=lambda: request_out(args, ctx))
+                      sent=lambda: prepare_evidence(args, ctx.paths.database),
+                      before_pynetdicom=lambda: started(ctx))
         if not args.json:
             say(args, "  ".join(columns))
         try:

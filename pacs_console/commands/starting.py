@@ -1,12 +1,11 @@
 """A DICOM subcommand that puts its request on the wire first: its log and the console's context
-come up while the node works on the request, or when first needed, instead of before the
-connection.
+come up only when needed (pynetdicom, the database, a diagnosis's known fixes), instead of
+before the connection.
 
-A 200-study C-FIND waits ~14-20 ms for Orthanc's first answer; the log (logging: ~5 ms of a
-start) and the context (queue, threading: ~3 ms) the request does not need are made in that
-wait. An echo that worked may never need them (its evidence goes through the light path).
-Before the request only the folders and the settings are read: the calling AE title, the
-timeouts and the PDU size it carries.
+The log (logging: ~5 ms of a start) and the context (queue, threading: ~3 ms) are no part of a
+C-FIND or a C-ECHO on the lean path, nor of its evidence saved through the light path: a query
+or an echo that worked never loads them. Before the request only the folders and the settings
+are read: the calling AE title, the timeouts and the PDU size it carries.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ class StartingContext:
     """A ``core.context.Context`` still starting: ``paths`` and ``settings`` now, the rest
     from ``start()`` (the log set up, the Context opened; once), which any other attribute
     runs first. A settings file of an older schema is upgraded (and logged) the ordinary way:
-    the log comes up at once then."""
+    the log comes up at once then; an unusable one is logged by the end of the run."""
 
     def __init__(self, args) -> None:
         from pacs_console.paths import app_paths
@@ -60,6 +59,8 @@ class StartingContext:
         return getattr(self.start(), name)
 
     def close(self) -> None:
+        if self._problem:  # an unusable settings file is logged on every run, as ever
+            self.start()
         if self._context is not None:
             self._context.close()
 

@@ -114,14 +114,15 @@ def no_match_hint(target: Target, broad: bool, association: dict | None) -> Diag
 
 def find(target: Target, level: str, keys: dict[str, str], *, model: str = "study",
          extra: dict | None = None, limit: int | None = None, returns: list[str] | None = None,
-         charset: bool = False, sent=None) -> Generator[dict[str, str], None, FindResult]:
+         charset: bool = False, sent=None, before_pynetdicom=None
+         ) -> Generator[dict[str, str], None, FindResult]:
     """Yield each match as it arrives; return a FindResult. Closing early sends C-CANCEL.
     ``returns``: only these return keys instead of the level's usual ones (a key the archive
     does not index, e.g. Orthanc's SOP Class UID, makes it read every file). ``charset``:
     each row also gives the Specific Character Set its answer declared ("SpecificCharacterSet",
     "" for none); either way the result counts them (``charsets_declared``). ``sent()``:
-    called once the query is out, before its first answer is read, else before pynetdicom asks
-    again (``wire.find.find_rows``)."""
+    called once the query is out, before its first answer is read (not at all when no
+    association was had); ``before_pynetdicom()``: see ``wire.find.find_rows``."""
     sop_class = FIND_MODELS[model]
     result = FindResult(target=target, parameters={"level": level.upper(), "model": model,
                                                    "keys": dict(keys or {}),
@@ -130,7 +131,8 @@ def find(target: Target, level: str, keys: dict[str, str], *, model: str = "stud
     start = time.perf_counter()
     try:
         identifier = identifier_tree(level, keys, model, extra, returns)
-        yield from find_rows(target, sop_class, identifier, result, limit, sent)
+        yield from find_rows(target, sop_class, identifier, result, limit, sent,
+                             before_pynetdicom)
     except ConsoleError as exc:
         result.diagnosis = exc.diagnosis
     finally:

@@ -19,19 +19,19 @@ from pacs_console.core.dicom.wire.target import Target
 
 
 def find_rows(target: Target, sop_class: str, identifier: dict, result, limit: int | None,
-              sent=None) -> Generator[dict[str, str], None, None]:
+              sent=None, before_pynetdicom=None) -> Generator[dict[str, str], None, None]:
     """Yield each match of ``identifier`` (an ``identifiers.identifier_tree``) as a flat row;
     ``result`` (``ops.query.FindResult``) records the association, matches, the final status
     or a diagnosis. Closing early cancels (C-CANCEL). Raises ``ConsoleError`` when no
-    association can be had. ``sent()``: called once the request is out, else before pynetdicom
-    asks again (at most once): the caller's own start-up work (its log, which pynetdicom writes
-    to) may wait there, while the node works on the request."""
+    association can be had. ``sent()``: called once the request is out (at most once).
+    ``before_pynetdicom()``: called before pynetdicom asks (again), for what the caller has
+    left until then (its log, which pynetdicom writes to)."""
     if sent is not None:
         sent = _once(sent)
     if (yield from find_lean(target, sop_class, identifier, result, limit, sent)):
         return
-    if sent is not None:
-        sent()
+    if before_pynetdicom is not None:
+        before_pynetdicom()
     yield from _find_pynetdicom(target, sop_class, identifier, result, limit, sent)
 
 
