@@ -14,6 +14,7 @@ import sys
 
 from tests.conftest import ROOT
 from tests.dicom_samples import ct_series, to_bytes
+from tests.loopback import LoopbackListener
 
 # The console's own main(), with socket.sendall watched: at the first P-DATA-TF (the C-FIND
 # request; the A-ASSOCIATE-RQ is PDU type 1) the loaded modules of interest are noted.
@@ -126,26 +127,16 @@ def test_a_find_never_loads_inspect_and_dataclasses_still_get_their_signatures(
     assert proc.stdout.endswith("Late(a: int) True\n")  # ... and inspect when asked for
 
 
+class _ClosesEach(LoopbackListener):
+    def handle(self, conn) -> None:
+        conn.close()
+
+
 def test_what_the_lean_path_hands_to_pynetdicom_is_logged_as_ever(data_dir):
     """A peer that accepts TCP and closes without a word is asked again through pynetdicom,
     which writes to the log: the log is up before it (find and echo)."""
-    import socket
-    import threading
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-
-    def close_each() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            conn.close()
-
-    threading.Thread(target=close_each, daemon=True).start()
-    port = str(listener.getsockname()[1])
+    listener = _ClosesEach()
+    port = str(listener.port)
     try:
         for command in (["find", "--name", "*"], ["echo"]):
             proc = subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir",

@@ -247,7 +247,7 @@ def emit_run(command: str, ok: bool, run_id: int | None, code: int, **fields: An
 
 
 def emit_json(data: Any) -> None:
-    import json  # only to print (a find's query goes out first: ~1 ms of a start)
+    import json  # only when printing JSON: a command line starts without it (~1 ms)
 
     from pacs_console.core.dicom.ops.results import json_safe
 

@@ -51,7 +51,7 @@ def run(args) -> int:
             # The result is on screen; the evidence (and the database) come after it.
             report_run(args, ctx, node, "echo", result, code, ok=result.ok, result=result)
             return code
-        started(ctx)  # a run of echoes: its start-up is not what it measures
+        started(ctx)  # a run of echoes: the log up before the first, as ever
         results = []
         series = echo_series(target, args.count or None, args.interval)
         try:
