@@ -50,7 +50,7 @@ def _dataset_bytes(ds) -> bytes:
 
 def _store(assoc, sop_class: str, sop_instance: str, data: bytes) -> dict:
     cx = assoc.context_for(sop_class)
-    command = ul.encode_command({0x0002: sop_class, 0x0100: 0x0001, 0x0110: 1, 0x0700: 0,
+    command = pdu.encode_command({0x0002: sop_class, 0x0100: 0x0001, 0x0110: 1, 0x0700: 0,
                                  0x0800: 0, 0x1000: sop_instance})
     assoc.send(cx.context_id, command, data)
     _, fields, _ = assoc.receive(5)
@@ -59,7 +59,7 @@ def _store(assoc, sop_class: str, sop_instance: str, data: bytes) -> dict:
 
 def _echo_on(assoc) -> int:
     cx = assoc.context_for(Verification)
-    assoc.send(cx.context_id, ul.encode_command({0x0002: Verification, 0x0100: 0x0030,
+    assoc.send(cx.context_id, pdu.encode_command({0x0002: Verification, 0x0100: 0x0030,
                                                  0x0110: 2, 0x0800: ul.NO_DATASET}))
     return int(assoc.receive(5)[1][0x0900])
 

@@ -10,7 +10,7 @@ from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformati
 
 from pacs_console.core.dicom.ops.echo import echo
 from pacs_console.core.dicom.servers.storage import StorageSCP
-from pacs_console.core.dicom.wire import ul
+from pacs_console.core.dicom.wire import pdu, ul
 from pacs_console.core.dicom.wire.params import Timeouts
 from pacs_console.core.dicom.wire.target import Target
 
@@ -56,7 +56,7 @@ def test_unknown_application_context_is_rejected(scp):
 
 def test_a_message_on_a_context_never_accepted_is_aborted(scp):
     assoc = ul.open_lean(_target(scp), [(CTImageStorage, [EXPLICIT])])
-    assoc.send(99, ul.encode_command({0x0100: 0x0030, 0x0110: 1, 0x0800: ul.NO_DATASET}))
+    assoc.send(99, pdu.encode_command({0x0100: 0x0030, 0x0110: 1, 0x0800: ul.NO_DATASET}))
     with pytest.raises(ul.Lost):
         assoc.receive(3)
     assoc.sock.close()

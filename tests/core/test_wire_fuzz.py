@@ -33,7 +33,7 @@ _AC = pdu.associate_ac(b"PACSCONSOLE".ljust(16), b"FUZZER".ljust(16),
                        [pdu.Context(1, transfer_syntaxes=[EXPLICIT]),
                         pdu.Context(3, transfer_syntaxes=[EXPLICIT])],
                        pdu.UserInfo(16384, "1.2.3", "FUZZ"))
-_ECHO = ul.encode_command({0x0002: Verification, 0x0100: 0x0030, 0x0110: 1,
+_ECHO = pdu.encode_command({0x0002: Verification, 0x0100: 0x0030, 0x0110: 1,
                            0x0800: ul.NO_DATASET})
 
 

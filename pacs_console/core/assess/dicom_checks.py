@@ -10,7 +10,7 @@ import struct
 import uuid
 
 from pacs_console.core.assess.move_listener import MoveListener, local_address
-from pacs_console.core.dicom.wire import ul
+from pacs_console.core.dicom.wire import pdu, ul
 from pacs_console.core.dicom.wire.params import Timeouts
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.dicom.wire.tls import TlsConfig
@@ -80,7 +80,7 @@ def _count_find(assoc, timeout: float) -> tuple[int, int | None]:
     """Answers to a universal study-level C-FIND, counted and dropped; (count, final status)."""
     cx = assoc.context_for(STUDY_FIND)
     explicit = cx.transfer_syntax == EXPLICIT
-    assoc.send(cx.context_id, ul.encode_command({0x0002: STUDY_FIND, 0x0100: C_FIND, 0x0110: 1,
+    assoc.send(cx.context_id, pdu.encode_command({0x0002: STUDY_FIND, 0x0100: C_FIND, 0x0110: 1,
                                                  0x0700: 0, 0x0800: 0}), identifier(explicit))
     count = 0
     while True:
@@ -91,7 +91,7 @@ def _count_find(assoc, timeout: float) -> tuple[int, int | None]:
             return count, status
         count += 1
         if count >= FIND_CAP:
-            assoc.send(cx.context_id, ul.encode_command({0x0100: C_CANCEL, 0x0120: 1,
+            assoc.send(cx.context_id, pdu.encode_command({0x0100: C_CANCEL, 0x0120: 1,
                                                          0x0800: ul.NO_DATASET}))
             return count, None
 
@@ -118,7 +118,7 @@ def _store(assoc, timeout: float) -> int:
     cx = assoc.context_for(CR_STORAGE)
     explicit = cx.transfer_syntax == EXPLICIT
     sop_uid, data = _test_image(explicit)
-    assoc.send(cx.context_id, ul.encode_command({0x0002: CR_STORAGE, 0x0100: C_STORE,
+    assoc.send(cx.context_id, pdu.encode_command({0x0002: CR_STORAGE, 0x0100: C_STORE,
                                                  0x0110: 2, 0x0700: 0, 0x0800: 0,
                                                  0x1000: sop_uid}), data)
     _, fields, _ = assoc.receive(timeout)
@@ -136,7 +136,7 @@ def _move(assoc, timeout: float, study: str) -> tuple[int, int, int, int]:
     answer gives them (PS3.4 C.4.2.1.4: 0000,1021-1023)."""
     cx = assoc.context_for(STUDY_MOVE)
     explicit = cx.transfer_syntax == EXPLICIT
-    assoc.send(cx.context_id, ul.encode_command({0x0002: STUDY_MOVE, 0x0100: C_MOVE,
+    assoc.send(cx.context_id, pdu.encode_command({0x0002: STUDY_MOVE, 0x0100: C_MOVE,
                                                  0x0110: 3, 0x0600: NO_SUCH_DEST, 0x0700: 0,
                                                  0x0800: 0}), identifier(explicit, study))
     pending = 0
@@ -258,13 +258,13 @@ def _first_study(run, service, called: str) -> str:
         cx = assoc.context_for(STUDY_FIND)
         if cx is not None:
             explicit = cx.transfer_syntax == EXPLICIT
-            assoc.send(cx.context_id, ul.encode_command({
+            assoc.send(cx.context_id, pdu.encode_command({
                 0x0002: STUDY_FIND, 0x0100: C_FIND, 0x0110: 4, 0x0700: 0, 0x0800: 0}),
                 identifier(explicit))
             _, fields, data = assoc.receive(run.options.timeout)
             if _status(fields) in PENDING:
                 uid = study_uid(data, explicit)
-                assoc.send(cx.context_id, ul.encode_command({0x0100: C_CANCEL, 0x0120: 4,
+                assoc.send(cx.context_id, pdu.encode_command({0x0100: C_CANCEL, 0x0120: 4,
                                                              0x0800: ul.NO_DATASET}))
         assoc.release()
     except ul.Lost:

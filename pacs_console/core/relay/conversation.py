@@ -12,7 +12,7 @@ import time
 
 from pacs_console.core.dicom.diagnosis.dimse_status import meaning
 from pacs_console.core.dicom.wire import pdu
-from pacs_console.core.dicom.wire.ul import decode_command
+from pacs_console.core.dicom.wire.pdu import decode_command
 from pacs_console.core.errors import Diagnosis
 from pacs_console.core.relay.identify import PREFIX, header, identifiers
 from pacs_console.core.relay.stream import PduStream

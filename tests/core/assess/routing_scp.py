@@ -64,11 +64,11 @@ class RoutingArchive(LoopbackListener):
         base = {0x0002: sop, 0x0100: command | 0x8000 if isinstance(command, int) else 0,
                 0x0120: msg_id, 0x0800: ul.NO_DATASET}
         if command == ECHO:
-            assoc.send(cx_id, ul.encode_command({**base, 0x0900: 0x0000}))
+            assoc.send(cx_id, pdu.encode_command({**base, 0x0900: 0x0000}))
         elif command == FIND:
-            assoc.send(cx_id, ul.encode_command({**base, 0x0800: 0, 0x0900: 0xFF00}),
+            assoc.send(cx_id, pdu.encode_command({**base, 0x0800: 0, 0x0900: 0xFF00}),
                        _study_answer(explicit))
-            assoc.send(cx_id, ul.encode_command({**base, 0x0900: 0x0000}))
+            assoc.send(cx_id, pdu.encode_command({**base, 0x0900: 0x0000}))
         elif command == MOVE:
             from pacs_console.core.assess.dicom_checks import study_uid
 
@@ -76,7 +76,7 @@ class RoutingArchive(LoopbackListener):
                 answer = {0x0900: 0x0000, 0x1021: 0, 0x1022: 0, 0x1023: 0}
             else:
                 answer = self._move(str(fields.get(0x0600)))
-            assoc.send(cx_id, ul.encode_command({**base, **answer}))
+            assoc.send(cx_id, pdu.encode_command({**base, **answer}))
 
     def _move(self, destination: str) -> dict:
         """Try the one route for any destination; the final answer's status and counts."""

@@ -14,7 +14,7 @@ from pacs_console.core.assess import admin_pages, dicom_checks, tls_checks, web_
 from pacs_console.core.assess.catalog import CHECKS
 from pacs_console.core.assess.model import AssessOptions, Service
 from pacs_console.core.assess.runner import NodeRun
-from pacs_console.core.dicom.wire import pdu, ul
+from pacs_console.core.dicom.wire import pdu
 from tests.core.test_wire_fuzz import mutated, random_pdu
 from tests.core.wire_peers import ScriptedAcceptor
 
@@ -25,7 +25,7 @@ EXPLICIT = dicom_checks.EXPLICIT
 _AC = pdu.associate_ac(b"X".ljust(16), b"Y".ljust(16),
                        [pdu.Context(n, transfer_syntaxes=[EXPLICIT]) for n in (1, 3, 5)],
                        pdu.UserInfo(16384, "1.2.3", "FUZZ"))
-_PENDING = ul.encode_command({0x0120: 1, 0x0100: 0x8020, 0x0800: 0, 0x0900: 0xFF00})
+_PENDING = pdu.encode_command({0x0120: 1, 0x0100: 0x8020, 0x0800: 0, 0x0900: 0xFF00})
 _ANSWER = pdu.pdu(pdu.P_DATA_TF, pdu.pdv_header(1, len(_PENDING), 0x03) + _PENDING)
 
 

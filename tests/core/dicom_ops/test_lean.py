@@ -12,7 +12,7 @@ from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Ver
 
 from pacs_console.core.dicom.ops.query import flatten
 from pacs_console.core.dicom.servers.demo import DemoPacs
-from pacs_console.core.dicom.wire import fastpath, ul
+from pacs_console.core.dicom.wire import fastpath, pdu, ul
 from pacs_console.core.dicom.wire.lean_query import flat_row
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
@@ -78,10 +78,10 @@ def test_iso_2022_character_sets_are_left_to_pydicom():
 
 
 def test_command_set_round_trip():
-    raw = ul.encode_command({0x0002: "1.2.840.10008.1.1", 0x0100: 0x0030, 0x0110: 7,
+    raw = pdu.encode_command({0x0002: "1.2.840.10008.1.1", 0x0100: 0x0030, 0x0110: 7,
                              0x0800: ul.NO_DATASET})
     assert len(raw) % 2 == 0
-    fields = ul.decode_command(raw)
+    fields = pdu.decode_command(raw)
     assert fields == {0x0002: "1.2.840.10008.1.1", 0x0100: 0x0030, 0x0110: 7, 0x0800: 0x0101}
 
 
@@ -100,7 +100,7 @@ def test_negotiation_and_echo_with_the_demo_pacs():
             assert report["rejected"][0]["result"] == "Abstract Syntax Not Supported"
             assert report["fingerprint"]["product"] == "PACS Console"
             cx = assoc.context_for(Verification)
-            assoc.send(cx.context_id, ul.encode_command(
+            assoc.send(cx.context_id, pdu.encode_command(
                 {0x0002: Verification, 0x0100: 0x0030, 0x0110: 1, 0x0800: ul.NO_DATASET}))
             context_id, fields, data = assoc.receive(5)
             assert (context_id, fields[0x0100], fields[0x0900], data) == (cx.context_id, 0x8030,

@@ -34,7 +34,7 @@ def encode(ds: Dataset, implicit: bool = False) -> bytes:
 def message(context_id: int, fields: dict, dataset: bytes = b"", fragment: int = 4000) -> bytes:
     """P-DATA-TF PDUs of one DIMSE message: the command set, then the dataset in fragments."""
     fields = {**fields, 0x0800: 0x0000 if dataset else ul.NO_DATASET}
-    command = ul.encode_command(fields)
+    command = pdu.encode_command(fields)
     out = pdu.pdv_header(context_id, len(command), 3) + command
     for pos in range(0, len(dataset), fragment):
         part = dataset[pos:pos + fragment]

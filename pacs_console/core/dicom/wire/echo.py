@@ -35,7 +35,7 @@ def echo_on(target: Target, result, before_pynetdicom=None):
 
 def _lean_echo(target: Target, result) -> bool:
     """The echo over the lean Upper Layer; False (nothing reported) to let pynetdicom do it."""
-    from pacs_console.core.dicom.wire import ul
+    from pacs_console.core.dicom.wire import pdu, ul
 
     timing: dict = {}
     start = time.perf_counter()
@@ -62,7 +62,7 @@ def _lean_echo(target: Target, result) -> bool:
     try:
         context = assoc.context_for(VERIFICATION)
         t1 = time.perf_counter()
-        assoc.send(context.context_id, ul.encode_command(
+        assoc.send(context.context_id, pdu.encode_command(
             {0x0002: VERIFICATION, 0x0100: C_ECHO_RQ, 0x0110: 1, 0x0800: ul.NO_DATASET}))
         _, fields, _ = assoc.receive(target.timeouts.dimse)
         result.echo_ms = (time.perf_counter() - t1) * 1000

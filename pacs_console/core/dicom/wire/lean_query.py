@@ -257,7 +257,7 @@ def find_lean(target, sop_class: str, identifier: dict, result, limit: int | Non
     try:
         cx = assoc.context_for(sop_class)
         implicit = cx.transfer_syntax == IMPLICIT_VR_LE
-        command = ul.encode_command({0x0002: sop_class, 0x0100: C_FIND_RQ, 0x0110: 1,
+        command = pdu.encode_command({0x0002: sop_class, 0x0100: C_FIND_RQ, 0x0110: 1,
                                      0x0700: 0, 0x0800: 0})
         assoc.send(cx.context_id, command, identifier_bytes(identifier, implicit))
         # The report (and the fingerprint module it loads) while the node works on the query.
@@ -320,7 +320,7 @@ def cancel(assoc, context_id: int, grace: float = 2.0) -> int | None:
     or None when the peer would not stop (aborted)."""
     deadline = time.monotonic() + grace
     try:
-        assoc.send(context_id, ul.encode_command({0x0100: C_CANCEL_RQ, 0x0120: 1,
+        assoc.send(context_id, pdu.encode_command({0x0100: C_CANCEL_RQ, 0x0120: 1,
                                                   0x0800: ul.NO_DATASET}))
         while True:
             remaining = deadline - time.monotonic()

@@ -271,7 +271,7 @@ class LeanStorageServer:
             if comment:
                 reply[0x0902] = comment[:64]  # Error Comment (LO)
             assoc.give_back()
-            assoc.send(context_id, ul.encode_command(reply))
+            assoc.send(context_id, pdu.encode_command(reply))
 
 
 def _abort(conn: socket.socket) -> None:

@@ -194,7 +194,7 @@ def _message_id(n: int) -> int:
 
 
 def _command(item, msg_id: int) -> bytes:
-    return ul.encode_command({0x0002: item.sop_class, 0x0100: C_STORE_RQ, 0x0110: msg_id,
+    return pdu.encode_command({0x0002: item.sop_class, 0x0100: C_STORE_RQ, 0x0110: msg_id,
                               0x0700: 0, 0x0800: 0, 0x1000: item.sop_instance})
 
 

@@ -1,4 +1,5 @@
-"""Upper Layer PDUs and items (PS3.8 9.3): encoders, strict decoders and the bounded PDU read.
+"""Upper Layer PDUs and items (PS3.8 9.3): encoders, strict decoders and the bounded PDU read;
+and the DIMSE command sets (group 0000, PS3.7 E.1) the PDUs carry.
 
 Every length read from the wire is checked against what contains it before it is used, so a
 hostile peer gets ``ProtocolError`` (the caller answers with A-ABORT) instead of an
@@ -311,3 +312,44 @@ def pdvs(body, start: int = 0):
             raise ProtocolError(f"a PDV claims {length} bytes; {end - pos - 4} remain")
         yield body[pos + 4], body[pos + 5], view[pos + 6:pos + 4 + length]
         pos += 4 + length
+
+
+# Command set elements (PS3.7 E.1) and their VRs, for encoding and decoding group 0000.
+_US = {0x0100, 0x0110, 0x0120, 0x0700, 0x0800, 0x0900, 0x1020, 0x1021, 0x1022, 0x1023,
+       0x1031}
+_UI = {0x0002, 0x0003, 0x1000, 0x1001}
+
+
+# -- DIMSE command sets (implicit VR little endian, group 0000) ------------------------------------
+def encode_command(fields: dict[int, object]) -> bytes:
+    """Group 0000 with its group length first; ints are US (UL for nothing we send)."""
+    parts = []
+    for element in sorted(fields):
+        value = fields[element]
+        if isinstance(value, int):
+            raw = struct.pack("<H", value)
+        else:
+            raw = str(value).encode("ascii")
+            if len(raw) % 2:
+                raw += b"\x00" if element in _UI else b" "
+        parts.append(struct.pack("<HHI", 0, element, len(raw)) + raw)
+    body = b"".join(parts)
+    return struct.pack("<HHII", 0, 0, 4, len(body)) + body
+
+
+def decode_command(raw: bytes) -> dict[int, object]:
+    fields: dict[int, object] = {}
+    pos = 0
+    while pos + 8 <= len(raw):
+        group, element, length = struct.unpack_from("<HHI", raw, pos)
+        value = raw[pos + 8:pos + 8 + length]
+        pos += 8 + length
+        if group != 0:
+            continue
+        if element in _US and length == 2:
+            fields[element] = struct.unpack("<H", value)[0]
+        elif element == 0:
+            continue
+        else:
+            fields[element] = value.rstrip(b"\x00 ").decode("ascii", "replace")
+    return fields

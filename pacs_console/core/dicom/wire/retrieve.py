@@ -76,7 +76,7 @@ def _move_lean(target: Target, sop_class: str, identifier: dict, destination: st
     try:
         implicit = cx.transfer_syntax == lean_query.IMPLICIT_VR_LE
         result.association = assoc.report(timing)
-        command = ul.encode_command({0x0002: sop_class, 0x0100: C_MOVE_RQ, 0x0110: 1,
+        command = pdu.encode_command({0x0002: sop_class, 0x0100: C_MOVE_RQ, 0x0110: 1,
                                      0x0600: destination.strip(), 0x0700: 0, 0x0800: 0})
         assoc.send(cx.context_id, command, lean_query.identifier_bytes(identifier, implicit))
         while True:

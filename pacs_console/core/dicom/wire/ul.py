@@ -10,7 +10,6 @@ the caller redoes it through pynetdicom, whose richer state gives the precise di
 from __future__ import annotations
 
 import socket
-import struct
 import time
 from dataclasses import dataclass, field
 
@@ -28,10 +27,6 @@ APPLICATION_CONTEXT = pdu.APPLICATION_CONTEXT.encode()
 _RESULTS = pdu.RESULTS
 COMMAND_LIMIT = 64 << 10  # a command set is a few hundred bytes
 MESSAGE_LIMIT = 256 << 20  # the largest dataset a requestor takes in one response
-# Command set elements (PS3.7 E.1) and their VRs, for encoding and decoding group 0000.
-_US = {0x0100, 0x0110, 0x0120, 0x0700, 0x0800, 0x0900, 0x1020, 0x1021, 0x1022, 0x1023,
-       0x1031}
-_UI = {0x0002, 0x0003, 0x1000, 0x1001}
 NO_DATASET = 0x0101
 
 
@@ -211,7 +206,7 @@ class LeanAssociation:
                             raise pdu.ProtocolError("a command set too large or out of order")
                         command += data
                         if flags & 0x02:
-                            fields = decode_command(bytes(command))
+                            fields = pdu.decode_command(bytes(command))
                             wants_dataset = fields.get(0x0800, NO_DATASET) != NO_DATASET
                             if not wants_dataset:
                                 return context_id, fields, None
@@ -402,38 +397,3 @@ def _accept(assoc: LeanAssociation, ac: pdu.Associate) -> None:
     assoc.implementation_class_uid = user.implementation_class_uid
     assoc.implementation_version_name = user.implementation_version_name
     assoc.async_window = user.async_window
-
-
-# -- command sets (implicit VR little endian, group 0000) -------------------------------------
-def encode_command(fields: dict[int, object]) -> bytes:
-    """Group 0000 with its group length first; ints are US (UL for nothing we send)."""
-    parts = []
-    for element in sorted(fields):
-        value = fields[element]
-        if isinstance(value, int):
-            raw = struct.pack("<H", value)
-        else:
-            raw = str(value).encode("ascii")
-            if len(raw) % 2:
-                raw += b"\x00" if element in _UI else b" "
-        parts.append(struct.pack("<HHI", 0, element, len(raw)) + raw)
-    body = b"".join(parts)
-    return struct.pack("<HHII", 0, 0, 4, len(body)) + body
-
-
-def decode_command(raw: bytes) -> dict[int, object]:
-    fields: dict[int, object] = {}
-    pos = 0
-    while pos + 8 <= len(raw):
-        group, element, length = struct.unpack_from("<HHI", raw, pos)
-        value = raw[pos + 8:pos + 8 + length]
-        pos += 8 + length
-        if group != 0:
-            continue
-        if element in _US and length == 2:
-            fields[element] = struct.unpack("<H", value)[0]
-        elif element == 0:
-            continue
-        else:
-            fields[element] = value.rstrip(b"\x00 ").decode("ascii", "replace")
-    return fields
