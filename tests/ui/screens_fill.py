@@ -109,11 +109,13 @@ class Shooter:
         arrived = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
         visit = sites.start_visit(db, site.name, engineer=ENGINEER, purpose="Quarterly visit",
                                   arrived_at=arrived)
-        visit_incidents(db, site.name, visit.id, arrived, reporter="Radiology desk")
+        visit_incidents(db, site.name, visit.id, arrived, reporter="Radiology desk",
+                        actor=ENGINEER)
         service.create_incident(db, title="Reading room monitor shows stale priors",
-                                severity="medium", site=site.name, category="other")
+                                severity="medium", site=site.name, category="other",
+                                actor=ENGINEER)
         service.create_incident(db, title="Slow retrieves from the archive after 16:00",
-                                severity="low", site=site.name)
+                                severity="low", site=site.name, actor=ENGINEER)
         self.visit_id = visit.id
         self._articles()
 
