@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+from pacs_console.core.records import record
 
 APP_NAME = "pacs-console"
 APP_AUTHOR = "PACSConsole"
@@ -16,7 +17,7 @@ def _under(folder: str, name: str) -> property:
     return property(lambda paths: getattr(paths, folder) / name)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AppPaths:
     """The four folders the console writes to; all of them sit under --data-dir when given."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
+
+from pacs_console.core.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnosis:
     """A plain-language explanation of one failure; ``code`` is stable for scripts and tests."""
 

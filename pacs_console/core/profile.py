@@ -10,8 +10,10 @@ is the one way to validate it.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, field, fields, replace
 from pathlib import Path
+
+from pacs_console.core.records import record
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TEXT = 120
@@ -27,7 +29,7 @@ class ProfileError(ValueError):
     """A profile value that cannot be used; the message says which and why."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Profile:
     """Who signs reports: the person, the organisation they sign for and how to reach them."""
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, field, fields, replace
 from pathlib import Path
 
 from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts, validate_ae_title
 from pacs_console.core.profile import Profile
+from pacs_console.core.records import record
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """Everything the engineer can set; secrets are never here (they live in the keyring)."""
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pacs_console.core.dicom.ops.results import make_evidence, summary_stats
 from pacs_console.core.dicom.wire.echo import echo_on
 from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import Diagnosis
+from pacs_console.core.records import record
 
 
-@dataclass
+@record
 class EchoResult:
     """One C-ECHO: its status, the time of each phase, the peer's identity, and the
     association report or the diagnosis."""
@@ -95,7 +96,7 @@ def echo_target(target: Target, before_pynetdicom=None) -> EchoResult:
 SERIES_KEEP = 5000
 
 
-@dataclass
+@record
 class EchoStats:
     """A continuous echo's summary: loss and min/median/p95/max/jitter per phase, in ms."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
 from pacs_console.core.dicom.identifiers import (  # noqa: F401 - the operation's public names
@@ -21,6 +21,7 @@ from pacs_console.core.dicom.ops.results import OperationResult
 from pacs_console.core.dicom.wire.find import find_rows
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.records import record
 
 # Study Root, Patient Root and Modality Worklist FIND SOP classes (pynetdicom.sop_class names
 # them; written out so a query loads pynetdicom only when its path needs it).
@@ -29,7 +30,7 @@ FIND_MODELS = {"study": "1.2.840.10008.5.1.4.1.2.2.1",
                "worklist": "1.2.840.10008.5.1.4.31"}
 
 
-@dataclass
+@record
 class FindResult(OperationResult):
     """A C-FIND: matches counted, the final status, truncation or cancel, and the character
     set assumed for answers that declared none."""

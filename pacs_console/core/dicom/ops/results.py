@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import Diagnosis
+from pacs_console.core.records import record
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def make_evidence(kind: str, target, *, outcome: str, parameters: dict | None = 
             "summary": summary, "duration_ms": float(duration_ms or 0.0)}
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class OperationResult:
     """What a C-FIND, C-MOVE/C-GET or C-STORE result carries besides its own counts: how long it
     took, what went wrong, the association it ran on, the node and the options it ran with.

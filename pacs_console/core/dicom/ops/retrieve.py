@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pacs_console.core import safepath
@@ -22,6 +22,7 @@ from pacs_console.core.dicom.wire.params import MAX_CONTEXTS, ascii_host
 from pacs_console.core.dicom.wire.retrieve import Response, get_responses, move_responses
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.records import record
 
 # Study and Patient Root MOVE and GET SOP classes (as pynetdicom.sop_class names them).
 MOVE_MODELS = {"study": "1.2.840.10008.5.1.4.1.2.2.2", "patient": "1.2.840.10008.5.1.4.1.2.1.2"}
@@ -53,7 +54,7 @@ GET_OTHER_CLASSES = [
 ]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RetrieveProgress:
     """The sub-operation counts of a pending C-MOVE/C-GET response and the bytes received."""
 
@@ -69,7 +70,7 @@ class RetrieveProgress:
         return self.bytes_received / 1e6 / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
-@dataclass
+@record
 class RetrieveResult(OperationResult):
     """A C-MOVE or C-GET run: the final status, its counts and what arrived."""
 

@@ -13,7 +13,7 @@ import threading
 import time
 import warnings
 from collections.abc import Generator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pacs_console.core.dicom.diagnosis.dimse_status import category, describe_status
@@ -23,6 +23,7 @@ from pacs_console.core.dicom.wire.params import MAX_CONTEXTS
 from pacs_console.core.dicom.wire.store import UNCOMPRESSED, send_events, send_items
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import Diagnosis
+from pacs_console.core.records import record
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def _is_dataset(value) -> bool:
     return pydicom is not None and isinstance(value, pydicom.Dataset)
 
 
-@dataclass
+@record
 class StoreItem:
     """One instance to send: a file (Part 10 or a bare dataset) or a dataset in memory."""
 
@@ -56,7 +57,7 @@ class StoreItem:
         return str(self.path) if self.path else self.sop_instance
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StoreProgress:
     """One instance answered (or failed), with the counts so far."""
 
@@ -70,7 +71,7 @@ class StoreProgress:
     meaning: str = ""
 
 
-@dataclass
+@record
 class StoreResult(OperationResult):
     """A C-STORE run: counts, throughput and every file's status."""
 

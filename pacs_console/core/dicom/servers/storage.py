@@ -9,7 +9,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from pacs_console.core.dicom.wire.params import (
     Timeouts,
     validate_ae_title,
 )
+from pacs_console.core.records import record
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ CANNOT_PARSE, WRONG_SOP_CLASS, WRONG_SOP_INSTANCE = 0xC211, 0xC212, 0xC213
 UNSAFE_NAME = 0xC214  # a UID that would steer the file outside the store (safepath refused it)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Received:
     """One stored instance, as handed to the GUI bridge."""
 

@@ -19,7 +19,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pacs_console.core.dicom.wire import pdu, ul
 from pacs_console.core.dicom.wire.params import (
@@ -27,6 +26,7 @@ from pacs_console.core.dicom.wire.params import (
 )
 from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, Timeouts, set_nodelay
 from pacs_console.core.dicom.wire.target import Target
+from pacs_console.core.records import record
 from pacs_console.core.streams import answer_and_close
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ _LIMIT_RJ = pdu.associate_rj(2, 3, 2)  # rejected-transient, provider (presentat
 _REJECTING = 256  # connections over the caps waiting for their A-ASSOCIATE-RJ, at most
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """What one peer, or all of them together, may take from this laptop."""
 
@@ -49,7 +49,7 @@ class Limits:
     max_pdu: int = pdu.DEFAULT_MAX_PDU
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StoreRequest:
     """One received C-STORE, the dataset still in the bytes it came in."""
 

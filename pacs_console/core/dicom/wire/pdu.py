@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pacs_console.core.errors import ConsoleError, Diagnosis
+from pacs_console.core.records import record
 
 ASSOCIATE_RQ, ASSOCIATE_AC, ASSOCIATE_RJ = 0x01, 0x02, 0x03
 P_DATA_TF, RELEASE_RQ, RELEASE_RP, ABORT = 0x04, 0x05, 0x06, 0x07
@@ -62,7 +63,7 @@ def max_pdu_problem(value: int) -> str | None:
 
 
 # -- structures -------------------------------------------------------------------------------
-@dataclass
+@record
 class Context:
     """A presentation context as proposed (RQ: syntaxes) or answered (AC: result, one syntax)."""
 
@@ -72,7 +73,7 @@ class Context:
     result: int = 0
 
 
-@dataclass
+@record
 class UserInfo:
     """The User Information item: maximum PDU length, implementation UID and version name,
     asynchronous operations window."""
@@ -83,7 +84,7 @@ class UserInfo:
     async_window: tuple[int, int] = (1, 1)
 
 
-@dataclass
+@record
 class Associate:
     """A decoded A-ASSOCIATE-RQ or -AC."""
 

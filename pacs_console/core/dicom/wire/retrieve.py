@@ -11,12 +11,13 @@ same ``Response`` values; closing the generator early sends C-CANCEL.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pacs_console.core.dicom.diagnosis.dimse_status import PENDING, PENDING_WARNING
 from pacs_console.core.dicom.wire import lean_query, pdu, ul
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
+from pacs_console.core.records import record
 
 C_MOVE_RQ, C_MOVE_RSP = 0x0021, 0x8021
 # Command elements of the sub-operation counts (PS3.7 C.4.2.1.5) -> RetrieveResult fields.
@@ -26,7 +27,7 @@ _KEYWORDS = {"remaining": "NumberOfRemainingSuboperations",
              "failed": "NumberOfFailedSuboperations", "warning": "NumberOfWarningSuboperations"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Response:
     """One C-MOVE/C-GET response: its status (None: none came, the association was lost or
     timed out), the sub-operation counts it carried, and a final one's failed instances."""

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pacs_console.core.dicom.wire.params import DEFAULT_AE_TITLE, Timeouts
+from pacs_console.core.records import record
 
 TYPE_CHECKING = False  # TLS settings load with a node that has them: not for a plain echo
 if TYPE_CHECKING:
     from pacs_console.core.dicom.wire.tls import TlsConfig
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """One node as the DICOM operations see it; ``max_pdu`` is what the console advertises
     (0: the settings' default; never unlimited, see ``wire.pdu.effective_max_pdu``)."""
