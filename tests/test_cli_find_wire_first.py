@@ -16,16 +16,20 @@ from tests.conftest import ROOT
 from tests.dicom_samples import ct_series, to_bytes
 from tests.loopback import LoopbackListener
 
-# The console's own main(), with socket.sendall watched: at the first P-DATA-TF (the C-FIND
-# request; the A-ASSOCIATE-RQ is PDU type 1) the loaded modules of interest are noted.
+# The console's own main(), with sendall watched: at the first P-DATA-TF (the C-FIND request;
+# the A-ASSOCIATE-RQ is PDU type 1) the loaded modules of interest are noted. The lean Upper
+# Layer makes its socket from the C module (``wire.params.connect``), whose type cannot be
+# patched: the child makes its sockets of a watching subclass instead.
 _WATCHED = ("logging", "pacs_console.logs", "pacs_console.core.context", "queue")
-_RUN = ("import json, socket, sys\n"
-        "send, seen = socket.socket.sendall, {}\n"
-        "def sendall(sock, data, *rest):\n"
-        "    if bytes(data[:1]) == b'\\x04' and 'at_request' not in seen:\n"
-        f"        seen['at_request'] = sorted(n for n in {_WATCHED!r} if n in sys.modules)\n"
-        "    return send(sock, data, *rest)\n"
-        "socket.socket.sendall = sendall\n"
+_RUN = ("import _socket, json, sys\n"
+        "seen = {}\n"
+        "class Watched(_socket.socket):\n"
+        "    __slots__ = ()  # as the C type: socket.socket subclasses this one if loaded\n"
+        "    def sendall(self, data, *rest):\n"
+        "        if bytes(data[:1]) == b'\\x04' and 'at_request' not in seen:\n"
+        f"            seen['at_request'] = sorted(n for n in {_WATCHED!r} if n in sys.modules)\n"
+        "        return super().sendall(data, *rest)\n"
+        "_socket.socket = Watched\n"
         "from pacs_console.cli import main\n"
         "code = main(sys.argv[1:])\n"
         f"seen['at_end'] = sorted(n for n in {_WATCHED!r} if n in sys.modules)\n"

@@ -58,6 +58,7 @@ def test_echo_no_save_loads_no_database_no_pynetdicom_no_pydicom(orthanc, data_d
     assert proc.stdout.startswith(f"#1 OK ORTHANC@{orthanc.host}:{orthanc.dicom_port}")
     assert "pacs_console.core.dicom.ops.echo" in names and "pacs_console.core.dicom.wire.ul" in names
     assert not _heavy(names), sorted(_heavy(names))
+    assert "socket" not in names  # wire.params.connect: the C module only
     assert "pacs_console.core.dicom.wire.tls" not in names  # TLS settings: only when asked for
     # Only echo's parser is built: no other command's module is imported.
     from pacs_console.commands import COMMAND_MODULES
@@ -220,6 +221,9 @@ def test_find_loads_no_database_no_pynetdicom_no_pydicom_and_its_evidence_is_red
     assert "KB123456" in second.stdout and "C-FIND: 1 matches" in second.stdout
     assert "pacs_console.core.dicom.wire.lean_query" in names
     assert not _heavy(names), sorted(_heavy(names))
+    # The lean Upper Layer connects on the C module (wire.params.connect): the socket module's
+    # enum tables, selectors and array (~3 ms) are no part of a query that works.
+    assert "socket" not in names and "selectors" not in names
     runs, raw = _runs_and_raw(data_dir)
     assert [r.kind for r in runs] == ["find", "find"]
     light, orm = runs  # newest first: the second run went through the light path

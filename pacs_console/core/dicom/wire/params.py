@@ -3,10 +3,10 @@ start-up, before pynetdicom (the lean Upper Layer uses these without loading pyn
 
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass
+import _socket
 
 from pacs_console import __version__
+from pacs_console.core.records import record
 
 DEFAULT_AE_TITLE = "PACSCONSOLE"
 MAX_CONTEXTS = 128  # presentation contexts in one association (PS3.8: odd IDs 1-255)
@@ -18,7 +18,7 @@ IMPLEMENTATION_VERSION = ("PACSCONSOLE_" + __version__.replace(".", ""))[:16]
 IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.3811.3.0.4"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Timeouts:
     """Explicit timeouts in seconds; pynetdicom's defaults leave TCP connect unbounded."""
 
@@ -50,17 +50,33 @@ def ascii_host(host: str) -> str | bytes:
     return host.encode("ascii") if host.isascii() else host
 
 
-def connect(host: str, port: int, timeout: float | None) -> socket.socket:
-    """``socket.create_connection`` to ``host`` without the "idna" codec (``ascii_host``)."""
-    return socket.create_connection((ascii_host(host), port), timeout=timeout)
+def connect(host: str, port: int, timeout: float | None) -> _socket.socket:
+    """A TCP connection to ``host`` as ``socket.create_connection`` makes it (each address the
+    resolver gives, in turn; the last error raised), without the "idna" codec (``ascii_host``),
+    and on the C module ``_socket`` that ``socket`` wraps: the ``socket`` module (its enum
+    tables, ``selectors``, ``array``) cost every command line ~3 ms before its request could
+    go out, for names the lean Upper Layer never uses. The socket has the methods it does use
+    (``sendall``, ``recv_into``, ``settimeout``, ``close``); ``ssl`` wraps it as it is."""
+    error: OSError | None = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(ascii_host(host), port, 0,
+                                                               _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error if error is not None else OSError(f"no address for {host!r}")
 
 
-def set_nodelay(sock: socket.socket | None) -> None:
+def set_nodelay(sock: _socket.socket | None) -> None:
     """Disable Nagle: without it every DIMSE message waits ~40 ms for a delayed ACK."""
     if sock is None:
         return
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
     except OSError:
         pass  # a socket already closed by the peer; nothing to tune
 

@@ -9,9 +9,9 @@ the caller redoes it through pynetdicom, whose richer state gives the precise di
 
 from __future__ import annotations
 
-import socket
+import _socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pacs_console.core.dicom.diagnosis import diagnose
 from pacs_console.core.dicom.wire import pdu
@@ -22,6 +22,7 @@ from pacs_console.core.dicom.wire.params import IMPLEMENTATION_VERSION, connect,
 from pacs_console.core.dicom.wire.reader import Reader
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError
+from pacs_console.core.records import record
 
 APPLICATION_CONTEXT = pdu.APPLICATION_CONTEXT.encode()
 _RESULTS = pdu.RESULTS
@@ -61,7 +62,7 @@ class Lost(Exception):
         self.protocol = protocol  # the peer sent a malformed PDU; we aborted
 
 
-@dataclass
+@record
 class Accepted:
     """A presentation context the peer accepted, with the transfer syntax it chose."""
 
@@ -70,12 +71,12 @@ class Accepted:
     transfer_syntax: str
 
 
-@dataclass
+@record
 class LeanAssociation:
     """An established association on one socket, driven by its caller (send, receive,
     release, abort)."""
 
-    sock: socket.socket
+    sock: _socket.socket
     target: Target
     peer_max_pdu: int = 0
     implementation_class_uid: str = ""
@@ -369,7 +370,7 @@ def open_lean(target: Target, contexts: list[tuple[str, list[str]]],
     return assoc
 
 
-def _send_abort(sock: socket.socket) -> None:
+def _send_abort(sock: _socket.socket) -> None:
     try:
         sock.sendall(pdu.abort())
     except OSError:
