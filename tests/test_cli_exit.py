@@ -4,6 +4,7 @@ thread it still waits for keeps the ordinary exit."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -90,3 +91,18 @@ def test_the_quick_exit_walks_no_young_objects_and_the_ordinary_exit_collects_ag
     line = next(x for x in ordinary.stdout.splitlines() if x.startswith("ordinary exit"))
     assert line.startswith("ordinary exit; collector enabled: True"), ordinary.stdout
     assert int(line.rsplit(" ", 1)[1]) > 700  # more than Python's threshold: it would collect
+
+
+def test_output_into_a_closed_pipe_ends_quietly_as_a_unix_tool_does(tmp_path):
+    """`pacs-console profile show | head -0`: the reader is gone before the command writes; the
+    command ends by SIGPIPE, as cat would, with no BrokenPipeError traceback."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir", str(tmp_path),
+                               "profile", "show"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=120, cwd=ROOT)
+    finally:
+        os.close(write)
+    assert proc.returncode == -13, (proc.returncode, proc.stderr[-2000:])  # -SIGPIPE
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
