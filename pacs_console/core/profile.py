@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pacs_console.core.records import record
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Compiled (and cached by re) when an address is first checked, not by every command's start.
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_TEXT = 120
 
 
@@ -82,7 +83,7 @@ def validated(profile: Profile) -> Profile:
     """The profile with whitespace trimmed, or ProfileError naming the first unusable field."""
     cleaned = Profile(**{name: _clean(label, getattr(profile, name))
                          for name, label in _LABELS.items()})
-    if cleaned.email and not _EMAIL.match(cleaned.email):
+    if cleaned.email and not re.match(_EMAIL, cleaned.email):
         raise ProfileError(f"Email {cleaned.email!r} is not an email address")
     if cleaned.logo:
         logo = Path(cleaned.logo).expanduser()
