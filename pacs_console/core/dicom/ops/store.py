@@ -7,7 +7,6 @@ loads neither pydicom nor pynetdicom.
 
 from __future__ import annotations
 
-import queue
 import sys
 import threading
 import time
@@ -27,6 +26,8 @@ from pacs_console.core.records import record
 
 TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
 if TYPE_CHECKING:
+    import queue
+
     from pydicom import Dataset
 
 EXPLICIT_VR_LE, IMPLICIT_VR_LE = UNCOMPRESSED
@@ -119,7 +120,7 @@ class StoreResult(OperationResult):
                 f"{self.mb_per_s:.1f} MB/s")
 
 
-def _from_file(path: Path) -> StoreItem:
+def _from_file(path: Path, before_pynetdicom=None) -> StoreItem:
     import stat
 
     st = path.stat()  # before opening: opening a pipe would wait for a writer
@@ -140,6 +141,8 @@ def _from_file(path: Path) -> StoreItem:
             meta = {}
     if all(meta.get(tag) for tag in _META_UIDS):
         return StoreItem(meta[0x00020002], meta[0x00020003], meta[0x00020010], size, path)
+    if before_pynetdicom is not None:
+        before_pynetdicom()
     from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
     from pydicom.filereader import read_file_meta_info
@@ -161,8 +164,9 @@ def _from_file(path: Path) -> StoreItem:
                      path, raw=True)
 
 
-def collect(sources: Iterable) -> tuple[list[StoreItem], list[dict]]:
-    """Files (folders recursively) and datasets into items; non-DICOM files skipped with a reason."""
+def collect(sources: Iterable, before_pynetdicom=None) -> tuple[list[StoreItem], list[dict]]:
+    """Files (folders recursively) and datasets into items; non-DICOM files skipped with a reason.
+    ``before_pynetdicom()``: called before pydicom reads a file the lean reader cannot list."""
     items: list[StoreItem] = []
     skipped: list[dict] = []
     if isinstance(sources, str | Path) or _is_dataset(sources):
@@ -186,7 +190,7 @@ def collect(sources: Iterable) -> tuple[list[StoreItem], list[dict]]:
             try:
                 with warnings.catch_warnings():  # pydicom's doubts about one file: not stderr
                     warnings.simplefilter("ignore")
-                    items.append(_from_file(file))
+                    items.append(_from_file(file, before_pynetdicom))
             except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason
                 skipped.append({"path": str(file), "reason": f"not a DICOM file: {exc}"})
     return items, skipped
@@ -216,10 +220,10 @@ def plan_batches(items: list[StoreItem]
 
 class _Worker(threading.Thread):
     def __init__(self, target: Target, batches, out: queue.SimpleQueue,
-                 stop: threading.Event, sent=None) -> None:
+                 stop: threading.Event, sent=None, before_pynetdicom=None) -> None:
         super().__init__(daemon=True, name="c-store")
         self.target, self.batches, self.out, self.stop = target, batches, out, stop
-        self.sent = sent
+        self.sent, self.before_pynetdicom = sent, before_pynetdicom
 
     def run(self) -> None:
         try:
@@ -227,24 +231,27 @@ class _Worker(threading.Thread):
                 if self.stop.is_set():
                     break
                 send_items(self.target, contexts, items, self.out, self.stop,
-                           self.sent if n == 0 else None)
+                           self.sent if n == 0 else None, self.before_pynetdicom)
         finally:
             self.out.put(("done", None))
 
 
-def _inline(target: Target, batches, stop: threading.Event, sent=None):
+def _inline(target: Target, batches, stop: threading.Event, sent=None, before_pynetdicom=None):
     """One association's events, sent from this thread: no worker, no hand-off per image."""
     for n, (contexts, items) in enumerate(batches):
         if stop.is_set():
             break
-        yield from send_events(target, contexts, items, stop, sent if n == 0 else None)
+        yield from send_events(target, contexts, items, stop, sent if n == 0 else None,
+                               before_pynetdicom)
 
 
-def _threaded(target: Target, shares, stop: threading.Event, sent=None):
+def _threaded(target: Target, shares, stop: threading.Event, sent=None, before_pynetdicom=None):
     """Parallel associations, one worker thread each; their events as they come."""
+    import queue
+
     out: queue.SimpleQueue = queue.SimpleQueue()
-    workers = [_Worker(target, plan_batches(share), out, stop, sent if n == 0 else None)
-               for n, share in enumerate(shares)]
+    workers = [_Worker(target, plan_batches(share), out, stop, sent if n == 0 else None,
+                       before_pynetdicom) for n, share in enumerate(shares)]
     for worker in workers:
         worker.start()
     running = len(workers)
@@ -262,13 +269,16 @@ def _threaded(target: Target, shares, stop: threading.Event, sent=None):
             worker.join(timeout=target.timeouts.dimse + target.timeouts.acse)
 
 
-def store(target: Target, paths_or_datasets, *, parallel: int = 1, sent=None
-          ) -> Generator[StoreProgress, None, StoreResult]:
+def store(target: Target, paths_or_datasets, *, parallel: int = 1, sent=None,
+          before_pynetdicom=None) -> Generator[StoreProgress, None, StoreResult]:
     """Send everything, yielding progress per instance; returns a StoreResult. ``sent()``,
     when given, runs once while the node stores the first instance: work the caller needs
-    later (the evidence save) fills a wait instead of following the last answer."""
+    later (the evidence save) fills a wait instead of following the last answer.
+    ``before_pynetdicom()``, when given, runs before pydicom or pynetdicom is first asked for
+    (a file the lean paths cannot read or send as it is, TLS, a peer the lean path hands over),
+    from whichever thread asks: for what the caller has left until then (its log)."""
     start = time.perf_counter()
-    items, skipped = collect(paths_or_datasets)
+    items, skipped = collect(paths_or_datasets, before_pynetdicom)
     result = StoreResult(skipped=skipped, target=target, parameters={
         "parallel": parallel, "sources": [str(s) for s in (
             [paths_or_datasets] if isinstance(paths_or_datasets, str | Path) else [
@@ -283,8 +293,8 @@ def store(target: Target, paths_or_datasets, *, parallel: int = 1, sent=None
     workers_n = max(1, min(parallel, len(items)))
     shares = [items[i::workers_n] for i in range(workers_n)]
     stop = threading.Event()
-    events = (_inline(target, plan_batches(items), stop, sent) if workers_n == 1
-              else _threaded(target, shares, stop, sent))
+    events = (_inline(target, plan_batches(items), stop, sent, before_pynetdicom)
+              if workers_n == 1 else _threaded(target, shares, stop, sent, before_pynetdicom))
     done, finished = 0, False
     try:
         for kind, payload in events:

@@ -22,11 +22,12 @@ MAX_LOSSES_IN_A_ROW = 3
 
 
 def batch_events(target, proposals: list[tuple[str, list[str]]], items, stop: threading.Event,
-                 sent=None) -> Generator[tuple, None, bool]:
+                 sent=None, before_pynetdicom=None) -> Generator[tuple, None, bool]:
     """Send ``items`` on lean associations proposing (SOP class, transfer syntaxes), yielding
     ``("association", report)`` once and ``("file", ...)`` per item; returns False (nothing
     sent) when pynetdicom should. Closed early, it aborts the association it is on.
-    ``sent()``, when given, runs once while the node stores the first instance."""
+    ``sent()``, when given, runs once while the node stores the first instance;
+    ``before_pynetdicom()`` before pydicom re-encodes a file (it writes to the log)."""
     timing: dict = {}
     try:
         assoc = ul.open_lean(target, proposals, timing)
@@ -42,7 +43,8 @@ def batch_events(target, proposals: list[tuple[str, list[str]]], items, stop: th
         if not pending:
             yield first.event()
         while pending:
-            sending = _send_on(assoc, target, pending, stop, None if first is None else first.run)
+            sending = _send_on(assoc, target, pending, stop, None if first is None else first.run,
+                               before_pynetdicom)
             if first is not None:  # the first association's report comes before its files
                 sending, first = first.announce(sending), None
             lost, pending = yield from sending
@@ -106,9 +108,10 @@ def _give_up(pending, diagnosis: Diagnosis):
     return True
 
 
-def _send_on(assoc, target, pending, stop: threading.Event, waiting=None):
+def _send_on(assoc, target, pending, stop: threading.Event, waiting=None, before_pynetdicom=None):
     """Send ``pending`` (index, item) pairs on one association until done or lost;
-    ``waiting()`` runs once the first of them is out (and the next read ahead).
+    ``waiting()`` runs once the first of them is out (and the next read ahead);
+    ``before_pynetdicom()`` before pydicom encodes one of them.
 
     Returns (None, []) when done, else ((diagnosis, lost-before-any-success?), the rest)."""
     accepted = {(cx.abstract_syntax, cx.transfer_syntax): cx.context_id for cx in assoc.accepted}
@@ -118,7 +121,7 @@ def _send_on(assoc, target, pending, stop: threading.Event, waiting=None):
         if stop.is_set():
             break
         try:
-            payload = _payload(item, accepted)
+            payload = _payload(item, accepted, before_pynetdicom)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
             yield "file", (item, None, file_error(item, exc), False)
             continue
@@ -132,7 +135,8 @@ def _send_on(assoc, target, pending, stop: threading.Event, waiting=None):
         if waiting is not None:
             meanwhile = partial(_in_turn, meanwhile, waiting)
         try:
-            status = _send(assoc, target, item, context_id, data, _message_id(n), meanwhile)
+            status = _send(assoc, target, item, context_id, data, _message_id(n), meanwhile,
+                           before_pynetdicom)
         except ul.Lost as exc:
             lost = _lost_diagnosis(exc, target)
             yield "file", (item, None, lost, decompressed)
@@ -151,7 +155,7 @@ def _in_turn(*calls) -> None:
             call()
 
 
-def _payload(item, accepted: dict):
+def _payload(item, accepted: dict, before_pynetdicom=None):
     """(context ID, the dataset as bytes or a path to stream, decompressed?) or None."""
     exact = accepted.get((item.sop_class, item.transfer_syntax))
     if exact is not None and streamable(item):
@@ -160,6 +164,8 @@ def _payload(item, accepted: dict):
         (ts for ts in UNCOMPRESSED if (item.sop_class, ts) in accepted), None)
     if syntax is None:
         return None
+    if before_pynetdicom is not None:
+        before_pynetdicom()
     from pydicom import dcmread
     from pydicom.uid import UID
     from pynetdicom.dsutils import encode
@@ -198,16 +204,19 @@ def _command(item, msg_id: int) -> bytes:
                               0x0700: 0, 0x0800: 0, 0x1000: item.sop_instance})
 
 
-def _send(assoc, target, item, context_id: int, data, msg_id: int, meanwhile=None) -> int:
+def _send(assoc, target, item, context_id: int, data, msg_id: int, meanwhile=None,
+          before_pynetdicom=None) -> int:
     """Send one C-STORE-RQ and wait for its response; ``meanwhile()`` runs between the two
     (the peer is writing the instance: the next file is read and framed then, off the
-    critical path)."""
+    critical path). A file of an unusual file meta layout is encoded again by pydicom,
+    ``before_pynetdicom()`` first."""
     if isinstance(data, bytes):
         assoc.send(context_id, _command(item, msg_id), data)
-    elif isinstance(data, _Loaded):
-        _send_loaded(assoc, context_id, msg_id, data, item)
-    else:
-        _send_file(assoc, context_id, _command(item, msg_id), data, item)
+    elif not (_send_loaded(assoc, context_id, msg_id, data, item) if isinstance(data, _Loaded)
+              else _send_file(assoc, context_id, _command(item, msg_id), data, item)):
+        if before_pynetdicom is not None:
+            before_pynetdicom()
+        _send_encoded(assoc, context_id, _command(item, msg_id), item.path, item)
     if meanwhile is not None:
         meanwhile()
     while True:
@@ -269,20 +278,23 @@ class _ReadAhead:
         return loaded if loaded is not None and loaded.item is item else None
 
 
-def _send_loaded(assoc, context_id: int, msg_id: int, loaded: _Loaded, item) -> None:
+def _send_loaded(assoc, context_id: int, msg_id: int, loaded: _Loaded, item) -> bool:
+    """As ``_send_file``, from what was read ahead."""
     if loaded.error is not None:  # gone or unreadable since it was listed
         raise _Unreadable(str(loaded.error)) from loaded.error
     if loaded.message is None:
-        _send_encoded(assoc, context_id, _command(item, msg_id), item.path, item)
-    elif loaded.framed_for == (context_id, msg_id):
+        return False
+    if loaded.framed_for == (context_id, msg_id):
         assoc.send_framed(loaded.message)
-    else:  # framed for another turn (never on the one path that reads ahead): read again
-        _send_file(assoc, context_id, _command(item, msg_id), item.path, item)
+        return True
+    # framed for another turn (never on the one path that reads ahead): read again
+    return _send_file(assoc, context_id, _command(item, msg_id), item.path, item)
 
 
-def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
+def _send_file(assoc, context_id: int, command: bytes, path, item) -> bool:
     """The file's dataset as it lies on disk: read once into the association's block (a
-    larger file is streamed block by block), the dataset found in the bytes read."""
+    larger file is streamed block by block), the dataset found in the bytes read. False
+    (nothing sent) when its file meta layout is unusual: it is to be encoded again."""
     try:
         fp = open(path, "rb")  # noqa: SIM115 - closed below, after the send
     except OSError as exc:  # gone or unreadable since it was listed
@@ -302,8 +314,8 @@ def _send_file(assoc, context_id: int, command: bytes, path, item) -> None:
             else:
                 fp.seek(start)
                 assoc.send(context_id, command, fp)
-            return
-    _send_encoded(assoc, context_id, command, path, item)
+            return True
+    return False
 
 
 def _send_encoded(assoc, context_id: int, command: bytes, path, item) -> None:

@@ -11,7 +11,6 @@ pydicom on the first only for files that must be re-encoded).
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Generator
 
@@ -19,24 +18,35 @@ from pacs_console.core.dicom.wire import lean_store
 from pacs_console.core.dicom.wire.target import Target
 from pacs_console.core.errors import ConsoleError, Diagnosis
 
+TYPE_CHECKING = False  # typing itself costs a command line ~3 ms to import
+if TYPE_CHECKING:
+    import queue
+
 UNCOMPRESSED = lean_store.UNCOMPRESSED
 
 
 def send_events(target: Target, contexts: list[tuple[str, list[str]]], items,
-                stop: threading.Event, sent=None) -> Generator[tuple, None, None]:
+                stop: threading.Event, sent=None, before_pynetdicom=None
+                ) -> Generator[tuple, None, None]:
     """Send ``items`` (``ops.store.StoreItem``) proposing ``contexts`` (SOP class, transfer
     syntaxes), yielding every item's report (and the association's once), whatever happens.
     Closed early, it ends the association it is on. ``sent()``, when given, runs once while
-    the node stores the first instance (through pynetdicom: before it is sent)."""
-    if (yield from lean_store.batch_events(target, contexts, items, stop, sent)):
+    the node stores the first instance (through pynetdicom: before it is sent).
+    ``before_pynetdicom()``: called before pynetdicom or pydicom is asked for (for what the
+    caller has left until then: its log, which they write to)."""
+    if (yield from lean_store.batch_events(target, contexts, items, stop, sent,
+                                           before_pynetdicom)):
         return
+    if before_pynetdicom is not None:
+        before_pynetdicom()
     yield from _send_pynetdicom(target, contexts, items, stop, sent)
 
 
 def send_items(target: Target, contexts: list[tuple[str, list[str]]], items,
-               out: queue.Queue, stop: threading.Event, sent=None) -> None:
+               out: queue.Queue, stop: threading.Event, sent=None, before_pynetdicom=None
+               ) -> None:
     """``send_events`` onto ``out`` (a worker thread's queue)."""
-    for event in send_events(target, contexts, items, stop, sent):
+    for event in send_events(target, contexts, items, stop, sent, before_pynetdicom):
         out.put(event)
 
 
