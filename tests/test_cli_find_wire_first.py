@@ -16,18 +16,20 @@ from tests.conftest import ROOT
 from tests.dicom_samples import ct_series, to_bytes
 from tests.loopback import LoopbackListener
 
-# The console's own main(), with sendall watched: at the first P-DATA-TF (the C-FIND request;
-# the A-ASSOCIATE-RQ is PDU type 1) the loaded modules of interest are noted. The lean Upper
-# Layer makes its socket from the C module (``wire.params.connect``), whose type cannot be
-# patched: the child makes its sockets of a watching subclass instead.
+# The console's own main(), with sendall watched: at the A-ASSOCIATE-RQ (PDU type 1) and at
+# the first P-DATA-TF (the C-FIND request, a C-STORE's first) the loaded modules of interest
+# are noted. The lean Upper Layer makes its socket from the C module (``wire.params.connect``),
+# whose type cannot be patched: the child makes its sockets of a watching subclass instead.
 _WATCHED = ("logging", "pacs_console.logs", "pacs_console.core.context", "queue")
 _RUN = ("import _socket, json, sys\n"
         "seen = {}\n"
+        "moments = {b'\\x01': 'at_associate', b'\\x04': 'at_request'}\n"
         "class Watched(_socket.socket):\n"
         "    __slots__ = ()  # as the C type: socket.socket subclasses this one if loaded\n"
         "    def sendall(self, data, *rest):\n"
-        "        if bytes(data[:1]) == b'\\x04' and 'at_request' not in seen:\n"
-        f"            seen['at_request'] = sorted(n for n in {_WATCHED!r} if n in sys.modules)\n"
+        "        moment = moments.get(bytes(data[:1]))\n"
+        "        if moment is not None and moment not in seen:\n"
+        f"            seen[moment] = sorted(n for n in {_WATCHED!r} if n in sys.modules)\n"
         "        return super().sendall(data, *rest)\n"
         "_socket.socket = Watched\n"
         "from pacs_console.cli import main\n"
@@ -39,8 +41,14 @@ _RUN = ("import _socket, json, sys\n"
 
 
 def _watched(data_dir, orthanc, *command: str) -> tuple[subprocess.CompletedProcess, dict]:
-    proc = subprocess.run([sys.executable, "-c", _RUN, "--data-dir", str(data_dir), *command,
-                           "-aec", "ORTHANC", orthanc.host, str(orthanc.dicom_port)],
+    return watched_run("--data-dir", str(data_dir), *command, "-aec", "ORTHANC", orthanc.host,
+                       str(orthanc.dicom_port))
+
+
+def watched_run(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """The console run with ``args``, and the modules of interest it had loaded at each moment
+    (``at_associate``, ``at_request``, ``at_end``)."""
+    proc = subprocess.run([sys.executable, "-c", _RUN, *args],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     line = next((x for x in proc.stderr.splitlines() if x.startswith("SEEN ")), "SEEN {}")
     return proc, json.loads(line[len("SEEN "):])

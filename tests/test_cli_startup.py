@@ -254,6 +254,76 @@ def test_store_of_files_loads_no_database_no_pynetdicom_no_pydicom_and_saves_lik
     assert b"Mensah" not in raw and b"KB123456" not in raw
 
 
+def test_a_store_of_files_asks_for_its_association_before_the_log_and_the_context(
+        orthanc, data_dir, tmp_path):
+    """As find and echo: only the folders and the settings are read before the A-ASSOCIATE-RQ;
+    an unusable settings file is still logged on every run, and a store that worked, saved
+    through the light path, never sets up the log or the context."""
+    from pacs_console.core.dicom.synth.studies import write_study
+    from tests.test_cli_find_wire_first import _WATCHED, _log, watched_run
+
+    folder = tmp_path / "cd"
+    write_study(_mensah_study(3), folder)
+    args = ("--data-dir", str(data_dir), "store", "-aec", "ORTHANC", orthanc.host,
+            str(orthanc.dicom_port), str(folder))
+    settings = data_dir / "config" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text("{not json")
+    for _ in range(2):  # the first run creates the database (ORM), the second saves light
+        proc, seen = watched_run(*args)
+        assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+        assert "C-STORE: 3 sent, 0 failed" in proc.stdout
+        assert seen["at_associate"] == seen["at_request"] == []
+        assert set(seen["at_end"]) >= set(_WATCHED) - {"queue"}  # the settings' problem logged
+    assert _log(data_dir).count("Settings unusable, running on defaults") == 2
+    settings.unlink()
+    proc, seen = watched_run(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert seen["at_associate"] == seen["at_request"] == seen["at_end"] == []
+    runs, _ = _runs_and_raw(data_dir)
+    assert [(r.kind, r.outcome, r.metrics["sent"]) for r in runs] == [("store", "ok", 3)] * 3
+
+
+def test_a_store_that_pydicom_or_pynetdicom_serves_has_its_log_up_first(
+        dcmqrscp, data_dir, tmp_path):
+    """Compressed files for a node that takes uncompressed data only are decoded by pydicom
+    on the lean path, a node the lean path cannot serve is asked again through pynetdicom:
+    both write to the log, which is up before them (and not before the A-ASSOCIATE-RQ)."""
+    from pacs_console.core.dicom.synth.studies import generate_study, write_study
+    from tests.loopback import LoopbackListener
+    from tests.peers.plugin import SCU_AET
+    from tests.test_cli_find_wire_first import _log, watched_run
+
+    folder = tmp_path / "rle"
+    write_study(generate_study("CT", images=2, series=1, size=32, seed=6, compression="rle"),
+                folder)
+    proc, seen = watched_run("--data-dir", str(data_dir), "store", "--json", "-aec",
+                             dcmqrscp.aet, "-aet", SCU_AET, dcmqrscp.host,
+                             str(dcmqrscp.dicom_port), str(folder))
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    result = json.loads(proc.stdout)["result"]
+    assert (result["sent"], result["decompressed"]) == (2, 2)
+    assert seen["at_associate"] == []
+    assert {"logging", "pacs_console.core.context"} <= set(seen["at_request"])
+
+    class ClosesEach(LoopbackListener):
+        def handle(self, conn) -> None:
+            conn.close()
+
+    listener = ClosesEach()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pacs_console", "--data-dir", str(data_dir),
+                               "-v", "store", "--no-save", "-to", "2", "-ta", "2", "127.0.0.1",
+                               str(listener.port), str(folder)],
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+    finally:
+        listener.close()
+    assert proc.returncode == 7, proc.stdout + proc.stderr[-2000:]  # aborted
+    assert "C-STORE: 0 sent, 2 failed" in proc.stdout
+    log = _log(data_dir)
+    assert "pynetdicom" in log and "Requesting Association" in log, log[-2000:]
+
+
 def test_move_into_its_own_scp_loads_no_database_no_pynetdicom_no_pydicom(orthanc, data_dir):
     """The C-MOVE request on the lean path, the files into the lean Storage SCP, the evidence
     through the light path, redacted as the ORM path redacts it (the keys name the patient)."""

@@ -15,6 +15,7 @@ from pacs_console.commands.dimse_common import (
     report_run,
     save_evidence,
     say,
+    started,
 )
 from pacs_console.commands.find import parse_keys
 
@@ -220,7 +221,18 @@ def run_store(args) -> int:
         raise UsageProblem("nothing to send: give files or folders, or --generate N")
     if args.parallel < 1:
         raise UsageProblem("--parallel must be at least 1")
-    with opened_target(args) as (ctx, target, node):
+    # The association is asked for with only the settings read: the log and the context come
+    # up when first needed (pydicom or pynetdicom, the database), or never (opened_target's
+    # request_first). With --parallel the workers may ask at once: one of them starts it.
+    with opened_target(args, request_first=True) as (ctx, target, node):
+        import threading
+
+        starting = threading.Lock()
+
+        def before_pynetdicom() -> None:
+            with starting:
+                started(ctx)
+
         say(args, f"C-STORE to {target.label} ({args.parallel} association(s))")
 
         def line(p) -> str:
@@ -234,7 +246,8 @@ def run_store(args) -> int:
         # What the evidence save needs is imported (and the database opened) while the node
         # stores the first instance, not after the last answer.
         result = _drive(args, store(target, sources, parallel=args.parallel,
-                                    sent=lambda: prepare_evidence(args, ctx.paths.database)), line)
+                                    sent=lambda: prepare_evidence(args, ctx.paths.database),
+                                    before_pynetdicom=before_pynetdicom), line)
         for skipped in result.skipped:
             say(args, f"  skipped {skipped['path']}: {skipped['reason']}")
         return _finish(args, ctx, node, "store", result)
