@@ -257,8 +257,9 @@ def test_store_of_files_loads_no_database_no_pynetdicom_no_pydicom_and_saves_lik
 def test_a_store_of_files_asks_for_its_association_before_the_log_and_the_context(
         orthanc, data_dir, tmp_path):
     """As find and echo: only the folders and the settings are read before the A-ASSOCIATE-RQ;
-    an unusable settings file is still logged on every run, and a store that worked, saved
-    through the light path, never sets up the log or the context."""
+    an unusable settings file is still logged on every run, an old one upgraded and logged
+    first, and a store that worked, saved through the light path, never sets up the log or the
+    context."""
     from pacs_console.core.dicom.synth.studies import write_study
     from tests.test_cli_find_wire_first import _WATCHED, _log, watched_run
 
@@ -282,6 +283,13 @@ def test_a_store_of_files_asks_for_its_association_before_the_log_and_the_contex
     assert seen["at_associate"] == seen["at_request"] == seen["at_end"] == []
     runs, _ = _runs_and_raw(data_dir)
     assert [(r.kind, r.outcome, r.metrics["sent"]) for r in runs] == [("store", "ok", 3)] * 3
+    # An old settings file is upgraded and logged first, as ever (once per installation).
+    settings.write_text(json.dumps({"schema_version": 1, "timeout": 7}))
+    proc, seen = watched_run(*args, "--no-save")
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "logging" in seen["at_associate"]
+    assert "Settings upgraded from schema 1 to 2" in _log(data_dir)
+    assert json.loads(settings.read_text())["acse_timeout"] == 7.0
 
 
 def test_a_store_that_pydicom_or_pynetdicom_serves_has_its_log_up_first(
