@@ -1,11 +1,12 @@
 """A DICOM subcommand that puts its request on the wire first: its log and the console's context
-come up only when needed (pynetdicom, the database, a diagnosis's known fixes), instead of
-before the connection.
+come up only when needed (pynetdicom or pydicom, the database, a diagnosis's known fixes),
+instead of before the connection.
 
 The log (logging: ~5 ms of a start) and the context (queue, threading: ~3 ms) are no part of a
-C-FIND or a C-ECHO on the lean path, nor of its evidence saved through the light path: a query
-or an echo that worked never loads them. Before the request only the folders and the settings
-are read: the calling AE title, the timeouts and the PDU size it carries.
+C-FIND, a C-ECHO or a C-STORE of files on the lean path, nor of its evidence saved through the
+light path: a query, an echo or a store that worked never loads them. Before the request only
+the folders and the settings are read: the calling AE title, the timeouts and the PDU size it
+carries (and, for a store, the files it sends).
 """
 
 from __future__ import annotations
