@@ -17,7 +17,6 @@ from pacs_console.commands.dimse_common import (
     say,
     started,
 )
-from pacs_console.commands.find import parse_keys
 
 RETRIEVE_KEYS = (("patient_id", "PatientID"), ("study_uid", "StudyInstanceUID"),
                  ("series_uid", "SeriesInstanceUID"), ("sop_uid", "SOPInstanceUID"),
@@ -80,6 +79,8 @@ def register(subparsers) -> None:
 
 
 def _keys(args) -> tuple[str, dict[str, str]]:
+    from pacs_console.commands.find import parse_keys  # move's and get's: a store loads no find
+
     keys = {keyword: getattr(args, name) for name, keyword in RETRIEVE_KEYS if getattr(args, name)}
     keys.update(parse_keys(args.key))
     if not keys:
