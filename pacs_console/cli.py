@@ -158,12 +158,17 @@ def exit_quickly(code: int | None) -> None:
     Freeing every module and object one by one costs ~5-10 ms a command and gives the system
     nothing it does not take back at exit; objects are not finalized, so what a command writes
     it closes itself (the database, the files it receives). Returns (for the ordinary exit)
-    when a thread that is not a daemon still runs, which the interpreter would wait for, or
-    the output cannot be flushed, which the ordinary exit reports."""
+    when a thread that is not a daemon still runs, which the interpreter would wait for, when
+    worker processes still run (a process pool: only the ordinary exit tells its workers to
+    end before multiprocessing's exit handler waits for them; without it that wait never
+    ended), or the output cannot be flushed, which the ordinary exit reports."""
     threading = sys.modules.get("threading")
     if threading is not None and any(
             thread.is_alive() and not thread.daemon and thread is not threading.main_thread()
             for thread in threading.enumerate()):
+        return
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.active_children():
         return
     import atexit
 

@@ -106,3 +106,47 @@ def test_output_into_a_closed_pipe_ends_quietly_as_a_unix_tool_does(tmp_path):
         os.close(write)
     assert proc.returncode == -13, (proc.returncode, proc.stderr[-2000:])  # -SIGPIPE
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+_POOL_FROM_A_DAEMON = """
+import sys, threading
+from concurrent.futures import ProcessPoolExecutor
+from pacs_console.cli import exit_quickly
+pools = []
+def start():  # as index's read-ahead starts the decode pool: from a daemon thread
+    pools.append(ProcessPoolExecutor(2))
+    print(sum(pools[0].map(abs, [-1, -2])), flush=True)
+starter = threading.Thread(target=start, daemon=True)
+starter.start()
+starter.join()
+exit_quickly(4)
+print("ordinary exit", flush=True)
+sys.exit(4)
+"""
+
+
+def test_a_process_pool_still_running_keeps_the_ordinary_exit_which_ends_its_workers():
+    """A pool whose manager thread is a daemon (started from one) has workers that wait for
+    work until told to end: only the ordinary exit tells them before multiprocessing's exit
+    handler waits for them. The quick exit used to run that handler first and wait forever."""
+    proc = subprocess.run([sys.executable, "-c", _POOL_FROM_A_DAEMON], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 4 and proc.stdout.split() == ["3", "ordinary", "exit"], proc
+
+
+def test_index_of_a_folder_its_readers_help_with_ends(tmp_path):
+    """`index` of more files than it reads alone (4 chunks of 24) starts the reader pool; the
+    command ends when the work does, with and without thumbnails (it once never ended)."""
+    from pacs_console.core.dicom.synth.studies import generate_study
+    from tests.core.dicom_ops.helpers import part10
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for i, ds in enumerate(generate_study("CT", images=120, series=1, size=16, seed=3)):
+        (folder / f"{i:03d}.dcm").write_bytes(part10(ds))
+    for extra in ((), ("--thumbnails", str(tmp_path / "png"))):
+        proc = _console("--data-dir", str(tmp_path / f"data{len(extra)}"), "index", *extra,
+                        str(folder))
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "120 files (folder): 120 ok, 0 refused; 120 read" in proc.stdout
+    assert len(list((tmp_path / "png").rglob("*.png"))) == 120 + 1  # and the series tile

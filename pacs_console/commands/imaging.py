@@ -91,7 +91,7 @@ def _on_source(args: argparse.Namespace, work) -> int:
     a SOURCE that cannot be opened is reported as its diagnosis (exit 1)."""
     from pacs_console.core.errors import ConsoleError
     from pacs_console.core.imaging.index import ImageIndex, index_source
-    from pacs_console.core.imaging.thumbs import configure_pool
+    from pacs_console.core.imaging.thumbs import configure_pool, shutdown_pool
     from pacs_console.core.models import drain
 
     # No window to keep responsive: the user waits on these workers (normal priority), and
@@ -109,6 +109,7 @@ def _on_source(args: argparse.Namespace, work) -> int:
             return _fail(args, exc.diagnosis)
         return work(args, ctx, index, result)
     finally:
+        shutdown_pool()  # the run's end: its readers (and decoders) end with it
         ctx.close()
 
 
